@@ -1,0 +1,19 @@
+//! egov's domain: identifiers, the agency tree, organisation and signing rules.
+//!
+//! Pure types and rules, no I/O and no async, so every rule can be tested on its own.
+
+pub mod admin_unit;
+pub mod agency_code;
+mod birth_provinces;
+pub mod identity;
+pub mod org;
+pub mod text;
+pub mod validity;
+
+pub use birth_provinces::BIRTH_PROVINCES;
+
+/// Vietnam keeps one offset all year: UTC+07:00 (Asia/Ho_Chi_Minh).
+pub const VN_OFFSET: time::UtcOffset = match time::UtcOffset::from_hms(7, 0, 0) {
+    Ok(o) => o,
+    Err(_) => panic!("valid offset"),
+};

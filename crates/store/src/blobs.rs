@@ -1,0 +1,105 @@
+//! Content-addressed blobs on local disk: `<root>/ab/cd/<sha256>`.
+//!
+//! A blob is written (to a temporary file, synced, then renamed) before the row that refers to
+//! it commits, and blobs are never changed, so a database snapshot taken at any moment finds
+//! every blob it names on disk.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use crate::db::Exec;
+use crate::{StoreError, args};
+
+#[derive(Debug, Clone)]
+pub struct BlobStore {
+    root: PathBuf,
+}
+
+impl BlobStore {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        BlobStore { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The file of a blob. `sha` must be 64 lower-case hex digits.
+    pub fn path(&self, sha: &str) -> Result<PathBuf, StoreError> {
+        if sha.len() != 64
+            || !sha
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            return Err(StoreError::Invalid(format!(
+                "{sha:?} is not a SHA-256 digest"
+            )));
+        }
+        Ok(self.root.join(&sha[..2]).join(&sha[2..4]).join(sha))
+    }
+
+    /// Stores bytes and returns their SHA-256 (hex).
+    pub fn put(&self, bytes: &[u8]) -> Result<String, StoreError> {
+        let sha = hex::encode(Sha256::digest(bytes));
+        let path = self.path(&sha)?;
+        if path.exists() {
+            return Ok(sha);
+        }
+        let dir = path
+            .parent()
+            .ok_or_else(|| StoreError::Io("blob path has no parent".into()))?;
+        std::fs::create_dir_all(dir)?;
+        let mut tmp = tempfile_in(dir)?;
+        tmp.1.write_all(bytes)?;
+        tmp.1.sync_all()?;
+        std::fs::rename(&tmp.0, &path)?;
+        Ok(sha)
+    }
+
+    pub fn get(&self, sha: &str) -> Result<Vec<u8>, StoreError> {
+        let path = self.path(sha)?;
+        std::fs::read(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => StoreError::NotFound,
+            _ => StoreError::from(e),
+        })
+    }
+}
+
+fn tempfile_in(dir: &Path) -> Result<(PathBuf, std::fs::File), StoreError> {
+    let mut rnd = [0u8; 8];
+    getrandom::fill(&mut rnd).map_err(|e| StoreError::Io(e.to_string()))?;
+    let path = dir.join(format!(".tmp-{}", hex::encode(rnd)));
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
+    Ok((path, f))
+}
+
+/// Records a blob's metadata (idempotent).
+pub async fn record(
+    ex: &mut impl Exec,
+    sha: &str,
+    size: i64,
+    media_type: &str,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    ex.execute(
+        "INSERT INTO blobs (sha256, size, media_type, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (sha256) DO NOTHING",
+        args![sha, size, media_type, now],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Every blob the database knows.
+pub async fn all(ex: &mut impl Exec) -> Result<Vec<String>, StoreError> {
+    let rows: Vec<(String,)> = ex
+        .fetch_all("SELECT sha256 FROM blobs ORDER BY sha256", args![])
+        .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}

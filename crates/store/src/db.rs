@@ -1,0 +1,527 @@
+//! One interface over SQLite and PostgreSQL.
+//!
+//! Queries are written once in portable SQL with `$1 … $N` placeholders (sqlx's SQLite driver
+//! maps `$N` to the N-th argument) and checked at run time; every store function is tested on
+//! both backends. Only a few statements (full-text search, job claims) differ by [`Dialect`].
+
+use std::future::Future;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{FromRow, PgPool, Postgres, SqlSafeStr, Sqlite, SqlitePool, Transaction};
+use time::format_description::well_known::Rfc3339;
+use time::{Date, OffsetDateTime};
+
+use crate::StoreError;
+
+/// The SQL dialect behind a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// A pool of connections to one database.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Pg(PgPool),
+}
+
+/// An open transaction. Dropping it without [`Tx::commit`] rolls it back.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Pg(Transaction<'static, Postgres>),
+}
+
+/// A bound query argument. Each variant carries its type even when NULL, because PostgreSQL
+/// types every parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    I64(Option<i64>),
+    F64(Option<f64>),
+    Text(Option<String>),
+    Bool(Option<bool>),
+    Ts(Option<OffsetDateTime>),
+    Date(Option<Date>),
+    Bytes(Option<Vec<u8>>),
+}
+
+macro_rules! arg_from {
+    ($t:ty, $v:ident, $e:expr) => {
+        impl From<$t> for Arg {
+            fn from($v: $t) -> Arg {
+                $e
+            }
+        }
+    };
+}
+arg_from!(i64, v, Arg::I64(Some(v)));
+arg_from!(Option<i64>, v, Arg::I64(v));
+arg_from!(i32, v, Arg::I64(Some(i64::from(v))));
+arg_from!(u32, v, Arg::I64(Some(i64::from(v))));
+arg_from!(f64, v, Arg::F64(Some(v)));
+arg_from!(bool, v, Arg::Bool(Some(v)));
+arg_from!(Option<bool>, v, Arg::Bool(v));
+arg_from!(String, v, Arg::Text(Some(v)));
+arg_from!(&String, v, Arg::Text(Some(v.clone())));
+arg_from!(&str, v, Arg::Text(Some(v.to_owned())));
+arg_from!(Option<String>, v, Arg::Text(v));
+arg_from!(Option<&str>, v, Arg::Text(v.map(str::to_owned)));
+arg_from!(OffsetDateTime, v, Arg::Ts(Some(v)));
+arg_from!(Option<OffsetDateTime>, v, Arg::Ts(v));
+arg_from!(Date, v, Arg::Date(Some(v)));
+arg_from!(Option<Date>, v, Arg::Date(v));
+arg_from!(Vec<u8>, v, Arg::Bytes(Some(v)));
+arg_from!(&[u8], v, Arg::Bytes(Some(v.to_vec())));
+
+/// Builds a `Vec<Arg>` from expressions: `args![id, name, None::<i64>]`.
+#[macro_export]
+macro_rules! args {
+    () => { ::std::vec::Vec::<$crate::Arg>::new() };
+    ($($e:expr),+ $(,)?) => { ::std::vec![$($crate::Arg::from($e)),+] };
+}
+
+/// Timestamps are stored in UTC with microseconds. On SQLite they are text in one fixed-width
+/// RFC 3339 form, so that comparing the text compares the instants.
+pub fn ts_text(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.microsecond()
+    )
+}
+
+/// Truncates an instant to what the database keeps (microseconds, UTC).
+pub fn db_time(t: OffsetDateTime) -> OffsetDateTime {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    t.replace_nanosecond(t.microsecond() * 1000).unwrap_or(t)
+}
+
+/// The current instant as the database keeps it.
+pub fn now() -> OffsetDateTime {
+    db_time(OffsetDateTime::now_utc())
+}
+
+/// Parses a stored timestamp (used where a value comes back as text).
+pub fn parse_ts(s: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(s, &Rfc3339).ok()
+}
+
+/// Rows that decode from both backends (derive `sqlx::FromRow`).
+pub trait Record:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+impl<T> Record for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+/// Single values that decode from both backends.
+pub trait Scalar:
+    for<'r> sqlx::Decode<'r, Sqlite>
+    + sqlx::Type<Sqlite>
+    + for<'r> sqlx::Decode<'r, Postgres>
+    + sqlx::Type<Postgres>
+    + Send
+    + Unpin
+{
+}
+impl<T> Scalar for T where
+    T: for<'r> sqlx::Decode<'r, Sqlite>
+        + sqlx::Type<Sqlite>
+        + for<'r> sqlx::Decode<'r, Postgres>
+        + sqlx::Type<Postgres>
+        + Send
+        + Unpin
+{
+}
+
+fn sqlite_ts(v: Option<OffsetDateTime>) -> Option<String> {
+    v.map(ts_text)
+}
+
+fn pg_ts(v: Option<OffsetDateTime>) -> Option<OffsetDateTime> {
+    v.map(db_time)
+}
+
+macro_rules! arguments {
+    ($name:ident, $db:ty, $ts:path) => {
+        fn $name(args: Vec<Arg>) -> Result<<$db as sqlx::Database>::Arguments, StoreError> {
+            use sqlx::Arguments;
+            let mut out = <<$db as sqlx::Database>::Arguments>::default();
+            for a in args {
+                match a {
+                    Arg::I64(v) => out.add(v),
+                    Arg::F64(v) => out.add(v),
+                    Arg::Text(v) => out.add(v),
+                    Arg::Bool(v) => out.add(v),
+                    Arg::Ts(v) => out.add($ts(v)),
+                    Arg::Date(v) => out.add(v),
+                    Arg::Bytes(v) => out.add(v),
+                }
+                .map_err(|e| StoreError::Encode(e.to_string()))?;
+            }
+            Ok(out)
+        }
+    };
+}
+arguments!(sqlite_args, Sqlite, sqlite_ts);
+arguments!(pg_args, Postgres, pg_ts);
+
+/// A connection borrowed for one statement: from a pool, or the one inside a transaction.
+pub enum Held<'a> {
+    SqlitePooled(sqlx::pool::PoolConnection<Sqlite>),
+    PgPooled(sqlx::pool::PoolConnection<Postgres>),
+    SqliteTx(&'a mut sqlx::SqliteConnection),
+    PgTx(&'a mut sqlx::PgConnection),
+}
+
+enum ConnMut<'c> {
+    Sqlite(&'c mut sqlx::SqliteConnection),
+    Pg(&'c mut sqlx::PgConnection),
+}
+
+impl Held<'_> {
+    fn get(&mut self) -> ConnMut<'_> {
+        match self {
+            Held::SqlitePooled(c) => ConnMut::Sqlite(&mut *c),
+            Held::PgPooled(c) => ConnMut::Pg(&mut *c),
+            Held::SqliteTx(c) => ConnMut::Sqlite(&mut **c),
+            Held::PgTx(c) => ConnMut::Pg(&mut **c),
+        }
+    }
+}
+
+/// Something statements run on: a pool ([`Db`], through `&Db`) or a transaction ([`Tx`]).
+pub trait Exec: Send {
+    fn dialect(&self) -> Dialect;
+
+    /// Borrows a connection for one statement.
+    fn hold(&mut self) -> impl Future<Output = Result<Held<'_>, StoreError>> + Send;
+
+    /// Runs a statement and returns the number of rows it affected.
+    fn execute(
+        &mut self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned()).into_sql_str();
+        async move {
+            let mut h = self.hold().await?;
+            Ok(match h.get() {
+                ConnMut::Sqlite(c) => sqlx::query_with(sql, sqlite_args(args)?)
+                    .execute(c)
+                    .await?
+                    .rows_affected(),
+                ConnMut::Pg(c) => sqlx::query_with(sql, pg_args(args)?)
+                    .execute(c)
+                    .await?
+                    .rows_affected(),
+            })
+        }
+    }
+
+    fn fetch_all<T: Record>(
+        &mut self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> impl Future<Output = Result<Vec<T>, StoreError>> + Send {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned()).into_sql_str();
+        async move {
+            let mut h = self.hold().await?;
+            Ok(match h.get() {
+                ConnMut::Sqlite(c) => {
+                    sqlx::query_as_with(sql, sqlite_args(args)?)
+                        .fetch_all(c)
+                        .await?
+                }
+                ConnMut::Pg(c) => {
+                    sqlx::query_as_with(sql, pg_args(args)?)
+                        .fetch_all(c)
+                        .await?
+                }
+            })
+        }
+    }
+
+    fn fetch_optional<T: Record>(
+        &mut self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> impl Future<Output = Result<Option<T>, StoreError>> + Send {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned()).into_sql_str();
+        async move {
+            let mut h = self.hold().await?;
+            Ok(match h.get() {
+                ConnMut::Sqlite(c) => {
+                    sqlx::query_as_with(sql, sqlite_args(args)?)
+                        .fetch_optional(c)
+                        .await?
+                }
+                ConnMut::Pg(c) => {
+                    sqlx::query_as_with(sql, pg_args(args)?)
+                        .fetch_optional(c)
+                        .await?
+                }
+            })
+        }
+    }
+
+    /// One row that must exist; [`StoreError::NotFound`] otherwise.
+    fn fetch_one<T: Record>(
+        &mut self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> impl Future<Output = Result<T, StoreError>> + Send {
+        async move {
+            self.fetch_optional(sql, args)
+                .await?
+                .ok_or(StoreError::NotFound)
+        }
+    }
+
+    /// The first column of the first row, if there is a row.
+    fn scalar_optional<T: Scalar>(
+        &mut self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> impl Future<Output = Result<Option<T>, StoreError>> + Send {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned()).into_sql_str();
+        async move {
+            let mut h = self.hold().await?;
+            Ok(match h.get() {
+                ConnMut::Sqlite(c) => {
+                    sqlx::query_scalar_with(sql, sqlite_args(args)?)
+                        .fetch_optional(c)
+                        .await?
+                }
+                ConnMut::Pg(c) => {
+                    sqlx::query_scalar_with(sql, pg_args(args)?)
+                        .fetch_optional(c)
+                        .await?
+                }
+            })
+        }
+    }
+
+    /// The first column of the first row, which must exist.
+    fn scalar<T: Scalar>(
+        &mut self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> impl Future<Output = Result<T, StoreError>> + Send {
+        async move {
+            self.scalar_optional(sql, args)
+                .await?
+                .ok_or(StoreError::NotFound)
+        }
+    }
+}
+
+impl Exec for &Db {
+    fn dialect(&self) -> Dialect {
+        (**self).dialect()
+    }
+
+    async fn hold(&mut self) -> Result<Held<'_>, StoreError> {
+        Ok(match self {
+            Db::Sqlite(p) => Held::SqlitePooled(p.acquire().await?),
+            Db::Pg(p) => Held::PgPooled(p.acquire().await?),
+        })
+    }
+}
+
+impl Exec for Tx {
+    fn dialect(&self) -> Dialect {
+        match self {
+            Tx::Sqlite(_) => Dialect::Sqlite,
+            Tx::Pg(_) => Dialect::Postgres,
+        }
+    }
+
+    async fn hold(&mut self) -> Result<Held<'_>, StoreError> {
+        Ok(match self {
+            Tx::Sqlite(t) => Held::SqliteTx(&mut **t),
+            Tx::Pg(t) => Held::PgTx(&mut **t),
+        })
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Pg(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(t) => t.rollback().await?,
+            Tx::Pg(t) => t.rollback().await?,
+        }
+        Ok(())
+    }
+}
+
+/// How to open a database.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    /// `sqlite://path/to/file.sqlite`, a plain file path, or `postgres://…`.
+    pub url: String,
+    pub max_connections: u32,
+    /// Run the embedded migrations on open (under an advisory lock on PostgreSQL).
+    pub migrate: bool,
+}
+
+impl DbOptions {
+    pub fn new(url: impl Into<String>) -> Self {
+        DbOptions {
+            url: url.into(),
+            max_connections: 16,
+            migrate: true,
+        }
+    }
+}
+
+impl Db {
+    /// Opens a database from a URL; SQLite files are created (with WAL) when missing.
+    pub async fn open(opts: &DbOptions) -> Result<Db, StoreError> {
+        let url = opts.url.trim();
+        let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let co = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(opts.max_connections)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(co)
+                .await?;
+            Db::Pg(pool)
+        } else {
+            let path = url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"));
+            let path = path.unwrap_or(url);
+            Db::open_sqlite(Path::new(path), opts.max_connections).await?
+        };
+        if opts.migrate {
+            db.migrate().await?;
+        }
+        Ok(db)
+    }
+
+    async fn open_sqlite(path: &Path, max: u32) -> Result<Db, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Io(e.to_string()))?;
+        }
+        let co = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30))
+            .pragma("temp_store", "memory");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max.max(1))
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(co)
+            .await?;
+        Ok(Db::Sqlite(pool))
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Db::Sqlite(_) => Dialect::Sqlite,
+            Db::Pg(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Applies the embedded migrations. On PostgreSQL sqlx holds an advisory lock while it
+    /// migrates, so several processes can start together.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Db::Pg(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`), so two writers queue instead of failing when one upgrades a read.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Pg(p) => Tx::Pg(p.begin().await?),
+        })
+    }
+
+    /// Starts a read-only snapshot: every statement sees the same committed state.
+    pub async fn begin_snapshot(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN DEFERRED").await?),
+            Db::Pg(p) => Tx::Pg(
+                p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?,
+            ),
+        })
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(p) => p.close().await,
+            Db::Pg(p) => p.close().await,
+        }
+    }
+
+    /// A short description for logs: backend and file or host, without credentials.
+    pub fn describe(&self) -> String {
+        match self {
+            Db::Sqlite(p) => {
+                format!("sqlite {}", p.connect_options().get_filename().display())
+            }
+            Db::Pg(p) => {
+                let o = p.connect_options();
+                format!(
+                    "postgres {}:{}/{}",
+                    o.get_host(),
+                    o.get_port(),
+                    o.get_database().unwrap_or("")
+                )
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn timestamp_text_sorts_like_time() {
+        let a = ts_text(datetime!(2026-03-01 08:00:00 UTC));
+        let b = ts_text(datetime!(2026-03-01 08:00:00.5 UTC));
+        let c = ts_text(datetime!(2026-03-01 15:00:01.000001 +07:00));
+        assert_eq!(a, "2026-03-01T08:00:00.000000Z");
+        assert!(a < b);
+        assert!(b < c);
+        assert_eq!(
+            parse_ts(&c),
+            Some(datetime!(2026-03-01 08:00:01.000001 UTC))
+        );
+    }
+}

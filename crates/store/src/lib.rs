@@ -1,0 +1,21 @@
+//! egov's persistence: one interface over SQLite (the embedded default) and PostgreSQL (the
+//! scale-out store), with embedded migrations, the audit chain, the job table and blob storage.
+
+pub mod agencies;
+pub mod audit;
+pub mod blobs;
+mod db;
+mod error;
+pub mod jobs;
+pub mod org;
+pub mod people;
+pub mod units;
+
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
+
+pub use db::{
+    Arg, Db, DbOptions, Dialect, Exec, Held, Record, Scalar, Tx, db_time, now, parse_ts, ts_text,
+};
+pub use error::StoreError;
+pub use sqlx::AssertSqlSafe;

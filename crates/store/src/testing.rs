@@ -1,0 +1,166 @@
+//! Databases for tests: a fresh SQLite file, or a fresh PostgreSQL database.
+//!
+//! PostgreSQL tests use the server named by `EGOV_TEST_PG_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`). When it does not answer, the test fails with a
+//! message saying so — it never skips.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use crate::db::{Db, DbOptions};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub const PG_URL_VAR: &str = "EGOV_TEST_PG_URL";
+const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// A throwaway database, removed when dropped.
+pub struct TestDb {
+    pub db: Db,
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    pg_drop: Option<(String, String)>,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// The PostgreSQL server URL tests use.
+pub fn pg_server_url() -> String {
+    std::env::var(PG_URL_VAR).unwrap_or_else(|_| DEFAULT_PG_URL.to_owned())
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    // Replace the path (database name) of the URL, keeping any query string.
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map(|i| scheme_end + i)
+        .unwrap_or(base.len());
+    let mut out = format!("{}/{}", &base[..host_end], name);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> TestDb {
+        match backend {
+            Backend::Sqlite => TestDb::sqlite().await,
+            Backend::Postgres => TestDb::postgres().await,
+        }
+    }
+
+    pub async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = dir.path().join("egov.sqlite").display().to_string();
+        let db = Db::open(&DbOptions::new(&url))
+            .await
+            .expect("open SQLite test database");
+        TestDb {
+            db,
+            url,
+            dir,
+            pg_drop: None,
+        }
+    }
+
+    pub async fn postgres() -> TestDb {
+        let server = pg_server_url();
+        let admin = Db::open(&DbOptions {
+            migrate: false,
+            max_connections: 1,
+            ..DbOptions::new(&server)
+        })
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL tests need a server: could not connect to {server} ({e}). \
+                     Start one, or set {PG_URL_VAR}; scripts/test.sh does both."
+            )
+        });
+        let name = format!(
+            "egov_t_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            time::OffsetDateTime::now_utc().unix_timestamp_nanos() % 1_000_000
+        );
+        if let Db::Pg(p) = &admin {
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(p)
+                .await
+                .expect("create test database");
+        }
+        admin.close().await;
+        let url = with_database(&server, &name);
+        let db = Db::open(&DbOptions::new(&url))
+            .await
+            .expect("open PostgreSQL test database");
+        let dir = tempfile::tempdir().expect("temporary directory");
+        TestDb {
+            db,
+            url,
+            dir,
+            pg_drop: Some((server, name)),
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((server, name)) = self.pg_drop.take() else {
+            return;
+        };
+        let db = self.db.clone();
+        // Drop the database from a thread of its own: Drop cannot await, and the test's runtime
+        // may be shutting down.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            let Ok(rt) = rt else { return };
+            rt.block_on(async move {
+                db.close().await;
+                if let Ok(Db::Pg(p)) = Db::open(&DbOptions {
+                    migrate: false,
+                    max_connections: 1,
+                    ..DbOptions::new(&server)
+                })
+                .await
+                {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&p)
+                    .await;
+                    p.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn replaces_database_name() {
+        assert_eq!(
+            super::with_database("postgres://u@h:5432/test", "x"),
+            "postgres://u@h:5432/x"
+        );
+        assert_eq!(
+            super::with_database("postgres://u@h:5432/test?sslmode=disable", "x"),
+            "postgres://u@h:5432/x?sslmode=disable"
+        );
+        assert_eq!(super::with_database("postgres://h", "x"), "postgres://h/x");
+    }
+}

@@ -1,0 +1,121 @@
+use egov_store::audit::{self, NewEntry};
+use egov_store::{Exec, args};
+
+fn entry(i: usize) -> NewEntry {
+    NewEntry {
+        actor: "tester".into(),
+        action: "agency.create".into(),
+        object_type: "agency".into(),
+        object_id: i.to_string(),
+        after: Some(serde_json::json!({"name": format!("Sở {i}")})),
+        ..Default::default()
+    }
+}
+
+async fn append_n(db: &egov_store::Db, n: usize) {
+    for i in 0..n {
+        let mut tx = db.begin().await.unwrap();
+        audit::append(&mut tx, entry(i)).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+}
+
+both!(sealed_chain_verifies, |db| {
+    append_n(&db, 25).await;
+    let r = audit::verify(&db).await.unwrap();
+    assert_eq!((r.sealed, r.unsealed), (0, 25));
+    assert!(r.broken.is_none());
+    assert_eq!(audit::seal(&db, 10).await.unwrap(), 10);
+    assert_eq!(audit::seal_all(&db).await.unwrap(), 15);
+    assert_eq!(audit::seal_all(&db).await.unwrap(), 0);
+    let r = audit::verify(&db).await.unwrap();
+    assert_eq!((r.sealed, r.unsealed, r.head_seq), (25, 0, 25));
+    assert!(r.broken.is_none(), "{:?}", r.broken);
+});
+
+both!(altered_entry_is_found, |db| {
+    append_n(&db, 10).await;
+    audit::seal_all(&db).await.unwrap();
+    (&db)
+        .execute(
+            "UPDATE audit_log SET after_json = '{\"name\":\"forged\"}' WHERE seq = 4",
+            args![],
+        )
+        .await
+        .unwrap();
+    let r = audit::verify(&db).await.unwrap();
+    let b = r.broken.expect("a broken link");
+    assert_eq!(b.seq, 4);
+    assert!(b.reason.contains("altered"), "{}", b.reason);
+});
+
+both!(removed_entry_is_found, |db| {
+    append_n(&db, 10).await;
+    audit::seal_all(&db).await.unwrap();
+    (&db)
+        .execute("DELETE FROM audit_log WHERE seq = 6", args![])
+        .await
+        .unwrap();
+    let b = audit::verify(&db)
+        .await
+        .unwrap()
+        .broken
+        .expect("a broken link");
+    assert_eq!(b.seq, 6);
+    assert!(b.reason.contains("missing"), "{}", b.reason);
+});
+
+both!(removed_tail_is_found, |db| {
+    append_n(&db, 10).await;
+    audit::seal_all(&db).await.unwrap();
+    (&db)
+        .execute("DELETE FROM audit_log WHERE seq = 10", args![])
+        .await
+        .unwrap();
+    let b = audit::verify(&db)
+        .await
+        .unwrap()
+        .broken
+        .expect("a broken link");
+    assert_eq!(b.seq, 10);
+    assert!(b.reason.contains("removed"), "{}", b.reason);
+});
+
+both!(concurrent_writers_all_get_sealed, |db| {
+    let mut tasks = Vec::new();
+    for w in 0..8 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..20 {
+                let mut tx = db.begin().await.unwrap();
+                audit::append(&mut tx, entry(w * 100 + i)).await.unwrap();
+                tx.commit().await.unwrap();
+            }
+        }));
+    }
+    // Seal while they write.
+    let sealer = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            let mut n = 0;
+            for _ in 0..20 {
+                n += audit::seal(&db, 50).await.unwrap();
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            n
+        })
+    };
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let during = sealer.await.unwrap();
+    let rest = audit::seal_all(&db).await.unwrap();
+    assert_eq!(during + rest, 160);
+    let r = audit::verify(&db).await.unwrap();
+    assert_eq!((r.sealed, r.unsealed), (160, 0));
+    assert!(r.broken.is_none());
+    let mine = audit::for_object(&mut &db, "agency", "703", 10)
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 1);
+});
