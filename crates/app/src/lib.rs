@@ -1,1 +1,56 @@
+//! egov's use cases. Each takes an actor and a command, checks permission, runs one
+//! transaction through the store, and writes its audit entry (and outbox jobs) in it.
 
+mod actor;
+pub mod agencies;
+pub mod audit;
+pub mod auth;
+pub mod authz;
+pub mod data;
+mod error;
+pub mod import;
+pub mod jobs;
+pub mod org;
+pub mod people;
+pub mod seed;
+pub mod settings;
+
+use std::sync::Arc;
+
+pub use actor::Actor;
+use egov_store::blobs::BlobStore;
+use egov_store::{Db, DbOptions};
+pub use error::{AppError, ErrorKind};
+pub use settings::Settings;
+
+/// The application: its database, blob store and settings.
+pub struct App {
+    pub db: Db,
+    pub blobs: BlobStore,
+    pub settings: Settings,
+}
+
+impl App {
+    /// Opens the database named by the settings (running migrations) and the blob store.
+    pub async fn open(settings: Settings) -> Result<Arc<App>, AppError> {
+        settings
+            .scheme()
+            .map_err(|e| AppError::invalid("bad_config", format!("identifiers: {e}")))?;
+        let db = Db::open(&DbOptions {
+            max_connections: settings.database.max_connections,
+            ..DbOptions::new(settings.database_url())
+        })
+        .await
+        .map_err(|e| AppError::internal(format!("could not open the database: {e}")))?;
+        Ok(Self::with_db(db, settings))
+    }
+
+    pub fn with_db(db: Db, settings: Settings) -> Arc<App> {
+        let blobs = BlobStore::new(settings.blob_dir());
+        Arc::new(App {
+            db,
+            blobs,
+            settings,
+        })
+    }
+}

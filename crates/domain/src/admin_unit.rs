@@ -122,6 +122,29 @@ impl SuccessionKind {
     }
 }
 
+/// The name of the People's Committee of a unit: "Phường Hạc Thành" → "Ủy ban nhân dân phường
+/// Hạc Thành", "Tỉnh Thanh Hóa" → "Ủy ban nhân dân tỉnh Thanh Hóa".
+pub fn people_committee_name(unit_name: &str) -> String {
+    const PREFIXES: [&str; 9] = [
+        "Thành phố ",
+        "Tỉnh ",
+        "Quận ",
+        "Huyện ",
+        "Thị xã ",
+        "Thị trấn ",
+        "Phường ",
+        "Xã ",
+        "Đặc khu ",
+    ];
+    let name = unit_name.trim();
+    for p in PREFIXES {
+        if let Some(rest) = name.strip_prefix(p) {
+            return format!("Ủy ban nhân dân {}{}", p.to_lowercase(), rest);
+        }
+    }
+    format!("Ủy ban nhân dân {name}")
+}
+
 /// Checks a statistical code for a level: digits only, of the level's length.
 pub fn valid_stat_code(level: UnitLevel, code: &str) -> bool {
     code.len() == level.code_len() && code.bytes().all(|b| b.is_ascii_digit())
@@ -142,6 +165,27 @@ mod tests {
         for s in Structure::ALL {
             assert_eq!(Structure::parse(s.as_str()), Some(s));
         }
+    }
+
+    #[test]
+    fn committee_names() {
+        assert_eq!(
+            people_committee_name("Tỉnh Thanh Hóa"),
+            "Ủy ban nhân dân tỉnh Thanh Hóa"
+        );
+        assert_eq!(
+            people_committee_name("Phường Hạc Thành"),
+            "Ủy ban nhân dân phường Hạc Thành"
+        );
+        assert_eq!(
+            people_committee_name("Thị trấn Rừng Thông"),
+            "Ủy ban nhân dân thị trấn Rừng Thông"
+        );
+        assert_eq!(
+            people_committee_name("Đặc khu Phú Quốc"),
+            "Ủy ban nhân dân đặc khu Phú Quốc"
+        );
+        assert_eq!(people_committee_name("Côn Đảo"), "Ủy ban nhân dân Côn Đảo");
     }
 
     #[test]

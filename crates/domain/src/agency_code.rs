@@ -111,8 +111,7 @@ impl AgencyCode {
 
 fn digits(b: &[u8], start: usize, n: usize) -> Result<u16, AgencyCodeError> {
     let mut v: u16 = 0;
-    for i in start..start + n {
-        let c = b[i];
+    for (i, &c) in b.iter().enumerate().skip(start).take(n) {
         if !c.is_ascii_digit() {
             return Err(AgencyCodeError::Format(i + 1));
         }
@@ -149,7 +148,10 @@ impl FromStr for AgencyCode {
         if l1 == 0 {
             return Err(AgencyCodeError::LevelOneZero);
         }
-        if (l2 == 0 && (l3 != 0 || l4 != 0)) || (l3 == 0 && l4 != 0) {
+        // A level may be set only under a set level: no level-3 unit without a level-2 one.
+        let gap_under_two = l2 == 0 && (l3 != 0 || l4 != 0);
+        let gap_under_three = l3 == 0 && l4 != 0;
+        if gap_under_two || gap_under_three {
             return Err(AgencyCodeError::Hierarchy);
         }
         Ok(AgencyCode {
@@ -463,16 +465,21 @@ mod tests {
 
     #[test]
     fn overlapping_scheme_is_rejected() {
-        let mut s = IdentifierScheme::default();
-        s.districts = SlotRange {
-            first: 50,
-            last: 89,
+        let overlapping = IdentifierScheme {
+            districts: SlotRange {
+                first: 50,
+                last: 89,
+            },
+            ..IdentifierScheme::default()
         };
-        assert_eq!(s.validate(), Err(SchemeError::Overlap));
-        s.districts = SlotRange {
-            first: 60,
-            last: 100,
+        assert_eq!(overlapping.validate(), Err(SchemeError::Overlap));
+        let too_high = IdentifierScheme {
+            districts: SlotRange {
+                first: 60,
+                last: 100,
+            },
+            ..IdentifierScheme::default()
         };
-        assert_eq!(s.validate(), Err(SchemeError::OutOfRange));
+        assert_eq!(too_high.validate(), Err(SchemeError::OutOfRange));
     }
 }

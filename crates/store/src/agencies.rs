@@ -296,3 +296,22 @@ pub async fn successors(ex: &mut impl Exec, id: i64) -> Result<Vec<AgencyLink>, 
 pub async fn count(ex: &mut impl Exec) -> Result<i64, StoreError> {
     ex.scalar("SELECT COUNT(*) FROM agencies", args![]).await
 }
+
+/// (admin unit id, agency id, identifier) of every People's Committee linked to a unit.
+pub async fn committees(ex: &mut impl Exec) -> Result<Vec<(i64, i64, String)>, StoreError> {
+    ex.fetch_all(
+        "SELECT admin_unit_id, id, code FROM agencies WHERE kind = 'people_committee' \
+         AND admin_unit_id IS NOT NULL",
+        args![],
+    )
+    .await
+}
+
+pub async fn set_unit(ex: &mut impl Exec, id: i64, unit: Option<i64>) -> Result<(), StoreError> {
+    ex.execute(
+        "UPDATE agencies SET admin_unit_id = $2 WHERE id = $1",
+        args![id, unit],
+    )
+    .await?;
+    Ok(())
+}

@@ -199,8 +199,8 @@ impl Held<'_> {
         match self {
             Held::SqlitePooled(c) => ConnMut::Sqlite(&mut *c),
             Held::PgPooled(c) => ConnMut::Pg(&mut *c),
-            Held::SqliteTx(c) => ConnMut::Sqlite(&mut **c),
-            Held::PgTx(c) => ConnMut::Pg(&mut **c),
+            Held::SqliteTx(c) => ConnMut::Sqlite(c),
+            Held::PgTx(c) => ConnMut::Pg(c),
         }
     }
 }
@@ -354,8 +354,8 @@ impl Exec for Tx {
 
     async fn hold(&mut self) -> Result<Held<'_>, StoreError> {
         Ok(match self {
-            Tx::Sqlite(t) => Held::SqliteTx(&mut **t),
-            Tx::Pg(t) => Held::PgTx(&mut **t),
+            Tx::Sqlite(t) => Held::SqliteTx(t),
+            Tx::Pg(t) => Held::PgTx(t),
         })
     }
 }

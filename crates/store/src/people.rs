@@ -298,3 +298,16 @@ pub async fn purge_expired_sessions(
     ex.execute("DELETE FROM sessions WHERE expires_at <= $1", args![now])
         .await
 }
+
+/// Records the TOTP time step just accepted, if it is newer than the last one; returns false
+/// when the step was already used (a replayed code).
+pub async fn use_totp_step(ex: &mut impl Exec, id: i64, step: i64) -> Result<bool, StoreError> {
+    let n = ex
+        .execute(
+            "UPDATE people SET totp_last_step = $2 WHERE id = $1 \
+             AND (totp_last_step IS NULL OR totp_last_step < $2)",
+            args![id, step],
+        )
+        .await?;
+    Ok(n == 1)
+}

@@ -149,6 +149,32 @@ impl Drop for TestDb {
     }
 }
 
+/// Defines `mod $name { fn sqlite(); fn postgres(); }` running the same async body on a fresh
+/// SQLite database and a fresh PostgreSQL database: `backend_tests!(name, |db| { ... });`
+#[macro_export]
+macro_rules! backend_tests {
+    ($name:ident, |$db:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($db: $crate::Db) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let t = $crate::testing::TestDb::sqlite().await;
+                run(t.db.clone()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let t = $crate::testing::TestDb::postgres().await;
+                run(t.db.clone()).await;
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

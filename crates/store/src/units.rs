@@ -219,3 +219,40 @@ pub async fn count_successions(ex: &mut impl Exec) -> Result<i64, StoreError> {
     ex.scalar("SELECT COUNT(*) FROM unit_successions", args![])
         .await
 }
+
+/// A published identifier for the People's Committee of a unit.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct MappedIdentifier {
+    pub identifier: String,
+    /// `official` (published by the authority) or `derived`.
+    pub status: String,
+}
+
+pub async fn map_identifier(
+    ex: &mut impl Exec,
+    structure: &str,
+    unit_code: &str,
+    identifier: &str,
+    status: &str,
+) -> Result<(), StoreError> {
+    ex.execute(
+        "INSERT INTO identifier_map (structure, unit_code, identifier, status) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (structure, unit_code) \
+         DO UPDATE SET identifier = excluded.identifier, status = excluded.status",
+        args![structure, unit_code, identifier, status],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn mapped_identifier(
+    ex: &mut impl Exec,
+    structure: &str,
+    unit_code: &str,
+) -> Result<Option<MappedIdentifier>, StoreError> {
+    ex.fetch_optional(
+        "SELECT identifier, status FROM identifier_map WHERE structure = $1 AND unit_code = $2",
+        args![structure, unit_code],
+    )
+    .await
+}

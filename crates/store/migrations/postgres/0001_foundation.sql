@@ -91,6 +91,7 @@ CREATE TABLE people (
     password_hash TEXT NOT NULL,
     totp_secret TEXT,
     totp_enabled BOOLEAN NOT NULL DEFAULT FALSE,
+    totp_last_step BIGINT,
     failed_logins BIGINT NOT NULL DEFAULT 0,
     locked_until TIMESTAMPTZ,
     active BOOLEAN NOT NULL DEFAULT TRUE,
@@ -228,4 +229,13 @@ CREATE TABLE blobs (
     size BIGINT NOT NULL,
     media_type TEXT NOT NULL,
     created_at TIMESTAMPTZ NOT NULL
+);
+
+-- Identifiers published by a province (or the national list), by (structure, unit code).
+CREATE TABLE identifier_map (
+    structure TEXT NOT NULL,
+    unit_code TEXT NOT NULL,
+    identifier TEXT NOT NULL,
+    status TEXT NOT NULL,
+    PRIMARY KEY (structure, unit_code)
 );

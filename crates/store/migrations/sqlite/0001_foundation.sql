@@ -91,6 +91,7 @@ CREATE TABLE people (
     password_hash TEXT NOT NULL,
     totp_secret TEXT,
     totp_enabled INTEGER NOT NULL DEFAULT 0,
+    totp_last_step INTEGER,
     failed_logins INTEGER NOT NULL DEFAULT 0,
     locked_until TEXT,
     active INTEGER NOT NULL DEFAULT 1,
@@ -228,4 +229,13 @@ CREATE TABLE blobs (
     size INTEGER NOT NULL,
     media_type TEXT NOT NULL,
     created_at TEXT NOT NULL
+);
+
+-- Identifiers published by a province (or the national list), by (structure, unit code).
+CREATE TABLE identifier_map (
+    structure TEXT NOT NULL,
+    unit_code TEXT NOT NULL,
+    identifier TEXT NOT NULL,
+    status TEXT NOT NULL,
+    PRIMARY KEY (structure, unit_code)
 );

@@ -2,28 +2,8 @@
 
 use egov_store::Db;
 
-/// Defines `mod $name { fn sqlite(); fn postgres(); }` running the same body on both backends.
 macro_rules! both {
-    ($name:ident, |$db:ident| $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            async fn run($db: egov_store::Db) $body
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let t = egov_store::testing::TestDb::sqlite().await;
-                run(t.db.clone()).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let t = egov_store::testing::TestDb::postgres().await;
-                run(t.db.clone()).await;
-            }
-        }
-    };
+    ($($t:tt)*) => { egov_store::backend_tests!($($t)*); };
 }
 
 mod audit;

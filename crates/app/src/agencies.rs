@@ -1,0 +1,238 @@
+//! Browsing the agency tree as of a date, searching it, and adding province-level bodies.
+
+use egov_domain::agency_code::AgencyCode;
+use egov_domain::org::{Governance, Role};
+use egov_store::agencies::{self, Agency, AgencyLink, NewAgency, SearchHit, TreeNode};
+use egov_store::org::{self, OrgUnit};
+use egov_store::units::{self, AdminUnit, UnitLink};
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+use crate::{Actor, App, AppError, audit, authz};
+
+/// An agency with its place in history.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AgencyDetail {
+    pub agency: Agency,
+    /// From the top-level agency down to this one's parent.
+    pub ancestors: Vec<Agency>,
+    pub children: Vec<TreeNode>,
+    pub org_units: Vec<OrgUnit>,
+    pub predecessors: Vec<AgencyLink>,
+    pub successors: Vec<AgencyLink>,
+    pub admin_unit: Option<AdminUnit>,
+    /// True when the agency is valid on the date asked about.
+    pub valid_on_date: bool,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UnitDetail {
+    pub unit: AdminUnit,
+    pub parent: Option<AdminUnit>,
+    pub children: Vec<AdminUnit>,
+    pub predecessors: Vec<UnitLink>,
+    pub successors: Vec<UnitLink>,
+    pub committee: Option<Agency>,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct NewBody {
+    pub name: String,
+    /// Abbreviation used in document notations (`SNV`, `STC` …).
+    pub short_name: String,
+    /// The People's Committee it belongs to.
+    pub parent_id: i64,
+    /// An identifier the province published; allocated by egov's scheme when absent.
+    pub code: Option<String>,
+    pub valid_from: Option<Date>,
+    /// Agencies this one takes over from (a merger of departments).
+    #[serde(default)]
+    pub succeeds: Vec<i64>,
+}
+
+impl App {
+    /// Top-level agencies (no parent) or the children of one, valid on a date.
+    pub async fn agency_children(
+        &self,
+        parent: Option<i64>,
+        on: Date,
+    ) -> Result<Vec<TreeNode>, AppError> {
+        Ok(agencies::children_on(&mut &self.db, parent, on).await?)
+    }
+
+    /// Search by name (diacritics ignored) or by exact identifier.
+    pub async fn search_agencies(
+        &self,
+        q: &str,
+        on: Option<Date>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<SearchHit>, AppError> {
+        let mut ex = &self.db;
+        if let Ok(code) = q.trim().parse::<AgencyCode>() {
+            let Some(a) = agencies::find_by_code(&mut ex, &code.to_string()).await? else {
+                return Ok(Vec::new());
+            };
+            let parent_name = match a.parent_id {
+                Some(p) => Some(agencies::get(&mut ex, p).await?.name),
+                None => None,
+            };
+            return Ok(vec![SearchHit {
+                agency: a,
+                parent_name,
+            }]);
+        }
+        let words = egov_domain::text::query_words(q);
+        Ok(agencies::search(&mut ex, &words, on, limit.clamp(1, 200), offset.max(0)).await?)
+    }
+
+    pub async fn agency_detail(&self, id: i64, on: Date) -> Result<AgencyDetail, AppError> {
+        let mut ex = &self.db;
+        let agency = agencies::get(&mut ex, id)
+            .await
+            .map_err(|_| AppError::not_found("agency"))?;
+        let mut ancestors = agencies::ancestors(&mut ex, id).await?;
+        ancestors.pop();
+        let admin_unit = match agency.admin_unit_id {
+            Some(u) => Some(units::get(&mut ex, u).await?),
+            None => None,
+        };
+        let valid_on_date = egov_domain::validity::Validity {
+            from: agency.valid_from,
+            to: agency.valid_to,
+        }
+        .contains(on);
+        Ok(AgencyDetail {
+            children: agencies::children_on(&mut ex, Some(id), on).await?,
+            org_units: org::org_units_of(&mut ex, id, on).await?,
+            predecessors: agencies::predecessors(&mut ex, id).await?,
+            successors: agencies::successors(&mut ex, id).await?,
+            admin_unit,
+            ancestors,
+            valid_on_date,
+            agency,
+        })
+    }
+
+    pub async fn unit_detail(&self, id: i64) -> Result<UnitDetail, AppError> {
+        let mut ex = &self.db;
+        let unit = units::get(&mut ex, id)
+            .await
+            .map_err(|_| AppError::not_found("administrative unit"))?;
+        let parent = match unit.parent_id {
+            Some(p) => Some(units::get(&mut ex, p).await?),
+            None => None,
+        };
+        let committee = match self.committee_of(&mut ex, id).await? {
+            Some(a) => Some(agencies::get(&mut ex, a).await?),
+            None => None,
+        };
+        Ok(UnitDetail {
+            children: units::children(&mut ex, id).await?,
+            predecessors: units::predecessors(&mut ex, id).await?,
+            successors: units::successors(&mut ex, id).await?,
+            parent,
+            committee,
+            unit,
+        })
+    }
+
+    /// Adds a department or other body under a People's Committee.
+    pub async fn create_body(&self, actor: &Actor, cmd: NewBody) -> Result<Agency, AppError> {
+        let name = crate::people::check_name(&cmd.name, "bad_agency_name")?;
+        let short = cmd.short_name.trim().to_owned();
+        if short.is_empty() || short.chars().count() > 20 {
+            return Err(AppError::invalid(
+                "bad_short_name",
+                "An abbreviation has 1–20 characters.",
+            ));
+        }
+        let mut tx = self.db.begin().await?;
+        authz::require(&mut tx, actor, &[Role::Administrator], None, None).await?;
+        let parent = agencies::get(&mut tx, cmd.parent_id)
+            .await
+            .map_err(|_| AppError::not_found("agency"))?;
+        let parent_code: AgencyCode = parent
+            .code
+            .parse()
+            .map_err(|_| AppError::internal("the parent's identifier does not parse"))?;
+        let (code, source) = match cmd.code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+            Some(c) => {
+                let code: AgencyCode =
+                    c.parse()
+                        .map_err(|e: egov_domain::agency_code::AgencyCodeError| {
+                            AppError::invalid("bad_agency_code", format!("{c}: {e}"))
+                                .arg("code", c)
+                                .arg("reason", e)
+                        })?;
+                (code, "official")
+            }
+            None => {
+                let scheme = self.settings.scheme().map_err(AppError::internal)?;
+                let used: std::collections::HashSet<String> =
+                    agencies::codes_under(&mut tx, &parent_code.root().to_string()[10..])
+                        .await?
+                        .into_iter()
+                        .collect();
+                let mut found = None;
+                for n in 0.. {
+                    let c = scheme.department(parent_code.root(), n).map_err(|e| {
+                        AppError::conflict("identifier_exhausted", e.to_string()).arg("reason", e)
+                    })?;
+                    if !used.contains(&c.to_string()) {
+                        found = Some(c);
+                        break;
+                    }
+                }
+                (
+                    found.ok_or_else(|| AppError::internal("no identifier"))?,
+                    "local",
+                )
+            }
+        };
+        if let Some(other) = agencies::find_by_code(&mut tx, &code.to_string()).await? {
+            return Err(AppError::conflict(
+                "identifier_taken",
+                format!("identifier {code} already belongs to {}", other.name),
+            )
+            .arg("code", code)
+            .arg("agency", other.name));
+        }
+        let id = agencies::insert(
+            &mut tx,
+            &NewAgency {
+                code: code.to_string(),
+                code_source: source,
+                name,
+                short_name: short,
+                kind: "department",
+                governance: Governance::Head.as_str(),
+                admin_unit_id: None,
+                parent_id: Some(parent.id),
+                valid_from: cmd.valid_from,
+                valid_to: None,
+            },
+            egov_store::now(),
+        )
+        .await?;
+        for old in &cmd.succeeds {
+            let o = agencies::get(&mut tx, *old)
+                .await
+                .map_err(|_| AppError::not_found("agency"))?;
+            if o.valid_to.is_none()
+                && let Some(from) = cmd.valid_from
+            {
+                agencies::set_validity(&mut tx, o.id, o.valid_from, from.previous_day()).await?;
+            }
+            agencies::link_succession(&mut tx, o.id, id, "merged", true).await?;
+        }
+        let agency = agencies::get(&mut tx, id).await?;
+        audit::event("agency.create", "agency", id)
+            .agency(Some(id))
+            .after(&agency)
+            .write(&mut tx, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(agency)
+    }
+}

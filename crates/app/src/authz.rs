@@ -1,0 +1,91 @@
+//! Permission checks. Every check asks the database (roles in force at this instant), inside the
+//! use case's transaction.
+
+use egov_domain::org::Role;
+use egov_store::{Exec, args, org};
+
+use crate::{Actor, AppError};
+
+/// Requires one of `roles` covering the agency (and unit), or refuses with `forbidden`.
+/// The system actor may do anything.
+pub async fn require(
+    ex: &mut impl Exec,
+    actor: &Actor,
+    roles: &[Role],
+    agency_id: Option<i64>,
+    org_unit_id: Option<i64>,
+) -> Result<(), AppError> {
+    let Some(person) = actor.person_id else {
+        return Ok(());
+    };
+    let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+    if org::has_role(
+        ex,
+        person,
+        &names,
+        agency_id,
+        org_unit_id,
+        egov_store::now(),
+    )
+    .await?
+    {
+        Ok(())
+    } else {
+        Err(AppError::forbidden())
+    }
+}
+
+/// True for the system and for a deployment-wide administrator.
+pub async fn is_system_admin(ex: &mut impl Exec, actor: &Actor) -> Result<bool, AppError> {
+    let Some(person) = actor.person_id else {
+        return Ok(true);
+    };
+    let n: i64 = ex
+        .scalar(
+            "SELECT COUNT(*) FROM role_grants WHERE person_id = $1 AND role = 'administrator' \
+             AND agency_id IS NULL AND valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2)",
+            args![person, egov_store::now()],
+        )
+        .await?;
+    Ok(n > 0)
+}
+
+/// The agencies in which the actor holds one of `roles` now; None means every agency (the
+/// system, or a deployment-wide administrator when `roles` includes administrator).
+pub async fn agencies_with(
+    ex: &mut impl Exec,
+    actor: &Actor,
+    roles: &[Role],
+) -> Result<Option<Vec<i64>>, AppError> {
+    if roles.contains(&Role::Administrator) && is_system_admin(ex, actor).await? {
+        return Ok(None);
+    }
+    let Some(person) = actor.person_id else {
+        return Ok(None);
+    };
+    let list = roles
+        .iter()
+        .map(|r| format!("'{}'", r.as_str()))
+        .collect::<Vec<_>>()
+        .join(",");
+    let rows: Vec<(i64,)> = ex
+        .fetch_all(
+            &format!(
+                "SELECT DISTINCT agency_id FROM role_grants WHERE person_id = $1 \
+                 AND role IN ({list}) AND agency_id IS NOT NULL AND valid_from <= $2 \
+                 AND (valid_to IS NULL OR valid_to > $2) ORDER BY agency_id"
+            ),
+            args![person, egov_store::now()],
+        )
+        .await?;
+    Ok(Some(rows.into_iter().map(|r| r.0).collect()))
+}
+
+/// Requires the actor to administer the agency (its administrator or a system administrator).
+pub async fn require_admin_of(
+    ex: &mut impl Exec,
+    actor: &Actor,
+    agency_id: i64,
+) -> Result<(), AppError> {
+    require(ex, actor, &[Role::Administrator], Some(agency_id), None).await
+}

@@ -1,0 +1,94 @@
+//! Errors of use cases: a stable code, a kind that maps to an HTTP status, and a message.
+
+use std::fmt;
+
+use egov_store::StoreError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The input is malformed or breaks a rule (400/422).
+    Invalid,
+    /// Not signed in (401).
+    Unauthenticated,
+    /// Signed in, but not allowed (403).
+    Forbidden,
+    NotFound,
+    /// The state of the data does not allow it (409).
+    Conflict,
+    /// Too many attempts (429).
+    TooMany,
+    Internal,
+}
+
+/// What a use case refuses, and why. `code` is stable (clients and translations key on it);
+/// `args` fill the translated message; `message` is the English fallback.
+#[derive(Debug, Clone)]
+pub struct AppError {
+    pub kind: ErrorKind,
+    pub code: &'static str,
+    pub message: String,
+    pub args: Vec<(&'static str, String)>,
+}
+
+impl AppError {
+    pub fn new(kind: ErrorKind, code: &'static str, message: impl Into<String>) -> Self {
+        AppError {
+            kind,
+            code,
+            message: message.into(),
+            args: Vec::new(),
+        }
+    }
+
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Invalid, code, message)
+    }
+
+    pub fn forbidden() -> Self {
+        Self::new(
+            ErrorKind::Forbidden,
+            "forbidden",
+            "You do not have permission to do this.",
+        )
+    }
+
+    pub fn not_found(what: &'static str) -> Self {
+        Self::new(ErrorKind::NotFound, "not_found", format!("No such {what}.")).arg("what", what)
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Conflict, code, message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Internal, "internal", message)
+    }
+
+    pub fn arg(mut self, name: &'static str, value: impl ToString) -> Self {
+        self.args.push((name, value.to_string()));
+        self
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::not_found("record"),
+            e if e.is_unique_violation() => {
+                AppError::conflict("duplicate", "A record with the same key already exists.")
+            }
+            e => {
+                tracing::error!(error = %e, "store error");
+                AppError::internal("The database could not complete the request.")
+            }
+        }
+    }
+}

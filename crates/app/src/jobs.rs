@@ -1,0 +1,274 @@
+//! The worker: claims jobs from the outbox table and runs their handlers, at least once, with
+//! retries and back-off; it also seals the audit chain and purges expired sessions.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use bytes::Bytes;
+use egov_store::jobs::{self, Job, StateCount};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use time::Duration;
+
+use crate::{Actor, App, AppError, audit, authz};
+
+/// The kind of a job that POSTs JSON to a URL, carrying the job's idempotency key.
+pub const HTTP_POST: &str = "http.post";
+
+/// Set `EGOV_FAILPOINT=after-job-effect` to make the worker abort between doing a job's effect
+/// and recording it (used by the crash test).
+pub const FAILPOINT_VAR: &str = "EGOV_FAILPOINT";
+
+pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+pub type Handler = Arc<dyn Fn(Arc<App>, Job) -> HandlerFuture + Send + Sync>;
+
+pub struct Worker {
+    app: Arc<App>,
+    id: String,
+    handlers: HashMap<String, Handler>,
+}
+
+/// The wait before attempt `n + 1` after `n` failures: 10 s doubling to at most an hour, with
+/// ±20 % jitter so that retries of many jobs spread out.
+pub fn backoff(failures: i64) -> Duration {
+    let base = 10f64 * 2f64.powi((failures - 1).clamp(0, 20) as i32);
+    let capped = base.min(3600.0);
+    let mut r = [0u8; 2];
+    getrandom::fill(&mut r).ok();
+    let jitter = 0.8 + 0.4 * (f64::from(u16::from_le_bytes(r)) / f64::from(u16::MAX));
+    Duration::milliseconds((capped * jitter * 1000.0) as i64)
+}
+
+fn http_post() -> Handler {
+    Arc::new(|_app, job| {
+        Box::pin(async move {
+            #[derive(serde::Deserialize)]
+            struct P {
+                url: String,
+                body: serde_json::Value,
+            }
+            let p: P =
+                serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))?;
+            if !p.url.starts_with("http://") {
+                return Err("only http:// addresses are supported by this sender".into());
+            }
+            let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+            let req = hyper::Request::post(p.url.as_str())
+                .header("content-type", "application/json")
+                .header("idempotency-key", job.idempotency_key.as_str())
+                .body(Full::new(Bytes::from(p.body.to_string())))
+                .map_err(|e| format!("bad request: {e}"))?;
+            let resp = tokio::time::timeout(StdDuration::from_secs(30), client.request(req))
+                .await
+                .map_err(|_| "timed out".to_string())?
+                .map_err(|e| format!("request failed: {e}"))?;
+            let status = resp.status();
+            let _ = resp.into_body().collect().await;
+            if status.is_success() {
+                Ok(())
+            } else {
+                Err(format!("the receiver answered {status}"))
+            }
+        })
+    })
+}
+
+impl Worker {
+    pub fn new(app: Arc<App>) -> Self {
+        let mut r = [0u8; 4];
+        getrandom::fill(&mut r).ok();
+        let id = format!("{}-{}-{}", hostname(), std::process::id(), hex::encode(r));
+        let mut handlers: HashMap<String, Handler> = HashMap::new();
+        handlers.insert(HTTP_POST.into(), http_post());
+        Worker { app, id, handlers }
+    }
+
+    pub fn register(&mut self, kind: &str, h: Handler) {
+        self.handlers.insert(kind.to_owned(), h);
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Claims and runs one job. Returns false when none was due.
+    pub async fn run_once(&self) -> Result<bool, AppError> {
+        let lease = Duration::seconds(self.app.settings.worker.lease_secs);
+        let now = egov_store::now();
+        let Some(job) = jobs::claim(&self.app.db, &self.id, lease, now).await? else {
+            return Ok(false);
+        };
+        let started = std::time::Instant::now();
+        let result = if job.attempts > job.max_attempts {
+            Err("gave up: the job kept crashing its worker".to_string())
+        } else {
+            match self.handlers.get(&job.kind) {
+                Some(h) => h(self.app.clone(), job.clone()).await,
+                None => Err(format!("no handler for job kind {:?}", job.kind)),
+            }
+        };
+        if result.is_ok() && std::env::var(FAILPOINT_VAR).as_deref() == Ok("after-job-effect") {
+            tracing::error!(job = job.id, "failpoint after-job-effect: aborting");
+            std::process::abort();
+        }
+        let now = egov_store::now();
+        metrics::histogram!("egov_job_seconds", "kind" => job.kind.clone())
+            .record(started.elapsed().as_secs_f64());
+        match result {
+            Ok(()) => {
+                jobs::complete(&mut &self.app.db, job.id, now).await?;
+                metrics::counter!("egov_jobs_total", "kind" => job.kind.clone(), "outcome" => "done").increment(1);
+            }
+            Err(e) => {
+                let retry = (job.attempts < job.max_attempts).then(|| now + backoff(job.attempts));
+                tracing::warn!(job = job.id, kind = %job.kind, attempts = job.attempts, error = %e, dead = retry.is_none(), "job failed");
+                jobs::fail(&mut &self.app.db, job.id, &e, retry, now).await?;
+                let outcome = if retry.is_some() { "retry" } else { "dead" };
+                metrics::counter!("egov_jobs_total", "kind" => job.kind.clone(), "outcome" => outcome).increment(1);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Housekeeping done between jobs: seal the audit chain, purge expired sessions.
+    pub async fn housekeeping(&self) -> Result<(), AppError> {
+        egov_store::audit::seal(&self.app.db, 2000).await?;
+        egov_store::people::purge_expired_sessions(&mut &self.app.db, egov_store::now()).await?;
+        Ok(())
+    }
+
+    /// Runs until `shutdown` turns true.
+    pub async fn run(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        let poll = StdDuration::from_millis(self.app.settings.worker.poll_ms.max(10));
+        let mut last_housekeeping = std::time::Instant::now() - StdDuration::from_secs(3600);
+        tracing::info!(worker = %self.id, "worker started");
+        while !*shutdown.borrow() {
+            if last_housekeeping.elapsed() >= StdDuration::from_secs(5) {
+                if let Err(e) = self.housekeeping().await {
+                    tracing::warn!(error = %e, "housekeeping failed");
+                }
+                last_housekeeping = std::time::Instant::now();
+            }
+            let busy = match self.run_once().await {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::warn!(error = %e, "worker could not claim a job");
+                    false
+                }
+            };
+            if !busy {
+                tokio::select! {
+                    _ = tokio::time::sleep(poll) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+        }
+        tracing::info!(worker = %self.id, "worker stopped");
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "egov".into())
+}
+
+impl App {
+    /// Queues a JSON POST to `url` (a webhook notification), at least once.
+    pub async fn enqueue_http_post(
+        &self,
+        actor: &Actor,
+        url: &str,
+        body: serde_json::Value,
+        idempotency_key: &str,
+    ) -> Result<i64, AppError> {
+        if !url.starts_with("http://") {
+            return Err(AppError::invalid(
+                "bad_url",
+                "Only http:// addresses are supported.",
+            ));
+        }
+        let mut tx = self.db.begin().await?;
+        authz::require(
+            &mut tx,
+            actor,
+            &[egov_domain::org::Role::Administrator],
+            None,
+            None,
+        )
+        .await?;
+        let id = jobs::enqueue(
+            &mut tx,
+            HTTP_POST,
+            &serde_json::json!({ "url": url, "body": body }),
+            idempotency_key,
+            egov_store::now(),
+            self.settings.worker.max_attempts,
+        )
+        .await?;
+        audit::event("job.enqueue", "job", id)
+            .after(&serde_json::json!({"kind": HTTP_POST, "url": url}))
+            .write(&mut tx, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn list_jobs(
+        &self,
+        actor: &Actor,
+        state: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<StateCount>, Vec<Job>), AppError> {
+        let mut ex = &self.db;
+        if !authz::is_system_admin(&mut ex, actor).await? {
+            return Err(AppError::forbidden());
+        }
+        Ok((
+            jobs::counts(&mut ex).await?,
+            jobs::list(&mut ex, state, limit, offset).await?,
+        ))
+    }
+
+    /// Puts a dead job back in the queue.
+    pub async fn retry_job(&self, actor: &Actor, id: i64) -> Result<Job, AppError> {
+        let mut tx = self.db.begin().await?;
+        if !authz::is_system_admin(&mut tx, actor).await? {
+            return Err(AppError::forbidden());
+        }
+        let before = jobs::get(&mut tx, id)
+            .await
+            .map_err(|_| AppError::not_found("job"))?;
+        if !jobs::retry(&mut tx, id, egov_store::now()).await? {
+            return Err(AppError::conflict(
+                "job_not_dead",
+                "Only a dead job can be retried.",
+            ));
+        }
+        let after = jobs::get(&mut tx, id).await?;
+        audit::event("job.retry", "job", id)
+            .before(&before.state)
+            .after(&after.state)
+            .write(&mut tx, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn backoff_grows_and_caps() {
+        let a = super::backoff(1).whole_seconds();
+        assert!((8..=12).contains(&a), "{a}");
+        let c = super::backoff(4).whole_seconds();
+        assert!((64..=96).contains(&c), "{c}");
+        assert!(super::backoff(30).whole_seconds() <= 4320);
+    }
+}

@@ -1,0 +1,222 @@
+//! Configuration. One file (TOML) plus environment overrides `EGOV__SECTION__KEY`; every key has
+//! a default, documented in `docs/configuration.md`.
+
+use std::path::PathBuf;
+
+use egov_domain::agency_code::{IdentifierScheme, SlotRange};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Where the SQLite database, blobs and demo credentials live.
+    pub data_dir: PathBuf,
+    pub server: Server,
+    pub database: Database,
+    pub auth: Auth,
+    pub identifiers: Identifiers,
+    pub worker: Worker,
+    pub log: Log,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Server {
+    pub listen: String,
+    /// The address people use, for links in messages.
+    pub public_url: String,
+    /// Mark cookies `Secure`. Must be true in production (behind HTTPS).
+    pub secure_cookies: bool,
+    pub max_body_bytes: usize,
+    pub request_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Database {
+    /// Empty: `<data_dir>/egov.sqlite`. Or `sqlite:///path/file.sqlite`, or `postgres://…`.
+    pub url: String,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Auth {
+    pub session_hours: i64,
+    /// Failed sign-ins in a row before an account is locked.
+    pub lockout_threshold: i64,
+    pub lockout_minutes: i64,
+    /// Sign-in attempts per minute from one client address.
+    pub sign_in_per_minute: u32,
+    /// Administrators must use a TOTP second factor.
+    pub require_totp_for_admins: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Identifiers {
+    /// Level-2 slots for departments and province-level bodies, `"01-59"`.
+    pub department_slots: String,
+    /// Level-2 slots for district People's Committees (three-tier structure).
+    pub district_slots: String,
+    /// Level-2 group slots for two-tier communes (99 communes per slot).
+    pub commune_group_slots: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Worker {
+    /// Run a worker loop inside `egov serve` (a scaled deployment runs `egov worker` instead).
+    pub enabled: bool,
+    pub poll_ms: u64,
+    pub lease_secs: i64,
+    pub max_attempts: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Log {
+    /// `text` or `json`.
+    pub format: String,
+    /// A tracing filter such as `info` or `egov=debug,sqlx=warn`.
+    pub level: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            data_dir: PathBuf::from("egov-data"),
+            server: Server::default(),
+            database: Database::default(),
+            auth: Auth::default(),
+            identifiers: Identifiers::default(),
+            worker: Worker::default(),
+            log: Log::default(),
+        }
+    }
+}
+
+impl Default for Server {
+    fn default() -> Self {
+        Server {
+            listen: "127.0.0.1:8080".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            secure_cookies: false,
+            max_body_bytes: 1 << 20,
+            request_timeout_secs: 30,
+        }
+    }
+}
+
+impl Default for Database {
+    fn default() -> Self {
+        Database {
+            url: String::new(),
+            max_connections: 16,
+        }
+    }
+}
+
+impl Default for Auth {
+    fn default() -> Self {
+        Auth {
+            session_hours: 8,
+            lockout_threshold: 5,
+            lockout_minutes: 15,
+            sign_in_per_minute: 10,
+            require_totp_for_admins: true,
+        }
+    }
+}
+
+impl Default for Identifiers {
+    fn default() -> Self {
+        Identifiers {
+            department_slots: "01-59".into(),
+            district_slots: "60-89".into(),
+            commune_group_slots: "90-99".into(),
+        }
+    }
+}
+
+impl Default for Worker {
+    fn default() -> Self {
+        Worker {
+            enabled: true,
+            poll_ms: 1000,
+            lease_secs: 60,
+            max_attempts: 8,
+        }
+    }
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Log {
+            format: "text".into(),
+            level: "info".into(),
+        }
+    }
+}
+
+fn slots(s: &str) -> Result<SlotRange, String> {
+    let (a, b) = s
+        .split_once('-')
+        .ok_or_else(|| format!("{s:?}: expected a range like 01-59"))?;
+    let first = a
+        .trim()
+        .parse::<u8>()
+        .map_err(|_| format!("{s:?}: not a number"))?;
+    let last = b
+        .trim()
+        .parse::<u8>()
+        .map_err(|_| format!("{s:?}: not a number"))?;
+    Ok(SlotRange { first, last })
+}
+
+impl Settings {
+    /// The database URL, defaulting to the SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        if self.database.url.trim().is_empty() {
+            self.data_dir.join("egov.sqlite").display().to_string()
+        } else {
+            self.database.url.clone()
+        }
+    }
+
+    pub fn blob_dir(&self) -> PathBuf {
+        self.data_dir.join("blobs")
+    }
+
+    /// The identifier scheme, validated.
+    pub fn scheme(&self) -> Result<IdentifierScheme, String> {
+        let s = IdentifierScheme {
+            departments: slots(&self.identifiers.department_slots)?,
+            districts: slots(&self.identifiers.district_slots)?,
+            commune_groups: slots(&self.identifiers.commune_group_slots)?,
+        };
+        s.validate().map_err(|e| e.to_string())?;
+        Ok(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        let s = Settings::default();
+        assert_eq!(s.scheme().unwrap(), IdentifierScheme::default());
+        assert!(s.database_url().ends_with("egov.sqlite"));
+    }
+
+    #[test]
+    fn bad_scheme_is_reported() {
+        let mut s = Settings::default();
+        s.identifiers.district_slots = "50-89".into();
+        assert!(s.scheme().unwrap_err().contains("overlap"));
+        s.identifiers.district_slots = "sixty".into();
+        assert!(s.scheme().is_err());
+    }
+}
