@@ -124,13 +124,8 @@ both!(thanh_hoa_in_both_structures, |db| {
             .count(),
         1
     );
-    assert_eq!(
-        app.search_agencies("thanh hoa", None, 50, 0).await.unwrap()[0]
-            .agency
-            .name
-            .contains("Thanh Hóa"),
-        true
-    );
+    let th = app.search_agencies("thanh hoa", None, 50, 0).await.unwrap();
+    assert!(th[0].agency.name.contains("Thanh Hóa"));
     assert_eq!(
         app.search_agencies("000.00.00.H56", None, 50, 0)
             .await
