@@ -89,3 +89,54 @@ pub async fn require_admin_of(
 ) -> Result<(), AppError> {
     require(ex, actor, &[Role::Administrator], Some(agency_id), None).await
 }
+
+/// The agencies an actor administers now (every current agency for a system administrator).
+pub async fn administered(
+    ex: &mut impl Exec,
+    actor: &Actor,
+) -> Result<Vec<egov_store::agencies::Agency>, AppError> {
+    let today = time::OffsetDateTime::now_utc()
+        .to_offset(egov_domain::VN_OFFSET)
+        .date();
+    let ids = agencies_with(ex, actor, &[Role::Administrator]).await?;
+    let all: Vec<egov_store::agencies::Agency> = match ids {
+        None => {
+            ex.fetch_all(
+                "SELECT id, code, code_source, name, short_name, kind, governance, admin_unit_id, \
+                 parent_id, valid_from, valid_to FROM agencies \
+                 WHERE (valid_from IS NULL OR valid_from <= $1) AND (valid_to IS NULL OR valid_to >= $1) \
+                 ORDER BY CASE kind WHEN 'people_committee' THEN 1 ELSE 0 END, code",
+                args![today],
+            )
+            .await?
+        }
+        Some(ids) => {
+            let mut out = Vec::new();
+            for id in ids {
+                out.push(egov_store::agencies::get(ex, id).await?);
+            }
+            out
+        }
+    };
+    Ok(all)
+}
+
+/// True when the actor administers the agency.
+pub async fn can_admin(
+    ex: &mut impl Exec,
+    actor: &Actor,
+    agency_id: i64,
+) -> Result<bool, AppError> {
+    match require_admin_of(ex, actor, agency_id).await {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind == crate::ErrorKind::Forbidden => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// True when the actor administers at least one agency (or the deployment).
+pub async fn is_any_admin(ex: &mut impl Exec, actor: &Actor) -> Result<bool, AppError> {
+    Ok(agencies_with(ex, actor, &[Role::Administrator])
+        .await?
+        .is_none_or(|v| !v.is_empty()))
+}

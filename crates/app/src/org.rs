@@ -94,15 +94,21 @@ async fn live_agency(ex: &mut impl Exec, id: i64) -> Result<Agency, AppError> {
         to: a.valid_to,
     };
     if !v.contains(today()) {
-        let mut e = AppError::invalid(
+        let successor = agencies::successors(ex, id)
+            .await?
+            .into_iter()
+            .next()
+            .map(|s| s.agency.name)
+            .unwrap_or_else(|| "–".into());
+        return Err(AppError::invalid(
             "agency_not_current",
-            format!("{} is not in operation today", a.name),
+            format!(
+                "{} is not in operation today; its successor is {successor}",
+                a.name
+            ),
         )
-        .arg("agency", &a.name);
-        if let Some(s) = agencies::successors(ex, id).await?.into_iter().next() {
-            e = e.arg("successor", s.agency.name);
-        }
-        return Err(e);
+        .arg("agency", &a.name)
+        .arg("successor", successor));
     }
     Ok(a)
 }

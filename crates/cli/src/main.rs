@@ -1,1 +1,454 @@
-fn main() {}
+//! `egov`: the one binary of the platform.
+
+mod config;
+mod demo;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use egov_app::{Actor, App};
+use egov_domain::admin_unit::Structure;
+
+#[derive(Parser)]
+#[command(
+    name = "egov",
+    version,
+    about = "egov – e-government platform for Vietnamese provinces"
+)]
+struct Cli {
+    /// Configuration file (TOML). Also `EGOV_CONFIG`.
+    #[arg(long, global = true, env = "EGOV_CONFIG")]
+    config: Option<PathBuf>,
+    /// Data directory (SQLite database, blobs). Overrides `data_dir`.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// Database URL (`postgres://…` or a SQLite path). Overrides `database.url`.
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create (or reuse) a demo data directory with Thanh Hóa seeded, and serve it.
+    Demo {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Seed and print the accounts, then exit without serving.
+        #[arg(long)]
+        seed_only: bool,
+    },
+    /// Serve the web application (and a worker loop unless `worker.enabled = false`).
+    Serve {
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Run background jobs only (for deployments with several processes).
+    Worker,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Import reference data.
+    #[command(subcommand)]
+    Import(ImportCmd),
+    /// Manage officials.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCmd),
+    /// Jobs on the outbox.
+    #[command(subcommand)]
+    Jobs(JobsCmd),
+    /// Back up the database and blobs into one archive (safe while the server runs).
+    Backup {
+        /// The archive to write, e.g. egov-2026-11-24.tar
+        file: PathBuf,
+    },
+    /// Restore an archive made by `egov backup` into the configured database and data dir.
+    Restore {
+        file: PathBuf,
+        /// Replace an existing database.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the configuration in effect (TOML), with defaults filled in.
+    Config,
+}
+
+#[derive(Subcommand)]
+enum ImportCmd {
+    /// Administrative units: CSV `level,code,name,division_type,parent_code`.
+    Units {
+        file: PathBuf,
+        /// `three_tier` (until 30 June 2025) or `two_tier` (from 1 July 2025).
+        #[arg(long)]
+        structure: String,
+        /// Only this province (statistical code, e.g. 38).
+        #[arg(long)]
+        province: Option<String>,
+    },
+    /// The 2025 succession table: CSV `old_commune_code,new_commune_code,kind,default_successor`.
+    Succession { file: PathBuf },
+    /// Published agency identifiers: CSV `structure,unit_code,identifier[,status]`.
+    Identifiers { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Create an official; the password is read from EGOV_PASSWORD or generated and printed.
+    Add {
+        username: String,
+        #[arg(long)]
+        name: String,
+        /// Agency identifier, e.g. 000.00.01.H56.
+        #[arg(long)]
+        agency: Option<String>,
+        #[arg(long, default_value = "chuyen_vien")]
+        position: String,
+    },
+    /// Grant a role: administrator, agency_leader, unit_leader, specialist, records_clerk,
+    /// one_stop_officer, editor.
+    Grant {
+        username: String,
+        role: String,
+        /// Agency identifier; omit with `administrator` for a deployment-wide administrator.
+        #[arg(long)]
+        agency: Option<String>,
+    },
+    /// Turn off a person's TOTP (they set it up again at their next sign-in).
+    ResetTotp { username: String },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Seal pending entries and check the whole chain; exit status 1 if a link is broken.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum JobsCmd {
+    /// Queue a JSON POST to a URL (an outbox test, or a manual notification).
+    HttpPost {
+        url: String,
+        body: String,
+        /// Idempotency key (default: random).
+        #[arg(long)]
+        key: Option<String>,
+    },
+    /// Show job counts by state.
+    Stats,
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let mut settings = config::load(cli.config.as_deref())?;
+    if let Some(d) = cli.data_dir {
+        settings.data_dir = d;
+    }
+    if let Some(u) = cli.database_url {
+        settings.database.url = u;
+    }
+    config::init_logging(&settings);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(run(cli.command, settings))
+}
+
+async fn open(settings: egov_app::Settings) -> Result<Arc<App>> {
+    App::open(settings)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))
+}
+
+fn read(path: &std::path::Path) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
+async fn run(command: Command, settings: egov_app::Settings) -> Result<()> {
+    let system = Actor::system("cli");
+    match command {
+        Command::Demo { listen, seed_only } => demo::run(settings, &listen, seed_only).await,
+        Command::Serve { listen } => {
+            let listen = listen.unwrap_or_else(|| settings.server.listen.clone());
+            let app = open(settings).await?;
+            serve(app, &listen).await
+        }
+        Command::Worker => {
+            let app = open(settings).await?;
+            let (tx, rx) = tokio::sync::watch::channel(false);
+            let worker = egov_app::jobs::Worker::new(app);
+            let handle = tokio::spawn(worker.run(rx));
+            shutdown_signal().await;
+            let _ = tx.send(true);
+            handle.await?;
+            Ok(())
+        }
+        Command::Migrate => {
+            let app = open(settings).await?;
+            println!("migrations applied: {}", app.db.describe());
+            Ok(())
+        }
+        Command::Import(cmd) => {
+            let app = open(settings).await?;
+            egov_app::seed::seed_positions(&mut &app.db)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let started = std::time::Instant::now();
+            let report = match cmd {
+                ImportCmd::Units {
+                    file,
+                    structure,
+                    province,
+                } => {
+                    let s = Structure::parse(&structure)
+                        .context("--structure is three_tier or two_tier")?;
+                    app.import_units(&system, s, &read(&file)?, province.as_deref())
+                        .await
+                }
+                ImportCmd::Succession { file } => {
+                    app.import_succession(&system, &read(&file)?).await
+                }
+                ImportCmd::Identifiers { file } => {
+                    app.import_identifiers(&system, &read(&file)?).await
+                }
+            }
+            .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            println!(
+                "imported: {} units, {} agencies created, {} successions, {} rows skipped ({:.2} s)",
+                report.units,
+                report.agencies_created,
+                report.successions,
+                report.skipped,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::User(cmd) => user(open(settings).await?, &system, cmd).await,
+        Command::Audit(AuditCmd::Verify) => {
+            let app = open(settings).await?;
+            let sealed = egov_store::audit::seal_all(&app.db).await?;
+            let r = egov_store::audit::verify(&app.db).await?;
+            println!(
+                "sealed now: {sealed}; entries in the chain: {}; head: {} {}",
+                r.sealed, r.head_seq, r.head_hash
+            );
+            match r.broken {
+                None => {
+                    println!("audit chain OK");
+                    Ok(())
+                }
+                Some(b) => {
+                    eprintln!(
+                        "audit chain BROKEN at entry {}{}: {}",
+                        b.seq,
+                        b.entry_id
+                            .map(|i| format!(" (row id {i})"))
+                            .unwrap_or_default(),
+                        b.reason
+                    );
+                    std::process::exit(1);
+                }
+            }
+        }
+        Command::Jobs(JobsCmd::HttpPost { url, body, key }) => {
+            let app = open(settings).await?;
+            let body: serde_json::Value =
+                serde_json::from_str(&body).context("the body must be JSON")?;
+            let key = key.unwrap_or_else(|| egov_app::auth::random_token(16));
+            let id = app
+                .enqueue_http_post(&system, &url, body, &key)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            println!("queued job {id} with idempotency key {key}");
+            Ok(())
+        }
+        Command::Jobs(JobsCmd::Stats) => {
+            let app = open(settings).await?;
+            for c in egov_store::jobs::counts(&mut &app.db).await? {
+                println!("{:8} {}", c.state, c.count);
+            }
+            Ok(())
+        }
+        Command::Backup { file } => {
+            let url = settings.database_url();
+            let app = open(settings).await?;
+            let started = std::time::Instant::now();
+            let m = egov_store::backup::backup(&app.db, &url, &app.blobs, &file).await?;
+            println!(
+                "backup written to {} ({} database, {} blobs, {:.1} s)",
+                file.display(),
+                m.backend,
+                m.blobs,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Restore { file, force } => {
+            let url = settings.database_url();
+            let m = egov_store::backup::restore(&file, &url, &settings.blob_dir(), force).await?;
+            // Open it once: migrations of a newer egov apply, and the audit chain is checked.
+            let app = open(settings).await?;
+            let r = egov_store::audit::verify(&app.db).await?;
+            println!(
+                "restored a {} backup of {} ({} blobs); audit chain: {}",
+                m.backend,
+                m.created_at,
+                m.blobs,
+                if r.broken.is_none() { "OK" } else { "BROKEN" }
+            );
+            Ok(())
+        }
+        Command::Config => {
+            println!("{}", config::to_toml(&settings)?);
+            Ok(())
+        }
+    }
+}
+
+async fn user(app: Arc<App>, system: &Actor, cmd: UserCmd) -> Result<()> {
+    let agency_id = |code: &Option<String>| {
+        let app = app.clone();
+        let code = code.clone();
+        async move {
+            match code {
+                None => Ok(None),
+                Some(c) => egov_store::agencies::find_by_code(&mut &app.db, &c)
+                    .await?
+                    .map(|a| Some(a.id))
+                    .with_context(|| format!("no agency has the identifier {c}")),
+            }
+        }
+    };
+    match cmd {
+        UserCmd::Add {
+            username,
+            name,
+            agency,
+            position,
+        } => {
+            let (password, generated) = match std::env::var("EGOV_PASSWORD") {
+                Ok(p) => (p, false),
+                Err(_) => (egov_app::auth::random_token(12), true),
+            };
+            let p = app
+                .create_person(
+                    system,
+                    egov_app::people::NewOfficial {
+                        username,
+                        full_name: name,
+                        email: None,
+                        phone: None,
+                        password: password.clone(),
+                        agency_id: agency_id(&agency).await?,
+                        org_unit_id: None,
+                        position_key: agency.as_ref().map(|_| position),
+                    },
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            println!("created {} (id {})", p.username, p.id);
+            if generated {
+                println!("password: {password}");
+            }
+            Ok(())
+        }
+        UserCmd::Grant {
+            username,
+            role,
+            agency,
+        } => {
+            let p = egov_store::people::find_by_username(&mut &app.db, &username)
+                .await?
+                .context("no such user")?;
+            let g = app
+                .grant_role(
+                    system,
+                    p.id,
+                    egov_app::org::GrantRole {
+                        role,
+                        agency_id: agency_id(&agency).await?,
+                        org_unit_id: None,
+                        reason: "egov user grant".into(),
+                    },
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            println!(
+                "granted {} to {} in {}",
+                g.role,
+                username,
+                g.agency_name
+                    .unwrap_or_else(|| "the whole deployment".into())
+            );
+            Ok(())
+        }
+        UserCmd::ResetTotp { username } => {
+            let p = egov_store::people::find_by_username(&mut &app.db, &username)
+                .await?
+                .context("no such user")?;
+            let mut tx = app.db.begin().await?;
+            egov_store::people::set_totp(&mut tx, p.id, None, false, egov_store::now()).await?;
+            egov_store::people::delete_sessions_of(&mut tx, p.id).await?;
+            egov_app::audit::event("person.totp_reset", "person", p.id)
+                .write(&mut tx, system)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            tx.commit().await?;
+            println!(
+                "two-factor authentication turned off for {username}; they set it up at the next sign-in"
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Serves HTTP (and the in-process worker) until Ctrl-C or SIGTERM.
+pub async fn serve(app: Arc<App>, listen: &str) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(address = %addr, database = %app.db.describe(), "egov serving");
+    println!("egov is serving http://{addr}");
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let worker = app
+        .settings
+        .worker
+        .enabled
+        .then(|| tokio::spawn(egov_app::jobs::Worker::new(app.clone()).run(rx)));
+    egov_web::serve(app.clone(), listener, shutdown_signal()).await?;
+    let _ = tx.send(true);
+    if let Some(w) = worker {
+        let _ = w.await;
+    }
+    app.db.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

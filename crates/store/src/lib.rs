@@ -3,6 +3,7 @@
 
 pub mod agencies;
 pub mod audit;
+pub mod backup;
 pub mod blobs;
 mod db;
 mod error;

@@ -126,6 +126,7 @@ pub async fn position(ex: &mut impl Exec, key: &str) -> Result<Option<Position>,
 pub struct Posting {
     pub id: i64,
     pub person_id: i64,
+    pub person_name: String,
     pub agency_id: i64,
     pub agency_name: String,
     pub org_unit_id: Option<i64>,
@@ -140,10 +141,11 @@ pub struct Posting {
     pub valid_to: Option<OffsetDateTime>,
 }
 
-const POSTING_SELECT: &str = "SELECT p.id, p.person_id, p.agency_id, a.name AS agency_name, \
+const POSTING_SELECT: &str = "SELECT p.id, p.person_id, pe.full_name AS person_name, p.agency_id, \
+    a.name AS agency_name, \
     p.org_unit_id, u.name AS org_unit_name, p.position_key, pos.name_vi AS position_name, \
     pos.rank, a.governance, p.acting, p.valid_from, p.valid_to \
-    FROM postings p JOIN agencies a ON a.id = p.agency_id \
+    FROM postings p JOIN agencies a ON a.id = p.agency_id JOIN people pe ON pe.id = p.person_id \
     JOIN positions pos ON pos.key = p.position_key \
     LEFT JOIN org_units u ON u.id = p.org_unit_id";
 

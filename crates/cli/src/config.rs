@@ -1,0 +1,68 @@
+//! Loading settings: defaults, then the config file, then `EGOV__SECTION__KEY` variables.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use egov_app::Settings;
+
+pub fn load(file: Option<&Path>) -> Result<Settings> {
+    let mut b = config::Config::builder();
+    if let Some(f) = file {
+        b = b.add_source(config::File::from(f).required(true));
+    }
+    b = b.add_source(
+        config::Environment::with_prefix("EGOV")
+            .prefix_separator("__")
+            .separator("__")
+            .try_parsing(true),
+    );
+    let settings: Settings = b
+        .build()
+        .context("reading the configuration")?
+        .try_deserialize()
+        .context("the configuration has an unknown key or a wrong value")?;
+    settings
+        .scheme()
+        .map_err(|e| anyhow::anyhow!("identifiers: {e}"))?;
+    Ok(settings)
+}
+
+pub fn to_toml(s: &Settings) -> Result<String> {
+    let v = serde_json::to_value(s)?;
+    Ok(json_to_toml(&v, ""))
+}
+
+/// A small TOML printer for our settings (tables of scalars).
+fn json_to_toml(v: &serde_json::Value, prefix: &str) -> String {
+    let mut scalars = String::new();
+    let mut tables = String::new();
+    if let serde_json::Value::Object(map) = v {
+        for (k, val) in map {
+            match val {
+                serde_json::Value::Object(_) => {
+                    let name = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    tables.push_str(&format!("\n[{name}]\n{}", json_to_toml(val, &name)));
+                }
+                other => scalars.push_str(&format!("{k} = {other}\n")),
+            }
+        }
+    }
+    scalars + &tables
+}
+
+pub fn init_logging(s: &Settings) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&s.log.level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if s.log.format == "json" {
+        let _ = builder.json().flatten_event(true).try_init();
+    } else {
+        let _ = builder.try_init();
+    }
+}

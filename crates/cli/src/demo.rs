@@ -1,0 +1,74 @@
+//! `egov demo`: a data directory with Thanh Hóa seeded, its accounts printed, and the server.
+
+use std::io::Write;
+
+use anyhow::{Context, Result};
+use egov_app::seed::DemoAccount;
+
+const CREDENTIALS: &str = "demo-accounts.json";
+
+pub async fn run(mut settings: egov_app::Settings, listen: &str, seed_only: bool) -> Result<()> {
+    if settings.database.url.is_empty() {
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("creating {}", settings.data_dir.display()))?;
+    }
+    settings.server.listen = listen.to_owned();
+    let cred_path = settings.data_dir.join(CREDENTIALS);
+    let app = super::open(settings).await?;
+    let accounts: Vec<DemoAccount> = if app
+        .is_demo_seeded()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+    {
+        match std::fs::read_to_string(&cred_path) {
+            Ok(s) => serde_json::from_str(&s).context("reading the demo accounts")?,
+            Err(_) => Vec::new(),
+        }
+    } else {
+        println!("Seeding Thanh Hóa (both structures, departments, demo officials)…");
+        let started = std::time::Instant::now();
+        let accounts = app
+            .seed_demo()
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+        println!("Seeded in {:.1} s.", started.elapsed().as_secs_f64());
+        write_private(&cred_path, &serde_json::to_string_pretty(&accounts)?)?;
+        accounts
+    };
+    print_accounts(&accounts, &cred_path);
+    if seed_only {
+        return Ok(());
+    }
+    super::serve(app, listen).await
+}
+
+fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    f.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+fn print_accounts(accounts: &[DemoAccount], path: &std::path::Path) {
+    println!();
+    println!("Demo accounts (also in {}):", path.display());
+    println!("{:<20} {:<16} who", "user name", "password");
+    for a in accounts {
+        println!("{:<20} {:<16} {}", a.username, a.password, a.what);
+        if let Some(s) = &a.totp_secret {
+            println!(
+                "{:<20} TOTP secret {s} (add it to an authenticator app)",
+                ""
+            );
+        }
+    }
+    println!();
+}

@@ -1,0 +1,563 @@
+//! The JSON API under `/api/v1`, described by the OpenAPI document at
+//! `/api/v1/openapi.json`. Errors are `{"error": {"code", "message", "request_id"}}`.
+//! Authenticate with `Authorization: Bearer <token>` from `POST /api/v1/sessions`, or with the
+//! browser session cookie plus an `x-csrf-token` header for changes.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use egov_app::agencies::{AgencyDetail, NewBody, UnitDetail};
+use egov_app::org::{
+    GrantRole, NewDelegationCmd, NewOrgUnit, NewPosting, SigningAuthorityView, StaffMove,
+};
+use egov_app::people::{NewOfficial, PersonDetail};
+use egov_app::{AppError, ErrorKind};
+use egov_domain::admin_unit::Structure;
+use egov_store::agencies::{Agency, SearchHit, TreeNode};
+use egov_store::audit::VerifyReport;
+use egov_store::jobs::{Job, StateCount};
+use egov_store::org::{Delegation, OrgUnit, Posting, RoleGrant};
+use egov_store::people::Person;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use crate::ctx::Ctx;
+use crate::error::WebResult;
+use crate::pages::parse_date;
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "egov API", version = "1", description = "The egov e-government platform. Errors: `{\"error\": {\"code\", \"message\", \"request_id\"}}` with a stable code."),
+    paths(
+        create_session, second_factor, delete_session, me,
+        list_agencies, get_agency, create_agency, get_unit, create_org_unit, agency_delegations,
+        list_people, create_person, get_person, grant_role, revoke_role, add_posting, move_person, signing_authorities,
+        create_delegation, revoke_delegation, list_jobs, retry_job, verify_audit,
+    ),
+    components(schemas(ApiError, ErrorBody)),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The error envelope every failing call returns.
+#[derive(Serialize, ToSchema)]
+pub struct ApiError {
+    pub error: ErrorBody,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable, machine-readable: `forbidden`, `not_found`, `delegation_overlap` …
+    pub code: String,
+    /// A human message in the request's language (`Accept-Language`, `?lang=`).
+    pub message: String,
+    pub request_id: String,
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi))
+        .route("/sessions", post(create_session).delete(delete_session))
+        .route("/sessions/totp", post(second_factor))
+        .route("/me", get(me))
+        .route("/agencies", get(list_agencies).post(create_agency))
+        .route("/agencies/{id}", get(get_agency))
+        .route("/agencies/{id}/org-units", post(create_org_unit))
+        .route("/agencies/{id}/delegations", get(agency_delegations))
+        .route("/units/{id}", get(get_unit))
+        .route("/people", get(list_people).post(create_person))
+        .route("/people/{id}", get(get_person))
+        .route("/people/{id}/roles", post(grant_role))
+        .route("/people/{id}/postings", post(add_posting))
+        .route("/people/{id}/move", post(move_person))
+        .route("/people/{id}/signing-authorities", get(signing_authorities))
+        .route("/role-grants/{id}", delete(revoke_role))
+        .route("/delegations", post(create_delegation))
+        .route("/delegations/{id}", delete(revoke_delegation))
+        .route("/jobs", get(list_jobs))
+        .route("/jobs/{id}/retry", post(retry_job))
+        .route("/audit/verify", get(verify_audit))
+        .fallback(|| async {
+            crate::error::WebError(AppError::new(
+                ErrorKind::NotFound,
+                "page_not_found",
+                "No such API endpoint.",
+            ))
+        })
+}
+
+async fn openapi() -> Response {
+    match ApiDoc::openapi().to_pretty_json() {
+        Ok(s) => ([(axum::http::header::CONTENT_TYPE, "application/json")], s).into_response(),
+        Err(e) => crate::error::WebError(AppError::internal(e.to_string())).into_response(),
+    }
+}
+
+fn created<T: Serialize>(v: T) -> Response {
+    (StatusCode::CREATED, Json(v)).into_response()
+}
+
+// ---- sessions ----
+
+#[derive(Deserialize, ToSchema)]
+pub struct SignInRequest {
+    username: String,
+    password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionCreated {
+    /// Send as `Authorization: Bearer <token>`.
+    token: String,
+    /// `none`, `totp` (send a code to `/sessions/totp`) or `setup_required` (set up TOTP in the
+    /// browser first).
+    second_factor: String,
+    expires_at: OffsetDateTime,
+}
+
+#[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", request_body = SignInRequest, security(()),
+    responses((status = 201, body = SessionCreated), (status = 401, body = ApiError), (status = 429, body = ApiError)))]
+async fn create_session(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Json(r): Json<SignInRequest>,
+) -> WebResult<Response> {
+    let ip: std::net::IpAddr = ctx
+        .ip
+        .parse()
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+    if state.sign_in_limiter.check_key(&ip).is_err() {
+        return Err(AppError::new(
+            ErrorKind::TooMany,
+            "too_many_sign_ins",
+            "Too many sign-in attempts from your address.",
+        )
+        .into());
+    }
+    let out = state
+        .app
+        .sign_in(&r.username, &r.password, &ctx.ip, "api")
+        .await?;
+    let second_factor = if out.needs_totp_setup {
+        "setup_required"
+    } else if out.needs_totp {
+        "totp"
+    } else {
+        "none"
+    };
+    Ok(created(SessionCreated {
+        token: out.token,
+        second_factor: second_factor.into(),
+        expires_at: out.session.expires_at,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CodeRequest {
+    code: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/sessions/totp", tag = "sessions", request_body = CodeRequest,
+    responses((status = 204), (status = 422, body = ApiError)))]
+async fn second_factor(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Json(r): Json<CodeRequest>,
+) -> WebResult<StatusCode> {
+    let token = ctx.token.as_deref().ok_or_else(|| {
+        AppError::new(
+            ErrorKind::Unauthenticated,
+            "not_signed_in",
+            "Please sign in first.",
+        )
+    })?;
+    state.app.verify_totp(token, &r.code).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/v1/sessions", tag = "sessions", responses((status = 204)))]
+async fn delete_session(State(state): State<AppState>, ctx: Ctx) -> WebResult<StatusCode> {
+    if let Some(t) = &ctx.token {
+        state.app.sign_out(t).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    person: Person,
+    postings: Vec<Posting>,
+    roles: Vec<RoleGrant>,
+    signing_authorities: Vec<SigningAuthorityView>,
+}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "sessions", responses((status = 200, body = Me), (status = 401, body = ApiError)))]
+async fn me(State(state): State<AppState>, ctx: Ctx) -> WebResult<Json<Me>> {
+    let p = ctx.official()?.person.clone();
+    let now = egov_store::now();
+    let mut ex = &state.app.db;
+    Ok(Json(Me {
+        postings: egov_store::org::postings_of(&mut ex, p.id, Some(now)).await?,
+        roles: egov_store::org::grants_of(&mut ex, p.id, Some(now)).await?,
+        signing_authorities: state.app.signing_authorities(p.id, now).await?,
+        person: p,
+    }))
+}
+
+// ---- agencies ----
+
+#[derive(Deserialize, IntoParams)]
+pub struct AgencyQuery {
+    /// YYYY-MM-DD; default today (Asia/Ho_Chi_Minh). A search without it covers all of history.
+    as_of: Option<String>,
+    /// Search words (diacritics ignored) or an exact identifier.
+    q: Option<String>,
+    /// List the children of this agency (ignored with `q`).
+    parent: Option<i64>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AgencyList {
+    as_of: String,
+    /// The administrative structure in force on `as_of`: `three_tier` or `two_tier`.
+    structure: String,
+    /// With `q`: search hits.
+    hits: Vec<SearchHit>,
+    /// Without `q`: the children of `parent` (or the top level).
+    nodes: Vec<TreeNode>,
+    limit: i64,
+    offset: i64,
+}
+
+#[utoipa::path(get, path = "/api/v1/agencies", tag = "agencies", params(AgencyQuery),
+    responses((status = 200, body = AgencyList), (status = 422, body = ApiError)))]
+async fn list_agencies(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<AgencyQuery>,
+) -> WebResult<Json<AgencyList>> {
+    ctx.official()?;
+    let on = parse_date(q.as_of.as_deref())?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 500);
+    let offset = q.offset.unwrap_or(0).max(0);
+    let (hits, nodes) = match q.q.as_deref().filter(|s| !s.trim().is_empty()) {
+        // Without as_of a search looks through all of history.
+        Some(text) => {
+            let on = q
+                .as_of
+                .as_deref()
+                .is_some_and(|s| !s.trim().is_empty())
+                .then_some(on);
+            (
+                state.app.search_agencies(text, on, limit, offset).await?,
+                vec![],
+            )
+        }
+        None => {
+            let all = state.app.agency_children(q.parent, on).await?;
+            (
+                vec![],
+                all.into_iter()
+                    .skip(offset as usize)
+                    .take(limit as usize)
+                    .collect(),
+            )
+        }
+    };
+    Ok(Json(AgencyList {
+        as_of: on.to_string(),
+        structure: Structure::as_of(on).as_str().into(),
+        hits,
+        nodes,
+        limit,
+        offset,
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct AsOf {
+    as_of: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/agencies/{id}", tag = "agencies", params(("id" = i64, Path), AsOf),
+    responses((status = 200, body = AgencyDetail), (status = 404, body = ApiError)))]
+async fn get_agency(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Query(q): Query<AsOf>,
+) -> WebResult<Json<AgencyDetail>> {
+    ctx.official()?;
+    Ok(Json(
+        state
+            .app
+            .agency_detail(id, parse_date(q.as_of.as_deref())?)
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/agencies", tag = "agencies", request_body = NewBody,
+    responses((status = 201, body = Agency), (status = 403, body = ApiError), (status = 409, body = ApiError)))]
+async fn create_agency(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Json(b): Json<NewBody>,
+) -> WebResult<Response> {
+    Ok(created(state.app.create_body(&ctx.actor()?, b).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/units/{id}", tag = "agencies", params(("id" = i64, Path)),
+    responses((status = 200, body = UnitDetail), (status = 404, body = ApiError)))]
+async fn get_unit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> WebResult<Json<UnitDetail>> {
+    ctx.official()?;
+    Ok(Json(state.app.unit_detail(id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/agencies/{id}/org-units", tag = "organisation", params(("id" = i64, Path)), request_body = NewOrgUnit,
+    responses((status = 201, body = OrgUnit), (status = 403, body = ApiError), (status = 422, body = ApiError)))]
+async fn create_org_unit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Json(b): Json<NewOrgUnit>,
+) -> WebResult<Response> {
+    Ok(created(
+        state.app.create_org_unit(&ctx.actor()?, id, b).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/agencies/{id}/delegations", tag = "organisation", params(("id" = i64, Path)),
+    responses((status = 200, body = [Delegation]), (status = 403, body = ApiError)))]
+async fn agency_delegations(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> WebResult<Json<Vec<Delegation>>> {
+    Ok(Json(state.app.agency_delegations(&ctx.actor()?, id).await?))
+}
+
+// ---- people ----
+
+#[derive(Deserialize, IntoParams)]
+pub struct PeopleQuery {
+    q: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PeopleList {
+    items: Vec<Person>,
+    limit: i64,
+    offset: i64,
+}
+
+#[utoipa::path(get, path = "/api/v1/people", tag = "people", params(PeopleQuery),
+    responses((status = 200, body = PeopleList), (status = 403, body = ApiError)))]
+async fn list_people(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<PeopleQuery>,
+) -> WebResult<Json<PeopleList>> {
+    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    let offset = q.offset.unwrap_or(0).max(0);
+    let items = state
+        .app
+        .list_people(&ctx.actor()?, q.q.as_deref().unwrap_or(""), limit, offset)
+        .await?;
+    Ok(Json(PeopleList {
+        items,
+        limit,
+        offset,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/people", tag = "people", request_body = NewOfficial,
+    responses((status = 201, body = Person), (status = 403, body = ApiError), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+async fn create_person(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Json(b): Json<NewOfficial>,
+) -> WebResult<Response> {
+    Ok(created(state.app.create_person(&ctx.actor()?, b).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/people/{id}", tag = "people", params(("id" = i64, Path)),
+    responses((status = 200, body = PersonDetail), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+async fn get_person(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> WebResult<Json<PersonDetail>> {
+    Ok(Json(state.app.person_detail(&ctx.actor()?, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/people/{id}/roles", tag = "people", params(("id" = i64, Path)), request_body = GrantRole,
+    responses((status = 201, body = RoleGrant), (status = 403, body = ApiError), (status = 409, body = ApiError)))]
+async fn grant_role(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Json(b): Json<GrantRole>,
+) -> WebResult<Response> {
+    Ok(created(state.app.grant_role(&ctx.actor()?, id, b).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/role-grants/{id}", tag = "people", params(("id" = i64, Path)),
+    responses((status = 200, body = RoleGrant), (status = 403, body = ApiError), (status = 409, body = ApiError)))]
+async fn revoke_role(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> WebResult<Json<RoleGrant>> {
+    Ok(Json(state.app.revoke_role(&ctx.actor()?, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/people/{id}/postings", tag = "people", params(("id" = i64, Path)), request_body = NewPosting,
+    responses((status = 201, body = Posting), (status = 403, body = ApiError)))]
+async fn add_posting(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Json(b): Json<NewPosting>,
+) -> WebResult<Response> {
+    Ok(created(state.app.add_posting(&ctx.actor()?, id, b).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/people/{id}/move", tag = "people", params(("id" = i64, Path)), request_body = StaffMove,
+    responses((status = 200, body = [Posting]), (status = 403, body = ApiError)))]
+async fn move_person(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Json(b): Json<StaffMove>,
+) -> WebResult<Json<Vec<Posting>>> {
+    Ok(Json(state.app.move_staff(&ctx.actor()?, id, b).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct AtQuery {
+    /// An RFC 3339 instant; default now.
+    at: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/people/{id}/signing-authorities", tag = "organisation", params(("id" = i64, Path), AtQuery),
+    responses((status = 200, body = [SigningAuthorityView]), (status = 422, body = ApiError)))]
+async fn signing_authorities(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Query(q): Query<AtQuery>,
+) -> WebResult<Json<Vec<SigningAuthorityView>>> {
+    ctx.official()?;
+    let at = match q.at.as_deref() {
+        None => egov_store::now(),
+        Some(s) => egov_store::parse_ts(s).ok_or_else(|| {
+            AppError::invalid("bad_date", format!("{s:?} is not an RFC 3339 instant"))
+                .arg("value", s)
+        })?,
+    };
+    Ok(Json(state.app.signing_authorities(id, at).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/delegations", tag = "organisation", request_body = NewDelegationCmd,
+    responses((status = 201, body = Delegation), (status = 403, body = ApiError), (status = 422, body = ApiError)))]
+async fn create_delegation(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Json(b): Json<NewDelegationCmd>,
+) -> WebResult<Response> {
+    Ok(created(
+        state.app.create_delegation(&ctx.actor()?, b).await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/delegations/{id}", tag = "organisation", params(("id" = i64, Path)),
+    responses((status = 200, body = Delegation), (status = 403, body = ApiError), (status = 409, body = ApiError)))]
+async fn revoke_delegation(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> WebResult<Json<Delegation>> {
+    Ok(Json(state.app.revoke_delegation(&ctx.actor()?, id).await?))
+}
+
+// ---- operations ----
+
+#[derive(Deserialize, IntoParams)]
+pub struct JobsQuery {
+    /// `queued`, `running`, `done` or `dead`.
+    state: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct JobList {
+    counts: Vec<StateCount>,
+    items: Vec<Job>,
+}
+
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "operations", params(JobsQuery),
+    responses((status = 200, body = JobList), (status = 403, body = ApiError)))]
+async fn list_jobs(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<JobsQuery>,
+) -> WebResult<Json<JobList>> {
+    let (counts, items) = state
+        .app
+        .list_jobs(
+            &ctx.actor()?,
+            q.state.as_deref(),
+            q.limit.unwrap_or(100).clamp(1, 500),
+            q.offset.unwrap_or(0).max(0),
+        )
+        .await?;
+    Ok(Json(JobList { counts, items }))
+}
+
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/retry", tag = "operations", params(("id" = i64, Path)),
+    responses((status = 200, body = Job), (status = 403, body = ApiError), (status = 409, body = ApiError)))]
+async fn retry_job(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> WebResult<Json<Job>> {
+    Ok(Json(state.app.retry_job(&ctx.actor()?, id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "operations",
+    responses((status = 200, body = VerifyReport), (status = 403, body = ApiError)))]
+async fn verify_audit(State(state): State<AppState>, ctx: Ctx) -> WebResult<Json<VerifyReport>> {
+    let actor = ctx.actor()?;
+    if !egov_app::authz::is_system_admin(&mut &state.app.db, &actor).await? {
+        return Err(AppError::forbidden().into());
+    }
+    egov_store::audit::seal_all(&state.app.db).await?;
+    Ok(Json(egov_store::audit::verify(&state.app.db).await?))
+}

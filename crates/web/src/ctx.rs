@@ -1,0 +1,452 @@
+//! The request context: language, session, CSRF token, request id. One middleware builds it,
+//! checks CSRF on every unsafe request, logs the request, and renders errors.
+
+use std::time::Instant;
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use egov_app::auth::{SignedIn, random_token};
+use egov_app::{Actor, AppError, ErrorKind};
+
+use crate::error::{ErrorPayload, WebError, from_status};
+use crate::i18n::Lang;
+use crate::state::AppState;
+
+pub const SESSION_COOKIE: &str = "egov_session";
+pub const PRE_CSRF_COOKIE: &str = "egov_csrf";
+pub const LANG_COOKIE: &str = "egov_lang";
+pub const FLASH_COOKIE: &str = "egov_flash";
+
+/// A one-time message shown on the next page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flash {
+    pub ok: bool,
+    pub text: String,
+}
+
+#[derive(Clone)]
+pub struct Ctx {
+    pub lang: Lang,
+    /// The session, whether or not its second factor is done.
+    pub signed_in: Option<SignedIn>,
+    pub token: Option<String>,
+    pub via_bearer: bool,
+    /// The CSRF token forms must carry.
+    pub csrf: String,
+    pub request_id: String,
+    pub ip: String,
+    pub path: String,
+    pub query: String,
+    pub flash: Option<Flash>,
+    pub secure_cookies: bool,
+}
+
+impl Ctx {
+    /// The signed-in official (second factor done), or `not_signed_in`.
+    pub fn official(&self) -> Result<&SignedIn, AppError> {
+        match &self.signed_in {
+            Some(s) if s.session.mfa_passed => Ok(s),
+            _ => Err(AppError::new(
+                ErrorKind::Unauthenticated,
+                "not_signed_in",
+                "Please sign in first.",
+            )),
+        }
+    }
+
+    pub fn actor(&self) -> Result<Actor, AppError> {
+        Ok(self
+            .official()?
+            .actor()
+            .with_request(Some(self.ip.clone()), Some(self.request_id.clone())))
+    }
+
+    pub fn is_api(&self) -> bool {
+        self.path.starts_with("/api/")
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Ctx>()
+            .cloned()
+            .ok_or_else(|| WebError(AppError::internal("the request context is missing")))
+    }
+}
+
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A `Set-Cookie` value. Session and CSRF cookies are HttpOnly; all are SameSite=Lax.
+pub fn set_cookie(
+    name: &str,
+    value: &str,
+    max_age: Option<i64>,
+    http_only: bool,
+    secure: bool,
+) -> HeaderValue {
+    let mut c = format!("{name}={value}; Path=/; SameSite=Lax");
+    if let Some(a) = max_age {
+        c.push_str(&format!("; Max-Age={a}"));
+    }
+    if http_only {
+        c.push_str("; HttpOnly");
+    }
+    if secure {
+        c.push_str("; Secure");
+    }
+    HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
+}
+
+fn query_param(query: &str, name: &str) -> Option<String> {
+    query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| percent_decode(v))
+}
+
+pub fn percent_decode(s: &str) -> String {
+    fn hex(c: u8) -> Option<u8> {
+        (c as char).to_digit(16).map(|d| d as u8)
+    }
+    let s = s.replace('+', " ");
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2]))
+        {
+            out.push(h * 16 + l);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn accept_language(headers: &HeaderMap) -> Option<Lang> {
+    let v = headers.get(header::ACCEPT_LANGUAGE)?.to_str().ok()?;
+    v.split(',')
+        .filter_map(|p| Lang::parse(p.split(';').next()?.split('-').next()?))
+        .next()
+}
+
+fn is_unsafe(m: &Method) -> bool {
+    !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// Builds the context, enforces CSRF, logs, and renders errors.
+pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let (mut parts, body) = req.into_parts();
+    let method = parts.method.clone();
+    let path = parts.uri.path().to_owned();
+    let query = parts.uri.query().unwrap_or("").to_owned();
+    let request_id = parts
+        .headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .map(str::to_owned)
+        .unwrap_or_else(|| random_token(12));
+    let ip = parts
+        .extensions
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "127.0.0.1".into());
+    let secure = state.app.settings.server.secure_cookies;
+
+    let lang_from_query = query_param(&query, "lang").and_then(|l| Lang::parse(&l));
+    let lang = lang_from_query
+        .or_else(|| cookie(&parts.headers, LANG_COOKIE).and_then(Lang::parse))
+        .or_else(|| accept_language(&parts.headers))
+        .unwrap_or_default();
+
+    let bearer = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned());
+    let via_bearer = bearer.is_some();
+    let token = bearer.or_else(|| cookie(&parts.headers, SESSION_COOKIE).map(str::to_owned));
+    let signed_in = match &token {
+        Some(t) => state.app.session(t).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "session lookup failed");
+            None
+        }),
+        None => None,
+    };
+    let pre_csrf = cookie(&parts.headers, PRE_CSRF_COOKIE).map(str::to_owned);
+    let mut new_pre_csrf = None;
+    let csrf = match &signed_in {
+        Some(s) => s.session.csrf_token.clone(),
+        None => pre_csrf.clone().unwrap_or_else(|| {
+            let t = random_token(24);
+            new_pre_csrf = Some(t.clone());
+            t
+        }),
+    };
+    let flash = cookie(&parts.headers, FLASH_COOKIE).and_then(|v| {
+        let v = percent_decode(v);
+        let (kind, text) = v.split_once(':')?;
+        Some(Flash {
+            ok: kind == "ok",
+            text: text.to_owned(),
+        })
+    });
+    let ctx = Ctx {
+        lang,
+        signed_in,
+        token,
+        via_bearer,
+        csrf: csrf.clone(),
+        request_id: request_id.clone(),
+        ip,
+        path: path.clone(),
+        query,
+        flash: flash.clone(),
+        secure_cookies: secure,
+    };
+    parts.extensions.insert(ctx.clone());
+
+    // CSRF: every unsafe request made with cookies carries the token, in a form field `csrf`,
+    // the `x-csrf-token` header or the query string. Bearer-token API calls are exempt: a
+    // browser never adds that header by itself.
+    let mut body = body;
+    let mut refused = None;
+    if is_unsafe(&method) && !via_bearer {
+        let mut presented = parts
+            .headers
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .or_else(|| query_param(&ctx.query, "csrf"));
+        let is_form = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if presented.is_none() && is_form {
+            let limit = state.app.settings.server.max_body_bytes;
+            match to_bytes(body, limit).await {
+                Ok(bytes) => {
+                    presented = query_param(&String::from_utf8_lossy(&bytes), "csrf");
+                    body = Body::from(bytes);
+                }
+                Err(_) => {
+                    body = Body::empty();
+                    refused = Some((
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        from_status(StatusCode::PAYLOAD_TOO_LARGE, ""),
+                    ));
+                }
+            }
+        }
+        if refused.is_none()
+            && !presented
+                .as_deref()
+                .is_some_and(|p| constant_time_eq(p, &csrf))
+        {
+            refused = Some((
+                StatusCode::FORBIDDEN,
+                AppError::new(
+                    ErrorKind::Forbidden,
+                    "csrf_failed",
+                    "The form has expired or did not come from this site. Go back, reload the page and try again.",
+                ),
+            ));
+        }
+    }
+
+    let mut response = match refused {
+        Some((status, e)) => {
+            let mut r = status.into_response();
+            r.extensions_mut().insert(ErrorPayload(e));
+            r
+        }
+        None => next.run(Request::from_parts(parts, body)).await,
+    };
+
+    // Render errors: ours (with a payload) and bare ones from extractors or the router.
+    let status = response.status();
+    let payload = response.extensions_mut().remove::<ErrorPayload>();
+    if payload.is_some() || (status.is_client_error() || status.is_server_error()) {
+        let plain = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|v| v.starts_with("text/plain"));
+        if payload.is_some() || plain {
+            let e = match payload {
+                Some(p) => p.0,
+                None => {
+                    let detail = to_bytes(std::mem::take(response.body_mut()), 4096)
+                        .await
+                        .map(|b| String::from_utf8_lossy(&b).into_owned())
+                        .unwrap_or_default();
+                    from_status(status, &detail)
+                }
+            };
+            if e.kind == ErrorKind::Internal {
+                tracing::error!(request_id = %request_id, code = e.code, message = %e.message, "request failed");
+            }
+            response = crate::pages::render_error(&ctx, status, &e);
+        }
+    }
+
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        headers.insert("x-request-id", v);
+    }
+    if let Some(t) = new_pre_csrf {
+        headers.append(
+            header::SET_COOKIE,
+            set_cookie(PRE_CSRF_COOKIE, &t, None, true, secure),
+        );
+    }
+    if let Some(l) = lang_from_query {
+        headers.append(
+            header::SET_COOKIE,
+            set_cookie(LANG_COOKIE, l.code(), Some(31_536_000), false, secure),
+        );
+    }
+    let is_html = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if flash.is_some()
+        && is_html
+        && !headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .any(|c| c.as_bytes().starts_with(FLASH_COOKIE.as_bytes()))
+    {
+        headers.append(
+            header::SET_COOKIE,
+            set_cookie(FLASH_COOKIE, "", Some(0), true, secure),
+        );
+    }
+    if !ctx.is_api() {
+        headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+        headers.insert(
+            "content-security-policy",
+            HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'"),
+        );
+    }
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+
+    let status = response.status();
+    let elapsed = started.elapsed();
+    // A bounded label: the first path segment when it is one of ours.
+    const AREAS: [&str; 11] = [
+        "api", "admin", "agencies", "units", "office", "sign-in", "sign-out", "account", "healthz",
+        "metrics", "static",
+    ];
+    let first = path.split('/').nth(1).unwrap_or("");
+    let area: &'static str = if first.is_empty() {
+        "home"
+    } else {
+        AREAS
+            .iter()
+            .find(|a| **a == first)
+            .copied()
+            .unwrap_or("other")
+    };
+    metrics::counter!("egov_http_requests_total", "method" => method.to_string(), "area" => area, "status" => status.as_u16().to_string()).increment(1);
+    metrics::histogram!("egov_http_request_seconds", "area" => area).record(elapsed.as_secs_f64());
+    tracing::info!(
+        request_id = %request_id,
+        method = %method,
+        path = %path,
+        status = status.as_u16(),
+        ms = elapsed.as_secs_f64() * 1000.0,
+        "request"
+    );
+    response
+}
+
+/// A redirect that also sets a one-time message.
+pub fn redirect_with_flash(ctx: &Ctx, to: &str, ok: bool, text: &str) -> Response {
+    let mut r = axum::response::Redirect::to(to).into_response();
+    let v = percent_encode(&format!("{}:{text}", if ok { "ok" } else { "err" }));
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(FLASH_COOKIE, &v, Some(120), true, ctx.secure_cookies),
+    );
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_round_trip() {
+        let s = "err:Mật khẩu sai; thử lại=1";
+        assert_eq!(percent_decode(&percent_encode(s)), s);
+        assert_eq!(percent_decode("a+b%2Fc%zz"), "a b/c%zz");
+    }
+
+    #[test]
+    fn cookies() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; egov_lang=en; b=2"),
+        );
+        assert_eq!(cookie(&h, LANG_COOKIE), Some("en"));
+        assert_eq!(cookie(&h, "c"), None);
+        let c = set_cookie(SESSION_COOKIE, "x", None, true, true);
+        assert_eq!(
+            c.to_str().unwrap(),
+            "egov_session=x; Path=/; SameSite=Lax; HttpOnly; Secure"
+        );
+    }
+}

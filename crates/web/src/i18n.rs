@@ -1,0 +1,177 @@
+//! Translations: Vietnamese first, English available. Messages live in `locales/<lang>/*.ftl`.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use fluent_templates::fluent_bundle::FluentValue;
+use fluent_templates::{LanguageIdentifier, Loader, langid};
+
+fluent_templates::static_loader! {
+    static LOCALES = {
+        locales: "./locales",
+        fallback_language: "vi",
+        customise: |bundle| bundle.set_use_isolating(false),
+    };
+}
+
+static VI: LanguageIdentifier = langid!("vi");
+static EN: LanguageIdentifier = langid!("en");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Vi,
+    En,
+}
+
+impl Lang {
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "vi" => Some(Lang::Vi),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Vi => "vi",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Vi => Lang::En,
+            Lang::En => Lang::Vi,
+        }
+    }
+
+    fn id(self) -> &'static LanguageIdentifier {
+        match self {
+            Lang::Vi => &VI,
+            Lang::En => &EN,
+        }
+    }
+
+    /// The message `key`; the key itself when missing (a test checks none is missing).
+    pub fn t(self, key: &str) -> String {
+        LOCALES
+            .try_lookup(self.id(), key)
+            .unwrap_or_else(|| key.to_owned())
+    }
+
+    fn lookup_args(self, key: &str, args: &[(&str, String)]) -> Option<String> {
+        let map: HashMap<Cow<'static, str>, FluentValue> = args
+            .iter()
+            .map(|(k, v)| (Cow::Owned((*k).to_owned()), FluentValue::from(v.clone())))
+            .collect();
+        LOCALES.try_lookup_with_args(self.id(), key, &map)
+    }
+
+    pub fn t_args(self, key: &str, args: &[(&str, String)]) -> String {
+        self.lookup_args(key, args)
+            .unwrap_or_else(|| key.to_owned())
+    }
+
+    /// The human message for an error: the translation of `err-<code>` when there is one,
+    /// else the English message the use case gave.
+    pub fn error(self, e: &egov_app::AppError) -> String {
+        let key = format!("err-{}", e.code.replace('_', "-"));
+        self.lookup_args(&key, &e.args)
+            .unwrap_or_else(|| e.message.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_used_exists_in_both_languages() {
+        let mut keys = std::collections::BTreeSet::new();
+        let re_dirs = [
+            "templates",
+            "templates/admin",
+            "src",
+            "src/pages",
+            "src/api",
+        ];
+        let root = env!("CARGO_MANIFEST_DIR");
+        for d in re_dirs {
+            for entry in std::fs::read_dir(format!("{root}/{d}")).unwrap() {
+                let p = entry.unwrap().path();
+                if p.is_dir() {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&p).unwrap();
+                for marker in [".t(\"", ".t1(\"", ".t_args(\""] {
+                    for part in text.split(marker).skip(1) {
+                        if let Some(end) = part.find('"') {
+                            let k = &part[..end];
+                            if !k.is_empty() && !k.contains(' ') && !k.contains('{') {
+                                keys.insert(k.to_owned());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(keys.len() > 50, "found only {} keys", keys.len());
+        // Keys built at run time.
+        for r in egov_domain::org::Role::ALL {
+            keys.insert(format!("role-{}", r.as_str().replace('_', "-")));
+        }
+        for k in ["merged", "split"] {
+            keys.insert(format!("succession-{k}"));
+        }
+        for k in ["division", "office", "one-stop", "other"] {
+            keys.insert(format!("unit-kind-{k}"));
+        }
+        for k in ["queued", "running", "done", "dead"] {
+            keys.insert(format!("job-state-{k}"));
+        }
+        for k in [
+            "office-title",
+            "agencies-title",
+            "unit-details",
+            "totp-setup-title",
+            "structure-three-tier",
+            "structure-two-tier",
+            "code-official",
+            "code-derived",
+            "code-local",
+            "error-400",
+            "error-401",
+            "error-403",
+            "error-404",
+            "error-409",
+            "error-413",
+            "error-429",
+            "error-500",
+        ] {
+            keys.insert(k.to_owned());
+        }
+        let defined = |lang: &str| -> std::collections::BTreeSet<String> {
+            std::fs::read_to_string(format!("{root}/locales/{lang}/main.ftl"))
+                .unwrap()
+                .lines()
+                .filter_map(|l| l.split_once(" = ").map(|(k, _)| k.trim().to_owned()))
+                .filter(|k| !k.starts_with('#') && !k.is_empty())
+                .collect()
+        };
+        let (vi, en) = (defined("vi"), defined("en"));
+        assert_eq!(vi, en, "both languages define the same messages");
+        let missing: Vec<_> = keys.iter().filter(|k| !vi.contains(*k)).collect();
+        assert!(missing.is_empty(), "missing translations: {missing:?}");
+    }
+
+    #[test]
+    fn errors_translate_with_arguments() {
+        let e = egov_app::AppError::invalid("password_too_short", "x").arg("min", 10);
+        assert!(Lang::Vi.error(&e).contains("10"));
+        assert!(Lang::En.error(&e).contains("10"));
+        let unknown = egov_app::AppError::invalid("no_such_code_here", "fallback text");
+        assert_eq!(Lang::Vi.error(&unknown), "fallback text");
+    }
+}

@@ -1,0 +1,489 @@
+//! Administration: people, roles, postings, staff moves, internal units, delegations, jobs and
+//! the audit log. Every action here is a use case that checks permission and writes audit.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use egov_app::org::{GrantRole, NewDelegationCmd, NewOrgUnit, NewPosting, StaffMove};
+use egov_app::people::{NewOfficial, PersonDetail};
+use egov_app::{AppError, authz};
+use egov_domain::org::Role;
+use egov_store::agencies::Agency;
+use egov_store::audit::{Entry, VerifyReport};
+use egov_store::jobs::{Job, StateCount};
+use egov_store::org::{OrgUnit, Position};
+use egov_store::people::Person;
+use serde::Deserialize;
+use time::{OffsetDateTime, Time};
+
+use super::{Page, html, parse_date};
+use crate::ctx::{Ctx, redirect_with_flash};
+use crate::error::WebResult;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "admin/index.html")]
+struct Index {
+    page: Page,
+    system_admin: bool,
+    agencies: Vec<Agency>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/people.html")]
+struct People {
+    page: Page,
+    q: String,
+    people: Vec<Person>,
+    offset: i64,
+    prev_offset: i64,
+    next_offset: i64,
+    has_more: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/person_new.html")]
+struct PersonNew {
+    page: Page,
+    agencies: Vec<Agency>,
+    positions: Vec<Position>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/person.html")]
+struct PersonPage {
+    page: Page,
+    d: PersonDetail,
+    agencies: Vec<Agency>,
+    units: Vec<OrgUnit>,
+    positions: Vec<Position>,
+    roles: Vec<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/jobs.html")]
+struct Jobs {
+    page: Page,
+    counts: Vec<StateCount>,
+    jobs: Vec<Job>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/audit.html")]
+struct Audit {
+    page: Page,
+    report: VerifyReport,
+    entries: Vec<Entry>,
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(index))
+        .route("/admin/people", get(people).post(create_person))
+        .route("/admin/people/new", get(new_person))
+        .route("/admin/people/{id}", get(person))
+        .route("/admin/people/{id}/roles", post(grant_role))
+        .route("/admin/people/{id}/move", post(move_staff))
+        .route("/admin/role-grants/{id}/revoke", post(revoke_role))
+        .route("/admin/agencies/{id}/org-units", post(create_org_unit))
+        .route("/admin/agencies/{id}/delegations", post(create_delegation))
+        .route("/admin/delegations/{id}/revoke", post(revoke_delegation))
+        .route("/admin/jobs", get(jobs))
+        .route("/admin/jobs/{id}/retry", post(retry_job))
+        .route("/admin/audit", get(audit))
+}
+
+async fn admin_page(ctx: &Ctx, state: &AppState, title: &str) -> Result<Page, AppError> {
+    let p = Page::official(ctx, state, title, "admin").await?;
+    if !p.show_admin {
+        return Err(AppError::forbidden());
+    }
+    Ok(p)
+}
+
+async fn index(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    let page = admin_page(&ctx, &state, "admin-title").await?;
+    let actor = ctx.actor()?;
+    let mut ex = &state.app.db;
+    let system_admin = authz::is_system_admin(&mut ex, &actor).await?;
+    let agencies = if system_admin {
+        vec![]
+    } else {
+        authz::administered(&mut ex, &actor).await?
+    };
+    Ok(html(&Index {
+        page,
+        system_admin,
+        agencies,
+    }))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    q: Option<String>,
+    offset: Option<i64>,
+}
+
+const PAGE_SIZE: i64 = 50;
+
+async fn people(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ListQuery>,
+) -> WebResult<Response> {
+    let page = admin_page(&ctx, &state, "admin-people").await?;
+    let actor = ctx.actor()?;
+    let text = q.q.unwrap_or_default();
+    let offset = q.offset.unwrap_or(0).max(0);
+    let mut people = state
+        .app
+        .list_people(&actor, &text, PAGE_SIZE + 1, offset)
+        .await?;
+    let has_more = people.len() as i64 > PAGE_SIZE;
+    people.truncate(PAGE_SIZE as usize);
+    Ok(html(&People {
+        page,
+        q: text,
+        people,
+        offset,
+        prev_offset: (offset - PAGE_SIZE).max(0),
+        next_offset: offset + PAGE_SIZE,
+        has_more,
+    }))
+}
+
+async fn new_person(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    let page = admin_page(&ctx, &state, "add-person").await?;
+    let actor = ctx.actor()?;
+    let mut ex = &state.app.db;
+    Ok(html(&PersonNew {
+        page,
+        agencies: authz::administered(&mut ex, &actor).await?,
+        positions: egov_store::org::positions(&mut ex).await?,
+    }))
+}
+
+#[derive(Deserialize)]
+struct PersonForm {
+    full_name: String,
+    username: String,
+    email: Option<String>,
+    phone: Option<String>,
+    password: String,
+    agency_id: Option<i64>,
+    position_key: Option<String>,
+}
+
+async fn create_person(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<PersonForm>,
+) -> WebResult<Response> {
+    let actor = ctx.actor()?;
+    let r = state
+        .app
+        .create_person(
+            &actor,
+            NewOfficial {
+                username: f.username,
+                full_name: f.full_name,
+                email: f.email,
+                phone: f.phone,
+                password: f.password,
+                agency_id: f.agency_id,
+                org_unit_id: None,
+                position_key: f.position_key,
+            },
+        )
+        .await;
+    Ok(match r {
+        Ok(p) => redirect_with_flash(
+            &ctx,
+            &format!("/admin/people/{}", p.id),
+            true,
+            &ctx.lang.t("saved"),
+        ),
+        Err(e) => redirect_with_flash(&ctx, "/admin/people/new", false, &ctx.lang.error(&e)),
+    })
+}
+
+async fn person(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> WebResult<Response> {
+    let actor = ctx.actor()?;
+    let d = state.app.person_detail(&actor, id).await?;
+    let page = admin_page(&ctx, &state, "admin-people")
+        .await?
+        .with_title(d.person.full_name.clone());
+    let mut ex = &state.app.db;
+    let agencies = authz::administered(&mut ex, &actor).await?;
+    let mut units = Vec::new();
+    for p in d.postings.iter().filter(|p| p.valid_to.is_none()) {
+        units.extend(egov_store::org::org_units_of(&mut ex, p.agency_id, super::today()).await?);
+    }
+    Ok(html(&PersonPage {
+        page,
+        d,
+        agencies,
+        units,
+        positions: egov_store::org::positions(&mut ex).await?,
+        roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
+    }))
+}
+
+/// Runs a use case and comes back to `back` with a message saying how it went.
+fn done<T>(ctx: &Ctx, back: &str, r: Result<T, AppError>) -> Response {
+    match r {
+        Ok(_) => redirect_with_flash(ctx, back, true, &ctx.lang.t("saved")),
+        Err(e) => redirect_with_flash(ctx, back, false, &ctx.lang.error(&e)),
+    }
+}
+
+/// An optional id from a form select where "" means none.
+fn opt_id(s: &Option<String>) -> Result<Option<i64>, AppError> {
+    match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| AppError::invalid("bad_request", "A selection is not valid.")),
+    }
+}
+
+#[derive(Deserialize)]
+struct GrantForm {
+    role: String,
+    agency_id: Option<i64>,
+    org_unit_id: Option<String>,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn grant_role(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<GrantForm>,
+) -> WebResult<Response> {
+    let actor = ctx.actor()?;
+    let back = format!("/admin/people/{id}");
+    let r = async {
+        let org_unit_id = opt_id(&f.org_unit_id)?;
+        let agency_id = if f.role == "administrator" && f.agency_id.is_none() {
+            None
+        } else {
+            f.agency_id
+        };
+        state
+            .app
+            .grant_role(
+                &actor,
+                id,
+                GrantRole {
+                    role: f.role,
+                    agency_id,
+                    org_unit_id,
+                    reason: f.reason,
+                },
+            )
+            .await
+    }
+    .await;
+    Ok(done(&ctx, &back, r))
+}
+
+async fn revoke_role(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> WebResult<Response> {
+    let actor = ctx.actor()?;
+    let r = state.app.revoke_role(&actor, id).await;
+    let back = match &r {
+        Ok(g) => format!("/admin/people/{}", g.person_id),
+        Err(_) => "/admin/people".to_owned(),
+    };
+    Ok(done(&ctx, &back, r))
+}
+
+#[derive(Deserialize)]
+struct MoveForm {
+    agency_id: i64,
+    position_key: String,
+    acting: Option<String>,
+    role: Option<String>,
+}
+
+async fn move_staff(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<MoveForm>,
+) -> WebResult<Response> {
+    let actor = ctx.actor()?;
+    let roles: Vec<String> = f.role.into_iter().filter(|r| !r.is_empty()).collect();
+    let r = state
+        .app
+        .move_staff(
+            &actor,
+            id,
+            StaffMove {
+                posting: NewPosting {
+                    agency_id: f.agency_id,
+                    org_unit_id: None,
+                    position_key: f.position_key,
+                    acting: f.acting.is_some(),
+                },
+                roles,
+            },
+        )
+        .await;
+    Ok(done(&ctx, &format!("/admin/people/{id}"), r))
+}
+
+#[derive(Deserialize)]
+struct UnitForm {
+    name: String,
+    kind: String,
+}
+
+async fn create_org_unit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<UnitForm>,
+) -> WebResult<Response> {
+    let actor = ctx.actor()?;
+    let r = state
+        .app
+        .create_org_unit(
+            &actor,
+            id,
+            NewOrgUnit {
+                name: f.name,
+                kind: f.kind,
+                parent_id: None,
+            },
+        )
+        .await;
+    Ok(done(&ctx, &format!("/agencies/{id}"), r))
+}
+
+#[derive(Deserialize)]
+struct DelegationForm {
+    kind: String,
+    delegator_id: i64,
+    delegate_id: i64,
+    valid_from: String,
+    valid_to: String,
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    reference: String,
+}
+
+async fn create_delegation(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<DelegationForm>,
+) -> WebResult<Response> {
+    let actor = ctx.actor()?;
+    let r = async {
+        // Dates on the form are Vietnam days: from the start of the first to the end of the last.
+        let from = parse_date(Some(&f.valid_from))?;
+        let to = parse_date(Some(&f.valid_to))?;
+        let start = OffsetDateTime::new_in_offset(from, Time::MIDNIGHT, egov_domain::VN_OFFSET);
+        let end = OffsetDateTime::new_in_offset(
+            to.next_day().unwrap_or(to),
+            Time::MIDNIGHT,
+            egov_domain::VN_OFFSET,
+        );
+        let start = start.max(egov_store::now());
+        state
+            .app
+            .create_delegation(
+                &actor,
+                NewDelegationCmd {
+                    agency_id: id,
+                    kind: f.kind,
+                    delegator_id: f.delegator_id,
+                    delegate_id: f.delegate_id,
+                    valid_from: start,
+                    valid_to: end,
+                    scope: f.scope,
+                    reference: f.reference,
+                },
+            )
+            .await
+    }
+    .await;
+    Ok(done(&ctx, &format!("/agencies/{id}"), r))
+}
+
+async fn revoke_delegation(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> WebResult<Response> {
+    let actor = ctx.actor()?;
+    let r = state.app.revoke_delegation(&actor, id).await;
+    let back = match &r {
+        Ok(d) => format!("/agencies/{}", d.agency_id),
+        Err(_) => "/admin".to_owned(),
+    };
+    Ok(done(&ctx, &back, r))
+}
+
+#[derive(Deserialize)]
+struct JobsQuery {
+    state: Option<String>,
+}
+
+async fn jobs(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<JobsQuery>,
+) -> WebResult<Response> {
+    let page = admin_page(&ctx, &state, "admin-jobs").await?;
+    let actor = ctx.actor()?;
+    let filter = q
+        .state
+        .filter(|s| ["queued", "running", "done", "dead"].contains(&s.as_str()));
+    let (counts, jobs) = state
+        .app
+        .list_jobs(&actor, filter.as_deref(), 100, 0)
+        .await?;
+    Ok(html(&Jobs { page, counts, jobs }))
+}
+
+async fn retry_job(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> WebResult<Response> {
+    let actor = ctx.actor()?;
+    let r = state.app.retry_job(&actor, id).await;
+    Ok(done(&ctx, "/admin/jobs?state=dead", r))
+}
+
+async fn audit(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    let page = admin_page(&ctx, &state, "admin-audit").await?;
+    let actor = ctx.actor()?;
+    let mut ex = &state.app.db;
+    if !authz::is_system_admin(&mut ex, &actor).await? {
+        return Err(AppError::forbidden().into());
+    }
+    egov_store::audit::seal_all(&state.app.db).await?;
+    let report = egov_store::audit::verify(&state.app.db).await?;
+    let entries = egov_store::audit::recent(&mut ex, None, 100, 0).await?;
+    Ok(html(&Audit {
+        page,
+        report,
+        entries,
+    }))
+}
