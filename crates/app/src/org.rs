@@ -60,7 +60,9 @@ pub struct NewDelegationCmd {
     pub kind: String,
     pub delegator_id: i64,
     pub delegate_id: i64,
+    #[serde(with = "time::serde::rfc3339")]
     pub valid_from: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
     pub valid_to: OffsetDateTime,
     #[serde(default)]
     pub scope: String,

@@ -22,12 +22,17 @@ pub struct Job {
     pub state: String,
     pub attempts: i64,
     pub max_attempts: i64,
+    #[serde(with = "time::serde::rfc3339")]
     pub run_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
     pub locked_until: Option<OffsetDateTime>,
     pub locked_by: Option<String>,
     pub last_error: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
     pub finished_at: Option<OffsetDateTime>,
 }
 

@@ -137,7 +137,9 @@ pub struct Posting {
     pub governance: String,
     /// An acting head (Q.).
     pub acting: bool,
+    #[serde(with = "time::serde::rfc3339")]
     pub valid_from: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
     pub valid_to: Option<OffsetDateTime>,
 }
 
@@ -237,7 +239,9 @@ pub struct RoleGrant {
     pub agency_name: Option<String>,
     pub org_unit_id: Option<i64>,
     pub org_unit_name: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
     pub valid_from: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
     pub valid_to: Option<OffsetDateTime>,
     pub granted_by: Option<i64>,
     pub revoked_by: Option<i64>,
@@ -384,10 +388,13 @@ pub struct Delegation {
     pub delegator_name: String,
     pub delegate_id: i64,
     pub delegate_name: String,
+    #[serde(with = "time::serde::rfc3339")]
     pub valid_from: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
     pub valid_to: OffsetDateTime,
     pub scope: String,
     pub reference: String,
+    #[serde(with = "time::serde::rfc3339::option")]
     pub revoked_at: Option<OffsetDateTime>,
 }
 

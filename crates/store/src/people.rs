@@ -17,7 +17,9 @@ pub struct Person {
     pub phone: Option<String>,
     pub totp_enabled: bool,
     pub active: bool,
+    #[serde(with = "time::serde::rfc3339::option")]
     pub locked_until: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
 

@@ -257,7 +257,12 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
     // browser never adds that header by itself.
     let mut body = body;
     let mut refused = None;
-    if is_unsafe(&method) && !via_bearer {
+    // The API without a session cookie has no ambient authority to protect (it takes JSON,
+    // which a foreign page cannot send without a CORS preflight we never grant).
+    let has_cookie_session = cookie(&parts.headers, SESSION_COOKIE).is_some();
+    let needs_csrf =
+        is_unsafe(&method) && !via_bearer && (!path.starts_with("/api/") || has_cookie_session);
+    if needs_csrf {
         let mut presented = parts
             .headers
             .get("x-csrf-token")

@@ -130,6 +130,7 @@ pub struct SessionCreated {
     /// `none`, `totp` (send a code to `/sessions/totp`) or `setup_required` (set up TOTP in the
     /// browser first).
     second_factor: String,
+    #[serde(with = "time::serde::rfc3339")]
     expires_at: OffsetDateTime,
 }
 

@@ -60,8 +60,12 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
-    let ok: Result<i64, _> =
-        egov_store::Exec::scalar(&mut &state.app.db, "SELECT 1", egov_store::args![]).await;
+    let ok: Result<i64, _> = egov_store::Exec::scalar(
+        &mut &state.app.db,
+        "SELECT CAST(1 AS BIGINT)",
+        egov_store::args![],
+    )
+    .await;
     match ok {
         Ok(_) => {
             axum::Json(serde_json::json!({"status": "ok", "database": state.app.db.dialect_name()}))

@@ -1,0 +1,264 @@
+use hyper::http::{Method, StatusCode};
+use serde_json::json;
+
+use super::{both, start};
+
+both!(api_sessions_errors_and_scope, |db| {
+    let r = start(db, |s| s.server.max_body_bytes = 64 * 1024).await;
+    let mut c = r.client();
+    c.lang = Some("en");
+
+    let e = c
+        .json(
+            Method::POST,
+            "/api/v1/sessions",
+            json!({"username": "chuyenvien.snv", "password": "wrong"}),
+        )
+        .await;
+    assert_eq!(e.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(e.error_code(), "sign_in_failed");
+    assert_eq!(
+        e.json()["error"]["message"],
+        "The user name or password is wrong."
+    );
+    assert_eq!(c.get("/api/v1/me").await.error_code(), "not_signed_in");
+
+    let s = c
+        .json(
+            Method::POST,
+            "/api/v1/sessions",
+            json!({"username": "chuyenvien.snv", "password": r.password("chuyenvien.snv")}),
+        )
+        .await;
+    assert_eq!(s.status, StatusCode::CREATED, "{}", s.body);
+    assert_eq!(s.json()["second_factor"], "none");
+    c.bearer = Some(s.json()["token"].as_str().unwrap().to_owned());
+    let me = c.get("/api/v1/me").await.json();
+    assert_eq!(me["person"]["username"], "chuyenvien.snv");
+    assert!(me["person"].get("password_hash").is_none());
+
+    let list = c.get("/api/v1/agencies?q=thanh%20hoa&limit=5").await.json();
+    assert!(
+        list["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["code"] == "000.00.00.H56")
+    );
+    let tree = c.get("/api/v1/agencies?as_of=2024-06-01").await.json();
+    assert_eq!(tree["structure"], "three_tier");
+    let pc = tree["nodes"][0]["id"].as_i64().unwrap();
+    let kids = c
+        .get(&format!(
+            "/api/v1/agencies?as_of=2024-06-01&parent={pc}&limit=500"
+        ))
+        .await
+        .json();
+    assert_eq!(
+        kids["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["kind"] == "people_committee")
+            .count(),
+        26
+    );
+    let bad = c.get("/api/v1/agencies?as_of=yesterday").await;
+    assert_eq!(
+        (bad.status, bad.error_code().as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "bad_date")
+    );
+
+    // A specialist may not create people; nothing is written.
+    let before = egov_store::people::count(&mut &r.app.db).await.unwrap();
+    let f = c.json(Method::POST, "/api/v1/people", json!({"username": "xx.yy", "full_name": "X", "password": "mật khẩu đủ dài", "agency_id": pc})).await;
+    assert_eq!(
+        (f.status, f.error_code().as_str()),
+        (StatusCode::FORBIDDEN, "forbidden")
+    );
+    assert_eq!(
+        egov_store::people::count(&mut &r.app.db).await.unwrap(),
+        before
+    );
+    // Malformed and oversized bodies get JSON errors too.
+    let m = c
+        .send(
+            Method::POST,
+            "/api/v1/people",
+            Some("application/json"),
+            b"{not json".to_vec(),
+            &[],
+        )
+        .await;
+    assert!(m.status.is_client_error());
+    assert_eq!(m.error_code(), "bad_request");
+    let big = "x".repeat(100 * 1024);
+    let l = c
+        .json(Method::POST, "/api/v1/people", json!({"username": big}))
+        .await;
+    assert_eq!(
+        (l.status, l.error_code().as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large")
+    );
+    assert_eq!(
+        c.get("/api/v1/nothing-here").await.error_code(),
+        "page_not_found"
+    );
+    assert_eq!(c.get("/api/v1/people/1").await.error_code(), "forbidden");
+
+    // The OpenAPI document describes the API.
+    let doc = c.get("/api/v1/openapi.json").await.json();
+    assert_eq!(doc["openapi"].as_str().unwrap().chars().next(), Some('3'));
+    for p in [
+        "/api/v1/agencies",
+        "/api/v1/people/{id}/roles",
+        "/api/v1/delegations",
+        "/api/v1/audit/verify",
+    ] {
+        assert!(
+            doc["paths"].get(p).is_some(),
+            "{p} missing from the OpenAPI document"
+        );
+    }
+});
+
+both!(api_administration_with_second_factor, |db| {
+    let r = start(db, |_| {}).await;
+    let mut c = r.client();
+    let s = c
+        .json(
+            Method::POST,
+            "/api/v1/sessions",
+            json!({"username": "admin", "password": r.password("admin")}),
+        )
+        .await;
+    assert_eq!(s.json()["second_factor"], "totp");
+    c.bearer = Some(s.json()["token"].as_str().unwrap().to_owned());
+    assert_eq!(
+        c.get("/api/v1/me").await.error_code(),
+        "not_signed_in",
+        "not before the second factor"
+    );
+    let code = egov_app::auth::totp_code(&r.totp_secret("admin"), egov_store::now()).unwrap();
+    assert_eq!(
+        c.json(Method::POST, "/api/v1/sessions/totp", json!({"code": code}))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(c.get("/api/v1/me").await.status, StatusCode::OK);
+
+    let snv = r
+        .app
+        .search_agencies("so noi vu", None, 1, 0)
+        .await
+        .unwrap()[0]
+        .agency
+        .id;
+    let p = c.json(Method::POST, "/api/v1/people", json!({"username": "moi.snv", "full_name": "Người Mới", "password": "mật khẩu đủ dài", "agency_id": snv, "position_key": "chuyen_vien"})).await;
+    assert_eq!(p.status, StatusCode::CREATED, "{}", p.body);
+    let id = p.json()["id"].as_i64().unwrap();
+    let g = c
+        .json(
+            Method::POST,
+            &format!("/api/v1/people/{id}/roles"),
+            json!({"role": "specialist", "agency_id": snv}),
+        )
+        .await;
+    assert_eq!(g.status, StatusCode::CREATED);
+    let dup = c
+        .json(
+            Method::POST,
+            &format!("/api/v1/people/{id}/roles"),
+            json!({"role": "specialist", "agency_id": snv}),
+        )
+        .await;
+    assert_eq!(
+        (dup.status, dup.error_code().as_str()),
+        (StatusCode::CONFLICT, "role_already_granted")
+    );
+    let gid = g.json()["id"].as_i64().unwrap();
+    assert_eq!(
+        c.send(
+            Method::DELETE,
+            &format!("/api/v1/role-grants/{gid}"),
+            None,
+            vec![],
+            &[]
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+
+    // Delegations: an overlapping one is refused with its own code.
+    let director = egov_store::people::find_by_username(&mut &r.app.db, "giamdoc.snv")
+        .await
+        .unwrap()
+        .unwrap();
+    let chief = egov_store::people::find_by_username(&mut &r.app.db, "chanhvanphong.snv")
+        .await
+        .unwrap()
+        .unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let fmt = |t: time::OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    let d = c
+        .json(Method::POST, "/api/v1/delegations", json!({"agency_id": snv, "kind": "by_order", "delegator_id": director.id, "delegate_id": chief.id,
+            "valid_from": fmt(now), "valid_to": fmt(now + time::Duration::days(2))}))
+        .await;
+    assert_eq!(
+        (d.status, d.error_code().as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "delegation_overlap")
+    );
+    let auth = c
+        .get(&format!("/api/v1/people/{}/signing-authorities", chief.id))
+        .await
+        .json();
+    assert_eq!(auth[0]["mark"], "TL.");
+
+    let v = c.get("/api/v1/audit/verify").await.json();
+    assert!(v["broken"].is_null());
+    assert!(v["sealed"].as_i64().unwrap() > 10);
+    let jobs = c.get("/api/v1/jobs").await;
+    assert_eq!(jobs.status, StatusCode::OK);
+});
+
+both!(cookie_sessions_need_the_csrf_header_for_api_changes, |db| {
+    let r = start(db, |_| {}).await;
+    let mut c = r.client();
+    c.sign_in("admin", &r.password("admin"), Some(&r.totp_secret("admin")))
+        .await;
+    let snv = r
+        .app
+        .search_agencies("so noi vu", None, 1, 0)
+        .await
+        .unwrap()[0]
+        .agency
+        .id;
+    let body = json!({"name": "Phòng Mới", "kind": "division"});
+    let no = c
+        .json(
+            Method::POST,
+            &format!("/api/v1/agencies/{snv}/org-units"),
+            body.clone(),
+        )
+        .await;
+    assert_eq!(
+        (no.status, no.error_code().as_str()),
+        (StatusCode::FORBIDDEN, "csrf_failed")
+    );
+    let csrf = c.get("/office").await.csrf();
+    let yes = c
+        .send(
+            Method::POST,
+            &format!("/api/v1/agencies/{snv}/org-units"),
+            Some("application/json"),
+            body.to_string().into_bytes(),
+            &[("x-csrf-token", &csrf)],
+        )
+        .await;
+    assert_eq!(yes.status, StatusCode::CREATED, "{}", yes.body);
+});

@@ -1,0 +1,192 @@
+//! A small HTTP/1 client with a cookie jar, enough to drive the app like a browser or a script.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::http::{HeaderMap, Method, Request, StatusCode};
+use hyper_util::client::legacy::Client as Hyper;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+pub struct Client {
+    base: String,
+    http: Hyper<HttpConnector, Full<Bytes>>,
+    pub cookies: BTreeMap<String, String>,
+    pub bearer: Option<String>,
+    pub lang: Option<&'static str>,
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn location(&self) -> &str {
+        self.headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// The value of the first hidden `csrf` field on the page.
+    pub fn csrf(&self) -> String {
+        let i = self
+            .body
+            .find("name=\"csrf\" value=\"")
+            .expect("a form with a CSRF field");
+        let rest = &self.body[i + 19..];
+        rest[..rest.find('"').unwrap()].to_owned()
+    }
+
+    pub fn error_code(&self) -> String {
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+pub fn form(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                egov_web::ctx::percent_encode(k),
+                egov_web::ctx::percent_encode(v)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+impl Client {
+    pub fn new(base: &str) -> Self {
+        Client {
+            base: base.to_owned(),
+            http: Hyper::builder(TokioExecutor::new()).build_http(),
+            cookies: BTreeMap::new(),
+            bearer: None,
+            lang: None,
+        }
+    }
+
+    pub async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+        extra: &[(&str, &str)],
+    ) -> Resp {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(format!("{}{}", self.base, path));
+        if !self.cookies.is_empty() {
+            let c = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            req = req.header("cookie", c);
+        }
+        if let Some(t) = &self.bearer {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        if let Some(l) = self.lang {
+            req = req.header("accept-language", l);
+        }
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        for (k, v) in extra {
+            req = req.header(*k, *v);
+        }
+        let resp = self
+            .http
+            .request(req.body(Full::new(Bytes::from(body))).unwrap())
+            .await
+            .expect("request");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        for sc in headers.get_all("set-cookie") {
+            let s = sc.to_str().unwrap();
+            let (kv, attrs) = s.split_once(';').unwrap_or((s, ""));
+            let (k, v) = kv.split_once('=').unwrap();
+            if attrs.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), v.to_owned());
+            }
+        }
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        Resp {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Resp {
+        self.send(Method::GET, path, None, vec![], &[]).await
+    }
+
+    pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        self.send(
+            Method::POST,
+            path,
+            Some("application/x-www-form-urlencoded"),
+            form(fields).into_bytes(),
+            &[],
+        )
+        .await
+    }
+
+    pub async fn json(&mut self, method: Method, path: &str, body: serde_json::Value) -> Resp {
+        self.send(
+            method,
+            path,
+            Some("application/json"),
+            body.to_string().into_bytes(),
+            &[],
+        )
+        .await
+    }
+
+    /// Signs in through the form (and the TOTP page when the account has one).
+    pub async fn sign_in(&mut self, user: &str, password: &str, totp_secret: Option<&str>) -> Resp {
+        let page = self.get("/sign-in").await;
+        let csrf = page.csrf();
+        let r = self
+            .post_form(
+                "/sign-in",
+                &[("csrf", &csrf), ("username", user), ("password", password)],
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "sign-in of {user}: {}",
+            r.body
+        );
+        if let Some(secret) = totp_secret {
+            assert_eq!(r.location(), "/sign-in/totp");
+            let page = self.get("/sign-in/totp").await;
+            let code = egov_app::auth::totp_code(secret, egov_store::now()).unwrap();
+            let r = self
+                .post_form("/sign-in/totp", &[("csrf", &page.csrf()), ("code", &code)])
+                .await;
+            assert_eq!(r.location(), "/office", "{}", r.body);
+            return r;
+        }
+        r
+    }
+}

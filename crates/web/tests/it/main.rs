@@ -1,0 +1,76 @@
+//! Black-box HTTP tests: the app on port 0 with a fresh database (SQLite and PostgreSQL), driven
+//! by a plain HTTP client with a cookie jar.
+
+mod api;
+mod client;
+mod pages;
+
+use std::sync::Arc;
+
+use egov_app::App;
+use egov_app::seed::DemoAccount;
+
+pub use client::Client;
+
+macro_rules! both {
+    ($($t:tt)*) => { egov_store::backend_tests!($($t)*); };
+}
+pub(crate) use both;
+
+pub struct Running {
+    pub base: String,
+    pub app: Arc<App>,
+    pub accounts: Vec<DemoAccount>,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Running {
+    pub fn password(&self, user: &str) -> String {
+        self.accounts
+            .iter()
+            .find(|a| a.username == user)
+            .map(|a| a.password.clone())
+            .expect("demo account")
+    }
+
+    pub fn totp_secret(&self, user: &str) -> String {
+        self.accounts
+            .iter()
+            .find(|a| a.username == user)
+            .and_then(|a| a.totp_secret.clone())
+            .expect("totp secret")
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(&self.base)
+    }
+}
+
+/// Seeds the demo into `db` and serves it on a free port.
+pub async fn start(db: egov_store::Db, tweak: impl FnOnce(&mut egov_app::Settings)) -> Running {
+    let dir = std::env::temp_dir().join(format!("egov-web-test-{}", std::process::id()));
+    let mut settings = egov_app::Settings {
+        data_dir: dir,
+        ..Default::default()
+    };
+    tweak(&mut settings);
+    let app = App::with_db(db, settings);
+    let accounts = app.seed_demo().await.expect("seed demo");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let a = app.clone();
+    tokio::spawn(async move {
+        egov_web::serve(a, listener, async move {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    Running {
+        base,
+        app,
+        accounts,
+        _stop: tx,
+    }
+}

@@ -1,0 +1,361 @@
+use hyper::http::StatusCode;
+
+use super::{both, start};
+
+both!(sign_in_browse_and_scope, |db| {
+    let r = start(db, |_| {}).await;
+    let mut c = r.client();
+
+    let home = c.get("/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("<html lang=\"vi\">"));
+    assert_eq!(c.get("/office").await.location(), "/sign-in");
+
+    // No CSRF token: refused, nothing happens.
+    let page = c.get("/sign-in").await;
+    let no_csrf = c
+        .post_form(
+            "/sign-in",
+            &[
+                ("username", "chuyenvien.snv"),
+                ("password", &r.password("chuyenvien.snv")),
+            ],
+        )
+        .await;
+    assert_eq!(no_csrf.status, StatusCode::FORBIDDEN);
+    assert!(no_csrf.body.contains("csrf_failed"));
+    assert!(!c.cookies.contains_key("egov_session"));
+    // A wrong password: the form again, with the error and the user name kept.
+    let wrong = c
+        .post_form(
+            "/sign-in",
+            &[
+                ("csrf", &page.csrf()),
+                ("username", "chuyenvien.snv"),
+                ("password", "sai mật khẩu"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        wrong
+            .body
+            .contains("Tên đăng nhập hoặc mật khẩu không đúng")
+    );
+    assert!(wrong.body.contains("value=\"chuyenvien.snv\""));
+
+    c.sign_in("chuyenvien.snv", &r.password("chuyenvien.snv"), None)
+        .await;
+    let office = c.get("/office").await;
+    assert_eq!(office.status, StatusCode::OK);
+    assert!(office.body.contains("Ngô Thị Thu"));
+    assert!(office.body.contains("Phòng Tổ chức - Biên chế"));
+
+    // The tree as of 2024 (three tiers) and today (two tiers).
+    let y2024 = c.get("/agencies?as_of=2024-06-01").await;
+    assert!(y2024.body.contains("chính quyền ba cấp"));
+    let pc = r
+        .app
+        .search_agencies("000.00.00.H56", None, 1, 0)
+        .await
+        .unwrap()[0]
+        .agency
+        .id;
+    let districts = c
+        .get(&format!("/agencies?as_of=2024-06-01&parent={pc}"))
+        .await;
+    assert!(
+        districts
+            .body
+            .contains("Ủy ban nhân dân thành phố Thanh Hóa")
+    );
+    assert!(districts.body.contains("Sở Kế hoạch và Đầu tư"));
+    assert!(!districts.body.contains("Ủy ban nhân dân phường Hạc Thành"));
+    let today = c.get(&format!("/agencies?parent={pc}")).await;
+    assert!(today.body.contains("Ủy ban nhân dân phường Hạc Thành"));
+    assert!(!today.body.contains("Ủy ban nhân dân thành phố Thanh Hóa"));
+    assert!(!today.body.contains("Sở Kế hoạch và Đầu tư"));
+
+    // Search ignores diacritics; without a date it covers history.
+    let s = c.get("/agencies?q=dong+son").await;
+    assert_eq!(
+        s.body.matches("Ủy ban nhân dân phường Đông Sơn").count(),
+        3,
+        "{}",
+        s.body
+    );
+    let s = c.get("/agencies?q=thanh+hoa").await;
+    assert!(s.body.contains("Ủy ban nhân dân tỉnh Thanh Hóa"));
+
+    // A new commune shows the old communes it succeeded.
+    let unit = egov_store::units::find(&mut &r.app.db, "two_tier", "14797")
+        .await
+        .unwrap()
+        .unwrap();
+    let u = c.get(&format!("/units/{}", unit.id)).await;
+    assert!(u.body.contains("Hình thành từ"));
+    let preds = egov_store::units::predecessors(&mut &r.app.db, unit.id)
+        .await
+        .unwrap();
+    assert!(u.body.contains(&preds[0].unit.name));
+
+    // English on request, remembered in a cookie.
+    let en = c.get("/office?lang=en").await;
+    assert!(en.body.contains("<html lang=\"en\">"));
+    assert!(en.body.contains("Current positions"));
+    assert_eq!(c.cookies.get("egov_lang").map(String::as_str), Some("en"));
+    assert!(c.get("/agencies").await.body.contains("Structure in force"));
+    c.get("/office?lang=vi").await;
+
+    // A specialist administers nothing; bad input gets a page with a stable code.
+    let admin = c.get("/admin").await;
+    assert_eq!(admin.status, StatusCode::FORBIDDEN);
+    assert!(admin.body.contains("forbidden"));
+    let other = egov_store::people::find_by_username(&mut &r.app.db, "motcua.hacthanh")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        c.get(&format!("/admin/people/{}", other.id)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let bad = c.get("/agencies?as_of=2024-02-30").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("bad_date"));
+    assert_eq!(
+        c.get("/agencies/999999").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(c.get("/no/such/page").await.status, StatusCode::NOT_FOUND);
+
+    // Sign out: the session is gone.
+    let csrf = c.get("/office").await.csrf();
+    let out = c.post_form("/sign-out", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(c.get("/office").await.location(), "/sign-in");
+});
+
+both!(administrators_manage_their_agency, |db| {
+    let r = start(db, |_| {}).await;
+    let mut c = r.client();
+    c.sign_in(
+        "quantri.snv",
+        &r.password("quantri.snv"),
+        Some(&r.totp_secret("quantri.snv")),
+    )
+    .await;
+    let admin = c.get("/admin").await;
+    assert_eq!(admin.status, StatusCode::OK);
+    let people = c.get("/admin/people?q=ngo+thi").await;
+    assert!(people.body.contains("Ngô Thị Thu"));
+    assert!(
+        !people.body.contains("Nguyễn Thị Hằng"),
+        "another agency's people are not listed"
+    );
+
+    // Create a person in Sở Nội vụ through the form.
+    let snv = r
+        .app
+        .search_agencies("so noi vu", None, 1, 0)
+        .await
+        .unwrap()[0]
+        .agency
+        .id;
+    let form = c.get("/admin/people/new").await;
+    let snv_s = snv.to_string();
+    let created = c
+        .post_form(
+            "/admin/people",
+            &[
+                ("csrf", &form.csrf()),
+                ("full_name", "Lý Thị Ngọc"),
+                ("username", "ngoc.snv"),
+                ("email", ""),
+                ("phone", ""),
+                ("password", "mật khẩu đủ dài"),
+                ("agency_id", &snv_s),
+                ("position_key", "chuyen_vien"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let detail = c.get(created.location()).await;
+    assert!(detail.body.contains("Lý Thị Ngọc"));
+    assert!(
+        detail.body.contains("Đã lưu thay đổi"),
+        "a confirmation is shown once"
+    );
+    // A bad form comes back with the reason.
+    let again = c
+        .post_form(
+            "/admin/people",
+            &[
+                ("csrf", &form.csrf()),
+                ("full_name", "X"),
+                ("username", "ngoc.snv"),
+                ("password", "mật khẩu đủ dài"),
+                ("agency_id", &snv_s),
+                ("position_key", "chuyen_vien"),
+            ],
+        )
+        .await;
+    assert_eq!(again.location(), "/admin/people/new");
+    assert!(
+        c.get("/admin/people/new")
+            .await
+            .body
+            .contains("đã có người dùng")
+    );
+
+    // Grant a role, then revoke it.
+    let person = egov_store::people::find_by_username(&mut &r.app.db, "ngoc.snv")
+        .await
+        .unwrap()
+        .unwrap();
+    let page = c.get(&format!("/admin/people/{}", person.id)).await;
+    let g = c
+        .post_form(
+            &format!("/admin/people/{}/roles", person.id),
+            &[
+                ("csrf", &page.csrf()),
+                ("role", "records_clerk"),
+                ("agency_id", &snv_s),
+                ("org_unit_id", ""),
+                ("reason", ""),
+            ],
+        )
+        .await;
+    assert_eq!(g.status, StatusCode::SEE_OTHER);
+    let grants = egov_store::org::grants_of(&mut &r.app.db, person.id, None)
+        .await
+        .unwrap();
+    assert_eq!(grants[0].role, "records_clerk");
+    let rv = c
+        .post_form(
+            &format!("/admin/role-grants/{}/revoke", grants[0].id),
+            &[("csrf", &page.csrf())],
+        )
+        .await;
+    assert_eq!(rv.status, StatusCode::SEE_OTHER);
+    assert!(
+        egov_store::org::grants_of(&mut &r.app.db, person.id, None)
+            .await
+            .unwrap()[0]
+            .valid_to
+            .is_some()
+    );
+
+    // Add an internal unit on the agency page.
+    let ap = c.get(&format!("/agencies/{snv}")).await;
+    assert!(ap.body.contains("Thêm đơn vị nội bộ"));
+    c.post_form(
+        &format!("/admin/agencies/{snv}/org-units"),
+        &[
+            ("csrf", &ap.csrf()),
+            ("name", "Phòng Quản lý văn thư, lưu trữ"),
+            ("kind", "division"),
+        ],
+    )
+    .await;
+    assert!(
+        c.get(&format!("/agencies/{snv}"))
+            .await
+            .body
+            .contains("Phòng Quản lý văn thư, lưu trữ")
+    );
+    // But not in another agency.
+    let hac_thanh = r
+        .app
+        .committee_by_unit(egov_domain::admin_unit::Structure::TwoTier, "14797")
+        .await
+        .unwrap();
+    let no = c
+        .post_form(
+            &format!("/admin/agencies/{hac_thanh}/org-units"),
+            &[
+                ("csrf", &ap.csrf()),
+                ("name", "Phòng X"),
+                ("kind", "division"),
+            ],
+        )
+        .await;
+    assert!(c.get(no.location()).await.body.contains("không có quyền"));
+    // System pages are for the system administrator only.
+    assert_eq!(c.get("/admin/jobs").await.status, StatusCode::FORBIDDEN);
+});
+
+both!(system_administrator_sees_audit_and_jobs, |db| {
+    let r = start(db, |_| {}).await;
+    let mut c = r.client();
+    c.sign_in("admin", &r.password("admin"), Some(&r.totp_secret("admin")))
+        .await;
+    let audit = c.get("/admin/audit").await;
+    assert_eq!(audit.status, StatusCode::OK);
+    assert!(audit.body.contains("Chuỗi nhật ký nguyên vẹn"));
+    assert!(audit.body.contains("session.sign_in"));
+    let jobs = c.get("/admin/jobs").await;
+    assert_eq!(jobs.status, StatusCode::OK);
+    let metrics = c.get("/metrics").await;
+    assert!(metrics.body.contains("egov_http_requests_total"));
+    assert_eq!(c.get("/healthz").await.json()["status"], "ok");
+});
+
+both!(totp_is_required_and_locks_out, |db| {
+    let r = start(db, |s| s.auth.sign_in_per_minute = 100).await;
+    let mut c = r.client();
+    let page = c.get("/sign-in").await;
+    let p = c
+        .post_form(
+            "/sign-in",
+            &[
+                ("csrf", &page.csrf()),
+                ("username", "admin"),
+                ("password", &r.password("admin")),
+            ],
+        )
+        .await;
+    assert_eq!(p.location(), "/sign-in/totp");
+    // Half signed in: nothing but the code page.
+    assert_eq!(c.get("/office").await.status, StatusCode::UNAUTHORIZED);
+    let totp = c.get("/sign-in/totp").await;
+    for _ in 0..4 {
+        let w = c
+            .post_form(
+                "/sign-in/totp",
+                &[("csrf", &totp.csrf()), ("code", "000000")],
+            )
+            .await;
+        assert_eq!(w.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let locked = c
+        .post_form(
+            "/sign-in/totp",
+            &[("csrf", &totp.csrf()), ("code", "000000")],
+        )
+        .await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(locked.body.contains("tạm khóa"));
+});
+
+both!(sign_in_is_rate_limited, |db| {
+    let r = start(db, |s| s.auth.sign_in_per_minute = 3).await;
+    let mut c = r.client();
+    let page = c.get("/sign-in").await;
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        statuses.push(
+            c.post_form(
+                "/sign-in",
+                &[
+                    ("csrf", &page.csrf()),
+                    ("username", "nobody"),
+                    ("password", "x"),
+                ],
+            )
+            .await
+            .status,
+        );
+    }
+    assert_eq!(statuses[..3], [StatusCode::UNAUTHORIZED; 3]);
+    assert_eq!(statuses[4], StatusCode::TOO_MANY_REQUESTS);
+});
