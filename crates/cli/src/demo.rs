@@ -8,10 +8,8 @@ use egov_app::seed::DemoAccount;
 const CREDENTIALS: &str = "demo-accounts.json";
 
 pub async fn run(mut settings: egov_app::Settings, listen: &str, seed_only: bool) -> Result<()> {
-    if settings.database.url.is_empty() {
-        std::fs::create_dir_all(&settings.data_dir)
-            .with_context(|| format!("creating {}", settings.data_dir.display()))?;
-    }
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("creating {}", settings.data_dir.display()))?;
     settings.server.listen = listen.to_owned();
     let cred_path = settings.data_dir.join(CREDENTIALS);
     let app = super::open(settings).await?;

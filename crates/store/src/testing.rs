@@ -74,6 +74,11 @@ impl TestDb {
     }
 
     pub async fn postgres() -> TestDb {
+        Self::postgres_with(true).await
+    }
+
+    /// A PostgreSQL database, migrated or left empty (for restore tests).
+    pub async fn postgres_with(migrate: bool) -> TestDb {
         let server = pg_server_url();
         let admin = Db::open(&DbOptions {
             migrate: false,
@@ -101,9 +106,12 @@ impl TestDb {
         }
         admin.close().await;
         let url = with_database(&server, &name);
-        let db = Db::open(&DbOptions::new(&url))
-            .await
-            .expect("open PostgreSQL test database");
+        let db = Db::open(&DbOptions {
+            migrate,
+            ..DbOptions::new(&url)
+        })
+        .await
+        .expect("open PostgreSQL test database");
         let dir = tempfile::tempdir().expect("temporary directory");
         TestDb {
             db,

@@ -1,0 +1,308 @@
+//! The `egov` binary driven as an operator would: backup and restore while serving, audit
+//! verification of a tampered log, and a worker killed between a job's effect and its record.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use egov_store::testing::{Backend, TestDb};
+use egov_store::{Exec, args};
+
+fn egov(data_dir: &Path, url: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_egov"));
+    c.arg("--data-dir")
+        .arg(data_dir)
+        .arg("--database-url")
+        .arg(url);
+    c.env("EGOV__LOG__LEVEL", "warn");
+    c
+}
+
+fn ok(mut c: Command) -> Output {
+    let out = c.output().expect("run egov");
+    assert!(
+        out.status.success(),
+        "{c:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// A database URL for the CLI: the test database's URL (the TestDb keeps it alive).
+async fn fresh(backend: Backend) -> TestDb {
+    TestDb::new(backend).await
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_http(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("the server did not start");
+}
+
+struct Killed(Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn backup_and_restore(backend: Backend) {
+    let src = fresh(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("a");
+    ok({
+        let mut c = egov(&data, &src.url);
+        c.args(["demo", "--seed-only"]);
+        c
+    });
+    // A blob and the row naming it, as the document issues will write them.
+    let blobs = egov_store::blobs::BlobStore::new(data.join("blobs"));
+    let sha = blobs.put("Quyết định số 15/QĐ-UBND".as_bytes()).unwrap();
+    egov_store::blobs::record(&mut &src.db, &sha, 26, "text/plain", egov_store::now())
+        .await
+        .unwrap();
+
+    // Back up while the server runs.
+    let port = free_port();
+    let server = Killed(
+        egov(&data, &src.url)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_http(port);
+    let archive = dir.path().join("backup.tar");
+    let out = ok({
+        let mut c = egov(&data, &src.url);
+        c.arg("backup").arg(&archive);
+        c
+    });
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 blobs"));
+    let before = egov_store::backup::table_counts(&src.db).await.unwrap();
+    drop(server);
+
+    // Restore into a new place.
+    let target = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(TestDb::postgres_with(false).await),
+    };
+    let restored_dir = dir.path().join("b");
+    let url = match &target {
+        Some(t) => t.url.clone(),
+        None => restored_dir.join("egov.sqlite").display().to_string(),
+    };
+    let out = ok({
+        let mut c = egov(&restored_dir, &url);
+        c.arg("restore").arg(&archive);
+        c
+    });
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("audit chain: OK"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let db = egov_store::Db::open(&egov_store::DbOptions::new(&url))
+        .await
+        .unwrap();
+    let after = egov_store::backup::table_counts(&db).await.unwrap();
+    let strip = |v: Vec<(String, i64)>| {
+        v.into_iter()
+            .filter(|(t, _)| t != "sessions")
+            .collect::<Vec<_>>()
+    };
+    assert!(after.iter().any(|(t, n)| t == "agencies" && *n > 700));
+    assert_eq!(strip(before), strip(after), "the restore has the same rows");
+    let restored_blobs = egov_store::blobs::BlobStore::new(restored_dir.join("blobs"));
+    assert_eq!(
+        restored_blobs.get(&sha).unwrap(),
+        "Quyết định số 15/QĐ-UBND".as_bytes()
+    );
+    // Restoring over an existing database is refused without --force.
+    if backend == Backend::Sqlite {
+        let out = egov(&restored_dir, &url)
+            .arg("restore")
+            .arg(&archive)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+    }
+    db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_and_restore_sqlite() {
+    backup_and_restore(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_and_restore_postgres() {
+    backup_and_restore(Backend::Postgres).await;
+}
+
+async fn audit_verify_finds_tampering(backend: Backend) {
+    let t = fresh(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    ok({
+        let mut c = egov(dir.path(), &t.url);
+        c.args(["demo", "--seed-only"]);
+        c
+    });
+    let out = ok({
+        let mut c = egov(dir.path(), &t.url);
+        c.args(["audit", "verify"]);
+        c
+    });
+    assert!(String::from_utf8_lossy(&out.stdout).contains("audit chain OK"));
+    (&t.db)
+        .execute(
+            "UPDATE audit_log SET actor = 'someone else' WHERE seq = 3",
+            args![],
+        )
+        .await
+        .unwrap();
+    let out = egov(dir.path(), &t.url)
+        .args(["audit", "verify"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("BROKEN at entry 3"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_verify_finds_tampering_sqlite() {
+    audit_verify_finds_tampering(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_verify_finds_tampering_postgres() {
+    audit_verify_finds_tampering(Backend::Postgres).await;
+}
+
+/// A receiver that records the idempotency key of every POST and answers 200.
+fn receiver() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let keys = Arc::new(Mutex::new(Vec::new()));
+    let k = keys.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                let Ok(n) = s.read(&mut chunk) else { break };
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            let head = String::from_utf8_lossy(&buf).to_lowercase();
+            if let Some(line) = head.lines().find(|l| l.starts_with("idempotency-key:")) {
+                k.lock()
+                    .unwrap()
+                    .push(line["idempotency-key:".len()..].trim().to_owned());
+            }
+            let _ =
+                s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    (port, keys)
+}
+
+async fn job_runs_again_after_a_crash(backend: Backend) {
+    let t = fresh(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (port, keys) = receiver();
+    ok({
+        let mut c = egov(dir.path(), &t.url);
+        c.args([
+            "jobs",
+            "http-post",
+            &format!("http://127.0.0.1:{port}/hook"),
+            r#"{"event":"test"}"#,
+            "--key",
+            "job-key-1",
+        ]);
+        c
+    });
+    // The worker does the effect, then dies before recording it.
+    let out = egov(dir.path(), &t.url)
+        .arg("worker")
+        .env("EGOV_FAILPOINT", "after-job-effect")
+        .env("EGOV__WORKER__LEASE_SECS", "1")
+        .env("EGOV__WORKER__POLL_MS", "50")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the worker was meant to abort");
+    assert_eq!(*keys.lock().unwrap(), vec!["job-key-1".to_string()]);
+    let state: String = (&t.db)
+        .scalar("SELECT state FROM jobs", args![])
+        .await
+        .unwrap();
+    assert_eq!(state, "running", "the effect happened but was not recorded");
+
+    // A new worker claims it again once the lease expires; the receiver sees the same key.
+    let mut worker = Killed(
+        egov(dir.path(), &t.url)
+            .arg("worker")
+            .env("EGOV__WORKER__LEASE_SECS", "1")
+            .env("EGOV__WORKER__POLL_MS", "50")
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let state: String = (&t.db)
+            .scalar("SELECT state FROM jobs", args![])
+            .await
+            .unwrap();
+        if state == "done" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the job was not run again");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        *keys.lock().unwrap(),
+        vec!["job-key-1".to_string(), "job-key-1".to_string()]
+    );
+    let attempts: i64 = (&t.db)
+        .scalar("SELECT attempts FROM jobs", args![])
+        .await
+        .unwrap();
+    assert_eq!(attempts, 2);
+    // SIGTERM stops the worker cleanly.
+    unsafe { libc::kill(worker.0.id() as i32, libc::SIGTERM) };
+    let status = worker.0.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_runs_again_after_a_crash_sqlite() {
+    job_runs_again_after_a_crash(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_runs_again_after_a_crash_postgres() {
+    job_runs_again_after_a_crash(Backend::Postgres).await;
+}
