@@ -28,7 +28,6 @@ pub struct TreeQuery {
 struct Tree {
     page: Page,
     as_of: String,
-    date_field: String,
     q: String,
     structure_key: &'static str,
     searching: bool,
@@ -44,6 +43,7 @@ struct AgencyPage {
     page: Page,
     d: AgencyDetail,
     as_of: String,
+    on: String,
     source_key: &'static str,
     can_admin: bool,
     people: Vec<Posting>,
@@ -117,12 +117,9 @@ async fn tree(
     };
     Ok(html(&Tree {
         page,
-        as_of: on.to_string(),
-        date_field: if explicit_date {
-            on.to_string()
-        } else {
-            String::new()
-        },
+        // Links keep the date only when one was chosen, so that a search from them still
+        // covers all of history.
+        as_of: if explicit_date { on.to_string() } else { String::new() },
         q: text,
         structure_key: structure_key(Structure::as_of(on)),
         searching,
@@ -176,10 +173,12 @@ async fn agency(
     let page = Page::official(&ctx, &state, "agency-details", "agencies")
         .await?
         .with_title(d.agency.name.clone());
+    let explicit = q.as_of.as_deref().is_some_and(|s| !s.trim().is_empty());
     Ok(html(&AgencyPage {
         page,
         d,
-        as_of: on.to_string(),
+        as_of: if explicit { on.to_string() } else { String::new() },
+        on: on.to_string(),
         source_key,
         can_admin,
         people,

@@ -1,0 +1,165 @@
+// Browser tests: sign in, browse the agency tree, switch language, administer; axe-core finds no
+// serious or critical accessibility violation; at 360 px nothing scrolls sideways.
+//
+// Environment: EGOV_BASE (http://127.0.0.1:PORT of a running `egov demo`), EGOV_ACCOUNTS (its
+// demo-accounts.json), CHROMIUM (default /usr/bin/chromium), EGOV_SHOTS (screenshot folder).
+
+import { chromium } from "playwright-core";
+import { createHmac } from "node:crypto";
+import { readFileSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import assert from "node:assert/strict";
+
+const require = createRequire(import.meta.url);
+const AXE = require.resolve("axe-core/axe.min.js");
+const base = process.env.EGOV_BASE;
+const accounts = JSON.parse(readFileSync(process.env.EGOV_ACCOUNTS, "utf8"));
+const shots = process.env.EGOV_SHOTS || "test-results";
+const label = process.env.EGOV_LABEL || "sqlite";
+mkdirSync(shots, { recursive: true });
+const account = (u) => accounts.find((a) => a.username === u);
+
+function base32(s) {
+  const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const ch of s.replace(/=+$/, "")) bits += abc.indexOf(ch).toString(2).padStart(5, "0");
+  const out = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) out.push(parseInt(bits.slice(i, i + 8), 2));
+  return Buffer.from(out);
+}
+
+// RFC 6238 with SHA-1, 30 s steps, 6 digits: written here so the test does not trust our code.
+function totp(secret, offsetSteps = 0) {
+  const counter = Math.floor(Date.now() / 1000 / 30) + offsetSteps;
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(counter));
+  const h = createHmac("sha1", base32(secret)).update(msg).digest();
+  const o = h[h.length - 1] & 0xf;
+  const n = ((h[o] & 0x7f) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3];
+  return String(n % 1_000_000).padStart(6, "0");
+}
+
+const results = [];
+async function check(page, name) {
+  await page.addScriptTag({ path: AXE });
+  const r = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ["violations"] }));
+  const bad = r.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  results.push({ page: name, violations: r.violations.map((v) => `${v.impact}:${v.id}`) });
+  assert.equal(bad.length, 0, `${name}: ${bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target).join(" ")}`).join("; ")}`);
+}
+
+async function noSidewaysScroll(page, name) {
+  const [sw, iw] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  assert.ok(sw <= iw, `${name}: the page is ${sw}px wide in a ${iw}px window`);
+}
+
+async function signIn(page, user, withTotp) {
+  await page.goto(`${base}/sign-in`);
+  await page.getByLabel(/Tên đăng nhập|User name/).fill(user);
+  await page.getByLabel(/Mật khẩu|Password/).fill(account(user).password);
+  await page.getByRole("button", { name: /Đăng nhập|Sign in/ }).click();
+  if (withTotp) {
+    await page.waitForURL(/\/sign-in\/totp/);
+    await check(page, "totp");
+    await page.getByLabel(/Mã xác thực|Code/).fill(totp(account(user).totp_secret));
+    await page.getByRole("button", { name: /Tiếp tục|Continue/ }).click();
+  }
+  await page.waitForURL(/\/office/);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+try {
+  // axe is injected as a script, which our Content-Security-Policy would (rightly) block.
+  const context = await browser.newContext({ bypassCSP: true, locale: "vi-VN" });
+  const page = await context.newPage();
+
+  await page.goto(base);
+  await check(page, "home");
+  await page.goto(`${base}/sign-in`);
+  await check(page, "sign-in");
+
+  // A wrong password shows the error summary on the same page.
+  await page.getByLabel("Tên đăng nhập").fill("chuyenvien.snv");
+  await page.getByLabel("Mật khẩu").fill("không đúng");
+  await page.getByRole("button", { name: "Đăng nhập" }).click();
+  await page.getByText("Tên đăng nhập hoặc mật khẩu không đúng").waitFor();
+  await check(page, "sign-in with error");
+
+  await signIn(page, "chuyenvien.snv", false);
+  await page.getByRole("heading", { name: /Xin chào, Ngô Thị Thu/ }).waitFor();
+  await check(page, "office");
+
+  // The tree as of 2024: the province, then its districts.
+  await page.getByRole("link", { name: "Cơ quan, đơn vị" }).click();
+  await page.getByRole("link", { name: /Xem năm 2024/ }).click();
+  await page.getByRole("link", { name: "Ủy ban nhân dân tỉnh Thanh Hóa" }).click();
+  await page.getByRole("link", { name: "Ủy ban nhân dân huyện Hoằng Hóa" }).waitFor();
+  await check(page, "tree 2024");
+  // The same province today: communes, no districts.
+  await page.getByRole("link", { name: "Xem hôm nay" }).click();
+  await page.getByRole("link", { name: "Ủy ban nhân dân tỉnh Thanh Hóa" }).click();
+  await page.getByRole("link", { name: "Ủy ban nhân dân phường Hạc Thành" }).waitFor();
+  assert.equal(await page.getByRole("link", { name: "Ủy ban nhân dân huyện Hoằng Hóa" }).count(), 0);
+  // Search ignores diacritics.
+  await page.getByLabel("Tìm cơ quan").fill("dong son");
+  await page.getByRole("button", { name: "Xem" }).click();
+  await page.getByText("Kết quả:").waitFor();
+  assert.equal(await page.getByRole("link", { name: "Ủy ban nhân dân phường Đông Sơn" }).count(), 3);
+  await check(page, "search");
+  // Hạc Thành and the communes it succeeded.
+  await page.getByLabel("Tìm cơ quan").fill("hac thanh");
+  await page.getByRole("button", { name: "Xem" }).click();
+  await page.getByRole("link", { name: "Ủy ban nhân dân phường Hạc Thành" }).click();
+  await page.getByRole("heading", { name: "Tiếp nhận từ" }).waitFor();
+  await check(page, "agency");
+  await page.getByRole("link", { name: "Phường Hạc Thành" }).click();
+  await page.getByRole("heading", { name: "Hình thành từ" }).waitFor();
+  await check(page, "unit");
+
+  // English.
+  await page.getByRole("link", { name: "English" }).click();
+  await page.getByRole("heading", { name: "Formed from" }).waitFor();
+  assert.equal(await page.getAttribute("html", "lang"), "en");
+  await page.getByRole("link", { name: "Agencies" }).first().click();
+  await page.getByText("Structure in force").waitFor();
+  await check(page, "agencies in English");
+  await page.getByRole("link", { name: "Tiếng Việt" }).click();
+  await page.getByText("Mô hình áp dụng").waitFor();
+
+  // A phone: 360 px wide, nothing scrolls sideways.
+  await page.setViewportSize({ width: 360, height: 740 });
+  for (const [name, path] of [["office", "/office"], ["agencies", "/agencies?as_of=2024-06-01"], ["search", "/agencies?q=thanh+hoa"]]) {
+    await page.goto(`${base}${path}`);
+    await noSidewaysScroll(page, name);
+    await page.screenshot({ path: `${shots}/${label}-360-${name}.png`, fullPage: true });
+  }
+  const pcHref = await page.getByRole("link", { name: "Ủy ban nhân dân tỉnh Thanh Hóa" }).first().getAttribute("href");
+  await page.goto(`${base}${pcHref}`);
+  await noSidewaysScroll(page, "agency");
+  await page.screenshot({ path: `${shots}/${label}-360-agency.png`, fullPage: true });
+  await page.goto(`${base}/sign-in`);
+  await noSidewaysScroll(page, "sign-in");
+  await context.close();
+
+  // The administrator: TOTP, the audit page and the people list.
+  const admin = await browser.newContext({ bypassCSP: true, locale: "vi-VN" });
+  const ap = await admin.newPage();
+  await signIn(ap, "admin", true);
+  await ap.getByRole("link", { name: "Quản trị" }).click();
+  await check(ap, "admin");
+  await ap.getByRole("link", { name: "Nhật ký hệ thống" }).click();
+  await ap.getByText("Chuỗi nhật ký nguyên vẹn").waitFor();
+  await check(ap, "audit");
+  await ap.goto(`${base}/admin/people?q=nguyen`);
+  await check(ap, "people");
+  await ap.setViewportSize({ width: 360, height: 740 });
+  await noSidewaysScroll(ap, "people at 360");
+  await ap.screenshot({ path: `${shots}/${label}-360-people.png`, fullPage: true });
+  await admin.close();
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify({ browser_tests: "passed", label, axe: results }, null, 0));
