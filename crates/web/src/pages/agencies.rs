@@ -119,7 +119,11 @@ async fn tree(
         page,
         // Links keep the date only when one was chosen, so that a search from them still
         // covers all of history.
-        as_of: if explicit_date { on.to_string() } else { String::new() },
+        as_of: if explicit_date {
+            on.to_string()
+        } else {
+            String::new()
+        },
         q: text,
         structure_key: structure_key(Structure::as_of(on)),
         searching,
@@ -177,7 +181,11 @@ async fn agency(
     Ok(html(&AgencyPage {
         page,
         d,
-        as_of: if explicit { on.to_string() } else { String::new() },
+        as_of: if explicit {
+            on.to_string()
+        } else {
+            String::new()
+        },
         on: on.to_string(),
         source_key,
         can_admin,
