@@ -92,13 +92,34 @@ both!(api_sessions_errors_and_scope, |db| {
         .await;
     assert!(m.status.is_client_error());
     assert_eq!(m.error_code(), "bad_request");
-    let big = "x".repeat(100 * 1024);
-    let l = c
-        .json(Method::POST, "/api/v1/people", json!({"username": big}))
-        .await;
+    // An oversized body is refused: 413 with the JSON error, or, when the server closes the
+    // connection before the client has finished sending, no response at all. Either way
+    // nothing is written.
+    let big = json!({"username": "x".repeat(100 * 1024)})
+        .to_string()
+        .into_bytes();
+    match c
+        .try_send(
+            Method::POST,
+            "/api/v1/people",
+            Some("application/json"),
+            big,
+            &[],
+        )
+        .await
+    {
+        Ok(l) => assert_eq!(
+            (l.status, l.error_code().as_str()),
+            (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large")
+        ),
+        Err(e) => assert!(
+            format!("{e:?}").contains("IncompleteMessage") || format!("{e:?}").contains("reset"),
+            "{e:?}"
+        ),
+    }
     assert_eq!(
-        (l.status, l.error_code().as_str()),
-        (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large")
+        egov_store::people::count(&mut &r.app.db).await.unwrap(),
+        before
     );
     assert_eq!(
         c.get("/api/v1/nothing-here").await.error_code(),

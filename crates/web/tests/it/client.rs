@@ -86,6 +86,21 @@ impl Client {
         body: Vec<u8>,
         extra: &[(&str, &str)],
     ) -> Resp {
+        self.try_send(method, path, content_type, body, extra)
+            .await
+            .expect("request")
+    }
+
+    /// Like `send`, but a transport error (the server may close the connection on a request it
+    /// refuses before reading it all) is returned, not a panic.
+    pub async fn try_send(
+        &mut self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+        extra: &[(&str, &str)],
+    ) -> Result<Resp, hyper_util::client::legacy::Error> {
         let mut req = Request::builder()
             .method(method)
             .uri(format!("{}{}", self.base, path));
@@ -113,8 +128,7 @@ impl Client {
         let resp = self
             .http
             .request(req.body(Full::new(Bytes::from(body))).unwrap())
-            .await
-            .expect("request");
+            .await?;
         let status = resp.status();
         let headers = resp.headers().clone();
         for sc in headers.get_all("set-cookie") {
@@ -128,11 +142,11 @@ impl Client {
             }
         }
         let body = resp.into_body().collect().await.unwrap().to_bytes();
-        Resp {
+        Ok(Resp {
             status,
             headers,
             body: String::from_utf8_lossy(&body).into_owned(),
-        }
+        })
     }
 
     pub async fn get(&mut self, path: &str) -> Resp {
