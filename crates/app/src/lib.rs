@@ -3,6 +3,7 @@
 
 mod actor;
 pub mod agencies;
+pub mod applicants;
 pub mod audit;
 pub mod auth;
 pub mod authz;

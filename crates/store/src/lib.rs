@@ -2,6 +2,7 @@
 //! scale-out store), with embedded migrations, the audit chain, the job table and blob storage.
 
 pub mod agencies;
+pub mod applicants;
 pub mod audit;
 pub mod backup;
 pub mod blobs;

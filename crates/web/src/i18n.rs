@@ -166,6 +166,113 @@ mod tests {
         assert!(missing.is_empty(), "missing translations: {missing:?}");
     }
 
+    /// Every stable error code the use cases and the web layer produce has a message in both
+    /// languages.
+    #[test]
+    fn every_error_code_is_translated() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let mut sources = Vec::new();
+        for d in ["../app/src", "src", "src/pages", "src/api"] {
+            for e in std::fs::read_dir(format!("{root}/{d}")).unwrap() {
+                let p = e.unwrap().path();
+                if p.extension().is_some_and(|x| x == "rs") {
+                    sources.push(std::fs::read_to_string(p).unwrap());
+                }
+            }
+        }
+        let mut codes = std::collections::BTreeSet::new();
+        let is_code = |c: &str| {
+            c.contains('_')
+                && c.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit())
+        };
+        for text in &sources {
+            // Tests may use made-up codes.
+            let text = text.split("#[cfg(test)]").next().unwrap_or("");
+            // The literal right after a marker, whitespace and one `Ident,` allowed in between:
+            // `invalid("code"`, `conflict(` newline `"code"`, `ErrorKind::Forbidden, "code"`,
+            // `SomeError::Variant => "code"`.
+            for marker in ["invalid(", "conflict(", "ErrorKind::", "=> "] {
+                for (i, _) in text.match_indices(marker) {
+                    let mut rest = text[i + marker.len()..].trim_start();
+                    if marker == "ErrorKind::" {
+                        match rest.split_once(',') {
+                            Some((ident, r))
+                                if ident.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+                            {
+                                rest = r.trim_start()
+                            }
+                            _ => continue,
+                        }
+                    }
+                    if marker == "=> "
+                        && !text[..i]
+                            .rsplit('\n')
+                            .next()
+                            .unwrap_or("")
+                            .contains("Error::")
+                    {
+                        continue;
+                    }
+                    if let Some(lit) = rest.strip_prefix('"')
+                        && let Some(end) = lit.find('"')
+                        && is_code(&lit[..end])
+                    {
+                        codes.insert(lit[..end].to_owned());
+                    }
+                }
+            }
+        }
+        assert!(
+            codes.len() > 40,
+            "found only {} codes: {codes:?}",
+            codes.len()
+        );
+        let missing: Vec<_> = codes
+            .iter()
+            .flat_map(|c| {
+                let key = format!("err-{}", c.replace('_', "-"));
+                [Lang::Vi, Lang::En]
+                    .into_iter()
+                    .filter(move |l| {
+                        let probe = egov_app::AppError::invalid("x", "untranslated");
+                        let e = egov_app::AppError {
+                            code: Box::leak(c.clone().into_boxed_str()),
+                            ..probe
+                        };
+                        // Probe with every argument name our messages use.
+                        let e = [
+                            "what",
+                            "line",
+                            "reason",
+                            "expected",
+                            "found",
+                            "code",
+                            "agency",
+                            "successor",
+                            "role",
+                            "position",
+                            "min",
+                            "max",
+                            "until",
+                            "username",
+                            "value",
+                            "id",
+                        ]
+                        .into_iter()
+                        .fold(e, |e, a| e.arg(a, "x"));
+                        let _ = &key;
+                        l.error(&e) == "untranslated"
+                    })
+                    .map(move |l| format!("{}:{c}", l.code()))
+            })
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "error codes without a message: {missing:?}"
+        );
+    }
+
     #[test]
     fn errors_translate_with_arguments() {
         let e = egov_app::AppError::invalid("password_too_short", "x").arg("min", 10);

@@ -9,6 +9,7 @@ macro_rules! both {
     ($($t:tt)*) => { egov_store::backend_tests!($($t)*); };
 }
 
+mod applicants;
 mod demo;
 mod imports;
 mod org;

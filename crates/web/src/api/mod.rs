@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use egov_app::agencies::{AgencyDetail, NewBody, UnitDetail};
+use egov_app::applicants::{ApplicantSummary, NewApplicantCmd};
 use egov_app::org::{
     GrantRole, NewDelegationCmd, NewOrgUnit, NewPosting, SigningAuthorityView, StaffMove,
 };
@@ -16,6 +17,7 @@ use egov_app::people::{NewOfficial, PersonDetail};
 use egov_app::{AppError, ErrorKind};
 use egov_domain::admin_unit::Structure;
 use egov_store::agencies::{Agency, SearchHit, TreeNode};
+use egov_store::applicants::Applicant;
 use egov_store::audit::VerifyReport;
 use egov_store::jobs::{Job, StateCount};
 use egov_store::org::{Delegation, OrgUnit, Posting, RoleGrant};
@@ -37,6 +39,7 @@ use crate::state::AppState;
         list_agencies, get_agency, create_agency, get_unit, create_org_unit, agency_delegations,
         list_people, create_person, get_person, grant_role, revoke_role, add_posting, move_person, signing_authorities,
         create_delegation, revoke_delegation, list_jobs, retry_job, verify_audit,
+        register_applicant, find_applicant, get_applicant,
     ),
     components(schemas(ApiError, ErrorBody)),
     modifiers(&BearerAuth),
@@ -92,6 +95,8 @@ pub fn routes() -> Router<AppState> {
         .route("/role-grants/{id}", delete(revoke_role))
         .route("/delegations", post(create_delegation))
         .route("/delegations/{id}", delete(revoke_delegation))
+        .route("/applicants", post(register_applicant).get(find_applicant))
+        .route("/applicants/{id}", get(get_applicant))
         .route("/jobs", get(list_jobs))
         .route("/jobs/{id}/retry", post(retry_job))
         .route("/audit/verify", get(verify_audit))
@@ -505,6 +510,63 @@ async fn revoke_delegation(
     Path(id): Path<i64>,
 ) -> WebResult<Json<Delegation>> {
     Ok(Json(state.app.revoke_delegation(&ctx.actor()?, id).await?))
+}
+
+// ---- applicants ----
+
+#[utoipa::path(post, path = "/api/v1/applicants", tag = "applicants", request_body = NewApplicantCmd,
+    responses((status = 201, body = ApplicantSummary), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+async fn register_applicant(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Json(b): Json<NewApplicantCmd>,
+) -> WebResult<Response> {
+    Ok(created(
+        state.app.register_applicant(&ctx.actor()?, b).await?,
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ApplicantQuery {
+    /// `citizen`, `organisation` or `foreigner`.
+    kind: String,
+    identifier: String,
+    /// For a passport: the ISO 3166 alpha-3 country.
+    country: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/applicants", tag = "applicants", params(ApplicantQuery),
+    responses((status = 200, body = ApplicantSummary), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
+async fn find_applicant(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ApplicantQuery>,
+) -> WebResult<Json<ApplicantSummary>> {
+    let found = state
+        .app
+        .find_applicant(&ctx.actor()?, &q.kind, &q.identifier, q.country.as_deref())
+        .await?;
+    Ok(Json(found.ok_or_else(|| AppError::not_found("applicant"))?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct Purpose {
+    /// Why the record is read; kept in the audit log (personal-data access is logged).
+    purpose: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/applicants/{id}", tag = "applicants", params(("id" = i64, Path), Purpose),
+    responses((status = 200, body = Applicant), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+async fn get_applicant(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Query(q): Query<Purpose>,
+) -> WebResult<Json<Applicant>> {
+    let purpose: String = q.purpose.unwrap_or_default().chars().take(200).collect();
+    Ok(Json(
+        state.app.applicant(&ctx.actor()?, id, &purpose).await?,
+    ))
 }
 
 // ---- operations ----

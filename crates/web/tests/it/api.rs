@@ -283,3 +283,51 @@ both!(cookie_sessions_need_the_csrf_header_for_api_changes, |db| {
         .await;
     assert_eq!(yes.status, StatusCode::CREATED, "{}", yes.body);
 });
+
+both!(applicants_over_the_api, |db| {
+    let r = start(db, |_| {}).await;
+    let mut c = r.client();
+    let s = c
+        .json(
+            Method::POST,
+            "/api/v1/sessions",
+            json!({"username": "motcua.hacthanh", "password": r.password("motcua.hacthanh")}),
+        )
+        .await;
+    c.bearer = Some(s.json()["token"].as_str().unwrap().to_owned());
+    let bad = c
+        .json(
+            Method::POST,
+            "/api/v1/applicants",
+            json!({"kind": "citizen", "identifier": "12345", "name": "Lê Văn A"}),
+        )
+        .await;
+    assert_eq!(
+        (bad.status, bad.error_code().as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "personal_id_format")
+    );
+    assert!(
+        bad.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("12 chữ số")
+    );
+    let ok = c.json(Method::POST, "/api/v1/applicants", json!({"kind": "organisation", "identifier": "0100109106-001", "name": "Chi nhánh Công ty A"})).await;
+    assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.body);
+    assert_eq!(ok.json()["masked_identifier"], "***********001");
+    let found = c
+        .get("/api/v1/applicants?kind=organisation&identifier=0100109106001")
+        .await;
+    assert_eq!(found.json()["id"], ok.json()["id"]);
+    let missing = c
+        .get("/api/v1/applicants?kind=organisation&identifier=0100109106")
+        .await;
+    assert_eq!(missing.error_code(), "not_found");
+    let full = c
+        .get(&format!(
+            "/api/v1/applicants/{}?purpose=kiem+tra",
+            ok.json()["id"]
+        ))
+        .await;
+    assert_eq!(full.json()["identifier"], "0100109106-001");
+});

@@ -1,0 +1,287 @@
+//! Registering applicants and reading their records. Identifiers are validated (a citizen's
+//! 12-digit personal number, an organisation's tax code with its check digit, a foreigner's
+//! passport); every read of an applicant's record by an official is logged.
+
+use egov_domain::identity::{ApplicantId, Passport, PersonalId, TaxCode};
+use egov_domain::org::Role;
+use egov_store::applicants::{self, Applicant, NewApplicant};
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+use crate::{Actor, App, AppError, audit, authz};
+
+/// Roles that deal with applicants at a counter or in the office.
+const FRONT_DESK: [Role; 4] = [
+    Role::OneStopOfficer,
+    Role::RecordsClerk,
+    Role::Specialist,
+    Role::Administrator,
+];
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct NewApplicantCmd {
+    /// `citizen`, `organisation` or `foreigner`.
+    pub kind: String,
+    /// Personal number (citizen), tax code (organisation) or passport number (foreigner).
+    pub identifier: String,
+    /// ISO 3166 alpha-3 country of a foreigner's passport.
+    pub country: Option<String>,
+    pub name: String,
+    pub birth_date: Option<Date>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+}
+
+/// An applicant as a list shows it: the identifier masked.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ApplicantSummary {
+    pub id: i64,
+    pub kind: String,
+    pub masked_identifier: String,
+    pub name: String,
+}
+
+/// Parses an identifier of the given kind.
+pub fn parse_applicant_id(
+    kind: &str,
+    identifier: &str,
+    country: Option<&str>,
+    this_year: i32,
+) -> Result<ApplicantId, AppError> {
+    use egov_domain::identity::{PassportError, PersonalIdError, TaxCodeError};
+    match kind {
+        "citizen" => PersonalId::parse(identifier, this_year)
+            .map(|personal_id| ApplicantId::Citizen { personal_id })
+            .map_err(|e| {
+                let code = match &e {
+                    PersonalIdError::Format => "personal_id_format",
+                    PersonalIdError::UnknownProvince(_) => "personal_id_province",
+                    PersonalIdError::FutureBirthYear(_) => "personal_id_century",
+                };
+                let detail = match &e {
+                    PersonalIdError::UnknownProvince(p) => p.clone(),
+                    PersonalIdError::FutureBirthYear(y) => y.to_string(),
+                    PersonalIdError::Format => String::new(),
+                };
+                AppError::invalid(code, e.to_string()).arg("value", detail)
+            }),
+        "organisation" => TaxCode::parse(identifier)
+            .map(|tax_code| ApplicantId::Organisation { tax_code })
+            .map_err(|e| {
+                let code = match e {
+                    TaxCodeError::Format => "tax_code_format",
+                    TaxCodeError::CheckDigit => "tax_code_check_digit",
+                    TaxCodeError::Branch => "tax_code_branch",
+                };
+                AppError::invalid(code, e.to_string())
+            }),
+        "foreigner" => Passport::parse(country.unwrap_or(""), identifier)
+            .map(|passport| ApplicantId::Foreigner { passport })
+            .map_err(|e| {
+                let code = match e {
+                    PassportError::Country => "passport_country",
+                    PassportError::Number => "passport_number",
+                };
+                AppError::invalid(code, e.to_string())
+            }),
+        _ => Err(AppError::invalid(
+            "bad_applicant_kind",
+            "An applicant is a citizen, an organisation or a foreigner.",
+        )),
+    }
+}
+
+/// Hides all but the last three characters.
+pub fn mask(identifier: &str) -> String {
+    let n = identifier.chars().count();
+    identifier
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if i + 3 < n { '*' } else { c })
+        .collect()
+}
+
+impl App {
+    async fn require_front_desk(
+        &self,
+        ex: &mut impl egov_store::Exec,
+        actor: &Actor,
+    ) -> Result<(), AppError> {
+        match authz::agencies_with(ex, actor, &FRONT_DESK).await? {
+            Some(v) if v.is_empty() => Err(AppError::forbidden()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Registers an applicant; an applicant already registered with the same identifier is a
+    /// conflict that names the existing record.
+    pub async fn register_applicant(
+        &self,
+        actor: &Actor,
+        cmd: NewApplicantCmd,
+    ) -> Result<ApplicantSummary, AppError> {
+        let this_year = time::OffsetDateTime::now_utc()
+            .to_offset(egov_domain::VN_OFFSET)
+            .year();
+        let id = parse_applicant_id(
+            &cmd.kind,
+            &cmd.identifier,
+            cmd.country.as_deref(),
+            this_year,
+        )?;
+        let name = crate::people::check_name(&cmd.name, "bad_full_name")?;
+        if let (ApplicantId::Citizen { personal_id }, Some(b)) = (&id, cmd.birth_date)
+            && b.year() != personal_id.birth_year()
+        {
+            return Err(AppError::invalid(
+                "birth_year_mismatch",
+                format!(
+                    "the personal number says born in {}, the date of birth says {}",
+                    personal_id.birth_year(),
+                    b.year()
+                ),
+            ));
+        }
+        let key = id.key();
+        let mut tx = self.db.begin().await?;
+        self.require_front_desk(&mut tx, actor).await?;
+        if let Some(existing) = applicants::find(&mut tx, id.kind(), &key).await? {
+            return Err(AppError::conflict(
+                "applicant_exists",
+                "An applicant with this identifier is already registered.",
+            )
+            .arg("id", existing.id));
+        }
+        let clean = |s: &Option<String>| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let (phone, email, address) = (clean(&cmd.phone), clean(&cmd.email), clean(&cmd.address));
+        let new_id = applicants::insert(
+            &mut tx,
+            &NewApplicant {
+                kind: id.kind(),
+                identifier: &key,
+                name: &name,
+                birth_date: cmd.birth_date,
+                phone: phone.as_deref(),
+                email: email.as_deref(),
+                address: address.as_deref(),
+            },
+            egov_store::now(),
+        )
+        .await?;
+        // The audit entry records the registration, not the personal data itself.
+        audit::event("applicant.create", "applicant", new_id)
+            .after(&serde_json::json!({"kind": id.kind(), "identifier": mask(&key)}))
+            .write(&mut tx, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(ApplicantSummary {
+            id: new_id,
+            kind: id.kind().into(),
+            masked_identifier: mask(&key),
+            name,
+        })
+    }
+
+    /// An applicant's full record; the read is logged.
+    pub async fn applicant(
+        &self,
+        actor: &Actor,
+        id: i64,
+        purpose: &str,
+    ) -> Result<Applicant, AppError> {
+        let mut tx = self.db.begin().await?;
+        self.require_front_desk(&mut tx, actor).await?;
+        let a = applicants::get(&mut tx, id)
+            .await
+            .map_err(|_| AppError::not_found("applicant"))?;
+        audit::event("applicant.read", "applicant", id)
+            .after(&serde_json::json!({"purpose": purpose}))
+            .write(&mut tx, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(a)
+    }
+
+    /// Looks an applicant up by identifier (as typed at a counter); the answer is masked.
+    pub async fn find_applicant(
+        &self,
+        actor: &Actor,
+        kind: &str,
+        identifier: &str,
+        country: Option<&str>,
+    ) -> Result<Option<ApplicantSummary>, AppError> {
+        let this_year = time::OffsetDateTime::now_utc()
+            .to_offset(egov_domain::VN_OFFSET)
+            .year();
+        let id = parse_applicant_id(kind, identifier, country, this_year)?;
+        let mut ex = &self.db;
+        self.require_front_desk(&mut ex, actor).await?;
+        Ok(applicants::find(&mut ex, id.kind(), &id.key())
+            .await?
+            .map(|a| ApplicantSummary {
+                id: a.id,
+                kind: a.kind,
+                masked_identifier: mask(&a.identifier),
+                name: a.name,
+            }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks() {
+        assert_eq!(mask("038085123456"), "*********456");
+        assert_eq!(mask("ab"), "ab");
+    }
+
+    #[test]
+    fn parses_each_kind() {
+        assert!(parse_applicant_id("citizen", "038085123456", None, 2026).is_ok());
+        assert_eq!(
+            parse_applicant_id("citizen", "003085123456", None, 2026)
+                .unwrap_err()
+                .code,
+            "personal_id_province"
+        );
+        assert_eq!(
+            parse_applicant_id("citizen", "03808512345", None, 2026)
+                .unwrap_err()
+                .code,
+            "personal_id_format"
+        );
+        assert_eq!(
+            parse_applicant_id("citizen", "038299123456", None, 2026)
+                .unwrap_err()
+                .code,
+            "personal_id_century"
+        );
+        assert_eq!(
+            parse_applicant_id("organisation", "0100109107", None, 2026)
+                .unwrap_err()
+                .code,
+            "tax_code_check_digit"
+        );
+        assert!(parse_applicant_id("organisation", "0100109106", None, 2026).is_ok());
+        assert_eq!(
+            parse_applicant_id("foreigner", "C1234567", Some("FR"), 2026)
+                .unwrap_err()
+                .code,
+            "passport_country"
+        );
+        assert_eq!(
+            parse_applicant_id("alien", "x", None, 2026)
+                .unwrap_err()
+                .code,
+            "bad_applicant_kind"
+        );
+    }
+}
