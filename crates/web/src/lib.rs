@@ -26,7 +26,10 @@ const CSS: &str = include_str!("../static/egov.css");
 
 /// The whole HTTP application.
 pub fn router(app: Arc<App>) -> Router {
-    let state = AppState::new(app);
+    router_with(AppState::new(app))
+}
+
+fn router_with(state: AppState) -> Router {
     let limit = state.app.settings.server.max_body_bytes;
     let timeout = Duration::from_secs(state.app.settings.server.request_timeout_secs.max(1));
     Router::new()
@@ -71,11 +74,23 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let router = router(app);
-    axum::serve(
+    let state = AppState::new(app);
+    // Forget the sign-in rate-limit entries of addresses gone quiet, so the map stays small.
+    let limiter = state.sign_in_limiter.clone();
+    let sweeper = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            limiter.retain_recent();
+        }
+    });
+    let router = router_with(state);
+    let served = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    sweeper.abort();
+    served
 }
