@@ -6,6 +6,7 @@
 #   2. serves the demo and measures the server's memory (RSS) idle, then drives it with
 #      egov-loadgen (sign-in, agency pages, agency search) and measures RSS under load.
 # Usage: scripts/bench.sh [seconds-per-scenario] [concurrency]
+#   SCENARIOS="sign-in agency-page agency-search" (default: all), SKIP_IMPORT=1 to skip step 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-20}
@@ -29,22 +30,24 @@ for backend in sqlite postgres; do
     args=(--data-dir "$dir")
     if [ "$backend" = postgres ]; then
         db="egov_bench_$$"
-        psql "$PG" -qc "DROP DATABASE IF EXISTS $db" -qc "CREATE DATABASE $db" >/dev/null
+        psql "$PG" -qc "DROP DATABASE IF EXISTS $db" -qc "CREATE DATABASE $db" >/dev/null 2>&1
         args+=(--database-url "${PG%/*}/$db")
     fi
     export EGOV__LOG__LEVEL=warn
+    if [ -z "${SKIP_IMPORT:-}" ]; then
     t0=$(now); "$EGOV" "${args[@]}" import units data/vn-units-three-tier.csv --structure three_tier >/dev/null; t1=$(now)
     "$EGOV" "${args[@]}" import units data/vn-units-two-tier.csv --structure two_tier >/dev/null; t2=$(now)
     "$EGOV" "${args[@]}" import succession data/vn-units-2025-succession.csv >/dev/null; t3=$(now)
     printf '{"backend":"%s","import_three_tier_s":%.2f,"import_two_tier_s":%.2f,"import_succession_s":%.2f}\n' \
         "$backend" "$(awk "BEGIN{print $t1-$t0}")" "$(awk "BEGIN{print $t2-$t1}")" "$(awk "BEGIN{print $t3-$t2}")"
+    fi
 
     # A fresh demo database for the HTTP scenarios (the whole-country import above is separate).
     dir2="$WORK/$backend-demo"
     args2=(--data-dir "$dir2")
     if [ "$backend" = postgres ]; then
         db2="egov_bench_demo_$$"
-        psql "$PG" -qc "DROP DATABASE IF EXISTS $db2" -qc "CREATE DATABASE $db2" >/dev/null
+        psql "$PG" -qc "DROP DATABASE IF EXISTS $db2" -qc "CREATE DATABASE $db2" >/dev/null 2>&1
         args2+=(--database-url "${PG%/*}/$db2")
     fi
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -54,13 +57,13 @@ for backend in sqlite postgres; do
     for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
     sleep 3
     printf '{"backend":"%s","rss_idle_mib":%s}\n' "$backend" "$(rss $pid)"
-    for scenario in sign-in agency-page agency-search; do
+    for scenario in ${SCENARIOS:-sign-in agency-page agency-search}; do
         "$LOAD" --base "http://127.0.0.1:$port" --accounts "$dir2/demo-accounts.json" \
             --scenario "$scenario" --concurrency "$CONC" --seconds "$SECS" | sed "s/^{/{\"backend\":\"$backend\",/"
         printf '{"backend":"%s","after":"%s","rss_mib":%s}\n' "$backend" "$scenario" "$(rss $pid)"
     done
     kill $pid; wait $pid 2>/dev/null || true
     if [ "$backend" = postgres ]; then
-        psql "$PG" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -qc "DROP DATABASE IF EXISTS $db2 WITH (FORCE)" >/dev/null
+        psql "$PG" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -qc "DROP DATABASE IF EXISTS $db2 WITH (FORCE)" >/dev/null 2>&1
     fi
 done

@@ -5,7 +5,7 @@ use egov_store::people::{self, NewPerson, Person};
 use egov_store::{Exec, org};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{check_password_rules, hash_password};
+use crate::auth::{check_password_rules, hash_password_blocking};
 use crate::{Actor, App, AppError, audit, authz};
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -89,7 +89,7 @@ impl App {
                 "The phone number is not valid.",
             ));
         }
-        let hash = hash_password(&cmd.password)?;
+        let hash = hash_password_blocking(&cmd.password).await?;
         let now = egov_store::now();
         let mut tx = self.db.begin().await?;
         match cmd.agency_id {
@@ -244,11 +244,15 @@ impl App {
         new: &str,
     ) -> Result<(), AppError> {
         check_password_rules(new)?;
-        let hash = hash_password(new)?;
+        let hash = hash_password_blocking(new).await?;
         let mut tx = self.db.begin().await?;
         if actor.person_id == Some(person_id) {
             let creds = people::credentials_by_id(&mut tx, person_id).await?;
-            if !current.is_some_and(|c| crate::auth::verify_password(c, &creds.password_hash)) {
+            let ok = match current {
+                Some(c) => crate::auth::verify_password_blocking(c, &creds.password_hash).await,
+                None => false,
+            };
+            if !ok {
                 return Err(AppError::invalid(
                     "password_wrong",
                     "The current password is wrong.",
