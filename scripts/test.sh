@@ -62,6 +62,10 @@ else
 fi
 say "PostgreSQL for tests: $EGOV_TEST_PG_URL"
 
+# --- JavaScript test tools (browser tests, the lunar-calendar oracle) ---------------------------
+say "npm ci (e2e: playwright-core, axe-core, vietnamese-lunar-calendar)"
+(cd e2e && npm ci --no-audit --no-fund --loglevel=error)
+
 # --- Rust ------------------------------------------------------------------------------------
 say "cargo fmt --check"
 cargo fmt --all -- --check
@@ -77,7 +81,6 @@ fi
 # --- browser tests ---------------------------------------------------------------------------
 say "browser tests"
 cargo build --locked -p egov-cli
-(cd e2e && npm ci --no-audit --no-fund --loglevel=error)
 EGOV="$ROOT/target/debug/egov"
 [ -n "${CARGO_TARGET_DIR:-}" ] && EGOV="$CARGO_TARGET_DIR/debug/egov"
 DEMO_PIDS=""

@@ -5,6 +5,7 @@
 pub mod admin_unit;
 pub mod agency_code;
 mod birth_provinces;
+pub mod calendar;
 pub mod identity;
 pub mod org;
 pub mod text;
