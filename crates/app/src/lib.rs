@@ -7,6 +7,7 @@ pub mod applicants;
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod calendar;
 pub mod data;
 mod error;
 pub mod import;
@@ -29,6 +30,8 @@ pub struct App {
     pub db: Db,
     pub blobs: BlobStore,
     pub settings: Settings,
+    /// The working-day calendar, rebuilt when the stored calendar data changes.
+    calendar_cache: std::sync::RwLock<Option<(String, Arc<egov_domain::calendar::WorkCalendar>)>>,
 }
 
 impl App {
@@ -52,6 +55,7 @@ impl App {
             db,
             blobs,
             settings,
+            calendar_cache: std::sync::RwLock::new(None),
         })
     }
 }

@@ -6,6 +6,7 @@ pub mod applicants;
 pub mod audit;
 pub mod backup;
 pub mod blobs;
+pub mod calendar;
 mod db;
 mod error;
 pub mod jobs;

@@ -10,6 +10,7 @@ macro_rules! both {
 }
 
 mod applicants;
+mod calendar;
 mod demo;
 mod imports;
 mod org;

@@ -142,12 +142,13 @@ fn from_local_secs(s: i64) -> Result<OffsetDateTime, DeadlineError> {
 
 struct Walker<'a> {
     cal: &'a WorkCalendar,
+    hours: &'a super::OfficeHours,
     min_jd: i64,
     max_jd: i64,
 }
 
-impl Walker<'_> {
-    fn periods(&mut self, jd: i64) -> Result<&[Period], DeadlineError> {
+impl<'a> Walker<'a> {
+    fn periods(&mut self, jd: i64) -> Result<&'a [Period], DeadlineError> {
         self.min_jd = self.min_jd.min(jd);
         self.max_jd = self.max_jd.max(jd);
         if !self
@@ -158,7 +159,8 @@ impl Walker<'_> {
             return Ok(&[]);
         }
         let wd = jd.rem_euclid(7) as usize;
-        Ok(self.cal.hours.periods(wd, wd >= 5))
+        let hours: &'a super::OfficeHours = self.hours;
+        Ok(hours.periods(wd, wd >= 5))
     }
 
     fn is_working(&mut self, jd: i64) -> Result<bool, DeadlineError> {
@@ -192,8 +194,7 @@ impl Walker<'_> {
         loop {
             let jd = t.div_euclid(DAY);
             let sec = t.rem_euclid(DAY);
-            let periods: Vec<Period> = self.periods(jd)?.to_vec();
-            for p in periods {
+            for p in self.periods(jd)? {
                 let (s, e) = (i64::from(p.start) * 60, i64::from(p.end) * 60);
                 if sec >= e {
                     continue;
@@ -306,10 +307,22 @@ impl WorkCalendar {
         limit: Limit,
         pauses: &[Pause],
     ) -> Result<Due, DeadlineError> {
+        self.due_with(&self.hours, received, limit, pauses)
+    }
+
+    /// [`WorkCalendar::due`] with an agency's own office hours.
+    pub fn due_with(
+        &self,
+        hours: &super::OfficeHours,
+        received: OffsetDateTime,
+        limit: Limit,
+        pauses: &[Pause],
+    ) -> Result<Due, DeadlineError> {
         let pauses = check_pauses(pauses)?;
         let r = local_secs(received);
         let mut w = Walker {
             cal: self,
+            hours,
             min_jd: r.div_euclid(DAY),
             max_jd: r.div_euclid(DAY),
         };
