@@ -153,11 +153,20 @@ try {
   await ap.getByRole("link", { name: "Nhật ký hệ thống" }).click();
   await ap.getByText("Chuỗi nhật ký nguyên vẹn").waitFor();
   await check(ap, "audit");
+  await ap.goto(`${base}/admin/calendar/2026`);
+  await ap.getByRole("heading", { name: /Lịch năm 2026/ }).waitFor();
+  await check(ap, "calendar year");
+  await ap.goto(`${base}/admin/calendar?received=2026-02-12T09%3A00&limit_kind=working_days&amount=5`);
+  await ap.getByText("Hạn xử lý: 2026-02-26 17:00").waitFor();
+  await check(ap, "calendar");
   await ap.goto(`${base}/admin/people?q=nguyen`);
   await check(ap, "people");
   await ap.setViewportSize({ width: 360, height: 740 });
   await noSidewaysScroll(ap, "people at 360");
   await ap.screenshot({ path: `${shots}/${label}-360-people.png`, fullPage: true });
+  await ap.goto(`${base}/admin/calendar/2026`);
+  await noSidewaysScroll(ap, "calendar at 360");
+  await ap.screenshot({ path: `${shots}/${label}-360-calendar.png`, fullPage: true });
   await admin.close();
 } finally {
   await browser.close();

@@ -77,6 +77,40 @@ enum Command {
     },
     /// Print the configuration in effect (TOML), with defaults filled in.
     Config,
+    /// The working-day calendar and deadlines.
+    #[command(subcommand)]
+    Calendar(CalendarCmd),
+}
+
+#[derive(Subcommand)]
+enum CalendarCmd {
+    /// Print a year's holidays, compensatory, swapped and make-up days, one dated line each.
+    Year { year: i32 },
+    /// Print a deadline in Asia/Ho_Chi_Minh. Times without an offset are Vietnam time.
+    Due {
+        /// When the dossier or document was received, e.g. 2026-02-12T09:00.
+        #[arg(long)]
+        from: String,
+        #[arg(long, group = "limit")]
+        working_days: Option<f64>,
+        #[arg(long, group = "limit")]
+        working_hours: Option<f64>,
+        #[arg(long, group = "limit")]
+        calendar_days: Option<u32>,
+        #[arg(long, group = "limit")]
+        months: Option<u32>,
+        /// Same day, with this cut-off (e.g. 15:00).
+        #[arg(long, group = "limit")]
+        same_day_cutoff: Option<String>,
+        /// A paused interval FROM..TO (repeatable), e.g. 2026-03-04T10:00..2026-03-06T10:00.
+        #[arg(long)]
+        pause: Vec<String>,
+        /// Use this agency's office hours (agency identifier).
+        #[arg(long)]
+        agency: Option<String>,
+    },
+    /// Confirm a year's calendar (as the system administrator would on its page).
+    Confirm { year: i32 },
 }
 
 #[derive(Subcommand)]
@@ -315,6 +349,7 @@ async fn run(command: Command, settings: egov_app::Settings) -> Result<()> {
             );
             Ok(())
         }
+        Command::Calendar(cmd) => calendar(open(settings).await?, &system, cmd).await,
         Command::Config => {
             println!("{}", config::to_toml(&settings)?);
             Ok(())
@@ -413,6 +448,106 @@ async fn user(app: Arc<App>, system: &Actor, cmd: UserCmd) -> Result<()> {
             tx.commit().await?;
             println!(
                 "two-factor authentication turned off for {username}; they set it up at the next sign-in"
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Parses `2026-02-12T09:00` (Vietnam time), or an RFC 3339 instant with an offset.
+fn parse_instant(s: &str) -> Result<time::OffsetDateTime> {
+    if let Some(t) = egov_store::parse_ts(s) {
+        return Ok(t);
+    }
+    for fmt in [
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]"),
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]"),
+    ] {
+        if let Ok(p) = time::PrimitiveDateTime::parse(s.trim(), &fmt) {
+            return Ok(p.assume_offset(egov_domain::VN_OFFSET));
+        }
+    }
+    anyhow::bail!("{s:?} is not a date and time such as 2026-02-12T09:00")
+}
+
+async fn calendar(app: Arc<App>, system: &Actor, cmd: CalendarCmd) -> Result<()> {
+    let fail = |e: egov_app::AppError| anyhow::anyhow!("{}: {}", e.code, e.message);
+    match cmd {
+        CalendarCmd::Year { year } => {
+            let y = app.calendar_year(year).await.map_err(fail)?;
+            println!("# {year}: {} (version {})", y.status, y.version);
+            for d in &y.days {
+                println!(
+                    "{} {:<9} {:<20} {}{}",
+                    d.date,
+                    d.date.weekday(),
+                    d.kind.as_str(),
+                    d.name,
+                    if d.confirmed { "" } else { " [proposed]" }
+                );
+            }
+            Ok(())
+        }
+        CalendarCmd::Due {
+            from,
+            working_days,
+            working_hours,
+            calendar_days,
+            months,
+            same_day_cutoff,
+            pause,
+            agency,
+        } => {
+            let received = parse_instant(&from)?;
+            let mut pauses = Vec::new();
+            for p in &pause {
+                let (a, b) = p.split_once("..").context("a pause is FROM..TO")?;
+                pauses.push(egov_domain::calendar::Pause {
+                    from: parse_instant(a)?,
+                    to: parse_instant(b)?,
+                });
+            }
+            let agency_id = match agency {
+                Some(code) => Some(
+                    egov_store::agencies::find_by_code(&mut &app.db, &code)
+                        .await?
+                        .with_context(|| format!("no agency has the identifier {code}"))?
+                        .id,
+                ),
+                None => None,
+            };
+            let req = egov_app::calendar::DeadlineRequest {
+                received,
+                limit: egov_app::calendar::LimitSpec {
+                    working_days,
+                    working_hours,
+                    calendar_days,
+                    months,
+                    same_day_cutoff,
+                },
+                pauses,
+                agency_id,
+            };
+            let d = app.compute_deadline(&req).await.map_err(fail)?;
+            let local = d.due.to_offset(egov_domain::VN_OFFSET);
+            println!(
+                "{} {} (Asia/Ho_Chi_Minh)",
+                local.date().weekday(),
+                d.due_local
+            );
+            for w in &d.warnings {
+                eprintln!("warning: {w}");
+            }
+            Ok(())
+        }
+        CalendarCmd::Confirm { year } => {
+            let (_, moved) = app
+                .confirm_calendar_year(system, year)
+                .await
+                .map_err(fail)?;
+            println!(
+                "the {year} calendar is confirmed; {moved} step deadlines moved (see /admin/calendar/reviews)"
             );
             Ok(())
         }

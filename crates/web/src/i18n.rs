@@ -131,6 +131,15 @@ mod tests {
         for k in ["queued", "running", "done", "dead"] {
             keys.insert(format!("job-state-{k}"));
         }
+        for k in ["confirmed", "draft", "proposed"] {
+            keys.insert(format!("cal-status-{k}"));
+        }
+        for k in egov_domain::calendar::DayKind::ALL {
+            keys.insert(format!("day-kind-{}", k.as_str().replace('_', "-")));
+        }
+        for d in 1..=7 {
+            keys.insert(format!("weekday-{d}"));
+        }
         for k in [
             "office-title",
             "agencies-title",

@@ -10,15 +10,18 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use egov_app::agencies::{AgencyDetail, NewBody, UnitDetail};
 use egov_app::applicants::{ApplicantSummary, NewApplicantCmd};
+use egov_app::calendar::{DaySpec, DeadlineRequest, DueView, YearView};
 use egov_app::org::{
     GrantRole, NewDelegationCmd, NewOrgUnit, NewPosting, SigningAuthorityView, StaffMove,
 };
 use egov_app::people::{NewOfficial, PersonDetail};
 use egov_app::{AppError, ErrorKind};
 use egov_domain::admin_unit::Structure;
+use egov_domain::calendar::{OfficeHours, RuleSet};
 use egov_store::agencies::{Agency, SearchHit, TreeNode};
 use egov_store::applicants::Applicant;
 use egov_store::audit::VerifyReport;
+use egov_store::calendar::ReviewRow;
 use egov_store::jobs::{Job, StateCount};
 use egov_store::org::{Delegation, OrgUnit, Posting, RoleGrant};
 use egov_store::people::Person;
@@ -40,6 +43,9 @@ use crate::state::AppState;
         list_people, create_person, get_person, grant_role, revoke_role, add_posting, move_person, signing_authorities,
         create_delegation, revoke_delegation, list_jobs, retry_job, verify_audit,
         register_applicant, find_applicant, get_applicant,
+        calendar_year, compute_deadline, set_calendar_day, remove_calendar_day, propose_calendar_year,
+        confirm_calendar_year, get_rules, put_rules, get_default_hours, put_default_hours,
+        get_agency_hours, put_agency_hours, calendar_reviews,
     ),
     components(schemas(ApiError, ErrorBody)),
     modifiers(&BearerAuth),
@@ -97,6 +103,24 @@ pub fn routes() -> Router<AppState> {
         .route("/delegations/{id}", delete(revoke_delegation))
         .route("/applicants", post(register_applicant).get(find_applicant))
         .route("/applicants/{id}", get(get_applicant))
+        .route("/calendar/deadline", post(compute_deadline))
+        .route("/calendar/rules", get(get_rules).put(put_rules))
+        .route(
+            "/calendar/office-hours",
+            get(get_default_hours).put(put_default_hours),
+        )
+        .route("/calendar/reviews", get(calendar_reviews))
+        .route("/calendar/{year}", get(calendar_year))
+        .route(
+            "/calendar/{year}/days/{date}",
+            axum::routing::put(set_calendar_day).delete(remove_calendar_day),
+        )
+        .route("/calendar/{year}/propose", post(propose_calendar_year))
+        .route("/calendar/{year}/confirm", post(confirm_calendar_year))
+        .route(
+            "/agencies/{id}/office-hours",
+            get(get_agency_hours).put(put_agency_hours),
+        )
         .route("/jobs", get(list_jobs))
         .route("/jobs/{id}/retry", post(retry_job))
         .route("/audit/verify", get(verify_audit))
@@ -567,6 +591,164 @@ async fn get_applicant(
     Ok(Json(
         state.app.applicant(&ctx.actor()?, id, &purpose).await?,
     ))
+}
+
+// ---- calendar ----
+
+fn day_in_year(year: i32, date: &str) -> Result<time::Date, AppError> {
+    let d = parse_date(Some(date))?;
+    if d.year() != year {
+        return Err(
+            AppError::invalid("day_outside_year", format!("{d} is not in {year}")).arg("value", d),
+        );
+    }
+    Ok(d)
+}
+
+#[utoipa::path(get, path = "/api/v1/calendar/{year}", tag = "calendar", params(("year" = i32, Path)), security(()),
+    responses((status = 200, body = YearView, description = "status: confirmed, draft (stored, awaiting confirmation) or proposed (from the rules)"), (status = 422, body = ApiError)))]
+async fn calendar_year(
+    State(state): State<AppState>,
+    Path(year): Path<i32>,
+) -> WebResult<Json<YearView>> {
+    Ok(Json(state.app.calendar_year(year).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/calendar/deadline", tag = "calendar", request_body = DeadlineRequest, security(()),
+    responses((status = 200, body = DueView), (status = 422, body = ApiError)))]
+async fn compute_deadline(
+    State(state): State<AppState>,
+    Json(r): Json<DeadlineRequest>,
+) -> WebResult<Json<DueView>> {
+    Ok(Json(state.app.compute_deadline(&r).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/calendar/{year}/days/{date}", tag = "calendar", params(("year" = i32, Path), ("date" = String, Path)),
+    request_body = DaySpec, responses((status = 200, body = YearView), (status = 403, body = ApiError), (status = 422, body = ApiError)))]
+async fn set_calendar_day(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((year, date)): Path<(i32, String)>,
+    Json(b): Json<DaySpec>,
+) -> WebResult<Json<YearView>> {
+    let d = day_in_year(year, &date)?;
+    Ok(Json(
+        state.app.set_calendar_day(&ctx.actor()?, d, &b).await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/calendar/{year}/days/{date}", tag = "calendar", params(("year" = i32, Path), ("date" = String, Path)),
+    responses((status = 200, body = YearView), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+async fn remove_calendar_day(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((year, date)): Path<(i32, String)>,
+) -> WebResult<Json<YearView>> {
+    let d = day_in_year(year, &date)?;
+    Ok(Json(state.app.remove_calendar_day(&ctx.actor()?, d).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/calendar/{year}/propose", tag = "calendar", params(("year" = i32, Path)),
+    responses((status = 200, body = YearView), (status = 403, body = ApiError)))]
+async fn propose_calendar_year(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(year): Path<i32>,
+) -> WebResult<Json<YearView>> {
+    Ok(Json(
+        state.app.propose_calendar_year(&ctx.actor()?, year).await?,
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Confirmed {
+    year: YearView,
+    /// Open step deadlines the change moved (listed in /calendar/reviews).
+    step_deadlines_moved: u64,
+}
+
+#[utoipa::path(post, path = "/api/v1/calendar/{year}/confirm", tag = "calendar", params(("year" = i32, Path)),
+    responses((status = 200, body = Confirmed), (status = 403, body = ApiError), (status = 422, body = ApiError)))]
+async fn confirm_calendar_year(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(year): Path<i32>,
+) -> WebResult<Json<Confirmed>> {
+    let (year, step_deadlines_moved) = state.app.confirm_calendar_year(&ctx.actor()?, year).await?;
+    Ok(Json(Confirmed {
+        year,
+        step_deadlines_moved,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/calendar/rules", tag = "calendar", security(()),
+    responses((status = 200, description = "The holiday rule set (JSON)")))]
+async fn get_rules(State(state): State<AppState>) -> WebResult<Json<RuleSet>> {
+    Ok(Json(state.app.holiday_rules().await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/calendar/rules", tag = "calendar",
+    responses((status = 204), (status = 403, body = ApiError), (status = 422, body = ApiError)))]
+async fn put_rules(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Json(r): Json<RuleSet>,
+) -> WebResult<StatusCode> {
+    state.app.set_holiday_rules(&ctx.actor()?, &r).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/calendar/office-hours", tag = "calendar", security(()),
+    responses((status = 200, description = "The deployment's default office hours")))]
+async fn get_default_hours(State(state): State<AppState>) -> WebResult<Json<OfficeHours>> {
+    Ok(Json(state.app.office_hours(None).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/calendar/office-hours", tag = "calendar",
+    responses((status = 204), (status = 403, body = ApiError), (status = 422, body = ApiError)))]
+async fn put_default_hours(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Json(h): Json<OfficeHours>,
+) -> WebResult<StatusCode> {
+    state
+        .app
+        .set_office_hours(&ctx.actor()?, None, Some(&h))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/agencies/{id}/office-hours", tag = "calendar", params(("id" = i64, Path)), security(()),
+    responses((status = 200, description = "The agency's office hours (its own or the default)")))]
+async fn get_agency_hours(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> WebResult<Json<OfficeHours>> {
+    Ok(Json(state.app.office_hours(Some(id)).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/agencies/{id}/office-hours", tag = "calendar", params(("id" = i64, Path)),
+    responses((status = 204), (status = 403, body = ApiError), (status = 422, body = ApiError)))]
+async fn put_agency_hours(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Json(h): Json<OfficeHours>,
+) -> WebResult<StatusCode> {
+    state
+        .app
+        .set_office_hours(&ctx.actor()?, Some(id), Some(&h))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/calendar/reviews", tag = "calendar",
+    responses((status = 200, body = [ReviewRow]), (status = 403, body = ApiError)))]
+async fn calendar_reviews(
+    State(state): State<AppState>,
+    ctx: Ctx,
+) -> WebResult<Json<Vec<ReviewRow>>> {
+    Ok(Json(state.app.deadline_reviews(&ctx.actor()?).await?))
 }
 
 // ---- operations ----

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod agencies;
 pub mod auth;
+pub mod calendar;
 pub mod office;
 
 use askama::Template;
@@ -70,8 +71,8 @@ impl Page {
         self.user_name.is_some()
     }
 
-    pub fn t(&self, key: &str) -> String {
-        self.lang.t(key)
+    pub fn t(&self, key: impl AsRef<str>) -> String {
+        self.lang.t(key.as_ref())
     }
 
     pub fn t1(&self, key: &str, name: &str, value: impl std::fmt::Display) -> String {
@@ -79,19 +80,27 @@ impl Page {
     }
 
     pub fn role(&self, role: &str) -> String {
-        self.t(&format!("role-{}", role.replace('_', "-")))
+        self.t(format!("role-{}", role.replace('_', "-")))
     }
 
     pub fn succession(&self, kind: &str) -> String {
-        self.t(&format!("succession-{kind}"))
+        self.t(format!("succession-{kind}"))
     }
 
     pub fn unit_kind(&self, kind: &str) -> String {
-        self.t(&format!("unit-kind-{}", kind.replace('_', "-")))
+        self.t(format!("unit-kind-{}", kind.replace('_', "-")))
+    }
+
+    pub fn day_kind(&self, kind: &str) -> String {
+        self.t(format!("day-kind-{}", kind.replace('_', "-")))
+    }
+
+    pub fn weekday(&self, d: &Date) -> String {
+        self.t(format!("weekday-{}", d.weekday().number_from_monday()))
     }
 
     pub fn job_state(&self, state: &str) -> String {
-        self.t(&format!("job-state-{state}"))
+        self.t(format!("job-state-{state}"))
     }
 
     pub fn position_name(&self, p: &egov_store::org::Position) -> String {
@@ -196,6 +205,7 @@ pub fn routes() -> Router<AppState> {
         .merge(office::routes())
         .merge(agencies::routes())
         .merge(admin::routes())
+        .merge(calendar::routes())
 }
 
 /// Today in Vietnam.

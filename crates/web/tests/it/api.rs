@@ -331,3 +331,115 @@ both!(applicants_over_the_api, |db| {
         .await;
     assert_eq!(full.json()["identifier"], "0100109106-001");
 });
+
+both!(calendar_over_the_api, |db| {
+    let r = start(db, |_| {}).await;
+    let mut c = r.client();
+    // Public: the year and the deadline calculator.
+    let y = c.get("/api/v1/calendar/2026").await;
+    assert_eq!(y.status, StatusCode::OK);
+    assert_eq!(y.json()["status"], "draft");
+    assert_eq!(y.json()["tet"], "2026-02-17");
+    let d = c
+        .json(
+            Method::POST,
+            "/api/v1/calendar/deadline",
+            json!({"received": "2026-02-12T09:00:00+07:00", "limit": {"working_days": 5}}),
+        )
+        .await;
+    assert_eq!(d.status, StatusCode::OK, "{}", d.body);
+    assert_eq!(d.json()["due"], "2026-02-26T17:00:00+07:00");
+    assert_eq!(d.json()["provisional_years"][0], 2026);
+    let bad = c
+        .json(
+            Method::POST,
+            "/api/v1/calendar/deadline",
+            json!({"received": "2026-02-12T09:00:00+07:00", "limit": {}}),
+        )
+        .await;
+    assert_eq!(bad.error_code(), "limit_required");
+    let bad = c
+        .json(
+            Method::POST,
+            "/api/v1/calendar/deadline",
+            json!({"received": "2026-03-02T09:00:00+07:00", "limit": {"working_days": 5},
+            "pauses": [{"from": "2026-03-06T10:00:00+07:00", "to": "2026-03-04T10:00:00+07:00"}]}),
+        )
+        .await;
+    assert_eq!(bad.error_code(), "pause_ends_before_start");
+    assert_eq!(
+        c.get("/api/v1/calendar/2200").await.error_code(),
+        "date_out_of_range"
+    );
+    assert_eq!(
+        c.get("/api/v1/calendar/2028").await.json()["status"],
+        "proposed"
+    );
+
+    // Changes need the system administrator.
+    let no = c
+        .json(
+            Method::PUT,
+            "/api/v1/calendar/2026/days/2026-03-04",
+            json!({"kind": "holiday", "name": "x"}),
+        )
+        .await;
+    assert_eq!(no.status, StatusCode::UNAUTHORIZED);
+    let s = c
+        .json(
+            Method::POST,
+            "/api/v1/sessions",
+            json!({"username": "admin", "password": r.password("admin")}),
+        )
+        .await;
+    c.bearer = Some(s.json()["token"].as_str().unwrap().to_owned());
+    let code = egov_app::auth::totp_code(&r.totp_secret("admin"), egov_store::now()).unwrap();
+    c.json(Method::POST, "/api/v1/sessions/totp", json!({"code": code}))
+        .await;
+    let e = c
+        .json(
+            Method::PUT,
+            "/api/v1/calendar/2026/days/2026-03-04",
+            json!({"kind": "makeup_workday", "name": "Làm bù"}),
+        )
+        .await;
+    assert_eq!(
+        (e.status, e.error_code().as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "makeup_not_weekend")
+    );
+    let e = c
+        .json(
+            Method::PUT,
+            "/api/v1/calendar/2026/days/2027-03-04",
+            json!({"kind": "holiday", "name": "x"}),
+        )
+        .await;
+    assert_eq!(e.error_code(), "day_outside_year");
+    let ok = c
+        .json(
+            Method::PUT,
+            "/api/v1/calendar/2026/days/2026-03-07",
+            json!({"kind": "makeup_workday", "name": "Làm bù thứ Bảy"}),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    let confirmed = c
+        .json(Method::POST, "/api/v1/calendar/2026/confirm", json!({}))
+        .await;
+    assert_eq!(confirmed.json()["year"]["status"], "confirmed");
+    let d = c
+        .json(
+            Method::POST,
+            "/api/v1/calendar/deadline",
+            json!({"received": "2026-03-06T16:00:00+07:00", "limit": {"working_days": 1}}),
+        )
+        .await;
+    assert_eq!(
+        d.json()["due"],
+        "2026-03-07T17:00:00+07:00",
+        "the Saturday is now a working day"
+    );
+    assert!(d.json()["warnings"].as_array().unwrap().is_empty());
+    let rules = c.get("/api/v1/calendar/rules").await.json();
+    assert!(rules["rules"].as_array().unwrap().len() >= 6);
+});

@@ -359,3 +359,56 @@ both!(sign_in_is_rate_limited, |db| {
     assert_eq!(statuses[..3], [StatusCode::UNAUTHORIZED; 3]);
     assert_eq!(statuses[4], StatusCode::TOO_MANY_REQUESTS);
 });
+
+both!(calendar_administration_page, |db| {
+    let r = start(db, |_| {}).await;
+    let mut c = r.client();
+    c.sign_in("admin", &r.password("admin"), Some(&r.totp_secret("admin")))
+        .await;
+    let list = c.get("/admin/calendar").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains("chờ xác nhận"));
+    let calc = c
+        .get("/admin/calendar?received=2026-02-12T09%3A00&limit_kind=working_days&amount=5")
+        .await;
+    assert!(
+        calc.body.contains("Hạn xử lý: 2026-02-26 17:00"),
+        "{}",
+        calc.body
+    );
+    let year = c.get("/admin/calendar/2026").await;
+    assert!(year.body.contains("Ngày Văn hóa Việt Nam"));
+    let bad = c
+        .post_form(
+            "/admin/calendar/2026/days",
+            &[
+                ("csrf", &year.csrf()),
+                ("date", "2026-03-04"),
+                ("kind", "makeup_workday"),
+                ("name", "Làm bù"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.location(), "/admin/calendar/2026");
+    assert!(
+        c.get("/admin/calendar/2026")
+            .await
+            .body
+            .contains("ngày làm bù phải là thứ Bảy hoặc Chủ nhật")
+    );
+    let ok = c
+        .post_form("/admin/calendar/2026/confirm", &[("csrf", &year.csrf())])
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    assert!(
+        c.get("/admin/calendar/2026")
+            .await
+            .body
+            .contains("đã xác nhận")
+    );
+    // Not for a specialist.
+    let mut s = r.client();
+    s.sign_in("chuyenvien.snv", &r.password("chuyenvien.snv"), None)
+        .await;
+    assert_eq!(s.get("/admin/calendar").await.status, StatusCode::FORBIDDEN);
+});
