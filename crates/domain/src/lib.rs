@@ -7,6 +7,7 @@ pub mod agency_code;
 mod birth_provinces;
 pub mod calendar;
 pub mod identity;
+pub mod onestop;
 pub mod org;
 pub mod text;
 pub mod validity;
