@@ -255,6 +255,11 @@ async fn all_years(ex: &mut impl Exec) -> Result<Vec<YearCalendar>, AppError> {
 impl App {
     /// Seeds the shipped calendars (2025, 2026) and rule set the first time.
     pub async fn ensure_calendar_seeded(&self) -> Result<(), AppError> {
+        // The common case is a plain read: callers may hold a write transaction (SQLite allows
+        // one writer), and computing a deadline must not wait for it.
+        if !cal_store::stamp(&mut &self.db).await?.is_empty() {
+            return Ok(());
+        }
         let mut tx = self.db.begin().await?;
         if !cal_store::stamp(&mut tx).await?.is_empty() {
             return Ok(());

@@ -6,6 +6,7 @@ pub const SUCCESSION_2025: &str = include_str!("../../../data/vn-units-2025-succ
 pub const PROVINCE_IDENTIFIERS: &str = include_str!("../../../data/province-identifiers.csv");
 pub const HOLIDAYS_2025_2026: &str = include_str!("../../../data/holidays-vn-2025-2026.csv");
 pub const HOLIDAY_RULES: &str = include_str!("../../../data/holiday-rules.json");
+pub const DEMO_CATALOGUE: &str = include_str!("../../../data/demo-catalogue.json");
 
 /// The identifier of a province's People's Committee from the embedded list, with its status
 /// (`official` for the confirmed ones, `derived` otherwise).

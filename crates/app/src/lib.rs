@@ -12,6 +12,7 @@ pub mod data;
 mod error;
 pub mod import;
 pub mod jobs;
+pub mod onestop;
 pub mod org;
 pub mod people;
 pub mod seed;

@@ -260,6 +260,7 @@ impl App {
         let hac_thanh = self.committee_by_unit(Structure::TwoTier, "14797").await?;
         let snv = by_short["SNV"];
         let center = by_short["TTPVHCC"];
+        let stp = by_short["STP"];
         let unit = |agency: i64, name: &str, kind: &str| {
             let name = name.to_owned();
             let kind = kind.to_owned();
@@ -289,7 +290,7 @@ impl App {
         )
         .await?;
         unit(hac_thanh, "Phòng Kinh tế, Hạ tầng và Đô thị", "division").await?;
-        unit(hac_thanh, "Phòng Văn hóa - Xã hội", "division").await?;
+        let hac_thanh_vhxh = unit(hac_thanh, "Phòng Văn hóa - Xã hội", "division").await?;
         let hac_thanh_onestop = unit(hac_thanh, "Bộ phận Một cửa", "one_stop").await?;
         let center_desk = unit(center, "Bộ phận Tiếp nhận và Trả kết quả", "one_stop").await?;
 
@@ -429,6 +430,33 @@ impl App {
                 roles: &["one_stop_officer"],
                 what: "Công chức Trung tâm Phục vụ hành chính công tỉnh",
             },
+            P {
+                user: "congchuc.hacthanh",
+                name: "Lê Thị Thanh",
+                agency: hac_thanh,
+                unit: Some(hac_thanh_vhxh),
+                position: "cong_chuc",
+                roles: &["specialist"],
+                what: "Công chức Văn hóa - Xã hội phường Hạc Thành",
+            },
+            P {
+                user: "chuyenvien.stp",
+                name: "Hoàng Văn Bình",
+                agency: stp,
+                unit: None,
+                position: "chuyen_vien",
+                roles: &["specialist"],
+                what: "Chuyên viên Sở Tư pháp",
+            },
+            P {
+                user: "giamdoc.stp",
+                name: "Cao Thị Ngọc",
+                agency: stp,
+                unit: None,
+                position: "giam_doc",
+                roles: &["agency_leader", "unit_leader"],
+                what: "Giám đốc Sở Tư pháp",
+            },
         ];
         let mut accounts = Vec::new();
         // The system administrator comes first: a deployment-wide grant.
@@ -529,6 +557,8 @@ impl App {
             },
         )
         .await?;
+        self.import_catalogue(&sys, data::DEMO_CATALOGUE).await?;
+        self.ensure_calendar_seeded().await?;
         (&self.db)
             .execute(
                 "INSERT INTO settings (key, value) VALUES ('demo.seeded', $1)",

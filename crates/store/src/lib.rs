@@ -10,6 +10,7 @@ pub mod calendar;
 mod db;
 mod error;
 pub mod jobs;
+pub mod onestop;
 pub mod org;
 pub mod people;
 pub mod units;

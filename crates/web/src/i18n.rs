@@ -87,31 +87,36 @@ impl Lang {
 mod tests {
     use super::*;
 
+    /// Every file under these directories (relative to this crate), recursively.
+    fn files_under(dirs: &[&str]) -> Vec<(std::path::PathBuf, String)> {
+        let mut out = Vec::new();
+        let mut todo: Vec<std::path::PathBuf> = dirs
+            .iter()
+            .map(|d| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(d))
+            .collect();
+        while let Some(dir) = todo.pop() {
+            for e in std::fs::read_dir(&dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    todo.push(p);
+                } else if let Ok(text) = std::fs::read_to_string(&p) {
+                    out.push((p, text));
+                }
+            }
+        }
+        out
+    }
+
     #[test]
     fn every_key_used_exists_in_both_languages() {
         let mut keys = std::collections::BTreeSet::new();
-        let re_dirs = [
-            "templates",
-            "templates/admin",
-            "src",
-            "src/pages",
-            "src/api",
-        ];
-        let root = env!("CARGO_MANIFEST_DIR");
-        for d in re_dirs {
-            for entry in std::fs::read_dir(format!("{root}/{d}")).unwrap() {
-                let p = entry.unwrap().path();
-                if p.is_dir() {
-                    continue;
-                }
-                let text = std::fs::read_to_string(&p).unwrap();
-                for marker in [".t(\"", ".t1(\"", ".t_args(\""] {
-                    for part in text.split(marker).skip(1) {
-                        if let Some(end) = part.find('"') {
-                            let k = &part[..end];
-                            if !k.is_empty() && !k.contains(' ') && !k.contains('{') {
-                                keys.insert(k.to_owned());
-                            }
+        for (_, text) in files_under(&["templates", "src"]) {
+            for marker in [".t(\"", ".t1(\"", ".t_args(\""] {
+                for part in text.split(marker).skip(1) {
+                    if let Some(end) = part.find('"') {
+                        let k = &part[..end];
+                        if !k.is_empty() && !k.contains(' ') && !k.contains('{') {
+                            keys.insert(k.to_owned());
                         }
                     }
                 }
@@ -161,6 +166,7 @@ mod tests {
         ] {
             keys.insert(k.to_owned());
         }
+        let root = env!("CARGO_MANIFEST_DIR");
         let defined = |lang: &str| -> std::collections::BTreeSet<String> {
             std::fs::read_to_string(format!("{root}/locales/{lang}/main.ftl"))
                 .unwrap()
@@ -179,16 +185,11 @@ mod tests {
     /// languages.
     #[test]
     fn every_error_code_is_translated() {
-        let root = env!("CARGO_MANIFEST_DIR");
-        let mut sources = Vec::new();
-        for d in ["../app/src", "src", "src/pages", "src/api"] {
-            for e in std::fs::read_dir(format!("{root}/{d}")).unwrap() {
-                let p = e.unwrap().path();
-                if p.extension().is_some_and(|x| x == "rs") {
-                    sources.push(std::fs::read_to_string(p).unwrap());
-                }
-            }
-        }
+        let sources: Vec<String> = files_under(&["../app/src", "../domain/src", "src"])
+            .into_iter()
+            .filter(|(p, _)| p.extension().is_some_and(|x| x == "rs"))
+            .map(|(_, text)| text)
+            .collect();
         let mut codes = std::collections::BTreeSet::new();
         let is_code = |c: &str| {
             c.contains('_')
@@ -267,6 +268,13 @@ mod tests {
                             "username",
                             "value",
                             "id",
+                            "event",
+                            "state",
+                            "version",
+                            "sum",
+                            "limit",
+                            "published",
+                            "statutory",
                         ]
                         .into_iter()
                         .fold(e, |e, a| e.arg(a, "x"));

@@ -13,10 +13,18 @@ mod applicants;
 mod calendar;
 mod demo;
 mod imports;
+mod onestop;
 mod org;
 mod sign_in;
 
 fn app(db: Db) -> Arc<App> {
+    // Store errors are logged, not returned: show them beside a failing test's output.
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .try_init();
     let dir = std::env::temp_dir().join(format!("egov-app-test-{}", std::process::id()));
     App::with_db(
         db,

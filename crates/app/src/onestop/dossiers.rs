@@ -1,0 +1,1136 @@
+//! Dossiers from the counter to the result: reception (receipt, supplement request or
+//! refusal), the steps of the internal process with a process-control log, pauses for
+//! supplements and payments, apology and extension, stop, withdrawal, result and return.
+
+use egov_domain::calendar::{Limit, Pause, Timeliness, classify};
+use egov_domain::onestop::code::{DEFAULT_FORMAT, format_code};
+use egov_domain::onestop::dossier::{Event, Snapshot, State, TransitionError, apply};
+use egov_domain::onestop::procedure::ProcedureVersion;
+use egov_domain::onestop::process::{Process, StepAgency};
+use egov_domain::org::Role;
+use egov_store::onestop::{
+    self as store, ComponentRow, DossierRow, DossierUpdate, EventRow, NewDossier, PauseRow, StepRow,
+};
+use egov_store::{Exec, Tx, agencies, applicants};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::catalogue::parse_procedure;
+use crate::applicants::NewApplicantCmd;
+use crate::{Actor, App, AppError, ErrorKind, audit, authz};
+
+/// A component as the counter officer records it.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct ComponentInput {
+    pub code: String,
+    pub provided: bool,
+    /// The SHA-256 of the uploaded scan (see the upload endpoint).
+    #[serde(default)]
+    pub scan: Option<String>,
+    /// The data was reused from a digitised record (national data warehouse, earlier dossier).
+    #[serde(default)]
+    pub reused: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct ApplicantRef {
+    /// An applicant already registered.
+    pub id: Option<i64>,
+    /// Or a new one.
+    pub new: Option<NewApplicantCmd>,
+}
+
+/// What the counter officer enters.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct Reception {
+    pub procedure_code: String,
+    /// The counter's agency.
+    pub receiving_agency_id: i64,
+    /// The agency that decides (default: the receiving agency).
+    pub competent_agency_id: Option<i64>,
+    pub applicant: ApplicantRef,
+    pub components: Vec<ComponentInput>,
+    #[serde(default)]
+    pub subject: String,
+    /// `counter` (default), `online` or `post`.
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// When an online or postal dossier arrived (default: now).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub submitted_at: Option<OffsetDateTime>,
+    /// `refuse` to refuse it (with `reasons`); otherwise a complete dossier is received and an
+    /// incomplete one gets a supplement request listing everything missing.
+    #[serde(default)]
+    pub decision: Option<String>,
+    #[serde(default)]
+    pub reasons: Option<String>,
+    /// Units for per-unit fees (pages, copies).
+    #[serde(default)]
+    pub fee_units: Option<u32>,
+    #[serde(default)]
+    pub fee_exempt: bool,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReceptionOutcome {
+    /// `received`, `supplement_requested` or `refused`.
+    pub outcome: String,
+    pub dossier: DossierRow,
+    /// Names of the required components missing (for the supplement request).
+    pub missing: Vec<String>,
+}
+
+/// An action on a dossier after its creation.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct Action {
+    /// `receive`, `request_supplement`, `supplement_provided`, `refuse`, `transfer`, `assign`,
+    /// `request_payment`, `payment_received`, `apologize`, `stop`, `withdraw`, `finish`,
+    /// `return_result`.
+    pub event: String,
+    /// The dossier version the officer saw (two officers acting at once: one gets a conflict).
+    pub version: i64,
+    #[serde(default)]
+    pub note: String,
+    /// For `request_supplement`: everything missing, at once.
+    #[serde(default)]
+    pub items: Vec<String>,
+    /// For `assign` and optionally `transfer`: the officer.
+    #[serde(default)]
+    pub person_id: Option<i64>,
+    /// For `apologize`: the proposed new date.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub new_date: Option<OffsetDateTime>,
+    /// For `supplement_provided`: the components now provided.
+    #[serde(default)]
+    pub components: Vec<ComponentInput>,
+    /// For `request_payment`: the amount in đồng.
+    #[serde(default)]
+    pub amount: Option<i64>,
+    /// For `finish`: the result (a number and date of the decision, a blob of the signed file …).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<serde_json::Value>,
+    /// For `return_result`: who received it and how (`counter`, `post`, `online`).
+    #[serde(default)]
+    pub returned_to: Option<String>,
+    #[serde(default)]
+    pub returned_how: Option<String>,
+}
+
+/// Everything about a dossier an officer sees.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DossierDetail {
+    pub dossier: DossierRow,
+    pub components: Vec<ComponentRow>,
+    pub steps: Vec<StepRow>,
+    pub pauses: Vec<PauseRow>,
+    pub events: Vec<EventRow>,
+    /// The events this officer may apply now.
+    pub actions: Vec<String>,
+    /// The national status code and its meaning.
+    pub national_status: u8,
+}
+
+fn now() -> OffsetDateTime {
+    egov_store::now()
+}
+
+fn vn_date(t: OffsetDateTime) -> time::Date {
+    t.to_offset(egov_domain::VN_OFFSET).date()
+}
+
+fn transition_error(e: TransitionError) -> AppError {
+    let code = match e {
+        TransitionError::Illegal { .. } => "illegal_transition",
+        TransitionError::ApologyTooLate => "apology_too_late",
+        TransitionError::SecondApology => "second_apology",
+        TransitionError::NoNextStep => "no_next_step",
+        TransitionError::StepsLeft => "steps_left",
+    };
+    let err = AppError::conflict(code, e.to_string());
+    match e {
+        TransitionError::Illegal { state, event } => err
+            .arg("state", state.as_str())
+            .arg("event", event.as_str()),
+        _ => err,
+    }
+}
+
+fn changed() -> AppError {
+    AppError::conflict(
+        "dossier_changed",
+        "Someone else acted on this dossier first: reload it and try again.",
+    )
+}
+
+fn parse_process(row: &store::ProcessRow) -> Result<Process, AppError> {
+    serde_json::from_str(&row.data_json)
+        .map_err(|e| AppError::internal(format!("stored process: {e}")))
+}
+
+/// The limit that sets the appointment: the same-day rule, or the published limit.
+fn appointment_limit(p: &ProcedureVersion, process: &Process) -> Result<Limit, AppError> {
+    if let Some(c) = p.same_day_cutoff {
+        return Ok(Limit::SameDay { cutoff: c });
+    }
+    process
+        .published_limit
+        .to_limit()
+        .ok_or_else(|| AppError::internal("the published limit is not valid"))
+}
+
+impl App {
+    async fn due(
+        &self,
+        agency: Option<i64>,
+        from: OffsetDateTime,
+        limit: Limit,
+        pauses: &[Pause],
+    ) -> Result<OffsetDateTime, AppError> {
+        let cal = self.work_calendar().await?;
+        let hours = self.office_hours(agency).await?;
+        cal.due_with(&hours, from, limit, pauses)
+            .map(|d| d.at)
+            .map_err(|e| AppError::invalid("date_out_of_range", e.to_string()).arg("value", from))
+    }
+
+    async fn holds(
+        &self,
+        ex: &mut impl Exec,
+        actor: &Actor,
+        roles: &[Role],
+        agency: Option<i64>,
+    ) -> Result<bool, AppError> {
+        match agency {
+            Some(a) => match authz::require(ex, actor, roles, Some(a), None).await {
+                Ok(()) => Ok(true),
+                Err(e) if e.kind == ErrorKind::Forbidden => Ok(false),
+                Err(e) => Err(e),
+            },
+            None => authz::is_system_admin(ex, actor).await,
+        }
+    }
+
+    /// Resolves the agency of a process step.
+    async fn step_agency(
+        &self,
+        ex: &mut impl Exec,
+        s: &StepAgency,
+        receiving: i64,
+        competent: i64,
+    ) -> Result<i64, AppError> {
+        Ok(match s {
+            StepAgency::Receiving => receiving,
+            StepAgency::Competent => competent,
+            StepAgency::Agency(key) => {
+                if let Some(a) = agencies::find_by_code(ex, key).await? {
+                    a.id
+                } else {
+                    let today = vn_date(now());
+                    let id: Option<i64> = ex
+                        .scalar_optional(
+                            "SELECT id FROM agencies WHERE short_name = $1 AND (valid_from IS NULL OR valid_from <= $2) \
+                             AND (valid_to IS NULL OR valid_to >= $2) ORDER BY id LIMIT 1",
+                            egov_store::args![key.as_str(), today],
+                        )
+                        .await?;
+                    id.ok_or_else(|| {
+                        AppError::invalid(
+                            "bad_process",
+                            format!("no agency {key} for a process step"),
+                        )
+                        .arg("reason", key)
+                    })?
+                }
+            }
+        })
+    }
+
+    /// Receives a dossier at a counter (or records one that arrived online or by post).
+    pub async fn receive_dossier(
+        &self,
+        actor: &Actor,
+        r: Reception,
+    ) -> Result<ReceptionOutcome, AppError> {
+        let now = now();
+        let channel = match r.channel.as_deref().unwrap_or("counter") {
+            "counter" => 1,
+            "online" => 2,
+            "post" => 3,
+            _ => {
+                return Err(AppError::invalid(
+                    "bad_channel",
+                    "A channel is counter, online or post.",
+                ));
+            }
+        };
+        let submitted_at = egov_store::db_time(r.submitted_at.unwrap_or(now));
+        if submitted_at > now + time::Duration::minutes(5) {
+            return Err(
+                AppError::invalid("bad_date", "The dossier cannot arrive in the future.")
+                    .arg("value", submitted_at),
+            );
+        }
+        let refuse = match r.decision.as_deref() {
+            None | Some("" | "auto") => false,
+            Some("refuse") => true,
+            Some(_) => {
+                return Err(AppError::invalid(
+                    "bad_decision",
+                    "The decision is `refuse` or left out.",
+                ));
+            }
+        };
+        if refuse && r.reasons.as_deref().is_none_or(|s| s.trim().is_empty()) {
+            return Err(AppError::invalid(
+                "reasons_required",
+                "A refusal states its reasons.",
+            ));
+        }
+        let today = vn_date(now);
+        // The applicant first: registering one is its own use case (and logs nothing personal).
+        let applicant_id = match (&r.applicant.id, &r.applicant.new) {
+            (Some(id), _) => *id,
+            (None, Some(new)) => {
+                let this_year = time::OffsetDateTime::now_utc()
+                    .to_offset(egov_domain::VN_OFFSET)
+                    .year();
+                let pid = crate::applicants::parse_applicant_id(
+                    &new.kind,
+                    &new.identifier,
+                    new.country.as_deref(),
+                    this_year,
+                )?;
+                match applicants::find(&mut &self.db, pid.kind(), &pid.key()).await? {
+                    Some(a) => a.id,
+                    None => match self.register_applicant(actor, new.clone()).await {
+                        Ok(a) => a.id,
+                        // Registered by someone else a moment ago.
+                        Err(e) if e.code == "applicant_exists" || e.code == "duplicate" => {
+                            applicants::find(&mut &self.db, pid.kind(), &pid.key())
+                                .await?
+                                .ok_or_else(|| AppError::internal("the applicant vanished"))?
+                                .id
+                        }
+                        Err(e) => return Err(e),
+                    },
+                }
+            }
+            (None, None) => {
+                return Err(AppError::invalid(
+                    "applicant_required",
+                    "Identify the applicant.",
+                ));
+            }
+        };
+
+        // Deadlines need the calendar; seed it (a write) before taking the write transaction.
+        self.ensure_calendar_seeded().await?;
+        let mut tx = self.db.begin().await?;
+        if !self
+            .holds(
+                &mut tx,
+                actor,
+                &[Role::OneStopOfficer, Role::Administrator],
+                Some(r.receiving_agency_id),
+            )
+            .await?
+        {
+            return Err(AppError::forbidden());
+        }
+        let proc_row = store::procedure_in_force(&mut tx, r.procedure_code.trim(), today)
+            .await?
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "procedure_not_in_force",
+                    "No version of this procedure is in force today.",
+                )
+                .arg("code", &r.procedure_code)
+            })?;
+        let p = parse_procedure(&proc_row)?;
+        let pr_row = store::process_in_force(&mut tx, p.code.as_str(), today)
+            .await?
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "no_process",
+                    "The procedure has no internal process in force.",
+                )
+                .arg("code", p.code.as_str())
+            })?;
+        let process = parse_process(&pr_row)?;
+        let receiving = agencies::get(&mut tx, r.receiving_agency_id)
+            .await
+            .map_err(|_| AppError::not_found("agency"))?;
+        let competent_id = r.competent_agency_id.unwrap_or(receiving.id);
+        let competent = agencies::get(&mut tx, competent_id)
+            .await
+            .map_err(|_| AppError::not_found("agency"))?;
+        let validity = |a: &egov_store::agencies::Agency| {
+            egov_domain::validity::Validity {
+                from: a.valid_from,
+                to: a.valid_to,
+            }
+            .contains(today)
+        };
+        if !validity(&receiving) || !validity(&competent) {
+            return Err(AppError::invalid(
+                "agency_not_current",
+                "An agency of this dossier is not in operation today.",
+            )
+            .arg("agency", &competent.name)
+            .arg("successor", "–"));
+        }
+        // Since Decree 118/2025 listed procedures are received anywhere; otherwise the counter
+        // of the competent agency, or a province-level centre for a department, receives it.
+        let province_centre =
+            competent.kind == "department" && receiving.parent_id == competent.parent_id;
+        if receiving.id != competent.id && !p.receivable_anywhere && !province_centre {
+            return Err(AppError::invalid(
+                "not_receivable_here",
+                "This procedure is received only at the competent agency's counter.",
+            )
+            .arg("agency", &competent.name));
+        }
+        let level_ok = p.levels.iter().any(|l| match l {
+            egov_domain::onestop::procedure::ImplementingLevel::Commune => {
+                competent.kind == "people_committee" && competent.parent_id.is_some()
+            }
+            egov_domain::onestop::procedure::ImplementingLevel::Province => {
+                competent.kind == "people_committee" && competent.parent_id.is_none()
+            }
+            egov_domain::onestop::procedure::ImplementingLevel::Department => {
+                competent.kind != "people_committee"
+            }
+        });
+        if !level_ok {
+            return Err(AppError::invalid(
+                "wrong_competent_agency",
+                "That agency does not carry out this procedure.",
+            )
+            .arg("agency", &competent.name));
+        }
+        // Components: every code must belong to the procedure; scans must be uploaded blobs.
+        for c in &r.components {
+            if !p.components.iter().any(|pc| pc.code == c.code) {
+                return Err(AppError::invalid(
+                    "unknown_component",
+                    format!("{} is not a component of this procedure", c.code),
+                )
+                .arg("code", &c.code));
+            }
+            if let Some(sha) = &c.scan {
+                let n: i64 = tx
+                    .scalar(
+                        "SELECT COUNT(*) FROM blobs WHERE sha256 = $1",
+                        egov_store::args![sha.as_str()],
+                    )
+                    .await?;
+                if n == 0 {
+                    return Err(AppError::invalid(
+                        "unknown_scan",
+                        "A scan must be uploaded first.",
+                    )
+                    .arg("code", &c.code));
+                }
+            }
+        }
+        let provided: Vec<&str> = r
+            .components
+            .iter()
+            .filter(|c| c.provided)
+            .map(|c| c.code.as_str())
+            .collect();
+        let missing: Vec<String> = p
+            .missing(&provided)
+            .iter()
+            .map(|c| c.name.clone())
+            .collect();
+
+        let applicant = applicants::get(&mut tx, applicant_id)
+            .await
+            .map_err(|_| AppError::not_found("applicant"))?;
+        let seq = store::next_counter(
+            &mut tx,
+            "dossier",
+            &format!("{}:{}", receiving.id, vn_date(submitted_at)),
+        )
+        .await?;
+        let code = format_code(
+            DEFAULT_FORMAT,
+            &receiving.code,
+            vn_date(submitted_at),
+            seq as u64,
+        );
+        let units = r.fee_units.unwrap_or(1);
+        let fee_total: i64 = p.fees.iter().map(|f| f.amount(units, r.fee_exempt)).sum();
+        let provided_paper: Vec<&ComponentInput> =
+            r.components.iter().filter(|c| c.provided).collect();
+        let digitised = !provided_paper.is_empty()
+            && provided_paper.iter().all(|c| c.scan.is_some() || c.reused);
+        let reused = r.components.iter().any(|c| c.reused);
+        let subject = r.subject.trim().chars().take(500).collect::<String>();
+        let token = crate::auth::random_token(24);
+        let local = submitted_at.to_offset(egov_domain::VN_OFFSET);
+        let id = store::insert_dossier(
+            &mut tx,
+            &NewDossier {
+                code: &code,
+                procedure_id: proc_row.id,
+                process_id: pr_row.id,
+                procedure_code: p.code.as_str(),
+                field_code: &p.field_code,
+                receiving_agency_id: receiving.id,
+                competent_agency_id: competent.id,
+                applicant_id,
+                applicant_name: &applicant.name,
+                applicant_phone: applicant.phone.as_deref(),
+                channel,
+                steps: process.steps.len() as i64,
+                subject: &subject,
+                submitted_at,
+                fee_total,
+                digitised,
+                reused_data: reused,
+                lookup_token: &token,
+                search_fold: &egov_domain::text::fold(&format!(
+                    "{code} {} {} {subject}",
+                    applicant.name, p.name
+                )),
+                month: &format!("{:04}-{:02}", local.year(), u8::from(local.month())),
+            },
+            now,
+        )
+        .await?;
+        for c in &p.components {
+            let input = r.components.iter().find(|i| i.code == c.code);
+            store::insert_component(
+                &mut tx,
+                id,
+                &c.code,
+                &c.name,
+                serde_json::to_value(c.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .as_deref()
+                    .unwrap_or("copy"),
+                i64::from(c.quantity),
+                c.required,
+                input.is_some_and(|i| i.provided),
+                input.and_then(|i| i.scan.as_deref()),
+                input.is_some_and(|i| i.reused),
+            )
+            .await?;
+        }
+        for (i, s) in process.steps.iter().enumerate() {
+            let agency = self
+                .step_agency(&mut tx, &s.agency, receiving.id, competent.id)
+                .await?;
+            store::insert_step(
+                &mut tx,
+                id,
+                i as i64,
+                &s.name,
+                Some(agency),
+                s.role.as_str(),
+            )
+            .await?;
+        }
+        store::insert_event(
+            &mut tx,
+            id,
+            submitted_at,
+            actor.person_id,
+            &actor.username,
+            "submit",
+            None,
+            "submitted",
+            0,
+            &serde_json::json!({"channel": channel}),
+        )
+        .await?;
+        let d = store::get_dossier(&mut tx, id).await?;
+        let (event, outcome) = if refuse {
+            (Event::Refuse, "refused")
+        } else if missing.is_empty() {
+            (Event::Receive, "received")
+        } else {
+            (Event::RequestSupplement, "supplement_requested")
+        };
+        let data = serde_json::json!({ "missing": missing, "reasons": r.reasons });
+        let d = self
+            .apply_event(&mut tx, actor, d, &p, &process, event, data, None)
+            .await?;
+        audit::event("dossier.create", "dossier", id)
+            .agency(Some(receiving.id))
+            .after(&serde_json::json!({"code": code, "procedure": p.code.as_str(), "outcome": outcome}))
+            .write(&mut tx, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(ReceptionOutcome {
+            outcome: outcome.into(),
+            dossier: d,
+            missing,
+        })
+    }
+
+    /// Applies an action an officer chose on a dossier.
+    pub async fn act_on_dossier(
+        &self,
+        actor: &Actor,
+        id: i64,
+        a: Action,
+    ) -> Result<DossierRow, AppError> {
+        let event = Event::parse(&a.event).ok_or_else(|| {
+            AppError::invalid("bad_event", "Unknown action.").arg("value", &a.event)
+        })?;
+        self.ensure_calendar_seeded().await?;
+        let mut tx = self.db.begin().await?;
+        let d = store::get_dossier(&mut tx, id)
+            .await
+            .map_err(|_| AppError::not_found("dossier"))?;
+        if !self.can_see(&mut tx, actor, &d).await? {
+            return Err(AppError::not_found("dossier"));
+        }
+        if d.version != a.version {
+            return Err(changed());
+        }
+        if !self.may(&mut tx, actor, &d, event).await? {
+            return Err(AppError::forbidden());
+        }
+        let p = parse_procedure(&store::get_procedure(&mut tx, d.procedure_id).await?)?;
+        let process = parse_process(&store::get_process(&mut tx, d.process_id).await?)?;
+        let mut data = serde_json::json!({ "note": a.note.trim() });
+        match event {
+            Event::RequestSupplement => {
+                let items: Vec<&str> = a
+                    .items
+                    .iter()
+                    .map(|s| s.trim())
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                if items.is_empty() {
+                    return Err(AppError::invalid(
+                        "items_required",
+                        "List everything the applicant must supplement, at once.",
+                    ));
+                }
+                data["items"] = serde_json::json!(items);
+            }
+            Event::Refuse | Event::Stop | Event::Withdraw if a.note.trim().is_empty() => {
+                return Err(AppError::invalid("reasons_required", "State the reasons."));
+            }
+            Event::Apologize => {
+                let new = a.new_date.ok_or_else(|| {
+                    AppError::invalid("new_date_required", "Propose the new date.")
+                })?;
+                if d.appointment.is_some_and(|ap| new <= ap) {
+                    return Err(AppError::invalid(
+                        "new_date_too_early",
+                        "The new date must be after the appointment.",
+                    ));
+                }
+                if a.note.trim().is_empty() {
+                    return Err(AppError::invalid(
+                        "reasons_required",
+                        "State the reason for the delay.",
+                    ));
+                }
+                data["new_date"] = serde_json::json!(egov_store::ts_text(new));
+            }
+            Event::Assign | Event::Transfer if a.person_id.is_some() => {
+                let person = a.person_id.unwrap_or_default();
+                data["person_id"] = serde_json::json!(person);
+            }
+            Event::Assign => {
+                return Err(AppError::invalid("person_required", "Choose the officer."));
+            }
+            Event::RequestPayment => {
+                let amount = a.amount.filter(|x| *x > 0).ok_or_else(|| {
+                    AppError::invalid("amount_required", "Give the amount to pay.")
+                })?;
+                data["amount"] = serde_json::json!(amount);
+            }
+            Event::Finish => data["result"] = a.result.clone().unwrap_or(serde_json::json!({})),
+            Event::ReturnResult => {
+                let to = a
+                    .returned_to
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .ok_or_else(|| {
+                        AppError::invalid("returned_to_required", "Who received the result?")
+                    })?;
+                let how = a.returned_how.as_deref().unwrap_or("counter");
+                if !["counter", "post", "online"].contains(&how) {
+                    return Err(AppError::invalid(
+                        "bad_channel",
+                        "The result is returned at the counter, by post or online.",
+                    ));
+                }
+                data["returned_to"] = serde_json::json!(to);
+                data["returned_how"] = serde_json::json!(how);
+            }
+            Event::SupplementProvided => {
+                for c in &a.components {
+                    if !p.components.iter().any(|pc| pc.code == c.code) {
+                        return Err(AppError::invalid(
+                            "unknown_component",
+                            format!("{} is not a component", c.code),
+                        )
+                        .arg("code", &c.code));
+                    }
+                    if c.provided {
+                        store::mark_component(&mut tx, d.id, &c.code, c.scan.as_deref(), c.reused)
+                            .await?;
+                    }
+                }
+            }
+            _ => {}
+        }
+        let d = self
+            .apply_event(&mut tx, actor, d, &p, &process, event, data, a.person_id)
+            .await?;
+        audit::event(&format!("dossier.{}", event.as_str()), "dossier", id)
+            .agency(Some(d.competent_agency_id))
+            .after(&serde_json::json!({"state": d.state, "step": d.step}))
+            .write(&mut tx, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(d)
+    }
+
+    /// Runs the state machine and writes everything an event changes, in the caller's
+    /// transaction. Refuses when the dossier changed since it was read.
+    #[allow(clippy::too_many_arguments)]
+    async fn apply_event(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        d: DossierRow,
+        p: &ProcedureVersion,
+        process: &Process,
+        event: Event,
+        data: serde_json::Value,
+        person: Option<i64>,
+    ) -> Result<DossierRow, AppError> {
+        let now = now();
+        let state =
+            State::parse(&d.state).ok_or_else(|| AppError::internal("unknown stored state"))?;
+        let snap = Snapshot {
+            state,
+            step: d.step as usize,
+            steps: d.steps as usize,
+            supplement_before_receipt: d.supplement_before_receipt,
+            supplements: d.supplements as u32,
+            apologies: d.apologies as u32,
+            appointment: d.appointment,
+        };
+        let o = apply(&snap, event, now).map_err(transition_error)?;
+        let mut u = DossierUpdate::from_row(&d);
+        u.state = o.state.as_str().into();
+        u.national_status = i64::from(o.state.national_code());
+        u.step = o.step as i64;
+        u.supplement_before_receipt = o.supplement_before_receipt;
+        u.supplements = i64::from(o.supplements);
+        u.apologies = i64::from(o.apologies);
+        u.counts_late = d.counts_late || o.counts_late;
+        let steps = store::steps(tx, d.id).await?;
+        let step_of = |i: usize| steps.iter().find(|s| s.seq == i as i64);
+        let allot = |i: usize| process.steps.get(i).and_then(|s| s.allotment.to_limit());
+        let limit = appointment_limit(p, process)?;
+        match event {
+            Event::Receive => {
+                // The receipt: the appointment is fixed now and printed; it is a promise.
+                let received = if d.channel == 1 { now } else { d.submitted_at };
+                let appointment = self
+                    .due(Some(d.receiving_agency_id), received, limit, &[])
+                    .await?;
+                u.received_at = Some(received);
+                u.appointment = Some(appointment);
+                u.original_appointment = Some(appointment);
+                let due0 = match allot(0) {
+                    Some(l) => Some(
+                        self.due(Some(d.receiving_agency_id), received, l, &[])
+                            .await?,
+                    ),
+                    None => None,
+                };
+                store::start_step(tx, d.id, 0, received, due0, person).await?;
+                u.step_due = due0;
+                self.register_deadline(
+                    tx,
+                    "dossier",
+                    &d.code,
+                    "appointment",
+                    "appointment",
+                    Some(d.receiving_agency_id),
+                    received,
+                    limit,
+                    &[],
+                )
+                .await?;
+            }
+            Event::Transfer => {
+                let from = snap.step;
+                let cur = step_of(from);
+                let t = cur
+                    .and_then(|s| s.due_at)
+                    .map(|due| classify(now, due))
+                    .unwrap_or(Timeliness::OnTime);
+                store::finish_step(
+                    tx,
+                    d.id,
+                    from as i64,
+                    now,
+                    actor.person_id,
+                    timeliness_str(t),
+                )
+                .await?;
+                let next = step_of(o.step).ok_or_else(|| AppError::internal("missing step"))?;
+                if let Some(pid) = person {
+                    self.check_assignee(tx, pid, next.agency_id, &next.role)
+                        .await?;
+                }
+                let due = match allot(o.step) {
+                    Some(l) => Some(self.due(next.agency_id, now, l, &[]).await?),
+                    None => None,
+                };
+                store::start_step(tx, d.id, o.step as i64, now, due, person).await?;
+                u.step_due = due;
+                u.assignee_id = person;
+                if let Some(due) = due {
+                    self.register_deadline(
+                        tx,
+                        "dossier",
+                        &d.code,
+                        &next.name,
+                        "step",
+                        next.agency_id,
+                        now,
+                        allot(o.step).unwrap_or(limit),
+                        &[],
+                    )
+                    .await?;
+                    let _ = due;
+                }
+            }
+            Event::Assign => {
+                let pid = person
+                    .ok_or_else(|| AppError::invalid("person_required", "Choose the officer."))?;
+                let cur = step_of(snap.step).ok_or_else(|| AppError::internal("missing step"))?;
+                self.check_assignee(tx, pid, cur.agency_id, &cur.role)
+                    .await?;
+                store::assign_step(tx, d.id, snap.step as i64, pid).await?;
+                u.assignee_id = Some(pid);
+            }
+            Event::RequestSupplement | Event::RequestPayment => {
+                if !o.supplement_before_receipt {
+                    let kind = if event == Event::RequestPayment {
+                        "payment"
+                    } else {
+                        "supplement"
+                    };
+                    store::open_pause(tx, d.id, kind, now).await?;
+                }
+            }
+            Event::SupplementProvided | Event::PaymentReceived => {
+                if snap.supplement_before_receipt {
+                    // Back to the counter's check: the receipt comes with the next `receive`.
+                } else {
+                    store::close_pause(tx, d.id, now).await?;
+                    let pauses: Vec<Pause> = store::pauses(tx, d.id)
+                        .await?
+                        .iter()
+                        .filter_map(|p| {
+                            Some(Pause {
+                                from: p.started_at,
+                                to: p.ended_at?,
+                            })
+                        })
+                        .collect();
+                    let restart = event == Event::SupplementProvided
+                        && p.supplement_rule
+                            == egov_domain::onestop::procedure::SupplementRule::Restart;
+                    let new_appointment = if restart {
+                        self.due(Some(d.receiving_agency_id), now, limit, &[])
+                            .await?
+                    } else {
+                        let received = d.received_at.unwrap_or(d.submitted_at);
+                        self.due(Some(d.receiving_agency_id), received, limit, &pauses)
+                            .await?
+                    };
+                    // Re-issued explicitly (recorded as its own event), never silently.
+                    if Some(new_appointment) != d.appointment {
+                        store::insert_event(
+                            tx,
+                            d.id,
+                            now,
+                            actor.person_id,
+                            &actor.username,
+                            "appointment_reissued",
+                            Some(&d.state),
+                            o.state.as_str(),
+                            o.step as i64,
+                            &serde_json::json!({"old": d.appointment.map(egov_store::ts_text), "new": egov_store::ts_text(new_appointment), "rule": if restart {"restart"} else {"resume"}}),
+                        )
+                        .await?;
+                    }
+                    u.appointment = Some(new_appointment);
+                    if let (Some(cur), Some(l)) = (step_of(snap.step), allot(snap.step))
+                        && let Some(started) = cur.started_at
+                    {
+                        let due = self.due(cur.agency_id, started, l, &pauses).await?;
+                        store::shift_step_due(tx, d.id, snap.step as i64, due).await?;
+                        u.step_due = Some(due);
+                    }
+                    if event == Event::PaymentReceived {
+                        u.paid = true;
+                    }
+                }
+            }
+            Event::Apologize => {
+                u.extended_to = data
+                    .get("new_date")
+                    .and_then(|v| v.as_str())
+                    .and_then(egov_store::parse_ts);
+            }
+            Event::Finish => {
+                let cur = step_of(snap.step);
+                let t = cur
+                    .and_then(|s| s.due_at)
+                    .map(|due| classify(now, due))
+                    .unwrap_or(Timeliness::OnTime);
+                store::finish_step(
+                    tx,
+                    d.id,
+                    snap.step as i64,
+                    now,
+                    actor.person_id,
+                    timeliness_str(t),
+                )
+                .await?;
+                store::start_step(tx, d.id, o.step as i64, now, None, None).await?;
+                u.finished_at = Some(now);
+                let overall = match d.appointment {
+                    _ if u.counts_late => Timeliness::Late,
+                    Some(ap) => classify(now, ap),
+                    None => Timeliness::OnTime,
+                };
+                u.timeliness = Some(timeliness_str(overall).into());
+                u.result_json = data.get("result").map(|r| r.to_string());
+                u.step_due = None;
+                u.assignee_id = None;
+            }
+            Event::ReturnResult => {
+                store::finish_step(tx, d.id, snap.step as i64, now, actor.person_id, "on_time")
+                    .await?;
+                u.returned_at = Some(now);
+                u.closed_at = Some(now);
+            }
+            Event::Refuse | Event::Stop | Event::Withdraw => {
+                store::close_pause(tx, d.id, now).await?;
+                u.closed_at = Some(now);
+                u.step_due = None;
+                u.assignee_id = None;
+            }
+        }
+        // Who acts now: the current step's agency and role, until the dossier is closed.
+        if o.state.is_terminal() {
+            u.current_agency_id = None;
+            u.step_role = None;
+            u.assignee_id = None;
+            u.step_due = None;
+        } else if let Some(s) = step_of(o.step) {
+            u.current_agency_id = s.agency_id;
+            u.step_role = Some(
+                if o.state == State::Submitted || o.supplement_before_receipt {
+                    Role::OneStopOfficer.as_str().into()
+                } else {
+                    s.role.clone()
+                },
+            );
+        }
+        if !store::update_dossier(tx, d.id, d.version, &u, now).await? {
+            return Err(changed());
+        }
+        store::insert_event(
+            tx,
+            d.id,
+            now,
+            actor.person_id,
+            &actor.username,
+            event.as_str(),
+            Some(&d.state),
+            o.state.as_str(),
+            o.step as i64,
+            &data,
+        )
+        .await?;
+        Ok(store::get_dossier(tx, d.id).await?)
+    }
+
+    async fn check_assignee(
+        &self,
+        ex: &mut impl Exec,
+        person: i64,
+        agency: Option<i64>,
+        role: &str,
+    ) -> Result<(), AppError> {
+        let role = Role::parse(role).ok_or_else(|| AppError::internal("unknown role"))?;
+        let ok =
+            egov_store::org::has_role(ex, person, &[role.as_str()], agency, None, now()).await?;
+        if ok {
+            Ok(())
+        } else {
+            Err(AppError::invalid(
+                "assignee_cannot_act",
+                "That officer does not hold the role this step needs in its agency.",
+            ))
+        }
+    }
+
+    /// Whether the actor may see the dossier: a role in one of its agencies (receiving,
+    /// competent, or an agency of its steps), or the system administrator.
+    pub(crate) async fn can_see(
+        &self,
+        ex: &mut impl Exec,
+        actor: &Actor,
+        d: &DossierRow,
+    ) -> Result<bool, AppError> {
+        let Some(person) = actor.person_id else {
+            return Ok(true);
+        };
+        let n: i64 = ex
+            .scalar(
+                "SELECT COUNT(*) FROM role_grants g WHERE g.person_id = $1 AND g.valid_from <= $2 \
+                 AND (g.valid_to IS NULL OR g.valid_to > $2) AND ((g.agency_id IS NULL AND g.role = 'administrator') \
+                 OR g.agency_id = $3 OR g.agency_id = $4 OR g.agency_id IN (SELECT agency_id FROM dossier_steps WHERE dossier_id = $5))",
+                egov_store::args![person, now(), d.receiving_agency_id, d.competent_agency_id, d.id],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    /// Whether the actor may apply `event` to the dossier now.
+    async fn may(
+        &self,
+        ex: &mut impl Exec,
+        actor: &Actor,
+        d: &DossierRow,
+        event: Event,
+    ) -> Result<bool, AppError> {
+        if authz::is_system_admin(ex, actor).await? {
+            return Ok(true);
+        }
+        let counter = [Role::OneStopOfficer];
+        let leaders = [Role::AgencyLeader, Role::UnitLeader];
+        let step_role = d.step_role.as_deref().and_then(Role::parse);
+        let at_step = match step_role {
+            Some(r) => {
+                self.holds(ex, actor, &[r], d.current_agency_id).await?
+                    && (d.assignee_id.is_none() || d.assignee_id == actor.person_id)
+            }
+            None => false,
+        };
+        let leads_current = self.holds(ex, actor, &leaders, d.current_agency_id).await?;
+        let at_counter = self
+            .holds(ex, actor, &counter, Some(d.receiving_agency_id))
+            .await?;
+        let leads_competent = self
+            .holds(
+                ex,
+                actor,
+                &[Role::AgencyLeader],
+                Some(d.competent_agency_id),
+            )
+            .await?;
+        Ok(match event {
+            Event::Receive | Event::Refuse | Event::ReturnResult => at_counter,
+            Event::RequestSupplement if d.state == "submitted" => at_counter,
+            Event::RequestSupplement | Event::Transfer | Event::Finish | Event::RequestPayment => {
+                at_step || leads_current
+            }
+            Event::SupplementProvided | Event::PaymentReceived => at_counter || at_step,
+            Event::Assign => leads_current || at_step,
+            Event::Apologize => leads_competent || at_step || leads_current,
+            Event::Stop => leads_competent,
+            Event::Withdraw => at_counter || leads_competent,
+        })
+    }
+
+    /// A dossier with its components, steps, pauses and timeline. The read is logged: the
+    /// dossier holds the applicant's personal data.
+    pub async fn dossier_detail(&self, actor: &Actor, id: i64) -> Result<DossierDetail, AppError> {
+        let mut tx = self.db.begin().await?;
+        let d = store::get_dossier(&mut tx, id)
+            .await
+            .map_err(|_| AppError::not_found("dossier"))?;
+        if !self.can_see(&mut tx, actor, &d).await? {
+            // Not "forbidden": whether a dossier exists is itself not for everyone.
+            return Err(AppError::not_found("dossier"));
+        }
+        let mut actions = Vec::new();
+        let state =
+            State::parse(&d.state).ok_or_else(|| AppError::internal("unknown stored state"))?;
+        let snap = Snapshot {
+            state,
+            step: d.step as usize,
+            steps: d.steps as usize,
+            supplement_before_receipt: d.supplement_before_receipt,
+            supplements: d.supplements as u32,
+            apologies: d.apologies as u32,
+            appointment: d.appointment,
+        };
+        for e in Event::ALL {
+            if apply(&snap, e, now()).is_ok() && self.may(&mut tx, actor, &d, e).await? {
+                actions.push(e.as_str().to_owned());
+            }
+        }
+        let detail = DossierDetail {
+            components: store::components(&mut tx, id).await?,
+            steps: store::steps(&mut tx, id).await?,
+            pauses: store::pauses(&mut tx, id).await?,
+            events: store::events(&mut tx, id).await?,
+            actions,
+            national_status: state.national_code(),
+            dossier: d,
+        };
+        audit::event("dossier.read", "dossier", id)
+            .agency(Some(detail.dossier.competent_agency_id))
+            .write(&mut tx, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(detail)
+    }
+
+    /// The officer's queue: open dossiers at a step they can act on, soonest deadline first.
+    pub async fn my_queue(&self, actor: &Actor, limit: i64) -> Result<Vec<DossierRow>, AppError> {
+        let person = actor.person_id.ok_or_else(AppError::forbidden)?;
+        Ok(store::queue(&mut &self.db, person, now(), limit.clamp(1, 500)).await?)
+    }
+
+    /// Search by code, applicant or procedure (diacritics ignored), within what the actor may see.
+    pub async fn search_dossiers(
+        &self,
+        actor: &Actor,
+        q: &str,
+        limit: i64,
+    ) -> Result<Vec<DossierRow>, AppError> {
+        Ok(store::search_dossiers(
+            &mut &self.db,
+            actor.person_id,
+            q,
+            now(),
+            limit.clamp(1, 200),
+        )
+        .await?)
+    }
+}
+
+fn timeliness_str(t: Timeliness) -> &'static str {
+    match t {
+        Timeliness::Early => "early",
+        Timeliness::OnTime => "on_time",
+        Timeliness::Late => "late",
+    }
+}

@@ -1,0 +1,5 @@
+//! The one-stop back office: the procedure catalogue and processes, dossiers from the counter
+//! to the result, statistics and the public status look-up.
+
+pub mod catalogue;
+pub mod dossiers;

@@ -1,0 +1,483 @@
+use egov_app::Actor;
+use egov_app::applicants::NewApplicantCmd;
+use egov_app::onestop::dossiers::{Action, ApplicantRef, ComponentInput, Reception};
+use egov_domain::admin_unit::Structure;
+
+use super::app;
+
+async fn actor(app: &egov_app::App, user: &str) -> Actor {
+    let p = egov_store::people::find_by_username(&mut &app.db, user)
+        .await
+        .unwrap()
+        .unwrap();
+    Actor::person(p.id, user)
+}
+
+fn citizen() -> ApplicantRef {
+    ApplicantRef {
+        id: None,
+        new: Some(NewApplicantCmd {
+            kind: "citizen".into(),
+            identifier: "038185001234".into(),
+            country: None,
+            name: "Lê Thị Hồng".into(),
+            birth_date: None,
+            phone: Some("0912345678".into()),
+            email: None,
+            address: Some("Phường Hạc Thành".into()),
+        }),
+    }
+}
+
+fn provided(codes: &[&str]) -> Vec<ComponentInput> {
+    codes
+        .iter()
+        .map(|c| ComponentInput {
+            code: (*c).into(),
+            provided: true,
+            scan: None,
+            reused: false,
+        })
+        .collect()
+}
+
+fn reception(agency: i64, code: &str, components: Vec<ComponentInput>) -> Reception {
+    Reception {
+        procedure_code: code.into(),
+        receiving_agency_id: agency,
+        competent_agency_id: None,
+        applicant: citizen(),
+        components,
+        subject: "Xác nhận tình trạng hôn nhân để kết hôn".into(),
+        channel: None,
+        submitted_at: None,
+        decision: None,
+        reasons: None,
+        fee_units: None,
+        fee_exempt: false,
+    }
+}
+
+fn act(event: &str, version: i64) -> Action {
+    Action {
+        event: event.into(),
+        version,
+        note: String::new(),
+        items: vec![],
+        person_id: None,
+        new_date: None,
+        components: vec![],
+        amount: None,
+        result: None,
+        returned_to: None,
+        returned_how: None,
+    }
+}
+
+both!(counter_to_result, |db| {
+    let app = app(db);
+    app.seed_demo().await.unwrap();
+    let hac_thanh = app
+        .committee_by_unit(Structure::TwoTier, "14797")
+        .await
+        .unwrap();
+    let officer = actor(&app, "motcua.hacthanh").await;
+    let specialist = actor(&app, "congchuc.hacthanh").await;
+    let chair = actor(&app, "chutich.hacthanh").await;
+
+    // Complete at the counter: a receipt with a code and an appointment (3 working days).
+    let out = app
+        .receive_dossier(
+            &officer,
+            reception(hac_thanh, "9.000004", provided(&["TP1", "GTTT"])),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.outcome, "received");
+    let d = out.dossier;
+    let agency_code = egov_store::agencies::get(&mut &app.db, hac_thanh)
+        .await
+        .unwrap()
+        .code;
+    assert!(d.code.starts_with(&format!("{agency_code}-")), "{}", d.code);
+    assert!(d.code.ends_with("-0001"));
+    assert_eq!(
+        (d.state.as_str(), d.national_status, d.fee_total),
+        ("received", 2, 15_000)
+    );
+    let appointment = d.appointment.unwrap();
+    assert!(appointment > d.received_at.unwrap());
+    assert_eq!(d.step_role.as_deref(), Some("one_stop_officer"));
+
+    // The counter hands over to the specialist; a specialist cannot receive.
+    let d = app
+        .act_on_dossier(&officer, d.id, act("transfer", d.version))
+        .await
+        .unwrap();
+    assert_eq!(
+        (d.state.as_str(), d.step, d.national_status),
+        ("processing", 1, 4)
+    );
+    assert_eq!(d.step_role.as_deref(), Some("specialist"));
+    let queue = app.my_queue(&specialist, 50).await.unwrap();
+    assert!(
+        queue.iter().any(|q| q.id == d.id),
+        "the dossier waits in the specialist's queue"
+    );
+    let e = app
+        .act_on_dossier(&officer, d.id, act("transfer", d.version))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.code, "forbidden",
+        "the counter does not act at the specialist's step"
+    );
+    // Stale versions and illegal transitions are refused.
+    assert_eq!(
+        app.act_on_dossier(&specialist, d.id, act("transfer", d.version - 1))
+            .await
+            .unwrap_err()
+            .code,
+        "dossier_changed"
+    );
+    assert_eq!(
+        app.act_on_dossier(&specialist, d.id, act("return_result", d.version))
+            .await
+            .unwrap_err()
+            .code,
+        "forbidden"
+    );
+    let d = app
+        .act_on_dossier(&specialist, d.id, act("transfer", d.version))
+        .await
+        .unwrap();
+    assert_eq!(d.step_role.as_deref(), Some("agency_leader"));
+    assert_eq!(
+        app.act_on_dossier(&chair, d.id, act("transfer", d.version))
+            .await
+            .unwrap_err()
+            .code,
+        "no_next_step"
+    );
+    let mut finish = act("finish", d.version);
+    finish.result = Some(serde_json::json!({"number": "15/XN-UBND"}));
+    let d = app.act_on_dossier(&chair, d.id, finish).await.unwrap();
+    assert_eq!((d.state.as_str(), d.national_status), ("result_ready", 9));
+    assert!(matches!(d.timeliness.as_deref(), Some("early" | "on_time")));
+    let mut ret = act("return_result", d.version);
+    ret.returned_to = Some("Lê Thị Hồng".into());
+    let d = app.act_on_dossier(&officer, d.id, ret).await.unwrap();
+    assert_eq!((d.state.as_str(), d.national_status), ("returned", 10));
+    assert!(d.closed_at.is_some());
+
+    let detail = app.dossier_detail(&officer, d.id).await.unwrap();
+    let events: Vec<&str> = detail.events.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(
+        events,
+        vec![
+            "submit",
+            "receive",
+            "transfer",
+            "transfer",
+            "finish",
+            "return_result"
+        ]
+    );
+    assert!(
+        detail
+            .steps
+            .iter()
+            .take(3)
+            .all(|s| s.finished_at.is_some() && s.timeliness.is_some()),
+        "the process-control log"
+    );
+    assert!(detail.actions.is_empty());
+    // Another agency's officer does not even learn it exists.
+    let other = actor(&app, "chuyenvien.snv").await;
+    assert_eq!(
+        app.dossier_detail(&other, d.id).await.unwrap_err().code,
+        "not_found"
+    );
+    // Found by code, by the applicant's name without diacritics, and by procedure.
+    assert_eq!(
+        app.search_dossiers(&officer, &d.code, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        app.search_dossiers(&officer, "le thi hong", 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        app.search_dossiers(&officer, "tinh trang hon nhan", 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        app.search_dossiers(&other, "le thi hong", 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "search is scoped"
+    );
+});
+
+both!(supplements_refusals_and_apologies, |db| {
+    let app = app(db);
+    app.seed_demo().await.unwrap();
+    let hac_thanh = app
+        .committee_by_unit(Structure::TwoTier, "14797")
+        .await
+        .unwrap();
+    let officer = actor(&app, "motcua.hacthanh").await;
+    let specialist = actor(&app, "congchuc.hacthanh").await;
+
+    // Incomplete: one supplement request listing everything missing.
+    let out = app
+        .receive_dossier(&officer, reception(hac_thanh, "9.000004", vec![]))
+        .await
+        .unwrap();
+    assert_eq!(out.outcome, "supplement_requested");
+    assert_eq!(out.missing.len(), 2);
+    assert_eq!(
+        (out.dossier.state.as_str(), out.dossier.national_status),
+        ("awaiting_supplement", 5)
+    );
+    assert!(out.dossier.appointment.is_none(), "no receipt yet");
+    let mut sp = act("supplement_provided", out.dossier.version);
+    sp.components = provided(&["TP1", "GTTT"]);
+    let d = app
+        .act_on_dossier(&officer, out.dossier.id, sp)
+        .await
+        .unwrap();
+    assert_eq!(d.state, "submitted");
+    let d = app
+        .act_on_dossier(&officer, d.id, act("receive", d.version))
+        .await
+        .unwrap();
+    assert_eq!(d.state, "received");
+    assert!(d.appointment.is_some());
+
+    // A refusal needs reasons.
+    let mut r = reception(hac_thanh, "9.000004", vec![]);
+    r.decision = Some("refuse".into());
+    assert_eq!(
+        app.receive_dossier(&officer, r.clone())
+            .await
+            .unwrap_err()
+            .code,
+        "reasons_required"
+    );
+    r.reasons = Some("Không thuộc thẩm quyền".into());
+    let refused = app.receive_dossier(&officer, r).await.unwrap();
+    assert_eq!(
+        (refused.outcome.as_str(), refused.dossier.national_status),
+        ("refused", 3)
+    );
+
+    // During processing: the clock stops for a supplement and the appointment is re-issued.
+    let d = app
+        .act_on_dossier(&officer, d.id, act("transfer", d.version))
+        .await
+        .unwrap();
+    let before = d.appointment.unwrap();
+    let mut req = act("request_supplement", d.version);
+    assert_eq!(
+        app.act_on_dossier(&specialist, d.id, req.clone())
+            .await
+            .unwrap_err()
+            .code,
+        "items_required"
+    );
+    req.items = vec!["Bản sao trích lục ly hôn".into()];
+    let d = app
+        .act_on_dossier(&specialist, d.id, req.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        (d.state.as_str(), d.national_status),
+        ("awaiting_supplement", 5)
+    );
+    let d = app
+        .act_on_dossier(&officer, d.id, act("supplement_provided", d.version))
+        .await
+        .unwrap();
+    assert_eq!(d.state, "processing");
+    assert!(
+        d.appointment.unwrap() >= before,
+        "a pause never shortens the appointment"
+    );
+    // A changed appointment is re-issued as its own event, never silently. (Whether a pause of a
+    // few milliseconds moves it depends on the hour the test runs: outside office hours it does not.)
+    let moved = d.appointment != Some(before);
+    // A second supplement request counts the dossier as late.
+    req.version = d.version;
+    let d = app.act_on_dossier(&specialist, d.id, req).await.unwrap();
+    assert!(d.counts_late);
+    let d = app
+        .act_on_dossier(&officer, d.id, act("supplement_provided", d.version))
+        .await
+        .unwrap();
+
+    // Apology and extension: once, with a later date and a reason.
+    let mut apo = act("apologize", d.version);
+    apo.new_date = Some(d.appointment.unwrap() + time::Duration::days(3));
+    assert_eq!(
+        app.act_on_dossier(&specialist, d.id, apo.clone())
+            .await
+            .unwrap_err()
+            .code,
+        "reasons_required"
+    );
+    apo.note = "Cần xác minh thêm".into();
+    let d = app
+        .act_on_dossier(&specialist, d.id, apo.clone())
+        .await
+        .unwrap();
+    assert_eq!(d.apologies, 1);
+    assert!(d.extended_to.is_some());
+    apo.version = d.version;
+    assert_eq!(
+        app.act_on_dossier(&specialist, d.id, apo)
+            .await
+            .unwrap_err()
+            .code,
+        "second_apology"
+    );
+    let events = app.dossier_detail(&officer, d.id).await.unwrap().events;
+    let reissued = events
+        .iter()
+        .filter(|e| e.event == "appointment_reissued")
+        .count();
+    assert!(moved <= (reissued > 0), "{reissued} re-issues");
+});
+
+both!(where_a_dossier_may_be_received, |db| {
+    let app = app(db);
+    app.seed_demo().await.unwrap();
+    let hac_thanh = app
+        .committee_by_unit(Structure::TwoTier, "14797")
+        .await
+        .unwrap();
+    let dong_son = app
+        .committee_by_unit(Structure::TwoTier, "16378")
+        .await
+        .unwrap();
+    let officer = actor(&app, "motcua.hacthanh").await;
+    // A certified copy is received anywhere: at Hạc Thành, for Đông Sơn.
+    let mut r = reception(hac_thanh, "2.000815", provided(&["TP1", "TP2"]));
+    r.competent_agency_id = Some(dong_son);
+    r.fee_units = Some(3);
+    let out = app.receive_dossier(&officer, r).await.unwrap();
+    assert_eq!(out.dossier.fee_total, 6_000);
+    assert_eq!(out.dossier.competent_agency_id, dong_son);
+    // Guardianship is not: only at the competent commune's counter.
+    let mut r = reception(hac_thanh, "9.000005", provided(&["TP1", "TP2", "GTTT"]));
+    r.competent_agency_id = Some(dong_son);
+    assert_eq!(
+        app.receive_dossier(&officer, r).await.unwrap_err().code,
+        "not_receivable_here"
+    );
+    // The provincial centre receives for a department (judicial records at the Department of Justice).
+    let centre_officer = actor(&app, "motcua.tinh").await;
+    let centre = app
+        .search_agencies("trung tam phuc vu hanh chinh cong", None, 1, 0)
+        .await
+        .unwrap()[0]
+        .agency
+        .id;
+    let stp = app.search_agencies("so tu phap", None, 1, 0).await.unwrap()[0]
+        .agency
+        .id;
+    let mut r = reception(centre, "9.000014", provided(&["TP1", "GTTT"]));
+    r.competent_agency_id = Some(stp);
+    let out = app.receive_dossier(&centre_officer, r).await.unwrap();
+    assert_eq!(out.outcome, "received");
+    // The department's specialist acts at its step, and sees the dossier; the centre's officer
+    // does not act there.
+    let d = app
+        .act_on_dossier(
+            &centre_officer,
+            out.dossier.id,
+            act("transfer", out.dossier.version),
+        )
+        .await
+        .unwrap();
+    assert_eq!(d.current_agency_id, Some(stp));
+    let stp_specialist = actor(&app, "chuyenvien.stp").await;
+    assert!(
+        app.my_queue(&stp_specialist, 10)
+            .await
+            .unwrap()
+            .iter()
+            .any(|q| q.id == d.id)
+    );
+    // Bad input.
+    assert_eq!(
+        app.receive_dossier(&officer, reception(hac_thanh, "9.999999", vec![]))
+            .await
+            .unwrap_err()
+            .code,
+        "procedure_not_in_force"
+    );
+    let mut r = reception(hac_thanh, "9.000004", provided(&["TP9"]));
+    r.subject = String::new();
+    assert_eq!(
+        app.receive_dossier(&officer, r).await.unwrap_err().code,
+        "unknown_component"
+    );
+    let specialist = actor(&app, "congchuc.hacthanh").await;
+    assert_eq!(
+        app.receive_dossier(&specialist, reception(hac_thanh, "9.000004", vec![]))
+            .await
+            .unwrap_err()
+            .code,
+        "forbidden"
+    );
+});
+
+both!(codes_are_gapless_under_concurrency, |db| {
+    let app = app(db);
+    app.seed_demo().await.unwrap();
+    let hac_thanh = app
+        .committee_by_unit(Structure::TwoTier, "14797")
+        .await
+        .unwrap();
+    let officer = actor(&app, "motcua.hacthanh").await;
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let (app, officer) = (app.clone(), officer.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                match app
+                    .receive_dossier(
+                        &officer,
+                        reception(hac_thanh, "2.000815", provided(&["TP1", "TP2"])),
+                    )
+                    .await
+                {
+                    Ok(o) => return o.dossier.code,
+                    // SQLite may report a busy database under heavy parallel writes; retry.
+                    Err(e) if e.code == "internal" => {
+                        tokio::time::sleep(std::time::Duration::from_millis(20)).await
+                    }
+                    Err(e) => panic!("{e}"),
+                }
+            }
+        }));
+    }
+    let mut seqs: Vec<u32> = Vec::new();
+    for t in tasks {
+        let code = t.await.unwrap();
+        seqs.push(code.rsplit('-').next().unwrap().parse().unwrap());
+    }
+    seqs.sort();
+    assert_eq!(seqs, (1..=16).collect::<Vec<_>>(), "no gaps, no duplicates");
+});

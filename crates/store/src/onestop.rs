@@ -1,0 +1,947 @@
+//! One-stop storage: procedures and processes, dossiers with their components, steps, pauses and
+//! events, gapless counters, and the queries officers need (queue, search, register,
+//! statistics), all scoped by permission inside SQL.
+
+use serde::Serialize;
+use time::{Date, OffsetDateTime};
+use utoipa::ToSchema;
+
+use crate::db::{Arg, Dialect, Exec};
+use crate::{StoreError, args};
+
+/// The next value of a gapless counter. It is incremented inside the caller's transaction: a
+/// rollback gives the number back, and concurrent transactions queue on the counter's row.
+pub async fn next_counter(ex: &mut impl Exec, scope: &str, key: &str) -> Result<i64, StoreError> {
+    ex.scalar(
+        "INSERT INTO counters (scope, key, value) VALUES ($1, $2, 1) \
+         ON CONFLICT (scope, key) DO UPDATE SET value = counters.value + 1 RETURNING value",
+        args![scope, key],
+    )
+    .await
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+pub struct ProcedureRow {
+    pub id: i64,
+    pub code: String,
+    pub version: i64,
+    pub name: String,
+    pub field_code: String,
+    pub field_name: String,
+    /// Comma-separated implementing levels.
+    pub levels: String,
+    pub online: String,
+    #[schema(value_type = Object)]
+    pub data_json: String,
+    pub effective_from: Date,
+    pub effective_to: Option<Date>,
+}
+
+const PROC_COLS: &str = "id, code, version, name, field_code, field_name, levels, online, data_json, effective_from, effective_to";
+
+pub struct NewProcedure<'a> {
+    pub code: &'a str,
+    pub version: i64,
+    pub name: &'a str,
+    pub field_code: &'a str,
+    pub field_name: &'a str,
+    pub levels: &'a str,
+    pub online: &'a str,
+    pub data_json: &'a str,
+    pub effective_from: Date,
+    pub effective_to: Option<Date>,
+}
+
+pub async fn insert_procedure(
+    ex: &mut impl Exec,
+    p: &NewProcedure<'_>,
+    now: OffsetDateTime,
+) -> Result<i64, StoreError> {
+    ex.scalar(
+        "INSERT INTO procedures (code, version, name, name_fold, field_code, field_name, levels, online, \
+         data_json, effective_from, effective_to, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        args![
+            p.code,
+            p.version,
+            p.name,
+            egov_domain::text::fold(&format!("{} {}", p.code, p.name)),
+            p.field_code,
+            p.field_name,
+            p.levels,
+            p.online,
+            p.data_json,
+            p.effective_from,
+            p.effective_to,
+            now
+        ],
+    )
+    .await
+}
+
+/// Ends the open version of a procedure (or process) the day before a new one starts.
+pub async fn close_procedure_version(
+    ex: &mut impl Exec,
+    code: &str,
+    last_day: Date,
+) -> Result<u64, StoreError> {
+    ex.execute(
+        "UPDATE procedures SET effective_to = $2 WHERE code = $1 AND effective_to IS NULL AND effective_from <= $2",
+        args![code, last_day],
+    )
+    .await
+}
+
+pub async fn get_procedure(ex: &mut impl Exec, id: i64) -> Result<ProcedureRow, StoreError> {
+    ex.fetch_one(
+        &format!("SELECT {PROC_COLS} FROM procedures WHERE id = $1"),
+        args![id],
+    )
+    .await
+}
+
+/// The version of a procedure in force on a date.
+pub async fn procedure_in_force(
+    ex: &mut impl Exec,
+    code: &str,
+    on: Date,
+) -> Result<Option<ProcedureRow>, StoreError> {
+    ex.fetch_optional(
+        &format!(
+            "SELECT {PROC_COLS} FROM procedures WHERE code = $1 AND effective_from <= $2 \
+             AND (effective_to IS NULL OR effective_to >= $2) ORDER BY version DESC LIMIT 1"
+        ),
+        args![code, on],
+    )
+    .await
+}
+
+pub async fn procedure_versions(
+    ex: &mut impl Exec,
+    code: &str,
+) -> Result<Vec<ProcedureRow>, StoreError> {
+    ex.fetch_all(
+        &format!("SELECT {PROC_COLS} FROM procedures WHERE code = $1 ORDER BY version"),
+        args![code],
+    )
+    .await
+}
+
+pub async fn max_procedure_version(ex: &mut impl Exec, code: &str) -> Result<i64, StoreError> {
+    let v: Option<i64> = ex
+        .scalar(
+            "SELECT MAX(version) FROM procedures WHERE code = $1",
+            args![code],
+        )
+        .await?;
+    Ok(v.unwrap_or(0))
+}
+
+/// Procedures in force on a date, searched by folded words.
+pub async fn search_procedures(
+    ex: &mut impl Exec,
+    words: &[String],
+    on: Date,
+    limit: i64,
+) -> Result<Vec<ProcedureRow>, StoreError> {
+    let mut sql = format!(
+        "SELECT {PROC_COLS} FROM procedures WHERE effective_from <= $1 AND (effective_to IS NULL OR effective_to >= $1)"
+    );
+    let mut a: Vec<Arg> = args![on];
+    for w in words {
+        a.push(Arg::from(format!("%{w}%")));
+        sql.push_str(&format!(" AND name_fold LIKE ${}", a.len()));
+    }
+    a.push(Arg::from(limit));
+    sql.push_str(&format!(" ORDER BY field_name, name LIMIT ${}", a.len()));
+    ex.fetch_all(&sql, a).await
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+pub struct ProcessRow {
+    pub id: i64,
+    pub procedure_code: String,
+    pub version: i64,
+    #[schema(value_type = Object)]
+    pub data_json: String,
+    pub effective_from: Date,
+    pub effective_to: Option<Date>,
+}
+
+pub async fn insert_process(
+    ex: &mut impl Exec,
+    code: &str,
+    version: i64,
+    data_json: &str,
+    from: Date,
+    to: Option<Date>,
+    now: OffsetDateTime,
+) -> Result<i64, StoreError> {
+    ex.scalar(
+        "INSERT INTO processes (procedure_code, version, data_json, effective_from, effective_to, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        args![code, version, data_json, from, to, now],
+    )
+    .await
+}
+
+pub async fn close_process_version(
+    ex: &mut impl Exec,
+    code: &str,
+    last_day: Date,
+) -> Result<u64, StoreError> {
+    ex.execute(
+        "UPDATE processes SET effective_to = $2 WHERE procedure_code = $1 AND effective_to IS NULL AND effective_from <= $2",
+        args![code, last_day],
+    )
+    .await
+}
+
+pub async fn process_in_force(
+    ex: &mut impl Exec,
+    code: &str,
+    on: Date,
+) -> Result<Option<ProcessRow>, StoreError> {
+    ex.fetch_optional(
+        "SELECT id, procedure_code, version, data_json, effective_from, effective_to FROM processes \
+         WHERE procedure_code = $1 AND effective_from <= $2 AND (effective_to IS NULL OR effective_to >= $2) \
+         ORDER BY version DESC LIMIT 1",
+        args![code, on],
+    )
+    .await
+}
+
+pub async fn get_process(ex: &mut impl Exec, id: i64) -> Result<ProcessRow, StoreError> {
+    ex.fetch_one(
+        "SELECT id, procedure_code, version, data_json, effective_from, effective_to FROM processes WHERE id = $1",
+        args![id],
+    )
+    .await
+}
+
+pub async fn max_process_version(ex: &mut impl Exec, code: &str) -> Result<i64, StoreError> {
+    let v: Option<i64> = ex
+        .scalar(
+            "SELECT MAX(version) FROM processes WHERE procedure_code = $1",
+            args![code],
+        )
+        .await?;
+    Ok(v.unwrap_or(0))
+}
+
+/// A dossier with the names officers need.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+pub struct DossierRow {
+    pub id: i64,
+    pub code: String,
+    pub national_code: Option<String>,
+    pub procedure_id: i64,
+    pub process_id: i64,
+    pub procedure_code: String,
+    pub procedure_name: String,
+    pub field_code: String,
+    pub receiving_agency_id: i64,
+    pub receiving_agency_name: String,
+    pub competent_agency_id: i64,
+    pub competent_agency_name: String,
+    pub applicant_id: i64,
+    pub applicant_name: String,
+    pub applicant_phone: Option<String>,
+    /// 1 counter, 2 online, 3 post.
+    pub channel: i64,
+    pub state: String,
+    pub national_status: i64,
+    pub step: i64,
+    pub steps: i64,
+    pub current_agency_id: Option<i64>,
+    pub step_role: Option<String>,
+    pub assignee_id: Option<i64>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub step_due: Option<OffsetDateTime>,
+    pub supplement_before_receipt: bool,
+    pub supplements: i64,
+    pub apologies: i64,
+    pub counts_late: bool,
+    pub subject: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub submitted_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub received_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub appointment: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub original_appointment: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub extended_to: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub finished_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub returned_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub closed_at: Option<OffsetDateTime>,
+    pub timeliness: Option<String>,
+    pub fee_total: i64,
+    pub paid: bool,
+    pub digitised: bool,
+    pub reused_data: bool,
+    pub result_json: Option<String>,
+    #[serde(skip)]
+    pub lookup_token: String,
+    pub month: String,
+    pub version: i64,
+}
+
+const DOSSIER_SELECT: &str = "SELECT d.id, d.code, d.national_code, d.procedure_id, d.process_id, d.procedure_code, \
+    p.name AS procedure_name, d.field_code, d.receiving_agency_id, ra.name AS receiving_agency_name, \
+    d.competent_agency_id, ca.name AS competent_agency_name, d.applicant_id, d.applicant_name, d.applicant_phone, \
+    d.channel, d.state, d.national_status, d.step, d.steps, d.current_agency_id, d.step_role, d.assignee_id, \
+    d.step_due, d.supplement_before_receipt, d.supplements, d.apologies, d.counts_late, d.subject, \
+    d.submitted_at, d.received_at, d.appointment, d.original_appointment, d.extended_to, d.finished_at, \
+    d.returned_at, d.closed_at, d.timeliness, d.fee_total, d.paid, d.digitised, d.reused_data, d.result_json, \
+    d.lookup_token, d.month, d.version \
+    FROM dossiers d JOIN procedures p ON p.id = d.procedure_id \
+    JOIN agencies ra ON ra.id = d.receiving_agency_id JOIN agencies ca ON ca.id = d.competent_agency_id";
+
+pub struct NewDossier<'a> {
+    pub code: &'a str,
+    pub procedure_id: i64,
+    pub process_id: i64,
+    pub procedure_code: &'a str,
+    pub field_code: &'a str,
+    pub receiving_agency_id: i64,
+    pub competent_agency_id: i64,
+    pub applicant_id: i64,
+    pub applicant_name: &'a str,
+    pub applicant_phone: Option<&'a str>,
+    pub channel: i64,
+    pub steps: i64,
+    pub subject: &'a str,
+    pub submitted_at: OffsetDateTime,
+    pub fee_total: i64,
+    pub digitised: bool,
+    pub reused_data: bool,
+    pub lookup_token: &'a str,
+    pub search_fold: &'a str,
+    pub month: &'a str,
+}
+
+pub async fn insert_dossier(
+    ex: &mut impl Exec,
+    d: &NewDossier<'_>,
+    now: OffsetDateTime,
+) -> Result<i64, StoreError> {
+    ex.scalar(
+        "INSERT INTO dossiers (code, procedure_id, process_id, procedure_code, field_code, receiving_agency_id, \
+         competent_agency_id, applicant_id, applicant_name, applicant_phone, channel, state, national_status, step, \
+         steps, subject, submitted_at, fee_total, digitised, reused_data, lookup_token, search_fold, month, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'submitted', 1, 0, $12, $13, \
+         $14, $15, $16, $17, $18, $19, $20, $21, $21) RETURNING id",
+        args![
+            d.code,
+            d.procedure_id,
+            d.process_id,
+            d.procedure_code,
+            d.field_code,
+            d.receiving_agency_id,
+            d.competent_agency_id,
+            d.applicant_id,
+            d.applicant_name,
+            d.applicant_phone,
+            d.channel,
+            d.steps,
+            d.subject,
+            d.submitted_at,
+            d.fee_total,
+            d.digitised,
+            d.reused_data,
+            d.lookup_token,
+            d.search_fold,
+            d.month,
+            now
+        ],
+    )
+    .await
+}
+
+pub async fn get_dossier(ex: &mut impl Exec, id: i64) -> Result<DossierRow, StoreError> {
+    ex.fetch_one(&format!("{DOSSIER_SELECT} WHERE d.id = $1"), args![id])
+        .await
+}
+
+pub async fn find_dossier_by_code(
+    ex: &mut impl Exec,
+    code: &str,
+) -> Result<Option<DossierRow>, StoreError> {
+    ex.fetch_optional(&format!("{DOSSIER_SELECT} WHERE d.code = $1"), args![code])
+        .await
+}
+
+pub async fn find_dossier_by_token(
+    ex: &mut impl Exec,
+    token: &str,
+) -> Result<Option<DossierRow>, StoreError> {
+    ex.fetch_optional(
+        &format!("{DOSSIER_SELECT} WHERE d.lookup_token = $1"),
+        args![token],
+    )
+    .await
+}
+
+/// The state a transition writes. Applied only if the dossier's version is still `version`
+/// (two officers acting at once: the second gets a conflict).
+#[derive(Debug, Clone)]
+pub struct DossierUpdate {
+    pub state: String,
+    pub national_status: i64,
+    pub step: i64,
+    pub current_agency_id: Option<i64>,
+    pub step_role: Option<String>,
+    pub assignee_id: Option<i64>,
+    pub step_due: Option<OffsetDateTime>,
+    pub supplement_before_receipt: bool,
+    pub supplements: i64,
+    pub apologies: i64,
+    pub counts_late: bool,
+    pub received_at: Option<OffsetDateTime>,
+    pub appointment: Option<OffsetDateTime>,
+    pub original_appointment: Option<OffsetDateTime>,
+    pub extended_to: Option<OffsetDateTime>,
+    pub finished_at: Option<OffsetDateTime>,
+    pub returned_at: Option<OffsetDateTime>,
+    pub closed_at: Option<OffsetDateTime>,
+    pub timeliness: Option<String>,
+    pub paid: bool,
+    pub result_json: Option<String>,
+}
+
+impl DossierUpdate {
+    pub fn from_row(d: &DossierRow) -> DossierUpdate {
+        DossierUpdate {
+            state: d.state.clone(),
+            national_status: d.national_status,
+            step: d.step,
+            current_agency_id: d.current_agency_id,
+            step_role: d.step_role.clone(),
+            assignee_id: d.assignee_id,
+            step_due: d.step_due,
+            supplement_before_receipt: d.supplement_before_receipt,
+            supplements: d.supplements,
+            apologies: d.apologies,
+            counts_late: d.counts_late,
+            received_at: d.received_at,
+            appointment: d.appointment,
+            original_appointment: d.original_appointment,
+            extended_to: d.extended_to,
+            finished_at: d.finished_at,
+            returned_at: d.returned_at,
+            closed_at: d.closed_at,
+            timeliness: d.timeliness.clone(),
+            paid: d.paid,
+            result_json: d.result_json.clone(),
+        }
+    }
+}
+
+/// Writes a transition; returns false when someone else changed the dossier first.
+pub async fn update_dossier(
+    ex: &mut impl Exec,
+    id: i64,
+    version: i64,
+    u: &DossierUpdate,
+    now: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    let n = ex
+        .execute(
+            "UPDATE dossiers SET state = $3, national_status = $4, step = $5, current_agency_id = $6, \
+             step_role = $7, assignee_id = $8, step_due = $9, supplement_before_receipt = $10, supplements = $11, \
+             apologies = $12, counts_late = $13, received_at = $14, appointment = $15, original_appointment = $16, \
+             extended_to = $17, finished_at = $18, returned_at = $19, closed_at = $20, timeliness = $21, paid = $22, \
+             result_json = $23, version = version + 1, updated_at = $24 WHERE id = $1 AND version = $2",
+            args![
+                id,
+                version,
+                u.state.as_str(),
+                u.national_status,
+                u.step,
+                u.current_agency_id,
+                u.step_role.as_deref(),
+                u.assignee_id,
+                u.step_due,
+                u.supplement_before_receipt,
+                u.supplements,
+                u.apologies,
+                u.counts_late,
+                u.received_at,
+                u.appointment,
+                u.original_appointment,
+                u.extended_to,
+                u.finished_at,
+                u.returned_at,
+                u.closed_at,
+                u.timeliness.as_deref(),
+                u.paid,
+                u.result_json.as_deref(),
+                now
+            ],
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+pub struct ComponentRow {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub quantity: i64,
+    pub required: bool,
+    pub provided: bool,
+    pub blob_sha: Option<String>,
+    pub reused: bool,
+    pub note: String,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_component(
+    ex: &mut impl Exec,
+    dossier_id: i64,
+    code: &str,
+    name: &str,
+    kind: &str,
+    quantity: i64,
+    required: bool,
+    provided: bool,
+    blob_sha: Option<&str>,
+    reused: bool,
+) -> Result<(), StoreError> {
+    ex.execute(
+        "INSERT INTO dossier_components (dossier_id, code, name, kind, quantity, required, provided, blob_sha, reused) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        args![dossier_id, code, name, kind, quantity, required, provided, blob_sha, reused],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn components(
+    ex: &mut impl Exec,
+    dossier_id: i64,
+) -> Result<Vec<ComponentRow>, StoreError> {
+    ex.fetch_all(
+        "SELECT id, code, name, kind, quantity, required, provided, blob_sha, reused, note FROM dossier_components \
+         WHERE dossier_id = $1 ORDER BY id",
+        args![dossier_id],
+    )
+    .await
+}
+
+pub async fn mark_component(
+    ex: &mut impl Exec,
+    dossier_id: i64,
+    code: &str,
+    blob_sha: Option<&str>,
+    reused: bool,
+) -> Result<u64, StoreError> {
+    ex.execute(
+        "UPDATE dossier_components SET provided = TRUE, blob_sha = COALESCE($3, blob_sha), reused = reused OR $4 \
+         WHERE dossier_id = $1 AND code = $2",
+        args![dossier_id, code, blob_sha, reused],
+    )
+    .await
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+pub struct StepRow {
+    pub id: i64,
+    pub seq: i64,
+    pub name: String,
+    pub agency_id: Option<i64>,
+    pub agency_name: Option<String>,
+    pub role: String,
+    pub assignee_id: Option<i64>,
+    pub assignee_name: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub started_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub due_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub finished_at: Option<OffsetDateTime>,
+    pub handed_by: Option<i64>,
+    pub handed_by_name: Option<String>,
+    pub timeliness: Option<String>,
+}
+
+pub async fn insert_step(
+    ex: &mut impl Exec,
+    dossier_id: i64,
+    seq: i64,
+    name: &str,
+    agency_id: Option<i64>,
+    role: &str,
+) -> Result<(), StoreError> {
+    ex.execute(
+        "INSERT INTO dossier_steps (dossier_id, seq, name, agency_id, role) VALUES ($1, $2, $3, $4, $5)",
+        args![dossier_id, seq, name, agency_id, role],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn start_step(
+    ex: &mut impl Exec,
+    dossier_id: i64,
+    seq: i64,
+    at: OffsetDateTime,
+    due: Option<OffsetDateTime>,
+    assignee: Option<i64>,
+) -> Result<(), StoreError> {
+    ex.execute(
+        "UPDATE dossier_steps SET started_at = $3, due_at = $4, assignee_id = COALESCE($5, assignee_id) \
+         WHERE dossier_id = $1 AND seq = $2",
+        args![dossier_id, seq, at, due, assignee],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn finish_step(
+    ex: &mut impl Exec,
+    dossier_id: i64,
+    seq: i64,
+    at: OffsetDateTime,
+    by: Option<i64>,
+    timeliness: &str,
+) -> Result<(), StoreError> {
+    ex.execute(
+        "UPDATE dossier_steps SET finished_at = $3, handed_by = $4, timeliness = $5 WHERE dossier_id = $1 AND seq = $2",
+        args![dossier_id, seq, at, by, timeliness],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn assign_step(
+    ex: &mut impl Exec,
+    dossier_id: i64,
+    seq: i64,
+    person: i64,
+) -> Result<(), StoreError> {
+    ex.execute(
+        "UPDATE dossier_steps SET assignee_id = $3 WHERE dossier_id = $1 AND seq = $2",
+        args![dossier_id, seq, person],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn shift_step_due(
+    ex: &mut impl Exec,
+    dossier_id: i64,
+    seq: i64,
+    due: OffsetDateTime,
+) -> Result<(), StoreError> {
+    ex.execute(
+        "UPDATE dossier_steps SET due_at = $3 WHERE dossier_id = $1 AND seq = $2",
+        args![dossier_id, seq, due],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn steps(ex: &mut impl Exec, dossier_id: i64) -> Result<Vec<StepRow>, StoreError> {
+    ex.fetch_all(
+        "SELECT s.id, s.seq, s.name, s.agency_id, a.name AS agency_name, s.role, s.assignee_id, \
+         pa.full_name AS assignee_name, s.started_at, s.due_at, s.finished_at, s.handed_by, \
+         pb.full_name AS handed_by_name, s.timeliness FROM dossier_steps s \
+         LEFT JOIN agencies a ON a.id = s.agency_id LEFT JOIN people pa ON pa.id = s.assignee_id \
+         LEFT JOIN people pb ON pb.id = s.handed_by WHERE s.dossier_id = $1 ORDER BY s.seq",
+        args![dossier_id],
+    )
+    .await
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+pub struct PauseRow {
+    pub id: i64,
+    pub kind: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub ended_at: Option<OffsetDateTime>,
+}
+
+pub async fn open_pause(
+    ex: &mut impl Exec,
+    dossier_id: i64,
+    kind: &str,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    ex.execute(
+        "INSERT INTO dossier_pauses (dossier_id, kind, started_at) VALUES ($1, $2, $3)",
+        args![dossier_id, kind, at],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn close_pause(
+    ex: &mut impl Exec,
+    dossier_id: i64,
+    at: OffsetDateTime,
+) -> Result<Option<PauseRow>, StoreError> {
+    let open: Option<PauseRow> = ex
+        .fetch_optional(
+            "SELECT id, kind, started_at, ended_at FROM dossier_pauses WHERE dossier_id = $1 AND ended_at IS NULL",
+            args![dossier_id],
+        )
+        .await?;
+    if let Some(p) = &open {
+        ex.execute(
+            "UPDATE dossier_pauses SET ended_at = $2 WHERE id = $1",
+            args![p.id, at],
+        )
+        .await?;
+    }
+    Ok(open.map(|p| PauseRow {
+        ended_at: Some(at),
+        ..p
+    }))
+}
+
+pub async fn pauses(ex: &mut impl Exec, dossier_id: i64) -> Result<Vec<PauseRow>, StoreError> {
+    ex.fetch_all(
+        "SELECT id, kind, started_at, ended_at FROM dossier_pauses WHERE dossier_id = $1 ORDER BY id",
+        args![dossier_id],
+    )
+    .await
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+pub struct EventRow {
+    pub id: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub actor_id: Option<i64>,
+    pub actor: String,
+    pub event: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub step: i64,
+    #[schema(value_type = Object)]
+    pub data_json: String,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_event(
+    ex: &mut impl Exec,
+    dossier_id: i64,
+    at: OffsetDateTime,
+    actor_id: Option<i64>,
+    actor: &str,
+    event: &str,
+    from: Option<&str>,
+    to: &str,
+    step: i64,
+    data: &serde_json::Value,
+) -> Result<(), StoreError> {
+    ex.execute(
+        "INSERT INTO dossier_events (dossier_id, at, actor_id, actor, event, from_state, to_state, step, data_json) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        args![dossier_id, at, actor_id, actor, event, from, to, step, data.to_string()],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn events(ex: &mut impl Exec, dossier_id: i64) -> Result<Vec<EventRow>, StoreError> {
+    ex.fetch_all(
+        "SELECT id, at, actor_id, actor, event, from_state, to_state, step, data_json FROM dossier_events \
+         WHERE dossier_id = $1 ORDER BY id",
+        args![dossier_id],
+    )
+    .await
+}
+
+/// The SQL condition "the dossier is visible to person `$n`": received or decided by an agency
+/// where they hold a role now (`$t` is now).
+pub fn visible_sql(person: usize, at: usize) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM role_grants g WHERE g.person_id = ${person} AND g.valid_from <= ${at} \
+         AND (g.valid_to IS NULL OR g.valid_to > ${at}) \
+         AND (g.agency_id IS NULL AND g.role = 'administrator' \
+              OR g.agency_id = d.receiving_agency_id OR g.agency_id = d.competent_agency_id))"
+    )
+}
+
+/// Open dossiers waiting for the person: at a step of an agency and role they hold, or
+/// assigned to them. Soonest step deadline first.
+pub async fn queue(
+    ex: &mut impl Exec,
+    person: i64,
+    now: OffsetDateTime,
+    limit: i64,
+) -> Result<Vec<DossierRow>, StoreError> {
+    ex.fetch_all(
+        &format!(
+            "{DOSSIER_SELECT} WHERE d.closed_at IS NULL AND (d.assignee_id = $1 OR EXISTS (SELECT 1 FROM role_grants g \
+             WHERE g.person_id = $1 AND g.agency_id = d.current_agency_id AND g.role = d.step_role \
+             AND g.valid_from <= $2 AND (g.valid_to IS NULL OR g.valid_to > $2))) \
+             ORDER BY d.step_due IS NULL, d.step_due, d.id LIMIT $3"
+        ),
+        args![person, now, limit],
+    )
+    .await
+}
+
+/// Dossiers visible to the person, by exact code, code prefix or folded words of the applicant's
+/// name and the procedure.
+pub async fn search_dossiers(
+    ex: &mut impl Exec,
+    person: Option<i64>,
+    q: &str,
+    now: OffsetDateTime,
+    limit: i64,
+) -> Result<Vec<DossierRow>, StoreError> {
+    let scope = match person {
+        Some(_) => visible_sql(1, 2),
+        None => "($1 IS NULL AND $2 IS NOT NULL)".to_owned(),
+    };
+    let words = egov_domain::text::query_words(q);
+    let trimmed = q.trim();
+    let looks_like_code = trimmed.contains('-') && trimmed.bytes().any(|b| b.is_ascii_digit());
+    let mut a: Vec<Arg> = args![person, now];
+    let cond = if looks_like_code {
+        a.push(Arg::from(trimmed.to_owned()));
+        a.push(Arg::from(format!("{trimmed}~")));
+        "d.code >= $3 AND d.code < $4".to_owned()
+    } else {
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        match ex.dialect() {
+            Dialect::Sqlite => {
+                let m = words
+                    .iter()
+                    .map(|w| format!("\"{w}\"*"))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                a.push(Arg::from(m));
+                "d.id IN (SELECT rowid FROM dossiers_fts WHERE dossiers_fts MATCH $3)".to_owned()
+            }
+            Dialect::Postgres => {
+                let m = words
+                    .iter()
+                    .map(|w| format!("{w}:*"))
+                    .collect::<Vec<_>>()
+                    .join(" & ");
+                a.push(Arg::from(m));
+                "d.search_tsv @@ to_tsquery('simple', $3)".to_owned()
+            }
+        }
+    };
+    a.push(Arg::from(limit));
+    let sql = format!(
+        "{DOSSIER_SELECT} WHERE {cond} AND {scope} ORDER BY d.id DESC LIMIT ${}",
+        a.len()
+    );
+    ex.fetch_all(&sql, a).await
+}
+
+/// The tracking register (sổ theo dõi) of an agency for a period of receipt.
+pub async fn register(
+    ex: &mut impl Exec,
+    agency_id: i64,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<DossierRow>, StoreError> {
+    ex.fetch_all(
+        &format!(
+            "{DOSSIER_SELECT} WHERE (d.receiving_agency_id = $1 OR d.competent_agency_id = $1) \
+             AND d.submitted_at >= $2 AND d.submitted_at < $3 ORDER BY d.submitted_at, d.id LIMIT $4 OFFSET $5"
+        ),
+        args![agency_id, from, to, limit, offset],
+    )
+    .await
+}
+
+/// Monthly figures of an agency (as competent agency), by procedure.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+pub struct StatRow {
+    pub procedure_code: String,
+    pub field_code: String,
+    pub received: i64,
+    pub online: i64,
+    pub counter: i64,
+    pub post: i64,
+    pub finished_early: i64,
+    pub finished_on_time: i64,
+    pub finished_late: i64,
+    pub open_on_time: i64,
+    pub open_overdue: i64,
+    pub digitised: i64,
+    pub reused_data: i64,
+    pub handling_seconds: i64,
+    pub finished: i64,
+}
+
+pub async fn monthly_stats(
+    ex: &mut impl Exec,
+    agency_id: i64,
+    month: &str,
+    now: OffsetDateTime,
+) -> Result<Vec<StatRow>, StoreError> {
+    let secs = match ex.dialect() {
+        Dialect::Sqlite => {
+            "CAST((julianday(d.finished_at) - julianday(d.received_at)) * 86400 AS INTEGER)"
+        }
+        Dialect::Postgres => "CAST(EXTRACT(EPOCH FROM (d.finished_at - d.received_at)) AS BIGINT)",
+    };
+    ex.fetch_all(
+        &format!(
+            "SELECT d.procedure_code, d.field_code, COUNT(*) AS received, \
+             SUM(CASE WHEN d.channel = 2 THEN 1 ELSE 0 END) AS online, \
+             SUM(CASE WHEN d.channel = 1 THEN 1 ELSE 0 END) AS counter, \
+             SUM(CASE WHEN d.channel = 3 THEN 1 ELSE 0 END) AS post, \
+             SUM(CASE WHEN d.timeliness = 'early' THEN 1 ELSE 0 END) AS finished_early, \
+             SUM(CASE WHEN d.timeliness = 'on_time' THEN 1 ELSE 0 END) AS finished_on_time, \
+             SUM(CASE WHEN d.timeliness = 'late' THEN 1 ELSE 0 END) AS finished_late, \
+             SUM(CASE WHEN d.finished_at IS NULL AND d.closed_at IS NULL AND (d.appointment IS NULL OR d.appointment >= $3) THEN 1 ELSE 0 END) AS open_on_time, \
+             SUM(CASE WHEN d.finished_at IS NULL AND d.closed_at IS NULL AND d.appointment < $3 THEN 1 ELSE 0 END) AS open_overdue, \
+             SUM(CASE WHEN d.digitised THEN 1 ELSE 0 END) AS digitised, \
+             SUM(CASE WHEN d.reused_data THEN 1 ELSE 0 END) AS reused_data, \
+             CAST(COALESCE(SUM(CASE WHEN d.finished_at IS NOT NULL AND d.received_at IS NOT NULL THEN {secs} END), 0) AS BIGINT) AS handling_seconds, \
+             SUM(CASE WHEN d.finished_at IS NOT NULL THEN 1 ELSE 0 END) AS finished \
+             FROM dossiers d WHERE d.competent_agency_id = $1 AND d.month = $2 \
+             GROUP BY d.procedure_code, d.field_code ORDER BY d.field_code, d.procedure_code"
+        ),
+        args![agency_id, month, now],
+    )
+    .await
+}
+
+/// Records a status look-up attempt and returns how many there were for `key` since `since`.
+pub async fn count_lookup(
+    ex: &mut impl Exec,
+    key: &str,
+    now: OffsetDateTime,
+    since: OffsetDateTime,
+) -> Result<i64, StoreError> {
+    ex.execute(
+        "INSERT INTO lookup_attempts (key, at) VALUES ($1, $2)",
+        args![key, now],
+    )
+    .await?;
+    ex.scalar(
+        "SELECT COUNT(*) FROM lookup_attempts WHERE key = $1 AND at > $2",
+        args![key, since],
+    )
+    .await
+}
+
+pub async fn purge_lookups(ex: &mut impl Exec, before: OffsetDateTime) -> Result<u64, StoreError> {
+    ex.execute("DELETE FROM lookup_attempts WHERE at < $1", args![before])
+        .await
+}
