@@ -304,11 +304,7 @@ impl App {
     }
 
     pub async fn holiday_rules(&self) -> Result<RuleSet, AppError> {
-        let json = cal_store::setting(&mut &self.db, RULES_KEY)
-            .await?
-            .unwrap_or_else(|| data::HOLIDAY_RULES.to_owned());
-        serde_json::from_str(&json)
-            .map_err(|e| AppError::internal(format!("stored holiday rules: {e}")))
+        holiday_rules_in(&mut &self.db).await
     }
 
     async fn default_hours(&self, ex: &mut impl Exec) -> Result<OfficeHours, AppError> {
@@ -321,30 +317,46 @@ impl App {
 
     /// The office hours of an agency (its own, or the deployment's default).
     pub async fn office_hours(&self, agency_id: Option<i64>) -> Result<OfficeHours, AppError> {
-        let mut ex = &self.db;
+        self.office_hours_in(&mut &self.db, agency_id).await
+    }
+
+    /// [`App::office_hours`], read through the caller's executor (inside a transaction, a use
+    /// case must not take a second connection: under load the pool would run dry).
+    pub async fn office_hours_in(
+        &self,
+        ex: &mut impl Exec,
+        agency_id: Option<i64>,
+    ) -> Result<OfficeHours, AppError> {
         if let Some(a) = agency_id
-            && let Some(j) = cal_store::office_hours(&mut ex, a).await?
+            && let Some(j) = cal_store::office_hours(ex, a).await?
         {
             return serde_json::from_str(&j)
                 .map_err(|e| AppError::internal(format!("stored office hours: {e}")));
         }
-        self.default_hours(&mut ex).await
+        self.default_hours(ex).await
     }
 
     /// The working-day calendar, rebuilt only when the stored calendar data changed.
     pub async fn work_calendar(&self) -> Result<Arc<WorkCalendar>, AppError> {
         self.ensure_calendar_seeded().await?;
-        let stamp = cal_store::stamp(&mut &self.db).await?;
+        self.work_calendar_in(&mut &self.db).await
+    }
+
+    /// [`App::work_calendar`] through the caller's executor; the calendar must be seeded.
+    pub async fn work_calendar_in(
+        &self,
+        ex: &mut impl Exec,
+    ) -> Result<Arc<WorkCalendar>, AppError> {
+        let stamp = cal_store::stamp(ex).await?;
         if let Ok(guard) = self.calendar_cache.read()
             && let Some((s, c)) = guard.as_ref()
             && *s == stamp
         {
             return Ok(c.clone());
         }
-        let mut ex = &self.db;
-        let years = all_years(&mut ex).await?;
-        let rules = self.holiday_rules().await?;
-        let hours = self.default_hours(&mut ex).await?;
+        let years = all_years(ex).await?;
+        let rules = holiday_rules_in(ex).await?;
+        let hours = self.default_hours(ex).await?;
         let built = tokio::task::spawn_blocking(move || WorkCalendar::new(&years, &rules, hours))
             .await
             .map_err(|e| AppError::internal(format!("building the calendar: {e}")))?;
@@ -641,8 +653,8 @@ impl App {
         limit: Limit,
         pauses: &[Pause],
     ) -> Result<DeadlineRow, AppError> {
-        let cal = self.work_calendar().await?;
-        let hours = self.office_hours(agency_id).await?;
+        let cal = self.work_calendar_in(ex).await?;
+        let hours = self.office_hours_in(ex, agency_id).await?;
         let due = cal
             .due_with(&hours, received, limit, pauses)
             .map_err(deadline_error)?;
@@ -754,6 +766,14 @@ fn calendar_error(e: egov_domain::calendar::CalendarError) -> AppError {
         E::EmptyName => ("bad_day_name", String::new()),
     };
     AppError::invalid(code, e.to_string()).arg("value", value)
+}
+
+async fn holiday_rules_in(ex: &mut impl Exec) -> Result<RuleSet, AppError> {
+    let json = cal_store::setting(ex, RULES_KEY)
+        .await?
+        .unwrap_or_else(|| data::HOLIDAY_RULES.to_owned());
+    serde_json::from_str(&json)
+        .map_err(|e| AppError::internal(format!("stored holiday rules: {e}")))
 }
 
 #[cfg(test)]

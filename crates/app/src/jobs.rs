@@ -134,10 +134,14 @@ impl Worker {
         Ok(true)
     }
 
-    /// Housekeeping done between jobs: seal the audit chain, purge expired sessions.
+    /// Housekeeping done between jobs: seal the audit chain, purge expired sessions and
+    /// status look-up attempts older than the rate-limit window.
     pub async fn housekeeping(&self) -> Result<(), AppError> {
+        let now = egov_store::now();
         egov_store::audit::seal(&self.app.db, 2000).await?;
-        egov_store::people::purge_expired_sessions(&mut &self.app.db, egov_store::now()).await?;
+        egov_store::people::purge_expired_sessions(&mut &self.app.db, now).await?;
+        let window = time::Duration::minutes(crate::onestop::public::WINDOW_MINUTES);
+        egov_store::onestop::purge_lookups(&mut &self.app.db, now - window).await?;
         Ok(())
     }
 

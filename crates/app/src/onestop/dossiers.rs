@@ -180,15 +180,17 @@ fn appointment_limit(p: &ProcedureVersion, process: &Process) -> Result<Limit, A
 }
 
 impl App {
+    /// A deadline, with the calendar read through the caller's transaction.
     async fn due(
         &self,
+        ex: &mut impl Exec,
         agency: Option<i64>,
         from: OffsetDateTime,
         limit: Limit,
         pauses: &[Pause],
     ) -> Result<OffsetDateTime, AppError> {
-        let cal = self.work_calendar().await?;
-        let hours = self.office_hours(agency).await?;
+        let cal = self.work_calendar_in(ex).await?;
+        let hours = self.office_hours_in(ex, agency).await?;
         cal.due_with(&hours, from, limit, pauses)
             .map(|d| d.at)
             .map_err(|e| AppError::invalid("date_out_of_range", e.to_string()).arg("value", from))
@@ -743,14 +745,14 @@ impl App {
                 // The receipt: the appointment is fixed now and printed; it is a promise.
                 let received = if d.channel == 1 { now } else { d.submitted_at };
                 let appointment = self
-                    .due(Some(d.receiving_agency_id), received, limit, &[])
+                    .due(tx, Some(d.receiving_agency_id), received, limit, &[])
                     .await?;
                 u.received_at = Some(received);
                 u.appointment = Some(appointment);
                 u.original_appointment = Some(appointment);
                 let due0 = match allot(0) {
                     Some(l) => Some(
-                        self.due(Some(d.receiving_agency_id), received, l, &[])
+                        self.due(tx, Some(d.receiving_agency_id), received, l, &[])
                             .await?,
                     ),
                     None => None,
@@ -792,7 +794,7 @@ impl App {
                         .await?;
                 }
                 let due = match allot(o.step) {
-                    Some(l) => Some(self.due(next.agency_id, now, l, &[]).await?),
+                    Some(l) => Some(self.due(tx, next.agency_id, now, l, &[]).await?),
                     None => None,
                 };
                 store::start_step(tx, d.id, o.step as i64, now, due, person).await?;
@@ -852,11 +854,11 @@ impl App {
                         && p.supplement_rule
                             == egov_domain::onestop::procedure::SupplementRule::Restart;
                     let new_appointment = if restart {
-                        self.due(Some(d.receiving_agency_id), now, limit, &[])
+                        self.due(tx, Some(d.receiving_agency_id), now, limit, &[])
                             .await?
                     } else {
                         let received = d.received_at.unwrap_or(d.submitted_at);
-                        self.due(Some(d.receiving_agency_id), received, limit, &pauses)
+                        self.due(tx, Some(d.receiving_agency_id), received, limit, &pauses)
                             .await?
                     };
                     // Re-issued explicitly (recorded as its own event), never silently.
@@ -879,7 +881,7 @@ impl App {
                     if let (Some(cur), Some(l)) = (step_of(snap.step), allot(snap.step))
                         && let Some(started) = cur.started_at
                     {
-                        let due = self.due(cur.agency_id, started, l, &pauses).await?;
+                        let due = self.due(tx, cur.agency_id, started, l, &pauses).await?;
                         store::shift_step_due(tx, d.id, snap.step as i64, due).await?;
                         u.step_due = Some(due);
                     }
@@ -1106,7 +1108,8 @@ impl App {
     /// The officer's queue: open dossiers at a step they can act on, soonest deadline first.
     pub async fn my_queue(&self, actor: &Actor, limit: i64) -> Result<Vec<DossierRow>, AppError> {
         let person = actor.person_id.ok_or_else(AppError::forbidden)?;
-        Ok(store::queue(&mut &self.db, person, now(), limit.clamp(1, 500)).await?)
+        let rows = store::queue(&mut &self.db, person, now(), limit.clamp(1, 500)).await?;
+        Ok(super::reports::mask_list(rows))
     }
 
     /// Search by code, applicant or procedure (diacritics ignored), within what the actor may see.
@@ -1116,14 +1119,15 @@ impl App {
         q: &str,
         limit: i64,
     ) -> Result<Vec<DossierRow>, AppError> {
-        Ok(store::search_dossiers(
+        let rows = store::search_dossiers(
             &mut &self.db,
             actor.person_id,
             q,
             now(),
             limit.clamp(1, 200),
         )
-        .await?)
+        .await?;
+        Ok(super::reports::mask_list(rows))
     }
 }
 

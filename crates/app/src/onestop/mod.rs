@@ -3,3 +3,5 @@
 
 pub mod catalogue;
 pub mod dossiers;
+pub mod public;
+pub mod reports;

@@ -1,0 +1,287 @@
+//! What anyone may learn about a dossier: its status and appointment, given the dossier code
+//! with the applicant's phone number or personal number, or the receipt's QR token. Dossier
+//! codes are sequential and guessable, so look-ups are rate-limited per address and per code,
+//! a wrong second factor looks exactly like an unknown code, and every successful look-up is
+//! audited (it reads a citizen's dossier).
+
+use egov_domain::onestop::dossier::State;
+use egov_store::onestop::{self as store, DossierRow};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::{Actor, App, AppError, ErrorKind, audit};
+
+/// Look-ups allowed per client address in [`WINDOW_MINUTES`].
+pub const PER_ADDRESS: i64 = 20;
+/// Look-ups allowed per dossier code in [`WINDOW_MINUTES`] (the second factor is guessable too).
+pub const PER_CODE: i64 = 8;
+pub const WINDOW_MINUTES: i64 = 15;
+
+/// A national status code and its meaning (`TrangThaiHoSo`, §8.1 of the reference).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct NationalStatus {
+    pub code: u8,
+    /// Our state that maps to it.
+    pub state: String,
+    pub name_vi: String,
+    pub name_en: String,
+}
+
+/// Every state and the national portal's status code it is reported as.
+pub fn national_statuses() -> Vec<NationalStatus> {
+    State::ALL
+        .into_iter()
+        .map(|s| {
+            let (vi, en) = status_names(s);
+            NationalStatus {
+                code: s.national_code(),
+                state: s.as_str().to_owned(),
+                name_vi: vi.to_owned(),
+                name_en: en.to_owned(),
+            }
+        })
+        .collect()
+}
+
+fn status_names(s: State) -> (&'static str, &'static str) {
+    match s {
+        State::Submitted => ("Mới đăng ký", "Submitted"),
+        State::Received => ("Được tiếp nhận", "Received"),
+        State::Rejected => ("Không được tiếp nhận", "Not accepted"),
+        State::Processing => ("Đang xử lý", "Being processed"),
+        State::AwaitingSupplement => ("Yêu cầu bổ sung giấy tờ", "Supplement requested"),
+        State::AwaitingPayment => (
+            "Yêu cầu thực hiện nghĩa vụ tài chính",
+            "Financial obligation requested",
+        ),
+        State::Withdrawn => ("Công dân yêu cầu rút hồ sơ", "Withdrawn by the applicant"),
+        State::Stopped => ("Dừng xử lý", "Processing stopped"),
+        State::ResultReady => ("Đã xử lý xong", "Processing completed"),
+        State::Returned => ("Đã trả kết quả", "Result returned"),
+    }
+}
+
+/// What the public sees. No personal data beyond a masked name.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublicStatus {
+    pub code: String,
+    pub national_code: Option<String>,
+    pub procedure_code: String,
+    pub procedure_name: String,
+    /// Initials only: "L. T. Hồng".
+    pub applicant: String,
+    pub receiving_agency: String,
+    pub competent_agency: String,
+    pub state: String,
+    pub national_status: u8,
+    pub status_vi: String,
+    pub status_en: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub submitted_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub received_at: Option<OffsetDateTime>,
+    /// The appointment in force (the extended one after an apology).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub appointment: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub finished_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub returned_at: Option<OffsetDateTime>,
+    /// Processing steps done, of all.
+    pub step: i64,
+    pub steps: i64,
+}
+
+/// A status look-up: `token` alone, or `code` with `phone` or `personal_number`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+pub struct LookupQuery {
+    pub code: Option<String>,
+    pub phone: Option<String>,
+    pub personal_number: Option<String>,
+    /// The token printed as a QR code on the receipt.
+    pub token: Option<String>,
+}
+
+/// Only the digits of a phone number, `+84`/`84` written as the domestic `0`.
+pub fn normalize_phone(p: &str) -> String {
+    let digits: String = p.chars().filter(char::is_ascii_digit).collect();
+    match digits.strip_prefix("84") {
+        Some(rest) if digits.len() >= 11 => format!("0{rest}"),
+        _ => digits,
+    }
+}
+
+/// "Lê Thị Hồng" → "L. T. Hồng": enough for the applicant to recognise their dossier.
+pub fn initials(name: &str) -> String {
+    let words: Vec<&str> = name.split_whitespace().collect();
+    match words.split_last() {
+        Some((last, rest)) => rest
+            .iter()
+            .filter_map(|w| w.chars().next())
+            .map(|c| format!("{c}. "))
+            .chain(std::iter::once((*last).to_owned()))
+            .collect(),
+        None => String::new(),
+    }
+}
+
+fn no_match() -> AppError {
+    AppError::new(
+        ErrorKind::NotFound,
+        "lookup_no_match",
+        "No dossier matches these details.",
+    )
+}
+
+fn too_many() -> AppError {
+    AppError::new(
+        ErrorKind::TooMany,
+        "too_many_lookups",
+        "Too many look-ups: try again in a quarter of an hour.",
+    )
+}
+
+impl App {
+    /// Looks a dossier up for the public. `client` is the caller's address (the rate-limit key).
+    pub async fn public_lookup(
+        &self,
+        q: &LookupQuery,
+        client: &str,
+    ) -> Result<PublicStatus, AppError> {
+        let nonempty = |s: &Option<String>| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let (code, phone, pid, token) = (
+            nonempty(&q.code),
+            nonempty(&q.phone),
+            nonempty(&q.personal_number),
+            nonempty(&q.token),
+        );
+        if token.is_none() && (code.is_none() || (phone.is_none() && pid.is_none())) {
+            return Err(AppError::invalid(
+                "lookup_incomplete",
+                "Give the dossier code and the applicant's phone number or personal number, or scan the receipt's QR code.",
+            ));
+        }
+        // Count first, in its own transaction: a refused or failed attempt still counts.
+        let now = egov_store::now();
+        let since = now - time::Duration::minutes(WINDOW_MINUTES);
+        {
+            let mut tx = self.db.begin().await?;
+            let by_address =
+                store::count_lookup(&mut tx, &format!("ip:{client}"), now, since).await?;
+            let by_code = match &code {
+                Some(c) if token.is_none() => {
+                    store::count_lookup(&mut tx, &format!("code:{}", c.to_uppercase()), now, since)
+                        .await?
+                }
+                _ => 0,
+            };
+            tx.commit().await?;
+            if by_address > PER_ADDRESS || by_code > PER_CODE {
+                return Err(too_many());
+            }
+        }
+        let mut ex = &self.db;
+        let d = match (&token, &code) {
+            (Some(t), _) => store::find_dossier_by_token(&mut ex, t).await?,
+            (None, Some(c)) => store::find_dossier_by_code(&mut ex, c).await?,
+            (None, None) => None,
+        }
+        .ok_or_else(no_match)?;
+        if token.is_none() && !self.second_factor_matches(&d, phone, pid).await? {
+            return Err(no_match());
+        }
+        let mut tx = self.db.begin().await?;
+        let how = if token.is_some() { "qr" } else { "code+factor" };
+        audit::event("dossier.public_lookup", "dossier", d.id)
+            .agency(Some(d.competent_agency_id))
+            .after(&serde_json::json!({ "via": how }))
+            .write(
+                &mut tx,
+                &Actor::system("public").with_request(Some(client.to_owned()), None),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(public_view(&d))
+    }
+
+    async fn second_factor_matches(
+        &self,
+        d: &DossierRow,
+        phone: Option<String>,
+        pid: Option<String>,
+    ) -> Result<bool, AppError> {
+        if let Some(p) = phone {
+            let given = normalize_phone(&p);
+            if given.len() >= 9 && d.applicant_phone.as_deref().map(normalize_phone) == Some(given)
+            {
+                return Ok(true);
+            }
+        }
+        if let Some(n) = pid {
+            let a = egov_store::applicants::get(&mut &self.db, d.applicant_id).await?;
+            let given: String = n.chars().filter(|c| !c.is_whitespace()).collect();
+            // A foreigner's identifier is `COUNTRY:PASSPORT`; the passport number alone will do.
+            let passport = a.identifier.rsplit(':').next().unwrap_or_default();
+            if a.identifier.eq_ignore_ascii_case(&given) || passport.eq_ignore_ascii_case(&given) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
+
+fn public_view(d: &DossierRow) -> PublicStatus {
+    let state = State::parse(&d.state).unwrap_or(State::Submitted);
+    let (vi, en) = status_names(state);
+    PublicStatus {
+        code: d.code.clone(),
+        national_code: d.national_code.clone(),
+        procedure_code: d.procedure_code.clone(),
+        procedure_name: d.procedure_name.clone(),
+        applicant: initials(&d.applicant_name),
+        receiving_agency: d.receiving_agency_name.clone(),
+        competent_agency: d.competent_agency_name.clone(),
+        state: d.state.clone(),
+        national_status: state.national_code(),
+        status_vi: vi.to_owned(),
+        status_en: en.to_owned(),
+        submitted_at: d.submitted_at,
+        received_at: d.received_at,
+        appointment: d.extended_to.or(d.appointment),
+        finished_at: d.finished_at,
+        returned_at: d.returned_at,
+        step: d.step,
+        steps: d.steps,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_compare_by_digits() {
+        assert_eq!(normalize_phone("+84 912 345 678"), "0912345678");
+        assert_eq!(normalize_phone("0912.345.678"), "0912345678");
+        assert_eq!(normalize_phone("84912345678"), "0912345678");
+    }
+
+    #[test]
+    fn names_keep_only_initials() {
+        assert_eq!(initials("Lê Thị Hồng"), "L. T. Hồng");
+        assert_eq!(initials("Hồng"), "Hồng");
+        assert_eq!(initials(""), "");
+    }
+
+    #[test]
+    fn every_state_has_a_distinct_national_code() {
+        let mut codes: Vec<u8> = national_statuses().iter().map(|s| s.code).collect();
+        codes.sort();
+        assert_eq!(codes, (1..=10).collect::<Vec<_>>());
+    }
+}
