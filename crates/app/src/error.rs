@@ -17,6 +17,8 @@ pub enum ErrorKind {
     Conflict,
     /// Too many attempts (429).
     TooMany,
+    /// The upload is larger than allowed (413).
+    TooLarge,
     Internal,
 }
 

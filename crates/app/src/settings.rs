@@ -28,6 +28,8 @@ pub struct Server {
     /// Mark cookies `Secure`. Must be true in production (behind HTTPS).
     pub secure_cookies: bool,
     pub max_body_bytes: usize,
+    /// Largest upload (a scanned dossier component, a counter form with its scans).
+    pub max_upload_bytes: usize,
     pub request_timeout_secs: u64,
 }
 
@@ -103,6 +105,7 @@ impl Default for Server {
             public_url: "http://127.0.0.1:8080".into(),
             secure_cookies: false,
             max_body_bytes: 1 << 20,
+            max_upload_bytes: 20 << 20,
             request_timeout_secs: 30,
         }
     }

@@ -31,7 +31,8 @@ pub struct ProcedureRow {
     /// Comma-separated implementing levels.
     pub levels: String,
     pub online: String,
-    #[schema(value_type = Object)]
+    /// The full version (see the procedure endpoint); not repeated in lists.
+    #[serde(skip_serializing)]
     pub data_json: String,
     pub effective_from: Date,
     pub effective_to: Option<Date>,

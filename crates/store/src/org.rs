@@ -377,6 +377,22 @@ pub async fn has_role(
     Ok(n > 0)
 }
 
+/// The people holding `role` in an agency now, by name: (id, full name).
+pub async fn holders(
+    ex: &mut impl Exec,
+    agency_id: i64,
+    role: &str,
+    at: OffsetDateTime,
+) -> Result<Vec<(i64, String)>, StoreError> {
+    ex.fetch_all(
+        "SELECT DISTINCT p.id, p.full_name FROM role_grants g JOIN people p ON p.id = g.person_id \
+         WHERE g.agency_id = $1 AND g.role = $2 AND p.active AND g.valid_from <= $3 \
+         AND (g.valid_to IS NULL OR g.valid_to > $3) ORDER BY p.full_name, p.id",
+        args![agency_id, role, at],
+    )
+    .await
+}
+
 /// A delegation of signing authority (TL. or TUQ.).
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
 pub struct Delegation {

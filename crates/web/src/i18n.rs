@@ -133,6 +133,31 @@ mod tests {
         for k in ["division", "office", "one-stop", "other"] {
             keys.insert(format!("unit-kind-{k}"));
         }
+        for s in egov_domain::onestop::dossier::State::ALL {
+            keys.insert(format!("state-{}", s.as_str().replace('_', "-")));
+        }
+        for e in egov_domain::onestop::dossier::Event::ALL {
+            keys.insert(format!("event-{}", e.as_str().replace('_', "-")));
+        }
+        for k in [
+            "event-submit",
+            "event-appointment-reissued",
+            "timeliness-early",
+            "timeliness-on-time",
+            "timeliness-late",
+            "copy-kind-original",
+            "copy-kind-copy",
+            "copy-kind-certified-copy",
+            "counter-supplement",
+            "counter-received",
+            "counter-refused",
+            "dossier-acted",
+            "dossier-title",
+            "register-col-sets",
+            "register-col-note",
+        ] {
+            keys.insert(k.to_owned());
+        }
         for k in ["queued", "running", "done", "dead"] {
             keys.insert(format!("job-state-{k}"));
         }
@@ -275,6 +300,7 @@ mod tests {
                             "limit",
                             "published",
                             "statutory",
+                            "name",
                         ]
                         .into_iter()
                         .fold(e, |e, a| e.arg(a, "x"));

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod ctx;
 pub mod error;
+pub mod export;
 pub mod i18n;
 pub mod pages;
 pub mod state;
@@ -31,6 +32,8 @@ pub fn router(app: Arc<App>) -> Router {
 
 fn router_with(state: AppState) -> Router {
     let limit = state.app.settings.server.max_body_bytes;
+    // Scans are larger than anything else people send.
+    let upload = state.app.settings.server.max_upload_bytes.max(limit);
     let timeout = Duration::from_secs(state.app.settings.server.request_timeout_secs.max(1));
     Router::new()
         .merge(pages::routes())
@@ -50,6 +53,12 @@ fn router_with(state: AppState) -> Router {
         )
         .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(RequestBodyLimitLayer::new(limit))
+        .merge(
+            api::onestop::upload_routes()
+                .merge(pages::onestop::upload_routes())
+                .layer(axum::extract::DefaultBodyLimit::max(upload))
+                .layer(RequestBodyLimitLayer::new(upload)),
+        )
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,

@@ -384,8 +384,9 @@ impl App {
         }
         // Since Decree 118/2025 listed procedures are received anywhere; otherwise the counter
         // of the competent agency, or a province-level centre for a department, receives it.
-        let province_centre =
-            competent.kind == "department" && receiving.parent_id == competent.parent_id;
+        let province_centre = receiving.kind != "people_committee"
+            && competent.kind == "department"
+            && receiving.parent_id == competent.parent_id;
         if receiving.id != competent.id && !p.receivable_anywhere && !province_centre {
             return Err(AppError::invalid(
                 "not_receivable_here",

@@ -2,6 +2,8 @@
 //! to the result, statistics and the public status look-up.
 
 pub mod catalogue;
+pub mod counter;
 pub mod dossiers;
 pub mod public;
 pub mod reports;
+pub mod scans;

@@ -34,6 +34,8 @@ use crate::error::WebResult;
 use crate::pages::parse_date;
 use crate::state::AppState;
 
+pub mod onestop;
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "egov API", version = "1", description = "The egov e-government platform. Errors: `{\"error\": {\"code\", \"message\", \"request_id\"}}` with a stable code."),
@@ -124,6 +126,7 @@ pub fn routes() -> Router<AppState> {
         .route("/jobs", get(list_jobs))
         .route("/jobs/{id}/retry", post(retry_job))
         .route("/audit/verify", get(verify_audit))
+        .merge(onestop::routes())
         .fallback(|| async {
             crate::error::WebError(AppError::new(
                 ErrorKind::NotFound,
@@ -133,14 +136,21 @@ pub fn routes() -> Router<AppState> {
         })
 }
 
+/// The whole OpenAPI document.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(onestop::OnestopDoc::openapi());
+    doc
+}
+
 async fn openapi() -> Response {
-    match ApiDoc::openapi().to_pretty_json() {
+    match document().to_pretty_json() {
         Ok(s) => ([(axum::http::header::CONTENT_TYPE, "application/json")], s).into_response(),
         Err(e) => crate::error::WebError(AppError::internal(e.to_string())).into_response(),
     }
 }
 
-fn created<T: Serialize>(v: T) -> Response {
+pub(crate) fn created<T: Serialize>(v: T) -> Response {
     (StatusCode::CREATED, Json(v)).into_response()
 }
 

@@ -5,6 +5,7 @@ pub mod agencies;
 pub mod auth;
 pub mod calendar;
 pub mod office;
+pub mod onestop;
 
 use askama::Template;
 use axum::Router;
@@ -206,6 +207,7 @@ pub fn routes() -> Router<AppState> {
         .merge(agencies::routes())
         .merge(admin::routes())
         .merge(calendar::routes())
+        .merge(onestop::routes())
 }
 
 /// Today in Vietnam.

@@ -53,6 +53,41 @@ impl Resp {
     }
 }
 
+/// A part of a multipart body: a text field, or a file (name, content type, bytes).
+pub enum Part<'a> {
+    Text(&'a str, &'a str),
+    File(&'a str, &'a str, &'a str, &'a [u8]),
+}
+
+/// A `multipart/form-data` body and its content type.
+pub fn multipart(parts: &[Part]) -> (String, Vec<u8>) {
+    let boundary = "egovtestboundary7d1f";
+    let mut body = Vec::new();
+    for p in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match p {
+            Part::Text(k, v) => {
+                body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                        .as_bytes(),
+                );
+            }
+            Part::File(k, name, ct, bytes) => {
+                body.extend_from_slice(
+                    format!(
+                        "Content-Disposition: form-data; name=\"{k}\"; filename=\"{name}\"\r\nContent-Type: {ct}\r\n\r\n"
+                    )
+                    .as_bytes(),
+                );
+                body.extend_from_slice(bytes);
+                body.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
 pub fn form(fields: &[(&str, &str)]) -> String {
     fields
         .iter()
@@ -162,6 +197,11 @@ impl Client {
             &[],
         )
         .await
+    }
+
+    pub async fn post_multipart(&mut self, path: &str, parts: &[Part<'_>]) -> Resp {
+        let (ct, body) = multipart(parts);
+        self.send(Method::POST, path, Some(&ct), body, &[]).await
     }
 
     pub async fn json(&mut self, method: Method, path: &str, body: serde_json::Value) -> Resp {

@@ -3,6 +3,7 @@
 
 mod api;
 mod client;
+mod onestop;
 mod pages;
 
 use std::sync::Arc;

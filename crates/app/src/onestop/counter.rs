@@ -1,0 +1,126 @@
+//! What the counter screen needs before a dossier exists: the counters the officer staffs,
+//! the procedure in force with its components, the agencies that may decide it, and the
+//! appointment a receipt issued now would carry.
+
+use egov_domain::onestop::procedure::ImplementingLevel;
+use egov_domain::org::Role;
+use egov_store::agencies::{self, Agency};
+use egov_store::onestop as store;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::catalogue::{ProcedureView, parse_procedure};
+use crate::{Actor, App, AppError, authz};
+
+/// A procedure ready for the counter.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CounterProcedure {
+    pub view: ProcedureView,
+    /// Agencies that may decide it when received at this counter (the counter's own first).
+    pub competent: Vec<Agency>,
+    /// The appointment if the receipt were issued now.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub appointment: Option<OffsetDateTime>,
+}
+
+fn today() -> time::Date {
+    egov_store::now().to_offset(egov_domain::VN_OFFSET).date()
+}
+
+impl App {
+    /// The agencies whose one-stop counter the officer staffs.
+    pub async fn counters_of(&self, actor: &Actor) -> Result<Vec<Agency>, AppError> {
+        let mut ex = &self.db;
+        let ids = authz::agencies_with(&mut ex, actor, &[Role::OneStopOfficer]).await?;
+        let mut out = Vec::new();
+        for id in ids.unwrap_or_default() {
+            out.push(agencies::get(&mut ex, id).await?);
+        }
+        Ok(out)
+    }
+
+    /// The procedure in force under `code`, for a dossier received at `receiving`.
+    pub async fn counter_procedure(
+        &self,
+        receiving: &Agency,
+        code: &str,
+    ) -> Result<CounterProcedure, AppError> {
+        let today = today();
+        let mut ex = &self.db;
+        let row = store::procedure_in_force(&mut ex, code.trim(), today)
+            .await?
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "procedure_not_in_force",
+                    "No version of this procedure is in force today.",
+                )
+                .arg("code", code.trim().to_owned())
+            })?;
+        let view = self.procedure_view(row.id).await?;
+        let p = parse_procedure(&row)?;
+        let fits = |a: &Agency| {
+            p.levels.iter().any(|l| match l {
+                ImplementingLevel::Commune => a.kind == "people_committee" && a.parent_id.is_some(),
+                ImplementingLevel::Province => {
+                    a.kind == "people_committee" && a.parent_id.is_none()
+                }
+                ImplementingLevel::Department => {
+                    a.kind != "people_committee"
+                        && p.department.as_deref().is_none_or(|d| d == a.short_name)
+                }
+            })
+        };
+        let mut competent = Vec::new();
+        if fits(receiving) {
+            competent.push(receiving.clone());
+        }
+        // The province's departments and communes: those that carry the procedure out and may
+        // receive through this counter.
+        let province = match receiving.parent_id {
+            Some(p) if receiving.kind == "people_committee" || receiving.kind == "department" => {
+                Some(p)
+            }
+            _ => None,
+        };
+        if let Some(province) = province {
+            let siblings = agencies::children_on(&mut ex, Some(province), today).await?;
+            for s in siblings {
+                let a = s.agency;
+                if a.id == receiving.id || !fits(&a) {
+                    continue;
+                }
+                // The same rule as reception: a provincial centre receives for the departments;
+                // listed procedures are received anywhere.
+                let centre_for_department =
+                    receiving.kind != "people_committee" && a.kind == "department";
+                if centre_for_department || p.receivable_anywhere {
+                    competent.push(a);
+                }
+            }
+        }
+        let appointment = match &view.process {
+            Some(process) => {
+                let limit = match p.same_day_cutoff {
+                    Some(c) => Some(egov_domain::calendar::Limit::SameDay { cutoff: c }),
+                    None => process.published_limit.to_limit(),
+                };
+                match limit {
+                    Some(l) => {
+                        let cal = self.work_calendar().await?;
+                        let hours = self.office_hours(Some(receiving.id)).await?;
+                        cal.due_with(&hours, egov_store::now(), l, &[])
+                            .ok()
+                            .map(|d| d.at)
+                    }
+                    None => None,
+                }
+            }
+            None => None,
+        };
+        Ok(CounterProcedure {
+            view,
+            competent,
+            appointment,
+        })
+    }
+}

@@ -1,0 +1,220 @@
+//! Scans of paper components. The content decides what a file is, not its name: only PDF,
+//! JPEG, PNG and TIFF are accepted, and a file whose name or declared type says otherwise
+//! than its bytes is refused as disguised.
+
+use egov_domain::org::Role;
+use egov_store::Exec;
+use egov_store::onestop as store;
+use serde::Serialize;
+
+use crate::{Actor, App, AppError, ErrorKind, authz};
+
+/// The roles that upload and read scans.
+const HANDLERS: [Role; 5] = [
+    Role::OneStopOfficer,
+    Role::Specialist,
+    Role::UnitLeader,
+    Role::AgencyLeader,
+    Role::Administrator,
+];
+
+/// A stored scan.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ScanInfo {
+    /// Give this as a component's `scan` when receiving the dossier.
+    pub sha256: String,
+    pub size: i64,
+    pub media_type: String,
+}
+
+/// The media type the bytes really are, among those a scan may be.
+pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"%PDF-") {
+        Some("application/pdf")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
+        Some("image/png")
+    } else if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
+        Some("image/tiff")
+    } else {
+        None
+    }
+}
+
+/// The media type a file name's extension claims, if it is one we know.
+fn claimed_by_name(name: &str) -> Option<&'static str> {
+    let ext = name.rsplit_once('.')?.1.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "pdf" => "application/pdf",
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "tif" | "tiff" => "image/tiff",
+        _ => "other",
+    })
+}
+
+/// Checks an upload: size, a known kind, and no disguise. Returns the real media type.
+pub fn check_upload(
+    name: &str,
+    declared: Option<&str>,
+    bytes: &[u8],
+    max: usize,
+) -> Result<&'static str, AppError> {
+    if bytes.is_empty() {
+        return Err(AppError::invalid("empty_file", "The file is empty."));
+    }
+    if bytes.len() > max {
+        return Err(AppError::new(
+            ErrorKind::TooLarge,
+            "file_too_large",
+            "The file is larger than allowed.",
+        )
+        .arg("max", format!("{} MiB", max >> 20)));
+    }
+    let real = sniff(bytes).ok_or_else(|| {
+        AppError::invalid(
+            "unsupported_file_type",
+            "A scan is a PDF, JPEG, PNG or TIFF file.",
+        )
+        .arg("name", name.to_owned())
+    })?;
+    let by_name = claimed_by_name(name);
+    let declared = declared
+        .map(|d| {
+            d.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .filter(|d| !d.is_empty() && d != "application/octet-stream");
+    let disguised = by_name.is_some_and(|c| c != real)
+        || declared
+            .as_deref()
+            .is_some_and(|d| d != real && !(d == "image/jpg" && real == "image/jpeg"));
+    if disguised {
+        return Err(AppError::invalid(
+            "disguised_file",
+            "The file's name or type does not match its content.",
+        )
+        .arg("name", name.to_owned()));
+    }
+    Ok(real)
+}
+
+impl App {
+    /// Stores a scan (deduplicated by content) and records it.
+    pub async fn store_scan(
+        &self,
+        actor: &Actor,
+        name: &str,
+        declared: Option<&str>,
+        bytes: Vec<u8>,
+    ) -> Result<ScanInfo, AppError> {
+        match authz::agencies_with(&mut &self.db, actor, &HANDLERS).await? {
+            Some(v) if v.is_empty() => return Err(AppError::forbidden()),
+            _ => {}
+        }
+        let media_type = check_upload(
+            name,
+            declared,
+            &bytes,
+            self.settings.server.max_upload_bytes,
+        )?;
+        let size = bytes.len() as i64;
+        let blobs = self.blobs.clone();
+        let sha = tokio::task::spawn_blocking(move || blobs.put(&bytes))
+            .await
+            .map_err(|e| AppError::internal(e.to_string()))??;
+        egov_store::blobs::record(&mut &self.db, &sha, size, media_type, egov_store::now()).await?;
+        Ok(ScanInfo {
+            sha256: sha,
+            size,
+            media_type: media_type.to_owned(),
+        })
+    }
+
+    /// The scan of a dossier's component, for someone who may see the dossier. The read is
+    /// audited with the dossier.
+    pub async fn component_scan(
+        &self,
+        actor: &Actor,
+        dossier_id: i64,
+        code: &str,
+    ) -> Result<(Vec<u8>, String), AppError> {
+        let mut tx = self.db.begin().await?;
+        let d = store::get_dossier(&mut tx, dossier_id)
+            .await
+            .map_err(|_| AppError::not_found("dossier"))?;
+        if !self.can_see(&mut tx, actor, &d).await? {
+            return Err(AppError::not_found("dossier"));
+        }
+        let sha = store::components(&mut tx, dossier_id)
+            .await?
+            .into_iter()
+            .find(|c| c.code == code)
+            .and_then(|c| c.blob_sha)
+            .ok_or_else(|| AppError::not_found("scan"))?;
+        let media_type: String = tx
+            .scalar(
+                "SELECT media_type FROM blobs WHERE sha256 = $1",
+                egov_store::args![sha.as_str()],
+            )
+            .await?;
+        crate::audit::event("dossier.scan_read", "dossier", dossier_id)
+            .agency(Some(d.competent_agency_id))
+            .after(&serde_json::json!({ "component": code }))
+            .write(&mut tx, actor)
+            .await?;
+        tx.commit().await?;
+        let blobs = self.blobs.clone();
+        let bytes = tokio::task::spawn_blocking(move || blobs.get(&sha))
+            .await
+            .map_err(|e| AppError::internal(e.to_string()))??;
+        Ok((bytes, media_type))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PDF: &[u8] = b"%PDF-1.7\n...";
+    const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0];
+
+    #[test]
+    fn content_decides() {
+        assert_eq!(
+            check_upload("cccd.pdf", Some("application/pdf"), PDF, 1 << 20).unwrap(),
+            "application/pdf"
+        );
+        assert_eq!(
+            check_upload("scan", None, PNG, 1 << 20).unwrap(),
+            "image/png"
+        );
+        assert_eq!(
+            check_upload("a.jpg", Some("image/jpg"), &[0xFF, 0xD8, 0xFF, 0xE0], 100).unwrap(),
+            "image/jpeg"
+        );
+    }
+
+    #[test]
+    fn disguises_sizes_and_strangers_are_refused() {
+        let code = |r: Result<&str, AppError>| r.unwrap_err().code;
+        assert_eq!(
+            code(check_upload("virus.pdf", None, b"MZ\x90\0", 100)),
+            "unsupported_file_type"
+        );
+        assert_eq!(
+            code(check_upload("photo.pdf", None, PNG, 100)),
+            "disguised_file"
+        );
+        assert_eq!(
+            code(check_upload("x", Some("image/png"), PDF, 100)),
+            "disguised_file"
+        );
+        assert_eq!(code(check_upload("x.pdf", None, PDF, 4)), "file_too_large");
+        assert_eq!(code(check_upload("x.pdf", None, b"", 4)), "empty_file");
+    }
+}

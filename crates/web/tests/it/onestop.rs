@@ -1,0 +1,382 @@
+use hyper::http::{Method, StatusCode};
+use serde_json::json;
+
+use super::client::{Part, multipart};
+use super::{both, start};
+
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
+
+both!(dossiers_over_the_api, |db| {
+    let r = start(db, |s| s.server.max_upload_bytes = 64 * 1024).await;
+    let mut c = r.client();
+    let s = c
+        .json(
+            Method::POST,
+            "/api/v1/sessions",
+            json!({"username": "motcua.hacthanh", "password": r.password("motcua.hacthanh")}),
+        )
+        .await;
+    c.bearer = Some(s.json()["token"].as_str().unwrap().to_owned());
+
+    // Scans: the content decides; disguises and oversized files are refused.
+    let up = c
+        .post_multipart(
+            "/api/v1/scans",
+            &[Part::File("file", "cccd.pdf", "application/pdf", PDF)],
+        )
+        .await;
+    assert_eq!(up.status, StatusCode::CREATED, "{}", up.body);
+    let sha = up.json()["sha256"].as_str().unwrap().to_owned();
+    let exe = c
+        .post_multipart(
+            "/api/v1/scans",
+            &[Part::File(
+                "file",
+                "cccd.pdf",
+                "application/pdf",
+                b"MZ\x90\0\x03",
+            )],
+        )
+        .await;
+    assert_eq!(
+        (exe.status, exe.error_code().as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "unsupported_file_type")
+    );
+    let png_as_pdf = c
+        .post_multipart(
+            "/api/v1/scans",
+            &[Part::File(
+                "file",
+                "giay-to.pdf",
+                "application/pdf",
+                &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0],
+            )],
+        )
+        .await;
+    assert_eq!(png_as_pdf.error_code(), "disguised_file");
+    let mut big = PDF.to_vec();
+    big.resize(100 * 1024, b' ');
+    let too_big = c
+        .try_send(
+            Method::POST,
+            "/api/v1/scans",
+            Some(&multipart(&[Part::File("file", "big.pdf", "application/pdf", &big)]).0),
+            multipart(&[Part::File("file", "big.pdf", "application/pdf", &big)]).1,
+            &[],
+        )
+        .await;
+    if let Ok(t) = too_big {
+        assert_eq!(t.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", t.body);
+    }
+
+    // Receive with the scan; the receipt carries code and appointment.
+    let hac_thanh = r
+        .app
+        .committee_by_unit(egov_domain::admin_unit::Structure::TwoTier, "14797")
+        .await
+        .unwrap();
+    let body = json!({
+        "procedure_code": "2.000815",
+        "receiving_agency_id": hac_thanh,
+        "applicant": {"new": {"kind": "citizen", "identifier": "038190004567", "name": "Phạm Văn Nam", "phone": "0987654321"}},
+        "components": [{"code": "TP1", "provided": true, "scan": sha}, {"code": "TP2", "provided": true}],
+        "fee_units": 2
+    });
+    let rec = c.json(Method::POST, "/api/v1/dossiers", body.clone()).await;
+    assert_eq!(rec.status, StatusCode::CREATED, "{}", rec.body);
+    let d = rec.json()["dossier"].clone();
+    assert_eq!(rec.json()["outcome"], "received");
+    assert_eq!(d["national_status"], 2);
+    let id = d["id"].as_i64().unwrap();
+    let code = d["code"].as_str().unwrap().to_owned();
+    // A scan nobody uploaded is refused, and nothing is written.
+    let mut bad = body.clone();
+    bad["components"][0]["scan"] = json!("0".repeat(64));
+    let refused = c.json(Method::POST, "/api/v1/dossiers", bad).await;
+    assert_eq!(refused.error_code(), "unknown_scan");
+
+    // Lists mask the phone number; the detail is complete and its read audited.
+    let found = c.get(&format!("/api/v1/dossiers?q={code}")).await;
+    assert_eq!(found.json()[0]["applicant_phone"], "*******321");
+    let detail = c.get(&format!("/api/v1/dossiers/{id}")).await;
+    assert_eq!(detail.json()["dossier"]["applicant_phone"], "0987654321");
+    assert!(
+        detail.json()["actions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("transfer"))
+    );
+    let scan = c
+        .get(&format!("/api/v1/dossiers/{id}/components/TP1/scan"))
+        .await;
+    assert_eq!(scan.status, StatusCode::OK);
+    assert_eq!(scan.headers["content-type"], "application/pdf");
+
+    // Two officers with the same version: the second gets a conflict.
+    let version = d["version"].as_i64().unwrap();
+    let first = c
+        .json(
+            Method::POST,
+            &format!("/api/v1/dossiers/{id}/actions"),
+            json!({"event": "transfer", "version": version}),
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let second = c
+        .json(
+            Method::POST,
+            &format!("/api/v1/dossiers/{id}/actions"),
+            json!({"event": "transfer", "version": version}),
+        )
+        .await;
+    assert_eq!(
+        (second.status, second.error_code().as_str()),
+        (StatusCode::CONFLICT, "dossier_changed")
+    );
+    let unknown = c
+        .json(
+            Method::POST,
+            &format!("/api/v1/dossiers/{id}/actions"),
+            json!({"event": "teleport", "version": version + 1}),
+        )
+        .await;
+    assert_eq!(unknown.error_code(), "bad_event");
+
+    // Statistics, the register (JSON and xlsx), the national status mapping.
+    let stats = c
+        .get(&format!("/api/v1/agencies/{hac_thanh}/onestop-stats"))
+        .await;
+    assert_eq!(stats.json()["total"]["received"], 1, "{}", stats.body);
+    let reg = c
+        .get(&format!("/api/v1/agencies/{hac_thanh}/register"))
+        .await;
+    assert_eq!(reg.json().as_array().unwrap().len(), 1);
+    let xlsx = c
+        .send(
+            Method::GET,
+            &format!("/api/v1/agencies/{hac_thanh}/register?format=xlsx"),
+            None,
+            vec![],
+            &[],
+        )
+        .await;
+    assert_eq!(xlsx.headers["content-type"], egov_web::export::XLSX);
+    assert!(xlsx.body.starts_with("PK"), "an xlsx is a zip");
+    let statuses = c.get("/api/v1/national-statuses").await;
+    assert_eq!(statuses.json().as_array().unwrap().len(), 10);
+
+    // The public look-up needs no account, and a wrong phone number learns nothing.
+    let mut anon = r.client();
+    let ok = anon
+        .json(
+            Method::POST,
+            "/api/v1/public/dossier-status",
+            json!({"code": code, "phone": "0987654321"}),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert_eq!(ok.json()["applicant"], "P. V. Nam");
+    assert_eq!(ok.json()["national_status"], 4);
+    assert!(!ok.body.contains("0987654321"));
+    let wrong = anon
+        .json(
+            Method::POST,
+            "/api/v1/public/dossier-status",
+            json!({"code": code, "phone": "0987000000"}),
+        )
+        .await;
+    assert_eq!(
+        (wrong.status, wrong.error_code().as_str()),
+        (StatusCode::NOT_FOUND, "lookup_no_match")
+    );
+
+    // Another agency's officer: not found, not forbidden.
+    let mut other = r.client();
+    let s = other
+        .json(
+            Method::POST,
+            "/api/v1/sessions",
+            json!({"username": "chuyenvien.snv", "password": r.password("chuyenvien.snv")}),
+        )
+        .await;
+    other.bearer = Some(s.json()["token"].as_str().unwrap().to_owned());
+    assert_eq!(
+        other
+            .get(&format!("/api/v1/dossiers/{id}"))
+            .await
+            .error_code(),
+        "not_found"
+    );
+    assert!(
+        other
+            .get(&format!("/api/v1/dossiers?q={code}"))
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // Every one-stop path is in the OpenAPI document.
+    let doc = c.get("/api/v1/openapi.json").await.json();
+    for p in [
+        "/api/v1/dossiers",
+        "/api/v1/dossiers/{id}/actions",
+        "/api/v1/scans",
+        "/api/v1/national-statuses",
+        "/api/v1/public/dossier-status",
+        "/api/v1/agencies/{id}/onestop-stats",
+        "/api/v1/catalogue/national",
+    ] {
+        assert!(doc["paths"][p].is_object(), "{p} missing");
+    }
+});
+
+both!(the_counter_and_a_dossier_in_the_browser, |db| {
+    let r = start(db, |_| {}).await;
+    let mut c = r.client();
+    c.sign_in("motcua.hacthanh", &r.password("motcua.hacthanh"), None)
+        .await;
+    // Words find procedures; a code opens the form with the components.
+    let list = c.get("/onestop/counter?procedure=chung+thuc").await;
+    assert!(list.body.contains("2.000815"), "{}", list.body);
+    let form = c.get("/onestop/counter?procedure=2.000815").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("name=\"provided_TP1\""));
+    let csrf = form.csrf();
+    let hac_thanh = r
+        .app
+        .committee_by_unit(egov_domain::admin_unit::Structure::TwoTier, "14797")
+        .await
+        .unwrap()
+        .to_string();
+    let action = format!("/onestop/counter?csrf={csrf}");
+    // A mistake keeps everything typed.
+    let bad = c
+        .post_multipart(
+            &action,
+            &[
+                Part::Text("agency", &hac_thanh),
+                Part::Text("procedure", "2.000815"),
+                Part::Text("kind", "citizen"),
+                Part::Text("identifier", "12345"),
+                Part::Text("name", "Trịnh Thị Lan"),
+                Part::Text("phone", "0911222333"),
+                Part::Text("provided_TP1", "on"),
+                Part::Text("decision", "receive"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("value=\"Trịnh Thị Lan\""));
+    assert!(bad.body.contains("name=\"provided_TP1\" checked"));
+    let ok = c
+        .post_multipart(
+            &action,
+            &[
+                Part::Text("agency", &hac_thanh),
+                Part::Text("procedure", "2.000815"),
+                Part::Text("kind", "citizen"),
+                Part::Text("identifier", "038190007788"),
+                Part::Text("name", "Trịnh Thị Lan"),
+                Part::Text("phone", "0911222333"),
+                Part::Text("provided_TP1", "on"),
+                Part::File("scan_TP2", "ban-sao.pdf", "application/pdf", PDF),
+                Part::Text("fee_units", "4"),
+                Part::Text("decision", "receive"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let page = c.get(ok.location()).await;
+    assert!(page.body.contains("Trịnh Thị Lan"));
+    assert!(page.body.contains("8.000 đ"), "4 pages at 2.000 đ");
+    assert!(page.body.contains("/scans/TP2"), "the scan is linked");
+    // Hand over through the page's own form.
+    let version = {
+        let i = page.body.find("name=\"version\" value=\"").unwrap();
+        let rest = &page.body[i + 22..];
+        rest[..rest.find('"').unwrap()].to_owned()
+    };
+    let acted = c
+        .post_form(
+            &format!("{}/act", ok.location()),
+            &[
+                ("csrf", &page.csrf()),
+                ("version", &version),
+                ("event", "transfer"),
+            ],
+        )
+        .await;
+    assert_eq!(acted.status, StatusCode::SEE_OTHER);
+    let again = c
+        .post_form(
+            &format!("{}/act", ok.location()),
+            &[
+                ("csrf", &page.csrf()),
+                ("version", &version),
+                ("event", "transfer"),
+            ],
+        )
+        .await;
+    let after = c.get(again.location()).await;
+    assert!(
+        after.body.contains("Hồ sơ vừa được người khác xử lý"),
+        "a stale form gets a clear message"
+    );
+    assert!(after.body.contains("Đang xử lý"));
+    // The register page and its spreadsheet; the statistics page.
+    let reg = c.get("/onestop/register").await;
+    assert!(reg.body.contains("*******333"));
+    assert!(!reg.body.contains("0911222333"));
+    let stats = c.get("/onestop/stats").await;
+    assert_eq!(stats.status, StatusCode::OK);
+    // The queue of the commune's specialist has it now.
+    let mut sp = r.client();
+    sp.sign_in("congchuc.hacthanh", &r.password("congchuc.hacthanh"), None)
+        .await;
+    assert!(sp.get("/onestop").await.body.contains("Trịnh Thị Lan"));
+    // The public look-up page.
+    let code = {
+        let i = page.body.find("<h1><span class=\"code\">").unwrap();
+        let rest = &page.body[i + 23..];
+        rest[..rest.find('<').unwrap()].to_owned()
+    };
+    let mut anon = r.client();
+    let form = anon.get(&format!("/tra-cuu?code={code}")).await;
+    assert!(form.body.contains(&format!("value=\"{code}\"")));
+    let found = anon
+        .post_form(
+            "/tra-cuu",
+            &[
+                ("csrf", &form.csrf()),
+                ("code", &code),
+                ("phone", "0911 222 333"),
+            ],
+        )
+        .await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+    assert!(found.body.contains("T. T. Lan"));
+    assert!(!found.body.contains("0911222333") && !found.body.contains("0911 222 333"));
+    let not = anon
+        .post_form(
+            "/tra-cuu",
+            &[
+                ("csrf", &form.csrf()),
+                ("code", &code),
+                ("phone", "0911000000"),
+            ],
+        )
+        .await;
+    assert_eq!(not.status, StatusCode::NOT_FOUND);
+    // The receipt's QR code leads straight to the status.
+    let token: String = egov_store::Exec::scalar(
+        &mut &r.app.db,
+        "SELECT lookup_token FROM dossiers WHERE code = $1",
+        egov_store::args![code.as_str()],
+    )
+    .await
+    .unwrap();
+    let qr = anon.get(&format!("/tra-cuu?token={token}")).await;
+    assert!(qr.body.contains("T. T. Lan"), "{}", qr.body);
+});
