@@ -53,6 +53,15 @@ async function noSidewaysScroll(page, name) {
   assert.ok(sw <= iw, `${name}: the page is ${sw}px wide in a ${iw}px window`);
 }
 
+// Moves the focus with the Tab key alone until it reaches `selector`.
+async function tabTo(page, selector, max = 60) {
+  for (let i = 0; i < max; i++) {
+    if (await page.evaluate((s) => document.activeElement && document.activeElement.matches(s), selector)) return;
+    await page.keyboard.press("Tab");
+  }
+  throw new Error(`Tab never reached ${selector}`);
+}
+
 async function signIn(page, user, withTotp) {
   await page.goto(`${base}/sign-in`);
   await page.getByLabel(/Tên đăng nhập|User name/).fill(user);
@@ -168,6 +177,67 @@ try {
   await noSidewaysScroll(ap, "calendar at 360");
   await ap.screenshot({ path: `${shots}/${label}-360-calendar.png`, fullPage: true });
   await admin.close();
+
+  // The counter, keyboard only, on one page: a business household registration with three
+  // components, from the procedure search to the receipt.
+  const desk = await browser.newContext({ bypassCSP: true, locale: "vi-VN" });
+  const cp = await desk.newPage();
+  await signIn(cp, "motcua.hacthanh", false);
+  await cp.goto(`${base}/onestop/counter`);
+  await check(cp, "counter");
+  assert.equal(await cp.evaluate(() => document.activeElement.id), "procedure-q", "the procedure field has the focus");
+  await cp.keyboard.type("ho kinh doanh");
+  await cp.keyboard.press("Enter");
+  await cp.getByRole("heading", { name: "Các thủ tục phù hợp" }).waitFor();
+  await tabTo(cp, 'a[href*="procedure=9.000008"]');
+  await cp.keyboard.press("Enter");
+  await cp.getByRole("heading", { name: /Đăng ký thành lập hộ kinh doanh/ }).waitFor();
+  await check(cp, "counter form");
+  assert.equal(await cp.evaluate(() => document.activeElement.id), "identifier", "the form starts at the applicant");
+  await cp.keyboard.type("038185012345");
+  await tabTo(cp, "#name");
+  await cp.keyboard.type("Đỗ Minh Tuấn");
+  await tabTo(cp, "#phone");
+  await cp.keyboard.type("0915 678 901");
+  await tabTo(cp, "#subject");
+  await cp.keyboard.type("Đăng ký hộ kinh doanh tạp hóa");
+  for (const code of ["TP1", "TP2", "TP3"]) {
+    await tabTo(cp, `#provided_${code}`);
+    await cp.keyboard.press("Space");
+  }
+  await tabTo(cp, 'button[value="receive"]');
+  await cp.keyboard.press("Enter");
+  await cp.waitForURL(/\/onestop\/dossiers\/\d+/);
+  await cp.getByText(/Đã tiếp nhận hồ sơ .*Hẹn trả kết quả/).waitFor();
+  assert.equal(await cp.getByText("Đỗ Minh Tuấn").count() > 0, true);
+  await check(cp, "dossier");
+  const dossierUrl = cp.url();
+  await cp.goto(`${base}/onestop`);
+  await check(cp, "queue");
+  await cp.goto(`${base}/onestop/search?q=do+minh+tuan`);
+  await cp.getByText("Đỗ Minh Tuấn").first().waitFor();
+  await check(cp, "dossier search");
+  await cp.goto(`${base}/onestop/register`);
+  await check(cp, "register");
+  await cp.goto(`${base}/onestop/stats`);
+  await check(cp, "statistics");
+  await cp.goto(`${base}/onestop/procedures?q=ho+tich`);
+  await check(cp, "procedures");
+  await cp.setViewportSize({ width: 360, height: 740 });
+  for (const [name, path] of [["counter", "/onestop/counter?procedure=9.000008"], ["dossier", new URL(dossierUrl).pathname], ["queue", "/onestop"]]) {
+    await cp.goto(`${base}${path}`);
+    await noSidewaysScroll(cp, name);
+    await cp.screenshot({ path: `${shots}/${label}-360-${name}.png`, fullPage: true });
+  }
+  await desk.close();
+
+  // A citizen on a phone looks the dossier up.
+  const citizen = await browser.newContext({ bypassCSP: true, locale: "vi-VN", viewport: { width: 360, height: 740 } });
+  const pp = await citizen.newPage();
+  await pp.goto(`${base}/tra-cuu`);
+  await check(pp, "look-up");
+  await noSidewaysScroll(pp, "look-up");
+  await citizen.close();
 } finally {
   await browser.close();
 }
