@@ -28,7 +28,8 @@ apt_install() {
 
 # --- tools -----------------------------------------------------------------------------------
 command -v cargo >/dev/null || die "cargo is missing: install Rust (the toolchain is pinned in rust-toolchain.toml)"
-apt_install chromium postgresql-client ca-certificates
+# poppler-utils and zbar-tools read our PDFs and their QR codes back, independently of our code.
+apt_install chromium postgresql-client ca-certificates poppler-utils zbar-tools
 command -v node >/dev/null || apt_install nodejs npm
 
 # --- PostgreSQL ------------------------------------------------------------------------------

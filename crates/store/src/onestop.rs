@@ -868,6 +868,23 @@ pub async fn register(
     .await
 }
 
+/// When each dossier of an agency's register left the counter (the start of its first
+/// processing step).
+pub async fn first_transfers(
+    ex: &mut impl Exec,
+    agency_id: i64,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+) -> Result<Vec<(i64, Option<OffsetDateTime>)>, StoreError> {
+    ex.fetch_all(
+        "SELECT d.id, s.started_at FROM dossiers d JOIN dossier_steps s ON s.dossier_id = d.id AND s.seq = 1 \
+         WHERE (d.receiving_agency_id = $1 OR d.competent_agency_id = $1) \
+         AND d.submitted_at >= $2 AND d.submitted_at < $3",
+        args![agency_id, from, to],
+    )
+    .await
+}
+
 /// Monthly figures of an agency (as competent agency), by procedure.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
 pub struct StatRow {

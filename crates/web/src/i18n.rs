@@ -154,6 +154,13 @@ mod tests {
             "dossier-acted",
             "dossier-title",
             "register-col-sets",
+            "form-receipt",
+            "form-supplement-request",
+            "form-refusal",
+            "form-apology",
+            "form-stop-notice",
+            "form-process-control",
+            "form-register",
             "register-col-note",
         ] {
             keys.insert(k.to_owned());
@@ -301,6 +308,7 @@ mod tests {
                             "published",
                             "statutory",
                             "name",
+                            "form",
                         ]
                         .into_iter()
                         .fold(e, |e, a| e.arg(a, "x"));

@@ -4,6 +4,7 @@
 pub mod catalogue;
 pub mod counter;
 pub mod dossiers;
+pub mod forms;
 pub mod public;
 pub mod reports;
 pub mod scans;

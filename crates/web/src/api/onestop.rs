@@ -37,6 +37,7 @@ use crate::state::AppState;
     act,
     upload_scan,
     get_scan,
+    get_form,
     agency_stats,
     agency_register,
     national_statuses,
@@ -56,6 +57,7 @@ pub fn routes() -> Router<AppState> {
         .route("/dossiers/{id}", get(get_dossier))
         .route("/dossiers/{id}/actions", post(act))
         .route("/dossiers/{id}/components/{code}/scan", get(get_scan))
+        .route("/dossiers/{id}/forms/{form}", get(get_form))
         .route("/agencies/{id}/onestop-stats", get(agency_stats))
         .route("/agencies/{id}/register", get(agency_register))
         .route("/national-statuses", get(national_statuses))
@@ -310,6 +312,21 @@ async fn get_scan(
         .into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/dossiers/{id}/forms/{form}", tag = "one-stop",
+    params(("id" = i64, Path), ("form" = String, Path, description = "`receipt`, `supplement_request`, `refusal`, `apology`, `stop_notice` or `process_control`")),
+    responses((status = 200, description = "The form as PDF (Circular 03/2025 set, or the 2018 set for dossiers received before 1 July 2025)", content_type = "application/pdf"),
+        (status = 404, body = ApiError), (status = 422, body = ApiError, description = "`form_not_in_set`")))]
+async fn get_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((id, form)): Path<(i64, String)>,
+) -> WebResult<Response> {
+    let kind = egov_app::onestop::forms::FormKind::parse(form.trim_end_matches(".pdf"))
+        .ok_or_else(|| AppError::not_found("form"))?;
+    let (file, bytes) = state.app.dossier_form(&ctx.actor()?, id, kind).await?;
+    Ok(crate::pages::onestop::pdf_response(&file, bytes))
+}
+
 // ---- statistics and the register ----
 
 #[derive(Deserialize, IntoParams)]
@@ -346,7 +363,7 @@ pub struct RegisterQuery {
     from: Option<String>,
     /// Last day, YYYY-MM-DD, included (default: today).
     to: Option<String>,
-    /// `json` (default) or `xlsx`.
+    /// `json` (default), `xlsx` or `pdf` (the printed register, form 07).
     format: Option<String>,
     limit: Option<i64>,
     offset: Option<i64>,
@@ -415,6 +432,25 @@ async fn agency_register(
             let bytes = crate::export::register_xlsx(ctx.lang, &agency.name, &period, &rows)?;
             Ok(xlsx_response(
                 &format!("so-theo-doi-{id}-{from_d}-{to_d}.xlsx"),
+                bytes,
+            ))
+        }
+        Some("pdf") => {
+            let period = format!(
+                "Từ ngày {:02}/{:02}/{} đến ngày {:02}/{:02}/{}",
+                from_d.day(),
+                u8::from(from_d.month()),
+                from_d.year(),
+                to_d.day(),
+                u8::from(to_d.month()),
+                to_d.year()
+            );
+            let bytes = state
+                .app
+                .register_pdf(&ctx.actor()?, id, from, to, &period)
+                .await?;
+            Ok(crate::pages::onestop::pdf_response(
+                &format!("so-theo-doi-{id}-{from_d}-{to_d}.pdf"),
                 bytes,
             ))
         }

@@ -13,6 +13,7 @@ use axum::routing::{get, post};
 use egov_app::onestop::catalogue::ProcedureView;
 use egov_app::onestop::counter::CounterProcedure;
 use egov_app::onestop::dossiers::{Action, ApplicantRef, ComponentInput, DossierDetail, Reception};
+use egov_app::onestop::forms::FormKind;
 use egov_app::onestop::public::{LookupQuery, PublicStatus};
 use egov_app::onestop::reports::MonthlyStats;
 use egov_app::{AppError, ErrorKind};
@@ -37,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/onestop/dossiers/{id}", get(dossier))
         .route("/onestop/dossiers/{id}/act", post(act))
         .route("/onestop/dossiers/{id}/scans/{code}", get(scan))
+        .route("/onestop/dossiers/{id}/forms/{form}", get(form_pdf))
         .route("/onestop/register", get(register))
         .route("/onestop/stats", get(stats))
         .route("/onestop/procedures", get(procedures))
@@ -475,6 +477,7 @@ struct DossierPage {
     next_people: Vec<(i64, String)>,
     overdue: bool,
     applicant_id_masked: String,
+    forms: Vec<FormKind>,
 }
 
 impl DossierPage {
@@ -539,6 +542,7 @@ async fn dossier(
     let next_people = holders(next.and_then(|s| s.agency_id), next.map(|s| s.role.clone())).await?;
     let applicant = egov_store::applicants::get(&mut ex, d.dossier.applicant_id).await?;
     Ok(html(&DossierPage {
+        forms: egov_app::onestop::forms::available(&d),
         page,
         overdue: d.dossier.closed_at.is_none() && overdue(&d.dossier, now),
         applicant_id_masked: egov_app::applicants::mask(&applicant.identifier),
@@ -654,6 +658,34 @@ async fn scan(
         .into_response())
 }
 
+/// A form of a dossier as PDF (`receipt.pdf`, `process_control.pdf` …).
+async fn form_pdf(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((id, form)): Path<(i64, String)>,
+) -> WebResult<Response> {
+    let kind = FormKind::parse(form.trim_end_matches(".pdf"))
+        .ok_or_else(|| AppError::not_found("form"))?;
+    let (file, bytes) = state.app.dossier_form(&ctx.actor()?, id, kind).await?;
+    Ok(pdf_response(&file, bytes))
+}
+
+/// A PDF shown in the browser, not cached.
+pub fn pdf_response(file: &str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{file}\""),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
 // ---- the register and statistics ----
 
 #[derive(Template)]
@@ -718,6 +750,22 @@ async fn register(
         .app
         .tracking_register(&actor, agency, from, to, 100_000, 0)
         .await?;
+    if q.format.as_deref() == Some("pdf") {
+        let page = Page::new(&ctx, "register-title", "onestop");
+        let period = format!(
+            "Từ ngày {} đến ngày {}",
+            page.date(&from_d),
+            page.date(&to_d)
+        );
+        let bytes = state
+            .app
+            .register_pdf(&actor, agency, from, to, &period)
+            .await?;
+        return Ok(pdf_response(
+            &format!("so-theo-doi-{agency}-{from_d}-{to_d}.pdf"),
+            bytes,
+        ));
+    }
     if q.format.as_deref() == Some("xlsx") {
         let name = egov_store::agencies::get(&mut &state.app.db, agency)
             .await?

@@ -162,6 +162,17 @@ both!(dossiers_over_the_api, |db| {
         .await;
     assert_eq!(xlsx.headers["content-type"], egov_web::export::XLSX);
     assert!(xlsx.body.starts_with("PK"), "an xlsx is a zip");
+    let receipt = c.get(&format!("/api/v1/dossiers/{id}/forms/receipt")).await;
+    assert_eq!(receipt.headers["content-type"], "application/pdf");
+    assert!(receipt.body.starts_with("%PDF-"));
+    let none = c
+        .get(&format!("/api/v1/dossiers/{id}/forms/refusal-letter"))
+        .await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+    let reg_pdf = c
+        .get(&format!("/api/v1/agencies/{hac_thanh}/register?format=pdf"))
+        .await;
+    assert_eq!(reg_pdf.headers["content-type"], "application/pdf");
     let statuses = c.get("/api/v1/national-statuses").await;
     assert_eq!(statuses.json().as_array().unwrap().len(), 10);
 
@@ -292,6 +303,12 @@ both!(the_counter_and_a_dossier_in_the_browser, |db| {
     assert!(page.body.contains("Trịnh Thị Lan"));
     assert!(page.body.contains("8.000 đ"), "4 pages at 2.000 đ");
     assert!(page.body.contains("/scans/TP2"), "the scan is linked");
+    assert!(
+        page.body.contains("/forms/receipt.pdf"),
+        "the receipt is linked"
+    );
+    let pdf = c.get(&format!("{}/forms/receipt.pdf", ok.location())).await;
+    assert_eq!(pdf.headers["content-type"], "application/pdf");
     // Hand over through the page's own form.
     let version = {
         let i = page.body.find("name=\"version\" value=\"").unwrap();
