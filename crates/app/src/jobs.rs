@@ -140,7 +140,7 @@ impl Worker {
         let now = egov_store::now();
         egov_store::audit::seal(&self.app.db, 2000).await?;
         egov_store::people::purge_expired_sessions(&mut &self.app.db, now).await?;
-        let window = time::Duration::minutes(crate::onestop::public::WINDOW_MINUTES);
+        let window = time::Duration::minutes(self.app.settings.onestop.lookup_window_minutes);
         egov_store::onestop::purge_lookups(&mut &self.app.db, now - window).await?;
         Ok(())
     }

@@ -39,8 +39,8 @@ impl App {
     /// Opens the database named by the settings (running migrations) and the blob store.
     pub async fn open(settings: Settings) -> Result<Arc<App>, AppError> {
         settings
-            .scheme()
-            .map_err(|e| AppError::invalid("bad_config", format!("identifiers: {e}")))?;
+            .validate()
+            .map_err(|e| AppError::invalid("bad_config", e))?;
         let db = Db::open(&DbOptions {
             max_connections: settings.database.max_connections,
             ..DbOptions::new(settings.database_url())

@@ -17,6 +17,7 @@ pub struct Settings {
     pub identifiers: Identifiers,
     pub worker: Worker,
     pub log: Log,
+    pub onestop: Onestop,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -77,6 +78,21 @@ pub struct Worker {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+pub struct Onestop {
+    /// Dossier code format: `{agency}` (the receiving agency's identifier), `{yymmdd}` or
+    /// `{yyyymmdd}` (the Vietnam day of receipt), `{seq}` or `{seq:N}` (the daily sequence, at
+    /// least N digits). The sequence restarts each day per receiving agency, so the agency, a
+    /// day and the sequence must all appear.
+    pub code_format: String,
+    /// Public status look-ups allowed per client address in the window.
+    pub lookup_per_address: i64,
+    /// Public status look-ups allowed per dossier code in the window.
+    pub lookup_per_code: i64,
+    pub lookup_window_minutes: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Log {
     /// `text` or `json`.
     pub format: String,
@@ -94,6 +110,7 @@ impl Default for Settings {
             identifiers: Identifiers::default(),
             worker: Worker::default(),
             log: Log::default(),
+            onestop: Onestop::default(),
         }
     }
 }
@@ -153,6 +170,17 @@ impl Default for Worker {
     }
 }
 
+impl Default for Onestop {
+    fn default() -> Self {
+        Onestop {
+            code_format: egov_domain::onestop::code::DEFAULT_FORMAT.into(),
+            lookup_per_address: 20,
+            lookup_per_code: 8,
+            lookup_window_minutes: 15,
+        }
+    }
+}
+
 impl Default for Log {
     fn default() -> Self {
         Log {
@@ -201,6 +229,26 @@ impl Settings {
         s.validate().map_err(|e| e.to_string())?;
         Ok(s)
     }
+
+    /// Checks what cannot be checked by the types: the identifier scheme and the one-stop keys.
+    pub fn validate(&self) -> Result<(), String> {
+        self.scheme().map_err(|e| format!("identifiers: {e}"))?;
+        let f = &self.onestop.code_format;
+        let has = |t: &str| f.contains(t);
+        if !has("{agency}")
+            || !(has("{yymmdd}") || has("{yyyymmdd}"))
+            || !(has("{seq}") || has("{seq:"))
+        {
+            return Err(format!(
+                "onestop.code_format {f:?}: it must contain {{agency}}, {{yymmdd}} or {{yyyymmdd}}, and {{seq}} or {{seq:N}}"
+            ));
+        }
+        let o = &self.onestop;
+        if o.lookup_per_address < 1 || o.lookup_per_code < 1 || o.lookup_window_minutes < 1 {
+            return Err("onestop.lookup_*: limits and the window must be at least 1".into());
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -212,6 +260,23 @@ mod tests {
         let s = Settings::default();
         assert_eq!(s.scheme().unwrap(), IdentifierScheme::default());
         assert!(s.database_url().ends_with("egov.sqlite"));
+    }
+
+    #[test]
+    fn a_code_format_without_its_parts_is_refused() {
+        let mut s = Settings::default();
+        assert!(s.validate().is_ok());
+        s.onestop.code_format = "{agency}/{yyyymmdd}/{seq:5}".into();
+        assert!(s.validate().is_ok());
+        s.onestop.code_format = "{agency}-{seq:4}".into();
+        assert!(s.validate().unwrap_err().contains("code_format"));
+        s.onestop.code_format = "HS-{yymmdd}-{seq}".into();
+        assert!(s.validate().is_err());
+        s.onestop.code_format = "{agency}-{yymmdd}".into();
+        assert!(s.validate().is_err());
+        s.onestop.code_format = egov_domain::onestop::code::DEFAULT_FORMAT.into();
+        s.onestop.lookup_per_code = 0;
+        assert!(s.validate().unwrap_err().contains("lookup"));
     }
 
     #[test]

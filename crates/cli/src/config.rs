@@ -21,9 +21,7 @@ pub fn load(file: Option<&Path>) -> Result<Settings> {
         .context("reading the configuration")?
         .try_deserialize()
         .context("the configuration has an unknown key or a wrong value")?;
-    settings
-        .scheme()
-        .map_err(|e| anyhow::anyhow!("identifiers: {e}"))?;
+    settings.validate().map_err(|e| anyhow::anyhow!(e))?;
     Ok(settings)
 }
 
@@ -64,5 +62,36 @@ pub fn init_logging(s: &Settings) {
         let _ = builder.json().flatten_event(true).try_init();
     } else {
         let _ = builder.try_init();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_configuration_is_valid_and_complete() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../egov.example.toml");
+        let s = load(Some(&path)).expect("egov.example.toml loads");
+        assert_eq!(s.onestop.code_format, "{agency}-{yymmdd}-{seq:4}");
+        assert!(s.server.secure_cookies);
+        // Every key of every section is shown in the example.
+        let example = std::fs::read_to_string(&path).unwrap();
+        let v = serde_json::to_value(&s).unwrap();
+        for (section, keys) in v.as_object().unwrap() {
+            let Some(keys) = keys.as_object() else {
+                continue;
+            };
+            assert!(
+                example.contains(&format!("[{section}]")),
+                "[{section}] missing"
+            );
+            for k in keys.keys() {
+                assert!(
+                    example.contains(&format!("\n{k} =")),
+                    "{section}.{k} missing from egov.example.toml"
+                );
+            }
+        }
     }
 }

@@ -23,6 +23,12 @@ enum Scenario {
     AgencyPage,
     /// GET /api/v1/agencies?q=… searches as a signed-in official.
     AgencySearch,
+    /// POST /api/v1/dossiers: counter receipts at the benchmark communes (a new applicant each,
+    /// two components). Needs `--bench-accounts` from `egov-seed-onestop`.
+    Receipts,
+    /// An ordinary officer's mix at the benchmark communes: my queue, a dossier page, search by
+    /// code, search by the applicant's name, the month's statistics of the officer's agency.
+    OfficerMix,
 }
 
 #[derive(Parser)]
@@ -42,6 +48,142 @@ struct Args {
     /// The official whose session the page scenarios use.
     #[arg(long, default_value = "chuyenvien.snv")]
     user: String,
+    /// The bench-accounts.json written by `egov-seed-onestop` (one-stop scenarios).
+    #[arg(long)]
+    bench_accounts: Option<String>,
+}
+
+/// A prepared request: its kind (for the per-kind figures), method, path and body.
+#[derive(Clone)]
+struct Plan {
+    kind: &'static str,
+    post: bool,
+    path: String,
+    body: Option<String>,
+    token: String,
+}
+
+/// The one-stop scenarios' requests, per worker.
+async fn onestop_plans(
+    http: &Http,
+    base: &str,
+    scenario: Scenario,
+    accounts: &serde_json::Value,
+    workers: usize,
+) -> Result<Vec<Vec<Plan>>> {
+    let officers = accounts["officers"].as_array().context("no officers")?;
+    let role = match scenario {
+        Scenario::Receipts => "one_stop_officer",
+        _ => "specialist",
+    };
+    let chosen: Vec<&serde_json::Value> = officers.iter().filter(|o| o["role"] == role).collect();
+    if chosen.is_empty() {
+        bail!("no {role} in the bench accounts");
+    }
+    let mut tokens = Vec::new();
+    for o in &chosen {
+        let t = token(
+            http,
+            base,
+            o["username"].as_str().unwrap_or_default(),
+            o["password"].as_str().unwrap_or_default(),
+        )
+        .await?;
+        tokens.push(t);
+    }
+    let month = {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_secs();
+        // The month before this one (complete), in UTC: good enough for a benchmark.
+        let days = (now / 86_400) as i64 - 20;
+        let (y, m) = civil(days);
+        format!("{y:04}-{m:02}")
+    };
+    let mut out = Vec::new();
+    for w in 0..workers {
+        let i = w % chosen.len();
+        let o = chosen[i];
+        let agency = o["agency_id"].as_i64().unwrap_or_default();
+        let t = tokens[i].clone();
+        let mut plans = Vec::new();
+        match scenario {
+            Scenario::Receipts => plans.push(Plan {
+                kind: "receipt",
+                post: true,
+                path: "/api/v1/dossiers".into(),
+                body: Some(agency.to_string()),
+                token: t,
+            }),
+            _ => {
+                let samples = o["samples"].as_array().cloned().unwrap_or_default();
+                if samples.is_empty() {
+                    bail!("no sample dossiers for agency {agency}");
+                }
+                for (k, s) in samples.iter().enumerate().take(50) {
+                    let code = s["code"].as_str().unwrap_or_default();
+                    let name: String = s["name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join("+");
+                    let get = |kind: &'static str, path: String| Plan {
+                        kind,
+                        post: false,
+                        path,
+                        body: None,
+                        token: t.clone(),
+                    };
+                    plans.push(get("queue", "/api/v1/dossiers/queue?limit=50".into()));
+                    plans.push(get("dossier", format!("/api/v1/dossiers/{}", s["id"])));
+                    plans.push(get("search_code", format!("/api/v1/dossiers?q={code}")));
+                    plans.push(get(
+                        "search_name",
+                        format!("/api/v1/dossiers?q={name}&limit=20"),
+                    ));
+                    if k % 5 == 0 {
+                        plans.push(get(
+                            "stats",
+                            format!("/api/v1/agencies/{agency}/onestop-stats?month={month}"),
+                        ));
+                    }
+                }
+            }
+        }
+        out.push(plans);
+    }
+    Ok(out)
+}
+
+/// (year, month) of a day count since 1970-01-01 (proleptic Gregorian).
+fn civil(days: i64) -> (i64, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m)
+}
+
+/// A receipt at `agency` for a new applicant (unique per worker and request).
+fn receipt_body(agency: &str, worker: usize, n: u64) -> String {
+    serde_json::json!({
+        "procedure_code": "2.000815",
+        "receiving_agency_id": agency.parse::<i64>().unwrap_or_default(),
+        "applicant": {"new": {
+            "kind": "citizen",
+            "identifier": format!("0381{:02}{:06}", worker % 100, n % 1_000_000),
+            "name": "Người Nộp Thử",
+            "phone": "0900000000"
+        }},
+        "components": [{"code": "TP1", "provided": true}, {"code": "TP2", "provided": true}],
+        "fee_units": 2
+    })
+    .to_string()
 }
 
 type Http = Client<HttpConnector, Full<Bytes>>;
@@ -89,13 +231,26 @@ async fn main() -> Result<()> {
         .pool_max_idle_per_host(args.concurrency)
         .build(connector);
     let base = args.base.trim_end_matches('/').to_owned();
-    let pw = password(&accounts, &args.user)?;
+    let pw = match args.scenario {
+        Scenario::Receipts | Scenario::OfficerMix => String::new(),
+        _ => password(&accounts, &args.user)?,
+    };
 
     // The requests of the scenario, prepared once.
     let mut paths: Vec<String> = Vec::new();
     let mut bearer = None;
+    let mut per_worker: Vec<Vec<Plan>> = Vec::new();
     match args.scenario {
         Scenario::SignIn => {}
+        Scenario::Receipts | Scenario::OfficerMix => {
+            let path = args
+                .bench_accounts
+                .as_deref()
+                .context("--bench-accounts is needed (run egov-seed-onestop)")?;
+            let bench: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+            per_worker =
+                onestop_plans(&http, &base, args.scenario, &bench, args.concurrency).await?;
+        }
         Scenario::AgencyPage | Scenario::AgencySearch => {
             let t = token(&http, &base, &args.user, &pw).await?;
             let get = |p: String| {
@@ -160,17 +315,40 @@ async fn main() -> Result<()> {
             args.user.clone(),
             pw.clone(),
         );
+        let plans = per_worker.get(w).cloned().unwrap_or_default();
         let scenario = args.scenario;
         tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::with_capacity(100_000);
+            let mut lat: Vec<(&'static str, Duration)> = Vec::with_capacity(100_000);
             let mut i = w;
+            let mut n: u64 = 0;
             while !stop.load(Ordering::Relaxed) {
-                let req = match scenario {
-                    Scenario::SignIn => Request::post(format!("{base}/api/v1/sessions"))
-                        .header("content-type", "application/json")
-                        .body(Full::new(Bytes::from(
-                            serde_json::json!({"username": user, "password": pw}).to_string(),
-                        ))),
+                let (kind, req) = match scenario {
+                    Scenario::SignIn => (
+                        "sign_in",
+                        Request::post(format!("{base}/api/v1/sessions"))
+                            .header("content-type", "application/json")
+                            .body(Full::new(Bytes::from(
+                                serde_json::json!({"username": user, "password": pw}).to_string(),
+                            ))),
+                    ),
+                    Scenario::Receipts | Scenario::OfficerMix => {
+                        let p = &plans[i % plans.len()];
+                        i += 1;
+                        n += 1;
+                        let mut r = if p.post {
+                            Request::post(format!("{base}{}", p.path))
+                                .header("content-type", "application/json")
+                        } else {
+                            Request::get(format!("{base}{}", p.path))
+                        };
+                        r = r.header("authorization", format!("Bearer {}", p.token));
+                        let body = match (&p.body, scenario) {
+                            (Some(agency), Scenario::Receipts) => receipt_body(agency, w, n),
+                            (Some(b), _) => b.clone(),
+                            (None, _) => String::new(),
+                        };
+                        (p.kind, r.body(Full::new(Bytes::from(body))))
+                    }
                     _ => {
                         let p = &paths[i % paths.len()];
                         i += 1;
@@ -178,7 +356,7 @@ async fn main() -> Result<()> {
                         if let Some(t) = &bearer {
                             r = r.header("authorization", format!("Bearer {t}"));
                         }
-                        r.body(Full::new(Bytes::new()))
+                        ("page", r.body(Full::new(Bytes::new())))
                     }
                 };
                 let t0 = Instant::now();
@@ -186,7 +364,7 @@ async fn main() -> Result<()> {
                     Ok(req) => matches!(send(&http, req).await, Ok((s, _)) if s < 400),
                     Err(_) => false,
                 };
-                lat.push(t0.elapsed());
+                lat.push((kind, t0.elapsed()));
                 if !ok {
                     errors.fetch_add(1, Ordering::Relaxed);
                 }
@@ -201,28 +379,41 @@ async fn main() -> Result<()> {
         all.extend(t.await?);
     }
     let elapsed = started.elapsed().as_secs_f64();
-    all.sort();
-    let pct = |p: f64| -> f64 {
-        if all.is_empty() {
-            return 0.0;
-        }
-        let i = ((all.len() as f64 - 1.0) * p).round() as usize;
-        all[i].as_secs_f64() * 1000.0
-    };
-    println!(
-        "{}",
+    let summary = |lat: &mut Vec<Duration>| {
+        lat.sort();
+        let pct = |p: f64| -> f64 {
+            if lat.is_empty() {
+                return 0.0;
+            }
+            let i = ((lat.len() as f64 - 1.0) * p).round() as usize;
+            lat[i].as_secs_f64() * 1000.0
+        };
         serde_json::json!({
-            "scenario": format!("{:?}", args.scenario),
-            "concurrency": args.concurrency,
-            "seconds": elapsed,
-            "requests": all.len(),
-            "errors": errors.load(Ordering::Relaxed),
-            "rps": all.len() as f64 / elapsed,
+            "requests": lat.len(),
+            "rps": lat.len() as f64 / elapsed,
             "p50_ms": pct(0.50),
             "p95_ms": pct(0.95),
             "p99_ms": pct(0.99),
             "max_ms": pct(1.0),
         })
-    );
+    };
+    let mut kinds: std::collections::BTreeMap<&str, Vec<Duration>> = Default::default();
+    for (k, d) in &all {
+        kinds.entry(k).or_default().push(*d);
+    }
+    let mut everything: Vec<Duration> = all.iter().map(|x| x.1).collect();
+    let mut out = summary(&mut everything);
+    out["scenario"] = serde_json::json!(format!("{:?}", args.scenario));
+    out["concurrency"] = serde_json::json!(args.concurrency);
+    out["seconds"] = serde_json::json!(elapsed);
+    out["errors"] = serde_json::json!(errors.load(Ordering::Relaxed));
+    if kinds.len() > 1 {
+        let mut per = serde_json::Map::new();
+        for (k, mut v) in kinds {
+            per.insert(k.to_owned(), summary(&mut v));
+        }
+        out["by_kind"] = serde_json::Value::Object(per);
+    }
+    println!("{out}");
     Ok(())
 }

@@ -783,11 +783,15 @@ pub async fn queue(
     now: OffsetDateTime,
     limit: i64,
 ) -> Result<Vec<DossierRow>, StoreError> {
+    // Two indexed paths, united: assigned to the person, or at a step of a role they hold
+    // (an OR over both would scan every open dossier).
     ex.fetch_all(
         &format!(
-            "{DOSSIER_SELECT} WHERE d.closed_at IS NULL AND (d.assignee_id = $1 OR EXISTS (SELECT 1 FROM role_grants g \
-             WHERE g.person_id = $1 AND g.agency_id = d.current_agency_id AND g.role = d.step_role \
-             AND g.valid_from <= $2 AND (g.valid_to IS NULL OR g.valid_to > $2))) \
+            "{DOSSIER_SELECT} WHERE d.id IN (\
+             SELECT q.id FROM dossiers q WHERE q.assignee_id = $1 AND q.closed_at IS NULL \
+             UNION SELECT q.id FROM role_grants g JOIN dossiers q ON q.current_agency_id = g.agency_id \
+             AND q.step_role = g.role AND q.closed_at IS NULL \
+             WHERE g.person_id = $1 AND g.valid_from <= $2 AND (g.valid_to IS NULL OR g.valid_to > $2)) \
              ORDER BY d.step_due IS NULL, d.step_due, d.id LIMIT $3"
         ),
         args![person, now, limit],

@@ -3,7 +3,7 @@
 //! supplements and payments, apology and extension, stop, withdrawal, result and return.
 
 use egov_domain::calendar::{Limit, Pause, Timeliness, classify};
-use egov_domain::onestop::code::{DEFAULT_FORMAT, format_code};
+use egov_domain::onestop::code::format_code;
 use egov_domain::onestop::dossier::{Event, Snapshot, State, TransitionError, apply};
 use egov_domain::onestop::procedure::ProcedureVersion;
 use egov_domain::onestop::process::{Process, StepAgency};
@@ -459,7 +459,7 @@ impl App {
         )
         .await?;
         let code = format_code(
-            DEFAULT_FORMAT,
+            &self.settings.onestop.code_format,
             &receiving.code,
             vn_date(submitted_at),
             seq as u64,
@@ -1064,7 +1064,8 @@ impl App {
     /// A dossier with its components, steps, pauses and timeline. The read is logged: the
     /// dossier holds the applicant's personal data.
     pub async fn dossier_detail(&self, actor: &Actor, id: i64) -> Result<DossierDetail, AppError> {
-        let mut tx = self.db.begin().await?;
+        // Read in a snapshot; only the audit entry needs the (single, on SQLite) writer.
+        let mut tx = self.db.begin_snapshot().await?;
         let d = store::get_dossier(&mut tx, id)
             .await
             .map_err(|_| AppError::not_found("dossier"))?;
@@ -1098,6 +1099,8 @@ impl App {
             national_status: state.national_code(),
             dossier: d,
         };
+        tx.commit().await?;
+        let mut tx = self.db.begin().await?;
         audit::event("dossier.read", "dossier", id)
             .agency(Some(detail.dossier.competent_agency_id))
             .write(&mut tx, actor)

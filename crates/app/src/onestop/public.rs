@@ -11,12 +11,6 @@ use time::OffsetDateTime;
 
 use crate::{Actor, App, AppError, ErrorKind, audit};
 
-/// Look-ups allowed per client address in [`WINDOW_MINUTES`].
-pub const PER_ADDRESS: i64 = 20;
-/// Look-ups allowed per dossier code in [`WINDOW_MINUTES`] (the second factor is guessable too).
-pub const PER_CODE: i64 = 8;
-pub const WINDOW_MINUTES: i64 = 15;
-
 /// A national status code and its meaning (`TrangThaiHoSo`, §8.1 of the reference).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NationalStatus {
@@ -168,7 +162,8 @@ impl App {
         }
         // Count first, in its own transaction: a refused or failed attempt still counts.
         let now = egov_store::now();
-        let since = now - time::Duration::minutes(WINDOW_MINUTES);
+        let limits = &self.settings.onestop;
+        let since = now - time::Duration::minutes(limits.lookup_window_minutes);
         {
             let mut tx = self.db.begin().await?;
             let by_address =
@@ -181,7 +176,7 @@ impl App {
                 _ => 0,
             };
             tx.commit().await?;
-            if by_address > PER_ADDRESS || by_code > PER_CODE {
+            if by_address > limits.lookup_per_address || by_code > limits.lookup_per_code {
                 return Err(too_many());
             }
         }

@@ -475,6 +475,40 @@ both!(codes_are_gapless_under_concurrency, |db| {
     assert_eq!(seqs, (1..=40).collect::<Vec<_>>(), "no gaps, no duplicates");
 });
 
+both!(the_code_format_is_configurable, |db| {
+    let mut settings = egov_app::Settings {
+        data_dir: std::env::temp_dir().join(format!("egov-app-test-{}", std::process::id())),
+        ..Default::default()
+    };
+    settings.onestop.code_format = "{agency}/{yyyymmdd}/{seq:6}".into();
+    let app = egov_app::App::with_db(db, settings);
+    app.seed_demo().await.unwrap();
+    let hac_thanh = app
+        .committee_by_unit(Structure::TwoTier, "14797")
+        .await
+        .unwrap();
+    let officer = actor(&app, "motcua.hacthanh").await;
+    let d = app
+        .receive_dossier(
+            &officer,
+            reception(hac_thanh, "2.000815", provided(&["TP1", "TP2"])),
+        )
+        .await
+        .unwrap()
+        .dossier;
+    let parts: Vec<&str> = d.code.split('/').collect();
+    let day = d.submitted_at.to_offset(egov_domain::VN_OFFSET).date();
+    let ymd = format!(
+        "{:04}{:02}{:02}",
+        day.year(),
+        u8::from(day.month()),
+        day.day()
+    );
+    assert_eq!(parts.len(), 3, "{}", d.code);
+    assert_eq!((parts[1], parts[2]), (ymd.as_str(), "000001"), "{}", d.code);
+    assert!(parts[0].contains('.'), "the agency identifier: {}", d.code);
+});
+
 both!(public_lookup_statistics_and_register, |db| {
     use egov_app::onestop::public::LookupQuery;
     use egov_store::Exec;
