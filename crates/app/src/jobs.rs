@@ -99,7 +99,8 @@ impl Worker {
     pub async fn run_once(&self) -> Result<bool, AppError> {
         let lease = Duration::seconds(self.app.settings.worker.lease_secs);
         let now = egov_store::now();
-        let Some(job) = jobs::claim(&self.app.db, &self.id, lease, now).await? else {
+        let kinds: Vec<&str> = self.handlers.keys().map(String::as_str).collect();
+        let Some(job) = jobs::claim(&self.app.db, &self.id, lease, now, Some(&kinds)).await? else {
             return Ok(false);
         };
         let started = std::time::Instant::now();

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod authz;
 pub mod calendar;
 pub mod data;
+pub mod documents;
 mod error;
 pub mod import;
 pub mod jobs;

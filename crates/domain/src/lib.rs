@@ -6,6 +6,7 @@ pub mod admin_unit;
 pub mod agency_code;
 mod birth_provinces;
 pub mod calendar;
+pub mod documents;
 pub mod identity;
 pub mod onestop;
 pub mod org;

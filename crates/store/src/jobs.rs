@@ -70,27 +70,43 @@ pub async fn enqueue(
     .await
 }
 
-/// Claims the next due job (queued and due, or running with an expired lease) for `worker`.
+/// Claims the next due job (queued and due, or running with an expired lease) for `worker`,
+/// among the `kinds` it has handlers for (`None`: any). A job no worker handles yet — a
+/// delivery waiting for the exchange to be configured — stays queued instead of dying.
 pub async fn claim(
     db: &Db,
     worker: &str,
     lease: Duration,
     now: OffsetDateTime,
+    kinds: Option<&[&str]>,
 ) -> Result<Option<Job>, StoreError> {
     let skip_locked = match db.dialect() {
         Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
         Dialect::Sqlite => "",
     };
+    let mut a = args![now + lease, worker, now];
+    let kind_cond = match kinds {
+        None => String::new(),
+        Some(ks) => {
+            let mut marks = Vec::new();
+            for k in ks {
+                a.push(crate::Arg::from(*k));
+                marks.push(format!("${}", a.len()));
+            }
+            if marks.is_empty() {
+                return Ok(None);
+            }
+            format!(" AND kind IN ({})", marks.join(", "))
+        }
+    };
     let sql = format!(
         "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_until = $1, \
          locked_by = $2, updated_at = $3 WHERE id = (SELECT id FROM jobs \
-         WHERE (state = 'queued' AND run_at <= $3) OR (state = 'running' AND locked_until < $3) \
+         WHERE ((state = 'queued' AND run_at <= $3) OR (state = 'running' AND locked_until < $3)){kind_cond} \
          ORDER BY run_at, id LIMIT 1{skip_locked}) RETURNING {COLS}"
     );
     let mut tx = db.begin().await?;
-    let job = tx
-        .fetch_optional(&sql, args![now + lease, worker, now])
-        .await?;
+    let job = tx.fetch_optional(&sql, a).await?;
     tx.commit().await?;
     Ok(job)
 }

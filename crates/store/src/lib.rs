@@ -8,6 +8,7 @@ pub mod backup;
 pub mod blobs;
 pub mod calendar;
 mod db;
+pub mod documents;
 mod error;
 pub mod jobs;
 pub mod onestop;

@@ -181,7 +181,7 @@ fn appointment_limit(p: &ProcedureVersion, process: &Process) -> Result<Limit, A
 
 impl App {
     /// A deadline, with the calendar read through the caller's transaction.
-    async fn due(
+    pub(crate) async fn due(
         &self,
         ex: &mut impl Exec,
         agency: Option<i64>,
@@ -196,7 +196,7 @@ impl App {
             .map_err(|e| AppError::invalid("date_out_of_range", e.to_string()).arg("value", from))
     }
 
-    async fn holds(
+    pub(crate) async fn holds(
         &self,
         ex: &mut impl Exec,
         actor: &Actor,

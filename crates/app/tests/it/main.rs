@@ -12,6 +12,7 @@ macro_rules! both {
 mod applicants;
 mod calendar;
 mod demo;
+mod documents;
 mod forms;
 mod imports;
 mod onestop;

@@ -28,20 +28,27 @@ both!(claim_lease_retry_dead, |db| {
     tx.commit().await.unwrap();
 
     let lease = Duration::seconds(30);
-    let j = jobs::claim(&db, "w1", lease, now)
+    assert!(
+        jobs::claim(&db, "w0", lease, now, Some(&["exchange.send"]))
+            .await
+            .unwrap()
+            .is_none(),
+        "a worker takes only the kinds it handles"
+    );
+    let j = jobs::claim(&db, "w1", lease, now, None)
         .await
         .unwrap()
         .expect("a due job");
     assert_eq!((j.id, j.attempts, j.state.as_str()), (id, 1, "running"));
     // Nobody else gets it while the lease holds, and the later job is not due.
     assert!(
-        jobs::claim(&db, "w2", lease, now + Duration::seconds(1))
+        jobs::claim(&db, "w2", lease, now + Duration::seconds(1), None)
             .await
             .unwrap()
             .is_none()
     );
     // The worker died: the lease expires and the job is claimed again.
-    let again = jobs::claim(&db, "w2", lease, now + Duration::seconds(31))
+    let again = jobs::claim(&db, "w2", lease, now + Duration::seconds(31), None)
         .await
         .unwrap()
         .unwrap();
@@ -60,12 +67,12 @@ both!(claim_lease_retry_dead, |db| {
     .await
     .unwrap();
     assert!(
-        jobs::claim(&db, "w2", lease, now + Duration::seconds(59))
+        jobs::claim(&db, "w2", lease, now + Duration::seconds(59), None)
             .await
             .unwrap()
             .is_none()
     );
-    let third = jobs::claim(&db, "w2", lease, now + Duration::seconds(61))
+    let third = jobs::claim(&db, "w2", lease, now + Duration::seconds(61), None)
         .await
         .unwrap()
         .unwrap();
@@ -83,7 +90,7 @@ both!(claim_lease_retry_dead, |db| {
     // An administrator retries it.
     assert!(jobs::retry(&mut &db, id, now).await.unwrap());
     assert!(!jobs::retry(&mut &db, id, now).await.unwrap());
-    let j = jobs::claim(&db, "w3", lease, now + Duration::seconds(62))
+    let j = jobs::claim(&db, "w3", lease, now + Duration::seconds(62), None)
         .await
         .unwrap()
         .unwrap();
@@ -101,7 +108,7 @@ both!(claim_lease_retry_dead, |db| {
             .collect::<Vec<_>>(),
         vec![("done", 1), ("queued", 1)]
     );
-    let j = jobs::claim(&db, "w3", lease, now + Duration::hours(2))
+    let j = jobs::claim(&db, "w3", lease, now + Duration::hours(2), None)
         .await
         .unwrap()
         .unwrap();
@@ -134,6 +141,7 @@ both!(concurrent_workers_never_share_a_job, |db| {
                 &format!("w{w}"),
                 Duration::minutes(5),
                 egov_store::now(),
+                Some(&["test"]),
             )
             .await
             .unwrap()

@@ -1,0 +1,780 @@
+//! Incoming documents (văn bản đến): a copy arrives (delivered from an agency of this
+//! deployment, or a paper document registered by hand with its scan), is registered with the
+//! year's arrival number (shared by paper and electronic documents; secret ones in their own
+//! register), presented to the leader, directed to a lead with coordinators and a deadline,
+//! handled and completed with the reply linked. Every step is a status the sender sees.
+
+use egov_domain::calendar::Limit;
+use egov_domain::documents::flow::{InEvent, InState, next_in, recall_status};
+use egov_domain::documents::kind::DocKind;
+use egov_domain::documents::notation::parse_loose;
+use egov_domain::org::Role;
+use egov_store::documents::{self as store, DocumentRow, IncomingRow, IncomingUpdate, NewDocument};
+use egov_store::{Exec, Tx, agencies};
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+
+use super::outgoing::DocumentDetail;
+use super::{changed, now, search_fold, vn_today};
+use crate::{Actor, App, AppError, audit};
+
+/// Any role an office worker holds in an agency (to see its lists).
+pub const ANY_OFFICE_ROLE: [Role; 5] = [
+    Role::RecordsClerk,
+    Role::Specialist,
+    Role::UnitLeader,
+    Role::AgencyLeader,
+    Role::Administrator,
+];
+
+/// The text of a file, for search. Reading PDF text layers and office files is not built yet:
+/// documents are found by subject, number and notation and sender meanwhile.
+pub(crate) fn extract_text(_media_type: &str, _bytes: &[u8]) -> String {
+    String::new()
+}
+
+/// A paper document (or one that came by e-mail) registered by hand.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct PaperInCmd {
+    /// The receiving agency.
+    pub agency_id: i64,
+    /// The sender as written (`Bộ Nội vụ`).
+    pub issuer_name: String,
+    /// The sender's identifier, when known.
+    #[serde(default)]
+    pub issuer_code: Option<String>,
+    /// Number and notation exactly as written (`57-NQ/TW`, `12/SY-UBND`).
+    pub notation: String,
+    pub issued_on: Option<Date>,
+    /// A kind key; guessed from the notation when absent.
+    #[serde(default)]
+    pub kind: Option<String>,
+    pub subject: String,
+    #[serde(default)]
+    pub urgency: Option<String>,
+    /// A secret document: a metadata entry in the secret register, nothing more.
+    #[serde(default)]
+    pub secrecy: Option<String>,
+    /// The scan (uploaded first, see `/api/v1/scans`); not allowed for secret documents.
+    #[serde(default)]
+    pub scan: Option<String>,
+    /// When it arrived (default: now).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub arrived_at: Option<OffsetDateTime>,
+}
+
+/// An action on an incoming copy.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct InAction {
+    /// `register`, `reject`, `direct`, `start`, `complete`, `accept_recall`, `refuse_recall`.
+    pub event: String,
+    pub version: i64,
+    #[serde(default)]
+    pub note: String,
+    /// For `direct`: the lead unit and/or person.
+    #[serde(default)]
+    pub lead_unit_id: Option<i64>,
+    #[serde(default)]
+    pub lead_person_id: Option<i64>,
+    #[serde(default)]
+    pub coordinator_units: Vec<i64>,
+    #[serde(default)]
+    pub coordinator_people: Vec<i64>,
+    /// For `direct`: a deadline date, or a number of working days from now.
+    #[serde(default)]
+    pub deadline: Option<Date>,
+    #[serde(default)]
+    pub working_days: Option<u32>,
+    /// For `complete`: the reply document.
+    #[serde(default)]
+    pub reply_document_id: Option<i64>,
+}
+
+/// What a registration returns: the copy, and a likely duplicate to look at.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Registered {
+    pub copy: IncomingRow,
+    pub duplicate_of: Option<i64>,
+}
+
+fn sender_status(s: InState) -> &'static str {
+    s.status_code()
+}
+
+impl App {
+    /// Registers a paper document that arrived: the external document, its copy, its arrival
+    /// number, in one transaction. A likely duplicate is flagged, not refused.
+    pub async fn register_paper_incoming(
+        &self,
+        actor: &Actor,
+        cmd: PaperInCmd,
+    ) -> Result<Registered, AppError> {
+        let notation = egov_domain::text::nfc(cmd.notation.trim());
+        let issuer = egov_domain::text::nfc(cmd.issuer_name.trim());
+        if notation.is_empty() || notation.chars().count() > 50 {
+            return Err(AppError::invalid(
+                "bad_notation",
+                "The number and notation are required, as written on the document (at most 50 characters).",
+            ));
+        }
+        if issuer.is_empty() {
+            return Err(AppError::invalid(
+                "sender_required",
+                "Who sent the document?",
+            ));
+        }
+        let subject = egov_domain::text::nfc(cmd.subject.trim());
+        if subject.is_empty() || subject.chars().count() > 500 {
+            return Err(AppError::invalid(
+                "bad_subject",
+                "The subject (trích yếu) is required, at most 500 characters.",
+            ));
+        }
+        let loose = parse_loose(&notation);
+        let kind = match cmd.kind.as_deref().filter(|k| !k.is_empty()) {
+            Some(k) => {
+                DocKind::by_key(k)
+                    .ok_or_else(|| {
+                        AppError::invalid(
+                            "unknown_document_kind",
+                            "There is no such kind of document.",
+                        )
+                        .arg("value", k.to_owned())
+                    })?
+                    .key
+            }
+            None => loose.kind.unwrap_or("official_letter"),
+        };
+        let urgency = egov_domain::documents::kind::Urgency::parse(
+            cmd.urgency
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .unwrap_or("normal"),
+        )
+        .ok_or_else(|| {
+            AppError::invalid(
+                "bad_urgency",
+                "Urgency is normal, urgent, very_urgent or express.",
+            )
+        })?;
+        let secrecy = match cmd.secrecy.as_deref().filter(|s| !s.is_empty()) {
+            Some(s) => Some(
+                egov_domain::documents::kind::Secrecy::parse(s).ok_or_else(|| {
+                    AppError::invalid(
+                        "bad_secrecy",
+                        "Secrecy is confidential, secret or top_secret.",
+                    )
+                })?,
+            ),
+            None => None,
+        };
+        if secrecy.is_some() && cmd.scan.is_some() {
+            return Err(AppError::invalid(
+                "secret_no_content",
+                "A secret document is a metadata entry only: its content never enters this system.",
+            ));
+        }
+        let arrived = egov_store::db_time(cmd.arrived_at.unwrap_or_else(now));
+        if arrived > now() + time::Duration::minutes(5) {
+            return Err(
+                AppError::invalid("bad_date", "The arrival cannot be in the future.")
+                    .arg("value", arrived),
+            );
+        }
+        let mut tx = self.db.begin().await?;
+        self.require_in(&mut tx, actor, &[Role::RecordsClerk], cmd.agency_id)
+            .await?;
+        let scan_type: Option<String> = match &cmd.scan {
+            Some(sha) => Some(
+                tx.scalar_optional::<String>(
+                    "SELECT media_type FROM blobs WHERE sha256 = $1",
+                    egov_store::args![sha.as_str()],
+                )
+                .await?
+                .ok_or_else(|| AppError::invalid("unknown_scan", "Upload the scan first."))?,
+            ),
+            None => None,
+        };
+        let duplicate =
+            store::find_duplicate(&mut tx, cmd.agency_id, &issuer, &notation, cmd.issued_on)
+                .await?;
+        let doc_id = store::insert_document(
+            &mut tx,
+            &NewDocument {
+                origin: "external",
+                agency_id: None,
+                issuer_name: &issuer,
+                issuer_code: cmd
+                    .issuer_code
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty()),
+                kind,
+                legal: false,
+                subject: &subject,
+                urgency: urgency.as_str(),
+                secrecy: secrecy.map(|s| s.as_str()),
+                state: "issued",
+                drafter_id: None,
+                drafting_unit_id: None,
+                recipients_text: "",
+                replaces_id: None,
+                copies: 1,
+                search_fold: "",
+            },
+            now(),
+        )
+        .await?;
+        tx.execute(
+            "UPDATE documents SET notation = $1, issued_on = $2, number = $3 WHERE id = $4",
+            egov_store::args![
+                notation.as_str(),
+                cmd.issued_on,
+                loose.number.map(i64::from),
+                doc_id
+            ],
+        )
+        .await?;
+        let d = store::get_document(&mut tx, doc_id).await?;
+        if secrecy.is_none() {
+            store::set_search_fold(&mut tx, doc_id, &search_fold(&d, "")).await?;
+        }
+        if let (Some(sha), Some(t)) = (&cmd.scan, &scan_type) {
+            let size: i64 = tx
+                .scalar(
+                    "SELECT size FROM blobs WHERE sha256 = $1",
+                    egov_store::args![sha.as_str()],
+                )
+                .await?;
+            store::insert_attachment(&mut tx, doc_id, sha, "scan", t, size, "main", now()).await?;
+            tx.execute(
+                "UPDATE documents SET main_sha = $1 WHERE id = $2",
+                egov_store::args![sha.as_str(), doc_id],
+            )
+            .await?;
+        }
+        let copy_id = store::insert_incoming(
+            &mut tx,
+            cmd.agency_id,
+            doc_id,
+            "paper",
+            secrecy.is_some(),
+            arrived,
+        )
+        .await?;
+        let copy = store::get_incoming(&mut tx, copy_id).await?;
+        let copy = self
+            .apply_in(
+                &mut tx,
+                actor,
+                &copy,
+                InEvent::Register,
+                &InAction::plain("register", copy.version),
+                duplicate,
+            )
+            .await?;
+        audit::event("document.register_incoming", "incoming", copy_id)
+            .agency(Some(cmd.agency_id))
+            .after(&copy)
+            .write(&mut tx, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(Registered {
+            copy,
+            duplicate_of: duplicate,
+        })
+    }
+
+    /// Acts on an incoming copy.
+    pub async fn act_on_incoming(
+        &self,
+        actor: &Actor,
+        copy_id: i64,
+        a: InAction,
+    ) -> Result<IncomingRow, AppError> {
+        if a.event == "direct" {
+            self.ensure_calendar_seeded().await?;
+        }
+        let mut tx = self.db.begin().await?;
+        let copy = store::get_incoming(&mut tx, copy_id)
+            .await
+            .map_err(|_| AppError::not_found("document"))?;
+        if !self
+            .holds_in(&mut tx, actor, &ANY_OFFICE_ROLE, copy.agency_id)
+            .await?
+        {
+            return Err(AppError::not_found("document"));
+        }
+        if copy.version != a.version {
+            return Err(changed());
+        }
+        let after = if a.event == "refuse_recall" {
+            self.refuse_recall(&mut tx, actor, &copy, &a).await?
+        } else {
+            let event = InEvent::parse(&a.event).ok_or_else(|| {
+                AppError::invalid("bad_event", "There is no such action.")
+                    .arg("value", a.event.clone())
+            })?;
+            self.apply_in(&mut tx, actor, &copy, event, &a, None)
+                .await?
+        };
+        audit::event(&format!("incoming.{}", a.event), "incoming", copy_id)
+            .agency(Some(copy.agency_id))
+            .before(&copy)
+            .after(&after)
+            .write(&mut tx, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    async fn refuse_recall(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        copy: &IncomingRow,
+        a: &InAction,
+    ) -> Result<IncomingRow, AppError> {
+        if copy.recall_status.as_deref() != Some(recall_status::REQUESTED) {
+            return Err(AppError::conflict(
+                "no_recall",
+                "The sender has not asked for this document back.",
+            ));
+        }
+        self.require_in(
+            tx,
+            actor,
+            &[Role::AgencyLeader, Role::RecordsClerk],
+            copy.agency_id,
+        )
+        .await?;
+        let u = IncomingUpdate {
+            recall_status: Some(Some(recall_status::REFUSED.into())),
+            ..Default::default()
+        };
+        if !store::update_incoming(tx, copy.id, copy.version, &u, now()).await? {
+            return Err(changed());
+        }
+        store::set_recipient_status(
+            tx,
+            copy.document_id,
+            copy.agency_id,
+            recall_status::REFUSED,
+            now(),
+        )
+        .await?;
+        store::insert_event(
+            tx,
+            copy.document_id,
+            Some(copy.id),
+            now(),
+            actor.person_id,
+            &actor.username,
+            "refuse_recall",
+            Some(&copy.state),
+            &copy.state,
+            &serde_json::json!({ "status": recall_status::REFUSED, "note": a.note.trim() }),
+        )
+        .await?;
+        Ok(store::get_incoming(tx, copy.id).await?)
+    }
+
+    async fn apply_in(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        copy: &IncomingRow,
+        event: InEvent,
+        a: &InAction,
+        duplicate: Option<i64>,
+    ) -> Result<IncomingRow, AppError> {
+        let from =
+            InState::parse(&copy.state).ok_or_else(|| AppError::internal("unknown state"))?;
+        let to = next_in(from, event).map_err(|e| {
+            AppError::conflict("illegal_transition", e.to_string())
+                .arg("state", from.as_str())
+                .arg("event", event.as_str())
+        })?;
+        let agency = copy.agency_id;
+        let leads = copy.lead_person_id.is_some() && copy.lead_person_id == actor.person_id;
+        let allowed = match event {
+            InEvent::Register | InEvent::Reject => {
+                self.holds_in(tx, actor, &[Role::RecordsClerk], agency)
+                    .await?
+            }
+            InEvent::Direct => {
+                self.holds_in(tx, actor, &[Role::AgencyLeader, Role::UnitLeader], agency)
+                    .await?
+            }
+            InEvent::Start | InEvent::Complete => {
+                leads
+                    || self
+                        .holds_in(tx, actor, &[Role::AgencyLeader, Role::UnitLeader], agency)
+                        .await?
+            }
+            InEvent::AcceptRecall => {
+                copy.recall_status.as_deref() == Some(recall_status::REQUESTED)
+                    && self
+                        .holds_in(tx, actor, &[Role::AgencyLeader, Role::RecordsClerk], agency)
+                        .await?
+            }
+        };
+        if !allowed {
+            if event == InEvent::AcceptRecall
+                && copy.recall_status.as_deref() != Some(recall_status::REQUESTED)
+            {
+                return Err(AppError::conflict(
+                    "no_recall",
+                    "The sender has not asked for this document back.",
+                ));
+            }
+            return Err(AppError::forbidden());
+        }
+        let mut u = IncomingUpdate {
+            state: Some(to.as_str().to_owned()),
+            ..Default::default()
+        };
+        let mut data = serde_json::json!({ "note": a.note.trim() });
+        match event {
+            InEvent::Register => {
+                let year = vn_today().year();
+                let n = egov_store::onestop::next_counter(
+                    tx,
+                    "doc-in",
+                    &format!(
+                        "{agency}:{}:{year}",
+                        if copy.secret { "secret" } else { "all" }
+                    ),
+                )
+                .await?;
+                u.arrival = Some((year, n));
+                u.registered_by = actor.person_id;
+                u.duplicate_of = duplicate;
+                data = serde_json::json!({ "arrival_number": n, "year": year, "duplicate_of": duplicate });
+            }
+            InEvent::Reject => {
+                if a.note.trim().is_empty() {
+                    return Err(AppError::invalid(
+                        "reason_required",
+                        "Give the reason for refusing it.",
+                    ));
+                }
+            }
+            InEvent::Direct => {
+                if a.lead_unit_id.is_none() && a.lead_person_id.is_none() {
+                    return Err(AppError::invalid(
+                        "lead_required",
+                        "Name the lead unit or person who handles the document.",
+                    ));
+                }
+                self.check_people_and_units(tx, agency, a).await?;
+                let deadline = match (a.deadline, a.working_days) {
+                    (Some(d), _) => {
+                        if d < vn_today() {
+                            return Err(AppError::invalid(
+                                "bad_date",
+                                "The deadline is in the past.",
+                            )
+                            .arg("value", d));
+                        }
+                        Some(
+                            d.with_hms(17, 0, 0)
+                                .map_err(|e| AppError::internal(e.to_string()))?
+                                .assume_offset(egov_domain::VN_OFFSET)
+                                .to_offset(time::UtcOffset::UTC),
+                        )
+                    }
+                    (None, Some(days)) if days > 0 && days <= 365 => Some(
+                        self.due(
+                            tx,
+                            Some(agency),
+                            now(),
+                            Limit::WorkingDays { halves: days * 2 },
+                            &[],
+                        )
+                        .await?,
+                    ),
+                    (None, Some(_)) => {
+                        return Err(AppError::invalid(
+                            "bad_deadline",
+                            "Working days run from 1 to 365.",
+                        ));
+                    }
+                    (None, None) => None,
+                };
+                u.lead_unit_id = Some(a.lead_unit_id);
+                u.lead_person_id = Some(a.lead_person_id);
+                u.deadline = Some(deadline.map(egov_store::db_time));
+                u.direction = Some(a.note.trim().to_owned());
+                u.directed_by = actor.person_id;
+                store::set_coordinators(tx, copy.id, &a.coordinator_units, &a.coordinator_people)
+                    .await?;
+                data = serde_json::json!({
+                    "note": a.note.trim(), "lead_unit_id": a.lead_unit_id, "lead_person_id": a.lead_person_id,
+                    "coordinator_units": a.coordinator_units, "coordinator_people": a.coordinator_people,
+                    "deadline": deadline.map(egov_store::ts_text),
+                });
+            }
+            InEvent::Complete => {
+                u.completed = true;
+                if let Some(r) = a.reply_document_id {
+                    let reply = store::get_document(tx, r)
+                        .await
+                        .map_err(|_| AppError::not_found("document"))?;
+                    if reply.agency_id != Some(agency) {
+                        return Err(AppError::invalid(
+                            "bad_reply",
+                            "The reply is a document of the same agency.",
+                        ));
+                    }
+                    u.reply_document_id = Some(r);
+                    data = serde_json::json!({ "note": a.note.trim(), "reply_document_id": r });
+                }
+            }
+            InEvent::AcceptRecall => {
+                u.recall_status = Some(Some(recall_status::ACCEPTED.into()));
+            }
+            InEvent::Start => {}
+        }
+        if !store::update_incoming(tx, copy.id, copy.version, &u, now()).await? {
+            return Err(changed());
+        }
+        let status = if event == InEvent::AcceptRecall {
+            recall_status::ACCEPTED
+        } else {
+            sender_status(to)
+        };
+        store::set_recipient_status(tx, copy.document_id, agency, status, now()).await?;
+        store::insert_event(
+            tx,
+            copy.document_id,
+            Some(copy.id),
+            now(),
+            actor.person_id,
+            &actor.username,
+            event.as_str(),
+            Some(from.as_str()),
+            to.as_str(),
+            &data,
+        )
+        .await?;
+        Ok(store::get_incoming(tx, copy.id).await?)
+    }
+
+    /// Leads and coordinators must belong to the receiving agency.
+    async fn check_people_and_units(
+        &self,
+        tx: &mut Tx,
+        agency: i64,
+        a: &InAction,
+    ) -> Result<(), AppError> {
+        let units = a.lead_unit_id.iter().chain(a.coordinator_units.iter());
+        for u in units {
+            let unit = egov_store::org::get_org_unit(tx, *u).await.map_err(|_| {
+                AppError::invalid("unknown_unit", "There is no such unit.").arg("value", *u)
+            })?;
+            if unit.agency_id != agency {
+                return Err(AppError::invalid(
+                    "unit_of_other_agency",
+                    "That unit belongs to another agency.",
+                )
+                .arg("value", *u));
+            }
+        }
+        for p in a.lead_person_id.iter().chain(a.coordinator_people.iter()) {
+            let n: i64 = tx
+                .scalar(
+                    "SELECT COUNT(*) FROM postings WHERE person_id = $1 AND agency_id = $2 AND valid_from <= $3 \
+                     AND (valid_to IS NULL OR valid_to > $3)",
+                    egov_store::args![*p, agency, now()],
+                )
+                .await?;
+            if n == 0 {
+                return Err(AppError::invalid(
+                    "person_of_other_agency",
+                    "That person does not work in this agency now.",
+                )
+                .arg("value", *p));
+            }
+        }
+        Ok(())
+    }
+
+    /// Incoming copies of an agency in some states (the clerk's arrivals, the leader's list).
+    pub async fn incoming_list(
+        &self,
+        actor: &Actor,
+        agency_id: i64,
+        states: &[&str],
+    ) -> Result<Vec<IncomingRow>, AppError> {
+        let mut ex = &self.db;
+        self.require_in(&mut ex, actor, &ANY_OFFICE_ROLE, agency_id)
+            .await?;
+        Ok(store::incoming_of(&mut ex, agency_id, states, 200).await?)
+    }
+
+    /// What the person leads or coordinates, soonest deadline first.
+    pub async fn my_handling(&self, actor: &Actor) -> Result<Vec<IncomingRow>, AppError> {
+        let Some(p) = actor.person_id else {
+            return Ok(Vec::new());
+        };
+        Ok(store::handling_of(&mut &self.db, p, 200).await?)
+    }
+
+    /// Full-text search over what the person may see.
+    pub async fn search_documents(
+        &self,
+        actor: &Actor,
+        q: &str,
+    ) -> Result<Vec<DocumentRow>, AppError> {
+        let Some(p) = actor.person_id else {
+            return Ok(Vec::new());
+        };
+        Ok(store::search(&mut &self.db, p, q, now(), 50).await?)
+    }
+
+    /// A document as its reader may see it; the read is audited.
+    pub async fn document_detail(
+        &self,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<DocumentDetail, AppError> {
+        let mut tx = self.db.begin_snapshot().await?;
+        let d = self.visible_document(&mut tx, actor, id).await?;
+        let copy = match actor.person_id {
+            Some(p) => {
+                let copies = store::copies_of(&mut tx, id).await?;
+                let mut mine = None;
+                for c in copies {
+                    if egov_store::org::has_role(
+                        &mut tx,
+                        p,
+                        &ANY_OFFICE_ROLE.map(|r| r.as_str()),
+                        Some(c.agency_id),
+                        None,
+                        now(),
+                    )
+                    .await?
+                    {
+                        mine = Some(c);
+                        break;
+                    }
+                }
+                mine
+            }
+            None => None,
+        };
+        let mut actions = Vec::new();
+        if let Some(c) = &copy
+            && let Some(s) = InState::parse(&c.state)
+        {
+            for e in InEvent::ALL {
+                if next_in(s, *e).is_ok()
+                    && (*e != InEvent::AcceptRecall
+                        || c.recall_status.as_deref() == Some(recall_status::REQUESTED))
+                {
+                    actions.push(e.as_str().to_owned());
+                }
+            }
+            if c.recall_status.as_deref() == Some(recall_status::REQUESTED) {
+                actions.push("refuse_recall".into());
+            }
+        }
+        if d.origin == "internal"
+            && let Some(s) = egov_domain::documents::flow::OutState::parse(&d.state)
+            && d.agency_id
+                .is_some_and(|a| copy.as_ref().is_none_or(|c| c.agency_id != a))
+        {
+            for e in egov_domain::documents::flow::OutEvent::ALL {
+                if egov_domain::documents::flow::next_out(s, *e).is_ok() {
+                    actions.push(e.as_str().to_owned());
+                }
+            }
+        }
+        let kind_name = DocKind::by_key(&d.kind)
+            .map(|k| k.name_vi.to_owned())
+            .unwrap_or_else(|| d.kind.clone());
+        let detail = DocumentDetail {
+            attachments: store::attachments(&mut tx, id).await?,
+            recipients: store::recipients(&mut tx, id).await?,
+            events: store::events(&mut tx, id).await?,
+            files: store::files_of_document(&mut tx, id).await?,
+            kind_name,
+            copy,
+            actions,
+            document: d,
+        };
+        tx.commit().await?;
+        let mut w = self.db.begin().await?;
+        audit::event("document.read", "document", id)
+            .agency(detail.document.agency_id)
+            .write(&mut w, actor)
+            .await?;
+        w.commit().await?;
+        Ok(detail)
+    }
+
+    /// The incoming register of an agency for a year (secret entries in their own register,
+    /// for the records office only).
+    pub async fn incoming_register(
+        &self,
+        actor: &Actor,
+        agency_id: i64,
+        year: i32,
+        secret: bool,
+    ) -> Result<Vec<IncomingRow>, AppError> {
+        let mut ex = &self.db;
+        let roles: &[Role] = if secret {
+            &[Role::RecordsClerk]
+        } else {
+            &ANY_OFFICE_ROLE
+        };
+        self.require_in(&mut ex, actor, roles, agency_id).await?;
+        Ok(store::incoming_register(&mut ex, agency_id, year, secret).await?)
+    }
+
+    pub async fn outgoing_register(
+        &self,
+        actor: &Actor,
+        agency_id: i64,
+        year: i32,
+        secret: bool,
+    ) -> Result<Vec<DocumentRow>, AppError> {
+        let mut ex = &self.db;
+        let roles: &[Role] = if secret {
+            &[Role::RecordsClerk]
+        } else {
+            &ANY_OFFICE_ROLE
+        };
+        self.require_in(&mut ex, actor, roles, agency_id).await?;
+        Ok(store::outgoing_register(&mut ex, agency_id, year, secret).await?)
+    }
+
+    /// The agency the document came from, when it is one of ours (for links).
+    pub async fn sender_agency(
+        &self,
+        d: &DocumentRow,
+    ) -> Result<Option<agencies::Agency>, AppError> {
+        match d.agency_id {
+            Some(a) => Ok(Some(agencies::get(&mut &self.db, a).await?)),
+            None => Ok(None),
+        }
+    }
+}
+
+impl InAction {
+    fn plain(event: &str, version: i64) -> InAction {
+        InAction {
+            event: event.into(),
+            version,
+            note: String::new(),
+            lead_unit_id: None,
+            lead_person_id: None,
+            coordinator_units: vec![],
+            coordinator_people: vec![],
+            deadline: None,
+            working_days: None,
+            reply_document_id: None,
+        }
+    }
+}

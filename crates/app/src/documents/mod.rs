@@ -1,0 +1,232 @@
+//! Documents and work records (Decree 30/2020): outgoing documents from draft to issue with
+//! numbers allocated at sign-off, delivery to every recipient agency in one transaction,
+//! incoming documents from arrival to completion, recall, work files, registers and search.
+
+pub mod files;
+pub mod incoming;
+pub mod outgoing;
+pub mod work_files;
+
+use egov_domain::org::Role;
+use egov_store::documents::{self as store, DocumentRow};
+use egov_store::{Exec, agencies};
+use serde::Deserialize;
+use time::{Date, OffsetDateTime};
+
+use crate::{Actor, App, AppError, authz};
+
+fn now() -> OffsetDateTime {
+    egov_store::now()
+}
+
+fn vn_today() -> Date {
+    now().to_offset(egov_domain::VN_OFFSET).date()
+}
+
+/// The words a document is found by: subject, number and notation, sender, and the text of
+/// its files when there is any.
+pub(crate) fn search_fold(d: &DocumentRow, extra: &str) -> String {
+    let mut s = egov_domain::text::fold(&d.subject);
+    for part in [d.issuer_name.as_str(), extra] {
+        let f = egov_domain::text::fold(part);
+        if !f.is_empty() {
+            s.push(' ');
+            s.push_str(&f);
+        }
+    }
+    if let Some(n) = &d.notation {
+        s.push(' ');
+        s.push_str(&egov_domain::documents::notation::search_words(n));
+    }
+    s
+}
+
+/// A recipient of an outgoing document: an agency of this deployment, or one outside it known
+/// by its identifier (for the exchange).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct RecipientInput {
+    pub agency_id: Option<i64>,
+    /// The identifier of an agency outside the deployment (`000.00.00.G22`).
+    pub external_code: Option<String>,
+    pub name: Option<String>,
+    /// "Kính gửi" (true, default) or only "Nơi nhận".
+    #[serde(default = "yes")]
+    pub addressed: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl App {
+    /// The document, for someone who may see it; otherwise `not_found` (whether it exists is
+    /// itself not for everyone).
+    pub(crate) async fn visible_document(
+        &self,
+        ex: &mut impl Exec,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<DocumentRow, AppError> {
+        let d = store::get_document(ex, id)
+            .await
+            .map_err(|_| AppError::not_found("document"))?;
+        if let Some(p) = actor.person_id
+            && !store::can_see(ex, p, id, now()).await?
+        {
+            return Err(AppError::not_found("document"));
+        }
+        Ok(d)
+    }
+
+    /// Checks recipients: agencies that exist and are in force today. An agency that ended
+    /// (merged in 2025) is refused with its successor suggested.
+    pub(crate) async fn check_recipients(
+        &self,
+        ex: &mut impl Exec,
+        rs: &[RecipientInput],
+    ) -> Result<Vec<store::NewRecipient>, AppError> {
+        let today = vn_today();
+        let mut out = Vec::with_capacity(rs.len());
+        let mut seen = std::collections::HashSet::new();
+        for r in rs {
+            match (r.agency_id, r.external_code.as_deref().map(str::trim)) {
+                (Some(id), _) => {
+                    if !seen.insert(id) {
+                        continue;
+                    }
+                    let a = agencies::get(ex, id).await.map_err(|_| {
+                        AppError::invalid("unknown_recipient", "There is no such recipient agency.")
+                            .arg("value", id)
+                    })?;
+                    if a.valid_to.is_some_and(|t| t < today) {
+                        let succ = agencies::successors(ex, id).await?;
+                        let hint = succ
+                            .first()
+                            .map(|s| format!("{} ({})", s.agency.name, s.agency.id))
+                            .unwrap_or_default();
+                        return Err(AppError::invalid(
+                            "recipient_ended",
+                            format!("{} no longer exists; send to its successor {hint}.", a.name),
+                        )
+                        .arg("name", a.name.clone())
+                        .arg("successor", hint));
+                    }
+                    out.push(store::NewRecipient {
+                        agency_id: Some(a.id),
+                        external_code: None,
+                        name: a.name,
+                        addressed: r.addressed,
+                    });
+                }
+                (None, Some(code)) if !code.is_empty() => {
+                    let code = code
+                        .parse::<egov_domain::agency_code::AgencyCode>()
+                        .map_err(|e| {
+                            AppError::invalid("bad_agency_code", e.to_string())
+                                .arg("value", code.to_owned())
+                        })?
+                        .to_string();
+                    // An identifier of ours is delivered internally.
+                    if let Some(a) = agencies::find_by_code(ex, &code).await? {
+                        if !seen.insert(a.id) {
+                            continue;
+                        }
+                        out.push(store::NewRecipient {
+                            agency_id: Some(a.id),
+                            external_code: None,
+                            name: a.name,
+                            addressed: r.addressed,
+                        });
+                    } else {
+                        out.push(store::NewRecipient {
+                            agency_id: None,
+                            name: r.name.clone().unwrap_or_else(|| code.clone()),
+                            external_code: Some(code),
+                            addressed: r.addressed,
+                        });
+                    }
+                }
+                _ => {
+                    return Err(AppError::invalid(
+                        "unknown_recipient",
+                        "A recipient is an agency of this system or an agency identifier.",
+                    ));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Requires one of `roles` in the agency (a grant for any of its units counts), as
+    /// `forbidden`.
+    pub(crate) async fn require_in(
+        &self,
+        ex: &mut impl Exec,
+        actor: &Actor,
+        roles: &[Role],
+        agency_id: i64,
+    ) -> Result<(), AppError> {
+        if self.holds_in(ex, actor, roles, agency_id).await? {
+            Ok(())
+        } else {
+            Err(AppError::forbidden())
+        }
+    }
+
+    /// Whether the actor holds one of `roles` in the agency, for the whole agency or any of
+    /// its units.
+    pub(crate) async fn holds_in(
+        &self,
+        ex: &mut impl Exec,
+        actor: &Actor,
+        roles: &[Role],
+        agency_id: i64,
+    ) -> Result<bool, AppError> {
+        self.holds_in_unit(ex, actor, roles, agency_id, None).await
+    }
+
+    /// Like [`App::holds_in`], but a grant limited to a unit counts only for `unit` (when
+    /// given): the head of one division does not review another's drafts.
+    pub(crate) async fn holds_in_unit(
+        &self,
+        ex: &mut impl Exec,
+        actor: &Actor,
+        roles: &[Role],
+        agency_id: i64,
+        unit: Option<i64>,
+    ) -> Result<bool, AppError> {
+        let Some(person) = actor.person_id else {
+            return Ok(true);
+        };
+        if roles.contains(&Role::Administrator) && authz::is_system_admin(ex, actor).await? {
+            return Ok(true);
+        }
+        let list = roles
+            .iter()
+            .map(|r| format!("'{}'", r.as_str()))
+            .collect::<Vec<_>>()
+            .join(",");
+        let unit_cond = if unit.is_some() {
+            "AND (g.org_unit_id IS NULL OR g.org_unit_id = $4)"
+        } else {
+            "AND ($4 IS NULL OR $4 IS NOT NULL)"
+        };
+        let n: i64 = ex
+            .scalar(
+                &format!(
+                    "SELECT COUNT(*) FROM role_grants g WHERE g.person_id = $1 AND g.role IN ({list}) \
+                     AND g.agency_id = $2 AND g.valid_from <= $3 AND (g.valid_to IS NULL OR g.valid_to > $3) {unit_cond}"
+                ),
+                egov_store::args![person, agency_id, now(), unit],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+}
+
+fn changed() -> AppError {
+    AppError::conflict(
+        "document_changed",
+        "Someone else acted on this document first: reload it and try again.",
+    )
+}

@@ -1,0 +1,1035 @@
+//! Outgoing documents (văn bản đi): draft → review → sign-off (number and date allocated, in
+//! the same transaction) → issue (registered and delivered to every recipient agency of this
+//! deployment in one transaction; those outside queued for the exchange). Paper-signed
+//! documents are registered in the same series; numbers can be reserved; issued documents can
+//! be recalled or replaced, and a number is never reused.
+
+use egov_domain::documents::flow::{OutEvent, OutState, next_out};
+use egov_domain::documents::kind::{DocKind, Secrecy, Urgency};
+use egov_domain::documents::notation::Notation;
+use egov_domain::org::Role;
+use egov_store::documents::{self as store, DocumentRow, NewDocument, Numbering};
+use egov_store::{Exec, Tx, agencies, org};
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+use super::files::{FileRole, check};
+use super::{RecipientInput, changed, now, search_fold, vn_today};
+use crate::{Actor, App, AppError, audit};
+
+const DRAFTERS: [Role; 3] = [Role::Specialist, Role::UnitLeader, Role::AgencyLeader];
+
+/// A new draft.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct DraftCmd {
+    /// The issuing agency.
+    pub agency_id: i64,
+    /// A kind key (`decision`, `official_letter` …; see `/api/v1/document-kinds`).
+    pub kind: String,
+    /// A legal normative document (resolutions and decisions only): its own series, and the
+    /// year in the notation.
+    #[serde(default)]
+    pub legal: bool,
+    pub subject: String,
+    /// `normal` (default), `urgent`, `very_urgent`, `express`.
+    #[serde(default)]
+    pub urgency: Option<String>,
+    /// For a công văn: the drafting unit's or field's abbreviation (`VX`); by default the
+    /// initials of the drafter's unit.
+    #[serde(default)]
+    pub unit_abbr: Option<String>,
+    #[serde(default)]
+    pub recipients: Vec<RecipientInput>,
+    /// "Nơi nhận" as printed, for those not in the list (`Lưu: VT, TCBC.`).
+    #[serde(default)]
+    pub recipients_text: String,
+    /// The document this one replaces.
+    #[serde(default)]
+    pub replaces_id: Option<i64>,
+    /// A secrecy mark: refused — secret documents are never drafted on a networked system.
+    #[serde(default)]
+    pub secrecy: Option<String>,
+}
+
+/// An action on an outgoing document.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct OutAction {
+    /// `submit`, `return`, `approve`, `sign_off`, `issue`, `recall`, `cancel`.
+    pub event: String,
+    /// The version the person saw; a stale one is refused.
+    pub version: i64,
+    #[serde(default)]
+    pub note: String,
+    /// For `sign_off`: the competence mark to sign with when the leader holds several
+    /// (`""`, `KT.`, `TM.`, `TL.`, `TUQ.`, `Q.`).
+    #[serde(default)]
+    pub mark: Option<String>,
+}
+
+/// A paper-signed document registered by the records office in the agency's series.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct PaperOutCmd {
+    pub agency_id: i64,
+    pub kind: String,
+    #[serde(default)]
+    pub legal: bool,
+    pub subject: String,
+    #[serde(default)]
+    pub urgency: Option<String>,
+    /// A secrecy mark makes this a metadata-only entry in the secret register.
+    #[serde(default)]
+    pub secrecy: Option<String>,
+    #[serde(default)]
+    pub unit_abbr: Option<String>,
+    pub signer_name: String,
+    #[serde(default)]
+    pub signer_mark: String,
+    #[serde(default)]
+    pub signer_position: String,
+    /// Default: today.
+    #[serde(default)]
+    pub issued_on: Option<Date>,
+    #[serde(default)]
+    pub recipients: Vec<RecipientInput>,
+    #[serde(default)]
+    pub recipients_text: String,
+    /// Use a number reserved earlier instead of the next one.
+    #[serde(default)]
+    pub reservation_id: Option<i64>,
+    #[serde(default)]
+    pub copies: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct ReserveCmd {
+    pub agency_id: i64,
+    pub kind: String,
+    #[serde(default)]
+    pub legal: bool,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A document with everything about it its reader may see.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DocumentDetail {
+    pub document: DocumentRow,
+    pub kind_name: String,
+    pub attachments: Vec<store::AttachmentRow>,
+    pub recipients: Vec<store::RecipientRow>,
+    pub events: Vec<store::DocEventRow>,
+    /// The reader's agency's copy, when the document came in.
+    pub copy: Option<store::IncomingRow>,
+    /// Work files the document is in.
+    pub files: Vec<store::WorkFileRow>,
+    /// What the reader may do now (events of the outgoing or the incoming flow).
+    pub actions: Vec<String>,
+}
+
+fn kind_of(key: &str) -> Result<&'static DocKind, AppError> {
+    DocKind::by_key(key).ok_or_else(|| {
+        AppError::invalid(
+            "unknown_document_kind",
+            "There is no such kind of document.",
+        )
+        .arg("value", key.to_owned())
+    })
+}
+
+fn urgency_of(s: Option<&str>) -> Result<Urgency, AppError> {
+    match s.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(Urgency::Normal),
+        Some(u) => Urgency::parse(u).ok_or_else(|| {
+            AppError::invalid(
+                "bad_urgency",
+                "Urgency is normal, urgent, very_urgent or express.",
+            )
+            .arg("value", u.to_owned())
+        }),
+    }
+}
+
+fn secrecy_of(s: Option<&str>) -> Result<Option<Secrecy>, AppError> {
+    match s.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(v) => Secrecy::parse(v).map(Some).ok_or_else(|| {
+            AppError::invalid(
+                "bad_secrecy",
+                "Secrecy is confidential, secret or top_secret.",
+            )
+            .arg("value", v.to_owned())
+        }),
+    }
+}
+
+fn subject_of(s: &str) -> Result<String, AppError> {
+    let s = egov_domain::text::nfc(s.trim());
+    if s.is_empty() || s.chars().count() > 500 {
+        return Err(AppError::invalid(
+            "bad_subject",
+            "The subject (trích yếu) is required, at most 500 characters.",
+        ));
+    }
+    Ok(s)
+}
+
+/// The series a number comes from: secret documents have their own, legal normative documents
+/// one per kind, the rest one for the agency or one per kind as the agency chose.
+fn series_for(kind: &DocKind, legal: bool, secret: bool, mode: &str) -> String {
+    if secret {
+        "secret".into()
+    } else if legal {
+        format!("legal:{}", kind.key)
+    } else if mode == "per_kind" {
+        kind.key.into()
+    } else {
+        "all".into()
+    }
+}
+
+/// The default abbreviation of an internal unit: the initials of its name after its kind word
+/// ("Phòng Tổ chức - Biên chế" → `TCBC`; "Văn phòng" → `VP`).
+pub fn unit_initials(name: &str) -> String {
+    let folded = egov_domain::text::fold(name);
+    if folded == "van phong" || folded.starts_with("van phong ") {
+        return "VP".into();
+    }
+    let words: Vec<&str> = name
+        .split(|c: char| c.is_whitespace() || c == '-')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let skip = match words.first().map(|w| egov_domain::text::fold(w)) {
+        Some(w) if ["phong", "ban", "trung", "chi"].contains(&w.as_str()) => 1,
+        _ => 0,
+    };
+    words[skip.min(words.len())..]
+        .iter()
+        .filter_map(|w| w.chars().next())
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+impl App {
+    /// Starts a draft in the actor's agency.
+    pub async fn create_draft(
+        &self,
+        actor: &Actor,
+        cmd: DraftCmd,
+    ) -> Result<DocumentRow, AppError> {
+        let kind = kind_of(&cmd.kind)?;
+        if secrecy_of(cmd.secrecy.as_deref())?.is_some() {
+            return Err(AppError::invalid(
+                "secret_not_allowed",
+                "A document with a secrecy mark is never drafted or stored on a networked system: register only its paper original's details in the secret register.",
+            ));
+        }
+        if cmd.legal && !kind.may_be_legal {
+            return Err(AppError::invalid(
+                "not_legal_kind",
+                "Only resolutions and decisions can be legal normative documents here.",
+            ));
+        }
+        let subject = subject_of(&cmd.subject)?;
+        let urgency = urgency_of(cmd.urgency.as_deref())?;
+        let mut tx = self.db.begin().await?;
+        self.require_in(&mut tx, actor, &DRAFTERS, cmd.agency_id)
+            .await?;
+        let agency = agencies::get(&mut tx, cmd.agency_id)
+            .await
+            .map_err(|_| AppError::not_found("agency"))?;
+        let unit = match actor.person_id {
+            Some(p) => org::postings_of(&mut tx, p, Some(now()))
+                .await?
+                .into_iter()
+                .find(|x| x.agency_id == agency.id)
+                .and_then(|x| x.org_unit_id),
+            None => None,
+        };
+        let recipients = self.check_recipients(&mut tx, &cmd.recipients).await?;
+        if let Some(r) = cmd.replaces_id {
+            let old = store::get_document(&mut tx, r)
+                .await
+                .map_err(|_| AppError::not_found("document"))?;
+            if old.agency_id != Some(agency.id) || old.state != OutState::Issued.as_str() {
+                return Err(AppError::invalid(
+                    "bad_replacement",
+                    "A document replaces an issued document of the same agency.",
+                ));
+            }
+        }
+        let unit_abbr = match cmd
+            .unit_abbr
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(a) => Some(a.to_owned()),
+            None => match unit {
+                Some(u) => Some(unit_initials(&org::get_org_unit(&mut tx, u).await?.name)),
+                None => None,
+            },
+        };
+        let data = serde_json::json!({ "unit_abbr": unit_abbr });
+        let fold = egov_domain::text::fold(&format!("{subject} {}", agency.name));
+        let id = store::insert_document(
+            &mut tx,
+            &NewDocument {
+                origin: "internal",
+                agency_id: Some(agency.id),
+                issuer_name: &agency.name,
+                issuer_code: Some(&agency.code),
+                kind: kind.key,
+                legal: cmd.legal,
+                subject: &subject,
+                urgency: urgency.as_str(),
+                secrecy: None,
+                state: OutState::Draft.as_str(),
+                drafter_id: actor.person_id,
+                drafting_unit_id: unit,
+                recipients_text: cmd.recipients_text.trim(),
+                replaces_id: cmd.replaces_id,
+                copies: 1,
+                search_fold: &fold,
+            },
+            now(),
+        )
+        .await?;
+        store::insert_recipients(&mut tx, id, &recipients).await?;
+        store::insert_event(
+            &mut tx,
+            id,
+            None,
+            now(),
+            actor.person_id,
+            &actor.username,
+            "draft",
+            None,
+            OutState::Draft.as_str(),
+            &data,
+        )
+        .await?;
+        let d = store::get_document(&mut tx, id).await?;
+        audit::event("document.draft", "document", id)
+            .agency(Some(agency.id))
+            .after(&d)
+            .write(&mut tx, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(d)
+    }
+
+    /// Adds a file to a document: the main PDF, the editable draft, or an attachment. Drafts
+    /// take files until sign-off; nothing is ever attached to a secret entry.
+    pub async fn add_document_file(
+        &self,
+        actor: &Actor,
+        document_id: i64,
+        role: &str,
+        name: &str,
+        declared: Option<&str>,
+        bytes: Vec<u8>,
+    ) -> Result<store::AttachmentRow, AppError> {
+        let role = FileRole::parse(role).ok_or_else(|| {
+            AppError::invalid(
+                "bad_file_role",
+                "A file is the main document, a draft or an attachment.",
+            )
+        })?;
+        // Check the document before the bytes: a secret entry refuses any content.
+        {
+            let mut ex = &self.db;
+            let d = self.visible_document(&mut ex, actor, document_id).await?;
+            if d.secrecy.is_some() {
+                return Err(AppError::invalid(
+                    "secret_no_content",
+                    "A secret document is a metadata entry only: its content never enters this system.",
+                ));
+            }
+        }
+        let media_type = check(role, name, declared, &bytes)?;
+        let size = bytes.len() as i64;
+        let text = super::incoming::extract_text(media_type, &bytes);
+        let blobs = self.blobs.clone();
+        let sha = tokio::task::spawn_blocking(move || blobs.put(&bytes))
+            .await
+            .map_err(|e| AppError::internal(e.to_string()))??;
+        let mut tx = self.db.begin().await?;
+        let d = self.visible_document(&mut tx, actor, document_id).await?;
+        if d.secrecy.is_some() {
+            return Err(AppError::invalid(
+                "secret_no_content",
+                "A secret document is a metadata entry only: its content never enters this system.",
+            ));
+        }
+        let editable = d.origin == "external"
+            || [OutState::Draft.as_str(), OutState::InReview.as_str()].contains(&d.state.as_str())
+            || (d.state == OutState::AwaitingSignOff.as_str() && role == FileRole::Attachment);
+        if !editable {
+            return Err(AppError::conflict(
+                "document_not_editable",
+                "Files can no longer be changed: the document is signed off.",
+            ));
+        }
+        match (d.agency_id, d.origin.as_str()) {
+            (Some(a), "internal") => self.require_in(&mut tx, actor, &DRAFTERS, a).await?,
+            _ => {
+                // A registered external document: the records office of a recipient adds scans.
+                let copy: Option<i64> = match actor.person_id {
+                    Some(p) => tx
+                        .scalar_optional(
+                            "SELECT i.agency_id FROM incoming i JOIN role_grants g ON g.agency_id = i.agency_id \
+                             WHERE i.document_id = $1 AND g.person_id = $2 AND g.role = 'records_clerk' \
+                             AND g.valid_from <= $3 AND (g.valid_to IS NULL OR g.valid_to > $3) LIMIT 1",
+                            egov_store::args![document_id, p, now()],
+                        )
+                        .await?,
+                    None => Some(0),
+                };
+                if copy.is_none() {
+                    return Err(AppError::forbidden());
+                }
+            }
+        }
+        egov_store::blobs::record(&mut tx, &sha, size, media_type, now()).await?;
+        let att_id = store::insert_attachment(
+            &mut tx,
+            document_id,
+            &sha,
+            name.trim(),
+            media_type,
+            size,
+            role.as_str(),
+            now(),
+        )
+        .await?;
+        if role == FileRole::Main {
+            store::set_main_file(&mut tx, document_id, &sha, &search_fold(&d, &text)).await?;
+        } else if !text.is_empty() {
+            let old = store::search_fold_of(&mut tx, document_id).await?;
+            let add = egov_domain::text::fold(&text);
+            store::set_search_fold(&mut tx, document_id, &format!("{old} {add}")).await?;
+        }
+        audit::event("document.file_added", "document", document_id)
+            .agency(d.agency_id)
+            .after(&serde_json::json!({"sha256": sha, "role": role.as_str(), "name": name}))
+            .write(&mut tx, actor)
+            .await?;
+        tx.commit().await?;
+        store::attachments(&mut &self.db, document_id)
+            .await?
+            .into_iter()
+            .find(|a| a.id == att_id)
+            .ok_or_else(|| AppError::internal("attachment vanished"))
+    }
+
+    /// Moves an outgoing document along its flow.
+    pub async fn act_on_document(
+        &self,
+        actor: &Actor,
+        id: i64,
+        a: OutAction,
+    ) -> Result<DocumentRow, AppError> {
+        let event = OutEvent::parse(&a.event).ok_or_else(|| {
+            AppError::invalid("bad_event", "There is no such action.").arg("value", a.event.clone())
+        })?;
+        // Signing authority is read before the write transaction (it reads postings and
+        // delegations at this instant).
+        let authorities = match (event, actor.person_id) {
+            (OutEvent::SignOff, Some(p)) => Some(self.signing_authorities(p, now()).await?),
+            _ => None,
+        };
+        if matches!(event, OutEvent::Issue) {
+            self.ensure_calendar_seeded().await?;
+        }
+        let mut tx = self.db.begin().await?;
+        let d = self.visible_document(&mut tx, actor, id).await?;
+        let agency = d
+            .agency_id
+            .filter(|_| d.origin == "internal")
+            .ok_or_else(|| {
+                AppError::conflict(
+                    "not_outgoing",
+                    "Only documents drafted here move along the outgoing flow.",
+                )
+            })?;
+        if d.version != a.version {
+            return Err(changed());
+        }
+        let from = OutState::parse(&d.state).ok_or_else(|| AppError::internal("unknown state"))?;
+        let to = next_out(from, event).map_err(|e| {
+            AppError::conflict("illegal_transition", e.to_string())
+                .arg("state", from.as_str())
+                .arg("event", event.as_str())
+        })?;
+        let allowed = match event {
+            OutEvent::Submit => {
+                d.drafter_id == actor.person_id
+                    || self.holds_in(&mut tx, actor, &DRAFTERS, agency).await?
+            }
+            OutEvent::Return | OutEvent::Approve => {
+                self.holds_in(&mut tx, actor, &[Role::AgencyLeader], agency)
+                    .await?
+                    || self
+                        .holds_in_unit(
+                            &mut tx,
+                            actor,
+                            &[Role::UnitLeader],
+                            agency,
+                            d.drafting_unit_id.or(Some(0)),
+                        )
+                        .await?
+            }
+            OutEvent::SignOff => {
+                self.holds_in(&mut tx, actor, &[Role::AgencyLeader], agency)
+                    .await?
+            }
+            OutEvent::Issue => {
+                self.holds_in(&mut tx, actor, &[Role::RecordsClerk], agency)
+                    .await?
+            }
+            OutEvent::Recall => {
+                self.holds_in(
+                    &mut tx,
+                    actor,
+                    &[Role::AgencyLeader, Role::RecordsClerk],
+                    agency,
+                )
+                .await?
+            }
+            OutEvent::Cancel => {
+                d.drafter_id == actor.person_id
+                    || self
+                        .holds_in(&mut tx, actor, &[Role::AgencyLeader], agency)
+                        .await?
+            }
+        };
+        if !allowed {
+            return Err(AppError::forbidden());
+        }
+        if event == OutEvent::Return && a.note.trim().is_empty() {
+            return Err(AppError::invalid(
+                "comments_required",
+                "Say what needs to change when returning a draft.",
+            ));
+        }
+        if matches!(
+            event,
+            OutEvent::Submit | OutEvent::Approve | OutEvent::SignOff
+        ) && d.main_sha.is_none()
+        {
+            return Err(AppError::invalid(
+                "main_file_required",
+                "Upload the document itself (a PDF, or a .docx/.odt converted to PDF) first.",
+            ));
+        }
+        let mut data = serde_json::json!({ "note": a.note.trim() });
+        match event {
+            OutEvent::SignOff => {
+                let auth = authorities.unwrap_or_default();
+                let mine: Vec<_> = auth.iter().filter(|x| x.agency_id == agency).collect();
+                let chosen = match &a.mark {
+                    Some(m) => mine.iter().find(|x| &x.mark == m).copied(),
+                    None => mine.first().copied(),
+                };
+                let Some(chosen) = chosen else {
+                    return Err(AppError::new(
+                        crate::ErrorKind::Forbidden,
+                        "no_signing_authority",
+                        "You may not sign for this agency now (no posting or delegation in force).",
+                    ));
+                };
+                let mark = chosen.mark.clone();
+                let (name, position) = self.signer_identity(&mut tx, actor, agency).await?;
+                let n = self
+                    .allocate_number(&mut tx, &d, agency, None, vn_today())
+                    .await?;
+                store::set_numbering(
+                    &mut tx,
+                    id,
+                    &Numbering {
+                        signer_id: actor.person_id,
+                        signer_name: &name,
+                        signer_mark: &mark,
+                        signer_position: &position,
+                        ..n.as_numbering()
+                    },
+                )
+                .await?;
+                data = serde_json::json!({
+                    "note": a.note.trim(), "number": n.number, "notation": n.notation,
+                    "issued_on": n.issued_on.to_string(), "mark": mark, "delegation_id": chosen.delegation_id,
+                });
+            }
+            OutEvent::Issue => {
+                let delivered = self.deliver(&mut tx, actor, &d).await?;
+                data = serde_json::json!({ "note": a.note.trim(), "delivered": delivered.0, "queued_for_exchange": delivered.1 });
+            }
+            OutEvent::Recall => {
+                if a.note.trim().is_empty() {
+                    return Err(AppError::invalid(
+                        "reason_required",
+                        "Give the reason for the recall.",
+                    ));
+                }
+                let n = store::request_recall_of_copies(&mut tx, id, now()).await?;
+                self.queue_exchange(&mut tx, &d, "recall", a.note.trim())
+                    .await?;
+                data = serde_json::json!({ "reason": a.note.trim(), "copies": n });
+            }
+            _ => {}
+        }
+        if !store::set_document_state(&mut tx, id, d.version, to.as_str(), now()).await? {
+            return Err(changed());
+        }
+        store::insert_event(
+            &mut tx,
+            id,
+            None,
+            now(),
+            actor.person_id,
+            &actor.username,
+            event.as_str(),
+            Some(from.as_str()),
+            to.as_str(),
+            &data,
+        )
+        .await?;
+        let after = store::get_document(&mut tx, id).await?;
+        audit::event(&format!("document.{}", event.as_str()), "document", id)
+            .agency(Some(agency))
+            .before(&d)
+            .after(&after)
+            .write(&mut tx, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    async fn signer_identity(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        agency: i64,
+    ) -> Result<(String, String), AppError> {
+        let Some(p) = actor.person_id else {
+            return Ok((actor.username.clone(), String::new()));
+        };
+        let postings = org::postings_of(tx, p, Some(now())).await?;
+        let posting = postings
+            .iter()
+            .find(|x| x.agency_id == agency)
+            .or(postings.first());
+        Ok(match posting {
+            Some(x) => (x.person_name.clone(), x.position_name.clone()),
+            None => (actor.username.clone(), String::new()),
+        })
+    }
+
+    /// Takes the next number of the document's series (or a reserved one) and builds its
+    /// notation. Inside the caller's transaction: a failure later gives the number back.
+    async fn allocate_number(
+        &self,
+        tx: &mut Tx,
+        d: &DocumentRow,
+        agency_id: i64,
+        reserved: Option<i64>,
+        issued_on: Date,
+    ) -> Result<Allocated, AppError> {
+        let kind = kind_of(&d.kind)?;
+        let agency = agencies::get(tx, agency_id).await?;
+        let mode = store::series_mode(tx, agency_id).await?;
+        let series = series_for(kind, d.legal, d.secrecy.is_some(), &mode);
+        let year = issued_on.year();
+        let number = match reserved {
+            Some(r) => {
+                let res = store::get_reservation(tx, r)
+                    .await
+                    .map_err(|_| AppError::not_found("reservation"))?;
+                if res.agency_id != agency_id || res.series != series || res.year != i64::from(year)
+                {
+                    return Err(AppError::invalid(
+                        "reservation_mismatch",
+                        "That reserved number belongs to another series or year.",
+                    ));
+                }
+                if !store::use_reservation(tx, r, d.id).await? {
+                    return Err(AppError::conflict(
+                        "number_taken",
+                        "That reserved number has been used already.",
+                    ));
+                }
+                res.number
+            }
+            None => {
+                egov_store::onestop::next_counter(
+                    tx,
+                    "doc-out",
+                    &format!("{agency_id}:{series}:{year}"),
+                )
+                .await?
+            }
+        };
+        let unit_abbr: Option<String> = store::events(tx, d.id)
+            .await?
+            .iter()
+            .find(|e| e.event == "draft")
+            .and_then(|e| serde_json::from_str::<serde_json::Value>(&e.data_json).ok())
+            .and_then(|v| {
+                v.get("unit_abbr")
+                    .and_then(|u| u.as_str())
+                    .map(str::to_owned)
+            });
+        let issuer = if agency.short_name.trim().is_empty() {
+            "UBND".to_owned()
+        } else {
+            agency.short_name.trim().to_owned()
+        };
+        let notation = Notation::new(
+            kind,
+            d.legal.then_some(year),
+            u32::try_from(number).map_err(|_| AppError::internal("number out of range"))?,
+            &issuer,
+            if kind.abbr.is_none() {
+                unit_abbr.as_deref().or(Some("VP"))
+            } else {
+                None
+            },
+        )
+        .map_err(|e| AppError::invalid("bad_notation", e.to_string()))?
+        .to_string();
+        let mut with = d.clone();
+        with.notation = Some(notation.clone());
+        Ok(Allocated {
+            series,
+            year,
+            number,
+            notation,
+            issued_on,
+            fold: search_fold(&with, ""),
+        })
+    }
+
+    /// Issues: every recipient agency of this deployment gets its incoming copy now, in this
+    /// transaction; recipients outside are queued for the exchange. Returns (delivered, queued).
+    async fn deliver(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        d: &DocumentRow,
+    ) -> Result<(usize, usize), AppError> {
+        let rs = store::recipients(tx, d.id).await?;
+        let internal: Vec<i64> = rs
+            .iter()
+            .filter_map(|r| r.agency_id)
+            .filter(|a| Some(*a) != d.agency_id)
+            .collect();
+        if d.secrecy.is_none() {
+            store::insert_incoming_many(tx, d.id, &internal, "electronic", now()).await?;
+            store::mark_delivered(tx, d.id, now()).await?;
+        }
+        let external = rs.iter().filter(|r| r.agency_id.is_none()).count();
+        if external > 0 && d.secrecy.is_none() {
+            self.queue_exchange(tx, d, "new", "").await?;
+        }
+        let _ = actor;
+        Ok((internal.len(), external))
+    }
+
+    /// Queues a packet for each recipient outside the deployment (sent by the exchange).
+    async fn queue_exchange(
+        &self,
+        tx: &mut Tx,
+        d: &DocumentRow,
+        action: &str,
+        reason: &str,
+    ) -> Result<(), AppError> {
+        for r in store::recipients(tx, d.id).await? {
+            let Some(code) = r.external_code else {
+                continue;
+            };
+            egov_store::jobs::enqueue(
+                tx,
+                EXCHANGE_SEND,
+                &serde_json::json!({
+                    "document_id": d.id, "action": action, "to": code, "reason": reason,
+                }),
+                &format!("exchange:{}:{}:{}", d.id, action, code),
+                now(),
+                self.settings.worker.max_attempts,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Registers a paper-signed document in the agency's series (or a secret one, metadata
+    /// only, in the secret series) and delivers it like an issued one.
+    pub async fn register_paper_outgoing(
+        &self,
+        actor: &Actor,
+        cmd: PaperOutCmd,
+    ) -> Result<DocumentRow, AppError> {
+        let kind = kind_of(&cmd.kind)?;
+        if cmd.legal && !kind.may_be_legal {
+            return Err(AppError::invalid(
+                "not_legal_kind",
+                "Only resolutions and decisions can be legal normative documents here.",
+            ));
+        }
+        let subject = subject_of(&cmd.subject)?;
+        let urgency = urgency_of(cmd.urgency.as_deref())?;
+        let secrecy = secrecy_of(cmd.secrecy.as_deref())?;
+        if cmd.signer_name.trim().is_empty() {
+            return Err(AppError::invalid(
+                "signer_required",
+                "Who signed the paper original?",
+            ));
+        }
+        let mut tx = self.db.begin().await?;
+        self.require_in(&mut tx, actor, &[Role::RecordsClerk], cmd.agency_id)
+            .await?;
+        let agency = agencies::get(&mut tx, cmd.agency_id)
+            .await
+            .map_err(|_| AppError::not_found("agency"))?;
+        let recipients = self.check_recipients(&mut tx, &cmd.recipients).await?;
+        let id = store::insert_document(
+            &mut tx,
+            &NewDocument {
+                origin: "internal",
+                agency_id: Some(agency.id),
+                issuer_name: &agency.name,
+                issuer_code: Some(&agency.code),
+                kind: kind.key,
+                legal: cmd.legal,
+                subject: &subject,
+                urgency: urgency.as_str(),
+                secrecy: secrecy.map(|s| s.as_str()),
+                state: OutState::SignedOff.as_str(),
+                drafter_id: None,
+                drafting_unit_id: None,
+                recipients_text: cmd.recipients_text.trim(),
+                replaces_id: None,
+                copies: cmd.copies.unwrap_or(1).max(1),
+                search_fold: "",
+            },
+            now(),
+        )
+        .await?;
+        store::insert_recipients(&mut tx, id, &recipients).await?;
+        store::insert_event(
+            &mut tx,
+            id,
+            None,
+            now(),
+            actor.person_id,
+            &actor.username,
+            "draft",
+            None,
+            OutState::SignedOff.as_str(),
+            &serde_json::json!({ "unit_abbr": cmd.unit_abbr, "paper": true }),
+        )
+        .await?;
+        let d = store::get_document(&mut tx, id).await?;
+        let issued_on = cmd.issued_on.unwrap_or_else(vn_today);
+        let n = self
+            .allocate_number(&mut tx, &d, agency.id, cmd.reservation_id, issued_on)
+            .await?;
+        let fold = if secrecy.is_some() {
+            String::new()
+        } else {
+            n.fold.clone()
+        };
+        store::set_numbering(
+            &mut tx,
+            id,
+            &Numbering {
+                signer_id: None,
+                signer_name: cmd.signer_name.trim(),
+                signer_mark: cmd.signer_mark.trim(),
+                signer_position: cmd.signer_position.trim(),
+                search_fold: &fold,
+                ..n.as_numbering()
+            },
+        )
+        .await?;
+        let d = store::get_document(&mut tx, id).await?;
+        let delivered = self.deliver(&mut tx, actor, &d).await?;
+        if !store::set_document_state(&mut tx, id, d.version, OutState::Issued.as_str(), now())
+            .await?
+        {
+            return Err(changed());
+        }
+        store::insert_event(
+            &mut tx,
+            id,
+            None,
+            now(),
+            actor.person_id,
+            &actor.username,
+            "issue",
+            Some(OutState::SignedOff.as_str()),
+            OutState::Issued.as_str(),
+            &serde_json::json!({ "paper": true, "number": n.number, "notation": n.notation, "delivered": delivered.0 }),
+        )
+        .await?;
+        let after = store::get_document(&mut tx, id).await?;
+        audit::event("document.register_paper", "document", id)
+            .agency(Some(agency.id))
+            .after(&after)
+            .write(&mut tx, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Reserves the next number of a series for a document to be registered later.
+    pub async fn reserve_number(
+        &self,
+        actor: &Actor,
+        cmd: ReserveCmd,
+    ) -> Result<store::ReservationRow, AppError> {
+        let kind = kind_of(&cmd.kind)?;
+        if cmd.legal && !kind.may_be_legal {
+            return Err(AppError::invalid(
+                "not_legal_kind",
+                "Only resolutions and decisions can be legal normative documents here.",
+            ));
+        }
+        let mut tx = self.db.begin().await?;
+        self.require_in(&mut tx, actor, &[Role::RecordsClerk], cmd.agency_id)
+            .await?;
+        let mode = store::series_mode(&mut tx, cmd.agency_id).await?;
+        let series = series_for(kind, cmd.legal, false, &mode);
+        let year = vn_today().year();
+        let number = egov_store::onestop::next_counter(
+            &mut tx,
+            "doc-out",
+            &format!("{}:{series}:{year}", cmd.agency_id),
+        )
+        .await?;
+        let id = store::insert_reservation(
+            &mut tx,
+            cmd.agency_id,
+            &series,
+            year,
+            number,
+            kind.key,
+            actor.person_id,
+            cmd.note.trim(),
+            now(),
+        )
+        .await?;
+        let r = store::get_reservation(&mut tx, id).await?;
+        audit::event("document.reserve_number", "reservation", id)
+            .agency(Some(cmd.agency_id))
+            .after(&r)
+            .write(&mut tx, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    /// Sets whether an agency numbers all its administrative documents in one series or one
+    /// series per kind (its head decides; legal normative and secret documents always have
+    /// their own).
+    pub async fn set_series_mode(
+        &self,
+        actor: &Actor,
+        agency_id: i64,
+        mode: &str,
+    ) -> Result<(), AppError> {
+        if !["single", "per_kind"].contains(&mode) {
+            return Err(AppError::invalid(
+                "bad_series_mode",
+                "The series mode is single or per_kind.",
+            )
+            .arg("value", mode.to_owned()));
+        }
+        let mut tx = self.db.begin().await?;
+        self.require_in(
+            &mut tx,
+            actor,
+            &[Role::AgencyLeader, Role::Administrator],
+            agency_id,
+        )
+        .await?;
+        store::set_series_mode(&mut tx, agency_id, mode).await?;
+        audit::event("document.series_mode", "agency", agency_id)
+            .agency(Some(agency_id))
+            .after(&serde_json::json!({ "mode": mode }))
+            .write(&mut tx, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Outgoing documents of an agency in some states (a leader's sign-off list, the clerk's
+    /// list to issue, a specialist's drafts).
+    pub async fn outgoing_list(
+        &self,
+        actor: &Actor,
+        agency_id: i64,
+        states: &[&str],
+    ) -> Result<Vec<DocumentRow>, AppError> {
+        let mut ex = &self.db;
+        self.require_in(
+            &mut ex,
+            actor,
+            &crate::documents::incoming::ANY_OFFICE_ROLE,
+            agency_id,
+        )
+        .await?;
+        Ok(store::outgoing(&mut ex, agency_id, states, 200).await?)
+    }
+}
+
+/// The job kind that sends an edXML packet through the exchange.
+pub const EXCHANGE_SEND: &str = "exchange.send";
+
+struct Allocated {
+    series: String,
+    year: i32,
+    number: i64,
+    notation: String,
+    issued_on: Date,
+    fold: String,
+}
+
+impl Allocated {
+    fn as_numbering(&self) -> Numbering<'_> {
+        Numbering {
+            series: &self.series,
+            year: self.year,
+            number: self.number,
+            notation: &self.notation,
+            issued_on: self.issued_on,
+            signer_id: None,
+            signer_name: "",
+            signer_mark: "",
+            signer_position: "",
+            search_fold: &self.fold,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unit_abbreviations() {
+        assert_eq!(unit_initials("Phòng Tổ chức - Biên chế"), "TCBC");
+        assert_eq!(unit_initials("Văn phòng"), "VP");
+        assert_eq!(unit_initials("Văn phòng Sở"), "VP");
+        assert_eq!(unit_initials("Phòng Văn hóa - Xã hội"), "VHXH");
+    }
+
+    #[test]
+    fn series() {
+        let d = DocKind::by_key("decision").unwrap();
+        assert_eq!(series_for(d, false, false, "single"), "all");
+        assert_eq!(series_for(d, false, false, "per_kind"), "decision");
+        assert_eq!(series_for(d, true, false, "single"), "legal:decision");
+        assert_eq!(series_for(d, false, true, "per_kind"), "secret");
+    }
+}

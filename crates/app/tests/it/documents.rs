@@ -1,0 +1,708 @@
+use egov_app::Actor;
+use egov_app::documents::RecipientInput;
+use egov_app::documents::incoming::{InAction, PaperInCmd};
+use egov_app::documents::outgoing::{DraftCmd, OutAction, PaperOutCmd, ReserveCmd};
+use egov_app::documents::work_files::NewFileCmd;
+use egov_store::Exec;
+
+use super::app;
+
+const PDF: &[u8] = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
+
+async fn actor(app: &egov_app::App, user: &str) -> Actor {
+    let p = egov_store::people::find_by_username(&mut &app.db, user)
+        .await
+        .unwrap()
+        .unwrap();
+    Actor::person(p.id, user)
+}
+
+async fn agency(app: &egov_app::App, code: &str) -> i64 {
+    egov_store::agencies::find_by_code(&mut &app.db, code)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+async fn agency_of(app: &egov_app::App, user: &str) -> i64 {
+    let a = actor(app, user).await;
+    egov_store::org::postings_of(&mut &app.db, a.person_id.unwrap(), Some(egov_store::now()))
+        .await
+        .unwrap()[0]
+        .agency_id
+}
+
+/// The People's Committees of the communes of one structure.
+async fn communes(app: &egov_app::App, structure: &str) -> Vec<i64> {
+    let rows: Vec<(i64,)> = (&app.db)
+        .fetch_all(
+            "SELECT a.id FROM agencies a JOIN admin_units u ON u.id = a.admin_unit_id \
+             WHERE u.structure = $1 AND u.level = 'commune' ORDER BY a.id",
+            egov_store::args![structure],
+        )
+        .await
+        .unwrap();
+    rows.into_iter().map(|r| r.0).collect()
+}
+
+fn to(ids: &[i64]) -> Vec<RecipientInput> {
+    ids.iter()
+        .map(|id| RecipientInput {
+            agency_id: Some(*id),
+            external_code: None,
+            name: None,
+            addressed: true,
+        })
+        .collect()
+}
+
+fn draft(agency_id: i64, kind: &str, recipients: Vec<RecipientInput>) -> DraftCmd {
+    DraftCmd {
+        agency_id,
+        kind: kind.into(),
+        legal: false,
+        subject: "Về việc triển khai chính quyền địa phương hai cấp".into(),
+        urgency: Some("urgent".into()),
+        unit_abbr: None,
+        recipients,
+        recipients_text: "Lưu: VT, TCBC.".into(),
+        replaces_id: None,
+        secrecy: None,
+    }
+}
+
+fn act(event: &str, version: i64) -> OutAction {
+    OutAction {
+        event: event.into(),
+        version,
+        note: String::new(),
+        mark: None,
+    }
+}
+
+fn in_act(event: &str, version: i64) -> InAction {
+    serde_json::from_value(serde_json::json!({ "event": event, "version": version })).unwrap()
+}
+
+/// Drafts, reviews, signs off and issues a document of the Department of Home Affairs.
+async fn issue(
+    app: &egov_app::App,
+    kind: &str,
+    recipients: Vec<RecipientInput>,
+) -> egov_store::documents::DocumentRow {
+    let snv = agency_of(app, "chuyenvien.snv").await;
+    let drafter = actor(app, "chuyenvien.snv").await;
+    let d = app
+        .create_draft(&drafter, draft(snv, kind, recipients))
+        .await
+        .unwrap();
+    app.add_document_file(
+        &drafter,
+        d.id,
+        "main",
+        "du-thao.pdf",
+        Some("application/pdf"),
+        PDF.to_vec(),
+    )
+    .await
+    .unwrap();
+    let d = reload(app, d.id).await;
+    let d = app
+        .act_on_document(&drafter, d.id, act("submit", d.version))
+        .await
+        .unwrap();
+    let head = actor(app, "truongphong.snv").await;
+    let d = app
+        .act_on_document(&head, d.id, act("approve", d.version))
+        .await
+        .unwrap();
+    let leader = actor(app, "giamdoc.snv").await;
+    let d = app
+        .act_on_document(&leader, d.id, act("sign_off", d.version))
+        .await
+        .unwrap();
+    let clerk = actor(app, "vanthu.snv").await;
+    app.act_on_document(&clerk, d.id, act("issue", d.version))
+        .await
+        .unwrap()
+}
+
+async fn reload(app: &egov_app::App, id: i64) -> egov_store::documents::DocumentRow {
+    egov_store::documents::get_document(&mut &app.db, id)
+        .await
+        .unwrap()
+}
+
+both!(draft_to_issue_reaches_every_commune_at_once, |db| {
+    let app = app(db);
+    app.seed_demo().await.unwrap();
+    let all = communes(&app, "two_tier").await;
+    assert_eq!(all.len(), 166);
+    let mut rs = to(&all);
+    rs.push(RecipientInput {
+        agency_id: None,
+        external_code: Some("000.00.00.G22".into()),
+        name: Some("Văn phòng Chính phủ".into()),
+        addressed: false,
+    });
+    let d = issue(&app, "decision", rs).await;
+    assert_eq!(d.state, "issued");
+    assert_eq!(d.notation.as_deref(), Some("01/QĐ-SNV"));
+    assert_eq!(d.signer_name.as_deref(), Some("Phạm Minh Tuấn"));
+    assert!(d.issued_on.is_some());
+    // Every commune's copy arrived in the same transaction as the issue.
+    let arrived: i64 = (&app.db)
+        .scalar(
+            "SELECT COUNT(*) FROM incoming WHERE document_id = $1 AND state = 'arrived'",
+            egov_store::args![d.id],
+        )
+        .await
+        .unwrap();
+    assert_eq!(arrived, 166);
+    let recipients = egov_store::documents::recipients(&mut &app.db, d.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        recipients
+            .iter()
+            .filter(|r| r.status.as_deref() == Some("01"))
+            .count(),
+        166
+    );
+    // The government office is outside: one packet queued for the exchange.
+    let queued: i64 = (&app.db)
+        .scalar(
+            "SELECT COUNT(*) FROM jobs WHERE kind = 'exchange.send' AND state = 'queued'",
+            egov_store::args![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(queued, 1);
+    // A công văn of the same department numbers on in the single series, with the unit.
+    let cv = issue(&app, "official_letter", to(&all[..2])).await;
+    assert_eq!(cv.notation.as_deref(), Some("02/SNV-TCBC"));
+    // Found without diacritics, and by its notation written loosely.
+    let reader = actor(&app, "chuyenvien.snv").await;
+    let hits = app
+        .search_documents(&reader, "trien khai chinh quyen")
+        .await
+        .unwrap();
+    assert_eq!(hits.len(), 2);
+    let hits = app.search_documents(&reader, "1 qd snv").await.unwrap();
+    assert_eq!(hits.iter().map(|h| h.id).collect::<Vec<_>>(), vec![d.id]);
+    // Someone of another agency neither finds nor opens it.
+    let stranger = actor(&app, "chuyenvien.stp").await;
+    assert!(
+        app.search_documents(&stranger, "trien khai")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        app.document_detail(&stranger, d.id).await.unwrap_err().code,
+        "not_found"
+    );
+});
+
+both!(the_flow_refuses_what_it_must, |db| {
+    let app = app(db);
+    app.seed_demo().await.unwrap();
+    let snv = agency_of(&app, "chuyenvien.snv").await;
+    let drafter = actor(&app, "chuyenvien.snv").await;
+    let clerk = actor(&app, "vanthu.snv").await;
+    let leader = actor(&app, "giamdoc.snv").await;
+    let d = app
+        .create_draft(&drafter, draft(snv, "plan", vec![]))
+        .await
+        .unwrap();
+    // No issue without sign-off; no submission without the document itself.
+    let e = app
+        .act_on_document(&clerk, d.id, act("issue", d.version))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "illegal_transition");
+    let e = app
+        .act_on_document(&drafter, d.id, act("submit", d.version))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "main_file_required");
+    // A disguised file is refused; nothing is attached.
+    let e = app
+        .add_document_file(
+            &drafter,
+            d.id,
+            "main",
+            "qd.pdf",
+            None,
+            b"PK\x03\x04 not a pdf".to_vec(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "unsupported_file_type");
+    app.add_document_file(&drafter, d.id, "main", "qd.pdf", None, PDF.to_vec())
+        .await
+        .unwrap();
+    let d = reload(&app, d.id).await;
+    let d = app
+        .act_on_document(&drafter, d.id, act("submit", d.version))
+        .await
+        .unwrap();
+    // A returned draft needs comments; a stale version is refused.
+    let head = actor(&app, "truongphong.snv").await;
+    assert_eq!(
+        app.act_on_document(&head, d.id, act("return", d.version))
+            .await
+            .unwrap_err()
+            .code,
+        "comments_required"
+    );
+    assert_eq!(
+        app.act_on_document(&head, d.id, act("approve", d.version - 1))
+            .await
+            .unwrap_err()
+            .code,
+        "document_changed"
+    );
+    // The specialist cannot sign off; the records clerk neither.
+    let d = app
+        .act_on_document(&head, d.id, act("approve", d.version))
+        .await
+        .unwrap();
+    for who in [&drafter, &clerk] {
+        assert_eq!(
+            app.act_on_document(who, d.id, act("sign_off", d.version))
+                .await
+                .unwrap_err()
+                .code,
+            "forbidden"
+        );
+    }
+    // Two leaders signing at once: one number, one refusal.
+    let deputy = actor(&app, "phogiamdoc.snv").await;
+    let (a, b) = tokio::join!(
+        app.act_on_document(&leader, d.id, act("sign_off", d.version)),
+        app.act_on_document(&deputy, d.id, act("sign_off", d.version)),
+    );
+    assert!(a.is_ok() != b.is_ok(), "exactly one sign-off wins");
+    let numbered: i64 = (&app.db)
+        .scalar(
+            "SELECT COUNT(*) FROM documents WHERE number IS NOT NULL",
+            egov_store::args![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(numbered, 1);
+    // A secret document is never drafted here.
+    let mut secret = draft(snv, "report", vec![]);
+    secret.secrecy = Some("secret".into());
+    assert_eq!(
+        app.create_draft(&drafter, secret).await.unwrap_err().code,
+        "secret_not_allowed"
+    );
+    // A commune that ended in the 2025 reform is refused, with its successor named.
+    let old = communes(&app, "three_tier").await[0];
+    let e = app
+        .create_draft(&drafter, draft(snv, "notice", to(&[old])))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "recipient_ended");
+    assert!(
+        e.args
+            .iter()
+            .any(|(k, v)| *k == "successor" && !v.is_empty()),
+        "{e:?}"
+    );
+    // A specialist of another agency cannot open the draft.
+    let stranger = actor(&app, "chuyenvien.stp").await;
+    assert_eq!(
+        app.document_detail(&stranger, d.id).await.unwrap_err().code,
+        "not_found"
+    );
+});
+
+both!(
+    numbers_are_gapless_when_many_clerks_register_at_once,
+    |db| {
+        let app = app(db);
+        app.seed_demo().await.unwrap();
+        let snv = agency_of(&app, "vanthu.snv").await;
+        let clerk = actor(&app, "vanthu.snv").await;
+        let reserved = app
+            .reserve_number(
+                &clerk,
+                ReserveCmd {
+                    agency_id: snv,
+                    kind: "notice".into(),
+                    legal: false,
+                    note: "giữ số cho thông báo kết luận".into(),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(reserved.number, 1);
+        let paper = |reservation_id: Option<i64>| PaperOutCmd {
+            agency_id: snv,
+            kind: "notice".into(),
+            legal: false,
+            subject: "Thông báo kết luận của Giám đốc Sở".into(),
+            urgency: None,
+            secrecy: None,
+            unit_abbr: None,
+            signer_name: "Phạm Minh Tuấn".into(),
+            signer_mark: String::new(),
+            signer_position: "Giám đốc".into(),
+            issued_on: None,
+            recipients: vec![],
+            recipients_text: String::new(),
+            reservation_id,
+            copies: None,
+        };
+        let mut tasks = Vec::new();
+        for _ in 0..16 {
+            let (app, clerk, cmd) = (app.clone(), clerk.clone(), paper(None));
+            tasks.push(tokio::spawn(async move {
+                app.register_paper_outgoing(&clerk, cmd)
+                    .await
+                    .unwrap()
+                    .number
+                    .unwrap()
+            }));
+        }
+        let mut numbers = Vec::new();
+        for t in tasks {
+            numbers.push(t.await.unwrap());
+        }
+        numbers.sort();
+        assert_eq!(
+            numbers,
+            (2..=17).collect::<Vec<_>>(),
+            "no gaps, no duplicates, the reserved one skipped"
+        );
+        // The reserved number is used once.
+        let d = app
+            .register_paper_outgoing(&clerk, paper(Some(reserved.id)))
+            .await
+            .unwrap();
+        assert_eq!(d.notation.as_deref(), Some("01/TB-SNV"));
+        assert_eq!(
+            app.register_paper_outgoing(&clerk, paper(Some(reserved.id)))
+                .await
+                .unwrap_err()
+                .code,
+            "number_taken"
+        );
+        // A legal normative decision has its own series and the year.
+        let mut legal = paper(None);
+        legal.kind = "decision".into();
+        legal.legal = true;
+        let d = app.register_paper_outgoing(&clerk, legal).await.unwrap();
+        let year = egov_store::now().to_offset(egov_domain::VN_OFFSET).year();
+        assert_eq!(d.notation, Some(format!("01/{year}/QĐ-SNV")));
+        // Secret: metadata only, its own series, and nothing can be attached.
+        let mut secret = paper(None);
+        secret.secrecy = Some("top_secret".into());
+        let s = app.register_paper_outgoing(&clerk, secret).await.unwrap();
+        assert_eq!(s.number, Some(1));
+        let e = app
+            .add_document_file(&clerk, s.id, "attachment", "a.pdf", None, PDF.to_vec())
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "secret_no_content");
+        let n: i64 = (&app.db)
+            .scalar(
+                "SELECT COUNT(*) FROM document_attachments WHERE document_id = $1",
+                egov_store::args![s.id],
+            )
+            .await
+            .unwrap();
+        assert_eq!(n, 0);
+        let secret_register = app
+            .outgoing_register(&clerk, snv, year, true)
+            .await
+            .unwrap();
+        assert_eq!(secret_register.len(), 1);
+        let open_register = app
+            .outgoing_register(&clerk, snv, year, false)
+            .await
+            .unwrap();
+        assert_eq!(open_register.len(), 18);
+        let reader = actor(&app, "chuyenvien.snv").await;
+        assert!(
+            app.search_documents(&reader, "thong bao ket luan")
+                .await
+                .unwrap()
+                .len()
+                >= 17
+        );
+        assert!(
+            app.search_documents(&reader, "thong bao ket luan")
+                .await
+                .unwrap()
+                .iter()
+                .all(|d| d.secrecy.is_none()),
+            "secret entries are never found"
+        );
+    }
+);
+
+both!(incoming_from_arrival_to_completion_and_recall, |db| {
+    let app = app(db);
+    app.seed_demo().await.unwrap();
+    let snv = agency_of(&app, "vanthu.snv").await;
+    let clerk = actor(&app, "vanthu.snv").await;
+    let leader = actor(&app, "giamdoc.snv").await;
+    let specialist = actor(&app, "chuyenvien.snv").await;
+    let paper = || PaperInCmd {
+        agency_id: snv,
+        issuer_name: "Ban Chấp hành Trung ương".into(),
+        issuer_code: None,
+        notation: "57-NQ/TW".into(),
+        issued_on: Some(time::macros::date!(2024 - 12 - 22)),
+        kind: None,
+        subject:
+            "Về đột phá phát triển khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số quốc gia"
+                .into(),
+        urgency: None,
+        secrecy: None,
+        scan: None,
+        arrived_at: None,
+    };
+    let r = app.register_paper_incoming(&clerk, paper()).await.unwrap();
+    assert_eq!((r.copy.arrival_number, r.duplicate_of), (Some(1), None));
+    assert_eq!(r.copy.kind, "resolution", "guessed from the notation");
+    let again = app.register_paper_incoming(&clerk, paper()).await.unwrap();
+    assert_eq!(again.copy.arrival_number, Some(2));
+    assert_eq!(
+        again.duplicate_of,
+        Some(r.copy.id),
+        "a likely duplicate is flagged"
+    );
+    // The leader directs it to the specialist with five working days.
+    let me = specialist.person_id.unwrap();
+    let mut direct = in_act("direct", r.copy.version);
+    direct.lead_person_id = Some(me);
+    direct.working_days = Some(5);
+    direct.note = "Chủ trì tham mưu kế hoạch thực hiện".into();
+    let c = app
+        .act_on_incoming(&leader, r.copy.id, direct.clone())
+        .await
+        .unwrap();
+    assert_eq!(c.state, "directed");
+    assert!(c.deadline.unwrap() > egov_store::now() + time::Duration::days(5));
+    let mine = app.my_handling(&specialist).await.unwrap();
+    assert_eq!(mine.iter().map(|x| x.id).collect::<Vec<_>>(), vec![c.id]);
+    // The clerk cannot direct; a lead of another agency is refused.
+    assert_eq!(
+        app.act_on_incoming(&clerk, c.id, in_act("direct", c.version))
+            .await
+            .unwrap_err()
+            .code,
+        "forbidden"
+    );
+    let mut wrong = direct.clone();
+    wrong.version = c.version;
+    wrong.lead_person_id = Some(actor(&app, "chuyenvien.stp").await.person_id.unwrap());
+    assert_eq!(
+        app.act_on_incoming(&leader, c.id, wrong)
+            .await
+            .unwrap_err()
+            .code,
+        "person_of_other_agency"
+    );
+    let c = app
+        .act_on_incoming(&specialist, c.id, in_act("start", c.version))
+        .await
+        .unwrap();
+    let c = app
+        .act_on_incoming(&specialist, c.id, in_act("complete", c.version))
+        .await
+        .unwrap();
+    assert_eq!(c.state, "completed");
+    assert_eq!(
+        app.act_on_incoming(&specialist, c.id, in_act("start", c.version))
+            .await
+            .unwrap_err()
+            .code,
+        "illegal_transition"
+    );
+
+    // Electronic: the department issues to the province; the province registers, the sender
+    // sees 03; then the department recalls it, the province accepts, the copy is cancelled.
+    let province = agency(&app, "000.00.00.H56").await;
+    let d = issue(&app, "report", to(&[province])).await;
+    let tinh = actor(&app, "vanthu.tinh").await;
+    let arrived = app
+        .incoming_list(&tinh, province, &["arrived"])
+        .await
+        .unwrap();
+    let copy = arrived
+        .iter()
+        .find(|x| x.document_id == d.id)
+        .unwrap()
+        .clone();
+    let copy = app
+        .act_on_incoming(&tinh, copy.id, in_act("register", copy.version))
+        .await
+        .unwrap();
+    assert_eq!(copy.arrival_number, Some(1), "the province's own register");
+    let status = |app: std::sync::Arc<egov_app::App>, id: i64| async move {
+        egov_store::documents::recipients(&mut &app.db, id)
+            .await
+            .unwrap()[0]
+            .status
+            .clone()
+    };
+    assert_eq!(status(app.clone(), d.id).await.as_deref(), Some("03"));
+    let mut recall = act("recall", d.version);
+    recall.note = "Sai số liệu tại phụ lục".into();
+    let d2 = app.act_on_document(&leader, d.id, recall).await.unwrap();
+    assert_eq!(d2.state, "recalled");
+    let copy = egov_store::documents::get_incoming(&mut &app.db, copy.id)
+        .await
+        .unwrap();
+    assert_eq!(copy.recall_status.as_deref(), Some("13"));
+    let copy = app
+        .act_on_incoming(&tinh, copy.id, in_act("accept_recall", copy.version))
+        .await
+        .unwrap();
+    assert_eq!(copy.state, "cancelled");
+    assert_eq!(status(app.clone(), d.id).await.as_deref(), Some("15"));
+    // The cancelled copy is no longer the province's to read.
+    assert_eq!(
+        app.document_detail(&tinh, d.id).await.unwrap_err().code,
+        "not_found"
+    );
+    // The number is never reused: the next document takes the next one.
+    let next = issue(&app, "report", to(&[province])).await;
+    assert_eq!(next.number, Some(d.number.unwrap() + 1));
+
+    // A secret incoming document: metadata only, no scan.
+    let mut s = paper();
+    s.notation = "12-CV/TU".into();
+    s.secrecy = Some("secret".into());
+    s.scan = Some("0".repeat(64));
+    assert_eq!(
+        app.register_paper_incoming(&clerk, s.clone())
+            .await
+            .unwrap_err()
+            .code,
+        "secret_no_content"
+    );
+    s.scan = None;
+    let sc = app.register_paper_incoming(&clerk, s).await.unwrap();
+    assert_eq!(
+        sc.copy.arrival_number,
+        Some(1),
+        "the secret register has its own numbers"
+    );
+    assert!(sc.copy.secret);
+});
+
+both!(work_files_hold_documents, |db| {
+    let app = app(db);
+    app.seed_demo().await.unwrap();
+    let snv = agency_of(&app, "vanthu.snv").await;
+    let clerk = actor(&app, "vanthu.snv").await;
+    let plan = |notation: &str| NewFileCmd {
+        agency_id: snv,
+        year: 2026,
+        notation: notation.into(),
+        heading: "Tổ chức cán bộ".into(),
+        title: "Hồ sơ sắp xếp đơn vị hành chính cấp xã".into(),
+        retention: "permanent".into(),
+        responsible_id: None,
+    };
+    let f1 = app.plan_work_file(&clerk, plan("01.TCCB")).await.unwrap();
+    assert!(f1.code.ends_with(".2026.01.TCCB"), "{}", f1.code);
+    assert_eq!(
+        app.plan_work_file(&clerk, plan("01.TCCB"))
+            .await
+            .unwrap_err()
+            .code,
+        "file_exists"
+    );
+    assert_eq!(
+        app.plan_work_file(&clerk, plan("01 TCCB"))
+            .await
+            .unwrap_err()
+            .code,
+        "bad_file_notation"
+    );
+    let mut bad = plan("02.TCCB");
+    bad.retention = "forever".into();
+    assert_eq!(
+        app.plan_work_file(&clerk, bad).await.unwrap_err().code,
+        "bad_retention"
+    );
+    let f2 = app.plan_work_file(&clerk, plan("02.TCCB")).await.unwrap();
+    let d = app
+        .register_paper_incoming(
+            &clerk,
+            PaperInCmd {
+                agency_id: snv,
+                issuer_name: "Bộ Nội vụ".into(),
+                issuer_code: Some("000.00.00.G13".into()),
+                notation: "05/2025/TT-BNV".into(),
+                issued_on: None,
+                kind: None,
+                subject: "Hướng dẫn chức năng, nhiệm vụ của cơ quan chuyên môn".into(),
+                urgency: None,
+                secrecy: None,
+                scan: None,
+                arrived_at: None,
+            },
+        )
+        .await
+        .unwrap()
+        .copy;
+    assert_eq!(
+        app.file_document(&clerk, f1.id, d.document_id)
+            .await
+            .unwrap_err()
+            .code,
+        "file_not_open"
+    );
+    app.act_on_work_file(&clerk, f1.id, "open").await.unwrap();
+    app.act_on_work_file(&clerk, f2.id, "open").await.unwrap();
+    app.file_document(&clerk, f1.id, d.document_id)
+        .await
+        .unwrap();
+    let f2 = app
+        .file_document(&clerk, f2.id, d.document_id)
+        .await
+        .unwrap();
+    assert_eq!(f2.documents, 1, "one document in two files");
+    assert_eq!(
+        app.file_document(&clerk, f1.id, d.document_id)
+            .await
+            .unwrap_err()
+            .code,
+        "already_in_file"
+    );
+    let closed = app.act_on_work_file(&clerk, f1.id, "close").await.unwrap();
+    assert!(closed.closed_at.is_some());
+    assert_eq!(
+        app.act_on_work_file(&clerk, f1.id, "open")
+            .await
+            .unwrap_err()
+            .code,
+        "illegal_transition"
+    );
+    let archived = app
+        .act_on_work_file(&clerk, f1.id, "archive")
+        .await
+        .unwrap();
+    assert_eq!(archived.state, "archived");
+    let detail = app.document_detail(&clerk, d.document_id).await.unwrap();
+    assert_eq!(detail.files.len(), 2);
+    // Another agency's officer sees none of it.
+    let stranger = actor(&app, "chuyenvien.stp").await;
+    assert_eq!(
+        app.work_file_documents(&stranger, f1.id)
+            .await
+            .unwrap_err()
+            .code,
+        "not_found"
+    );
+});
