@@ -25,6 +25,9 @@ pub use state::AppState;
 
 const CSS: &str = include_str!("../static/egov.css");
 
+/// The largest document file request: a 50 MiB PDF and the multipart framing.
+const DOCUMENT_UPLOAD: usize = (50 << 20) + (64 << 10);
+
 /// The whole HTTP application.
 pub fn router(app: Arc<App>) -> Router {
     router_with(AppState::new(app))
@@ -58,6 +61,12 @@ fn router_with(state: AppState) -> Router {
                 .merge(pages::onestop::upload_routes())
                 .layer(axum::extract::DefaultBodyLimit::max(upload))
                 .layer(RequestBodyLimitLayer::new(upload)),
+        )
+        .merge(
+            // Document files: PDFs up to 50 MiB (each type has its own limit inside).
+            api::documents::upload_routes()
+                .layer(axum::extract::DefaultBodyLimit::max(DOCUMENT_UPLOAD))
+                .layer(RequestBodyLimitLayer::new(DOCUMENT_UPLOAD)),
         )
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -422,6 +422,35 @@ impl App {
             .ok_or_else(|| AppError::internal("attachment vanished"))
     }
 
+    /// A file of a document, for someone who may see the document; the read is audited.
+    /// Returns (bytes, media type, file name).
+    pub async fn document_file(
+        &self,
+        actor: &Actor,
+        document_id: i64,
+        attachment_id: i64,
+    ) -> Result<(Vec<u8>, String, String), AppError> {
+        let mut tx = self.db.begin().await?;
+        let d = self.visible_document(&mut tx, actor, document_id).await?;
+        let a = store::attachments(&mut tx, document_id)
+            .await?
+            .into_iter()
+            .find(|a| a.id == attachment_id)
+            .ok_or_else(|| AppError::not_found("file"))?;
+        audit::event("document.file_read", "document", document_id)
+            .agency(d.agency_id)
+            .after(&serde_json::json!({ "attachment_id": attachment_id }))
+            .write(&mut tx, actor)
+            .await?;
+        tx.commit().await?;
+        let blobs = self.blobs.clone();
+        let sha = a.sha256.clone();
+        let bytes = tokio::task::spawn_blocking(move || blobs.get(&sha))
+            .await
+            .map_err(|e| AppError::internal(e.to_string()))??;
+        Ok((bytes, a.media_type, a.name))
+    }
+
     /// Moves an outgoing document along its flow.
     pub async fn act_on_document(
         &self,

@@ -10,8 +10,9 @@ use serde::Serialize;
 use crate::{Actor, App, AppError, ErrorKind, authz};
 
 /// The roles that upload and read scans.
-const HANDLERS: [Role; 5] = [
+const HANDLERS: [Role; 6] = [
     Role::OneStopOfficer,
+    Role::RecordsClerk,
     Role::Specialist,
     Role::UnitLeader,
     Role::AgencyLeader,

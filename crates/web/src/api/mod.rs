@@ -34,6 +34,7 @@ use crate::error::WebResult;
 use crate::pages::parse_date;
 use crate::state::AppState;
 
+pub mod documents;
 pub mod onestop;
 
 #[derive(OpenApi)]
@@ -127,6 +128,7 @@ pub fn routes() -> Router<AppState> {
         .route("/jobs/{id}/retry", post(retry_job))
         .route("/audit/verify", get(verify_audit))
         .merge(onestop::routes())
+        .merge(documents::routes())
         .fallback(|| async {
             crate::error::WebError(AppError::new(
                 ErrorKind::NotFound,
@@ -140,6 +142,7 @@ pub fn routes() -> Router<AppState> {
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(onestop::OnestopDoc::openapi());
+    doc.merge(documents::DocumentsDoc::openapi());
     doc
 }
 

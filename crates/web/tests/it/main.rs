@@ -3,6 +3,7 @@
 
 mod api;
 mod client;
+mod documents;
 mod onestop;
 mod pages;
 

@@ -1,0 +1,462 @@
+//! The documents API: kinds, drafts and their files, the outgoing flow, paper registrations,
+//! reserved numbers, incoming copies and their handling, registers, work files and search.
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use egov_app::documents::incoming::{InAction, PaperInCmd, Registered};
+use egov_app::documents::outgoing::{DocumentDetail, DraftCmd, OutAction, PaperOutCmd, ReserveCmd};
+use egov_app::documents::work_files::NewFileCmd;
+use egov_store::documents::{AttachmentRow, DocumentRow, IncomingRow, ReservationRow, WorkFileRow};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use super::onestop::first_file;
+use super::{ApiError, created};
+use crate::ctx::Ctx;
+use crate::error::WebResult;
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(paths(
+    kinds,
+    create_draft,
+    get_document,
+    search,
+    act,
+    upload_file,
+    get_file,
+    register_paper_outgoing,
+    reserve_number,
+    set_series,
+    outgoing_list,
+    incoming_list,
+    register_paper_incoming,
+    act_incoming,
+    my_handling,
+    incoming_register,
+    outgoing_register,
+    plan_file,
+    list_files,
+    get_file_documents,
+    act_file,
+    add_to_file,
+))]
+pub struct DocumentsDoc;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/document-kinds", get(kinds))
+        .route("/documents", get(search).post(create_draft))
+        .route("/documents/paper", post(register_paper_outgoing))
+        .route("/documents/{id}", get(get_document))
+        .route("/documents/{id}/actions", post(act))
+        .route("/documents/{id}/files/{file}", get(get_file))
+        .route("/number-reservations", post(reserve_number))
+        .route("/agencies/{id}/document-series", put(set_series))
+        .route("/agencies/{id}/outgoing", get(outgoing_list))
+        .route("/agencies/{id}/incoming", get(incoming_list))
+        .route("/agencies/{id}/registers/incoming", get(incoming_register))
+        .route("/agencies/{id}/registers/outgoing", get(outgoing_register))
+        .route("/agencies/{id}/work-files", get(list_files))
+        .route("/incoming", post(register_paper_incoming))
+        .route("/incoming/{id}/actions", post(act_incoming))
+        .route("/me/handling", get(my_handling))
+        .route("/work-files", post(plan_file))
+        .route("/work-files/{id}", get(get_file_documents))
+        .route("/work-files/{id}/actions", post(act_file))
+        .route("/work-files/{id}/documents", post(add_to_file))
+}
+
+/// Routes that take document files (their own limit: PDFs up to 50 MiB).
+pub fn upload_routes() -> Router<AppState> {
+    Router::new().route("/api/v1/documents/{id}/files", post(upload_file))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct KindView {
+    key: &'static str,
+    name_vi: &'static str,
+    name_en: &'static str,
+    abbr: Option<&'static str>,
+    may_be_legal: bool,
+}
+
+#[utoipa::path(get, path = "/api/v1/document-kinds", tag = "documents", security(()),
+    responses((status = 200, body = Vec<KindView>, description = "The 29 kinds of Decree 30/2020 with their abbreviations")))]
+async fn kinds() -> Json<Vec<KindView>> {
+    Json(
+        egov_domain::documents::kind::KINDS
+            .iter()
+            .map(|k| KindView {
+                key: k.key,
+                name_vi: k.name_vi,
+                name_en: k.name_en,
+                abbr: k.abbr,
+                may_be_legal: k.may_be_legal,
+            })
+            .collect(),
+    )
+}
+
+#[utoipa::path(post, path = "/api/v1/documents", tag = "documents", request_body = DraftCmd,
+    responses((status = 201, body = DocumentRow), (status = 403, body = ApiError), (status = 422, body = ApiError, description = "`secret_not_allowed`, `recipient_ended` (with the successor), `unknown_document_kind` …")))]
+async fn create_draft(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Json(cmd): Json<DraftCmd>,
+) -> WebResult<Response> {
+    Ok(created(state.app.create_draft(&ctx.actor()?, cmd).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "documents", params(("id" = i64, Path)),
+    responses((status = 200, body = DocumentDetail), (status = 404, body = ApiError, description = "Unknown, or not the reader's to see")))]
+async fn get_document(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> WebResult<Json<DocumentDetail>> {
+    Ok(Json(state.app.document_detail(&ctx.actor()?, id).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct SearchQuery {
+    /// Words of the subject, number and notation or sender; diacritics optional
+    /// (`quyet dinh`, `123 qd ubnd`).
+    q: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/documents", tag = "documents", params(SearchQuery),
+    responses((status = 200, body = Vec<DocumentRow>, description = "At most 50, newest first, only what the reader may see; never secret entries")))]
+async fn search(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<SearchQuery>,
+) -> WebResult<Json<Vec<DocumentRow>>> {
+    Ok(Json(state.app.search_documents(&ctx.actor()?, &q.q).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/documents/{id}/actions", tag = "documents", params(("id" = i64, Path)), request_body = OutAction,
+    responses((status = 200, body = DocumentRow), (status = 403, body = ApiError), (status = 409, body = ApiError, description = "`illegal_transition`, `document_changed`"), (status = 422, body = ApiError)))]
+async fn act(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Json(a): Json<OutAction>,
+) -> WebResult<Json<DocumentRow>> {
+    Ok(Json(state.app.act_on_document(&ctx.actor()?, id, a).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct FileQuery {
+    /// `main` (the PDF that is signed and issued), `draft` (.docx/.odt/PDF) or `attachment`.
+    role: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/documents/{id}/files", tag = "documents", params(("id" = i64, Path), FileQuery),
+    request_body(content_type = "multipart/form-data", content = String, description = "One file field"),
+    responses((status = 201, body = AttachmentRow), (status = 413, body = ApiError),
+        (status = 422, body = ApiError, description = "`unsupported_file_type`, `disguised_file`, `wrong_file_type`, `secret_no_content`")))]
+async fn upload_file(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Query(q): Query<FileQuery>,
+    m: Multipart,
+) -> WebResult<Response> {
+    let actor = ctx.actor()?;
+    let (name, declared, bytes) = first_file(m).await?;
+    Ok(created(
+        state
+            .app
+            .add_document_file(&actor, id, &q.role, &name, declared.as_deref(), bytes)
+            .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/documents/{id}/files/{file}", tag = "documents", params(("id" = i64, Path), ("file" = i64, Path)),
+    responses((status = 200, description = "The file (the read is audited)"), (status = 404, body = ApiError)))]
+async fn get_file(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((id, file)): Path<(i64, i64)>,
+) -> WebResult<Response> {
+    let (bytes, media_type, name) = state.app.document_file(&ctx.actor()?, id, file).await?;
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, media_type),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{safe}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[utoipa::path(post, path = "/api/v1/documents/paper", tag = "documents", request_body = PaperOutCmd,
+    responses((status = 201, body = DocumentRow, description = "Numbered in the agency's series and delivered"), (status = 403, body = ApiError), (status = 409, body = ApiError, description = "`number_taken`"), (status = 422, body = ApiError)))]
+async fn register_paper_outgoing(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Json(cmd): Json<PaperOutCmd>,
+) -> WebResult<Response> {
+    Ok(created(
+        state
+            .app
+            .register_paper_outgoing(&ctx.actor()?, cmd)
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/number-reservations", tag = "documents", request_body = ReserveCmd,
+    responses((status = 201, body = ReservationRow), (status = 403, body = ApiError)))]
+async fn reserve_number(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Json(cmd): Json<ReserveCmd>,
+) -> WebResult<Response> {
+    Ok(created(state.app.reserve_number(&ctx.actor()?, cmd).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SeriesMode {
+    /// `single` (one series for all administrative documents) or `per_kind`.
+    mode: String,
+}
+
+#[utoipa::path(put, path = "/api/v1/agencies/{id}/document-series", tag = "documents", params(("id" = i64, Path)), request_body = SeriesMode,
+    responses((status = 204), (status = 403, body = ApiError), (status = 422, body = ApiError)))]
+async fn set_series(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Json(m): Json<SeriesMode>,
+) -> WebResult<Response> {
+    state
+        .app
+        .set_series_mode(&ctx.actor()?, id, &m.mode)
+        .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct StatesQuery {
+    /// Comma-separated states; default: those waiting for someone.
+    #[serde(default)]
+    state: Option<String>,
+}
+
+fn states(q: &StatesQuery, default: &'static [&'static str]) -> Vec<String> {
+    match q.state.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(s) => s.split(',').map(|x| x.trim().to_owned()).collect(),
+        None => default.iter().map(|s| (*s).to_owned()).collect(),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/agencies/{id}/outgoing", tag = "documents", params(("id" = i64, Path), StatesQuery),
+    responses((status = 200, body = Vec<DocumentRow>), (status = 403, body = ApiError)))]
+async fn outgoing_list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Query(q): Query<StatesQuery>,
+) -> WebResult<Json<Vec<DocumentRow>>> {
+    let s = states(
+        &q,
+        &["draft", "in_review", "awaiting_sign_off", "signed_off"],
+    );
+    let refs: Vec<&str> = s.iter().map(String::as_str).collect();
+    Ok(Json(
+        state.app.outgoing_list(&ctx.actor()?, id, &refs).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/agencies/{id}/incoming", tag = "documents", params(("id" = i64, Path), StatesQuery),
+    responses((status = 200, body = Vec<IncomingRow>, description = "Urgent first, then oldest first"), (status = 403, body = ApiError)))]
+async fn incoming_list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Query(q): Query<StatesQuery>,
+) -> WebResult<Json<Vec<IncomingRow>>> {
+    let s = states(&q, &["arrived", "registered", "directed", "processing"]);
+    let refs: Vec<&str> = s.iter().map(String::as_str).collect();
+    Ok(Json(
+        state.app.incoming_list(&ctx.actor()?, id, &refs).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/incoming", tag = "documents", request_body = PaperInCmd,
+    responses((status = 201, body = Registered, description = "Registered with its arrival number; `duplicate_of` names a likely duplicate"), (status = 403, body = ApiError), (status = 422, body = ApiError)))]
+async fn register_paper_incoming(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Json(cmd): Json<PaperInCmd>,
+) -> WebResult<Response> {
+    Ok(created(
+        state
+            .app
+            .register_paper_incoming(&ctx.actor()?, cmd)
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/incoming/{id}/actions", tag = "documents", params(("id" = i64, Path)), request_body = InAction,
+    responses((status = 200, body = IncomingRow), (status = 403, body = ApiError), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+async fn act_incoming(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Json(a): Json<InAction>,
+) -> WebResult<Json<IncomingRow>> {
+    Ok(Json(state.app.act_on_incoming(&ctx.actor()?, id, a).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/me/handling", tag = "documents",
+    responses((status = 200, body = Vec<IncomingRow>, description = "What the reader leads or coordinates, soonest deadline first")))]
+async fn my_handling(State(state): State<AppState>, ctx: Ctx) -> WebResult<Json<Vec<IncomingRow>>> {
+    Ok(Json(state.app.my_handling(&ctx.actor()?).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct RegisterQuery {
+    year: i32,
+    /// The secret register (records office only).
+    #[serde(default)]
+    secret: bool,
+}
+
+#[utoipa::path(get, path = "/api/v1/agencies/{id}/registers/incoming", tag = "documents", params(("id" = i64, Path), RegisterQuery),
+    responses((status = 200, body = Vec<IncomingRow>), (status = 403, body = ApiError)))]
+async fn incoming_register(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Query(q): Query<RegisterQuery>,
+) -> WebResult<Json<Vec<IncomingRow>>> {
+    Ok(Json(
+        state
+            .app
+            .incoming_register(&ctx.actor()?, id, q.year, q.secret)
+            .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/agencies/{id}/registers/outgoing", tag = "documents", params(("id" = i64, Path), RegisterQuery),
+    responses((status = 200, body = Vec<DocumentRow>), (status = 403, body = ApiError)))]
+async fn outgoing_register(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Query(q): Query<RegisterQuery>,
+) -> WebResult<Json<Vec<DocumentRow>>> {
+    Ok(Json(
+        state
+            .app
+            .outgoing_register(&ctx.actor()?, id, q.year, q.secret)
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/work-files", tag = "documents", request_body = NewFileCmd,
+    responses((status = 201, body = WorkFileRow), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+async fn plan_file(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Json(cmd): Json<NewFileCmd>,
+) -> WebResult<Response> {
+    Ok(created(state.app.plan_work_file(&ctx.actor()?, cmd).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct YearQuery {
+    year: i32,
+}
+
+#[utoipa::path(get, path = "/api/v1/agencies/{id}/work-files", tag = "documents", params(("id" = i64, Path), YearQuery),
+    responses((status = 200, body = Vec<WorkFileRow>, description = "The year's file list")))]
+async fn list_files(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Query(q): Query<YearQuery>,
+) -> WebResult<Json<Vec<WorkFileRow>>> {
+    Ok(Json(
+        state.app.work_file_list(&ctx.actor()?, id, q.year).await?,
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FileWithDocuments {
+    file: WorkFileRow,
+    documents: Vec<DocumentRow>,
+}
+
+#[utoipa::path(get, path = "/api/v1/work-files/{id}", tag = "documents", params(("id" = i64, Path)),
+    responses((status = 200, body = FileWithDocuments), (status = 404, body = ApiError)))]
+async fn get_file_documents(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> WebResult<Json<FileWithDocuments>> {
+    let (file, documents) = state.app.work_file_documents(&ctx.actor()?, id).await?;
+    Ok(Json(FileWithDocuments { file, documents }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct FileAction {
+    /// `open`, `close`, `reopen` or `archive`.
+    action: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/work-files/{id}/actions", tag = "documents", params(("id" = i64, Path)), request_body = FileAction,
+    responses((status = 200, body = WorkFileRow), (status = 409, body = ApiError)))]
+async fn act_file(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Json(a): Json<FileAction>,
+) -> WebResult<Json<WorkFileRow>> {
+    Ok(Json(
+        state
+            .app
+            .act_on_work_file(&ctx.actor()?, id, &a.action)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct FileDocument {
+    document_id: i64,
+}
+
+#[utoipa::path(post, path = "/api/v1/work-files/{id}/documents", tag = "documents", params(("id" = i64, Path)), request_body = FileDocument,
+    responses((status = 200, body = WorkFileRow), (status = 409, body = ApiError, description = "`file_not_open`, `already_in_file`")))]
+async fn add_to_file(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Json(f): Json<FileDocument>,
+) -> WebResult<Json<WorkFileRow>> {
+    Ok(Json(
+        state
+            .app
+            .file_document(&ctx.actor()?, id, f.document_id)
+            .await?,
+    ))
+}

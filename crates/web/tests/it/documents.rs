@@ -1,0 +1,205 @@
+use hyper::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use super::client::{Client, Part};
+use super::{Running, both, start};
+
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
+
+async fn signed_in(r: &Running, user: &str) -> Client {
+    let mut c = r.client();
+    let s = c
+        .json(
+            Method::POST,
+            "/api/v1/sessions",
+            json!({"username": user, "password": r.password(user)}),
+        )
+        .await;
+    assert_eq!(s.status, StatusCode::CREATED, "{user}: {}", s.body);
+    c.bearer = Some(s.json()["token"].as_str().unwrap().to_owned());
+    c
+}
+
+async fn act(c: &mut Client, id: i64, event: &str, version: i64) -> Value {
+    let r = c
+        .json(
+            Method::POST,
+            &format!("/api/v1/documents/{id}/actions"),
+            json!({"event": event, "version": version}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{event}: {}", r.body);
+    r.json()
+}
+
+both!(documents_over_the_api, |db| {
+    let r = start(db, |_| {}).await;
+    let province = egov_store::agencies::find_by_code(&mut &r.app.db, "000.00.00.H56")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let mut drafter = signed_in(&r, "chuyenvien.snv").await;
+    let kinds = drafter.get("/api/v1/document-kinds").await.json();
+    assert_eq!(kinds.as_array().unwrap().len(), 29);
+    let person = egov_store::people::find_by_username(&mut &r.app.db, "chuyenvien.snv")
+        .await
+        .unwrap()
+        .unwrap();
+    let snv = egov_store::org::postings_of(&mut &r.app.db, person.id, None)
+        .await
+        .unwrap()[0]
+        .agency_id;
+
+    let d = drafter
+        .json(
+            Method::POST,
+            "/api/v1/documents",
+            json!({"agency_id": snv, "kind": "report", "subject": "Báo cáo kết quả sắp xếp bộ máy",
+                   "recipients": [{"agency_id": province}]}),
+        )
+        .await;
+    assert_eq!(d.status, StatusCode::CREATED, "{}", d.body);
+    let id = d.json()["id"].as_i64().unwrap();
+    // The document itself must be a PDF: a PNG named .pdf is refused, a PDF accepted.
+    let bad = drafter
+        .post_multipart(
+            &format!("/api/v1/documents/{id}/files?role=main"),
+            &[Part::File(
+                "file",
+                "bao-cao.pdf",
+                "application/pdf",
+                &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0],
+            )],
+        )
+        .await;
+    assert_eq!(bad.error_code(), "disguised_file");
+    let up = drafter
+        .post_multipart(
+            &format!("/api/v1/documents/{id}/files?role=main"),
+            &[Part::File("file", "bao-cao.pdf", "application/pdf", PDF)],
+        )
+        .await;
+    assert_eq!(up.status, StatusCode::CREATED, "{}", up.body);
+    let file_id = up.json()["id"].as_i64().unwrap();
+
+    let v = drafter.get(&format!("/api/v1/documents/{id}")).await.json()["document"]["version"]
+        .as_i64()
+        .unwrap();
+    let doc = act(&mut drafter, id, "submit", v).await;
+    let mut head = signed_in(&r, "truongphong.snv").await;
+    let doc = act(&mut head, id, "approve", doc["version"].as_i64().unwrap()).await;
+    let mut clerk = signed_in(&r, "vanthu.snv").await;
+    // Issue before sign-off: refused with a clear code.
+    let early = clerk
+        .json(
+            Method::POST,
+            &format!("/api/v1/documents/{id}/actions"),
+            json!({"event": "issue", "version": doc["version"]}),
+        )
+        .await;
+    assert_eq!(
+        (early.status, early.error_code().as_str()),
+        (StatusCode::CONFLICT, "illegal_transition")
+    );
+    let mut leader = signed_in(&r, "giamdoc.snv").await;
+    let doc = act(
+        &mut leader,
+        id,
+        "sign_off",
+        doc["version"].as_i64().unwrap(),
+    )
+    .await;
+    assert_eq!(doc["notation"], "01/BC-SNV");
+    let doc = act(&mut clerk, id, "issue", doc["version"].as_i64().unwrap()).await;
+    assert_eq!(doc["state"], "issued");
+
+    // The province's records clerk sees it arrive, registers it; the sender sees 03.
+    let mut tinh = signed_in(&r, "vanthu.tinh").await;
+    let arrived = tinh
+        .get(&format!(
+            "/api/v1/agencies/{province}/incoming?state=arrived"
+        ))
+        .await
+        .json();
+    let copy = arrived
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["document_id"] == id)
+        .expect("delivered")
+        .clone();
+    let reg = tinh
+        .json(
+            Method::POST,
+            &format!("/api/v1/incoming/{}/actions", copy["id"]),
+            json!({"event": "register", "version": copy["version"]}),
+        )
+        .await;
+    assert_eq!(reg.status, StatusCode::OK, "{}", reg.body);
+    assert_eq!(reg.json()["arrival_number"], 1);
+    let detail = drafter.get(&format!("/api/v1/documents/{id}")).await.json();
+    assert_eq!(detail["recipients"][0]["status"], "03");
+    // The province reads the file; someone of another agency does not.
+    let f = tinh
+        .get(&format!("/api/v1/documents/{id}/files/{file_id}"))
+        .await;
+    assert_eq!(f.status, StatusCode::OK);
+    let mut stranger = signed_in(&r, "chuyenvien.stp").await;
+    let f = stranger
+        .get(&format!("/api/v1/documents/{id}/files/{file_id}"))
+        .await;
+    assert_eq!(f.status, StatusCode::NOT_FOUND);
+    // Search without diacritics, by notation.
+    let hits = drafter
+        .get("/api/v1/documents?q=01%20bc%20snv")
+        .await
+        .json();
+    assert_eq!(hits.as_array().unwrap().len(), 1);
+    assert!(
+        stranger
+            .get("/api/v1/documents?q=sap%20xep%20bo%20may")
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // A paper document with its scan, registered by hand; the register lists it.
+    let scan = clerk
+        .post_multipart(
+            "/api/v1/scans",
+            &[Part::File("file", "cv.pdf", "application/pdf", PDF)],
+        )
+        .await;
+    assert_eq!(scan.status, StatusCode::CREATED, "{}", scan.body);
+    let paper = clerk
+        .json(
+            Method::POST,
+            "/api/v1/incoming",
+            json!({"agency_id": snv, "issuer_name": "Bộ Nội vụ", "notation": "1234/BNV-TCBC",
+                   "issued_on": "2026-11-20", "subject": "Về việc hướng dẫn sắp xếp",
+                   "scan": scan.json()["sha256"]}),
+        )
+        .await;
+    assert_eq!(paper.status, StatusCode::CREATED, "{}", paper.body);
+    assert_eq!(paper.json()["copy"]["arrival_number"], 1);
+    let year = paper.json()["copy"]["arrival_year"].as_i64().unwrap();
+    let register = clerk
+        .get(&format!(
+            "/api/v1/agencies/{snv}/registers/incoming?year={year}"
+        ))
+        .await
+        .json();
+    assert_eq!(register.as_array().unwrap().len(), 1);
+    // The OpenAPI document describes it all.
+    let doc = clerk.get("/api/v1/openapi.json").await.json();
+    for p in [
+        "/api/v1/documents",
+        "/api/v1/incoming/{id}/actions",
+        "/api/v1/work-files",
+    ] {
+        assert!(doc["paths"].get(p).is_some(), "{p} in the OpenAPI document");
+    }
+});
