@@ -231,6 +231,61 @@ try {
   }
   await desk.close();
 
+  // The records clerk registers a paper document with its scan, on one page; the leader
+  // directs it from the list (choose the lead, press Assign); the specialist finds it in
+  // what they handle.
+  const scanPath = `${shots}/${label}-scan.pdf`;
+  (await import("node:fs")).writeFileSync(scanPath, "%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n");
+  const office = await browser.newContext({ bypassCSP: true, locale: "vi-VN" });
+  const op = await office.newPage();
+  await signIn(op, "vanthu.snv", false);
+  await op.goto(`${base}/documents/incoming/new`);
+  await check(op, "incoming form");
+  assert.equal(await op.evaluate(() => document.activeElement.id), "issuer_name", "the form starts at the sender");
+  await op.keyboard.type("Bộ Nội vụ");
+  await tabTo(op, "#notation");
+  await op.keyboard.type("1234/BNV-TCBC");
+  await tabTo(op, "#subject");
+  await op.keyboard.type("Về việc hướng dẫn sắp xếp tổ chức bộ máy");
+  await op.setInputFiles("#scan", scanPath);
+  await tabTo(op, 'button[type="submit"].button:not(.secondary)');
+  await op.keyboard.press("Enter");
+  await op.getByText(/Đã vào sổ, số đến 1\./).waitFor();
+  assert.equal(await op.evaluate(() => document.activeElement.id), "issuer_name", "back to an empty form for the next one");
+  await op.goto(`${base}/documents/registers`);
+  await op.getByText("1234/BNV-TCBC").waitFor();
+  await check(op, "incoming register");
+  await op.goto(`${base}/documents`);
+  await check(op, "clerk work list");
+  await office.close();
+
+  const lead = await browser.newContext({ bypassCSP: true, locale: "vi-VN" });
+  const lp = await lead.newPage();
+  await signIn(lp, "giamdoc.snv", false);
+  await lp.goto(`${base}/documents`);
+  await check(lp, "leader work list");
+  const item = lp.locator("ul.worklist li", { hasText: "1234/BNV-TCBC" });
+  const select = item.getByLabel("Người chủ trì");
+  await select.selectOption(await select.evaluate((s) => [...s.options].find((o) => o.text.includes("Ngô Thị Thu")).value));
+  await item.getByRole("button", { name: "Giao xử lý" }).click();
+  await lp.getByText(/Đã thực hiện: Giao xử lý/).waitFor();
+  assert.equal(await lp.locator("ul.worklist li", { hasText: "1234/BNV-TCBC" }).count(), 0, "no longer waiting");
+  await lead.close();
+
+  const spec = await browser.newContext({ bypassCSP: true, locale: "vi-VN", viewport: { width: 360, height: 740 } });
+  const sp = await spec.newPage();
+  await signIn(sp, "chuyenvien.snv", false);
+  await sp.goto(`${base}/documents`);
+  await sp.getByText("1234/BNV-TCBC").waitFor();
+  await check(sp, "specialist work list");
+  await noSidewaysScroll(sp, "documents at 360");
+  await sp.getByText("1234/BNV-TCBC").click();
+  await sp.getByRole("heading", { name: /1234\/BNV-TCBC/ }).waitFor();
+  await check(sp, "document");
+  await noSidewaysScroll(sp, "document at 360");
+  await sp.screenshot({ path: `${shots}/${label}-360-document.png`, fullPage: true });
+  await spec.close();
+
   // A citizen on a phone looks the dossier up.
   const citizen = await browser.newContext({ bypassCSP: true, locale: "vi-VN", viewport: { width: 360, height: 740 } });
   const pp = await citizen.newPage();

@@ -168,6 +168,45 @@ mod tests {
         for k in ["queued", "running", "done", "dead"] {
             keys.insert(format!("job-state-{k}"));
         }
+        use egov_domain::documents::flow::{InEvent, InState, OutEvent, OutState};
+        for s in OutState::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .chain(InState::ALL.iter().map(|s| s.as_str()))
+        {
+            keys.insert(format!("doc-state-{}", s.replace('_', "-")));
+        }
+        for e in OutEvent::ALL
+            .iter()
+            .map(|e| e.as_str())
+            .chain(InEvent::ALL.iter().map(|e| e.as_str()))
+            .chain(["draft", "refuse_recall"])
+        {
+            keys.insert(format!("doc-event-{}", e.replace('_', "-")));
+        }
+        for u in egov_domain::documents::kind::Urgency::ALL {
+            keys.insert(format!("urgency-{}", u.as_str().replace('_', "-")));
+        }
+        for s in egov_domain::documents::kind::Secrecy::ALL {
+            keys.insert(format!("secrecy-{}", s.as_str().replace('_', "-")));
+        }
+        for c in ["01", "02", "03", "04", "05", "06", "13", "15", "16"] {
+            keys.insert(format!("edxml-status-{c}"));
+        }
+        for c in ["13", "15", "16"] {
+            keys.insert(format!("recall-status-{c}"));
+        }
+        for r in ["main", "draft", "attachment"] {
+            keys.insert(format!("file-role-{r}"));
+        }
+        for k in [
+            "incoming-registered",
+            "incoming-duplicate",
+            "document-acted",
+            "document-title",
+        ] {
+            keys.insert(k.to_owned());
+        }
         for k in ["confirmed", "draft", "proposed"] {
             keys.insert(format!("cal-status-{k}"));
         }

@@ -59,6 +59,7 @@ fn router_with(state: AppState) -> Router {
         .merge(
             api::onestop::upload_routes()
                 .merge(pages::onestop::upload_routes())
+                .merge(pages::documents::upload_routes())
                 .layer(axum::extract::DefaultBodyLimit::max(upload))
                 .layer(RequestBodyLimitLayer::new(upload)),
         )

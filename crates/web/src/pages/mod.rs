@@ -4,6 +4,7 @@ pub mod admin;
 pub mod agencies;
 pub mod auth;
 pub mod calendar;
+pub mod documents;
 pub mod office;
 pub mod onestop;
 
@@ -208,6 +209,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
         .merge(calendar::routes())
         .merge(onestop::routes())
+        .merge(documents::routes())
 }
 
 /// Today in Vietnam.

@@ -212,18 +212,18 @@ struct CounterPage {
 
 /// What the officer typed, to show again after an error (nothing typed is lost).
 #[derive(Default)]
-struct FormValues(HashMap<String, String>);
+pub(super) struct FormValues(pub(super) HashMap<String, String>);
 
 impl FormValues {
-    fn v(&self, k: &str) -> &str {
+    pub(super) fn v(&self, k: &str) -> &str {
         self.0.get(k).map(String::as_str).unwrap_or("")
     }
 
-    fn on(&self, k: &str) -> bool {
+    pub(super) fn on(&self, k: &str) -> bool {
         self.0.contains_key(k)
     }
 
-    fn is(&self, k: &str, value: &str) -> bool {
+    pub(super) fn is(&self, k: &str, value: &str) -> bool {
         self.v(k) == value
     }
 }
@@ -302,13 +302,13 @@ async fn counter_page(
 }
 
 /// A file field of the counter form.
-struct Upload {
-    name: String,
-    declared: Option<String>,
-    bytes: Vec<u8>,
+pub(super) struct Upload {
+    pub(super) name: String,
+    pub(super) declared: Option<String>,
+    pub(super) bytes: Vec<u8>,
 }
 
-async fn read_form(
+pub(super) async fn read_form(
     mut m: Multipart,
 ) -> Result<(HashMap<String, String>, HashMap<String, Upload>), AppError> {
     let bad = |e: axum::extract::multipart::MultipartError| {

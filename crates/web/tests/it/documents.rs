@@ -203,3 +203,119 @@ both!(documents_over_the_api, |db| {
         assert!(doc["paths"].get(p).is_some(), "{p} in the OpenAPI document");
     }
 });
+
+both!(documents_through_the_pages, |db| {
+    let r = start(db, |_| {}).await;
+    // The clerk registers a paper document with its scan on one page.
+    let mut clerk = r.client();
+    clerk
+        .sign_in("vanthu.snv", &r.password("vanthu.snv"), None)
+        .await;
+    let form = clerk.get("/documents/incoming/new").await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    let csrf = form.csrf();
+    let agency = form
+        .body
+        .split("name=\"agency\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the agency field")
+        .to_owned();
+    let action = format!("/documents/incoming/new?csrf={csrf}");
+    let sent = clerk
+        .post_multipart(
+            &action,
+            &[
+                Part::Text("agency", &agency),
+                Part::Text("issuer_name", "Bộ Nội vụ"),
+                Part::Text("notation", "1234/BNV-TCBC"),
+                Part::Text("issued_on", "2026-11-20"),
+                Part::Text("subject", "Về việc hướng dẫn sắp xếp"),
+                Part::File("scan", "cv.pdf", "application/pdf", PDF),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let next = clerk.get("/documents/incoming/new").await;
+    assert!(
+        next.body.contains("số đến 1") || next.body.contains("arrival number 1"),
+        "{}",
+        next.body
+    );
+    // A disguised scan: the form comes back with the error and what was typed.
+    let bad = clerk
+        .post_multipart(
+            &action,
+            &[
+                Part::Text("agency", &agency),
+                Part::Text("issuer_name", "Bộ Tài chính"),
+                Part::Text("notation", "99/BTC-NSNN"),
+                Part::Text("subject", "Về dự toán"),
+                Part::File("scan", "cv.pdf", "application/pdf", b"MZ\x90\0"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body.contains("99/BTC-NSNN"),
+        "the form keeps what was typed"
+    );
+    let n: i64 = egov_store::Exec::scalar(
+        &mut &r.app.db,
+        "SELECT COUNT(*) FROM documents WHERE notation = '99/BTC-NSNN'",
+        egov_store::args![],
+    )
+    .await
+    .unwrap();
+    assert_eq!(n, 0, "nothing half-written");
+
+    // The leader directs it from the list: choose the lead, press the button.
+    let mut leader = r.client();
+    leader
+        .sign_in("giamdoc.snv", &r.password("giamdoc.snv"), None)
+        .await;
+    let list = leader.get("/documents").await;
+    assert!(list.body.contains("1234/BNV-TCBC"), "{}", list.body);
+    let copy: i64 = egov_store::Exec::scalar(
+        &mut &r.app.db,
+        "SELECT i.id FROM incoming i JOIN documents d ON d.id = i.document_id WHERE d.notation = '1234/BNV-TCBC'",
+        egov_store::args![],
+    )
+    .await
+    .unwrap();
+    let c = egov_store::documents::get_incoming(&mut &r.app.db, copy)
+        .await
+        .unwrap();
+    let specialist = egov_store::people::find_by_username(&mut &r.app.db, "chuyenvien.snv")
+        .await
+        .unwrap()
+        .unwrap();
+    let done = leader
+        .post_form(
+            &format!("/documents/{}/act", c.document_id),
+            &[
+                ("csrf", &list.csrf()),
+                ("copy", &c.id.to_string()),
+                ("version", &c.version.to_string()),
+                ("event", "direct"),
+                ("lead_person_id", &specialist.id.to_string()),
+                ("working_days", "10"),
+                ("back", "/documents"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let mut sp = r.client();
+    sp.sign_in("chuyenvien.snv", &r.password("chuyenvien.snv"), None)
+        .await;
+    let mine = sp.get("/documents").await;
+    assert!(
+        mine.body.contains("1234/BNV-TCBC"),
+        "the specialist handles it"
+    );
+    let page = sp.get(&format!("/documents/{}", c.document_id)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Bắt đầu xử lý") || page.body.contains("Start handling"));
+    let found = sp.get("/documents/search?q=huong+dan+sap+xep").await;
+    assert!(found.body.contains("1234/BNV-TCBC"));
+});

@@ -1,0 +1,553 @@
+//! The documents screens: the work list of the records clerk, the leader and the specialist
+//! (arrivals to register, documents to direct — in two clicks — what I handle, drafts waiting),
+//! registering a paper document with its scan on one page, a document with its files,
+//! recipients, timeline and actions, search, and the registers.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Multipart, Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use egov_app::documents::incoming::{ANY_OFFICE_ROLE, InAction, PaperInCmd};
+use egov_app::documents::outgoing::{DocumentDetail, OutAction};
+use egov_app::{AppError, ErrorKind};
+use egov_store::agencies::Agency;
+use egov_store::documents::{DocumentRow, IncomingRow};
+use serde::Deserialize;
+
+use super::onestop::{FormValues, read_form};
+use super::{Page, html};
+use crate::ctx::{Ctx, redirect_with_flash};
+use crate::error::WebResult;
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/documents", get(home))
+        .route("/documents/search", get(search))
+        .route("/documents/incoming/new", get(new_incoming))
+        .route("/documents/registers", get(registers))
+        .route("/documents/{id}", get(document))
+        .route("/documents/{id}/act", post(act))
+        .route("/documents/{id}/files/{file}", get(file))
+}
+
+/// Routes that take uploads (their own, larger limit).
+pub fn upload_routes() -> Router<AppState> {
+    Router::new().route("/documents/incoming/new", post(register_incoming))
+}
+
+/// Labels for document values, shared by the templates.
+impl Page {
+    pub fn doc_state(&self, s: &str) -> String {
+        self.t(format!("doc-state-{}", s.replace('_', "-")))
+    }
+
+    pub fn urgency(&self, u: &str) -> String {
+        self.t(format!("urgency-{}", u.replace('_', "-")))
+    }
+
+    pub fn doc_kind(&self, k: &str) -> String {
+        match egov_domain::documents::kind::DocKind::by_key(k) {
+            Some(kind) if self.lang == crate::i18n::Lang::En => kind.name_en.to_owned(),
+            Some(kind) => kind.name_vi.to_owned(),
+            None => k.to_owned(),
+        }
+    }
+
+    pub fn doc_event(&self, e: &str) -> String {
+        self.t(format!("doc-event-{}", e.replace('_', "-")))
+    }
+
+    pub fn is_urgent(&self, u: &str) -> bool {
+        u != "normal"
+    }
+}
+
+/// The agencies where the person works, and the one shown.
+async fn my_agencies(
+    state: &AppState,
+    ctx: &Ctx,
+    wanted: Option<i64>,
+) -> Result<(Vec<Agency>, Agency), AppError> {
+    let actor = ctx.actor()?;
+    let ids = egov_app::authz::agencies_with(&mut &state.app.db, &actor, &ANY_OFFICE_ROLE[..4])
+        .await?
+        .unwrap_or_default();
+    let mut list = Vec::new();
+    for id in ids {
+        list.push(egov_store::agencies::get(&mut &state.app.db, id).await?);
+    }
+    let chosen = wanted
+        .and_then(|w| list.iter().find(|a| a.id == w))
+        .or(list.first())
+        .cloned()
+        .ok_or_else(|| {
+            AppError::new(
+                ErrorKind::Forbidden,
+                "forbidden",
+                "You do not have permission to do this.",
+            )
+        })?;
+    Ok((list, chosen))
+}
+
+async fn holds(state: &AppState, ctx: &Ctx, role: &str, agency: i64) -> Result<bool, AppError> {
+    let actor = ctx.actor()?;
+    Ok(match actor.person_id {
+        Some(p) => {
+            egov_store::org::has_any_unit_role(
+                &mut &state.app.db,
+                p,
+                role,
+                agency,
+                egov_store::now(),
+            )
+            .await?
+        }
+        None => true,
+    })
+}
+
+#[derive(Deserialize)]
+struct AgencyQuery {
+    agency: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "documents/home.html")]
+struct HomePage {
+    page: Page,
+    agencies: Vec<Agency>,
+    agency: Agency,
+    is_clerk: bool,
+    is_leader: bool,
+    to_register: Vec<IncomingRow>,
+    to_direct: Vec<IncomingRow>,
+    handling: Vec<IncomingRow>,
+    outgoing: Vec<DocumentRow>,
+    staff: Vec<(i64, String)>,
+    now: time::OffsetDateTime,
+}
+
+impl HomePage {
+    fn overdue(&self, r: &IncomingRow) -> bool {
+        r.deadline.is_some_and(|d| d < self.now)
+    }
+}
+
+async fn home(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<AgencyQuery>,
+) -> WebResult<Response> {
+    let actor = ctx.actor()?;
+    let page = Page::official(&ctx, &state, "documents-title", "documents").await?;
+    let (agencies, agency) = my_agencies(&state, &ctx, q.agency).await?;
+    let is_clerk = holds(&state, &ctx, "records_clerk", agency.id).await?;
+    let is_leader = holds(&state, &ctx, "agency_leader", agency.id).await?;
+    let to_register = if is_clerk {
+        state
+            .app
+            .incoming_list(&actor, agency.id, &["arrived"])
+            .await?
+    } else {
+        Vec::new()
+    };
+    let to_direct = if is_leader {
+        state
+            .app
+            .incoming_list(&actor, agency.id, &["registered"])
+            .await?
+    } else {
+        Vec::new()
+    };
+    let mut staff: Vec<(i64, String)> =
+        egov_store::org::postings_in(&mut &state.app.db, agency.id, egov_store::now())
+            .await?
+            .into_iter()
+            .map(|p| {
+                (
+                    p.person_id,
+                    format!("{} – {}", p.person_name, p.position_name),
+                )
+            })
+            .collect();
+    staff.dedup_by_key(|s| s.0);
+    let states: &[&str] = if is_leader {
+        &["awaiting_sign_off"]
+    } else if is_clerk {
+        &["signed_off"]
+    } else {
+        &["draft", "in_review"]
+    };
+    Ok(html(&HomePage {
+        handling: state.app.my_handling(&actor).await?,
+        outgoing: state.app.outgoing_list(&actor, agency.id, states).await?,
+        page,
+        agencies,
+        agency,
+        is_clerk,
+        is_leader,
+        to_register,
+        to_direct,
+        staff,
+        now: egov_store::now(),
+    }))
+}
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+#[derive(Template)]
+#[template(path = "documents/search.html")]
+struct SearchPage {
+    page: Page,
+    q: String,
+    rows: Vec<DocumentRow>,
+}
+
+async fn search(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<SearchQuery>,
+) -> WebResult<Response> {
+    let page = Page::official(&ctx, &state, "documents-search-title", "documents").await?;
+    let rows = if q.q.trim().is_empty() {
+        Vec::new()
+    } else {
+        state.app.search_documents(&ctx.actor()?, &q.q).await?
+    };
+    Ok(html(&SearchPage { page, q: q.q, rows }))
+}
+
+#[derive(Template)]
+#[template(path = "documents/incoming_new.html")]
+struct NewIncomingPage {
+    page: Page,
+    agencies: Vec<Agency>,
+    agency_id: i64,
+    form: FormValues,
+    error: Option<String>,
+    kinds: &'static [egov_domain::documents::kind::DocKind],
+}
+
+async fn new_incoming(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<AgencyQuery>,
+) -> WebResult<Response> {
+    let page = Page::official(&ctx, &state, "incoming-new-title", "documents").await?;
+    let (agencies, agency) = my_agencies(&state, &ctx, q.agency).await?;
+    Ok(html(&NewIncomingPage {
+        page,
+        agencies,
+        agency_id: agency.id,
+        form: FormValues(Default::default()),
+        error: None,
+        kinds: &egov_domain::documents::kind::KINDS,
+    }))
+}
+
+async fn register_incoming(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    m: Multipart,
+) -> WebResult<Response> {
+    let actor = ctx.actor()?;
+    let (fields, files) = read_form(m).await?;
+    let form = FormValues(fields);
+    let agency_id: i64 = form.v("agency").parse().unwrap_or(0);
+    let outcome = async {
+        let secret = !form.v("secrecy").is_empty();
+        let scan = match files.get("scan") {
+            Some(u) if !secret => Some(
+                state
+                    .app
+                    .store_scan(&actor, &u.name, u.declared.as_deref(), u.bytes.clone())
+                    .await?
+                    .sha256,
+            ),
+            Some(_) => {
+                return Err(AppError::invalid(
+                    "secret_no_content",
+                    "A secret document is a metadata entry only: its content never enters this system.",
+                ));
+            }
+            None => None,
+        };
+        let opt = |k: &str| Some(form.v(k).trim().to_owned()).filter(|s| !s.is_empty());
+        let issued_on = match opt("issued_on") {
+            Some(s) => Some(super::parse_date(Some(&s))?),
+            None => None,
+        };
+        state
+            .app
+            .register_paper_incoming(
+                &actor,
+                PaperInCmd {
+                    agency_id,
+                    issuer_name: form.v("issuer_name").to_owned(),
+                    issuer_code: opt("issuer_code"),
+                    notation: form.v("notation").to_owned(),
+                    issued_on,
+                    kind: opt("kind"),
+                    subject: form.v("subject").to_owned(),
+                    urgency: opt("urgency"),
+                    secrecy: opt("secrecy"),
+                    scan,
+                    arrived_at: None,
+                },
+            )
+            .await
+    }
+    .await;
+    match outcome {
+        Ok(r) => {
+            let mut text = ctx.lang.t_args(
+                "incoming-registered",
+                &[(
+                    "number",
+                    r.copy
+                        .arrival_number
+                        .map(|n| n.to_string())
+                        .unwrap_or_default(),
+                )],
+            );
+            if r.duplicate_of.is_some() {
+                text.push(' ');
+                text.push_str(&ctx.lang.t("incoming-duplicate"));
+            }
+            // Straight back to an empty form: the clerk registers the next one.
+            Ok(redirect_with_flash(
+                &ctx,
+                &format!("/documents/incoming/new?agency={agency_id}"),
+                true,
+                &text,
+            ))
+        }
+        Err(e) if e.kind == ErrorKind::Internal => Err(e.into()),
+        Err(e) => {
+            let page = Page::official(&ctx, &state, "incoming-new-title", "documents").await?;
+            let (agencies, _) = my_agencies(&state, &ctx, Some(agency_id)).await?;
+            let mut r = html(&NewIncomingPage {
+                page,
+                agencies,
+                agency_id,
+                error: Some(ctx.lang.error(&e)),
+                form,
+                kinds: &egov_domain::documents::kind::KINDS,
+            });
+            *r.status_mut() = crate::error::status_of(e.kind);
+            Ok(r)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "documents/document.html")]
+struct DocumentPage {
+    page: Page,
+    d: DocumentDetail,
+    staff: Vec<(i64, String)>,
+}
+
+impl DocumentPage {
+    fn can(&self, action: &str) -> bool {
+        self.d.actions.iter().any(|a| a == action)
+    }
+}
+
+async fn document(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> WebResult<Response> {
+    let d = state.app.document_detail(&ctx.actor()?, id).await?;
+    let page = Page::official(&ctx, &state, "document-title", "documents")
+        .await?
+        .with_title(
+            d.document
+                .notation
+                .clone()
+                .unwrap_or_else(|| d.document.subject.clone()),
+        );
+    let staff = match &d.copy {
+        Some(c) => egov_store::org::postings_in(&mut &state.app.db, c.agency_id, egov_store::now())
+            .await?
+            .into_iter()
+            .map(|p| {
+                (
+                    p.person_id,
+                    format!("{} – {}", p.person_name, p.position_name),
+                )
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    Ok(html(&DocumentPage { page, d, staff }))
+}
+
+async fn act(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> WebResult<Response> {
+    let actor = ctx.actor()?;
+    let get = |k: &str| {
+        f.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let back = get("back")
+        .filter(|b| b.starts_with("/documents"))
+        .unwrap_or_else(|| format!("/documents/{id}"));
+    let event = get("event").unwrap_or_default();
+    let version = get("version").and_then(|v| v.parse().ok()).unwrap_or(-1);
+    let note = get("note").unwrap_or_default();
+    let outcome = match get("copy").and_then(|c| c.parse::<i64>().ok()) {
+        Some(copy) => {
+            let deadline = match get("deadline") {
+                Some(s) => match super::parse_date(Some(&s)) {
+                    Ok(d) => Some(d),
+                    Err(e) => {
+                        return Ok(redirect_with_flash(&ctx, &back, false, &ctx.lang.error(&e)));
+                    }
+                },
+                None => None,
+            };
+            let a = InAction {
+                event: event.clone(),
+                version,
+                note,
+                lead_unit_id: get("lead_unit_id").and_then(|v| v.parse().ok()),
+                lead_person_id: get("lead_person_id").and_then(|v| v.parse().ok()),
+                coordinator_units: vec![],
+                coordinator_people: f
+                    .iter()
+                    .filter(|(k, _)| k == "coordinator")
+                    .filter_map(|(_, v)| v.parse().ok())
+                    .collect(),
+                deadline,
+                working_days: if deadline.is_none() {
+                    get("working_days").and_then(|v| v.parse().ok())
+                } else {
+                    None
+                },
+                reply_document_id: get("reply_document_id").and_then(|v| v.parse().ok()),
+            };
+            state.app.act_on_incoming(&actor, copy, a).await.map(|_| ())
+        }
+        None => state
+            .app
+            .act_on_document(
+                &actor,
+                id,
+                OutAction {
+                    event: event.clone(),
+                    version,
+                    note,
+                    mark: get("mark"),
+                },
+            )
+            .await
+            .map(|_| ()),
+    };
+    Ok(match outcome {
+        Ok(()) => {
+            let text = ctx.lang.t_args(
+                "document-acted",
+                &[(
+                    "event",
+                    ctx.lang
+                        .t(&format!("doc-event-{}", event.replace('_', "-"))),
+                )],
+            );
+            redirect_with_flash(&ctx, &back, true, &text)
+        }
+        Err(e) if e.kind == ErrorKind::Internal => return Err(e.into()),
+        Err(e) if e.code == "not_found" => return Err(e.into()),
+        Err(e) => redirect_with_flash(&ctx, &back, false, &ctx.lang.error(&e)),
+    })
+}
+
+async fn file(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((id, file)): Path<(i64, i64)>,
+) -> WebResult<Response> {
+    let (bytes, media_type, _) = state.app.document_file(&ctx.actor()?, id, file).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, media_type),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct RegisterQuery {
+    agency: Option<i64>,
+    year: Option<i32>,
+    #[serde(default)]
+    outgoing: bool,
+}
+
+#[derive(Template)]
+#[template(path = "documents/registers.html")]
+struct RegistersPage {
+    page: Page,
+    agencies: Vec<Agency>,
+    agency: Agency,
+    year: i32,
+    outgoing: bool,
+    incoming: Vec<IncomingRow>,
+    issued: Vec<DocumentRow>,
+}
+
+async fn registers(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<RegisterQuery>,
+) -> WebResult<Response> {
+    let actor = ctx.actor()?;
+    let page = Page::official(&ctx, &state, "registers-title", "documents").await?;
+    let (agencies, agency) = my_agencies(&state, &ctx, q.agency).await?;
+    let year = q
+        .year
+        .unwrap_or_else(|| egov_store::now().to_offset(egov_domain::VN_OFFSET).year());
+    let (incoming, issued) = if q.outgoing {
+        (
+            Vec::new(),
+            state
+                .app
+                .outgoing_register(&actor, agency.id, year, false)
+                .await?,
+        )
+    } else {
+        (
+            state
+                .app
+                .incoming_register(&actor, agency.id, year, false)
+                .await?,
+            Vec::new(),
+        )
+    };
+    Ok(html(&RegistersPage {
+        page,
+        agencies,
+        agency,
+        year,
+        outgoing: q.outgoing,
+        incoming,
+        issued,
+    }))
+}
