@@ -6,7 +6,8 @@
 #      ordinary officer's mix (my queue, a dossier page, search by code, search by name, the
 #      month's statistics) with p50/p95/p99 per request kind.
 # Usage: scripts/bench-onestop.sh [dossiers] [seconds] [concurrency]
-#   BACKENDS="sqlite postgres" (default both).
+#   BACKENDS="sqlite postgres" (default both). SKIP_SEED=1 with EGOV_BENCH_DIR reuses the
+#   databases of an earlier run (PostgreSQL: the database egov_bench_onestop).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-1000000}
@@ -25,15 +26,17 @@ for backend in ${BACKENDS:-sqlite postgres}; do
     dir="$WORK/$backend"
     mkdir -p "$dir"
     args=(--data-dir "$dir")
-    if [ "$backend" = postgres ]; then
-        db="egov_bench_onestop"
-        psql "$PG" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -qc "CREATE DATABASE $db" >/dev/null 2>&1
-        args+=(--database-url "${PG%/*}/$db")
+    db="egov_bench_onestop"
+    [ "$backend" = postgres ] && args+=(--database-url "${PG%/*}/$db")
+    if [ -z "${SKIP_SEED:-}" ]; then
+        if [ "$backend" = postgres ]; then
+            psql "$PG" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -qc "CREATE DATABASE $db" >/dev/null 2>&1
+        fi
+        "$T/egov" "${args[@]}" demo --seed-only >/dev/null
+        seed_args=(--data-dir "$dir" --dossiers "$N")
+        [ "$backend" = postgres ] && seed_args+=(--database-url "${PG%/*}/$db")
+        echo "{\"backend\":\"$backend\",\"seed\":$("$T/egov-seed-onestop" "${seed_args[@]}" 2>/dev/null)}"
     fi
-    "$T/egov" "${args[@]}" demo --seed-only >/dev/null
-    seed_args=(--data-dir "$dir" --dossiers "$N")
-    [ "$backend" = postgres ] && seed_args+=(--database-url "${PG%/*}/$db")
-    echo "{\"backend\":\"$backend\",\"seed\":$("$T/egov-seed-onestop" "${seed_args[@]}" 2>/dev/null)}"
     if [ "$backend" = sqlite ]; then
         echo "{\"backend\":\"$backend\",\"database_mib\":$(du -m "$dir/egov.sqlite" | cut -f1)}"
     else
@@ -42,7 +45,8 @@ for backend in ${BACKENDS:-sqlite postgres}; do
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     EGOV__AUTH__SIGN_IN_PER_MINUTE=100000000 "$T/egov" "${args[@]}" serve --listen "127.0.0.1:$port" >"$dir.log" 2>&1 &
     pid=$!; PIDS="$PIDS $pid"
-    for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
+    # Start-up runs pending migrations, which can take minutes on a million dossiers.
+    for _ in $(seq 1 1200); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.5; done
     for scenario in officer-mix receipts; do
         out=$("$T/egov-loadgen" --base "http://127.0.0.1:$port" --accounts "$dir/demo-accounts.json" \
             --bench-accounts "$dir/bench-accounts.json" --scenario "$scenario" --seconds "$SECS" --concurrency "$CONC")

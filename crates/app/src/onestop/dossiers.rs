@@ -495,10 +495,14 @@ impl App {
                 digitised,
                 reused_data: reused,
                 lookup_token: &token,
-                search_fold: &egov_domain::text::fold(&format!(
-                    "{code} {} {} {subject}",
-                    applicant.name, p.name
-                )),
+                search_fold: &format!(
+                    "{} {}",
+                    egov_domain::text::fold(&format!(
+                        "{code} {} {} {subject}",
+                        applicant.name, p.name
+                    )),
+                    store::agency_tokens(receiving.id, competent.id)
+                ),
                 month: &format!("{:04}-{:02}", local.year(), u8::from(local.month())),
             },
             now,

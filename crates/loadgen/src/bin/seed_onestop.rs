@@ -629,7 +629,11 @@ async fn main() -> Result<()> {
         let fee: i64 = c.p.fees.iter().map(|f| f.amount(1, false)).sum();
         let digitised = rng.chance(0.7);
         let month = format!("{:04}-{:02}", local.year(), u8::from(local.month()));
-        let fold = egov_domain::text::fold(&format!("{code} {name} {}", c.p.name));
+        let fold = format!(
+            "{} {}",
+            egov_domain::text::fold(&format!("{code} {name} {}", c.p.name)),
+            egov_store::onestop::agency_tokens(counter.id, competent)
+        );
         d_batch
             .push(vec![
                 a(id),
