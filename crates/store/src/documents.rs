@@ -829,7 +829,8 @@ pub async fn search(
         Dialect::Sqlite => {
             let m = words
                 .iter()
-                .map(|w| format!("\"{w}\"*"))
+                .enumerate()
+                .map(|(i, w)| crate::fts::sqlite_term(w, i + 1 == words.len()))
                 .collect::<Vec<_>>()
                 .join(" ");
             a.push(Arg::from(m));
@@ -838,7 +839,8 @@ pub async fn search(
         Dialect::Postgres => {
             let m = words
                 .iter()
-                .map(|w| format!("{w}:*"))
+                .enumerate()
+                .map(|(i, w)| crate::fts::pg_term(w, i + 1 == words.len()))
                 .collect::<Vec<_>>()
                 .join(" & ");
             a.push(Arg::from(m));

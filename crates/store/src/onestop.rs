@@ -872,7 +872,8 @@ pub async fn search_dossiers(
             Dialect::Sqlite => {
                 let mut m = words
                     .iter()
-                    .map(|w| format!("\"{w}\"*"))
+                    .enumerate()
+                    .map(|(i, w)| crate::fts::sqlite_term(w, i + 1 == words.len()))
                     .collect::<Vec<_>>()
                     .join(" AND ");
                 if !tokens.is_empty() {
@@ -884,7 +885,8 @@ pub async fn search_dossiers(
             Dialect::Postgres => {
                 let mut m = words
                     .iter()
-                    .map(|w| format!("{w}:*"))
+                    .enumerate()
+                    .map(|(i, w)| crate::fts::pg_term(w, i + 1 == words.len()))
                     .collect::<Vec<_>>()
                     .join(" & ");
                 if !tokens.is_empty() {
