@@ -255,13 +255,13 @@ async fn load_corpus(app: &App, n: usize, agencies: &[i64]) -> Result<f64> {
             }
             sql.push_str(&format!(
                 "('external', ${}, ${}, ${}, ${}, ${}, ${}, 'normal', 'issued', ${}, $0, $0)",
+                b + 1,
                 b + 2,
                 b + 3,
                 b + 4,
                 b + 5,
                 b + 6,
-                b + 7,
-                b + 8
+                b + 7
             ));
             a.extend([
                 Arg::from(sender),
@@ -467,6 +467,10 @@ async fn main() -> Result<()> {
         );
     }
     app.db.close().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    if std::env::var_os("EGOV_BENCH_KEEP").is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    } else {
+        eprintln!("kept {}", dir.display());
+    }
     Ok(())
 }
