@@ -125,20 +125,7 @@ pub fn check(
         )
         .arg("name", name.to_owned())
     })?;
-    let declared = declared
-        .map(|d| {
-            d.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .filter(|d| !d.is_empty() && d != "application/octet-stream");
-    let disguised = claimed_by_name(name).is_some_and(|c| c != real)
-        || declared
-            .as_deref()
-            .is_some_and(|d| d != real && !(d == "image/jpg" && real == "image/jpeg"));
-    if disguised {
+    if crate::onestop::scans::disguised(claimed_by_name(name), declared, real) {
         return Err(AppError::invalid(
             "disguised_file",
             "The file's name or type does not match its content.",

@@ -10,7 +10,7 @@ use egov_domain::documents::kind::DocKind;
 use egov_domain::documents::notation::parse_loose;
 use egov_domain::org::Role;
 use egov_store::documents::{self as store, DocumentRow, IncomingRow, IncomingUpdate, NewDocument};
-use egov_store::{Exec, Tx, agencies};
+use egov_store::{Exec, Tx};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
@@ -123,13 +123,7 @@ impl App {
                 "Who sent the document?",
             ));
         }
-        let subject = egov_domain::text::nfc(cmd.subject.trim());
-        if subject.is_empty() || subject.chars().count() > 500 {
-            return Err(AppError::invalid(
-                "bad_subject",
-                "The subject (trích yếu) is required, at most 500 characters.",
-            ));
-        }
+        let subject = super::outgoing::subject_of(&cmd.subject)?;
         let loose = parse_loose(&notation);
         let kind = match cmd.kind.as_deref().filter(|k| !k.is_empty()) {
             Some(k) => {
@@ -145,29 +139,8 @@ impl App {
             }
             None => loose.kind.unwrap_or("official_letter"),
         };
-        let urgency = egov_domain::documents::kind::Urgency::parse(
-            cmd.urgency
-                .as_deref()
-                .filter(|s| !s.is_empty())
-                .unwrap_or("normal"),
-        )
-        .ok_or_else(|| {
-            AppError::invalid(
-                "bad_urgency",
-                "Urgency is normal, urgent, very_urgent or express.",
-            )
-        })?;
-        let secrecy = match cmd.secrecy.as_deref().filter(|s| !s.is_empty()) {
-            Some(s) => Some(
-                egov_domain::documents::kind::Secrecy::parse(s).ok_or_else(|| {
-                    AppError::invalid(
-                        "bad_secrecy",
-                        "Secrecy is confidential, secret or top_secret.",
-                    )
-                })?,
-            ),
-            None => None,
-        };
+        let urgency = super::outgoing::urgency_of(cmd.urgency.as_deref())?;
+        let secrecy = super::outgoing::secrecy_of(cmd.secrecy.as_deref())?;
         if secrecy.is_some() && cmd.scan.is_some() {
             return Err(AppError::invalid(
                 "secret_no_content",
@@ -724,12 +697,8 @@ impl App {
         secret: bool,
     ) -> Result<Vec<IncomingRow>, AppError> {
         let mut ex = &self.db;
-        let roles: &[Role] = if secret {
-            &[Role::RecordsClerk]
-        } else {
-            &ANY_OFFICE_ROLE
-        };
-        self.require_in(&mut ex, actor, roles, agency_id).await?;
+        self.require_in(&mut ex, actor, register_readers(secret), agency_id)
+            .await?;
         Ok(store::incoming_register(&mut ex, agency_id, year, secret).await?)
     }
 
@@ -741,24 +710,18 @@ impl App {
         secret: bool,
     ) -> Result<Vec<DocumentRow>, AppError> {
         let mut ex = &self.db;
-        let roles: &[Role] = if secret {
-            &[Role::RecordsClerk]
-        } else {
-            &ANY_OFFICE_ROLE
-        };
-        self.require_in(&mut ex, actor, roles, agency_id).await?;
+        self.require_in(&mut ex, actor, register_readers(secret), agency_id)
+            .await?;
         Ok(store::outgoing_register(&mut ex, agency_id, year, secret).await?)
     }
+}
 
-    /// The agency the document came from, when it is one of ours (for links).
-    pub async fn sender_agency(
-        &self,
-        d: &DocumentRow,
-    ) -> Result<Option<agencies::Agency>, AppError> {
-        match d.agency_id {
-            Some(a) => Ok(Some(agencies::get(&mut &self.db, a).await?)),
-            None => Ok(None),
-        }
+/// Who reads a register: the secret ones are the records office's alone.
+fn register_readers(secret: bool) -> &'static [Role] {
+    if secret {
+        &[Role::RecordsClerk]
+    } else {
+        &ANY_OFFICE_ROLE
     }
 }
 

@@ -136,7 +136,7 @@ fn kind_of(key: &str) -> Result<&'static DocKind, AppError> {
     })
 }
 
-fn urgency_of(s: Option<&str>) -> Result<Urgency, AppError> {
+pub(super) fn urgency_of(s: Option<&str>) -> Result<Urgency, AppError> {
     match s.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(Urgency::Normal),
         Some(u) => Urgency::parse(u).ok_or_else(|| {
@@ -149,7 +149,7 @@ fn urgency_of(s: Option<&str>) -> Result<Urgency, AppError> {
     }
 }
 
-fn secrecy_of(s: Option<&str>) -> Result<Option<Secrecy>, AppError> {
+pub(super) fn secrecy_of(s: Option<&str>) -> Result<Option<Secrecy>, AppError> {
     match s.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(v) => Secrecy::parse(v).map(Some).ok_or_else(|| {
@@ -162,7 +162,17 @@ fn secrecy_of(s: Option<&str>) -> Result<Option<Secrecy>, AppError> {
     }
 }
 
-fn subject_of(s: &str) -> Result<String, AppError> {
+fn check_legal(kind: &DocKind, legal: bool) -> Result<(), AppError> {
+    if legal && !kind.may_be_legal {
+        return Err(AppError::invalid(
+            "not_legal_kind",
+            "Only resolutions and decisions can be legal normative documents here.",
+        ));
+    }
+    Ok(())
+}
+
+pub(super) fn subject_of(s: &str) -> Result<String, AppError> {
     let s = egov_domain::text::nfc(s.trim());
     if s.is_empty() || s.chars().count() > 500 {
         return Err(AppError::invalid(
@@ -223,12 +233,7 @@ impl App {
                 "A document with a secrecy mark is never drafted or stored on a networked system: register only its paper original's details in the secret register.",
             ));
         }
-        if cmd.legal && !kind.may_be_legal {
-            return Err(AppError::invalid(
-                "not_legal_kind",
-                "Only resolutions and decisions can be legal normative documents here.",
-            ));
-        }
+        check_legal(kind, cmd.legal)?;
         let subject = subject_of(&cmd.subject)?;
         let urgency = urgency_of(cmd.urgency.as_deref())?;
         let mut tx = self.db.begin().await?;
@@ -799,12 +804,7 @@ impl App {
         cmd: PaperOutCmd,
     ) -> Result<DocumentRow, AppError> {
         let kind = kind_of(&cmd.kind)?;
-        if cmd.legal && !kind.may_be_legal {
-            return Err(AppError::invalid(
-                "not_legal_kind",
-                "Only resolutions and decisions can be legal normative documents here.",
-            ));
-        }
+        check_legal(kind, cmd.legal)?;
         let subject = subject_of(&cmd.subject)?;
         let urgency = urgency_of(cmd.urgency.as_deref())?;
         let secrecy = secrecy_of(cmd.secrecy.as_deref())?;
@@ -918,12 +918,7 @@ impl App {
         cmd: ReserveCmd,
     ) -> Result<store::ReservationRow, AppError> {
         let kind = kind_of(&cmd.kind)?;
-        if cmd.legal && !kind.may_be_legal {
-            return Err(AppError::invalid(
-                "not_legal_kind",
-                "Only resolutions and decisions can be legal normative documents here.",
-            ));
-        }
+        check_legal(kind, cmd.legal)?;
         let mut tx = self.db.begin().await?;
         self.require_in(&mut tx, actor, &[Role::RecordsClerk], cmd.agency_id)
             .await?;

@@ -55,6 +55,24 @@ fn claimed_by_name(name: &str) -> Option<&'static str> {
     })
 }
 
+/// Whether a file's name (the type its extension claims) or its declared type disagrees with
+/// what its bytes are. A missing or generic declaration says nothing.
+pub(crate) fn disguised(by_name: Option<&str>, declared: Option<&str>, real: &str) -> bool {
+    let declared = declared
+        .map(|d| {
+            d.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .filter(|d| !d.is_empty() && d != "application/octet-stream");
+    by_name.is_some_and(|c| c != real)
+        || declared
+            .as_deref()
+            .is_some_and(|d| d != real && !(d == "image/jpg" && real == "image/jpeg"))
+}
+
 /// Checks an upload: size, a known kind, and no disguise. Returns the real media type.
 pub fn check_upload(
     name: &str,
@@ -81,20 +99,7 @@ pub fn check_upload(
         .arg("name", name.to_owned())
     })?;
     let by_name = claimed_by_name(name);
-    let declared = declared
-        .map(|d| {
-            d.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .filter(|d| !d.is_empty() && d != "application/octet-stream");
-    let disguised = by_name.is_some_and(|c| c != real)
-        || declared
-            .as_deref()
-            .is_some_and(|d| d != real && !(d == "image/jpg" && real == "image/jpeg"));
-    if disguised {
+    if disguised(by_name, declared, real) {
         return Err(AppError::invalid(
             "disguised_file",
             "The file's name or type does not match its content.",
