@@ -70,6 +70,31 @@ pub struct NewDocument<'a> {
     pub replaces_id: Option<i64>,
     pub copies: i64,
     pub search_fold: &'a str,
+    /// The agencies that may see it, as index words (see [`access_words`]).
+    pub access_fold: &'a str,
+}
+
+/// The index words naming agencies that may see a document (`ag12 ag34`): the full-text search
+/// intersects the reader's agencies inside the index. Permission is still checked in SQL.
+pub fn access_words(agencies: &[i64]) -> String {
+    agencies
+        .iter()
+        .map(|a| format!("ag{a}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Adds agencies that may now see the document (a delivery, a registration).
+pub async fn add_access(ex: &mut impl Exec, id: i64, agencies: &[i64]) -> Result<(), StoreError> {
+    if agencies.is_empty() {
+        return Ok(());
+    }
+    ex.execute(
+        "UPDATE documents SET access_fold = TRIM(access_fold || ' ' || $1) WHERE id = $2",
+        args![access_words(agencies), id],
+    )
+    .await?;
+    Ok(())
 }
 
 pub async fn insert_document(
@@ -79,8 +104,8 @@ pub async fn insert_document(
 ) -> Result<i64, StoreError> {
     ex.scalar(
         "INSERT INTO documents (origin, agency_id, issuer_name, issuer_code, kind, legal, subject, urgency, secrecy, \
-         state, drafter_id, drafting_unit_id, recipients_text, replaces_id, copies, search_fold, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) RETURNING id",
+         state, drafter_id, drafting_unit_id, recipients_text, replaces_id, copies, search_fold, access_fold, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $18, $17, $17) RETURNING id",
         args![
             d.origin,
             d.agency_id,
@@ -98,7 +123,8 @@ pub async fn insert_document(
             d.replaces_id,
             d.copies,
             d.search_fold,
-            now
+            now,
+            d.access_fold
         ],
     )
     .await
@@ -824,6 +850,15 @@ pub async fn search(
     if words.is_empty() {
         return Ok(Vec::new());
     }
+    let agencies = crate::onestop::visible_agencies(ex, person, now).await?;
+    if agencies.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(Vec::new());
+    }
+    let tokens: Vec<String> = agencies
+        .unwrap_or_default()
+        .iter()
+        .map(|a| format!("ag{a}"))
+        .collect();
     let mut a: Vec<Arg> = args![person, now];
     let cond = match ex.dialect() {
         Dialect::Sqlite => {
@@ -832,7 +867,11 @@ pub async fn search(
                 .enumerate()
                 .map(|(i, w)| crate::fts::sqlite_term(w, i + 1 == words.len()))
                 .collect::<Vec<_>>()
-                .join(" ");
+                .join(" AND ");
+            let mut m = format!("search_fold : ({m})");
+            if !tokens.is_empty() {
+                m.push_str(&format!(" AND access_fold : ({})", tokens.join(" OR ")));
+            }
             a.push(Arg::from(m));
             "d.id IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH $3)"
         }
@@ -843,14 +882,26 @@ pub async fn search(
                 .map(|(i, w)| crate::fts::pg_term(w, i + 1 == words.len()))
                 .collect::<Vec<_>>()
                 .join(" & ");
+            let m = if tokens.is_empty() {
+                m
+            } else {
+                format!("{m} & ({})", tokens.join(" | "))
+            };
             a.push(Arg::from(m));
             "d.search_tsv @@ to_tsquery('simple', $3)"
         }
     };
+    // On PostgreSQL, sorting by `id + 0` keeps the planner from walking the primary key
+    // backwards through a million rows when the words are rare: the GIN index finds the
+    // (already narrowed) candidates, and only those are sorted.
+    let order = match ex.dialect() {
+        Dialect::Sqlite => "d.id DESC",
+        Dialect::Postgres => "d.id + 0 DESC",
+    };
     a.push(Arg::from(limit));
     let sql = format!(
         "SELECT {DOC_COLS} FROM documents d WHERE {cond} AND d.secrecy IS NULL AND {} \
-         ORDER BY d.id DESC LIMIT $4",
+         ORDER BY {order} LIMIT $4",
         visible_sql(1, 2)
     );
     ex.fetch_all(&sql, a).await

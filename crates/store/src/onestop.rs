@@ -807,7 +807,7 @@ pub fn agency_tokens(receiving: i64, competent: i64) -> String {
 }
 
 /// The agencies whose dossiers the person sees (`None`: every agency, an administrator).
-async fn visible_agencies(
+pub(crate) async fn visible_agencies(
     ex: &mut impl Exec,
     person: i64,
     now: OffsetDateTime,

@@ -295,6 +295,7 @@ impl App {
                 replaces_id: cmd.replaces_id,
                 copies: 1,
                 search_fold: &fold,
+                access_fold: &store::access_words(&[agency.id]),
             },
             now(),
         )
@@ -759,6 +760,7 @@ impl App {
             .collect();
         if d.secrecy.is_none() {
             store::insert_incoming_many(tx, d.id, &internal, "electronic", now()).await?;
+            store::add_access(tx, d.id, &internal).await?;
             store::mark_delivered(tx, d.id, now()).await?;
         }
         let external = rs.iter().filter(|r| r.agency_id.is_none()).count();
@@ -840,6 +842,7 @@ impl App {
                 replaces_id: None,
                 copies: cmd.copies.unwrap_or(1).max(1),
                 search_fold: "",
+                access_fold: &store::access_words(&[agency.id]),
             },
             now(),
         )

@@ -219,9 +219,9 @@ async fn load_corpus(app: &App, n: usize, agencies: &[i64]) -> Result<f64> {
         let mut tx = app.db.begin().await?;
         let mut sql = String::from(
             "INSERT INTO documents (origin, issuer_name, kind, number, notation, issued_on, subject, urgency, state, \
-             search_fold, created_at, updated_at) VALUES ",
+             search_fold, access_fold, created_at, updated_at) VALUES ",
         );
-        let mut a: Vec<Arg> = Vec::with_capacity(m * 8);
+        let mut a: Vec<Arg> = Vec::with_capacity(m * 8 + 1);
         let mut owners = Vec::with_capacity(m);
         for i in 0..m {
             let sender = SENDERS[(next() % SENDERS.len() as u64) as usize];
@@ -249,20 +249,22 @@ async fn load_corpus(app: &App, n: usize, agencies: &[i64]) -> Result<f64> {
                 egov_domain::documents::notation::search_words(&notation)
             );
             let day = time::Date::from_ordinal_date(2026, 1 + (next() % 320) as u16)?;
-            let b = i * 7;
+            let b = i * 8;
             if i > 0 {
                 sql.push_str(", ");
             }
             sql.push_str(&format!(
-                "('external', ${}, ${}, ${}, ${}, ${}, ${}, 'normal', 'issued', ${}, $0, $0)",
+                "('external', ${}, ${}, ${}, ${}, ${}, ${}, 'normal', 'issued', ${}, ${}, $0, $0)",
                 b + 1,
                 b + 2,
                 b + 3,
                 b + 4,
                 b + 5,
                 b + 6,
-                b + 7
+                b + 7,
+                b + 8
             ));
+            let owner = agencies[(next() % agencies.len() as u64) as usize];
             a.extend([
                 Arg::from(sender),
                 Arg::from(kind),
@@ -271,8 +273,9 @@ async fn load_corpus(app: &App, n: usize, agencies: &[i64]) -> Result<f64> {
                 Arg::from(day),
                 Arg::from(subject),
                 Arg::from(fold),
+                Arg::from(egov_store::documents::access_words(&[owner])),
             ]);
-            owners.push(agencies[(next() % agencies.len() as u64) as usize]);
+            owners.push(owner);
         }
         // $0 is the time, bound last.
         a.push(Arg::from(now));
