@@ -891,26 +891,12 @@ pub async fn search(
             "d.search_tsv @@ to_tsquery('simple', $3)"
         }
     };
-    // On PostgreSQL the planner cannot tell a rare word from a common one well enough to choose
-    // between walking the primary key backwards (fast when matches are dense: fifty are found
-    // in the first few thousand rows) and sorting what the GIN index finds (fast when they are
-    // few). A probe of at most 1,001 matches decides; `id + 0` forbids the backward walk.
+    // On PostgreSQL, sorting by `id + 0` keeps the planner from walking the primary key
+    // backwards through a million rows when the words are rare: the GIN index finds the
+    // (already narrowed) candidates, and only those are sorted.
     let order = match ex.dialect() {
         Dialect::Sqlite => "d.id DESC",
-        Dialect::Postgres => {
-            let probe: i64 = ex
-                .scalar(
-                    "SELECT COUNT(*) FROM (SELECT 1 FROM documents d \
-                     WHERE d.search_tsv @@ to_tsquery('simple', $1) LIMIT 1001) x",
-                    vec![a[2].clone()],
-                )
-                .await?;
-            if probe > 1000 {
-                "d.id DESC"
-            } else {
-                "d.id + 0 DESC"
-            }
-        }
+        Dialect::Postgres => "d.id + 0 DESC",
     };
     a.push(Arg::from(limit));
     let sql = format!(
