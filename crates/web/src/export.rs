@@ -98,3 +98,35 @@ pub fn register_xlsx(
     ws.set_freeze_panes(4, 0).map_err(err)?;
     wb.save_to_buffer().map_err(err)
 }
+
+/// A register of documents as a workbook: title, agency and year, headings, rows.
+pub fn document_register_xlsx(
+    t: &egov_app::documents::registers::RegisterTable,
+) -> Result<Vec<u8>, AppError> {
+    let err = |e: rust_xlsxwriter::XlsxError| AppError::internal(format!("xlsx: {e}"));
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    let title = Format::new().set_bold().set_font_size(14);
+    let head = Format::new()
+        .set_bold()
+        .set_text_wrap()
+        .set_align(FormatAlign::Center)
+        .set_border(FormatBorder::Thin);
+    let cell = Format::new().set_text_wrap().set_border(FormatBorder::Thin);
+    ws.write_with_format(0, 0, &t.title, &title).map_err(err)?;
+    ws.write(1, 0, format!("{} — {}", t.agency, t.year))
+        .map_err(err)?;
+    for (i, (h, w)) in t.headers.iter().zip(&t.widths).enumerate() {
+        let c = i as u16;
+        ws.write_with_format(3, c, h, &head).map_err(err)?;
+        // Millimetres on paper to character widths on screen, roughly.
+        ws.set_column_width(c, f64::from(*w) * 0.6).map_err(err)?;
+    }
+    for (r, row) in t.rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            ws.write_with_format(4 + r as u32, c as u16, v, &cell)
+                .map_err(err)?;
+        }
+    }
+    wb.save_to_buffer().map_err(err)
+}

@@ -5,6 +5,7 @@
 pub mod files;
 pub mod incoming;
 pub mod outgoing;
+pub mod registers;
 pub mod work_files;
 
 use egov_domain::org::Role;

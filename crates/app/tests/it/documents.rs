@@ -6,6 +6,7 @@ use egov_app::documents::work_files::NewFileCmd;
 use egov_store::Exec;
 
 use super::app;
+use super::forms::text_of;
 
 const PDF: &[u8] = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
 
@@ -576,6 +577,41 @@ both!(incoming_from_arrival_to_completion_and_recall, |db| {
     // The number is never reused: the next document takes the next one.
     let next = issue(&app, "report", to(&[province])).await;
     assert_eq!(next.number, Some(d.number.unwrap() + 1));
+
+    // The incoming register, printed: the columns of Decree 30 and what was registered.
+    let year = egov_store::now().to_offset(egov_domain::VN_OFFSET).year();
+    let t = app
+        .register_table(&clerk, snv, year, false, false)
+        .await
+        .unwrap();
+    assert_eq!(t.rows.len(), 2);
+    assert_eq!(t.headers.len(), t.widths.len());
+    let dir = std::env::temp_dir().join(format!("egov-registers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = text_of(
+        &egov_app::documents::registers::register_pdf(&t),
+        &dir,
+        "incoming-register",
+    );
+    for needle in [
+        "SỔ ĐĂNG KÝ VĂN BẢN ĐẾN",
+        "57-NQ/TW",
+        "Ban Chấp hành Trung ương",
+        "Có thể trùng",
+    ] {
+        assert!(text.contains(needle), "{needle:?} in {text}");
+    }
+    let out = app
+        .register_table(&clerk, snv, year, true, false)
+        .await
+        .unwrap();
+    let text = text_of(
+        &egov_app::documents::registers::register_pdf(&out),
+        &dir,
+        "outgoing-register",
+    );
+    assert!(text.contains("SỔ ĐĂNG KÝ VĂN BẢN ĐI"), "{text}");
+    assert!(text.contains(d.notation.as_deref().unwrap()), "{text}");
 
     // A secret incoming document: metadata only, no scan.
     let mut s = paper();

@@ -26,7 +26,7 @@ fn tool(name: &str, args: &[&str]) -> String {
 }
 
 /// The text of a PDF, whitespace collapsed (lines wrap where the layout decides).
-fn text_of(pdf: &[u8], dir: &std::path::Path, name: &str) -> String {
+pub(crate) fn text_of(pdf: &[u8], dir: &std::path::Path, name: &str) -> String {
     let path = dir.join(format!("{name}.pdf"));
     std::fs::write(&path, pdf).unwrap();
     // To look at them: EGOV_KEEP_FORMS=/some/dir cargo test -p egov-app forms

@@ -339,38 +339,71 @@ pub struct RegisterQuery {
     /// The secret register (records office only).
     #[serde(default)]
     secret: bool,
+    /// `xlsx` or `pdf`: the register as a spreadsheet or a printable landscape PDF.
+    #[serde(default)]
+    format: Option<String>,
+}
+
+/// The register as a download when a format is asked for.
+async fn register_file(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    q: &RegisterQuery,
+    outgoing: bool,
+) -> WebResult<Option<Response>> {
+    match q.format.as_deref() {
+        Some(f @ ("xlsx" | "pdf")) => {
+            let t = state
+                .app
+                .register_table(&ctx.actor()?, id, q.year, outgoing, q.secret)
+                .await?;
+            Ok(Some(crate::pages::documents::register_download(
+                &t, f, outgoing,
+            )?))
+        }
+        _ => Ok(None),
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/agencies/{id}/registers/incoming", tag = "documents", params(("id" = i64, Path), RegisterQuery),
-    responses((status = 200, body = Vec<IncomingRow>), (status = 403, body = ApiError)))]
+    responses((status = 200, body = Vec<IncomingRow>, description = "Or the xlsx/PDF file when `format` is given"), (status = 403, body = ApiError)))]
 async fn incoming_register(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
     Query(q): Query<RegisterQuery>,
-) -> WebResult<Json<Vec<IncomingRow>>> {
+) -> WebResult<Response> {
+    if let Some(r) = register_file(&state, &ctx, id, &q, false).await? {
+        return Ok(r);
+    }
     Ok(Json(
         state
             .app
             .incoming_register(&ctx.actor()?, id, q.year, q.secret)
             .await?,
-    ))
+    )
+    .into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/agencies/{id}/registers/outgoing", tag = "documents", params(("id" = i64, Path), RegisterQuery),
-    responses((status = 200, body = Vec<DocumentRow>), (status = 403, body = ApiError)))]
+    responses((status = 200, body = Vec<DocumentRow>, description = "Or the xlsx/PDF file when `format` is given"), (status = 403, body = ApiError)))]
 async fn outgoing_register(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
     Query(q): Query<RegisterQuery>,
-) -> WebResult<Json<Vec<DocumentRow>>> {
+) -> WebResult<Response> {
+    if let Some(r) = register_file(&state, &ctx, id, &q, true).await? {
+        return Ok(r);
+    }
     Ok(Json(
         state
             .app
             .outgoing_register(&ctx.actor()?, id, q.year, q.secret)
             .await?,
-    ))
+    )
+    .into_response())
 }
 
 #[utoipa::path(post, path = "/api/v1/work-files", tag = "documents", request_body = NewFileCmd,

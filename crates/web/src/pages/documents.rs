@@ -499,6 +499,45 @@ struct RegisterQuery {
     year: Option<i32>,
     #[serde(default)]
     outgoing: bool,
+    /// `xlsx` or `pdf` to download the register instead of seeing it.
+    #[serde(default)]
+    format: Option<String>,
+}
+
+/// A register as a download: `xlsx` or `pdf`.
+pub(crate) fn register_download(
+    t: &egov_app::documents::registers::RegisterTable,
+    format: &str,
+    outgoing: bool,
+) -> WebResult<Response> {
+    let name = format!(
+        "so-van-ban-{}-{}.{format}",
+        if outgoing { "di" } else { "den" },
+        t.year
+    );
+    let (bytes, media_type) = if format == "pdf" {
+        (
+            egov_app::documents::registers::register_pdf(t),
+            "application/pdf",
+        )
+    } else {
+        (
+            crate::export::document_register_xlsx(t)?,
+            crate::export::XLSX,
+        )
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, media_type.to_owned()),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 #[derive(Template)]
@@ -524,6 +563,13 @@ async fn registers(
     let year = q
         .year
         .unwrap_or_else(|| egov_store::now().to_offset(egov_domain::VN_OFFSET).year());
+    if let Some(f) = q.format.as_deref().filter(|f| ["xlsx", "pdf"].contains(f)) {
+        let t = state
+            .app
+            .register_table(&actor, agency.id, year, q.outgoing, false)
+            .await?;
+        return register_download(&t, f, q.outgoing);
+    }
     let (incoming, issued) = if q.outgoing {
         (
             Vec::new(),

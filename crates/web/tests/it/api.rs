@@ -121,6 +121,10 @@ both!(api_sessions_errors_and_scope, |db| {
         egov_store::people::count(&mut &r.app.db).await.unwrap(),
         before
     );
+    // The server may have closed that connection: go on with a fresh one.
+    let bearer = c.bearer.clone();
+    let mut c = r.client();
+    c.bearer = bearer;
     assert_eq!(
         c.get("/api/v1/nothing-here").await.error_code(),
         "page_not_found"

@@ -193,6 +193,20 @@ both!(documents_over_the_api, |db| {
         .await
         .json();
     assert_eq!(register.as_array().unwrap().len(), 1);
+    let xlsx = clerk
+        .get(&format!(
+            "/api/v1/agencies/{snv}/registers/incoming?year={year}&format=xlsx"
+        ))
+        .await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    assert!(xlsx.body.starts_with("PK"), "an xlsx is a zip");
+    let pdf = clerk
+        .get(&format!(
+            "/documents/registers?agency={snv}&year={year}&format=pdf"
+        ))
+        .await;
+    assert_eq!(pdf.headers["content-type"], "application/pdf");
+    assert!(pdf.body.starts_with("%PDF-"));
     // The OpenAPI document describes it all.
     let doc = clerk.get("/api/v1/openapi.json").await.json();
     for p in [

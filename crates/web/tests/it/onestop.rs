@@ -68,6 +68,10 @@ both!(dossiers_over_the_api, |db| {
     if let Ok(t) = too_big {
         assert_eq!(t.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", t.body);
     }
+    // The server may have closed that connection: go on with a fresh one.
+    let bearer = c.bearer.clone();
+    let mut c = r.client();
+    c.bearer = bearer;
 
     // Receive with the scan; the receipt carries code and appointment.
     let hac_thanh = r

@@ -1,0 +1,195 @@
+//! The incoming and outgoing registers (sổ đăng ký văn bản đến / đi) with the columns Decree
+//! 30/2020 lists (Appendix IV), as a table the web layer writes to a spreadsheet, and as a
+//! printable landscape PDF.
+
+use egov_pdf::{Align, Cell, Document, Face, Style, Table};
+use serde::Serialize;
+use time::{Date, OffsetDateTime};
+
+use crate::{Actor, App, AppError};
+
+/// A register ready to print or export: its title, column headings and widths (millimetres of
+/// a landscape A4 page), and its rows as text.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RegisterTable {
+    pub title: String,
+    pub agency: String,
+    pub year: i32,
+    pub headers: Vec<String>,
+    pub widths: Vec<f32>,
+    pub rows: Vec<Vec<String>>,
+}
+
+fn day(d: Option<Date>) -> String {
+    d.map(|d| format!("{:02}/{:02}/{}", d.day(), u8::from(d.month()), d.year()))
+        .unwrap_or_default()
+}
+
+fn local_day(t: Option<OffsetDateTime>) -> String {
+    day(t.map(|t| t.to_offset(egov_domain::VN_OFFSET).date()))
+}
+
+fn kind_name(k: &str) -> String {
+    egov_domain::documents::kind::DocKind::by_key(k)
+        .map(|k| k.name_vi.to_owned())
+        .unwrap_or_else(|| k.to_owned())
+}
+
+impl App {
+    /// The register of an agency for a year, as a table (the same permissions as the lists).
+    pub async fn register_table(
+        &self,
+        actor: &Actor,
+        agency_id: i64,
+        year: i32,
+        outgoing: bool,
+        secret: bool,
+    ) -> Result<RegisterTable, AppError> {
+        let agency = egov_store::agencies::get(&mut &self.db, agency_id)
+            .await
+            .map_err(|_| AppError::not_found("agency"))?;
+        let mark = if secret { " MẬT" } else { "" };
+        if outgoing {
+            let docs = self
+                .outgoing_register(actor, agency_id, year, secret)
+                .await?;
+            let rows = docs
+                .iter()
+                .map(|d| {
+                    let signer = [
+                        d.signer_mark.as_deref(),
+                        d.signer_position.as_deref(),
+                        d.signer_name.as_deref(),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                    vec![
+                        d.notation.clone().unwrap_or_default(),
+                        day(d.issued_on),
+                        format!("{}: {}", kind_name(&d.kind), d.subject),
+                        signer,
+                        d.recipients_text.clone(),
+                        String::new(),
+                        d.copies.to_string(),
+                        local_day(Some(d.updated_at)),
+                        String::new(),
+                        if d.state == "recalled" {
+                            "Đã thu hồi".into()
+                        } else {
+                            String::new()
+                        },
+                    ]
+                })
+                .collect();
+            Ok(RegisterTable {
+                title: format!("SỔ ĐĂNG KÝ VĂN BẢN ĐI{mark}"),
+                agency: agency.name,
+                year,
+                headers: [
+                    "Số, ký hiệu văn bản",
+                    "Ngày tháng văn bản",
+                    "Tên loại và trích yếu nội dung văn bản",
+                    "Người ký",
+                    "Nơi nhận văn bản",
+                    "Đơn vị, người nhận bản lưu",
+                    "Số lượng bản",
+                    "Ngày chuyển",
+                    "Ký nhận",
+                    "Ghi chú",
+                ]
+                .map(String::from)
+                .to_vec(),
+                widths: vec![30.0, 20.0, 62.0, 30.0, 40.0, 22.0, 12.0, 18.0, 15.0, 18.0],
+                rows,
+            })
+        } else {
+            let copies = self
+                .incoming_register(actor, agency_id, year, secret)
+                .await?;
+            let mut rows = Vec::with_capacity(copies.len());
+            for c in &copies {
+                let lead = match c.lead_person_id {
+                    Some(p) => egov_store::people::get(&mut &self.db, p)
+                        .await
+                        .map(|p| p.full_name)
+                        .unwrap_or_default(),
+                    None => String::new(),
+                };
+                rows.push(vec![
+                    local_day(Some(c.arrived_at)),
+                    c.arrival_number
+                        .map(|n| format!("{n:02}"))
+                        .unwrap_or_default(),
+                    c.issuer_name.clone(),
+                    c.notation.clone().unwrap_or_default(),
+                    day(c.issued_on),
+                    format!("{}: {}", kind_name(&c.kind), c.subject),
+                    lead,
+                    local_day(c.directed_at),
+                    String::new(),
+                    match (c.duplicate_of, c.state.as_str()) {
+                        (_, "cancelled") => "Đã thu hồi".into(),
+                        (Some(_), _) => "Có thể trùng".into(),
+                        _ => String::new(),
+                    },
+                ]);
+            }
+            Ok(RegisterTable {
+                title: format!("SỔ ĐĂNG KÝ VĂN BẢN ĐẾN{mark}"),
+                agency: agency.name,
+                year,
+                headers: [
+                    "Ngày đến",
+                    "Số đến",
+                    "Tác giả",
+                    "Số, ký hiệu",
+                    "Ngày tháng văn bản",
+                    "Tên loại và trích yếu nội dung",
+                    "Đơn vị hoặc người nhận",
+                    "Ngày chuyển",
+                    "Ký nhận",
+                    "Ghi chú",
+                ]
+                .map(String::from)
+                .to_vec(),
+                widths: vec![18.0, 13.0, 35.0, 28.0, 18.0, 70.0, 32.0, 18.0, 15.0, 20.0],
+                rows,
+            })
+        }
+    }
+}
+
+/// The register as a landscape A4 PDF in the bundled Liberation Serif.
+pub fn register_pdf(t: &RegisterTable) -> Vec<u8> {
+    let mut d = Document::landscape(&format!("{} – {}", t.title, t.agency));
+    d.paragraph(
+        &Style::new(Face::Bold, 12.0, Align::Left),
+        &t.agency.to_uppercase(),
+    );
+    d.space(8.0);
+    d.paragraph(&Style::new(Face::Bold, 15.0, Align::Center), &t.title);
+    d.paragraph(
+        &Style::new(Face::Bold, 12.0, Align::Center),
+        &format!("Năm {}", t.year),
+    );
+    d.space(8.0);
+    let cell = Style::new(Face::Regular, 9.0, Align::Left);
+    let head = Style::new(Face::Bold, 9.0, Align::Center);
+    d.table(&Table {
+        widths: t.widths.clone(),
+        header: t
+            .headers
+            .iter()
+            .map(|h| Cell::new(h.clone(), head))
+            .collect(),
+        rows: t
+            .rows
+            .iter()
+            .map(|r| r.iter().map(|v| Cell::new(v.clone(), cell)).collect())
+            .collect(),
+    });
+    d.finish()
+}
