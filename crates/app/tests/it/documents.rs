@@ -444,6 +444,26 @@ both!(
                 .all(|d| d.secrecy.is_none()),
             "secret entries are never found"
         );
+        // More than a page: the newest fifty, newest first (PostgreSQL's recent-first path).
+        for _ in 0..40 {
+            app.register_paper_outgoing(&clerk, paper(None))
+                .await
+                .unwrap();
+        }
+        let page = app
+            .search_documents(&reader, "thong bao ket luan")
+            .await
+            .unwrap();
+        assert_eq!(page.len(), 50);
+        assert!(page.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+        let newest: i64 = (&app.db)
+            .scalar(
+                "SELECT MAX(id) FROM documents WHERE secrecy IS NULL",
+                egov_store::args![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(page[0].id, newest);
     }
 );
 
