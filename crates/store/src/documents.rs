@@ -951,6 +951,8 @@ async fn recent_first(
          wb AS (SELECT w.id FROM documents w WHERE w.agency_id IN ({list}) ORDER BY w.id DESC LIMIT $5)"
     );
     // The oldest id both windows still cover (0 when a window holds everything of its source).
+    // Below, `search_tsv || ''` keeps the planner off the GIN index: checking a few thousand
+    // candidates by primary key is the point of this path, not intersecting with every match.
     let floor: i64 = ex
         .scalar(
             &format!(
@@ -966,7 +968,7 @@ async fn recent_first(
         .fetch_all(
             &format!(
                 "{windows} SELECT {DOC_COLS} FROM documents d WHERE d.id IN (SELECT id FROM wa UNION SELECT id FROM wb) \
-                 AND d.search_tsv @@ to_tsquery('simple', $3) AND d.secrecy IS NULL AND {} \
+                 AND (d.search_tsv || ''::tsvector) @@ to_tsquery('simple', $3) AND d.secrecy IS NULL AND {} \
                  ORDER BY d.id DESC LIMIT $4",
                 visible_sql(1, 2)
             ),
