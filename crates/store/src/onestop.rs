@@ -504,24 +504,52 @@ pub struct ComponentRow {
 }
 
 #[allow(clippy::too_many_arguments)]
-pub async fn insert_component(
+/// A component as the counter recorded it.
+pub struct NewComponent<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub quantity: i64,
+    pub required: bool,
+    pub provided: bool,
+    pub blob_sha: Option<&'a str>,
+    pub reused: bool,
+}
+
+/// Writes a dossier's components in one statement.
+pub async fn insert_components(
     ex: &mut impl Exec,
     dossier_id: i64,
-    code: &str,
-    name: &str,
-    kind: &str,
-    quantity: i64,
-    required: bool,
-    provided: bool,
-    blob_sha: Option<&str>,
-    reused: bool,
+    cs: &[NewComponent<'_>],
 ) -> Result<(), StoreError> {
-    ex.execute(
-        "INSERT INTO dossier_components (dossier_id, code, name, kind, quantity, required, provided, blob_sha, reused) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        args![dossier_id, code, name, kind, quantity, required, provided, blob_sha, reused],
-    )
-    .await?;
+    if cs.is_empty() {
+        return Ok(());
+    }
+    let mut sql = String::from(
+        "INSERT INTO dossier_components (dossier_id, code, name, kind, quantity, required, provided, blob_sha, reused) VALUES ",
+    );
+    let mut a: Vec<Arg> = args![dossier_id];
+    for (i, c) in cs.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        let b = a.len();
+        sql.push_str(&format!(
+            "($1, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+            b + 1,
+            b + 2,
+            b + 3,
+            b + 4,
+            b + 5,
+            b + 6,
+            b + 7,
+            b + 8
+        ));
+        a.extend(args![
+            c.code, c.name, c.kind, c.quantity, c.required, c.provided, c.blob_sha, c.reused
+        ]);
+    }
+    ex.execute(&sql, a).await?;
     Ok(())
 }
 
@@ -573,19 +601,33 @@ pub struct StepRow {
     pub timeliness: Option<String>,
 }
 
-pub async fn insert_step(
+/// Writes a dossier's process steps (sequence, name, agency, role) in one statement.
+pub async fn insert_steps(
     ex: &mut impl Exec,
     dossier_id: i64,
-    seq: i64,
-    name: &str,
-    agency_id: Option<i64>,
-    role: &str,
+    steps: &[(i64, &str, Option<i64>, &str)],
 ) -> Result<(), StoreError> {
-    ex.execute(
-        "INSERT INTO dossier_steps (dossier_id, seq, name, agency_id, role) VALUES ($1, $2, $3, $4, $5)",
-        args![dossier_id, seq, name, agency_id, role],
-    )
-    .await?;
+    if steps.is_empty() {
+        return Ok(());
+    }
+    let mut sql =
+        String::from("INSERT INTO dossier_steps (dossier_id, seq, name, agency_id, role) VALUES ");
+    let mut a: Vec<Arg> = args![dossier_id];
+    for (i, (seq, name, agency, role)) in steps.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        let b = a.len();
+        sql.push_str(&format!(
+            "($1, ${}, ${}, ${}, ${})",
+            b + 1,
+            b + 2,
+            b + 3,
+            b + 4
+        ));
+        a.extend(args![*seq, *name, *agency, *role]);
+    }
+    ex.execute(&sql, a).await?;
     Ok(())
 }
 

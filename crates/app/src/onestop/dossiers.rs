@@ -508,40 +508,43 @@ impl App {
             now,
         )
         .await?;
-        for c in &p.components {
-            let input = r.components.iter().find(|i| i.code == c.code);
-            store::insert_component(
-                &mut tx,
-                id,
-                &c.code,
-                &c.name,
+        let kinds: Vec<String> = p
+            .components
+            .iter()
+            .map(|c| {
                 serde_json::to_value(c.kind)
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_owned))
-                    .as_deref()
-                    .unwrap_or("copy"),
-                i64::from(c.quantity),
-                c.required,
-                input.is_some_and(|i| i.provided),
-                input.and_then(|i| i.scan.as_deref()),
-                input.is_some_and(|i| i.reused),
-            )
-            .await?;
-        }
+                    .unwrap_or_else(|| "copy".into())
+            })
+            .collect();
+        let components: Vec<store::NewComponent> = p
+            .components
+            .iter()
+            .zip(&kinds)
+            .map(|(c, kind)| {
+                let input = r.components.iter().find(|i| i.code == c.code);
+                store::NewComponent {
+                    code: &c.code,
+                    name: &c.name,
+                    kind,
+                    quantity: i64::from(c.quantity),
+                    required: c.required,
+                    provided: input.is_some_and(|i| i.provided),
+                    blob_sha: input.and_then(|i| i.scan.as_deref()),
+                    reused: input.is_some_and(|i| i.reused),
+                }
+            })
+            .collect();
+        store::insert_components(&mut tx, id, &components).await?;
+        let mut steps = Vec::with_capacity(process.steps.len());
         for (i, s) in process.steps.iter().enumerate() {
             let agency = self
                 .step_agency(&mut tx, &s.agency, receiving.id, competent.id)
                 .await?;
-            store::insert_step(
-                &mut tx,
-                id,
-                i as i64,
-                &s.name,
-                Some(agency),
-                s.role.as_str(),
-            )
-            .await?;
+            steps.push((i as i64, s.name.as_str(), Some(agency), s.role.as_str()));
         }
+        store::insert_steps(&mut tx, id, &steps).await?;
         store::insert_event(
             &mut tx,
             id,
