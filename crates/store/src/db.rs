@@ -87,6 +87,19 @@ macro_rules! args {
     ($($e:expr),+ $(,)?) => { ::std::vec![$($crate::Arg::from($e)),+] };
 }
 
+/// Binds `values` after the arguments already in `a` and returns their placeholders for an
+/// `IN (…)` list: `"$3, $4, $5"`.
+pub fn push_list<T: Clone + Into<Arg>>(a: &mut Vec<Arg>, values: &[T]) -> String {
+    values
+        .iter()
+        .map(|v| {
+            a.push(v.clone().into());
+            format!("${}", a.len())
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Timestamps are stored in UTC with microseconds. On SQLite they are text in one fixed-width
 /// RFC 3339 form, so that comparing the text compares the instants.
 pub fn ts_text(t: OffsetDateTime) -> String {

@@ -70,18 +70,8 @@ pub struct NewDocument<'a> {
     pub replaces_id: Option<i64>,
     pub copies: i64,
     pub search_fold: &'a str,
-    /// The agencies that may see it, as index words (see [`access_words`]).
+    /// The agencies that may see it, as index words ([`crate::fts::agency_words`]).
     pub access_fold: &'a str,
-}
-
-/// The index words naming agencies that may see a document (`ag12 ag34`): the full-text search
-/// intersects the reader's agencies inside the index. Permission is still checked in SQL.
-pub fn access_words(agencies: &[i64]) -> String {
-    agencies
-        .iter()
-        .map(|a| format!("ag{a}"))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Adds agencies that may now see the document (a delivery, a registration).
@@ -91,7 +81,7 @@ pub async fn add_access(ex: &mut impl Exec, id: i64, agencies: &[i64]) -> Result
     }
     ex.execute(
         "UPDATE documents SET access_fold = TRIM(access_fold || ' ' || $1) WHERE id = $2",
-        args![access_words(agencies), id],
+        args![crate::fts::agency_words(agencies), id],
     )
     .await?;
     Ok(())
@@ -860,39 +850,28 @@ pub async fn search(
     {
         return Ok(rows);
     }
-    let tokens: Vec<String> = agencies
-        .unwrap_or_default()
-        .iter()
-        .map(|a| format!("ag{a}"))
-        .collect();
+    let agencies = agencies.unwrap_or_default();
     let mut a: Vec<Arg> = args![person, now];
     let cond = match ex.dialect() {
         Dialect::Sqlite => {
-            let m = words
-                .iter()
-                .enumerate()
-                .map(|(i, w)| crate::fts::sqlite_term(w, i + 1 == words.len()))
-                .collect::<Vec<_>>()
-                .join(" AND ");
-            let mut m = format!("search_fold : ({m})");
-            if !tokens.is_empty() {
-                m.push_str(&format!(" AND access_fold : ({})", tokens.join(" OR ")));
+            let mut m = format!("search_fold : ({})", crate::fts::sqlite_all(&words));
+            if !agencies.is_empty() {
+                m.push_str(&format!(
+                    " AND access_fold : ({})",
+                    crate::fts::any_agency(&agencies, " OR ")
+                ));
             }
             a.push(Arg::from(m));
             "d.id IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH $3)"
         }
         Dialect::Postgres => {
-            let m = words
-                .iter()
-                .enumerate()
-                .map(|(i, w)| crate::fts::pg_term(w, i + 1 == words.len()))
-                .collect::<Vec<_>>()
-                .join(" & ");
-            let m = if tokens.is_empty() {
-                m
-            } else {
-                format!("{m} & ({})", tokens.join(" | "))
-            };
+            let mut m = crate::fts::pg_all(&words);
+            if !agencies.is_empty() {
+                m.push_str(&format!(
+                    " & ({})",
+                    crate::fts::any_agency(&agencies, " | ")
+                ));
+            }
             a.push(Arg::from(m));
             "d.search_tsv @@ to_tsquery('simple', $3)"
         }
@@ -930,40 +909,34 @@ async fn recent_first(
     words: &[String],
     limit: i64,
 ) -> Result<Option<Vec<DocumentRow>>, StoreError> {
-    let tsq = words
-        .iter()
-        .enumerate()
-        .map(|(i, w)| crate::fts::pg_term(w, i + 1 == words.len()))
-        .collect::<Vec<_>>()
-        .join(" & ");
-    let mut a: Vec<Arg> = args![person, now, tsq, limit, RECENT_WINDOW];
-    let marks: Vec<String> = agencies
-        .iter()
-        .map(|id| {
-            a.push(Arg::from(*id));
-            format!("${}", a.len())
-        })
-        .collect();
-    let list = marks.join(", ");
-    let windows = format!(
-        "WITH wa AS (SELECT v.document_id AS id FROM incoming v WHERE v.agency_id IN ({list}) \
-         AND v.state <> 'cancelled' ORDER BY v.document_id DESC LIMIT $5), \
-         wb AS (SELECT w.id FROM documents w WHERE w.agency_id IN ({list}) ORDER BY w.id DESC LIMIT $5)"
-    );
+    // The newest copies held by, and documents of, the reader's agencies; `limit` and `list`
+    // are the placeholders of the window size and the agencies.
+    let windows = |limit: &str, list: &str| {
+        format!(
+            "WITH wa AS (SELECT v.document_id AS id FROM incoming v WHERE v.agency_id IN ({list}) \
+             AND v.state <> 'cancelled' ORDER BY v.document_id DESC LIMIT {limit}), \
+             wb AS (SELECT w.id FROM documents w WHERE w.agency_id IN ({list}) ORDER BY w.id DESC LIMIT {limit})"
+        )
+    };
     // The oldest id both windows still cover (0 when a window holds everything of its source).
-    // Below, `search_tsv || ''` keeps the planner off the GIN index: checking a few thousand
-    // candidates by primary key is the point of this path, not intersecting with every match.
+    let mut fa: Vec<Arg> = args![RECENT_WINDOW];
+    let flist = crate::push_list(&mut fa, agencies);
     let floor: i64 = ex
         .scalar(
             &format!(
-                "{windows} SELECT GREATEST(\
-                 (SELECT CASE WHEN COUNT(*) < $5 THEN 0 ELSE MIN(id) END FROM wa), \
-                 (SELECT CASE WHEN COUNT(*) < $5 THEN 0 ELSE MIN(id) END FROM wb)) \
-                 + 0 * length($3) + 0 * $4 + 0 * $1 + 0 * EXTRACT(EPOCH FROM $2::timestamptz)::bigint"
+                "{} SELECT GREATEST(\
+                 (SELECT CASE WHEN COUNT(*) < $1 THEN 0 ELSE MIN(id) END FROM wa), \
+                 (SELECT CASE WHEN COUNT(*) < $1 THEN 0 ELSE MIN(id) END FROM wb))",
+                windows("$1", &flist)
             ),
-            a.clone(),
+            fa,
         )
         .await?;
+    // Below, `search_tsv || ''` keeps the planner off the GIN index: checking a few thousand
+    // candidates by primary key is the point of this path, not intersecting with every match.
+    let mut a: Vec<Arg> = args![person, now, crate::fts::pg_all(words), limit, RECENT_WINDOW];
+    let list = crate::push_list(&mut a, agencies);
+    let windows = windows("$5", &list);
     let rows: Vec<DocumentRow> = ex
         .fetch_all(
             &format!(
@@ -987,17 +960,12 @@ pub async fn outgoing(
     limit: i64,
 ) -> Result<Vec<DocumentRow>, StoreError> {
     let mut a: Vec<Arg> = args![agency_id];
-    let mut marks = Vec::new();
-    for s in states {
-        a.push(Arg::from(*s));
-        marks.push(format!("${}", a.len()));
-    }
+    let marks = crate::push_list(&mut a, states);
     a.push(Arg::from(limit));
     ex.fetch_all(
         &format!(
             "SELECT {DOC_COLS} FROM documents d WHERE d.agency_id = $1 AND d.origin = 'internal' \
-             AND d.state IN ({}) ORDER BY d.updated_at DESC, d.id DESC LIMIT ${}",
-            marks.join(", "),
+             AND d.state IN ({marks}) ORDER BY d.updated_at DESC, d.id DESC LIMIT ${}",
             a.len()
         ),
         a,
@@ -1013,19 +981,14 @@ pub async fn incoming_of(
     limit: i64,
 ) -> Result<Vec<IncomingRow>, StoreError> {
     let mut a: Vec<Arg> = args![agency_id];
-    let mut marks = Vec::new();
-    for s in states {
-        a.push(Arg::from(*s));
-        marks.push(format!("${}", a.len()));
-    }
+    let marks = crate::push_list(&mut a, states);
     a.push(Arg::from(limit));
     ex.fetch_all(
         &format!(
             "SELECT {IN_COLS} FROM incoming i JOIN documents d ON d.id = i.document_id \
-             WHERE i.agency_id = $1 AND i.state IN ({}) \
+             WHERE i.agency_id = $1 AND i.state IN ({marks}) \
              ORDER BY CASE d.urgency WHEN 'express' THEN 0 WHEN 'very_urgent' THEN 1 WHEN 'urgent' THEN 2 ELSE 3 END, \
              i.arrived_at, i.id LIMIT ${}",
-            marks.join(", "),
             a.len()
         ),
         a,

@@ -87,17 +87,8 @@ pub async fn claim(
     let mut a = args![now + lease, worker, now];
     let kind_cond = match kinds {
         None => String::new(),
-        Some(ks) => {
-            let mut marks = Vec::new();
-            for k in ks {
-                a.push(crate::Arg::from(*k));
-                marks.push(format!("${}", a.len()));
-            }
-            if marks.is_empty() {
-                return Ok(None);
-            }
-            format!(" AND kind IN ({})", marks.join(", "))
-        }
+        Some([]) => return Ok(None),
+        Some(ks) => format!(" AND kind IN ({})", crate::push_list(&mut a, ks)),
     };
     let sql = format!(
         "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_until = $1, \

@@ -841,13 +841,6 @@ pub async fn queue(
     .await
 }
 
-/// Words added to a dossier's search text naming its receiving and competent agencies, so a
-/// name search intersects the officer's agencies inside the full-text index instead of
-/// checking every dossier of a common name. (Permission is still checked in SQL.)
-pub fn agency_tokens(receiving: i64, competent: i64) -> String {
-    format!("ag{receiving} ag{competent}")
-}
-
 /// The agencies whose dossiers the person sees (`None`: every agency, an administrator).
 pub(crate) async fn visible_agencies(
     ex: &mut impl Exec,
@@ -905,34 +898,26 @@ pub async fn search_dossiers(
         if agencies.as_ref().is_some_and(Vec::is_empty) {
             return Ok(Vec::new());
         }
-        let tokens: Vec<String> = agencies
-            .unwrap_or_default()
-            .iter()
-            .map(|a| format!("ag{a}"))
-            .collect();
+        let agencies = agencies.unwrap_or_default();
         match ex.dialect() {
             Dialect::Sqlite => {
-                let mut m = words
-                    .iter()
-                    .enumerate()
-                    .map(|(i, w)| crate::fts::sqlite_term(w, i + 1 == words.len()))
-                    .collect::<Vec<_>>()
-                    .join(" AND ");
-                if !tokens.is_empty() {
-                    m.push_str(&format!(" AND ({})", tokens.join(" OR ")));
+                let mut m = crate::fts::sqlite_all(&words);
+                if !agencies.is_empty() {
+                    m.push_str(&format!(
+                        " AND ({})",
+                        crate::fts::any_agency(&agencies, " OR ")
+                    ));
                 }
                 a.push(Arg::from(m));
                 "d.id IN (SELECT rowid FROM dossiers_fts WHERE dossiers_fts MATCH $3)".to_owned()
             }
             Dialect::Postgres => {
-                let mut m = words
-                    .iter()
-                    .enumerate()
-                    .map(|(i, w)| crate::fts::pg_term(w, i + 1 == words.len()))
-                    .collect::<Vec<_>>()
-                    .join(" & ");
-                if !tokens.is_empty() {
-                    m.push_str(&format!(" & ({})", tokens.join(" | ")));
+                let mut m = crate::fts::pg_all(&words);
+                if !agencies.is_empty() {
+                    m.push_str(&format!(
+                        " & ({})",
+                        crate::fts::any_agency(&agencies, " | ")
+                    ));
                 }
                 a.push(Arg::from(m));
                 "d.search_tsv @@ to_tsquery('simple', $3)".to_owned()

@@ -194,7 +194,7 @@ impl App {
                 replaces_id: None,
                 copies: 1,
                 search_fold: "",
-                access_fold: &store::access_words(&[cmd.agency_id]),
+                access_fold: &egov_store::fts::agency_words(&[cmd.agency_id]),
             },
             now(),
         )

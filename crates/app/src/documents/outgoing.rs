@@ -295,7 +295,7 @@ impl App {
                 replaces_id: cmd.replaces_id,
                 copies: 1,
                 search_fold: &fold,
-                access_fold: &store::access_words(&[agency.id]),
+                access_fold: &egov_store::fts::agency_words(&[agency.id]),
             },
             now(),
         )
@@ -842,7 +842,7 @@ impl App {
                 replaces_id: None,
                 copies: cmd.copies.unwrap_or(1).max(1),
                 search_fold: "",
-                access_fold: &store::access_words(&[agency.id]),
+                access_fold: &egov_store::fts::agency_words(&[agency.id]),
             },
             now(),
         )

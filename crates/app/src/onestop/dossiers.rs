@@ -501,7 +501,7 @@ impl App {
                         "{code} {} {} {subject}",
                         applicant.name, p.name
                     )),
-                    store::agency_tokens(receiving.id, competent.id)
+                    egov_store::fts::agency_words(&[receiving.id, competent.id])
                 ),
                 month: &format!("{:04}-{:02}", local.year(), u8::from(local.month())),
             },

@@ -273,7 +273,7 @@ async fn load_corpus(app: &App, n: usize, agencies: &[i64]) -> Result<f64> {
                 Arg::from(day),
                 Arg::from(subject),
                 Arg::from(fold),
-                Arg::from(egov_store::documents::access_words(&[owner])),
+                Arg::from(egov_store::fts::agency_words(&[owner])),
             ]);
             owners.push(owner);
         }

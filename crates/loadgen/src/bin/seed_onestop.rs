@@ -632,7 +632,7 @@ async fn main() -> Result<()> {
         let fold = format!(
             "{} {}",
             egov_domain::text::fold(&format!("{code} {name} {}", c.p.name)),
-            egov_store::onestop::agency_tokens(counter.id, competent)
+            egov_store::fts::agency_words(&[counter.id, competent])
         );
         d_batch
             .push(vec![
