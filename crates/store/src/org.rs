@@ -377,24 +377,6 @@ pub async fn has_role(
     Ok(n > 0)
 }
 
-/// Whether the person holds `role` in the agency, for the whole agency or any of its units.
-pub async fn has_any_unit_role(
-    ex: &mut impl Exec,
-    person_id: i64,
-    role: &str,
-    agency_id: i64,
-    at: OffsetDateTime,
-) -> Result<bool, StoreError> {
-    let n: i64 = ex
-        .scalar(
-            "SELECT COUNT(*) FROM role_grants g WHERE g.person_id = $1 AND g.role = $2 AND g.agency_id = $3 \
-             AND g.valid_from <= $4 AND (g.valid_to IS NULL OR g.valid_to > $4)",
-            args![person_id, role, agency_id, at],
-        )
-        .await?;
-    Ok(n > 0)
-}
-
 /// The people holding `role` in an agency now, by name: (id, full name).
 pub async fn holders(
     ex: &mut impl Exec,

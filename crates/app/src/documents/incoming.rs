@@ -142,10 +142,7 @@ impl App {
         let urgency = super::outgoing::urgency_of(cmd.urgency.as_deref())?;
         let secrecy = super::outgoing::secrecy_of(cmd.secrecy.as_deref())?;
         if secrecy.is_some() && cmd.scan.is_some() {
-            return Err(AppError::invalid(
-                "secret_no_content",
-                "A secret document is a metadata entry only: its content never enters this system.",
-            ));
+            return Err(super::secret_no_content());
         }
         let arrived = egov_store::db_time(cmd.arrived_at.unwrap_or_else(now));
         if arrived > now() + time::Duration::minutes(5) {

@@ -176,7 +176,7 @@ impl App {
 
     /// Whether the actor holds one of `roles` in the agency, for the whole agency or any of
     /// its units.
-    pub(crate) async fn holds_in(
+    pub async fn holds_in(
         &self,
         ex: &mut impl Exec,
         actor: &Actor,
@@ -207,10 +207,13 @@ impl App {
             .map(|r| format!("'{}'", r.as_str()))
             .collect::<Vec<_>>()
             .join(",");
-        let unit_cond = if unit.is_some() {
-            "AND (g.org_unit_id IS NULL OR g.org_unit_id = $4)"
-        } else {
-            "AND ($4 IS NULL OR $4 IS NOT NULL)"
+        let mut a = egov_store::args![person, agency_id, now()];
+        let unit_cond = match unit {
+            Some(u) => {
+                a.push(egov_store::Arg::from(u));
+                "AND (g.org_unit_id IS NULL OR g.org_unit_id = $4)"
+            }
+            None => "",
         };
         let n: i64 = ex
             .scalar(
@@ -218,11 +221,19 @@ impl App {
                     "SELECT COUNT(*) FROM role_grants g WHERE g.person_id = $1 AND g.role IN ({list}) \
                      AND g.agency_id = $2 AND g.valid_from <= $3 AND (g.valid_to IS NULL OR g.valid_to > $3) {unit_cond}"
                 ),
-                egov_store::args![person, agency_id, now(), unit],
+                a,
             )
             .await?;
         Ok(n > 0)
     }
+}
+
+/// Content offered for a secret document, which is a metadata entry only.
+pub fn secret_no_content() -> AppError {
+    AppError::invalid(
+        "secret_no_content",
+        "A secret document is a metadata entry only: its content never enters this system.",
+    )
 }
 
 fn changed() -> AppError {

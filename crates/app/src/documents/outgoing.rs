@@ -346,10 +346,7 @@ impl App {
             let mut ex = &self.db;
             let d = self.visible_document(&mut ex, actor, document_id).await?;
             if d.secrecy.is_some() {
-                return Err(AppError::invalid(
-                    "secret_no_content",
-                    "A secret document is a metadata entry only: its content never enters this system.",
-                ));
+                return Err(super::secret_no_content());
             }
         }
         let media_type = check(role, name, declared, &bytes)?;
@@ -362,10 +359,7 @@ impl App {
         let mut tx = self.db.begin().await?;
         let d = self.visible_document(&mut tx, actor, document_id).await?;
         if d.secrecy.is_some() {
-            return Err(AppError::invalid(
-                "secret_no_content",
-                "A secret document is a metadata entry only: its content never enters this system.",
-            ));
+            return Err(super::secret_no_content());
         }
         let editable = d.origin == "external"
             || [OutState::Draft.as_str(), OutState::InReview.as_str()].contains(&d.state.as_str())
@@ -596,7 +590,7 @@ impl App {
                 });
             }
             OutEvent::Issue => {
-                let delivered = self.deliver(&mut tx, actor, &d).await?;
+                let delivered = self.deliver(&mut tx, &d).await?;
                 data = serde_json::json!({ "note": a.note.trim(), "delivered": delivered.0, "queued_for_exchange": delivered.1 });
             }
             OutEvent::Recall => {
@@ -746,12 +740,7 @@ impl App {
 
     /// Issues: every recipient agency of this deployment gets its incoming copy now, in this
     /// transaction; recipients outside are queued for the exchange. Returns (delivered, queued).
-    async fn deliver(
-        &self,
-        tx: &mut Tx,
-        actor: &Actor,
-        d: &DocumentRow,
-    ) -> Result<(usize, usize), AppError> {
+    async fn deliver(&self, tx: &mut Tx, d: &DocumentRow) -> Result<(usize, usize), AppError> {
         let rs = store::recipients(tx, d.id).await?;
         let internal: Vec<i64> = rs
             .iter()
@@ -767,7 +756,6 @@ impl App {
         if external > 0 && d.secrecy.is_none() {
             self.queue_exchange(tx, d, "new", "").await?;
         }
-        let _ = actor;
         Ok((internal.len(), external))
     }
 
@@ -885,7 +873,7 @@ impl App {
         )
         .await?;
         let d = store::get_document(&mut tx, id).await?;
-        let delivered = self.deliver(&mut tx, actor, &d).await?;
+        let delivered = self.deliver(&mut tx, &d).await?;
         if !store::set_document_state(&mut tx, id, d.version, OutState::Issued.as_str(), now())
             .await?
         {

@@ -12,6 +12,7 @@ use axum::routing::{get, post};
 use egov_app::documents::incoming::{ANY_OFFICE_ROLE, InAction, PaperInCmd};
 use egov_app::documents::outgoing::{DocumentDetail, OutAction};
 use egov_app::{AppError, ErrorKind};
+use egov_domain::org::Role;
 use egov_store::agencies::Agency;
 use egov_store::documents::{DocumentRow, IncomingRow};
 use serde::Deserialize;
@@ -93,21 +94,12 @@ async fn my_agencies(
     Ok((list, chosen))
 }
 
-async fn holds(state: &AppState, ctx: &Ctx, role: &str, agency: i64) -> Result<bool, AppError> {
-    let actor = ctx.actor()?;
-    Ok(match actor.person_id {
-        Some(p) => {
-            egov_store::org::has_any_unit_role(
-                &mut &state.app.db,
-                p,
-                role,
-                agency,
-                egov_store::now(),
-            )
-            .await?
-        }
-        None => true,
-    })
+async fn holds(state: &AppState, ctx: &Ctx, role: Role, agency: i64) -> Result<bool, AppError> {
+    let mut ex = &state.app.db;
+    state
+        .app
+        .holds_in(&mut ex, &ctx.actor()?, &[role], agency)
+        .await
 }
 
 #[derive(Deserialize)]
@@ -145,8 +137,8 @@ async fn home(
     let actor = ctx.actor()?;
     let page = Page::official(&ctx, &state, "documents-title", "documents").await?;
     let (agencies, agency) = my_agencies(&state, &ctx, q.agency).await?;
-    let is_clerk = holds(&state, &ctx, "records_clerk", agency.id).await?;
-    let is_leader = holds(&state, &ctx, "agency_leader", agency.id).await?;
+    let is_clerk = holds(&state, &ctx, Role::RecordsClerk, agency.id).await?;
+    let is_leader = holds(&state, &ctx, Role::AgencyLeader, agency.id).await?;
     let to_register = if is_clerk {
         state
             .app
@@ -273,10 +265,7 @@ async fn register_incoming(
                     .sha256,
             ),
             Some(_) => {
-                return Err(AppError::invalid(
-                    "secret_no_content",
-                    "A secret document is a metadata entry only: its content never enters this system.",
-                ));
+                return Err(egov_app::documents::secret_no_content());
             }
             None => None,
         };
