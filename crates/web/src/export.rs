@@ -9,6 +9,31 @@ use crate::i18n::Lang;
 
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
+/// A file for one reader, never cached: its type and, when given, how to show it
+/// (`("inline", name)` or `("attachment", name)`).
+pub fn private_file(
+    media_type: &str,
+    disposition: Option<(&str, &str)>,
+    bytes: Vec<u8>,
+) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let mut r = (
+        [
+            (header::CONTENT_TYPE, media_type.to_owned()),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response();
+    if let Some((how, name)) = disposition
+        && let Ok(v) = header::HeaderValue::from_str(&format!("{how}; filename=\"{name}\""))
+    {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
+}
+
 fn local(t: Option<OffsetDateTime>) -> String {
     t.map(|t| {
         let l = t.to_offset(egov_domain::VN_OFFSET);

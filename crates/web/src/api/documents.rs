@@ -2,7 +2,7 @@
 //! reserved numbers, incoming copies and their handling, registers, work files and search.
 
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::header;
+
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -194,18 +194,11 @@ async fn get_file(
             }
         })
         .collect();
-    Ok((
-        [
-            (header::CONTENT_TYPE, media_type),
-            (header::CACHE_CONTROL, "private, no-store".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"{safe}\""),
-            ),
-        ],
+    Ok(crate::export::private_file(
+        &media_type,
+        Some(("inline", &safe)),
         bytes,
-    )
-        .into_response())
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/documents/paper", tag = "documents", request_body = PaperOutCmd,

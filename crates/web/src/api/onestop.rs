@@ -3,7 +3,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -298,18 +298,12 @@ async fn get_scan(
     Path((id, code)): Path<(i64, String)>,
 ) -> WebResult<Response> {
     let (bytes, media_type) = state.app.component_scan(&ctx.actor()?, id, &code).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, media_type),
-            (header::CACHE_CONTROL, "private, no-store".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"{id}-{}\"", code.replace('"', "")),
-            ),
-        ],
+    let name = format!("{id}-{}", code.replace('"', ""));
+    Ok(crate::export::private_file(
+        &media_type,
+        Some(("inline", &name)),
         bytes,
-    )
-        .into_response())
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/dossiers/{id}/forms/{form}", tag = "one-stop",
@@ -464,18 +458,7 @@ async fn agency_register(
 }
 
 pub fn xlsx_response(file: &str, bytes: Vec<u8>) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, crate::export::XLSX.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file}\""),
-            ),
-            (header::CACHE_CONTROL, "private, no-store".to_owned()),
-        ],
-        bytes,
-    )
-        .into_response()
+    crate::export::private_file(crate::export::XLSX, Some(("attachment", file)), bytes)
 }
 
 #[utoipa::path(get, path = "/api/v1/national-statuses", tag = "one-stop", security(()),

@@ -6,8 +6,8 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Multipart, Path, Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+
+use axum::response::Response;
 use axum::routing::{get, post};
 use egov_app::documents::incoming::{ANY_OFFICE_ROLE, InAction, PaperInCmd};
 use egov_app::documents::outgoing::{DocumentDetail, OutAction};
@@ -472,14 +472,7 @@ async fn file(
     Path((id, file)): Path<(i64, i64)>,
 ) -> WebResult<Response> {
     let (bytes, media_type, _) = state.app.document_file(&ctx.actor()?, id, file).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, media_type),
-            (header::CACHE_CONTROL, "private, no-store".to_owned()),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::export::private_file(&media_type, None, bytes))
 }
 
 #[derive(Deserialize)]
@@ -515,18 +508,11 @@ pub(crate) fn register_download(
             crate::export::XLSX,
         )
     };
-    Ok((
-        [
-            (header::CONTENT_TYPE, media_type.to_owned()),
-            (header::CACHE_CONTROL, "private, no-store".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
+    Ok(crate::export::private_file(
+        media_type,
+        Some(("attachment", &name)),
         bytes,
-    )
-        .into_response())
+    ))
 }
 
 #[derive(Template)]

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Multipart, Path, Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{get, post};
 use egov_app::onestop::catalogue::ProcedureView;
 use egov_app::onestop::counter::CounterProcedure;
@@ -648,14 +648,7 @@ async fn scan(
     Path((id, code)): Path<(i64, String)>,
 ) -> WebResult<Response> {
     let (bytes, media_type) = state.app.component_scan(&ctx.actor()?, id, &code).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, media_type),
-            (header::CACHE_CONTROL, "private, no-store".to_owned()),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::export::private_file(&media_type, None, bytes))
 }
 
 /// A form of a dossier as PDF (`receipt.pdf`, `process_control.pdf` …).
@@ -672,18 +665,7 @@ async fn form_pdf(
 
 /// A PDF shown in the browser, not cached.
 pub fn pdf_response(file: &str, bytes: Vec<u8>) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"{file}\""),
-            ),
-            (header::CACHE_CONTROL, "private, no-store".to_owned()),
-        ],
-        bytes,
-    )
-        .into_response()
+    crate::export::private_file("application/pdf", Some(("inline", file)), bytes)
 }
 
 // ---- the register and statistics ----
