@@ -460,17 +460,28 @@ pub async fn get_incoming(ex: &mut impl Exec, id: i64) -> Result<IncomingRow, St
     .await
 }
 
-/// Every incoming copy of a document (the sender's view of its delivery).
-pub async fn copies_of(
+/// The copy of a document held by an agency where the person holds one of `roles` for the
+/// whole agency (or any copy, for a deployment-wide administrator when `roles` includes it),
+/// in one query however many agencies received the document.
+pub async fn reader_copy(
     ex: &mut impl Exec,
     document_id: i64,
-) -> Result<Vec<IncomingRow>, StoreError> {
-    ex.fetch_all(
+    person: i64,
+    roles: &[&str],
+    now: OffsetDateTime,
+) -> Result<Option<IncomingRow>, StoreError> {
+    let mut a: Vec<Arg> = args![document_id, person, now];
+    let list = crate::push_list(&mut a, roles);
+    ex.fetch_optional(
         &format!(
             "SELECT {IN_COLS} FROM incoming i JOIN documents d ON d.id = i.document_id \
-             WHERE i.document_id = $1 ORDER BY i.agency_id"
+             WHERE i.document_id = $1 AND EXISTS (SELECT 1 FROM role_grants g WHERE g.person_id = $2 \
+             AND g.role IN ({list}) AND g.valid_from <= $3 AND (g.valid_to IS NULL OR g.valid_to > $3) \
+             AND ((g.agency_id IS NULL AND g.role = 'administrator') \
+                  OR (g.agency_id = i.agency_id AND g.org_unit_id IS NULL))) \
+             ORDER BY i.agency_id LIMIT 1"
         ),
-        args![document_id],
+        a,
     )
     .await
 }

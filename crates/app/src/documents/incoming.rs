@@ -614,24 +614,8 @@ impl App {
         let d = self.visible_document(&mut tx, actor, id).await?;
         let copy = match actor.person_id {
             Some(p) => {
-                let copies = store::copies_of(&mut tx, id).await?;
-                let mut mine = None;
-                for c in copies {
-                    if egov_store::org::has_role(
-                        &mut tx,
-                        p,
-                        &ANY_OFFICE_ROLE.map(|r| r.as_str()),
-                        Some(c.agency_id),
-                        None,
-                        now(),
-                    )
+                store::reader_copy(&mut tx, id, p, &ANY_OFFICE_ROLE.map(|r| r.as_str()), now())
                     .await?
-                    {
-                        mine = Some(c);
-                        break;
-                    }
-                }
-                mine
             }
             None => None,
         };
