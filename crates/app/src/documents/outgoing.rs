@@ -601,7 +601,8 @@ impl App {
                     ));
                 }
                 let n = store::request_recall_of_copies(&mut tx, id, now()).await?;
-                self.queue_exchange(&mut tx, &d, "recall", a.note.trim())
+                let rs = store::recipients(&mut tx, id).await?;
+                self.queue_exchange(&mut tx, &d, &rs, "recall", a.note.trim())
                     .await?;
                 data = serde_json::json!({ "reason": a.note.trim(), "copies": n });
             }
@@ -754,7 +755,7 @@ impl App {
         }
         let external = rs.iter().filter(|r| r.agency_id.is_none()).count();
         if external > 0 && d.secrecy.is_none() {
-            self.queue_exchange(tx, d, "new", "").await?;
+            self.queue_exchange(tx, d, &rs, "new", "").await?;
         }
         Ok((internal.len(), external))
     }
@@ -764,11 +765,12 @@ impl App {
         &self,
         tx: &mut Tx,
         d: &DocumentRow,
+        recipients: &[store::RecipientRow],
         action: &str,
         reason: &str,
     ) -> Result<(), AppError> {
-        for r in store::recipients(tx, d.id).await? {
-            let Some(code) = r.external_code else {
+        for r in recipients {
+            let Some(code) = &r.external_code else {
                 continue;
             };
             egov_store::jobs::enqueue(
