@@ -32,6 +32,18 @@ command -v cargo >/dev/null || die "cargo is missing: install Rust (the toolchai
 apt_install chromium postgresql-client ca-certificates poppler-utils zbar-tools
 command -v node >/dev/null || apt_install nodejs npm
 
+# pyHanko judges egov's PDF signatures, independently of our code (a virtualenv under ~/.cache).
+VENV="${EGOV_VENV:-$HOME/.cache/egov-venv}"
+PYHANKO_VERSION="0.38.0"
+if ! "$VENV/bin/pyhanko" --version 2>/dev/null | grep -q "$PYHANKO_VERSION"; then
+    say "installing pyHanko $PYHANKO_VERSION into $VENV"
+    python3 -m venv "$VENV" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$VENV"; } \
+        || die "could not create a Python virtualenv for pyHanko"
+    "$VENV/bin/pip" install -q "pyhanko==$PYHANKO_VERSION" "pyhanko-cli==0.6.0" \
+        || die "could not install pyHanko from PyPI"
+fi
+export EGOV_PYHANKO="$VENV/bin/pyhanko"
+
 # --- PostgreSQL ------------------------------------------------------------------------------
 pg_answers() { pg_isready -q -d "$1" 2>/dev/null && psql "$1" -qtAc 'SELECT 1' >/dev/null 2>&1; }
 PG_STARTED=""

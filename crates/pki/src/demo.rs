@@ -1,0 +1,185 @@
+//! A demonstration PKI, modelled on Vietnam's: a root and a specialised public-service CA for
+//! state agencies (as the Government Cipher Committee runs), a root and issuing CA for a
+//! licensed public CA, personal certificates for leaders, organisation certificates for agency
+//! seals, and revocation lists. For the demo and the tests only: real keys come from real CAs.
+
+use crate::keys::{FileKey, KeyAlgorithm};
+use crate::{Error, Result};
+use der::asn1::UtcTime;
+use spki::SubjectPublicKeyInfoRef;
+use std::str::FromStr;
+use std::time::{Duration, SystemTime};
+use time::OffsetDateTime;
+use x509_cert::Certificate;
+use x509_cert::builder::profile::BuilderProfile;
+use x509_cert::builder::{Builder, CertificateBuilder, CrlBuilder};
+use x509_cert::crl::{CertificateList, RevokedCert};
+use x509_cert::ext::pkix::crl::CrlNumber;
+use x509_cert::ext::pkix::{
+    AuthorityKeyIdentifier, BasicConstraints, KeyUsage, KeyUsages, SubjectKeyIdentifier,
+};
+use x509_cert::ext::{Extension, ToExtension};
+use x509_cert::name::Name;
+use x509_cert::serial_number::SerialNumber;
+use x509_cert::time::{Time, Validity};
+
+/// A key with its certificate.
+pub struct Issued {
+    pub key: FileKey,
+    pub cert: Certificate,
+}
+
+/// What a certificate is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Ca,
+    /// A person's or an organisation's signing certificate (digitalSignature, nonRepudiation).
+    Signing,
+    /// A certificate that cannot sign documents (keyEncipherment only): for tests.
+    EncryptionOnly,
+}
+
+struct Profile {
+    subject: Name,
+    issuer: Option<Name>,
+    purpose: Purpose,
+}
+
+impl BuilderProfile for Profile {
+    fn get_issuer(&self, subject: &Name) -> Name {
+        self.issuer.clone().unwrap_or_else(|| subject.clone())
+    }
+
+    fn get_subject(&self) -> Name {
+        self.subject.clone()
+    }
+
+    fn build_extensions(
+        &self,
+        spk: SubjectPublicKeyInfoRef<'_>,
+        issuer_spk: SubjectPublicKeyInfoRef<'_>,
+        tbs: &x509_cert::TbsCertificate,
+    ) -> x509_cert::builder::Result<Vec<Extension>> {
+        let mut ext: Vec<Extension> = Vec::new();
+        let ski = SubjectKeyIdentifier::try_from(spk)?;
+        let aki = SubjectKeyIdentifier::try_from(issuer_spk)?;
+        ext.push(
+            AuthorityKeyIdentifier {
+                key_identifier: Some(aki.0),
+                ..Default::default()
+            }
+            .to_extension(tbs.subject(), &ext)?,
+        );
+        ext.push(ski.to_extension(tbs.subject(), &ext)?);
+        let (ca, usage) = match self.purpose {
+            Purpose::Ca => (true, KeyUsages::KeyCertSign | KeyUsages::CRLSign),
+            Purpose::Signing => (
+                false,
+                KeyUsages::DigitalSignature | KeyUsages::NonRepudiation,
+            ),
+            Purpose::EncryptionOnly => (false, KeyUsages::KeyEncipherment.into()),
+        };
+        ext.push(
+            BasicConstraints {
+                ca,
+                path_len_constraint: None,
+            }
+            .to_extension(tbs.subject(), &ext)?,
+        );
+        ext.push(KeyUsage(usage).to_extension(tbs.subject(), &ext)?);
+        Ok(ext)
+    }
+}
+
+fn system_time(t: OffsetDateTime) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(t.unix_timestamp()).unwrap_or(0))
+}
+
+fn x509_time(t: OffsetDateTime) -> Result<Time> {
+    Ok(Time::UtcTime(UtcTime::from_system_time(system_time(t))?))
+}
+
+fn random_serial() -> Result<SerialNumber> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| Error::Key(e.to_string()))?;
+    bytes[0] &= 0x7f;
+    bytes[0] |= 0x10;
+    Ok(SerialNumber::new(&bytes)?)
+}
+
+/// Issues a certificate for a fresh key of type `algorithm`. `issuer` is `None` for a
+/// self-signed root.
+pub fn issue(
+    issuer: Option<&Issued>,
+    subject: &str,
+    algorithm: KeyAlgorithm,
+    purpose: Purpose,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+) -> Result<Issued> {
+    let key = FileKey::generate(algorithm)?;
+    let cert = issue_for(issuer, subject, &key, purpose, not_before, not_after)?;
+    Ok(Issued { key, cert })
+}
+
+/// Issues a certificate for an existing key (a self-signed root when `issuer` is `None`).
+pub fn issue_for(
+    issuer: Option<&Issued>,
+    subject: &str,
+    key: &FileKey,
+    purpose: Purpose,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+) -> Result<Certificate> {
+    let subject = Name::from_str(subject)
+        .map_err(|e| Error::Certificate(format!("bad subject {subject:?}: {e}")))?;
+    let profile = Profile {
+        subject,
+        issuer: issuer.map(|i| i.cert.tbs_certificate().subject().clone()),
+        purpose,
+    };
+    let mut validity = Validity::from_now(Duration::from_secs(1))?;
+    validity.not_before = x509_time(not_before)?;
+    validity.not_after = x509_time(not_after)?;
+    let builder = CertificateBuilder::new(profile, random_serial()?, validity, key.public_key()?)
+        .map_err(|e| Error::Certificate(e.to_string()))?;
+    let signer = issuer.map_or(key, |i| &i.key);
+    build(builder, signer)
+}
+
+fn build<B: Builder>(builder: B, signer: &FileKey) -> Result<B::Output> {
+    match signer {
+        FileKey::Rsa(k) => builder.build::<_, rsa::pkcs1v15::Signature>(k.as_ref()),
+        FileKey::P256(k) => builder.build::<_, p256::ecdsa::DerSignature>(k),
+    }
+    .map_err(|e| Error::Certificate(e.to_string()))
+}
+
+/// A revocation list by `issuer`, listing `revoked` (serial, revocation time).
+pub fn crl(
+    issuer: &Issued,
+    number: u32,
+    revoked: &[(SerialNumber, OffsetDateTime)],
+    this_update: OffsetDateTime,
+    next_update: OffsetDateTime,
+) -> Result<CertificateList> {
+    let entries = revoked
+        .iter()
+        .map(|(serial, when)| {
+            Ok(RevokedCert {
+                serial_number: serial.clone(),
+                revocation_date: x509_time(*when)?,
+                crl_entry_extensions: None,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let builder = CrlBuilder::new_with_this_update(
+        &issuer.cert,
+        CrlNumber(der::asn1::Uint::new(&number.to_be_bytes())?),
+        x509_time(this_update)?,
+    )
+    .map_err(|e| Error::Certificate(e.to_string()))?
+    .with_next_update(Some(x509_time(next_update)?))
+    .with_certificates(entries.into_iter());
+    build(builder, &issuer.key)
+}

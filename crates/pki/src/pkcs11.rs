@@ -1,0 +1,1 @@
+//! Keys in PKCS#11 tokens and HSMs.
