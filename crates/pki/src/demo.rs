@@ -6,7 +6,7 @@
 use crate::keys::{FileKey, KeyAlgorithm};
 use crate::{Error, Result};
 use der::asn1::UtcTime;
-use spki::SubjectPublicKeyInfoRef;
+use spki::{SubjectPublicKeyInfoOwned, SubjectPublicKeyInfoRef};
 use std::str::FromStr;
 use std::time::{Duration, SystemTime};
 use time::OffsetDateTime;
@@ -131,6 +131,48 @@ pub fn issue_for(
     not_before: OffsetDateTime,
     not_after: OffsetDateTime,
 ) -> Result<Certificate> {
+    let signer = issuer.map_or(key, |i| &i.key);
+    certify(
+        issuer,
+        subject,
+        key.public_key()?,
+        signer,
+        purpose,
+        not_before,
+        not_after,
+    )
+}
+
+/// Issues a certificate by `issuer` for a public key whose private half lives elsewhere (a
+/// token).
+pub fn issue_for_public_key(
+    issuer: &Issued,
+    subject: &str,
+    public_key: SubjectPublicKeyInfoOwned,
+    purpose: Purpose,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+) -> Result<Certificate> {
+    certify(
+        Some(issuer),
+        subject,
+        public_key,
+        &issuer.key,
+        purpose,
+        not_before,
+        not_after,
+    )
+}
+
+fn certify(
+    issuer: Option<&Issued>,
+    subject: &str,
+    public_key: SubjectPublicKeyInfoOwned,
+    signer: &FileKey,
+    purpose: Purpose,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+) -> Result<Certificate> {
     let subject = Name::from_str(subject)
         .map_err(|e| Error::Certificate(format!("bad subject {subject:?}: {e}")))?;
     let profile = Profile {
@@ -141,9 +183,8 @@ pub fn issue_for(
     let mut validity = Validity::from_now(Duration::from_secs(1))?;
     validity.not_before = x509_time(not_before)?;
     validity.not_after = x509_time(not_after)?;
-    let builder = CertificateBuilder::new(profile, random_serial()?, validity, key.public_key()?)
+    let builder = CertificateBuilder::new(profile, random_serial()?, validity, public_key)
         .map_err(|e| Error::Certificate(e.to_string()))?;
-    let signer = issuer.map_or(key, |i| &i.key);
     build(builder, signer)
 }
 
