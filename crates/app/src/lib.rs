@@ -18,6 +18,7 @@ pub mod org;
 pub mod people;
 pub mod seed;
 pub mod settings;
+pub mod signatures;
 
 use std::sync::Arc;
 
@@ -34,6 +35,8 @@ pub struct App {
     pub settings: Settings,
     /// The working-day calendar, rebuilt when the stored calendar data changes.
     calendar_cache: std::sync::RwLock<Option<(String, Arc<egov_domain::calendar::WorkCalendar>)>>,
+    /// What signature verification trusts, read from the settings' files on first use.
+    trust: std::sync::OnceLock<Arc<egov_pki::TrustStore>>,
 }
 
 impl App {
@@ -58,6 +61,7 @@ impl App {
             blobs,
             settings,
             calendar_cache: std::sync::RwLock::new(None),
+            trust: std::sync::OnceLock::new(),
         })
     }
 }

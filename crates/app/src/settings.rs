@@ -18,6 +18,7 @@ pub struct Settings {
     pub worker: Worker,
     pub log: Log,
     pub onestop: Onestop,
+    pub signatures: Signatures,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -111,6 +112,7 @@ impl Default for Settings {
             worker: Worker::default(),
             log: Log::default(),
             onestop: Onestop::default(),
+            signatures: Signatures::default(),
         }
     }
 }
@@ -168,6 +170,23 @@ impl Default for Worker {
             max_attempts: 8,
         }
     }
+}
+
+/// What signature verification trusts. Paths are PEM files (CRLs PEM or DER); relative paths are
+/// under the data directory.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Signatures {
+    /// Roots of the Government Cipher Committee's specialised public-service CA.
+    pub trust_gcc: Vec<PathBuf>,
+    /// Roots of the licensed public CAs (Decree 23/2025).
+    pub trust_public: Vec<PathBuf>,
+    /// Intermediate CA certificates, for signatures that do not carry their chain.
+    pub intermediates: Vec<PathBuf>,
+    /// Revocation lists, refreshed by the operator (or a scheduled download).
+    pub crls: Vec<PathBuf>,
+    /// A certificate without a current CRL from its issuer makes a signature indeterminate.
+    pub require_revocation: bool,
 }
 
 impl Default for Onestop {

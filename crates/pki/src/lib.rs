@@ -16,8 +16,10 @@ pub mod sign;
 pub mod verify;
 
 pub use keys::{FileKey, KeyAlgorithm, RawSigner};
+pub use lopdf;
 pub use sign::{Prepared, SignRequest, finish, prepare};
 pub use verify::{Report, SignatureReport, Status, TrustStore, verify_pdf};
+pub use x509_cert;
 
 /// What can go wrong while signing, with a stable code for the screens and the API.
 #[derive(Debug, thiserror::Error)]

@@ -199,6 +199,9 @@ mod tests {
         for r in ["main", "draft", "attachment"] {
             keys.insert(format!("file-role-{r}"));
         }
+        for st in ["valid", "invalid", "indeterminate", "unsigned"] {
+            keys.insert(format!("signature-{st}"));
+        }
         for k in [
             "incoming-registered",
             "incoming-duplicate",

@@ -352,10 +352,16 @@ impl App {
         let media_type = check(role, name, declared, &bytes)?;
         let size = bytes.len() as i64;
         let text = super::incoming::extract_text(media_type, &bytes);
+        let pdf = (media_type == super::files::PDF).then(|| bytes.clone());
         let blobs = self.blobs.clone();
         let sha = tokio::task::spawn_blocking(move || blobs.put(&bytes))
             .await
             .map_err(|e| AppError::internal(e.to_string()))??;
+        // Signatures are judged as the file arrives; the verdict is stored with the file.
+        let verdict = match pdf {
+            Some(pdf) => Some(self.judge_upload(&sha, pdf).await?),
+            None => None,
+        };
         let mut tx = self.db.begin().await?;
         let d = self.visible_document(&mut tx, actor, document_id).await?;
         if d.secrecy.is_some() {
@@ -391,6 +397,9 @@ impl App {
             }
         }
         egov_store::blobs::record(&mut tx, &sha, size, media_type, now()).await?;
+        if let Some(v) = &verdict {
+            egov_store::signatures::save(&mut tx, v).await?;
+        }
         let att_id = store::insert_attachment(
             &mut tx,
             document_id,

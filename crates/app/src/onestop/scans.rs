@@ -129,11 +129,17 @@ impl App {
             self.settings.server.max_upload_bytes,
         )?;
         let size = bytes.len() as i64;
+        let pdf = (media_type == "application/pdf").then(|| bytes.clone());
         let blobs = self.blobs.clone();
         let sha = tokio::task::spawn_blocking(move || blobs.put(&bytes))
             .await
             .map_err(|e| AppError::internal(e.to_string()))??;
         egov_store::blobs::record(&mut &self.db, &sha, size, media_type, egov_store::now()).await?;
+        // A PDF may be signed (an electronic copy, a certified copy): judge it as it arrives.
+        if let Some(pdf) = pdf {
+            let verdict = self.judge_upload(&sha, pdf).await?;
+            egov_store::signatures::save(&mut &self.db, &verdict).await?;
+        }
         Ok(ScanInfo {
             sha256: sha,
             size,

@@ -10,7 +10,7 @@ use super::forms::text_of;
 
 const PDF: &[u8] = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
 
-async fn actor(app: &egov_app::App, user: &str) -> Actor {
+pub(crate) async fn actor(app: &egov_app::App, user: &str) -> Actor {
     let p = egov_store::people::find_by_username(&mut &app.db, user)
         .await
         .unwrap()
@@ -26,7 +26,7 @@ async fn agency(app: &egov_app::App, code: &str) -> i64 {
         .id
 }
 
-async fn agency_of(app: &egov_app::App, user: &str) -> i64 {
+pub(crate) async fn agency_of(app: &egov_app::App, user: &str) -> i64 {
     let a = actor(app, user).await;
     egov_store::org::postings_of(&mut &app.db, a.person_id.unwrap(), Some(egov_store::now()))
         .await

@@ -18,6 +18,7 @@ mod imports;
 mod onestop;
 mod org;
 mod sign_in;
+mod signatures;
 
 fn app(db: Db) -> Arc<App> {
     // Store errors are logged, not returned: show them beside a failing test's output.

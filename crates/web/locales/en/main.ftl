@@ -707,3 +707,14 @@ urgency-normal = Normal
 urgency-urgent = Urgent
 urgency-very-urgent = Very urgent
 urgency-express = Express
+
+# Digital signatures
+signature-valid = Valid digital signature
+signature-invalid = INVALID digital signature
+signature-indeterminate = Signature could not be confirmed
+signature-unsigned = Not digitally signed
+signature-details = (details)
+err-pdf-not-pdf = The file is not a PDF.
+err-pdf-encrypted = The PDF is encrypted; signatures can be checked only on unencrypted PDFs.
+err-pdf-malformed = The PDF cannot be read.
+err-not-a-pdf-file = Only PDF files carry signatures.

@@ -707,3 +707,14 @@ urgency-normal = Thường
 urgency-urgent = Khẩn
 urgency-very-urgent = Thượng khẩn
 urgency-express = Hỏa tốc
+
+# Digital signatures
+signature-valid = Chữ ký số hợp lệ
+signature-invalid = Chữ ký số KHÔNG hợp lệ
+signature-indeterminate = Chưa xác định được chữ ký số
+signature-unsigned = Không có chữ ký số
+signature-details = (chi tiết)
+err-pdf-not-pdf = Tệp không phải PDF.
+err-pdf-encrypted = Tệp PDF đã bị mã hóa; chỉ kiểm tra được chữ ký trên tệp không mã hóa.
+err-pdf-malformed = Không đọc được tệp PDF.
+err-not-a-pdf-file = Chỉ tệp PDF mới có chữ ký số.

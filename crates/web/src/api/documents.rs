@@ -28,6 +28,8 @@ use crate::state::AppState;
     act,
     upload_file,
     get_file,
+    file_signatures,
+    verify_signatures,
     register_paper_outgoing,
     reserve_number,
     set_series,
@@ -54,6 +56,10 @@ pub fn routes() -> Router<AppState> {
         .route("/documents/{id}", get(get_document))
         .route("/documents/{id}/actions", post(act))
         .route("/documents/{id}/files/{file}", get(get_file))
+        .route(
+            "/documents/{id}/files/{file}/signatures",
+            get(file_signatures),
+        )
         .route("/number-reservations", post(reserve_number))
         .route("/agencies/{id}/document-series", put(set_series))
         .route("/agencies/{id}/outgoing", get(outgoing_list))
@@ -72,7 +78,9 @@ pub fn routes() -> Router<AppState> {
 
 /// Routes that take document files (their own limit: PDFs up to 50 MiB).
 pub fn upload_routes() -> Router<AppState> {
-    Router::new().route("/api/v1/documents/{id}/files", post(upload_file))
+    Router::new()
+        .route("/api/v1/documents/{id}/files", post(upload_file))
+        .route("/api/v1/signatures/verify", post(verify_signatures))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -199,6 +207,59 @@ async fn get_file(
         Some(("inline", &safe)),
         bytes,
     ))
+}
+
+/// The verdict on a PDF's signatures.
+#[derive(Serialize, ToSchema)]
+pub struct SignatureVerdict {
+    /// `valid`, `invalid`, `indeterminate` or `unsigned`.
+    status: String,
+    signatures: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    checked_at: time::OffsetDateTime,
+    /// Per signature: signer, trust list, signing time, changes after it, and the findings
+    /// (code, message, effect) behind the verdict.
+    #[schema(value_type = Object)]
+    report: serde_json::Value,
+}
+
+impl SignatureVerdict {
+    fn from_row(row: egov_store::signatures::ReportRow) -> Self {
+        SignatureVerdict {
+            status: row.status,
+            signatures: row.signatures,
+            checked_at: row.checked_at,
+            report: serde_json::from_str(&row.report).unwrap_or(serde_json::Value::Null),
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/documents/{id}/files/{file}/signatures", tag = "documents", params(("id" = i64, Path), ("file" = i64, Path)),
+    responses((status = 200, body = SignatureVerdict, description = "The stored verdict, made when the file arrived"),
+        (status = 404, body = ApiError), (status = 422, body = ApiError, description = "`not_a_pdf_file`")))]
+async fn file_signatures(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((id, file)): Path<(i64, i64)>,
+) -> WebResult<Json<SignatureVerdict>> {
+    let row = state.app.file_signatures(&ctx.actor()?, id, file).await?;
+    Ok(Json(SignatureVerdict::from_row(row)))
+}
+
+#[utoipa::path(post, path = "/api/v1/signatures/verify", tag = "documents",
+    request_body(content_type = "multipart/form-data", content = String, description = "One PDF file field"),
+    responses((status = 200, body = SignatureVerdict, description = "The verdict (not stored)"),
+        (status = 422, body = ApiError, description = "`pdf_not_pdf`, `pdf_encrypted`, `pdf_malformed`")))]
+async fn verify_signatures(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    m: Multipart,
+) -> WebResult<Json<SignatureVerdict>> {
+    ctx.actor()?;
+    let (_, _, bytes) = first_file(m).await?;
+    let report = state.app.verify_pdf(bytes).await?;
+    let row = egov_app::App::verdict_row("", &report)?;
+    Ok(Json(SignatureVerdict::from_row(row)))
 }
 
 #[utoipa::path(post, path = "/api/v1/documents/paper", tag = "documents", request_body = PaperOutCmd,

@@ -343,11 +343,18 @@ struct DocumentPage {
     page: Page,
     d: DocumentDetail,
     staff: Vec<(i64, String)>,
+    /// Verdicts on the files' signatures: (attachment id, status, number of signatures).
+    verdicts: Vec<(i64, String, i64)>,
 }
 
 impl DocumentPage {
     fn can(&self, action: &str) -> bool {
         self.d.actions.iter().any(|a| a == action)
+    }
+
+    /// The verdict on a file's signatures, if it is a PDF that was judged.
+    fn verdict(&self, attachment: &i64) -> Option<&(i64, String, i64)> {
+        self.verdicts.iter().find(|v| v.0 == *attachment)
     }
 }
 
@@ -378,7 +385,13 @@ async fn document(
             .collect(),
         None => Vec::new(),
     };
-    Ok(html(&DocumentPage { page, d, staff }))
+    let verdicts = state.app.document_signatures(&ctx.actor()?, id).await?;
+    Ok(html(&DocumentPage {
+        page,
+        d,
+        staff,
+        verdicts,
+    }))
 }
 
 async fn act(

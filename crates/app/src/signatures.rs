@@ -1,0 +1,168 @@
+//! Verification of the signatures on documents' PDFs. Every PDF that reaches egov (a draft, an
+//! issued document, an electronic copy received, a scan) is judged when it arrives; the verdict
+//! is stored against the blob and shown with the file. Anyone signed in may also have any PDF
+//! checked without storing it.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use egov_pki::verify::{Report, TrustStore};
+use egov_store::signatures::{self as store, ReportRow};
+
+use crate::{Actor, App, AppError};
+use egov_store::now;
+
+fn pki_error(e: egov_pki::Error) -> AppError {
+    match e {
+        egov_pki::Error::NotPdf => AppError::invalid("pdf_not_pdf", "The file is not a PDF."),
+        egov_pki::Error::Encrypted => AppError::invalid(
+            "pdf_encrypted",
+            "The PDF is encrypted; signatures can be checked only on unencrypted PDFs.",
+        ),
+        egov_pki::Error::Malformed(m) => {
+            AppError::invalid("pdf_malformed", "The PDF cannot be read.").arg("detail", m)
+        }
+        other => AppError::internal(other.to_string()),
+    }
+}
+
+impl App {
+    fn load_trust(&self) -> Result<TrustStore, AppError> {
+        let s = &self.settings.signatures;
+        let path = |p: &Path| {
+            if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                self.settings.data_dir.join(p)
+            }
+        };
+        let read = |p: &Path| {
+            std::fs::read(path(p)).map_err(|e| {
+                AppError::invalid(
+                    "bad_config",
+                    format!("signatures: cannot read {}: {e}", path(p).display()),
+                )
+            })
+        };
+        let certs = |files: &[std::path::PathBuf]| -> Result<Vec<egov_pki::x509_cert::Certificate>, AppError> {
+            let mut out = Vec::new();
+            for f in files {
+                out.extend(egov_pki::cert::load_certificates(&read(f)?).map_err(|e| {
+                    AppError::invalid("bad_config", format!("signatures: {}: {e}", f.display()))
+                })?);
+            }
+            Ok(out)
+        };
+        let mut t = TrustStore {
+            require_revocation: s.require_revocation,
+            ..TrustStore::default()
+        };
+        t.add_list("gcc", certs(&s.trust_gcc)?);
+        t.add_list("public", certs(&s.trust_public)?);
+        t.intermediates = certs(&s.intermediates)?;
+        for f in &s.crls {
+            t.crls
+                .push(egov_pki::cert::load_crl(&read(f)?).map_err(|e| {
+                    AppError::invalid("bad_config", format!("signatures: {}: {e}", f.display()))
+                })?);
+        }
+        Ok(t)
+    }
+
+    /// What verification trusts (the settings' files, read once).
+    pub fn trust(&self) -> Result<Arc<TrustStore>, AppError> {
+        if let Some(t) = self.trust.get() {
+            return Ok(t.clone());
+        }
+        let t = Arc::new(self.load_trust()?);
+        Ok(self.trust.get_or_init(|| t).clone())
+    }
+
+    /// Judges the signatures of a PDF (off the async threads).
+    pub async fn verify_pdf(&self, bytes: Vec<u8>) -> Result<Report, AppError> {
+        let trust = self.trust()?;
+        let at = now();
+        tokio::task::spawn_blocking(move || egov_pki::verify_pdf(&bytes, &trust, at))
+            .await
+            .map_err(|e| AppError::internal(e.to_string()))?
+            .map_err(pki_error)
+    }
+
+    /// The stored form of a verdict on the blob `sha256`.
+    pub fn verdict_row(sha256: &str, report: &Report) -> Result<ReportRow, AppError> {
+        Ok(ReportRow {
+            sha256: sha256.to_string(),
+            status: report.status.as_str().to_string(),
+            signatures: report.signatures.len() as i64,
+            report: serde_json::to_string(report).map_err(|e| AppError::internal(e.to_string()))?,
+            checked_at: report.checked_at,
+        })
+    }
+
+    /// Judges a PDF that is being stored; a file that cannot be judged (damaged, encrypted) gets
+    /// an `indeterminate` verdict rather than refusing the upload, which has its own checks.
+    pub(crate) async fn judge_upload(
+        &self,
+        sha256: &str,
+        bytes: Vec<u8>,
+    ) -> Result<ReportRow, AppError> {
+        match self.verify_pdf(bytes).await {
+            Ok(report) => Self::verdict_row(sha256, &report),
+            Err(e) if e.kind == crate::ErrorKind::Invalid && e.code != "bad_config" => Ok(ReportRow {
+                sha256: sha256.to_string(),
+                status: "indeterminate".into(),
+                signatures: 0,
+                report: serde_json::json!({ "status": "indeterminate", "error": e.code, "message": e.message }).to_string(),
+                checked_at: now(),
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The verdict on a document's file, for someone who may see the document. A file stored
+    /// before verification existed is judged now.
+    pub async fn file_signatures(
+        &self,
+        actor: &Actor,
+        document_id: i64,
+        attachment_id: i64,
+    ) -> Result<ReportRow, AppError> {
+        let a = {
+            let mut ex = &self.db;
+            self.visible_document(&mut ex, actor, document_id).await?;
+            egov_store::documents::attachments(&mut ex, document_id)
+                .await?
+                .into_iter()
+                .find(|a| a.id == attachment_id)
+                .ok_or_else(|| AppError::not_found("file"))?
+        };
+        if a.media_type != crate::documents::files::PDF {
+            return Err(AppError::invalid(
+                "not_a_pdf_file",
+                "Only PDF files carry signatures.",
+            ));
+        }
+        if let Some(row) = store::get(&mut &self.db, &a.sha256).await? {
+            return Ok(row);
+        }
+        let blobs = self.blobs.clone();
+        let sha = a.sha256.clone();
+        let bytes = tokio::task::spawn_blocking(move || blobs.get(&sha))
+            .await
+            .map_err(|e| AppError::internal(e.to_string()))??;
+        let row = self.judge_upload(&a.sha256, bytes).await?;
+        store::save(&mut &self.db, &row).await?;
+        Ok(row)
+    }
+
+    /// The verdicts on a document's files: (attachment id, status, number of signatures).
+    pub async fn document_signatures(
+        &self,
+        actor: &Actor,
+        document_id: i64,
+    ) -> Result<Vec<(i64, String, i64)>, AppError> {
+        let mut ex = &self.db;
+        self.visible_document(&mut ex, actor, document_id).await?;
+        Ok(store::for_document(&mut ex, document_id).await?)
+    }
+}
