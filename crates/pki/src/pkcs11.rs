@@ -241,18 +241,24 @@ pub fn init_token(module: &Path, label: &str, so_pin: &str, user_pin: &str) -> R
     Ok(())
 }
 
-/// Generates a key pair on the token and returns its public key.
-pub fn generate_key(
-    token: &Token,
-    pin: &str,
-    algorithm: KeyAlgorithm,
-) -> Result<SubjectPublicKeyInfoOwned> {
+/// A read-write session logged in as the user, for managing the token's objects.
+fn user_session(token: &Token, pin: &str) -> Result<(Pkcs11, Session)> {
     let ctx = open_module(&token.module)?;
     let slot = find_slot(&ctx, token.token_label.as_deref())?;
     let session = ctx.open_rw_session(slot).map_err(token_error)?;
     session
         .login(UserType::User, Some(&AuthPin::new(pin.into())))
         .map_err(token_error)?;
+    Ok((ctx, session))
+}
+
+/// Generates a key pair on the token and returns its public key.
+pub fn generate_key(
+    token: &Token,
+    pin: &str,
+    algorithm: KeyAlgorithm,
+) -> Result<SubjectPublicKeyInfoOwned> {
+    let (_ctx, session) = user_session(token, pin)?;
     let label = Attribute::Label(token.key_label.as_bytes().to_vec());
     let id = Attribute::Id(crate::sha256(token.key_label.as_bytes())[..8].to_vec());
     let p256_params = crate::keys::OID_P256.to_der()?;
@@ -353,12 +359,7 @@ fn public_key_info(
 
 /// Stores a certificate on the token beside the key of the same label.
 pub fn store_certificate(token: &Token, pin: &str, cert: &Certificate) -> Result<()> {
-    let ctx = open_module(&token.module)?;
-    let slot = find_slot(&ctx, token.token_label.as_deref())?;
-    let session = ctx.open_rw_session(slot).map_err(token_error)?;
-    session
-        .login(UserType::User, Some(&AuthPin::new(pin.into())))
-        .map_err(token_error)?;
+    let (_ctx, session) = user_session(token, pin)?;
     let tbs = cert.tbs_certificate();
     session
         .create_object(&[

@@ -129,11 +129,13 @@ impl App {
             self.settings.server.max_upload_bytes,
         )?;
         let size = bytes.len() as i64;
-        let pdf = (media_type == "application/pdf").then(|| bytes.clone());
         let blobs = self.blobs.clone();
-        let sha = tokio::task::spawn_blocking(move || blobs.put(&bytes))
-            .await
-            .map_err(|e| AppError::internal(e.to_string()))??;
+        // The bytes come back from the blocking task so that a PDF can be judged without a copy.
+        let (sha, bytes) =
+            tokio::task::spawn_blocking(move || blobs.put(&bytes).map(|sha| (sha, bytes)))
+                .await
+                .map_err(|e| AppError::internal(e.to_string()))??;
+        let pdf = (media_type == crate::documents::files::PDF).then_some(bytes);
         egov_store::blobs::record(&mut &self.db, &sha, size, media_type, egov_store::now()).await?;
         // A PDF may be signed (an electronic copy, a certified copy): judge it as it arrives.
         if let Some(pdf) = pdf {

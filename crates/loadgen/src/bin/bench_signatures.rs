@@ -34,7 +34,7 @@ fn big_pdf(mb: usize) -> Vec<u8> {
     let doc = egov_pki::lopdf::Document::load_mem(&base).unwrap();
     let mut inc = IncrementalDocument::create_from(base, doc);
     let mut data = vec![0u8; mb << 20];
-    getrandom_fill(&mut data);
+    fill_noise(&mut data);
     let mut dict = Dictionary::new();
     dict.set("Type", Object::Name(b"EmbeddedFile".to_vec()));
     inc.new_document
@@ -44,7 +44,7 @@ fn big_pdf(mb: usize) -> Vec<u8> {
     out
 }
 
-fn getrandom_fill(buf: &mut [u8]) {
+fn fill_noise(buf: &mut [u8]) {
     // A simple xorshift stream: incompressible enough and fast.
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     for b in buf.iter_mut() {
