@@ -19,6 +19,7 @@ pub mod people;
 pub mod seed;
 pub mod settings;
 pub mod signatures;
+pub mod signing;
 
 use std::sync::Arc;
 

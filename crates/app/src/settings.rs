@@ -174,7 +174,7 @@ impl Default for Worker {
 
 /// What signature verification trusts. Paths are PEM files (CRLs PEM or DER); relative paths are
 /// under the data directory.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Signatures {
     /// Roots of the Government Cipher Committee's specialised public-service CA.
@@ -187,6 +187,62 @@ pub struct Signatures {
     pub crls: Vec<PathBuf>,
     /// A certificate without a current CRL from its issuer makes a signature indeterminate.
     pub require_revocation: bool,
+    /// The competent person's digital signature at sign-off: `required` (the records office
+    /// cannot issue until it is made), `optional` (asked for; issuing does not wait) or `off`.
+    pub leader_signature: LeaderSignature,
+    /// Where the key-encryption key of file keystores comes from: a file (relative: under the
+    /// data directory) …
+    pub kek_file: Option<PathBuf>,
+    /// … or an environment variable (default `EGOV_KEK`). Never the database.
+    pub kek_env: String,
+    /// The agencies' seal keys, applied by the records office at issue.
+    pub seals: Vec<Seal>,
+}
+
+impl Default for Signatures {
+    fn default() -> Self {
+        Signatures {
+            trust_gcc: Vec::new(),
+            trust_public: Vec::new(),
+            intermediates: Vec::new(),
+            crls: Vec::new(),
+            require_revocation: false,
+            leader_signature: LeaderSignature::Optional,
+            kek_file: None,
+            kek_env: "EGOV_KEK".into(),
+            seals: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaderSignature {
+    Required,
+    Optional,
+    Off,
+}
+
+/// An agency's seal key: a certificate chain (PEM, the seal's certificate first) and either an
+/// encrypted PKCS#8 key file (under the key-encryption key) or a key in an HSM reached through
+/// PKCS#11.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seal {
+    /// The agency's identifier (`000.00.00.H56` …).
+    pub agency: String,
+    pub certificate: PathBuf,
+    #[serde(default)]
+    pub key: Option<PathBuf>,
+    #[serde(default)]
+    pub pkcs11_module: Option<PathBuf>,
+    #[serde(default)]
+    pub token_label: Option<String>,
+    #[serde(default)]
+    pub key_label: Option<String>,
+    /// The environment variable holding the HSM user PIN.
+    #[serde(default)]
+    pub pin_env: Option<String>,
 }
 
 impl Default for Onestop {
@@ -265,6 +321,21 @@ impl Settings {
         let o = &self.onestop;
         if o.lookup_per_address < 1 || o.lookup_per_code < 1 || o.lookup_window_minutes < 1 {
             return Err("onestop.lookup_*: limits and the window must be at least 1".into());
+        }
+        for seal in &self.signatures.seals {
+            let hsm = seal.pkcs11_module.is_some();
+            if hsm == seal.key.is_some() {
+                return Err(format!(
+                    "signatures.seals ({}): give either key (a key file) or pkcs11_module",
+                    seal.agency
+                ));
+            }
+            if hsm && (seal.token_label.is_none() || seal.key_label.is_none()) {
+                return Err(format!(
+                    "signatures.seals ({}): an HSM key needs token_label and key_label",
+                    seal.agency
+                ));
+            }
         }
         Ok(())
     }

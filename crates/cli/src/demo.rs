@@ -12,7 +12,7 @@ pub async fn run(mut settings: egov_app::Settings, listen: &str, seed_only: bool
         .with_context(|| format!("creating {}", settings.data_dir.display()))?;
     settings.server.listen = listen.to_owned();
     let cred_path = settings.data_dir.join(CREDENTIALS);
-    let app = super::open(settings).await?;
+    let app = super::open(settings.clone()).await?;
     let accounts: Vec<DemoAccount> = if app
         .is_demo_seeded()
         .await
@@ -34,9 +34,34 @@ pub async fn run(mut settings: egov_app::Settings, listen: &str, seed_only: bool
         accounts
     };
     print_accounts(&accounts, &cred_path);
+    // A demo PKI beside the data, unless the configuration names real trust lists or seals.
+    let dir = settings.data_dir.join("pki");
+    let pki = app
+        .demo_pki(&dir)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    drop(app);
+    let s = &settings.signatures;
+    if s.trust_gcc.is_empty() && s.trust_public.is_empty() && s.seals.is_empty() {
+        settings.signatures = egov_app::settings::Signatures {
+            leader_signature: s.leader_signature,
+            ..pki.settings.clone()
+        };
+    }
+    println!(
+        "Demo PKI in {} ({} seals, {} personal keys). A leader signs what waits for them with:",
+        dir.display(),
+        pki.settings.seals.len(),
+        pki.people.len()
+    );
+    println!(
+        "  egov signer sign --server http://{listen} --user giamdoc.snv --password … \\\n    --key {d}/person-giamdoc.snv.key.pem --cert {d}/person-giamdoc.snv.pem --key-password-file {d}/kek\n",
+        d = dir.display()
+    );
     if seed_only {
         return Ok(());
     }
+    let app = super::open(settings).await?;
     super::serve(app, listen).await
 }
 

@@ -2,6 +2,7 @@
 
 mod config;
 mod demo;
+mod pki;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -80,6 +81,12 @@ enum Command {
     /// The working-day calendar and deadlines.
     #[command(subcommand)]
     Calendar(CalendarCmd),
+    /// Keys and signed PDFs: a demo PKI, signing a file, verifying one.
+    #[command(subcommand)]
+    Pki(pki::PkiCmd),
+    /// The signer's client: list and sign the documents waiting for your signature.
+    #[command(subcommand)]
+    Signer(pki::SignerCmd),
 }
 
 #[derive(Subcommand)]
@@ -219,6 +226,8 @@ async fn run(command: Command, settings: egov_app::Settings) -> Result<()> {
     let system = Actor::system("cli");
     match command {
         Command::Demo { listen, seed_only } => demo::run(settings, &listen, seed_only).await,
+        Command::Pki(cmd) => pki::run(cmd, settings).await,
+        Command::Signer(cmd) => pki::signer(cmd).await,
         Command::Serve { listen } => {
             let listen = listen.unwrap_or_else(|| settings.server.listen.clone());
             let app = open(settings).await?;

@@ -216,6 +216,17 @@ impl Document {
         }
     }
 
+    /// A page of any size (an overlay for a page of an existing PDF), without margins.
+    pub fn sized(title: &str, width: f32, height: f32) -> Document {
+        Document {
+            margins: (0.0, 0.0, 0.0, 0.0),
+            y: 0.0,
+            width,
+            height,
+            ..Document::new(title)
+        }
+    }
+
     /// A4 landscape (registers with many columns), with 15 mm margins all round.
     pub fn landscape(title: &str) -> Document {
         Document {
@@ -349,6 +360,12 @@ impl Document {
             baseline,
             text,
         });
+    }
+
+    /// Writes one line on a baseline `baseline` points from the top of the page.
+    pub fn text_on_baseline(&mut self, x: f32, baseline: f32, style: &Style, text: &str) {
+        let top = baseline - self.fonts.ascent(style);
+        self.text_at(x, top, style, text);
     }
 
     /// A paragraph across the text width, wrapped, moving the cursor below it.

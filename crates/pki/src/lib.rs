@@ -13,6 +13,8 @@ pub mod demo;
 pub mod keys;
 pub mod pkcs11;
 pub mod sign;
+pub mod stamp;
+pub mod text;
 pub mod verify;
 
 pub use keys::{FileKey, KeyAlgorithm, RawSigner};

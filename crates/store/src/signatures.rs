@@ -54,3 +54,144 @@ pub async fn for_document(
     )
     .await
 }
+
+/// A signature a person owes a document (see migration 0009).
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct SigningRequestRow {
+    pub id: i64,
+    pub document_id: i64,
+    pub person_id: i64,
+    /// `signer`: the competent person's signature at sign-off.
+    pub purpose: String,
+    /// `waiting` (for the signer's certificate), `prepared` (for the signature value),
+    /// `signed`, or `cancelled`.
+    pub state: String,
+    pub source_sha: String,
+    pub prepared_sha: Option<String>,
+    pub chain_pem: Option<String>,
+    pub signed_sha: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub prepared_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub signed_at: Option<OffsetDateTime>,
+}
+
+const REQUEST_COLUMNS: &str = "id, document_id, person_id, purpose, state, source_sha, prepared_sha, \
+     chain_pem, signed_sha, created_at, prepared_at, signed_at";
+
+pub async fn insert_request(
+    ex: &mut impl Exec,
+    document_id: i64,
+    person_id: i64,
+    purpose: &str,
+    source_sha: &str,
+    now: OffsetDateTime,
+) -> Result<i64, StoreError> {
+    ex.scalar(
+        "INSERT INTO signing_requests (document_id, person_id, purpose, state, source_sha, created_at) \
+         VALUES ($1, $2, $3, 'waiting', $4, $5) RETURNING id",
+        args![document_id, person_id, purpose, source_sha, now],
+    )
+    .await
+}
+
+pub async fn get_request(
+    ex: &mut impl Exec,
+    id: i64,
+) -> Result<Option<SigningRequestRow>, StoreError> {
+    ex.fetch_optional(
+        &format!("SELECT {REQUEST_COLUMNS} FROM signing_requests WHERE id = $1"),
+        args![id],
+    )
+    .await
+}
+
+/// The requests of a document, oldest first.
+pub async fn requests_of_document(
+    ex: &mut impl Exec,
+    document_id: i64,
+) -> Result<Vec<SigningRequestRow>, StoreError> {
+    ex.fetch_all(
+        &format!(
+            "SELECT {REQUEST_COLUMNS} FROM signing_requests WHERE document_id = $1 ORDER BY id"
+        ),
+        args![document_id],
+    )
+    .await
+}
+
+/// A signature waiting for a person, with what the signer needs to recognise the document.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct WaitingRow {
+    pub id: i64,
+    pub document_id: i64,
+    pub state: String,
+    pub purpose: String,
+    pub subject: String,
+    pub kind: String,
+    pub notation: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+pub async fn waiting_for(
+    ex: &mut impl Exec,
+    person_id: i64,
+) -> Result<Vec<WaitingRow>, StoreError> {
+    ex.fetch_all(
+        "SELECT r.id, r.document_id, r.state, r.purpose, d.subject, d.kind, d.notation, r.created_at \
+         FROM signing_requests r JOIN documents d ON d.id = r.document_id \
+         WHERE r.person_id = $1 AND r.state IN ('waiting', 'prepared') ORDER BY r.id",
+        args![person_id],
+    )
+    .await
+}
+
+/// Keeps the prepared file and the chain; true when the request was still open and unchanged.
+pub async fn set_prepared(
+    ex: &mut impl Exec,
+    id: i64,
+    from_state: &str,
+    prepared_sha: &str,
+    chain_pem: &str,
+    now: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    let n = ex
+        .execute(
+            "UPDATE signing_requests SET state = 'prepared', prepared_sha = $1, chain_pem = $2, prepared_at = $3 \
+             WHERE id = $4 AND state = $5",
+            args![prepared_sha, chain_pem, now, id, from_state],
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// Closes a prepared request with the signed file; false when it was closed or re-prepared
+/// meanwhile (a second client, a double click).
+pub async fn set_signed(
+    ex: &mut impl Exec,
+    id: i64,
+    prepared_sha: &str,
+    signed_sha: &str,
+    now: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    let n = ex
+        .execute(
+            "UPDATE signing_requests SET state = 'signed', signed_sha = $1, signed_at = $2 \
+             WHERE id = $3 AND state = 'prepared' AND prepared_sha = $4",
+            args![signed_sha, now, id, prepared_sha],
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// Cancels what a document still waits for (its draft went back, or it was cancelled).
+pub async fn cancel_open(ex: &mut impl Exec, document_id: i64) -> Result<u64, StoreError> {
+    ex.execute(
+        "UPDATE signing_requests SET state = 'cancelled' WHERE document_id = $1 AND state IN ('waiting', 'prepared')",
+        args![document_id],
+    )
+    .await
+}

@@ -595,14 +595,30 @@ impl App {
                     },
                 )
                 .await?;
+                // The number and date go into the file before anyone signs it.
+                let numbered = store::get_document(&mut tx, id).await?;
+                let file = self
+                    .number_into_pdf(
+                        &mut tx,
+                        &numbered,
+                        &n.notation,
+                        n.issued_on,
+                        actor.person_id,
+                    )
+                    .await?;
                 data = serde_json::json!({
                     "note": a.note.trim(), "number": n.number, "notation": n.notation,
                     "issued_on": n.issued_on.to_string(), "mark": mark, "delegation_id": chosen.delegation_id,
+                    "file": file,
                 });
             }
             OutEvent::Issue => {
+                // The seal goes on before the copies go out, so that every recipient gets it.
+                let code = agencies::get(&mut tx, agency).await?.code;
+                let seal = self.seal_at_issue(&mut tx, &d, &code).await?;
+                let d = store::get_document(&mut tx, id).await?;
                 let delivered = self.deliver(&mut tx, &d).await?;
-                data = serde_json::json!({ "note": a.note.trim(), "delivered": delivered.0, "queued_for_exchange": delivered.1 });
+                data = serde_json::json!({ "note": a.note.trim(), "delivered": delivered.0, "queued_for_exchange": delivered.1, "seal": seal });
             }
             OutEvent::Recall => {
                 if a.note.trim().is_empty() {

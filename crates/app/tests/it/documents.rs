@@ -8,7 +8,26 @@ use egov_store::Exec;
 use super::app;
 use super::forms::text_of;
 
-const PDF: &[u8] = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
+/// A one-page draft as an agency writes it, with blanks for the number and the date.
+pub(crate) fn pdf() -> Vec<u8> {
+    let mut d = egov_pdf::Document::new("Dự thảo");
+    let s = egov_pdf::Style::new(egov_pdf::Face::Regular, 13.0, egov_pdf::Align::Center);
+    d.text_at(egov_pdf::mm(70.0), 60.0, &s, "SỞ NỘI VỤ");
+    d.text_at(egov_pdf::mm(70.0), 100.0, &s, "Số:        /SNV-VP");
+    d.text_at(
+        egov_pdf::mm(145.0),
+        100.0,
+        &s,
+        "Thanh Hóa, ngày       tháng       năm",
+    );
+    d.text_at(
+        egov_pdf::mm(105.0),
+        160.0,
+        &s,
+        "Về việc triển khai chính quyền địa phương hai cấp",
+    );
+    d.finish()
+}
 
 pub(crate) async fn actor(app: &egov_app::App, user: &str) -> Actor {
     let p = egov_store::people::find_by_username(&mut &app.db, user)
@@ -104,7 +123,7 @@ async fn issue(
         "main",
         "du-thao.pdf",
         Some("application/pdf"),
-        PDF.to_vec(),
+        pdf(),
     )
     .await
     .unwrap();
@@ -241,7 +260,7 @@ both!(the_flow_refuses_what_it_must, |db| {
         .await
         .unwrap_err();
     assert_eq!(e.code, "unsupported_file_type");
-    app.add_document_file(&drafter, d.id, "main", "qd.pdf", None, PDF.to_vec())
+    app.add_document_file(&drafter, d.id, "main", "qd.pdf", None, pdf())
         .await
         .unwrap();
     let d = reload(&app, d.id).await;
@@ -406,7 +425,7 @@ both!(
         let s = app.register_paper_outgoing(&clerk, secret).await.unwrap();
         assert_eq!(s.number, Some(1));
         let e = app
-            .add_document_file(&clerk, s.id, "attachment", "a.pdf", None, PDF.to_vec())
+            .add_document_file(&clerk, s.id, "attachment", "a.pdf", None, pdf())
             .await
             .unwrap_err();
         assert_eq!(e.code, "secret_no_content");

@@ -157,3 +157,301 @@ both!(files_are_judged_when_they_arrive, |db| {
     let e = app.verify_pdf(b"GIF89a".to_vec()).await.unwrap_err();
     assert_eq!(e.code, "pdf_not_pdf");
 });
+
+/// The `/ByteRange` of the first signature and its CMS (DER, without the zero padding).
+fn first_signature(pdf: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let at = pdf
+        .windows(10)
+        .position(|w| w == b"/ByteRange")
+        .expect("a signature");
+    let rest = &pdf[at..];
+    let open = rest.iter().position(|b| *b == b'[').unwrap();
+    let close = rest.iter().position(|b| *b == b']').unwrap();
+    let n: Vec<usize> = std::str::from_utf8(&rest[open + 1..close])
+        .unwrap()
+        .split_whitespace()
+        .map(|x| x.parse().unwrap())
+        .collect();
+    let mut signed = pdf[n[0]..n[0] + n[1]].to_vec();
+    signed.extend_from_slice(&pdf[n[2]..n[2] + n[3]]);
+    let der = hex::decode(&pdf[n[1] + 1..n[2] - 1]).unwrap();
+    // A DER SEQUENCE with a long-form length: 0x30 0x8N and N length bytes.
+    let len_bytes = (der[1] & 0x7f) as usize;
+    let len = der[2..2 + len_bytes]
+        .iter()
+        .fold(0usize, |a, b| a * 256 + *b as usize);
+    (signed, der[..2 + len_bytes + len].to_vec())
+}
+
+fn pyhanko() -> std::path::PathBuf {
+    if let Ok(p) = std::env::var("EGOV_PYHANKO") {
+        return p.into();
+    }
+    let venv = std::path::PathBuf::from(std::env::var("HOME").unwrap_or_default())
+        .join(".cache/egov-venv/bin/pyhanko");
+    assert!(
+        venv.exists(),
+        "pyHanko is needed to judge egov's signatures: run scripts/test.sh (it installs it), or set EGOV_PYHANKO"
+    );
+    venv
+}
+
+both!(
+    the_leader_signs_at_sign_off_and_the_clerk_seals_at_issue,
+    |db| {
+        use egov_app::documents::outgoing::OutAction;
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings {
+            data_dir: dir.path().to_path_buf(),
+            ..Settings::default()
+        };
+        let first = App::with_db(db.clone(), settings.clone());
+        first.seed_demo().await.unwrap();
+        let pki = first.demo_pki(&dir.path().join("pki")).await.unwrap();
+        let mut settings = settings;
+        settings.signatures = egov_app::settings::Signatures {
+            leader_signature: egov_app::settings::LeaderSignature::Required,
+            ..pki.settings.clone()
+        };
+        let app = &App::with_db(db, settings);
+        let kek = std::fs::read_to_string(dir.path().join("pki/kek")).unwrap();
+        let key_of = |user: &str| {
+            let (_, cert, key) = pki.people.iter().find(|p| p.0 == user).unwrap();
+            let k = egov_pki::FileKey::from_pem(
+                &std::fs::read_to_string(key).unwrap(),
+                Some(kek.trim().as_bytes()),
+            )
+            .unwrap();
+            (k, std::fs::read_to_string(cert).unwrap())
+        };
+        let act = |event: &str, version: i64| OutAction {
+            event: event.into(),
+            version,
+            note: String::new(),
+            mark: None,
+        };
+
+        let snv = agency_of(app, "chuyenvien.snv").await;
+        let drafter = actor(app, "chuyenvien.snv").await;
+        let d = app
+            .create_draft(
+                &drafter,
+                DraftCmd {
+                    agency_id: snv,
+                    kind: "official_letter".into(),
+                    legal: false,
+                    subject: "Về việc báo cáo số liệu cán bộ".into(),
+                    urgency: None,
+                    unit_abbr: None,
+                    recipients: vec![],
+                    recipients_text: "Lưu: VT.".into(),
+                    replaces_id: None,
+                    secrecy: None,
+                },
+            )
+            .await
+            .unwrap();
+        app.add_document_file(
+            &drafter,
+            d.id,
+            "main",
+            "du-thao.pdf",
+            None,
+            crate::documents::pdf(),
+        )
+        .await
+        .unwrap();
+        let d = egov_store::documents::get_document(&mut &app.db, d.id)
+            .await
+            .unwrap();
+        let draft_sha = d.main_sha.clone().unwrap();
+        let d = app
+            .act_on_document(&drafter, d.id, act("submit", d.version))
+            .await
+            .unwrap();
+        let head = actor(app, "truongphong.snv").await;
+        let d = app
+            .act_on_document(&head, d.id, act("approve", d.version))
+            .await
+            .unwrap();
+        let leader = actor(app, "giamdoc.snv").await;
+        let d = app
+            .act_on_document(&leader, d.id, act("sign_off", d.version))
+            .await
+            .unwrap();
+
+        // The number and date are in the file now, before anyone signs.
+        let notation = d.notation.clone().unwrap();
+        let numbered_sha = d.main_sha.clone().unwrap();
+        assert_ne!(numbered_sha, draft_sha);
+        let numbered = app.read_blob(&numbered_sha).await.unwrap();
+        // Every font embedded (the overlay's Liberation Serif too); the text read as laid out.
+        crate::forms::text_of(&numbered, dir.path(), "numbered");
+        let out = std::process::Command::new("pdftotext")
+            .arg("-layout")
+            .arg(dir.path().join("numbered.pdf"))
+            .arg("-")
+            .output()
+            .expect("pdftotext runs (poppler-utils)");
+        let text = String::from_utf8_lossy(&out.stdout).replace(' ', "");
+        let number = notation.split('/').next().unwrap();
+        assert!(text.contains(&format!("Số:{number}/SNV-VP")), "{text}");
+        let (dd, mm) = egov_pki::stamp::day_month(d.issued_on.unwrap());
+        assert!(
+            text.contains(&format!(
+                "ngày{dd}tháng{mm}năm{}",
+                d.issued_on.unwrap().year()
+            )),
+            "{text}"
+        );
+
+        // The records office cannot issue before the leader has signed.
+        let clerk = actor(app, "vanthu.snv").await;
+        let e = app
+            .act_on_document(&clerk, d.id, act("issue", d.version))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "signature_pending");
+
+        // The signature waits for the leader, and only for the leader.
+        let waiting = app.signatures_waiting(&leader).await.unwrap();
+        assert_eq!(waiting.len(), 1);
+        assert_eq!(waiting[0].notation.as_deref(), Some(notation.as_str()));
+        let rid = waiting[0].id;
+        let deputy = actor(app, "phogiamdoc.snv").await;
+        assert!(app.signatures_waiting(&deputy).await.unwrap().is_empty());
+        let (_, deputy_chain) = key_of("phogiamdoc.snv");
+        let e = app
+            .prepare_signature(&deputy, rid, &deputy_chain)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, egov_app::ErrorKind::Forbidden);
+        // The leader's client with someone else's certificate is refused.
+        let e = app
+            .prepare_signature(&leader, rid, &deputy_chain)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "certificate_not_signer");
+        let e = app
+            .prepare_signature(&leader, rid, "not a certificate")
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "bad_certificate");
+
+        // Phase one, the signature on the "token", phase two.
+        let (key, chain) = key_of("giamdoc.snv");
+        let to_sign = app.prepare_signature(&leader, rid, &chain).await.unwrap();
+        use base64::Engine;
+        let dtbs = base64::engine::general_purpose::STANDARD
+            .decode(&to_sign.data_to_be_signed)
+            .unwrap();
+        assert_eq!(to_sign.algorithm, "ecdsa-p256");
+        let (deputy_key, _) = key_of("phogiamdoc.snv");
+        use egov_pki::RawSigner;
+        let wrong = deputy_key.sign(&dtbs).unwrap();
+        let e = app
+            .complete_signature(&leader, rid, &wrong)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "signature_mismatch");
+        let signature = key.sign(&dtbs).unwrap();
+        let verdict = app
+            .complete_signature(&leader, rid, &signature)
+            .await
+            .unwrap();
+        assert_eq!(verdict.status, "valid", "{}", verdict.report);
+        let e = app
+            .complete_signature(&leader, rid, &signature)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "signature_closed");
+        assert!(app.signatures_waiting(&leader).await.unwrap().is_empty());
+
+        // The clerk issues; the agency seal goes on with the agency's key.
+        let d = egov_store::documents::get_document(&mut &app.db, d.id)
+            .await
+            .unwrap();
+        let d = app
+            .act_on_document(&clerk, d.id, act("issue", d.version))
+            .await
+            .unwrap();
+        let sealed = app.read_blob(d.main_sha.as_ref().unwrap()).await.unwrap();
+        let report = app.verify_pdf(sealed.clone()).await.unwrap();
+        assert_eq!(report.status, egov_pki::Status::Valid, "{report:#?}");
+        assert_eq!(report.signatures.len(), 2);
+        let names: Vec<_> = report
+            .signatures
+            .iter()
+            .map(|s| s.signer.clone().unwrap_or_default())
+            .collect();
+        let leader_name = egov_store::people::get(&mut &app.db, leader.person_id.unwrap())
+            .await
+            .unwrap()
+            .full_name;
+        assert_eq!(names[0], leader_name);
+        assert!(names[1].contains("Sở Nội vụ"), "{names:?}");
+        assert_eq!(report.signatures[0].changes_after, "signatures");
+        let audit: Vec<(String,)> = {
+            use egov_store::Exec;
+            (&app.db)
+            .fetch_all(
+                "SELECT action FROM audit_log WHERE object_id = $1 AND object_type = 'document' ORDER BY id",
+                egov_store::args![d.id.to_string()],
+            )
+            .await
+            .unwrap()
+        };
+        let actions: Vec<&str> = audit.iter().map(|a| a.0.as_str()).collect();
+        assert!(actions.contains(&"document.signed"), "{actions:?}");
+        assert!(actions.contains(&"document.issue"), "{actions:?}");
+
+        // pyHanko: after numbering and sealing, both signatures are intact and trusted.
+        let file = dir.path().join("issued.pdf");
+        std::fs::write(&file, &sealed).unwrap();
+        let out = std::process::Command::new(pyhanko())
+            .args([
+                "sign",
+                "validate",
+                "--pretty-print",
+                "--no-revocation-check",
+                "--trust-replace",
+                "--trust",
+            ])
+            .arg(dir.path().join("pki/root.pem"))
+            .arg(&file)
+            .output()
+            .expect("pyhanko runs");
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{said}");
+        assert!(
+            said.contains("judged VALID") && !said.contains("INVALID"),
+            "{said}"
+        );
+
+        // openssl cms verifies the leader's CMS over the bytes it covers.
+        let (signed_bytes, cms) = first_signature(&sealed);
+        std::fs::write(dir.path().join("content.bin"), &signed_bytes).unwrap();
+        std::fs::write(dir.path().join("sig.der"), &cms).unwrap();
+        let out = std::process::Command::new("openssl")
+            .args([
+                "cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any", "-in",
+            ])
+            .arg(dir.path().join("sig.der"))
+            .arg("-content")
+            .arg(dir.path().join("content.bin"))
+            .arg("-CAfile")
+            .arg(dir.path().join("pki/root.pem"))
+            .args(["-out", "/dev/null"])
+            .output()
+            .expect("openssl runs");
+        assert!(
+            out.status.success(),
+            "openssl cms: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+);

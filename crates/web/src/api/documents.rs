@@ -224,7 +224,7 @@ pub struct SignatureVerdict {
 }
 
 impl SignatureVerdict {
-    fn from_row(row: egov_store::signatures::ReportRow) -> Self {
+    pub(crate) fn from_row(row: egov_store::signatures::ReportRow) -> Self {
         SignatureVerdict {
             status: row.status,
             signatures: row.signatures,

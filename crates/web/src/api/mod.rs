@@ -36,6 +36,7 @@ use crate::state::AppState;
 
 pub mod documents;
 pub mod onestop;
+pub mod signing;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -129,6 +130,7 @@ pub fn routes() -> Router<AppState> {
         .route("/audit/verify", get(verify_audit))
         .merge(onestop::routes())
         .merge(documents::routes())
+        .merge(signing::routes())
         .fallback(|| async {
             crate::error::WebError(AppError::new(
                 ErrorKind::NotFound,
@@ -143,6 +145,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(onestop::OnestopDoc::openapi());
     doc.merge(documents::DocumentsDoc::openapi());
+    doc.merge(signing::SigningDoc::openapi());
     doc
 }
 

@@ -4,7 +4,8 @@ use serde_json::{Value, json};
 use super::client::{Client, Part};
 use super::{Running, both, start};
 
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
+/// A one-page draft with a blank for the number ("So:      /SNV-VP").
+const PDF: &[u8] = include_bytes!("draft.pdf");
 
 async fn signed_in(r: &Running, user: &str) -> Client {
     let mut c = r.client();

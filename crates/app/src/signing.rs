@@ -1,0 +1,718 @@
+//! Signatures in the outgoing flow (Decree 30 Art. 18–19).
+//!
+//! At sign-off the number and date are written into the PDF; the competent person then owes the
+//! document a signature. Their key stays on their token: their client (`egov signer`) lists what
+//! waits for them, sends its certificate chain, receives the data to be signed for the final
+//! file, signs on the token and sends the value back; egov embeds it, judges the result and makes
+//! it the document's file. At issue the records office's action applies the agency seal with the
+//! agency's key (a key file under the key-encryption key, or an HSM), audited with the issue.
+
+use base64::Engine;
+use egov_pki::stamp::{self, NumberAndDate};
+use egov_pki::x509_cert::Certificate;
+use egov_pki::{RawSigner, SignRequest};
+use egov_store::documents::{self as docs, DocumentRow};
+use egov_store::signatures::{self as store, WaitingRow};
+use egov_store::{Exec, Tx, now};
+use serde::Serialize;
+use time::Date;
+
+use crate::settings::{LeaderSignature, Seal};
+use crate::{Actor, App, AppError, ErrorKind, audit};
+
+/// What the signer's client signs.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ToSign {
+    pub request_id: i64,
+    /// Base64 of the DER signed attributes; sign them with SHA-256 (RSA PKCS#1 v1.5 or ECDSA).
+    pub data_to_be_signed: String,
+    /// `rsa` or `ecdsa-p256`, from the certificate.
+    pub algorithm: String,
+    /// SHA-256 of the prepared file without its signature, hex: what the signature will cover.
+    pub document_digest: String,
+}
+
+fn pki_error(e: egov_pki::Error) -> AppError {
+    let kind = match e {
+        egov_pki::Error::Token(_) => ErrorKind::Internal,
+        _ => ErrorKind::Invalid,
+    };
+    let code = e.code();
+    AppError::new(kind, code, e.to_string())
+}
+
+fn blocking_error(e: tokio::task::JoinError) -> AppError {
+    AppError::internal(e.to_string())
+}
+
+impl App {
+    /// The bytes of a stored blob (read off the async threads). No permission check: callers
+    /// have checked that the actor may see what holds the blob.
+    pub async fn read_blob(&self, sha: &str) -> Result<Vec<u8>, AppError> {
+        let blobs = self.blobs.clone();
+        let sha = sha.to_owned();
+        Ok(tokio::task::spawn_blocking(move || blobs.get(&sha))
+            .await
+            .map_err(blocking_error)??)
+    }
+
+    /// Stores a PDF egov produced as the document's main file: blob, signature verdict,
+    /// attachment row, `main_sha`. Returns the new blob's hash.
+    async fn replace_main_pdf(
+        &self,
+        tx: &mut Tx,
+        d: &DocumentRow,
+        pdf: Vec<u8>,
+        verdict: Option<egov_store::signatures::ReportRow>,
+    ) -> Result<String, AppError> {
+        let size = pdf.len() as i64;
+        let blobs = self.blobs.clone();
+        let sha = tokio::task::spawn_blocking(move || blobs.put(&pdf))
+            .await
+            .map_err(blocking_error)??;
+        let pdf_type = crate::documents::files::PDF;
+        egov_store::blobs::record(tx, &sha, size, pdf_type, now()).await?;
+        if let Some(mut v) = verdict {
+            v.sha256 = sha.clone();
+            store::save(tx, &v).await?;
+        }
+        let name = match &d.notation {
+            Some(n) => format!("{}.pdf", n.replace('/', "_")),
+            None => "document.pdf".to_owned(),
+        };
+        docs::insert_attachment(tx, d.id, &sha, &name, pdf_type, size, "main", now()).await?;
+        let fold = docs::search_fold_of(tx, d.id).await?;
+        docs::set_main_file(tx, d.id, &sha, &fold).await?;
+        Ok(sha)
+    }
+
+    /// At sign-off (inside its transaction): writes the number and date into the main PDF and,
+    /// unless leaders' signatures are off, records the signature the signer owes it. Returns
+    /// what happened, for the sign-off event.
+    pub(crate) async fn number_into_pdf(
+        &self,
+        tx: &mut Tx,
+        d: &DocumentRow,
+        notation: &str,
+        issued_on: Date,
+        signer: Option<i64>,
+    ) -> Result<serde_json::Value, AppError> {
+        let Some(main) = d.main_sha.clone() else {
+            return Ok(serde_json::json!({}));
+        };
+        let place: Option<String> = match d.agency_id {
+            Some(a) => tx
+                .scalar_optional(
+                    "SELECT u.name FROM agencies a JOIN admin_units u ON u.id = a.admin_unit_id WHERE a.id = $1",
+                    egov_store::args![a],
+                )
+                .await?
+                .map(|n: String| place_name(&n)),
+            None => None,
+        };
+        let source = self.read_blob(&main).await?;
+        let notation = notation.to_owned();
+        let stamped = tokio::task::spawn_blocking(move || {
+            let number = notation.split('/').next().unwrap_or_default().to_owned();
+            stamp::number_and_date(
+                &source,
+                &NumberAndDate {
+                    number: &number,
+                    notation: &notation,
+                    place: place.as_deref(),
+                    date: issued_on,
+                },
+            )
+        })
+        .await
+        .map_err(blocking_error)?
+        .map_err(|e| {
+            AppError::invalid(
+                "pdf_unstampable",
+                "The number and date cannot be written into this PDF; upload it again as a plain PDF.",
+            )
+            .arg("detail", e)
+        })?;
+        let (number_placed, date_placed) = (stamped.number, stamped.date);
+        let unchanged = [number_placed, date_placed]
+            .iter()
+            .all(|p| *p == stamp::Placed::AlreadyThere);
+        let sha = if unchanged {
+            main.clone()
+        } else {
+            let verdict = self.judge_upload("", stamped.pdf.clone()).await?;
+            self.replace_main_pdf(tx, d, stamped.pdf, Some(verdict))
+                .await?
+        };
+        let mut out = serde_json::json!({
+            "number_written": number_placed, "date_written": date_placed, "file": sha,
+        });
+        if let (Some(person), true) = (
+            signer,
+            self.settings.signatures.leader_signature != LeaderSignature::Off,
+        ) {
+            let id = store::insert_request(tx, d.id, person, "signer", &sha, now()).await?;
+            out["signature_request"] = id.into();
+        }
+        Ok(out)
+    }
+
+    /// The signatures waiting for the signed-in person.
+    pub async fn signatures_waiting(&self, actor: &Actor) -> Result<Vec<WaitingRow>, AppError> {
+        let Some(p) = actor.person_id else {
+            return Ok(Vec::new());
+        };
+        Ok(store::waiting_for(&mut &self.db, p).await?)
+    }
+
+    async fn own_request(
+        &self,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<egov_store::signatures::SigningRequestRow, AppError> {
+        let r = store::get_request(&mut &self.db, id)
+            .await?
+            .ok_or_else(|| AppError::not_found("signature request"))?;
+        if actor.person_id != Some(r.person_id) {
+            return Err(AppError::forbidden());
+        }
+        if !matches!(r.state.as_str(), "waiting" | "prepared") {
+            return Err(AppError::conflict(
+                "signature_closed",
+                "This signature has been made or is no longer needed.",
+            )
+            .arg("state", &r.state));
+        }
+        Ok(r)
+    }
+
+    /// Phase one: lays out the final file for the signer's certificate chain (PEM, the
+    /// signer's certificate first) and returns what the token signs.
+    pub async fn prepare_signature(
+        &self,
+        actor: &Actor,
+        id: i64,
+        chain_pem: &str,
+    ) -> Result<ToSign, AppError> {
+        let r = self.own_request(actor, id).await?;
+        let d = docs::get_document(&mut &self.db, r.document_id).await?;
+        if d.main_sha.as_deref() != Some(r.source_sha.as_str()) {
+            return Err(AppError::conflict(
+                "document_changed",
+                "The document's file changed after sign-off; this signature is no longer asked for.",
+            ));
+        }
+        let chain = egov_pki::cert::load_certificates(chain_pem.as_bytes()).map_err(|e| {
+            AppError::invalid(
+                "bad_certificate",
+                "The certificate chain cannot be read (PEM, the signer's certificate first).",
+            )
+            .arg("detail", e)
+        })?;
+        let signer_name = self.person_name(r.person_id).await?;
+        check_holder(&chain, &signer_name)?;
+        let agency_name = match d.agency_id {
+            Some(a) => egov_store::agencies::get(&mut &self.db, a).await?.name,
+            None => String::new(),
+        };
+        let source = self.read_blob(&r.source_sha).await?;
+        let mut request = SignRequest::new(chain.clone(), now());
+        request.name = Some(signer_name);
+        request.reason = Some(format!(
+            "Ký ban hành {}",
+            d.notation.as_deref().unwrap_or("văn bản")
+        ));
+        request.location = Some(agency_name).filter(|s| !s.is_empty());
+        let prepared = tokio::task::spawn_blocking(move || egov_pki::prepare(&source, &request))
+            .await
+            .map_err(blocking_error)?
+            .map_err(pki_error)?;
+        let dtbs = prepared.data_to_be_signed().map_err(pki_error)?;
+        let algorithm = prepared.algorithm().map_err(pki_error)?;
+        let digest = hex::encode(prepared.document_digest());
+        let pem = chain
+            .iter()
+            .map(egov_pki::cert::to_pem)
+            .collect::<Result<String, _>>()
+            .map_err(pki_error)?;
+        let blobs = self.blobs.clone();
+        let bytes = prepared.pdf;
+        let size = bytes.len() as i64;
+        let sha = tokio::task::spawn_blocking(move || blobs.put(&bytes))
+            .await
+            .map_err(blocking_error)??;
+        let mut tx = self.db.begin().await?;
+        egov_store::blobs::record(&mut tx, &sha, size, crate::documents::files::PDF, now()).await?;
+        if !store::set_prepared(&mut tx, id, &r.state, &sha, &pem, now()).await? {
+            return Err(AppError::conflict(
+                "signature_busy",
+                "This signature is being prepared or made elsewhere; list the waiting signatures again.",
+            ));
+        }
+        audit::event("document.signature_prepared", "document", d.id)
+            .agency(d.agency_id)
+            .after(&serde_json::json!({ "request_id": id, "certificate": egov_pki::cert::serial_hex(&chain[0]) }))
+            .write(&mut tx, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(ToSign {
+            request_id: id,
+            data_to_be_signed: base64::engine::general_purpose::STANDARD.encode(dtbs),
+            algorithm: algorithm.name().to_owned(),
+            document_digest: digest,
+        })
+    }
+
+    /// Phase two: embeds the signature value, judges the signed file against the trust lists
+    /// and makes it the document's file. A signature that is not valid is refused with the
+    /// findings, and nothing changes.
+    pub async fn complete_signature(
+        &self,
+        actor: &Actor,
+        id: i64,
+        signature: &[u8],
+    ) -> Result<egov_store::signatures::ReportRow, AppError> {
+        let r = self.own_request(actor, id).await?;
+        let (Some(prepared_sha), Some(pem)) = (r.prepared_sha.clone(), r.chain_pem.clone()) else {
+            return Err(AppError::conflict(
+                "signature_not_prepared",
+                "Send the certificate first: the file is prepared for it.",
+            ));
+        };
+        if r.state != "prepared" {
+            return Err(AppError::conflict(
+                "signature_not_prepared",
+                "Send the certificate first: the file is prepared for it.",
+            ));
+        }
+        let chain = egov_pki::cert::load_certificates(pem.as_bytes()).map_err(pki_error)?;
+        let pdf = self.read_blob(&prepared_sha).await?;
+        let sig = signature.to_vec();
+        let signed = tokio::task::spawn_blocking(move || {
+            let p = egov_pki::Prepared::from_parts(pdf, chain)?;
+            egov_pki::finish(&p, &sig)
+        })
+        .await
+        .map_err(blocking_error)?
+        .map_err(pki_error)?;
+        let report = self.verify_pdf(signed.clone()).await?;
+        let mine = report.signatures.last();
+        if report.status != egov_pki::Status::Valid || mine.is_none() {
+            let reasons: Vec<&str> = mine
+                .map(|s| s.findings.iter().map(|f| f.code).collect())
+                .unwrap_or_default();
+            return Err(AppError::invalid(
+                "signature_not_valid",
+                "The signature was made but does not verify as valid; it was not kept.",
+            )
+            .arg("findings", reasons.join(", ")));
+        }
+        let verdict = Self::verdict_row("", &report)?;
+        let mut tx = self.db.begin().await?;
+        let d = docs::get_document(&mut tx, r.document_id).await?;
+        if d.main_sha.as_deref() != Some(r.source_sha.as_str()) {
+            return Err(AppError::conflict(
+                "document_changed",
+                "The document's file changed after sign-off; this signature is no longer asked for.",
+            ));
+        }
+        let sha = self
+            .replace_main_pdf(&mut tx, &d, signed, Some(verdict))
+            .await?;
+        if !store::set_signed(&mut tx, id, &prepared_sha, &sha, now()).await? {
+            return Err(AppError::conflict(
+                "signature_busy",
+                "This signature is being prepared or made elsewhere; list the waiting signatures again.",
+            ));
+        }
+        let data = serde_json::json!({ "request_id": id, "file": sha, "signer": mine.and_then(|s| s.signer.clone()) });
+        docs::insert_event(
+            &mut tx,
+            d.id,
+            None,
+            now(),
+            actor.person_id,
+            &actor.username,
+            "sign",
+            Some(&d.state),
+            &d.state,
+            &data,
+        )
+        .await?;
+        audit::event("document.signed", "document", d.id)
+            .agency(d.agency_id)
+            .after(&data)
+            .write(&mut tx, actor)
+            .await?;
+        tx.commit().await?;
+        store::get(&mut &self.db, &sha)
+            .await?
+            .ok_or_else(|| AppError::internal("the verdict vanished"))
+    }
+
+    async fn person_name(&self, person_id: i64) -> Result<String, AppError> {
+        Ok(egov_store::people::get(&mut &self.db, person_id)
+            .await?
+            .full_name)
+    }
+
+    /// At issue (inside its transaction): refuses while a required signature is missing, closes
+    /// what is no longer needed and applies the agency seal where one is configured. Returns what
+    /// happened, for the issue event.
+    pub(crate) async fn seal_at_issue(
+        &self,
+        tx: &mut Tx,
+        d: &DocumentRow,
+        agency_code: &str,
+    ) -> Result<serde_json::Value, AppError> {
+        let requests = store::requests_of_document(tx, d.id).await?;
+        let signed = requests.iter().any(|r| r.state == "signed");
+        let open = requests
+            .iter()
+            .any(|r| matches!(r.state.as_str(), "waiting" | "prepared"));
+        if open && self.settings.signatures.leader_signature == LeaderSignature::Required {
+            return Err(AppError::conflict(
+                "signature_pending",
+                "The signer's digital signature has not been made yet; it is waiting in their egov signer.",
+            ));
+        }
+        if open {
+            store::cancel_open(tx, d.id).await?;
+        }
+        let seal = self
+            .settings
+            .signatures
+            .seals
+            .iter()
+            .find(|s| s.agency == agency_code)
+            .cloned();
+        let (Some(seal), Some(main)) = (seal, d.main_sha.clone()) else {
+            return Ok(serde_json::json!({ "leader_signed": signed, "sealed": false }));
+        };
+        let pdf = self.read_blob(&main).await?;
+        let kek = self.kek()?;
+        let data_dir = self.settings.data_dir.clone();
+        let agency_name = match d.agency_id {
+            Some(a) => egov_store::agencies::get(tx, a).await?.name,
+            None => String::new(),
+        };
+        let sealed = tokio::task::spawn_blocking(move || {
+            seal_pdf(&pdf, &seal, kek.as_deref(), &data_dir, &agency_name)
+        })
+        .await
+        .map_err(blocking_error)??;
+        let report = self.verify_pdf(sealed.clone()).await?;
+        let verdict = Self::verdict_row("", &report)?;
+        let status = verdict.status.clone();
+        let sha = self.replace_main_pdf(tx, d, sealed, Some(verdict)).await?;
+        Ok(serde_json::json!({
+            "leader_signed": signed, "sealed": true, "file": sha, "verdict": status,
+        }))
+    }
+
+    /// The key-encryption key of key files: from the configured file, else the environment.
+    fn kek(&self) -> Result<Option<Vec<u8>>, AppError> {
+        let s = &self.settings.signatures;
+        if let Some(f) = &s.kek_file {
+            let path = if f.is_absolute() {
+                f.clone()
+            } else {
+                self.settings.data_dir.join(f)
+            };
+            let bytes = std::fs::read(&path).map_err(|e| {
+                AppError::invalid(
+                    "bad_config",
+                    format!("signatures.kek_file {}: {e}", path.display()),
+                )
+            })?;
+            return Ok(Some(trim_ascii(bytes)));
+        }
+        Ok(std::env::var(&s.kek_env)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(String::into_bytes))
+    }
+}
+
+fn trim_ascii(mut v: Vec<u8>) -> Vec<u8> {
+    while v.last().is_some_and(u8::is_ascii_whitespace) {
+        v.pop();
+    }
+    v
+}
+
+/// "Tỉnh Thanh Hóa" → "Thanh Hóa": the place name that opens a date line.
+fn place_name(unit: &str) -> String {
+    let t = unit.trim();
+    for prefix in ["Tỉnh ", "Thành phố ", "Xã ", "Phường ", "Đặc khu "] {
+        if let Some(rest) = t.strip_prefix(prefix) {
+            return rest.to_owned();
+        }
+    }
+    t.to_owned()
+}
+
+/// The signer's certificate must name the signer: the holder's common name, compared without
+/// case or diacritics, is the person's name.
+fn check_holder(chain: &[Certificate], name: &str) -> Result<(), AppError> {
+    let cert = chain
+        .first()
+        .ok_or_else(|| AppError::invalid("bad_certificate", "The certificate chain is empty."))?;
+    let holder = egov_pki::cert::display_name(cert);
+    let fold = egov_domain::text::fold;
+    if fold(&holder) != fold(name) {
+        return Err(AppError::invalid(
+            "certificate_not_signer",
+            "The certificate is not the signer's: it names someone else.",
+        )
+        .arg("certificate", holder)
+        .arg("signer", name));
+    }
+    Ok(())
+}
+
+/// Applies an agency's seal (blocking: reads the key, signs).
+fn seal_pdf(
+    pdf: &[u8],
+    seal: &Seal,
+    kek: Option<&[u8]>,
+    data_dir: &std::path::Path,
+    agency_name: &str,
+) -> Result<Vec<u8>, AppError> {
+    let path = |p: &std::path::Path| {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            data_dir.join(p)
+        }
+    };
+    let config = |what: &str, e: String| {
+        AppError::invalid(
+            "seal_unavailable",
+            format!("The agency seal cannot be used ({what}): {e}"),
+        )
+    };
+    let chain_bytes =
+        std::fs::read(path(&seal.certificate)).map_err(|e| config("certificate", e.to_string()))?;
+    let chain = egov_pki::cert::load_certificates(&chain_bytes)
+        .map_err(|e| config("certificate", e.to_string()))?;
+    let mut request = SignRequest::new(chain, now());
+    request.name = Some(agency_name.to_owned()).filter(|s| !s.is_empty());
+    request.reason = Some("Đóng dấu ban hành".to_owned());
+    let key: Box<dyn RawSigner> = match (&seal.key, &seal.pkcs11_module) {
+        (Some(k), _) => {
+            let pem = std::fs::read_to_string(path(k)).map_err(|e| config("key", e.to_string()))?;
+            Box::new(
+                egov_pki::FileKey::from_pem(&pem, kek).map_err(|e| config("key", e.to_string()))?,
+            )
+        }
+        (None, Some(module)) => {
+            let pin = seal
+                .pin_env
+                .as_deref()
+                .and_then(|v| std::env::var(v).ok())
+                .unwrap_or_default();
+            let token = egov_pki::pkcs11::Token {
+                module: module.clone(),
+                token_label: seal.token_label.clone(),
+                key_label: seal.key_label.clone().unwrap_or_default(),
+                max_pin_tries: 3,
+                tries_file: Some(data_dir.join(format!("pkcs11-tries-{}", seal.agency))),
+            };
+            Box::new(token.open(&pin).map_err(pki_error)?)
+        }
+        (None, None) => return Err(config("key", "no key configured".into())),
+    };
+    egov_pki::sign::sign_with(pdf, &request, key.as_ref()).map_err(pki_error)
+}
+
+/// What `egov pki demo` made: the files, and the signature settings that use them.
+#[derive(Debug, Clone)]
+pub struct DemoPki {
+    pub settings: crate::settings::Signatures,
+    /// (user name, certificate chain file, encrypted key file) of each person who signs.
+    pub people: Vec<(String, std::path::PathBuf, std::path::PathBuf)>,
+}
+
+impl App {
+    /// A demo PKI in `dir`: a root CA (RSA) with an empty CRL, a seal certificate for every
+    /// agency with a records office and a personal certificate for every leader (ECDSA P-256),
+    /// their keys encrypted under a fresh key-encryption key in `dir/kek`. Reuses what exists.
+    pub async fn demo_pki(&self, dir: &std::path::Path) -> Result<DemoPki, AppError> {
+        let mut ex = &self.db;
+        let people: Vec<(String, String)> = ex
+            .fetch_all(
+                "SELECT DISTINCT p.username, p.full_name FROM people p JOIN role_grants g ON g.person_id = p.id \
+                 WHERE g.role IN ('agency_leader', 'unit_leader') ORDER BY p.username",
+                egov_store::args![],
+            )
+            .await?;
+        let agencies: Vec<(String, String)> = ex
+            .fetch_all(
+                "SELECT DISTINCT a.code, a.name FROM agencies a JOIN role_grants g ON g.agency_id = a.id \
+                 WHERE g.role = 'records_clerk' ORDER BY a.code",
+                egov_store::args![],
+            )
+            .await?;
+        let dir = dir.to_path_buf();
+        tokio::task::spawn_blocking(move || demo_pki_files(&dir, &people, &agencies))
+            .await
+            .map_err(blocking_error)?
+            .map_err(|e| AppError::internal(format!("demo PKI: {e}")))
+    }
+}
+
+fn demo_pki_files(
+    dir: &std::path::Path,
+    people: &[(String, String)],
+    agencies: &[(String, String)],
+) -> Result<DemoPki, String> {
+    use egov_pki::KeyAlgorithm;
+    use egov_pki::demo::{self, Purpose};
+    let err = |e: &dyn std::fmt::Display| e.to_string();
+    std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
+    let write = |name: &str, text: &[u8], private: bool| -> Result<std::path::PathBuf, String> {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        #[cfg(unix)]
+        if private {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| err(&e))?;
+        }
+        let _ = private;
+        Ok(path)
+    };
+    let kek = match std::fs::read(dir.join("kek")) {
+        Ok(k) => trim_ascii(k),
+        Err(_) => {
+            let mut raw = [0u8; 24];
+            getrandom::fill(&mut raw).map_err(|e| err(&e))?;
+            let k = hex::encode(raw).into_bytes();
+            write("kek", &k, true)?;
+            k
+        }
+    };
+    let t = now();
+    let (from, to) = (
+        t - time::Duration::days(1),
+        t + time::Duration::days(3 * 365),
+    );
+    let root_key = dir.join("root.key.pem");
+    let root = if root_key.exists() {
+        let key = egov_pki::FileKey::from_pem(
+            &std::fs::read_to_string(&root_key).map_err(|e| err(&e))?,
+            Some(&kek),
+        )
+        .map_err(|e| err(&e))?;
+        let cert = egov_pki::cert::load_certificates(
+            &std::fs::read(dir.join("root.pem")).map_err(|e| err(&e))?,
+        )
+        .map_err(|e| err(&e))?
+        .remove(0);
+        demo::Issued { key, cert }
+    } else {
+        let root = demo::issue(
+            None,
+            "CN=egov Demo Root CA (không dùng thật),O=egov demo,C=VN",
+            KeyAlgorithm::Rsa,
+            Purpose::Ca,
+            from,
+            t + time::Duration::days(10 * 365),
+        )
+        .map_err(|e| err(&e))?;
+        write(
+            "root.key.pem",
+            root.key
+                .to_encrypted_pem(&kek)
+                .map_err(|e| err(&e))?
+                .as_bytes(),
+            true,
+        )?;
+        write(
+            "root.pem",
+            egov_pki::cert::to_pem(&root.cert)
+                .map_err(|e| err(&e))?
+                .as_bytes(),
+            false,
+        )?;
+        root
+    };
+    let crl = demo::crl(&root, 1, &[], from, t + time::Duration::days(30)).map_err(|e| err(&e))?;
+    write(
+        "root.crl.pem",
+        egov_pki::cert::crl_to_pem(&crl)
+            .map_err(|e| err(&e))?
+            .as_bytes(),
+        false,
+    )?;
+    let root_pem = egov_pki::cert::to_pem(&root.cert).map_err(|e| err(&e))?;
+    let clean = |s: &str| s.replace([',', '+', '=', ';', '"', '\\', '<', '>'], " ");
+    let issue =
+        |stem: &str, subject: String| -> Result<(std::path::PathBuf, std::path::PathBuf), String> {
+            let (cert_path, key_path) = (
+                dir.join(format!("{stem}.pem")),
+                dir.join(format!("{stem}.key.pem")),
+            );
+            if cert_path.exists() && key_path.exists() {
+                return Ok((cert_path, key_path));
+            }
+            let leaf = demo::issue(
+                Some(&root),
+                &subject,
+                KeyAlgorithm::EcdsaP256,
+                Purpose::Signing,
+                from,
+                to,
+            )
+            .map_err(|e| err(&e))?;
+            let chain = format!(
+                "{}{root_pem}",
+                egov_pki::cert::to_pem(&leaf.cert).map_err(|e| err(&e))?
+            );
+            let c = write(&format!("{stem}.pem"), chain.as_bytes(), false)?;
+            let k = write(
+                &format!("{stem}.key.pem"),
+                leaf.key
+                    .to_encrypted_pem(&kek)
+                    .map_err(|e| err(&e))?
+                    .as_bytes(),
+                true,
+            )?;
+            Ok((c, k))
+        };
+    let mut seals = Vec::new();
+    for (code, name) in agencies {
+        let (certificate, key) = issue(
+            &format!("seal-{code}"),
+            format!("CN={},OU={code},O=egov demo,C=VN", clean(name)),
+        )?;
+        seals.push(Seal {
+            agency: code.clone(),
+            certificate,
+            key: Some(key),
+            pkcs11_module: None,
+            token_label: None,
+            key_label: None,
+            pin_env: None,
+        });
+    }
+    let mut out_people = Vec::new();
+    for (username, name) in people {
+        let (c, k) = issue(
+            &format!("person-{username}"),
+            format!("CN={},O=egov demo,C=VN", clean(name)),
+        )?;
+        out_people.push((username.clone(), c, k));
+    }
+    Ok(DemoPki {
+        settings: crate::settings::Signatures {
+            trust_gcc: vec![dir.join("root.pem")],
+            crls: vec![dir.join("root.crl.pem")],
+            kek_file: Some(dir.join("kek")),
+            seals,
+            ..crate::settings::Signatures::default()
+        },
+        people: out_people,
+    })
+}
