@@ -26,14 +26,15 @@ fn pki_error(e: egov_pki::Error) -> AppError {
     }
 }
 
-impl App {
-    fn load_trust(&self) -> Result<TrustStore, AppError> {
-        let s = &self.settings.signatures;
+/// Reads what verification trusts from the files the settings name.
+pub fn load_trust(settings: &crate::Settings) -> Result<TrustStore, AppError> {
+    {
+        let s = &settings.signatures;
         let path = |p: &Path| {
             if p.is_absolute() {
                 p.to_path_buf()
             } else {
-                self.settings.data_dir.join(p)
+                settings.data_dir.join(p)
             }
         };
         let read = |p: &Path| {
@@ -68,13 +69,15 @@ impl App {
         }
         Ok(t)
     }
+}
 
+impl App {
     /// What verification trusts (the settings' files, read once).
     pub fn trust(&self) -> Result<Arc<TrustStore>, AppError> {
         if let Some(t) = self.trust.get() {
             return Ok(t.clone());
         }
-        let t = Arc::new(self.load_trust()?);
+        let t = Arc::new(load_trust(&self.settings)?);
         Ok(self.trust.get_or_init(|| t).clone())
     }
 

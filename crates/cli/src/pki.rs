@@ -395,16 +395,19 @@ impl Api {
         let bytes = resp.into_body().collect().await?.to_bytes();
         let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
         if !status.is_success() {
-            bail!(
-                "{} {path}: {} ({}){}",
-                status.as_u16(),
-                v["message"].as_str().unwrap_or("request failed"),
-                v["code"].as_str().unwrap_or("-"),
-                v["args"]
-                    .as_object()
-                    .map(|a| format!(" {}", serde_json::Value::Object(a.clone())))
-                    .unwrap_or_default()
-            );
+            let e = &v["error"];
+            match e["code"].as_str() {
+                Some(code) => bail!(
+                    "{} {path}: {} ({code})",
+                    status.as_u16(),
+                    e["message"].as_str().unwrap_or("request failed")
+                ),
+                None => bail!(
+                    "{} {path}: {}",
+                    status.as_u16(),
+                    String::from_utf8_lossy(&bytes)
+                ),
+            }
         }
         Ok(v)
     }

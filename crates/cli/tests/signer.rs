@@ -1,0 +1,280 @@
+//! The signer's client and the PKI commands, driven as a leader and an operator would: a demo
+//! PKI, a document signed off in egov, `egov signer` signing it over the API with the leader's
+//! key, and `egov pki sign|verify` on files.
+
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use egov_app::documents::outgoing::{DraftCmd, OutAction};
+use egov_store::testing::TestDb;
+
+fn egov(data_dir: &Path, url: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_egov"));
+    c.arg("--data-dir")
+        .arg(data_dir)
+        .arg("--database-url")
+        .arg(url);
+    c.env("EGOV__LOG__LEVEL", "warn");
+    c
+}
+
+fn run(mut c: Command) -> Output {
+    c.output().expect("run egov")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+struct Killed(Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn draft_pdf() -> Vec<u8> {
+    let mut d = egov_pdf::Document::new("Dự thảo");
+    let s = egov_pdf::Style::new(egov_pdf::Face::Regular, 13.0, egov_pdf::Align::Center);
+    d.text_at(egov_pdf::mm(70.0), 100.0, &s, "Số:        /SNV-VP");
+    d.text_at(
+        egov_pdf::mm(145.0),
+        100.0,
+        &s,
+        "Thanh Hóa, ngày     tháng     năm",
+    );
+    d.finish()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_signs_with_egov_signer_and_an_operator_checks_files() {
+    let test_db = TestDb::sqlite().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let url = test_db.url.clone();
+
+    // The operator seeds the demo and makes a demo PKI; its printed settings configure the server.
+    let out = run({
+        let mut c = egov(data, &url);
+        c.args(["demo", "--seed-only"]);
+        c
+    });
+    assert!(out.status.success(), "{}", text(&out));
+    let out = run({
+        let mut c = egov(data, &url);
+        c.args(["pki", "demo"]).arg(data.join("pki"));
+        c
+    });
+    assert!(out.status.success(), "{}", text(&out));
+    let printed = String::from_utf8_lossy(&out.stdout).to_string();
+    let toml = &printed[printed.find("[signatures]").expect("printed settings")..];
+    let config = data.join("egov.toml");
+    std::fs::write(&config, toml).unwrap();
+
+    // A document of the Department of Home Affairs reaches sign-off.
+    let settings = egov_app::Settings {
+        data_dir: data.to_path_buf(),
+        ..Default::default()
+    };
+    let app = egov_app::App::with_db(test_db.db.clone(), settings);
+    let person = |u: &'static str| {
+        let app = app.clone();
+        async move {
+            let p = egov_store::people::find_by_username(&mut &app.db, u)
+                .await
+                .unwrap()
+                .unwrap();
+            egov_app::Actor::person(p.id, u)
+        }
+    };
+    let drafter = person("chuyenvien.snv").await;
+    let snv = egov_store::org::postings_of(
+        &mut &app.db,
+        drafter.person_id.unwrap(),
+        Some(egov_store::now()),
+    )
+    .await
+    .unwrap()[0]
+        .agency_id;
+    let d = app
+        .create_draft(
+            &drafter,
+            DraftCmd {
+                agency_id: snv,
+                kind: "official_letter".into(),
+                legal: false,
+                subject: "Về việc ký số văn bản".into(),
+                urgency: None,
+                unit_abbr: None,
+                recipients: vec![],
+                recipients_text: "Lưu: VT.".into(),
+                replaces_id: None,
+                secrecy: None,
+            },
+        )
+        .await
+        .unwrap();
+    app.add_document_file(&drafter, d.id, "main", "cv.pdf", None, draft_pdf())
+        .await
+        .unwrap();
+    let act = |event: &str, version: i64| OutAction {
+        event: event.into(),
+        version,
+        note: String::new(),
+        mark: None,
+    };
+    let d = egov_store::documents::get_document(&mut &app.db, d.id)
+        .await
+        .unwrap();
+    let d = app
+        .act_on_document(&drafter, d.id, act("submit", d.version))
+        .await
+        .unwrap();
+    let d = app
+        .act_on_document(
+            &person("truongphong.snv").await,
+            d.id,
+            act("approve", d.version),
+        )
+        .await
+        .unwrap();
+    let d = app
+        .act_on_document(
+            &person("giamdoc.snv").await,
+            d.id,
+            act("sign_off", d.version),
+        )
+        .await
+        .unwrap();
+    let notation = d.notation.clone().unwrap();
+
+    // The server runs with the demo PKI's settings.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _server = Killed(
+        egov(data, &url)
+            .arg("--config")
+            .arg(&config)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // The leader's client lists and signs what waits for the leader.
+    let accounts: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("demo-accounts.json")).unwrap())
+            .unwrap();
+    let password = accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["username"] == "giamdoc.snv")
+        .unwrap()["password"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let signer = |args: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_egov"));
+        c.arg("signer")
+            .args(args)
+            .args(["--server", &format!("http://127.0.0.1:{port}")])
+            .args(["--user", "giamdoc.snv", "--password", &password])
+            .env("EGOV__LOG__LEVEL", "warn");
+        c
+    };
+    let out = run(signer(&["list"]));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains(&notation), "{}", text(&out));
+    let pki = data.join("pki");
+    let key = |name: &str| pki.join(name).display().to_string();
+    // Someone else's key is refused and nothing is signed.
+    let out = run(signer(&[
+        "sign",
+        "--key",
+        &key("person-phogiamdoc.snv.key.pem"),
+        "--cert",
+        &key("person-phogiamdoc.snv.pem"),
+        "--key-password-file",
+        &key("kek"),
+    ]));
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("certificate_not_signer"),
+        "{}",
+        text(&out)
+    );
+    let out = run(signer(&[
+        "sign",
+        "--key",
+        &key("person-giamdoc.snv.key.pem"),
+        "--cert",
+        &key("person-giamdoc.snv.pem"),
+        "--key-password-file",
+        &key("kek"),
+    ]));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("signed (valid)"), "{}", text(&out));
+    let out = run(signer(&["list"]));
+    assert!(text(&out).contains("Nothing waits"), "{}", text(&out));
+
+    // The operator checks the signed file, a tampered copy and a file signed with a seal key.
+    let d = egov_store::documents::get_document(&mut &app.db, d.id)
+        .await
+        .unwrap();
+    let signed = app.read_blob(d.main_sha.as_ref().unwrap()).await.unwrap();
+    std::fs::write(data.join("signed.pdf"), &signed).unwrap();
+    let verify = |file: &str| {
+        let mut c = egov(data, &url);
+        c.arg("--config")
+            .arg(&config)
+            .args(["pki", "verify"])
+            .arg(data.join(file));
+        run(c)
+    };
+    let out = verify("signed.pdf");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("Verdict: valid"), "{}", text(&out));
+    let mut tampered = signed.clone();
+    tampered.extend_from_slice(b"\n99 0 obj\n(them noi dung)\nendobj\n");
+    std::fs::write(data.join("tampered.pdf"), &tampered).unwrap();
+    let out = verify("tampered.pdf");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    std::fs::write(data.join("plain.pdf"), draft_pdf()).unwrap();
+    let seal = std::fs::read_dir(&pki)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .find(|n| n.starts_with("seal-") && n.ends_with(".key.pem"))
+        .unwrap();
+    let mut c = egov(data, &url);
+    c.args(["pki", "sign", "--key"])
+        .arg(pki.join(&seal))
+        .arg("--cert")
+        .arg(pki.join(seal.replace(".key.pem", ".pem")))
+        .arg("--key-password-file")
+        .arg(pki.join("kek"))
+        .arg(data.join("plain.pdf"))
+        .arg(data.join("sealed.pdf"));
+    let out = run(c);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = verify("sealed.pdf");
+    assert!(out.status.success(), "{}", text(&out));
+    let out = verify("plain.pdf");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("Verdict: unsigned"), "{}", text(&out));
+}
