@@ -158,3 +158,77 @@ fn files_that_cannot_be_judged_get_a_clear_error() {
     let unsigned = verify_pdf(&sample_pdf(), &t, now()).unwrap();
     assert_eq!(unsigned.status, Status::Unsigned);
 }
+
+/// Signs `pdf` with pyHanko's own signer (`--use-pades` or the classic `adbe.pkcs7.detached`).
+fn pyhanko_signs(pdf: &[u8], who: &egov_pki::demo::Issued, pades: bool) -> Vec<u8> {
+    let p = pki();
+    let dir = tempfile::tempdir().unwrap();
+    let path = |n: &str| dir.path().join(n);
+    std::fs::write(path("in.pdf"), pdf).unwrap();
+    std::fs::write(path("pass"), "mat-khau-thu").unwrap();
+    std::fs::write(
+        path("key.pem"),
+        who.key.to_encrypted_pem(b"mat-khau-thu").unwrap(),
+    )
+    .unwrap();
+    std::fs::write(path("cert.pem"), egov_pki::cert::to_pem(&who.cert).unwrap()).unwrap();
+    std::fs::write(
+        path("ca.pem"),
+        egov_pki::cert::to_pem(&p.gcc_ca.cert).unwrap(),
+    )
+    .unwrap();
+    let mut c = std::process::Command::new(pyhanko());
+    c.args(["sign", "addsig", "--field", "ChuKy1"]);
+    if pades {
+        c.arg("--use-pades");
+    }
+    c.args(["pemder", "--key"])
+        .arg(path("key.pem"))
+        .arg("--cert")
+        .arg(path("cert.pem"))
+        .arg("--chain")
+        .arg(path("ca.pem"))
+        .arg("--passfile")
+        .arg(path("pass"))
+        .arg(path("in.pdf"))
+        .arg(path("out.pdf"));
+    let out = c.output().expect("pyhanko runs");
+    assert!(
+        out.status.success(),
+        "pyHanko could not sign: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read(path("out.pdf")).unwrap()
+}
+
+#[test]
+fn pdfs_signed_by_pyhanko_verify_in_egov_and_tampering_fails_in_both() {
+    let p = pki();
+    for (pades, sub_filter) in [
+        (true, "ETSI.CAdES.detached"),
+        (false, "adbe.pkcs7.detached"),
+    ] {
+        for who in [&p.leader_rsa, &p.leader_ec] {
+            let signed = pyhanko_signs(&sample_pdf(), who, pades);
+            let report = verify_pdf(&signed, &trust(), now()).unwrap();
+            assert_eq!(report.status, Status::Valid, "{report:#?}");
+            assert_eq!(report.signatures[0].sub_filter, sub_filter);
+            assert_eq!(report.signatures[0].trust_list.as_deref(), Some("gcc"));
+
+            // The same file with its page made wider behind the signature's back.
+            let mut tampered = signed.clone();
+            let at = tampered
+                .windows(6)
+                .position(|w| w == b"595.28")
+                .expect("the page's width");
+            tampered[at + 5] = b'9';
+            let report = verify_pdf(&tampered, &trust(), now()).unwrap();
+            assert_ne!(report.status, Status::Valid, "{report:#?}");
+            let (ok, text) = pyhanko_validate(&tampered);
+            assert!(
+                !ok || text.contains("INVALID") || !text.contains("judged VALID"),
+                "pyHanko accepts a tampered file:\n{text}"
+            );
+        }
+    }
+}
