@@ -169,3 +169,84 @@ impl App {
         Ok(store::for_document(&mut ex, document_id).await?)
     }
 }
+
+/// Documents sent and received in one month, and how many of them carried valid signatures.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct MonthSignatures {
+    pub month: u8,
+    pub sent: u64,
+    pub sent_valid: u64,
+    pub received: u64,
+    pub received_valid: u64,
+}
+
+/// An agency's year of signed documents, month by month (months in Vietnam's time).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct SignatureStatistics {
+    pub agency_id: i64,
+    pub year: i32,
+    pub months: Vec<MonthSignatures>,
+    pub sent: u64,
+    pub sent_valid: u64,
+    pub received: u64,
+    pub received_valid: u64,
+}
+
+impl App {
+    /// The share of documents sent and received with valid signatures, per month, for the
+    /// agency's office (secret entries, which carry no file, are left out).
+    pub async fn signature_statistics(
+        &self,
+        actor: &Actor,
+        agency_id: i64,
+        year: i32,
+    ) -> Result<SignatureStatistics, AppError> {
+        let mut ex = &self.db;
+        self.require_in(
+            &mut ex,
+            actor,
+            &[
+                egov_domain::org::Role::AgencyLeader,
+                egov_domain::org::Role::RecordsClerk,
+            ],
+            agency_id,
+        )
+        .await?;
+        let start = |y: i32| {
+            time::Date::from_calendar_date(y, time::Month::January, 1)
+                .map(|d| d.midnight().assume_offset(egov_domain::VN_OFFSET))
+                .map_err(|_| AppError::invalid("bad_year", "That year is out of range."))
+        };
+        let sent = store::sent_in_year(&mut ex, agency_id, year).await?;
+        let received =
+            store::received_between(&mut ex, agency_id, start(year)?, start(year + 1)?).await?;
+        let mut months: Vec<MonthSignatures> = (1..=12)
+            .map(|m| MonthSignatures {
+                month: m,
+                ..MonthSignatures::default()
+            })
+            .collect();
+        let valid = |s: &Option<String>| s.as_deref() == Some("valid");
+        for (day, status) in &sent {
+            let m = &mut months[usize::from(u8::from(day.month())) - 1];
+            m.sent += 1;
+            m.sent_valid += u64::from(valid(status));
+        }
+        for (at, status) in &received {
+            let local = at.to_offset(egov_domain::VN_OFFSET);
+            let m = &mut months[usize::from(u8::from(local.month())) - 1];
+            m.received += 1;
+            m.received_valid += u64::from(valid(status));
+        }
+        let sum = |f: fn(&MonthSignatures) -> u64| months.iter().map(f).sum();
+        Ok(SignatureStatistics {
+            agency_id,
+            year,
+            sent: sum(|m| m.sent),
+            sent_valid: sum(|m| m.sent_valid),
+            received: sum(|m| m.received),
+            received_valid: sum(|m| m.received_valid),
+            months,
+        })
+    }
+}

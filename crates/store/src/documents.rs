@@ -402,12 +402,16 @@ pub struct IncomingRow {
     pub subject: String,
     pub kind: String,
     pub urgency: String,
+    /// The verdict on the signatures of the document's file (`valid`, `invalid`,
+    /// `indeterminate`, `unsigned`), when it has one.
+    pub signature: Option<String>,
 }
 
 const IN_COLS: &str = "i.id, i.agency_id, i.document_id, i.channel, i.state, i.arrived_at, i.arrival_year, \
      i.arrival_number, i.secret, i.registered_at, i.lead_unit_id, i.lead_person_id, i.deadline, i.direction, \
      i.directed_by, i.directed_at, i.completed_at, i.reply_document_id, i.recall_status, i.duplicate_of, i.version, \
-     d.notation, d.issued_on, d.issuer_name, d.subject, d.kind, d.urgency";
+     d.notation, d.issued_on, d.issuer_name, d.subject, d.kind, d.urgency, \
+     (SELECT r.status FROM signature_reports r WHERE r.sha256 = d.main_sha) AS signature";
 
 /// Delivers a document to many agencies at once: one incoming copy each, `arrived`.
 pub async fn insert_incoming_many(

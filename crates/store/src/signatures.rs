@@ -195,3 +195,34 @@ pub async fn cancel_open(ex: &mut impl Exec, document_id: i64) -> Result<u64, St
     )
     .await
 }
+
+/// The documents an agency issued in a year: (issue date, verdict on the issued file).
+pub async fn sent_in_year(
+    ex: &mut impl Exec,
+    agency_id: i64,
+    year: i32,
+) -> Result<Vec<(time::Date, Option<String>)>, StoreError> {
+    ex.fetch_all(
+        "SELECT d.issued_on, r.status FROM documents d LEFT JOIN signature_reports r ON r.sha256 = d.main_sha \
+         WHERE d.agency_id = $1 AND d.origin = 'internal' AND d.year = $2 AND d.state IN ('issued', 'recalled') \
+         AND d.issued_on IS NOT NULL AND d.secrecy IS NULL",
+        args![agency_id, i64::from(year)],
+    )
+    .await
+}
+
+/// The copies an agency received in `[from, until)`: (arrival time, verdict on the file).
+pub async fn received_between(
+    ex: &mut impl Exec,
+    agency_id: i64,
+    from: OffsetDateTime,
+    until: OffsetDateTime,
+) -> Result<Vec<(OffsetDateTime, Option<String>)>, StoreError> {
+    ex.fetch_all(
+        "SELECT i.arrived_at, r.status FROM incoming i JOIN documents d ON d.id = i.document_id \
+         LEFT JOIN signature_reports r ON r.sha256 = d.main_sha \
+         WHERE i.agency_id = $1 AND i.arrived_at >= $2 AND i.arrived_at < $3 AND i.secret = $4",
+        args![agency_id, from, until, false],
+    )
+    .await
+}

@@ -29,6 +29,17 @@ fn local_day(t: Option<OffsetDateTime>) -> String {
     day(t.map(|t| t.to_offset(egov_domain::VN_OFFSET).date()))
 }
 
+/// The verdict on a received file's signatures, as the register writes it.
+fn signature_text(status: Option<&str>) -> &'static str {
+    match status {
+        Some("valid") => "Hợp lệ",
+        Some("invalid") => "KHÔNG hợp lệ",
+        Some("indeterminate") => "Chưa xác định",
+        Some("unsigned") => "Không ký số",
+        _ => "",
+    }
+}
+
 fn kind_name(k: &str) -> String {
     egov_domain::documents::kind::DocKind::by_key(k)
         .map(|k| k.name_vi.to_owned())
@@ -130,6 +141,7 @@ impl App {
                     lead,
                     local_day(c.directed_at),
                     String::new(),
+                    signature_text(c.signature.as_deref()).into(),
                     match (c.duplicate_of, c.state.as_str()) {
                         (_, "cancelled") => "Đã thu hồi".into(),
                         (Some(_), _) => "Có thể trùng".into(),
@@ -151,11 +163,14 @@ impl App {
                     "Đơn vị hoặc người nhận",
                     "Ngày chuyển",
                     "Ký nhận",
+                    "Chữ ký số",
                     "Ghi chú",
                 ]
                 .map(String::from)
                 .to_vec(),
-                widths: vec![18.0, 13.0, 35.0, 28.0, 18.0, 70.0, 32.0, 18.0, 15.0, 20.0],
+                widths: vec![
+                    18.0, 13.0, 33.0, 28.0, 18.0, 57.0, 30.0, 18.0, 15.0, 19.0, 18.0,
+                ],
                 rows,
             })
         }

@@ -232,6 +232,7 @@ both!(
         };
 
         let snv = agency_of(app, "chuyenvien.snv").await;
+        let tinh = agency_of(app, "vanthu.tinh").await;
         let drafter = actor(app, "chuyenvien.snv").await;
         let d = app
             .create_draft(
@@ -243,7 +244,12 @@ both!(
                     subject: "Về việc báo cáo số liệu cán bộ".into(),
                     urgency: None,
                     unit_abbr: None,
-                    recipients: vec![],
+                    recipients: vec![egov_app::documents::RecipientInput {
+                        agency_id: Some(tinh),
+                        external_code: None,
+                        name: None,
+                        addressed: true,
+                    }],
                     recipients_text: "Lưu: VT.".into(),
                     replaces_id: None,
                     secrecy: None,
@@ -404,6 +410,35 @@ both!(
         let actions: Vec<&str> = audit.iter().map(|a| a.0.as_str()).collect();
         assert!(actions.contains(&"document.signed"), "{actions:?}");
         assert!(actions.contains(&"document.issue"), "{actions:?}");
+
+        // The recipient's register shows the verdict; both agencies' statistics count the document.
+        let year = d.issued_on.unwrap().year();
+        let month = usize::from(u8::from(d.issued_on.unwrap().month())) - 1;
+        let tinh_clerk = actor(app, "vanthu.tinh").await;
+        let copy = app
+            .incoming_list(&tinh_clerk, tinh, &["arrived"])
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.document_id == d.id)
+            .unwrap();
+        assert_eq!(copy.signature.as_deref(), Some("valid"));
+        let sent = app.signature_statistics(&clerk, snv, year).await.unwrap();
+        assert_eq!((sent.sent, sent.sent_valid), (1, 1));
+        assert_eq!(
+            (sent.months[month].sent, sent.months[month].sent_valid),
+            (1, 1)
+        );
+        let got = app
+            .signature_statistics(&tinh_clerk, tinh, year)
+            .await
+            .unwrap();
+        assert_eq!((got.received, got.received_valid), (1, 1));
+        assert!(
+            app.signature_statistics(&drafter, tinh, year)
+                .await
+                .is_err()
+        );
 
         // pyHanko: after numbering and sealing, both signatures are intact and trusted.
         let file = dir.path().join("issued.pdf");

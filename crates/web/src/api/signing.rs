@@ -2,7 +2,7 @@
 //! signed-in person, the final file prepared for their certificate, and the signature value
 //! sent back. The private key never reaches the server.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
@@ -18,7 +18,7 @@ use crate::error::WebResult;
 use crate::state::AppState;
 
 #[derive(OpenApi)]
-#[openapi(paths(waiting, prepare, complete))]
+#[openapi(paths(waiting, prepare, complete, statistics))]
 pub struct SigningDoc;
 
 pub fn routes() -> Router<AppState> {
@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/me/signatures", get(waiting))
         .route("/signatures/{id}/prepare", post(prepare))
         .route("/signatures/{id}/complete", post(complete))
+        .route("/agencies/{id}/signature-statistics", get(statistics))
 }
 
 #[utoipa::path(get, path = "/api/v1/me/signatures", tag = "signing",
@@ -87,4 +88,28 @@ async fn complete(
         })?;
     let row = state.app.complete_signature(&actor, id, &signature).await?;
     Ok(Json(SignatureVerdict::from_row(row)))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct YearQuery {
+    year: i32,
+}
+
+#[utoipa::path(get, path = "/api/v1/agencies/{id}/signature-statistics", tag = "signing",
+    params(("id" = i64, Path), YearQuery),
+    responses((status = 200, body = egov_app::signatures::SignatureStatistics,
+        description = "Documents sent and received per month and how many carried valid signatures"),
+        (status = 403, body = ApiError)))]
+async fn statistics(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Query(q): Query<YearQuery>,
+) -> WebResult<Json<egov_app::signatures::SignatureStatistics>> {
+    Ok(Json(
+        state
+            .app
+            .signature_statistics(&ctx.actor()?, id, q.year)
+            .await?,
+    ))
 }
