@@ -197,6 +197,9 @@ pub struct Signatures {
     pub kek_env: String,
     /// The agencies' seal keys, applied by the records office at issue.
     pub seals: Vec<Seal>,
+    /// An RFC 3161 time-stamp authority (`http://…`): when set, signatures made through egov
+    /// are time-stamped (PAdES B-T).
+    pub tsa_url: Option<String>,
 }
 
 impl Default for Signatures {
@@ -211,6 +214,7 @@ impl Default for Signatures {
             kek_file: None,
             kek_env: "EGOV_KEK".into(),
             seals: Vec::new(),
+            tsa_url: None,
         }
     }
 }

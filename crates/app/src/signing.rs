@@ -35,6 +35,7 @@ pub struct ToSign {
 fn pki_error(e: egov_pki::Error) -> AppError {
     let kind = match e {
         egov_pki::Error::Token(_) => ErrorKind::Internal,
+        egov_pki::Error::Timestamp(_) => ErrorKind::Conflict,
         _ => ErrorKind::Invalid,
     };
     let code = e.code();
@@ -288,9 +289,17 @@ impl App {
         let chain = egov_pki::cert::load_certificates(pem.as_bytes()).map_err(pki_error)?;
         let pdf = self.read_blob(&prepared_sha).await?;
         let sig = signature.to_vec();
+        let tsa = self.settings.signatures.tsa_url.clone();
+        let handle = tokio::runtime::Handle::current();
         let signed = tokio::task::spawn_blocking(move || {
             let p = egov_pki::Prepared::from_parts(pdf, chain)?;
-            egov_pki::finish(&p, &sig)
+            match tsa {
+                Some(url) => {
+                    let tsa = blocking_tsa(handle, url);
+                    egov_pki::sign::finish_stamped(&p, &sig, Some(&tsa))
+                }
+                None => egov_pki::finish(&p, &sig),
+            }
         })
         .await
         .map_err(blocking_error)?
@@ -396,8 +405,21 @@ impl App {
             Some(a) => egov_store::agencies::get(tx, a).await?.name,
             None => String::new(),
         };
+        let tsa = self
+            .settings
+            .signatures
+            .tsa_url
+            .clone()
+            .map(|url| blocking_tsa(tokio::runtime::Handle::current(), url));
         let sealed = tokio::task::spawn_blocking(move || {
-            seal_pdf(&pdf, &seal, kek.as_deref(), &data_dir, &agency_name)
+            seal_pdf(
+                &pdf,
+                &seal,
+                kek.as_deref(),
+                &data_dir,
+                &agency_name,
+                tsa.as_ref().map(|t| t as egov_pki::sign::Tsa),
+            )
         })
         .await
         .map_err(blocking_error)??;
@@ -432,6 +454,47 @@ impl App {
             .filter(|v| !v.is_empty())
             .map(String::into_bytes))
     }
+}
+
+/// Asks the time-stamp authority at `url` (plain HTTP) for a time-stamp: posts the DER
+/// request, returns the DER reply.
+pub async fn post_timestamp(url: &str, request: Vec<u8>) -> Result<Vec<u8>, String> {
+    use http_body_util::BodyExt;
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Full<bytes::Bytes>>();
+    let req = hyper::Request::post(url)
+        .header("content-type", "application/timestamp-query")
+        .body(http_body_util::Full::new(bytes::Bytes::from(request)))
+        .map_err(|e| format!("bad time-stamp authority address {url}: {e}"))?;
+    let call = async {
+        let resp = client
+            .request(req)
+            .await
+            .map_err(|e| format!("the time-stamp authority {url} cannot be reached: {e}"))?;
+        let status = resp.status();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        if !status.is_success() {
+            return Err(format!("the time-stamp authority answered {status}"));
+        }
+        Ok(body.to_vec())
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(15), call)
+        .await
+        .map_err(|_| format!("the time-stamp authority {url} did not answer in 15 s"))?
+}
+
+/// A blocking time-stamp call for the signing code (call it on a blocking thread, not on the
+/// runtime's workers).
+pub fn blocking_tsa(
+    handle: tokio::runtime::Handle,
+    url: String,
+) -> impl Fn(&[u8]) -> Result<Vec<u8>, String> {
+    move |req: &[u8]| handle.block_on(post_timestamp(&url, req.to_vec()))
 }
 
 fn trim_ascii(mut v: Vec<u8>) -> Vec<u8> {
@@ -478,6 +541,7 @@ fn seal_pdf(
     kek: Option<&[u8]>,
     data_dir: &std::path::Path,
     agency_name: &str,
+    tsa: Option<egov_pki::sign::Tsa>,
 ) -> Result<Vec<u8>, AppError> {
     let path = |p: &std::path::Path| {
         if p.is_absolute() {
@@ -523,7 +587,7 @@ fn seal_pdf(
         }
         (None, None) => return Err(config("key", "no key configured".into())),
     };
-    egov_pki::sign::sign_with(pdf, &request, key.as_ref()).map_err(pki_error)
+    egov_pki::sign::sign_with_stamped(pdf, &request, key.as_ref(), tsa).map_err(pki_error)
 }
 
 /// What `egov pki demo` made: the files, and the signature settings that use them.

@@ -22,6 +22,9 @@ pub enum PkiCmd {
         /// The reason shown by readers.
         #[arg(long)]
         reason: Option<String>,
+        /// Time-stamp the signature at this RFC 3161 authority (PAdES B-T).
+        #[arg(long)]
+        tsa: Option<String>,
     },
     /// Print the verdict on a PDF's signatures (exit status 0 only when every signature is
     /// valid), judged against the configured trust lists.
@@ -158,14 +161,25 @@ pub async fn run(cmd: PkiCmd, settings: egov_app::Settings) -> Result<()> {
             input,
             output,
             reason,
+            tsa,
         } => {
             let pdf =
                 std::fs::read(&input).with_context(|| format!("reading {}", input.display()))?;
-            let (signer, chain) = key.open()?;
-            let mut request = SignRequest::new(chain, time::OffsetDateTime::now_utc());
-            request.reason = reason;
-            let signed = egov_pki::sign::sign_with(&pdf, &request, signer.as_ref())
-                .map_err(|e| anyhow::anyhow!("{} ({})", e, e.code()))?;
+            let handle = tokio::runtime::Handle::current();
+            let signed = tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
+                let (signer, chain) = key.open()?;
+                let mut request = SignRequest::new(chain, time::OffsetDateTime::now_utc());
+                request.reason = reason;
+                let tsa = tsa.map(|url| egov_app::signing::blocking_tsa(handle, url));
+                egov_pki::sign::sign_with_stamped(
+                    &pdf,
+                    &request,
+                    signer.as_ref(),
+                    tsa.as_ref().map(|t| t as egov_pki::sign::Tsa),
+                )
+                .map_err(|e| anyhow::anyhow!("{} ({})", e, e.code()))
+            })
+            .await??;
             std::fs::write(&output, signed)
                 .with_context(|| format!("writing {}", output.display()))?;
             println!("Signed {} → {}", input.display(), output.display());

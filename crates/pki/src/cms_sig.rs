@@ -137,6 +137,25 @@ pub fn signed_data(
     signature: &[u8],
     chain: &[Certificate],
 ) -> Result<Vec<u8>> {
+    signed_data_stamped(attrs, signature_algorithm, signature, chain, None)
+}
+
+/// [`signed_data`] with a time-stamp token (DER `ContentInfo`) over the signature value as an
+/// unsigned attribute (PAdES B-T).
+pub fn signed_data_stamped(
+    attrs: Attributes,
+    signature_algorithm: AlgorithmIdentifierOwned,
+    signature: &[u8],
+    chain: &[Certificate],
+    timestamp: Option<&[u8]>,
+) -> Result<Vec<u8>> {
+    let unsigned_attrs = match timestamp {
+        Some(token) => Some(SetOfVec::try_from(vec![attribute(
+            OID_TIMESTAMP_TOKEN,
+            Any::from_der(token)?,
+        )?])?),
+        None => None,
+    };
     let signer = chain
         .first()
         .ok_or_else(|| Error::Certificate("no signing certificate".into()))?;
@@ -151,7 +170,7 @@ pub fn signed_data(
         signed_attrs: Some(attrs),
         signature_algorithm,
         signature: OctetString::new(signature.to_vec())?,
-        unsigned_attrs: None,
+        unsigned_attrs,
     };
     let certs: Vec<CertificateChoices> = chain
         .iter()

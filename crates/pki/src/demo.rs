@@ -37,6 +37,8 @@ pub enum Purpose {
     Signing,
     /// A certificate that cannot sign documents (keyEncipherment only): for tests.
     EncryptionOnly,
+    /// A time-stamp authority's certificate (digitalSignature; timeStamping, critical).
+    TimeStamping,
 }
 
 struct Profile {
@@ -78,6 +80,7 @@ impl BuilderProfile for Profile {
                 KeyUsages::DigitalSignature | KeyUsages::NonRepudiation,
             ),
             Purpose::EncryptionOnly => (false, KeyUsages::KeyEncipherment.into()),
+            Purpose::TimeStamping => (false, KeyUsages::DigitalSignature.into()),
         };
         ext.push(
             BasicConstraints {
@@ -87,6 +90,16 @@ impl BuilderProfile for Profile {
             .to_extension(tbs.subject(), &ext)?,
         );
         ext.push(KeyUsage(usage).to_extension(tbs.subject(), &ext)?);
+        if self.purpose == Purpose::TimeStamping {
+            use der::Encode;
+            let eku =
+                x509_cert::ext::pkix::ExtendedKeyUsage(vec![crate::tsp::OID_KP_TIME_STAMPING]);
+            ext.push(Extension {
+                extn_id: const_oid::db::rfc5280::ID_CE_EXT_KEY_USAGE,
+                critical: true,
+                extn_value: der::asn1::OctetString::new(eku.to_der()?)?,
+            });
+        }
         Ok(ext)
     }
 }

@@ -15,6 +15,7 @@ pub mod pkcs11;
 pub mod sign;
 pub mod stamp;
 pub mod text;
+pub mod tsp;
 pub mod verify;
 
 pub use keys::{FileKey, KeyAlgorithm, RawSigner};
@@ -48,6 +49,8 @@ pub enum Error {
     SignatureTooLarge { needed: usize, reserved: usize },
     #[error("the signature value does not match the prepared document and certificate")]
     SignatureMismatch,
+    #[error("no time-stamp: {0}")]
+    Timestamp(String),
 }
 
 impl Error {
@@ -64,6 +67,7 @@ impl Error {
             Error::Token(_) => "token_error",
             Error::SignatureTooLarge { .. } => "signature_too_large",
             Error::SignatureMismatch => "signature_mismatch",
+            Error::Timestamp(_) => "timestamp_failed",
         }
     }
 }

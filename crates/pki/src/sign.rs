@@ -240,9 +240,18 @@ pub fn prepare(pdf: &[u8], request: &SignRequest) -> Result<Prepared> {
     })
 }
 
+/// A time-stamp authority: takes a DER `TimeStampReq` and returns the DER `TimeStampResp`
+/// (egov's server and `egov pki sign` post it over HTTP as `application/timestamp-query`).
+pub type Tsa<'a> = &'a dyn Fn(&[u8]) -> std::result::Result<Vec<u8>, String>;
+
 /// Phase two: checks `signature` (over [`Prepared::data_to_be_signed`]) against the signer's
 /// certificate and writes the CMS into the placeholder.
 pub fn finish(prepared: &Prepared, signature: &[u8]) -> Result<Vec<u8>> {
+    finish_stamped(prepared, signature, None)
+}
+
+/// [`finish`] with a time-stamp from `tsa` over the signature (PAdES B-T).
+pub fn finish_stamped(prepared: &Prepared, signature: &[u8], tsa: Option<Tsa>) -> Result<Vec<u8>> {
     let algorithm = prepared.algorithm()?;
     let signer = prepared.signer()?;
     let attrs = cms_sig::signed_attributes(&prepared.document_digest(), signer)?;
@@ -259,7 +268,19 @@ pub fn finish(prepared: &Prepared, signature: &[u8]) -> Result<Vec<u8>> {
         Ok(false) => return Err(Error::SignatureMismatch),
         Err(e) => return Err(Error::Certificate(e)),
     }
-    let cms = cms_sig::signed_data(attrs, sig_alg, signature, &prepared.chain)?;
+    let token = match tsa {
+        Some(tsa) => {
+            let (request, nonce) = crate::tsp::request(signature).map_err(Error::Timestamp)?;
+            let reply = tsa(&request).map_err(Error::Timestamp)?;
+            Some(
+                crate::tsp::token_from_response(&reply, signature, &nonce)
+                    .map_err(Error::Timestamp)?,
+            )
+        }
+        None => None,
+    };
+    let cms =
+        cms_sig::signed_data_stamped(attrs, sig_alg, signature, &prepared.chain, token.as_deref())?;
     let hex = hex::encode(&cms);
     let room = prepared.contents.len() - 2;
     if hex.len() > room {
@@ -276,9 +297,19 @@ pub fn finish(prepared: &Prepared, signature: &[u8]) -> Result<Vec<u8>> {
 
 /// Both phases with a key at hand (the agency seal with a file key or an HSM, tests).
 pub fn sign_with(pdf: &[u8], request: &SignRequest, key: &dyn RawSigner) -> Result<Vec<u8>> {
+    sign_with_stamped(pdf, request, key, None)
+}
+
+/// [`sign_with`], time-stamped by `tsa` when one is given.
+pub fn sign_with_stamped(
+    pdf: &[u8],
+    request: &SignRequest,
+    key: &dyn RawSigner,
+    tsa: Option<Tsa>,
+) -> Result<Vec<u8>> {
     let prepared = prepare(pdf, request)?;
     let signature = key.sign(&prepared.data_to_be_signed()?)?;
-    finish(&prepared, &signature)
+    finish_stamped(&prepared, &signature, tsa)
 }
 
 /// Loads a PDF the way signing and verification need it: the header checked, no encryption.

@@ -537,6 +537,7 @@ fn check_signature(
         }
     }
 
+    check_timestamp(signer_info, trust, now, j, report);
     let at = match report.signing_time {
         Some(t) => t,
         None => {
@@ -561,6 +562,75 @@ fn check_signature(
     pool.extend(trust.intermediates.iter().cloned());
     check_chain(&signer, &pool, trust, at, now, j, report);
     check_changes(pdf, doc, sig, end, j, report);
+}
+
+/// A time-stamp token over the signature value (PAdES B-T): when it verifies and its authority
+/// chains to a trust list, its time replaces the claimed one for every later check.
+fn check_timestamp(
+    signer_info: &cms::signed_data::SignerInfo,
+    trust: &TrustStore,
+    now: OffsetDateTime,
+    j: &mut Judge,
+    report: &mut SignatureReport,
+) {
+    let Some(unsigned) = &signer_info.unsigned_attrs else {
+        return;
+    };
+    let token = match cms_sig::attribute_value(unsigned, &cms_sig::OID_TIMESTAMP_TOKEN) {
+        Ok(Some(v)) => v.to_der(),
+        Ok(None) => return,
+        Err(e) => {
+            j.invalid("timestamp_invalid", e);
+            return;
+        }
+    };
+    let stamp = match token
+        .map_err(|e| e.to_string())
+        .and_then(|t| crate::tsp::check_token(&t, signer_info.signature.as_bytes()))
+    {
+        Ok(s) => s,
+        Err(e) => {
+            j.invalid("timestamp_invalid", e);
+            return;
+        }
+    };
+    let mut scratch = Judge {
+        findings: Vec::new(),
+    };
+    let mut tsa_report = report.clone();
+    let mut pool = stamp.certificates.clone();
+    pool.extend(trust.intermediates.iter().cloned());
+    check_chain(
+        &stamp.signer,
+        &pool,
+        trust,
+        stamp.gen_time,
+        now,
+        &mut scratch,
+        &mut tsa_report,
+    );
+    if scratch.status() != Status::Valid {
+        let why: Vec<String> = scratch.findings.iter().map(|f| f.message.clone()).collect();
+        j.indeterminate(
+            "timestamp_untrusted",
+            format!(
+                "the time-stamp cannot be relied on ({}); the claimed time is used",
+                why.join("; ")
+            ),
+        );
+        return;
+    }
+    if report
+        .signing_time
+        .is_some_and(|claimed| claimed > stamp.gen_time + time::Duration::minutes(5))
+    {
+        j.invalid(
+            "signing_time_after_timestamp",
+            "the claimed signing time is later than the time-stamp on the signature",
+        );
+    }
+    report.signing_time = Some(stamp.gen_time);
+    report.time_source = "timestamp";
 }
 
 fn describe_signer(cert: &Certificate, report: &mut SignatureReport) {

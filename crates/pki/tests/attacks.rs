@@ -483,3 +483,31 @@ fn encrypted_files_are_refused() {
         Err(Error::Encrypted | Error::Malformed(_))
     ));
 }
+
+#[test]
+fn a_time_stamp_taken_from_another_signature_is_not_valid() {
+    let p = pki();
+    let tsa = LocalTsa::start();
+    let prepared = prepare(&sample_pdf(), &request(&p.leader_rsa)).unwrap();
+    let attrs =
+        cms_sig::signed_attributes(&prepared.document_digest(), &p.leader_rsa.cert).unwrap();
+    let tbs = der::Encode::to_der(&attrs).unwrap();
+    let good = p.leader_rsa.key.sign(&tbs).unwrap();
+    // A genuine token of the same authority, over some other signature value.
+    let (req, nonce) = egov_pki::tsp::request(b"a different signature").unwrap();
+    let token = egov_pki::tsp::token_from_response(
+        &tsa.reply(&req).unwrap(),
+        b"a different signature",
+        &nonce,
+    )
+    .unwrap();
+    let cms = cms_sig::signed_data_stamped(
+        attrs,
+        egov_pki::KeyAlgorithm::Rsa.signature_algorithm(),
+        &good,
+        &chain(&p.leader_rsa),
+        Some(&token),
+    )
+    .unwrap();
+    assert_not_valid(&judge(&embed(&prepared, &cms)), "timestamp_invalid");
+}

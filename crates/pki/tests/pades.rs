@@ -232,3 +232,38 @@ fn pdfs_signed_by_pyhanko_verify_in_egov_and_tampering_fails_in_both() {
         }
     }
 }
+
+#[test]
+fn a_time_stamped_signature_is_b_t_for_egov_and_for_pyhanko() {
+    let p = pki();
+    let tsa = LocalTsa::start();
+    let reply = |req: &[u8]| tsa.reply(req);
+    let signed = egov_pki::sign::sign_with_stamped(
+        &sample_pdf(),
+        &request(&p.leader_rsa),
+        &p.leader_rsa.key,
+        Some(&reply),
+    )
+    .unwrap();
+    let report = verify_pdf(&signed, &trust(), now()).unwrap();
+    assert_eq!(report.status, Status::Valid, "{report:#?}");
+    let s = &report.signatures[0];
+    assert_eq!(s.time_source, "timestamp");
+    let at = s.signing_time.unwrap();
+    assert!((now() - at).abs() < time::Duration::minutes(2), "{at}");
+    let (ok, text) = pyhanko_validate(&signed);
+    assert!(ok, "{text}");
+    assert!(text.contains("judged VALID"), "{text}");
+    assert!(text.to_lowercase().contains("timestamp"), "{text}");
+
+    // A time-stamp authority that answers something else is refused, nothing is signed.
+    let other = |_: &[u8]| tsa.reply(&egov_pki::tsp::request(b"other").unwrap().0);
+    let e = egov_pki::sign::sign_with_stamped(
+        &sample_pdf(),
+        &request(&p.leader_rsa),
+        &p.leader_rsa.key,
+        Some(&other),
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "timestamp_failed");
+}

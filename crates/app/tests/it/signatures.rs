@@ -196,6 +196,108 @@ fn pyhanko() -> std::path::PathBuf {
     venv
 }
 
+/// A time-stamp authority on 127.0.0.1 that answers RFC 3161 requests over HTTP with
+/// `openssl ts -reply`, its certificate issued by `issuer`. Returns its URL.
+fn start_tsa(issuer: &demo::Issued, dir: &std::path::Path) -> String {
+    use std::io::{Read, Write};
+    let t = egov_store::now();
+    let tsa = demo::issue(
+        Some(issuer),
+        "CN=Dấu thời gian thử nghiệm,O=egov demo,C=VN",
+        KeyAlgorithm::EcdsaP256,
+        Purpose::TimeStamping,
+        t - Duration::days(1),
+        t + Duration::days(30),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(
+        dir.join("tsa.pem"),
+        egov_pki::cert::to_pem(&tsa.cert).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("tsa.key"),
+        tsa.key.to_encrypted_pem(b"tsa").unwrap(),
+    )
+    .unwrap();
+    std::fs::write(dir.join("serial"), "01\n").unwrap();
+    std::fs::write(
+        dir.join("tsa.cnf"),
+        format!(
+            "[ tsa ]\ndefault_tsa = egov\n[ egov ]\nserial = {d}/serial\nsigner_cert = {d}/tsa.pem\n\
+             signer_digest = sha256\ndefault_policy = 1.2.3.4.1\ndigests = sha256\naccuracy = secs:1\n\
+             ordering = no\ntsa_name = no\ness_cert_id_alg = sha256\n",
+            d = dir.display()
+        ),
+    )
+    .unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/tsa", listener.local_addr().unwrap());
+    let dir = dir.to_path_buf();
+    std::thread::spawn(move || {
+        for (n, stream) in listener.incoming().enumerate() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let body_at = loop {
+                let k = s.read(&mut chunk).unwrap_or(0);
+                if k == 0 {
+                    break None;
+                }
+                buf.extend_from_slice(&chunk[..k]);
+                if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    break Some(i + 4);
+                }
+            };
+            let Some(body_at) = body_at else { continue };
+            let head = String::from_utf8_lossy(&buf[..body_at]).to_lowercase();
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            while buf.len() < body_at + len {
+                let k = s.read(&mut chunk).unwrap_or(0);
+                if k == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..k]);
+            }
+            let (q, r) = (dir.join(format!("{n}.tsq")), dir.join(format!("{n}.tsr")));
+            std::fs::write(&q, &buf[body_at..]).unwrap();
+            let ok = std::process::Command::new("openssl")
+                .args(["ts", "-reply", "-config"])
+                .arg(dir.join("tsa.cnf"))
+                .arg("-queryfile")
+                .arg(&q)
+                .arg("-inkey")
+                .arg(dir.join("tsa.key"))
+                .args(["-passin", "pass:tsa", "-out"])
+                .arg(&r)
+                .status()
+                .is_ok_and(|st| st.success());
+            let body = if ok {
+                std::fs::read(&r).unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            let status = if ok {
+                "200 OK"
+            } else {
+                "500 Internal Server Error"
+            };
+            let _ = write!(
+                s,
+                "HTTP/1.1 {status}\r\nContent-Type: application/timestamp-reply\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(&body);
+        }
+    });
+    url
+}
+
 both!(
     the_leader_signs_at_sign_off_and_the_clerk_seals_at_issue,
     |db| {
@@ -208,13 +310,27 @@ both!(
         let first = App::with_db(db.clone(), settings.clone());
         first.seed_demo().await.unwrap();
         let pki = first.demo_pki(&dir.path().join("pki")).await.unwrap();
+        let kek = std::fs::read_to_string(dir.path().join("pki/kek")).unwrap();
+        let root = demo::Issued {
+            key: egov_pki::FileKey::from_pem(
+                &std::fs::read_to_string(dir.path().join("pki/root.key.pem")).unwrap(),
+                Some(kek.trim().as_bytes()),
+            )
+            .unwrap(),
+            cert: egov_pki::cert::load_certificates(
+                &std::fs::read(dir.path().join("pki/root.pem")).unwrap(),
+            )
+            .unwrap()
+            .remove(0),
+        };
+        let tsa_url = start_tsa(&root, &dir.path().join("tsa"));
         let mut settings = settings;
         settings.signatures = egov_app::settings::Signatures {
             leader_signature: egov_app::settings::LeaderSignature::Required,
+            tsa_url: Some(tsa_url),
             ..pki.settings.clone()
         };
         let app = &App::with_db(db, settings);
-        let kek = std::fs::read_to_string(dir.path().join("pki/kek")).unwrap();
         let key_of = |user: &str| {
             let (_, cert, key) = pki.people.iter().find(|p| p.0 == user).unwrap();
             let k = egov_pki::FileKey::from_pem(
@@ -397,6 +513,10 @@ both!(
         assert_eq!(names[0], leader_name);
         assert!(names[1].contains("Sở Nội vụ"), "{names:?}");
         assert_eq!(report.signatures[0].changes_after, "signatures");
+        // Both signatures carry a time-stamp from the authority (PAdES B-T).
+        for s in &report.signatures {
+            assert_eq!(s.time_source, "timestamp", "{report:#?}");
+        }
         let audit: Vec<(String,)> = {
             use egov_store::Exec;
             (&app.db)

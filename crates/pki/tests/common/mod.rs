@@ -285,3 +285,83 @@ pub fn pyhanko_validate(pdf: &[u8]) -> (bool, String) {
     );
     (out.status.success(), text)
 }
+
+/// A local time-stamp authority built on `openssl ts -reply`, with a certificate from the GCC
+/// test CA: takes a DER request, returns the DER reply.
+pub struct LocalTsa {
+    pub dir: tempfile::TempDir,
+    pub cert: x509_cert::Certificate,
+}
+
+impl LocalTsa {
+    pub fn start() -> LocalTsa {
+        let p = pki();
+        let t = now();
+        let tsa = demo::issue(
+            Some(&p.gcc_ca),
+            "CN=Dịch vụ cấp dấu thời gian (thử nghiệm),O=Ban Cơ yếu Chính phủ,C=VN",
+            KeyAlgorithm::Rsa,
+            Purpose::TimeStamping,
+            t - Duration::days(30),
+            t + Duration::days(365),
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(
+            d.join("tsa.pem"),
+            egov_pki::cert::to_pem(&tsa.cert).unwrap(),
+        )
+        .unwrap();
+        std::fs::write(
+            d.join("chain.pem"),
+            egov_pki::cert::to_pem(&p.gcc_ca.cert).unwrap(),
+        )
+        .unwrap();
+        std::fs::write(d.join("tsa.key"), tsa.key.to_encrypted_pem(b"tsa").unwrap()).unwrap();
+        std::fs::write(d.join("serial"), "01\n").unwrap();
+        std::fs::write(
+            d.join("tsa.cnf"),
+            format!(
+                "[ tsa ]\ndefault_tsa = egov\n[ egov ]\nserial = {dir}/serial\nsigner_cert = {dir}/tsa.pem\n\
+                 certs = {dir}/chain.pem\nsigner_digest = sha256\ndefault_policy = 1.2.3.4.1\n\
+                 digests = sha256\naccuracy = secs:1\nordering = no\ntsa_name = no\n\
+                 ess_cert_id_chain = no\ness_cert_id_alg = sha256\n",
+                dir = d.display()
+            ),
+        )
+        .unwrap();
+        LocalTsa {
+            dir,
+            cert: tsa.cert,
+        }
+    }
+
+    pub fn reply(&self, request: &[u8]) -> Result<Vec<u8>, String> {
+        let d = self.dir.path();
+        let n: u64 = getrandom_u64();
+        let (q, r) = (d.join(format!("{n}.tsq")), d.join(format!("{n}.tsr")));
+        std::fs::write(&q, request).map_err(|e| e.to_string())?;
+        let out = std::process::Command::new("openssl")
+            .args(["ts", "-reply", "-config"])
+            .arg(d.join("tsa.cnf"))
+            .arg("-queryfile")
+            .arg(&q)
+            .arg("-inkey")
+            .arg(d.join("tsa.key"))
+            .args(["-passin", "pass:tsa", "-out"])
+            .arg(&r)
+            .output()
+            .map_err(|e| format!("openssl is needed for the local time-stamp authority: {e}"))?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        std::fs::read(&r).map_err(|e| e.to_string())
+    }
+}
+
+fn getrandom_u64() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed) ^ u64::from(std::process::id()) << 32
+}
