@@ -7,6 +7,7 @@
 //! [`verify`](verify::verify_pdf) judges any signed PDF against trust lists and revocation lists
 //! and says what changed after each signature.
 
+pub mod appearance;
 pub mod cert;
 pub mod cms_sig;
 pub mod demo;

@@ -37,6 +37,9 @@ pub struct Appearance {
     /// names (`/Im0`, `/Im1`… in order).
     pub content: Vec<u8>,
     pub images: Vec<Image>,
+    /// Or a one-page PDF of the box's size whose page is the appearance (text in an embedded
+    /// font); `content` and `images` are then unused.
+    pub layer: Option<Vec<u8>>,
 }
 
 /// An image for an appearance: 8-bit RGB samples with an optional 8-bit alpha channel.
@@ -210,7 +213,7 @@ pub fn prepare(pdf: &[u8], request: &SignRequest) -> Result<Prepared> {
     widget.set("P", Object::Reference(page_id));
     match &request.appearance {
         Some(a) => {
-            let ap = appearance_stream(new, a);
+            let ap = appearance_stream(new, a)?;
             widget.set(
                 "Rect",
                 Object::Array(a.rect.iter().map(|v| Object::Real(*v)).collect()),
@@ -367,7 +370,38 @@ pub(crate) fn text_string(s: &str) -> Vec<u8> {
     }
 }
 
-fn appearance_stream(new: &mut Document, a: &Appearance) -> ObjectId {
+fn appearance_stream(new: &mut Document, a: &Appearance) -> Result<ObjectId> {
+    let w = a.rect[2] - a.rect[0];
+    let h = a.rect[3] - a.rect[1];
+    let bbox = Object::Array(vec![
+        Object::Real(0.0),
+        Object::Real(0.0),
+        Object::Real(w),
+        Object::Real(h),
+    ]);
+    if let Some(layer) = &a.layer {
+        let layer = Document::load_mem(layer).map_err(|e| Error::Malformed(e.to_string()))?;
+        let page = *layer
+            .get_pages()
+            .get(&1)
+            .ok_or_else(|| Error::Malformed("the appearance has no page".into()))?;
+        let content = layer.get_page_content(page);
+        let resources = layer
+            .get_dictionary(page)
+            .map_err(|e| Error::Malformed(e.to_string()))?
+            .get(b"Resources")
+            .cloned()
+            .unwrap_or(Object::Dictionary(Dictionary::new()));
+        let resources = crate::stamp::import(new, &layer, &resources, &mut Default::default());
+        let mut form = Dictionary::new();
+        form.set("Type", Object::Name(b"XObject".to_vec()));
+        form.set("Subtype", Object::Name(b"Form".to_vec()));
+        form.set("BBox", bbox);
+        form.set("Resources", resources);
+        let mut s = lopdf::Stream::new(form, content);
+        let _ = s.compress();
+        return Ok(new.add_object(Object::Stream(s)));
+    }
     let mut xobjects = Dictionary::new();
     for (i, img) in a.images.iter().enumerate() {
         let mut dict = Dictionary::new();
@@ -400,19 +434,9 @@ fn appearance_stream(new: &mut Document, a: &Appearance) -> ObjectId {
     let mut form = Dictionary::new();
     form.set("Type", Object::Name(b"XObject".to_vec()));
     form.set("Subtype", Object::Name(b"Form".to_vec()));
-    let w = a.rect[2] - a.rect[0];
-    let h = a.rect[3] - a.rect[1];
-    form.set(
-        "BBox",
-        Object::Array(vec![
-            Object::Real(0.0),
-            Object::Real(0.0),
-            Object::Real(w),
-            Object::Real(h),
-        ]),
-    );
+    form.set("BBox", bbox);
     form.set("Resources", Object::Dictionary(resources));
-    new.add_object(Object::Stream(lopdf::Stream::new(form, a.content.clone())))
+    Ok(new.add_object(Object::Stream(lopdf::Stream::new(form, a.content.clone()))))
 }
 
 fn add_to_page_annots(

@@ -351,7 +351,7 @@ fn overlay(
 }
 
 /// Copies `obj` and everything it refers to from `src` into `dst`, under new numbers.
-fn import(
+pub(crate) fn import(
     dst: &mut Document,
     src: &Document,
     obj: &Object,
