@@ -6,7 +6,8 @@
 
 import { chromium } from "playwright-core";
 import { createHmac } from "node:crypto";
-import { readFileSync, mkdirSync } from "node:fs";
+import { readFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { crc32, deflateSync } from "node:zlib";
 import { createRequire } from "node:module";
 import assert from "node:assert/strict";
 
@@ -26,6 +27,33 @@ function base32(s) {
   const out = [];
   for (let i = 0; i + 8 <= bits.length; i += 8) out.push(parseInt(bits.slice(i, i + 8), 2));
   return Buffer.from(out);
+}
+
+// A w×h RGBA PNG: a disc of `rgb` on a transparent background (written here, not by egov).
+function discPng(w, h, rgb) {
+  const chunk = (type, data) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(data.length);
+    head.write(type, 4, "ascii");
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])));
+    return Buffer.concat([head, data, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr.set([8, 6, 0, 0, 0], 8);
+  const rows = [];
+  for (let y = 0; y < h; y++) {
+    const row = Buffer.alloc(1 + w * 4);
+    for (let x = 0; x < w; x++) {
+      const inside = Math.hypot(x - w / 2, y - h / 2) < Math.min(w, h) / 2;
+      row.set(inside ? [...rgb, 255] : [255, 255, 255, 0], 1 + x * 4);
+    }
+    rows.push(row);
+  }
+  const sig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([sig, chunk("IHDR", ihdr), chunk("IDAT", deflateSync(Buffer.concat(rows))), chunk("IEND", Buffer.alloc(0))]);
 }
 
 // RFC 6238 with SHA-1, 30 s steps, 6 digits: written here so the test does not trust our code.
@@ -270,7 +298,27 @@ try {
   await item.getByRole("button", { name: "Giao xử lý" }).click();
   await lp.getByText(/Đã thực hiện: Giao xử lý/).waitFor();
   assert.equal(await lp.locator("ul.worklist li", { hasText: "1234/BNV-TCBC" }).count(), 0, "no longer waiting");
+  // The leader sends their signature image for approval…
+  const sigPng = `${shots}/${label}-signature.png`;
+  writeFileSync(sigPng, discPng(120, 60, [20, 40, 190]));
+  await lp.goto(`${base}/signatures`);
+  await check(lp, "signatures");
+  await lp.setInputFiles("#png", sigPng);
+  await lp.getByRole("button", { name: "Gửi phê duyệt" }).click();
+  await lp.getByText(/Đã gửi mẫu/).waitFor();
+  await lp.getByText("Chờ phê duyệt").waitFor();
+  await check(lp, "signature image sent");
   await lead.close();
+  // … and the agency's administrator approves it.
+  const adm = await browser.newContext({ bypassCSP: true, locale: "vi-VN", viewport: { width: 360, height: 740 } });
+  const ad = await adm.newPage();
+  await signIn(ad, "quantri.snv", true);
+  await ad.goto(`${base}/signatures`);
+  await ad.getByRole("button", { name: "Phê duyệt" }).click();
+  await ad.getByText(/Đã phê duyệt mẫu/).waitFor();
+  await check(ad, "signature image approved");
+  await noSidewaysScroll(ad, "signatures at 360");
+  await adm.close();
 
   const spec = await browser.newContext({ bypassCSP: true, locale: "vi-VN", viewport: { width: 360, height: 740 } });
   const sp = await spec.newPage();

@@ -18,6 +18,7 @@ pub mod org;
 pub mod people;
 pub mod seed;
 pub mod settings;
+pub mod signature_images;
 pub mod signatures;
 pub mod signing;
 

@@ -8,16 +8,19 @@
 //! agency's key (a key file under the key-encryption key, or an HSM), audited with the issue.
 
 use base64::Engine;
+use egov_pki::appearance::{self, Png};
+use egov_pki::sign::Appearance;
 use egov_pki::stamp::{self, NumberAndDate};
 use egov_pki::x509_cert::Certificate;
 use egov_pki::{RawSigner, SignRequest};
 use egov_store::documents::{self as docs, DocumentRow};
 use egov_store::signatures::{self as store, WaitingRow};
 use egov_store::{Exec, Tx, now};
-use serde::Serialize;
-use time::Date;
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
 
 use crate::settings::{LeaderSignature, Seal};
+use crate::signature_images::ImageKind;
 use crate::{Actor, App, AppError, ErrorKind, audit};
 
 /// What the signer's client signs.
@@ -30,6 +33,19 @@ pub struct ToSign {
     pub algorithm: String,
     /// SHA-256 of the prepared file without its signature, hex: what the signature will cover.
     pub document_digest: String,
+    /// How the signature shows: `above_name` (the signer's approved signature image above
+    /// their name in the text), `position` (the image where the signer chose), or `invisible`
+    /// (no approved image in its validity, or the name is not in the text).
+    pub appearance: String,
+}
+
+/// Where the signer wants the signature, chosen on screen: the page (from 1) and the top-left
+/// corner of the signature image, in millimetres from the page's top-left corner.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SignaturePosition {
+    pub page: u32,
+    pub x_mm: f32,
+    pub y_mm: f32,
 }
 
 fn pki_error(e: egov_pki::Error) -> AppError {
@@ -188,12 +204,14 @@ impl App {
     }
 
     /// Phase one: lays out the final file for the signer's certificate chain (PEM, the
-    /// signer's certificate first) and returns what the token signs.
+    /// signer's certificate first) and returns what the token signs. The signer's approved
+    /// signature image is drawn above their name, or at `position` when they chose one.
     pub async fn prepare_signature(
         &self,
         actor: &Actor,
         id: i64,
         chain_pem: &str,
+        position: Option<SignaturePosition>,
     ) -> Result<ToSign, AppError> {
         let r = self.own_request(actor, id).await?;
         let d = docs::get_document(&mut &self.db, r.document_id).await?;
@@ -217,17 +235,29 @@ impl App {
             None => String::new(),
         };
         let source = self.read_blob(&r.source_sha).await?;
+        let image = self
+            .image_in_use(
+                &mut &self.db,
+                ImageKind::Signature,
+                Some(r.person_id),
+                d.agency_id.unwrap_or_default(),
+            )
+            .await?;
         let mut request = SignRequest::new(chain.clone(), now());
-        request.name = Some(signer_name);
+        request.name = Some(signer_name.clone());
         request.reason = Some(format!(
             "Ký ban hành {}",
             d.notation.as_deref().unwrap_or("văn bản")
         ));
         request.location = Some(agency_name).filter(|s| !s.is_empty());
-        let prepared = tokio::task::spawn_blocking(move || egov_pki::prepare(&source, &request))
-            .await
-            .map_err(blocking_error)?
-            .map_err(pki_error)?;
+        let (prepared, shown) = tokio::task::spawn_blocking(move || {
+            let (look, shown) = signature_appearance(&source, image, &signer_name, position)?;
+            request.appearance = look;
+            Ok::<_, egov_pki::Error>((egov_pki::prepare(&source, &request)?, shown))
+        })
+        .await
+        .map_err(blocking_error)?
+        .map_err(pki_error)?;
         let dtbs = prepared.data_to_be_signed().map_err(pki_error)?;
         let algorithm = prepared.algorithm().map_err(pki_error)?;
         let digest = hex::encode(prepared.document_digest());
@@ -252,7 +282,7 @@ impl App {
         }
         audit::event("document.signature_prepared", "document", d.id)
             .agency(d.agency_id)
-            .after(&serde_json::json!({ "request_id": id, "certificate": egov_pki::cert::serial_hex(&chain[0]) }))
+            .after(&serde_json::json!({ "request_id": id, "certificate": egov_pki::cert::serial_hex(&chain[0]), "appearance": shown }))
             .write(&mut tx, actor)
             .await?;
         tx.commit().await?;
@@ -261,6 +291,7 @@ impl App {
             data_to_be_signed: base64::engine::general_purpose::STANDARD.encode(dtbs),
             algorithm: algorithm.name().to_owned(),
             document_digest: digest,
+            appearance: shown.to_owned(),
         })
     }
 
@@ -405,21 +436,37 @@ impl App {
             Some(a) => egov_store::agencies::get(tx, a).await?.name,
             None => String::new(),
         };
+        let image = match d.agency_id {
+            Some(a) => self.image_in_use(tx, ImageKind::Seal, None, a).await?,
+            None => None,
+        };
+        // Attachments in files of their own carry the agency's signature too (Decree 30
+        // Appendix I): a small text block at the top right of their first page.
+        let attachments: Vec<_> = docs::attachments(tx, d.id)
+            .await?
+            .into_iter()
+            .filter(|a| a.role == "attachment" && a.media_type == crate::documents::files::PDF)
+            .collect();
+        let mut files = Vec::with_capacity(attachments.len());
+        for a in &attachments {
+            files.push((a.name.clone(), self.read_blob(&a.sha256).await?));
+        }
         let tsa = self
             .settings
             .signatures
             .tsa_url
             .clone()
             .map(|url| blocking_tsa(tokio::runtime::Handle::current(), url));
-        let sealed = tokio::task::spawn_blocking(move || {
-            seal_pdf(
-                &pdf,
-                &seal,
-                kek.as_deref(),
-                &data_dir,
-                &agency_name,
-                tsa.as_ref().map(|t| t as egov_pki::sign::Tsa),
-            )
+        let job = SealJob {
+            notation: d.notation.clone().unwrap_or_default(),
+            signer_name: d.signer_name.clone(),
+            agency_name,
+            image,
+        };
+        let (sealed, shown, sealed_files) = tokio::task::spawn_blocking(move || {
+            let tsa = tsa.as_ref().map(|t| t as egov_pki::sign::Tsa);
+            let (chain, key) = seal_key(&seal, kek.as_deref(), &data_dir)?;
+            job.seal(&pdf, &files, chain, key.as_ref(), tsa)
         })
         .await
         .map_err(blocking_error)??;
@@ -427,8 +474,26 @@ impl App {
         let verdict = Self::verdict_row("", &report)?;
         let status = verdict.status.clone();
         let sha = self.replace_main_pdf(tx, d, sealed, Some(verdict)).await?;
+        let mut sealed_attachments = Vec::new();
+        for (a, bytes) in attachments.iter().zip(sealed_files) {
+            let report = self.verify_pdf(bytes.clone()).await?;
+            let mut verdict = Self::verdict_row("", &report)?;
+            let size = bytes.len() as i64;
+            let blobs = self.blobs.clone();
+            let new_sha = tokio::task::spawn_blocking(move || blobs.put(&bytes))
+                .await
+                .map_err(blocking_error)??;
+            egov_store::blobs::record(tx, &new_sha, size, &a.media_type, now()).await?;
+            verdict.sha256 = new_sha.clone();
+            store::save(tx, &verdict).await?;
+            docs::replace_attachment_file(tx, a.id, &new_sha, size).await?;
+            sealed_attachments.push(serde_json::json!({
+                "attachment": a.id, "file": new_sha, "verdict": verdict.status,
+            }));
+        }
         Ok(serde_json::json!({
             "leader_signed": signed, "sealed": true, "file": sha, "verdict": status,
+            "seal_image": shown, "attachments": sealed_attachments,
         }))
     }
 
@@ -534,15 +599,12 @@ fn check_holder(chain: &[Certificate], name: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Applies an agency's seal (blocking: reads the key, signs).
-fn seal_pdf(
-    pdf: &[u8],
+/// The agency's seal key and certificate chain (blocking: reads files or opens the HSM).
+fn seal_key(
     seal: &Seal,
     kek: Option<&[u8]>,
     data_dir: &std::path::Path,
-    agency_name: &str,
-    tsa: Option<egov_pki::sign::Tsa>,
-) -> Result<Vec<u8>, AppError> {
+) -> Result<(Vec<Certificate>, Box<dyn RawSigner>), AppError> {
     let path = |p: &std::path::Path| {
         if p.is_absolute() {
             p.to_path_buf()
@@ -560,9 +622,6 @@ fn seal_pdf(
         std::fs::read(path(&seal.certificate)).map_err(|e| config("certificate", e.to_string()))?;
     let chain = egov_pki::cert::load_certificates(&chain_bytes)
         .map_err(|e| config("certificate", e.to_string()))?;
-    let mut request = SignRequest::new(chain, now());
-    request.name = Some(agency_name.to_owned()).filter(|s| !s.is_empty());
-    request.reason = Some("Đóng dấu ban hành".to_owned());
     let key: Box<dyn RawSigner> = match (&seal.key, &seal.pkcs11_module) {
         (Some(k), _) => {
             let pem = std::fs::read_to_string(path(k)).map_err(|e| config("key", e.to_string()))?;
@@ -587,7 +646,144 @@ fn seal_pdf(
         }
         (None, None) => return Err(config("key", "no key configured".into())),
     };
-    egov_pki::sign::sign_with_stamped(pdf, &request, key.as_ref(), tsa).map_err(pki_error)
+    Ok((chain, key))
+}
+
+/// The sealed document, how the seal shows, and the sealed attachments in order.
+type Sealed = (Vec<u8>, &'static str, Vec<Vec<u8>>);
+
+/// What the seal at issue draws and writes.
+struct SealJob {
+    notation: String,
+    signer_name: Option<String>,
+    agency_name: String,
+    /// The agency's approved seal image, if any.
+    image: Option<(egov_store::signature_images::ImageRow, Png)>,
+}
+
+impl SealJob {
+    /// Seals the document (with the seal image over the leader's signature) and each attachment
+    /// (with the agency's text block at the top right). Returns the sealed document, how the
+    /// seal shows, and the sealed attachments in order.
+    fn seal(
+        self,
+        pdf: &[u8],
+        attachments: &[(String, Vec<u8>)],
+        chain: Vec<Certificate>,
+        key: &dyn RawSigner,
+        tsa: Option<egov_pki::sign::Tsa>,
+    ) -> Result<Sealed, AppError> {
+        let t = now();
+        let mut request = SignRequest::new(chain, t);
+        request.name = Some(self.agency_name.clone()).filter(|s| !s.is_empty());
+        request.reason = Some("Đóng dấu ban hành".to_owned());
+        let (look, shown) =
+            seal_appearance(pdf, self.image, self.signer_name.as_deref()).map_err(pki_error)?;
+        let mut main = request.clone();
+        main.appearance = look;
+        let sealed = egov_pki::sign::sign_with_stamped(pdf, &main, key, tsa).map_err(pki_error)?;
+        let lines = attachment_lines(&self.agency_name, &self.notation, t);
+        let mut out = Vec::with_capacity(attachments.len());
+        for (name, bytes) in attachments {
+            let unsealable = |e: egov_pki::Error| {
+                AppError::invalid(
+                    "attachment_unsealable",
+                    format!("The attachment {name} cannot carry the agency's signature: {e}"),
+                )
+                .arg("name", name)
+            };
+            let rect = appearance::top_right(bytes, ATTACHMENT_BOX).map_err(unsealable)?;
+            let mut r = request.clone();
+            r.reason = Some(format!("Phụ lục kèm theo văn bản {}", self.notation));
+            r.appearance = Some(appearance::text_appearance(1, rect, &lines, 7.0));
+            out.push(egov_pki::sign::sign_with_stamped(bytes, &r, key, tsa).map_err(unsealable)?);
+        }
+        Ok((sealed, shown, out))
+    }
+}
+
+/// The agency's text block on an attachment: about 70 × 12 mm.
+const ATTACHMENT_BOX: (f32, f32) = (198.0, 34.0);
+
+/// The lines of the agency's signature on an attachment: who, which document, when (Vietnam's
+/// time).
+fn attachment_lines(agency: &str, notation: &str, t: OffsetDateTime) -> Vec<String> {
+    let l = t.to_offset(egov_domain::VN_OFFSET);
+    vec![
+        format!("Ký bởi: {agency}"),
+        format!("Số, ký hiệu: {notation}"),
+        format!(
+            "Thời gian ký: {:02}/{:02}/{} {:02}:{:02}:{:02} +07:00",
+            l.day(),
+            u8::from(l.month()),
+            l.year(),
+            l.hour(),
+            l.minute(),
+            l.second()
+        ),
+    ]
+}
+
+/// The leader's signature: their approved image above their name in the text, or where they
+/// chose; invisible without an image (or without the name in the text).
+fn signature_appearance(
+    pdf: &[u8],
+    image: Option<(egov_store::signature_images::ImageRow, Png)>,
+    name: &str,
+    position: Option<SignaturePosition>,
+) -> Result<(Option<Appearance>, &'static str), egov_pki::Error> {
+    let Some((row, png)) = image else {
+        return Ok((None, "invisible"));
+    };
+    let size = appearance::printed_size(&png.image, row.width_mm as f32);
+    let (page, rect, shown) = match position {
+        Some(p) => (
+            p.page,
+            appearance::at_position(pdf, p.page, p.x_mm, p.y_mm, size)?,
+            "position",
+        ),
+        None => match appearance::above_name(pdf, name, size)? {
+            Some((page, rect)) => (page, rect, "above_name"),
+            None => return Ok((None, "invisible")),
+        },
+    };
+    Ok((
+        Some(appearance::image_appearance(page, rect, png.image)),
+        shown,
+    ))
+}
+
+/// The seal: the agency's approved image at real size over the left third of the leader's
+/// visible signature (or of where it would be, above the signer's name); invisible without an
+/// image or a place.
+fn seal_appearance(
+    pdf: &[u8],
+    image: Option<(egov_store::signature_images::ImageRow, Png)>,
+    signer: Option<&str>,
+) -> Result<(Option<Appearance>, &'static str), egov_pki::Error> {
+    let Some((row, png)) = image else {
+        return Ok((None, "invisible"));
+    };
+    let diameter = egov_pdf::mm(row.width_mm as f32);
+    let under = match appearance::first_visible_signature(pdf)? {
+        Some(found) => Some((found, "over_signature")),
+        None => match signer {
+            Some(name) => appearance::above_name(pdf, name, (egov_pdf::mm(40.0), diameter))?
+                .map(|found| (found, "above_name")),
+            None => None,
+        },
+    };
+    let Some(((page, rect), shown)) = under else {
+        return Ok((None, "invisible"));
+    };
+    Ok((
+        Some(appearance::image_appearance(
+            page,
+            appearance::seal_over(rect, diameter),
+            png.image,
+        )),
+        shown,
+    ))
 }
 
 /// What `egov pki demo` made: the files, and the signature settings that use them.

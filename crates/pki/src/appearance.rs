@@ -214,3 +214,44 @@ pub fn top_right(pdf: &[u8], size: (f32, f32)) -> Result<[f32; 4]> {
         h - margin,
     ])
 }
+
+/// A box of `size` (points) whose top-left corner is `x_mm`, `y_mm` from the top-left corner of
+/// page `page` — a position chosen on screen. An error when the page does not exist or the box
+/// does not fit on it.
+pub fn at_position(
+    pdf: &[u8],
+    page: u32,
+    x_mm: f32,
+    y_mm: f32,
+    size: (f32, f32),
+) -> Result<[f32; 4]> {
+    let doc: Document = crate::sign::load(pdf)?;
+    let pages = doc.get_pages().len() as u32;
+    if page == 0 || page > pages {
+        return Err(Error::Appearance(format!(
+            "the document has {pages} pages, not a page {page}"
+        )));
+    }
+    let (w, h) = crate::stamp::page_size(&doc, page)?;
+    let (x, top) = (egov_pdf::mm(x_mm), h - egov_pdf::mm(y_mm));
+    let rect = [x, top - size.1, x + size.0, top];
+    if !(x_mm.is_finite() && y_mm.is_finite())
+        || rect[0] < 0.0
+        || rect[1] < 0.0
+        || rect[2] > w
+        || rect[3] > h
+    {
+        return Err(Error::Appearance(format!(
+            "a {:.0}×{:.0} mm box at ({x_mm} mm, {y_mm} mm) does not fit on the page",
+            size.0 / egov_pdf::mm(1.0),
+            size.1 / egov_pdf::mm(1.0)
+        )));
+    }
+    Ok(rect)
+}
+
+/// The printed size of an image `width_mm` wide, in points (aspect kept).
+pub fn printed_size(image: &Image, width_mm: f32) -> (f32, f32) {
+    let w = egov_pdf::mm(width_mm);
+    (w, w * image.height as f32 / image.width.max(1) as f32)
+}

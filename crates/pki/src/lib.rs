@@ -52,6 +52,8 @@ pub enum Error {
     SignatureMismatch,
     #[error("no time-stamp: {0}")]
     Timestamp(String),
+    #[error("the visible signature cannot be placed: {0}")]
+    Appearance(String),
 }
 
 impl Error {
@@ -69,6 +71,7 @@ impl Error {
             Error::SignatureTooLarge { .. } => "signature_too_large",
             Error::SignatureMismatch => "signature_mismatch",
             Error::Timestamp(_) => "timestamp_failed",
+            Error::Appearance(_) => "signature_position_invalid",
         }
     }
 }

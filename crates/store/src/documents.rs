@@ -228,6 +228,22 @@ pub struct AttachmentRow {
     pub added_at: OffsetDateTime,
 }
 
+/// Points an attachment at another file: the same file with the agency's signature added at
+/// issue (the earlier blob stays stored).
+pub async fn replace_attachment_file(
+    ex: &mut impl Exec,
+    id: i64,
+    sha: &str,
+    size: i64,
+) -> Result<(), StoreError> {
+    ex.execute(
+        "UPDATE document_attachments SET sha256 = $1, size = $2 WHERE id = $3",
+        args![sha, size, id],
+    )
+    .await?;
+    Ok(())
+}
+
 #[allow(clippy::too_many_arguments)]
 pub async fn insert_attachment(
     ex: &mut impl Exec,

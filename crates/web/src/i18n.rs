@@ -202,6 +202,12 @@ mod tests {
         for st in ["valid", "invalid", "indeterminate", "unsigned"] {
             keys.insert(format!("signature-{st}"));
         }
+        for st in ["pending", "approved", "rejected", "withdrawn"] {
+            keys.insert(format!("image-state-{st}"));
+        }
+        for k in ["signature", "seal"] {
+            keys.insert(format!("image-kind-{k}"));
+        }
         for k in [
             "incoming-registered",
             "incoming-duplicate",

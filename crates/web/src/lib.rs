@@ -58,8 +58,10 @@ fn router_with(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(limit))
         .merge(
             api::onestop::upload_routes()
+                .merge(api::signing::upload_routes())
                 .merge(pages::onestop::upload_routes())
                 .merge(pages::documents::upload_routes())
+                .merge(pages::signatures::upload_routes())
                 .layer(axum::extract::DefaultBodyLimit::max(upload))
                 .layer(RequestBodyLimitLayer::new(upload)),
         )

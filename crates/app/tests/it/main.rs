@@ -18,6 +18,7 @@ mod imports;
 mod onestop;
 mod org;
 mod sign_in;
+mod signature_images;
 mod signatures;
 
 fn app(db: Db) -> Arc<App> {

@@ -183,6 +183,34 @@ fn first_signature(pdf: &[u8]) -> (Vec<u8>, Vec<u8>) {
     (signed, der[..2 + len_bytes + len].to_vec())
 }
 
+/// Asks pyHanko to validate `file` against the trust anchor `root`; fails the test unless every
+/// signature is judged valid.
+pub(crate) fn pyhanko_says_valid(file: &std::path::Path, root: &std::path::Path) {
+    let out = std::process::Command::new(pyhanko())
+        .args([
+            "sign",
+            "validate",
+            "--pretty-print",
+            "--no-revocation-check",
+            "--trust-replace",
+            "--trust",
+        ])
+        .arg(root)
+        .arg(file)
+        .output()
+        .expect("pyhanko runs");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{}: {said}", file.display());
+    assert!(
+        said.contains("judged VALID") && !said.contains("INVALID"),
+        "{said}"
+    );
+}
+
 fn pyhanko() -> std::path::PathBuf {
     if let Ok(p) = std::env::var("EGOV_PYHANKO") {
         return p.into();
@@ -444,25 +472,28 @@ both!(
         assert!(app.signatures_waiting(&deputy).await.unwrap().is_empty());
         let (_, deputy_chain) = key_of("phogiamdoc.snv");
         let e = app
-            .prepare_signature(&deputy, rid, &deputy_chain)
+            .prepare_signature(&deputy, rid, &deputy_chain, None)
             .await
             .unwrap_err();
         assert_eq!(e.kind, egov_app::ErrorKind::Forbidden);
         // The leader's client with someone else's certificate is refused.
         let e = app
-            .prepare_signature(&leader, rid, &deputy_chain)
+            .prepare_signature(&leader, rid, &deputy_chain, None)
             .await
             .unwrap_err();
         assert_eq!(e.code, "certificate_not_signer");
         let e = app
-            .prepare_signature(&leader, rid, "not a certificate")
+            .prepare_signature(&leader, rid, "not a certificate", None)
             .await
             .unwrap_err();
         assert_eq!(e.code, "bad_certificate");
 
         // Phase one, the signature on the "token", phase two.
         let (key, chain) = key_of("giamdoc.snv");
-        let to_sign = app.prepare_signature(&leader, rid, &chain).await.unwrap();
+        let to_sign = app
+            .prepare_signature(&leader, rid, &chain, None)
+            .await
+            .unwrap();
         use base64::Engine;
         let dtbs = base64::engine::general_purpose::STANDARD
             .decode(&to_sign.data_to_be_signed)
@@ -563,29 +594,7 @@ both!(
         // pyHanko: after numbering and sealing, both signatures are intact and trusted.
         let file = dir.path().join("issued.pdf");
         std::fs::write(&file, &sealed).unwrap();
-        let out = std::process::Command::new(pyhanko())
-            .args([
-                "sign",
-                "validate",
-                "--pretty-print",
-                "--no-revocation-check",
-                "--trust-replace",
-                "--trust",
-            ])
-            .arg(dir.path().join("pki/root.pem"))
-            .arg(&file)
-            .output()
-            .expect("pyhanko runs");
-        let said = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(out.status.success(), "{said}");
-        assert!(
-            said.contains("judged VALID") && !said.contains("INVALID"),
-            "{said}"
-        );
+        pyhanko_says_valid(&file, &dir.path().join("pki/root.pem"));
 
         // openssl cms verifies the leader's CMS over the bytes it covers.
         let (signed_bytes, cms) = first_signature(&sealed);

@@ -3,10 +3,13 @@
 //! sent back. The private key never reaches the server.
 
 use axum::extract::{Path, Query, State};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
-use egov_app::signing::ToSign;
+use egov_app::signature_images::{ImageKind, UploadImage};
+use egov_app::signing::{SignaturePosition, ToSign};
+use egov_store::signature_images::ImageRow;
 use egov_store::signatures::WaitingRow;
 use serde::Deserialize;
 use utoipa::{OpenApi, ToSchema};
@@ -18,7 +21,21 @@ use crate::error::WebResult;
 use crate::state::AppState;
 
 #[derive(OpenApi)]
-#[openapi(paths(waiting, prepare, complete, statistics))]
+#[openapi(
+    paths(
+        waiting,
+        prepare,
+        complete,
+        statistics,
+        list_images,
+        upload_image,
+        image_png,
+        approve_image,
+        reject_image,
+        withdraw_image
+    ),
+    components(schemas(ImageRow, SignaturePosition, ImageKind))
+)]
 pub struct SigningDoc;
 
 pub fn routes() -> Router<AppState> {
@@ -27,6 +44,16 @@ pub fn routes() -> Router<AppState> {
         .route("/signatures/{id}/prepare", post(prepare))
         .route("/signatures/{id}/complete", post(complete))
         .route("/agencies/{id}/signature-statistics", get(statistics))
+        .route("/signature-images", get(list_images))
+        .route("/signature-images/{id}", get(image_png))
+        .route("/signature-images/{id}/approve", post(approve_image))
+        .route("/signature-images/{id}/reject", post(reject_image))
+        .route("/signature-images/{id}/withdraw", post(withdraw_image))
+}
+
+/// Routes that take uploads (the upload limit).
+pub fn upload_routes() -> Router<AppState> {
+    Router::new().route("/api/v1/signature-images", post(upload_image))
 }
 
 #[utoipa::path(get, path = "/api/v1/me/signatures", tag = "signing",
@@ -39,6 +66,9 @@ async fn waiting(State(state): State<AppState>, ctx: Ctx) -> WebResult<Json<Vec<
 pub struct PrepareBody {
     /// The signer's certificate, then its issuers, as PEM.
     certificate_chain: String,
+    /// Where the signature image goes, chosen on screen; above the signer's name when absent.
+    #[serde(default)]
+    position: Option<SignaturePosition>,
 }
 
 #[utoipa::path(post, path = "/api/v1/signatures/{id}/prepare", tag = "signing", params(("id" = i64, Path)),
@@ -46,7 +76,7 @@ pub struct PrepareBody {
     responses((status = 200, body = ToSign, description = "The data to be signed for the final file"),
         (status = 403, body = ApiError, description = "Someone else's signature"),
         (status = 409, body = ApiError, description = "`signature_closed`, `signature_busy`, `document_changed`"),
-        (status = 422, body = ApiError, description = "`bad_certificate`, `certificate_not_signer`")))]
+        (status = 422, body = ApiError, description = "`bad_certificate`, `certificate_not_signer`, `signature_position_invalid`")))]
 async fn prepare(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -57,7 +87,7 @@ async fn prepare(
     Ok(Json(
         state
             .app
-            .prepare_signature(&actor, id, &body.certificate_chain)
+            .prepare_signature(&actor, id, &body.certificate_chain, body.position)
             .await?,
     ))
 }
@@ -110,6 +140,147 @@ async fn statistics(
         state
             .app
             .signature_statistics(&ctx.actor()?, id, q.year)
+            .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/signature-images", tag = "signing",
+    responses((status = 200, body = Vec<ImageRow>, description = "The signed-in person's signature images, their records office's seals and what they decide on as an administrator, newest first")))]
+async fn list_images(State(state): State<AppState>, ctx: Ctx) -> WebResult<Json<Vec<ImageRow>>> {
+    Ok(Json(state.app.signature_images(&ctx.actor()?).await?))
+}
+
+/// Reads an image upload: the fields `kind` (`signature` or `seal`), `agency_id`, optional
+/// `width_mm`, `valid_from`, `valid_to` (dates), and one PNG file.
+pub(crate) async fn read_image_upload(
+    m: axum::extract::Multipart,
+) -> Result<UploadImage, egov_app::AppError> {
+    use egov_app::AppError;
+    let (fields, files) = crate::pages::onestop::read_form(m).await?;
+    let field = |k: &str| fields.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let kind = field("kind").and_then(ImageKind::parse).ok_or_else(|| {
+        AppError::invalid(
+            "bad_image_kind",
+            "Say whether this is a `signature` or a `seal`.",
+        )
+    })?;
+    let agency_id = field("agency_id")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| AppError::invalid("bad_agency", "Choose the agency."))?;
+    let width_mm = match field("width_mm") {
+        Some(v) => Some(v.replace(',', ".").parse::<f64>().map_err(|_| {
+            AppError::invalid(
+                "image_size_invalid",
+                "The printed width is a number of millimetres.",
+            )
+        })?),
+        None => None,
+    };
+    let date = |k: &str| -> Result<Option<time::Date>, AppError> {
+        field(k)
+            .map(|v| crate::pages::parse_date(Some(v)))
+            .transpose()
+    };
+    let png = files
+        .into_values()
+        .next()
+        .map(|u| u.bytes)
+        .filter(|b| !b.is_empty())
+        .ok_or_else(|| AppError::invalid("empty_file", "No file was sent."))?;
+    Ok(UploadImage {
+        kind,
+        agency_id,
+        width_mm,
+        valid_from: date("valid_from")?,
+        valid_to: date("valid_to")?,
+        png,
+    })
+}
+
+#[utoipa::path(post, path = "/api/v1/signature-images", tag = "signing",
+    request_body(content_type = "multipart/form-data", content = String,
+        description = "Fields `kind` (`signature` or `seal`), `agency_id`, optional `width_mm`, `valid_from`, `valid_to`; one PNG file (transparent; blue ink for a signature, red for a seal; at most 2 MiB)"),
+    responses((status = 201, body = ImageRow, description = "Stored, waiting for an administrator's approval"),
+        (status = 403, body = ApiError, description = "Not the owner (a seal: not the agency's records office)"),
+        (status = 422, body = ApiError, description = "`image_not_png`, `image_not_transparent`, `image_not_blue`, `image_not_red`, `image_too_large`, `image_size_invalid`, `validity_invalid`")))]
+async fn upload_image(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    m: axum::extract::Multipart,
+) -> WebResult<Response> {
+    let actor = ctx.actor()?;
+    let cmd = read_image_upload(m).await?;
+    let row = state.app.upload_signature_image(&actor, cmd).await?;
+    Ok(super::created(row))
+}
+
+#[utoipa::path(get, path = "/api/v1/signature-images/{id}", tag = "signing", params(("id" = i64, Path)),
+    responses((status = 200, content_type = "image/png", description = "The image"), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+async fn image_png(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> WebResult<Response> {
+    let (_, bytes) = state.app.signature_image_png(&ctx.actor()?, id).await?;
+    Ok(crate::export::private_file("image/png", None, bytes))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+pub struct DecisionBody {
+    /// Why (required to reject).
+    #[serde(default)]
+    note: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/signature-images/{id}/approve", tag = "signing", params(("id" = i64, Path)),
+    request_body = DecisionBody,
+    responses((status = 200, body = ImageRow), (status = 403, body = ApiError, description = "Not an administrator of the agency, or `image_own_upload`"),
+        (status = 409, body = ApiError, description = "`image_decided`")))]
+async fn approve_image(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Json(body): Json<DecisionBody>,
+) -> WebResult<Json<ImageRow>> {
+    let actor = ctx.actor()?;
+    Ok(Json(
+        state
+            .app
+            .decide_signature_image(&actor, id, true, &body.note)
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/signature-images/{id}/reject", tag = "signing", params(("id" = i64, Path)),
+    request_body = DecisionBody,
+    responses((status = 200, body = ImageRow), (status = 403, body = ApiError),
+        (status = 409, body = ApiError, description = "`image_decided`"), (status = 422, body = ApiError, description = "`reason_required`")))]
+async fn reject_image(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Json(body): Json<DecisionBody>,
+) -> WebResult<Json<ImageRow>> {
+    let actor = ctx.actor()?;
+    Ok(Json(
+        state
+            .app
+            .decide_signature_image(&actor, id, false, &body.note)
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/signature-images/{id}/withdraw", tag = "signing", params(("id" = i64, Path)),
+    responses((status = 200, body = ImageRow, description = "No longer used"), (status = 403, body = ApiError), (status = 409, body = ApiError, description = "`image_decided`")))]
+async fn withdraw_image(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> WebResult<Json<ImageRow>> {
+    Ok(Json(
+        state
+            .app
+            .withdraw_signature_image(&ctx.actor()?, id)
             .await?,
     ))
 }

@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod documents;
 pub mod office;
 pub mod onestop;
+pub mod signatures;
 
 use askama::Template;
 use axum::Router;
@@ -210,6 +211,7 @@ pub fn routes() -> Router<AppState> {
         .merge(calendar::routes())
         .merge(onestop::routes())
         .merge(documents::routes())
+        .merge(signatures::routes())
 }
 
 /// Today in Vietnam.

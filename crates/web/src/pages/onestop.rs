@@ -302,13 +302,13 @@ async fn counter_page(
 }
 
 /// A file field of the counter form.
-pub(super) struct Upload {
-    pub(super) name: String,
-    pub(super) declared: Option<String>,
-    pub(super) bytes: Vec<u8>,
+pub(crate) struct Upload {
+    pub(crate) name: String,
+    pub(crate) declared: Option<String>,
+    pub(crate) bytes: Vec<u8>,
 }
 
-pub(super) async fn read_form(
+pub(crate) async fn read_form(
     mut m: Multipart,
 ) -> Result<(HashMap<String, String>, HashMap<String, Upload>), AppError> {
     let bad = |e: axum::extract::multipart::MultipartError| {
