@@ -314,7 +314,7 @@ try {
   const ad = await adm.newPage();
   await signIn(ad, "quantri.snv", true);
   await ad.goto(`${base}/signatures`);
-  await ad.getByRole("button", { name: "Phê duyệt" }).click();
+  await ad.getByRole("button", { name: "Phê duyệt", exact: true }).click();
   await ad.getByText(/Đã phê duyệt mẫu/).waitFor();
   await check(ad, "signature image approved");
   await noSidewaysScroll(ad, "signatures at 360");

@@ -385,3 +385,73 @@ fn image_closed(row: &ImageRow) -> AppError {
     )
     .arg("state", &row.state)
 }
+
+impl App {
+    /// Demo images, approved: a signature for every leader and a seal for every agency with a
+    /// records office (drawn shapes, not anyone's). Skips owners that already have one.
+    pub async fn demo_images(&self) -> Result<usize, AppError> {
+        let mut ex = &self.db;
+        let leaders: Vec<(i64, i64)> = ex
+            .fetch_all(
+                "SELECT person_id, MIN(agency_id) FROM role_grants WHERE role IN ('agency_leader', 'unit_leader') \
+                 AND agency_id IS NOT NULL GROUP BY person_id ORDER BY person_id",
+                egov_store::args![],
+            )
+            .await?;
+        let offices: Vec<(i64,)> = ex
+            .fetch_all(
+                "SELECT DISTINCT agency_id FROM role_grants WHERE role = 'records_clerk' AND agency_id IS NOT NULL ORDER BY agency_id",
+                egov_store::args![],
+            )
+            .await?;
+        let owners = leaders
+            .into_iter()
+            .map(|(p, a)| (ImageKind::Signature, Some(p), a))
+            .chain(offices.into_iter().map(|(a,)| (ImageKind::Seal, None, a)));
+        let system = Actor::system("demo");
+        let mut made = 0;
+        for (kind, person, agency) in owners {
+            if self
+                .image_in_use(&mut ex, kind, person, agency)
+                .await?
+                .is_some()
+            {
+                continue;
+            }
+            let png = match kind {
+                ImageKind::Signature => egov_pki::demo::signature_png(),
+                ImageKind::Seal => egov_pki::demo::seal_png(),
+            };
+            let checked = check_image(kind, &png)?;
+            let sha = self.blobs.put(&png)?;
+            let t = now();
+            let mut tx = self.db.begin().await?;
+            egov_store::blobs::record(&mut tx, &sha, png.len() as i64, "image/png", t).await?;
+            let id = store::insert(
+                &mut tx,
+                &NewImage {
+                    kind: kind.as_str(),
+                    person_id: person,
+                    agency_id: agency,
+                    sha256: &sha,
+                    width_px: i64::from(checked.image.width),
+                    height_px: i64::from(checked.image.height),
+                    width_mm: kind.widths().0,
+                    valid_from: t,
+                    valid_to: None,
+                    uploaded_by: None,
+                    now: t,
+                },
+            )
+            .await?;
+            store::set_state(&mut tx, id, "pending", "approved", None, "demo", t).await?;
+            audit::event("signature_image.approved", "signature_image", id)
+                .agency(Some(agency))
+                .write(&mut tx, &system)
+                .await?;
+            tx.commit().await?;
+            made += 1;
+        }
+        Ok(made)
+    }
+}

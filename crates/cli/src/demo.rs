@@ -40,6 +40,13 @@ pub async fn run(mut settings: egov_app::Settings, listen: &str, seed_only: bool
         .demo_pki(&dir)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let images = app
+        .demo_images()
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    if images > 0 {
+        println!("Demo signature and seal images approved: {images}.");
+    }
     drop(app);
     let s = &settings.signatures;
     if s.trust_gcc.is_empty() && s.trust_public.is_empty() && s.seals.is_empty() {

@@ -237,3 +237,47 @@ pub fn crl(
     .with_certificates(entries.into_iter());
     build(builder, &issuer.key)
 }
+
+/// Draws a demo image: `ink` where `inked(x, y)` holds, transparent elsewhere, as a PNG.
+fn demo_png(w: u32, h: u32, ink: [u8; 3], inked: impl Fn(f32, f32) -> bool) -> Vec<u8> {
+    let mut data = Vec::with_capacity((w * h * 4) as usize);
+    for y in 0..h {
+        for x in 0..w {
+            let a = if inked(x as f32, y as f32) { 255 } else { 0 };
+            data.extend_from_slice(&[ink[0], ink[1], ink[2], a]);
+        }
+    }
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, w, h);
+    enc.set_color(png::ColorType::Rgba);
+    enc.set_depth(png::BitDepth::Eight);
+    // Writing to a Vec cannot fail.
+    if let Ok(mut wr) = enc.write_header() {
+        let _ = wr.write_image_data(&data);
+    }
+    out
+}
+
+/// A demo handwritten signature: a blue flourish on a transparent background (not anyone's).
+pub fn signature_png() -> Vec<u8> {
+    demo_png(400, 160, [20, 45, 170], |x, y| {
+        let t = x / 400.0 * std::f32::consts::TAU * 1.5;
+        let curve = 80.0 + 45.0 * t.sin() * (1.0 - x / 520.0);
+        let underline = (y - 135.0).abs() < 3.0 && (60.0..340.0).contains(&x);
+        ((y - curve).abs() < 4.0 && (20.0..380.0).contains(&x)) || underline
+    })
+}
+
+/// A demo seal: a red double ring around a star on a transparent background (not a real seal).
+pub fn seal_png() -> Vec<u8> {
+    demo_png(360, 360, [205, 25, 35], |x, y| {
+        let (dx, dy) = (x - 180.0, y - 180.0);
+        let r = dx.hypot(dy);
+        let rings = (166.0..176.0).contains(&r) || (140.0..146.0).contains(&r);
+        // A five-pointed star: the radius of its outline swings between 30 and 75.
+        let angle = dy.atan2(dx) + std::f32::consts::FRAC_PI_2;
+        let k = (angle * 5.0 / std::f32::consts::TAU).rem_euclid(1.0);
+        let edge = 30.0 + 45.0 * (1.0 - 2.0 * (k - 0.5).abs());
+        rings || r < edge
+    })
+}

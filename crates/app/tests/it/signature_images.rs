@@ -424,3 +424,37 @@ both!(
         assert_eq!(e.kind, ErrorKind::Forbidden);
     }
 );
+
+both!(
+    the_demo_has_approved_images_for_its_leaders_and_offices,
+    |db| {
+        let app = crate::app(db);
+        app.seed_demo().await.unwrap();
+        let made = app.demo_images().await.unwrap();
+        assert!(made >= 4, "{made}");
+        // Run again (egov demo on an existing data directory): nothing new.
+        assert_eq!(app.demo_images().await.unwrap(), 0);
+        let snv = agency_of(&app, "vanthu.snv").await;
+        let leader = actor(&app, "giamdoc.snv").await;
+        let now = egov_store::now();
+        let mut ex = &app.db;
+        let seal = egov_store::signature_images::in_use(&mut ex, "seal", None, snv, now)
+            .await
+            .unwrap()
+            .expect("the records office's seal");
+        let sig =
+            egov_store::signature_images::in_use(&mut ex, "signature", leader.person_id, snv, now)
+                .await
+                .unwrap()
+                .expect("the leader's signature");
+        assert_eq!(
+            (seal.state.as_str(), sig.state.as_str()),
+            ("approved", "approved")
+        );
+        // The drawn images pass the checks an upload gets.
+        for (kind, row) in [(ImageKind::Seal, seal), (ImageKind::Signature, sig)] {
+            let bytes = app.read_blob(&row.sha256).await.unwrap();
+            egov_app::signature_images::check_image(kind, &bytes).unwrap();
+        }
+    }
+);
