@@ -435,6 +435,28 @@ fn group(mut placed: Vec<(f32, f32, Glyph)>) -> Vec<Line> {
     lines
 }
 
+/// The text of a PDF, page by page and line by line, for search: at most `max_pages` pages and
+/// about `max_chars` characters. Pages whose content cannot be read are skipped; a file that is
+/// not a readable, unencrypted PDF is an error.
+pub fn document_text(pdf: &[u8], max_pages: u32, max_chars: usize) -> crate::Result<String> {
+    let doc = crate::sign::load(pdf)?;
+    let pages = (doc.get_pages().len() as u32).min(max_pages);
+    let mut out = String::new();
+    for page in 1..=pages {
+        let Ok(found) = lines(&doc, page) else {
+            continue;
+        };
+        for line in found {
+            out.push_str(line.text().trim());
+            out.push('\n');
+        }
+        if out.len() >= max_chars {
+            break;
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

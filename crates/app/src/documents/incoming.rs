@@ -27,12 +27,6 @@ pub const ANY_OFFICE_ROLE: [Role; 5] = [
     Role::Administrator,
 ];
 
-/// The text of a file, for search. Reading PDF text layers and office files is not built yet:
-/// documents are found by subject, number and notation and sender meanwhile.
-pub(crate) fn extract_text(_media_type: &str, _bytes: &[u8]) -> String {
-    String::new()
-}
-
 /// A paper document (or one that came by e-mail) registered by hand.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct PaperInCmd {
@@ -151,6 +145,11 @@ impl App {
                     .arg("value", arrived),
             );
         }
+        // The scan's text layer, for search (read before the transaction: it may be long).
+        let scan_text = match &cmd.scan {
+            Some(sha) => self.blob_text(sha).await?,
+            None => String::new(),
+        };
         let mut tx = self.db.begin().await?;
         self.require_in(&mut tx, actor, &[Role::RecordsClerk], cmd.agency_id)
             .await?;
@@ -208,7 +207,7 @@ impl App {
         .await?;
         let d = store::get_document(&mut tx, doc_id).await?;
         if secrecy.is_none() {
-            store::set_search_fold(&mut tx, doc_id, &search_fold(&d, "")).await?;
+            store::set_search_fold(&mut tx, doc_id, &search_fold(&d, &scan_text)).await?;
         }
         if let (Some(sha), Some(t)) = (&cmd.scan, &scan_type) {
             let size: i64 = tx

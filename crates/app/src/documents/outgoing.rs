@@ -351,13 +351,15 @@ impl App {
         }
         let media_type = check(role, name, declared, &bytes)?;
         let size = bytes.len() as i64;
-        let text = super::incoming::extract_text(media_type, &bytes);
         let blobs = self.blobs.clone();
-        // The bytes come back from the blocking task so that a PDF can be judged without a copy.
-        let (sha, bytes) =
-            tokio::task::spawn_blocking(move || blobs.put(&bytes).map(|sha| (sha, bytes)))
-                .await
-                .map_err(|e| AppError::internal(e.to_string()))??;
+        // The bytes come back from the blocking task so that a PDF can be judged without a copy;
+        // their text (for search) is read there too.
+        let (sha, bytes, text) = tokio::task::spawn_blocking(move || {
+            let text = super::text::extract_text(media_type, &bytes);
+            blobs.put(&bytes).map(|sha| (sha, bytes, text))
+        })
+        .await
+        .map_err(|e| AppError::internal(e.to_string()))??;
         let pdf = (media_type == crate::documents::files::PDF).then_some(bytes);
         // Signatures are judged as the file arrives; the verdict is stored with the file.
         let verdict = match pdf {

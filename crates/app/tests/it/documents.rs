@@ -781,3 +781,68 @@ both!(work_files_hold_documents, |db| {
         "not_found"
     );
 });
+
+/// A .docx whose body is `paragraphs` (only the part search reads).
+fn docx(paragraphs: &[&str]) -> Vec<u8> {
+    use std::io::Write;
+    let body: String = paragraphs
+        .iter()
+        .map(|p| format!("<w:p><w:r><w:t>{p}</w:t></w:r></w:p>"))
+        .collect();
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut w = zip::ZipWriter::new(&mut buf);
+        let opts = zip::write::SimpleFileOptions::default();
+        w.start_file("[Content_Types].xml", opts).unwrap();
+        w.write_all(br#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#)
+            .unwrap();
+        w.start_file("word/document.xml", opts).unwrap();
+        write!(
+            w,
+            r#"<?xml version="1.0"?><w:document><w:body>{body}</w:body></w:document>"#
+        )
+        .unwrap();
+        w.finish().unwrap();
+    }
+    buf.into_inner()
+}
+
+both!(the_text_of_attached_files_is_searched, |db| {
+    let app = crate::app(db);
+    app.seed_demo().await.unwrap();
+    let mut annex = egov_pdf::Document::new("Phụ lục");
+    annex.paragraph(
+        &egov_pdf::BODY,
+        "Danh mục công trình thủy lợi Khe Nước Trong cần sửa chữa trước mùa mưa bão.",
+    );
+    let d = crate::signatures::letter_to_the_province(
+        &app,
+        vec![
+            ("main", "du-thao.pdf", pdf()),
+            ("attachment", "phu-luc.pdf", annex.finish()),
+            (
+                "draft",
+                "du-thao.docx",
+                docx(&["Dự thảo tờ trình về hồ chứa Yên Mỹ", "Kính gửi Ủy ban"]),
+            ),
+        ],
+    )
+    .await;
+    let reader = actor(&app, "chuyenvien.snv").await;
+    for q in ["khe nuoc trong", "cong trinh thuy loi", "ho chua yen my"] {
+        let hits = app.search_documents(&reader, q).await.unwrap();
+        assert_eq!(
+            hits.iter().map(|h| h.id).collect::<Vec<_>>(),
+            vec![d.id],
+            "{q}"
+        );
+    }
+    // Another agency's specialist finds nothing by the same words.
+    let stranger = actor(&app, "chuyenvien.stp").await;
+    assert!(
+        app.search_documents(&stranger, "khe nuoc trong")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+});

@@ -3,7 +3,6 @@
 //! seal at real size over its left third, the agency's text block on each attachment — with
 //! every signature still valid for egov and for pyHanko.
 
-use egov_app::documents::outgoing::{DraftCmd, OutAction};
 use egov_app::signature_images::{ImageKind, UploadImage};
 use egov_app::signing::SignaturePosition;
 use egov_app::{App, ErrorKind, Settings};
@@ -11,7 +10,7 @@ use egov_pki::RawSigner;
 use egov_pki::appearance::{first_visible_signature, seal_over};
 
 use super::documents::{actor, agency_of};
-use super::signatures::pyhanko_says_valid;
+use super::signatures::{act, letter_to_the_province, pyhanko_says_valid, to_sign_off};
 
 /// A `w`×`h` PNG: a disc of `rgb` on a transparent background (white and opaque if `opaque`).
 fn png(w: u32, h: u32, rgb: [u8; 3], opaque: bool) -> Vec<u8> {
@@ -240,60 +239,15 @@ both!(
             .await
             .unwrap()
             .full_name;
-        let drafter = actor(app, "chuyenvien.snv").await;
-        let d = app
-            .create_draft(
-                &drafter,
-                DraftCmd {
-                    agency_id: snv,
-                    kind: "official_letter".into(),
-                    legal: false,
-                    subject: "Về việc báo cáo số liệu cán bộ".into(),
-                    urgency: None,
-                    unit_abbr: None,
-                    recipients: vec![egov_app::documents::RecipientInput {
-                        agency_id: Some(tinh),
-                        external_code: None,
-                        name: None,
-                        addressed: true,
-                    }],
-                    recipients_text: "Lưu: VT.".into(),
-                    replaces_id: None,
-                    secrecy: None,
-                },
-            )
-            .await
-            .unwrap();
-        for (role, name, bytes) in [
-            ("main", "du-thao.pdf", draft(&leader_name)),
-            ("attachment", "phu-luc.pdf", crate::documents::pdf()),
-        ] {
-            app.add_document_file(&drafter, d.id, role, name, None, bytes)
-                .await
-                .unwrap();
-        }
-        let act = |event: &str, version: i64| OutAction {
-            event: event.into(),
-            version,
-            note: String::new(),
-            mark: None,
-        };
-        let d = egov_store::documents::get_document(&mut &app.db, d.id)
-            .await
-            .unwrap();
-        let d = app
-            .act_on_document(&drafter, d.id, act("submit", d.version))
-            .await
-            .unwrap();
-        let head = actor(app, "truongphong.snv").await;
-        let d = app
-            .act_on_document(&head, d.id, act("approve", d.version))
-            .await
-            .unwrap();
-        let d = app
-            .act_on_document(&leader, d.id, act("sign_off", d.version))
-            .await
-            .unwrap();
+        let d = letter_to_the_province(
+            app,
+            vec![
+                ("main", "du-thao.pdf", draft(&leader_name)),
+                ("attachment", "phu-luc.pdf", crate::documents::pdf()),
+            ],
+        )
+        .await;
+        let d = to_sign_off(app, d).await;
         let notation = d.notation.clone().unwrap();
 
         // The leader's image goes above their name; a position off the page is refused.

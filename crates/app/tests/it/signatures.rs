@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use egov_app::documents::outgoing::DraftCmd;
+use egov_app::documents::outgoing::{DraftCmd, OutAction};
 use egov_app::{App, Settings};
 use egov_pki::demo::{self, Purpose};
 use egov_pki::{KeyAlgorithm, SignRequest};
@@ -157,6 +157,78 @@ both!(files_are_judged_when_they_arrive, |db| {
     let e = app.verify_pdf(b"GIF89a".to_vec()).await.unwrap_err();
     assert_eq!(e.code, "pdf_not_pdf");
 });
+
+/// An action on an outgoing document, without a note.
+pub(crate) fn act(event: &str, version: i64) -> OutAction {
+    OutAction {
+        event: event.into(),
+        version,
+        note: String::new(),
+        mark: None,
+    }
+}
+
+/// A letter of the Department of Home Affairs to the province's People's Committee, drafted by
+/// its specialist with `files` (role, file name, bytes).
+pub(crate) async fn letter_to_the_province(
+    app: &App,
+    files: Vec<(&str, &str, Vec<u8>)>,
+) -> egov_store::documents::DocumentRow {
+    let snv = agency_of(app, "chuyenvien.snv").await;
+    let tinh = agency_of(app, "vanthu.tinh").await;
+    let drafter = actor(app, "chuyenvien.snv").await;
+    let d = app
+        .create_draft(
+            &drafter,
+            DraftCmd {
+                agency_id: snv,
+                kind: "official_letter".into(),
+                legal: false,
+                subject: "Về việc báo cáo số liệu cán bộ".into(),
+                urgency: None,
+                unit_abbr: None,
+                recipients: vec![egov_app::documents::RecipientInput {
+                    agency_id: Some(tinh),
+                    external_code: None,
+                    name: None,
+                    addressed: true,
+                }],
+                recipients_text: "Lưu: VT.".into(),
+                replaces_id: None,
+                secrecy: None,
+            },
+        )
+        .await
+        .unwrap();
+    for (role, name, bytes) in files {
+        app.add_document_file(&drafter, d.id, role, name, None, bytes)
+            .await
+            .unwrap();
+    }
+    egov_store::documents::get_document(&mut &app.db, d.id)
+        .await
+        .unwrap()
+}
+
+/// Submitted by the drafter, approved by the head of unit, signed off by the director.
+pub(crate) async fn to_sign_off(
+    app: &App,
+    d: egov_store::documents::DocumentRow,
+) -> egov_store::documents::DocumentRow {
+    let mut d = d;
+    for (user, event) in [
+        ("chuyenvien.snv", "submit"),
+        ("truongphong.snv", "approve"),
+        ("giamdoc.snv", "sign_off"),
+    ] {
+        let who = actor(app, user).await;
+        d = app
+            .act_on_document(&who, d.id, act(event, d.version))
+            .await
+            .unwrap();
+    }
+    d
+}
 
 /// The `/ByteRange` of the first signature and its CMS (DER, without the zero padding).
 fn first_signature(pdf: &[u8]) -> (Vec<u8>, Vec<u8>) {
@@ -329,7 +401,6 @@ fn start_tsa(issuer: &demo::Issued, dir: &std::path::Path) -> String {
 both!(
     the_leader_signs_at_sign_off_and_the_clerk_seals_at_issue,
     |db| {
-        use egov_app::documents::outgoing::OutAction;
         let dir = tempfile::tempdir().unwrap();
         let settings = Settings {
             data_dir: dir.path().to_path_buf(),
@@ -368,67 +439,15 @@ both!(
             .unwrap();
             (k, std::fs::read_to_string(cert).unwrap())
         };
-        let act = |event: &str, version: i64| OutAction {
-            event: event.into(),
-            version,
-            note: String::new(),
-            mark: None,
-        };
-
+        let draft =
+            letter_to_the_province(app, vec![("main", "du-thao.pdf", crate::documents::pdf())])
+                .await;
+        let draft_sha = draft.main_sha.clone().unwrap();
+        let d = to_sign_off(app, draft).await;
+        let leader = actor(app, "giamdoc.snv").await;
+        let drafter = actor(app, "chuyenvien.snv").await;
         let snv = agency_of(app, "chuyenvien.snv").await;
         let tinh = agency_of(app, "vanthu.tinh").await;
-        let drafter = actor(app, "chuyenvien.snv").await;
-        let d = app
-            .create_draft(
-                &drafter,
-                DraftCmd {
-                    agency_id: snv,
-                    kind: "official_letter".into(),
-                    legal: false,
-                    subject: "Về việc báo cáo số liệu cán bộ".into(),
-                    urgency: None,
-                    unit_abbr: None,
-                    recipients: vec![egov_app::documents::RecipientInput {
-                        agency_id: Some(tinh),
-                        external_code: None,
-                        name: None,
-                        addressed: true,
-                    }],
-                    recipients_text: "Lưu: VT.".into(),
-                    replaces_id: None,
-                    secrecy: None,
-                },
-            )
-            .await
-            .unwrap();
-        app.add_document_file(
-            &drafter,
-            d.id,
-            "main",
-            "du-thao.pdf",
-            None,
-            crate::documents::pdf(),
-        )
-        .await
-        .unwrap();
-        let d = egov_store::documents::get_document(&mut &app.db, d.id)
-            .await
-            .unwrap();
-        let draft_sha = d.main_sha.clone().unwrap();
-        let d = app
-            .act_on_document(&drafter, d.id, act("submit", d.version))
-            .await
-            .unwrap();
-        let head = actor(app, "truongphong.snv").await;
-        let d = app
-            .act_on_document(&head, d.id, act("approve", d.version))
-            .await
-            .unwrap();
-        let leader = actor(app, "giamdoc.snv").await;
-        let d = app
-            .act_on_document(&leader, d.id, act("sign_off", d.version))
-            .await
-            .unwrap();
 
         // The number and date are in the file now, before anyone signs.
         let notation = d.notation.clone().unwrap();

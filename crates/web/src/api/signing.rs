@@ -242,11 +242,21 @@ async fn approve_image(
     Path(id): Path<i64>,
     Json(body): Json<DecisionBody>,
 ) -> WebResult<Json<ImageRow>> {
+    decide_image(&state, &ctx, id, true, &body.note).await
+}
+
+async fn decide_image(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    approve: bool,
+    note: &str,
+) -> WebResult<Json<ImageRow>> {
     let actor = ctx.actor()?;
     Ok(Json(
         state
             .app
-            .decide_signature_image(&actor, id, true, &body.note)
+            .decide_signature_image(&actor, id, approve, note)
             .await?,
     ))
 }
@@ -261,13 +271,7 @@ async fn reject_image(
     Path(id): Path<i64>,
     Json(body): Json<DecisionBody>,
 ) -> WebResult<Json<ImageRow>> {
-    let actor = ctx.actor()?;
-    Ok(Json(
-        state
-            .app
-            .decide_signature_image(&actor, id, false, &body.note)
-            .await?,
-    ))
+    decide_image(&state, &ctx, id, false, &body.note).await
 }
 
 #[utoipa::path(post, path = "/api/v1/signature-images/{id}/withdraw", tag = "signing", params(("id" = i64, Path)),

@@ -334,3 +334,100 @@ both!(documents_through_the_pages, |db| {
     let found = sp.get("/documents/search?q=huong+dan+sap+xep").await;
     assert!(found.body.contains("1234/BNV-TCBC"));
 });
+
+/// A blue signature stroke on a transparent background (120×48).
+const SIGNATURE_PNG: &[u8] = include_bytes!("signature.png");
+
+both!(signature_images_over_the_api, |db| {
+    let r = start(db, |_| {}).await;
+    let mut leader = signed_in(&r, "giamdoc.snv").await;
+    let person = egov_store::people::find_by_username(&mut &r.app.db, "giamdoc.snv")
+        .await
+        .unwrap()
+        .unwrap();
+    let snv = egov_store::org::postings_of(&mut &r.app.db, person.id, None)
+        .await
+        .unwrap()[0]
+        .agency_id;
+    let agency = snv.to_string();
+    let fields = |png: &'static [u8]| {
+        vec![
+            Part::Text("kind", "signature"),
+            Part::Text("agency_id", ""),
+            Part::File("png", "chu-ky.png", "image/png", png),
+        ]
+    };
+    let mut parts = fields(b"GIF89a not a png");
+    parts[1] = Part::Text("agency_id", &agency);
+    let bad = leader
+        .post_multipart("/api/v1/signature-images", &parts)
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.error_code(), "image_not_png");
+    let mut parts = fields(SIGNATURE_PNG);
+    parts[1] = Part::Text("agency_id", &agency);
+    parts.push(Part::Text("width_mm", "35"));
+    let up = leader
+        .post_multipart("/api/v1/signature-images", &parts)
+        .await;
+    assert_eq!(up.status, StatusCode::CREATED, "{}", up.body);
+    let id = up.json()["id"].as_i64().unwrap();
+    assert_eq!(up.json()["state"], "pending");
+    assert_eq!(up.json()["width_mm"], 35.0);
+    let png = leader.get(&format!("/api/v1/signature-images/{id}")).await;
+    assert_eq!(png.status, StatusCode::OK);
+    assert_eq!(png.headers["content-type"], "image/png");
+    // The owner cannot approve their own image; the agency's administrator can, once.
+    let own = leader
+        .json(
+            Method::POST,
+            &format!("/api/v1/signature-images/{id}/approve"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::FORBIDDEN);
+    let mut admin = signed_in(&r, "quantri.snv").await;
+    let code = egov_app::auth::totp_code(&r.totp_secret("quantri.snv"), egov_store::now()).unwrap();
+    admin
+        .json(Method::POST, "/api/v1/sessions/totp", json!({"code": code}))
+        .await;
+    let listed = admin.get("/api/v1/signature-images").await.json();
+    assert!(
+        listed.as_array().unwrap().iter().any(|i| i["id"] == id),
+        "{listed}"
+    );
+    let ok = admin
+        .json(
+            Method::POST,
+            &format!("/api/v1/signature-images/{id}/approve"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert_eq!(ok.json()["state"], "approved");
+    let again = admin
+        .json(
+            Method::POST,
+            &format!("/api/v1/signature-images/{id}/reject"),
+            json!({"note": "đổi ý"}),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.error_code(), "image_decided");
+    // The approval is in the audit log.
+    let actions: Vec<(String,)> = {
+        use egov_store::Exec;
+        (&r.app.db)
+            .fetch_all(
+                "SELECT action FROM audit_log WHERE object_type = 'signature_image' AND object_id = $1 ORDER BY id",
+                egov_store::args![id.to_string()],
+            )
+            .await
+            .unwrap()
+    };
+    let actions: Vec<&str> = actions.iter().map(|a| a.0.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["signature_image.uploaded", "signature_image.approved"]
+    );
+});
