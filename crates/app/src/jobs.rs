@@ -150,6 +150,7 @@ impl Worker {
     pub async fn run(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
         let poll = StdDuration::from_millis(self.app.settings.worker.poll_ms.max(10));
         let mut last_housekeeping = std::time::Instant::now() - StdDuration::from_secs(3600);
+        let mut last_reminders = last_housekeeping;
         tracing::info!(worker = %self.id, "worker started");
         while !*shutdown.borrow() {
             if last_housekeeping.elapsed() >= StdDuration::from_secs(5) {
@@ -157,6 +158,15 @@ impl Worker {
                     tracing::warn!(error = %e, "housekeeping failed");
                 }
                 last_housekeeping = std::time::Instant::now();
+            }
+            // Reminders of documents due soon or overdue, every five minutes.
+            if last_reminders.elapsed() >= StdDuration::from_secs(300) {
+                match self.app.send_reminders(egov_store::now()).await {
+                    Ok(n) if n > 0 => tracing::info!(reminders = n, "reminders recorded"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "reminders failed"),
+                }
+                last_reminders = std::time::Instant::now();
             }
             let busy = match self.run_once().await {
                 Ok(b) => b,

@@ -18,7 +18,29 @@ pub struct Settings {
     pub worker: Worker,
     pub log: Log,
     pub onestop: Onestop,
+    pub documents: Documents,
     pub signatures: Signatures,
+}
+
+/// Documents and work records.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Documents {
+    /// An incoming document being handled is "due soon" this many hours before its deadline:
+    /// its handlers are reminded then, and again once it is overdue.
+    pub remind_hours_before: i64,
+    /// Where each reminder is also posted as JSON (an SMS or e-mail gateway of the province),
+    /// through the job outbox with retries; none by default.
+    pub reminder_url: Option<String>,
+}
+
+impl Default for Documents {
+    fn default() -> Self {
+        Documents {
+            remind_hours_before: 24,
+            reminder_url: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -112,6 +134,7 @@ impl Default for Settings {
             worker: Worker::default(),
             log: Log::default(),
             onestop: Onestop::default(),
+            documents: Documents::default(),
             signatures: Signatures::default(),
         }
     }
@@ -321,6 +344,19 @@ impl Settings {
             return Err(format!(
                 "onestop.code_format {f:?}: it must contain {{agency}}, {{yymmdd}} or {{yyyymmdd}}, and {{seq}} or {{seq:N}}"
             ));
+        }
+        let d = &self.documents;
+        if !(1..=24 * 30).contains(&d.remind_hours_before) {
+            return Err("documents.remind_hours_before must be between 1 and 720".into());
+        }
+        if d.reminder_url
+            .as_deref()
+            .is_some_and(|u| !u.starts_with("http://"))
+        {
+            return Err(
+                "documents.reminder_url must be an http:// address (a gateway inside the network)"
+                    .into(),
+            );
         }
         let o = &self.onestop;
         if o.lookup_per_address < 1 || o.lookup_per_code < 1 || o.lookup_window_minutes < 1 {

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod onestop;
 pub mod org;
 pub mod people;
+pub mod reminders;
 pub mod signature_images;
 pub mod signatures;
 pub mod units;

@@ -6,6 +6,7 @@ pub mod files;
 pub mod incoming;
 pub mod outgoing;
 pub mod registers;
+mod reminders;
 mod text;
 pub mod work_files;
 

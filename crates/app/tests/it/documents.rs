@@ -846,3 +846,98 @@ both!(the_text_of_attached_files_is_searched, |db| {
             .is_empty()
     );
 });
+
+both!(handlers_are_reminded_before_and_after_the_deadline, |db| {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = egov_app::Settings {
+        data_dir: dir.path().to_path_buf(),
+        ..egov_app::Settings::default()
+    };
+    settings.documents.reminder_url = Some("http://127.0.0.1:9/sms".into());
+    let app = egov_app::App::with_db(db, settings);
+    app.seed_demo().await.unwrap();
+    let snv = agency_of(&app, "vanthu.snv").await;
+    let clerk = actor(&app, "vanthu.snv").await;
+    let leader = actor(&app, "giamdoc.snv").await;
+    let lead = actor(&app, "chuyenvien.snv").await;
+    let coordinator = actor(&app, "truongphong.snv").await;
+    let r = app
+        .register_paper_incoming(
+            &clerk,
+            PaperInCmd {
+                agency_id: snv,
+                issuer_name: "Bộ Nội vụ".into(),
+                issuer_code: None,
+                notation: "88/BNV-CQĐP".into(),
+                issued_on: None,
+                kind: None,
+                subject: "Về việc báo cáo tình hình chính quyền địa phương hai cấp".into(),
+                urgency: None,
+                secrecy: None,
+                scan: None,
+                arrived_at: None,
+            },
+        )
+        .await
+        .unwrap();
+    let mut direct = in_act("direct", r.copy.version);
+    direct.lead_person_id = lead.person_id;
+    direct.coordinator_people = vec![coordinator.person_id.unwrap()];
+    direct.working_days = Some(3);
+    let c = app
+        .act_on_incoming(&leader, r.copy.id, direct)
+        .await
+        .unwrap();
+    let deadline = c.deadline.unwrap();
+
+    // Nothing yet; a day before the deadline the lead and the coordinator, once.
+    assert_eq!(app.send_reminders(egov_store::now()).await.unwrap(), 0);
+    let soon = deadline - time::Duration::hours(2);
+    assert_eq!(app.send_reminders(soon).await.unwrap(), 2);
+    assert_eq!(app.send_reminders(soon).await.unwrap(), 0);
+    let mine = app.my_reminders(&lead).await.unwrap();
+    assert_eq!(
+        (mine.len(), mine[0].kind.as_str(), mine[0].incoming_id),
+        (1, "due_soon", c.id)
+    );
+    assert!(app.my_reminders(&leader).await.unwrap().is_empty());
+    // Past it: the handlers again, and the leader who directed it.
+    let late = deadline + time::Duration::hours(1);
+    assert_eq!(app.send_reminders(late).await.unwrap(), 3);
+    assert_eq!(app.send_reminders(late).await.unwrap(), 0);
+    let mine = app.my_reminders(&lead).await.unwrap();
+    assert_eq!(
+        mine.len(),
+        1,
+        "the overdue reminder replaces the earlier one"
+    );
+    assert_eq!(mine[0].kind, "overdue");
+    assert_eq!(mine[0].notation.as_deref(), Some("88/BNV-CQĐP"));
+    assert_eq!(app.my_reminders(&leader).await.unwrap()[0].kind, "overdue");
+    // Each reminder is queued once for the gateway, with the person and the document.
+    let jobs: Vec<(String, String)> = (&app.db)
+        .fetch_all(
+            "SELECT idempotency_key, payload FROM jobs WHERE kind = 'http.post' ORDER BY id",
+            egov_store::args![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 5);
+    let keys: std::collections::BTreeSet<&str> = jobs.iter().map(|j| j.0.as_str()).collect();
+    assert_eq!(keys.len(), 5);
+    let first: serde_json::Value = serde_json::from_str(&jobs[0].1).unwrap();
+    assert_eq!(first["url"], "http://127.0.0.1:9/sms");
+    assert_eq!(first["body"]["document"]["notation"], "88/BNV-CQĐP");
+    assert_eq!(first["body"]["kind"], "due_soon");
+    assert!(first["body"]["person"]["username"].is_string());
+    // Once completed, nothing is left to remind of.
+    let c = app
+        .act_on_incoming(&lead, c.id, in_act("start", c.version))
+        .await
+        .unwrap();
+    app.act_on_incoming(&lead, c.id, in_act("complete", c.version))
+        .await
+        .unwrap();
+    assert!(app.my_reminders(&lead).await.unwrap().is_empty());
+    assert_eq!(app.send_reminders(late).await.unwrap(), 0);
+});

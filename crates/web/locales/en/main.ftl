@@ -778,3 +778,6 @@ err-image-decided = This image has already been decided on or withdrawn; reload 
 err-bad-image-kind = Choose the kind: a signature image or a seal image.
 err-attachment-unsealable = The attachment { $name } cannot carry the agency's signature.
 err-signature-position-invalid = The signature cannot go where it was placed: outside the page, or no such page.
+reminders-title = Reminders
+reminder-overdue = Overdue
+reminder-due-soon = Due soon

@@ -778,3 +778,6 @@ err-image-decided = Mẫu này đã được xử lý hoặc đã ngừng sử d
 err-bad-image-kind = Hãy chọn loại: hình chữ ký hoặc hình con dấu.
 err-attachment-unsealable = Không thể ký số của cơ quan lên phụ lục { $name }.
 err-signature-position-invalid = Không thể đặt chữ ký ở vị trí đã chọn: vị trí nằm ngoài trang hoặc trang không tồn tại.
+reminders-title = Nhắc việc
+reminder-overdue = Quá hạn
+reminder-due-soon = Sắp đến hạn

@@ -38,6 +38,7 @@ use crate::state::AppState;
     register_paper_incoming,
     act_incoming,
     my_handling,
+    my_reminders,
     incoming_register,
     outgoing_register,
     plan_file,
@@ -70,6 +71,7 @@ pub fn routes() -> Router<AppState> {
         .route("/incoming", post(register_paper_incoming))
         .route("/incoming/{id}/actions", post(act_incoming))
         .route("/me/handling", get(my_handling))
+        .route("/me/reminders", get(my_reminders))
         .route("/work-files", post(plan_file))
         .route("/work-files/{id}", get(get_file_documents))
         .route("/work-files/{id}/actions", post(act_file))
@@ -127,6 +129,15 @@ async fn get_document(
     Path(id): Path<i64>,
 ) -> WebResult<Json<DocumentDetail>> {
     Ok(Json(state.app.document_detail(&ctx.actor()?, id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/me/reminders", tag = "documents",
+    responses((status = 200, body = Vec<egov_store::reminders::ReminderRow>, description = "Reminders of documents the reader handles or directed that are due soon or overdue, most urgent first")))]
+async fn my_reminders(
+    State(state): State<AppState>,
+    ctx: Ctx,
+) -> WebResult<Json<Vec<egov_store::reminders::ReminderRow>>> {
+    Ok(Json(state.app.my_reminders(&ctx.actor()?).await?))
 }
 
 #[derive(Deserialize, IntoParams)]

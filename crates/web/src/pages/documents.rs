@@ -120,6 +120,7 @@ struct HomePage {
     handling: Vec<IncomingRow>,
     outgoing: Vec<DocumentRow>,
     staff: Vec<(i64, String)>,
+    reminders: Vec<egov_store::reminders::ReminderRow>,
     now: time::OffsetDateTime,
 }
 
@@ -176,6 +177,7 @@ async fn home(
     };
     Ok(html(&HomePage {
         handling: state.app.my_handling(&actor).await?,
+        reminders: state.app.my_reminders(&actor).await?,
         outgoing: state.app.outgoing_list(&actor, agency.id, states).await?,
         page,
         agencies,
