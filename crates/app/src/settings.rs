@@ -32,6 +32,9 @@ pub struct Documents {
     /// Where each reminder is also posted as JSON (an SMS or e-mail gateway of the province),
     /// through the job outbox with retries; none by default.
     pub reminder_url: Option<String>,
+    /// The LibreOffice program that turns .docx and .odt drafts into PDF: a path, or a command
+    /// looked up on `PATH`. Drafts are not converted when it is empty or not installed.
+    pub libreoffice: String,
 }
 
 impl Default for Documents {
@@ -39,6 +42,7 @@ impl Default for Documents {
         Documents {
             remind_hours_before: 24,
             reminder_url: None,
+            libreoffice: "soffice".into(),
         }
     }
 }

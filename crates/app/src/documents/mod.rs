@@ -2,6 +2,7 @@
 //! numbers allocated at sign-off, delivery to every recipient agency in one transaction,
 //! incoming documents from arrival to completion, recall, work files, registers and search.
 
+mod convert;
 pub mod files;
 pub mod incoming;
 pub mod outgoing;

@@ -325,8 +325,80 @@ impl App {
     }
 
     /// Adds a file to a document: the main PDF, the editable draft, or an attachment. Drafts
-    /// take files until sign-off; nothing is ever attached to a secret entry.
+    /// take files until sign-off; nothing is ever attached to a secret entry. A .docx or .odt
+    /// draft also becomes the document's PDF when LibreOffice is installed
+    /// (`documents.libreoffice`); it is converted first, so a draft that cannot be converted is
+    /// refused with nothing stored.
     pub async fn add_document_file(
+        &self,
+        actor: &Actor,
+        document_id: i64,
+        role: &str,
+        name: &str,
+        declared: Option<&str>,
+        bytes: Vec<u8>,
+    ) -> Result<store::AttachmentRow, AppError> {
+        let converted = match FileRole::parse(role) {
+            Some(FileRole::Draft) => {
+                self.convert_draft(actor, document_id, name, declared, &bytes)
+                    .await?
+            }
+            _ => None,
+        };
+        let row = self
+            .store_document_file(actor, document_id, role, name, declared, bytes)
+            .await?;
+        if let Some(pdf) = converted {
+            let stem = name.rsplit_once('.').map_or(name, |(s, _)| s).trim();
+            self.store_document_file(
+                actor,
+                document_id,
+                "main",
+                &format!("{stem}.pdf"),
+                Some(super::files::PDF),
+                pdf,
+            )
+            .await?;
+        }
+        Ok(row)
+    }
+
+    /// The PDF of a word-processor draft, when LibreOffice is installed and the actor may see
+    /// the document; `None` for other files or without LibreOffice.
+    async fn convert_draft(
+        &self,
+        actor: &Actor,
+        document_id: i64,
+        name: &str,
+        declared: Option<&str>,
+        bytes: &[u8],
+    ) -> Result<Option<Vec<u8>>, AppError> {
+        let media_type = check(FileRole::Draft, name, declared, bytes)?;
+        let extension = match media_type {
+            super::files::DOCX => "docx",
+            super::files::ODT => "odt",
+            _ => return Ok(None),
+        };
+        let Some(soffice) = super::convert::find_libreoffice(&self.settings.documents.libreoffice)
+        else {
+            return Ok(None);
+        };
+        let d = self
+            .visible_document(&mut &self.db, actor, document_id)
+            .await?;
+        if d.secrecy.is_some() {
+            return Err(super::secret_no_content());
+        }
+        let bytes = bytes.to_vec();
+        let pdf = tokio::task::spawn_blocking(move || {
+            super::convert::to_pdf(&soffice, &bytes, extension)
+        })
+        .await
+        .map_err(|e| AppError::internal(e.to_string()))??;
+        Ok(Some(pdf))
+    }
+
+    async fn store_document_file(
         &self,
         actor: &Actor,
         document_id: i64,
@@ -416,7 +488,16 @@ impl App {
         )
         .await?;
         if role == FileRole::Main {
-            store::set_main_file(&mut tx, document_id, &sha, &search_fold(&d, &text)).await?;
+            // The index entry is rebuilt from the document and this file, so the words of the
+            // other files (drafts, attachments) are read again rather than lost.
+            let mut words = text;
+            for a in store::attachments(&mut tx, document_id).await? {
+                if a.role != FileRole::Main.as_str() {
+                    words.push(' ');
+                    words.push_str(&self.blob_text(&a.sha256).await?);
+                }
+            }
+            store::set_main_file(&mut tx, document_id, &sha, &search_fold(&d, &words)).await?;
         } else if !text.is_empty() {
             let old = store::search_fold_of(&mut tx, document_id).await?;
             let add = egov_domain::text::fold(&text);

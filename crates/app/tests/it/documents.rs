@@ -782,26 +782,37 @@ both!(work_files_hold_documents, |db| {
     );
 });
 
-/// A .docx whose body is `paragraphs` (only the part search reads).
+/// A minimal .docx (WordprocessingML) whose body is `paragraphs`.
 fn docx(paragraphs: &[&str]) -> Vec<u8> {
     use std::io::Write;
     let body: String = paragraphs
         .iter()
         .map(|p| format!("<w:p><w:r><w:t>{p}</w:t></w:r></w:p>"))
         .collect();
+    let parts = [
+        (
+            "[Content_Types].xml",
+            r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>"#.to_owned(),
+        ),
+        (
+            "_rels/.rels",
+            r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>"#.to_owned(),
+        ),
+        (
+            "word/document.xml",
+            format!(
+                r#"<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>{body}</w:body></w:document>"#
+            ),
+        ),
+    ];
     let mut buf = std::io::Cursor::new(Vec::new());
     {
         let mut w = zip::ZipWriter::new(&mut buf);
-        let opts = zip::write::SimpleFileOptions::default();
-        w.start_file("[Content_Types].xml", opts).unwrap();
-        w.write_all(br#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#)
-            .unwrap();
-        w.start_file("word/document.xml", opts).unwrap();
-        write!(
-            w,
-            r#"<?xml version="1.0"?><w:document><w:body>{body}</w:body></w:document>"#
-        )
-        .unwrap();
+        for (name, text) in parts {
+            w.start_file(name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(text.as_bytes()).unwrap();
+        }
         w.finish().unwrap();
     }
     buf.into_inner()
@@ -940,4 +951,64 @@ both!(handlers_are_reminded_before_and_after_the_deadline, |db| {
         .unwrap();
     assert!(app.my_reminders(&lead).await.unwrap().is_empty());
     assert_eq!(app.send_reminders(late).await.unwrap(), 0);
+});
+
+both!(word_drafts_become_the_documents_pdf, |db| {
+    assert!(
+        std::process::Command::new("soffice")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success()),
+        "LibreOffice is needed to test draft conversion: run scripts/test.sh (it installs libreoffice-writer-nogui)"
+    );
+    let app = crate::app(db.clone());
+    app.seed_demo().await.unwrap();
+    let words = ["QUYẾT ĐỊNH", "Về việc thành lập Tổ công tác chuyển đổi số"];
+    let d = crate::signatures::letter_to_the_province(
+        &app,
+        vec![("draft", "du-thao.docx", docx(&words))],
+    )
+    .await;
+    let files = egov_store::documents::attachments(&mut &app.db, d.id)
+        .await
+        .unwrap();
+    let roles: Vec<(&str, &str)> = files
+        .iter()
+        .map(|f| (f.role.as_str(), f.name.as_str()))
+        .collect();
+    assert_eq!(roles, [("draft", "du-thao.docx"), ("main", "du-thao.pdf")]);
+    let pdf = app.read_blob(d.main_sha.as_ref().unwrap()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("converted.pdf"), &pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg(dir.path().join("converted.pdf"))
+        .arg("-")
+        .output()
+        .expect("pdftotext runs (poppler-utils)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Tổ công tác chuyển đổi số"), "{text}");
+    // The converted PDF is the document now: found by its words, numbered at sign-off.
+    let reader = actor(&app, "chuyenvien.snv").await;
+    let hits = app
+        .search_documents(&reader, "to cong tac chuyen doi so")
+        .await
+        .unwrap();
+    assert_eq!(hits.iter().map(|h| h.id).collect::<Vec<_>>(), vec![d.id]);
+
+    // Without LibreOffice (turned off, or not installed) the draft stays as it is.
+    for program in ["", "/nonexistent/soffice"] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = egov_app::Settings {
+            data_dir: dir.path().to_path_buf(),
+            ..egov_app::Settings::default()
+        };
+        settings.documents.libreoffice = program.into();
+        let plain = egov_app::App::with_db(db.clone(), settings);
+        let d = crate::signatures::letter_to_the_province(
+            &plain,
+            vec![("draft", "du-thao.docx", docx(&words))],
+        )
+        .await;
+        assert_eq!(d.main_sha, None, "{program:?}");
+    }
 });

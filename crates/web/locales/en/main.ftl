@@ -781,3 +781,4 @@ err-signature-position-invalid = The signature cannot go where it was placed: ou
 reminders-title = Reminders
 reminder-overdue = Overdue
 reminder-due-soon = Due soon
+err-draft-conversion-failed = The draft could not be turned into a PDF; save it as PDF in the word processor and upload that.

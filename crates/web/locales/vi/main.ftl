@@ -781,3 +781,4 @@ err-signature-position-invalid = Không thể đặt chữ ký ở vị trí đ�
 reminders-title = Nhắc việc
 reminder-overdue = Quá hạn
 reminder-due-soon = Sắp đến hạn
+err-draft-conversion-failed = Không chuyển được dự thảo sang PDF; hãy lưu dự thảo dưới dạng PDF trong trình soạn thảo rồi tải lên tệp đó.

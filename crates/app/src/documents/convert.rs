@@ -1,0 +1,94 @@
+//! Drafts written in a word processor (.docx, .odt) turned into the PDF that is reviewed, signed
+//! and issued, by LibreOffice in headless mode — when the operator has installed it
+//! (`documents.libreoffice`). Each conversion runs in a directory and a LibreOffice profile of its
+//! own (so conversions can run side by side), is killed after two minutes, and leaves nothing
+//! behind.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::AppError;
+
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The LibreOffice program named by the setting: a path, or a command looked up on `PATH`;
+/// `None` when the setting is empty or the program is not installed.
+pub fn find_libreoffice(setting: &str) -> Option<PathBuf> {
+    let setting = setting.trim();
+    if setting.is_empty() {
+        return None;
+    }
+    if setting.contains('/') {
+        let p = PathBuf::from(setting);
+        return p.is_file().then_some(p);
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(setting))
+            .find(|p| p.is_file())
+    })
+}
+
+/// Converts `bytes` (a .docx or .odt, by `extension`) to PDF with the LibreOffice program
+/// `soffice`. Blocking: call it off the async threads.
+pub fn to_pdf(soffice: &Path, bytes: &[u8], extension: &str) -> Result<Vec<u8>, AppError> {
+    let mut r = [0u8; 8];
+    getrandom::fill(&mut r).map_err(|e| AppError::internal(e.to_string()))?;
+    let dir = std::env::temp_dir().join(format!("egov-convert-{}", hex::encode(r)));
+    let result = convert_in(&dir, soffice, bytes, extension);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn convert_in(
+    dir: &Path,
+    soffice: &Path,
+    bytes: &[u8],
+    extension: &str,
+) -> Result<Vec<u8>, AppError> {
+    let io = |e: std::io::Error| AppError::internal(format!("conversion: {e}"));
+    let failed = |detail: String| {
+        AppError::invalid(
+            "draft_conversion_failed",
+            "The draft could not be turned into a PDF; save it as PDF in the word processor and upload that.",
+        )
+        .arg("detail", detail)
+    };
+    std::fs::create_dir_all(dir.join("out")).map_err(io)?;
+    let input = dir.join(format!("draft.{extension}"));
+    std::fs::write(&input, bytes).map_err(io)?;
+    let mut child = std::process::Command::new(soffice)
+        .arg("--headless")
+        .arg("--norestore")
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            dir.join("profile").display()
+        ))
+        .args(["--convert-to", "pdf", "--outdir"])
+        .arg(dir.join("out"))
+        .arg(&input)
+        .env("HOME", dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| failed(format!("LibreOffice did not start: {e}")))?;
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(io)? {
+            break status;
+        }
+        if started.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(failed("LibreOffice took longer than two minutes".into()));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    match std::fs::read(dir.join("out/draft.pdf")) {
+        Ok(pdf) if status.success() && pdf.starts_with(b"%PDF-") => Ok(pdf),
+        _ => Err(failed(format!(
+            "LibreOffice ended with {status} and no PDF"
+        ))),
+    }
+}
