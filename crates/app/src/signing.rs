@@ -498,7 +498,7 @@ impl App {
     }
 
     /// The key-encryption key of key files: from the configured file, else the environment.
-    fn kek(&self) -> Result<Option<Vec<u8>>, AppError> {
+    pub fn kek(&self) -> Result<Option<Vec<u8>>, AppError> {
         let s = &self.settings.signatures;
         if let Some(f) = &s.kek_file {
             let path = if f.is_absolute() {

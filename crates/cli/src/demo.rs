@@ -72,7 +72,7 @@ pub async fn run(mut settings: egov_app::Settings, listen: &str, seed_only: bool
     super::serve(app, listen).await
 }
 
-fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
+pub(crate) fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]

@@ -26,6 +26,16 @@ pub enum PkiCmd {
         #[arg(long)]
         tsa: Option<String>,
     },
+    /// Import a PKCS#12 key store (.p12, .pfx): write its certificate chain to OUT.pem and its
+    /// key, encrypted under the configured key-encryption key, to OUT.key.pem — the files a
+    /// seal's settings name. The store's password comes from `--password-file` or
+    /// `EGOV_KEY_PASSWORD`.
+    ImportP12 {
+        input: PathBuf,
+        out: PathBuf,
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+    },
     /// Print the verdict on a PDF's signatures (exit status 0 only when every signature is
     /// valid), judged against the configured trust lists.
     Verify {
@@ -36,9 +46,14 @@ pub enum PkiCmd {
     },
 }
 
-/// Where the signing key is: a key file with its certificate chain, or a PKCS#11 token.
+/// Where the signing key is: a key file with its certificate chain, a PKCS#12 key store, or a
+/// PKCS#11 token.
 #[derive(Args, Clone)]
 pub struct KeyArgs {
+    /// A PKCS#12 key store (.p12, .pfx) with the key and its certificates; its password comes
+    /// from `--key-password-file` or `EGOV_KEY_PASSWORD`.
+    #[arg(long, conflicts_with_all = ["key", "pkcs11_module"])]
+    p12: Option<PathBuf>,
     /// An encrypted PKCS#8 key file (PEM); its password comes from `--key-password-file` or
     /// `EGOV_KEY_PASSWORD`.
     #[arg(long, conflicts_with = "pkcs11_module")]
@@ -70,24 +85,17 @@ impl KeyArgs {
             )
             .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))
         };
+        if let Some(p12) = &self.p12 {
+            let store = read_p12(p12, self.key_password_file.as_deref())?;
+            return Ok((Box::new(store.key), store.chain));
+        }
         match (&self.key, &self.pkcs11_module) {
             (Some(key), _) => {
                 let cert = self
                     .cert
                     .as_deref()
                     .context("a key file needs --cert with its certificate chain")?;
-                let password = match &self.key_password_file {
-                    Some(f) => Some(
-                        std::fs::read_to_string(f)
-                            .with_context(|| format!("reading {}", f.display()))?
-                            .trim()
-                            .as_bytes()
-                            .to_vec(),
-                    ),
-                    None => std::env::var("EGOV_KEY_PASSWORD")
-                        .ok()
-                        .map(String::into_bytes),
-                };
+                let password = password(self.key_password_file.as_deref())?.map(String::into_bytes);
                 let pem = std::fs::read_to_string(key)
                     .with_context(|| format!("reading {}", key.display()))?;
                 let k = FileKey::from_pem(&pem, password.as_deref())
@@ -122,6 +130,36 @@ impl KeyArgs {
             (None, None) => bail!("give --key (with --cert) or --pkcs11-module"),
         }
     }
+}
+
+/// A password from a file (trimmed), else from `EGOV_KEY_PASSWORD`.
+fn password(file: Option<&Path>) -> Result<Option<String>> {
+    Ok(match file {
+        Some(f) => Some(
+            std::fs::read_to_string(f)
+                .with_context(|| format!("reading {}", f.display()))?
+                .trim()
+                .to_owned(),
+        ),
+        None => std::env::var("EGOV_KEY_PASSWORD").ok(),
+    })
+}
+
+fn read_p12(path: &Path, password_file: Option<&Path>) -> Result<egov_pki::pkcs12::KeyStore> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let password = password(password_file)?.unwrap_or_default();
+    egov_pki::pkcs12::read(&bytes, &password)
+        .map_err(|e| anyhow::anyhow!("{}: {e} ({})", path.display(), e.code()))
+}
+
+/// An App without a database of its own, for the commands that only need the settings.
+async fn offline_app(settings: egov_app::Settings) -> Result<std::sync::Arc<egov_app::App>> {
+    Ok(egov_app::App::with_db(
+        egov_store::Db::open(&egov_store::DbOptions::new("sqlite::memory:"))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+        settings,
+    ))
 }
 
 /// Where wrong PINs are counted between runs, per token.
@@ -185,13 +223,43 @@ pub async fn run(cmd: PkiCmd, settings: egov_app::Settings) -> Result<()> {
             println!("Signed {} → {}", input.display(), output.display());
             Ok(())
         }
-        PkiCmd::Verify { file, json } => {
-            let app = egov_app::App::with_db(
-                egov_store::Db::open(&egov_store::DbOptions::new("sqlite::memory:"))
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?,
-                settings,
+        PkiCmd::ImportP12 {
+            input,
+            out,
+            password_file,
+        } => {
+            let app = offline_app(settings).await?;
+            let kek = app
+                .kek()
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?
+                .context("no key-encryption key: set signatures.kek_file or the variable of signatures.kek_env")?;
+            let store = read_p12(&input, password_file.as_deref())?;
+            let mut chain = String::new();
+            for c in &store.chain {
+                chain.push_str(&egov_pki::cert::to_pem(c).map_err(|e| anyhow::anyhow!("{e}"))?);
+            }
+            let key = store
+                .key
+                .to_encrypted_pem(&kek)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            // OUT may hold dots (seal-000.00.00.H56): the suffixes are added, not swapped in.
+            let with = |suffix: &str| PathBuf::from(format!("{}{suffix}", out.display()));
+            let (cert_path, key_path) = (with(".pem"), with(".key.pem"));
+            std::fs::write(&cert_path, chain)
+                .with_context(|| format!("writing {}", cert_path.display()))?;
+            super::demo::write_private(&key_path, &key)?;
+            println!(
+                "Imported {}: {} ({} certificates) and {} (key under the key-encryption key).",
+                input.display(),
+                cert_path.display(),
+                store.chain.len(),
+                key_path.display()
             );
+            println!("Holder: {}", egov_pki::cert::display_name(&store.chain[0]));
+            Ok(())
+        }
+        PkiCmd::Verify { file, json } => {
+            let app = offline_app(settings).await?;
             let pdf =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let report = app

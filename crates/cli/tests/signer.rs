@@ -277,4 +277,65 @@ async fn a_leader_signs_with_egov_signer_and_an_operator_checks_files() {
     let out = verify("plain.pdf");
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("Verdict: unsigned"), "{}", text(&out));
+
+    // The same seal key handed over as a PKCS#12 file (written by OpenSSL): signed with
+    // directly, and imported under the key-encryption key.
+    let p12 = data.join("seal.p12");
+    let exported = std::process::Command::new("openssl")
+        .args(["pkcs12", "-export", "-inkey"])
+        .arg(pki.join(&seal))
+        .arg("-passin")
+        .arg(format!("file:{}", pki.join("kek").display()))
+        .arg("-in")
+        .arg(pki.join(seal.replace(".key.pem", ".pem")))
+        .args(["-passout", "pass:Mat-khau-p12", "-out"])
+        .arg(&p12)
+        .output()
+        .expect("openssl runs");
+    assert!(exported.status.success(), "{}", text(&exported));
+    std::fs::write(data.join("p12-password"), "Mat-khau-p12\n").unwrap();
+    let sign_p12 = |password_file: &str, out_file: &str| {
+        let mut c = egov(data, &url);
+        c.args(["pki", "sign", "--p12"])
+            .arg(&p12)
+            .arg("--key-password-file")
+            .arg(data.join(password_file))
+            .arg(data.join("plain.pdf"))
+            .arg(data.join(out_file));
+        run(c)
+    };
+    let out = sign_p12("p12-password", "sealed-p12.pdf");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(verify("sealed-p12.pdf").status.success());
+    std::fs::write(data.join("wrong-password"), "sai").unwrap();
+    let out = sign_p12("wrong-password", "never.pdf");
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("password does not open"),
+        "{}",
+        text(&out)
+    );
+    let stem = data.join("imported-000.00.00.H56");
+    let mut c = egov(data, &url);
+    c.arg("--config")
+        .arg(&config)
+        .args(["pki", "import-p12"])
+        .arg(&p12)
+        .arg(&stem)
+        .arg("--password-file")
+        .arg(data.join("p12-password"));
+    let out = run(c);
+    assert!(out.status.success(), "{}", text(&out));
+    let mut c = egov(data, &url);
+    c.args(["pki", "sign", "--key"])
+        .arg(data.join("imported-000.00.00.H56.key.pem"))
+        .arg("--cert")
+        .arg(data.join("imported-000.00.00.H56.pem"))
+        .arg("--key-password-file")
+        .arg(pki.join("kek"))
+        .arg(data.join("plain.pdf"))
+        .arg(data.join("sealed-imported.pdf"));
+    let out = run(c);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(verify("sealed-imported.pdf").status.success());
 }

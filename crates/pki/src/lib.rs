@@ -13,6 +13,7 @@ pub mod cms_sig;
 pub mod demo;
 pub mod keys;
 pub mod pkcs11;
+pub mod pkcs12;
 pub mod sign;
 pub mod stamp;
 pub mod text;
