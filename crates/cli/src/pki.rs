@@ -376,7 +376,29 @@ pub enum SignerCmd {
         /// Only this signature request.
         #[arg(long)]
         request: Option<i64>,
+        /// Where your signature image goes, instead of above your name: PAGE,X,Y — the page
+        /// and the image's top-left corner in millimetres from the page's top-left corner.
+        #[arg(long, value_parser = parse_position)]
+        position: Option<egov_app::signing::SignaturePosition>,
     },
+}
+
+fn parse_position(s: &str) -> Result<egov_app::signing::SignaturePosition, String> {
+    let parts: Vec<&str> = s.split(',').map(str::trim).collect();
+    let [page, x, y] = parts[..] else {
+        return Err("write PAGE,X,Y (for example 1,110,200)".into());
+    };
+    let num = |v: &str| {
+        v.parse::<f32>()
+            .map_err(|_| format!("{v:?} is not a number"))
+    };
+    Ok(egov_app::signing::SignaturePosition {
+        page: page
+            .parse()
+            .map_err(|_| format!("{page:?} is not a page number"))?,
+        x_mm: num(x)?,
+        y_mm: num(y)?,
+    })
 }
 
 #[derive(Args, Clone)]
@@ -518,6 +540,7 @@ pub async fn signer(cmd: SignerCmd) -> Result<()> {
             server,
             key,
             request,
+            position,
         } => {
             let (signer, chain) = key.open()?;
             let chain_pem = chain
@@ -541,7 +564,7 @@ pub async fn signer(cmd: SignerCmd) -> Result<()> {
             }
             let mut failed = 0;
             for id in ids {
-                match sign_one(&api, signer.as_ref(), &chain_pem, id).await {
+                match sign_one(&api, signer.as_ref(), &chain_pem, id, position).await {
                     Ok(status) => println!("{id}: signed ({status})"),
                     Err(e) => {
                         failed += 1;
@@ -557,14 +580,20 @@ pub async fn signer(cmd: SignerCmd) -> Result<()> {
     }
 }
 
-async fn sign_one(api: &Api, key: &dyn RawSigner, chain_pem: &str, id: i64) -> Result<String> {
+async fn sign_one(
+    api: &Api,
+    key: &dyn RawSigner,
+    chain_pem: &str,
+    id: i64,
+    position: Option<egov_app::signing::SignaturePosition>,
+) -> Result<String> {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD;
     let to_sign = api
         .call(
             "POST",
             &format!("/api/v1/signatures/{id}/prepare"),
-            Some(serde_json::json!({ "certificate_chain": chain_pem })),
+            Some(serde_json::json!({ "certificate_chain": chain_pem, "position": position })),
         )
         .await?;
     let dtbs = b64

@@ -226,6 +226,8 @@ async fn a_leader_signs_with_egov_signer_and_an_operator_checks_files() {
         &key("person-giamdoc.snv.pem"),
         "--key-password-file",
         &key("kek"),
+        "--position",
+        "1,110,200",
     ]));
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("signed (valid)"), "{}", text(&out));
@@ -237,6 +239,15 @@ async fn a_leader_signs_with_egov_signer_and_an_operator_checks_files() {
         .await
         .unwrap();
     let signed = app.read_blob(d.main_sha.as_ref().unwrap()).await.unwrap();
+    // The demo's signature image of the leader, where the leader placed it: its top-left
+    // corner 110 mm from the left and 200 mm from the top of the A4 page.
+    let (page, rect) = egov_pki::appearance::first_visible_signature(&signed)
+        .unwrap()
+        .expect("a visible signature");
+    let mm = |v: f32| v * 72.0 / 25.4;
+    assert_eq!(page, 1);
+    assert!((rect[0] - mm(110.0)).abs() < 0.5, "{rect:?}");
+    assert!((rect[3] - (mm(297.0) - mm(200.0))).abs() < 0.5, "{rect:?}");
     std::fs::write(data.join("signed.pdf"), &signed).unwrap();
     let verify = |file: &str| {
         let mut c = egov(data, &url);
