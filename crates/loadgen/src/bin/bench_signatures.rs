@@ -134,6 +134,38 @@ fn main() {
         });
     }
 
+    // Visible: the demo signature image above a box, and the demo seal over its left third.
+    let sig_png = egov_pki::appearance::decode_png(&demo::signature_png()).unwrap();
+    let seal_png = egov_pki::appearance::decode_png(&demo::seal_png()).unwrap();
+    let at = [300.0, 200.0, 413.4, 245.4];
+    let mut visible = req(&ec);
+    visible.appearance = Some(egov_pki::appearance::image_appearance(
+        1,
+        at,
+        sig_png.image.clone(),
+    ));
+    rate(
+        "sign with the signature image, ECDSA P-256 file key",
+        n,
+        || {
+            sign_with(&pdf, &visible, &ec.key).unwrap();
+        },
+    );
+    let by_leader = sign_with(&pdf, &visible, &ec.key).unwrap();
+    let mut seal = req(&rsa);
+    seal.appearance = Some(egov_pki::appearance::image_appearance(
+        1,
+        egov_pki::appearance::seal_over(at, 102.0),
+        seal_png.image.clone(),
+    ));
+    rate(
+        "seal over it with the seal image, RSA-2048 file key",
+        n,
+        || {
+            sign_with(&by_leader, &seal, &rsa.key).unwrap();
+        },
+    );
+
     let module = std::path::PathBuf::from(
         std::env::var("EGOV_PKCS11_MODULE")
             .unwrap_or_else(|_| "/usr/lib/softhsm/libsofthsm2.so".into()),
