@@ -29,8 +29,10 @@ apt_install() {
 # --- tools -----------------------------------------------------------------------------------
 command -v cargo >/dev/null || die "cargo is missing: install Rust (the toolchain is pinned in rust-toolchain.toml)"
 # poppler-utils and zbar-tools read our PDFs and their QR codes back, independently of our code;
-# SoftHSM2 stands in for signing tokens and HSMs; LibreOffice turns .docx/.odt drafts into PDF.
-apt_install chromium postgresql-client ca-certificates poppler-utils zbar-tools softhsm2 libreoffice-writer-nogui
+# SoftHSM2 stands in for signing tokens and HSMs; LibreOffice turns .docx/.odt drafts into PDF;
+# tesseract reads scans.
+apt_install chromium postgresql-client ca-certificates poppler-utils zbar-tools softhsm2 \
+    libreoffice-writer-nogui tesseract-ocr tesseract-ocr-vie
 command -v node >/dev/null || apt_install nodejs npm
 
 # pyHanko judges egov's PDF signatures, independently of our code (a virtualenv under ~/.cache).

@@ -84,6 +84,10 @@ impl Worker {
         let id = format!("{}-{}-{}", hostname(), std::process::id(), hex::encode(r));
         let mut handlers: HashMap<String, Handler> = HashMap::new();
         handlers.insert(HTTP_POST.into(), http_post());
+        handlers.insert(
+            crate::documents::ocr::OCR_JOB.into(),
+            crate::documents::ocr::ocr_handler(),
+        );
         Worker { app, id, handlers }
     }
 

@@ -35,6 +35,10 @@ pub struct Documents {
     /// The LibreOffice program that turns .docx and .odt drafts into PDF: a path, or a command
     /// looked up on `PATH`. Drafts are not converted when it is empty or not installed.
     pub libreoffice: String,
+    /// The tesseract program (with Vietnamese, `tesseract-ocr-vie`) that reads scans without a
+    /// text layer for search, in the background; scans are not read when it is empty or not
+    /// installed.
+    pub tesseract: String,
 }
 
 impl Default for Documents {
@@ -43,6 +47,7 @@ impl Default for Documents {
             remind_hours_before: 24,
             reminder_url: None,
             libreoffice: "soffice".into(),
+            tesseract: "tesseract".into(),
         }
     }
 }

@@ -11,9 +11,9 @@ use crate::AppError;
 
 const TIMEOUT: Duration = Duration::from_secs(120);
 
-/// The LibreOffice program named by the setting: a path, or a command looked up on `PATH`;
-/// `None` when the setting is empty or the program is not installed.
-pub fn find_libreoffice(setting: &str) -> Option<PathBuf> {
+/// The program named by a setting (LibreOffice, tesseract): a path, or a command looked up on
+/// `PATH`; `None` when the setting is empty or the program is not installed.
+pub fn find_program(setting: &str) -> Option<PathBuf> {
     let setting = setting.trim();
     if setting.is_empty() {
         return None;

@@ -210,6 +210,7 @@ impl App {
             store::set_search_fold(&mut tx, doc_id, &search_fold(&d, &scan_text)).await?;
         }
         if let (Some(sha), Some(t)) = (&cmd.scan, &scan_type) {
+            self.queue_ocr(&mut tx, doc_id, sha, t, &scan_text).await?;
             let size: i64 = tx
                 .scalar(
                     "SELECT size FROM blobs WHERE sha256 = $1",

@@ -5,6 +5,7 @@
 mod convert;
 pub mod files;
 pub mod incoming;
+pub mod ocr;
 pub mod outgoing;
 pub mod registers;
 mod reminders;

@@ -379,7 +379,7 @@ impl App {
             super::files::ODT => "odt",
             _ => return Ok(None),
         };
-        let Some(soffice) = super::convert::find_libreoffice(&self.settings.documents.libreoffice)
+        let Some(soffice) = super::convert::find_program(&self.settings.documents.libreoffice)
         else {
             return Ok(None);
         };
@@ -487,6 +487,8 @@ impl App {
             now(),
         )
         .await?;
+        self.queue_ocr(&mut tx, document_id, &sha, media_type, &text)
+            .await?;
         if role == FileRole::Main {
             // The index entry is rebuilt from the document and this file, so the words of the
             // other files (drafts, attachments) are read again rather than lost.

@@ -1012,3 +1012,155 @@ both!(word_drafts_become_the_documents_pdf, |db| {
         assert_eq!(d.main_sha, None, "{program:?}");
     }
 });
+
+/// A page of printed Vietnamese text as a grey PNG (rendered by poppler at 150 dpi): what a
+/// scanner gives the records office.
+fn scanned_page(lines: &[&str]) -> Vec<u8> {
+    let mut d = egov_pdf::Document::new("Bản quét");
+    let big = egov_pdf::Style::new(egov_pdf::Face::Regular, 20.0, egov_pdf::Align::Left);
+    for l in lines {
+        d.paragraph(&big, l);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("page.pdf"), d.finish()).unwrap();
+    let out = std::process::Command::new("pdftoppm")
+        .args(["-r", "150", "-gray", "-png", "-singlefile"])
+        .arg(dir.path().join("page.pdf"))
+        .arg(dir.path().join("page"))
+        .output()
+        .expect("pdftoppm runs (poppler-utils)");
+    assert!(out.status.success());
+    std::fs::read(dir.path().join("page.png")).unwrap()
+}
+
+/// A PDF whose only page is the image `png`: a scan without a text layer.
+fn image_only_pdf(png: &[u8]) -> Vec<u8> {
+    use egov_pki::lopdf::{Document, Object, Stream, dictionary};
+    let mut reader = png::Decoder::new(std::io::Cursor::new(png))
+        .read_info()
+        .unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut buf).unwrap();
+    let (w, h) = (frame.width as i64, frame.height as i64);
+    buf.truncate(frame.buffer_size());
+    // Grey or RGB, 8 bits: told apart by the samples per pixel.
+    let space = match buf.len() as i64 / (w * h) {
+        1 => "DeviceGray",
+        3 => "DeviceRGB",
+        n => panic!("{n} bytes per pixel"),
+    };
+    let mut doc = Document::with_version("1.7");
+    let image = doc.add_object(Stream::new(
+        dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => w, "Height" => h,
+        "ColorSpace" => space, "BitsPerComponent" => 8 },
+        buf,
+    ));
+    // The page is the image at 150 dpi.
+    let (pw, ph) = (w as f32 * 72.0 / 150.0, h as f32 * 72.0 / 150.0);
+    let content = doc.add_object(Stream::new(
+        dictionary! {},
+        format!("q {pw} 0 0 {ph} 0 0 cm /Im0 Do Q").into_bytes(),
+    ));
+    let pages = doc.new_object_id();
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages, "MediaBox" => vec![0.into(), 0.into(), pw.into(), ph.into()],
+        "Contents" => content, "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => image } },
+    });
+    doc.objects.insert(
+        pages,
+        Object::Dictionary(
+            dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 },
+        ),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
+    doc.trailer.set("Root", catalog);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+both!(scans_without_text_are_read_in_the_background, |db| {
+    assert!(
+        std::process::Command::new("tesseract")
+            .arg("--list-langs")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("vie")),
+        "tesseract with Vietnamese is needed: run scripts/test.sh (it installs tesseract-ocr-vie)"
+    );
+    let app = crate::app(db);
+    app.seed_demo().await.unwrap();
+    let snv = agency_of(&app, "vanthu.snv").await;
+    let clerk = actor(&app, "vanthu.snv").await;
+    let reader = actor(&app, "giamdoc.snv").await;
+    let png = scanned_page(&["KẾ HOẠCH", "Tu bổ đê điều sông Chu năm 2027"]);
+    let scan = app
+        .store_scan(&clerk, "scan.png", Some("image/png"), png.clone())
+        .await
+        .unwrap();
+    let r = app
+        .register_paper_incoming(
+            &clerk,
+            PaperInCmd {
+                agency_id: snv,
+                issuer_name: "Sở Nông nghiệp và Môi trường".into(),
+                issuer_code: None,
+                notation: "77/KH-SNNMT".into(),
+                issued_on: None,
+                kind: None,
+                subject: "Kế hoạch năm 2027".into(),
+                urgency: None,
+                secrecy: None,
+                scan: Some(scan.sha256),
+                arrived_at: None,
+            },
+        )
+        .await
+        .unwrap();
+    // Registering does not wait for OCR: the words come once the worker has read the scan.
+    assert!(
+        app.search_documents(&reader, "song chu")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let worker = egov_app::jobs::Worker::new(app.clone());
+    assert!(worker.run_once().await.unwrap(), "an OCR job was queued");
+    let hits = app.search_documents(&reader, "song chu").await.unwrap();
+    assert_eq!(
+        hits.iter().map(|h| h.id).collect::<Vec<_>>(),
+        vec![r.copy.document_id]
+    );
+
+    // A PDF attachment without a text layer is read too; one with text is not queued.
+    let d = crate::signatures::letter_to_the_province(
+        &app,
+        vec![
+            ("main", "du-thao.pdf", pdf()),
+            (
+                "attachment",
+                "ban-do.pdf",
+                image_only_pdf(&scanned_page(&["Bản đồ vùng ngập lụt huyện Thạch Thành"])),
+            ),
+        ],
+    )
+    .await;
+    assert!(worker.run_once().await.unwrap());
+    assert!(!worker.run_once().await.unwrap(), "nothing else to read");
+    let drafter = actor(&app, "chuyenvien.snv").await;
+    let hits = app.search_documents(&drafter, "ngap lut").await.unwrap();
+    let jobs: Vec<(String, Option<String>)> = (&app.db)
+        .fetch_all(
+            "SELECT state, last_error FROM jobs WHERE kind = 'document.ocr' ORDER BY id",
+            egov_store::args![],
+        )
+        .await
+        .unwrap();
+    let fold = egov_store::documents::search_fold_of(&mut &app.db, d.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        hits.iter().map(|h| h.id).collect::<Vec<_>>(),
+        vec![d.id],
+        "{jobs:?} {fold}"
+    );
+});

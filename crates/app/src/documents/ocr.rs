@@ -1,0 +1,178 @@
+//! OCR of scans (tesseract, Vietnamese), when the operator has installed it
+//! (`documents.tesseract`): a PDF without a text layer, or a JPEG, PNG or TIFF scan, is read in
+//! the background — a job on the outbox, so that registering a document never waits for it —
+//! and its words are added to the document's index entry. A PDF is rendered page by page
+//! (poppler's `pdftoppm`, 200 dpi, at most 20 pages).
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use egov_store::documents as store;
+
+use super::convert::find_program;
+use super::files::PDF;
+use crate::jobs::{Handler, HandlerFuture};
+use crate::{App, AppError};
+
+/// The job kind.
+pub const OCR_JOB: &str = "document.ocr";
+const MAX_PAGES: u32 = 20;
+
+/// True for a file that has no text of its own but may carry printed text in its image.
+fn needs_ocr(media_type: &str, text: &str) -> bool {
+    text.trim().is_empty() && [PDF, "image/jpeg", "image/png", "image/tiff"].contains(&media_type)
+}
+
+impl App {
+    /// Queues OCR of a document's file that has no text, when tesseract is installed (inside the
+    /// caller's transaction, so the job exists exactly when the file does).
+    pub(crate) async fn queue_ocr(
+        &self,
+        tx: &mut egov_store::Tx,
+        document_id: i64,
+        sha: &str,
+        media_type: &str,
+        text: &str,
+    ) -> Result<(), AppError> {
+        if !needs_ocr(media_type, text)
+            || find_program(&self.settings.documents.tesseract).is_none()
+        {
+            return Ok(());
+        }
+        egov_store::jobs::enqueue(
+            tx,
+            OCR_JOB,
+            &serde_json::json!({ "document_id": document_id, "sha256": sha, "media_type": media_type }),
+            &format!("ocr-{document_id}-{sha}"),
+            egov_store::now(),
+            self.settings.worker.max_attempts,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Reads the text of a stored file by OCR and adds its words to the document's index entry.
+    /// Returns the number of characters read.
+    pub async fn ocr_document_file(
+        &self,
+        document_id: i64,
+        sha: &str,
+        media_type: &str,
+    ) -> Result<usize, AppError> {
+        let tesseract = find_program(&self.settings.documents.tesseract).ok_or_else(|| {
+            AppError::internal("tesseract is not installed on this worker (documents.tesseract)")
+        })?;
+        let bytes = self.read_blob(sha).await?;
+        let media_type = media_type.to_owned();
+        let text = tokio::task::spawn_blocking(move || ocr(&tesseract, &bytes, &media_type))
+            .await
+            .map_err(|e| AppError::internal(e.to_string()))??;
+        let words = egov_domain::text::fold(&text);
+        if !words.trim().is_empty() {
+            let mut tx = self.db.begin().await?;
+            let old = store::search_fold_of(&mut tx, document_id).await?;
+            store::set_search_fold(&mut tx, document_id, &format!("{old} {words}")).await?;
+            tx.commit().await?;
+        }
+        Ok(text.chars().count())
+    }
+}
+
+/// The worker's handler of OCR jobs.
+pub fn ocr_handler() -> Handler {
+    std::sync::Arc::new(|app: std::sync::Arc<App>, job| -> HandlerFuture {
+        Box::pin(async move {
+            #[derive(serde::Deserialize)]
+            struct P {
+                document_id: i64,
+                sha256: String,
+                media_type: String,
+            }
+            let p: P =
+                serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))?;
+            app.ocr_document_file(p.document_id, &p.sha256, &p.media_type)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.message)
+        })
+    })
+}
+
+/// OCR of a file (blocking): the pages of a PDF rendered by `pdftoppm`, or the image itself.
+fn ocr(tesseract: &Path, bytes: &[u8], media_type: &str) -> Result<String, AppError> {
+    let mut r = [0u8; 8];
+    getrandom::fill(&mut r).map_err(|e| AppError::internal(e.to_string()))?;
+    let dir = std::env::temp_dir().join(format!("egov-ocr-{}", hex::encode(r)));
+    let result = ocr_in(&dir, tesseract, bytes, media_type);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn ocr_in(
+    dir: &Path,
+    tesseract: &Path,
+    bytes: &[u8],
+    media_type: &str,
+) -> Result<String, AppError> {
+    let io = |e: std::io::Error| AppError::internal(format!("OCR: {e}"));
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let images = if media_type == PDF {
+        std::fs::write(dir.join("scan.pdf"), bytes).map_err(io)?;
+        let out = Command::new("pdftoppm")
+            .args([
+                "-r",
+                "200",
+                "-gray",
+                "-png",
+                "-f",
+                "1",
+                "-l",
+                &MAX_PAGES.to_string(),
+            ])
+            .arg(dir.join("scan.pdf"))
+            .arg(dir.join("page"))
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| {
+                AppError::internal(format!(
+                    "pdftoppm (poppler-utils) is needed for OCR of PDFs: {e}"
+                ))
+            })?;
+        if !out.status.success() {
+            return Err(AppError::internal(format!(
+                "pdftoppm could not render the scan: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        let mut pages: Vec<_> = std::fs::read_dir(dir)
+            .map_err(io)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "png"))
+            .collect();
+        pages.sort();
+        pages
+    } else {
+        let path = dir.join("scan.img");
+        std::fs::write(&path, bytes).map_err(io)?;
+        vec![path]
+    };
+    let mut text = String::new();
+    for image in images {
+        let out = Command::new(tesseract)
+            .arg(&image)
+            .arg("-")
+            .args(["-l", "vie"])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| AppError::internal(format!("tesseract did not start: {e}")))?;
+        if !out.status.success() {
+            return Err(AppError::internal(format!(
+                "tesseract failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        text.push_str(&String::from_utf8_lossy(&out.stdout));
+        text.push('\n');
+    }
+    Ok(text)
+}
