@@ -32,10 +32,19 @@ pub fn find_program(setting: &str) -> Option<PathBuf> {
 /// Converts `bytes` (a .docx or .odt, by `extension`) to PDF with the LibreOffice program
 /// `soffice`. Blocking: call it off the async threads.
 pub fn to_pdf(soffice: &Path, bytes: &[u8], extension: &str) -> Result<Vec<u8>, AppError> {
+    in_scratch_dir("convert", |dir| convert_in(dir, soffice, bytes, extension))
+}
+
+/// Runs `f` in a fresh directory under the system's temporary directory, removed afterwards
+/// whatever happens.
+pub(crate) fn in_scratch_dir<T>(
+    what: &str,
+    f: impl FnOnce(&Path) -> Result<T, AppError>,
+) -> Result<T, AppError> {
     let mut r = [0u8; 8];
     getrandom::fill(&mut r).map_err(|e| AppError::internal(e.to_string()))?;
-    let dir = std::env::temp_dir().join(format!("egov-convert-{}", hex::encode(r)));
-    let result = convert_in(&dir, soffice, bytes, extension);
+    let dir = std::env::temp_dir().join(format!("egov-{what}-{}", hex::encode(r)));
+    let result = f(&dir);
     let _ = std::fs::remove_dir_all(&dir);
     result
 }

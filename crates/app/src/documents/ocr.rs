@@ -100,12 +100,7 @@ pub fn ocr_handler() -> Handler {
 
 /// OCR of a file (blocking): the pages of a PDF rendered by `pdftoppm`, or the image itself.
 fn ocr(tesseract: &Path, bytes: &[u8], media_type: &str) -> Result<String, AppError> {
-    let mut r = [0u8; 8];
-    getrandom::fill(&mut r).map_err(|e| AppError::internal(e.to_string()))?;
-    let dir = std::env::temp_dir().join(format!("egov-ocr-{}", hex::encode(r)));
-    let result = ocr_in(&dir, tesseract, bytes, media_type);
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    super::convert::in_scratch_dir("ocr", |dir| ocr_in(dir, tesseract, bytes, media_type))
 }
 
 fn ocr_in(
