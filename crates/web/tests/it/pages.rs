@@ -412,3 +412,56 @@ both!(calendar_administration_page, |db| {
         .await;
     assert_eq!(s.get("/admin/calendar").await.status, StatusCode::FORBIDDEN);
 });
+
+both!(
+    the_signatures_page_takes_images_and_explains_refusals,
+    |db| {
+        use crate::client::Part;
+        let r = start(db, |_| {}).await;
+        let mut c = r.client();
+        c.sign_in("giamdoc.snv", &r.password("giamdoc.snv"), None)
+            .await;
+        let page = c.get("/signatures").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("Mẫu chữ ký và con dấu"), "{}", page.body);
+        // The leader is not a records clerk: no seal in the form.
+        assert!(!page.body.contains("value=\"seal\""));
+        let person = egov_store::people::find_by_username(&mut &r.app.db, "giamdoc.snv")
+            .await
+            .unwrap()
+            .unwrap();
+        let agency = egov_store::org::postings_of(&mut &r.app.db, person.id, None)
+            .await
+            .unwrap()[0]
+            .agency_id
+            .to_string();
+        let csrf = page.csrf();
+        let path = format!("/signatures/images?csrf={csrf}");
+        let upload = |png: &'static [u8]| {
+            vec![
+                Part::Text("kind", "signature"),
+                Part::Text("agency_id", ""),
+                Part::File("png", "chu-ky.png", "image/png", png),
+            ]
+        };
+        let mut parts = upload(b"GIF89a");
+        parts[1] = Part::Text("agency_id", &agency);
+        let refused = c.post_multipart(&path, &parts).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            refused.body.contains("Hình phải là tệp PNG nền trong suốt"),
+            "{}",
+            refused.body
+        );
+        let mut parts = upload(include_bytes!("signature.png"));
+        parts[1] = Part::Text("agency_id", &agency);
+        let sent = c.post_multipart(&path, &parts).await;
+        assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+        let page = c.get("/signatures").await;
+        assert!(page.body.contains("Chờ phê duyệt"), "{}", page.body);
+        assert!(
+            page.body.contains("Ngừng sử dụng"),
+            "the owner may withdraw it"
+        );
+    }
+);
