@@ -35,7 +35,11 @@ pub enum Db {
 
 /// An open transaction. Dropping it without [`Tx::commit`] rolls it back.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    /// With this process's turn to write to the file, when it is a write transaction.
+    Sqlite(
+        Transaction<'static, Sqlite>,
+        Option<tokio::sync::OwnedMutexGuard<()>>,
+    ),
     Pg(Transaction<'static, Postgres>),
 }
 
@@ -360,14 +364,14 @@ impl Exec for &Db {
 impl Exec for Tx {
     fn dialect(&self) -> Dialect {
         match self {
-            Tx::Sqlite(_) => Dialect::Sqlite,
+            Tx::Sqlite(..) => Dialect::Sqlite,
             Tx::Pg(_) => Dialect::Postgres,
         }
     }
 
     async fn hold(&mut self) -> Result<Held<'_>, StoreError> {
         Ok(match self {
-            Tx::Sqlite(t) => Held::SqliteTx(t),
+            Tx::Sqlite(t, _) => Held::SqliteTx(t),
             Tx::Pg(t) => Held::PgTx(t),
         })
     }
@@ -376,7 +380,7 @@ impl Exec for Tx {
 impl Tx {
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Sqlite(t, _turn) => t.commit().await?,
             Tx::Pg(t) => t.commit().await?,
         }
         Ok(())
@@ -384,11 +388,38 @@ impl Tx {
 
     pub async fn rollback(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(t) => t.rollback().await?,
+            Tx::Sqlite(t, _turn) => t.rollback().await?,
             Tx::Pg(t) => t.rollback().await?,
         }
         Ok(())
     }
+}
+
+/// This process's turn to write to a SQLite file. SQLite has one writer; waiting in its busy
+/// handler means polling with growing sleeps (up to 100 ms), so under load the file sits idle
+/// while writers sleep. Writers of this process queue here instead and are woken in order the
+/// moment the previous one commits; SQLite's own lock still guards against other processes.
+/// Not for in-memory databases (each is its own). A turn not had in 30 s (the busy timeout) is
+/// given up and SQLite decides, as before.
+async fn write_turn(pool: &SqlitePool) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static TURNS: OnceLock<Mutex<HashMap<std::path::PathBuf, Arc<tokio::sync::Mutex<()>>>>> =
+        OnceLock::new();
+    let file = pool.connect_options().get_filename().to_path_buf();
+    if file.as_os_str().is_empty() || file.to_string_lossy().contains(":memory:") {
+        return None;
+    }
+    let lock = {
+        let mut turns = TURNS
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        turns.entry(file).or_default().clone()
+    };
+    tokio::time::timeout(Duration::from_secs(30), lock.lock_owned())
+        .await
+        .ok()
 }
 
 /// How to open a database.
@@ -477,7 +508,10 @@ impl Db {
     /// IMMEDIATE`), so two writers queue instead of failing when one upgrades a read.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(p) => {
+                let turn = write_turn(p).await;
+                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, turn)
+            }
             Db::Pg(p) => Tx::Pg(p.begin().await?),
         })
     }
@@ -485,7 +519,7 @@ impl Db {
     /// Starts a read-only snapshot: every statement sees the same committed state.
     pub async fn begin_snapshot(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN DEFERRED").await?),
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN DEFERRED").await?, None),
             Db::Pg(p) => Tx::Pg(
                 p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     .await?,
