@@ -115,7 +115,8 @@ fn vn_midnight(d: Date) -> OffsetDateTime {
     d.midnight().assume_offset(egov_domain::VN_OFFSET)
 }
 
-fn owns(actor: &Actor, row: &ImageRow) -> bool {
+/// True when the actor owns the image or uploaded it (and so may not decide on it).
+pub fn owns(actor: &Actor, row: &ImageRow) -> bool {
     actor.person_id.is_some()
         && (row.person_id == actor.person_id || row.uploaded_by == actor.person_id)
 }

@@ -438,6 +438,17 @@ impl App {
             Some(pdf) => Some(self.judge_upload(&sha, pdf).await?),
             None => None,
         };
+        // A new main file rebuilds the index entry, so the words of the other files (drafts,
+        // attachments) are read again — here, before the write transaction, not inside it.
+        let mut others = String::new();
+        if role == FileRole::Main {
+            for a in store::attachments(&mut &self.db, document_id).await? {
+                if a.role != FileRole::Main.as_str() {
+                    others.push(' ');
+                    others.push_str(&self.blob_text(&a.sha256).await?);
+                }
+            }
+        }
         let mut tx = self.db.begin().await?;
         let d = self.visible_document(&mut tx, actor, document_id).await?;
         if d.secrecy.is_some() {
@@ -490,15 +501,7 @@ impl App {
         self.queue_ocr(&mut tx, document_id, &sha, media_type, &text)
             .await?;
         if role == FileRole::Main {
-            // The index entry is rebuilt from the document and this file, so the words of the
-            // other files (drafts, attachments) are read again rather than lost.
-            let mut words = text;
-            for a in store::attachments(&mut tx, document_id).await? {
-                if a.role != FileRole::Main.as_str() {
-                    words.push(' ');
-                    words.push_str(&self.blob_text(&a.sha256).await?);
-                }
-            }
+            let words = format!("{text}{others}");
             store::set_main_file(&mut tx, document_id, &sha, &search_fold(&d, &words)).await?;
         } else if !text.is_empty() {
             let old = store::search_fold_of(&mut tx, document_id).await?;

@@ -89,8 +89,7 @@ async fn render(state: &AppState, ctx: &Ctx, error: Option<String>) -> WebResult
         let agency = egov_store::agencies::get(&mut ex, row.agency_id)
             .await?
             .name;
-        let own = actor.person_id.is_some()
-            && (row.person_id == actor.person_id || row.uploaded_by == actor.person_id);
+        let own = egov_app::signature_images::owns(&actor, &row);
         let can_decide = row.state == "pending"
             && !own
             && egov_app::authz::can_admin(&mut ex, &actor, row.agency_id).await?;
