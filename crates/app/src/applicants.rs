@@ -102,25 +102,20 @@ pub fn mask(identifier: &str) -> String {
         .collect()
 }
 
-impl App {
-    async fn require_front_desk(
-        &self,
-        ex: &mut impl egov_store::Exec,
-        actor: &Actor,
-    ) -> Result<(), AppError> {
-        match authz::agencies_with(ex, actor, &FRONT_DESK).await? {
-            Some(v) if v.is_empty() => Err(AppError::forbidden()),
-            _ => Ok(()),
-        }
-    }
+/// A new applicant's details, checked: the identifier parsed, the name cleaned, empty contact
+/// fields dropped.
+pub(crate) struct ValidApplicant {
+    pub id: ApplicantId,
+    pub key: String,
+    pub name: String,
+    birth_date: Option<Date>,
+    pub phone: Option<String>,
+    email: Option<String>,
+    address: Option<String>,
+}
 
-    /// Registers an applicant; an applicant already registered with the same identifier is a
-    /// conflict that names the existing record.
-    pub async fn register_applicant(
-        &self,
-        actor: &Actor,
-        cmd: NewApplicantCmd,
-    ) -> Result<ApplicantSummary, AppError> {
+impl ValidApplicant {
+    pub fn check(cmd: &NewApplicantCmd) -> Result<ValidApplicant, AppError> {
         let this_year = time::OffsetDateTime::now_utc()
             .to_offset(egov_domain::VN_OFFSET)
             .year();
@@ -143,49 +138,91 @@ impl App {
                 ),
             ));
         }
-        let key = id.key();
-        let mut tx = self.db.begin().await?;
-        self.require_front_desk(&mut tx, actor).await?;
-        if let Some(existing) = applicants::find(&mut tx, id.kind(), &key).await? {
-            return Err(AppError::conflict(
-                "applicant_exists",
-                "An applicant with this identifier is already registered.",
-            )
-            .arg("id", existing.id));
-        }
         let clean = |s: &Option<String>| {
             s.as_deref()
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
         };
-        let (phone, email, address) = (clean(&cmd.phone), clean(&cmd.email), clean(&cmd.address));
-        let new_id = applicants::insert(
-            &mut tx,
+        Ok(ValidApplicant {
+            key: id.key(),
+            id,
+            name,
+            birth_date: cmd.birth_date,
+            phone: clean(&cmd.phone),
+            email: clean(&cmd.email),
+            address: clean(&cmd.address),
+        })
+    }
+
+    /// Inserts the applicant in the caller's transaction; `None` when one with the same
+    /// identifier is already registered (or was, a moment ago, by a concurrent transaction).
+    pub async fn insert(&self, ex: &mut impl egov_store::Exec) -> Result<Option<i64>, AppError> {
+        Ok(applicants::insert_if_absent(
+            ex,
             &NewApplicant {
-                kind: id.kind(),
-                identifier: &key,
-                name: &name,
-                birth_date: cmd.birth_date,
-                phone: phone.as_deref(),
-                email: email.as_deref(),
-                address: address.as_deref(),
+                kind: self.id.kind(),
+                identifier: &self.key,
+                name: &self.name,
+                birth_date: self.birth_date,
+                phone: self.phone.as_deref(),
+                email: self.email.as_deref(),
+                address: self.address.as_deref(),
             },
             egov_store::now(),
         )
-        .await?;
-        // The audit entry records the registration, not the personal data itself.
-        audit::event("applicant.create", "applicant", new_id)
-            .after(&serde_json::json!({"kind": id.kind(), "identifier": mask(&key)}))
-            .write(&mut tx, actor)
-            .await?;
+        .await?)
+    }
+
+    /// The audit entry of a registration: it records the registration, not the personal data.
+    pub fn audit(&self, id: i64) -> audit::Event {
+        audit::event("applicant.create", "applicant", id)
+            .after(&serde_json::json!({"kind": self.id.kind(), "identifier": mask(&self.key)}))
+    }
+
+    fn summary(&self, id: i64) -> ApplicantSummary {
+        ApplicantSummary {
+            id,
+            kind: self.id.kind().into(),
+            masked_identifier: mask(&self.key),
+            name: self.name.clone(),
+        }
+    }
+}
+
+impl App {
+    async fn require_front_desk(
+        &self,
+        ex: &mut impl egov_store::Exec,
+        actor: &Actor,
+    ) -> Result<(), AppError> {
+        match authz::agencies_with(ex, actor, &FRONT_DESK).await? {
+            Some(v) if v.is_empty() => Err(AppError::forbidden()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Registers an applicant; an applicant already registered with the same identifier is a
+    /// conflict that names the existing record.
+    pub async fn register_applicant(
+        &self,
+        actor: &Actor,
+        cmd: NewApplicantCmd,
+    ) -> Result<ApplicantSummary, AppError> {
+        let v = ValidApplicant::check(&cmd)?;
+        let mut tx = self.db.begin().await?;
+        self.require_front_desk(&mut tx, actor).await?;
+        let Some(new_id) = v.insert(&mut tx).await? else {
+            let existing = applicants::find(&mut tx, v.id.kind(), &v.key).await?;
+            return Err(AppError::conflict(
+                "applicant_exists",
+                "An applicant with this identifier is already registered.",
+            )
+            .arg("id", existing.map(|a| a.id).unwrap_or_default()));
+        };
+        v.audit(new_id).write(&mut tx, actor).await?;
         tx.commit().await?;
-        Ok(ApplicantSummary {
-            id: new_id,
-            kind: id.kind().into(),
-            masked_identifier: mask(&key),
-            name,
-        })
+        Ok(v.summary(new_id))
     }
 
     /// An applicant's full record; the read is logged.

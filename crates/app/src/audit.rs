@@ -51,23 +51,28 @@ impl Event {
 
     /// Appends the entry in the caller's transaction.
     pub async fn write(self, ex: &mut impl Exec, actor: &Actor) -> Result<(), AppError> {
-        audit::append(
-            ex,
-            NewEntry {
-                at: None,
-                actor_id: actor.person_id,
-                actor: actor.username.clone(),
-                action: self.action,
-                object_type: self.object_type,
-                object_id: self.object_id,
-                agency_id: self.agency_id,
-                before: self.before,
-                after: self.after,
-                ip: actor.ip.clone(),
-                request_id: actor.request_id.clone(),
-            },
-        )
-        .await?;
+        audit::append(ex, self.entry(actor)).await?;
         Ok(())
     }
+
+    fn entry(self, actor: &Actor) -> NewEntry {
+        NewEntry {
+            at: None,
+            actor_id: actor.person_id,
+            actor: actor.username.clone(),
+            action: self.action,
+            object_type: self.object_type,
+            object_id: self.object_id,
+            agency_id: self.agency_id,
+            before: self.before,
+            after: self.after,
+            ip: actor.ip.clone(),
+            request_id: actor.request_id.clone(),
+        }
+    }
+}
+
+/// Adds entries of one actor to a batch of the caller's transaction.
+pub fn add_all(b: &mut egov_store::Batch, actor: &Actor, events: Vec<Event>) {
+    audit::add_entries(b, events.into_iter().map(|e| e.entry(actor)).collect());
 }

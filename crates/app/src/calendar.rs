@@ -2,6 +2,7 @@
 //! confirmation (audited), office hours per agency, deadline computation, and the review list
 //! of step deadlines a change of a confirmed year moves.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use egov_domain::calendar::{
@@ -252,6 +253,82 @@ async fn all_years(ex: &mut impl Exec) -> Result<Vec<YearCalendar>, AppError> {
         .collect())
 }
 
+/// A deadline to keep: whose it is, and what it was computed from.
+pub(crate) struct Deadline<'a> {
+    pub owner_type: &'a str,
+    pub owner_id: &'a str,
+    pub label: &'a str,
+    /// `appointment` or `step`.
+    pub kind: &'a str,
+    pub agency_id: Option<i64>,
+    pub received: OffsetDateTime,
+    pub limit: Limit,
+    pub pauses: &'a [Pause],
+}
+
+impl<'a> Deadline<'a> {
+    fn json(&self) -> Result<(String, String), AppError> {
+        let limit =
+            serde_json::to_string(&self.limit).map_err(|e| AppError::internal(e.to_string()))?;
+        let pauses =
+            serde_json::to_string(self.pauses).map_err(|e| AppError::internal(e.to_string()))?;
+        Ok((limit, pauses))
+    }
+
+    fn row<'b>(
+        &'b self,
+        limit_json: &'b str,
+        pauses_json: &'b str,
+        due: OffsetDateTime,
+    ) -> NewDeadline<'b> {
+        NewDeadline {
+            owner_type: self.owner_type,
+            owner_id: self.owner_id,
+            label: self.label,
+            kind: self.kind,
+            agency_id: self.agency_id,
+            received: self.received,
+            limit_json,
+            pauses_json,
+            due,
+        }
+    }
+
+    /// Adds the deadline, due at `due`, to a batch of the caller's transaction.
+    pub fn add_to(&self, b: &mut egov_store::Batch, due: OffsetDateTime) -> Result<(), AppError> {
+        let (limit_json, pauses_json) = self.json()?;
+        cal_store::add_deadline(
+            b,
+            &self.row(&limit_json, &pauses_json, due),
+            egov_store::now(),
+        );
+        Ok(())
+    }
+}
+
+/// Office hours by agency for one calendar stamp.
+#[derive(Default)]
+pub(crate) struct HoursCache(std::sync::Mutex<(String, HashMap<Option<i64>, OfficeHours>)>);
+
+impl HoursCache {
+    fn get(&self, stamp: &str, agency: Option<i64>) -> Option<OfficeHours> {
+        let g = self.0.lock().ok()?;
+        if g.0 != stamp {
+            return None;
+        }
+        g.1.get(&agency).cloned()
+    }
+
+    fn put(&self, stamp: &str, agency: Option<i64>, hours: OfficeHours) {
+        if let Ok(mut g) = self.0.lock() {
+            if g.0 != stamp {
+                *g = (stamp.to_owned(), HashMap::new());
+            }
+            g.1.insert(agency, hours);
+        }
+    }
+}
+
 impl App {
     /// Seeds the shipped calendars (2025, 2026) and rule set the first time.
     pub async fn ensure_calendar_seeded(&self) -> Result<(), AppError> {
@@ -348,9 +425,17 @@ impl App {
         ex: &mut impl Exec,
     ) -> Result<Arc<WorkCalendar>, AppError> {
         let stamp = cal_store::stamp(ex).await?;
+        self.work_calendar_at(ex, &stamp).await
+    }
+
+    async fn work_calendar_at(
+        &self,
+        ex: &mut impl Exec,
+        stamp: &str,
+    ) -> Result<Arc<WorkCalendar>, AppError> {
         if let Ok(guard) = self.calendar_cache.read()
             && let Some((s, c)) = guard.as_ref()
-            && *s == stamp
+            && s == stamp
         {
             return Ok(c.clone());
         }
@@ -362,9 +447,26 @@ impl App {
             .map_err(|e| AppError::internal(format!("building the calendar: {e}")))?;
         let built = Arc::new(built);
         if let Ok(mut guard) = self.calendar_cache.write() {
-            *guard = Some((stamp, built.clone()));
+            *guard = Some((stamp.to_owned(), built.clone()));
         }
         Ok(built)
+    }
+
+    /// What a deadline at an agency is computed with: the working calendar and the agency's
+    /// office hours. One read (the calendar stamp) when both are cached.
+    pub(crate) async fn deadline_clock_in(
+        &self,
+        ex: &mut impl Exec,
+        agency_id: Option<i64>,
+    ) -> Result<(Arc<WorkCalendar>, OfficeHours), AppError> {
+        let stamp = cal_store::stamp(ex).await?;
+        let cal = self.work_calendar_at(ex, &stamp).await?;
+        if let Some(h) = self.hours_cache.get(&stamp, agency_id) {
+            return Ok((cal, h));
+        }
+        let hours = self.office_hours_in(ex, agency_id).await?;
+        self.hours_cache.put(&stamp, agency_id, hours.clone());
+        Ok((cal, hours))
     }
 
     /// A year's calendar: as stored, or as the rules propose it.
@@ -653,32 +755,44 @@ impl App {
         limit: Limit,
         pauses: &[Pause],
     ) -> Result<DeadlineRow, AppError> {
-        let cal = self.work_calendar_in(ex).await?;
-        let hours = self.office_hours_in(ex, agency_id).await?;
-        let due = cal
-            .due_with(&hours, received, limit, pauses)
-            .map_err(deadline_error)?;
-        let limit_json =
-            serde_json::to_string(&limit).map_err(|e| AppError::internal(e.to_string()))?;
-        let pauses_json =
-            serde_json::to_string(pauses).map_err(|e| AppError::internal(e.to_string()))?;
-        let id = cal_store::insert_deadline(
+        let d = Deadline {
+            owner_type,
+            owner_id,
+            label,
+            kind,
+            agency_id,
+            received,
+            limit,
+            pauses,
+        };
+        let id = self.keep_deadline(ex, &d, None).await?;
+        Ok(cal_store::get_deadline(ex, id).await?)
+    }
+
+    /// [`App::register_deadline`] without reading the row back, with the due time when the
+    /// caller has computed it already.
+    pub(crate) async fn keep_deadline(
+        &self,
+        ex: &mut impl Exec,
+        d: &Deadline<'_>,
+        due: Option<OffsetDateTime>,
+    ) -> Result<i64, AppError> {
+        let due = match due {
+            Some(at) => at,
+            None => {
+                let (cal, hours) = self.deadline_clock_in(ex, d.agency_id).await?;
+                cal.due_with(&hours, d.received, d.limit, d.pauses)
+                    .map_err(deadline_error)?
+                    .at
+            }
+        };
+        let (limit_json, pauses_json) = d.json()?;
+        Ok(cal_store::insert_deadline(
             ex,
-            &NewDeadline {
-                owner_type,
-                owner_id,
-                label,
-                kind,
-                agency_id,
-                received,
-                limit_json: &limit_json,
-                pauses_json: &pauses_json,
-                due: due.at,
-            },
+            &d.row(&limit_json, &pauses_json, due),
             egov_store::now(),
         )
-        .await?;
-        Ok(cal_store::get_deadline(ex, id).await?)
+        .await?)
     }
 
     pub async fn deadline_reviews(&self, actor: &Actor) -> Result<Vec<ReviewRow>, AppError> {

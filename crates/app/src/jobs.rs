@@ -143,7 +143,9 @@ impl Worker {
     /// status look-up attempts older than the rate-limit window.
     pub async fn housekeeping(&self) -> Result<(), AppError> {
         let now = egov_store::now();
-        egov_store::audit::seal(&self.app.db, 2000).await?;
+        // Seal everything pending, a batch per transaction (a busy five seconds can add more
+        // than one batch).
+        while egov_store::audit::seal(&self.app.db, 2000).await? == 2000 {}
         egov_store::people::purge_expired_sessions(&mut &self.app.db, now).await?;
         let window = time::Duration::minutes(self.app.settings.onestop.lookup_window_minutes);
         egov_store::onestop::purge_lookups(&mut &self.app.db, now - window).await?;

@@ -37,6 +37,9 @@ pub struct App {
     pub settings: Settings,
     /// The working-day calendar, rebuilt when the stored calendar data changes.
     calendar_cache: std::sync::RwLock<Option<(String, Arc<egov_domain::calendar::WorkCalendar>)>>,
+    /// Office hours by agency (`None`: the deployment's default), valid for one calendar stamp
+    /// (changing any office hours bumps it).
+    hours_cache: calendar::HoursCache,
     /// What signature verification trusts, read from the settings' files on first use.
     trust: std::sync::OnceLock<Arc<egov_pki::TrustStore>>,
 }
@@ -63,6 +66,7 @@ impl App {
             blobs,
             settings,
             calendar_cache: std::sync::RwLock::new(None),
+            hours_cache: Default::default(),
             trust: std::sync::OnceLock::new(),
         })
     }

@@ -36,14 +36,17 @@ pub struct NewApplicant<'a> {
 
 const COLS: &str = "id, kind, identifier, name, birth_date, phone, email, address, created_at";
 
-pub async fn insert(
+/// Inserts an applicant unless one with the same kind and identifier exists (then `None`). On
+/// PostgreSQL a concurrent insert of the same identifier is waited for, not failed.
+pub async fn insert_if_absent(
     ex: &mut impl Exec,
     a: &NewApplicant<'_>,
     now: OffsetDateTime,
-) -> Result<i64, StoreError> {
-    ex.scalar(
+) -> Result<Option<i64>, StoreError> {
+    ex.scalar_optional(
         "INSERT INTO applicants (kind, identifier, name, name_fold, birth_date, phone, email, \
-         address, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+         address, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (kind, identifier) DO NOTHING RETURNING id",
         args![
             a.kind,
             a.identifier,

@@ -59,24 +59,41 @@ const COLS: &str = "id, at, actor_id, actor, action, object_type, object_id, age
 pub async fn append(ex: &mut impl Exec, e: NewEntry) -> Result<i64, StoreError> {
     let at = e.at.unwrap_or_else(crate::db::now);
     ex.scalar(
-        "INSERT INTO audit_log (at, actor_id, actor, action, object_type, object_id, agency_id, \
-         before_json, after_json, ip, request_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-        args![
-            at,
-            e.actor_id,
-            e.actor,
-            e.action,
-            e.object_type,
-            e.object_id,
-            e.agency_id,
-            e.before.map(|v| v.to_string()),
-            e.after.map(|v| v.to_string()),
-            e.ip,
-            e.request_id
-        ],
+        &format!("INSERT INTO audit_log ({INSERT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id"),
+        entry_args(e, at),
     )
     .await
+}
+
+/// Adds entries to a batch (one round trip for a use case that records more than one thing).
+pub fn add_entries(b: &mut crate::Batch, entries: Vec<NewEntry>) {
+    let now = crate::db::now();
+    b.insert(
+        &format!("INSERT INTO audit_log ({INSERT_COLS})"),
+        entries.into_iter().map(|e| {
+            let at = e.at.unwrap_or(now);
+            entry_args(e, at)
+        }),
+    );
+}
+
+const INSERT_COLS: &str = "at, actor_id, actor, action, object_type, object_id, agency_id, \
+                           before_json, after_json, ip, request_id";
+
+fn entry_args(e: NewEntry, at: OffsetDateTime) -> Vec<crate::Arg> {
+    args![
+        at,
+        e.actor_id,
+        e.actor,
+        e.action,
+        e.object_type,
+        e.object_id,
+        e.agency_id,
+        e.before.map(|v| v.to_string()),
+        e.after.map(|v| v.to_string()),
+        e.ip,
+        e.request_id
+    ]
 }
 
 /// The chain hash of an entry at position `seq` after `prev`.
@@ -136,15 +153,29 @@ pub async fn seal(db: &Db, batch: i64) -> Result<u64, StoreError> {
     }
     let mut seq = head.last_seq;
     let mut prev = head.last_hash;
-    for e in &pending {
-        seq += 1;
-        let h = entry_hash(&prev, seq, e);
+    // The links are written a few hundred per statement: a busy day appends thousands of
+    // entries a minute, and one statement per entry would hold the writer for long.
+    for chunk in pending.chunks(250) {
+        let mut a = Vec::with_capacity(chunk.len() * 4);
+        let mut rows = Vec::with_capacity(chunk.len());
+        for e in chunk {
+            seq += 1;
+            let h = entry_hash(&prev, seq, e);
+            rows.push(crate::db::push_row(
+                &mut a,
+                args![e.id, seq, prev.as_str(), h.as_str()],
+            ));
+            prev = h;
+        }
         tx.execute(
-            "UPDATE audit_log SET seq = $2, prev_hash = $3, hash = $4 WHERE id = $1",
-            args![e.id, seq, prev.as_str(), h.as_str()],
+            &format!(
+                "UPDATE audit_log SET seq = v.column2, prev_hash = v.column3, hash = v.column4 \
+                 FROM (VALUES {}) AS v WHERE audit_log.id = v.column1",
+                rows.join(", ")
+            ),
+            a,
         )
         .await?;
-        prev = h;
     }
     tx.execute(
         "UPDATE audit_chain SET last_seq = $1, last_hash = $2, sealed_at = $3 WHERE id = 1",

@@ -227,11 +227,36 @@ pub async fn insert_deadline(
     now: OffsetDateTime,
 ) -> Result<i64, StoreError> {
     ex.scalar(
-        "INSERT INTO deadlines (owner_type, owner_id, label, kind, agency_id, received, limit_json, \
-         pauses_json, due, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
-        args![d.owner_type, d.owner_id, d.label, d.kind, d.agency_id, d.received, d.limit_json, d.pauses_json, d.due, now],
+        &format!(
+            "{INSERT_DEADLINE} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id"
+        ),
+        deadline_args(d, now),
     )
     .await
+}
+
+/// Adds a deadline to a batch.
+pub fn add_deadline(b: &mut crate::Batch, d: &NewDeadline<'_>, now: OffsetDateTime) {
+    b.insert(INSERT_DEADLINE, [deadline_args(d, now)]);
+}
+
+const INSERT_DEADLINE: &str = "INSERT INTO deadlines (owner_type, owner_id, label, kind, agency_id, \
+                               received, limit_json, pauses_json, due, created_at, updated_at)";
+
+fn deadline_args(d: &NewDeadline<'_>, now: OffsetDateTime) -> Vec<crate::Arg> {
+    args![
+        d.owner_type,
+        d.owner_id,
+        d.label,
+        d.kind,
+        d.agency_id,
+        d.received,
+        d.limit_json,
+        d.pauses_json,
+        d.due,
+        now,
+        now
+    ]
 }
 
 /// Open step deadlines whose due date or receipt falls in [from, to).

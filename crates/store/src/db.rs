@@ -104,6 +104,60 @@ pub fn push_list<T: Clone + Into<Arg>>(a: &mut Vec<Arg>, values: &[T]) -> String
         .join(", ")
 }
 
+/// Binds one row of a multi-row `INSERT … VALUES` after the arguments already in `a` and returns
+/// its placeholders: `"($3, $4, $5)"`.
+pub fn push_row(a: &mut Vec<Arg>, row: Vec<Arg>) -> String {
+    let first = a.len() + 1;
+    let n = row.len();
+    a.extend(row);
+    let marks: Vec<String> = (first..first + n).map(|i| format!("${i}")).collect();
+    format!("({})", marks.join(", "))
+}
+
+/// Inserts sent to the database together, in one round trip: on SQLite as one multi-statement
+/// execution, on PostgreSQL as one statement whose parts are data-modifying common table
+/// expressions. The parts must not read one another's results (on PostgreSQL they share one
+/// snapshot); foreign keys between them hold, as they are checked when the whole batch is in.
+#[derive(Default)]
+pub struct Batch {
+    parts: Vec<String>,
+    args: Vec<Arg>,
+}
+
+impl Batch {
+    /// Adds a multi-row insert: `head` is `INSERT INTO t (a, b)`, each row its values.
+    pub fn insert(&mut self, head: &str, rows: impl IntoIterator<Item = Vec<Arg>>) {
+        let values: Vec<String> = rows
+            .into_iter()
+            .map(|r| push_row(&mut self.args, r))
+            .collect();
+        if !values.is_empty() {
+            self.parts
+                .push(format!("{head} VALUES {}", values.join(", ")));
+        }
+    }
+
+    /// Sends the batch.
+    pub async fn run(mut self, ex: &mut impl Exec) -> Result<(), StoreError> {
+        let sql = match (self.parts.len(), ex.dialect()) {
+            (0, _) => return Ok(()),
+            (1, _) | (_, Dialect::Sqlite) => self.parts.join(";\n"),
+            (_, Dialect::Postgres) => {
+                let last = self.parts.pop().unwrap_or_default();
+                let ctes: Vec<String> = self
+                    .parts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| format!("w{i} AS ({p})"))
+                    .collect();
+                format!("WITH {} {last}", ctes.join(", "))
+            }
+        };
+        ex.execute(&sql, self.args).await?;
+        Ok(())
+    }
+}
+
 /// Timestamps are stored in UTC with microseconds. On SQLite they are text in one fixed-width
 /// RFC 3339 form, so that comparing the text compares the instants.
 pub fn ts_text(t: OffsetDateTime) -> String {

@@ -6,7 +6,7 @@ use serde::Serialize;
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
-use crate::db::{Arg, Dialect, Exec};
+use crate::db::{Arg, Batch, Dialect, Exec};
 use crate::{StoreError, args};
 
 /// The next value of a gapless counter. It is incremented inside the caller's transaction: a
@@ -18,6 +18,26 @@ pub async fn next_counter(ex: &mut impl Exec, scope: &str, key: &str) -> Result<
         args![scope, key],
     )
     .await
+}
+
+/// The next number of a dossier code (the gapless counter `dossier`/`key`) and the id the
+/// dossier will have, in one statement. Taken inside the receipt's write transaction: on SQLite
+/// writers take turns, so the next row id is free; on PostgreSQL it comes from the sequence.
+pub async fn next_dossier_number(ex: &mut impl Exec, key: &str) -> Result<(i64, i64), StoreError> {
+    let next_id = match ex.dialect() {
+        Dialect::Sqlite => "(SELECT COALESCE(MAX(id), 0) + 1 FROM dossiers)",
+        Dialect::Postgres => "nextval(pg_get_serial_sequence('dossiers', 'id'))",
+    };
+    let row: (i64, i64) = ex
+        .fetch_one(
+            &format!(
+                "INSERT INTO counters (scope, key, value) VALUES ('dossier', $1, 1) \
+                 ON CONFLICT (scope, key) DO UPDATE SET value = counters.value + 1 RETURNING value, {next_id}"
+            ),
+            args![key],
+        )
+        .await?;
+    Ok(row)
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
@@ -324,20 +344,22 @@ pub struct NewDossier<'a> {
     pub lookup_token: &'a str,
     pub search_fold: &'a str,
     pub month: &'a str,
+    /// Where the reception left it (received, waiting for a supplement, refused).
+    pub state: &'a DossierUpdate,
 }
 
-pub async fn insert_dossier(
-    ex: &mut impl Exec,
-    d: &NewDossier<'_>,
-    now: OffsetDateTime,
-) -> Result<i64, StoreError> {
-    ex.scalar(
-        "INSERT INTO dossiers (code, procedure_id, process_id, procedure_code, field_code, receiving_agency_id, \
-         competent_agency_id, applicant_id, applicant_name, applicant_phone, channel, state, national_status, step, \
-         steps, subject, submitted_at, fee_total, digitised, reused_data, lookup_token, search_fold, month, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'submitted', 1, 0, $12, $13, \
-         $14, $15, $16, $17, $18, $19, $20, $21, $21) RETURNING id",
-        args![
+/// Adds a new dossier (with the id [`next_dossier_number`] gave it) to a batch.
+pub fn add_dossier(b: &mut Batch, id: i64, d: &NewDossier<'_>, now: OffsetDateTime) {
+    let u = d.state;
+    b.insert(
+        "INSERT INTO dossiers (id, code, procedure_id, process_id, procedure_code, field_code, receiving_agency_id, \
+         competent_agency_id, applicant_id, applicant_name, applicant_phone, channel, steps, subject, submitted_at, \
+         fee_total, digitised, reused_data, lookup_token, search_fold, month, created_at, updated_at, \
+         state, national_status, step, current_agency_id, step_role, assignee_id, step_due, supplement_before_receipt, \
+         supplements, apologies, counts_late, received_at, appointment, original_appointment, extended_to, \
+         finished_at, returned_at, closed_at, timeliness, paid, result_json)",
+        [args![
+            id,
             d.code,
             d.procedure_id,
             d.process_id,
@@ -358,10 +380,31 @@ pub async fn insert_dossier(
             d.lookup_token,
             d.search_fold,
             d.month,
-            now
-        ],
-    )
-    .await
+            now,
+            now,
+            u.state.as_str(),
+            u.national_status,
+            u.step,
+            u.current_agency_id,
+            u.step_role.as_deref(),
+            u.assignee_id,
+            u.step_due,
+            u.supplement_before_receipt,
+            u.supplements,
+            u.apologies,
+            u.counts_late,
+            u.received_at,
+            u.appointment,
+            u.original_appointment,
+            u.extended_to,
+            u.finished_at,
+            u.returned_at,
+            u.closed_at,
+            u.timeliness.as_deref(),
+            u.paid,
+            u.result_json.as_deref()
+        ]],
+    );
 }
 
 pub async fn get_dossier(ex: &mut impl Exec, id: i64) -> Result<DossierRow, StoreError> {
@@ -390,7 +433,7 @@ pub async fn find_dossier_by_token(
 
 /// The state a transition writes. Applied only if the dossier's version is still `version`
 /// (two officers acting at once: the second gets a conflict).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct DossierUpdate {
     pub state: String,
     pub national_status: i64,
@@ -516,41 +559,18 @@ pub struct NewComponent<'a> {
     pub reused: bool,
 }
 
-/// Writes a dossier's components in one statement.
-pub async fn insert_components(
-    ex: &mut impl Exec,
-    dossier_id: i64,
-    cs: &[NewComponent<'_>],
-) -> Result<(), StoreError> {
-    if cs.is_empty() {
-        return Ok(());
-    }
-    let mut sql = String::from(
-        "INSERT INTO dossier_components (dossier_id, code, name, kind, quantity, required, provided, blob_sha, reused) VALUES ",
+/// Adds a dossier's components to a batch.
+pub fn add_components(b: &mut Batch, dossier_id: i64, cs: &[NewComponent<'_>]) {
+    b.insert(
+        "INSERT INTO dossier_components (dossier_id, code, name, kind, quantity, required, provided, \
+         blob_sha, reused)",
+        cs.iter().map(|c| {
+            args![
+                dossier_id, c.code, c.name, c.kind, c.quantity, c.required, c.provided, c.blob_sha,
+                c.reused
+            ]
+        }),
     );
-    let mut a: Vec<Arg> = args![dossier_id];
-    for (i, c) in cs.iter().enumerate() {
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        let b = a.len();
-        sql.push_str(&format!(
-            "($1, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-            b + 1,
-            b + 2,
-            b + 3,
-            b + 4,
-            b + 5,
-            b + 6,
-            b + 7,
-            b + 8
-        ));
-        a.extend(args![
-            c.code, c.name, c.kind, c.quantity, c.required, c.provided, c.blob_sha, c.reused
-        ]);
-    }
-    ex.execute(&sql, a).await?;
-    Ok(())
 }
 
 pub async fn components(
@@ -601,34 +621,32 @@ pub struct StepRow {
     pub timeliness: Option<String>,
 }
 
-/// Writes a dossier's process steps (sequence, name, agency, role) in one statement.
-pub async fn insert_steps(
-    ex: &mut impl Exec,
-    dossier_id: i64,
-    steps: &[(i64, &str, Option<i64>, &str)],
-) -> Result<(), StoreError> {
-    if steps.is_empty() {
-        return Ok(());
-    }
-    let mut sql =
-        String::from("INSERT INTO dossier_steps (dossier_id, seq, name, agency_id, role) VALUES ");
-    let mut a: Vec<Arg> = args![dossier_id];
-    for (i, (seq, name, agency, role)) in steps.iter().enumerate() {
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        let b = a.len();
-        sql.push_str(&format!(
-            "($1, ${}, ${}, ${}, ${})",
-            b + 1,
-            b + 2,
-            b + 3,
-            b + 4
-        ));
-        a.extend(args![*seq, *name, *agency, *role]);
-    }
-    ex.execute(&sql, a).await?;
-    Ok(())
+/// A process step as a new dossier gets it; the first one may start at once.
+pub struct NewStep<'a> {
+    pub seq: i64,
+    pub name: &'a str,
+    pub agency_id: Option<i64>,
+    pub role: &'a str,
+    pub started_at: Option<OffsetDateTime>,
+    pub due_at: Option<OffsetDateTime>,
+}
+
+/// Adds a dossier's process steps to a batch.
+pub fn add_steps(b: &mut Batch, dossier_id: i64, steps: &[NewStep<'_>]) {
+    b.insert(
+        "INSERT INTO dossier_steps (dossier_id, seq, name, agency_id, role, started_at, due_at)",
+        steps.iter().map(|s| {
+            args![
+                dossier_id,
+                s.seq,
+                s.name,
+                s.agency_id,
+                s.role,
+                s.started_at,
+                s.due_at
+            ]
+        }),
+    );
 }
 
 pub async fn start_step(
@@ -788,13 +806,55 @@ pub async fn insert_event(
     step: i64,
     data: &serde_json::Value,
 ) -> Result<(), StoreError> {
-    ex.execute(
-        "INSERT INTO dossier_events (dossier_id, at, actor_id, actor, event, from_state, to_state, step, data_json) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        args![dossier_id, at, actor_id, actor, event, from, to, step, data.to_string()],
-    )
-    .await?;
-    Ok(())
+    let mut b = Batch::default();
+    add_events(
+        &mut b,
+        dossier_id,
+        &[NewEvent {
+            at,
+            actor_id,
+            actor,
+            event,
+            from,
+            to,
+            step,
+            data,
+        }],
+    );
+    b.run(ex).await
+}
+
+/// An entry of a dossier's process-control log.
+pub struct NewEvent<'a> {
+    pub at: OffsetDateTime,
+    pub actor_id: Option<i64>,
+    pub actor: &'a str,
+    pub event: &'a str,
+    pub from: Option<&'a str>,
+    pub to: &'a str,
+    pub step: i64,
+    pub data: &'a serde_json::Value,
+}
+
+/// Adds entries of a dossier's log to a batch.
+pub fn add_events(b: &mut Batch, dossier_id: i64, events: &[NewEvent<'_>]) {
+    b.insert(
+        "INSERT INTO dossier_events (dossier_id, at, actor_id, actor, event, from_state, to_state, step, \
+         data_json)",
+        events.iter().map(|e| {
+            args![
+                dossier_id,
+                e.at,
+                e.actor_id,
+                e.actor,
+                e.event,
+                e.from,
+                e.to,
+                e.step,
+                e.data.to_string()
+            ]
+        }),
+    );
 }
 
 pub async fn events(ex: &mut impl Exec, dossier_id: i64) -> Result<Vec<EventRow>, StoreError> {

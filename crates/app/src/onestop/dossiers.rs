@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::catalogue::parse_procedure;
-use crate::applicants::NewApplicantCmd;
+use crate::applicants::{NewApplicantCmd, ValidApplicant};
+use crate::calendar::Deadline;
 use crate::{Actor, App, AppError, ErrorKind, audit, authz};
 
 /// A component as the counter officer records it.
@@ -163,6 +164,33 @@ fn changed() -> AppError {
     )
 }
 
+fn out_of_range(e: impl std::fmt::Display, from: OffsetDateTime) -> AppError {
+    AppError::invalid("date_out_of_range", e.to_string()).arg("value", from)
+}
+
+/// Who acts on a dossier now: the current step's agency and role (the counter's officer until
+/// the dossier is received), and nobody once it is closed.
+fn who_acts(
+    u: &mut DossierUpdate,
+    state: State,
+    supplement_before_receipt: bool,
+    step: Option<(Option<i64>, &str)>,
+) {
+    if state.is_terminal() {
+        u.current_agency_id = None;
+        u.step_role = None;
+        u.assignee_id = None;
+        u.step_due = None;
+    } else if let Some((agency, role)) = step {
+        u.current_agency_id = agency;
+        u.step_role = Some(if state == State::Submitted || supplement_before_receipt {
+            Role::OneStopOfficer.as_str().into()
+        } else {
+            role.into()
+        });
+    }
+}
+
 fn parse_process(row: &store::ProcessRow) -> Result<Process, AppError> {
     serde_json::from_str(&row.data_json)
         .map_err(|e| AppError::internal(format!("stored process: {e}")))
@@ -189,11 +217,10 @@ impl App {
         limit: Limit,
         pauses: &[Pause],
     ) -> Result<OffsetDateTime, AppError> {
-        let cal = self.work_calendar_in(ex).await?;
-        let hours = self.office_hours_in(ex, agency).await?;
+        let (cal, hours) = self.deadline_clock_in(ex, agency).await?;
         cal.due_with(&hours, from, limit, pauses)
             .map(|d| d.at)
-            .map_err(|e| AppError::invalid("date_out_of_range", e.to_string()).arg("value", from))
+            .map_err(|e| out_of_range(e, from))
     }
 
     pub(crate) async fn holds(
@@ -290,34 +317,9 @@ impl App {
             ));
         }
         let today = vn_date(now);
-        // The applicant first: registering one is its own use case (and logs nothing personal).
-        let applicant_id = match (&r.applicant.id, &r.applicant.new) {
-            (Some(id), _) => *id,
-            (None, Some(new)) => {
-                let this_year = time::OffsetDateTime::now_utc()
-                    .to_offset(egov_domain::VN_OFFSET)
-                    .year();
-                let pid = crate::applicants::parse_applicant_id(
-                    &new.kind,
-                    &new.identifier,
-                    new.country.as_deref(),
-                    this_year,
-                )?;
-                match applicants::find(&mut &self.db, pid.kind(), &pid.key()).await? {
-                    Some(a) => a.id,
-                    None => match self.register_applicant(actor, new.clone()).await {
-                        Ok(a) => a.id,
-                        // Registered by someone else a moment ago.
-                        Err(e) if e.code == "applicant_exists" || e.code == "duplicate" => {
-                            applicants::find(&mut &self.db, pid.kind(), &pid.key())
-                                .await?
-                                .ok_or_else(|| AppError::internal("the applicant vanished"))?
-                                .id
-                        }
-                        Err(e) => return Err(e),
-                    },
-                }
-            }
+        let new_applicant = match (&r.applicant.id, &r.applicant.new) {
+            (Some(_), _) => None,
+            (None, Some(new)) => Some(ValidApplicant::check(new)?),
             (None, None) => {
                 return Err(AppError::invalid(
                     "applicant_required",
@@ -325,13 +327,15 @@ impl App {
                 ));
             }
         };
-
-        // Deadlines need the calendar; seed it (a write) before taking the write transaction.
+        // Deadlines need the calendar; seed it (a write) before anything else.
         self.ensure_calendar_seeded().await?;
-        let mut tx = self.db.begin().await?;
+
+        // Everything a receipt depends on is read and checked first, outside the write
+        // transaction: SQLite has one writer, and its turn is spent writing only.
+        let mut rd = &self.db;
         if !self
             .holds(
-                &mut tx,
+                &mut rd,
                 actor,
                 &[Role::OneStopOfficer, Role::Administrator],
                 Some(r.receiving_agency_id),
@@ -340,7 +344,7 @@ impl App {
         {
             return Err(AppError::forbidden());
         }
-        let proc_row = store::procedure_in_force(&mut tx, r.procedure_code.trim(), today)
+        let proc_row = store::procedure_in_force(&mut rd, r.procedure_code.trim(), today)
             .await?
             .ok_or_else(|| {
                 AppError::invalid(
@@ -350,7 +354,7 @@ impl App {
                 .arg("code", &r.procedure_code)
             })?;
         let p = parse_procedure(&proc_row)?;
-        let pr_row = store::process_in_force(&mut tx, p.code.as_str(), today)
+        let pr_row = store::process_in_force(&mut rd, p.code.as_str(), today)
             .await?
             .ok_or_else(|| {
                 AppError::invalid(
@@ -360,13 +364,15 @@ impl App {
                 .arg("code", p.code.as_str())
             })?;
         let process = parse_process(&pr_row)?;
-        let receiving = agencies::get(&mut tx, r.receiving_agency_id)
+        let receiving = agencies::get(&mut rd, r.receiving_agency_id)
             .await
             .map_err(|_| AppError::not_found("agency"))?;
-        let competent_id = r.competent_agency_id.unwrap_or(receiving.id);
-        let competent = agencies::get(&mut tx, competent_id)
-            .await
-            .map_err(|_| AppError::not_found("agency"))?;
+        let competent = match r.competent_agency_id {
+            Some(id) if id != receiving.id => agencies::get(&mut rd, id)
+                .await
+                .map_err(|_| AppError::not_found("agency"))?,
+            _ => receiving.clone(),
+        };
         let validity = |a: &egov_store::agencies::Agency| {
             egov_domain::validity::Validity {
                 from: a.valid_from,
@@ -422,7 +428,7 @@ impl App {
                 .arg("code", &c.code));
             }
             if let Some(sha) = &c.scan {
-                let n: i64 = tx
+                let n: i64 = rd
                     .scalar(
                         "SELECT COUNT(*) FROM blobs WHERE sha256 = $1",
                         egov_store::args![sha.as_str()],
@@ -448,22 +454,93 @@ impl App {
             .iter()
             .map(|c| c.name.clone())
             .collect();
+        // The applicant: an existing record keeps its stored name and phone.
+        let (known_applicant, applicant_name, applicant_phone) = match &new_applicant {
+            None => {
+                let id = r.applicant.id.unwrap_or_default();
+                let a = applicants::get(&mut rd, id)
+                    .await
+                    .map_err(|_| AppError::not_found("applicant"))?;
+                (Some(a.id), a.name, a.phone)
+            }
+            Some(v) => match applicants::find(&mut rd, v.id.kind(), &v.key).await? {
+                Some(a) => (Some(a.id), a.name, a.phone),
+                None => (None, v.name.clone(), v.phone.clone()),
+            },
+        };
+        let mut steps = Vec::with_capacity(process.steps.len());
+        for s in &process.steps {
+            let agency = self
+                .step_agency(&mut rd, &s.agency, receiving.id, competent.id)
+                .await?;
+            steps.push(store::NewStep {
+                seq: steps.len() as i64,
+                name: s.name.as_str(),
+                agency_id: Some(agency),
+                role: s.role.as_str(),
+                started_at: None,
+                due_at: None,
+            });
+        }
 
-        let applicant = applicants::get(&mut tx, applicant_id)
-            .await
-            .map_err(|_| AppError::not_found("applicant"))?;
-        let seq = store::next_counter(
-            &mut tx,
-            "dossier",
-            &format!("{}:{}", receiving.id, vn_date(submitted_at)),
+        // Where the reception leaves the dossier: received (the appointment fixed now and
+        // printed: a promise), waiting for everything missing, or refused.
+        let (event, outcome) = if refuse {
+            (Event::Refuse, "refused")
+        } else if missing.is_empty() {
+            (Event::Receive, "received")
+        } else {
+            (Event::RequestSupplement, "supplement_requested")
+        };
+        let o = apply(
+            &Snapshot {
+                state: State::Submitted,
+                step: 0,
+                steps: process.steps.len(),
+                supplement_before_receipt: false,
+                supplements: 0,
+                apologies: 0,
+                appointment: None,
+            },
+            event,
+            now,
         )
-        .await?;
-        let code = format_code(
-            &self.settings.onestop.code_format,
-            &receiving.code,
-            vn_date(submitted_at),
-            seq as u64,
-        );
+        .map_err(transition_error)?;
+        let mut u = DossierUpdate {
+            state: o.state.as_str().into(),
+            national_status: i64::from(o.state.national_code()),
+            step: o.step as i64,
+            supplement_before_receipt: o.supplement_before_receipt,
+            supplements: i64::from(o.supplements),
+            apologies: i64::from(o.apologies),
+            counts_late: o.counts_late,
+            ..DossierUpdate::default()
+        };
+        let limit = appointment_limit(&p, &process)?;
+        let received = if channel == 1 { now } else { submitted_at };
+        let mut appointment = None;
+        match event {
+            Event::Receive => {
+                let allot0 = process.steps.first().and_then(|s| s.allotment.to_limit());
+                let (at, due0) = self
+                    .receipt_times(&mut rd, receiving.id, received, limit, allot0)
+                    .await?;
+                u.received_at = Some(received);
+                u.appointment = Some(at);
+                u.original_appointment = Some(at);
+                u.step_due = due0;
+                if let Some(first) = steps.first_mut() {
+                    first.started_at = Some(received);
+                    first.due_at = due0;
+                }
+                appointment = Some(at);
+            }
+            Event::Refuse => u.closed_at = Some(now),
+            _ => {}
+        }
+        let first = steps.first().map(|s| (s.agency_id, s.role));
+        who_acts(&mut u, o.state, o.supplement_before_receipt, first);
+
         let units = r.fee_units.unwrap_or(1);
         let fee_total: i64 = p.fees.iter().map(|f| f.amount(units, r.fee_exempt)).sum();
         let provided_paper: Vec<&ComponentInput> =
@@ -474,40 +551,6 @@ impl App {
         let subject = r.subject.trim().chars().take(500).collect::<String>();
         let token = crate::auth::random_token(24);
         let local = submitted_at.to_offset(egov_domain::VN_OFFSET);
-        let id = store::insert_dossier(
-            &mut tx,
-            &NewDossier {
-                code: &code,
-                procedure_id: proc_row.id,
-                process_id: pr_row.id,
-                procedure_code: p.code.as_str(),
-                field_code: &p.field_code,
-                receiving_agency_id: receiving.id,
-                competent_agency_id: competent.id,
-                applicant_id,
-                applicant_name: &applicant.name,
-                applicant_phone: applicant.phone.as_deref(),
-                channel,
-                steps: process.steps.len() as i64,
-                subject: &subject,
-                submitted_at,
-                fee_total,
-                digitised,
-                reused_data: reused,
-                lookup_token: &token,
-                search_fold: &format!(
-                    "{} {}",
-                    egov_domain::text::fold(&format!(
-                        "{code} {} {} {subject}",
-                        applicant.name, p.name
-                    )),
-                    egov_store::fts::agency_words(&[receiving.id, competent.id])
-                ),
-                month: &format!("{:04}-{:02}", local.year(), u8::from(local.month())),
-            },
-            now,
-        )
-        .await?;
         let kinds: Vec<String> = p
             .components
             .iter()
@@ -536,51 +579,149 @@ impl App {
                 }
             })
             .collect();
-        store::insert_components(&mut tx, id, &components).await?;
-        let mut steps = Vec::with_capacity(process.steps.len());
-        for (i, s) in process.steps.iter().enumerate() {
-            let agency = self
-                .step_agency(&mut tx, &s.agency, receiving.id, competent.id)
-                .await?;
-            steps.push((i as i64, s.name.as_str(), Some(agency), s.role.as_str()));
-        }
-        store::insert_steps(&mut tx, id, &steps).await?;
-        store::insert_event(
+        let submit_data = serde_json::json!({"channel": channel});
+        let data = serde_json::json!({ "missing": missing, "reasons": r.reasons });
+
+        let mut tx = self.db.begin().await?;
+        let mut audits = Vec::with_capacity(2);
+        let applicant_id = match (known_applicant, &new_applicant) {
+            (Some(id), _) => id,
+            (None, Some(v)) => match v.insert(&mut tx).await? {
+                Some(id) => {
+                    audits.push(v.audit(id));
+                    id
+                }
+                // Registered by someone else a moment ago.
+                None => {
+                    applicants::find(&mut tx, v.id.kind(), &v.key)
+                        .await?
+                        .ok_or_else(|| AppError::internal("the applicant vanished"))?
+                        .id
+                }
+            },
+            (None, None) => return Err(AppError::internal("no applicant")),
+        };
+        let (seq, id) = store::next_dossier_number(
             &mut tx,
-            id,
-            submitted_at,
-            actor.person_id,
-            &actor.username,
-            "submit",
-            None,
-            "submitted",
-            0,
-            &serde_json::json!({"channel": channel}),
+            &format!("{}:{}", receiving.id, vn_date(submitted_at)),
         )
         .await?;
-        let d = store::get_dossier(&mut tx, id).await?;
-        let (event, outcome) = if refuse {
-            (Event::Refuse, "refused")
-        } else if missing.is_empty() {
-            (Event::Receive, "received")
-        } else {
-            (Event::RequestSupplement, "supplement_requested")
-        };
-        let data = serde_json::json!({ "missing": missing, "reasons": r.reasons });
-        let d = self
-            .apply_event(&mut tx, actor, d, &p, &process, event, data, None)
-            .await?;
-        audit::event("dossier.create", "dossier", id)
-            .agency(Some(receiving.id))
-            .after(&serde_json::json!({"code": code, "procedure": p.code.as_str(), "outcome": outcome}))
-            .write(&mut tx, actor)
-            .await?;
+        let code = format_code(
+            &self.settings.onestop.code_format,
+            &receiving.code,
+            vn_date(submitted_at),
+            seq as u64,
+        );
+        // The rest goes in one round trip.
+        let mut b = egov_store::Batch::default();
+        store::add_dossier(
+            &mut b,
+            id,
+            &NewDossier {
+                code: &code,
+                procedure_id: proc_row.id,
+                process_id: pr_row.id,
+                procedure_code: p.code.as_str(),
+                field_code: &p.field_code,
+                receiving_agency_id: receiving.id,
+                competent_agency_id: competent.id,
+                applicant_id,
+                applicant_name: &applicant_name,
+                applicant_phone: applicant_phone.as_deref(),
+                channel,
+                steps: process.steps.len() as i64,
+                subject: &subject,
+                submitted_at,
+                fee_total,
+                digitised,
+                reused_data: reused,
+                lookup_token: &token,
+                search_fold: &format!(
+                    "{} {}",
+                    egov_domain::text::fold(&format!(
+                        "{code} {applicant_name} {} {subject}",
+                        p.name
+                    )),
+                    egov_store::fts::agency_words(&[receiving.id, competent.id])
+                ),
+                month: &format!("{:04}-{:02}", local.year(), u8::from(local.month())),
+                state: &u,
+            },
+            now,
+        );
+        store::add_components(&mut b, id, &components);
+        store::add_steps(&mut b, id, &steps);
+        let log_entry =
+            |at, event: &'static str, from, to: &'static str, step, data| store::NewEvent {
+                at,
+                actor_id: actor.person_id,
+                actor: &actor.username,
+                event,
+                from,
+                to,
+                step,
+                data,
+            };
+        store::add_events(
+            &mut b,
+            id,
+            &[
+                log_entry(submitted_at, "submit", None, "submitted", 0, &submit_data),
+                log_entry(
+                    now,
+                    event.as_str(),
+                    Some("submitted"),
+                    o.state.as_str(),
+                    o.step as i64,
+                    &data,
+                ),
+            ],
+        );
+        if let Some(at) = appointment {
+            Deadline {
+                owner_type: "dossier",
+                owner_id: &code,
+                label: "appointment",
+                kind: "appointment",
+                agency_id: Some(receiving.id),
+                received,
+                limit,
+                pauses: &[],
+            }
+            .add_to(&mut b, at)?;
+        }
+        audits.push(
+            audit::event("dossier.create", "dossier", id)
+                .agency(Some(receiving.id))
+                .after(&serde_json::json!({"code": code, "procedure": p.code.as_str(), "outcome": outcome})),
+        );
+        audit::add_all(&mut b, actor, audits);
+        b.run(&mut tx).await?;
         tx.commit().await?;
+        let dossier = store::get_dossier(&mut &self.db, id).await?;
         Ok(ReceptionOutcome {
             outcome: outcome.into(),
-            dossier: d,
+            dossier,
             missing,
         })
+    }
+
+    /// The appointment of a receipt and the due time of its first step.
+    async fn receipt_times(
+        &self,
+        ex: &mut impl Exec,
+        agency: i64,
+        received: OffsetDateTime,
+        limit: Limit,
+        first_step: Option<Limit>,
+    ) -> Result<(OffsetDateTime, Option<OffsetDateTime>), AppError> {
+        let (cal, hours) = self.deadline_clock_in(ex, Some(agency)).await?;
+        let due = |l| {
+            cal.due_with(&hours, received, l, &[])
+                .map(|d| d.at)
+                .map_err(|e| out_of_range(e, received))
+        };
+        Ok((due(limit)?, first_step.map(due).transpose()?))
     }
 
     /// Applies an action an officer chose on a dossier.
@@ -752,31 +893,27 @@ impl App {
             Event::Receive => {
                 // The receipt: the appointment is fixed now and printed; it is a promise.
                 let received = if d.channel == 1 { now } else { d.submitted_at };
-                let appointment = self
-                    .due(tx, Some(d.receiving_agency_id), received, limit, &[])
+                let (appointment, due0) = self
+                    .receipt_times(tx, d.receiving_agency_id, received, limit, allot(0))
                     .await?;
                 u.received_at = Some(received);
                 u.appointment = Some(appointment);
                 u.original_appointment = Some(appointment);
-                let due0 = match allot(0) {
-                    Some(l) => Some(
-                        self.due(tx, Some(d.receiving_agency_id), received, l, &[])
-                            .await?,
-                    ),
-                    None => None,
-                };
                 store::start_step(tx, d.id, 0, received, due0, person).await?;
                 u.step_due = due0;
-                self.register_deadline(
+                self.keep_deadline(
                     tx,
-                    "dossier",
-                    &d.code,
-                    "appointment",
-                    "appointment",
-                    Some(d.receiving_agency_id),
-                    received,
-                    limit,
-                    &[],
+                    &Deadline {
+                        owner_type: "dossier",
+                        owner_id: &d.code,
+                        label: "appointment",
+                        kind: "appointment",
+                        agency_id: Some(d.receiving_agency_id),
+                        received,
+                        limit,
+                        pauses: &[],
+                    },
+                    Some(appointment),
                 )
                 .await?;
             }
@@ -808,20 +945,22 @@ impl App {
                 store::start_step(tx, d.id, o.step as i64, now, due, person).await?;
                 u.step_due = due;
                 u.assignee_id = person;
-                if let Some(due) = due {
-                    self.register_deadline(
+                if let (Some(due), Some(l)) = (due, allot(o.step)) {
+                    self.keep_deadline(
                         tx,
-                        "dossier",
-                        &d.code,
-                        &next.name,
-                        "step",
-                        next.agency_id,
-                        now,
-                        allot(o.step).unwrap_or(limit),
-                        &[],
+                        &Deadline {
+                            owner_type: "dossier",
+                            owner_id: &d.code,
+                            label: &next.name,
+                            kind: "step",
+                            agency_id: next.agency_id,
+                            received: now,
+                            limit: l,
+                            pauses: &[],
+                        },
+                        Some(due),
                     )
                     .await?;
-                    let _ = due;
                 }
             }
             Event::Assign => {
@@ -944,22 +1083,12 @@ impl App {
                 u.assignee_id = None;
             }
         }
-        // Who acts now: the current step's agency and role, until the dossier is closed.
-        if o.state.is_terminal() {
-            u.current_agency_id = None;
-            u.step_role = None;
-            u.assignee_id = None;
-            u.step_due = None;
-        } else if let Some(s) = step_of(o.step) {
-            u.current_agency_id = s.agency_id;
-            u.step_role = Some(
-                if o.state == State::Submitted || o.supplement_before_receipt {
-                    Role::OneStopOfficer.as_str().into()
-                } else {
-                    s.role.clone()
-                },
-            );
-        }
+        who_acts(
+            &mut u,
+            o.state,
+            o.supplement_before_receipt,
+            step_of(o.step).map(|s| (s.agency_id, s.role.as_str())),
+        );
         if !store::update_dossier(tx, d.id, d.version, &u, now).await? {
             return Err(changed());
         }

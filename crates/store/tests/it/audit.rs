@@ -33,6 +33,25 @@ both!(sealed_chain_verifies, |db| {
     assert!(r.broken.is_none(), "{:?}", r.broken);
 });
 
+both!(a_batch_of_entries_is_sealed_in_several_statements, |db| {
+    // 600 entries in one transaction (one multi-row insert), sealed in one pass of 1,000: the
+    // links go out 250 per statement, and the chain holds across the statements.
+    let mut tx = db.begin().await.unwrap();
+    let mut b = egov_store::Batch::default();
+    audit::add_entries(&mut b, (0..600).map(entry).collect());
+    b.run(&mut tx).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(audit::seal(&db, 1000).await.unwrap(), 600);
+    let r = audit::verify(&db).await.unwrap();
+    assert_eq!((r.sealed, r.unsealed, r.head_seq), (600, 0, 600));
+    assert!(r.broken.is_none(), "{:?}", r.broken);
+    let last: Option<String> = (&db)
+        .scalar_optional("SELECT object_id FROM audit_log WHERE seq = 600", args![])
+        .await
+        .unwrap();
+    assert_eq!(last.as_deref(), Some("599"), "sealed in id order");
+});
+
 both!(altered_entry_is_found, |db| {
     append_n(&db, 10).await;
     audit::seal_all(&db).await.unwrap();
