@@ -267,10 +267,11 @@ impl App {
     pub async fn session(&self, token: &str) -> Result<Option<SignedIn>, AppError> {
         let now = egov_store::now();
         let hash = token_hash(token);
-        let Some(session) = people::session(&mut &self.db, &hash, now).await? else {
+        let Some((session, person)) =
+            people::session_with_person(&mut &self.db, &hash, now).await?
+        else {
             return Ok(None);
         };
-        let person = people::get(&mut &self.db, session.person_id).await?;
         if !person.active {
             return Ok(None);
         }

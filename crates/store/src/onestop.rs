@@ -348,6 +348,63 @@ pub struct NewDossier<'a> {
     pub state: &'a DossierUpdate,
 }
 
+impl NewDossier<'_> {
+    /// The row [`add_dossier`] writes, as [`get_dossier`] would read it back; the names are
+    /// those of the procedure and of the receiving and competent agencies.
+    pub fn row(&self, id: i64, names: [&str; 3]) -> DossierRow {
+        let [procedure, receiving, competent] = names.map(str::to_owned);
+        let u = self.state;
+        DossierRow {
+            id,
+            code: self.code.into(),
+            national_code: None,
+            procedure_id: self.procedure_id,
+            process_id: self.process_id,
+            procedure_code: self.procedure_code.into(),
+            procedure_name: procedure,
+            field_code: self.field_code.into(),
+            receiving_agency_id: self.receiving_agency_id,
+            receiving_agency_name: receiving,
+            competent_agency_id: self.competent_agency_id,
+            competent_agency_name: competent,
+            applicant_id: self.applicant_id,
+            applicant_name: self.applicant_name.into(),
+            applicant_phone: self.applicant_phone.map(str::to_owned),
+            channel: self.channel,
+            state: u.state.clone(),
+            national_status: u.national_status,
+            step: u.step,
+            steps: self.steps,
+            current_agency_id: u.current_agency_id,
+            step_role: u.step_role.clone(),
+            assignee_id: u.assignee_id,
+            step_due: u.step_due,
+            supplement_before_receipt: u.supplement_before_receipt,
+            supplements: u.supplements,
+            apologies: u.apologies,
+            counts_late: u.counts_late,
+            subject: self.subject.into(),
+            submitted_at: self.submitted_at,
+            received_at: u.received_at,
+            appointment: u.appointment,
+            original_appointment: u.original_appointment,
+            extended_to: u.extended_to,
+            finished_at: u.finished_at,
+            returned_at: u.returned_at,
+            closed_at: u.closed_at,
+            timeliness: u.timeliness.clone(),
+            fee_total: self.fee_total,
+            paid: u.paid,
+            digitised: self.digitised,
+            reused_data: self.reused_data,
+            result_json: u.result_json.clone(),
+            lookup_token: self.lookup_token.into(),
+            month: self.month.into(),
+            version: 0,
+        }
+    }
+}
+
 /// Adds a new dossier (with the id [`next_dossier_number`] gave it) to a batch.
 pub fn add_dossier(b: &mut Batch, id: i64, d: &NewDossier<'_>, now: OffsetDateTime) {
     let u = d.state;

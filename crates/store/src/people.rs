@@ -256,6 +256,65 @@ pub async fn session(
     .await
 }
 
+/// A live session with its person, in one statement (every signed-in request asks this).
+pub async fn session_with_person(
+    ex: &mut impl Exec,
+    id_hash: &str,
+    now: OffsetDateTime,
+) -> Result<Option<(Session, Person)>, StoreError> {
+    let row: Option<SessionPerson> = ex
+        .fetch_optional(
+            "SELECT s.id_hash, s.person_id, s.csrf_token, s.mfa_passed, s.created_at, s.last_seen_at, \
+             s.expires_at, p.username, p.full_name, p.email, p.phone, p.totp_enabled, p.active, \
+             p.locked_until, p.created_at AS person_created_at \
+             FROM sessions s JOIN people p ON p.id = s.person_id WHERE s.id_hash = $1 AND s.expires_at > $2",
+            args![id_hash, now],
+        )
+        .await?;
+    Ok(row.map(|r| {
+        let person = Person {
+            id: r.person_id,
+            username: r.username,
+            full_name: r.full_name,
+            email: r.email,
+            phone: r.phone,
+            totp_enabled: r.totp_enabled,
+            active: r.active,
+            locked_until: r.locked_until,
+            created_at: r.person_created_at,
+        };
+        let session = Session {
+            id_hash: r.id_hash,
+            person_id: r.person_id,
+            csrf_token: r.csrf_token,
+            mfa_passed: r.mfa_passed,
+            created_at: r.created_at,
+            last_seen_at: r.last_seen_at,
+            expires_at: r.expires_at,
+        };
+        (session, person)
+    }))
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionPerson {
+    id_hash: String,
+    person_id: i64,
+    csrf_token: String,
+    mfa_passed: bool,
+    created_at: OffsetDateTime,
+    last_seen_at: OffsetDateTime,
+    expires_at: OffsetDateTime,
+    username: String,
+    full_name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    totp_enabled: bool,
+    active: bool,
+    locked_until: Option<OffsetDateTime>,
+    person_created_at: OffsetDateTime,
+}
+
 pub async fn touch_session(
     ex: &mut impl Exec,
     id_hash: &str,

@@ -614,41 +614,36 @@ impl App {
         );
         // The rest goes in one round trip.
         let mut b = egov_store::Batch::default();
-        store::add_dossier(
-            &mut b,
-            id,
-            &NewDossier {
-                code: &code,
-                procedure_id: proc_row.id,
-                process_id: pr_row.id,
-                procedure_code: p.code.as_str(),
-                field_code: &p.field_code,
-                receiving_agency_id: receiving.id,
-                competent_agency_id: competent.id,
-                applicant_id,
-                applicant_name: &applicant_name,
-                applicant_phone: applicant_phone.as_deref(),
-                channel,
-                steps: process.steps.len() as i64,
-                subject: &subject,
-                submitted_at,
-                fee_total,
-                digitised,
-                reused_data: reused,
-                lookup_token: &token,
-                search_fold: &format!(
-                    "{} {}",
-                    egov_domain::text::fold(&format!(
-                        "{code} {applicant_name} {} {subject}",
-                        p.name
-                    )),
-                    egov_store::fts::agency_words(&[receiving.id, competent.id])
-                ),
-                month: &format!("{:04}-{:02}", local.year(), u8::from(local.month())),
-                state: &u,
-            },
-            now,
+        let search_fold = format!(
+            "{} {}",
+            egov_domain::text::fold(&format!("{code} {applicant_name} {} {subject}", p.name)),
+            egov_store::fts::agency_words(&[receiving.id, competent.id])
         );
+        let month = format!("{:04}-{:02}", local.year(), u8::from(local.month()));
+        let new_dossier = NewDossier {
+            code: &code,
+            procedure_id: proc_row.id,
+            process_id: pr_row.id,
+            procedure_code: p.code.as_str(),
+            field_code: &p.field_code,
+            receiving_agency_id: receiving.id,
+            competent_agency_id: competent.id,
+            applicant_id,
+            applicant_name: &applicant_name,
+            applicant_phone: applicant_phone.as_deref(),
+            channel,
+            steps: process.steps.len() as i64,
+            subject: &subject,
+            submitted_at,
+            fee_total,
+            digitised,
+            reused_data: reused,
+            lookup_token: &token,
+            search_fold: &search_fold,
+            month: &month,
+            state: &u,
+        };
+        store::add_dossier(&mut b, id, &new_dossier, now);
         store::add_components(&mut b, id, &components);
         store::add_steps(&mut b, id, &steps);
         let log_entry =
@@ -698,7 +693,7 @@ impl App {
         audit::add_all(&mut b, actor, audits);
         b.run(&mut tx).await?;
         tx.commit().await?;
-        let dossier = store::get_dossier(&mut &self.db, id).await?;
+        let dossier = new_dossier.row(id, [p.name.as_str(), &receiving.name, &competent.name]);
         Ok(ReceptionOutcome {
             outcome: outcome.into(),
             dossier,

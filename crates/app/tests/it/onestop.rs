@@ -95,6 +95,14 @@ both!(counter_to_result, |db| {
         .unwrap();
     assert_eq!(out.outcome, "received");
     let d = out.dossier;
+    // The receipt answers with the row it wrote (built without reading it back): exactly what
+    // the database holds.
+    assert_eq!(
+        d,
+        egov_store::onestop::get_dossier(&mut &app.db, d.id)
+            .await
+            .unwrap()
+    );
     let agency_code = egov_store::agencies::get(&mut &app.db, hac_thanh)
         .await
         .unwrap()
