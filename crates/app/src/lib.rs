@@ -51,7 +51,7 @@ impl App {
             .validate()
             .map_err(|e| AppError::invalid("bad_config", e))?;
         let db = Db::open(&DbOptions {
-            max_connections: settings.database.max_connections,
+            max_connections: settings.pool_size(),
             ..DbOptions::new(settings.database_url())
         })
         .await

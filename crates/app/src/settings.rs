@@ -66,11 +66,14 @@ pub struct Server {
     pub request_timeout_secs: u64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Database {
     /// Empty: `<data_dir>/egov.sqlite`. Or `sqlite:///path/file.sqlite`, or `postgres://…`.
     pub url: String,
+    /// Connection pool size; 0 chooses: two per core on SQLite (one writer at a time, and
+    /// every further connection is another thread whose page cache each write invalidates),
+    /// 16 on PostgreSQL.
     pub max_connections: u32,
 }
 
@@ -158,15 +161,6 @@ impl Default for Server {
             max_body_bytes: 1 << 20,
             max_upload_bytes: 20 << 20,
             request_timeout_secs: 30,
-        }
-    }
-}
-
-impl Default for Database {
-    fn default() -> Self {
-        Database {
-            url: String::new(),
-            max_connections: 16,
         }
     }
 }
@@ -326,6 +320,16 @@ impl Settings {
         }
     }
 
+    /// The connection pool size (see [`Database::max_connections`]).
+    pub fn pool_size(&self) -> u32 {
+        let url = self.database_url();
+        match self.database.max_connections {
+            0 if url.starts_with("postgres://") || url.starts_with("postgresql://") => 16,
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get() as u32) * 2,
+            n => n,
+        }
+    }
+
     pub fn blob_dir(&self) -> PathBuf {
         self.data_dir.join("blobs")
     }
@@ -399,6 +403,17 @@ mod tests {
         let s = Settings::default();
         assert_eq!(s.scheme().unwrap(), IdentifierScheme::default());
         assert!(s.database_url().ends_with("egov.sqlite"));
+    }
+
+    #[test]
+    fn the_pool_is_sized_for_the_database_unless_set() {
+        let mut s = Settings::default();
+        let cores = std::thread::available_parallelism().unwrap().get() as u32;
+        assert_eq!(s.pool_size(), 2 * cores, "SQLite: two per core");
+        s.database.url = "postgres://egov@db/egov".into();
+        assert_eq!(s.pool_size(), 16);
+        s.database.max_connections = 40;
+        assert_eq!(s.pool_size(), 40, "a set size is kept");
     }
 
     #[test]
