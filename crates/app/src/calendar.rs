@@ -330,16 +330,19 @@ impl HoursCache {
 }
 
 impl App {
-    /// Seeds the shipped calendars (2025, 2026) and rule set the first time.
-    pub async fn ensure_calendar_seeded(&self) -> Result<(), AppError> {
+    /// Seeds the shipped calendars (2025, 2026) and rule set the first time. Returns the
+    /// calendar's stamp.
+    pub async fn ensure_calendar_seeded(&self) -> Result<String, AppError> {
         // The common case is a plain read: callers may hold a write transaction (SQLite allows
         // one writer), and computing a deadline must not wait for it.
-        if !cal_store::stamp(&mut &self.db).await?.is_empty() {
-            return Ok(());
+        let stamp = cal_store::stamp(&mut &self.db).await?;
+        if !stamp.is_empty() {
+            return Ok(stamp);
         }
         let mut tx = self.db.begin().await?;
-        if !cal_store::stamp(&mut tx).await?.is_empty() {
-            return Ok(());
+        let stamp = cal_store::stamp(&mut tx).await?;
+        if !stamp.is_empty() {
+            return Ok(stamp);
         }
         let now = egov_store::now();
         let rows = parse_csv_year_days(data::HOLIDAYS_2025_2026)?;
@@ -376,8 +379,9 @@ impl App {
         audit::event("calendar.seed", "calendar", "2025-2026")
             .write(&mut tx, &Actor::system("calendar"))
             .await?;
+        let stamp = cal_store::stamp(&mut tx).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(stamp)
     }
 
     pub async fn holiday_rules(&self) -> Result<RuleSet, AppError> {
@@ -460,12 +464,22 @@ impl App {
         agency_id: Option<i64>,
     ) -> Result<(Arc<WorkCalendar>, OfficeHours), AppError> {
         let stamp = cal_store::stamp(ex).await?;
-        let cal = self.work_calendar_at(ex, &stamp).await?;
-        if let Some(h) = self.hours_cache.get(&stamp, agency_id) {
+        self.deadline_clock_at(ex, &stamp, agency_id).await
+    }
+
+    /// [`App::deadline_clock_in`] for a calendar stamp the caller has just read.
+    pub(crate) async fn deadline_clock_at(
+        &self,
+        ex: &mut impl Exec,
+        stamp: &str,
+        agency_id: Option<i64>,
+    ) -> Result<(Arc<WorkCalendar>, OfficeHours), AppError> {
+        let cal = self.work_calendar_at(ex, stamp).await?;
+        if let Some(h) = self.hours_cache.get(stamp, agency_id) {
             return Ok((cal, h));
         }
         let hours = self.office_hours_in(ex, agency_id).await?;
-        self.hours_cache.put(&stamp, agency_id, hours.clone());
+        self.hours_cache.put(stamp, agency_id, hours.clone());
         Ok((cal, hours))
     }
 

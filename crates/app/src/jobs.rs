@@ -143,9 +143,13 @@ impl Worker {
     /// status look-up attempts older than the rate-limit window.
     pub async fn housekeeping(&self) -> Result<(), AppError> {
         let now = egov_store::now();
-        // Seal everything pending, a batch per transaction (a busy five seconds can add more
-        // than one batch).
-        while egov_store::audit::seal(&self.app.db, 2000).await? == 2000 {}
+        // Seal what is pending, a batch per transaction (a busy five seconds can add more than
+        // one batch); a bounded number of batches, so that jobs are not kept waiting.
+        for _ in 0..20 {
+            if egov_store::audit::seal(&self.app.db, 2000).await? < 2000 {
+                break;
+            }
+        }
         egov_store::people::purge_expired_sessions(&mut &self.app.db, now).await?;
         let window = time::Duration::minutes(self.app.settings.onestop.lookup_window_minutes);
         egov_store::onestop::purge_lookups(&mut &self.app.db, now - window).await?;

@@ -328,7 +328,7 @@ impl App {
             }
         };
         // Deadlines need the calendar; seed it (a write) before anything else.
-        self.ensure_calendar_seeded().await?;
+        let stamp = self.ensure_calendar_seeded().await?;
 
         // Everything a receipt depends on is read and checked first, outside the write
         // transaction: SQLite has one writer, and its turn is spent writing only.
@@ -523,7 +523,7 @@ impl App {
             Event::Receive => {
                 let allot0 = process.steps.first().and_then(|s| s.allotment.to_limit());
                 let (at, due0) = self
-                    .receipt_times(&mut rd, receiving.id, received, limit, allot0)
+                    .receipt_times(&mut rd, Some(&stamp), receiving.id, received, limit, allot0)
                     .await?;
                 u.received_at = Some(received);
                 u.appointment = Some(at);
@@ -701,16 +701,21 @@ impl App {
         })
     }
 
-    /// The appointment of a receipt and the due time of its first step.
+    /// The appointment of a receipt and the due time of its first step, with the calendar of
+    /// `stamp` when the caller has just read it.
     async fn receipt_times(
         &self,
         ex: &mut impl Exec,
+        stamp: Option<&str>,
         agency: i64,
         received: OffsetDateTime,
         limit: Limit,
         first_step: Option<Limit>,
     ) -> Result<(OffsetDateTime, Option<OffsetDateTime>), AppError> {
-        let (cal, hours) = self.deadline_clock_in(ex, Some(agency)).await?;
+        let (cal, hours) = match stamp {
+            Some(s) => self.deadline_clock_at(ex, s, Some(agency)).await?,
+            None => self.deadline_clock_in(ex, Some(agency)).await?,
+        };
         let due = |l| {
             cal.due_with(&hours, received, l, &[])
                 .map(|d| d.at)
@@ -889,7 +894,7 @@ impl App {
                 // The receipt: the appointment is fixed now and printed; it is a promise.
                 let received = if d.channel == 1 { now } else { d.submitted_at };
                 let (appointment, due0) = self
-                    .receipt_times(tx, d.receiving_agency_id, received, limit, allot(0))
+                    .receipt_times(tx, None, d.receiving_agency_id, received, limit, allot(0))
                     .await?;
                 u.received_at = Some(received);
                 u.appointment = Some(appointment);
