@@ -66,16 +66,47 @@ fn convert_in(
     std::fs::create_dir_all(dir.join("out")).map_err(io)?;
     let input = dir.join(format!("draft.{extension}"));
     std::fs::write(&input, bytes).map_err(io)?;
+    // LibreOffice now and then aborts while it sets up a fresh profile (seen on a newly
+    // installed machine under load): a run that ends without a PDF is tried once more, with a
+    // new profile.
+    let mut status = None;
+    for attempt in 0..2 {
+        let st = run_soffice(dir, soffice, &input, attempt, &failed, io)?;
+        let done = st.success() && dir.join("out/draft.pdf").exists();
+        status = Some(st);
+        if done {
+            break;
+        }
+        tracing::warn!(%st, attempt, "LibreOffice ended without a PDF");
+    }
+    let status = status.ok_or_else(|| failed("LibreOffice did not run".into()))?;
+    match std::fs::read(dir.join("out/draft.pdf")) {
+        Ok(pdf) if status.success() && pdf.starts_with(b"%PDF-") => Ok(pdf),
+        _ => Err(failed(format!(
+            "LibreOffice ended with {status} and no PDF"
+        ))),
+    }
+}
+
+/// One run of LibreOffice converting `input` into `dir/out`, with its own profile.
+fn run_soffice(
+    dir: &Path,
+    soffice: &Path,
+    input: &Path,
+    attempt: u32,
+    failed: &impl Fn(String) -> AppError,
+    io: impl Fn(std::io::Error) -> AppError,
+) -> Result<std::process::ExitStatus, AppError> {
     let mut child = std::process::Command::new(soffice)
         .arg("--headless")
         .arg("--norestore")
         .arg(format!(
             "-env:UserInstallation=file://{}",
-            dir.join("profile").display()
+            dir.join(format!("profile-{attempt}")).display()
         ))
         .args(["--convert-to", "pdf", "--outdir"])
         .arg(dir.join("out"))
-        .arg(&input)
+        .arg(input)
         .env("HOME", dir)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
@@ -84,7 +115,7 @@ fn convert_in(
         .map_err(|e| failed(format!("LibreOffice did not start: {e}")))?;
     let started = Instant::now();
     let status = loop {
-        if let Some(status) = child.try_wait().map_err(io)? {
+        if let Some(status) = child.try_wait().map_err(&io)? {
             break status;
         }
         if started.elapsed() > TIMEOUT {
@@ -94,10 +125,5 @@ fn convert_in(
         }
         std::thread::sleep(Duration::from_millis(50));
     };
-    match std::fs::read(dir.join("out/draft.pdf")) {
-        Ok(pdf) if status.success() && pdf.starts_with(b"%PDF-") => Ok(pdf),
-        _ => Err(failed(format!(
-            "LibreOffice ended with {status} and no PDF"
-        ))),
-    }
+    Ok(status)
 }
