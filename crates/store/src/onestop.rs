@@ -407,60 +407,41 @@ impl NewDossier<'_> {
 
 /// Adds a new dossier (with the id [`next_dossier_number`] gave it) to a batch.
 pub fn add_dossier(b: &mut Batch, id: i64, d: &NewDossier<'_>, now: OffsetDateTime) {
-    let u = d.state;
+    let mut row = args![
+        id,
+        d.code,
+        d.procedure_id,
+        d.process_id,
+        d.procedure_code,
+        d.field_code,
+        d.receiving_agency_id,
+        d.competent_agency_id,
+        d.applicant_id,
+        d.applicant_name,
+        d.applicant_phone,
+        d.channel,
+        d.steps,
+        d.subject,
+        d.submitted_at,
+        d.fee_total,
+        d.digitised,
+        d.reused_data,
+        d.lookup_token,
+        d.search_fold,
+        d.month,
+        now,
+        now
+    ];
+    row.extend(d.state.args());
     b.insert(
-        "INSERT INTO dossiers (id, code, procedure_id, process_id, procedure_code, field_code, receiving_agency_id, \
-         competent_agency_id, applicant_id, applicant_name, applicant_phone, channel, steps, subject, submitted_at, \
-         fee_total, digitised, reused_data, lookup_token, search_fold, month, created_at, updated_at, \
-         state, national_status, step, current_agency_id, step_role, assignee_id, step_due, supplement_before_receipt, \
-         supplements, apologies, counts_late, received_at, appointment, original_appointment, extended_to, \
-         finished_at, returned_at, closed_at, timeliness, paid, result_json)",
-        [args![
-            id,
-            d.code,
-            d.procedure_id,
-            d.process_id,
-            d.procedure_code,
-            d.field_code,
-            d.receiving_agency_id,
-            d.competent_agency_id,
-            d.applicant_id,
-            d.applicant_name,
-            d.applicant_phone,
-            d.channel,
-            d.steps,
-            d.subject,
-            d.submitted_at,
-            d.fee_total,
-            d.digitised,
-            d.reused_data,
-            d.lookup_token,
-            d.search_fold,
-            d.month,
-            now,
-            now,
-            u.state.as_str(),
-            u.national_status,
-            u.step,
-            u.current_agency_id,
-            u.step_role.as_deref(),
-            u.assignee_id,
-            u.step_due,
-            u.supplement_before_receipt,
-            u.supplements,
-            u.apologies,
-            u.counts_late,
-            u.received_at,
-            u.appointment,
-            u.original_appointment,
-            u.extended_to,
-            u.finished_at,
-            u.returned_at,
-            u.closed_at,
-            u.timeliness.as_deref(),
-            u.paid,
-            u.result_json.as_deref()
-        ]],
+        &format!(
+            "INSERT INTO dossiers (id, code, procedure_id, process_id, procedure_code, field_code, \
+             receiving_agency_id, competent_agency_id, applicant_id, applicant_name, applicant_phone, channel, \
+             steps, subject, submitted_at, fee_total, digitised, reused_data, lookup_token, search_fold, month, \
+             created_at, updated_at, {})",
+            DossierUpdate::COLUMNS.join(", ")
+        ),
+        [row],
     );
 }
 
@@ -516,6 +497,57 @@ pub struct DossierUpdate {
 }
 
 impl DossierUpdate {
+    /// The columns a transition writes, in the order of [`DossierUpdate::args`].
+    const COLUMNS: [&str; 21] = [
+        "state",
+        "national_status",
+        "step",
+        "current_agency_id",
+        "step_role",
+        "assignee_id",
+        "step_due",
+        "supplement_before_receipt",
+        "supplements",
+        "apologies",
+        "counts_late",
+        "received_at",
+        "appointment",
+        "original_appointment",
+        "extended_to",
+        "finished_at",
+        "returned_at",
+        "closed_at",
+        "timeliness",
+        "paid",
+        "result_json",
+    ];
+
+    fn args(&self) -> Vec<Arg> {
+        args![
+            self.state.as_str(),
+            self.national_status,
+            self.step,
+            self.current_agency_id,
+            self.step_role.as_deref(),
+            self.assignee_id,
+            self.step_due,
+            self.supplement_before_receipt,
+            self.supplements,
+            self.apologies,
+            self.counts_late,
+            self.received_at,
+            self.appointment,
+            self.original_appointment,
+            self.extended_to,
+            self.finished_at,
+            self.returned_at,
+            self.closed_at,
+            self.timeliness.as_deref(),
+            self.paid,
+            self.result_json.as_deref()
+        ]
+    }
+
     pub fn from_row(d: &DossierRow) -> DossierUpdate {
         DossierUpdate {
             state: d.state.clone(),
@@ -551,39 +583,24 @@ pub async fn update_dossier(
     u: &DossierUpdate,
     now: OffsetDateTime,
 ) -> Result<bool, StoreError> {
+    let mut a = args![id, version];
+    let sets: Vec<String> = DossierUpdate::COLUMNS
+        .iter()
+        .zip(u.args())
+        .map(|(c, v)| {
+            a.push(v);
+            format!("{c} = ${}", a.len())
+        })
+        .collect();
+    a.push(Arg::from(now));
     let n = ex
         .execute(
-            "UPDATE dossiers SET state = $3, national_status = $4, step = $5, current_agency_id = $6, \
-             step_role = $7, assignee_id = $8, step_due = $9, supplement_before_receipt = $10, supplements = $11, \
-             apologies = $12, counts_late = $13, received_at = $14, appointment = $15, original_appointment = $16, \
-             extended_to = $17, finished_at = $18, returned_at = $19, closed_at = $20, timeliness = $21, paid = $22, \
-             result_json = $23, version = version + 1, updated_at = $24 WHERE id = $1 AND version = $2",
-            args![
-                id,
-                version,
-                u.state.as_str(),
-                u.national_status,
-                u.step,
-                u.current_agency_id,
-                u.step_role.as_deref(),
-                u.assignee_id,
-                u.step_due,
-                u.supplement_before_receipt,
-                u.supplements,
-                u.apologies,
-                u.counts_late,
-                u.received_at,
-                u.appointment,
-                u.original_appointment,
-                u.extended_to,
-                u.finished_at,
-                u.returned_at,
-                u.closed_at,
-                u.timeliness.as_deref(),
-                u.paid,
-                u.result_json.as_deref(),
-                now
-            ],
+            &format!(
+                "UPDATE dossiers SET {}, version = version + 1, updated_at = ${} WHERE id = $1 AND version = $2",
+                sets.join(", "),
+                a.len()
+            ),
+            a,
         )
         .await?;
     Ok(n == 1)

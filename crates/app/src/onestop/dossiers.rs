@@ -168,6 +168,31 @@ fn out_of_range(e: impl std::fmt::Display, from: OffsetDateTime) -> AppError {
     AppError::invalid("date_out_of_range", e.to_string()).arg("value", from)
 }
 
+/// The applicant of a receipt: on record already, or to register in the receipt's transaction.
+enum Applicant {
+    OnRecord(i64),
+    ToRegister(ValidApplicant),
+}
+
+/// The appointment of a dossier as a kept deadline (calendar changes find it).
+fn appointment_deadline(
+    code: &str,
+    receiving_agency: i64,
+    received: OffsetDateTime,
+    limit: Limit,
+) -> Deadline<'_> {
+    Deadline {
+        owner_type: "dossier",
+        owner_id: code,
+        label: "appointment",
+        kind: "appointment",
+        agency_id: Some(receiving_agency),
+        received,
+        limit,
+        pauses: &[],
+    }
+}
+
 /// Who acts on a dossier now: the current step's agency and role (the counter's officer until
 /// the dossier is received), and nobody once it is closed.
 fn who_acts(
@@ -455,17 +480,20 @@ impl App {
             .map(|c| c.name.clone())
             .collect();
         // The applicant: an existing record keeps its stored name and phone.
-        let (known_applicant, applicant_name, applicant_phone) = match &new_applicant {
+        let (applicant, applicant_name, applicant_phone) = match new_applicant {
             None => {
                 let id = r.applicant.id.unwrap_or_default();
                 let a = applicants::get(&mut rd, id)
                     .await
                     .map_err(|_| AppError::not_found("applicant"))?;
-                (Some(a.id), a.name, a.phone)
+                (Applicant::OnRecord(a.id), a.name, a.phone)
             }
             Some(v) => match applicants::find(&mut rd, v.id.kind(), &v.key).await? {
-                Some(a) => (Some(a.id), a.name, a.phone),
-                None => (None, v.name.clone(), v.phone.clone()),
+                Some(a) => (Applicant::OnRecord(a.id), a.name, a.phone),
+                None => {
+                    let (name, phone) = (v.name.clone(), v.phone.clone());
+                    (Applicant::ToRegister(v), name, phone)
+                }
             },
         };
         let mut steps = Vec::with_capacity(process.steps.len());
@@ -584,9 +612,9 @@ impl App {
 
         let mut tx = self.db.begin().await?;
         let mut audits = Vec::with_capacity(2);
-        let applicant_id = match (known_applicant, &new_applicant) {
-            (Some(id), _) => id,
-            (None, Some(v)) => match v.insert(&mut tx).await? {
+        let applicant_id = match &applicant {
+            Applicant::OnRecord(id) => *id,
+            Applicant::ToRegister(v) => match v.insert(&mut tx).await? {
                 Some(id) => {
                     audits.push(v.audit(id));
                     id
@@ -599,7 +627,6 @@ impl App {
                         .id
                 }
             },
-            (None, None) => return Err(AppError::internal("no applicant")),
         };
         let (seq, id) = store::next_dossier_number(
             &mut tx,
@@ -673,17 +700,7 @@ impl App {
             ],
         );
         if let Some(at) = appointment {
-            Deadline {
-                owner_type: "dossier",
-                owner_id: &code,
-                label: "appointment",
-                kind: "appointment",
-                agency_id: Some(receiving.id),
-                received,
-                limit,
-                pauses: &[],
-            }
-            .add_to(&mut b, at)?;
+            appointment_deadline(&code, receiving.id, received, limit).add_to(&mut b, at)?;
         }
         audits.push(
             audit::event("dossier.create", "dossier", id)
@@ -903,16 +920,7 @@ impl App {
                 u.step_due = due0;
                 self.keep_deadline(
                     tx,
-                    &Deadline {
-                        owner_type: "dossier",
-                        owner_id: &d.code,
-                        label: "appointment",
-                        kind: "appointment",
-                        agency_id: Some(d.receiving_agency_id),
-                        received,
-                        limit,
-                        pauses: &[],
-                    },
+                    &appointment_deadline(&d.code, d.receiving_agency_id, received, limit),
                     Some(appointment),
                 )
                 .await?;
