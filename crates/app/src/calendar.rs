@@ -384,6 +384,17 @@ impl App {
         Ok(stamp)
     }
 
+    /// The calendar's stamp and the catalogue's, in one read (the calendar seeded first if it
+    /// never was).
+    pub(crate) async fn stamps(&self) -> Result<cal_store::Stamps, AppError> {
+        let s = cal_store::stamps(&mut &self.db).await?;
+        if !s.calendar.is_empty() {
+            return Ok(s);
+        }
+        self.ensure_calendar_seeded().await?;
+        Ok(cal_store::stamps(&mut &self.db).await?)
+    }
+
     pub async fn holiday_rules(&self) -> Result<RuleSet, AppError> {
         holiday_rules_in(&mut &self.db).await
     }

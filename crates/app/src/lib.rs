@@ -40,6 +40,9 @@ pub struct App {
     /// Office hours by agency (`None`: the deployment's default), valid for one calendar stamp
     /// (changing any office hours bumps it).
     hours_cache: calendar::HoursCache,
+    /// The procedures and processes in force and the agencies a receipt reads, valid for one
+    /// catalogue stamp (bumped by triggers on every change to them).
+    catalogue_cache: onestop::cache::CatalogueCache,
     /// What signature verification trusts, read from the settings' files on first use.
     trust: std::sync::OnceLock<Arc<egov_pki::TrustStore>>,
 }
@@ -67,6 +70,7 @@ impl App {
             settings,
             calendar_cache: std::sync::RwLock::new(None),
             hours_cache: Default::default(),
+            catalogue_cache: Default::default(),
             trust: std::sync::OnceLock::new(),
         })
     }

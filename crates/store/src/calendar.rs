@@ -131,6 +131,32 @@ pub async fn stamp(ex: &mut impl Exec) -> Result<String, StoreError> {
     Ok(v.unwrap_or_default())
 }
 
+/// The calendar's stamp and the catalogue's (bumped by triggers on every change to procedures,
+/// processes and agencies), in one read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stamps {
+    pub calendar: String,
+    pub catalogue: String,
+}
+
+pub async fn stamps(ex: &mut impl Exec) -> Result<Stamps, StoreError> {
+    let rows: Vec<(String, String)> = ex
+        .fetch_all(
+            "SELECT key, value FROM settings WHERE key IN ('calendar.stamp', 'catalogue.stamp')",
+            args![],
+        )
+        .await?;
+    let mut s = Stamps::default();
+    for (k, v) in rows {
+        if k == "calendar.stamp" {
+            s.calendar = v;
+        } else {
+            s.catalogue = v;
+        }
+    }
+    Ok(s)
+}
+
 pub async fn bump_stamp(ex: &mut impl Exec, now: OffsetDateTime) -> Result<(), StoreError> {
     ex.execute(
         "INSERT INTO settings (key, value) VALUES ('calendar.stamp', $1) \

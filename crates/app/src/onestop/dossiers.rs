@@ -216,7 +216,7 @@ fn who_acts(
     }
 }
 
-fn parse_process(row: &store::ProcessRow) -> Result<Process, AppError> {
+pub(crate) fn parse_process(row: &store::ProcessRow) -> Result<Process, AppError> {
     serde_json::from_str(&row.data_json)
         .map_err(|e| AppError::internal(format!("stored process: {e}")))
 }
@@ -352,8 +352,9 @@ impl App {
                 ));
             }
         };
-        // Deadlines need the calendar; seed it (a write) before anything else.
-        let stamp = self.ensure_calendar_seeded().await?;
+        // Deadlines need the calendar; seed it (a write) before anything else. The stamps tell
+        // whether the cached calendar and catalogue may be used.
+        let stamps = self.stamps().await?;
 
         // Everything a receipt depends on is read and checked first, outside the write
         // transaction: SQLite has one writer, and its turn is spent writing only.
@@ -369,33 +370,18 @@ impl App {
         {
             return Err(AppError::forbidden());
         }
-        let proc_row = store::procedure_in_force(&mut rd, r.procedure_code.trim(), today)
-            .await?
-            .ok_or_else(|| {
-                AppError::invalid(
-                    "procedure_not_in_force",
-                    "No version of this procedure is in force today.",
-                )
-                .arg("code", &r.procedure_code)
-            })?;
-        let p = parse_procedure(&proc_row)?;
-        let pr_row = store::process_in_force(&mut rd, p.code.as_str(), today)
-            .await?
-            .ok_or_else(|| {
-                AppError::invalid(
-                    "no_process",
-                    "The procedure has no internal process in force.",
-                )
-                .arg("code", p.code.as_str())
-            })?;
-        let process = parse_process(&pr_row)?;
-        let receiving = agencies::get(&mut rd, r.receiving_agency_id)
-            .await
-            .map_err(|_| AppError::not_found("agency"))?;
+        let in_force = self
+            .in_force(&mut rd, &stamps.catalogue, r.procedure_code.trim(), today)
+            .await?;
+        let (p, process) = (&in_force.procedure, &in_force.process);
+        let receiving = self
+            .agency_at(&mut rd, &stamps.catalogue, today, r.receiving_agency_id)
+            .await?;
         let competent = match r.competent_agency_id {
-            Some(id) if id != receiving.id => agencies::get(&mut rd, id)
-                .await
-                .map_err(|_| AppError::not_found("agency"))?,
+            Some(id) if id != receiving.id => {
+                self.agency_at(&mut rd, &stamps.catalogue, today, id)
+                    .await?
+            }
             _ => receiving.clone(),
         };
         let validity = |a: &egov_store::agencies::Agency| {
@@ -544,14 +530,21 @@ impl App {
             counts_late: o.counts_late,
             ..DossierUpdate::default()
         };
-        let limit = appointment_limit(&p, &process)?;
+        let limit = appointment_limit(p, process)?;
         let received = if channel == 1 { now } else { submitted_at };
         let mut appointment = None;
         match event {
             Event::Receive => {
                 let allot0 = process.steps.first().and_then(|s| s.allotment.to_limit());
                 let (at, due0) = self
-                    .receipt_times(&mut rd, Some(&stamp), receiving.id, received, limit, allot0)
+                    .receipt_times(
+                        &mut rd,
+                        Some(&stamps.calendar),
+                        receiving.id,
+                        received,
+                        limit,
+                        allot0,
+                    )
                     .await?;
                 u.received_at = Some(received);
                 u.appointment = Some(at);
@@ -649,8 +642,8 @@ impl App {
         let month = format!("{:04}-{:02}", local.year(), u8::from(local.month()));
         let new_dossier = NewDossier {
             code: &code,
-            procedure_id: proc_row.id,
-            process_id: pr_row.id,
+            procedure_id: in_force.procedure_id,
+            process_id: in_force.process_id,
             procedure_code: p.code.as_str(),
             field_code: &p.field_code,
             receiving_agency_id: receiving.id,

@@ -1,6 +1,7 @@
 //! The one-stop back office: the procedure catalogue and processes, dossiers from the counter
 //! to the result, statistics and the public status look-up.
 
+pub(crate) mod cache;
 pub mod catalogue;
 pub mod counter;
 pub mod dossiers;

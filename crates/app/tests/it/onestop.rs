@@ -483,6 +483,63 @@ both!(codes_are_gapless_under_concurrency, |db| {
     assert_eq!(seqs, (1..=40).collect::<Vec<_>>(), "no gaps, no duplicates");
 });
 
+// A receipt keeps what it reads of the catalogue in memory; every change to procedures,
+// processes or agencies, through the use cases or straight in SQL, reaches the next receipt.
+both!(a_receipt_sees_every_catalogue_change, |db| {
+    use egov_store::Exec;
+    let app = app(db);
+    app.seed_demo().await.unwrap();
+    let hac_thanh = app
+        .committee_by_unit(Structure::TwoTier, "14797")
+        .await
+        .unwrap();
+    let officer = actor(&app, "motcua.hacthanh").await;
+    let today = time::OffsetDateTime::now_utc()
+        .to_offset(egov_domain::VN_OFFSET)
+        .date();
+    let yesterday = today.previous_day().unwrap();
+    let receive = || app.receive_dossier(&officer, reception(hac_thanh, "9.000004", vec![]));
+    let first = receive().await.unwrap().dossier;
+
+    // A new process version from today: the next dossier follows it.
+    let row = egov_store::onestop::procedure_in_force(&mut &app.db, "9.000004", today)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut process = app.procedure_view(row.id).await.unwrap().process.unwrap();
+    process.version += 1;
+    process.effective_from = today;
+    let new_process = app.add_process(&crate::system(), &process).await.unwrap();
+    assert_ne!(new_process, first.process_id);
+    assert_eq!(receive().await.unwrap().dossier.process_id, new_process);
+
+    // The receiving commune closed in SQL, behind the application's back: refused.
+    let mut ex = &app.db;
+    ex.execute(
+        "UPDATE agencies SET valid_to = $1 WHERE id = $2",
+        egov_store::args![yesterday, hac_thanh],
+    )
+    .await
+    .unwrap();
+    assert_eq!(receive().await.unwrap_err().code, "agency_not_current");
+    ex.execute(
+        "UPDATE agencies SET valid_to = NULL WHERE id = $1",
+        egov_store::args![hac_thanh],
+    )
+    .await
+    .unwrap();
+    assert_eq!(receive().await.unwrap().dossier.process_id, new_process);
+
+    // The procedure withdrawn: no longer received.
+    ex.execute(
+        "UPDATE procedures SET effective_to = $1 WHERE code = '9.000004'",
+        egov_store::args![yesterday],
+    )
+    .await
+    .unwrap();
+    assert_eq!(receive().await.unwrap_err().code, "procedure_not_in_force");
+});
+
 both!(the_code_format_is_configurable, |db| {
     let mut settings = egov_app::Settings {
         data_dir: std::env::temp_dir().join(format!("egov-app-test-{}", std::process::id())),

@@ -36,7 +36,7 @@ both!(types_round_trip, |db| {
     assert!(e.is_err());
     tx.rollback().await.unwrap();
     let n: i64 = (&db)
-        .scalar("SELECT COUNT(*) FROM settings", args![])
+        .scalar("SELECT COUNT(*) FROM settings WHERE key = 'k'", args![])
         .await
         .unwrap();
     assert_eq!(n, 0, "a rolled-back transaction leaves nothing");
