@@ -384,15 +384,22 @@ impl App {
         Ok(stamp)
     }
 
-    /// The calendar's stamp and the catalogue's, in one read (the calendar seeded first if it
-    /// never was).
-    pub(crate) async fn stamps(&self) -> Result<cal_store::Stamps, AppError> {
-        let s = cal_store::stamps(&mut &self.db).await?;
+    /// A connection for a request's reads, and the calendar's and the catalogue's stamps read
+    /// through it in one query (the calendar seeded first if it never was).
+    pub(crate) async fn reader_with_stamps(
+        &self,
+    ) -> Result<(egov_store::Conn, cal_store::Stamps), AppError> {
+        let mut c = self.db.acquire().await?;
+        let s = cal_store::stamps(&mut c).await?;
         if !s.calendar.is_empty() {
-            return Ok(s);
+            return Ok((c, s));
         }
+        // Seeding takes a connection of its own.
+        drop(c);
         self.ensure_calendar_seeded().await?;
-        Ok(cal_store::stamps(&mut &self.db).await?)
+        let mut c = self.db.acquire().await?;
+        let s = cal_store::stamps(&mut c).await?;
+        Ok((c, s))
     }
 
     pub async fn holiday_rules(&self) -> Result<RuleSet, AppError> {

@@ -29,7 +29,9 @@ pub enum Dialect {
 /// A pool of connections to one database.
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    /// Readers, and for a file the one connection write transactions go through (see
+    /// [`Db::begin`]).
+    Sqlite(SqlitePool, Option<SqlitePool>),
     Pg(PgPool),
 }
 
@@ -409,7 +411,7 @@ impl Exec for &Db {
 
     async fn hold(&mut self) -> Result<Held<'_>, StoreError> {
         Ok(match self {
-            Db::Sqlite(p) => Held::SqlitePooled(p.acquire().await?),
+            Db::Sqlite(p, _) => Held::SqlitePooled(p.acquire().await?),
             Db::Pg(p) => Held::PgPooled(p.acquire().await?),
         })
     }
@@ -427,6 +429,30 @@ impl Exec for Tx {
         Ok(match self {
             Tx::Sqlite(t, _) => Held::SqliteTx(t),
             Tx::Pg(t) => Held::PgTx(t),
+        })
+    }
+}
+
+/// A connection held from the pool for several statements (the reads of one request): one
+/// acquisition instead of one per statement. Hold it briefly, and never while waiting for
+/// another connection (a transaction): the pool is small.
+pub enum Conn {
+    Sqlite(sqlx::pool::PoolConnection<Sqlite>),
+    Pg(sqlx::pool::PoolConnection<Postgres>),
+}
+
+impl Exec for Conn {
+    fn dialect(&self) -> Dialect {
+        match self {
+            Conn::Sqlite(_) => Dialect::Sqlite,
+            Conn::Pg(_) => Dialect::Postgres,
+        }
+    }
+
+    async fn hold(&mut self) -> Result<Held<'_>, StoreError> {
+        Ok(match self {
+            Conn::Sqlite(c) => Held::SqliteTx(c),
+            Conn::Pg(c) => Held::PgTx(c),
         })
     }
 }
@@ -533,17 +559,31 @@ impl Db {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30))
             .pragma("temp_store", "memory");
+        // No ping before lending a connection: a SQLite connection is a file handle in this
+        // process, not a socket that can go dead, and each ping is a round trip to the
+        // connection's thread.
         let pool = SqlitePoolOptions::new()
             .max_connections(max.max(1))
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(co)
+            .connect_with(co.clone())
             .await?;
-        Ok(Db::Sqlite(pool))
+        // SQLite has one writer at a time; this process writes through one connection of its
+        // own (opened on first use), whose page cache no other connection's write invalidates.
+        // An in-memory database is private to each connection: it has none.
+        let writer = (!path.to_string_lossy().contains(":memory:")).then(|| {
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .test_before_acquire(false)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_lazy_with(co)
+        });
+        Ok(Db::Sqlite(pool, writer))
     }
 
     pub fn dialect(&self) -> Dialect {
         match self {
-            Db::Sqlite(_) => Dialect::Sqlite,
+            Db::Sqlite(..) => Dialect::Sqlite,
             Db::Pg(_) => Dialect::Postgres,
         }
     }
@@ -552,28 +592,42 @@ impl Db {
     /// migrates, so several processes can start together.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
-            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Db::Sqlite(p, _) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
             Db::Pg(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
     }
 
     /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN
-    /// IMMEDIATE`), so two writers queue instead of failing when one upgrades a read.
+    /// IMMEDIATE`), so two writers queue instead of failing when one upgrades a read, and it
+    /// runs on the writer connection.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Db::Sqlite(p) => {
+            Db::Sqlite(p, w) => {
                 let turn = write_turn(p).await;
-                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, turn)
+                let tx = w
+                    .as_ref()
+                    .unwrap_or(p)
+                    .begin_with("BEGIN IMMEDIATE")
+                    .await?;
+                Tx::Sqlite(tx, turn)
             }
             Db::Pg(p) => Tx::Pg(p.begin().await?),
+        })
+    }
+
+    /// Holds one connection for several statements.
+    pub async fn acquire(&self) -> Result<Conn, StoreError> {
+        Ok(match self {
+            Db::Sqlite(p, _) => Conn::Sqlite(p.acquire().await?),
+            Db::Pg(p) => Conn::Pg(p.acquire().await?),
         })
     }
 
     /// Starts a read-only snapshot: every statement sees the same committed state.
     pub async fn begin_snapshot(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN DEFERRED").await?, None),
+            Db::Sqlite(p, _) => Tx::Sqlite(p.begin_with("BEGIN DEFERRED").await?, None),
             Db::Pg(p) => Tx::Pg(
                 p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     .await?,
@@ -583,14 +637,19 @@ impl Db {
 
     pub fn dialect_name(&self) -> &'static str {
         match self {
-            Db::Sqlite(_) => "sqlite",
+            Db::Sqlite(..) => "sqlite",
             Db::Pg(_) => "postgres",
         }
     }
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite(p) => p.close().await,
+            Db::Sqlite(p, w) => {
+                if let Some(w) = w {
+                    w.close().await;
+                }
+                p.close().await
+            }
             Db::Pg(p) => p.close().await,
         }
     }
@@ -598,7 +657,7 @@ impl Db {
     /// A short description for logs: backend and file or host, without credentials.
     pub fn describe(&self) -> String {
         match self {
-            Db::Sqlite(p) => {
+            Db::Sqlite(p, _) => {
                 format!("sqlite {}", p.connect_options().get_filename().display())
             }
             Db::Pg(p) => {

@@ -24,8 +24,8 @@ pub mod units;
 pub mod testing;
 
 pub use db::{
-    Arg, Batch, Db, DbOptions, Dialect, Exec, Held, Record, Scalar, Tx, db_time, now, parse_ts,
-    push_list, push_row, ts_text,
+    Arg, Batch, Conn, Db, DbOptions, Dialect, Exec, Held, Record, Scalar, Tx, db_time, now,
+    parse_ts, push_list, push_row, ts_text,
 };
 pub use error::StoreError;
 pub use sqlx::AssertSqlSafe;

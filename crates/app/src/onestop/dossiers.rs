@@ -352,13 +352,10 @@ impl App {
                 ));
             }
         };
-        // Deadlines need the calendar; seed it (a write) before anything else. The stamps tell
-        // whether the cached calendar and catalogue may be used.
-        let stamps = self.stamps().await?;
-
-        // Everything a receipt depends on is read and checked first, outside the write
-        // transaction: SQLite has one writer, and its turn is spent writing only.
-        let mut rd = &self.db;
+        // Everything a receipt depends on is read and checked first, on one connection and
+        // outside the write transaction: SQLite has one writer, and its turn is spent writing
+        // only. The stamps tell whether the cached calendar and catalogue may be used.
+        let (mut rd, stamps) = self.reader_with_stamps().await?;
         if !self
             .holds(
                 &mut rd,
@@ -603,6 +600,8 @@ impl App {
         let submit_data = serde_json::json!({"channel": channel});
         let data = serde_json::json!({ "missing": missing, "reasons": r.reasons });
 
+        // The reads are done; never hold two connections at once (the pool is small).
+        drop(rd);
         let mut tx = self.db.begin().await?;
         let mut audits = Vec::with_capacity(2);
         let applicant_id = match &applicant {
