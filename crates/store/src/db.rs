@@ -528,8 +528,20 @@ impl Db {
         let url = opts.url.trim();
         let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let co = PgConnectOptions::from_str(url)?;
+            // A connection is pinged before it is lent only when it sat idle for a while (the
+            // server may have restarted meanwhile), not before every statement: a ping is a
+            // round trip. A busy connection that breaks fails its statement and is dropped.
             let pool = PgPoolOptions::new()
                 .max_connections(opts.max_connections)
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for > Duration::from_secs(5) {
+                            sqlx::Connection::ping(conn).await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(co)
                 .await?;
