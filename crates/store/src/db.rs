@@ -7,6 +7,7 @@
 use std::future::Future;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
@@ -18,6 +19,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
 
 use crate::StoreError;
+use crate::writer::{Writer, WriterTx};
 
 /// The SQL dialect behind a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,17 +33,16 @@ pub enum Dialect {
 pub enum Db {
     /// Readers, and for a file the one connection write transactions go through (see
     /// [`Db::begin`]).
-    Sqlite(SqlitePool, Option<SqlitePool>),
+    Sqlite(SqlitePool, Option<Arc<Writer>>),
     Pg(PgPool),
 }
 
 /// An open transaction. Dropping it without [`Tx::commit`] rolls it back.
 pub enum Tx {
-    /// With this process's turn to write to the file, when it is a write transaction.
-    Sqlite(
-        Transaction<'static, Sqlite>,
-        Option<tokio::sync::OwnedMutexGuard<()>>,
-    ),
+    /// A write transaction on a SQLite file, on its writer.
+    SqliteWriter(WriterTx),
+    /// A read snapshot, or any transaction on an in-memory database.
+    Sqlite(Transaction<'static, Sqlite>),
     Pg(Transaction<'static, Postgres>),
 }
 
@@ -420,14 +421,15 @@ impl Exec for &Db {
 impl Exec for Tx {
     fn dialect(&self) -> Dialect {
         match self {
-            Tx::Sqlite(..) => Dialect::Sqlite,
+            Tx::SqliteWriter(_) | Tx::Sqlite(_) => Dialect::Sqlite,
             Tx::Pg(_) => Dialect::Postgres,
         }
     }
 
     async fn hold(&mut self) -> Result<Held<'_>, StoreError> {
         Ok(match self {
-            Tx::Sqlite(t, _) => Held::SqliteTx(t),
+            Tx::SqliteWriter(w) => Held::SqliteTx(w.conn()?),
+            Tx::Sqlite(t) => Held::SqliteTx(t),
             Tx::Pg(t) => Held::PgTx(t),
         })
     }
@@ -458,9 +460,12 @@ impl Exec for Conn {
 }
 
 impl Tx {
+    /// Commits; on a SQLite file, returns once the group this transaction joined has
+    /// committed.
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(t, _turn) => t.commit().await?,
+            Tx::SqliteWriter(w) => w.commit().await?,
+            Tx::Sqlite(t) => t.commit().await?,
             Tx::Pg(t) => t.commit().await?,
         }
         Ok(())
@@ -468,38 +473,12 @@ impl Tx {
 
     pub async fn rollback(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(t, _turn) => t.rollback().await?,
+            Tx::SqliteWriter(w) => w.rollback().await?,
+            Tx::Sqlite(t) => t.rollback().await?,
             Tx::Pg(t) => t.rollback().await?,
         }
         Ok(())
     }
-}
-
-/// This process's turn to write to a SQLite file. SQLite has one writer; waiting in its busy
-/// handler means polling with growing sleeps (up to 100 ms), so under load the file sits idle
-/// while writers sleep. Writers of this process queue here instead and are woken in order the
-/// moment the previous one commits; SQLite's own lock still guards against other processes.
-/// Not for in-memory databases (each is its own). A turn not had in 30 s (the busy timeout) is
-/// given up and SQLite decides, as before.
-async fn write_turn(pool: &SqlitePool) -> Option<tokio::sync::OwnedMutexGuard<()>> {
-    use std::collections::HashMap;
-    use std::sync::{Arc, Mutex, OnceLock};
-    static TURNS: OnceLock<Mutex<HashMap<std::path::PathBuf, Arc<tokio::sync::Mutex<()>>>>> =
-        OnceLock::new();
-    let file = pool.connect_options().get_filename().to_path_buf();
-    if file.as_os_str().is_empty() || file.to_string_lossy().contains(":memory:") {
-        return None;
-    }
-    let lock = {
-        let mut turns = TURNS
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        turns.entry(file).or_default().clone()
-    };
-    tokio::time::timeout(Duration::from_secs(30), lock.lock_owned())
-        .await
-        .ok()
 }
 
 /// How to open a database.
@@ -583,13 +562,8 @@ impl Db {
         // SQLite has one writer at a time; this process writes through one connection of its
         // own (opened on first use), whose page cache no other connection's write invalidates.
         // An in-memory database is private to each connection: it has none.
-        let writer = (!path.to_string_lossy().contains(":memory:")).then(|| {
-            SqlitePoolOptions::new()
-                .max_connections(1)
-                .test_before_acquire(false)
-                .acquire_timeout(Duration::from_secs(30))
-                .connect_lazy_with(co)
-        });
+        let writer =
+            (!path.to_string_lossy().contains(":memory:")).then(|| Arc::new(Writer::new(co)));
         Ok(Db::Sqlite(pool, writer))
     }
 
@@ -610,20 +584,13 @@ impl Db {
         Ok(())
     }
 
-    /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN
-    /// IMMEDIATE`), so two writers queue instead of failing when one upgrades a read, and it
-    /// runs on the writer connection.
+    /// Starts a write transaction. On a SQLite file it waits for its turn on the writer
+    /// connection, holding the write lock (see [`crate::writer`] for how turns commit in
+    /// groups).
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Db::Sqlite(p, w) => {
-                let turn = write_turn(p).await;
-                let tx = w
-                    .as_ref()
-                    .unwrap_or(p)
-                    .begin_with("BEGIN IMMEDIATE")
-                    .await?;
-                Tx::Sqlite(tx, turn)
-            }
+            Db::Sqlite(_, Some(w)) => Tx::SqliteWriter(w.begin().await?),
+            Db::Sqlite(p, None) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Db::Pg(p) => Tx::Pg(p.begin().await?),
         })
     }
@@ -639,7 +606,7 @@ impl Db {
     /// Starts a read-only snapshot: every statement sees the same committed state.
     pub async fn begin_snapshot(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Db::Sqlite(p, _) => Tx::Sqlite(p.begin_with("BEGIN DEFERRED").await?, None),
+            Db::Sqlite(p, _) => Tx::Sqlite(p.begin_with("BEGIN DEFERRED").await?),
             Db::Pg(p) => Tx::Pg(
                 p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     .await?,

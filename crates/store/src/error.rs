@@ -15,6 +15,10 @@ pub enum StoreError {
     Io(String),
     #[error("invalid data: {0}")]
     Invalid(String),
+    /// A write that did not land: no turn to write in time, or its group's transaction was
+    /// lost (see the SQLite writer). Retrying may succeed.
+    #[error("not committed: {0}")]
+    NotCommitted(String),
 }
 
 impl StoreError {
@@ -33,6 +37,7 @@ impl StoreError {
                     Some("40001" | "40P01" | "5" | "6" | "517")
                 )
             }
+            StoreError::NotCommitted(_) => true,
             _ => false,
         }
     }

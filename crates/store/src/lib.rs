@@ -19,6 +19,7 @@ pub mod reminders;
 pub mod signature_images;
 pub mod signatures;
 pub mod units;
+mod writer;
 
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;

@@ -11,6 +11,7 @@ mod basics;
 mod jobs;
 mod org;
 mod units;
+mod writer;
 
 #[allow(dead_code)]
 fn dialect_name(db: &Db) -> &'static str {
