@@ -2,10 +2,10 @@
 //! commit in groups on one connection (see `writer.rs`), which these tests exercise by keeping
 //! several writers queued behind one another.
 
-use egov_store::{Db, Exec, StoreError, args};
+use egov_store::{Db, Exec, StoreError, Tx, args};
 
-/// What one writer did: committed (with the result), or rolled back on purpose.
-async fn write(db: Db, i: usize, undo: bool) -> (String, Option<Result<(), StoreError>>) {
+/// Writer `i`'s transaction, with its key written and seen.
+async fn begin_writing(db: &Db, i: usize) -> (Tx, String) {
     let key = format!("w{i:03}");
     let mut tx = db.begin().await.unwrap();
     tx.execute(
@@ -24,6 +24,12 @@ async fn write(db: Db, i: usize, undo: bool) -> (String, Option<Result<(), Store
         .await
         .unwrap();
     assert_eq!(mine, 1, "a transaction sees its own write");
+    (tx, key)
+}
+
+/// What one writer did: committed (with the result), or rolled back on purpose.
+async fn write(db: Db, i: usize, undo: bool) -> (String, Option<Result<(), StoreError>>) {
+    let (tx, key) = begin_writing(&db, i).await;
     if undo {
         if i.is_multiple_of(12) {
             tx.rollback().await.unwrap();
@@ -101,15 +107,7 @@ async fn sqlite_a_writer_that_ends_the_transaction_fails_its_group_and_nobody_el
         .map(|i| {
             let db = db.clone();
             tokio::spawn(async move {
-                let key = format!("w{i:03}");
-                let mut tx = db.begin().await.unwrap();
-                tx.execute(
-                    "INSERT INTO settings (key, value) VALUES ($1, 'x')",
-                    args![key.as_str()],
-                )
-                .await
-                .unwrap();
-                tokio::task::yield_now().await;
+                let (mut tx, key) = begin_writing(&db, i).await;
                 if i % 5 == 2 {
                     let e = tx
                         .execute(
