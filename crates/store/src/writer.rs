@@ -8,7 +8,9 @@
 //! one carries on in the same SQLite transaction inside a savepoint of its own, and the whole
 //! group commits once, when a finished member's turn comes round again (at once, when nobody
 //! else is queued). So a group pays for one `BEGIN` and one `COMMIT` however many members it
-//! has, and it is never larger than the number of writers waiting at the same time.
+//! has, and it is never larger than the number of writers waiting at the same time. The price:
+//! a member's commit also waits for the members that were queued when it gave up its turn, so
+//! a long transaction (an import) delays the commits of those just before it as well as after.
 //!
 //! Every member sees the work of those before it, as if they had run one after another. A
 //! member that fails or is dropped rolls back to its savepoint and leaves the others' work; an
