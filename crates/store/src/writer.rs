@@ -70,18 +70,23 @@ pub struct WriterTx {
     savepoint: Option<u64>,
 }
 
-async fn run(conn: &mut SqliteConnection, sql: String) -> Result<(), StoreError> {
-    sqlx::raw_sql(AssertSqlSafe(sql)).execute(conn).await?;
-    Ok(())
-}
-
 impl State {
     async fn run(&mut self, sql: impl Into<String>) -> Result<(), StoreError> {
         let conn = self
             .conn
             .as_mut()
             .ok_or_else(|| StoreError::NotCommitted("the writer connection is closed".into()))?;
-        run(conn, sql.into()).await
+        sqlx::raw_sql(AssertSqlSafe(sql.into()))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Forgets the open group, whose members all fail with `why`.
+    fn abandon_group(&mut self, why: &str) {
+        if let Some(g) = self.group.take() {
+            let _ = g.outcome.set(Err(why.to_owned()));
+        }
     }
 
     /// Ends the open SQLite transaction, if any, without committing; every member of its group
@@ -91,22 +96,15 @@ impl State {
             // No transaction was open, or the connection is unusable: start afresh.
             self.conn = None;
         }
-        if let Some(g) = self.group.take() {
-            let _ = g.outcome.set(Err(why.to_owned()));
-        }
+        self.abandon_group(why);
     }
 
     /// Undoes one member's work: the whole transaction for the member that began it, its own
     /// savepoint for any other.
-    async fn undo(&mut self, group: &Group, savepoint: Option<u64>) {
+    async fn undo(&mut self, savepoint: Option<u64>) {
         match savepoint {
-            None => {
-                if self.run("ROLLBACK").await.is_err() {
-                    self.conn = None;
-                }
-                let _ = group.outcome.set(Err("rolled back".into()));
-                self.group = None;
-            }
+            // Alone in its group: the group is what it rolls back.
+            None => self.fail_group("rolled back").await,
             Some(n) => {
                 // Fails when SQLite itself ended the transaction: the earlier members' work is
                 // gone with it.
@@ -137,20 +135,21 @@ impl Writer {
     pub(crate) async fn begin(&self) -> Result<WriterTx, StoreError> {
         let mut turn = tokio::time::timeout(TURN_TIMEOUT, self.state.clone().lock_owned())
             .await
-            .map_err(|_| StoreError::NotCommitted("no turn to write within 30 s".into()))?;
+            .map_err(|_| {
+                StoreError::NotCommitted(format!(
+                    "no turn to write within {} s",
+                    TURN_TIMEOUT.as_secs()
+                ))
+            })?;
         if turn.conn.is_none() {
             turn.conn = Some(self.options.connect().await?);
         }
-        match turn.group.clone() {
+        let (group, savepoint) = match turn.group.clone() {
             None => {
                 turn.run("BEGIN IMMEDIATE").await?;
                 let group = Arc::new(Group::default());
                 turn.group = Some(group.clone());
-                Ok(WriterTx {
-                    turn: Some(turn),
-                    group,
-                    savepoint: None,
-                })
+                (group, None)
             }
             Some(group) => {
                 turn.savepoints += 1;
@@ -159,21 +158,20 @@ impl Writer {
                     turn.fail_group("a savepoint could not be set").await;
                     return Err(e);
                 }
-                Ok(WriterTx {
-                    turn: Some(turn),
-                    group,
-                    savepoint: Some(n),
-                })
+                (group, Some(n))
             }
-        }
+        };
+        Ok(WriterTx {
+            turn: Some(turn),
+            group,
+            savepoint,
+        })
     }
 
     /// Closes the connection; a group still open fails.
     pub(crate) async fn close(&self) {
         let mut st = self.state.lock().await;
-        if let Some(g) = st.group.take() {
-            let _ = g.outcome.set(Err("the database was closed".into()));
-        }
+        st.abandon_group("the database was closed");
         if let Some(c) = st.conn.take() {
             let _ = c.close().await;
         }
@@ -224,7 +222,7 @@ impl WriterTx {
 
     pub(crate) async fn rollback(mut self) -> Result<(), StoreError> {
         if let Some(mut turn) = self.turn.take() {
-            turn.undo(&self.group, self.savepoint).await;
+            turn.undo(self.savepoint).await;
         }
         Ok(())
     }
@@ -236,17 +234,15 @@ impl Drop for WriterTx {
         let Some(mut turn) = self.turn.take() else {
             return;
         };
-        let (group, savepoint) = (self.group.clone(), self.savepoint);
+        let savepoint = self.savepoint;
         match tokio::runtime::Handle::try_current() {
             Ok(rt) => {
-                rt.spawn(async move { turn.undo(&group, savepoint).await });
+                rt.spawn(async move { turn.undo(savepoint).await });
             }
             Err(_) => {
                 // No runtime to roll back on: closing the connection rolls back.
                 turn.conn = None;
-                if let Some(g) = turn.group.take() {
-                    let _ = g.outcome.set(Err("dropped outside a runtime".into()));
-                }
+                turn.abandon_group("dropped outside a runtime");
             }
         }
     }
