@@ -40,6 +40,15 @@ pub fn pg_all(words: &[String]) -> String {
         .join(" & ")
 }
 
+/// The whole words of a query (all but the last) for a PostgreSQL tsquery, joined with `&`;
+/// empty for a one-word query.
+pub fn pg_whole(words: &[String]) -> String {
+    words
+        .split_last()
+        .map(|(_, whole)| whole.join(" & "))
+        .unwrap_or_default()
+}
+
 /// The index word naming an agency (`ag12`). Records carry the words of the agencies that may
 /// see them, so a search intersects the reader's agencies inside the full-text index;
 /// permission is still checked in SQL.
@@ -76,6 +85,9 @@ mod tests {
         let w = vec!["nguyen".to_owned(), "van".to_owned()];
         assert_eq!(sqlite_all(&w), "\"nguyen\" AND \"van\"*");
         assert_eq!(pg_all(&w), "nguyen & van:*");
+        assert_eq!(pg_whole(&w), "nguyen");
+        assert_eq!(pg_whole(&w[..1]), "");
+        assert_eq!(pg_whole(&[]), "");
     }
 
     #[test]

@@ -237,6 +237,96 @@ both!(counter_to_result, |db| {
     );
 });
 
+both!(search_by_name_with_a_word_being_typed, |db| {
+    let app = app(db);
+    app.seed_demo().await.unwrap();
+    let hac_thanh = app
+        .committee_by_unit(Structure::TwoTier, "14797")
+        .await
+        .unwrap();
+    let officer = actor(&app, "motcua.hacthanh").await;
+    let other = actor(&app, "chuyenvien.snv").await;
+    let names = [
+        "Lê Thị Hồng",
+        "Lê Thị Hoa",
+        "Lê Văn Hòa",
+        "Trần Thị Hoa",
+        "Hoàng Thị Lan",
+    ];
+    for (i, name) in names.iter().enumerate() {
+        let mut r = reception(hac_thanh, "9.000004", provided(&["TP1", "GTTT"]));
+        let Some(new) = r.applicant.new.as_mut() else {
+            unreachable!("a new applicant")
+        };
+        new.identifier = format!("03818500124{i}");
+        new.name = (*name).into();
+        app.receive_dossier(&officer, r).await.unwrap();
+    }
+    let officer_id = officer.person_id;
+    // On PostgreSQL the whole words narrow the candidates and the last word is checked on them,
+    // unless there are more candidates than the cap: a cap of one takes the other branch. Both
+    // give the same answer (SQLite has one path).
+    let found = async |q: &str, candidates: i64| {
+        let mut v: Vec<String> = egov_store::onestop::search_dossiers_within(
+            &mut &app.db,
+            officer_id,
+            q,
+            time::OffsetDateTime::now_utc(),
+            50,
+            candidates,
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.applicant_name)
+        .collect();
+        v.sort();
+        v
+    };
+    for (q, want) in [
+        ("le thi ho", vec!["Lê Thị Hoa", "Lê Thị Hồng"]),
+        // The word being typed is a prefix: "hoa" also begins "Hoàng".
+        (
+            "thi hoa",
+            vec!["Hoàng Thị Lan", "Lê Thị Hoa", "Trần Thị Hoa"],
+        ),
+        ("le hoa", vec!["Lê Thị Hoa", "Lê Văn Hòa"]),
+        ("Lê Văn Hòa", vec!["Lê Văn Hòa"]),
+        ("hoang thi l", vec!["Hoàng Thị Lan"]),
+        (
+            "thi",
+            vec!["Hoàng Thị Lan", "Lê Thị Hoa", "Lê Thị Hồng", "Trần Thị Hoa"],
+        ),
+        ("tran van", vec![]),
+    ] {
+        for cap in [5_000, 1] {
+            assert_eq!(found(q, cap).await, want, "{q:?} with a cap of {cap}");
+        }
+    }
+    // The limit holds on both branches, newest first.
+    for cap in [5_000, 1] {
+        let rows = egov_store::onestop::search_dossiers_within(
+            &mut &app.db,
+            officer_id,
+            "le thi",
+            time::OffsetDateTime::now_utc(),
+            1,
+            cap,
+        )
+        .await
+        .unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].applicant_name, "Lê Thị Hoa", "cap {cap}");
+    }
+    assert!(
+        app.search_dossiers(&other, "le thi ho", 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "search is scoped"
+    );
+});
+
 both!(supplements_refusals_and_apologies, |db| {
     let app = app(db);
     app.seed_demo().await.unwrap();
