@@ -1000,6 +1000,13 @@ pub(crate) async fn visible_agencies(
     Ok(Some(ids))
 }
 
+/// The order of a PostgreSQL full-text search: newest first, by an expression so that the
+/// planner cannot walk the primary key backwards and test each row. It picks that walk when it
+/// expects many matches, and when they are few it reads the whole table: 6.4 s for `thi &
+/// xuan:*` over the provincial centre at a million dossiers, against 33 ms through the GIN
+/// index. The walk wins only for very common words (80 against 285 ms for `nguyen:*` there).
+const PG_NEWEST_MATCHES_FIRST: &str = "d.id + 0 DESC";
+
 /// How many dossiers the whole words of a PostgreSQL search may match before the search gives
 /// the prefix to the index instead ([`pg_search_by_whole_words`]).
 const PG_WHOLE_WORD_CANDIDATES: i64 = 5_000;
@@ -1024,7 +1031,7 @@ fn pg_search_by_whole_words(scope: &str) -> String {
          AND d.search_tsv @@ to_tsquery('simple', $3) AND {scope} ORDER BY d.id DESC LIMIT $6) \
          UNION ALL \
          (SELECT d.id FROM dossiers d WHERE (SELECT v FROM capped) \
-         AND d.search_tsv @@ to_tsquery('simple', $3) AND {scope} ORDER BY d.id DESC LIMIT $6)) \
+         AND d.search_tsv @@ to_tsquery('simple', $3) AND {scope} ORDER BY {PG_NEWEST_MATCHES_FIRST} LIMIT $6)) \
          ORDER BY d.id DESC LIMIT $6"
     )
 }
@@ -1060,6 +1067,7 @@ pub async fn search_dossiers_within(
     let trimmed = q.trim();
     let looks_like_code = trimmed.contains('-') && trimmed.bytes().any(|b| b.is_ascii_digit());
     let mut a: Vec<Arg> = args![person, now];
+    let mut order = "d.id DESC";
     let cond = if looks_like_code {
         a.push(Arg::from(trimmed.to_owned()));
         a.push(Arg::from(format!("{trimmed}~")));
@@ -1105,13 +1113,14 @@ pub async fn search_dossiers_within(
                     let sql = pg_search_by_whole_words(&scope);
                     return ex.fetch_all(&sql, a).await;
                 }
+                order = PG_NEWEST_MATCHES_FIRST;
                 "d.search_tsv @@ to_tsquery('simple', $3)".to_owned()
             }
         }
     };
     a.push(Arg::from(limit));
     let sql = format!(
-        "{DOSSIER_SELECT} WHERE {cond} AND {scope} ORDER BY d.id DESC LIMIT ${}",
+        "{DOSSIER_SELECT} WHERE {cond} AND {scope} ORDER BY {order} LIMIT ${}",
         a.len()
     );
     ex.fetch_all(&sql, a).await

@@ -303,20 +303,22 @@ both!(search_by_name_with_a_word_being_typed, |db| {
             assert_eq!(found(q, cap).await, want, "{q:?} with a cap of {cap}");
         }
     }
-    // The limit holds on both branches, newest first.
-    for cap in [5_000, 1] {
-        let rows = egov_store::onestop::search_dossiers_within(
-            &mut &app.db,
-            officer_id,
-            "le thi",
-            time::OffsetDateTime::now_utc(),
-            1,
-            cap,
-        )
-        .await
-        .unwrap();
-        assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].applicant_name, "Lê Thị Hoa", "cap {cap}");
+    // The limit holds on every path, newest first.
+    for (q, newest) in [("le thi", "Lê Thị Hoa"), ("thi", "Hoàng Thị Lan")] {
+        for cap in [5_000, 1] {
+            let rows = egov_store::onestop::search_dossiers_within(
+                &mut &app.db,
+                officer_id,
+                q,
+                time::OffsetDateTime::now_utc(),
+                1,
+                cap,
+            )
+            .await
+            .unwrap();
+            assert_eq!(rows.len(), 1);
+            assert_eq!(rows[0].applicant_name, newest, "{q:?} with a cap of {cap}");
+        }
     }
     assert!(
         app.search_dossiers(&other, "le thi ho", 10)
