@@ -262,6 +262,17 @@ both!(search_by_name_with_a_word_being_typed, |db| {
         app.receive_dossier(&officer, r).await.unwrap();
     }
     let officer_id = officer.person_id;
+    // The administrator searches the whole province, without agency words, on one path.
+    let admin = actor(&app, "admin").await;
+    let mut everywhere: Vec<String> = app
+        .search_dossiers(&admin, "le thi ho", 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.applicant_name)
+        .collect();
+    everywhere.sort();
+    assert_eq!(everywhere, ["Lê Thị Hoa", "Lê Thị Hồng"]);
     // On PostgreSQL the whole words narrow the candidates and the last word is checked on them,
     // unless there are more candidates than the cap: a cap of one takes the other branch. Both
     // give the same answer (SQLite has one path).
