@@ -1107,15 +1107,16 @@ pub async fn search_dossiers_within(
                 "d.id IN (SELECT rowid FROM dossiers_fts WHERE dossiers_fts MATCH $3)".to_owned()
             }
             Dialect::Postgres => {
-                let within = if agencies.is_empty() {
-                    String::new()
-                } else {
+                let within_agencies = !agencies.is_empty();
+                let within = if within_agencies {
                     format!(" & ({})", crate::fts::any_agency(&agencies, " | "))
+                } else {
+                    String::new()
                 };
                 a.push(Arg::from(format!("{}{within}", crate::fts::pg_all(&words))));
                 // Whole words narrow nothing without the agencies (an administrator's search of
                 // the whole province): "nguyen & thi" alone is a third of all dossiers.
-                if words.len() > 1 && !agencies.is_empty() {
+                if words.len() > 1 && within_agencies {
                     a.push(Arg::from(format!(
                         "{}{within}",
                         crate::fts::pg_whole(&words)
@@ -1125,7 +1126,7 @@ pub async fn search_dossiers_within(
                     let sql = pg_search_by_whole_words(&scope);
                     return ex.fetch_all(&sql, a).await;
                 }
-                order = pg_newest_first(!agencies.is_empty());
+                order = pg_newest_first(within_agencies);
                 "d.search_tsv @@ to_tsquery('simple', $3)".to_owned()
             }
         }

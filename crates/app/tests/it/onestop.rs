@@ -4,14 +4,7 @@ use egov_app::onestop::dossiers::{Action, ApplicantRef, ComponentInput, Receptio
 use egov_domain::admin_unit::Structure;
 
 use super::app;
-
-async fn actor(app: &egov_app::App, user: &str) -> Actor {
-    let p = egov_store::people::find_by_username(&mut &app.db, user)
-        .await
-        .unwrap()
-        .unwrap();
-    Actor::person(p.id, user)
-}
+use super::documents::actor;
 
 /// The demo, Phường Hạc Thành's People's Committee and its one-stop officer.
 async fn at_hac_thanh(db: egov_store::Db) -> (std::sync::Arc<egov_app::App>, i64, Actor) {
@@ -276,22 +269,21 @@ both!(search_by_name_with_a_word_being_typed, |db| {
     // On PostgreSQL the whole words narrow the candidates and the last word is checked on them,
     // unless there are more candidates than the cap: a cap of one takes the other branch. Both
     // give the same answer (SQLite has one path).
-    let found = async |q: &str, candidates: i64| {
-        let mut v: Vec<String> = egov_store::onestop::search_dossiers_within(
+    // The applicants found, newest first.
+    let search = async |q: &str, limit: i64, candidates: i64| -> Vec<String> {
+        egov_store::onestop::search_dossiers_within(
             &mut &app.db,
             officer_id,
             q,
             time::OffsetDateTime::now_utc(),
-            50,
+            limit,
             candidates,
         )
         .await
         .unwrap()
         .into_iter()
         .map(|d| d.applicant_name)
-        .collect();
-        v.sort();
-        v
+        .collect()
     };
     for (q, want) in [
         ("le thi ho", vec!["Lê Thị Hoa", "Lê Thị Hồng"]),
@@ -310,24 +302,19 @@ both!(search_by_name_with_a_word_being_typed, |db| {
         ("tran van", vec![]),
     ] {
         for cap in [5_000, 1] {
-            assert_eq!(found(q, cap).await, want, "{q:?} with a cap of {cap}");
+            let mut found = search(q, 50, cap).await;
+            found.sort();
+            assert_eq!(found, want, "{q:?} with a cap of {cap}");
         }
     }
     // The limit holds on every path, newest first.
     for (q, newest) in [("le thi", "Lê Thị Hoa"), ("thi", "Hoàng Thị Lan")] {
         for cap in [5_000, 1] {
-            let rows = egov_store::onestop::search_dossiers_within(
-                &mut &app.db,
-                officer_id,
-                q,
-                time::OffsetDateTime::now_utc(),
-                1,
-                cap,
-            )
-            .await
-            .unwrap();
-            assert_eq!(rows.len(), 1);
-            assert_eq!(rows[0].applicant_name, newest, "{q:?} with a cap of {cap}");
+            assert_eq!(
+                search(q, 1, cap).await,
+                [newest],
+                "{q:?} with a cap of {cap}"
+            );
         }
     }
 });
@@ -457,17 +444,11 @@ both!(supplements_refusals_and_apologies, |db| {
 });
 
 both!(where_a_dossier_may_be_received, |db| {
-    let app = app(db);
-    app.seed_demo().await.unwrap();
-    let hac_thanh = app
-        .committee_by_unit(Structure::TwoTier, "14797")
-        .await
-        .unwrap();
+    let (app, hac_thanh, officer) = at_hac_thanh(db).await;
     let dong_son = app
         .committee_by_unit(Structure::TwoTier, "16378")
         .await
         .unwrap();
-    let officer = actor(&app, "motcua.hacthanh").await;
     // A certified copy is received anywhere: at Hạc Thành, for Đông Sơn.
     let mut r = reception(hac_thanh, "2.000815", provided(&["TP1", "TP2"]));
     r.competent_agency_id = Some(dong_son);
