@@ -6,7 +6,9 @@
 
 import { chromium } from "playwright-core";
 import { createHmac } from "node:crypto";
-import { readFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { readFileSync, mkdirSync, writeFileSync, readdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { dirname, resolve } from "node:path";
 import { crc32, deflateSync } from "node:zlib";
 import { createRequire } from "node:module";
 import assert from "node:assert/strict";
@@ -240,6 +242,27 @@ try {
   assert.equal(await cp.getByText("Đỗ Minh Tuấn").count() > 0, true);
   await check(cp, "dossier");
   const dossierUrl = cp.url();
+  // The receipt, as the citizen takes it home: its QR code (read by zbarimg, not by egov) leads
+  // to this server's look-up, whatever port the demo was given.
+  const receipt = await cp.request.get(`${dossierUrl}/forms/receipt.pdf`);
+  assert.equal(receipt.status(), 200);
+  const receiptPath = `${shots}/${label}-receipt.pdf`;
+  writeFileSync(receiptPath, await receipt.body());
+  execFileSync("pdftoppm", ["-r", "200", "-png", "-f", "1", "-l", "1", receiptPath, `${shots}/${label}-receipt`]);
+  const png = readdirSync(shots).find((f) => f.startsWith(`${label}-receipt-`) && f.endsWith(".png"));
+  const qr = execFileSync("zbarimg", ["-q", "--raw", `${shots}/${png}`], { encoding: "utf8" }).trim();
+  assert.ok(qr.startsWith(`${base}/tra-cuu?token=`), `the receipt's QR code leads to ${qr}, not to ${base}`);
+  // The demo's own PKI works from the README's relative data directory, and the command line
+  // judges with the demo's trust list: a PDF signed with a demo leader's key is valid.
+  if (process.env.EGOV_BIN && process.env.EGOV_DATA_DIR) {
+    const cwd = dirname(process.env.EGOV_DATA_DIR);
+    const signedPath = `${cwd}/receipt-signed.pdf`;
+    execFileSync(process.env.EGOV_BIN, ["pki", "sign", "--key", "egov-data/pki/person-giamdoc.snv.key.pem", "--cert", "egov-data/pki/person-giamdoc.snv.pem", "--key-password-file", "egov-data/pki/kek", resolve(receiptPath), signedPath], { cwd });
+    const verdict = execFileSync(process.env.EGOV_BIN, ["pki", "verify", "--json", signedPath], { cwd, encoding: "utf8" });
+    const report = JSON.parse(verdict);
+    assert.equal(report.signatures.length, 1);
+    assert.equal(report.signatures[0].status, "valid", `egov pki verify in the demo's directory: ${verdict}`);
+  }
   await cp.goto(`${base}/onestop`);
   await check(cp, "queue");
   await cp.goto(`${base}/onestop/search?q=do+minh+tuan`);

@@ -104,16 +104,18 @@ run_browser_tests() { # label, database URL (empty: SQLite in the data dir)
     local label=$1 url=$2 dir port
     dir=$(mktemp -d /tmp/egov-e2e.XXXXXX)
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    local args=(--data-dir "$dir")
+    # Started as the README says: from a fresh directory, with the default relative data
+    # directory (./egov-data) and the port given by --listen.
+    local args=()
     [ -n "$url" ] && args+=(--database-url "$url")
-    EGOV__LOG__LEVEL=warn "$EGOV" "${args[@]}" demo --listen "127.0.0.1:$port" >"$dir/demo.log" 2>&1 &
+    (cd "$dir" && EGOV__LOG__LEVEL=warn exec "$EGOV" "${args[@]}" demo --listen "127.0.0.1:$port") >"$dir/demo.log" 2>&1 &
     DEMO_PIDS="$DEMO_PIDS $!"
     for _ in $(seq 1 100); do
         curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
         sleep 0.2
     done
     curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || { cat "$dir/demo.log"; die "egov demo did not start ($label)"; }
-    (cd e2e && EGOV_BASE="http://127.0.0.1:$port" EGOV_ACCOUNTS="$dir/demo-accounts.json" EGOV_LABEL="$label" node run.mjs)
+    (cd e2e && EGOV_BASE="http://127.0.0.1:$port" EGOV_ACCOUNTS="$dir/egov-data/demo-accounts.json" EGOV_DATA_DIR="$dir/egov-data" EGOV_BIN="$EGOV" EGOV_LABEL="$label" node run.mjs)
 }
 run_browser_tests sqlite ""
 E2E_DB="egov_e2e_$$"

@@ -33,6 +33,55 @@ pub struct NewApplicantCmd {
     pub address: Option<String>,
 }
 
+/// Why an official reads a person's data: one of a fixed set, each tied to the object that
+/// justifies it. The set grows with the integrations that send personal data out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccessPurpose {
+    /// Handling a dossier the person applied with.
+    Dossier { dossier_id: i64 },
+    /// Receiving a new dossier at a counter: the person presented their number.
+    Receipt,
+}
+
+impl AccessPurpose {
+    /// Parses `purpose` (`dossier`, `receipt`) with the id of its object.
+    pub fn parse(purpose: Option<&str>, dossier_id: Option<i64>) -> Result<Self, AppError> {
+        match (purpose.map(str::trim), dossier_id) {
+            (Some("dossier"), Some(dossier_id)) => Ok(AccessPurpose::Dossier { dossier_id }),
+            (Some("dossier"), None) => Err(AppError::invalid(
+                "purpose_object_required",
+                "Reading for a dossier names the dossier (dossier_id).",
+            )),
+            (Some("receipt"), _) => Ok(AccessPurpose::Receipt),
+            (None, _) | (Some(""), _) => Err(AppError::invalid(
+                "purpose_required",
+                "Say why the personal data is read: purpose=dossier with dossier_id.",
+            )),
+            (Some(other), _) => Err(AppError::invalid(
+                "bad_purpose",
+                "The purpose is one of: dossier, receipt.",
+            )
+            .arg("value", other.chars().take(40).collect::<String>())),
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AccessPurpose::Dossier { .. } => "dossier",
+            AccessPurpose::Receipt => "receipt",
+        }
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        match self {
+            AccessPurpose::Dossier { dossier_id } => {
+                serde_json::json!({"purpose": self.as_str(), "dossier_id": dossier_id})
+            }
+            AccessPurpose::Receipt => serde_json::json!({"purpose": self.as_str()}),
+        }
+    }
+}
+
 /// An applicant as a list shows it: the identifier masked.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ApplicantSummary {
@@ -225,24 +274,61 @@ impl App {
         Ok(v.summary(new_id))
     }
 
-    /// An applicant's full record; the read is logged.
+    /// An applicant's full record, read for a stated purpose tied to the object that justifies
+    /// it; the read is logged with both (Law 91/2025 on personal data). Without such an object
+    /// the answer is the one an unknown id gets, so ids cannot be walked.
     pub async fn applicant(
         &self,
         actor: &Actor,
         id: i64,
-        purpose: &str,
+        purpose: &AccessPurpose,
     ) -> Result<Applicant, AppError> {
         let mut tx = self.db.begin().await?;
         self.require_front_desk(&mut tx, actor).await?;
+        let allowed = match purpose {
+            AccessPurpose::Dossier { dossier_id } => {
+                match egov_store::onestop::get_dossier(&mut tx, *dossier_id).await {
+                    Ok(d) => d.applicant_id == id && self.can_see(&mut tx, actor, &d).await?,
+                    Err(_) => false,
+                }
+            }
+            // A receipt in progress finds the applicant by the number presented (see
+            // `find_applicant`); it never reads a record by id.
+            AccessPurpose::Receipt => false,
+        };
+        if !allowed && !authz::is_system_admin(&mut tx, actor).await? {
+            return Err(AppError::not_found("applicant"));
+        }
         let a = applicants::get(&mut tx, id)
             .await
             .map_err(|_| AppError::not_found("applicant"))?;
         audit::event("applicant.read", "applicant", id)
-            .after(&serde_json::json!({"purpose": purpose}))
+            .after(&purpose.to_json())
             .write(&mut tx, actor)
             .await?;
         tx.commit().await?;
         Ok(a)
+    }
+
+    /// Who read an applicant's personal data, when and why: the access log of one person,
+    /// newest first (for the administrator answering the person's request).
+    pub async fn applicant_access_log(
+        &self,
+        actor: &Actor,
+        id: i64,
+        limit: i64,
+    ) -> Result<Vec<egov_store::audit::Entry>, AppError> {
+        let mut ex = &self.db;
+        if !authz::is_system_admin(&mut ex, actor).await? {
+            return Err(AppError::forbidden());
+        }
+        Ok(egov_store::audit::for_object(
+            &mut ex,
+            "applicant",
+            &id.to_string(),
+            limit.clamp(1, 1000),
+        )
+        .await?)
     }
 
     /// Looks an applicant up by identifier (as typed at a counter); the answer is masked.
@@ -257,16 +343,22 @@ impl App {
             .to_offset(egov_domain::VN_OFFSET)
             .year();
         let id = parse_applicant_id(kind, identifier, country, this_year)?;
-        let mut ex = &self.db;
-        self.require_front_desk(&mut ex, actor).await?;
-        Ok(applicants::find(&mut ex, id.kind(), &id.key())
-            .await?
-            .map(|a| ApplicantSummary {
-                id: a.id,
-                kind: a.kind,
-                masked_identifier: mask(&a.identifier),
-                name: a.name,
-            }))
+        let mut tx = self.db.begin().await?;
+        self.require_front_desk(&mut tx, actor).await?;
+        let found = applicants::find(&mut tx, id.kind(), &id.key()).await?;
+        if let Some(a) = &found {
+            audit::event("applicant.lookup", "applicant", a.id)
+                .after(&AccessPurpose::Receipt.to_json())
+                .write(&mut tx, actor)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(found.map(|a| ApplicantSummary {
+            id: a.id,
+            kind: a.kind,
+            masked_identifier: mask(&a.identifier),
+            name: a.name,
+        }))
     }
 }
 

@@ -180,33 +180,79 @@ impl App {
     ) -> Result<SignInOutcome, AppError> {
         let now = egov_store::now();
         let username = username.trim().to_lowercase();
+        let lock_until = now + Duration::minutes(self.settings.auth.lockout_minutes);
+        let threshold = self.settings.auth.lockout_threshold;
         let Some(creds) = people::credentials(&mut &self.db, &username).await? else {
-            // Spend the same time as a real check, so timing does not reveal user names.
+            // A name that belongs to nobody is answered, counted and locked exactly as an
+            // account is, so neither the answers nor their timing tell whether it exists.
+            let name_hash = hex::encode(Sha256::digest(username.as_bytes()));
+            let unknown = Actor::system("sign-in").with_request(Some(ip.into()), None);
+            if let Some(until) = people::unknown_name_locked_until(&mut &self.db, &name_hash)
+                .await?
+                .filter(|u| *u > now)
+            {
+                self.audit_sign_in(
+                    "session.sign_in_refused",
+                    "unknown",
+                    serde_json::json!({ "user_name_sha256": name_hash, "locked_until": until.to_string() }),
+                    &unknown,
+                )
+                .await?;
+                return Err(locked(until));
+            }
             let _ = verify_password_blocking(password, dummy_hash()).await;
-            return Err(failed());
-        };
-        if let Some(until) = creds.locked_until.filter(|u| *u > now) {
-            return Err(locked(until));
-        }
-        if !creds.active || !verify_password_blocking(password, &creds.password_hash).await {
-            let lock_until = now + Duration::minutes(self.settings.auth.lockout_minutes);
-            let n = people::record_failed_login(
+            let n = people::record_unknown_name_failure(
                 &mut &self.db,
-                creds.id,
-                self.settings.auth.lockout_threshold,
+                &name_hash,
+                threshold,
                 lock_until,
             )
             .await?;
-            let mut tx = self.db.begin().await?;
-            audit::event("session.sign_in_failed", "person", creds.id)
-                .after(&serde_json::json!({ "failed_logins": n }))
-                .write(
-                    &mut tx,
-                    &Actor::person(creds.id, &creds.username).with_request(Some(ip.into()), None),
-                )
-                .await?;
-            tx.commit().await?;
-            if n >= self.settings.auth.lockout_threshold {
+            let action = if n == threshold {
+                "session.locked"
+            } else {
+                "session.sign_in_failed"
+            };
+            self.audit_sign_in(
+                action,
+                "unknown",
+                serde_json::json!({ "user_name_sha256": name_hash, "failed_logins": n }),
+                &unknown,
+            )
+            .await?;
+            return Err(if n >= threshold {
+                locked(lock_until)
+            } else {
+                failed()
+            });
+        };
+        let who = Actor::person(creds.id, &creds.username).with_request(Some(ip.into()), None);
+        if let Some(until) = creds.locked_until.filter(|u| *u > now) {
+            self.audit_sign_in(
+                "session.sign_in_refused",
+                &creds.id.to_string(),
+                serde_json::json!({ "locked_until": until.to_string() }),
+                &who,
+            )
+            .await?;
+            return Err(locked(until));
+        }
+        if !creds.active || !verify_password_blocking(password, &creds.password_hash).await {
+            let n =
+                people::record_failed_login(&mut &self.db, creds.id, threshold, lock_until).await?;
+            let action = if n == threshold {
+                "session.locked"
+            } else {
+                "session.sign_in_failed"
+            };
+            self.audit_sign_in(
+                action,
+                &creds.id.to_string(),
+                serde_json::json!({ "failed_logins": n }),
+                &who,
+            )
+            .await?;
+            if n >= threshold {
                 return Err(locked(lock_until));
             }
             return Err(failed());
@@ -249,6 +295,23 @@ impl App {
             needs_totp,
             needs_totp_setup,
         })
+    }
+
+    /// One audit entry about a sign-in, in its own transaction.
+    async fn audit_sign_in(
+        &self,
+        action: &str,
+        person: &str,
+        detail: serde_json::Value,
+        actor: &Actor,
+    ) -> Result<(), AppError> {
+        let mut tx = self.db.begin().await?;
+        audit::event(action, "person", person)
+            .after(&detail)
+            .write(&mut tx, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn is_administrator(&self, person_id: i64) -> Result<bool, AppError> {
@@ -328,14 +391,22 @@ impl App {
             return Ok(());
         }
         let lock_until = now + Duration::minutes(self.settings.auth.lockout_minutes);
-        let n = people::record_failed_login(
-            &mut &self.db,
-            s.person.id,
-            self.settings.auth.lockout_threshold,
-            lock_until,
+        let threshold = self.settings.auth.lockout_threshold;
+        let n =
+            people::record_failed_login(&mut &self.db, s.person.id, threshold, lock_until).await?;
+        let action = if n >= threshold {
+            "session.locked"
+        } else {
+            "session.second_factor_failed"
+        };
+        self.audit_sign_in(
+            action,
+            &s.person.id.to_string(),
+            serde_json::json!({ "failed_logins": n, "second_factor": true }),
+            &s.actor(),
         )
         .await?;
-        if n >= self.settings.auth.lockout_threshold {
+        if n >= threshold {
             people::delete_session(&mut &self.db, &s.session.id_hash).await?;
             return Err(locked(lock_until));
         }

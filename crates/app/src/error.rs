@@ -84,6 +84,10 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => AppError::not_found("record"),
+            StoreError::NulInText => AppError::invalid(
+                "nul_character",
+                "A text field holds a NUL character (\\0), which no field may contain.",
+            ),
             e if e.is_unique_violation() => {
                 AppError::conflict("duplicate", "A record with the same key already exists.")
             }

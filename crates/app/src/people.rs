@@ -198,11 +198,19 @@ impl App {
         person_id: i64,
     ) -> Result<PersonDetail, AppError> {
         let mut tx = self.db.begin().await?;
+        // Someone the actor may not administer is answered as someone who does not exist.
+        self.require_person_admin(&mut tx, actor, person_id, true)
+            .await
+            .map_err(|e| {
+                if e.code == "forbidden" {
+                    AppError::not_found("person")
+                } else {
+                    e
+                }
+            })?;
         let person = people::get(&mut tx, person_id)
             .await
             .map_err(|_| AppError::not_found("person"))?;
-        self.require_person_admin(&mut tx, actor, person_id, true)
-            .await?;
         let detail = PersonDetail {
             postings: org::postings_of(&mut tx, person_id, None).await?,
             roles: org::grants_of(&mut tx, person_id, None).await?,

@@ -56,9 +56,10 @@ impl Default for Documents {
 #[serde(default, deny_unknown_fields)]
 pub struct Server {
     pub listen: String,
-    /// The address people use, for links in messages.
+    /// The address people use, for links in messages and the QR codes of receipts. Empty (the
+    /// default): `http://` and the listen address (`127.0.0.1` for an unspecified host).
     pub public_url: String,
-    /// Mark cookies `Secure`. Must be true in production (behind HTTPS).
+    /// Mark cookies `Secure`. Always on when `public_url` is `https://`.
     pub secure_cookies: bool,
     pub max_body_bytes: usize,
     /// Largest upload (a scanned dossier component, a counter form with its scans).
@@ -156,7 +157,7 @@ impl Default for Server {
     fn default() -> Self {
         Server {
             listen: "127.0.0.1:8080".into(),
-            public_url: "http://127.0.0.1:8080".into(),
+            public_url: String::new(),
             secure_cookies: false,
             max_body_bytes: 1 << 20,
             max_upload_bytes: 20 << 20,
@@ -308,6 +309,35 @@ fn slots(s: &str) -> Result<SlotRange, String> {
         .parse::<u8>()
         .map_err(|_| format!("{s:?}: not a number"))?;
     Ok(SlotRange { first, last })
+}
+
+/// The settings file in a data directory (written by `egov demo`), read by every command run
+/// against that directory beneath the configuration file and the environment.
+pub const DATA_DIR_SETTINGS: &str = "settings.toml";
+
+impl Server {
+    /// The address people use: `public_url`, or one derived from the listen address.
+    pub fn public_url(&self) -> String {
+        let url = self.public_url.trim().trim_end_matches('/');
+        if !url.is_empty() {
+            return url.to_owned();
+        }
+        let listen = self.listen.trim();
+        let (host, port) = match listen.rsplit_once(':') {
+            Some((h, p)) => (h, p),
+            None => (listen, "80"),
+        };
+        let host = match host {
+            "" | "0.0.0.0" | "[::]" | "::" => "127.0.0.1",
+            h => h,
+        };
+        format!("http://{host}:{port}")
+    }
+
+    /// Whether cookies are marked `Secure`: configured, or implied by an `https://` public URL.
+    pub fn cookies_secure(&self) -> bool {
+        self.secure_cookies || self.public_url().starts_with("https://")
+    }
 }
 
 impl Settings {

@@ -5,8 +5,34 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use egov_app::Settings;
 
-pub fn load(file: Option<&Path>) -> Result<Settings> {
+/// Loads the settings: defaults, the data directory's own settings file (written by `egov demo`),
+/// the configuration file, then the environment. `data_dir` (from `--data-dir`) wins over every
+/// source, and the data directory is made absolute so that nothing resolves it twice.
+pub fn load(file: Option<&Path>, data_dir: Option<&Path>) -> Result<Settings> {
+    let first = build(file, None)?;
+    let dir = data_dir.map_or_else(|| first.data_dir.clone(), Path::to_path_buf);
+    let dir = std::path::absolute(&dir)
+        .with_context(|| format!("the data directory {}", dir.display()))?;
+    let local = dir.join(egov_app::settings::DATA_DIR_SETTINGS);
+    let mut settings = if local.is_file() {
+        build(file, Some(&local))?
+    } else {
+        first
+    };
+    settings.data_dir = dir;
+    settings.validate().map_err(|e| anyhow::anyhow!(e))?;
+    Ok(settings)
+}
+
+fn build(file: Option<&Path>, data_dir_file: Option<&Path>) -> Result<Settings> {
     let mut b = config::Config::builder();
+    if let Some(f) = data_dir_file {
+        b = b.add_source(
+            config::File::from(f)
+                .format(config::FileFormat::Toml)
+                .required(true),
+        );
+    }
     if let Some(f) = file {
         b = b.add_source(config::File::from(f).required(true));
     }
@@ -16,13 +42,11 @@ pub fn load(file: Option<&Path>) -> Result<Settings> {
             .separator("__")
             .try_parsing(true),
     );
-    let settings: Settings = b
-        .build()
-        .context("reading the configuration")?
+    let what = data_dir_file.map_or(String::new(), |f| format!(" (with {})", f.display()));
+    b.build()
+        .with_context(|| format!("reading the configuration{what}"))?
         .try_deserialize()
-        .context("the configuration has an unknown key or a wrong value")?;
-    settings.validate().map_err(|e| anyhow::anyhow!(e))?;
-    Ok(settings)
+        .with_context(|| format!("the configuration{what} has an unknown key or a wrong value"))
 }
 
 pub fn to_toml(s: &Settings) -> Result<String> {
@@ -72,7 +96,7 @@ mod tests {
     #[test]
     fn the_example_configuration_is_valid_and_complete() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../egov.example.toml");
-        let s = load(Some(&path)).expect("egov.example.toml loads");
+        let s = load(Some(&path), None).expect("egov.example.toml loads");
         assert_eq!(s.onestop.code_format, "{agency}-{yymmdd}-{seq:4}");
         assert!(s.server.secure_cookies);
         // Every key of every section is shown in the example.

@@ -11,6 +11,7 @@ pub async fn run(mut settings: egov_app::Settings, listen: &str, seed_only: bool
     std::fs::create_dir_all(&settings.data_dir)
         .with_context(|| format!("creating {}", settings.data_dir.display()))?;
     settings.server.listen = listen.to_owned();
+    let public_url = settings.server.public_url();
     let cred_path = settings.data_dir.join(CREDENTIALS);
     let app = super::open(settings.clone()).await?;
     let accounts: Vec<DemoAccount> = if app
@@ -34,6 +35,7 @@ pub async fn run(mut settings: egov_app::Settings, listen: &str, seed_only: bool
         accounts
     };
     print_accounts(&accounts, &cred_path);
+    println!("Open {public_url} in a browser.");
     // A demo PKI beside the data, unless the configuration names real trust lists or seals.
     let dir = settings.data_dir.join("pki");
     let pki = app
@@ -52,8 +54,20 @@ pub async fn run(mut settings: egov_app::Settings, listen: &str, seed_only: bool
     if s.trust_gcc.is_empty() && s.trust_public.is_empty() && s.seals.is_empty() {
         settings.signatures = egov_app::settings::Signatures {
             leader_signature: s.leader_signature,
-            ..pki.settings.clone()
+            ..relative_to(&pki.settings, &settings.data_dir)
         };
+        // Every command run against this data directory (`egov pki verify`, `egov serve`)
+        // reads these settings too, so they judge and seal as the demo does.
+        let file = settings
+            .data_dir
+            .join(egov_app::settings::DATA_DIR_SETTINGS);
+        let text = format!(
+            "# Written by `egov demo`: the demo PKI's trust list, revocation list and seals.\n\
+             # Every egov command run with this data directory reads it (beneath --config\n\
+             # and EGOV__ variables). Relative paths are under the data directory.\n{}",
+            super::pki::toml_signatures(&settings.signatures)?
+        );
+        std::fs::write(&file, text).with_context(|| format!("writing {}", file.display()))?;
     }
     println!(
         "Demo PKI in {} ({} seals, {} personal keys). A leader signs what waits for them with:",
@@ -62,7 +76,7 @@ pub async fn run(mut settings: egov_app::Settings, listen: &str, seed_only: bool
         pki.people.len()
     );
     println!(
-        "  egov signer sign --server http://{listen} --user giamdoc.snv --password … \\\n    --key {d}/person-giamdoc.snv.key.pem --cert {d}/person-giamdoc.snv.pem --key-password-file {d}/kek\n",
+        "  egov signer sign --server {public_url} --user giamdoc.snv --password … \\\n    --key {d}/person-giamdoc.snv.key.pem --cert {d}/person-giamdoc.snv.pem --key-password-file {d}/kek\n",
         d = dir.display()
     );
     if seed_only {
@@ -101,4 +115,31 @@ fn print_accounts(accounts: &[DemoAccount], path: &std::path::Path) {
         }
     }
     println!();
+}
+
+/// The demo PKI's settings with paths under the data directory written relative to it, so the
+/// directory can be moved or restored elsewhere.
+fn relative_to(
+    s: &egov_app::settings::Signatures,
+    data_dir: &std::path::Path,
+) -> egov_app::settings::Signatures {
+    let rel = |p: &std::path::PathBuf| {
+        p.strip_prefix(data_dir)
+            .map_or_else(|_| p.clone(), |r| r.to_path_buf())
+    };
+    let mut out = s.clone();
+    for list in [
+        &mut out.trust_gcc,
+        &mut out.trust_public,
+        &mut out.intermediates,
+        &mut out.crls,
+    ] {
+        *list = list.iter().map(rel).collect();
+    }
+    out.kek_file = out.kek_file.as_ref().map(rel);
+    for seal in &mut out.seals {
+        seal.certificate = rel(&seal.certificate);
+        seal.key = seal.key.as_ref().map(rel);
+    }
+    out
 }

@@ -198,10 +198,7 @@ fn tune_allocator() {
 fn main() -> Result<()> {
     tune_allocator();
     let cli = Cli::parse();
-    let mut settings = config::load(cli.config.as_deref())?;
-    if let Some(d) = cli.data_dir {
-        settings.data_dir = d;
-    }
+    let mut settings = config::load(cli.config.as_deref(), cli.data_dir.as_deref())?;
     if let Some(u) = cli.database_url {
         settings.database.url = u;
     }
@@ -229,7 +226,11 @@ async fn run(command: Command, settings: egov_app::Settings) -> Result<()> {
         Command::Pki(cmd) => pki::run(cmd, settings).await,
         Command::Signer(cmd) => pki::signer(cmd).await,
         Command::Serve { listen } => {
-            let listen = listen.unwrap_or_else(|| settings.server.listen.clone());
+            let mut settings = settings;
+            if let Some(l) = listen {
+                settings.server.listen = l;
+            }
+            let listen = settings.server.listen.clone();
             let app = open(settings).await?;
             serve(app, &listen).await
         }

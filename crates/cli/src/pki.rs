@@ -175,11 +175,25 @@ fn tries_file(label: Option<&str>) -> Option<PathBuf> {
 pub async fn run(cmd: PkiCmd, settings: egov_app::Settings) -> Result<()> {
     match cmd {
         PkiCmd::Demo { dir } => {
+            if settings.database.url.trim().is_empty()
+                && !Path::new(&settings.database_url()).exists()
+            {
+                bail!(
+                    "no database at {}: `egov pki demo` issues keys to the leaders and records offices of a seeded database. \
+                     Seed one first (`egov demo --seed-only`), or name one with --data-dir or --database-url.",
+                    settings.database_url()
+                );
+            }
             let app = super::open(settings).await?;
             let pki = app
                 .demo_pki(&dir)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            if pki.people.is_empty() && pki.settings.seals.is_empty() {
+                bail!(
+                    "the database has no leaders and no records offices to issue keys to: seed it first (`egov demo --seed-only`)"
+                );
+            }
             println!("Demo PKI in {} (not for real use).", dir.display());
             println!(
                 "{} seal keys, {} personal keys; key-encryption key in {}.",
@@ -279,7 +293,7 @@ pub async fn run(cmd: PkiCmd, settings: egov_app::Settings) -> Result<()> {
     }
 }
 
-fn toml_signatures(s: &egov_app::settings::Signatures) -> Result<String> {
+pub(crate) fn toml_signatures(s: &egov_app::settings::Signatures) -> Result<String> {
     #[derive(serde::Serialize)]
     struct Wrap<'a> {
         signatures: &'a egov_app::settings::Signatures,

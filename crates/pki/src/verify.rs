@@ -80,6 +80,9 @@ pub struct SignatureReport {
 pub struct Report {
     pub status: Status,
     pub signatures: Vec<SignatureReport>,
+    /// Signature fields without a value: places waiting for a signature, which are legitimate
+    /// and do not change the verdict.
+    pub empty_fields: Vec<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub checked_at: OffsetDateTime,
 }
@@ -125,10 +128,16 @@ const ADBE_SHA1: &[u8] = b"adbe.pkcs7.sha1";
 /// anything wrong with a signature is in the report.
 pub fn verify_pdf(pdf: &[u8], trust: &TrustStore, now: OffsetDateTime) -> Result<Report> {
     let doc = load_strict(pdf)?;
-    let fields = signature_fields(&doc);
     let mut signatures = Vec::new();
-    for (name, sig) in fields {
-        signatures.push(verify_one(pdf, &doc, &name, &sig, trust, now));
+    let mut empty_fields = Vec::new();
+    for (name, value) in signature_fields(&doc) {
+        match value {
+            FieldValue::Signed(sig) => {
+                signatures.push(verify_one(pdf, &doc, &name, &sig, trust, now))
+            }
+            FieldValue::Unreadable => signatures.push(unreadable(&name)),
+            FieldValue::Empty => empty_fields.push(name),
+        }
     }
     let status = if signatures.is_empty() {
         Status::Unsigned
@@ -142,6 +151,7 @@ pub fn verify_pdf(pdf: &[u8], trust: &TrustStore, now: OffsetDateTime) -> Result
     Ok(Report {
         status,
         signatures,
+        empty_fields,
         checked_at: now,
     })
 }
@@ -156,8 +166,18 @@ fn load_strict(pdf: &[u8]) -> Result<Document> {
     Ok(doc)
 }
 
-/// Signature fields with a value: (fully qualified name, signature dictionary).
-fn signature_fields(doc: &Document) -> Vec<(String, Dictionary)> {
+/// A signature field's value.
+enum FieldValue {
+    Signed(Dictionary),
+    /// A value that cannot be resolved or parsed as a signature dictionary: reported invalid,
+    /// never left out.
+    Unreadable,
+    /// No value: a place waiting for a signature.
+    Empty,
+}
+
+/// Every signature field: (fully qualified name, its value).
+fn signature_fields(doc: &Document) -> Vec<(String, FieldValue)> {
     let mut out = Vec::new();
     let Ok(catalog) = doc.catalog() else {
         return out;
@@ -183,7 +203,7 @@ fn walk_field(
     doc: &Document,
     obj: &Object,
     parent: &str,
-    out: &mut Vec<(String, Dictionary)>,
+    out: &mut Vec<(String, FieldValue)>,
     seen: &mut BTreeSet<ObjectId>,
     depth: usize,
 ) {
@@ -209,10 +229,14 @@ fn walk_field(
         (false, true) => parent.to_string(),
         (false, false) => format!("{parent}.{own}"),
     };
-    if field.get(b"FT").ok().and_then(|o| o.as_name().ok()) == Some(b"Sig".as_slice())
-        && let Some(v) = field.get(b"V").ok().and_then(|o| deref_dict(doc, o))
-    {
-        out.push((name.clone(), v.clone()));
+    if field.get(b"FT").ok().and_then(|o| o.as_name().ok()) == Some(b"Sig".as_slice()) {
+        let value = match field.get(b"V") {
+            Err(_) | Ok(Object::Null) => FieldValue::Empty,
+            Ok(v) => deref_dict(doc, v)
+                .cloned()
+                .map_or(FieldValue::Unreadable, FieldValue::Signed),
+        };
+        out.push((name.clone(), value));
     }
     if let Some(kids) = field.get(b"Kids").ok().and_then(|o| deref_array(doc, o)) {
         for k in kids {
@@ -324,6 +348,32 @@ fn verify_one(
     report.status = j.status();
     report.findings = j.findings;
     report
+}
+
+/// The report on a signature field whose value cannot be read as a signature dictionary (a
+/// damaged `/Contents`, a dangling reference, a value of the wrong type).
+fn unreadable(field: &str) -> SignatureReport {
+    SignatureReport {
+        field: field.to_string(),
+        sub_filter: String::new(),
+        status: Status::Invalid,
+        signer: None,
+        signer_subject: None,
+        issuer: None,
+        serial: None,
+        signing_time: None,
+        time_source: "claimed",
+        trust_list: None,
+        covers_whole_file: false,
+        changes_after: "none",
+        findings: vec![Finding {
+            code: "signature_unreadable",
+            message: format!(
+                "The signature field {field:?} has a value that cannot be read as a signature."
+            ),
+            effect: "invalid",
+        }],
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

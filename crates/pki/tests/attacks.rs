@@ -511,3 +511,58 @@ fn a_time_stamp_taken_from_another_signature_is_not_valid() {
     .unwrap();
     assert_not_valid(&judge(&embed(&prepared, &cms)), "timestamp_invalid");
 }
+
+// --- Signatures that cannot be parsed ---------------------------------------------------------
+
+/// Replaces the `nth` hex digit inside the `k`-th signature's `/Contents <…>` with `G`.
+fn damage_contents(pdf: &[u8], k: usize, nth: usize) -> Vec<u8> {
+    let mut out = pdf.to_vec();
+    let starts: Vec<usize> = out
+        .windows(10)
+        .enumerate()
+        .filter(|(_, w)| {
+            w.starts_with(b"/Contents") && w[9..].iter().all(|b| *b == b' ' || *b == b'<')
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let mut at = starts[k] + 9;
+    while out[at] != b'<' {
+        at += 1;
+    }
+    out[at + 1 + nth] = b'G';
+    out
+}
+
+#[test]
+fn a_signature_whose_contents_cannot_be_parsed_is_reported_invalid_not_dropped() {
+    let signed = signed_letter();
+    assert_eq!(judge(&signed).status, Status::Valid);
+    for nth in [0, 10, 200] {
+        let report = judge(&damage_contents(&signed, 0, nth));
+        assert_eq!(
+            report.signatures.len(),
+            1,
+            "the damaged signature is still listed"
+        );
+        assert_eq!(report.status, Status::Invalid);
+        assert_eq!(report.signatures[0].status, Status::Invalid);
+    }
+}
+
+#[test]
+fn a_damaged_second_signature_makes_the_document_invalid_and_the_first_stays_listed() {
+    let p = pki();
+    let once = signed_letter();
+    let twice = sign_with(&once, &request(&p.leader_rsa), &p.leader_rsa.key).unwrap();
+    let before = judge(&twice);
+    assert_eq!(before.signatures.len(), 2);
+    let report = judge(&damage_contents(&twice, 1, 5));
+    assert_eq!(report.signatures.len(), 2);
+    assert_eq!(report.status, Status::Invalid);
+    assert!(
+        report
+            .signatures
+            .iter()
+            .any(|s| s.status == Status::Invalid)
+    );
+}

@@ -103,3 +103,42 @@ pub async fn all(ex: &mut impl Exec) -> Result<Vec<String>, StoreError> {
         .await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
+
+/// Records that a person uploaded a blob (idempotent): they may now refer to it by its hash.
+pub async fn record_upload(
+    ex: &mut impl Exec,
+    sha: &str,
+    person_id: i64,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    ex.execute(
+        "INSERT INTO blob_uploads (sha256, person_id, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (sha256, person_id) DO NOTHING",
+        args![sha, person_id, now],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The media type of a blob that `person_id` uploaded (`None` for the system: any recorded
+/// blob), or `None` when there is no such blob for them.
+pub async fn uploaded_type(
+    ex: &mut impl Exec,
+    sha: &str,
+    person_id: Option<i64>,
+) -> Result<Option<String>, StoreError> {
+    match person_id {
+        Some(p) => {
+            ex.scalar_optional(
+                "SELECT b.media_type FROM blob_uploads u JOIN blobs b ON b.sha256 = u.sha256 \
+                 WHERE u.sha256 = $1 AND u.person_id = $2",
+                args![sha, p],
+            )
+            .await
+        }
+        None => {
+            ex.scalar_optional("SELECT media_type FROM blobs WHERE sha256 = $1", args![sha])
+                .await
+        }
+    }
+}

@@ -238,6 +238,9 @@ macro_rules! arguments {
             let mut out = <<$db as sqlx::Database>::Arguments>::default();
             for a in args {
                 match a {
+                    // PostgreSQL cannot store a NUL in text; SQLite could, but nothing that a
+                    // person types holds one. Both refuse it as bad input.
+                    Arg::Text(Some(v)) if v.contains('\0') => return Err(StoreError::NulInText),
                     Arg::I64(v) => out.add(v),
                     Arg::F64(v) => out.add(v),
                     Arg::Text(v) => out.add(v),

@@ -15,6 +15,9 @@ pub enum StoreError {
     Io(String),
     #[error("invalid data: {0}")]
     Invalid(String),
+    /// A text argument held a NUL character, which no text column takes.
+    #[error("a text holds a NUL character")]
+    NulInText,
     /// A write that did not land: no turn to write in time, or its group's transaction was
     /// lost (see the SQLite writer). Retrying may succeed.
     #[error("not committed: {0}")]

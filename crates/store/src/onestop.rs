@@ -1249,6 +1249,33 @@ pub async fn count_lookup(
     .await
 }
 
+/// Records one attempt under `key` (a failed match, say) without counting.
+pub async fn record_lookup(
+    ex: &mut impl Exec,
+    key: &str,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    ex.execute(
+        "INSERT INTO lookup_attempts (key, at) VALUES ($1, $2)",
+        args![key, now],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The attempts recorded under `key` since `since`.
+pub async fn recent_lookups(
+    ex: &mut impl Exec,
+    key: &str,
+    since: OffsetDateTime,
+) -> Result<i64, StoreError> {
+    ex.scalar(
+        "SELECT COUNT(*) FROM lookup_attempts WHERE key = $1 AND at > $2",
+        args![key, since],
+    )
+    .await
+}
+
 pub async fn purge_lookups(ex: &mut impl Exec, before: OffsetDateTime) -> Result<u64, StoreError> {
     ex.execute("DELETE FROM lookup_attempts WHERE at < $1", args![before])
         .await

@@ -125,6 +125,40 @@ pub async fn record_failed_login(
     .await
 }
 
+/// Until when sign-ins under a user name that belongs to nobody are refused (see
+/// `sign_in_failures`), by the SHA-256 of the name.
+pub async fn unknown_name_locked_until(
+    ex: &mut impl Exec,
+    name_hash: &str,
+) -> Result<Option<OffsetDateTime>, StoreError> {
+    let row: Option<(Option<OffsetDateTime>,)> = ex
+        .fetch_optional(
+            "SELECT locked_until FROM sign_in_failures WHERE name_hash = $1",
+            args![name_hash],
+        )
+        .await?;
+    Ok(row.and_then(|r| r.0))
+}
+
+/// Counts a failed sign-in under a user name that belongs to nobody, as
+/// [`record_failed_login`] counts a person's.
+pub async fn record_unknown_name_failure(
+    ex: &mut impl Exec,
+    name_hash: &str,
+    max: i64,
+    lock_until: OffsetDateTime,
+) -> Result<i64, StoreError> {
+    ex.scalar(
+        "INSERT INTO sign_in_failures (name_hash, failures, locked_until) \
+         VALUES ($1, 1, CASE WHEN 1 >= $2 THEN $3 ELSE NULL END) \
+         ON CONFLICT (name_hash) DO UPDATE SET failures = sign_in_failures.failures + 1, \
+         locked_until = CASE WHEN sign_in_failures.failures + 1 >= $2 THEN $3 \
+         ELSE sign_in_failures.locked_until END RETURNING failures",
+        args![name_hash, max, lock_until],
+    )
+    .await
+}
+
 pub async fn reset_failed_logins(ex: &mut impl Exec, id: i64) -> Result<(), StoreError> {
     ex.execute(
         "UPDATE people SET failed_logins = 0, locked_until = NULL WHERE id = $1",

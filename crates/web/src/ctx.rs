@@ -196,7 +196,7 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
         .get::<ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip().to_string())
         .unwrap_or_else(|| "127.0.0.1".into());
-    let secure = state.app.settings.server.secure_cookies;
+    let secure = state.app.settings.server.cookies_secure();
 
     let lang_from_query = query_param(&query, "lang").and_then(|l| Lang::parse(&l));
     let lang = lang_from_query

@@ -147,21 +147,17 @@ impl App {
         }
         // The scan's text layer, for search (read before the transaction: it may be long).
         let scan_text = match &cmd.scan {
-            Some(sha) => self.blob_text(sha).await?,
+            Some(sha) => {
+                crate::onestop::scans::referable_scan(&mut &self.db, actor, sha).await?;
+                self.blob_text(sha).await?
+            }
             None => String::new(),
         };
         let mut tx = self.db.begin().await?;
         self.require_in(&mut tx, actor, &[Role::RecordsClerk], cmd.agency_id)
             .await?;
         let scan_type: Option<String> = match &cmd.scan {
-            Some(sha) => Some(
-                tx.scalar_optional::<String>(
-                    "SELECT media_type FROM blobs WHERE sha256 = $1",
-                    egov_store::args![sha.as_str()],
-                )
-                .await?
-                .ok_or_else(|| AppError::invalid("unknown_scan", "Upload the scan first."))?,
-            ),
+            Some(sha) => Some(crate::onestop::scans::referable_scan(&mut tx, actor, sha).await?),
             None => None,
         };
         let duplicate =

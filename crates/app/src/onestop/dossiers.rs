@@ -436,19 +436,9 @@ impl App {
                 .arg("code", &c.code));
             }
             if let Some(sha) = &c.scan {
-                let n: i64 = rd
-                    .scalar(
-                        "SELECT COUNT(*) FROM blobs WHERE sha256 = $1",
-                        egov_store::args![sha.as_str()],
-                    )
-                    .await?;
-                if n == 0 {
-                    return Err(AppError::invalid(
-                        "unknown_scan",
-                        "A scan must be uploaded first.",
-                    )
-                    .arg("code", &c.code));
-                }
+                super::scans::referable_scan(&mut rd, actor, sha)
+                    .await
+                    .map_err(|e| e.arg("code", &c.code))?;
             }
         }
         let provided: Vec<&str> = r
@@ -831,6 +821,13 @@ impl App {
                 data["returned_how"] = serde_json::json!(how);
             }
             Event::SupplementProvided => {
+                // A scan already on this dossier may be named again; any other must be the
+                // actor's own upload.
+                let on_dossier: Vec<String> = store::components(&mut tx, d.id)
+                    .await?
+                    .into_iter()
+                    .filter_map(|c| c.blob_sha)
+                    .collect();
                 for c in &a.components {
                     if !p.components.iter().any(|pc| pc.code == c.code) {
                         return Err(AppError::invalid(
@@ -838,6 +835,13 @@ impl App {
                             format!("{} is not a component", c.code),
                         )
                         .arg("code", &c.code));
+                    }
+                    if let Some(sha) = c.scan.as_deref()
+                        && !on_dossier.iter().any(|s| s == sha)
+                    {
+                        super::scans::referable_scan(&mut tx, actor, sha)
+                            .await
+                            .map_err(|e| e.arg("code", &c.code))?;
                     }
                     if c.provided {
                         store::mark_component(&mut tx, d.id, &c.code, c.scan.as_deref(), c.reused)

@@ -550,6 +550,16 @@ pub fn render(kind: FormKind, f: &FormData) -> Result<Vec<u8>, AppError> {
                 ],
             );
             d.margins.0 = left;
+            // The token's address also in words: it always works, even while look-ups by code
+            // and phone number are closed after someone else's wrong guesses.
+            d.space(6.0);
+            d.paragraph(
+                &Style::new(Face::Italic, 9.0, Align::Left),
+                &format!(
+                    "Mã QR và địa chỉ sau luôn tra cứu được hồ sơ này: {}",
+                    f.lookup_url
+                ),
+            );
         }
         FormKind::SupplementRequest => {
             let ev = f.last_event("request_supplement");
@@ -1034,7 +1044,7 @@ impl App {
             names,
             lookup_url: format!(
                 "{}/tra-cuu?token={token}",
-                self.settings.server.public_url.trim_end_matches('/')
+                self.settings.server.public_url()
             ),
             now: egov_store::now(),
             detail,

@@ -127,6 +127,14 @@ fn no_match() -> AppError {
     )
 }
 
+fn too_many_for_code() -> AppError {
+    AppError::new(
+        ErrorKind::TooMany,
+        "too_many_lookups_for_code",
+        "Too many wrong details for this dossier code: scan the QR code on the receipt (or open its link), or try again in a quarter of an hour.",
+    )
+}
+
 fn too_many() -> AppError {
     AppError::new(
         ErrorKind::TooMany,
@@ -160,24 +168,32 @@ impl App {
                 "Give the dossier code and the applicant's phone number or personal number, or scan the receipt's QR code.",
             ));
         }
-        // Count first, in its own transaction: a refused or failed attempt still counts.
+        // Every attempt from an address counts against the address, in its own transaction so
+        // that a refused attempt counts too. A dossier code counts only the failed matches of a
+        // second factor (a phone number can be guessed), never the look-ups by the receipt's
+        // token: someone else's wrong guesses can close the code-and-phone door for a while,
+        // but never the QR code's.
         let now = egov_store::now();
         let limits = &self.settings.onestop;
         let since = now - time::Duration::minutes(limits.lookup_window_minutes);
+        let code_key = code
+            .as_ref()
+            .filter(|_| token.is_none())
+            .map(|c| format!("fail:{}", c.to_uppercase()));
         {
             let mut tx = self.db.begin().await?;
             let by_address =
                 store::count_lookup(&mut tx, &format!("ip:{client}"), now, since).await?;
-            let by_code = match &code {
-                Some(c) if token.is_none() => {
-                    store::count_lookup(&mut tx, &format!("code:{}", c.to_uppercase()), now, since)
-                        .await?
-                }
-                _ => 0,
+            let failures = match &code_key {
+                Some(k) => store::recent_lookups(&mut tx, k, since).await?,
+                None => 0,
             };
             tx.commit().await?;
-            if by_address > limits.lookup_per_address || by_code > limits.lookup_per_code {
+            if by_address > limits.lookup_per_address {
                 return Err(too_many());
+            }
+            if failures >= limits.lookup_per_code {
+                return Err(too_many_for_code());
             }
         }
         let mut ex = &self.db;
@@ -185,11 +201,20 @@ impl App {
             (Some(t), _) => store::find_dossier_by_token(&mut ex, t).await?,
             (None, Some(c)) => store::find_dossier_by_code(&mut ex, c).await?,
             (None, None) => None,
-        }
-        .ok_or_else(no_match)?;
-        if token.is_none() && !self.second_factor_matches(&d, phone, pid).await? {
+        };
+        let matched = match d {
+            Some(d) if token.is_some() || self.second_factor_matches(&d, phone, pid).await? => {
+                Some(d)
+            }
+            _ => None,
+        };
+        // A wrong phone and an unknown code are the same failure, with the same answer.
+        let Some(d) = matched else {
+            if let Some(k) = &code_key {
+                store::record_lookup(&mut &self.db, k, now).await?;
+            }
             return Err(no_match());
-        }
+        };
         let mut tx = self.db.begin().await?;
         let how = if token.is_some() { "qr" } else { "code+factor" };
         audit::event("dossier.public_lookup", "dossier", d.id)

@@ -109,6 +109,28 @@ pub fn check_upload(
     Ok(real)
 }
 
+/// The media type of a scan that `actor` may refer to by its hash: one they uploaded
+/// themselves (the system: any stored file). Anything else — another person's file, a hash of
+/// nothing, a string that is not a hash — gets the same answer, so a hash neither grants access
+/// nor tells whether a file exists.
+pub(crate) async fn referable_scan(
+    ex: &mut impl Exec,
+    actor: &Actor,
+    sha: &str,
+) -> Result<String, AppError> {
+    let unknown = || AppError::invalid("unknown_scan", "A scan must be uploaded first.");
+    let well_formed = sha.len() == 64
+        && sha
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !well_formed {
+        return Err(unknown());
+    }
+    egov_store::blobs::uploaded_type(ex, sha, actor.person_id)
+        .await?
+        .ok_or_else(unknown)
+}
+
 impl App {
     /// Stores a scan (deduplicated by content) and records it.
     pub async fn store_scan(
@@ -136,7 +158,12 @@ impl App {
                 .await
                 .map_err(|e| AppError::internal(e.to_string()))??;
         let pdf = (media_type == crate::documents::files::PDF).then_some(bytes);
-        egov_store::blobs::record(&mut &self.db, &sha, size, media_type, egov_store::now()).await?;
+        let mut tx = self.db.begin().await?;
+        egov_store::blobs::record(&mut tx, &sha, size, media_type, egov_store::now()).await?;
+        if let Some(person) = actor.person_id {
+            egov_store::blobs::record_upload(&mut tx, &sha, person, egov_store::now()).await?;
+        }
+        tx.commit().await?;
         // A PDF may be signed (an electronic copy, a certified copy): judge it as it arrives.
         if let Some(pdf) = pdf {
             let verdict = self.judge_upload(&sha, pdf).await?;

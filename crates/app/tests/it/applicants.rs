@@ -1,5 +1,5 @@
 use egov_app::Actor;
-use egov_app::applicants::NewApplicantCmd;
+use egov_app::applicants::{AccessPurpose, NewApplicantCmd};
 
 use super::app;
 
@@ -97,9 +97,18 @@ both!(applicants_are_validated_and_reads_logged, |db| {
         .unwrap()
         .unwrap();
     assert_eq!(found.id, a.id);
-    // The full record is logged when read.
+    // The full record is logged when read (here by the administrator, who answers a person's
+    // requests about their data).
+    let admin = egov_store::people::find_by_username(&mut &app.db, "admin")
+        .await
+        .unwrap()
+        .unwrap();
     let full = app
-        .applicant(&officer, a.id, "tiếp nhận hồ sơ")
+        .applicant(
+            &Actor::person(admin.id, "admin"),
+            a.id,
+            &AccessPurpose::Receipt,
+        )
         .await
         .unwrap();
     assert_eq!(full.identifier, "038185001234");
@@ -108,7 +117,7 @@ both!(applicants_are_validated_and_reads_logged, |db| {
         .unwrap();
     assert!(
         log.iter()
-            .any(|e| e.action == "applicant.read" && e.actor == "motcua.hacthanh")
+            .any(|e| e.action == "applicant.lookup" && e.actor == "motcua.hacthanh")
     );
     assert!(
         log.iter().all(|e| !e
@@ -124,7 +133,11 @@ both!(applicants_are_validated_and_reads_logged, |db| {
         .unwrap()
         .unwrap();
     let e = app
-        .applicant(&Actor::person(editor.id, "bientap.tinh"), a.id, "")
+        .applicant(
+            &Actor::person(editor.id, "bientap.tinh"),
+            a.id,
+            &AccessPurpose::Receipt,
+        )
         .await
         .unwrap_err();
     assert_eq!(e.code, "forbidden");

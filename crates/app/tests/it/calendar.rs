@@ -19,25 +19,45 @@ fn wd(received: time::OffsetDateTime, days: f64) -> DeadlineRequest {
 
 both!(seeded_calendar_and_confirmation, |db| {
     let app = app(db);
+    // 2026: every day in the data has its notice cited, so it is seeded confirmed; every
+    // holiday appears as itself, also on a Sunday, beside its compensatory day.
     let y2026 = app.calendar_year(2026).await.unwrap();
-    assert_eq!(
-        y2026.status, "draft",
-        "24 November 2026 is only reported, so the year awaits confirmation"
-    );
+    assert_eq!(y2026.status, "confirmed");
     assert_eq!(y2026.tet, Some(date!(2026 - 02 - 17)));
-    assert!(
+    let kind_of = |d: time::Date| {
         y2026
             .days
             .iter()
-            .any(|d| d.date == date!(2026 - 11 - 24) && !d.confirmed)
+            .find(|x| x.date == d)
+            .map(|x| x.kind.as_str())
+    };
+    assert_eq!(kind_of(date!(2026 - 04 - 26)), Some("holiday"));
+    assert_eq!(kind_of(date!(2026 - 04 - 27)), Some("compensatory_day_off"));
+    // 24 November is only reported: it stays a proposal of the rules, not a day of 2026.
+    assert_eq!(kind_of(date!(2026 - 11 - 24)), None);
+    let y2027 = app.calendar_year(2027).await.unwrap();
+    assert_eq!(y2027.status, "proposed");
+    assert!(
+        y2027
+            .days
+            .iter()
+            .any(|d| d.date == date!(2027 - 11 - 24) && !d.confirmed)
     );
     let d = app
         .compute_deadline(&wd(datetime!(2026-02-12 09:00 +7), 5.0))
         .await
         .unwrap();
     assert_eq!(d.due_local, "2026-02-26 17:00");
-    assert_eq!(d.provisional_years, vec![2026]);
-    assert!(d.warnings[0].contains("2026"));
+    assert!(d.provisional_years.is_empty() && d.warnings.is_empty());
+    // 2025's adjacent National Day is reported without a notice: that year awaits confirmation.
+    let y2025 = app.calendar_year(2025).await.unwrap();
+    assert_eq!(y2025.status, "draft");
+    let d = app
+        .compute_deadline(&wd(datetime!(2025-08-28 09:00 +7), 5.0))
+        .await
+        .unwrap();
+    assert_eq!(d.provisional_years, vec![2025]);
+    assert!(d.warnings[0].contains("2025"));
 
     // A year with nothing stored is proposed from the rules, and said to be.
     let y2028 = app.calendar_year(2028).await.unwrap();
@@ -61,22 +81,22 @@ both!(seeded_calendar_and_confirmation, |db| {
     assert!(p.is_none());
     let stranger = Actor::person(424242, "stranger");
     assert_eq!(
-        app.confirm_calendar_year(&stranger, 2026)
+        app.confirm_calendar_year(&stranger, 2025)
             .await
             .unwrap_err()
             .code,
         "forbidden"
     );
 
-    let (confirmed, moved) = app.confirm_calendar_year(&system(), 2026).await.unwrap();
+    let (confirmed, moved) = app.confirm_calendar_year(&system(), 2025).await.unwrap();
     assert_eq!((confirmed.status.as_str(), moved), ("confirmed", 0));
     assert!(confirmed.days.iter().all(|d| d.confirmed));
     let d = app
-        .compute_deadline(&wd(datetime!(2026-02-12 09:00 +7), 5.0))
+        .compute_deadline(&wd(datetime!(2025-08-28 09:00 +7), 5.0))
         .await
         .unwrap();
     assert!(d.provisional_years.is_empty() && d.warnings.is_empty());
-    let log = egov_store::audit::for_object(&mut &app.db, "calendar_year", "2026", 10)
+    let log = egov_store::audit::for_object(&mut &app.db, "calendar_year", "2025", 10)
         .await
         .unwrap();
     assert!(log.iter().any(|e| e.action == "calendar.year_confirmed"));

@@ -703,14 +703,31 @@ both!(public_lookup_statistics_and_register, |db| {
             .code
             .to_owned();
     }
-    assert_eq!(last, "too_many_lookups");
+    assert_eq!(last, "too_many_lookups_for_code");
     assert_eq!(
         app.public_lookup(&by_phone, "10.9.9.9")
             .await
             .unwrap_err()
             .code,
-        "too_many_lookups"
+        "too_many_lookups_for_code"
     );
+    // Refused tries are not failures: they do not keep the code closed.
+    let failures: i64 = (&app.db)
+        .scalar(
+            "SELECT COUNT(*) FROM lookup_attempts WHERE key = $1",
+            egov_store::args![format!("fail:{}", d.code.to_uppercase())],
+        )
+        .await
+        .unwrap();
+    assert_eq!(failures, 8);
+    // One address is limited whatever it asks for.
+    let mut from_one = String::new();
+    for _ in 0..25 {
+        if let Err(e) = app.public_lookup(&unknown, "10.7.7.7").await {
+            from_one = e.code.to_owned();
+        }
+    }
+    assert_eq!(from_one, "too_many_lookups");
     // The QR token works alone; a reader sees only initials. Successful look-ups are audited.
     let token: String = (&app.db)
         .scalar(
@@ -724,10 +741,16 @@ both!(public_lookup_statistics_and_register, |db| {
         token: Some(token),
         ..Default::default()
     };
-    assert_eq!(
-        app.public_lookup(&by_qr, "10.0.0.3").await.unwrap().code,
-        d.code
-    );
+    // The QR code is never closed by the code's failures, however often it is used.
+    for i in 0..12 {
+        assert_eq!(
+            app.public_lookup(&by_qr, &format!("10.0.3.{i}"))
+                .await
+                .unwrap()
+                .code,
+            d.code
+        );
+    }
     let audited: i64 = (&app.db)
         .scalar(
             "SELECT COUNT(*) FROM audit_log WHERE action = 'dossier.public_lookup'",
@@ -735,7 +758,7 @@ both!(public_lookup_statistics_and_register, |db| {
         )
         .await
         .unwrap();
-    assert_eq!(audited, 3);
+    assert_eq!(audited, 14);
 
     // Statistics of the month: two received, one online; the register masks phone numbers.
     let month = d.month.clone();
@@ -782,3 +805,225 @@ both!(public_lookup_statistics_and_register, |db| {
             .all(|r| r.applicant_phone.as_deref() == Some("*******678"))
     );
 });
+
+/// A small PDF of the test's own.
+fn tiny_pdf(tag: &str) -> Vec<u8> {
+    format!("%PDF-1.4\n% {tag}\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n").into_bytes()
+}
+
+both!(a_hash_grants_nothing_whoever_names_it, |db| {
+    let (app, hac_thanh, officer) = at_hac_thanh(db).await;
+    let clerk = actor(&app, "vanthu.snv").await;
+    let snv = crate::documents::agency_of(&app, "vanthu.snv").await;
+    // Another agency's records clerk stores a file; the ward's officer stores one of their own.
+    let foreign = app
+        .store_scan(
+            &clerk,
+            "noi-bo.pdf",
+            Some("application/pdf"),
+            tiny_pdf("draft of the department"),
+        )
+        .await
+        .unwrap()
+        .sha256;
+    let own = app
+        .store_scan(
+            &officer,
+            "cccd.pdf",
+            Some("application/pdf"),
+            tiny_pdf("citizen's id card"),
+        )
+        .await
+        .unwrap()
+        .sha256;
+    let with_scan = |sha: &str| {
+        let mut c = provided(&["TP1", "GTTT"]);
+        c[0].scan = Some(sha.to_owned());
+        reception(hac_thanh, "9.000004", c)
+    };
+    // Another person's hash, a hash of nothing and a string that is no hash get one answer.
+    let answer = |e: egov_app::AppError| (e.code, e.message, e.args);
+    let unknown = answer(
+        app.receive_dossier(&officer, with_scan(&"ab".repeat(32)))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(unknown.0, "unknown_scan");
+    for bad in [foreign.as_str(), "../../etc/passwd", "not a hash"] {
+        let e = app
+            .receive_dossier(&officer, with_scan(bad))
+            .await
+            .unwrap_err();
+        assert_eq!(answer(e), unknown, "{bad}");
+    }
+    // One's own upload is accepted, and served through the dossier.
+    let d = app
+        .receive_dossier(&officer, with_scan(&own))
+        .await
+        .unwrap()
+        .dossier;
+    let (bytes, _) = app.component_scan(&officer, d.id, "TP1").await.unwrap();
+    assert_eq!(bytes, tiny_pdf("citizen's id card"));
+    // Naming someone else's file when a supplement arrives is refused the same way; a scan
+    // already on the dossier may be named again.
+    let pending = app
+        .receive_dossier(&officer, reception(hac_thanh, "9.000004", vec![]))
+        .await
+        .unwrap()
+        .dossier;
+    let mut sp = act("supplement_provided", pending.version);
+    sp.components = provided(&["TP1", "GTTT"]);
+    sp.components[0].scan = Some(foreign.clone());
+    let e = app
+        .act_on_dossier(&officer, pending.id, sp.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "unknown_scan");
+    sp.components[0].scan = Some("x".into());
+    assert_eq!(
+        app.act_on_dossier(&officer, pending.id, sp)
+            .await
+            .unwrap_err()
+            .code,
+        "unknown_scan"
+    );
+    // The clerk cannot register an incoming document with the officer's scan either.
+    let e = app
+        .register_paper_incoming(
+            &clerk,
+            egov_app::documents::incoming::PaperInCmd {
+                agency_id: snv,
+                issuer_name: "Bộ Nội vụ".into(),
+                issuer_code: None,
+                notation: "12/BNV-TCBC".into(),
+                issued_on: None,
+                kind: None,
+                subject: "Về việc thử".into(),
+                urgency: None,
+                secrecy: None,
+                scan: Some(own.clone()),
+                arrived_at: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "unknown_scan");
+});
+
+both!(
+    an_applicant_is_read_only_through_a_dossier_and_every_read_is_logged,
+    |db| {
+        use egov_app::applicants::AccessPurpose;
+        let (app, hac_thanh, officer) = at_hac_thanh(db).await;
+        let stranger = actor(&app, "vanthu.snv").await;
+        let d = app
+            .receive_dossier(
+                &officer,
+                reception(hac_thanh, "9.000004", provided(&["TP1", "GTTT"])),
+            )
+            .await
+            .unwrap()
+            .dossier;
+        let through = AccessPurpose::Dossier { dossier_id: d.id };
+        // The officer of the dossier's agency reads the record for the dossier.
+        let a = app
+            .applicant(&officer, d.applicant_id, &through)
+            .await
+            .unwrap();
+        assert_eq!(a.identifier, "038185001234");
+        // Another agency's front desk: the same answer as for an id that does not exist.
+        let missing = app
+            .applicant(&officer, d.applicant_id + 1000, &through)
+            .await
+            .unwrap_err();
+        assert_eq!(missing.code, "not_found");
+        for (who, purpose) in [
+            (&stranger, through.clone()),
+            (&officer, AccessPurpose::Receipt),
+            (&stranger, AccessPurpose::Receipt),
+        ] {
+            let e = app
+                .applicant(who, d.applicant_id, &purpose)
+                .await
+                .unwrap_err();
+            assert_eq!((e.code, e.message), (missing.code, missing.message.clone()));
+        }
+        // Another dossier's id does not open this applicant.
+        let other = app
+            .receive_dossier(
+                &officer,
+                Reception {
+                    applicant: ApplicantRef {
+                        id: None,
+                        new: Some(NewApplicantCmd {
+                            identifier: "038190004321".into(),
+                            name: "Trần Văn Nam".into(),
+                            ..citizen().new.unwrap()
+                        }),
+                    },
+                    ..reception(hac_thanh, "9.000004", provided(&["TP1", "GTTT"]))
+                },
+            )
+            .await
+            .unwrap()
+            .dossier;
+        assert_ne!(other.applicant_id, d.applicant_id);
+        assert_eq!(
+            app.applicant(
+                &officer,
+                d.applicant_id,
+                &AccessPurpose::Dossier {
+                    dossier_id: other.id
+                }
+            )
+            .await
+            .unwrap_err()
+            .code,
+            "not_found"
+        );
+        // A purpose is required and one of a fixed set.
+        assert_eq!(
+            AccessPurpose::parse(None, Some(d.id)).unwrap_err().code,
+            "purpose_required"
+        );
+        assert_eq!(
+            AccessPurpose::parse(Some("tò mò"), None).unwrap_err().code,
+            "bad_purpose"
+        );
+        assert_eq!(
+            AccessPurpose::parse(Some("dossier"), None)
+                .unwrap_err()
+                .code,
+            "purpose_object_required"
+        );
+        // The counter's look-up by the number presented is logged as a receipt.
+        app.find_applicant(&officer, "citizen", "038185001234", None)
+            .await
+            .unwrap()
+            .unwrap();
+        // The access log of the person, for the administrator: who, why, through what.
+        let admin = actor(&app, "admin").await;
+        let log = app
+            .applicant_access_log(&admin, d.applicant_id, 50)
+            .await
+            .unwrap();
+        let reads: Vec<(&str, &str)> = log
+            .iter()
+            .filter(|e| e.action.starts_with("applicant.read") || e.action == "applicant.lookup")
+            .map(|e| (e.action.as_str(), e.after_json.as_deref().unwrap_or("")))
+            .collect();
+        assert_eq!(reads.len(), 2, "{reads:?}");
+        assert!(reads[0].1.contains("\"receipt\""), "{reads:?}");
+        assert!(
+            reads[1].1.contains(&format!("\"dossier_id\":{}", d.id)),
+            "{reads:?}"
+        );
+        assert_eq!(
+            app.applicant_access_log(&officer, d.applicant_id, 50)
+                .await
+                .unwrap_err()
+                .code,
+            "forbidden"
+        );
+    }
+);

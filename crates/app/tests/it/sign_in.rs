@@ -145,3 +145,103 @@ both!(admin_without_totp_must_set_it_up, |db| {
             .mfa_passed
     );
 });
+
+both!(
+    a_name_that_belongs_to_nobody_is_answered_as_an_account_is_and_every_failure_is_audited,
+    |db| {
+        use egov_store::Exec;
+        let app = app(db);
+        let accounts = app.seed_demo().await.unwrap();
+        let codes = |name: &'static str| {
+            let app = app.clone();
+            async move {
+                let mut out = Vec::new();
+                for _ in 0..7 {
+                    let e = app
+                        .sign_in(name, "wrong password", "10.2.3.4", "t")
+                        .await
+                        .unwrap_err();
+                    out.push((e.code, e.kind));
+                }
+                out
+            }
+        };
+        // The same answers, failure by failure, for a real account and a made-up name.
+        let real = codes("chuyenvien.snv").await;
+        let made_up = codes("khong.ton.tai").await;
+        assert_eq!(real, made_up);
+        assert_eq!(real[3].0, "sign_in_failed");
+        assert_eq!(real[4].0, "account_locked");
+        assert_eq!(real[6].0, "account_locked");
+        // Every failure is in the audit log, with the address; the typed name is not.
+        let count = |action: &'static str| {
+            let app = app.clone();
+            async move {
+                let n: i64 = (&app.db)
+                    .scalar(
+                        "SELECT COUNT(*) FROM audit_log WHERE action = $1 AND ip = '10.2.3.4'",
+                        egov_store::args![action],
+                    )
+                    .await
+                    .unwrap();
+                n
+            }
+        };
+        assert_eq!(count("session.sign_in_failed").await, 8);
+        assert_eq!(count("session.locked").await, 2);
+        assert_eq!(count("session.sign_in_refused").await, 4);
+        let leaked: i64 = (&app.db)
+            .scalar(
+                "SELECT COUNT(*) FROM audit_log WHERE after_json LIKE '%khong.ton.tai%'",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(leaked, 0);
+        // A wrong second factor is audited too.
+        let admin = accounts.iter().find(|a| a.username == "admin").unwrap();
+        let out = app
+            .sign_in("admin", &admin.password, "127.0.0.1", "t")
+            .await
+            .unwrap();
+        app.verify_totp(&out.token, "000000").await.unwrap_err();
+        let n: i64 = (&app.db)
+            .scalar(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'session.second_factor_failed'",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+);
+
+both!(a_person_one_may_not_administer_looks_like_nobody, |db| {
+    let app = app(db);
+    app.seed_demo().await.unwrap();
+    let find = |u: &'static str| {
+        let app = app.clone();
+        async move {
+            let p = egov_store::people::find_by_username(&mut &app.db, u)
+                .await
+                .unwrap()
+                .unwrap();
+            egov_app::Actor::person(p.id, u)
+        }
+    };
+    let officer = find("motcua.hacthanh").await;
+    let director = find("giamdoc.snv").await;
+    let someone = director.person_id.unwrap();
+    let real = app.person_detail(&officer, someone).await.unwrap_err();
+    let nobody = app
+        .person_detail(&officer, someone + 100_000)
+        .await
+        .unwrap_err();
+    assert_eq!((real.code, real.message), (nobody.code, nobody.message));
+    assert_eq!(nobody.code, "not_found");
+    // Oneself and one's administrator still read the record.
+    app.person_detail(&director, someone).await.unwrap();
+    app.person_detail(&find("quantri.snv").await, someone)
+        .await
+        .unwrap();
+});

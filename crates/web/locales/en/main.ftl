@@ -376,7 +376,12 @@ err-process-allotments-too-long = The steps' allotments ({ $sum } office hours) 
 err-process-limit-too-long = The published limit ({ $published } office hours) is longer than the statutory limit ({ $statutory } office hours).
 err-lookup-incomplete = Give the dossier code and the applicant's phone number or personal number, or scan the QR code on the receipt.
 err-lookup-no-match = No dossier matches these details.
-err-too-many-lookups = Too many look-ups: please try again in 15 minutes.
+err-too-many-lookups-for-code = Wrong details were given for this dossier code too many times, so look-ups by phone number are closed for 15 minutes. Scan the QR code on the receipt (or open the address printed under it): that always works.
+err-purpose-required = Say why the personal data is read: purpose=dossier with dossier_id.
+err-bad-purpose = The purpose of reading personal data is one of: dossier, receipt.
+err-purpose-object-required = Reading personal data for a dossier names the dossier (dossier_id).
+err-nul-character = A text field holds a NUL character (\\0), which no field may contain.
+err-too-many-lookups = Too many look-ups from your address: please try again in 15 minutes. The QR code on the receipt still works.
 err-bad-month = A month is written YYYY-MM, for example 2026-03.
 err-bad-period = The end of the period must come after its start.
 

@@ -376,7 +376,12 @@ err-process-allotments-too-long = Tổng thời gian các bước ({ $sum } gi�
 err-process-limit-too-long = Thời hạn công bố ({ $published } giờ làm việc) dài hơn thời hạn theo quy định ({ $statutory } giờ làm việc).
 err-lookup-incomplete = Nhập mã hồ sơ cùng số điện thoại hoặc số định danh cá nhân của người nộp, hoặc quét mã QR trên giấy tiếp nhận.
 err-lookup-no-match = Không tìm thấy hồ sơ khớp với thông tin đã nhập.
-err-too-many-lookups = Tra cứu quá nhiều lần: vui lòng thử lại sau 15 phút.
+err-too-many-lookups-for-code = Mã hồ sơ này bị nhập sai thông tin quá nhiều lần nên tạm khóa tra cứu bằng số điện thoại trong 15 phút. Hãy quét mã QR trên giấy tiếp nhận (hoặc mở địa chỉ in dưới mã QR): cách này luôn tra cứu được.
+err-purpose-required = Cần nêu mục đích đọc dữ liệu cá nhân: purpose=dossier kèm dossier_id.
+err-bad-purpose = Mục đích đọc dữ liệu cá nhân phải là một trong: dossier, receipt.
+err-purpose-object-required = Đọc dữ liệu cá nhân để xử lý hồ sơ cần nêu hồ sơ (dossier_id).
+err-nul-character = Dữ liệu nhập có ký tự NUL (\\0), không trường nào được chứa ký tự này.
+err-too-many-lookups = Tra cứu quá nhiều lần từ địa chỉ của bạn: vui lòng thử lại sau 15 phút. Mã QR trên giấy tiếp nhận vẫn tra cứu được.
 err-bad-month = Tháng được viết theo dạng NNNN-TT, ví dụ 2026-03.
 err-bad-period = Ngày kết thúc phải sau ngày bắt đầu.
 

@@ -46,7 +46,7 @@ pub mod signing;
         list_agencies, get_agency, create_agency, get_unit, create_org_unit, agency_delegations,
         list_people, create_person, get_person, grant_role, revoke_role, add_posting, move_person, signing_authorities,
         create_delegation, revoke_delegation, list_jobs, retry_job, verify_audit,
-        register_applicant, find_applicant, get_applicant,
+        register_applicant, find_applicant, get_applicant, applicant_access_log,
         calendar_year, compute_deadline, set_calendar_day, remove_calendar_day, propose_calendar_year,
         confirm_calendar_year, get_rules, put_rules, get_default_hours, put_default_hours,
         get_agency_hours, put_agency_hours, calendar_reviews,
@@ -107,6 +107,7 @@ pub fn routes() -> Router<AppState> {
         .route("/delegations/{id}", delete(revoke_delegation))
         .route("/applicants", post(register_applicant).get(find_applicant))
         .route("/applicants/{id}", get(get_applicant))
+        .route("/applicants/{id}/access-log", get(applicant_access_log))
         .route("/calendar/deadline", post(compute_deadline))
         .route("/calendar/rules", get(get_rules).put(put_rules))
         .route(
@@ -590,23 +591,84 @@ async fn find_applicant(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Purpose {
-    /// Why the record is read; kept in the audit log (personal-data access is logged).
+    /// Why the record is read (required; the read is logged with it): `dossier`, with
+    /// `dossier_id` of a dossier the person applied with that you may see.
     purpose: Option<String>,
+    /// The dossier that justifies the read.
+    dossier_id: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/v1/applicants/{id}", tag = "applicants", params(("id" = i64, Path), Purpose),
-    responses((status = 200, body = Applicant), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+#[utoipa::path(get, path = "/api/v1/applicants/{id}", tag = "applicants", params(("id" = i64, Path, description = "The applicant"), Purpose),
+    responses((status = 200, description = "The applicant's record", body = Applicant),
+        (status = 403, description = "No front-desk role", body = ApiError),
+        (status = 404, description = "No such applicant for this purpose", body = ApiError),
+        (status = 422, description = "Missing or unknown purpose", body = ApiError)))]
 async fn get_applicant(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
     Query(q): Query<Purpose>,
 ) -> WebResult<Json<Applicant>> {
-    let purpose: String = q.purpose.unwrap_or_default().chars().take(200).collect();
+    let purpose = egov_app::applicants::AccessPurpose::parse(q.purpose.as_deref(), q.dossier_id)?;
     Ok(Json(
         state.app.applicant(&ctx.actor()?, id, &purpose).await?,
     ))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LogQuery {
+    /// At most this many entries (default 100).
+    limit: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/applicants/{id}/access-log", tag = "applicants", params(("id" = i64, Path, description = "The applicant"), LogQuery),
+    responses((status = 200, description = "Who read or changed the person's record, when and why, newest first", body = [AuditEntryView]),
+        (status = 403, description = "Only the system administrator", body = ApiError)))]
+async fn applicant_access_log(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Query(q): Query<LogQuery>,
+) -> WebResult<Json<Vec<AuditEntryView>>> {
+    let entries = state
+        .app
+        .applicant_access_log(&ctx.actor()?, id, q.limit.unwrap_or(100))
+        .await?;
+    Ok(Json(
+        entries.into_iter().map(AuditEntryView::from).collect(),
+    ))
+}
+
+/// One entry of the audit log as the API shows it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AuditEntryView {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    /// What the entry recorded (for a read: the purpose and its object).
+    pub detail: Option<serde_json::Value>,
+    pub ip: Option<String>,
+}
+
+impl From<egov_store::audit::Entry> for AuditEntryView {
+    fn from(e: egov_store::audit::Entry) -> Self {
+        AuditEntryView {
+            at: e
+                .at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            actor: e.actor,
+            action: e.action,
+            detail: e
+                .after_json
+                .as_deref()
+                .and_then(|j| serde_json::from_str(j).ok()),
+            ip: e.ip,
+        }
+    }
 }
 
 // ---- calendar ----

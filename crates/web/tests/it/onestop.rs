@@ -401,3 +401,182 @@ both!(the_counter_and_a_dossier_in_the_browser, |db| {
     let qr = anon.get(&format!("/tra-cuu?token={token}")).await;
     assert!(qr.body.contains("T. T. Lan"), "{}", qr.body);
 });
+
+/// Uploads a small PDF of the test's own as a scan; its hash.
+async fn upload(c: &mut crate::client::Client, tag: &str) -> String {
+    let bytes = format!("%PDF-1.4\n% {tag}\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n");
+    let up = c
+        .post_multipart(
+            "/api/v1/scans",
+            &[Part::File(
+                "file",
+                "f.pdf",
+                "application/pdf",
+                bytes.as_bytes(),
+            )],
+        )
+        .await;
+    assert_eq!(up.status, StatusCode::CREATED, "{}", up.body);
+    up.json()["sha256"].as_str().unwrap().to_owned()
+}
+
+/// Every property of a request body in the OpenAPI document that holds a file's hash: the
+/// schemas reachable from a request body, and their properties named or described as a hash.
+fn hash_fields(doc: &serde_json::Value) -> Vec<String> {
+    fn refs(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    match (k.as_str(), x.as_str()) {
+                        ("$ref", Some(r)) => out.push(r.rsplit('/').next().unwrap().to_owned()),
+                        _ => refs(x, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let mut todo = Vec::new();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            refs(&op["requestBody"], &mut todo);
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    while let Some(name) = todo.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        let schema = &schemas[&name];
+        refs(schema, &mut todo);
+        for (prop, p) in schema["properties"].as_object().into_iter().flatten() {
+            let text = format!("{prop} {}", p["description"].as_str().unwrap_or(""));
+            if text.contains("SHA-256") || prop.contains("scan") || prop.contains("sha") {
+                out.push(format!("{name}.{prop}"));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+both!(
+    another_persons_hash_is_answered_as_an_unknown_one_in_every_field,
+    |db| {
+        let r = start(db, |_| {}).await;
+        let session = |user: &'static str| {
+            let base = r.client();
+            let password = r.password(user);
+            async move {
+                let mut c = base;
+                let s = c
+                    .json(
+                        Method::POST,
+                        "/api/v1/sessions",
+                        json!({"username": user, "password": password}),
+                    )
+                    .await;
+                c.bearer = Some(s.json()["token"].as_str().unwrap().to_owned());
+                c
+            }
+        };
+        let mut officer = session("motcua.hacthanh").await;
+        let mut clerk = session("vanthu.snv").await;
+        let officers = upload(&mut officer, "the officer's").await;
+        let clerks = upload(&mut clerk, "the clerk's internal draft").await;
+        let unknown = "ab".repeat(32);
+        let hac_thanh = r
+            .app
+            .committee_by_unit(egov_domain::admin_unit::Structure::TwoTier, "14797")
+            .await
+            .unwrap();
+        let snv = clerk.get("/api/v1/me").await.json()["postings"][0]["agency_id"].clone();
+
+        // The fields that hold a hash, as the OpenAPI document declares them: each is tried below.
+        let doc = officer.get("/api/v1/openapi.json").await.json();
+        assert_eq!(
+            hash_fields(&doc),
+            ["ComponentInput.scan", "PaperInCmd.scan"],
+            "a new field that takes a hash must be added to this test"
+        );
+        let answer = |resp: crate::client::Resp| {
+            (
+                resp.status,
+                resp.json()["error"]["code"].clone(),
+                resp.json()["error"]["message"].clone(),
+            )
+        };
+        // ComponentInput.scan, on receipt.
+        let receipt = |sha: &str| {
+            json!({
+                "procedure_code": "2.000815",
+                "receiving_agency_id": hac_thanh,
+                "applicant": {"new": {"kind": "citizen", "identifier": "038190004567", "name": "Phạm Văn Nam", "phone": "0987654321"}},
+                "components": [{"code": "TP1", "provided": true, "scan": sha}, {"code": "TP2", "provided": true}]
+            })
+        };
+        let a = answer(
+            officer
+                .json(Method::POST, "/api/v1/dossiers", receipt(&unknown))
+                .await,
+        );
+        let b = answer(
+            officer
+                .json(Method::POST, "/api/v1/dossiers", receipt(&clerks))
+                .await,
+        );
+        assert_eq!(a.1, "unknown_scan");
+        assert_eq!(a, b);
+        // ComponentInput.scan, when a supplement is provided.
+        let pending = officer
+        .json(
+            Method::POST,
+            "/api/v1/dossiers",
+            json!({
+                "procedure_code": "2.000815",
+                "receiving_agency_id": hac_thanh,
+                "applicant": {"new": {"kind": "citizen", "identifier": "038190004567", "name": "Phạm Văn Nam", "phone": "0987654321"}},
+                "components": []
+            }),
+        )
+        .await;
+        assert_eq!(pending.status, StatusCode::CREATED, "{}", pending.body);
+        let d = pending.json()["dossier"].clone();
+        let supplement = |sha: &str| json!({"event": "supplement_provided", "version": d["version"], "components": [{"code": "TP1", "provided": true, "scan": sha}]});
+        let path = format!("/api/v1/dossiers/{}/actions", d["id"]);
+        let a = answer(
+            officer
+                .json(Method::POST, &path, supplement(&unknown))
+                .await,
+        );
+        let b = answer(officer.json(Method::POST, &path, supplement(&clerks)).await);
+        assert_eq!(a.1, "unknown_scan");
+        assert_eq!(a, b);
+        // PaperInCmd.scan: the clerk names the officer's file.
+        let incoming = |sha: &str| json!({"agency_id": snv, "issuer_name": "Bộ Nội vụ", "notation": "9/BNV-TCBC", "subject": "Về việc thử", "scan": sha});
+        let a = answer(
+            clerk
+                .json(Method::POST, "/api/v1/incoming", incoming(&unknown))
+                .await,
+        );
+        let b = answer(
+            clerk
+                .json(Method::POST, "/api/v1/incoming", incoming(&officers))
+                .await,
+        );
+        assert_eq!(a.1, "unknown_scan");
+        assert_eq!(a, b);
+        // Their own files are accepted in the same fields.
+        let ok = officer
+            .json(Method::POST, "/api/v1/dossiers", receipt(&officers))
+            .await;
+        assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.body);
+        let ok = clerk
+            .json(Method::POST, "/api/v1/incoming", incoming(&clerks))
+            .await;
+        assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.body);
+    }
+);
