@@ -65,6 +65,13 @@ pub struct Server {
     /// Largest upload (a scanned dossier component, a counter form with its scans).
     pub max_upload_bytes: usize,
     pub request_timeout_secs: u64,
+    /// Where Prometheus reads `/metrics`: a separate listen address (`127.0.0.1:9464`) that
+    /// serves nothing else. Empty: not served apart.
+    pub metrics_listen: String,
+    /// A bearer token that opens `/metrics` on the main address (`Authorization: Bearer …`);
+    /// empty: `/metrics` is not served there at all. Better from the environment
+    /// (`EGOV__SERVER__METRICS_TOKEN`) than in the file.
+    pub metrics_token: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -162,6 +169,8 @@ impl Default for Server {
             max_body_bytes: 1 << 20,
             max_upload_bytes: 20 << 20,
             request_timeout_secs: 30,
+            metrics_listen: String::new(),
+            metrics_token: String::new(),
         }
     }
 }
@@ -427,6 +436,21 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_public_url_follows_the_listen_address_unless_set() {
+        let mut s = Server {
+            listen: "0.0.0.0:18080".into(),
+            ..Server::default()
+        };
+        assert_eq!(s.public_url(), "http://127.0.0.1:18080");
+        s.listen = "10.1.2.3:9000".into();
+        assert_eq!(s.public_url(), "http://10.1.2.3:9000");
+        assert!(!s.cookies_secure());
+        s.public_url = "https://egov.thanhhoa.gov.vn/".into();
+        assert_eq!(s.public_url(), "https://egov.thanhhoa.gov.vn");
+        assert!(s.cookies_secure(), "an https address makes cookies Secure");
+    }
 
     #[test]
     fn defaults_are_valid() {

@@ -177,7 +177,46 @@ impl From<TaxCode> for String {
     }
 }
 
-/// A foreigner's passport: issuing country (ISO 3166-1 alpha-3) and number.
+/// ISO 3166-1 alpha-3 codes, as ICAO Doc 9303 Part 3 uses them for issuing states and
+/// nationalities (sorted).
+const ISO_3166_ALPHA3: [&str; 249] = [
+    "ABW", "AFG", "AGO", "AIA", "ALA", "ALB", "AND", "ARE", "ARG", "ARM", "ASM", "ATA", "ATF",
+    "ATG", "AUS", "AUT", "AZE", "BDI", "BEL", "BEN", "BES", "BFA", "BGD", "BGR", "BHR", "BHS",
+    "BIH", "BLM", "BLR", "BLZ", "BMU", "BOL", "BRA", "BRB", "BRN", "BTN", "BVT", "BWA", "CAF",
+    "CAN", "CCK", "CHE", "CHL", "CHN", "CIV", "CMR", "COD", "COG", "COK", "COL", "COM", "CPV",
+    "CRI", "CUB", "CUW", "CXR", "CYM", "CYP", "CZE", "DEU", "DJI", "DMA", "DNK", "DOM", "DZA",
+    "ECU", "EGY", "ERI", "ESH", "ESP", "EST", "ETH", "FIN", "FJI", "FLK", "FRA", "FRO", "FSM",
+    "GAB", "GBR", "GEO", "GGY", "GHA", "GIB", "GIN", "GLP", "GMB", "GNB", "GNQ", "GRC", "GRD",
+    "GRL", "GTM", "GUF", "GUM", "GUY", "HKG", "HMD", "HND", "HRV", "HTI", "HUN", "IDN", "IMN",
+    "IND", "IOT", "IRL", "IRN", "IRQ", "ISL", "ISR", "ITA", "JAM", "JEY", "JOR", "JPN", "KAZ",
+    "KEN", "KGZ", "KHM", "KIR", "KNA", "KOR", "KWT", "LAO", "LBN", "LBR", "LBY", "LCA", "LIE",
+    "LKA", "LSO", "LTU", "LUX", "LVA", "MAC", "MAF", "MAR", "MCO", "MDA", "MDG", "MDV", "MEX",
+    "MHL", "MKD", "MLI", "MLT", "MMR", "MNE", "MNG", "MNP", "MOZ", "MRT", "MSR", "MTQ", "MUS",
+    "MWI", "MYS", "MYT", "NAM", "NCL", "NER", "NFK", "NGA", "NIC", "NIU", "NLD", "NOR", "NPL",
+    "NRU", "NZL", "OMN", "PAK", "PAN", "PCN", "PER", "PHL", "PLW", "PNG", "POL", "PRI", "PRK",
+    "PRT", "PRY", "PSE", "PYF", "QAT", "REU", "ROU", "RUS", "RWA", "SAU", "SDN", "SEN", "SGP",
+    "SGS", "SHN", "SJM", "SLB", "SLE", "SLV", "SMR", "SOM", "SPM", "SRB", "SSD", "STP", "SUR",
+    "SVK", "SVN", "SWE", "SWZ", "SXM", "SYC", "SYR", "TCA", "TCD", "TGO", "THA", "TJK", "TKL",
+    "TKM", "TLS", "TON", "TTO", "TUN", "TUR", "TUV", "TWN", "TZA", "UGA", "UKR", "UMI", "URY",
+    "USA", "UZB", "VAT", "VCT", "VEN", "VGB", "VIR", "VNM", "VUT", "WLF", "WSM", "YEM", "ZAF",
+    "ZMB", "ZWE",
+];
+
+/// The further codes of ICAO Doc 9303 Part 3: Germany's `D`, the European Union, British
+/// nationals of other kinds, Kosovo, the United Nations and its agencies, other international
+/// organisations, the stateless (`XXA`), refugees (`XXB`, `XXC`) and an unspecified nationality
+/// (`XXX`) (sorted).
+const ICAO_9303_OTHER: [&str; 26] = [
+    "D", "EUE", "GBD", "GBN", "GBO", "GBP", "GBS", "RKS", "UNA", "UNK", "UNO", "XBA", "XCC", "XCE",
+    "XCO", "XDC", "XEC", "XES", "XIM", "XMP", "XOM", "XPO", "XXA", "XXB", "XXC", "XXX",
+];
+
+/// Whether `code` may stand as the issuer of a travel document (ICAO Doc 9303).
+pub fn is_issuer_code(code: &str) -> bool {
+    ISO_3166_ALPHA3.binary_search(&code).is_ok() || ICAO_9303_OTHER.binary_search(&code).is_ok()
+}
+
+/// A foreigner's passport: issuing state or organisation (ICAO Doc 9303) and number.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Passport {
     pub country: String,
@@ -186,7 +225,9 @@ pub struct Passport {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PassportError {
-    #[error("the issuing country is a three-letter ISO 3166 code such as FRA or JPN")]
+    #[error(
+        "the issuing state or organisation is a code of ICAO Doc 9303 such as FRA, JPN or XXA (stateless)"
+    )]
     Country,
     #[error("a passport number has 5 to 20 letters and digits")]
     Number,
@@ -195,7 +236,7 @@ pub enum PassportError {
 impl Passport {
     pub fn parse(country: &str, number: &str) -> Result<Self, PassportError> {
         let country = country.trim().to_ascii_uppercase();
-        if country.len() != 3 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+        if !is_issuer_code(&country) {
             return Err(PassportError::Country);
         }
         let number: String = number
@@ -328,6 +369,29 @@ mod tests {
         assert_eq!(
             Passport::parse("FRA", "12-34-56"),
             Err(PassportError::Number)
+        );
+        // Codes of ICAO Doc 9303 beyond ISO 3166: the stateless, refugees, the UN, Germany's D.
+        for code in ["XXA", "XXB", "XXC", "XXX", "UNO", "D", "GBN", "vnm"] {
+            assert!(Passport::parse(code, "C1234567").is_ok(), "{code}");
+        }
+        // Three letters are not enough: they must name a state or an organisation.
+        for code in ["ABC", "QQQ", "XYZ", "UK", "EU", ""] {
+            assert_eq!(
+                Passport::parse(code, "C1234567"),
+                Err(PassportError::Country),
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_code_lists_are_sorted_and_complete() {
+        assert!(ISO_3166_ALPHA3.windows(2).all(|w| w[0] < w[1]));
+        assert!(ICAO_9303_OTHER.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(
+            ISO_3166_ALPHA3.len(),
+            249,
+            "ISO 3166-1 has 249 alpha-3 codes"
         );
     }
 }

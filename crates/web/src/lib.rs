@@ -82,11 +82,46 @@ fn router_with(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {
+/// `/metrics` on the main address: only with the configured bearer token. Without a token
+/// configured it is not there (it may be served on `server.metrics_listen` instead).
+async fn metrics(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use sha2::{Digest, Sha256};
+    let want = state.app.settings.server.metrics_token.trim();
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("")
+        .trim();
+    // Compared as digests, so the time taken says nothing about the token.
+    if want.is_empty() || Sha256::digest(want) != Sha256::digest(given) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    metrics_text(&state).into_response()
+}
+
+fn metrics_text(state: &AppState) -> impl IntoResponse + use<> {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),
     )
+}
+
+/// The router of `server.metrics_listen`: `/metrics` and nothing else.
+fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/metrics",
+            get(
+                |axum::extract::State(s): axum::extract::State<AppState>| async move {
+                    metrics_text(&s)
+                },
+            ),
+        )
+        .with_state(state)
 }
 
 /// Serves until `shutdown` completes.
@@ -105,6 +140,17 @@ pub async fn serve(
             limiter.retain_recent();
         }
     });
+    let metrics = match state.app.settings.server.metrics_listen.trim() {
+        "" => None,
+        addr => {
+            let l = tokio::net::TcpListener::bind(addr).await?;
+            tracing::info!(address = %l.local_addr()?, "metrics served apart");
+            let r = metrics_router(state.clone());
+            Some(tokio::spawn(async move {
+                let _ = axum::serve(l, r).await;
+            }))
+        }
+    };
     let router = router_with(state);
     let served = axum::serve(
         listener,
@@ -113,5 +159,8 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     sweeper.abort();
+    if let Some(m) = metrics {
+        m.abort();
+    }
     served
 }

@@ -30,7 +30,7 @@ pub struct ScanInfo {
 
 /// The media type the bytes really are, among those a scan may be.
 pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(b"%PDF-") {
+    if is_pdf(bytes) {
         Some("application/pdf")
     } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
         Some("image/jpeg")
@@ -41,6 +41,33 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// A PDF header with its version (`%PDF-1.7`), and no HTML where a browser sniffing the file
+/// would look: a file that starts as a PDF and goes on as a web page is not taken for one.
+fn is_pdf(bytes: &[u8]) -> bool {
+    let versioned = bytes.len() >= 8
+        && bytes.starts_with(b"%PDF-")
+        && bytes[5].is_ascii_digit()
+        && bytes[6] == b'.'
+        && bytes[7].is_ascii_digit();
+    if !versioned {
+        return false;
+    }
+    let head = bytes[..bytes.len().min(1024)].to_ascii_lowercase();
+    const MARKUP: [&[u8]; 8] = [
+        b"<html",
+        b"<!doctype",
+        b"<script",
+        b"<body",
+        b"<head",
+        b"<svg",
+        b"<iframe",
+        b"<meta",
+    ];
+    !MARKUP
+        .iter()
+        .any(|m| head.windows(m.len()).any(|w| w == *m))
 }
 
 /// The media type a file name's extension claims, if it is one we know.
@@ -257,5 +284,21 @@ mod tests {
         );
         assert_eq!(code(check_upload("x.pdf", None, PDF, 4)), "file_too_large");
         assert_eq!(code(check_upload("x.pdf", None, b"", 4)), "empty_file");
+        // A PDF header followed by a web page, or without its version, is no PDF.
+        for polyglot in [
+            &b"%PDF-1.4\n<html><script>alert(1)</script></html>"[..],
+            b"%PDF-1.7\n%\xe2\xe3\n<!DOCTYPE html><body>x</body>",
+            b"%PDF-<svg onload=alert(1)>",
+        ] {
+            assert_eq!(
+                code(check_upload(
+                    "x.pdf",
+                    Some("application/pdf"),
+                    polyglot,
+                    1000
+                )),
+                "unsupported_file_type"
+            );
+        }
     }
 }

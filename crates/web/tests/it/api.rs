@@ -332,6 +332,23 @@ both!(applicants_over_the_api, |db| {
         .get("/api/v1/applicants?kind=organisation&identifier=0100109106")
         .await;
     assert_eq!(missing.error_code(), "not_found");
+    // A NUL character is bad input, on either database, and nothing is written.
+    for body in [
+        json!({"kind": "citizen", "identifier": "038190004444", "name": "Lê\0Văn A"}),
+        json!({"kind": "citizen", "identifier": "038190004444", "name": "Lê Văn A", "address": "Số 1\0"}),
+    ] {
+        let nul = c.json(Method::POST, "/api/v1/applicants", body).await;
+        assert_eq!(
+            (nul.status, nul.error_code().as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "nul_character"),
+            "{}",
+            nul.body
+        );
+    }
+    let none = c
+        .get("/api/v1/applicants?kind=citizen&identifier=038190004444")
+        .await;
+    assert_eq!(none.error_code(), "not_found");
     // Reading the full record needs a purpose from a fixed set, tied to a dossier the reader
     // may see; without one, a record that exists answers as one that does not.
     let id = ok.json()["id"].as_i64().unwrap();

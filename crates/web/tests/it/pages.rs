@@ -286,7 +286,7 @@ both!(administrators_manage_their_agency, |db| {
 });
 
 both!(system_administrator_sees_audit_and_jobs, |db| {
-    let r = start(db, |_| {}).await;
+    let r = start(db, |s| s.server.metrics_token = "doc-chi-so".into()).await;
     let mut c = r.client();
     c.sign_in("admin", &r.password("admin"), Some(&r.totp_secret("admin")))
         .await;
@@ -296,8 +296,29 @@ both!(system_administrator_sees_audit_and_jobs, |db| {
     assert!(audit.body.contains("session.sign_in"));
     let jobs = c.get("/admin/jobs").await;
     assert_eq!(jobs.status, StatusCode::OK);
-    let metrics = c.get("/metrics").await;
+    // /metrics needs its bearer token, even for a signed-in administrator.
+    assert_eq!(c.get("/metrics").await.status, StatusCode::NOT_FOUND);
+    let metrics = c
+        .send(
+            hyper::http::Method::GET,
+            "/metrics",
+            None,
+            vec![],
+            &[("authorization", "Bearer doc-chi-so")],
+        )
+        .await;
     assert!(metrics.body.contains("egov_http_requests_total"));
+    let wrong = r
+        .client()
+        .send(
+            hyper::http::Method::GET,
+            "/metrics",
+            None,
+            vec![],
+            &[("authorization", "Bearer doc-chi-s")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::NOT_FOUND);
     assert_eq!(c.get("/healthz").await.json()["status"], "ok");
 });
 
@@ -474,3 +495,36 @@ both!(
         );
     }
 );
+
+both!(metrics_can_be_served_on_an_address_of_their_own, |db| {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let r = start(db, |s| {
+        s.server.metrics_listen = format!("127.0.0.1:{port}")
+    })
+    .await;
+    // Not on the main address (no token configured) …
+    assert_eq!(
+        r.client().get("/metrics").await.status,
+        StatusCode::NOT_FOUND
+    );
+    // … but on its own, which serves nothing else.
+    let mut m = crate::client::Client::new(&format!("http://127.0.0.1:{port}"));
+    let mut body = String::new();
+    for _ in 0..50 {
+        if let Ok(resp) = m
+            .try_send(hyper::http::Method::GET, "/metrics", None, vec![], &[])
+            .await
+        {
+            body = resp.body;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(body.contains("egov_http_requests_total"), "{body}");
+    assert_eq!(m.get("/sign-in").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(m.get("/metrics").await.status, StatusCode::OK);
+});
