@@ -645,7 +645,7 @@ impl App {
         let kind_name = DocKind::by_key(&d.kind)
             .map(|k| k.name_vi.to_owned())
             .unwrap_or_else(|| d.kind.clone());
-        let detail = DocumentDetail {
+        let mut detail = DocumentDetail {
             attachments: store::attachments(&mut tx, id).await?,
             recipients: store::recipients(&mut tx, id).await?,
             events: store::events(&mut tx, id).await?,
@@ -655,6 +655,24 @@ impl App {
             actions,
             document: d,
         };
+        if !self
+            .reads_as_sender(&mut tx, actor, &detail.document)
+            .await?
+        {
+            // A recipient sees what was issued, and their own agency's handling of it: not the
+            // sender's drafts, earlier PDFs, reviews, comments, nor who drafted it.
+            let d = &detail.document;
+            detail.attachments.retain(|a| super::issued_file(d, a));
+            let own_copy = detail.copy.as_ref().map(|c| c.id);
+            detail.events.retain(|e| match e.incoming_id {
+                Some(copy) => Some(copy) == own_copy,
+                None => super::EVENTS_FOR_RECIPIENTS.contains(&e.event.as_str()),
+            });
+            let own_agency = detail.copy.as_ref().map(|c| c.agency_id);
+            detail.files.retain(|f| Some(f.agency_id) == own_agency);
+            detail.document.drafter_id = None;
+            detail.document.drafting_unit_id = None;
+        }
         tx.commit().await?;
         let mut w = self.db.begin().await?;
         audit::event("document.read", "document", id)

@@ -63,6 +63,15 @@ fn yes() -> bool {
     true
 }
 
+/// Whether a recipient of a document sees one of its files: the issued main file (the one the
+/// document names, signed and sealed) and the attachments, never drafts or earlier PDFs.
+pub(crate) fn issued_file(d: &DocumentRow, a: &store::AttachmentRow) -> bool {
+    a.role == "attachment" || (a.role == "main" && d.main_sha.as_deref() == Some(a.sha256.as_str()))
+}
+
+/// The sender's events a recipient sees: that the document was issued, or recalled.
+const EVENTS_FOR_RECIPIENTS: [&str; 2] = ["issue", "recall"];
+
 impl App {
     /// The document, for someone who may see it; otherwise `not_found` (whether it exists is
     /// itself not for everyone).
@@ -81,6 +90,32 @@ impl App {
             return Err(AppError::not_found("document"));
         }
         Ok(d)
+    }
+
+    /// Whether the actor reads a document as its sender — someone of the drafting agency (or
+    /// the system, or a deployment-wide administrator) — and so sees its working files and
+    /// its internal timeline. A recipient sees only what was issued.
+    pub(crate) async fn reads_as_sender(
+        &self,
+        ex: &mut impl Exec,
+        actor: &Actor,
+        d: &DocumentRow,
+    ) -> Result<bool, AppError> {
+        let (Some(person), Some(agency)) = (actor.person_id, d.agency_id) else {
+            return Ok(actor.person_id.is_none() || d.origin != "internal");
+        };
+        if d.origin != "internal" {
+            return Ok(true);
+        }
+        let n: i64 = ex
+            .scalar(
+                "SELECT COUNT(*) FROM role_grants WHERE person_id = $1 AND valid_from <= $2 \
+                 AND (valid_to IS NULL OR valid_to > $2) \
+                 AND (agency_id = $3 OR (agency_id IS NULL AND role = 'administrator'))",
+                egov_store::args![person, now(), agency],
+            )
+            .await?;
+        Ok(n > 0)
     }
 
     /// Checks recipients: agencies that exist and are in force today. An agency that ended

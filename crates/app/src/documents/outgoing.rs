@@ -531,10 +531,11 @@ impl App {
     ) -> Result<(Vec<u8>, String, String), AppError> {
         let mut tx = self.db.begin().await?;
         let d = self.visible_document(&mut tx, actor, document_id).await?;
+        let sender = self.reads_as_sender(&mut tx, actor, &d).await?;
         let a = store::attachments(&mut tx, document_id)
             .await?
             .into_iter()
-            .find(|a| a.id == attachment_id)
+            .find(|a| a.id == attachment_id && (sender || super::issued_file(&d, a)))
             .ok_or_else(|| AppError::not_found("file"))?;
         audit::event("document.file_read", "document", document_id)
             .agency(d.agency_id)

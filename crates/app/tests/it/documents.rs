@@ -1164,3 +1164,86 @@ both!(scans_without_text_are_read_in_the_background, |db| {
         "{jobs:?} {fold}"
     );
 });
+
+fn pdf_saying(text: &str) -> Vec<u8> {
+    let mut d = egov_pdf::Document::new(text);
+    let s = egov_pdf::Style::new(egov_pdf::Face::Regular, 13.0, egov_pdf::Align::Center);
+    d.text_at(egov_pdf::mm(105.0), 100.0, &s, text);
+    d.finish()
+}
+
+both!(
+    a_recipient_sees_what_was_issued_and_not_the_senders_working_files,
+    |db| {
+        use egov_domain::admin_unit::Structure;
+        let app = app(db);
+        app.seed_demo().await.unwrap();
+        let snv = agency_of(&app, "chuyenvien.snv").await;
+        let hac_thanh = app
+            .committee_by_unit(Structure::TwoTier, "14797")
+            .await
+            .unwrap();
+        let drafter = actor(&app, "chuyenvien.snv").await;
+        let d = app
+            .create_draft(&drafter, draft(snv, "official_letter", to(&[hac_thanh])))
+            .await
+            .unwrap();
+        // A first PDF, then the one that is issued.
+        for text in ["Ban nhap noi bo lan 1", "Ban chinh thuc"] {
+            app.add_document_file(
+                &drafter,
+                d.id,
+                "main",
+                "du-thao.pdf",
+                Some("application/pdf"),
+                pdf_saying(text),
+            )
+            .await
+            .unwrap();
+        }
+        let mut d = reload(&app, d.id).await;
+        for (who, event) in [
+            ("chuyenvien.snv", "submit"),
+            ("truongphong.snv", "approve"),
+            ("giamdoc.snv", "sign_off"),
+            ("vanthu.snv", "issue"),
+        ] {
+            d = app
+                .act_on_document(&actor(&app, who).await, d.id, act(event, d.version))
+                .await
+                .unwrap();
+        }
+        // The sender sees every working file (both uploads and the PDF numbered at sign-off) and
+        // the whole timeline.
+        let own = app.document_detail(&drafter, d.id).await.unwrap();
+        assert_eq!(own.attachments.len(), 3);
+        assert!(own.events.iter().any(|e| e.event == "submit"));
+        assert!(own.document.drafter_id.is_some());
+        // The ward's chair sees the issued main file alone, that it was issued, and not who drafted.
+        let chair = actor(&app, "chutich.hacthanh").await;
+        let theirs = app.document_detail(&chair, d.id).await.unwrap();
+        assert_eq!(theirs.attachments.len(), 1, "{:?}", theirs.attachments);
+        let issued = &theirs.attachments[0];
+        assert_eq!(Some(issued.sha256.as_str()), d.main_sha.as_deref());
+        let events: Vec<&str> = theirs.events.iter().map(|e| e.event.as_str()).collect();
+        assert_eq!(events, ["issue"]);
+        assert_eq!(theirs.document.drafter_id, None);
+        let (bytes, _, _) = app.document_file(&chair, d.id, issued.id).await.unwrap();
+        assert!(bytes.starts_with(b"%PDF-"));
+        // The first PDF is the sender's: a recipient asking for it by id finds nothing.
+        let draft_id = own
+            .attachments
+            .iter()
+            .find(|a| a.id != issued.id)
+            .unwrap()
+            .id;
+        assert_eq!(
+            app.document_file(&chair, d.id, draft_id)
+                .await
+                .unwrap_err()
+                .code,
+            "not_found"
+        );
+        app.document_file(&drafter, d.id, draft_id).await.unwrap();
+    }
+);
