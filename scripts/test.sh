@@ -46,6 +46,13 @@ if ! "$VENV/bin/pyhanko" --version 2>/dev/null | grep -q "$PYHANKO_VERSION"; the
         || die "could not install pyHanko from PyPI"
 fi
 export EGOV_PYHANKO="$VENV/bin/pyhanko"
+# openapi-spec-validator judges the served OpenAPI document (generated clients depend on it).
+OPENAPI_VALIDATOR_VERSION="0.9.0"
+if ! "$VENV/bin/pip" show openapi-spec-validator 2>/dev/null | grep -q "^Version: $OPENAPI_VALIDATOR_VERSION"; then
+    say "installing openapi-spec-validator $OPENAPI_VALIDATOR_VERSION into $VENV"
+    "$VENV/bin/pip" install -q "openapi-spec-validator==$OPENAPI_VALIDATOR_VERSION" \
+        || die "could not install openapi-spec-validator from PyPI"
+fi
 
 # --- PostgreSQL ------------------------------------------------------------------------------
 pg_answers() { pg_isready -q -d "$1" 2>/dev/null && psql "$1" -qtAc 'SELECT 1' >/dev/null 2>&1; }
@@ -115,6 +122,8 @@ run_browser_tests() { # label, database URL (empty: SQLite in the data dir)
         sleep 0.2
     done
     curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || { cat "$dir/demo.log"; die "egov demo did not start ($label)"; }
+    curl -sf "http://127.0.0.1:$port/api/v1/openapi.json" >"$dir/openapi.json" || die "no OpenAPI document ($label)"
+    "$VENV/bin/openapi-spec-validator" "$dir/openapi.json" || die "the OpenAPI document is not valid ($label)"
     (cd e2e && EGOV_BASE="http://127.0.0.1:$port" EGOV_ACCOUNTS="$dir/egov-data/demo-accounts.json" EGOV_DATA_DIR="$dir/egov-data" EGOV_BIN="$EGOV" EGOV_LABEL="$label" node run.mjs)
 }
 run_browser_tests sqlite ""

@@ -88,6 +88,7 @@ pub struct PublicStatus {
 
 /// A status look-up: `token` alone, or `code` with `phone` or `personal_number`.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LookupQuery {
     pub code: Option<String>,
     pub phone: Option<String>,

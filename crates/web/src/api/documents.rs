@@ -141,13 +141,14 @@ async fn my_reminders(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Words of the subject, number and notation or sender; diacritics optional
     /// (`quyet dinh`, `123 qd ubnd`).
     q: String,
 }
 
-#[utoipa::path(get, path = "/api/v1/documents", tag = "documents", params(SearchQuery),
+#[utoipa::path(get, operation_id = "search_documents", path = "/api/v1/documents", tag = "documents", params(SearchQuery),
     responses((status = 200, body = Vec<DocumentRow>, description = "At most 50, newest first, only what the reader may see; never secret entries")))]
 async fn search(
     State(state): State<AppState>,
@@ -157,7 +158,7 @@ async fn search(
     Ok(Json(state.app.search_documents(&ctx.actor()?, &q.q).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/documents/{id}/actions", tag = "documents", params(("id" = i64, Path)), request_body = OutAction,
+#[utoipa::path(post, operation_id = "act_on_document", path = "/api/v1/documents/{id}/actions", tag = "documents", params(("id" = i64, Path)), request_body = OutAction,
     responses((status = 200, body = DocumentRow), (status = 403, body = ApiError), (status = 409, body = ApiError, description = "`illegal_transition`, `document_changed`"), (status = 422, body = ApiError)))]
 async fn act(
     State(state): State<AppState>,
@@ -169,6 +170,7 @@ async fn act(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FileQuery {
     /// `main` (the PDF that is signed and issued), `draft` (.docx/.odt/PDF) or `attachment`.
     role: String,
@@ -320,6 +322,7 @@ async fn set_series(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatesQuery {
     /// Comma-separated states; default: those waiting for someone.
     #[serde(default)]
@@ -399,6 +402,7 @@ async fn my_handling(State(state): State<AppState>, ctx: Ctx) -> WebResult<Json<
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RegisterQuery {
     year: i32,
     /// The secret register (records office only).
@@ -482,6 +486,7 @@ async fn plan_file(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct YearQuery {
     year: i32,
 }

@@ -147,6 +147,51 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(onestop::OnestopDoc::openapi());
     doc.merge(documents::DocumentsDoc::openapi());
     doc.merge(signing::SigningDoc::openapi());
+    describe_responses(doc)
+}
+
+/// OpenAPI requires a description on every response: one written at the operation is kept,
+/// any other gets the meaning of its status code, so that generated clients and validators
+/// accept the document.
+fn describe_responses(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::RefOr;
+    let meaning = |status: &str| match status {
+        "200" => "The answer",
+        "201" => "Created",
+        "202" => "Accepted",
+        "204" => "Done; nothing to return",
+        "400" => "The request is malformed",
+        "401" => "Not signed in",
+        "403" => "Not allowed for this person",
+        "404" => "No such thing, or not one the caller may see",
+        "409" => "It changed meanwhile, or it conflicts with what exists",
+        "413" => "Too large",
+        "422" => "The input is not valid: the error names the field",
+        "429" => "Too many requests: try again later",
+        "503" => "Not available now",
+        _ => "See the error's code and message",
+    };
+    for item in doc.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+            &mut item.head,
+            &mut item.options,
+            &mut item.trace,
+        ];
+        for op in ops.into_iter().flatten() {
+            for (status, r) in op.responses.responses.iter_mut() {
+                if let RefOr::T(r) = r
+                    && r.description.trim().is_empty()
+                {
+                    r.description = meaning(status).into();
+                }
+            }
+        }
+    }
     doc
 }
 
@@ -272,6 +317,7 @@ async fn me(State(state): State<AppState>, ctx: Ctx) -> WebResult<Json<Me>> {
 // ---- agencies ----
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AgencyQuery {
     /// YYYY-MM-DD; default today (Asia/Ho_Chi_Minh). A search without it covers all of history.
     as_of: Option<String>,
@@ -342,6 +388,7 @@ async fn list_agencies(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AsOf {
     as_of: Option<String>,
 }
@@ -410,6 +457,7 @@ async fn agency_delegations(
 // ---- people ----
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PeopleQuery {
     q: Option<String>,
     limit: Option<i64>,
@@ -507,6 +555,7 @@ async fn move_person(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AtQuery {
     /// An RFC 3339 instant; default now.
     at: Option<String>,
@@ -568,6 +617,7 @@ async fn register_applicant(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ApplicantQuery {
     /// `citizen`, `organisation` or `foreigner`.
     kind: String,
@@ -832,6 +882,7 @@ async fn calendar_reviews(
 // ---- operations ----
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct JobsQuery {
     /// `queued`, `running`, `done` or `dead`.
     state: Option<String>,

@@ -72,6 +72,7 @@ pub fn upload_routes() -> Router<AppState> {
 // ---- catalogue ----
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ProcedureQuery {
     /// Words of the code or name, diacritics optional.
     #[serde(default)]
@@ -147,6 +148,7 @@ async fn export_catalogue(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NationalImportQuery {
     /// YYYY-MM-DD the imported versions take effect (default today).
     effective_from: Option<String>,
@@ -188,6 +190,7 @@ async fn receive(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// A dossier code (or its beginning), or words of the applicant's name or the procedure.
     #[serde(default)]
@@ -210,7 +213,7 @@ async fn queue(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/dossiers", tag = "one-stop", params(ListQuery),
+#[utoipa::path(get, operation_id = "search_dossiers", path = "/api/v1/dossiers", tag = "one-stop", params(ListQuery),
     responses((status = 200, body = Vec<DossierRow>, description = "Only dossiers the caller may see; phone numbers masked")))]
 async fn search(
     State(state): State<AppState>,
@@ -235,7 +238,7 @@ async fn get_dossier(
     Ok(Json(state.app.dossier_detail(&ctx.actor()?, id).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/dossiers/{id}/actions", tag = "one-stop", params(("id" = i64, Path)),
+#[utoipa::path(post, operation_id = "act_on_dossier", path = "/api/v1/dossiers/{id}/actions", tag = "one-stop", params(("id" = i64, Path)),
     request_body = Action,
     responses((status = 200, body = DossierRow), (status = 403, body = ApiError), (status = 404, body = ApiError),
         (status = 409, body = ApiError, description = "`dossier_changed`, `illegal_transition`, `second_apology` …"),
@@ -324,6 +327,7 @@ async fn get_form(
 // ---- statistics and the register ----
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MonthQuery {
     /// YYYY-MM (default: this month).
     month: Option<String>,
@@ -352,6 +356,7 @@ async fn agency_stats(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RegisterQuery {
     /// First day, YYYY-MM-DD (default: the first of this month).
     from: Option<String>,

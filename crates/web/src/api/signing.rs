@@ -121,6 +121,7 @@ async fn complete(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct YearQuery {
     year: i32,
 }
