@@ -262,6 +262,25 @@ try {
     const report = JSON.parse(verdict);
     assert.equal(report.signatures.length, 1);
     assert.equal(report.signatures[0].status, "valid", `egov pki verify in the demo's directory: ${verdict}`);
+    // A deputy countersigns with pyHanko, as another agency's tool would: egov still calls the
+    // first signature valid, and pyHanko agrees on both.
+    if (process.env.EGOV_PYHANKO) {
+      const both = `${cwd}/receipt-countersigned.pdf`;
+      // pyHanko takes the signer's certificate alone: the first of the chain file.
+      const chain = readFileSync(`${cwd}/egov-data/pki/person-phogiamdoc.snv.pem`, "utf8");
+      const end = "-----END CERTIFICATE-----";
+      writeFileSync(`${cwd}/deputy.pem`, chain.slice(0, chain.indexOf(end) + end.length) + "\n");
+      execFileSync(process.env.EGOV_PYHANKO, ["sign", "addsig", "--field", "PhoGiamDoc", "--use-pades", "pemder", "--key", "egov-data/pki/person-phogiamdoc.snv.key.pem", "--cert", "deputy.pem", "--chain", "egov-data/pki/root.pem", "--passfile", "egov-data/pki/kek", signedPath, both], { cwd });
+      let twice;
+      try {
+        twice = JSON.parse(execFileSync(process.env.EGOV_BIN, ["pki", "verify", "--json", both], { cwd, encoding: "utf8" }));
+      } catch (e) {
+        throw new Error(`egov pki verify on the countersigned receipt: ${e.stdout}`);
+      }
+      assert.deepEqual(twice.signatures.map((x) => x.status), ["valid", "valid"]);
+      const judged = execFileSync(process.env.EGOV_PYHANKO, ["sign", "validate", "--pretty-print", "--no-revocation-check", "--trust-replace", "--trust", "egov-data/pki/root.pem", both], { cwd, encoding: "utf8" });
+      assert.equal((judged.match(/judged VALID/g) || []).length, 2, judged);
+    }
   }
   await cp.goto(`${base}/onestop`);
   await check(cp, "queue");

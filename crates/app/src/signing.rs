@@ -798,7 +798,14 @@ impl App {
     /// A demo PKI in `dir`: a root CA (RSA) with an empty CRL, a seal certificate for every
     /// agency with a records office and a personal certificate for every leader (ECDSA P-256),
     /// their keys encrypted under a fresh key-encryption key in `dir/kek`. Reuses what exists.
-    pub async fn demo_pki(&self, dir: &std::path::Path) -> Result<DemoPki, AppError> {
+    /// A demo PKI in `dir`: a root CA, a seal key for every agency with a records office and a
+    /// personal key for every leader, of `algorithm` (RSA-2048, as Vietnamese CAs issue, or
+    /// P-256). Existing files are kept.
+    pub async fn demo_pki(
+        &self,
+        dir: &std::path::Path,
+        algorithm: egov_pki::KeyAlgorithm,
+    ) -> Result<DemoPki, AppError> {
         let mut ex = &self.db;
         let people: Vec<(String, String)> = ex
             .fetch_all(
@@ -815,7 +822,7 @@ impl App {
             )
             .await?;
         let dir = dir.to_path_buf();
-        tokio::task::spawn_blocking(move || demo_pki_files(&dir, &people, &agencies))
+        tokio::task::spawn_blocking(move || demo_pki_files(&dir, &people, &agencies, algorithm))
             .await
             .map_err(blocking_error)?
             .map_err(|e| AppError::internal(format!("demo PKI: {e}")))
@@ -826,6 +833,7 @@ fn demo_pki_files(
     dir: &std::path::Path,
     people: &[(String, String)],
     agencies: &[(String, String)],
+    algorithm: egov_pki::KeyAlgorithm,
 ) -> Result<DemoPki, String> {
     use egov_pki::KeyAlgorithm;
     use egov_pki::demo::{self, Purpose};
@@ -917,15 +925,8 @@ fn demo_pki_files(
             if cert_path.exists() && key_path.exists() {
                 return Ok((cert_path, key_path));
             }
-            let leaf = demo::issue(
-                Some(&root),
-                &subject,
-                KeyAlgorithm::EcdsaP256,
-                Purpose::Signing,
-                from,
-                to,
-            )
-            .map_err(|e| err(&e))?;
+            let leaf = demo::issue(Some(&root), &subject, algorithm, Purpose::Signing, from, to)
+                .map_err(|e| err(&e))?;
             let chain = format!(
                 "{}{root_pem}",
                 egov_pki::cert::to_pem(&leaf.cert).map_err(|e| err(&e))?

@@ -7,7 +7,13 @@ use egov_app::seed::DemoAccount;
 
 const CREDENTIALS: &str = "demo-accounts.json";
 
-pub async fn run(mut settings: egov_app::Settings, listen: &str, seed_only: bool) -> Result<()> {
+pub async fn run(
+    mut settings: egov_app::Settings,
+    listen: &str,
+    seed_only: bool,
+    key_algorithm: egov_pki::KeyAlgorithm,
+) -> Result<()> {
+    let started = std::time::Instant::now();
     std::fs::create_dir_all(&settings.data_dir)
         .with_context(|| format!("creating {}", settings.data_dir.display()))?;
     settings.server.listen = listen.to_owned();
@@ -25,12 +31,12 @@ pub async fn run(mut settings: egov_app::Settings, listen: &str, seed_only: bool
         }
     } else {
         println!("Seeding Thanh Hóa (both structures, departments, demo officials)…");
-        let started = std::time::Instant::now();
+        let seeding = std::time::Instant::now();
         let accounts = app
             .seed_demo()
             .await
             .map_err(|e| anyhow::anyhow!("{}", e.message))?;
-        println!("Seeded in {:.1} s.", started.elapsed().as_secs_f64());
+        println!("Seeded in {:.1} s.", seeding.elapsed().as_secs_f64());
         write_private(&cred_path, &serde_json::to_string_pretty(&accounts)?)?;
         accounts
     };
@@ -39,7 +45,7 @@ pub async fn run(mut settings: egov_app::Settings, listen: &str, seed_only: bool
     // A demo PKI beside the data, unless the configuration names real trust lists or seals.
     let dir = settings.data_dir.join("pki");
     let pki = app
-        .demo_pki(&dir)
+        .demo_pki(&dir, key_algorithm)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     let images = app
@@ -78,6 +84,10 @@ pub async fn run(mut settings: egov_app::Settings, listen: &str, seed_only: bool
     println!(
         "  egov signer sign --server {public_url} --user giamdoc.snv --password … \\\n    --key {d}/person-giamdoc.snv.key.pem --cert {d}/person-giamdoc.snv.pem --key-password-file {d}/kek\n",
         d = dir.display()
+    );
+    println!(
+        "Ready in {:.1} s (seeding, keys and images).",
+        started.elapsed().as_secs_f64()
     );
     if seed_only {
         return Ok(());

@@ -42,6 +42,9 @@ enum Command {
         /// Seed and print the accounts, then exit without serving.
         #[arg(long)]
         seed_only: bool,
+        /// The demo PKI's keys: `rsa` (RSA-2048, as Vietnamese CAs issue) or `p256`.
+        #[arg(long, default_value = "rsa", value_parser = pki::parse_key_algorithm)]
+        key_algorithm: egov_pki::KeyAlgorithm,
     },
     /// Serve the web application (and a worker loop unless `worker.enabled = false`).
     Serve {
@@ -222,7 +225,11 @@ fn read(path: &std::path::Path) -> Result<String> {
 async fn run(command: Command, settings: egov_app::Settings) -> Result<()> {
     let system = Actor::system("cli");
     match command {
-        Command::Demo { listen, seed_only } => demo::run(settings, &listen, seed_only).await,
+        Command::Demo {
+            listen,
+            seed_only,
+            key_algorithm,
+        } => demo::run(settings, &listen, seed_only, key_algorithm).await,
         Command::Pki(cmd) => pki::run(cmd, settings).await,
         Command::Signer(cmd) => pki::signer(cmd).await,
         Command::Serve { listen } => {

@@ -12,7 +12,12 @@ use egov_pki::{FileKey, RawSigner, SignRequest};
 pub enum PkiCmd {
     /// Create a demo PKI in DIR (root CA with a CRL, seal certificates for the agencies with a
     /// records office, personal certificates for the leaders) and print the settings that use it.
-    Demo { dir: PathBuf },
+    Demo {
+        dir: PathBuf,
+        /// `rsa` (RSA-2048, as Vietnamese CAs issue) or `p256`.
+        #[arg(long, default_value = "rsa", value_parser = parse_key_algorithm)]
+        key_algorithm: egov_pki::KeyAlgorithm,
+    },
     /// Sign IN.pdf into OUT.pdf (PAdES B-B) with a key file or a PKCS#11 key.
     Sign {
         #[command(flatten)]
@@ -174,7 +179,7 @@ fn tries_file(label: Option<&str>) -> Option<PathBuf> {
 
 pub async fn run(cmd: PkiCmd, settings: egov_app::Settings) -> Result<()> {
     match cmd {
-        PkiCmd::Demo { dir } => {
+        PkiCmd::Demo { dir, key_algorithm } => {
             if settings.database.url.trim().is_empty()
                 && !Path::new(&settings.database_url()).exists()
             {
@@ -186,7 +191,7 @@ pub async fn run(cmd: PkiCmd, settings: egov_app::Settings) -> Result<()> {
             }
             let app = super::open(settings).await?;
             let pki = app
-                .demo_pki(&dir)
+                .demo_pki(&dir, key_algorithm)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.message))?;
             if pki.people.is_empty() && pki.settings.seals.is_empty() {
@@ -395,6 +400,14 @@ pub enum SignerCmd {
         #[arg(long, value_parser = parse_position)]
         position: Option<egov_app::signing::SignaturePosition>,
     },
+}
+
+pub(crate) fn parse_key_algorithm(s: &str) -> Result<egov_pki::KeyAlgorithm, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "rsa" | "rsa-2048" => Ok(egov_pki::KeyAlgorithm::Rsa),
+        "p256" | "p-256" | "ecdsa" => Ok(egov_pki::KeyAlgorithm::EcdsaP256),
+        _ => Err("rsa or p256".into()),
+    }
 }
 
 fn parse_position(s: &str) -> Result<egov_app::signing::SignaturePosition, String> {

@@ -1142,8 +1142,15 @@ fn diff(
             return Err(format!("object {} was altered", id.0));
         };
         if Some(*id) == root_then {
-            same_except(od, nd, &[b"AcroForm", b"DSS", b"Metadata"])
-                .map_err(|k| format!("the catalog's {k} was altered"))?;
+            // ISO 32000-2 and PAdES let a later signer raise the PDF version, declare developer
+            // extensions (ISO 32002 for ECDSA), add the DSS and update the metadata.
+            same_except(
+                od,
+                nd,
+                &[b"AcroForm", b"DSS", b"Metadata", b"Version", b"Extensions"],
+            )
+            .map_err(|k| format!("the catalog's {k} was altered"))?;
+            check_version(od, nd)?;
             match (od.get(b"AcroForm").ok(), nd.get(b"AcroForm").ok()) {
                 (Some(Object::Dictionary(of)), Some(Object::Dictionary(nf))) => {
                     check_form(now, of, nf, level)?
@@ -1198,6 +1205,28 @@ fn diff(
     // Objects added after the signature change nothing by themselves: they show only where a
     // changed object (checked above) or a new signature widget refers to them.
     Ok(kind)
+}
+
+/// A catalog's `/Version` may be added or raised after a signature (a later signer's PDF 2.0
+/// features), never lowered or made something that is not a version.
+fn check_version(old: &Dictionary, new: &Dictionary) -> std::result::Result<(), String> {
+    let version = |d: &Dictionary| -> std::result::Result<Option<(u8, u8)>, String> {
+        match d.get(b"Version") {
+            Err(_) => Ok(None),
+            Ok(Object::Name(n)) => match n.as_slice() {
+                [major, b'.', minor] if major.is_ascii_digit() && minor.is_ascii_digit() => {
+                    Ok(Some((major - b'0', minor - b'0')))
+                }
+                _ => Err("the catalog's Version is not a PDF version".into()),
+            },
+            Ok(_) => Err("the catalog's Version is not a name".into()),
+        }
+    };
+    match (version(old)?, version(new)?) {
+        (Some(o), Some(n)) if n < o => Err("the catalog's Version was lowered".into()),
+        (Some(_), None) => Err("the catalog's Version was removed".into()),
+        _ => Ok(()),
+    }
 }
 
 fn is_field(d: &Dictionary) -> bool {

@@ -566,3 +566,44 @@ fn a_damaged_second_signature_makes_the_document_invalid_and_the_first_stays_lis
             .any(|s| s.status == Status::Invalid)
     );
 }
+
+#[test]
+fn a_later_version_and_extensions_are_allowed_but_nothing_else_in_the_catalog() {
+    let signed = signed_letter();
+    let catalog_update = |change: fn(&mut Dictionary)| {
+        update(&signed, move |inc| {
+            let root = inc
+                .get_prev_documents()
+                .trailer
+                .get(b"Root")
+                .unwrap()
+                .as_reference()
+                .unwrap();
+            inc.opt_clone_object_to_new_document(root).unwrap();
+            change(inc.new_document.get_dictionary_mut(root).unwrap());
+        })
+    };
+    // What PAdES and ISO 32000-2 allow a later signer: a higher version, developer extensions.
+    let allowed = catalog_update(|c| {
+        c.set("Version", Object::Name(b"2.0".to_vec()));
+        let mut iso = Dictionary::new();
+        iso.set("BaseVersion", Object::Name(b"2.0".to_vec()));
+        iso.set("ExtensionLevel", Object::Integer(32002));
+        let mut ext = Dictionary::new();
+        ext.set("ISO_", Object::Array(vec![Object::Dictionary(iso)]));
+        c.set("Extensions", Object::Dictionary(ext));
+    });
+    assert_eq!(
+        judge(&allowed).status,
+        Status::Valid,
+        "{:#?}",
+        judge(&allowed)
+    );
+    // A version that is none, or an action that runs on opening, is a change of content.
+    let not_a_version = catalog_update(|c| c.set("Version", Object::Name(b"evil".to_vec())));
+    assert_not_valid(&judge(&not_a_version), "changed_after_signing");
+    let open_action = catalog_update(|c| {
+        c.set("OpenAction", Object::Array(vec![Object::Integer(0)]));
+    });
+    assert_not_valid(&judge(&open_action), "changed_after_signing");
+}

@@ -161,6 +161,11 @@ fn files_that_cannot_be_judged_get_a_clear_error() {
 
 /// Signs `pdf` with pyHanko's own signer (`--use-pades` or the classic `adbe.pkcs7.detached`).
 fn pyhanko_signs(pdf: &[u8], who: &egov_pki::demo::Issued, pades: bool) -> Vec<u8> {
+    pyhanko_signs_in(pdf, who, pades, "ChuKy1")
+}
+
+/// The same, into the signature field `field` (a new one beside any already signed).
+fn pyhanko_signs_in(pdf: &[u8], who: &egov_pki::demo::Issued, pades: bool, field: &str) -> Vec<u8> {
     let p = pki();
     let dir = tempfile::tempdir().unwrap();
     let path = |n: &str| dir.path().join(n);
@@ -178,7 +183,7 @@ fn pyhanko_signs(pdf: &[u8], who: &egov_pki::demo::Issued, pades: bool) -> Vec<u
     )
     .unwrap();
     let mut c = std::process::Command::new(pyhanko());
-    c.args(["sign", "addsig", "--field", "ChuKy1"]);
+    c.args(["sign", "addsig", "--field", field]);
     if pades {
         c.arg("--use-pades");
     }
@@ -266,4 +271,51 @@ fn a_time_stamped_signature_is_b_t_for_egov_and_for_pyhanko() {
     )
     .unwrap_err();
     assert_eq!(e.code(), "timestamp_failed");
+}
+
+/// What pyHanko says of each signature of `pdf`: its report must judge every one valid and
+/// intact.
+fn pyhanko_says_all_valid(pdf: &[u8], count: usize) {
+    let (ok, text) = pyhanko_validate(pdf);
+    assert!(ok, "pyHanko:\n{text}");
+    assert_eq!(
+        text.matches("judged VALID").count(),
+        count,
+        "pyHanko:\n{text}"
+    );
+}
+
+#[test]
+fn a_countersignature_by_pyhanko_leaves_egovs_signature_valid_with_rsa_and_p256() {
+    let p = pki();
+    for first in [&p.leader_rsa, &p.leader_ec] {
+        let signed = sign_with(&sample_pdf(), &request(first), &first.key).unwrap();
+        for (second, pades) in [
+            (&p.leader_ec, true),
+            (&p.leader_rsa, true),
+            (&p.leader_ec, false),
+        ] {
+            let both = pyhanko_signs_in(&signed, second, pades, "ChuKy2");
+            let report = verify_pdf(&both, &trust(), now()).unwrap();
+            assert_eq!(report.signatures.len(), 2);
+            assert_eq!(report.status, Status::Valid, "{report:#?}");
+            assert_eq!(report.signatures[0].changes_after, "signatures");
+            pyhanko_says_all_valid(&both, 2);
+        }
+    }
+}
+
+#[test]
+fn egovs_countersignature_leaves_pyhankos_signature_valid() {
+    let p = pki();
+    for (first, pades) in [(&p.leader_ec, true), (&p.leader_rsa, false)] {
+        let signed = pyhanko_signs(&sample_pdf(), first, pades);
+        for second in [&p.leader_rsa, &p.leader_ec] {
+            let both = sign_with(&signed, &request(second), &second.key).unwrap();
+            let report = verify_pdf(&both, &trust(), now()).unwrap();
+            assert_eq!(report.signatures.len(), 2);
+            assert_eq!(report.status, Status::Valid, "{report:#?}");
+            pyhanko_says_all_valid(&both, 2);
+        }
+    }
 }

@@ -112,7 +112,10 @@ both!(
         };
         let first = App::with_db(db.clone(), settings.clone());
         first.seed_demo().await.unwrap();
-        let pki = first.demo_pki(&dir.path().join("pki")).await.unwrap();
+        let pki = first
+            .demo_pki(&dir.path().join("pki"), egov_pki::KeyAlgorithm::EcdsaP256)
+            .await
+            .unwrap();
         let mut settings = settings;
         settings.signatures = egov_app::settings::Signatures {
             leader_signature: egov_app::settings::LeaderSignature::Required,

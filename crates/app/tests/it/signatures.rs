@@ -408,7 +408,10 @@ both!(
         };
         let first = App::with_db(db.clone(), settings.clone());
         first.seed_demo().await.unwrap();
-        let pki = first.demo_pki(&dir.path().join("pki")).await.unwrap();
+        let pki = first
+            .demo_pki(&dir.path().join("pki"), egov_pki::KeyAlgorithm::Rsa)
+            .await
+            .unwrap();
         let kek = std::fs::read_to_string(dir.path().join("pki/kek")).unwrap();
         let root = demo::Issued {
             key: egov_pki::FileKey::from_pem(
@@ -517,7 +520,7 @@ both!(
         let dtbs = base64::engine::general_purpose::STANDARD
             .decode(&to_sign.data_to_be_signed)
             .unwrap();
-        assert_eq!(to_sign.algorithm, "ecdsa-p256");
+        assert_eq!(to_sign.algorithm, "rsa");
         let (deputy_key, _) = key_of("phogiamdoc.snv");
         use egov_pki::RawSigner;
         let wrong = deputy_key.sign(&dtbs).unwrap();
