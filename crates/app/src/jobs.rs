@@ -161,6 +161,7 @@ impl Worker {
         let poll = StdDuration::from_millis(self.app.settings.worker.poll_ms.max(10));
         let mut last_housekeeping = std::time::Instant::now() - StdDuration::from_secs(3600);
         let mut last_reminders = last_housekeeping;
+        let mut last_sweep = std::time::Instant::now();
         tracing::info!(worker = %self.id, "worker started");
         while !*shutdown.borrow() {
             if last_housekeeping.elapsed() >= StdDuration::from_secs(5) {
@@ -168,6 +169,18 @@ impl Worker {
                     tracing::warn!(error = %e, "housekeeping failed");
                 }
                 last_housekeeping = std::time::Instant::now();
+            }
+            // Files of uploads cut off mid-way (no row records them), every hour; an upload
+            // takes seconds, so an hour's grace never touches one under way.
+            if last_sweep.elapsed() >= StdDuration::from_secs(3600) {
+                if let Err(e) = self
+                    .app
+                    .sweep_orphan_blobs(StdDuration::from_secs(3600))
+                    .await
+                {
+                    tracing::warn!(error = %e, "orphan blob sweep failed");
+                }
+                last_sweep = std::time::Instant::now();
             }
             // Reminders of documents due soon or overdue, every five minutes.
             if last_reminders.elapsed() >= StdDuration::from_secs(300) {

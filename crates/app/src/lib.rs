@@ -45,6 +45,12 @@ pub struct App {
     catalogue_cache: onestop::cache::CatalogueCache,
     /// What signature verification trusts, read from the settings' files on first use.
     trust: std::sync::OnceLock<Arc<egov_pki::TrustStore>>,
+    /// Turns to parse a PDF (verification, text extraction): a burst of large files waits
+    /// instead of taking every core and the memory with it.
+    pdf_turns: tokio::sync::Semaphore,
+    /// Blobs being uploaded in this process (by hash, how many uploads): a failed upload
+    /// removes its file only when no other is under way and no row records it.
+    blobs_in_flight: std::sync::Mutex<std::collections::HashMap<String, usize>>,
 }
 
 impl App {
@@ -64,6 +70,7 @@ impl App {
 
     pub fn with_db(db: Db, settings: Settings) -> Arc<App> {
         let blobs = BlobStore::new(settings.blob_dir());
+        let settings_permits = settings.limits.pdf_permits();
         Arc::new(App {
             db,
             blobs,
@@ -72,6 +79,112 @@ impl App {
             hours_cache: Default::default(),
             catalogue_cache: Default::default(),
             trust: std::sync::OnceLock::new(),
+            pdf_turns: tokio::sync::Semaphore::new(settings_permits),
+            blobs_in_flight: Default::default(),
         })
+    }
+
+    /// Stores an upload's bytes as a blob, then runs `write` (which records it); when `write`
+    /// fails, the file is removed again unless a row records it or another upload of the same
+    /// bytes is under way here, so that a refused or failed upload leaves nothing behind. (An
+    /// upload cut off mid-way, or one on another process, is left to the housekeeping sweep.)
+    pub(crate) async fn with_new_blob<T, F, Fut>(
+        &self,
+        sha: String,
+        bytes: Vec<u8>,
+        write: F,
+    ) -> Result<T, AppError>
+    where
+        F: FnOnce(String, Vec<u8>) -> Fut,
+        Fut: std::future::Future<Output = Result<T, AppError>>,
+    {
+        self.in_flight(&sha, 1);
+        let blobs = self.blobs.clone();
+        let stored = {
+            let sha = sha.clone();
+            tokio::task::spawn_blocking(move || blobs.put_digested(&bytes, sha).map(|_| bytes))
+                .await
+                .map_err(|e| AppError::internal(e.to_string()))
+                .and_then(|r| r.map_err(AppError::from))
+        };
+        let result = match stored {
+            Ok(bytes) => write(sha.clone(), bytes).await,
+            Err(e) => Err(e),
+        };
+        let last = self.in_flight(&sha, -1) == 0;
+        if result.is_err() && last {
+            let recorded = egov_store::blobs::recorded(&mut &self.db, std::slice::from_ref(&sha))
+                .await
+                .map(|r| !r.is_empty())
+                .unwrap_or(true);
+            if !recorded && let Err(e) = self.blobs.remove(&sha) {
+                tracing::warn!(error = %e, sha, "could not remove the file of a failed upload");
+            }
+        }
+        result
+    }
+
+    fn in_flight(&self, sha: &str, delta: isize) -> usize {
+        let mut map = self
+            .blobs_in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = map.entry(sha.to_owned()).or_insert(0);
+        *n = n.saturating_add_signed(delta);
+        let left = *n;
+        if left == 0 {
+            map.remove(sha);
+        }
+        left
+    }
+
+    /// Removes blob files that no row records and that were written more than `grace` ago:
+    /// what uploads cut off mid-way left behind (and temporary files of interrupted writes).
+    pub async fn sweep_orphan_blobs(&self, grace: std::time::Duration) -> Result<usize, AppError> {
+        let before = std::time::SystemTime::now() - grace;
+        let blobs = self.blobs.clone();
+        let (files, temps) = tokio::task::spawn_blocking(move || blobs.files_older_than(before))
+            .await
+            .map_err(|e| AppError::internal(e.to_string()))??;
+        let recorded: std::collections::HashSet<String> =
+            egov_store::blobs::recorded(&mut &self.db, &files)
+                .await?
+                .into_iter()
+                .collect();
+        let mut removed = 0;
+        for sha in files.iter().filter(|s| !recorded.contains(*s)) {
+            if self.in_flight(sha, 0) == 0 {
+                self.blobs.remove(sha)?;
+                removed += 1;
+            }
+        }
+        for t in temps {
+            if std::fs::remove_file(&t).is_ok() {
+                removed += 1;
+            }
+        }
+        if removed > 0 {
+            tracing::info!(removed, "orphan blob files removed");
+        }
+        Ok(removed)
+    }
+
+    /// Waits for a turn to parse a PDF.
+    pub(crate) async fn pdf_turn(&self) -> Result<tokio::sync::SemaphorePermit<'_>, AppError> {
+        self.pdf_turns
+            .acquire()
+            .await
+            .map_err(|e| AppError::internal(e.to_string()))
+    }
+
+    /// Refuses a PDF that declares more than the configured limits, before anything is stored
+    /// or parsed.
+    pub(crate) fn check_pdf_size(&self, media_type: &str, bytes: &[u8]) -> Result<(), AppError> {
+        if media_type != documents::files::PDF {
+            return Ok(());
+        }
+        egov_pki::limits::check(bytes, &self.settings.limits.pdf())
+            .map(|_| ())
+            .map_err(signatures::pki_error)
     }
 }

@@ -20,6 +20,53 @@ pub struct Settings {
     pub onestop: Onestop,
     pub documents: Documents,
     pub signatures: Signatures,
+    pub limits: Limits,
+}
+
+/// Bounds on the work one input may cause.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// A PDF declaring more objects than this (written, or in object streams) is refused
+    /// before it is parsed.
+    pub pdf_max_objects: usize,
+    /// A PDF with more page objects than this is refused before it is parsed.
+    pub pdf_max_pages: usize,
+    /// The most any one stream of a PDF may decompress to, in bytes.
+    pub pdf_max_stream_bytes: usize,
+    /// PDFs parsed at once (signature verification, text extraction); others wait their turn.
+    /// 0: one per core.
+    pub pdf_concurrency: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        let pki = egov_pki::Limits::default();
+        Limits {
+            pdf_max_objects: pki.max_objects,
+            pdf_max_pages: pki.max_pages,
+            pdf_max_stream_bytes: pki.max_stream_bytes,
+            pdf_concurrency: 0,
+        }
+    }
+}
+
+impl Limits {
+    pub fn pdf(&self) -> egov_pki::Limits {
+        egov_pki::Limits {
+            max_objects: self.pdf_max_objects,
+            max_pages: self.pdf_max_pages,
+            max_stream_bytes: self.pdf_max_stream_bytes,
+        }
+    }
+
+    /// PDFs parsed at once.
+    pub fn pdf_permits(&self) -> usize {
+        match self.pdf_concurrency {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        }
+    }
 }
 
 /// Documents and work records.
@@ -156,6 +203,7 @@ impl Default for Settings {
             onestop: Onestop::default(),
             documents: Documents::default(),
             signatures: Signatures::default(),
+            limits: Limits::default(),
         }
     }
 }
@@ -407,6 +455,13 @@ impl Settings {
         {
             return Err(
                 "documents.reminder_url must be an http:// address (a gateway inside the network)"
+                    .into(),
+            );
+        }
+        let l = &self.limits;
+        if l.pdf_max_objects < 100 || l.pdf_max_pages < 1 || l.pdf_max_stream_bytes < (1 << 20) {
+            return Err(
+                "limits: pdf_max_objects at least 100, pdf_max_pages at least 1, pdf_max_stream_bytes at least 1 MiB"
                     .into(),
             );
         }

@@ -12,8 +12,13 @@ use egov_store::signatures::{self as store, ReportRow};
 use crate::{Actor, App, AppError};
 use egov_store::now;
 
-fn pki_error(e: egov_pki::Error) -> AppError {
+pub(crate) fn pki_error(e: egov_pki::Error) -> AppError {
     match e {
+        egov_pki::Error::TooComplex(detail) => AppError::invalid(
+            "pdf_too_complex",
+            "The PDF asks for more work than allowed (too many pages or objects, or a stream that decompresses too far).",
+        )
+        .arg("detail", detail),
         egov_pki::Error::NotPdf => AppError::invalid("pdf_not_pdf", "The file is not a PDF."),
         egov_pki::Error::Encrypted => AppError::invalid(
             "pdf_encrypted",
@@ -56,6 +61,7 @@ pub fn load_trust(settings: &crate::Settings) -> Result<TrustStore, AppError> {
         };
         let mut t = TrustStore {
             require_revocation: s.require_revocation,
+            limits: settings.limits.pdf(),
             ..TrustStore::default()
         };
         t.add_list("gcc", certs(&s.trust_gcc)?);
@@ -85,6 +91,7 @@ impl App {
     pub async fn verify_pdf(&self, bytes: Vec<u8>) -> Result<Report, AppError> {
         let trust = self.trust()?;
         let at = now();
+        let _turn = self.pdf_turn().await?;
         tokio::task::spawn_blocking(move || egov_pki::verify_pdf(&bytes, &trust, at))
             .await
             .map_err(|e| AppError::internal(e.to_string()))?

@@ -12,6 +12,7 @@ pub mod cert;
 pub mod cms_sig;
 pub mod demo;
 pub mod keys;
+pub mod limits;
 pub mod pkcs11;
 pub mod pkcs12;
 pub mod sign;
@@ -21,6 +22,7 @@ pub mod tsp;
 pub mod verify;
 
 pub use keys::{FileKey, KeyAlgorithm, RawSigner};
+pub use limits::Limits;
 pub use lopdf;
 pub use sign::{Prepared, SignRequest, finish, prepare};
 pub use verify::{Report, SignatureReport, Status, TrustStore, verify_pdf};
@@ -55,6 +57,9 @@ pub enum Error {
     Timestamp(String),
     #[error("the visible signature cannot be placed: {0}")]
     Appearance(String),
+    /// The file asks for more work than the limits allow (see [`limits::Limits`]).
+    #[error("the PDF is too large to be read: {0}")]
+    TooComplex(String),
 }
 
 impl Error {
@@ -73,6 +78,7 @@ impl Error {
             Error::SignatureMismatch => "signature_mismatch",
             Error::Timestamp(_) => "timestamp_failed",
             Error::Appearance(_) => "signature_position_invalid",
+            Error::TooComplex(_) => "pdf_too_complex",
         }
     }
 }

@@ -315,13 +315,25 @@ pub fn sign_with_stamped(
     finish_stamped(&prepared, &signature, tsa)
 }
 
-/// Loads a PDF the way signing and verification need it: the header checked, no encryption.
+/// Loads a PDF the way signing and verification need it: the header checked, no encryption,
+/// within the default [`Limits`](crate::Limits).
 pub(crate) fn load(pdf: &[u8]) -> Result<Document> {
+    load_within(pdf, &crate::Limits::default())
+}
+
+/// Loads a PDF within `limits`: its objects and pages counted from the bytes first, every
+/// stream's decompressed size bounded while it is parsed.
+pub(crate) fn load_within(pdf: &[u8], limits: &crate::Limits) -> Result<Document> {
     let start = &pdf[..pdf.len().min(1024)];
     if !start.windows(5).any(|w| w == b"%PDF-") {
         return Err(Error::NotPdf);
     }
-    let doc = Document::load_mem(pdf).map_err(|e| match e {
+    crate::limits::check(pdf, limits)?;
+    let options = lopdf::LoadOptions {
+        max_decompressed_size: Some(limits.max_stream_bytes),
+        ..Default::default()
+    };
+    let doc = Document::load_mem_with_options(pdf, options).map_err(|e| match e {
         lopdf::Error::Decryption(_) | lopdf::Error::InvalidPassword => Error::Encrypted,
         other => Error::Malformed(other.to_string()),
     })?;

@@ -438,8 +438,13 @@ fn group(mut placed: Vec<(f32, f32, Glyph)>) -> Vec<Line> {
 /// The text of a PDF, page by page and line by line, for search: at most `max_pages` pages and
 /// about `max_chars` characters. Pages whose content cannot be read are skipped; a file that is
 /// not a readable, unencrypted PDF is an error.
-pub fn document_text(pdf: &[u8], max_pages: u32, max_chars: usize) -> crate::Result<String> {
-    let doc = crate::sign::load(pdf)?;
+pub fn document_text(
+    pdf: &[u8],
+    max_pages: u32,
+    max_chars: usize,
+    limits: &crate::Limits,
+) -> crate::Result<String> {
+    let doc = crate::sign::load_within(pdf, limits)?;
     let pages = (doc.get_pages().len() as u32).min(max_pages);
     let mut out = String::new();
     for page in 1..=pages {

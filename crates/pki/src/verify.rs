@@ -104,6 +104,8 @@ pub struct TrustStore {
     /// When set, a certificate without a current CRL from its issuer makes the signature
     /// indeterminate; when not, it is a note.
     pub require_revocation: bool,
+    /// How much work a file to verify may cause.
+    pub limits: crate::Limits,
 }
 
 impl TrustStore {
@@ -127,7 +129,12 @@ const ADBE_SHA1: &[u8] = b"adbe.pkcs7.sha1";
 /// Errors only for a file that cannot be judged at all (not a PDF, encrypted, unreadable);
 /// anything wrong with a signature is in the report.
 pub fn verify_pdf(pdf: &[u8], trust: &TrustStore, now: OffsetDateTime) -> Result<Report> {
-    let doc = load_strict(pdf)?;
+    let doc = crate::sign::load_within(pdf, &trust.limits)?;
+    if doc.xref_start == 0 || doc.xref_recovery.is_some() {
+        return Err(Error::Malformed(
+            "the cross-reference table is damaged".into(),
+        ));
+    }
     let mut signatures = Vec::new();
     let mut empty_fields = Vec::new();
     for (name, value) in signature_fields(&doc) {

@@ -41,11 +41,27 @@ impl BlobStore {
         Ok(self.root.join(&sha[..2]).join(&sha[2..4]).join(sha))
     }
 
+    /// The SHA-256 (hex) a blob of these bytes is stored under.
+    pub fn digest(bytes: &[u8]) -> String {
+        hex::encode(Sha256::digest(bytes))
+    }
+
     /// Stores bytes and returns their SHA-256 (hex).
     pub fn put(&self, bytes: &[u8]) -> Result<String, StoreError> {
-        let sha = hex::encode(Sha256::digest(bytes));
+        let sha = Self::digest(bytes);
+        self.put_digested(bytes, sha)
+    }
+
+    /// Stores bytes whose SHA-256 the caller computed with [`BlobStore::digest`].
+    pub fn put_digested(&self, bytes: &[u8], sha: String) -> Result<String, StoreError> {
         let path = self.path(&sha)?;
         if path.exists() {
+            // Fresh again: the housekeeping sweep leaves recently written files alone, and
+            // this one is about to be referred to.
+            let _ = std::fs::File::options()
+                .append(true)
+                .open(&path)
+                .and_then(|f| f.set_modified(std::time::SystemTime::now()));
             return Ok(sha);
         }
         let dir = path
@@ -57,6 +73,55 @@ impl BlobStore {
         tmp.1.sync_all()?;
         std::fs::rename(&tmp.0, &path)?;
         Ok(sha)
+    }
+
+    /// Removes a blob's file (nothing when there is none).
+    pub fn remove(&self, sha: &str) -> Result<(), StoreError> {
+        match std::fs::remove_file(self.path(sha)?) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The blobs whose files were last written before `before`, and left-over temporary
+    /// files of interrupted writes (their paths).
+    pub fn files_older_than(
+        &self,
+        before: std::time::SystemTime,
+    ) -> Result<(Vec<String>, Vec<PathBuf>), StoreError> {
+        let mut blobs = Vec::new();
+        let mut temps = Vec::new();
+        let dirs = |p: &Path| -> Vec<PathBuf> {
+            std::fs::read_dir(p)
+                .map(|rd| {
+                    rd.filter_map(Result::ok)
+                        .map(|e| e.path())
+                        .filter(|p| p.is_dir())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        for a in dirs(&self.root) {
+            for b in dirs(&a) {
+                for e in std::fs::read_dir(&b)?.filter_map(Result::ok) {
+                    let old = e
+                        .metadata()
+                        .and_then(|m| m.modified())
+                        .is_ok_and(|t| t < before);
+                    if !old {
+                        continue;
+                    }
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    if name.starts_with(".tmp-") {
+                        temps.push(e.path());
+                    } else if self.path(&name).is_ok() {
+                        blobs.push(name);
+                    }
+                }
+            }
+        }
+        Ok((blobs, temps))
     }
 
     pub fn get(&self, sha: &str) -> Result<Vec<u8>, StoreError> {
@@ -141,4 +206,26 @@ pub async fn uploaded_type(
                 .await
         }
     }
+}
+
+/// Which of `shas` the database records.
+pub async fn recorded(ex: &mut impl Exec, shas: &[String]) -> Result<Vec<String>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in shas.chunks(500) {
+        let marks = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let rows: Vec<(String,)> = ex
+            .fetch_all(
+                &format!("SELECT sha256 FROM blobs WHERE sha256 IN ({marks})"),
+                chunk
+                    .iter()
+                    .map(|s| crate::db::Arg::from(s.as_str()))
+                    .collect(),
+            )
+            .await?;
+        out.extend(rows.into_iter().map(|r| r.0));
+    }
+    Ok(out)
 }

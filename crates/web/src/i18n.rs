@@ -357,6 +357,7 @@ mod tests {
                             "statutory",
                             "name",
                             "form",
+                            "detail",
                         ]
                         .into_iter()
                         .fold(e, |e, a| e.arg(a, "x"));

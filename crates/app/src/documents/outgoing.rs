@@ -422,98 +422,106 @@ impl App {
             }
         }
         let media_type = check(role, name, declared, &bytes)?;
+        self.check_pdf_size(media_type, &bytes)?;
         let size = bytes.len() as i64;
-        let blobs = self.blobs.clone();
+        let limits = self.settings.limits.pdf();
         // The bytes come back from the blocking task so that a PDF can be judged without a copy;
-        // their text (for search) is read there too.
+        // their text (for search) is read there too, in a turn of the PDF work.
+        let turn = self.pdf_turn().await?;
         let (sha, bytes, text) = tokio::task::spawn_blocking(move || {
-            let text = super::text::extract_text(media_type, &bytes);
-            blobs.put(&bytes).map(|sha| (sha, bytes, text))
+            let text = super::text::extract_text(media_type, &bytes, &limits);
+            (egov_store::blobs::BlobStore::digest(&bytes), bytes, text)
         })
         .await
-        .map_err(|e| AppError::internal(e.to_string()))??;
-        let pdf = (media_type == crate::documents::files::PDF).then_some(bytes);
-        // Signatures are judged as the file arrives; the verdict is stored with the file.
-        let verdict = match pdf {
-            Some(pdf) => Some(self.judge_upload(&sha, pdf).await?),
-            None => None,
-        };
-        // A new main file rebuilds the index entry, so the words of the other files (drafts,
-        // attachments) are read again — here, before the write transaction, not inside it.
-        let mut others = String::new();
-        if role == FileRole::Main {
-            for a in store::attachments(&mut &self.db, document_id).await? {
-                if a.role != FileRole::Main.as_str() {
-                    others.push(' ');
-                    others.push_str(&self.blob_text(&a.sha256).await?);
-                }
-            }
-        }
-        let mut tx = self.db.begin().await?;
-        let d = self.visible_document(&mut tx, actor, document_id).await?;
-        if d.secrecy.is_some() {
-            return Err(super::secret_no_content());
-        }
-        let editable = d.origin == "external"
-            || [OutState::Draft.as_str(), OutState::InReview.as_str()].contains(&d.state.as_str())
-            || (d.state == OutState::AwaitingSignOff.as_str() && role == FileRole::Attachment);
-        if !editable {
-            return Err(AppError::conflict(
-                "document_not_editable",
-                "Files can no longer be changed: the document is signed off.",
-            ));
-        }
-        match (d.agency_id, d.origin.as_str()) {
-            (Some(a), "internal") => self.require_in(&mut tx, actor, &DRAFTERS, a).await?,
-            _ => {
-                // A registered external document: the records office of a recipient adds scans.
-                let copy: Option<i64> = match actor.person_id {
-                    Some(p) => tx
-                        .scalar_optional(
-                            "SELECT i.agency_id FROM incoming i JOIN role_grants g ON g.agency_id = i.agency_id \
-                             WHERE i.document_id = $1 AND g.person_id = $2 AND g.role = 'records_clerk' \
-                             AND g.valid_from <= $3 AND (g.valid_to IS NULL OR g.valid_to > $3) LIMIT 1",
-                            egov_store::args![document_id, p, now()],
-                        )
-                        .await?,
-                    None => Some(0),
+        .map_err(|e| AppError::internal(e.to_string()))?;
+        drop(turn);
+        let att_id = self
+            .with_new_blob(sha, bytes, |sha, bytes| async move {
+                let pdf = (media_type == crate::documents::files::PDF).then_some(bytes);
+                // Signatures are judged as the file arrives; the verdict is stored with the file.
+                let verdict = match pdf {
+                    Some(pdf) => Some(self.judge_upload(&sha, pdf).await?),
+                    None => None,
                 };
-                if copy.is_none() {
-                    return Err(AppError::forbidden());
+                // A new main file rebuilds the index entry, so the words of the other files (drafts,
+                // attachments) are read again — here, before the write transaction, not inside it.
+                let mut others = String::new();
+                if role == FileRole::Main {
+                    for a in store::attachments(&mut &self.db, document_id).await? {
+                        if a.role != FileRole::Main.as_str() {
+                            others.push(' ');
+                            others.push_str(&self.blob_text(&a.sha256).await?);
+                        }
+                    }
                 }
-            }
-        }
-        egov_store::blobs::record(&mut tx, &sha, size, media_type, now()).await?;
-        if let Some(v) = &verdict {
-            egov_store::signatures::save(&mut tx, v).await?;
-        }
-        let att_id = store::insert_attachment(
-            &mut tx,
-            document_id,
-            &sha,
-            name.trim(),
-            media_type,
-            size,
-            role.as_str(),
-            now(),
-        )
-        .await?;
-        self.queue_ocr(&mut tx, document_id, &sha, media_type, &text)
+                let mut tx = self.db.begin().await?;
+                let d = self.visible_document(&mut tx, actor, document_id).await?;
+                if d.secrecy.is_some() {
+                    return Err(super::secret_no_content());
+                }
+                let editable = d.origin == "external"
+                    || [OutState::Draft.as_str(), OutState::InReview.as_str()].contains(&d.state.as_str())
+                    || (d.state == OutState::AwaitingSignOff.as_str() && role == FileRole::Attachment);
+                if !editable {
+                    return Err(AppError::conflict(
+                        "document_not_editable",
+                        "Files can no longer be changed: the document is signed off.",
+                    ));
+                }
+                match (d.agency_id, d.origin.as_str()) {
+                    (Some(a), "internal") => self.require_in(&mut tx, actor, &DRAFTERS, a).await?,
+                    _ => {
+                        // A registered external document: the records office of a recipient adds scans.
+                        let copy: Option<i64> = match actor.person_id {
+                            Some(p) => tx
+                                .scalar_optional(
+                                    "SELECT i.agency_id FROM incoming i JOIN role_grants g ON g.agency_id = i.agency_id \
+                                     WHERE i.document_id = $1 AND g.person_id = $2 AND g.role = 'records_clerk' \
+                                     AND g.valid_from <= $3 AND (g.valid_to IS NULL OR g.valid_to > $3) LIMIT 1",
+                                    egov_store::args![document_id, p, now()],
+                                )
+                                .await?,
+                            None => Some(0),
+                        };
+                        if copy.is_none() {
+                            return Err(AppError::forbidden());
+                        }
+                    }
+                }
+                egov_store::blobs::record(&mut tx, &sha, size, media_type, now()).await?;
+                if let Some(v) = &verdict {
+                    egov_store::signatures::save(&mut tx, v).await?;
+                }
+                let att_id = store::insert_attachment(
+                    &mut tx,
+                    document_id,
+                    &sha,
+                    name.trim(),
+                    media_type,
+                    size,
+                    role.as_str(),
+                    now(),
+                )
+                .await?;
+                self.queue_ocr(&mut tx, document_id, &sha, media_type, &text)
+                    .await?;
+                if role == FileRole::Main {
+                    let words = format!("{text}{others}");
+                    store::set_main_file(&mut tx, document_id, &sha, &search_fold(&d, &words)).await?;
+                } else if !text.is_empty() {
+                    let old = store::search_fold_of(&mut tx, document_id).await?;
+                    let add = egov_domain::text::fold(&text);
+                    store::set_search_fold(&mut tx, document_id, &format!("{old} {add}")).await?;
+                }
+                audit::event("document.file_added", "document", document_id)
+                    .agency(d.agency_id)
+                    .after(&serde_json::json!({"sha256": sha, "role": role.as_str(), "name": name}))
+                    .write(&mut tx, actor)
+                    .await?;
+                tx.commit().await?;
+                Ok(att_id)
+            })
             .await?;
-        if role == FileRole::Main {
-            let words = format!("{text}{others}");
-            store::set_main_file(&mut tx, document_id, &sha, &search_fold(&d, &words)).await?;
-        } else if !text.is_empty() {
-            let old = store::search_fold_of(&mut tx, document_id).await?;
-            let add = egov_domain::text::fold(&text);
-            store::set_search_fold(&mut tx, document_id, &format!("{old} {add}")).await?;
-        }
-        audit::event("document.file_added", "document", document_id)
-            .agency(d.agency_id)
-            .after(&serde_json::json!({"sha256": sha, "role": role.as_str(), "name": name}))
-            .write(&mut tx, actor)
-            .await?;
-        tx.commit().await?;
         store::attachments(&mut &self.db, document_id)
             .await?
             .into_iter()

@@ -13,9 +13,11 @@ const MAX_XML: u64 = 20 << 20;
 
 /// The searchable text of a file of `media_type` (as judged by its content); empty when there is
 /// none or it cannot be read.
-pub(crate) fn extract_text(media_type: &str, bytes: &[u8]) -> String {
+pub(crate) fn extract_text(media_type: &str, bytes: &[u8], limits: &egov_pki::Limits) -> String {
     let text = match media_type {
-        PDF => egov_pki::text::document_text(bytes, MAX_PAGES, MAX_CHARS).unwrap_or_default(),
+        PDF => {
+            egov_pki::text::document_text(bytes, MAX_PAGES, MAX_CHARS, limits).unwrap_or_default()
+        }
         DOCX => office_text(bytes, "word/document.xml", &["</w:p>", "<w:tab", "<w:br"]),
         ODT => office_text(
             bytes,
@@ -58,10 +60,12 @@ impl crate::App {
         };
         let blobs = self.blobs.clone();
         let sha = sha.to_owned();
+        let limits = self.settings.limits.pdf();
+        let _turn = self.pdf_turn().await?;
         tokio::task::spawn_blocking(move || {
             Ok(blobs
                 .get(&sha)
-                .map(|bytes| extract_text(&media_type, &bytes))
+                .map(|bytes| extract_text(&media_type, &bytes, &limits))
                 .unwrap_or_default())
         })
         .await
@@ -167,14 +171,22 @@ mod tests {
     #[test]
     fn docx_paragraphs_and_runs() {
         let xml = r#"<?xml version="1.0"?><w:document><w:body><w:p><w:r><w:t>Quyết </w:t></w:r><w:r><w:t>định</w:t></w:r></w:p><w:p><w:r><w:t>về việc A &amp; B&#160;&#x1EBF;</w:t></w:r><w:tab/><w:r><w:t>hết</w:t></w:r></w:p></w:body></w:document>"#;
-        let text = extract_text(DOCX, &zip_with("word/document.xml", xml));
+        let text = extract_text(
+            DOCX,
+            &zip_with("word/document.xml", xml),
+            &egov_pki::Limits::default(),
+        );
         assert_eq!(text, "Quyết định về việc A & B ế hết");
     }
 
     #[test]
     fn odt_paragraphs_and_headings() {
         let xml = r#"<office:document-content><office:body><office:text><text:h>Tờ trình</text:h><text:p>Kính gửi<text:s/>Ủy ban</text:p></office:text></office:body></office:document-content>"#;
-        let text = extract_text(ODT, &zip_with("content.xml", xml));
+        let text = extract_text(
+            ODT,
+            &zip_with("content.xml", xml),
+            &egov_pki::Limits::default(),
+        );
         assert_eq!(text, "Tờ trình Kính gửi Ủy ban");
     }
 
@@ -182,15 +194,24 @@ mod tests {
     fn pdf_text_layer() {
         let mut d = egov_pdf::Document::new("Thử");
         d.paragraph(&egov_pdf::BODY, "Kế hoạch phòng chống thiên tai năm 2026");
-        let text = extract_text(PDF, &d.finish());
+        let text = extract_text(PDF, &d.finish(), &egov_pki::Limits::default());
         assert!(text.contains("Kế hoạch phòng chống thiên tai"), "{text}");
     }
 
     #[test]
     fn unreadable_files_have_no_text() {
-        assert_eq!(extract_text(DOCX, b"PK\x03\x04 broken"), "");
-        assert_eq!(extract_text(PDF, b"%PDF-1.7 broken"), "");
-        assert_eq!(extract_text("image/png", b"\x89PNG"), "");
+        assert_eq!(
+            extract_text(DOCX, b"PK\x03\x04 broken", &egov_pki::Limits::default()),
+            ""
+        );
+        assert_eq!(
+            extract_text(PDF, b"%PDF-1.7 broken", &egov_pki::Limits::default()),
+            ""
+        );
+        assert_eq!(
+            extract_text("image/png", b"\x89PNG", &egov_pki::Limits::default()),
+            ""
+        );
         assert_eq!(xml_text("a &bogus; &#xZZ; b", &[]), "a &bogus; &#xZZ; b");
     }
 }

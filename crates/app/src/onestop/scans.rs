@@ -177,20 +177,27 @@ impl App {
             &bytes,
             self.settings.server.max_upload_bytes,
         )?;
+        self.check_pdf_size(media_type, &bytes)?;
         let size = bytes.len() as i64;
-        let blobs = self.blobs.clone();
-        // The bytes come back from the blocking task so that a PDF can be judged without a copy.
-        let (sha, bytes) =
-            tokio::task::spawn_blocking(move || blobs.put(&bytes).map(|sha| (sha, bytes)))
-                .await
-                .map_err(|e| AppError::internal(e.to_string()))??;
+        // The bytes come back from the blocking tasks so that a PDF can be judged without a copy.
+        let (sha, bytes) = tokio::task::spawn_blocking(move || {
+            (egov_store::blobs::BlobStore::digest(&bytes), bytes)
+        })
+        .await
+        .map_err(|e| AppError::internal(e.to_string()))?;
+        let (sha, bytes) = self
+            .with_new_blob(sha, bytes, |sha, bytes| async move {
+                let mut tx = self.db.begin().await?;
+                let t = egov_store::now();
+                egov_store::blobs::record(&mut tx, &sha, size, media_type, t).await?;
+                if let Some(person) = actor.person_id {
+                    egov_store::blobs::record_upload(&mut tx, &sha, person, t).await?;
+                }
+                tx.commit().await?;
+                Ok((sha, bytes))
+            })
+            .await?;
         let pdf = (media_type == crate::documents::files::PDF).then_some(bytes);
-        let mut tx = self.db.begin().await?;
-        egov_store::blobs::record(&mut tx, &sha, size, media_type, egov_store::now()).await?;
-        if let Some(person) = actor.person_id {
-            egov_store::blobs::record_upload(&mut tx, &sha, person, egov_store::now()).await?;
-        }
-        tx.commit().await?;
         // A PDF may be signed (an electronic copy, a certified copy): judge it as it arrives.
         if let Some(pdf) = pdf {
             let verdict = self.judge_upload(&sha, pdf).await?;

@@ -1247,3 +1247,105 @@ both!(
         app.document_file(&drafter, d.id, draft_id).await.unwrap();
     }
 );
+
+/// A PDF of `n` empty pages, written here (small objects, as a hostile file would be).
+fn many_pages(n: usize) -> Vec<u8> {
+    let mut out = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n".to_vec();
+    out.extend_from_slice(b"2 0 obj\n<< /Type /Pages /Count 0 /Kids [] >>\nendobj\n");
+    for i in 0..n {
+        out.extend_from_slice(
+            format!("{} 0 obj\n<< /Type /Page /Parent 2 0 R >>\nendobj\n", i + 3).as_bytes(),
+        );
+    }
+    out.extend_from_slice(b"trailer\n<< /Root 1 0 R >>\n%%EOF\n");
+    out
+}
+
+fn blob_files(app: &egov_app::App) -> usize {
+    fn count(p: &std::path::Path) -> usize {
+        std::fs::read_dir(p).map_or(0, |rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| {
+                    let p = e.path();
+                    if p.is_dir() { count(&p) } else { 1 }
+                })
+                .sum()
+        })
+    }
+    count(app.blobs.root())
+}
+
+both!(
+    a_pdf_over_the_limits_is_refused_and_no_upload_leaves_a_file_behind,
+    |db| {
+        let dir = tempfile::tempdir().unwrap();
+        let app = egov_app::App::with_db(
+            db,
+            egov_app::Settings {
+                data_dir: dir.path().to_path_buf(),
+                ..egov_app::Settings::default()
+            },
+        );
+        app.seed_demo().await.unwrap();
+        let snv = agency_of(&app, "chuyenvien.snv").await;
+        let drafter = actor(&app, "chuyenvien.snv").await;
+        let d = app
+            .create_draft(&drafter, draft(snv, "official_letter", vec![]))
+            .await
+            .unwrap();
+        let before = blob_files(&app);
+        // 300,000 pages: refused from its bytes, before it is parsed or stored.
+        let huge = many_pages(300_000);
+        for e in [
+            app.add_document_file(&drafter, d.id, "attachment", "x.pdf", None, huge.clone())
+                .await
+                .unwrap_err(),
+            app.store_scan(&drafter, "x.pdf", None, huge.clone())
+                .await
+                .unwrap_err(),
+            app.verify_pdf(huge).await.unwrap_err(),
+        ] {
+            assert_eq!(e.code, "pdf_too_complex", "{e:?}");
+            assert!(
+                e.args
+                    .iter()
+                    .any(|(k, v)| *k == "detail" && v.contains("300002 objects")),
+                "{e:?}"
+            );
+        }
+        assert_eq!(blob_files(&app), before, "nothing stored");
+        // An upload refused after its bytes were stored (the document is no longer editable)
+        // removes its file again.
+        let stranger = actor(&app, "chuyenvien.stp").await;
+        let e = app
+            .add_document_file(&stranger, d.id, "attachment", "y.pdf", None, many_pages(3))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "not_found");
+        assert_eq!(blob_files(&app), before);
+        // What slips through (an upload cut off mid-way) is swept once it is old enough; recorded
+        // files stay.
+        app.add_document_file(&drafter, d.id, "attachment", "z.pdf", None, many_pages(2))
+            .await
+            .unwrap();
+        let kept = blob_files(&app);
+        app.blobs
+            .put(b"%PDF-1.4 left behind by a cut-off upload")
+            .unwrap();
+        assert_eq!(blob_files(&app), kept + 1);
+        assert_eq!(
+            app.sweep_orphan_blobs(std::time::Duration::from_secs(3600))
+                .await
+                .unwrap(),
+            0,
+            "too recent"
+        );
+        assert_eq!(
+            app.sweep_orphan_blobs(std::time::Duration::ZERO)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(blob_files(&app), kept);
+    }
+);

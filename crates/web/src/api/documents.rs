@@ -262,7 +262,7 @@ async fn file_signatures(
 #[utoipa::path(post, path = "/api/v1/signatures/verify", tag = "documents",
     request_body(content_type = "multipart/form-data", content = String, description = "One PDF file field"),
     responses((status = 200, body = SignatureVerdict, description = "The verdict (not stored)"),
-        (status = 422, body = ApiError, description = "`pdf_not_pdf`, `pdf_encrypted`, `pdf_malformed`")))]
+        (status = 422, body = ApiError, description = "`pdf_not_pdf`, `pdf_encrypted`, `pdf_malformed`, `pdf_too_complex`")))]
 async fn verify_signatures(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -273,7 +273,8 @@ pub async fn first_file(mut m: Multipart) -> Result<(String, Option<String>, Vec
         let name = f.file_name().unwrap_or_default().to_owned();
         let declared = f.content_type().map(str::to_owned);
         let bytes = f.bytes().await.map_err(bad)?;
-        return Ok((name, declared, bytes.to_vec()));
+        // `Vec::from` takes the buffer over when it is not shared, instead of copying it.
+        return Ok((name, declared, Vec::from(bytes)));
     }
     Err(AppError::invalid("empty_file", "No file was sent."))
 }

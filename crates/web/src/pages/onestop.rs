@@ -330,7 +330,7 @@ pub(crate) async fn read_form(
         match f.file_name().map(str::to_owned) {
             Some(name) => {
                 let declared = f.content_type().map(str::to_owned);
-                let bytes = f.bytes().await.map_err(bad)?.to_vec();
+                let bytes = Vec::from(f.bytes().await.map_err(bad)?);
                 // An empty file input still sends a part, without content.
                 if !name.is_empty() || !bytes.is_empty() {
                     files.insert(

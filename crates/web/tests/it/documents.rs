@@ -141,11 +141,20 @@ both!(documents_over_the_api, |db| {
     assert_eq!(reg.json()["arrival_number"], 1);
     let detail = drafter.get(&format!("/api/v1/documents/{id}")).await.json();
     assert_eq!(detail["recipients"][0]["status"], "03");
-    // The province reads the file; someone of another agency does not.
+    // The province reads the issued file (numbered at sign-off), not the drafter's upload;
+    // someone of another agency reads neither.
+    let theirs = tinh.get(&format!("/api/v1/documents/{id}")).await.json();
+    let issued = theirs["attachments"].as_array().unwrap();
+    assert_eq!(issued.len(), 1, "{theirs}");
+    assert_eq!(issued[0]["sha256"], theirs["document"]["main_sha"]);
     let f = tinh
-        .get(&format!("/api/v1/documents/{id}/files/{file_id}"))
+        .get(&format!("/api/v1/documents/{id}/files/{}", issued[0]["id"]))
         .await;
     assert_eq!(f.status, StatusCode::OK);
+    let draft = tinh
+        .get(&format!("/api/v1/documents/{id}/files/{file_id}"))
+        .await;
+    assert_eq!(draft.status, StatusCode::NOT_FOUND);
     let mut stranger = signed_in(&r, "chuyenvien.stp").await;
     let f = stranger
         .get(&format!("/api/v1/documents/{id}/files/{file_id}"))
