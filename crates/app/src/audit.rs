@@ -76,3 +76,246 @@ impl Event {
 pub fn add_all(b: &mut egov_store::Batch, actor: &Actor, events: Vec<Event>) {
     audit::add_entries(b, events.into_iter().map(|e| e.entry(actor)).collect());
 }
+
+/// A checkpoint of the chain's head, kept outside the database: one JSON line of the checkpoint
+/// file. Its MAC is made with the audit key; a time-stamp from the configured authority, when
+/// there is one, proves the head existed at that time even to someone who holds the key.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Checkpoint {
+    pub at: String,
+    pub seq: i64,
+    pub hash: String,
+    pub mac: String,
+    /// An RFC 3161 time-stamp token (base64 DER) over the checkpoint's content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
+}
+
+impl Checkpoint {
+    fn content(at: &str, seq: i64, hash: &str) -> String {
+        format!("egov audit checkpoint v1\n{at}\n{seq}\n{hash}")
+    }
+}
+
+/// Reads the audit key from `path`, creating it (32 random bytes, hex, readable by the owner
+/// only) when it is missing and `create` allows.
+pub fn load_key(path: &std::path::Path, create: bool) -> Result<[u8; 32], AppError> {
+    use sha2::{Digest, Sha256};
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let text = String::from_utf8_lossy(&bytes);
+            let text = text.trim();
+            if text.len() < 32 {
+                return Err(AppError::invalid(
+                    "bad_config",
+                    format!("the audit key {} is too short", path.display()),
+                ));
+            }
+            Ok(Sha256::digest(text.as_bytes()).into())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| AppError::internal(format!("creating {}: {e}", dir.display())))?;
+            }
+            let mut raw = [0u8; 32];
+            getrandom::fill(&mut raw).map_err(|e| AppError::internal(e.to_string()))?;
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600);
+            }
+            let written = opts.open(path).and_then(|mut f| {
+                use std::io::Write;
+                f.write_all(hex::encode(raw).as_bytes())?;
+                f.sync_all()
+            });
+            match written {
+                Ok(()) => load_key(path, false),
+                // Another process created it first: use theirs.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => load_key(path, false),
+                Err(e) => Err(AppError::internal(format!(
+                    "writing the audit key {}: {e}",
+                    path.display()
+                ))),
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(AppError::invalid(
+            "bad_config",
+            format!(
+                "the audit key {} is missing, and this database's audit chain was written with one: \
+                 copy the key file of the original deployment there (or set audit.key_file)",
+                path.display()
+            ),
+        )),
+        Err(e) => Err(AppError::internal(format!(
+            "reading the audit key {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+impl crate::App {
+    fn audit_key(&self) -> Result<[u8; 32], AppError> {
+        load_key(
+            &self.settings.in_data_dir(&self.settings.audit.key_file),
+            false,
+        )
+    }
+
+    fn checkpoint_path(&self) -> std::path::PathBuf {
+        self.settings
+            .in_data_dir(&self.settings.audit.checkpoint_file)
+    }
+
+    /// Seals what is pending and appends a checkpoint of the chain's head to the checkpoint
+    /// file, time-stamped when an authority is configured (`signatures.tsa_url`).
+    pub async fn write_audit_checkpoint(&self) -> Result<Checkpoint, AppError> {
+        audit::seal_all(&self.db).await?;
+        let (seq, hash) = audit::head(&mut &self.db).await?;
+        let key = self.audit_key()?;
+        let at = egov_store::ts_text(egov_store::now());
+        let content = Checkpoint::content(&at, seq, &hash);
+        let mac = audit::hmac_hex(&key, &[content.as_bytes()]);
+        let timestamp = match &self.settings.signatures.tsa_url {
+            Some(url) => {
+                let (req, nonce) =
+                    egov_pki::tsp::request(content.as_bytes()).map_err(AppError::internal)?;
+                let failed = |e: String| {
+                    AppError::invalid(
+                        "timestamp_failed",
+                        "No time-stamp could be had from the time-stamp authority.",
+                    )
+                    .arg("detail", e)
+                };
+                let resp = crate::signing::post_timestamp(url, req)
+                    .await
+                    .map_err(failed)?;
+                let token = egov_pki::tsp::token_from_response(&resp, content.as_bytes(), &nonce)
+                    .map_err(failed)?;
+                use base64::Engine;
+                Some(base64::engine::general_purpose::STANDARD.encode(token))
+            }
+            None => None,
+        };
+        let cp = Checkpoint {
+            at,
+            seq,
+            hash,
+            mac,
+            timestamp,
+        };
+        let line = serde_json::to_string(&cp).map_err(|e| AppError::internal(e.to_string()))?;
+        let path = self.checkpoint_path();
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            use std::io::Write;
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)?;
+            f.write_all(format!("{line}\n").as_bytes())?;
+            f.sync_all()
+        })
+        .await
+        .map_err(|e| AppError::internal(e.to_string()))?
+        .map_err(|e| AppError::internal(format!("writing the audit checkpoint: {e}")))?;
+        tracing::info!(seq = cp.seq, "audit checkpoint written");
+        Ok(cp)
+    }
+
+    /// Seals what is pending, checks the whole chain (every entry's MAC, every link, the head)
+    /// and holds it against every checkpoint in the checkpoint file: a checkpoint beyond the
+    /// chain's end means its tail was cut; one whose hash differs, that the chain was rewritten.
+    pub async fn verify_audit(&self) -> Result<audit::VerifyReport, AppError> {
+        audit::seal_all(&self.db).await?;
+        let mut report = audit::verify(&self.db).await?;
+        if report.broken.is_some() {
+            return Ok(report);
+        }
+        let path = self.checkpoint_path();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => {
+                return Err(AppError::internal(format!(
+                    "reading {}: {e}",
+                    path.display()
+                )));
+            }
+        };
+        let key = self.audit_key()?;
+        let broken = |seq: i64, reason: String| audit::BrokenLink {
+            seq,
+            entry_id: None,
+            reason,
+        };
+        for (n, line) in text.lines().filter(|l| !l.trim().is_empty()).enumerate() {
+            let cp: Checkpoint = match serde_json::from_str(line) {
+                Ok(cp) => cp,
+                Err(e) => {
+                    report.broken = Some(broken(
+                        0,
+                        format!("checkpoint line {} is unreadable: {e}", n + 1),
+                    ));
+                    break;
+                }
+            };
+            let content = Checkpoint::content(&cp.at, cp.seq, &cp.hash);
+            if audit::hmac_hex(&key, &[content.as_bytes()]) != cp.mac {
+                report.broken = Some(broken(
+                    cp.seq,
+                    format!(
+                        "checkpoint line {} was not written with this audit key",
+                        n + 1
+                    ),
+                ));
+                break;
+            }
+            if let Some(t) = &cp.timestamp {
+                use base64::Engine;
+                let ok = base64::engine::general_purpose::STANDARD
+                    .decode(t)
+                    .ok()
+                    .is_some_and(|der| {
+                        egov_pki::tsp::check_token(&der, content.as_bytes()).is_ok()
+                    });
+                if !ok {
+                    report.broken = Some(broken(
+                        cp.seq,
+                        format!("the time-stamp of checkpoint line {} does not hold", n + 1),
+                    ));
+                    break;
+                }
+            }
+            if cp.seq > report.head_seq {
+                report.broken = Some(broken(
+                    report.head_seq + 1,
+                    format!(
+                        "the checkpoint of {} saw {} entries, the chain now has {}: its tail was removed",
+                        cp.at, cp.seq, report.head_seq
+                    ),
+                ));
+                break;
+            }
+            if cp.seq > 0
+                && audit::link_at(&mut &self.db, cp.seq).await?.as_deref() != Some(cp.hash.as_str())
+            {
+                report.broken = Some(broken(
+                    cp.seq,
+                    format!(
+                        "entry {} differs from the checkpoint of {}: the chain was rewritten",
+                        cp.seq, cp.at
+                    ),
+                ));
+                break;
+            }
+            report.checkpoints += 1;
+        }
+        Ok(report)
+    }
+}

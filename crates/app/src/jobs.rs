@@ -162,6 +162,9 @@ impl Worker {
         let mut last_housekeeping = std::time::Instant::now() - StdDuration::from_secs(3600);
         let mut last_reminders = last_housekeeping;
         let mut last_sweep = std::time::Instant::now();
+        let mut last_checkpoint = std::time::Instant::now();
+        let checkpoint_every =
+            StdDuration::from_secs(60 * self.app.settings.audit.checkpoint_minutes.max(1));
         tracing::info!(worker = %self.id, "worker started");
         while !*shutdown.borrow() {
             if last_housekeeping.elapsed() >= StdDuration::from_secs(5) {
@@ -181,6 +184,13 @@ impl Worker {
                     tracing::warn!(error = %e, "orphan blob sweep failed");
                 }
                 last_sweep = std::time::Instant::now();
+            }
+            // A checkpoint of the audit chain's head, outside the database, every few minutes.
+            if last_checkpoint.elapsed() >= checkpoint_every {
+                if let Err(e) = self.app.write_audit_checkpoint().await {
+                    tracing::warn!(error = %e, "audit checkpoint failed");
+                }
+                last_checkpoint = std::time::Instant::now();
             }
             // Reminders of documents due soon or overdue, every five minutes.
             if last_reminders.elapsed() >= StdDuration::from_secs(300) {
@@ -204,6 +214,10 @@ impl Worker {
                     _ = shutdown.changed() => {}
                 }
             }
+        }
+        // And one at shutdown, so that the last entries are covered.
+        if let Err(e) = self.app.write_audit_checkpoint().await {
+            tracing::warn!(error = %e, "audit checkpoint at shutdown failed");
         }
         tracing::info!(worker = %self.id, "worker stopped");
     }

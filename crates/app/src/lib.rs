@@ -65,10 +65,26 @@ impl App {
         })
         .await
         .map_err(|e| AppError::internal(format!("could not open the database: {e}")))?;
+        // The audit key: created with a new database (or one whose chain was never keyed), and
+        // required once the chain is keyed.
+        let keyed: i64 = egov_store::Exec::scalar(
+            &mut &db,
+            "SELECT keyed FROM audit_chain WHERE id = 1",
+            egov_store::args![],
+        )
+        .await?;
+        let key = audit::load_key(&settings.in_data_dir(&settings.audit.key_file), keyed == 0)?;
+        egov_store::audit::set_key(key);
         Ok(Self::with_db(db, settings))
     }
 
+    /// The application on an open database. The audit key is read (or created) from the
+    /// settings' key file; `open` also refuses a keyed chain without its key.
     pub fn with_db(db: Db, settings: Settings) -> Arc<App> {
+        match audit::load_key(&settings.in_data_dir(&settings.audit.key_file), true) {
+            Ok(key) => egov_store::audit::set_key(key),
+            Err(e) => tracing::error!(error = %e.message, "no audit key: entries carry no MAC"),
+        }
         let blobs = BlobStore::new(settings.blob_dir());
         let settings_permits = settings.limits.pdf_permits();
         Arc::new(App {

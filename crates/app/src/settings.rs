@@ -21,6 +21,32 @@ pub struct Settings {
     pub documents: Documents,
     pub signatures: Signatures,
     pub limits: Limits,
+    pub audit: Audit,
+}
+
+/// The audit log's evidence outside the database.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Audit {
+    /// The key of the entries' MACs and the chain's links (relative: under the data
+    /// directory). Created on first start; every process of a deployment needs the same file,
+    /// and a restore on another machine needs a copy. Never in the database or its backup.
+    pub key_file: PathBuf,
+    /// Where checkpoints of the chain's head are appended, one JSON line each (relative: under
+    /// the data directory). Keep a copy elsewhere too (log shipping, the backup's log).
+    pub checkpoint_file: PathBuf,
+    /// Minutes between the checkpoints a running server writes (and one at shutdown).
+    pub checkpoint_minutes: u64,
+}
+
+impl Default for Audit {
+    fn default() -> Self {
+        Audit {
+            key_file: PathBuf::from("audit.key"),
+            checkpoint_file: PathBuf::from("audit-checkpoints.jsonl"),
+            checkpoint_minutes: 5,
+        }
+    }
 }
 
 /// Bounds on the work one input may cause.
@@ -204,6 +230,7 @@ impl Default for Settings {
             documents: Documents::default(),
             signatures: Signatures::default(),
             limits: Limits::default(),
+            audit: Audit::default(),
         }
     }
 }
@@ -414,6 +441,15 @@ impl Settings {
             0 if url.starts_with("postgres://") || url.starts_with("postgresql://") => 16,
             0 => std::thread::available_parallelism().map_or(2, |n| n.get() as u32) * 2,
             n => n,
+        }
+    }
+
+    /// A path of the settings, relative ones under the data directory.
+    pub fn in_data_dir(&self, p: &std::path::Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.data_dir.join(p)
         }
     }
 

@@ -119,9 +119,24 @@ async fn backup_and_restore(backend: Backend) {
         Some(t) => t.url.clone(),
         None => restored_dir.join("egov.sqlite").display().to_string(),
     };
+    // The audit key travels apart from the backup (like the key-encryption key): without it
+    // the restored chain cannot be checked, and the restore says so.
+    std::fs::create_dir_all(&restored_dir).unwrap();
+    let keyless = egov(&restored_dir, &url)
+        .arg("restore")
+        .arg(&archive)
+        .output()
+        .unwrap();
+    assert!(!keyless.status.success());
+    assert!(
+        String::from_utf8_lossy(&keyless.stderr).contains("audit.key"),
+        "{}",
+        String::from_utf8_lossy(&keyless.stderr)
+    );
+    std::fs::copy(data.join("audit.key"), restored_dir.join("audit.key")).unwrap();
     let out = ok({
         let mut c = egov(&restored_dir, &url);
-        c.arg("restore").arg(&archive);
+        c.arg("restore").arg("--force").arg(&archive);
         c
     });
     assert!(
@@ -196,6 +211,192 @@ async fn audit_verify_finds_tampering(backend: Backend) {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("BROKEN at entry 3"), "{err}");
+}
+
+/// What someone with write access to the database alone can do to the audit log, and what
+/// `egov audit verify` says: the key lives in the data directory, not in the database.
+async fn audit_attacks_from_the_database(backend: Backend) {
+    let t = fresh(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    ok({
+        let mut c = egov(dir.path(), &t.url);
+        c.args(["demo", "--seed-only"]);
+        c
+    });
+    let verify = || {
+        let out = egov(dir.path(), &t.url)
+            .args(["audit", "verify"])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    // 1. An entry changed before it was sealed: its MAC, written with it, gives it away.
+    let unsealed: i64 = (&t.db)
+        .scalar("SELECT MAX(id) FROM audit_log WHERE seq IS NULL", args![])
+        .await
+        .unwrap();
+    (&t.db)
+        .execute(
+            "UPDATE audit_log SET actor = 'nobody' WHERE id = $1",
+            args![unsealed],
+        )
+        .await
+        .unwrap();
+    let (code, said) = verify();
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("altered"), "{said}");
+    let t = fresh(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    ok({
+        let mut c = egov(dir.path(), &t.url);
+        c.args(["demo", "--seed-only"]);
+        c
+    });
+    let verify = || {
+        let out = egov(dir.path(), &t.url)
+            .args(["audit", "verify"])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let out = ok({
+        let mut c = egov(dir.path(), &t.url);
+        c.args(["audit", "checkpoint"]);
+        c
+    });
+    assert!(String::from_utf8_lossy(&out.stdout).contains("checkpoint at"));
+    assert_eq!(verify().0, Some(0));
+    // 2. An entry edited and every later link recomputed as an unkeyed chain would be.
+    let rows: Vec<(i64, i64)> = (&t.db)
+        .fetch_all(
+            "SELECT id, seq FROM audit_log WHERE seq >= 5 ORDER BY seq",
+            args![],
+        )
+        .await
+        .unwrap();
+    let saved: Vec<(i64, Option<String>, Option<String>)> = (&t.db)
+        .fetch_all(
+            "SELECT id, prev_hash, hash FROM audit_log WHERE seq >= 5 ORDER BY seq",
+            args![],
+        )
+        .await
+        .unwrap();
+    let head: (i64, String) = (&t.db)
+        .fetch_one("SELECT last_seq, last_hash FROM audit_chain", args![])
+        .await
+        .unwrap();
+    let actor5: String = (&t.db)
+        .scalar("SELECT actor FROM audit_log WHERE seq = 5", args![])
+        .await
+        .unwrap();
+    (&t.db)
+        .execute(
+            "UPDATE audit_log SET actor = 'nobody' WHERE seq = 5",
+            args![],
+        )
+        .await
+        .unwrap();
+    let mut prev: String = (&t.db)
+        .scalar("SELECT hash FROM audit_log WHERE seq = 4", args![])
+        .await
+        .unwrap();
+    for (id, seq) in &rows {
+        let e: egov_store::audit::Entry = (&t.db)
+            .fetch_one(
+                "SELECT id, at, actor_id, actor, action, object_type, object_id, agency_id, \
+                 before_json, after_json, ip, request_id, seq, prev_hash, hash, mac \
+                 FROM audit_log WHERE id = $1",
+                args![*id],
+            )
+            .await
+            .unwrap();
+        let h = egov_store::audit::entry_hash(&prev, *seq, &e);
+        (&t.db)
+            .execute(
+                "UPDATE audit_log SET prev_hash = $1, hash = $2 WHERE id = $3",
+                args![prev.as_str(), h.as_str(), *id],
+            )
+            .await
+            .unwrap();
+        prev = h;
+    }
+    (&t.db)
+        .execute(
+            "UPDATE audit_chain SET last_hash = $1",
+            args![prev.as_str()],
+        )
+        .await
+        .unwrap();
+    let (code, said) = verify();
+    assert_eq!(code, Some(1));
+    assert!(said.contains("BROKEN at entry 5"), "{said}");
+    // Put it back as it was.
+    (&t.db)
+        .execute(
+            "UPDATE audit_log SET actor = $1 WHERE seq = 5",
+            args![actor5.as_str()],
+        )
+        .await
+        .unwrap();
+    for (id, p, h) in &saved {
+        (&t.db)
+            .execute(
+                "UPDATE audit_log SET prev_hash = $1, hash = $2 WHERE id = $3",
+                args![p.clone(), h.clone(), *id],
+            )
+            .await
+            .unwrap();
+    }
+    (&t.db)
+        .execute(
+            "UPDATE audit_chain SET last_hash = $1",
+            args![head.1.as_str()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(verify().0, Some(0), "as it was");
+    // 3. The tail cut: the newer half of the entries deleted and the head moved back to a link
+    // that holds. The chain alone cannot tell; the checkpoint outside the database does.
+    assert!(head.0 >= 10, "{head:?}");
+    let cut = head.0 / 2;
+    let cut_hash: String = (&t.db)
+        .scalar("SELECT hash FROM audit_log WHERE seq = $1", args![cut])
+        .await
+        .unwrap();
+    (&t.db)
+        .execute("DELETE FROM audit_log WHERE seq > $1", args![cut])
+        .await
+        .unwrap();
+    (&t.db)
+        .execute(
+            "UPDATE audit_chain SET last_seq = $1, last_hash = $2",
+            args![cut, cut_hash.as_str()],
+        )
+        .await
+        .unwrap();
+    let (code, said) = verify();
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("tail was removed"), "{said}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_attacks_from_the_database_sqlite() {
+    audit_attacks_from_the_database(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_attacks_from_the_database_postgres() {
+    audit_attacks_from_the_database(Backend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

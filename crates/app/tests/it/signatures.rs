@@ -639,5 +639,24 @@ both!(
             "openssl cms: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+
+        // The audit chain's checkpoints are time-stamped by the same authority, and held.
+        let cp = app.write_audit_checkpoint().await.unwrap();
+        assert!(cp.timestamp.is_some());
+        let r = app.verify_audit().await.unwrap();
+        assert!(r.broken.is_none(), "{r:?}");
+        assert!(r.checkpoints >= 1);
+        // A checkpoint whose hash was changed (to hide a rewrite) no longer carries its MAC
+        // nor its time-stamp.
+        let file = dir.path().join("audit-checkpoints.jsonl");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let forged = text.replace(&cp.hash, &"0".repeat(cp.hash.len()));
+        std::fs::write(&file, forged).unwrap();
+        let r = app.verify_audit().await.unwrap();
+        assert!(
+            r.broken.as_ref().is_some_and(|b| b.reason.contains("checkpoint")),
+            "{r:?}"
+        );
+        std::fs::write(&file, text).unwrap();
     }
 );

@@ -138,3 +138,54 @@ both!(concurrent_writers_all_get_sealed, |db| {
         .unwrap();
     assert_eq!(mine.len(), 1);
 });
+
+both!(
+    a_chain_sealed_before_the_key_is_keyed_once_and_then_needs_it,
+    |db| {
+        // Entries written and sealed by an egov without a key (before the upgrade) …
+        append_n(&db, 30).await;
+        audit::seal_all(&db).await.unwrap();
+        assert!(audit::verify(&db).await.unwrap().broken.is_none());
+        let before: (i64, String) = audit::head(&mut &db).await.unwrap();
+        // … are linked again with the key at the first seal after it is set, and still verify.
+        audit::set_key([7u8; 32]);
+        append_n(&db, 5).await;
+        audit::seal_all(&db).await.unwrap();
+        let r = audit::verify(&db).await.unwrap();
+        assert!(r.broken.is_none(), "{r:?}");
+        assert_eq!(r.sealed, 35);
+        let after: (i64, String) = audit::head(&mut &db).await.unwrap();
+        assert_ne!(
+            audit::link_at(&mut &db, before.0).await.unwrap().unwrap(),
+            before.1,
+            "the old links were replaced by keyed ones"
+        );
+        assert_eq!(after.0, 35);
+        // Whoever relinks without the key (an unkeyed hash) breaks the chain.
+        let e: audit::Entry = (&db)
+            .fetch_one(
+                "SELECT id, at, actor_id, actor, action, object_type, object_id, agency_id, \
+             before_json, after_json, ip, request_id, seq, prev_hash, hash, mac \
+             FROM audit_log WHERE seq = 35",
+                args![],
+            )
+            .await
+            .unwrap();
+        let forged = audit::entry_hash(e.prev_hash.as_deref().unwrap(), 35, &e);
+        (&db)
+            .execute(
+                "UPDATE audit_log SET hash = $1 WHERE seq = 35",
+                args![forged.as_str()],
+            )
+            .await
+            .unwrap();
+        (&db)
+            .execute(
+                "UPDATE audit_chain SET last_hash = $1",
+                args![forged.as_str()],
+            )
+            .await
+            .unwrap();
+        assert!(audit::verify(&db).await.unwrap().broken.is_some());
+    }
+);

@@ -382,6 +382,7 @@ err-bad-purpose = The purpose of reading personal data is one of: dossier, recei
 err-purpose-object-required = Reading personal data for a dossier names the dossier (dossier_id).
 err-nul-character = A text field holds a NUL character (\\0), which no field may contain.
 err-pdf-too-complex = The PDF asks for more work than allowed (too many pages or objects, or a stream that decompresses too far): { $detail }.
+err-timestamp-failed = No time-stamp could be had from the time-stamp authority: { $detail }
 err-too-many-lookups = Too many look-ups from your address: please try again in 15 minutes. The QR code on the receipt still works.
 err-bad-month = A month is written YYYY-MM, for example 2026-03.
 err-bad-period = The end of the period must come after its start.

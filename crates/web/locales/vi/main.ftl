@@ -382,6 +382,7 @@ err-bad-purpose = Mục đích đọc dữ liệu cá nhân phải là một tro
 err-purpose-object-required = Đọc dữ liệu cá nhân để xử lý hồ sơ cần nêu hồ sơ (dossier_id).
 err-nul-character = Dữ liệu nhập có ký tự NUL (\\0), không trường nào được chứa ký tự này.
 err-pdf-too-complex = Tệp PDF đòi hỏi xử lý vượt mức cho phép (quá nhiều trang hoặc đối tượng, hoặc một luồng giải nén quá lớn): { $detail }.
+err-timestamp-failed = Không lấy được dấu thời gian từ máy chủ cấp dấu thời gian: { $detail }
 err-too-many-lookups = Tra cứu quá nhiều lần từ địa chỉ của bạn: vui lòng thử lại sau 15 phút. Mã QR trên giấy tiếp nhận vẫn tra cứu được.
 err-bad-month = Tháng được viết theo dạng NNNN-TT, ví dụ 2026-03.
 err-bad-period = Ngày kết thúc phải sau ngày bắt đầu.

@@ -932,6 +932,5 @@ async fn verify_audit(State(state): State<AppState>, ctx: Ctx) -> WebResult<Json
     if !egov_app::authz::is_system_admin(&mut &state.app.db, &actor).await? {
         return Err(AppError::forbidden().into());
     }
-    egov_store::audit::seal_all(&state.app.db).await?;
-    Ok(Json(egov_store::audit::verify(&state.app.db).await?))
+    Ok(Json(state.app.verify_audit().await?))
 }

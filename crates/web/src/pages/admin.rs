@@ -478,8 +478,7 @@ async fn audit(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
     if !authz::is_system_admin(&mut ex, &actor).await? {
         return Err(AppError::forbidden().into());
     }
-    egov_store::audit::seal_all(&state.app.db).await?;
-    let report = egov_store::audit::verify(&state.app.db).await?;
+    let report = state.app.verify_audit().await?;
     let entries = egov_store::audit::recent(&mut ex, None, 100, 0).await?;
     Ok(html(&Audit {
         page,
