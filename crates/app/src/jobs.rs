@@ -88,6 +88,10 @@ impl Worker {
             crate::documents::ocr::OCR_JOB.into(),
             crate::documents::ocr::ocr_handler(),
         );
+        handlers.insert(
+            crate::signatures::JUDGE_JOB.into(),
+            crate::signatures::judge_handler(),
+        );
         Worker { app, id, handlers }
     }
 

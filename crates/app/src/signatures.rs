@@ -12,6 +12,24 @@ use egov_store::signatures::{self as store, ReportRow};
 use crate::{Actor, App, AppError};
 use egov_store::now;
 
+/// The job that judges a stored PDF's signatures.
+pub const JUDGE_JOB: &str = "pdf.judge";
+
+/// The worker's handler of judging jobs.
+pub fn judge_handler() -> crate::jobs::Handler {
+    Arc::new(|app: Arc<App>, job| -> crate::jobs::HandlerFuture {
+        Box::pin(async move {
+            #[derive(serde::Deserialize)]
+            struct P {
+                sha256: String,
+            }
+            let p: P =
+                serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))?;
+            app.judge_stored(&p.sha256).await.map_err(|e| e.message)
+        })
+    })
+}
+
 pub(crate) fn pki_error(e: egov_pki::Error) -> AppError {
     match e {
         egov_pki::Error::TooComplex(detail) => AppError::invalid(
@@ -127,6 +145,36 @@ impl App {
             }),
             Err(e) => Err(e),
         }
+    }
+
+    /// Queues the judging of a stored PDF's signatures, in the caller's transaction: judging
+    /// parses the whole file, so it runs on a worker, a few at a time, not on the upload.
+    pub(crate) async fn queue_judging(
+        &self,
+        tx: &mut egov_store::Tx,
+        sha256: &str,
+    ) -> Result<(), AppError> {
+        egov_store::jobs::enqueue(
+            tx,
+            JUDGE_JOB,
+            &serde_json::json!({ "sha256": sha256 }),
+            &format!("judge-{sha256}"),
+            now(),
+            self.settings.worker.max_attempts,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Judges a stored PDF and keeps the verdict (nothing when it has one already).
+    pub async fn judge_stored(&self, sha256: &str) -> Result<(), AppError> {
+        if store::get(&mut &self.db, sha256).await?.is_some() {
+            return Ok(());
+        }
+        let bytes = self.read_blob(sha256).await?;
+        let row = self.judge_upload(sha256, bytes).await?;
+        store::save(&mut &self.db, &row).await?;
+        Ok(())
     }
 
     /// The verdict on a document's file, for someone who may see the document. A file stored

@@ -425,8 +425,8 @@ impl App {
         self.check_pdf_size(media_type, &bytes)?;
         let size = bytes.len() as i64;
         let limits = self.settings.limits.pdf();
-        // The bytes come back from the blocking task so that a PDF can be judged without a copy;
-        // their text (for search) is read there too, in a turn of the PDF work.
+        // The text (for search) is read before the file is stored, in a turn of the PDF work,
+        // within the limits.
         let turn = self.pdf_turn().await?;
         let (sha, bytes, text) = tokio::task::spawn_blocking(move || {
             let text = super::text::extract_text(media_type, &bytes, &limits);
@@ -436,13 +436,7 @@ impl App {
         .map_err(|e| AppError::internal(e.to_string()))?;
         drop(turn);
         let att_id = self
-            .with_new_blob(sha, bytes, |sha, bytes| async move {
-                let pdf = (media_type == crate::documents::files::PDF).then_some(bytes);
-                // Signatures are judged as the file arrives; the verdict is stored with the file.
-                let verdict = match pdf {
-                    Some(pdf) => Some(self.judge_upload(&sha, pdf).await?),
-                    None => None,
-                };
+            .with_new_blob(sha, bytes, |sha, _bytes| async move {
                 // A new main file rebuilds the index entry, so the words of the other files (drafts,
                 // attachments) are read again — here, before the write transaction, not inside it.
                 let mut others = String::new();
@@ -489,8 +483,10 @@ impl App {
                     }
                 }
                 egov_store::blobs::record(&mut tx, &sha, size, media_type, now()).await?;
-                if let Some(v) = &verdict {
-                    egov_store::signatures::save(&mut tx, v).await?;
+                // Signatures are judged by a worker as soon as it can (judging parses the whole
+                // file); the verdict is kept with the file and shown beside it.
+                if media_type == crate::documents::files::PDF {
+                    self.queue_judging(&mut tx, &sha).await?;
                 }
                 let att_id = store::insert_attachment(
                     &mut tx,

@@ -179,30 +179,28 @@ impl App {
         )?;
         self.check_pdf_size(media_type, &bytes)?;
         let size = bytes.len() as i64;
-        // The bytes come back from the blocking tasks so that a PDF can be judged without a copy.
         let (sha, bytes) = tokio::task::spawn_blocking(move || {
             (egov_store::blobs::BlobStore::digest(&bytes), bytes)
         })
         .await
         .map_err(|e| AppError::internal(e.to_string()))?;
-        let (sha, bytes) = self
-            .with_new_blob(sha, bytes, |sha, bytes| async move {
+        let sha = self
+            .with_new_blob(sha, bytes, |sha, _bytes| async move {
                 let mut tx = self.db.begin().await?;
                 let t = egov_store::now();
                 egov_store::blobs::record(&mut tx, &sha, size, media_type, t).await?;
                 if let Some(person) = actor.person_id {
                     egov_store::blobs::record_upload(&mut tx, &sha, person, t).await?;
                 }
+                // A PDF may be signed (an electronic copy, a certified copy): it is judged by a
+                // worker as soon as it can, and the verdict kept with the file.
+                if media_type == crate::documents::files::PDF {
+                    self.queue_judging(&mut tx, &sha).await?;
+                }
                 tx.commit().await?;
-                Ok((sha, bytes))
+                Ok(sha)
             })
             .await?;
-        let pdf = (media_type == crate::documents::files::PDF).then_some(bytes);
-        // A PDF may be signed (an electronic copy, a certified copy): judge it as it arrives.
-        if let Some(pdf) = pdf {
-            let verdict = self.judge_upload(&sha, pdf).await?;
-            egov_store::signatures::save(&mut &self.db, &verdict).await?;
-        }
         Ok(ScanInfo {
             sha256: sha,
             size,

@@ -132,6 +132,19 @@ both!(files_are_judged_when_they_arrive, |db| {
             .unwrap();
         ids.push(a.id);
     }
+    // Judging parses the whole file: a worker does it, not the upload.
+    assert!(
+        app.document_signatures(&drafter, d.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let worker = egov_app::jobs::Worker::new(app.clone());
+    let mut judged = 0;
+    while worker.run_once().await.unwrap() {
+        judged += 1;
+    }
+    assert_eq!(judged, 3);
     let verdicts = app.document_signatures(&drafter, d.id).await.unwrap();
     let status: Vec<&str> = verdicts.iter().map(|v| v.1.as_str()).collect();
     assert_eq!(status, ["valid", "unsigned", "invalid"]);
@@ -654,7 +667,9 @@ both!(
         std::fs::write(&file, forged).unwrap();
         let r = app.verify_audit().await.unwrap();
         assert!(
-            r.broken.as_ref().is_some_and(|b| b.reason.contains("checkpoint")),
+            r.broken
+                .as_ref()
+                .is_some_and(|b| b.reason.contains("checkpoint")),
             "{r:?}"
         );
         std::fs::write(&file, text).unwrap();

@@ -720,6 +720,7 @@ signature-valid = Valid digital signature
 signature-invalid = INVALID digital signature
 signature-indeterminate = Signature could not be confirmed
 signature-unsigned = Not digitally signed
+signature-pending = Signatures being checked
 signature-details = (details)
 err-pdf-not-pdf = The file is not a PDF.
 err-pdf-encrypted = The PDF is encrypted; signatures can be checked only on unencrypted PDFs.

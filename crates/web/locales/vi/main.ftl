@@ -720,6 +720,7 @@ signature-valid = Chữ ký số hợp lệ
 signature-invalid = Chữ ký số KHÔNG hợp lệ
 signature-indeterminate = Chưa xác định được chữ ký số
 signature-unsigned = Không có chữ ký số
+signature-pending = Đang kiểm tra chữ ký số
 signature-details = (chi tiết)
 err-pdf-not-pdf = Tệp không phải PDF.
 err-pdf-encrypted = Tệp PDF đã bị mã hóa; chỉ kiểm tra được chữ ký trên tệp không mã hóa.
