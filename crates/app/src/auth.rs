@@ -158,6 +158,16 @@ fn failed() -> AppError {
     )
 }
 
+/// The audit action of the `n`th failed sign-in in a row: the one that locks the account is
+/// recorded as the lock.
+fn failure_action(n: i64, threshold: i64) -> &'static str {
+    if n == threshold {
+        "session.locked"
+    } else {
+        "session.sign_in_failed"
+    }
+}
+
 fn locked(until: OffsetDateTime) -> AppError {
     let local = until.to_offset(egov_domain::VN_OFFSET);
     let hm = format!("{:02}:{:02}", local.hour(), local.minute());
@@ -208,13 +218,8 @@ impl App {
                 lock_until,
             )
             .await?;
-            let action = if n == threshold {
-                "session.locked"
-            } else {
-                "session.sign_in_failed"
-            };
             self.audit_sign_in(
-                action,
+                failure_action(n, threshold),
                 "unknown",
                 serde_json::json!({ "user_name_sha256": name_hash, "failed_logins": n }),
                 &unknown,
@@ -240,13 +245,8 @@ impl App {
         if !creds.active || !verify_password_blocking(password, &creds.password_hash).await {
             let n =
                 people::record_failed_login(&mut &self.db, creds.id, threshold, lock_until).await?;
-            let action = if n == threshold {
-                "session.locked"
-            } else {
-                "session.sign_in_failed"
-            };
             self.audit_sign_in(
-                action,
+                failure_action(n, threshold),
                 &creds.id.to_string(),
                 serde_json::json!({ "failed_logins": n }),
                 &who,

@@ -213,9 +213,8 @@ async fn audit_verify_finds_tampering(backend: Backend) {
     assert!(err.contains("BROKEN at entry 3"), "{err}");
 }
 
-/// What someone with write access to the database alone can do to the audit log, and what
-/// `egov audit verify` says: the key lives in the data directory, not in the database.
-async fn audit_attacks_from_the_database(backend: Backend) {
+/// A demo seeded on a fresh database, in a data directory of its own.
+async fn seeded_demo(backend: Backend) -> (TestDb, tempfile::TempDir) {
     let t = fresh(backend).await;
     let dir = tempfile::tempdir().unwrap();
     ok({
@@ -223,21 +222,27 @@ async fn audit_attacks_from_the_database(backend: Backend) {
         c.args(["demo", "--seed-only"]);
         c
     });
-    let verify = || {
-        let out = egov(dir.path(), &t.url)
-            .args(["audit", "verify"])
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ),
-        )
-    };
+    (t, dir)
+}
+
+/// `egov audit verify`: its exit status and what it printed.
+fn audit_verify(dir: &Path, url: &str) -> (Option<i32>, String) {
+    let out = egov(dir, url).args(["audit", "verify"]).output().unwrap();
+    (
+        out.status.code(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// What someone with write access to the database alone can do to the audit log, and what
+/// `egov audit verify` says: the key lives in the data directory, not in the database.
+async fn audit_attacks_from_the_database(backend: Backend) {
     // 1. An entry changed before it was sealed: its MAC, written with it, gives it away.
+    let (t, dir) = seeded_demo(backend).await;
     let unsealed: i64 = (&t.db)
         .scalar("SELECT MAX(id) FROM audit_log WHERE seq IS NULL", args![])
         .await
@@ -249,26 +254,11 @@ async fn audit_attacks_from_the_database(backend: Backend) {
         )
         .await
         .unwrap();
-    let (code, said) = verify();
+    let (code, said) = audit_verify(dir.path(), &t.url);
     assert_eq!(code, Some(1), "{said}");
     assert!(said.contains("altered"), "{said}");
-    let t = fresh(backend).await;
-    let dir = tempfile::tempdir().unwrap();
-    ok({
-        let mut c = egov(dir.path(), &t.url);
-        c.args(["demo", "--seed-only"]);
-        c
-    });
-    let verify = || {
-        let out = egov(dir.path(), &t.url)
-            .args(["audit", "verify"])
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let (t, dir) = seeded_demo(backend).await;
+    let verify = || audit_verify(dir.path(), &t.url);
     let out = ok({
         let mut c = egov(dir.path(), &t.url);
         c.args(["audit", "checkpoint"]);

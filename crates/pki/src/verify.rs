@@ -330,21 +330,8 @@ fn verify_one(
         .and_then(|o| o.as_name().ok())
         .unwrap_or_default()
         .to_vec();
-    let mut report = SignatureReport {
-        field: field.to_string(),
-        sub_filter: String::from_utf8_lossy(&sub_filter).into_owned(),
-        status: Status::Invalid,
-        signer: None,
-        signer_subject: None,
-        issuer: None,
-        serial: None,
-        signing_time: None,
-        time_source: "claimed",
-        trust_list: None,
-        covers_whole_file: false,
-        changes_after: "none",
-        findings: Vec::new(),
-    };
+    let mut report =
+        SignatureReport::blank(field, String::from_utf8_lossy(&sub_filter).into_owned());
     let claimed = sig
         .get(b"M")
         .ok()
@@ -361,18 +348,6 @@ fn verify_one(
 /// damaged `/Contents`, a dangling reference, a value of the wrong type).
 fn unreadable(field: &str) -> SignatureReport {
     SignatureReport {
-        field: field.to_string(),
-        sub_filter: String::new(),
-        status: Status::Invalid,
-        signer: None,
-        signer_subject: None,
-        issuer: None,
-        serial: None,
-        signing_time: None,
-        time_source: "claimed",
-        trust_list: None,
-        covers_whole_file: false,
-        changes_after: "none",
         findings: vec![Finding {
             code: "signature_unreadable",
             message: format!(
@@ -380,6 +355,28 @@ fn unreadable(field: &str) -> SignatureReport {
             ),
             effect: "invalid",
         }],
+        ..SignatureReport::blank(field, String::new())
+    }
+}
+
+impl SignatureReport {
+    /// A report on the field `field` before any check: invalid until the checks say otherwise.
+    fn blank(field: &str, sub_filter: String) -> SignatureReport {
+        SignatureReport {
+            field: field.to_string(),
+            sub_filter,
+            status: Status::Invalid,
+            signer: None,
+            signer_subject: None,
+            issuer: None,
+            serial: None,
+            signing_time: None,
+            time_source: "claimed",
+            trust_list: None,
+            covers_whole_file: false,
+            changes_after: "none",
+            findings: Vec::new(),
+        }
     }
 }
 
