@@ -89,6 +89,10 @@ impl Worker {
             crate::documents::ocr::ocr_handler(),
         );
         handlers.insert(
+            crate::documents::ocr::TEXT_JOB.into(),
+            crate::documents::ocr::text_handler(),
+        );
+        handlers.insert(
             crate::signatures::JUDGE_JOB.into(),
             crate::signatures::judge_handler(),
         );

@@ -145,14 +145,6 @@ impl App {
                     .arg("value", arrived),
             );
         }
-        // The scan's text layer, for search (read before the transaction: it may be long).
-        let scan_text = match &cmd.scan {
-            Some(sha) => {
-                crate::onestop::scans::referable_scan(&mut &self.db, actor, sha).await?;
-                self.blob_text(sha).await?
-            }
-            None => String::new(),
-        };
         let mut tx = self.db.begin().await?;
         self.require_in(&mut tx, actor, &[Role::RecordsClerk], cmd.agency_id)
             .await?;
@@ -203,10 +195,11 @@ impl App {
         .await?;
         let d = store::get_document(&mut tx, doc_id).await?;
         if secrecy.is_none() {
-            store::set_search_fold(&mut tx, doc_id, &search_fold(&d, &scan_text)).await?;
+            store::set_search_fold(&mut tx, doc_id, &search_fold(&d, "")).await?;
         }
         if let (Some(sha), Some(t)) = (&cmd.scan, &scan_type) {
-            self.queue_ocr(&mut tx, doc_id, sha, t, &scan_text).await?;
+            // The scan is read for search by a worker (its text layer, else OCR).
+            self.queue_text(&mut tx, doc_id, sha, t).await?;
             let size: i64 = tx
                 .scalar(
                     "SELECT size FROM blobs WHERE sha256 = $1",

@@ -23,7 +23,56 @@ fn needs_ocr(media_type: &str, text: &str) -> bool {
     text.trim().is_empty() && [PDF, "image/jpeg", "image/png", "image/tiff"].contains(&media_type)
 }
 
+/// The job that reads a document's file for search.
+pub const TEXT_JOB: &str = "document.text";
+
 impl App {
+    /// Queues the reading of a document's file for search (inside the caller's transaction).
+    pub(crate) async fn queue_text(
+        &self,
+        tx: &mut egov_store::Tx,
+        document_id: i64,
+        sha: &str,
+        media_type: &str,
+    ) -> Result<(), AppError> {
+        // Every queueing is its own job: a file read again after a new main file is read again.
+        let mut nonce = [0u8; 8];
+        getrandom::fill(&mut nonce).map_err(|e| AppError::internal(e.to_string()))?;
+        egov_store::jobs::enqueue(
+            tx,
+            TEXT_JOB,
+            &serde_json::json!({ "document_id": document_id, "sha256": sha, "media_type": media_type }),
+            &format!("text-{document_id}-{sha}-{}", hex::encode(nonce)),
+            egov_store::now(),
+            self.settings.worker.max_attempts,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Reads a document's file for search — its text (a PDF's text layer, a .docx or .odt),
+    /// within the limits and a turn of the PDF work — and adds the words to the document's index
+    /// entry; a file without text that may carry it in its image is queued for OCR.
+    pub async fn read_document_file(
+        &self,
+        document_id: i64,
+        sha: &str,
+        media_type: &str,
+    ) -> Result<(), AppError> {
+        let text = self.blob_text(sha).await?;
+        let mut tx = self.db.begin().await?;
+        if text.trim().is_empty() {
+            self.queue_ocr(&mut tx, document_id, sha, media_type, &text)
+                .await?;
+        } else {
+            let old = store::search_fold_of(&mut tx, document_id).await?;
+            let add = egov_domain::text::fold(&text);
+            store::set_search_fold(&mut tx, document_id, &format!("{old} {add}")).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Queues OCR of a document's file that has no text, when tesseract is installed (inside the
     /// caller's transaction, so the job exists exactly when the file does).
     pub(crate) async fn queue_ocr(
@@ -170,4 +219,23 @@ fn ocr_in(
         text.push('\n');
     }
     Ok(text)
+}
+
+/// The worker's handler of reading jobs.
+pub fn text_handler() -> Handler {
+    std::sync::Arc::new(|app: std::sync::Arc<App>, job| -> HandlerFuture {
+        Box::pin(async move {
+            #[derive(serde::Deserialize)]
+            struct P {
+                document_id: i64,
+                sha256: String,
+                media_type: String,
+            }
+            let p: P =
+                serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))?;
+            app.read_document_file(p.document_id, &p.sha256, &p.media_type)
+                .await
+                .map_err(|e| e.message)
+        })
+    })
 }

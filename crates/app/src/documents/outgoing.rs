@@ -424,30 +424,13 @@ impl App {
         let media_type = check(role, name, declared, &bytes)?;
         self.check_pdf_size(media_type, &bytes)?;
         let size = bytes.len() as i64;
-        let limits = self.settings.limits.pdf();
-        // The text (for search) is read before the file is stored, in a turn of the PDF work,
-        // within the limits.
-        let turn = self.pdf_turn().await?;
-        let (sha, bytes, text) = tokio::task::spawn_blocking(move || {
-            let text = super::text::extract_text(media_type, &bytes, &limits);
-            (egov_store::blobs::BlobStore::digest(&bytes), bytes, text)
+        let (sha, bytes) = tokio::task::spawn_blocking(move || {
+            (egov_store::blobs::BlobStore::digest(&bytes), bytes)
         })
         .await
         .map_err(|e| AppError::internal(e.to_string()))?;
-        drop(turn);
         let att_id = self
             .with_new_blob(sha, bytes, |sha, _bytes| async move {
-                // A new main file rebuilds the index entry, so the words of the other files (drafts,
-                // attachments) are read again — here, before the write transaction, not inside it.
-                let mut others = String::new();
-                if role == FileRole::Main {
-                    for a in store::attachments(&mut &self.db, document_id).await? {
-                        if a.role != FileRole::Main.as_str() {
-                            others.push(' ');
-                            others.push_str(&self.blob_text(&a.sha256).await?);
-                        }
-                    }
-                }
                 let mut tx = self.db.begin().await?;
                 let d = self.visible_document(&mut tx, actor, document_id).await?;
                 if d.secrecy.is_some() {
@@ -499,15 +482,17 @@ impl App {
                     now(),
                 )
                 .await?;
-                self.queue_ocr(&mut tx, document_id, &sha, media_type, &text)
-                    .await?;
+                // The files' words are read for search by a worker (text layers, then OCR for
+                // what has none), not on the upload. A new main file starts the index entry
+                // again, so every file of the document is read again.
                 if role == FileRole::Main {
-                    let words = format!("{text}{others}");
-                    store::set_main_file(&mut tx, document_id, &sha, &search_fold(&d, &words)).await?;
-                } else if !text.is_empty() {
-                    let old = store::search_fold_of(&mut tx, document_id).await?;
-                    let add = egov_domain::text::fold(&text);
-                    store::set_search_fold(&mut tx, document_id, &format!("{old} {add}")).await?;
+                    store::set_main_file(&mut tx, document_id, &sha, &search_fold(&d, "")).await?;
+                    for a in store::attachments(&mut tx, document_id).await? {
+                        self.queue_text(&mut tx, document_id, &a.sha256, &a.media_type)
+                            .await?;
+                    }
+                } else {
+                    self.queue_text(&mut tx, document_id, &sha, media_type).await?;
                 }
                 audit::event("document.file_added", "document", document_id)
                     .agency(d.agency_id)

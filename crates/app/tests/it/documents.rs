@@ -839,7 +839,15 @@ both!(the_text_of_attached_files_is_searched, |db| {
         ],
     )
     .await;
+    // The files are read for search by a worker, not on the upload.
     let reader = actor(&app, "chuyenvien.snv").await;
+    assert!(
+        app.search_documents(&reader, "khe nuoc trong")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    crate::run_jobs(&app).await;
     for q in ["khe nuoc trong", "cong trinh thuy loi", "ho chua yen my"] {
         let hits = app.search_documents(&reader, q).await.unwrap();
         assert_eq!(
@@ -987,7 +995,9 @@ both!(word_drafts_become_the_documents_pdf, |db| {
         .expect("pdftotext runs (poppler-utils)");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("Tổ công tác chuyển đổi số"), "{text}");
-    // The converted PDF is the document now: found by its words, numbered at sign-off.
+    // The converted PDF is the document now: found by its words (once a worker has read it),
+    // numbered at sign-off.
+    crate::run_jobs(&app).await;
     let reader = actor(&app, "chuyenvien.snv").await;
     let hits = app
         .search_documents(&reader, "to cong tac chuyen doi so")
@@ -1124,7 +1134,15 @@ both!(scans_without_text_are_read_in_the_background, |db| {
             .is_empty()
     );
     let worker = egov_app::jobs::Worker::new(app.clone());
-    assert!(worker.run_once().await.unwrap(), "an OCR job was queued");
+    assert!(
+        worker.run_once().await.unwrap(),
+        "the scan was queued to be read"
+    );
+    assert!(
+        worker.run_once().await.unwrap(),
+        "it has no text: OCR was queued"
+    );
+    assert!(!worker.run_once().await.unwrap());
     let hits = app.search_documents(&reader, "song chu").await.unwrap();
     assert_eq!(
         hits.iter().map(|h| h.id).collect::<Vec<_>>(),
@@ -1144,12 +1162,16 @@ both!(scans_without_text_are_read_in_the_background, |db| {
         ],
     )
     .await;
-    // The worker reads the scan and judges both PDFs' signatures; nothing is left after.
+    // The worker reads both files, the scan by OCR, and judges both PDFs' signatures; nothing
+    // is left after.
     let mut ran = 0;
     while worker.run_once().await.unwrap() {
         ran += 1;
     }
-    assert_eq!(ran, 3, "one OCR job and two judging jobs");
+    assert_eq!(
+        ran, 5,
+        "two files read, the one without text by OCR, two judged"
+    );
     let drafter = actor(&app, "chuyenvien.snv").await;
     let hits = app.search_documents(&drafter, "ngap lut").await.unwrap();
     let jobs: Vec<(String, Option<String>)> = (&app.db)

@@ -39,6 +39,17 @@ fn app(db: Db) -> Arc<App> {
     )
 }
 
+/// Runs the background jobs until none is left (reading files for search, judging signatures,
+/// OCR); how many ran.
+async fn run_jobs(app: &Arc<App>) -> usize {
+    let worker = egov_app::jobs::Worker::new(app.clone());
+    let mut n = 0;
+    while worker.run_once().await.unwrap() {
+        n += 1;
+    }
+    n
+}
+
 fn system() -> Actor {
     Actor::system("test")
 }
