@@ -507,3 +507,49 @@ async fn job_runs_again_after_a_crash_sqlite() {
 async fn job_runs_again_after_a_crash_postgres() {
     job_runs_again_after_a_crash(Backend::Postgres).await;
 }
+
+#[test]
+fn pki_demo_outside_a_demo_says_what_it_needs_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_egov"))
+        .current_dir(dir.path())
+        .env("EGOV__LOG__LEVEL", "warn")
+        .args(["pki", "demo", "pki"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("egov demo --seed-only"), "{said}");
+    assert!(
+        !dir.path().join("egov-data").exists(),
+        "no data directory made"
+    );
+    assert!(!dir.path().join("pki").exists(), "no keys issued");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demos_settings_are_read_by_every_command_in_its_directory() {
+    // The README's way: a fresh directory, the default relative data directory.
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_egov"))
+            .current_dir(dir.path())
+            .env("EGOV__LOG__LEVEL", "warn")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    run(&["demo", "--seed-only", "--key-algorithm", "p256"]);
+    let settings = std::fs::read_to_string(dir.path().join("egov-data/settings.toml")).unwrap();
+    assert!(settings.contains("\"pki/root.pem\""), "{settings}");
+    // `egov config` in that directory shows the demo's trust list, resolved once.
+    let config = run(&["config"]);
+    assert!(config.contains("pki/root.pem"), "{config}");
+    assert!(!config.contains("egov-data/egov-data"), "{config}");
+}
