@@ -81,9 +81,14 @@ impl App {
     /// The application on an open database. The audit key is read (or created) from the
     /// settings' key file; `open` also refuses a keyed chain without its key.
     pub fn with_db(db: Db, settings: Settings) -> Arc<App> {
-        match audit::load_key(&settings.in_data_dir(&settings.audit.key_file), true) {
-            Ok(key) => egov_store::audit::set_key(key),
-            Err(e) => tracing::error!(error = %e.message, "no audit key: entries carry no MAC"),
+        // Only in a data directory that exists: a command that needs none (`egov pki verify`
+        // in any folder) must not make one.
+        let key_file = settings.in_data_dir(&settings.audit.key_file);
+        if key_file.parent().is_some_and(std::path::Path::is_dir) {
+            match audit::load_key(&key_file, true) {
+                Ok(key) => egov_store::audit::set_key(key),
+                Err(e) => tracing::warn!(error = %e.message, "no audit key: entries carry no MAC"),
+            }
         }
         let blobs = BlobStore::new(settings.blob_dir());
         let settings_permits = settings.limits.pdf_permits();

@@ -525,6 +525,22 @@ fn pki_demo_outside_a_demo_says_what_it_needs_and_creates_nothing() {
         "no data directory made"
     );
     assert!(!dir.path().join("pki").exists(), "no keys issued");
+    // Checking a PDF needs no data directory either, and makes none.
+    std::fs::write(
+        dir.path().join("x.pdf"),
+        b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n",
+    )
+    .unwrap();
+    let _ = Command::new(env!("CARGO_BIN_EXE_egov"))
+        .current_dir(dir.path())
+        .env("EGOV__LOG__LEVEL", "warn")
+        .args(["pki", "verify", "x.pdf"])
+        .output()
+        .unwrap();
+    assert!(
+        !dir.path().join("egov-data").exists(),
+        "no data directory made by pki verify"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
