@@ -75,7 +75,7 @@ impl App {
         .await?;
         let key = audit::load_key(&settings.in_data_dir(&settings.audit.key_file), keyed == 0)?;
         egov_store::audit::set_key(key);
-        Ok(Self::with_db(db, settings))
+        Ok(Self::assemble(db, settings))
     }
 
     /// The application on an open database. The audit key is read (or created) from the
@@ -90,6 +90,11 @@ impl App {
                 Err(e) => tracing::warn!(error = %e.message, "no audit key: entries carry no MAC"),
             }
         }
+        Self::assemble(db, settings)
+    }
+
+    /// The application's parts, the audit key already set.
+    fn assemble(db: Db, settings: Settings) -> Arc<App> {
         let blobs = BlobStore::new(settings.blob_dir());
         let settings_permits = settings.limits.pdf_permits();
         Arc::new(App {

@@ -420,7 +420,8 @@ impl Server {
 
     /// Whether cookies are marked `Secure`: configured, or implied by an `https://` public URL.
     pub fn cookies_secure(&self) -> bool {
-        self.secure_cookies || self.public_url().starts_with("https://")
+        // An address derived from the listen address is http: only a configured one is https.
+        self.secure_cookies || self.public_url.trim().starts_with("https://")
     }
 }
 

@@ -53,13 +53,7 @@ pub(crate) fn pki_error(e: egov_pki::Error) -> AppError {
 pub fn load_trust(settings: &crate::Settings) -> Result<TrustStore, AppError> {
     {
         let s = &settings.signatures;
-        let path = |p: &Path| {
-            if p.is_absolute() {
-                p.to_path_buf()
-            } else {
-                settings.data_dir.join(p)
-            }
-        };
+        let path = |p: &Path| settings.in_data_dir(p);
         let read = |p: &Path| {
             std::fs::read(path(p)).map_err(|e| {
                 AppError::invalid(

@@ -501,11 +501,7 @@ impl App {
     pub fn kek(&self) -> Result<Option<Vec<u8>>, AppError> {
         let s = &self.settings.signatures;
         if let Some(f) = &s.kek_file {
-            let path = if f.is_absolute() {
-                f.clone()
-            } else {
-                self.settings.data_dir.join(f)
-            };
+            let path = self.settings.in_data_dir(f);
             let bytes = std::fs::read(&path).map_err(|e| {
                 AppError::invalid(
                     "bad_config",

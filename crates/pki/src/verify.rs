@@ -129,12 +129,7 @@ const ADBE_SHA1: &[u8] = b"adbe.pkcs7.sha1";
 /// Errors only for a file that cannot be judged at all (not a PDF, encrypted, unreadable);
 /// anything wrong with a signature is in the report.
 pub fn verify_pdf(pdf: &[u8], trust: &TrustStore, now: OffsetDateTime) -> Result<Report> {
-    let doc = crate::sign::load_within(pdf, &trust.limits)?;
-    if doc.xref_start == 0 || doc.xref_recovery.is_some() {
-        return Err(Error::Malformed(
-            "the cross-reference table is damaged".into(),
-        ));
-    }
+    let doc = load_strict(pdf, &trust.limits)?;
     let mut signatures = Vec::new();
     let mut empty_fields = Vec::new();
     for (name, value) in signature_fields(&doc) {
@@ -163,8 +158,10 @@ pub fn verify_pdf(pdf: &[u8], trust: &TrustStore, now: OffsetDateTime) -> Result
     })
 }
 
-fn load_strict(pdf: &[u8]) -> Result<Document> {
-    let doc = crate::sign::load(pdf)?;
+/// Loads a PDF within `limits`, refusing a damaged cross-reference table (a repaired file is
+/// not what was signed).
+fn load_strict(pdf: &[u8], limits: &crate::Limits) -> Result<Document> {
+    let doc = crate::sign::load_within(pdf, limits)?;
     if doc.xref_start == 0 || doc.xref_recovery.is_some() {
         return Err(Error::Malformed(
             "the cross-reference table is damaged".into(),
@@ -615,7 +612,7 @@ fn check_signature(
     let mut pool: Vec<Certificate> = parsed.certificates.clone();
     pool.extend(trust.intermediates.iter().cloned());
     check_chain(&signer, &pool, trust, at, now, j, report);
-    check_changes(pdf, doc, sig, end, j, report);
+    check_changes(pdf, doc, sig, end, &trust.limits, j, report);
 }
 
 /// A time-stamp token over the signature value (PAdES B-T): when it verifies and its authority
@@ -1014,13 +1011,14 @@ fn check_changes(
     doc: &Document,
     sig: &Dictionary,
     end: usize,
+    limits: &crate::Limits,
     j: &mut Judge,
     report: &mut SignatureReport,
 ) {
     if end == pdf.len() || pdf[end..].iter().all(u8::is_ascii_whitespace) {
         return;
     }
-    let signed = match load_strict(&pdf[..end]) {
+    let signed = match load_strict(&pdf[..end], limits) {
         Ok(d) => d,
         Err(e) => {
             j.invalid(

@@ -244,6 +244,15 @@ struct Head {
     keyed: i64,
 }
 
+/// Reads the chain's head (`lock`: a row-lock clause for the sealer, or empty).
+async fn read_head(ex: &mut impl Exec, lock: &str) -> Result<Head, StoreError> {
+    ex.fetch_one(
+        &format!("SELECT last_seq, last_hash, keyed FROM audit_chain WHERE id = 1{lock}"),
+        args![],
+    )
+    .await
+}
+
 /// The key the chain's links use: none for a chain not yet keyed; an error when the chain is
 /// keyed and this process has no key.
 fn chain_key(head: &Head) -> Result<Option<[u8; 32]>, StoreError> {
@@ -262,12 +271,7 @@ fn chain_key(head: &Head) -> Result<Option<[u8; 32]>, StoreError> {
 /// whether the chain is keyed now.
 async fn key_the_chain(db: &Db, key: &[u8; 32]) -> Result<bool, StoreError> {
     let mut tx = db.begin().await?;
-    let head: Head = tx
-        .fetch_one(
-            "SELECT last_seq, last_hash, keyed FROM audit_chain WHERE id = 1",
-            args![],
-        )
-        .await?;
+    let head = read_head(&mut tx, "").await?;
     if head.keyed != 0 {
         tx.rollback().await?;
         return Ok(true);
@@ -283,7 +287,7 @@ async fn key_the_chain(db: &Db, key: &[u8; 32]) -> Result<bool, StoreError> {
         return Ok(false);
     }
     tx.rollback().await?;
-    if verify_walk(db, None).await?.broken.is_some() {
+    if verify(db).await?.broken.is_some() {
         return Ok(false);
     }
     let mut tx = db.begin().await?;
@@ -353,12 +357,7 @@ pub async fn seal(db: &Db, batch: i64) -> Result<u64, StoreError> {
         crate::Dialect::Postgres => " FOR UPDATE",
         crate::Dialect::Sqlite => "",
     };
-    let head: Head = tx
-        .fetch_one(
-            &format!("SELECT last_seq, last_hash, keyed FROM audit_chain WHERE id = 1{lock}"),
-            args![],
-        )
-        .await?;
+    let head = read_head(&mut tx, lock).await?;
     if head.keyed == 0
         && let Some(k) = key()
     {
@@ -456,25 +455,13 @@ pub struct VerifyReport {
 /// Walks the whole chain and reports the first broken link: an entry whose MAC does not
 /// hold (sealed or not: an entry changed before it was sealed is caught too), a link that does
 /// not hold, a missing entry, or a head that disagrees with the chain's end.
+///
+/// A chain not yet keyed is walked with the unkeyed links it was sealed with.
 pub async fn verify(db: &Db) -> Result<VerifyReport, StoreError> {
-    let head: Head = (&*db)
-        .fetch_one(
-            "SELECT last_seq, last_hash, keyed FROM audit_chain WHERE id = 1",
-            args![],
-        )
-        .await?;
-    let key = chain_key(&head)?;
-    verify_walk(db, key.as_ref()).await
-}
-
-async fn verify_walk(db: &Db, key: Option<&[u8; 32]>) -> Result<VerifyReport, StoreError> {
     let mut tx = db.begin_snapshot().await?;
-    let head: Head = tx
-        .fetch_one(
-            "SELECT last_seq, last_hash, keyed FROM audit_chain WHERE id = 1",
-            args![],
-        )
-        .await?;
+    let head = read_head(&mut tx, "").await?;
+    let key = chain_key(&head)?;
+    let key = key.as_ref();
     let unsealed: i64 = tx
         .scalar("SELECT COUNT(*) FROM audit_log WHERE seq IS NULL", args![])
         .await?;
@@ -586,12 +573,7 @@ pub async fn link_at(ex: &mut impl Exec, seq: i64) -> Result<Option<String>, Sto
 
 /// The chain's head: (last position, its hash).
 pub async fn head(ex: &mut impl Exec) -> Result<(i64, String), StoreError> {
-    let h: Head = ex
-        .fetch_one(
-            "SELECT last_seq, last_hash, keyed FROM audit_chain WHERE id = 1",
-            args![],
-        )
-        .await?;
+    let h = read_head(ex, "").await?;
     Ok((h.last_seq, h.last_hash))
 }
 

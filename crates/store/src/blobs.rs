@@ -29,11 +29,7 @@ impl BlobStore {
 
     /// The file of a blob. `sha` must be 64 lower-case hex digits.
     pub fn path(&self, sha: &str) -> Result<PathBuf, StoreError> {
-        if sha.len() != 64
-            || !sha
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        {
+        if !is_sha256(sha) {
             return Err(StoreError::Invalid(format!(
                 "{sha:?} is not a SHA-256 digest"
             )));
@@ -131,6 +127,13 @@ impl BlobStore {
             _ => StoreError::from(e),
         })
     }
+}
+
+/// Whether `s` names a blob: a SHA-256 in 64 lower-case hex digits.
+pub fn is_sha256(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 fn tempfile_in(dir: &Path) -> Result<(PathBuf, std::fs::File), StoreError> {

@@ -38,15 +38,50 @@ impl App {
         // Every queueing is its own job: a file read again after a new main file is read again.
         let mut nonce = [0u8; 8];
         getrandom::fill(&mut nonce).map_err(|e| AppError::internal(e.to_string()))?;
+        let key = format!("text-{document_id}-{sha}-{}", hex::encode(nonce));
+        self.queue_file_job(tx, TEXT_JOB, &key, document_id, sha, media_type)
+            .await
+    }
+
+    /// Queues a job about one file of a document (reading it, OCR).
+    async fn queue_file_job(
+        &self,
+        tx: &mut egov_store::Tx,
+        kind: &str,
+        key: &str,
+        document_id: i64,
+        sha: &str,
+        media_type: &str,
+    ) -> Result<(), AppError> {
+        let job = FileJob {
+            document_id,
+            sha256: sha.to_owned(),
+            media_type: media_type.to_owned(),
+        };
         egov_store::jobs::enqueue(
             tx,
-            TEXT_JOB,
-            &serde_json::json!({ "document_id": document_id, "sha256": sha, "media_type": media_type }),
-            &format!("text-{document_id}-{sha}-{}", hex::encode(nonce)),
+            kind,
+            &serde_json::to_value(&job).map_err(|e| AppError::internal(e.to_string()))?,
+            key,
             egov_store::now(),
             self.settings.worker.max_attempts,
         )
         .await?;
+        Ok(())
+    }
+
+    /// Adds the words of `text` to a document's index entry.
+    async fn add_words(
+        &self,
+        tx: &mut egov_store::Tx,
+        document_id: i64,
+        text: &str,
+    ) -> Result<(), AppError> {
+        let words = egov_domain::text::fold(text);
+        if !words.trim().is_empty() {
+            let old = store::search_fold_of(tx, document_id).await?;
+            store::set_search_fold(tx, document_id, &format!("{old} {words}")).await?;
+        }
         Ok(())
     }
 
@@ -65,9 +100,7 @@ impl App {
             self.queue_ocr(&mut tx, document_id, sha, media_type, &text)
                 .await?;
         } else {
-            let old = store::search_fold_of(&mut tx, document_id).await?;
-            let add = egov_domain::text::fold(&text);
-            store::set_search_fold(&mut tx, document_id, &format!("{old} {add}")).await?;
+            self.add_words(&mut tx, document_id, &text).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -88,16 +121,9 @@ impl App {
         {
             return Ok(());
         }
-        egov_store::jobs::enqueue(
-            tx,
-            OCR_JOB,
-            &serde_json::json!({ "document_id": document_id, "sha256": sha, "media_type": media_type }),
-            &format!("ocr-{document_id}-{sha}"),
-            egov_store::now(),
-            self.settings.worker.max_attempts,
-        )
-        .await?;
-        Ok(())
+        let key = format!("ocr-{document_id}-{sha}");
+        self.queue_file_job(tx, OCR_JOB, &key, document_id, sha, media_type)
+            .await
     }
 
     /// Reads the text of a stored file by OCR and adds its words to the document's index entry.
@@ -116,14 +142,24 @@ impl App {
         let text = tokio::task::spawn_blocking(move || ocr(&tesseract, &bytes, &media_type))
             .await
             .map_err(|e| AppError::internal(e.to_string()))??;
-        let words = egov_domain::text::fold(&text);
-        if !words.trim().is_empty() {
-            let mut tx = self.db.begin().await?;
-            let old = store::search_fold_of(&mut tx, document_id).await?;
-            store::set_search_fold(&mut tx, document_id, &format!("{old} {words}")).await?;
-            tx.commit().await?;
-        }
+        let mut tx = self.db.begin().await?;
+        self.add_words(&mut tx, document_id, &text).await?;
+        tx.commit().await?;
         Ok(text.chars().count())
+    }
+}
+
+/// What a job about one file of a document carries.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct FileJob {
+    document_id: i64,
+    sha256: String,
+    media_type: String,
+}
+
+impl FileJob {
+    fn of(job: &egov_store::jobs::Job) -> Result<FileJob, String> {
+        serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))
     }
 }
 
@@ -131,14 +167,7 @@ impl App {
 pub fn ocr_handler() -> Handler {
     std::sync::Arc::new(|app: std::sync::Arc<App>, job| -> HandlerFuture {
         Box::pin(async move {
-            #[derive(serde::Deserialize)]
-            struct P {
-                document_id: i64,
-                sha256: String,
-                media_type: String,
-            }
-            let p: P =
-                serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))?;
+            let p = FileJob::of(&job)?;
             app.ocr_document_file(p.document_id, &p.sha256, &p.media_type)
                 .await
                 .map(|_| ())
@@ -225,14 +254,7 @@ fn ocr_in(
 pub fn text_handler() -> Handler {
     std::sync::Arc::new(|app: std::sync::Arc<App>, job| -> HandlerFuture {
         Box::pin(async move {
-            #[derive(serde::Deserialize)]
-            struct P {
-                document_id: i64,
-                sha256: String,
-                media_type: String,
-            }
-            let p: P =
-                serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))?;
+            let p = FileJob::of(&job)?;
             app.read_document_file(p.document_id, &p.sha256, &p.media_type)
                 .await
                 .map_err(|e| e.message)

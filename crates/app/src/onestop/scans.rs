@@ -146,11 +146,7 @@ pub(crate) async fn referable_scan(
     sha: &str,
 ) -> Result<String, AppError> {
     let unknown = || AppError::invalid("unknown_scan", "A scan must be uploaded first.");
-    let well_formed = sha.len() == 64
-        && sha
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-    if !well_formed {
+    if !egov_store::blobs::is_sha256(sha) {
         return Err(unknown());
     }
     egov_store::blobs::uploaded_type(ex, sha, actor.person_id)
