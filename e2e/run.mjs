@@ -376,6 +376,74 @@ try {
   await sp.screenshot({ path: `${shots}/${label}-360-document.png`, fullPage: true });
   await spec.close();
 
+  // A specialist drafts in the browser (kind, subject, two recipients, the PDF and an
+  // attachment), the head of division returns it with a comment, the specialist submits it
+  // again, the head approves, the director signs off, the clerk issues, and the ward's records
+  // clerk registers it. Nobody is shown a button they may not press.
+  const draftPdf = new URL("../crates/web/tests/it/draft.pdf", import.meta.url).pathname;
+  const journey = await browser.newContext({ bypassCSP: true, locale: "vi-VN" });
+  const jp = await journey.newPage();
+  await signIn(jp, "chuyenvien.snv", false);
+  await jp.goto(`${base}/documents`);
+  assert.equal(await jp.getByRole("link", { name: "Vào sổ văn bản đến" }).count(), 0, "a specialist does not register incoming documents");
+  await jp.getByRole("link", { name: "Soạn văn bản" }).first().click();
+  await jp.getByRole("heading", { name: "Soạn văn bản" }).waitFor();
+  await check(jp, "new draft");
+  await jp.getByLabel("Trích yếu").fill("Về việc rà soát biên chế năm 2027");
+  await jp.getByLabel("Nơi nhận", { exact: true }).selectOption([{ label: "Ủy ban nhân dân phường Hạc Thành" }, { label: "Sở Tư pháp" }]);
+  await jp.setInputFiles("#main_file", draftPdf);
+  await jp.setInputFiles("#attachments", draftPdf);
+  await jp.getByRole("button", { name: "Lưu dự thảo" }).click();
+  await jp.getByText(/Đã lưu dự thảo/).waitFor();
+  const draftUrl = jp.url();
+  assert.match(draftUrl, /\/documents\/\d+$/);
+  await check(jp, "draft");
+  assert.equal(await jp.getByRole("button", { name: "Duyệt, trình ký" }).count(), 0, "not the drafter's own approval");
+  await jp.getByRole("button", { name: "Trình duyệt" }).click();
+  await jp.getByText(/Đã thực hiện: Trình duyệt/).waitFor();
+  const asPerson = async (user, withTotp, fn) => {
+    const ctx = await browser.newContext({ bypassCSP: true, locale: "vi-VN" });
+    const p = await ctx.newPage();
+    await signIn(p, user, withTotp);
+    await p.goto(draftUrl);
+    try { await fn(p); } finally { await ctx.close(); }
+  };
+  await asPerson("truongphong.snv", false, async (p) => {
+    await p.getByLabel("Ý kiến").fill("Bổ sung số liệu của phụ lục");
+    await p.getByRole("button", { name: "Trả lại" }).click();
+    await p.getByText(/Đã thực hiện: Trả lại/).waitFor();
+  });
+  await jp.goto(draftUrl);
+  await jp.getByText("Bổ sung số liệu của phụ lục").waitFor();
+  await jp.getByLabel("Loại tệp").selectOption("attachment");
+  await jp.setInputFiles("#file", draftPdf);
+  await jp.getByRole("button", { name: "Thêm tệp" }).click();
+  await jp.getByText(/Đã thêm tệp/).waitFor();
+  await jp.getByRole("button", { name: "Trình duyệt" }).click();
+  await jp.getByText(/Đã thực hiện: Trình duyệt/).waitFor();
+  await asPerson("truongphong.snv", false, async (p) => {
+    await p.getByRole("button", { name: "Duyệt, trình ký" }).click();
+    await p.getByText(/Đã thực hiện: Duyệt, trình ký/).waitFor();
+  });
+  await asPerson("giamdoc.snv", false, async (p) => {
+    await check(p, "sign-off");
+    await p.getByRole("button", { name: "Ký duyệt, cấp số" }).click();
+    await p.getByText(/Đã thực hiện: Ký duyệt, cấp số/).waitFor();
+  });
+  await asPerson("vanthu.snv", false, async (p) => {
+    await p.getByRole("button", { name: "Phát hành" }).click();
+    await p.getByText(/Đã thực hiện: Phát hành/).waitFor();
+  });
+  await asPerson("chutich.hacthanh", false, async (p) => {
+    assert.equal(await p.getByRole("button", { name: "Vào sổ" }).count(), 0, "the chairman does not register");
+  });
+  await asPerson("vanthu.hacthanh", false, async (p) => {
+    await check(p, "delivered document");
+    await p.getByRole("button", { name: "Vào sổ" }).click();
+    await p.getByText(/Đã thực hiện: Vào sổ/).waitFor();
+  });
+  await journey.close();
+
   // A citizen on a phone looks the dossier up.
   const citizen = await browser.newContext({ bypassCSP: true, locale: "vi-VN", viewport: { width: 360, height: 740 } });
   const pp = await citizen.newPage();

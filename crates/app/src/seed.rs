@@ -283,7 +283,7 @@ impl App {
         let snv_tcbc = unit(snv, "Phòng Tổ chức - Biên chế", "division").await?;
         unit(snv, "Phòng Cải cách hành chính", "division").await?;
         unit(snv, "Bộ phận Một cửa", "one_stop").await?;
-        unit(
+        let hac_thanh_office = unit(
             hac_thanh,
             "Văn phòng Hội đồng nhân dân và Ủy ban nhân dân",
             "office",
@@ -422,6 +422,15 @@ impl App {
                 what: "Công chức Một cửa phường Hạc Thành",
             },
             P {
+                user: "vanthu.hacthanh",
+                name: "Mai Thị Nhung",
+                agency: hac_thanh,
+                unit: Some(hac_thanh_office),
+                position: "van_thu",
+                roles: &["records_clerk"],
+                what: "Văn thư UBND phường Hạc Thành",
+            },
+            P {
                 user: "motcua.tinh",
                 name: "Trịnh Văn Long",
                 agency: center,
@@ -447,6 +456,24 @@ impl App {
                 position: "chuyen_vien",
                 roles: &["specialist"],
                 what: "Chuyên viên Sở Tư pháp",
+            },
+            P {
+                user: "vanthu.stp",
+                name: "Lương Văn Khải",
+                agency: stp,
+                unit: None,
+                position: "van_thu",
+                roles: &["records_clerk"],
+                what: "Văn thư Sở Tư pháp",
+            },
+            P {
+                user: "vanthu.ttpvhcc",
+                name: "Tạ Thị Huyền",
+                agency: center,
+                unit: None,
+                position: "van_thu",
+                roles: &["records_clerk"],
+                what: "Văn thư Trung tâm Phục vụ hành chính công tỉnh",
             },
             P {
                 user: "giamdoc.stp",

@@ -40,6 +40,83 @@ pub fn fold(s: &str) -> String {
     out
 }
 
+/// The Vietnamese alphabet in its dictionary order (a ă â b c d đ e ê g h i k l m n o ô ơ p q
+/// r s t u ư v x y), then the other Latin letters.
+const VI_LETTERS: [&str; 33] = [
+    "a", "ă", "â", "b", "c", "d", "đ", "e", "ê", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o",
+    "ô", "ơ", "p", "q", "r", "s", "t", "u", "ư", "v", "w", "x", "y", "z",
+];
+
+/// A key that sorts Vietnamese names as a dictionary does: letters first (ă after a, đ after
+/// d, ơ after ô …), tones only to break ties (none, grave, hook, tilde, acute, dot below),
+/// case ignored. `"Phường Ba Đình" < "Phường Bắc Sơn" < "Phường Đông Sơn"`.
+pub fn vi_sort_key(s: &str) -> (Vec<u32>, Vec<u8>) {
+    let mut letters = Vec::new();
+    let mut tones = Vec::new();
+    for c in s.nfd().flat_map(char::to_lowercase) {
+        let tone = match c {
+            '\u{300}' => Some(1),
+            '\u{309}' => Some(2),
+            '\u{303}' => Some(3),
+            '\u{301}' => Some(4),
+            '\u{323}' => Some(5),
+            _ => None,
+        };
+        if let Some(t) = tone {
+            if let Some(last) = tones.last_mut() {
+                *last = t;
+            }
+            continue;
+        }
+        // Breve, circumflex and horn make letters of their own.
+        let modified = match c {
+            '\u{306}' => Some("ă"),
+            '\u{302}' => Some("â"),
+            '\u{31b}' => Some("ơ"),
+            _ => None,
+        };
+        if let Some(m) = modified {
+            if let Some(last) = letters.last_mut() {
+                let base = VI_LETTERS.iter().position(|l| *l == m).unwrap_or(0) as u32;
+                // â/ê/ô and ơ/ư: the mark follows the base letter it modifies.
+                *last = match (*last, m) {
+                    (x, "â") if x == rank('e') => rank_of("ê"),
+                    (x, "â") if x == rank('o') => rank_of("ô"),
+                    (x, "ơ") if x == rank('u') => rank_of("ư"),
+                    _ => base + 100,
+                };
+            }
+            continue;
+        }
+        if is_combining_mark(c) {
+            continue;
+        }
+        letters.push(rank(c));
+        tones.push(0);
+    }
+    (letters, tones)
+}
+
+fn rank_of(letter: &str) -> u32 {
+    VI_LETTERS
+        .iter()
+        .position(|l| *l == letter)
+        .map_or(0, |p| p as u32 + 100)
+}
+
+fn rank(c: char) -> u32 {
+    let mut buf = [0u8; 4];
+    match VI_LETTERS
+        .iter()
+        .position(|l| *l == c.encode_utf8(&mut buf))
+    {
+        Some(p) => p as u32 + 100,
+        // Digits and punctuation before letters, in code point order.
+        None if (c as u32) < 100 => c as u32,
+        None => c as u32 + 1000,
+    }
+}
+
 /// A search query split into folded words; empty when the query has no letters or digits.
 pub fn query_words(q: &str) -> Vec<String> {
     fold(q)
@@ -52,6 +129,48 @@ pub fn query_words(q: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sorts_as_a_vietnamese_dictionary() {
+        let mut names = vec![
+            "Xã Yên Định",
+            "Phường Đông Sơn",
+            "Phường Bắc Sơn",
+            "Phường Ba Đình",
+            "Xã Ấm Thượng",
+            "Xã An Nông",
+            "Phường Hạc Thành",
+            "Phường Hàm Rồng",
+            "Xã Ơn Nông",
+            "Xã Ông Nông",
+            "Xã Ô Nông",
+            "Xã Ưu",
+            "Xã Uy",
+        ];
+        names.sort_by_key(|n| vi_sort_key(n));
+        assert_eq!(
+            names,
+            [
+                "Phường Ba Đình",
+                "Phường Bắc Sơn",
+                "Phường Đông Sơn",
+                "Phường Hạc Thành",
+                "Phường Hàm Rồng",
+                "Xã An Nông",
+                "Xã Ấm Thượng",
+                "Xã Ô Nông",
+                "Xã Ông Nông",
+                "Xã Ơn Nông",
+                "Xã Uy",
+                "Xã Ưu",
+                "Xã Yên Định",
+            ]
+        );
+        // Tones break ties only: ma, mà, mả, mã, má, mạ.
+        let mut tones = vec!["mạ", "má", "mã", "mả", "mà", "ma"];
+        tones.sort_by_key(|n| vi_sort_key(n));
+        assert_eq!(tones, ["ma", "mà", "mả", "mã", "má", "mạ"]);
+    }
 
     #[test]
     fn folds_vietnamese() {

@@ -1103,6 +1103,22 @@ pub async fn outgoing_register(
     .await
 }
 
+/// The recipients of every document in an agency's outgoing register of a year, as (document,
+/// recipient name) in the order they were chosen: one query for the whole register.
+pub async fn register_recipients(
+    ex: &mut impl Exec,
+    agency_id: i64,
+    year: i32,
+) -> Result<Vec<(i64, String)>, StoreError> {
+    ex.fetch_all(
+        "SELECT r.document_id, r.name FROM document_recipients r JOIN documents d ON d.id = r.document_id \
+         WHERE d.agency_id = $1 AND d.origin = 'internal' AND d.year = $2 AND d.number IS NOT NULL \
+         ORDER BY r.document_id, r.id",
+        args![agency_id, year],
+    )
+    .await
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
 pub struct WorkFileRow {
     pub id: i64,

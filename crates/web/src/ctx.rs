@@ -115,6 +115,34 @@ pub fn set_cookie(
     HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
 }
 
+/// A text field of a multipart form that comes before its files (the CSRF token): only the
+/// beginning of the body is parsed.
+async fn multipart_field(
+    headers: &HeaderMap,
+    body: &axum::body::Bytes,
+    name: &str,
+) -> Option<String> {
+    use axum::extract::FromRequest;
+    let head = body.slice(..body.len().min(64 * 1024));
+    let mut req = Request::new(Body::from(head));
+    req.headers_mut().insert(
+        header::CONTENT_TYPE,
+        headers.get(header::CONTENT_TYPE)?.clone(),
+    );
+    let mut form = axum::extract::Multipart::from_request(req, &())
+        .await
+        .ok()?;
+    while let Ok(Some(field)) = form.next_field().await {
+        if field.file_name().is_some() {
+            return None;
+        }
+        if field.name() == Some(name) {
+            return field.text().await.ok();
+        }
+    }
+    None
+}
+
 fn query_param(query: &str, name: &str) -> Option<String> {
     query
         .split('&')
@@ -252,9 +280,9 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
     };
     parts.extensions.insert(ctx.clone());
 
-    // CSRF: every unsafe request made with cookies carries the token, in a form field `csrf`,
-    // the `x-csrf-token` header or the query string. Bearer-token API calls are exempt: a
-    // browser never adds that header by itself.
+    // CSRF: every unsafe request made with cookies carries the token, in a form field `csrf`
+    // (the first field of a form with files) or the `x-csrf-token` header, never the address.
+    // Bearer-token API calls are exempt: a browser never adds that header by itself.
     let mut body = body;
     let mut refused = None;
     // The API without a session cookie has no ambient authority to protect (it takes JSON,
@@ -267,18 +295,30 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
             .headers
             .get("x-csrf-token")
             .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .or_else(|| query_param(&ctx.query, "csrf"));
-        let is_form = parts
+            .map(str::to_owned);
+        let content_type = parts
             .headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        if presented.is_none() && is_form {
-            let limit = state.app.settings.server.max_body_bytes;
+            .unwrap_or_default();
+        let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+        // A form with files carries the token as its first field, never in its address (an
+        // address with the token would show in the bar, in history and in logs).
+        let is_multipart = content_type.starts_with("multipart/form-data");
+        if presented.is_none() && (is_form || is_multipart) {
+            let settings = &state.app.settings.server;
+            let limit = if is_multipart {
+                settings.max_upload_bytes.max(settings.max_body_bytes)
+            } else {
+                settings.max_body_bytes
+            };
             match to_bytes(body, limit).await {
                 Ok(bytes) => {
-                    presented = query_param(&String::from_utf8_lossy(&bytes), "csrf");
+                    presented = if is_multipart {
+                        multipart_field(&parts.headers, &bytes, "csrf").await
+                    } else {
+                        query_param(&String::from_utf8_lossy(&bytes), "csrf")
+                    };
                     body = Body::from(bytes);
                 }
                 Err(_) => {

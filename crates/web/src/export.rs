@@ -34,19 +34,12 @@ pub fn private_file(
     r
 }
 
-fn local(t: Option<OffsetDateTime>) -> String {
-    t.map(|t| {
-        let l = t.to_offset(egov_domain::VN_OFFSET);
-        format!(
-            "{:02}/{:02}/{} {:02}:{:02}",
-            l.day(),
-            u8::from(l.month()),
-            l.year(),
-            l.hour(),
-            l.minute()
-        )
-    })
-    .unwrap_or_default()
+/// An instant as a spreadsheet date and time in Vietnam.
+fn excel_time(t: OffsetDateTime) -> Option<rust_xlsxwriter::ExcelDateTime> {
+    let l = t.to_offset(egov_domain::VN_OFFSET);
+    rust_xlsxwriter::ExcelDateTime::from_ymd(l.year() as u16, u8::from(l.month()), l.day())
+        .and_then(|d| d.and_hms(u16::from(l.hour()), l.minute(), l.second()))
+        .ok()
 }
 
 /// The tracking register (sổ theo dõi hồ sơ, form 07 of Circular 03/2025) as a workbook.
@@ -59,14 +52,14 @@ pub fn register_xlsx(
     let err = |e: rust_xlsxwriter::XlsxError| AppError::internal(format!("xlsx: {e}"));
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
-    ws.set_name(lang.t("register-sheet")).map_err(err)?;
+    ws.set_name(sheet_name(&lang.t("register-sheet")))
+        .map_err(err)?;
     let title = Format::new().set_bold().set_font_size(14);
-    let head = Format::new()
-        .set_bold()
+    let head = header_format();
+    let cell = Format::new()
         .set_text_wrap()
-        .set_align(FormatAlign::Center)
-        .set_border(FormatBorder::Thin);
-    let cell = Format::new().set_text_wrap().set_border(FormatBorder::Thin);
+        .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::Top);
     ws.write_with_format(0, 0, lang.t("register-title"), &title)
         .map_err(err)?;
     ws.write(1, 0, format!("{agency} — {period}"))
@@ -91,6 +84,8 @@ pub fn register_xlsx(
             .map_err(err)?;
         ws.set_column_width(c, *width).map_err(err)?;
     }
+    let number = cell.clone().set_num_format("0");
+    let when = cell.clone().set_num_format("dd/mm/yyyy hh:mm");
     for (i, d) in rows.iter().enumerate() {
         let r = 4 + i as u32;
         let applicant = match &d.applicant_phone {
@@ -102,42 +97,57 @@ pub fn register_xlsx(
             .as_deref()
             .map(|t| lang.t(&format!("timeliness-{}", t.replace('_', "-"))))
             .unwrap_or_default();
-        let values = [
-            (i + 1).to_string(),
-            d.code.clone(),
-            d.procedure_name.clone(),
-            "1".to_owned(),
-            applicant,
-            d.competent_agency_name.clone(),
-            local(d.received_at.or(Some(d.submitted_at))),
-            local(d.extended_to.or(d.appointment)),
-            local(d.finished_at),
-            local(d.returned_at),
-            lang.t(&format!("state-{}", d.state.replace('_', "-"))),
-            note,
+        ws.write_number_with_format(r, 0, (i + 1) as f64, &number)
+            .map_err(err)?;
+        ws.write_number_with_format(r, 3, 1.0, &number)
+            .map_err(err)?;
+        let texts = [
+            (1, d.code.clone()),
+            (2, d.procedure_name.clone()),
+            (4, applicant),
+            (5, d.competent_agency_name.clone()),
+            (10, lang.t(&format!("state-{}", d.state.replace('_', "-")))),
+            (11, note),
         ];
-        for (c, v) in values.iter().enumerate() {
-            ws.write_with_format(r, c as u16, v, &cell).map_err(err)?;
+        for (c, v) in texts {
+            ws.write_with_format(r, c, v, &cell).map_err(err)?;
+        }
+        let times = [
+            (6, d.received_at.or(Some(d.submitted_at))),
+            (7, d.extended_to.or(d.appointment)),
+            (8, d.finished_at),
+            (9, d.returned_at),
+        ];
+        for (c, t) in times {
+            match t.and_then(excel_time) {
+                Some(t) => ws.write_datetime_with_format(r, c, t, &when).map(|_| ()),
+                None => ws.write_blank(r, c, &cell).map(|_| ()),
+            }
+            .map_err(err)?;
         }
     }
-    ws.set_freeze_panes(4, 0).map_err(err)?;
+    print_ready(ws, 3).map_err(err)?;
     wb.save_to_buffer().map_err(err)
 }
 
-/// A register of documents as a workbook: title, agency and year, headings, rows.
+/// A register of documents as a workbook: title, agency and year, headings, rows; dates as
+/// date cells, numbers as numbers; ready to print (see [`print_ready`]).
 pub fn document_register_xlsx(
     t: &egov_app::documents::registers::RegisterTable,
 ) -> Result<Vec<u8>, AppError> {
+    use egov_app::documents::registers::ColumnKind;
     let err = |e: rust_xlsxwriter::XlsxError| AppError::internal(format!("xlsx: {e}"));
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
+    ws.set_name(sheet_name(&t.sheet)).map_err(err)?;
     let title = Format::new().set_bold().set_font_size(14);
-    let head = Format::new()
-        .set_bold()
+    let head = header_format();
+    let cell = Format::new()
         .set_text_wrap()
-        .set_align(FormatAlign::Center)
-        .set_border(FormatBorder::Thin);
-    let cell = Format::new().set_text_wrap().set_border(FormatBorder::Thin);
+        .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::Top);
+    let date = cell.clone().set_num_format("dd/mm/yyyy");
+    let number = cell.clone().set_num_format("0");
     ws.write_with_format(0, 0, &t.title, &title).map_err(err)?;
     ws.write(1, 0, format!("{} — {}", t.agency, t.year))
         .map_err(err)?;
@@ -148,10 +158,66 @@ pub fn document_register_xlsx(
         ws.set_column_width(c, f64::from(*w) * 0.6).map_err(err)?;
     }
     for (r, row) in t.rows.iter().enumerate() {
+        let r = 4 + r as u32;
         for (c, v) in row.iter().enumerate() {
-            ws.write_with_format(4 + r as u32, c as u16, v, &cell)
-                .map_err(err)?;
+            let col = c as u16;
+            match (t.kinds.get(c), v.as_str()) {
+                (_, "") => ws.write_blank(r, col, &cell).map(|_| ()),
+                (Some(ColumnKind::Date), v) => match excel_date(v) {
+                    Some(d) => ws.write_datetime_with_format(r, col, d, &date).map(|_| ()),
+                    None => ws.write_with_format(r, col, v, &cell).map(|_| ()),
+                },
+                (Some(ColumnKind::Number), v) => match v.parse::<f64>() {
+                    Ok(n) => ws.write_number_with_format(r, col, n, &number).map(|_| ()),
+                    Err(_) => ws.write_with_format(r, col, v, &cell).map(|_| ()),
+                },
+                (_, v) => ws.write_with_format(r, col, v, &cell).map(|_| ()),
+            }
+            .map_err(err)?;
         }
     }
+    print_ready(ws, 3).map_err(err)?;
     wb.save_to_buffer().map_err(err)
+}
+
+/// A bold, centred, bordered heading cell.
+fn header_format() -> Format {
+    Format::new()
+        .set_bold()
+        .set_text_wrap()
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter)
+        .set_border(FormatBorder::Thin)
+}
+
+/// A register's sheet as a clerk prints it: the heading row frozen on screen and repeated on
+/// every printed page, A4 landscape, fitted to the page's width.
+fn print_ready(
+    ws: &mut rust_xlsxwriter::Worksheet,
+    header_row: u32,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    ws.set_freeze_panes(header_row + 1, 0)?;
+    ws.set_repeat_rows(header_row, header_row)?;
+    ws.set_landscape();
+    // 9 is A4 in the spreadsheet's paper codes.
+    ws.set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 0);
+    Ok(())
+}
+
+/// A sheet name a spreadsheet accepts: at most 31 characters, none of `[]:*?/\`.
+fn sheet_name(name: &str) -> String {
+    name.chars()
+        .filter(|c| !"[]:*?/\\".contains(*c))
+        .take(31)
+        .collect()
+}
+
+/// `dd/mm/yyyy` (a register's date) as a spreadsheet date.
+fn excel_date(v: &str) -> Option<rust_xlsxwriter::ExcelDateTime> {
+    let mut parts = v.split('/');
+    let d: u8 = parts.next()?.parse().ok()?;
+    let m: u8 = parts.next()?.parse().ok()?;
+    let y: u16 = parts.next()?.parse().ok()?;
+    rust_xlsxwriter::ExcelDateTime::from_ymd(y, m, d).ok()
 }

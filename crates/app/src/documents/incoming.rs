@@ -5,7 +5,7 @@
 //! handled and completed with the reply linked. Every step is a status the sender sees.
 
 use egov_domain::calendar::Limit;
-use egov_domain::documents::flow::{InEvent, InState, next_in, recall_status};
+use egov_domain::documents::flow::{InEvent, InState, OutState, next_in, recall_status};
 use egov_domain::documents::kind::DocKind;
 use egov_domain::documents::notation::parse_loose;
 use egov_domain::org::Role;
@@ -339,6 +339,56 @@ impl App {
         Ok(store::get_incoming(tx, copy.id).await?)
     }
 
+    /// Whether the actor may take `event` on an incoming copy (its state aside): the one check
+    /// behind both the action and the buttons a page shows.
+    pub(crate) async fn may_act_in(
+        &self,
+        ex: &mut impl Exec,
+        actor: &Actor,
+        copy: &IncomingRow,
+        event: InEvent,
+    ) -> Result<bool, AppError> {
+        let agency = copy.agency_id;
+        let leads = copy.lead_person_id.is_some() && copy.lead_person_id == actor.person_id;
+        Ok(match event {
+            InEvent::Register | InEvent::Reject => {
+                self.holds_in(&mut *ex, actor, &[Role::RecordsClerk], agency)
+                    .await?
+            }
+            InEvent::Direct => {
+                self.holds_in(
+                    &mut *ex,
+                    actor,
+                    &[Role::AgencyLeader, Role::UnitLeader],
+                    agency,
+                )
+                .await?
+            }
+            InEvent::Start | InEvent::Complete => {
+                leads
+                    || self
+                        .holds_in(
+                            &mut *ex,
+                            actor,
+                            &[Role::AgencyLeader, Role::UnitLeader],
+                            agency,
+                        )
+                        .await?
+            }
+            InEvent::AcceptRecall => {
+                copy.recall_status.as_deref() == Some(recall_status::REQUESTED)
+                    && self
+                        .holds_in(
+                            &mut *ex,
+                            actor,
+                            &[Role::AgencyLeader, Role::RecordsClerk],
+                            agency,
+                        )
+                        .await?
+            }
+        })
+    }
+
     async fn apply_in(
         &self,
         tx: &mut Tx,
@@ -356,29 +406,7 @@ impl App {
                 .arg("event", event.as_str())
         })?;
         let agency = copy.agency_id;
-        let leads = copy.lead_person_id.is_some() && copy.lead_person_id == actor.person_id;
-        let allowed = match event {
-            InEvent::Register | InEvent::Reject => {
-                self.holds_in(tx, actor, &[Role::RecordsClerk], agency)
-                    .await?
-            }
-            InEvent::Direct => {
-                self.holds_in(tx, actor, &[Role::AgencyLeader, Role::UnitLeader], agency)
-                    .await?
-            }
-            InEvent::Start | InEvent::Complete => {
-                leads
-                    || self
-                        .holds_in(tx, actor, &[Role::AgencyLeader, Role::UnitLeader], agency)
-                        .await?
-            }
-            InEvent::AcceptRecall => {
-                copy.recall_status.as_deref() == Some(recall_status::REQUESTED)
-                    && self
-                        .holds_in(tx, actor, &[Role::AgencyLeader, Role::RecordsClerk], agency)
-                        .await?
-            }
-        };
+        let allowed = self.may_act_in(&mut *tx, actor, copy, event).await?;
         if !allowed {
             if event == InEvent::AcceptRecall
                 && copy.recall_status.as_deref() != Some(recall_status::REQUESTED)
@@ -613,14 +641,20 @@ impl App {
             && let Some(s) = InState::parse(&c.state)
         {
             for e in InEvent::ALL {
-                if next_in(s, *e).is_ok()
-                    && (*e != InEvent::AcceptRecall
-                        || c.recall_status.as_deref() == Some(recall_status::REQUESTED))
-                {
+                if next_in(s, *e).is_ok() && self.may_act_in(&mut tx, actor, c, *e).await? {
                     actions.push(e.as_str().to_owned());
                 }
             }
-            if c.recall_status.as_deref() == Some(recall_status::REQUESTED) {
+            if c.recall_status.as_deref() == Some(recall_status::REQUESTED)
+                && self
+                    .holds_in(
+                        &mut tx,
+                        actor,
+                        &[Role::AgencyLeader, Role::RecordsClerk],
+                        c.agency_id,
+                    )
+                    .await?
+            {
                 actions.push("refuse_recall".into());
             }
         }
@@ -629,12 +663,30 @@ impl App {
             && d.agency_id
                 .is_some_and(|a| copy.as_ref().is_none_or(|c| c.agency_id != a))
         {
+            let agency = d.agency_id.unwrap_or_default();
             for e in egov_domain::documents::flow::OutEvent::ALL {
-                if egov_domain::documents::flow::next_out(s, *e).is_ok() {
+                if egov_domain::documents::flow::next_out(s, *e).is_ok()
+                    && self.may_act_out(&mut tx, actor, &d, agency, *e).await?
+                {
                     actions.push(e.as_str().to_owned());
                 }
             }
         }
+        let may_add_files = d.origin == "internal"
+            && d.secrecy.is_none()
+            && [
+                OutState::Draft.as_str(),
+                OutState::InReview.as_str(),
+                OutState::AwaitingSignOff.as_str(),
+            ]
+            .contains(&d.state.as_str())
+            && match d.agency_id {
+                Some(a) => {
+                    self.holds_in(&mut tx, actor, &super::outgoing::DRAFTERS, a)
+                        .await?
+                }
+                None => false,
+            };
         let kind_name = DocKind::by_key(&d.kind)
             .map(|k| k.name_vi.to_owned())
             .unwrap_or_else(|| d.kind.clone());
@@ -646,6 +698,7 @@ impl App {
             kind_name,
             copy,
             actions,
+            may_add_files,
             document: d,
         };
         if !self

@@ -131,13 +131,13 @@ impl App {
         for r in rs {
             match (r.agency_id, r.external_code.as_deref().map(str::trim)) {
                 (Some(id), _) => {
-                    if !seen.insert(id) {
-                        continue;
-                    }
                     let a = agencies::get(ex, id).await.map_err(|_| {
                         AppError::invalid("unknown_recipient", "There is no such recipient agency.")
                             .arg("value", id)
                     })?;
+                    if !seen.insert(id) {
+                        return Err(chosen_twice(&a.name));
+                    }
                     if a.valid_to.is_some_and(|t| t < today) {
                         let succ = agencies::successors(ex, id).await?;
                         let hint = succ
@@ -169,7 +169,7 @@ impl App {
                     // An identifier of ours is delivered internally.
                     if let Some(a) = agencies::find_by_code(ex, &code).await? {
                         if !seen.insert(a.id) {
-                            continue;
+                            return Err(chosen_twice(&a.name));
                         }
                         out.push(store::NewRecipient {
                             agency_id: Some(a.id),
@@ -178,6 +178,12 @@ impl App {
                             addressed: r.addressed,
                         });
                     } else {
+                        if out
+                            .iter()
+                            .any(|x| x.external_code.as_deref() == Some(code.as_str()))
+                        {
+                            return Err(chosen_twice(&code));
+                        }
                         out.push(store::NewRecipient {
                             agency_id: None,
                             name: r.name.clone().unwrap_or_else(|| code.clone()),
@@ -265,6 +271,16 @@ impl App {
             .await?;
         Ok(n > 0)
     }
+}
+
+/// The same recipient twice in one list: said, not silently merged (the clerk may have meant
+/// another agency).
+fn chosen_twice(name: &str) -> AppError {
+    AppError::invalid(
+        "recipient_twice",
+        format!("{name} is chosen twice among the recipients."),
+    )
+    .arg("name", name.to_owned())
 }
 
 /// Content offered for a secret document, which is a metadata entry only.

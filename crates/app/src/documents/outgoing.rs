@@ -17,7 +17,7 @@ use super::files::{FileRole, check};
 use super::{RecipientInput, changed, now, search_fold, vn_today};
 use crate::{Actor, App, AppError, audit};
 
-const DRAFTERS: [Role; 3] = [Role::Specialist, Role::UnitLeader, Role::AgencyLeader];
+pub(crate) const DRAFTERS: [Role; 3] = [Role::Specialist, Role::UnitLeader, Role::AgencyLeader];
 
 /// A new draft.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -49,6 +49,22 @@ pub struct DraftCmd {
     /// A secrecy mark: refused — secret documents are never drafted on a networked system.
     #[serde(default)]
     pub secrecy: Option<String>,
+}
+
+/// A file sent with a new draft.
+#[derive(Debug, Clone)]
+pub struct NewFile {
+    pub name: String,
+    /// The type the browser declared, checked against the content.
+    pub declared: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
+fn main_file_required() -> AppError {
+    AppError::invalid(
+        "main_file_required",
+        "Upload the document itself (a PDF, or a .docx/.odt converted to PDF) first.",
+    )
 }
 
 /// An action on an outgoing document.
@@ -124,6 +140,8 @@ pub struct DocumentDetail {
     pub files: Vec<store::WorkFileRow>,
     /// What the reader may do now (events of the outgoing or the incoming flow).
     pub actions: Vec<String>,
+    /// Whether the reader may add files now (a draft's drafters, until sign-off).
+    pub may_add_files: bool,
 }
 
 fn kind_of(key: &str) -> Result<&'static DocKind, AppError> {
@@ -374,6 +392,25 @@ impl App {
         bytes: &[u8],
     ) -> Result<Option<Vec<u8>>, AppError> {
         let media_type = check(FileRole::Draft, name, declared, bytes)?;
+        if media_type == super::files::PDF {
+            return Ok(None);
+        }
+        let d = self
+            .visible_document(&mut &self.db, actor, document_id)
+            .await?;
+        if d.secrecy.is_some() {
+            return Err(super::secret_no_content());
+        }
+        self.word_to_pdf(media_type, bytes).await
+    }
+
+    /// A .docx or .odt turned into PDF by LibreOffice; `None` for other types or when
+    /// LibreOffice is not installed.
+    async fn word_to_pdf(
+        &self,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<Option<Vec<u8>>, AppError> {
         let extension = match media_type {
             super::files::DOCX => "docx",
             super::files::ODT => "odt",
@@ -383,12 +420,6 @@ impl App {
         else {
             return Ok(None);
         };
-        let d = self
-            .visible_document(&mut &self.db, actor, document_id)
-            .await?;
-        if d.secrecy.is_some() {
-            return Err(super::secret_no_content());
-        }
         let bytes = bytes.to_vec();
         let pdf = tokio::task::spawn_blocking(move || {
             super::convert::to_pdf(&soffice, &bytes, extension)
@@ -396,6 +427,106 @@ impl App {
         .await
         .map_err(|e| AppError::internal(e.to_string()))??;
         Ok(Some(pdf))
+    }
+
+    /// Starts a draft with its files, as the drafting page sends it: the document itself (a
+    /// PDF, or a .docx/.odt turned into the PDF) and any attachments. Every file is judged —
+    /// and a word-processor draft converted — before anything is written, so a refused file
+    /// leaves no draft behind.
+    pub async fn create_draft_with_files(
+        &self,
+        actor: &Actor,
+        cmd: DraftCmd,
+        main: Option<NewFile>,
+        attachments: Vec<NewFile>,
+    ) -> Result<DocumentRow, AppError> {
+        let main = main.ok_or_else(main_file_required)?;
+        let main_type = check(
+            FileRole::Draft,
+            &main.name,
+            main.declared.as_deref(),
+            &main.bytes,
+        )?;
+        self.check_pdf_size(main_type, &main.bytes)?;
+        for a in &attachments {
+            let t = check(
+                FileRole::Attachment,
+                &a.name,
+                a.declared.as_deref(),
+                &a.bytes,
+            )?;
+            self.check_pdf_size(t, &a.bytes)?;
+        }
+        let converted = if main_type == super::files::PDF {
+            None
+        } else {
+            Some(self.word_to_pdf(main_type, &main.bytes).await?.ok_or_else(|| {
+                AppError::invalid(
+                    "conversion_unavailable",
+                    "This server cannot turn .docx or .odt files into PDF: upload the PDF of the document.",
+                )
+            })?)
+        };
+        let d = self.create_draft(actor, cmd).await?;
+        let stored = async {
+            let main_role = if converted.is_some() { "draft" } else { "main" };
+            self.store_document_file(
+                actor,
+                d.id,
+                main_role,
+                &main.name,
+                main.declared.as_deref(),
+                main.bytes,
+            )
+            .await?;
+            if let Some(pdf) = converted {
+                let stem = main
+                    .name
+                    .rsplit_once('.')
+                    .map_or(main.name.as_str(), |(s, _)| s);
+                self.store_document_file(
+                    actor,
+                    d.id,
+                    "main",
+                    &format!("{}.pdf", stem.trim()),
+                    Some(super::files::PDF),
+                    pdf,
+                )
+                .await?;
+            }
+            for a in attachments {
+                self.store_document_file(
+                    actor,
+                    d.id,
+                    "attachment",
+                    &a.name,
+                    a.declared.as_deref(),
+                    a.bytes,
+                )
+                .await?;
+            }
+            Ok::<_, AppError>(())
+        }
+        .await;
+        if let Err(e) = stored {
+            // Judged above, so only the disk or the database can fail here: the draft does
+            // not stay behind without its files.
+            let current = store::get_document(&mut &self.db, d.id).await?;
+            let _ = self
+                .act_on_document(
+                    actor,
+                    d.id,
+                    OutAction {
+                        event: OutEvent::Cancel.as_str().into(),
+                        version: current.version,
+                        note: format!("files not stored: {}", e.code),
+                        mark: None,
+                    },
+                )
+                .await;
+            return Err(e);
+        }
+        Ok(store::get_document(&mut &self.db, d.id).await?)
     }
 
     async fn store_document_file(
@@ -579,48 +710,7 @@ impl App {
                 .arg("state", from.as_str())
                 .arg("event", event.as_str())
         })?;
-        let allowed = match event {
-            OutEvent::Submit => {
-                d.drafter_id == actor.person_id
-                    || self.holds_in(&mut tx, actor, &DRAFTERS, agency).await?
-            }
-            OutEvent::Return | OutEvent::Approve => {
-                self.holds_in(&mut tx, actor, &[Role::AgencyLeader], agency)
-                    .await?
-                    || self
-                        .holds_in_unit(
-                            &mut tx,
-                            actor,
-                            &[Role::UnitLeader],
-                            agency,
-                            d.drafting_unit_id.or(Some(0)),
-                        )
-                        .await?
-            }
-            OutEvent::SignOff => {
-                self.holds_in(&mut tx, actor, &[Role::AgencyLeader], agency)
-                    .await?
-            }
-            OutEvent::Issue => {
-                self.holds_in(&mut tx, actor, &[Role::RecordsClerk], agency)
-                    .await?
-            }
-            OutEvent::Recall => {
-                self.holds_in(
-                    &mut tx,
-                    actor,
-                    &[Role::AgencyLeader, Role::RecordsClerk],
-                    agency,
-                )
-                .await?
-            }
-            OutEvent::Cancel => {
-                d.drafter_id == actor.person_id
-                    || self
-                        .holds_in(&mut tx, actor, &[Role::AgencyLeader], agency)
-                        .await?
-            }
-        };
+        let allowed = self.may_act_out(&mut tx, actor, &d, agency, event).await?;
         if !allowed {
             return Err(AppError::forbidden());
         }
@@ -635,10 +725,7 @@ impl App {
             OutEvent::Submit | OutEvent::Approve | OutEvent::SignOff
         ) && d.main_sha.is_none()
         {
-            return Err(AppError::invalid(
-                "main_file_required",
-                "Upload the document itself (a PDF, or a .docx/.odt converted to PDF) first.",
-            ));
+            return Err(main_file_required());
         }
         let mut data = serde_json::json!({ "note": a.note.trim() });
         match event {
@@ -738,6 +825,60 @@ impl App {
             .await?;
         tx.commit().await?;
         Ok(after)
+    }
+
+    /// Whether the actor may take `event` on an outgoing document of `agency` (its state
+    /// aside): the one check behind both the action and the buttons a page shows.
+    pub(crate) async fn may_act_out(
+        &self,
+        ex: &mut impl Exec,
+        actor: &Actor,
+        d: &DocumentRow,
+        agency: i64,
+        event: OutEvent,
+    ) -> Result<bool, AppError> {
+        Ok(match event {
+            OutEvent::Submit => {
+                d.drafter_id == actor.person_id
+                    || self.holds_in(&mut *ex, actor, &DRAFTERS, agency).await?
+            }
+            OutEvent::Return | OutEvent::Approve => {
+                self.holds_in(&mut *ex, actor, &[Role::AgencyLeader], agency)
+                    .await?
+                    || self
+                        .holds_in_unit(
+                            &mut *ex,
+                            actor,
+                            &[Role::UnitLeader],
+                            agency,
+                            d.drafting_unit_id.or(Some(0)),
+                        )
+                        .await?
+            }
+            OutEvent::SignOff => {
+                self.holds_in(&mut *ex, actor, &[Role::AgencyLeader], agency)
+                    .await?
+            }
+            OutEvent::Issue => {
+                self.holds_in(&mut *ex, actor, &[Role::RecordsClerk], agency)
+                    .await?
+            }
+            OutEvent::Recall => {
+                self.holds_in(
+                    &mut *ex,
+                    actor,
+                    &[Role::AgencyLeader, Role::RecordsClerk],
+                    agency,
+                )
+                .await?
+            }
+            OutEvent::Cancel => {
+                d.drafter_id == actor.person_id
+                    || self
+                        .holds_in(&mut *ex, actor, &[Role::AgencyLeader], agency)
+                        .await?
+            }
+        })
     }
 
     async fn signer_identity(

@@ -9,15 +9,44 @@ use time::{Date, OffsetDateTime};
 use crate::{Actor, App, AppError};
 
 /// A register ready to print or export: its title, column headings and widths (millimetres of
-/// a landscape A4 page), and its rows as text.
+/// a landscape A4 page), what each column holds, and its rows as text (dates `dd/mm/yyyy`).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RegisterTable {
     pub title: String,
+    /// A short name for a spreadsheet's sheet (at most 31 characters).
+    pub sheet: String,
     pub agency: String,
     pub year: i32,
     pub headers: Vec<String>,
     pub widths: Vec<f32>,
+    /// Per column: `text`, `date` (written `dd/mm/yyyy`) or `number`, so a spreadsheet gets
+    /// real dates and numbers.
+    pub kinds: Vec<ColumnKind>,
     pub rows: Vec<Vec<String>>,
+    /// The document of each row.
+    pub document_ids: Vec<i64>,
+}
+
+/// What a register column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnKind {
+    Text,
+    Date,
+    Number,
+}
+
+/// How many copies an issued document was made in: one per recipient, and one per entry of
+/// the file-copy line ("Lưu: VT, TCBC." is two).
+fn copies_made(recipients: usize, file_copy_line: &str, recorded: i64) -> i64 {
+    let kept = file_copy_line
+        .split_once(':')
+        .map(|(_, rest)| rest)
+        .unwrap_or_default()
+        .split([',', ';'])
+        .filter(|p| !p.trim().trim_end_matches('.').trim().is_empty())
+        .count();
+    recorded.max(recipients as i64 + kept as i64)
 }
 
 fn day(d: Option<Date>) -> String {
@@ -64,6 +93,13 @@ impl App {
             let docs = self
                 .outgoing_register(actor, agency_id, year, secret)
                 .await?;
+            let mut delivered: std::collections::HashMap<i64, Vec<String>> =
+                std::collections::HashMap::new();
+            for (doc, name) in
+                egov_store::documents::register_recipients(&mut &self.db, agency_id, year).await?
+            {
+                delivered.entry(doc).or_default().push(name);
+            }
             let rows = docs
                 .iter()
                 .map(|d| {
@@ -77,15 +113,20 @@ impl App {
                     .filter(|s| !s.is_empty())
                     .collect::<Vec<_>>()
                     .join(" ");
+                    let to = delivered.get(&d.id).cloned().unwrap_or_default();
                     vec![
                         d.notation.clone().unwrap_or_default(),
                         day(d.issued_on),
                         format!("{}: {}", kind_name(&d.kind), d.subject),
                         signer,
+                        to.join("; "),
                         d.recipients_text.clone(),
-                        String::new(),
-                        d.copies.to_string(),
-                        local_day(Some(d.updated_at)),
+                        copies_made(to.len(), &d.recipients_text, d.copies).to_string(),
+                        if d.state == "issued" || d.state == "recalled" {
+                            local_day(Some(d.updated_at))
+                        } else {
+                            String::new()
+                        },
                         String::new(),
                         if d.state == "recalled" {
                             "Đã thu hồi".into()
@@ -97,6 +138,7 @@ impl App {
                 .collect();
             Ok(RegisterTable {
                 title: format!("SỔ ĐĂNG KÝ VĂN BẢN ĐI{mark}"),
+                sheet: format!("Sổ văn bản đi{} {year}", mark.to_lowercase()),
                 agency: agency.name,
                 year,
                 headers: [
@@ -114,26 +156,50 @@ impl App {
                 .map(String::from)
                 .to_vec(),
                 widths: vec![30.0, 20.0, 62.0, 30.0, 40.0, 22.0, 12.0, 18.0, 15.0, 18.0],
+                kinds: {
+                    use ColumnKind::{Date as D, Number as N, Text as T};
+                    vec![T, D, T, T, T, T, N, D, T, T]
+                },
                 rows,
+                document_ids: docs.iter().map(|d| d.id).collect(),
             })
         } else {
             let copies = self
                 .incoming_register(actor, agency_id, year, secret)
                 .await?;
             let mut rows = Vec::with_capacity(copies.len());
+            let mut names: std::collections::HashMap<(bool, i64), String> =
+                std::collections::HashMap::new();
             for c in &copies {
-                let lead = match c.lead_person_id {
-                    Some(p) => egov_store::people::get(&mut &self.db, p)
-                        .await
-                        .map(|p| p.full_name)
-                        .unwrap_or_default(),
-                    None => String::new(),
-                };
+                // The unit and the person it was directed to ("Phòng Tổ chức - Biên chế – Ngô
+                // Thị Thu").
+                let mut lead = Vec::new();
+                if let Some(u) = c.lead_unit_id {
+                    if let std::collections::hash_map::Entry::Vacant(v) = names.entry((true, u)) {
+                        v.insert(
+                            egov_store::org::get_org_unit(&mut &self.db, u)
+                                .await
+                                .map(|u| u.name)
+                                .unwrap_or_default(),
+                        );
+                    }
+                    lead.push(names[&(true, u)].clone());
+                }
+                if let Some(p) = c.lead_person_id {
+                    if let std::collections::hash_map::Entry::Vacant(v) = names.entry((false, p)) {
+                        v.insert(
+                            egov_store::people::get(&mut &self.db, p)
+                                .await
+                                .map(|p| p.full_name)
+                                .unwrap_or_default(),
+                        );
+                    }
+                    lead.push(names[&(false, p)].clone());
+                }
+                let lead = lead.join(" – ");
                 rows.push(vec![
                     local_day(Some(c.arrived_at)),
-                    c.arrival_number
-                        .map(|n| format!("{n:02}"))
-                        .unwrap_or_default(),
+                    c.arrival_number.map(|n| n.to_string()).unwrap_or_default(),
                     c.issuer_name.clone(),
                     c.notation.clone().unwrap_or_default(),
                     day(c.issued_on),
@@ -151,6 +217,7 @@ impl App {
             }
             Ok(RegisterTable {
                 title: format!("SỔ ĐĂNG KÝ VĂN BẢN ĐẾN{mark}"),
+                sheet: format!("Sổ văn bản đến{} {year}", mark.to_lowercase()),
                 agency: agency.name,
                 year,
                 headers: [
@@ -171,7 +238,12 @@ impl App {
                 widths: vec![
                     18.0, 13.0, 33.0, 28.0, 18.0, 57.0, 30.0, 18.0, 15.0, 19.0, 18.0,
                 ],
+                kinds: {
+                    use ColumnKind::{Date as D, Number as N, Text as T};
+                    vec![D, N, T, T, D, T, T, D, T, T, T]
+                },
                 rows,
+                document_ids: copies.iter().map(|c| c.document_id).collect(),
             })
         }
     }

@@ -1375,3 +1375,54 @@ both!(
         assert_eq!(blob_files(&app), kept);
     }
 );
+
+both!(people_are_offered_only_the_actions_they_may_take, |db| {
+    let app = app(db);
+    app.seed_demo().await.unwrap();
+    let hac_thanh = agency_of(&app, "chutich.hacthanh").await;
+    let snv = agency_of(&app, "chuyenvien.snv").await;
+    let drafter = actor(&app, "chuyenvien.snv").await;
+    let actions = |user: &'static str, id: i64| {
+        let app = &app;
+        async move {
+            let who = actor(app, user).await;
+            app.document_detail(&who, id).await.unwrap().actions
+        }
+    };
+    let d = app
+        .create_draft(&drafter, draft(snv, "official_letter", to(&[hac_thanh])))
+        .await
+        .unwrap();
+    // The drafter submits or cancels their draft; approving it is their head's.
+    assert_eq!(actions("chuyenvien.snv", d.id).await, ["submit", "cancel"]);
+    assert_eq!(
+        actions("truongphong.snv", d.id).await,
+        ["submit", "approve"]
+    );
+    assert!(actions("vanthu.snv", d.id).await.is_empty());
+    let d = issue(&app, "official_letter", to(&[hac_thanh])).await;
+    // Delivered: the ward's records clerk registers it; its chairman has nothing to press yet.
+    assert_eq!(
+        actions("vanthu.hacthanh", d.id).await,
+        ["register", "reject"]
+    );
+    assert!(actions("chutich.hacthanh", d.id).await.is_empty());
+    // The sender's leader may recall what was issued; the drafter may not.
+    assert_eq!(actions("giamdoc.snv", d.id).await, ["recall"]);
+    assert!(actions("chuyenvien.snv", d.id).await.is_empty());
+});
+
+both!(every_demo_agency_with_staff_has_a_records_clerk, |db| {
+    let app = app(db);
+    app.seed_demo().await.unwrap();
+    let without: Vec<(String,)> = (&app.db)
+        .fetch_all(
+            "SELECT DISTINCT a.name FROM role_grants g JOIN agencies a ON a.id = g.agency_id \
+             WHERE g.role IN ('agency_leader', 'unit_leader', 'specialist') AND NOT EXISTS \
+             (SELECT 1 FROM role_grants c WHERE c.agency_id = g.agency_id AND c.role = 'records_clerk')",
+            egov_store::args![],
+        )
+        .await
+        .unwrap();
+    assert!(without.is_empty(), "no records clerk in {without:?}");
+});

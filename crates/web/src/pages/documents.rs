@@ -17,7 +17,7 @@ use egov_store::agencies::Agency;
 use egov_store::documents::{DocumentRow, IncomingRow};
 use serde::Deserialize;
 
-use super::onestop::{FormValues, read_form};
+use super::onestop::{FormValues, Upload, read_form, read_parts};
 use super::{Page, html};
 use crate::ctx::{Ctx, redirect_with_flash};
 use crate::error::WebResult;
@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/documents", get(home))
         .route("/documents/search", get(search))
         .route("/documents/incoming/new", get(new_incoming))
+        .route("/documents/drafts/new", get(new_draft))
         .route("/documents/registers", get(registers))
         .route("/documents/{id}", get(document))
         .route("/documents/{id}/act", post(act))
@@ -36,7 +37,10 @@ pub fn routes() -> Router<AppState> {
 
 /// Routes that take uploads (their own, larger limit).
 pub fn upload_routes() -> Router<AppState> {
-    Router::new().route("/documents/incoming/new", post(register_incoming))
+    Router::new()
+        .route("/documents/incoming/new", post(register_incoming))
+        .route("/documents/drafts/new", post(create_draft))
+        .route("/documents/{id}/files", post(add_file))
 }
 
 /// Labels for document values, shared by the templates.
@@ -115,6 +119,7 @@ struct HomePage {
     agency: Agency,
     is_clerk: bool,
     is_leader: bool,
+    is_drafter: bool,
     to_register: Vec<IncomingRow>,
     to_direct: Vec<IncomingRow>,
     handling: Vec<IncomingRow>,
@@ -140,6 +145,15 @@ async fn home(
     let (agencies, agency) = my_agencies(&state, &ctx, q.agency).await?;
     let is_clerk = holds(&state, &ctx, Role::RecordsClerk, agency.id).await?;
     let is_leader = holds(&state, &ctx, Role::AgencyLeader, agency.id).await?;
+    let is_drafter = state
+        .app
+        .holds_in(
+            &mut &state.app.db,
+            &actor,
+            &[Role::Specialist, Role::UnitLeader, Role::AgencyLeader],
+            agency.id,
+        )
+        .await?;
     let to_register = if is_clerk {
         state
             .app
@@ -184,6 +198,7 @@ async fn home(
         agency,
         is_clerk,
         is_leader,
+        is_drafter,
         to_register,
         to_direct,
         staff,
@@ -340,11 +355,199 @@ async fn register_incoming(
 }
 
 #[derive(Template)]
+#[template(path = "documents/draft_new.html")]
+struct NewDraftPage {
+    page: Page,
+    agencies: Vec<Agency>,
+    agency_id: i64,
+    form: FormValues,
+    chosen: Vec<i64>,
+    recipients: Vec<(i64, String)>,
+    error: Option<String>,
+    kinds: &'static [egov_domain::documents::kind::DocKind],
+}
+
+/// The agencies a document may be sent to today, in Vietnamese dictionary order, without the
+/// sender.
+async fn recipient_choices(state: &AppState, sender: i64) -> Result<Vec<(i64, String)>, AppError> {
+    let today = egov_store::now().to_offset(egov_domain::VN_OFFSET).date();
+    let mut list: Vec<(i64, String)> =
+        egov_store::agencies::search(&mut &state.app.db, &[], Some(today), 10_000, 0)
+            .await?
+            .into_iter()
+            .filter(|h| h.agency.id != sender)
+            .map(|h| (h.agency.id, h.agency.name))
+            .collect();
+    list.sort_by_cached_key(|a| egov_domain::text::vi_sort_key(&a.1));
+    Ok(list)
+}
+
+async fn draft_page(
+    state: &AppState,
+    ctx: &Ctx,
+    agency: Option<i64>,
+    form: FormValues,
+    chosen: Vec<i64>,
+    error: Option<String>,
+) -> WebResult<Response> {
+    let page = Page::official(ctx, state, "draft-new-title", "documents").await?;
+    let (agencies, agency) = my_agencies(state, ctx, agency).await?;
+    Ok(html(&NewDraftPage {
+        page,
+        recipients: recipient_choices(state, agency.id).await?,
+        agencies,
+        agency_id: agency.id,
+        form,
+        chosen,
+        error,
+        kinds: &egov_domain::documents::kind::KINDS,
+    }))
+}
+
+async fn new_draft(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<AgencyQuery>,
+) -> WebResult<Response> {
+    draft_page(
+        &state,
+        &ctx,
+        q.agency,
+        FormValues(Default::default()),
+        Vec::new(),
+        None,
+    )
+    .await
+}
+
+fn new_file(u: Upload) -> egov_app::documents::outgoing::NewFile {
+    egov_app::documents::outgoing::NewFile {
+        name: u.name,
+        declared: u.declared,
+        bytes: u.bytes,
+    }
+}
+
+async fn create_draft(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    m: Multipart,
+) -> WebResult<Response> {
+    let actor = ctx.actor()?;
+    let (fields, files) = read_parts(m).await?;
+    let chosen: Vec<i64> = fields
+        .iter()
+        .filter(|(k, _)| k == "recipient")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    let form = FormValues(fields.into_iter().collect());
+    let agency_id: i64 = form.v("agency").parse().unwrap_or(0);
+    let mut main = None;
+    let mut attachments = Vec::new();
+    for (k, u) in files {
+        match k.as_str() {
+            "main" => main = Some(new_file(u)),
+            "attachment" => attachments.push(new_file(u)),
+            _ => {}
+        }
+    }
+    let cmd = egov_app::documents::outgoing::DraftCmd {
+        agency_id,
+        kind: form.v("kind").to_owned(),
+        legal: false,
+        subject: form.v("subject").to_owned(),
+        urgency: Some(form.v("urgency").to_owned()),
+        unit_abbr: None,
+        recipients: chosen
+            .iter()
+            .map(|id| egov_app::documents::RecipientInput {
+                agency_id: Some(*id),
+                external_code: None,
+                name: None,
+                addressed: true,
+            })
+            .collect(),
+        recipients_text: form.v("recipients_text").to_owned(),
+        replaces_id: None,
+        secrecy: None,
+    };
+    match state
+        .app
+        .create_draft_with_files(&actor, cmd, main, attachments)
+        .await
+    {
+        Ok(d) => Ok(redirect_with_flash(
+            &ctx,
+            &format!("/documents/{}", d.id),
+            true,
+            &ctx.lang.t("draft-created"),
+        )),
+        Err(e) if e.kind == ErrorKind::Internal => Err(e.into()),
+        Err(e) => {
+            let status = crate::error::status_of(e.kind);
+            let mut r = draft_page(
+                &state,
+                &ctx,
+                Some(agency_id),
+                form,
+                chosen,
+                Some(ctx.lang.error(&e)),
+            )
+            .await?;
+            *r.status_mut() = status;
+            Ok(r)
+        }
+    }
+}
+
+/// A file added on a draft's page: the document itself, its editable source (turned into
+/// the PDF) or an attachment.
+async fn add_file(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    m: Multipart,
+) -> WebResult<Response> {
+    let actor = ctx.actor()?;
+    let (fields, files) = read_form(m).await?;
+    let back = format!("/documents/{id}");
+    let Some(u) = files.into_values().next() else {
+        let e = AppError::invalid("file_required", "Choose the file to add.");
+        return Ok(redirect_with_flash(&ctx, &back, false, &ctx.lang.error(&e)));
+    };
+    let role = fields
+        .get("role")
+        .map(String::as_str)
+        .unwrap_or("attachment");
+    let name = u.name.clone();
+    match state
+        .app
+        .add_document_file(&actor, id, role, &u.name, u.declared.as_deref(), u.bytes)
+        .await
+    {
+        Ok(_) => Ok(redirect_with_flash(
+            &ctx,
+            &back,
+            true,
+            &ctx.lang.t_args("file-added", &[("name", name)]),
+        )),
+        Err(e) if e.kind == ErrorKind::Internal || e.code == "not_found" => Err(e.into()),
+        Err(e) => Ok(redirect_with_flash(&ctx, &back, false, &ctx.lang.error(&e))),
+    }
+}
+
+#[derive(Template)]
 #[template(path = "documents/document.html")]
 struct DocumentPage {
     page: Page,
     d: DocumentDetail,
     staff: Vec<(i64, String)>,
+    /// The receiving agency's units, for direction.
+    units: Vec<(i64, String)>,
+    /// The agency's documents a completion may link as its reply.
+    replies: Vec<(i64, String)>,
+    /// Names of the people in the timeline.
+    names: std::collections::HashMap<i64, String>,
     /// Verdicts on the files' signatures: (attachment id, status, number of signatures).
     verdicts: Vec<(i64, String, i64)>,
 }
@@ -358,6 +561,24 @@ impl DocumentPage {
     fn verdict(&self, attachment: &i64) -> Option<&(i64, String, i64)> {
         self.verdicts.iter().find(|v| v.0 == *attachment)
     }
+
+    /// Who acted: a person's name, never an account name.
+    fn who(&self, e: &egov_store::documents::DocEventRow) -> String {
+        e.actor_id
+            .and_then(|id| self.names.get(&id).cloned())
+            .unwrap_or_else(|| self.page.t("system-actor"))
+    }
+
+    /// The comment, direction, reason or outcome given with a step.
+    fn note(&self, e: &egov_store::documents::DocEventRow) -> Option<String> {
+        let v: serde_json::Value = serde_json::from_str(&e.data_json).ok()?;
+        ["note", "reason"]
+            .iter()
+            .filter_map(|k| v.get(*k).and_then(|n| n.as_str()))
+            .map(str::trim)
+            .find(|n| !n.is_empty())
+            .map(str::to_owned)
+    }
 }
 
 async fn document(
@@ -365,7 +586,8 @@ async fn document(
     ctx: Ctx,
     Path(id): Path<i64>,
 ) -> WebResult<Response> {
-    let d = state.app.document_detail(&ctx.actor()?, id).await?;
+    let actor = ctx.actor()?;
+    let d = state.app.document_detail(&actor, id).await?;
     let page = Page::official(&ctx, &state, "document-title", "documents")
         .await?
         .with_title(
@@ -374,24 +596,62 @@ async fn document(
                 .clone()
                 .unwrap_or_else(|| d.document.subject.clone()),
         );
-    let staff = match &d.copy {
-        Some(c) => egov_store::org::postings_in(&mut &state.app.db, c.agency_id, egov_store::now())
-            .await?
-            .into_iter()
-            .map(|p| {
-                (
-                    p.person_id,
-                    format!("{} – {}", p.person_name, p.position_name),
-                )
-            })
-            .collect(),
-        None => Vec::new(),
-    };
-    let verdicts = state.app.document_signatures(&ctx.actor()?, id).await?;
+    let mut ex = &state.app.db;
+    let (mut staff, mut units, mut replies) = (Vec::new(), Vec::new(), Vec::new());
+    if let Some(c) = &d.copy {
+        if d.actions.iter().any(|a| a == "direct") {
+            staff = egov_store::org::postings_in(&mut ex, c.agency_id, egov_store::now())
+                .await?
+                .into_iter()
+                .map(|p| {
+                    (
+                        p.person_id,
+                        format!("{} – {}", p.person_name, p.position_name),
+                    )
+                })
+                .collect();
+            staff.dedup_by_key(|s| s.0);
+            let today = egov_store::now().to_offset(egov_domain::VN_OFFSET).date();
+            units = egov_store::org::org_units_of(&mut ex, c.agency_id, today)
+                .await?
+                .into_iter()
+                .map(|u| (u.id, u.name))
+                .collect();
+        }
+        if d.actions.iter().any(|a| a == "complete") {
+            let mut issued = state
+                .app
+                .outgoing_list(&actor, c.agency_id, &["issued"])
+                .await?;
+            issued.sort_by_key(|x| std::cmp::Reverse(x.id));
+            replies = issued
+                .into_iter()
+                .take(100)
+                .map(|x| {
+                    (
+                        x.id,
+                        format!("{} – {}", x.notation.unwrap_or_default(), x.subject),
+                    )
+                })
+                .collect();
+        }
+    }
+    let mut names = std::collections::HashMap::new();
+    for pid in d.events.iter().filter_map(|e| e.actor_id) {
+        if let std::collections::hash_map::Entry::Vacant(v) = names.entry(pid)
+            && let Ok(p) = egov_store::people::get(&mut ex, pid).await
+        {
+            v.insert(p.full_name);
+        }
+    }
+    let verdicts = state.app.document_signatures(&actor, id).await?;
     Ok(html(&DocumentPage {
         page,
         d,
         staff,
+        units,
+        replies,
+        names,
         verdicts,
     }))
 }
@@ -432,7 +692,11 @@ async fn act(
                 note,
                 lead_unit_id: get("lead_unit_id").and_then(|v| v.parse().ok()),
                 lead_person_id: get("lead_person_id").and_then(|v| v.parse().ok()),
-                coordinator_units: vec![],
+                coordinator_units: f
+                    .iter()
+                    .filter(|(k, _)| k == "coordinator_unit")
+                    .filter_map(|(_, v)| v.parse().ok())
+                    .collect(),
                 coordinator_people: f
                     .iter()
                     .filter(|(k, _)| k == "coordinator")
@@ -538,8 +802,7 @@ struct RegistersPage {
     agency: Agency,
     year: i32,
     outgoing: bool,
-    incoming: Vec<IncomingRow>,
-    issued: Vec<DocumentRow>,
+    table: egov_app::documents::registers::RegisterTable,
 }
 
 async fn registers(
@@ -553,37 +816,19 @@ async fn registers(
     let year = q
         .year
         .unwrap_or_else(|| egov_store::now().to_offset(egov_domain::VN_OFFSET).year());
+    let table = state
+        .app
+        .register_table(&actor, agency.id, year, q.outgoing, false)
+        .await?;
     if let Some(f) = q.format.as_deref().filter(|f| ["xlsx", "pdf"].contains(f)) {
-        let t = state
-            .app
-            .register_table(&actor, agency.id, year, q.outgoing, false)
-            .await?;
-        return register_download(&t, f, q.outgoing);
+        return register_download(&table, f, q.outgoing);
     }
-    let (incoming, issued) = if q.outgoing {
-        (
-            Vec::new(),
-            state
-                .app
-                .outgoing_register(&actor, agency.id, year, false)
-                .await?,
-        )
-    } else {
-        (
-            state
-                .app
-                .incoming_register(&actor, agency.id, year, false)
-                .await?,
-            Vec::new(),
-        )
-    };
     Ok(html(&RegistersPage {
         page,
         agencies,
         agency,
         year,
         outgoing: q.outgoing,
-        incoming,
-        issued,
+        table,
     }))
 }

@@ -28,6 +28,10 @@ pub struct Page {
     pub section: &'static str,
     pub user_name: Option<String>,
     pub show_admin: bool,
+    /// In the documents section: whether the person registers incoming documents (a records
+    /// clerk somewhere) and drafts (a specialist or leader somewhere), for the links shown.
+    pub may_register_in: bool,
+    pub may_draft: bool,
     pub flash: Option<Flash>,
     path: String,
     query: String,
@@ -46,6 +50,8 @@ impl Page {
                 .filter(|s| s.session.mfa_passed)
                 .map(|s| s.person.full_name.clone()),
             show_admin: false,
+            may_register_in: false,
+            may_draft: false,
             flash: ctx.flash.clone(),
             path: ctx.path.clone(),
             query: ctx.query.clone(),
@@ -61,7 +67,20 @@ impl Page {
     ) -> Result<Page, AppError> {
         let actor = ctx.actor()?;
         let mut p = Page::new(ctx, title_key, section);
-        p.show_admin = egov_app::authz::is_any_admin(&mut &state.app.db, &actor).await?;
+        let mut ex = &state.app.db;
+        p.show_admin = egov_app::authz::is_any_admin(&mut ex, &actor).await?;
+        if section == "documents" {
+            use egov_domain::org::Role;
+            let any = |v: Option<Vec<i64>>| v.is_none_or(|v| !v.is_empty());
+            p.may_register_in =
+                any(egov_app::authz::agencies_with(&mut ex, &actor, &[Role::RecordsClerk]).await?);
+            p.may_draft = any(egov_app::authz::agencies_with(
+                &mut ex,
+                &actor,
+                &[Role::Specialist, Role::UnitLeader, Role::AgencyLeader],
+            )
+            .await?);
+        }
         Ok(p)
     }
 

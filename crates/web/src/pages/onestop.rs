@@ -309,8 +309,17 @@ pub(crate) struct Upload {
 }
 
 pub(crate) async fn read_form(
-    mut m: Multipart,
+    m: Multipart,
 ) -> Result<(HashMap<String, String>, HashMap<String, Upload>), AppError> {
+    let (fields, files) = read_parts(m).await?;
+    Ok((fields.into_iter().collect(), files.into_iter().collect()))
+}
+
+/// Every part of a multipart form in order, repeated names kept (several recipients, several
+/// attachments).
+pub(crate) async fn read_parts(
+    mut m: Multipart,
+) -> Result<(Vec<(String, String)>, Vec<(String, Upload)>), AppError> {
     let bad = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             AppError::new(
@@ -323,8 +332,8 @@ pub(crate) async fn read_form(
             AppError::invalid("bad_upload", e.body_text())
         }
     };
-    let mut fields = HashMap::new();
-    let mut files = HashMap::new();
+    let mut fields = Vec::new();
+    let mut files = Vec::new();
     while let Some(f) = m.next_field().await.map_err(bad)? {
         let key = f.name().unwrap_or_default().to_owned();
         match f.file_name().map(str::to_owned) {
@@ -333,19 +342,19 @@ pub(crate) async fn read_form(
                 let bytes = Vec::from(f.bytes().await.map_err(bad)?);
                 // An empty file input still sends a part, without content.
                 if !name.is_empty() || !bytes.is_empty() {
-                    files.insert(
+                    files.push((
                         key,
                         Upload {
                             name,
                             declared,
                             bytes,
                         },
-                    );
+                    ));
                 }
             }
             None => {
                 let text = f.text().await.map_err(bad)?;
-                fields.insert(key, text);
+                fields.push((key, text));
             }
         }
     }

@@ -245,11 +245,12 @@ both!(documents_through_the_pages, |db| {
         .and_then(|s| s.split('"').next())
         .expect("the agency field")
         .to_owned();
-    let action = format!("/documents/incoming/new?csrf={csrf}");
+    let action = "/documents/incoming/new";
     let sent = clerk
         .post_multipart(
-            &action,
+            action,
             &[
+                Part::Text("csrf", &csrf),
                 Part::Text("agency", &agency),
                 Part::Text("issuer_name", "Bộ Nội vụ"),
                 Part::Text("notation", "1234/BNV-TCBC"),
@@ -269,8 +270,9 @@ both!(documents_through_the_pages, |db| {
     // A disguised scan: the form comes back with the error and what was typed.
     let bad = clerk
         .post_multipart(
-            &action,
+            action,
             &[
+                Part::Text("csrf", &csrf),
                 Part::Text("agency", &agency),
                 Part::Text("issuer_name", "Bộ Tài chính"),
                 Part::Text("notation", "99/BTC-NSNN"),
@@ -440,3 +442,261 @@ both!(signature_images_over_the_api, |db| {
         ["signature_image.uploaded", "signature_image.approved"]
     );
 });
+
+/// The id of the demo agency a user works in.
+async fn agency_of(r: &Running, user: &str) -> i64 {
+    let p = egov_store::people::find_by_username(&mut &r.app.db, user)
+        .await
+        .unwrap()
+        .unwrap();
+    egov_store::org::postings_of(&mut &r.app.db, p.id, None)
+        .await
+        .unwrap()[0]
+        .agency_id
+}
+
+async fn documents_count(r: &Running) -> i64 {
+    egov_store::Exec::scalar(
+        &mut &r.app.db,
+        "SELECT COUNT(*) FROM documents",
+        egov_store::args![],
+    )
+    .await
+    .unwrap()
+}
+
+/// Presses one of the buttons of a document's page, with a comment.
+async fn press(
+    c: &mut Client,
+    r: &Running,
+    id: i64,
+    event: &str,
+    note: &str,
+) -> super::client::Resp {
+    let page = c.get(&format!("/documents/{id}")).await;
+    assert!(
+        page.body
+            .contains(&format!("name=\"event\" value=\"{event}\"")),
+        "{event} is offered: {}",
+        page.body
+    );
+    let d = egov_store::documents::get_document(&mut &r.app.db, id)
+        .await
+        .unwrap();
+    c.post_form(
+        &format!("/documents/{id}/act"),
+        &[
+            ("csrf", &page.csrf()),
+            ("version", &d.version.to_string()),
+            ("event", event),
+            ("note", note),
+        ],
+    )
+    .await
+}
+
+both!(
+    a_document_is_drafted_reviewed_and_signed_on_the_pages,
+    |db| {
+        let r = start(db, |_| {}).await;
+        let hac_thanh = agency_of(&r, "chutich.hacthanh").await.to_string();
+        let stp = agency_of(&r, "giamdoc.stp").await.to_string();
+        let snv = agency_of(&r, "chuyenvien.snv").await.to_string();
+        let mut sp = r.client();
+        sp.sign_in("chuyenvien.snv", &r.password("chuyenvien.snv"), None)
+            .await;
+        let home = sp.get("/documents").await;
+        assert!(
+            home.body.contains("href=\"/documents/drafts/new"),
+            "{}",
+            home.body
+        );
+        assert!(
+            !home.body.contains("href=\"/documents/incoming/new"),
+            "a specialist is not offered the incoming register"
+        );
+        let form = sp.get("/documents/drafts/new").await;
+        assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+        assert!(
+            form.body.contains("name=\"main\""),
+            "a file field for the document"
+        );
+        let csrf = form.csrf();
+        let before = documents_count(&r).await;
+        // Without the document itself: said in Vietnamese, nothing written.
+        let parts = |main: bool, twice: bool| {
+            let mut v = vec![
+                Part::Text("csrf", &csrf),
+                Part::Text("agency", &snv),
+                Part::Text("kind", "official_letter"),
+                Part::Text("subject", "Về việc rà soát biên chế năm 2027"),
+                Part::Text("urgency", "normal"),
+                Part::Text("recipient", &hac_thanh),
+                Part::Text("recipient", &stp),
+                Part::Text("recipients_text", "Lưu: VT, TCBC."),
+            ];
+            if twice {
+                v.push(Part::Text("recipient", &stp));
+            }
+            if main {
+                v.push(Part::File("main", "du-thao.pdf", "application/pdf", PDF));
+            }
+            v.push(Part::File(
+                "attachment",
+                "phu-luc.pdf",
+                "application/pdf",
+                PDF,
+            ));
+            v
+        };
+        let none = sp
+            .post_multipart("/documents/drafts/new", &parts(false, false))
+            .await;
+        assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(none.body.contains("Tải lên văn bản chính"), "{}", none.body);
+        assert!(
+            none.body.contains("Về việc rà soát biên chế năm 2027"),
+            "the form keeps what was typed"
+        );
+        let twice = sp
+            .post_multipart("/documents/drafts/new", &parts(true, true))
+            .await;
+        assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(twice.body.contains("được chọn hai lần"), "{}", twice.body);
+        assert_eq!(documents_count(&r).await, before, "nothing half-written");
+        // The draft with its files, in one press.
+        let made = sp
+            .post_multipart("/documents/drafts/new", &parts(true, false))
+            .await;
+        assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+        let id: i64 = made
+            .location()
+            .trim_start_matches("/documents/")
+            .parse()
+            .unwrap();
+        let files = egov_store::documents::attachments(&mut &r.app.db, id)
+            .await
+            .unwrap();
+        assert_eq!(
+            files.iter().map(|f| f.role.as_str()).collect::<Vec<_>>(),
+            ["main", "attachment"]
+        );
+        assert_eq!(
+            egov_store::documents::recipients(&mut &r.app.db, id)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        let page = sp.get(&format!("/documents/{id}")).await;
+        assert!(
+            page.body.contains(
+                "action=\"/documents/{id}/files\""
+                    .replace("{id}", &id.to_string())
+                    .as_str()
+            )
+        );
+        assert!(
+            !page.body.contains("value=\"approve\""),
+            "not one's own approval"
+        );
+        let sent = press(&mut sp, &r, id, "submit", "").await;
+        assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+        // The head of division returns it with a comment the drafter reads in the timeline.
+        let mut head = r.client();
+        head.sign_in("truongphong.snv", &r.password("truongphong.snv"), None)
+            .await;
+        let back = press(&mut head, &r, id, "return", "Bổ sung số liệu phụ lục").await;
+        assert_eq!(back.status, StatusCode::SEE_OTHER);
+        let page = sp.get(&format!("/documents/{id}")).await;
+        assert!(
+            page.body.contains("Bổ sung số liệu phụ lục"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("Đỗ Hữu Quyết"), "the reviewer by name");
+        assert!(
+            !page.body.contains("truongphong.snv"),
+            "never an account name"
+        );
+        // A new version of the attachment, then submit, approve, sign off, issue.
+        let up = sp
+            .post_multipart(
+                &format!("/documents/{id}/files"),
+                &[
+                    Part::Text("csrf", &page.csrf()),
+                    Part::Text("role", "attachment"),
+                    Part::File("file", "phu-luc-2.pdf", "application/pdf", PDF),
+                ],
+            )
+            .await;
+        assert_eq!(up.status, StatusCode::SEE_OTHER, "{}", up.body);
+        press(&mut sp, &r, id, "submit", "Đã bổ sung").await;
+        press(&mut head, &r, id, "approve", "").await;
+        let mut leader = r.client();
+        leader
+            .sign_in("giamdoc.snv", &r.password("giamdoc.snv"), None)
+            .await;
+        let signed = press(&mut leader, &r, id, "sign_off", "").await;
+        assert_eq!(signed.status, StatusCode::SEE_OTHER);
+        let mut clerk = r.client();
+        clerk
+            .sign_in("vanthu.snv", &r.password("vanthu.snv"), None)
+            .await;
+        press(&mut clerk, &r, id, "issue", "").await;
+        let d = egov_store::documents::get_document(&mut &r.app.db, id)
+            .await
+            .unwrap();
+        assert_eq!(d.state, "issued");
+        // The ward's records clerk picks it up; the ward's chairman is not offered the register.
+        let mut ward = r.client();
+        ward.sign_in("vanthu.hacthanh", &r.password("vanthu.hacthanh"), None)
+            .await;
+        let arrived = ward.get(&format!("/documents/{id}")).await;
+        assert!(
+            arrived.body.contains("value=\"register\""),
+            "{}",
+            arrived.body
+        );
+        let mut chair = r.client();
+        chair
+            .sign_in("chutich.hacthanh", &r.password("chutich.hacthanh"), None)
+            .await;
+        let seen = chair.get(&format!("/documents/{id}")).await;
+        assert!(!seen.body.contains("value=\"register\""));
+    }
+);
+
+#[test]
+fn no_page_carries_the_csrf_token_in_an_address() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    let mut stack = vec![dir];
+    let mut forms = 0;
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).unwrap();
+            assert!(
+                !text.contains("csrf="),
+                "{} puts the token in an address",
+                p.display()
+            );
+            for form in text.split("<form").skip(1) {
+                if form.split('>').next().unwrap().contains("method=\"post\"") {
+                    forms += 1;
+                    let first = form.split_once('>').unwrap().1.trim_start();
+                    assert!(
+                        first.starts_with("<input type=\"hidden\" name=\"csrf\""),
+                        "{}: a posted form starts with its token",
+                        p.display()
+                    );
+                }
+            }
+        }
+    }
+    assert!(forms > 10);
+}

@@ -265,12 +265,13 @@ both!(the_counter_and_a_dossier_in_the_browser, |db| {
         .await
         .unwrap()
         .to_string();
-    let action = format!("/onestop/counter?csrf={csrf}");
+    let action = "/onestop/counter";
     // A mistake keeps everything typed.
     let bad = c
         .post_multipart(
-            &action,
+            action,
             &[
+                Part::Text("csrf", &csrf),
                 Part::Text("agency", &hac_thanh),
                 Part::Text("procedure", "2.000815"),
                 Part::Text("kind", "citizen"),
@@ -287,8 +288,9 @@ both!(the_counter_and_a_dossier_in_the_browser, |db| {
     assert!(bad.body.contains("name=\"provided_TP1\" checked"));
     let ok = c
         .post_multipart(
-            &action,
+            action,
             &[
+                Part::Text("csrf", &csrf),
                 Part::Text("agency", &hac_thanh),
                 Part::Text("procedure", "2.000815"),
                 Part::Text("kind", "citizen"),

@@ -466,17 +466,18 @@ both!(
             .agency_id
             .to_string();
         let csrf = page.csrf();
-        let path = format!("/signatures/images?csrf={csrf}");
+        let path = "/signatures/images";
         let upload = |png: &'static [u8]| {
             vec![
+                Part::Text("csrf", &csrf),
                 Part::Text("kind", "signature"),
                 Part::Text("agency_id", ""),
                 Part::File("png", "chu-ky.png", "image/png", png),
             ]
         };
         let mut parts = upload(b"GIF89a");
-        parts[1] = Part::Text("agency_id", &agency);
-        let refused = c.post_multipart(&path, &parts).await;
+        parts[2] = Part::Text("agency_id", &agency);
+        let refused = c.post_multipart(path, &parts).await;
         assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(
             refused.body.contains("Hình phải là tệp PNG nền trong suốt"),
@@ -484,8 +485,8 @@ both!(
             refused.body
         );
         let mut parts = upload(include_bytes!("signature.png"));
-        parts[1] = Part::Text("agency_id", &agency);
-        let sent = c.post_multipart(&path, &parts).await;
+        parts[2] = Part::Text("agency_id", &agency);
+        let sent = c.post_multipart(path, &parts).await;
         assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
         let page = c.get("/signatures").await;
         assert!(page.body.contains("Chờ phê duyệt"), "{}", page.body);
