@@ -69,8 +69,26 @@ function totp(secret, offsetSteps = 0) {
   return String(n % 1_000_000).padStart(6, "0");
 }
 
+// Text a person reads never shows an internal name (`doc-event-sign`, `people_committee`) nor,
+// on a Vietnamese page, English words. A few lower-case hyphenated words are real words.
+const IDENTIFIER_OK = new Set(["e-mail"]);
+const ENGLISH = ["the", "and", "with", "within", "from", "weekend", "saturday", "sunday", "monday", "exchange", "worked", "pending", "signed", "unknown", "error", "lunar", "adjacent", "falls", "day", "days", "none", "yes"];
+async function noInternalNames(page, name) {
+  const [text, lang] = await page.evaluate(() => [document.body.innerText, document.documentElement.lang]);
+  // English has hyphenated words of its own ("two-tier"): there only snake_case is suspect.
+  const pattern = lang === "vi" ? /(?<![\w./@:#=?&-])[a-z]+[_-][a-z_-]*[a-z](?![\w./@-])/g : /(?<![\w./@:#=?&-])[a-z]+_[a-z_]*[a-z](?![\w./@-])/g;
+  const ids = [...text.matchAll(pattern)].map((m) => m[0]).filter((w) => !IDENTIFIER_OK.has(w));
+  assert.equal(ids.length, 0, `${name}: internal names on the page: ${[...new Set(ids)].join(", ")}`);
+  if (lang === "vi") {
+    const words = new Set(text.toLowerCase().split(/[^a-z]+/));
+    const english = ENGLISH.filter((w) => words.has(w));
+    assert.equal(english.length, 0, `${name}: English on a Vietnamese page: ${english.join(", ")}`);
+  }
+}
+
 const results = [];
 async function check(page, name) {
+  await noInternalNames(page, name);
   await page.addScriptTag({ path: AXE });
   const r = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ["violations"] }));
   const bad = r.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
@@ -192,6 +210,16 @@ try {
   await ap.getByRole("link", { name: "Nhật ký hệ thống" }).click();
   await ap.getByText("Chuỗi nhật ký nguyên vẹn").waitFor();
   await check(ap, "audit");
+  // Paged, then filtered by action; each object named and linked.
+  await ap.getByRole("link", { name: "Trang sau" }).click();
+  await ap.getByRole("link", { name: "Trang trước" }).waitFor();
+  await ap.getByLabel("Thao tác").fill("person.");
+  await ap.getByRole("button", { name: "Xem" }).click();
+  await ap.waitForURL(/action=person\./);
+  assert.ok(await ap.locator("tbody tr").count() > 0, "people created by the demo are listed");
+  assert.equal(await ap.locator("tbody code", { hasNotText: /^person\./ }).count(), 0, "only person actions");
+  assert.ok(await ap.locator('tbody a[href^="/admin/people/"]').count() > 0, "people linked by name");
+  await check(ap, "audit filtered");
   await ap.goto(`${base}/admin/calendar/2026`);
   await ap.getByRole("heading", { name: /Lịch năm 2026/ }).waitFor();
   await check(ap, "calendar year");

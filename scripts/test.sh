@@ -54,6 +54,14 @@ if ! "$VENV/bin/pip" show openapi-spec-validator 2>/dev/null | grep -q "^Version
         || die "could not install openapi-spec-validator from PyPI"
 fi
 
+# openpyxl reads egov's spreadsheets back (cell types, bold and frozen headings, print setup).
+OPENPYXL_VERSION="3.1.5"
+if ! "$VENV/bin/pip" show openpyxl 2>/dev/null | grep -q "^Version: $OPENPYXL_VERSION"; then
+    say "installing openpyxl $OPENPYXL_VERSION into $VENV"
+    "$VENV/bin/pip" install -q "openpyxl==$OPENPYXL_VERSION" || die "could not install openpyxl from PyPI"
+fi
+export EGOV_PYTHON="$VENV/bin/python"
+
 # --- PostgreSQL ------------------------------------------------------------------------------
 pg_answers() { pg_isready -q -d "$1" 2>/dev/null && psql "$1" -qtAc 'SELECT 1' >/dev/null 2>&1; }
 PG_STARTED=""

@@ -72,6 +72,16 @@ impl Event {
     }
 }
 
+/// An audit entry as the audit page shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AuditLine {
+    pub entry: audit::Entry,
+    /// The person who acted, by name (the account name for the system).
+    pub who: String,
+    /// The object's readable name, when it has one.
+    pub object: Option<String>,
+}
+
 /// Adds entries of one actor to a batch of the caller's transaction.
 pub fn add_all(b: &mut egov_store::Batch, actor: &Actor, events: Vec<Event>) {
     audit::add_entries(b, events.into_iter().map(|e| e.entry(actor)).collect());
@@ -226,6 +236,84 @@ impl crate::App {
         .map_err(|e| AppError::internal(format!("writing the audit checkpoint: {e}")))?;
         tracing::info!(seq = cp.seq, "audit checkpoint written");
         Ok(cp)
+    }
+
+    /// Audit entries matching a filter, newest first, for a system administrator: each with
+    /// the name of the person who acted and a readable name of its object when it has one (a
+    /// document's number, a dossier's code, a person's or an agency's name). Returns the
+    /// entries and whether more follow.
+    pub async fn audit_entries(
+        &self,
+        actor: &Actor,
+        filter: &audit::Filter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<AuditLine>, bool), AppError> {
+        let mut ex = &self.db;
+        if !crate::authz::is_system_admin(&mut ex, actor).await? {
+            return Err(AppError::forbidden());
+        }
+        let limit = limit.clamp(1, 10_000);
+        let mut entries = audit::search(&mut ex, filter, limit + 1, offset.max(0)).await?;
+        let more = entries.len() as i64 > limit;
+        entries.truncate(limit as usize);
+        let mut names = std::collections::HashMap::<(String, String), Option<String>>::new();
+        let mut out = Vec::with_capacity(entries.len());
+        for e in entries {
+            let who = self
+                .name_of(&mut names, "person", e.actor_id.map(|i| i.to_string()))
+                .await;
+            let object = self
+                .name_of(&mut names, &e.object_type, Some(e.object_id.clone()))
+                .await;
+            out.push(AuditLine {
+                who: who.unwrap_or_else(|| e.actor.clone()),
+                object,
+                entry: e,
+            });
+        }
+        Ok((out, more))
+    }
+
+    /// A readable name for an audited object, remembered for the page.
+    async fn name_of(
+        &self,
+        cache: &mut std::collections::HashMap<(String, String), Option<String>>,
+        kind: &str,
+        id: Option<String>,
+    ) -> Option<String> {
+        let id = id?;
+        let key = (kind.to_owned(), id.clone());
+        if let Some(n) = cache.get(&key) {
+            return n.clone();
+        }
+        let n: i64 = id.parse().ok()?;
+        let mut ex = &self.db;
+        let name = match kind {
+            "document" => egov_store::documents::get_document(&mut ex, n)
+                .await
+                .ok()
+                .map(|d| d.notation.unwrap_or(d.subject)),
+            "incoming" => egov_store::documents::get_incoming(&mut ex, n)
+                .await
+                .ok()
+                .map(|c| c.notation.unwrap_or(c.subject)),
+            "dossier" => egov_store::onestop::get_dossier(&mut ex, n)
+                .await
+                .ok()
+                .map(|d| d.code),
+            "person" => egov_store::people::get(&mut ex, n)
+                .await
+                .ok()
+                .map(|p| p.full_name),
+            "agency" => egov_store::agencies::get(&mut ex, n)
+                .await
+                .ok()
+                .map(|a| a.name),
+            _ => None,
+        };
+        cache.insert(key, name.clone());
+        name
     }
 
     /// Seals what is pending, checks the whole chain (every entry's MAC, every link, the head)

@@ -246,7 +246,8 @@ pub async fn ancestors(ex: &mut impl Exec, id: i64) -> Result<Vec<Agency>, Store
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
 pub struct AgencyLink {
-    pub kind: String,
+    /// `merged` or `split` (the agency's own kind is `agency.kind`).
+    pub succession: String,
     pub is_default: bool,
     #[sqlx(flatten)]
     #[serde(flatten)]
@@ -273,7 +274,7 @@ pub async fn link_succession(
 pub async fn predecessors(ex: &mut impl Exec, id: i64) -> Result<Vec<AgencyLink>, StoreError> {
     ex.fetch_all(
         &format!(
-            "SELECT s.kind, s.is_default, {COLS} FROM agency_successions s \
+            "SELECT s.kind AS succession, s.is_default, {COLS} FROM agency_successions s \
              JOIN agencies a ON a.id = s.old_agency_id WHERE s.new_agency_id = $1 ORDER BY a.code"
         ),
         args![id],
@@ -284,7 +285,7 @@ pub async fn predecessors(ex: &mut impl Exec, id: i64) -> Result<Vec<AgencyLink>
 pub async fn successors(ex: &mut impl Exec, id: i64) -> Result<Vec<AgencyLink>, StoreError> {
     ex.fetch_all(
         &format!(
-            "SELECT s.kind, s.is_default, {COLS} FROM agency_successions s \
+            "SELECT s.kind AS succession, s.is_default, {COLS} FROM agency_successions s \
              JOIN agencies a ON a.id = s.new_agency_id WHERE s.old_agency_id = $1 \
              ORDER BY s.is_default DESC, a.code"
         ),

@@ -595,6 +595,63 @@ pub async fn for_object(
 }
 
 /// The newest entries, optionally of one agency.
+/// What the audit page looks for; every part optional.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// An account name, or part of a person's name (folded, without diacritics).
+    pub actor: Option<String>,
+    pub agency_id: Option<i64>,
+    /// An action, or the start of one (`document.` for every document action).
+    pub action: Option<String>,
+    pub object_type: Option<String>,
+    pub object_id: Option<String>,
+    pub from: Option<OffsetDateTime>,
+    pub to: Option<OffsetDateTime>,
+}
+
+/// Entries matching a filter, newest first.
+pub async fn search(
+    ex: &mut impl Exec,
+    f: &Filter,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Entry>, StoreError> {
+    let actor_like = f
+        .actor
+        .as_deref()
+        .map(|a| format!("%{}%", egov_domain::text::fold(a)));
+    let action_like = f.action.as_deref().map(|a| {
+        let escaped = a
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("{escaped}%")
+    });
+    ex.fetch_all(
+        &format!(
+            "SELECT {COLS} FROM audit_log WHERE ($1 IS NULL OR agency_id = $1) \
+             AND ($2 IS NULL OR action LIKE $2 ESCAPE '\\') \
+             AND ($3 IS NULL OR object_type = $3) AND ($4 IS NULL OR object_id = $4) \
+             AND ($5 IS NULL OR at >= $5) AND ($6 IS NULL OR at < $6) \
+             AND ($7 IS NULL OR LOWER(actor) LIKE $7 OR actor_id IN \
+                  (SELECT id FROM people WHERE full_name_fold LIKE $7)) \
+             ORDER BY id DESC LIMIT $8 OFFSET $9"
+        ),
+        args![
+            f.agency_id,
+            action_like,
+            f.object_type.clone(),
+            f.object_id.clone(),
+            f.from.map(crate::db_time),
+            f.to.map(crate::db_time),
+            actor_like,
+            limit,
+            offset
+        ],
+    )
+    .await
+}
+
 pub async fn recent(
     ex: &mut impl Exec,
     agency_id: Option<i64>,

@@ -61,6 +61,11 @@ impl Lang {
             .unwrap_or_else(|| key.to_owned())
     }
 
+    /// The message `key`, when there is one.
+    pub fn try_t(self, key: &str) -> Option<String> {
+        LOCALES.try_lookup(self.id(), key)
+    }
+
     fn lookup_args(self, key: &str, args: &[(&str, String)]) -> Option<String> {
         let map: HashMap<Cow<'static, str>, FluentValue> = args
             .iter()

@@ -75,8 +75,113 @@ struct Jobs {
 struct Audit {
     page: Page,
     report: VerifyReport,
-    entries: Vec<Entry>,
+    lines: Vec<egov_app::audit::AuditLine>,
+    q: AuditQuery,
+    more: bool,
+    /// The query string without the page number, for the paging links.
+    base: String,
 }
+
+impl Audit {
+    /// The kind of an audited object, in words.
+    fn object_kind(&self, kind: &str) -> String {
+        self.page
+            .lang
+            .try_t(&format!("audit-object-{}", kind.replace('_', "-")))
+            .unwrap_or_else(|| self.page.t("audit-object-other"))
+    }
+
+    /// Where an audited object is shown, for the kinds that have a page.
+    fn object_link(&self, e: &Entry) -> Option<String> {
+        let id: i64 = e.object_id.parse().ok()?;
+        Some(match e.object_type.as_str() {
+            "document" => format!("/documents/{id}"),
+            "dossier" => format!("/onestop/dossiers/{id}"),
+            "person" => format!("/admin/people/{id}"),
+            "agency" => format!("/agencies/{id}"),
+            _ => return None,
+        })
+    }
+}
+
+/// The audit page's filter: person, agency, action (or its start), object, dates; a page
+/// number; `format=xlsx` to download what matches.
+#[derive(Debug, Clone, Default, Deserialize)]
+struct AuditQuery {
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    agency: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    object_type: String,
+    #[serde(default)]
+    object_id: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    page: Option<i64>,
+    #[serde(default)]
+    format: Option<String>,
+}
+
+impl AuditQuery {
+    fn filter(&self) -> Result<egov_store::audit::Filter, AppError> {
+        let opt = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        let day = |s: &str, next: bool| -> Result<Option<time::OffsetDateTime>, AppError> {
+            match opt(s) {
+                None => Ok(None),
+                Some(s) => {
+                    let d = super::parse_date(Some(&s))?;
+                    let d = if next { d.next_day().unwrap_or(d) } else { d };
+                    Ok(Some(
+                        d.midnight()
+                            .assume_offset(egov_domain::VN_OFFSET)
+                            .to_offset(time::UtcOffset::UTC),
+                    ))
+                }
+            }
+        };
+        let agency = match opt(&self.agency) {
+            None => None,
+            Some(a) => Some(a.parse().map_err(|_| {
+                AppError::invalid("bad_id", "That is not an identifier.").arg("value", a)
+            })?),
+        };
+        Ok(egov_store::audit::Filter {
+            actor: opt(&self.actor),
+            agency_id: agency,
+            action: opt(&self.action),
+            object_type: opt(&self.object_type),
+            object_id: opt(&self.object_id),
+            from: day(&self.from, false)?,
+            to: day(&self.to, true)?,
+        })
+    }
+
+    /// The query without the page number and the format.
+    fn base(&self) -> String {
+        [
+            ("actor", &self.actor),
+            ("agency", &self.agency),
+            ("action", &self.action),
+            ("object_type", &self.object_type),
+            ("object_id", &self.object_id),
+            ("from", &self.from),
+            ("to", &self.to),
+        ]
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| format!("{k}={}", crate::ctx::percent_encode(v.trim())))
+        .collect::<Vec<_>>()
+        .join("&")
+    }
+}
+
+const AUDIT_PAGE: i64 = 50;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -471,18 +576,35 @@ async fn retry_job(
     Ok(done(&ctx, "/admin/jobs?state=dead", r))
 }
 
-async fn audit(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+async fn audit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<AuditQuery>,
+) -> WebResult<Response> {
     let page = admin_page(&ctx, &state, "admin-audit").await?;
     let actor = ctx.actor()?;
-    let mut ex = &state.app.db;
-    if !authz::is_system_admin(&mut ex, &actor).await? {
-        return Err(AppError::forbidden().into());
+    let filter = q.filter()?;
+    if q.format.as_deref() == Some("xlsx") {
+        let (lines, _) = state.app.audit_entries(&actor, &filter, 10_000, 0).await?;
+        let bytes = crate::export::audit_xlsx(ctx.lang, &lines)?;
+        return Ok(crate::export::private_file(
+            crate::export::XLSX,
+            Some(("attachment", "nhat-ky-he-thong.xlsx")),
+            bytes,
+        ));
     }
+    let n = q.page.unwrap_or(1).max(1);
+    let (lines, more) = state
+        .app
+        .audit_entries(&actor, &filter, AUDIT_PAGE, (n - 1) * AUDIT_PAGE)
+        .await?;
     let report = state.app.verify_audit().await?;
-    let entries = egov_store::audit::recent(&mut ex, None, 100, 0).await?;
     Ok(html(&Audit {
         page,
         report,
-        entries,
+        lines,
+        more,
+        base: q.base(),
+        q: AuditQuery { page: Some(n), ..q },
     }))
 }

@@ -21,6 +21,8 @@ pub struct Resp {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
+    /// The body as it came (files).
+    pub bytes: Vec<u8>,
 }
 
 impl Resp {
@@ -181,6 +183,7 @@ impl Client {
             status,
             headers,
             body: String::from_utf8_lossy(&body).into_owned(),
+            bytes: body.to_vec(),
         })
     }
 

@@ -209,7 +209,31 @@ both!(documents_over_the_api, |db| {
         ))
         .await;
     assert_eq!(xlsx.status, StatusCode::OK);
-    assert!(xlsx.body.starts_with("PK"), "an xlsx is a zip");
+    let sheet = read_workbook(&xlsx.bytes);
+    assert_eq!(sheet["sheet"], format!("Sổ văn bản đến {year}"));
+    assert_eq!(sheet["header"][1], "Số đến");
+    assert_eq!(sheet["header_bold"], true);
+    assert_eq!(sheet["freeze"], "A5", "the heading stays on screen");
+    assert_eq!(sheet["print_titles"], "$4:$4", "and on every printed page");
+    assert_eq!(sheet["orientation"], "landscape");
+    assert_eq!(sheet["paper"], "9", "A4");
+    assert_eq!(sheet["fit"], json!([1, 0, true]), "fitted to the width");
+    // Arrival date a date, arrival number a number, the document's date a date.
+    assert_eq!(sheet["first_row_types"][0], "datetime");
+    assert_eq!(sheet["first_row_formats"][0], "dd/mm/yyyy");
+    assert_eq!(sheet["first_row_types"][1], "int");
+    assert_eq!(sheet["first_row"][4], "2026-11-20T00:00:00");
+    // A year with nothing registered: the empty register, with its columns.
+    let empty = clerk
+        .get(&format!(
+            "/api/v1/agencies/{snv}/registers/outgoing?year=2019&format=xlsx"
+        ))
+        .await;
+    assert_eq!(empty.status, StatusCode::OK);
+    let e = read_workbook(&empty.bytes);
+    assert_eq!(e["sheet"], "Sổ văn bản đi 2019");
+    assert_eq!(e["header"][4], "Nơi nhận văn bản");
+    assert_eq!(e["rows"], 0);
     let pdf = clerk
         .get(&format!(
             "/documents/registers?agency={snv}&year={year}&format=pdf"
@@ -699,4 +723,50 @@ fn no_page_carries_the_csrf_token_in_an_address() {
         }
     }
     assert!(forms > 10);
+}
+
+/// What openpyxl (not egov) reads in a register workbook: the sheet's name, heading and its
+/// font, frozen panes, print setup, and the first data row's values, types and formats.
+pub(crate) fn read_workbook(bytes: &[u8]) -> Value {
+    let python = std::env::var("EGOV_PYTHON").expect(
+        "openpyxl judges egov's spreadsheets: run scripts/test.sh (it installs it), or set EGOV_PYTHON to a Python with openpyxl",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("register.xlsx");
+    std::fs::write(&path, bytes).unwrap();
+    let script = r#"
+import json, sys, openpyxl
+wb = openpyxl.load_workbook(sys.argv[1])
+ws = wb.worksheets[0]
+head = [c.value for c in ws[4]]
+first = [c for c in ws[5]] if ws.max_row >= 5 else []
+ps = ws.page_setup
+print(json.dumps({
+  "sheet": ws.title,
+  "header": head,
+  "header_bold": all(c.font.b for c in ws[4] if c.value),
+  "freeze": ws.freeze_panes,
+  "print_titles": ws.print_title_rows,
+  "orientation": ps.orientation,
+  "paper": str(ps.paperSize),
+  # An absent fitToWidth is 1 (the standard's default); fitToPage turns fitting on.
+  "fit": [1 if ps.fitToWidth is None else ps.fitToWidth, ps.fitToHeight, bool(ws.sheet_properties.pageSetUpPr and ws.sheet_properties.pageSetUpPr.fitToPage)],
+  "rows": max(0, ws.max_row - 4),
+  "first_row": [c.value.isoformat() if hasattr(c.value, "isoformat") else c.value for c in first],
+  "first_row_types": [type(c.value).__name__ for c in first],
+  "first_row_formats": [c.number_format for c in first],
+}))
+"#;
+    let out = std::process::Command::new(&python)
+        .arg("-c")
+        .arg(script)
+        .arg(&path)
+        .output()
+        .unwrap_or_else(|e| panic!("{python}: {e}"));
+    assert!(
+        out.status.success(),
+        "openpyxl could not read the workbook: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }

@@ -165,7 +165,19 @@ both!(dossiers_over_the_api, |db| {
         )
         .await;
     assert_eq!(xlsx.headers["content-type"], egov_web::export::XLSX);
-    assert!(xlsx.body.starts_with("PK"), "an xlsx is a zip");
+    let book = crate::documents::read_workbook(&xlsx.bytes);
+    assert_eq!(book["sheet"], "Sổ theo dõi hồ sơ");
+    assert_eq!(book["header_bold"], true);
+    assert_eq!(book["freeze"], "A5");
+    assert_eq!(book["orientation"], "landscape");
+    assert_eq!(
+        book["first_row_types"][0], "int",
+        "the sequence is a number"
+    );
+    assert_eq!(
+        book["first_row_types"][6], "datetime",
+        "received is a date and time"
+    );
     let receipt = c.get(&format!("/api/v1/dossiers/{id}/forms/receipt")).await;
     assert_eq!(receipt.headers["content-type"], "application/pdf");
     assert!(receipt.body.starts_with("%PDF-"));

@@ -529,3 +529,84 @@ both!(metrics_can_be_served_on_an_address_of_their_own, |db| {
     assert_eq!(m.get("/sign-in").await.status, StatusCode::NOT_FOUND);
     assert_eq!(m.get("/metrics").await.status, StatusCode::OK);
 });
+
+both!(the_audit_page_filters_pages_links_and_exports, |db| {
+    let r = start(db, |_| {}).await;
+    // A specialist's draft: something to find.
+    let p = egov_store::people::find_by_username(&mut &r.app.db, "chuyenvien.snv")
+        .await
+        .unwrap()
+        .unwrap();
+    let snv = egov_store::org::postings_of(&mut &r.app.db, p.id, None)
+        .await
+        .unwrap()[0]
+        .agency_id;
+    let d = r
+        .app
+        .create_draft(
+            &egov_app::Actor::person(p.id, "chuyenvien.snv"),
+            serde_json::from_value(serde_json::json!({
+                "agency_id": snv, "kind": "official_letter",
+                "subject": "Về việc kiểm tra nhật ký"
+            }))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let mut c = r.client();
+    c.sign_in("admin", &r.password("admin"), Some(&r.totp_secret("admin")))
+        .await;
+    // Everything, newest first, fifty at a time.
+    let all = c.get("/admin/audit").await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert!(all.body.contains("rel=\"next\""), "more than a page");
+    assert!(!all.body.contains("rel=\"prev\""));
+    let second = c.get("/admin/audit?page=2").await;
+    assert!(second.body.contains("rel=\"prev\""));
+    // By person (name without diacritics) and action: the draft, named and linked.
+    let mine = c
+        .get("/admin/audit?actor=ngo+thi+thu&action=document.")
+        .await;
+    assert_eq!(mine.status, StatusCode::OK);
+    assert!(mine.body.contains("document.draft"), "{}", mine.body);
+    assert!(mine.body.contains(&format!("href=\"/documents/{}\"", d.id)));
+    assert!(
+        mine.body.contains("Về việc kiểm tra nhật ký"),
+        "the object by name"
+    );
+    assert!(
+        !mine.body.contains("session.sign_in"),
+        "only what was asked for"
+    );
+    // By object.
+    let obj = c
+        .get(&format!(
+            "/admin/audit?object_type=document&object_id={}",
+            d.id
+        ))
+        .await;
+    assert!(obj.body.contains("document.draft"));
+    assert!(!obj.body.contains("person.create"));
+    // By date: nothing in the future; a malformed date is said.
+    let none = c.get("/admin/audit?from=2099-01-01").await;
+    assert!(
+        none.body.contains("Không có mục nhật ký nào khớp"),
+        "{}",
+        none.body
+    );
+    let bad = c.get("/admin/audit?from=01-2026").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Exported as a workbook.
+    let x = c.get("/admin/audit?actor=ngo+thi+thu&format=xlsx").await;
+    assert_eq!(x.status, StatusCode::OK);
+    assert!(x.body.starts_with("PK"));
+    // Not for an agency's administrator.
+    let mut a = r.client();
+    a.sign_in(
+        "quantri.snv",
+        &r.password("quantri.snv"),
+        Some(&r.totp_secret("quantri.snv")),
+    )
+    .await;
+    assert_eq!(a.get("/admin/audit").await.status, StatusCode::FORBIDDEN);
+});
