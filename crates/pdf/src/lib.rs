@@ -164,8 +164,10 @@ enum Op {
     },
 }
 
-/// A line of a column block: its style, its text, and whether a short rule goes under it.
-pub type ColumnLine = (Style, String, bool);
+/// A line of a column block: its style, its text (`\n` where it must break), and the rule under
+/// it as a share of its widest line (Decree 30: the whole motto, a third to a half of an agency's
+/// name), centred; `0.0` for none.
+pub type ColumnLine = (Style, String, f32);
 
 /// A cell of a [`Table`].
 pub struct Cell {
@@ -443,26 +445,29 @@ impl Document {
         for (share, lines) in blocks {
             let w = self.text_width() * share / total;
             let mut y = start;
-            for (style, text, underline) in lines {
-                for line in self.wrap(style, text, w) {
+            for (style, text, rule) in lines {
+                let wrapped = self.wrap(style, text, w);
+                let mut widest: f32 = 0.0;
+                for line in &wrapped {
                     let s = Style {
                         align: Align::Center,
                         ..*style
                     };
-                    self.text_at(x + w / 2.0, y, &s, &line);
+                    self.text_at(x + w / 2.0, y, &s, line);
+                    widest = widest.max(self.fonts.width(style, line));
                     y += style.line_height();
-                    if *underline {
-                        let lw = self.fonts.width(style, &line) * 0.8;
-                        let cx = x + w / 2.0;
-                        self.ops().push(Op::Line {
-                            x1: cx - lw / 2.0,
-                            y1: y - style.size * 0.12,
-                            x2: cx + lw / 2.0,
-                            y2: y - style.size * 0.12,
-                            width: 0.6,
-                        });
-                        y += style.size * 0.2;
-                    }
+                }
+                if *rule > 0.0 {
+                    let lw = widest * rule;
+                    let cx = x + w / 2.0;
+                    self.ops().push(Op::Line {
+                        x1: cx - lw / 2.0,
+                        y1: y - style.size * 0.12,
+                        x2: cx + lw / 2.0,
+                        y2: y - style.size * 0.12,
+                        width: 0.6,
+                    });
+                    y += style.size * 0.2;
                 }
             }
             bottom = bottom.max(y);
@@ -786,6 +791,42 @@ mod tests {
         let code = "000.02.90.H56-261125-0001";
         let lines = d.wrap(&s, code, d.measure(&s, "000.02.90.H56-2611"));
         assert_eq!(lines, vec!["000.02.90.H56-", "261125-0001"]);
+    }
+
+    #[test]
+    fn rules_under_a_letterhead_follow_decree_30() {
+        let mut d = Document::new("t");
+        let motto = Style::new(Face::Bold, 13.0, Align::Center);
+        let name = Style::new(Face::Bold, 12.0, Align::Center);
+        d.columns(&[
+            (
+                1.0,
+                vec![(name, "ỦY BAN NHÂN DÂN\nPHƯỜNG HẠC THÀNH".into(), 0.4)],
+            ),
+            (
+                1.35,
+                vec![(motto, "Độc lập - Tự do - Hạnh phúc".into(), 1.0)],
+            ),
+        ]);
+        let rules: Vec<f32> = d.pages[0]
+            .iter()
+            .filter_map(|op| match op {
+                Op::Line { x1, x2, .. } => Some(x2 - x1),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            rules.len(),
+            2,
+            "one rule under each block, not one per line"
+        );
+        // Under the motto: as long as its line; under the name: 0.4 of its longest line.
+        let motto_w = d.measure(&motto, "Độc lập - Tự do - Hạnh phúc");
+        let name_w = d
+            .measure(&name, "ỦY BAN NHÂN DÂN")
+            .max(d.measure(&name, "PHƯỜNG HẠC THÀNH"));
+        assert!((rules[0] - name_w * 0.4).abs() < 0.01, "{rules:?}");
+        assert!((rules[1] - motto_w).abs() < 0.01, "{rules:?}");
     }
 
     #[test]

@@ -29,7 +29,7 @@ fn vietnamese_text_survives_and_fonts_are_embedded() {
             vec![(
                 Style::new(Face::Regular, 12.0, Align::Center),
                 "ỦY BAN NHÂN DÂN".into(),
-                false,
+                0.0,
             )],
         ),
         (
@@ -38,12 +38,12 @@ fn vietnamese_text_survives_and_fonts_are_embedded() {
                 (
                     Style::new(Face::Bold, 12.0, Align::Center),
                     "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM".into(),
-                    false,
+                    0.0,
                 ),
                 (
                     Style::new(Face::Bold, 13.0, Align::Center),
                     "Độc lập - Tự do - Hạnh phúc".into(),
-                    true,
+                    1.0,
                 ),
             ],
         ),

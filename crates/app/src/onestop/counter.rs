@@ -98,6 +98,9 @@ impl App {
                 }
             }
         }
+        // The officer's own agency first, then the rest in Vietnamese dictionary order.
+        let own = usize::from(competent.first().is_some_and(|a| a.id == receiving.id));
+        competent[own..].sort_by_cached_key(|a| egov_domain::text::vi_sort_key(&a.name));
         let appointment = match &view.process {
             Some(process) => {
                 let limit = match p.same_day_cutoff {

@@ -130,6 +130,51 @@ pub struct DossierDetail {
     pub actions: Vec<String>,
     /// The national status code and its meaning.
     pub national_status: u8,
+    /// The rule that set the appointment.
+    pub appointment_rule: AppointmentRule,
+}
+
+/// Which rule set a dossier's appointment, so that nobody has to guess why it is what it is.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AppointmentRule {
+    /// `same_day` (done the day it is received; after the cut-off, the next working day) or
+    /// `published_limit` (the process's published limit in working time from receipt).
+    pub kind: String,
+    /// For `same_day`: the cut-off, `HH:MM`.
+    pub cutoff: Option<String>,
+    /// For `published_limit`: the limit's value and unit (`working_days`, `working_hours`,
+    /// `calendar_days`, `months`).
+    pub limit_value: Option<f64>,
+    pub limit_unit: Option<String>,
+    /// As the law and the receipt say it ("Trong ngày; sau 15 giờ 00 trả trong ngày làm việc
+    /// tiếp theo", "3 ngày làm việc kể từ khi tiếp nhận").
+    pub text: String,
+}
+
+impl AppointmentRule {
+    pub fn of(p: &ProcedureVersion, process: &Process) -> AppointmentRule {
+        match p.same_day_cutoff {
+            Some(c) => AppointmentRule {
+                kind: "same_day".into(),
+                cutoff: Some(format!("{:02}:{:02}", c / 60, c % 60)),
+                limit_value: None,
+                limit_unit: None,
+                text: super::forms::same_day_text(c),
+            },
+            None => {
+                let l = process.published_limit;
+                AppointmentRule {
+                    kind: "published_limit".into(),
+                    cutoff: None,
+                    limit_value: Some(l.value),
+                    limit_unit: serde_json::to_value(l.unit)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned)),
+                    text: format!("{} kể từ khi tiếp nhận", super::forms::limit_text(&l)),
+                }
+            }
+        }
+    }
 }
 
 fn now() -> OffsetDateTime {
@@ -1230,7 +1275,12 @@ impl App {
                 actions.push(e.as_str().to_owned());
             }
         }
+        let procedure = super::catalogue::parse_procedure(
+            &store::get_procedure(&mut tx, d.procedure_id).await?,
+        )?;
+        let process = parse_process(&store::get_process(&mut tx, d.process_id).await?)?;
         let detail = DossierDetail {
+            appointment_rule: AppointmentRule::of(&procedure, &process),
             components: store::components(&mut tx, id).await?,
             steps: store::steps(&mut tx, id).await?,
             pauses: store::pauses(&mut tx, id).await?,

@@ -150,6 +150,9 @@ pub struct FormData {
     pub applicant_email: Option<String>,
     /// The body above the competent agency (the upper line of its letterhead).
     pub competent_parent: Option<String>,
+    /// The body above the receiving agency (for a provincial service centre, the province's
+    /// People's Committee).
+    pub receiving_parent: Option<String>,
     /// The place name of the date line ("Hạc Thành").
     pub place: String,
     /// Full names of the people behind event actors, by person id.
@@ -217,6 +220,18 @@ fn short_date(t: Option<OffsetDateTime>) -> String {
             )
         })
         .unwrap_or_default()
+}
+
+/// A same-day rule as the law words it: "Trong ngày; sau 15 giờ trả trong ngày làm việc tiếp
+/// theo" (minutes when the cut-off has them: "15 giờ 30").
+pub fn same_day_text(cutoff: u16) -> String {
+    let (h, m) = (cutoff / 60, cutoff % 60);
+    let at = if m == 0 {
+        format!("{h} giờ")
+    } else {
+        format!("{h} giờ {m:02}")
+    };
+    format!("Trong ngày; sau {at} trả trong ngày làm việc tiếp theo")
 }
 
 pub fn limit_text(l: &TimeLimit) -> String {
@@ -291,8 +306,9 @@ fn header(
         (
             1.0,
             vec![
-                (HEAD, upper.to_uppercase(), false),
-                (HEAD_BOLD, issuer.to_uppercase(), true),
+                (HEAD, letterhead(upper), 0.0),
+                // Decree 30, Appendix I: a third to a half of the name's length.
+                (HEAD_BOLD, letterhead(issuer), 0.4),
             ],
         ),
         (
@@ -301,9 +317,10 @@ fn header(
                 (
                     HEAD_BOLD,
                     "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM".to_owned(),
-                    false,
+                    0.0,
                 ),
-                (MOTTO, "Độc lập - Tự do - Hạnh phúc".to_owned(), true),
+                // As long as the line of the motto.
+                (MOTTO, "Độc lập - Tự do - Hạnh phúc".to_owned(), 1.0),
             ],
         ),
     ]);
@@ -319,6 +336,86 @@ fn header(
         ),
     );
     d.space(10.0);
+}
+
+/// The front office that issues a dossier's forms. Before 1 July 2025 the receiving agency's
+/// "Bộ phận Một cửa"; since (Decree 118/2025, Circular 03/2025) a commune's Trung tâm Phục vụ
+/// hành chính công under its People's Committee, or the provincial centre itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrontOffice {
+    /// The letterhead's upper line (the body it belongs to).
+    pub upper: String,
+    /// The letterhead's issuing line.
+    pub issuer: String,
+    /// Its full name in a sentence ("Trung tâm Phục vụ hành chính công phường Hạc Thành").
+    pub full: String,
+    /// Its short name in a sentence ("Trung tâm Phục vụ hành chính công").
+    pub short: String,
+}
+
+impl FrontOffice {
+    pub fn of(set: FormSet, receiving: &str, receiving_parent: Option<&str>) -> FrontOffice {
+        const CENTRE: &str = "Trung tâm Phục vụ hành chính công";
+        let folded = egov_domain::text::fold(receiving);
+        let committee = ["Ủy ban nhân dân ", "Uỷ ban nhân dân ", "UBND "]
+            .iter()
+            .find_map(|p| receiving.strip_prefix(p));
+        match set {
+            FormSet::Circular2018 => FrontOffice {
+                upper: receiving.to_owned(),
+                issuer: "Bộ phận Một cửa".to_owned(),
+                full: format!("Bộ phận Một cửa – {receiving}"),
+                short: "Bộ phận Một cửa".to_owned(),
+            },
+            FormSet::Circular2025 if folded.starts_with(&egov_domain::text::fold(CENTRE)) => {
+                FrontOffice {
+                    upper: receiving_parent.unwrap_or_default().to_owned(),
+                    issuer: receiving.to_owned(),
+                    full: receiving.to_owned(),
+                    short: CENTRE.to_owned(),
+                }
+            }
+            FormSet::Circular2025 => match committee {
+                Some(place) => FrontOffice {
+                    upper: receiving.to_owned(),
+                    issuer: CENTRE.to_owned(),
+                    full: format!("{CENTRE} {}", place.trim()),
+                    short: CENTRE.to_owned(),
+                },
+                None => FrontOffice {
+                    upper: receiving.to_owned(),
+                    issuer: "Bộ phận Một cửa".to_owned(),
+                    full: format!("Bộ phận Một cửa – {receiving}"),
+                    short: "Bộ phận Một cửa".to_owned(),
+                },
+            },
+        }
+    }
+}
+
+/// An agency's name as its letterhead prints it, in capitals, broken after its kind ("ỦY BAN
+/// NHÂN DÂN / PHƯỜNG HẠC THÀNH", "TRUNG TÂM PHỤC VỤ / HÀNH CHÍNH CÔNG …") and never inside the
+/// name itself.
+pub fn letterhead(name: &str) -> String {
+    let upper = name.trim().to_uppercase();
+    for kind in [
+        "ỦY BAN NHÂN DÂN",
+        "UỶ BAN NHÂN DÂN",
+        "HỘI ĐỒNG NHÂN DÂN",
+        "TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG",
+    ] {
+        if let Some(rest) = upper.strip_prefix(kind) {
+            let rest = rest.trim();
+            return match (kind, rest.is_empty()) {
+                ("TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG", true) => {
+                    "TRUNG TÂM PHỤC VỤ\nHÀNH CHÍNH CÔNG".to_owned()
+                }
+                (_, true) => kind.to_owned(),
+                _ => format!("{kind}\n{rest}"),
+            };
+        }
+    }
+    upper
 }
 
 fn title(d: &mut Document, text: &str, sub: Option<&str>) {
@@ -339,8 +436,8 @@ fn signatures(d: &mut Document, blocks: &[(&str, &str, String)]) {
             (
                 1.0,
                 vec![
-                    (SIGN, (*t).to_owned(), false),
-                    (SIGN_NOTE, (*n).to_owned(), false),
+                    (SIGN, (*t).to_owned(), 0.0),
+                    (SIGN_NOTE, (*n).to_owned(), 0.0),
                 ],
             )
         })
@@ -349,7 +446,7 @@ fn signatures(d: &mut Document, blocks: &[(&str, &str, String)]) {
     d.space(mm(22.0));
     let names = blocks
         .iter()
-        .map(|(_, _, name)| (1.0, vec![(SIGN, name.clone(), false)]))
+        .map(|(_, _, name)| (1.0, vec![(SIGN, name.clone(), 0.0)]))
         .collect::<Vec<_>>();
     d.columns(&names);
 }
@@ -399,7 +496,8 @@ pub fn render(kind: FormKind, f: &FormData) -> Result<Vec<u8>, AppError> {
         .arg("form", kind.as_str())
     })?;
     let mut d = Document::new(&format!("{title_text} – {}", x.code));
-    let counter_upper = x.receiving_agency_name.clone();
+    let office = FrontOffice::of(set, &x.receiving_agency_name, f.receiving_parent.as_deref());
+    let counter_upper = office.upper.clone();
     let competent_upper = f
         .competent_parent
         .clone()
@@ -422,18 +520,12 @@ pub fn render(kind: FormKind, f: &FormData) -> Result<Vec<u8>, AppError> {
                 set,
                 number,
                 &counter_upper,
-                "Bộ phận Một cửa",
+                &office.issuer,
                 &f.place,
                 received,
             );
             title(&mut d, title_text, Some(&format!("Mã hồ sơ: {}", x.code)));
-            d.paragraph(
-                &LABEL,
-                &format!(
-                    "Bộ phận Một cửa – {} tiếp nhận hồ sơ của:",
-                    x.receiving_agency_name
-                ),
-            );
+            d.paragraph(&LABEL, &format!("{} tiếp nhận hồ sơ của:", office.full));
             applicant_lines(&mut d, f);
             request_line(&mut d, f);
             d.paragraph(&LABEL, "1. Thành phần hồ sơ nộp gồm:");
@@ -473,14 +565,22 @@ pub fn render(kind: FormKind, f: &FormData) -> Result<Vec<u8>, AppError> {
             });
             d.space(4.0);
             d.paragraph(&LABEL, "2. Số lượng hồ sơ: 01 (bộ).");
-            let limit = f
+            // Item 3 asks for the statutory limit; a shorter published commitment follows it.
+            let statutory = match f.procedure.same_day_cutoff {
+                Some(c) => same_day_text(c),
+                None => limit_text(&f.procedure.statutory_limit),
+            };
+            let committed = f
                 .published_limit
                 .as_ref()
-                .map(limit_text)
-                .unwrap_or_else(|| limit_text(&f.procedure.statutory_limit));
+                .filter(|p| {
+                    f.procedure.same_day_cutoff.is_none() && **p != f.procedure.statutory_limit
+                })
+                .map(|p| format!(" (thời gian cam kết giải quyết: {})", limit_text(p)))
+                .unwrap_or_default();
             d.paragraph(
                 &LABEL,
-                &format!("3. Thời gian giải quyết hồ sơ theo quy định là: {limit}."),
+                &format!("3. Thời gian giải quyết hồ sơ theo quy định là: {statutory}{committed}."),
             );
             d.paragraph(
                 &LABEL,
@@ -495,10 +595,7 @@ pub fn render(kind: FormKind, f: &FormData) -> Result<Vec<u8>, AppError> {
             );
             d.paragraph(
                 &LABEL,
-                &format!(
-                    "6. Đăng ký nhận kết quả tại: Bộ phận Một cửa – {}.",
-                    x.receiving_agency_name
-                ),
+                &format!("6. Đăng ký nhận kết quả tại: {}.", office.full),
             );
             let fee = if x.fee_total == 0 {
                 "Không phải nộp phí, lệ phí.".to_owned()
@@ -569,7 +666,7 @@ pub fn render(kind: FormKind, f: &FormData) -> Result<Vec<u8>, AppError> {
                 set,
                 number,
                 &counter_upper,
-                "Bộ phận Một cửa",
+                &office.issuer,
                 &f.place,
                 at,
             );
@@ -624,9 +721,9 @@ pub fn render(kind: FormKind, f: &FormData) -> Result<Vec<u8>, AppError> {
             d.paragraph(
                 &LABEL,
                 &format!(
-                    "Trong quá trình hoàn thiện hồ sơ, nếu có vướng mắc, Ông/Bà liên hệ {} – Bộ phận Một cửa {} để được hướng dẫn.",
+                    "Trong quá trình hoàn thiện hồ sơ, nếu có vướng mắc, Ông/Bà liên hệ {} – {} để được hướng dẫn.",
                     if guide.is_empty() { "cán bộ tiếp nhận".to_owned() } else { guide.clone() },
-                    x.receiving_agency_name
+                    office.full
                 ),
             );
             d.paragraph(&LABEL, "Xin trân trọng cảm ơn!");
@@ -646,23 +743,20 @@ pub fn render(kind: FormKind, f: &FormData) -> Result<Vec<u8>, AppError> {
                 set,
                 number,
                 &counter_upper,
-                "Bộ phận Một cửa",
+                &office.issuer,
                 &f.place,
                 at,
             );
             title(&mut d, title_text, Some(&format!("Hồ sơ: {}", x.code)));
-            d.paragraph(
-                &LABEL,
-                &format!(
-                    "Bộ phận Một cửa – {} tiếp nhận hồ sơ của:",
-                    x.receiving_agency_name
-                ),
-            );
+            d.paragraph(&LABEL, &format!("{} tiếp nhận hồ sơ của:", office.full));
             applicant_lines(&mut d, f);
             request_line(&mut d, f);
             d.paragraph(
                 &LABEL,
-                "Qua xem xét, Bộ phận Một cửa thông báo không tiếp nhận, giải quyết hồ sơ này với lý do cụ thể như sau:",
+                &format!(
+                    "Qua xem xét, {} thông báo không tiếp nhận, giải quyết hồ sơ này với lý do cụ thể như sau:",
+                    office.short
+                ),
             );
             d.paragraph(&VALUE, &FormData::note_of(ev));
             d.paragraph(&LABEL, "Xin thông báo cho Ông/Bà được biết và thực hiện./.");
@@ -805,7 +899,7 @@ pub fn render(kind: FormKind, f: &FormData) -> Result<Vec<u8>, AppError> {
                 set,
                 number,
                 &counter_upper,
-                "Bộ phận Một cửa",
+                &office.issuer,
                 &f.place,
                 received,
             );
@@ -839,7 +933,7 @@ pub fn render(kind: FormKind, f: &FormData) -> Result<Vec<u8>, AppError> {
                     Cell::new("KẾT QUẢ GIẢI QUYẾT", CELL_H),
                     Cell::new("GHI CHÚ", CELL_H),
                 ],
-                rows: process_rows(&f.detail.steps),
+                rows: process_rows(&f.detail.steps, &office.short, &receiver),
             });
         }
         FormKind::Register => {
@@ -862,16 +956,19 @@ fn timeliness_vi(t: Option<&str>) -> &'static str {
     }
 }
 
-/// One row per hand-over: who gave, who received, when; then the step's result.
-fn process_rows(steps: &[StepRow]) -> Vec<Vec<Cell>> {
+/// One row per hand-over: who gave (the officer who received the dossier, then whoever
+/// finished the step before), who received, when; then the step's result.
+fn process_rows(steps: &[StepRow], counter: &str, receiver: &str) -> Vec<Vec<Cell>> {
     let mut rows = Vec::new();
     for (i, s) in steps.iter().enumerate() {
-        let from = if i == 0 {
-            "Bộ phận Một cửa".to_owned()
+        let (from, giver) = if i == 0 {
+            (counter.to_owned(), receiver.to_owned())
         } else {
-            steps[i - 1].name.clone()
+            (
+                steps[i - 1].name.clone(),
+                steps[i - 1].handed_by_name.clone().unwrap_or_default(),
+            )
         };
-        let giver = s.handed_by_name.clone().unwrap_or_default();
         let taker = s.assignee_name.clone().unwrap_or_default();
         let text = format!(
             "{}. Giao: {from}{}\nNhận: {}{}\nLúc: {}\nHạn: {}",
@@ -1040,6 +1137,7 @@ impl App {
             applicant_address: applicant.address,
             applicant_email: applicant.email,
             competent_parent: parent_name(competent.parent_id).await?,
+            receiving_parent: parent_name(receiving.parent_id).await?,
             place: self.place_of(&receiving).await?,
             names,
             lookup_url: format!(

@@ -150,7 +150,10 @@ both!(forms_carry_every_field, |db| {
             "Mẫu số 01 – Thông tư số 03/2025/TT-VPCP",
             "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
             "Độc lập - Tự do - Hạnh phúc",
-            "BỘ PHẬN MỘT CỬA",
+            // Since 1 July 2025 a ward's front office is its public administration centre.
+            "TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG",
+            "Trung tâm Phục vụ hành chính công phường Hạc Thành tiếp nhận hồ sơ của",
+            "Đăng ký nhận kết quả tại: Trung tâm Phục vụ hành chính công phường Hạc Thành",
             "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
             &format!("Mã hồ sơ: {}", d.code),
             "Nguyễn Thị Ánh Tuyết",
@@ -161,8 +164,7 @@ both!(forms_carry_every_field, |db| {
             "Thành phần hồ sơ nộp gồm",
             "Bản chính",
             "Số lượng hồ sơ: 01",
-            "Thời gian giải quyết hồ sơ theo quy định là",
-            "ngày làm việc",
+            "Thời gian giải quyết hồ sơ theo quy định là: 3 ngày làm việc",
             "Thời gian nhận hồ sơ",
             "Thời gian trả kết quả giải quyết hồ sơ",
             "Đăng ký nhận kết quả tại",
@@ -173,6 +175,25 @@ both!(forms_carry_every_field, |db| {
             "(Ký và ghi rõ họ tên)",
             "Quét mã QR",
         ],
+    );
+    assert!(
+        !t.contains("BỘ PHẬN MỘT CỬA"),
+        "not the pre-2025 front office"
+    );
+    // The letterhead breaks after the level, never inside the ward's name.
+    let lines = tool(
+        "pdftotext",
+        &[
+            "-raw",
+            "-enc",
+            "UTF-8",
+            dir.path().join("receipt.pdf").to_str().unwrap(),
+            "-",
+        ],
+    );
+    assert!(
+        lines.lines().any(|l| l.contains("PHƯỜNG HẠC THÀNH")),
+        "the ward's name on one line: {lines}"
     );
     let png = dir.path().join("receipt");
     tool(
@@ -295,10 +316,28 @@ both!(forms_carry_every_field, |db| {
             "Ngày hẹn trả kết quả",
             "THỜI GIAN GIAO, NHẬN HỒ SƠ",
             "KẾT QUẢ GIẢI QUYẾT",
-            "Giao: Bộ phận Một cửa",
+            // The first hand-over is given by the officer who received the dossier.
+            "Giao: Trung tâm Phục vụ hành chính công (Nguyễn Thị Hằng)",
             "Nhận:",
         ],
     );
+
+    // A same-day procedure: item 3 says the rule as the law does.
+    let mut copy = reception(vec![("TP1", true), ("TP2", true)]);
+    copy.procedure_code = "2.000815".into();
+    copy.fee_units = Some(1);
+    let c = app.receive_dossier(&officer, copy).await.unwrap().dossier;
+    let (_, pdf) = app
+        .dossier_form(&officer, c.id, FormKind::Receipt)
+        .await
+        .unwrap();
+    has(
+        &text_of(&pdf, dir.path(), "same-day"),
+        &["theo quy định là: Trong ngày; sau 15 giờ trả trong ngày làm việc tiếp theo"],
+    );
+    let detail = app.dossier_detail(&officer, c.id).await.unwrap();
+    assert_eq!(detail.appointment_rule.kind, "same_day");
+    assert_eq!(detail.appointment_rule.cutoff.as_deref(), Some("15:00"));
 
     // A refusal, and a form the dossier does not have.
     let mut r = reception(vec![]);

@@ -1027,3 +1027,32 @@ both!(
         );
     }
 );
+
+both!(
+    the_counter_lists_deciding_agencies_own_first_then_in_dictionary_order,
+    |db| {
+        let (app, hac_thanh, _officer) = at_hac_thanh(db).await;
+        let counter = egov_store::agencies::get(&mut &app.db, hac_thanh)
+            .await
+            .unwrap();
+        // Certified copies are received anywhere: every commune may decide.
+        let view = app.counter_procedure(&counter, "2.000815").await.unwrap();
+        let names: Vec<&str> = view.competent.iter().map(|a| a.name.as_str()).collect();
+        assert!(names.len() > 100, "{} communes", names.len());
+        assert_eq!(names[0], counter.name, "the officer's own agency first");
+        let mut sorted = names[1..].to_vec();
+        sorted.sort_by_key(|n| egov_domain::text::vi_sort_key(n));
+        assert_eq!(names[1..], sorted[..]);
+        // Dictionary order, not code points: "xã Đ…" before "xã H…" (in code points Đ comes after
+        // every unaccented letter).
+        let dd = names
+            .iter()
+            .position(|n| n.contains("xã Đ"))
+            .expect("a xã Đ…");
+        let h = names
+            .iter()
+            .position(|n| n.contains("xã H"))
+            .expect("a xã H…");
+        assert!(dd < h, "{} before {}", names[dd], names[h]);
+    }
+);

@@ -636,14 +636,14 @@ async fn document(
                 .collect();
         }
     }
-    let mut names = std::collections::HashMap::new();
-    for pid in d.events.iter().filter_map(|e| e.actor_id) {
-        if let std::collections::hash_map::Entry::Vacant(v) = names.entry(pid)
-            && let Ok(p) = egov_store::people::get(&mut ex, pid).await
-        {
-            v.insert(p.full_name);
-        }
-    }
+    let names = super::people_names(
+        &state,
+        d.events
+            .iter()
+            .filter_map(|e| e.actor_id)
+            .collect::<Vec<_>>(),
+    )
+    .await?;
     let verdicts = state.app.document_signatures(&actor, id).await?;
     Ok(html(&DocumentPage {
         page,

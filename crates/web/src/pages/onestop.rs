@@ -74,6 +74,19 @@ impl Page {
         self.copy_kind(s.as_str().unwrap_or("original"))
     }
 
+    /// A procedure's statutory limit as the law words it: a same-day rule with its cut-off
+    /// ("Trong ngày; sau 15:00 trả trong ngày làm việc tiếp theo"), else "3 ngày làm việc".
+    pub fn statutory(&self, p: &egov_domain::onestop::procedure::ProcedureVersion) -> String {
+        match p.same_day_cutoff {
+            Some(c) => self.t1(
+                "rule-same-day",
+                "time",
+                format!("{:02}:{:02}", c / 60, c % 60),
+            ),
+            None => self.limit(&p.statutory_limit),
+        }
+    }
+
     /// "3 ngày làm việc", "4 giờ làm việc" …
     pub fn limit(&self, l: &TimeLimit) -> String {
         let unit = match l.unit {
@@ -487,6 +500,8 @@ struct DossierPage {
     overdue: bool,
     applicant_id_masked: String,
     forms: Vec<FormKind>,
+    /// Names of the people in the timeline and the steps.
+    names: std::collections::HashMap<i64, String>,
 }
 
 impl DossierPage {
@@ -496,6 +511,49 @@ impl DossierPage {
 
     fn is_assignee(&self, id: &i64) -> bool {
         self.d.dossier.assignee_id == Some(*id)
+    }
+
+    /// The rule that set the appointment, in the reader's language.
+    fn appointment_rule(&self) -> String {
+        let r = &self.d.appointment_rule;
+        match (r.kind.as_str(), &r.cutoff, r.limit_value, &r.limit_unit) {
+            ("same_day", Some(c), _, _) => self.page.t1("rule-same-day", "time", c),
+            (_, _, Some(v), Some(u)) => self.page.t1(
+                "rule-published-limit",
+                "limit",
+                self.page.limit(&TimeLimit {
+                    value: v,
+                    unit: serde_json::from_value(serde_json::Value::String(u.clone()))
+                        .unwrap_or(LimitUnit::WorkingDays),
+                }),
+            ),
+            _ => r.text.clone(),
+        }
+    }
+
+    /// Who acted: a person's name, never an account name.
+    fn who(&self, e: &egov_store::onestop::EventRow) -> String {
+        e.actor_id
+            .and_then(|id| self.names.get(&id).cloned())
+            .unwrap_or_else(|| self.page.t("system-actor"))
+    }
+
+    /// Who handed a step over: the officer who received the dossier for the first step, the
+    /// one who finished the step before for the others.
+    fn given_by(&self, index: &usize) -> Option<String> {
+        if *index == 0 {
+            self.d
+                .events
+                .iter()
+                .find(|e| e.event == "receive" || e.event == "submit")
+                .and_then(|e| e.actor_id)
+                .and_then(|id| self.names.get(&id).cloned())
+        } else {
+            self.d
+                .steps
+                .get(index - 1)
+                .and_then(|s| s.handed_by_name.clone())
+        }
     }
 
     fn missing_components(&self) -> Vec<&egov_store::onestop::ComponentRow> {
@@ -550,7 +608,16 @@ async fn dossier(
     let next = d.steps.iter().find(|s| s.seq == d.dossier.step + 1);
     let next_people = holders(next.and_then(|s| s.agency_id), next.map(|s| s.role.clone())).await?;
     let applicant = egov_store::applicants::get(&mut ex, d.dossier.applicant_id).await?;
+    let names = super::people_names(
+        &state,
+        d.events
+            .iter()
+            .filter_map(|e| e.actor_id)
+            .collect::<Vec<_>>(),
+    )
+    .await?;
     Ok(html(&DossierPage {
+        names,
         forms: egov_app::onestop::forms::available(&d),
         page,
         overdue: d.dossier.closed_at.is_none() && overdue(&d.dossier, now),
