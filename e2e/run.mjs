@@ -263,6 +263,8 @@ try {
     await tabTo(cp, `#provided_${code}`);
     await cp.keyboard.press("Space");
   }
+  // The citizen pays the fee at the counter, recorded with the receipt.
+  await cp.check("#fee_paid");
   await tabTo(cp, 'button[value="receive"]');
   await cp.keyboard.press("Enter");
   await cp.waitForURL(/\/onestop\/dossiers\/\d+/);
@@ -279,6 +281,10 @@ try {
   execFileSync("pdftoppm", ["-r", "200", "-png", "-f", "1", "-l", "1", receiptPath, `${shots}/${label}-receipt`]);
   const png = readdirSync(shots).find((f) => f.startsWith(`${label}-receipt-`) && f.endsWith(".png"));
   const qr = execFileSync("zbarimg", ["-q", "--raw", `${shots}/${png}`], { encoding: "utf8" }).trim();
+  const receiptText = execFileSync("pdftotext", ["-enc", "UTF-8", receiptPath, "-"], { encoding: "utf8" }).replace(/\s+/g, " ");
+  assert.match(receiptText, /\(đã nộp, tiền mặt\)/, "the fee paid at the counter is on the receipt");
+  assert.match(receiptText, /TRUNG TÂM PHỤC VỤ/, "issued by the ward's public administration centre");
+  const dossierCode = (await cp.locator("h1 .code").textContent()).trim();
   assert.ok(qr.startsWith(`${base}/tra-cuu?token=`), `the receipt's QR code leads to ${qr}, not to ${base}`);
   // The demo's own PKI works from the README's relative data directory, and the command line
   // judges with the demo's trust list: a PDF signed with a demo leader's key is valid.
@@ -477,6 +483,13 @@ try {
   const pp = await citizen.newPage();
   await pp.goto(`${base}/tra-cuu`);
   await check(pp, "look-up");
+  // The code as typed on a phone, in lower case; the answer says where to collect the result.
+  await pp.getByLabel("Mã hồ sơ").fill(dossierCode.toLowerCase());
+  await pp.getByLabel(/Số điện thoại/).fill("0915678901");
+  await pp.getByRole("button", { name: /Tra cứu/ }).click();
+  await pp.getByText("Nơi nhận kết quả").waitFor();
+  await pp.getByText("Trung tâm Phục vụ hành chính công phường Hạc Thành").waitFor();
+  await check(pp, "look-up result");
   await noSidewaysScroll(pp, "look-up");
   await citizen.close();
 } finally {

@@ -70,7 +70,23 @@ pub struct Reception {
     pub fee_units: Option<u32>,
     #[serde(default)]
     pub fee_exempt: bool,
+    /// The fee paid at the counter while receiving (the receipt then says "đã nộp").
+    #[serde(default)]
+    pub payment: Option<CounterPayment>,
 }
+
+/// A fee paid at the counter: how, and the amount in đồng (checked against the fee; absent:
+/// the whole fee).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct CounterPayment {
+    #[serde(default)]
+    pub amount: Option<i64>,
+    /// `cash`, `transfer` (bank transfer or QR) or `card`.
+    pub method: String,
+}
+
+/// How a fee may be paid at the counter.
+pub const PAYMENT_METHODS: [&str; 3] = ["cash", "transfer", "card"];
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReceptionOutcome {
@@ -596,6 +612,41 @@ impl App {
 
         let units = r.fee_units.unwrap_or(1);
         let fee_total: i64 = p.fees.iter().map(|f| f.amount(units, r.fee_exempt)).sum();
+        let payment = match &r.payment {
+            None => None,
+            Some(_) if fee_total == 0 => {
+                return Err(AppError::invalid(
+                    "nothing_to_pay",
+                    "This dossier has no fee to pay.",
+                ));
+            }
+            Some(_) if o.state != State::Received => {
+                return Err(AppError::invalid(
+                    "payment_with_receipt",
+                    "A fee is recorded at the counter with the receipt, when the dossier is received.",
+                ));
+            }
+            Some(pay) => {
+                if !PAYMENT_METHODS.contains(&pay.method.as_str()) {
+                    return Err(AppError::invalid(
+                        "bad_payment_method",
+                        "A fee is paid in cash, by transfer or by card.",
+                    )
+                    .arg("value", pay.method.clone()));
+                }
+                let amount = pay.amount.unwrap_or(fee_total);
+                if amount != fee_total {
+                    return Err(AppError::invalid(
+                        "payment_mismatch",
+                        format!("The fee is {fee_total} đồng; {amount} was entered."),
+                    )
+                    .arg("expected", fee_total)
+                    .arg("value", amount));
+                }
+                u.paid = true;
+                Some(serde_json::json!({ "amount": amount, "method": pay.method }))
+            }
+        };
         let provided_paper: Vec<&ComponentInput> =
             r.components.iter().filter(|c| c.provided).collect();
         let digitised = !provided_paper.is_empty()
@@ -633,7 +684,8 @@ impl App {
             })
             .collect();
         let submit_data = serde_json::json!({"channel": channel});
-        let data = serde_json::json!({ "missing": missing, "reasons": r.reasons });
+        let data =
+            serde_json::json!({ "missing": missing, "reasons": r.reasons, "payment": payment });
 
         // The reads are done; never hold two connections at once (the pool is small).
         drop(rd);
@@ -845,7 +897,11 @@ impl App {
                 })?;
                 data["amount"] = serde_json::json!(amount);
             }
-            Event::Finish => data["result"] = a.result.clone().unwrap_or(serde_json::json!({})),
+            Event::Finish => {
+                data["result"] = self
+                    .checked_result(&mut tx, actor, a.result.as_ref())
+                    .await?
+            }
             Event::ReturnResult => {
                 let to = a
                     .returned_to
@@ -1297,6 +1353,107 @@ impl App {
             .await?;
         tx.commit().await?;
         Ok(detail)
+    }
+
+    /// A finished dossier's result as given: its number (at most 100 characters), its date
+    /// (`yyyy-mm-dd`, not in the future) and its file — a scan the officer uploaded, by its
+    /// SHA-256 — all optional; anything else is kept as given.
+    async fn checked_result(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        result: Option<&serde_json::Value>,
+    ) -> Result<serde_json::Value, AppError> {
+        let mut r = match result {
+            None | Some(serde_json::Value::Null) => return Ok(serde_json::json!({})),
+            Some(serde_json::Value::Object(m)) => m.clone(),
+            Some(_) => {
+                return Err(AppError::invalid(
+                    "bad_result",
+                    "The result is an object: number, date, file.",
+                ));
+            }
+        };
+        if let Some(n) = r.get("number") {
+            let n = n.as_str().map(str::trim).unwrap_or_default();
+            if n.chars().count() > 100 {
+                return Err(AppError::invalid(
+                    "bad_result",
+                    "The result's number is at most 100 characters.",
+                ));
+            }
+            r.insert("number".into(), serde_json::json!(n));
+        }
+        if let Some(v) = r.get("date") {
+            let text = v.as_str().unwrap_or_default();
+            let date = time::Date::parse(
+                text,
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .map_err(|_| {
+                AppError::invalid("bad_date", "A date is written yyyy-mm-dd.")
+                    .arg("value", text.to_owned())
+            })?;
+            if date > vn_date(now()) {
+                return Err(AppError::invalid(
+                    "bad_date",
+                    "The result's date cannot be in the future.",
+                )
+                .arg("value", text.to_owned()));
+            }
+        }
+        if let Some(f) = r.get("file") {
+            let sha = f.as_str().unwrap_or_default().to_owned();
+            let media_type = super::scans::referable_scan(tx, actor, &sha).await?;
+            r.insert("media_type".into(), serde_json::json!(media_type));
+        }
+        Ok(serde_json::Value::Object(r))
+    }
+
+    /// The file of a dossier's result, for someone who may see the dossier (the read audited):
+    /// (bytes, media type, name).
+    pub async fn dossier_result_file(
+        &self,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<(Vec<u8>, String, String), AppError> {
+        let mut tx = self.db.begin().await?;
+        let d = store::get_dossier(&mut tx, id)
+            .await
+            .map_err(|_| AppError::not_found("dossier"))?;
+        if !self.can_see(&mut tx, actor, &d).await? {
+            return Err(AppError::not_found("dossier"));
+        }
+        let result: serde_json::Value = d
+            .result_json
+            .as_deref()
+            .and_then(|r| serde_json::from_str(r).ok())
+            .unwrap_or_default();
+        let sha = result
+            .get("file")
+            .and_then(|f| f.as_str())
+            .ok_or_else(|| AppError::not_found("file"))?
+            .to_owned();
+        let name = result
+            .get("file_name")
+            .and_then(|f| f.as_str())
+            .unwrap_or("ket-qua.pdf")
+            .to_owned();
+        let media_type = result
+            .get("media_type")
+            .and_then(|f| f.as_str())
+            .unwrap_or("application/octet-stream")
+            .to_owned();
+        audit::event("dossier.result_read", "dossier", id)
+            .agency(Some(d.competent_agency_id))
+            .write(&mut tx, actor)
+            .await?;
+        tx.commit().await?;
+        let blobs = self.blobs.clone();
+        let bytes = tokio::task::spawn_blocking(move || blobs.get(&sha))
+            .await
+            .map_err(|e| AppError::internal(e.to_string()))??;
+        Ok((bytes, media_type, name))
     }
 
     /// The officer's queue: open dossiers at a step they can act on, soonest deadline first.

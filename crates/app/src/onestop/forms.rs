@@ -600,7 +600,25 @@ pub fn render(kind: FormKind, f: &FormData) -> Result<Vec<u8>, AppError> {
             let fee = if x.fee_total == 0 {
                 "Không phải nộp phí, lệ phí.".to_owned()
             } else if x.paid {
-                format!("{} (đã nộp).", money(x.fee_total))
+                let how = f
+                    .detail
+                    .events
+                    .iter()
+                    .filter_map(|e| serde_json::from_str::<serde_json::Value>(&e.data_json).ok())
+                    .find_map(|v| {
+                        v.get("payment")
+                            .and_then(|p| p.get("method"))
+                            .and_then(|m| m.as_str())
+                            .map(str::to_owned)
+                    })
+                    .map(|m| match m.as_str() {
+                        "cash" => ", tiền mặt",
+                        "transfer" => ", chuyển khoản",
+                        "card" => ", thẻ",
+                        _ => "",
+                    })
+                    .unwrap_or_default();
+                format!("{} (đã nộp{how}).", money(x.fee_total))
             } else {
                 format!("{} (chưa nộp).", money(x.fee_total))
             };

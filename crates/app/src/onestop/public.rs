@@ -84,6 +84,8 @@ pub struct PublicStatus {
     /// Processing steps done, of all.
     pub step: i64,
     pub steps: i64,
+    /// Where the result is collected (the front office that received the dossier).
+    pub collect_at: String,
 }
 
 /// A status look-up: `token` alone, or `code` with `phone` or `personal_number`.
@@ -200,7 +202,8 @@ impl App {
         let mut ex = &self.db;
         let d = match (&token, &code) {
             (Some(t), _) => store::find_dossier_by_token(&mut ex, t).await?,
-            (None, Some(c)) => store::find_dossier_by_code(&mut ex, c).await?,
+            // Codes are written in capitals ("…H56-…"); a citizen may type them in any case.
+            (None, Some(c)) => store::find_dossier_by_code(&mut ex, &c.to_uppercase()).await?,
             (None, None) => None,
         };
         let matched = match d {
@@ -227,7 +230,21 @@ impl App {
             )
             .await?;
         tx.commit().await?;
-        Ok(public_view(&d))
+        let mut view = public_view(&d);
+        let receiving = egov_store::agencies::get(&mut &self.db, d.receiving_agency_id).await?;
+        let parent = match receiving.parent_id {
+            Some(p) => Some(egov_store::agencies::get(&mut &self.db, p).await?.name),
+            None => None,
+        };
+        let set = super::forms::FormSet::for_day(
+            d.received_at
+                .unwrap_or(d.submitted_at)
+                .to_offset(egov_domain::VN_OFFSET)
+                .date(),
+        );
+        view.collect_at =
+            super::forms::FrontOffice::of(set, &receiving.name, parent.as_deref()).full;
+        Ok(view)
     }
 
     async fn second_factor_matches(
@@ -278,6 +295,7 @@ fn public_view(d: &DossierRow) -> PublicStatus {
         returned_at: d.returned_at,
         step: d.step,
         steps: d.steps,
+        collect_at: String::new(),
     }
 }
 

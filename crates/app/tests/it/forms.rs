@@ -126,6 +126,7 @@ both!(forms_carry_every_field, |db| {
         reasons: None,
         fee_units: None,
         fee_exempt: false,
+        payment: None,
     };
 
     // The receipt: every field of the form, and a QR code that opens the look-up.
@@ -326,14 +327,39 @@ both!(forms_carry_every_field, |db| {
     let mut copy = reception(vec![("TP1", true), ("TP2", true)]);
     copy.procedure_code = "2.000815".into();
     copy.fee_units = Some(1);
+    // The fee paid at the counter while receiving: a wrong amount is said, nothing written.
+    let count = || async {
+        let n: i64 = (&app.db)
+            .scalar("SELECT COUNT(*) FROM dossiers", egov_store::args![])
+            .await
+            .unwrap();
+        n
+    };
+    let before = count().await;
+    let mut wrong = copy.clone();
+    wrong.payment = Some(egov_app::onestop::dossiers::CounterPayment {
+        amount: Some(5_000),
+        method: "cash".into(),
+    });
+    let e = app.receive_dossier(&officer, wrong).await.unwrap_err();
+    assert_eq!(e.code, "payment_mismatch");
+    assert_eq!(count().await, before, "nothing half-written");
+    copy.payment = Some(egov_app::onestop::dossiers::CounterPayment {
+        amount: None,
+        method: "cash".into(),
+    });
     let c = app.receive_dossier(&officer, copy).await.unwrap().dossier;
+    assert!(c.paid);
     let (_, pdf) = app
         .dossier_form(&officer, c.id, FormKind::Receipt)
         .await
         .unwrap();
     has(
         &text_of(&pdf, dir.path(), "same-day"),
-        &["theo quy định là: Trong ngày; sau 15 giờ trả trong ngày làm việc tiếp theo"],
+        &[
+            "theo quy định là: Trong ngày; sau 15 giờ trả trong ngày làm việc tiếp theo",
+            "2.000 đồng (đã nộp, tiền mặt)",
+        ],
     );
     let detail = app.dossier_detail(&officer, c.id).await.unwrap();
     assert_eq!(detail.appointment_rule.kind, "same_day");

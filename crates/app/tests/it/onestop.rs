@@ -60,6 +60,7 @@ fn reception(agency: i64, code: &str, components: Vec<ComponentInput>) -> Recept
         reasons: None,
         fee_units: None,
         fee_exempt: false,
+        payment: None,
     }
 }
 
@@ -166,9 +167,57 @@ both!(counter_to_result, |db| {
             .code,
         "no_next_step"
     );
+    // The result: a date in the future, someone else's file or a non-hash are refused.
     let mut finish = act("finish", d.version);
-    finish.result = Some(serde_json::json!({"number": "15/XN-UBND"}));
+    finish.result = Some(serde_json::json!({"number": "15/XN-UBND", "date": "2099-01-01"}));
+    assert_eq!(
+        app.act_on_dossier(&chair, d.id, finish.clone())
+            .await
+            .unwrap_err()
+            .code,
+        "bad_date"
+    );
+    let officers_scan = app
+        .store_scan(
+            &officer,
+            "qd.pdf",
+            Some("application/pdf"),
+            crate::documents::pdf(),
+        )
+        .await
+        .unwrap()
+        .sha256;
+    for file in [officers_scan.as_str(), "../../etc/passwd"] {
+        finish.result = Some(serde_json::json!({"number": "15/XN-UBND", "file": file}));
+        assert_eq!(
+            app.act_on_dossier(&chair, d.id, finish.clone())
+                .await
+                .unwrap_err()
+                .code,
+            "unknown_scan"
+        );
+    }
+    let signed = app
+        .store_scan(
+            &chair,
+            "15-XN-UBND.pdf",
+            Some("application/pdf"),
+            crate::documents::pdf(),
+        )
+        .await
+        .unwrap()
+        .sha256;
+    let today = egov_store::now().to_offset(egov_domain::VN_OFFSET).date();
+    finish.result = Some(serde_json::json!({
+        "number": "15/XN-UBND", "date": today.to_string(), "file": signed, "file_name": "15-XN-UBND.pdf"
+    }));
     let d = app.act_on_dossier(&chair, d.id, finish).await.unwrap();
+    let (bytes, media_type, name) = app.dossier_result_file(&officer, d.id).await.unwrap();
+    assert_eq!(
+        (media_type.as_str(), name.as_str()),
+        ("application/pdf", "15-XN-UBND.pdf")
+    );
+    assert!(bytes.starts_with(b"%PDF"));
     assert_eq!((d.state.as_str(), d.national_status), ("result_ready", 9));
     assert!(matches!(d.timeliness.as_deref(), Some("early" | "on_time")));
     let mut ret = act("return_result", d.version);
@@ -657,8 +706,13 @@ both!(public_lookup_statistics_and_register, |db| {
     let s = app.public_lookup(&by_phone, "10.0.0.1").await.unwrap();
     assert_eq!((s.national_status, s.applicant.as_str()), (2, "L. T. Hồng"));
     assert_eq!(s.appointment, d.appointment);
+    assert_eq!(
+        s.collect_at, "Trung tâm Phục vụ hành chính công phường Hạc Thành",
+        "where to collect the result"
+    );
+    // The code as a citizen types it: lower case, spaces around.
     let by_pid = LookupQuery {
-        code: Some(d.code.clone()),
+        code: Some(format!("  {}  ", d.code.to_lowercase())),
         personal_number: Some("038185001234".into()),
         ..Default::default()
     };

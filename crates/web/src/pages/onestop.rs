@@ -12,7 +12,9 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use egov_app::onestop::catalogue::ProcedureView;
 use egov_app::onestop::counter::CounterProcedure;
-use egov_app::onestop::dossiers::{Action, ApplicantRef, ComponentInput, DossierDetail, Reception};
+use egov_app::onestop::dossiers::{
+    Action, ApplicantRef, ComponentInput, CounterPayment, DossierDetail, Reception,
+};
 use egov_app::onestop::forms::FormKind;
 use egov_app::onestop::public::{LookupQuery, PublicStatus};
 use egov_app::onestop::reports::MonthlyStats;
@@ -39,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .route("/onestop/dossiers/{id}/act", post(act))
         .route("/onestop/dossiers/{id}/scans/{code}", get(scan))
         .route("/onestop/dossiers/{id}/forms/{form}", get(form_pdf))
+        .route("/onestop/dossiers/{id}/result", get(result_file))
         .route("/onestop/register", get(register))
         .route("/onestop/stats", get(stats))
         .route("/onestop/procedures", get(procedures))
@@ -48,7 +51,9 @@ pub fn routes() -> Router<AppState> {
 
 /// Routes that take uploads (their own, larger limit).
 pub fn upload_routes() -> Router<AppState> {
-    Router::new().route("/onestop/counter", post(receive))
+    Router::new()
+        .route("/onestop/counter", post(receive))
+        .route("/onestop/dossiers/{id}/finish", post(finish))
 }
 
 /// Labels for one-stop values, shared by the templates.
@@ -437,6 +442,12 @@ async fn receive(State(state): State<AppState>, ctx: Ctx, m: Multipart) -> WebRe
             reasons: opt("reasons"),
             fee_units: form.v("fee_units").trim().parse().ok(),
             fee_exempt: form.on("fee_exempt"),
+            payment: form.on("fee_paid").then(|| CounterPayment {
+                amount: Some(form.v("fee_amount").replace(['.', ' ', ','], ""))
+                    .filter(|v| !v.is_empty())
+                    .map(|v| v.parse().unwrap_or(-1)),
+                method: form.v("fee_method").to_owned(),
+            }),
         };
         state.app.receive_dossier(&actor, reception).await
     }
@@ -511,6 +522,19 @@ impl DossierPage {
 
     fn is_assignee(&self, id: &i64) -> bool {
         self.d.dossier.assignee_id == Some(*id)
+    }
+
+    /// The recorded result: its number, date (`dd/mm/yyyy`) and whether a file goes with it.
+    fn result(&self) -> Option<(Option<String>, Option<String>, bool)> {
+        let v: serde_json::Value =
+            serde_json::from_str(self.d.dossier.result_json.as_deref()?).ok()?;
+        let text = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+        let date = text("date").and_then(|d| {
+            let p: Vec<&str> = d.split('-').collect();
+            (p.len() == 3).then(|| format!("{}/{}/{}", p[2], p[1], p[0]))
+        });
+        let r = (text("number"), date, v.get("file").is_some());
+        (r.0.is_some() || r.1.is_some() || r.2).then_some(r)
     }
 
     /// The rule that set the appointment, in the reader's language.
@@ -694,6 +718,86 @@ async fn act(
         Err(e) if e.code == "not_found" => return Err(e.into()),
         Err(e) => redirect_with_flash(&ctx, &back, false, &ctx.lang.error(&e)),
     })
+}
+
+/// "Hoàn thành": the result's number, date and file (the signed decision, a scan), on one form.
+async fn finish(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    m: Multipart,
+) -> WebResult<Response> {
+    let actor = ctx.actor()?;
+    let back = format!("/onestop/dossiers/{id}");
+    let (fields, files) = read_form(m).await?;
+    let form = FormValues(fields);
+    let outcome = async {
+        let mut result = serde_json::Map::new();
+        for key in ["number", "date"] {
+            let v = form.v(&format!("result_{key}")).trim();
+            if !v.is_empty() {
+                result.insert(key.into(), serde_json::json!(v));
+            }
+        }
+        if let Some(u) = files.get("result_file") {
+            let scan = state
+                .app
+                .store_scan(&actor, &u.name, u.declared.as_deref(), u.bytes.clone())
+                .await?;
+            result.insert("file".into(), serde_json::json!(scan.sha256));
+            result.insert("file_name".into(), serde_json::json!(u.name));
+        }
+        state
+            .app
+            .act_on_dossier(
+                &actor,
+                id,
+                Action {
+                    event: "finish".into(),
+                    version: form.v("version").parse().unwrap_or(-1),
+                    note: form.v("note").trim().to_owned(),
+                    items: vec![],
+                    person_id: None,
+                    new_date: None,
+                    components: vec![],
+                    amount: None,
+                    result: Some(serde_json::Value::Object(result)),
+                    returned_to: None,
+                    returned_how: None,
+                },
+            )
+            .await
+    }
+    .await;
+    Ok(match outcome {
+        Ok(_) => {
+            let text = ctx
+                .lang
+                .t_args("dossier-acted", &[("event", ctx.lang.t("event-finish"))]);
+            redirect_with_flash(&ctx, &back, true, &text)
+        }
+        Err(e) if e.kind == ErrorKind::Internal || e.code == "not_found" => {
+            return Err(e.into());
+        }
+        Err(e) => redirect_with_flash(&ctx, &back, false, &ctx.lang.error(&e)),
+    })
+}
+
+async fn result_file(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> WebResult<Response> {
+    let (bytes, media_type, name) = state.app.dossier_result_file(&ctx.actor()?, id).await?;
+    let safe: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || ".-_".contains(*c))
+        .collect();
+    Ok(crate::export::private_file(
+        &media_type,
+        Some(("inline", if safe.is_empty() { "ket-qua" } else { &safe })),
+        bytes,
+    ))
 }
 
 /// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM` in Vietnam time (end of office day for a bare date).

@@ -594,3 +594,104 @@ both!(
         assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.body);
     }
 );
+
+both!(
+    the_result_is_recorded_with_its_date_and_file_on_the_page,
+    |db| {
+        let r = start(db, |_| {}).await;
+        let person = |u: &'static str| {
+            let db = r.app.db.clone();
+            async move {
+                let p = egov_store::people::find_by_username(&mut &db, u)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                egov_app::Actor::person(p.id, u)
+            }
+        };
+        let officer = person("motcua.hacthanh").await;
+        let specialist = person("congchuc.hacthanh").await;
+        let hac_thanh = r
+            .app
+            .committee_by_unit(egov_domain::admin_unit::Structure::TwoTier, "14797")
+            .await
+            .unwrap();
+        let reception: egov_app::onestop::dossiers::Reception = serde_json::from_value(json!({
+            "procedure_code": "9.000004", "receiving_agency_id": hac_thanh,
+            "applicant": {"new": {"kind": "citizen", "identifier": "038185001234",
+                "name": "Lê Thị Hồng", "phone": "0912345678"}},
+            "components": [{"code": "TP1", "provided": true}, {"code": "GTTT", "provided": true}],
+        }))
+        .unwrap();
+        let d = r
+            .app
+            .receive_dossier(&officer, reception)
+            .await
+            .unwrap()
+            .dossier;
+        let step = |event: &str, version: i64| -> egov_app::onestop::dossiers::Action {
+            serde_json::from_value(json!({"event": event, "version": version})).unwrap()
+        };
+        let d = r
+            .app
+            .act_on_dossier(&officer, d.id, step("transfer", d.version))
+            .await
+            .unwrap();
+        let d = r
+            .app
+            .act_on_dossier(&specialist, d.id, step("transfer", d.version))
+            .await
+            .unwrap();
+        // The chairman finishes it on the page: number, date and the signed decision.
+        let mut chair = r.client();
+        chair
+            .sign_in("chutich.hacthanh", &r.password("chutich.hacthanh"), None)
+            .await;
+        let page = chair.get(&format!("/onestop/dossiers/{}", d.id)).await;
+        assert!(page.body.contains("name=\"result_file\""), "{}", page.body);
+        let today = egov_store::now()
+            .to_offset(egov_domain::VN_OFFSET)
+            .date()
+            .to_string();
+        let version = d.version.to_string();
+        let sent = chair
+            .post_multipart(
+                &format!("/onestop/dossiers/{}/finish", d.id),
+                &[
+                    Part::Text("csrf", &page.csrf()),
+                    Part::Text("version", &version),
+                    Part::Text("result_number", "15/XN-UBND"),
+                    Part::Text("result_date", &today),
+                    Part::File("result_file", "15-XN-UBND.pdf", "application/pdf", PDF),
+                ],
+            )
+            .await;
+        assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+        let done = chair.get(&format!("/onestop/dossiers/{}", d.id)).await;
+        assert!(done.body.contains("15/XN-UBND"), "{}", done.body);
+        assert!(
+            done.body
+                .contains(&format!("href=\"/onestop/dossiers/{}/result\"", d.id))
+        );
+        // The officer at the counter opens the file to hand it over; another agency may not.
+        let mut desk = r.client();
+        desk.sign_in("motcua.hacthanh", &r.password("motcua.hacthanh"), None)
+            .await;
+        let file = desk
+            .get(&format!("/onestop/dossiers/{}/result", d.id))
+            .await;
+        assert_eq!(file.status, StatusCode::OK);
+        assert_eq!(file.bytes, PDF);
+        let mut stranger = r.client();
+        stranger
+            .sign_in("chuyenvien.snv", &r.password("chuyenvien.snv"), None)
+            .await;
+        assert_eq!(
+            stranger
+                .get(&format!("/onestop/dossiers/{}/result", d.id))
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+    }
+);
