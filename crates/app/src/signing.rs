@@ -34,8 +34,9 @@ pub struct ToSign {
     /// SHA-256 of the prepared file without its signature, hex: what the signature will cover.
     pub document_digest: String,
     /// How the signature shows: `above_name` (the signer's approved signature image above
-    /// their name in the text), `position` (the image where the signer chose), or `invisible`
-    /// (no approved image in its validity, or the name is not in the text).
+    /// their name in the text), `position` (the image where the signer chose), `last_page`
+    /// (the name is not in the text: the signature block's place on the last page), or
+    /// `invisible` (no approved image in its validity).
     pub appearance: String,
 }
 
@@ -201,6 +202,34 @@ impl App {
             .arg("state", &r.state));
         }
         Ok(r)
+    }
+
+    /// Where the signature will go, told before signing: how it shows (`above_name`,
+    /// `last_page`, `invisible` — as [`ToSign::appearance`]) and on which page.
+    pub async fn signature_placement(
+        &self,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<(String, Option<u32>), AppError> {
+        let r = self.own_request(actor, id).await?;
+        let d = docs::get_document(&mut &self.db, r.document_id).await?;
+        let signer_name = self.person_name(r.person_id).await?;
+        let source = self.read_blob(&r.source_sha).await?;
+        let image = self
+            .image_in_use(
+                &mut &self.db,
+                ImageKind::Signature,
+                Some(r.person_id),
+                d.agency_id.unwrap_or_default(),
+            )
+            .await?;
+        tokio::task::spawn_blocking(move || {
+            let (look, shown) = signature_appearance(&source, image, &signer_name, None)?;
+            Ok::<_, egov_pki::Error>((shown.to_owned(), look.map(|a| a.page)))
+        })
+        .await
+        .map_err(blocking_error)?
+        .map_err(pki_error)
     }
 
     /// Phase one: lays out the final file for the signer's certificate chain (PEM, the
@@ -721,7 +750,8 @@ fn attachment_lines(agency: &str, notation: &str, t: OffsetDateTime) -> Vec<Stri
 }
 
 /// The leader's signature: their approved image above their name in the text, or where they
-/// chose; invisible without an image (or without the name in the text).
+/// chose; when the name is not in the text, in the signature block's place on the last page
+/// (`last_page`); invisible only without an approved image.
 fn signature_appearance(
     pdf: &[u8],
     image: Option<(egov_store::signature_images::ImageRow, Png)>,
@@ -740,7 +770,10 @@ fn signature_appearance(
         ),
         None => match appearance::above_name(pdf, name, size)? {
             Some((page, rect)) => (page, rect, "above_name"),
-            None => return Ok((None, "invisible")),
+            None => {
+                let (page, rect) = appearance::last_page_place(pdf, size)?;
+                (page, rect, "last_page")
+            }
         },
     };
     Ok((
@@ -750,8 +783,8 @@ fn signature_appearance(
 }
 
 /// The seal: the agency's approved image at real size over the left third of the leader's
-/// visible signature (or of where it would be, above the signer's name); invisible without an
-/// image or a place.
+/// visible signature (or of where it would be: above the signer's name, else the signature
+/// block's place on the last page); invisible only without an image.
 fn seal_appearance(
     pdf: &[u8],
     image: Option<(egov_store::signature_images::ImageRow, Png)>,
@@ -761,16 +794,19 @@ fn seal_appearance(
         return Ok((None, "invisible"));
     };
     let diameter = egov_pdf::mm(row.width_mm as f32);
+    let block = (egov_pdf::mm(40.0), diameter);
     let under = match appearance::first_visible_signature(pdf)? {
         Some(found) => Some((found, "over_signature")),
         None => match signer {
-            Some(name) => appearance::above_name(pdf, name, (egov_pdf::mm(40.0), diameter))?
-                .map(|found| (found, "above_name")),
+            Some(name) => {
+                appearance::above_name(pdf, name, block)?.map(|found| (found, "above_name"))
+            }
             None => None,
         },
     };
-    let Some(((page, rect), shown)) = under else {
-        return Ok((None, "invisible"));
+    let ((page, rect), shown) = match under {
+        Some(u) => u,
+        None => (appearance::last_page_place(pdf, block)?, "last_page"),
     };
     Ok((
         Some(appearance::image_appearance(

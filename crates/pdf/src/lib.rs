@@ -162,6 +162,13 @@ enum Op {
         w: f32,
         h: f32,
     },
+    /// A white rectangle: covers what is under it (a draft's words rewritten by a stamp).
+    Clear {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+    },
 }
 
 /// A line of a column block: its style, its text (`\n` where it must break), and the rule under
@@ -365,6 +372,11 @@ impl Document {
     }
 
     /// Writes one line on a baseline `baseline` points from the top of the page.
+    /// A white rectangle, `top` and the size measured like text (from the top of the page).
+    pub fn clear(&mut self, x: f32, top: f32, w: f32, h: f32) {
+        self.ops().push(Op::Clear { x, y: top, w, h });
+    }
+
     pub fn text_on_baseline(&mut self, x: f32, baseline: f32, style: &Style, text: &str) {
         let top = baseline - self.fonts.ascent(style);
         self.text_at(x, top, style, text);
@@ -667,6 +679,12 @@ impl Document {
                     }
                     Op::Fill { x, y, w, h } => {
                         content.rect(*x, page_h - *y - *h, *w, *h).fill_nonzero();
+                    }
+                    Op::Clear { x, y, w, h } => {
+                        content.save_state();
+                        content.set_fill_gray(1.0);
+                        content.rect(*x, page_h - *y - *h, *w, *h).fill_nonzero();
+                        content.restore_state();
                     }
                 }
             }

@@ -152,6 +152,34 @@ pub fn above_name(pdf: &[u8], name: &str, size: (f32, f32)) -> Result<Option<(u3
     Ok(None)
 }
 
+/// Where a signature goes when the signer's name is not in the text: on the last page, in the
+/// right half (where a Vietnamese document's signature block is), just below the lowest line
+/// of text when there is room, otherwise at the bottom margin — never invisible.
+pub fn last_page_place(pdf: &[u8], size: (f32, f32)) -> Result<(u32, [f32; 4])> {
+    let doc = crate::sign::load(pdf)?;
+    let page = doc.get_pages().len() as u32;
+    if page == 0 {
+        return Err(Error::Appearance("the document has no page".into()));
+    }
+    let (w, _h) = crate::stamp::page_size(&doc, page)?;
+    let lowest = text::lines(&doc, page)
+        .map_err(Error::Malformed)?
+        .iter()
+        .map(|l| l.y - l.size * 0.4)
+        .fold(f32::INFINITY, f32::min);
+    let margin = egov_pdf::mm(20.0);
+    let gap = egov_pdf::mm(4.0);
+    let top = if lowest.is_finite() && lowest - gap - size.1 >= margin {
+        lowest - gap
+    } else {
+        margin + size.1
+    };
+    // Centred three quarters of the way across, kept inside a 10 mm right margin.
+    let right = (w * 0.72 + size.0 / 2.0).min(w - egov_pdf::mm(10.0));
+    let left = (right - size.0).max(0.0);
+    Ok((page, [left, top - size.1, right, top]))
+}
+
 /// The first visible signature already on the document: its page and rectangle.
 pub fn first_visible_signature(pdf: &[u8]) -> Result<Option<(u32, [f32; 4])>> {
     let doc = crate::sign::load(pdf)?;

@@ -20,6 +20,9 @@ pub struct Text {
     pub face: Face,
     pub align: Align,
     pub text: String,
+    /// A rectangle (x0, y0, x1, y1 in user space) painted white first: the draft's words
+    /// this text rewrites, when their blank was too narrow to write into.
+    pub clear: Option<[f32; 4]>,
 }
 
 /// Where a value went.
@@ -83,6 +86,7 @@ pub fn number_and_date(pdf: &[u8], s: &NumberAndDate) -> Result<Stamped> {
                 face: Face::Regular,
                 align: Align::Center,
                 text: format!("Số: {}", s.notation),
+                clear: None,
             });
             Placed::StandardPosition
         }),
@@ -99,6 +103,7 @@ pub fn number_and_date(pdf: &[u8], s: &NumberAndDate) -> Result<Stamped> {
                     Some(p) if !p.trim().is_empty() => format!("{}, {line}", p.trim()),
                     _ => capitalise(&line),
                 },
+                clear: None,
             });
             Placed::StandardPosition
         }),
@@ -116,6 +121,19 @@ fn capitalise(s: &str) -> String {
     match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),
         None => String::new(),
+    }
+}
+
+/// The size at which `text` fits in `room` points: the line's own size when it fits, smaller
+/// when the draft's blank is narrow (never below 60 %: a blank that small is overprinted rather
+/// than made unreadable).
+fn fitted(text: &str, face: Face, size: f32, room: f32) -> f32 {
+    let measure = egov_pdf::Document::new("");
+    let w = measure.measure(&Style::new(face, size, Align::Left), text);
+    if w <= room || w <= 0.0 {
+        size
+    } else {
+        (size * room / w).max(size * 0.6)
     }
 }
 
@@ -141,14 +159,37 @@ fn place_number(lines: &[Line], s: &NumberAndDate, out: &mut Vec<Text>) -> Optio
             }
             let gap = line.size * 0.3;
             out.push(match slash {
-                Some(k) => Text {
-                    x: line.glyphs[k].x0 - gap * 0.3,
-                    baseline: line.y,
-                    size: line.size,
-                    face: Face::Regular,
-                    align: Align::Right,
-                    text: s.number.to_owned(),
-                },
+                Some(k) => {
+                    // Measured into the blank between "Số:" and the slash.
+                    let (left, right) = (
+                        line.glyphs[colon].x1 + gap * 0.5,
+                        line.glyphs[k].x0 - gap * 0.3,
+                    );
+                    let size = fitted(s.number, Face::Regular, line.size, right - left);
+                    if size >= line.size * SMALLEST {
+                        Text {
+                            x: right,
+                            baseline: line.y,
+                            size,
+                            face: Face::Regular,
+                            align: Align::Right,
+                            text: s.number.to_owned(),
+                            clear: None,
+                        }
+                    } else {
+                        // Too narrow to write into: "Số: …/QĐ-UBND" written again whole, over
+                        // the draft's words.
+                        let end = (k..line.glyphs.len())
+                            .find(|&i| line.glyphs[i].ch == ' ')
+                            .unwrap_or(line.glyphs.len());
+                        rewrite(
+                            line,
+                            at.start..end,
+                            format!("Số: {}", s.notation),
+                            Face::Regular,
+                        )
+                    }
+                }
                 None => Text {
                     x: line.glyphs[colon].x1 + gap,
                     baseline: line.y,
@@ -156,6 +197,7 @@ fn place_number(lines: &[Line], s: &NumberAndDate, out: &mut Vec<Text>) -> Optio
                     face: Face::Regular,
                     align: Align::Left,
                     text: s.notation.to_owned(),
+                    clear: None,
                 },
             });
             return Some(Placed::Anchor);
@@ -177,25 +219,47 @@ fn place_date(lines: &[Line], s: &NumberAndDate, out: &mut Vec<Text>) -> Option<
             continue;
         };
         let (d, m) = day_month(s.date);
-        let mut wrote = false;
         let g = &line.glyphs;
-        let mut fill = |range: std::ops::Range<usize>, value: String, out: &mut Vec<Text>| {
+        let blanks = [
+            (day.end..month.start, d.clone()),
+            (month.end..year.start, m.clone()),
+        ];
+        let pad = line.size * 0.15;
+        let room = |r: &std::ops::Range<usize>| g[r.end].x0 - g[r.start - 1].x1 - 2.0 * pad;
+        let too_narrow = blanks.iter().any(|(r, v)| {
+            !has_digit(line, r.clone())
+                && fitted(v, Face::Italic, line.size, room(r)) < line.size * SMALLEST
+        });
+        if too_narrow {
+            // "ngày … tháng … năm …" written again whole, over the draft's words.
+            let end = (year.end..g.len())
+                .find(|&i| !(g[i].ch.is_ascii_digit() || g[i].ch == ' ' || g[i].ch == '.'))
+                .unwrap_or(g.len());
+            out.push(rewrite(
+                line,
+                day.start..end,
+                format!("ngày {d} tháng {m} năm {}", s.date.year()),
+                Face::Italic,
+            ));
+            return Some(Placed::Anchor);
+        }
+        let mut wrote = false;
+        for (range, value) in blanks {
             if has_digit(line, range.clone()) {
-                return;
+                continue;
             }
             let (left, right) = (g[range.start - 1].x1, g[range.end].x0);
             out.push(Text {
                 x: (left + right) / 2.0,
                 baseline: line.y,
-                size: line.size,
+                size: fitted(&value, Face::Italic, line.size, room(&range)),
                 face: Face::Italic,
                 align: Align::Center,
                 text: value,
+                clear: None,
             });
             wrote = true;
-        };
-        fill(day.end..month.start, d, out);
-        fill(month.end..year.start, m, out);
+        }
         if !has_digit(line, year.end..g.len()) {
             out.push(Text {
                 x: g[year.end - 1].x1 + line.size * 0.3,
@@ -204,6 +268,7 @@ fn place_date(lines: &[Line], s: &NumberAndDate, out: &mut Vec<Text>) -> Option<
                 face: Face::Italic,
                 align: Align::Left,
                 text: s.date.year().to_string(),
+                clear: None,
             });
             wrote = true;
         }
@@ -214,6 +279,32 @@ fn place_date(lines: &[Line], s: &NumberAndDate, out: &mut Vec<Text>) -> Option<
         });
     }
     None
+}
+
+/// The smallest share of the line's size a value is shrunk to before the words around it are
+/// written again instead.
+const SMALLEST: f32 = 0.75;
+
+/// `text` written over glyphs `range` of `line`, which are painted white first (with a little
+/// room around them), from where they began.
+fn rewrite(line: &Line, range: std::ops::Range<usize>, text: String, face: Face) -> Text {
+    let g = &line.glyphs;
+    let x0 = g[range.start].x0;
+    let x1 = g[range.end - 1].x1;
+    Text {
+        x: x0,
+        baseline: line.y,
+        size: line.size,
+        face,
+        align: Align::Left,
+        text,
+        clear: Some([
+            x0 - 1.0,
+            line.y - line.size * 0.3,
+            x1 + 1.0,
+            line.y + line.size * 0.95,
+        ]),
+    }
 }
 
 /// The width and height of a page's media box.
@@ -265,6 +356,9 @@ pub fn write_text(pdf: &[u8], doc: Document, page: u32, texts: &[Text]) -> Resul
     let (w, h) = (mb[2] - mb[0], mb[3] - mb[1]);
     let mut layer = egov_pdf::Document::sized("stamp", w, h);
     for t in texts {
+        if let Some([x0, y0, x1, y1]) = t.clear {
+            layer.clear(x0 - mb[0], h - (y1 - mb[1]), x1 - x0, y1 - y0);
+        }
         layer.text_on_baseline(
             t.x - mb[0],
             h - (t.baseline - mb[1]),
@@ -487,6 +581,106 @@ mod tests {
         );
         assert_eq!(out.pdf, pdf);
         assert_eq!(first_line_texts(&pdf).len(), 3);
+    }
+
+    fn laid_out(number_line: &str, date_line: &str, number: &str) -> (Vec<Line>, Vec<Text>) {
+        let pdf = draft(number_line, date_line);
+        let doc = Document::load_mem(&pdf).expect("loads");
+        let lines = text::lines(&doc, 1).expect("lines");
+        let notation = format!("{number}/QĐ-UBND");
+        let s = NumberAndDate {
+            number,
+            notation: &notation,
+            place: None,
+            date: date!(2026 - 11 - 25),
+        };
+        let mut texts = Vec::new();
+        assert_eq!(place_number(&lines, &s, &mut texts), Some(Placed::Anchor));
+        assert_eq!(place_date(&lines, &s, &mut texts), Some(Placed::Anchor));
+        (lines, texts)
+    }
+
+    fn width(t: &Text) -> f32 {
+        egov_pdf::Document::new("").measure(&Style::new(t.face, t.size, Align::Left), &t.text)
+    }
+
+    #[test]
+    fn a_narrow_blank_gets_smaller_text_that_fits() {
+        let (lines, texts) = laid_out("Số:      /QĐ-UBND", "ngày     tháng     năm", "123");
+        let number_line = lines.iter().find(|l| l.text().contains("Số")).unwrap();
+        let colon = number_line.glyphs.iter().find(|g| g.ch == ':').unwrap().x1;
+        let slash = number_line.glyphs.iter().find(|g| g.ch == '/').unwrap().x0;
+        let n = &texts[0];
+        assert!(n.clear.is_none());
+        assert!(
+            n.size < number_line.size && n.size >= number_line.size * SMALLEST,
+            "{n:?}"
+        );
+        assert!(
+            n.x <= slash && n.x - width(n) >= colon,
+            "the number stays in its blank"
+        );
+        // The day sits between "ngày" and "tháng" without touching them.
+        let date_line = lines.iter().find(|l| l.text().contains("ngày")).unwrap();
+        let day = date_line.find("ngày", 0).unwrap();
+        let month = date_line.find("tháng", day.end).unwrap();
+        let (left, right) = (
+            date_line.glyphs[day.end - 1].x1,
+            date_line.glyphs[month.start].x0,
+        );
+        let d = &texts[1];
+        assert_eq!(d.text, "25");
+        assert!(
+            d.x - width(d) / 2.0 >= left && d.x + width(d) / 2.0 <= right,
+            "{d:?} in {left}..{right}"
+        );
+        // A wide blank keeps the line's own size.
+        let (_, texts) = laid_out(
+            "Số:            /QĐ-UBND",
+            "ngày        tháng       năm",
+            "123",
+        );
+        assert_eq!(texts[0].size, 13.0);
+    }
+
+    #[test]
+    fn a_blank_too_narrow_is_written_again_whole_over_the_draft() {
+        let (lines, texts) = laid_out("Số: /QĐ-UBND", "Thanh Hóa, ngày tháng năm", "1234");
+        let n = &texts[0];
+        assert_eq!(n.text, "Số: 1234/QĐ-UBND");
+        assert_eq!(n.size, 13.0, "at the line's own size");
+        let number_line = lines.iter().find(|l| l.text().contains("Số")).unwrap();
+        let [x0, _, x1, _] = n.clear.expect("the draft's words covered");
+        let so = number_line.find("số", 0).unwrap();
+        let ubnd = number_line.find("ubnd", so.end).unwrap();
+        assert!(x0 <= number_line.glyphs[so.start].x0);
+        assert!(
+            x1 >= number_line.glyphs[ubnd.end - 1].x1,
+            "through the notation's end"
+        );
+        let d = &texts[1];
+        assert_eq!(d.text, "ngày 25 tháng 11 năm 2026");
+        assert!(d.clear.is_some());
+        // And the stamped PDF still loads, with the rewritten words in it.
+        let pdf = draft("Số: /QĐ-UBND", "Thanh Hóa, ngày tháng năm");
+        let out = number_and_date(
+            &pdf,
+            &NumberAndDate {
+                number: "1234",
+                notation: "1234/QĐ-UBND",
+                place: None,
+                date: date!(2026 - 11 - 25),
+            },
+        )
+        .unwrap();
+        // (Text extraction mixes the covered words with the new ones: compare the digits.)
+        let digits: String = first_line_texts(&out.pdf)
+            .concat()
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect();
+        assert!(digits.starts_with("1234"), "{digits}");
+        assert!(digits.contains("2026"), "{digits}");
     }
 
     #[test]

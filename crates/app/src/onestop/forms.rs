@@ -1118,6 +1118,16 @@ impl App {
         let detail = self.dossier_detail(actor, dossier_id).await?;
         let mut ex = &self.db;
         let x = &detail.dossier;
+        // A form the circular in force has, but this dossier has not come to (a refusal for a
+        // dossier that was received): said, not printed with blanks.
+        let set = FormSet::for_day(local(x.received_at.unwrap_or(x.submitted_at)).date());
+        if set.form(kind).is_some() && !available(&detail).contains(&kind) {
+            return Err(AppError::conflict(
+                "form_not_for_state",
+                "This dossier has not come to the step that issues this form.",
+            )
+            .arg("form", kind.as_str()));
+        }
         let procedure = parse_procedure(&store::get_procedure(&mut ex, x.procedure_id).await?)?;
         let process: Option<egov_domain::onestop::process::Process> =
             serde_json::from_str(&store::get_process(&mut ex, x.process_id).await?.data_json).ok();

@@ -181,6 +181,14 @@ both!(forms_carry_every_field, |db| {
         !t.contains("BỘ PHẬN MỘT CỬA"),
         "not the pre-2025 front office"
     );
+    // A refusal for a dossier that was received is not printed with blanks.
+    assert_eq!(
+        app.dossier_form(&officer, d.id, FormKind::Refusal)
+            .await
+            .unwrap_err()
+            .code,
+        "form_not_for_state"
+    );
     // The letterhead breaks after the level, never inside the ward's name.
     let lines = tool(
         "pdftotext",

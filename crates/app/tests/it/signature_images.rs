@@ -415,3 +415,94 @@ both!(
         }
     }
 );
+
+both!(
+    without_the_signers_name_the_signature_goes_to_the_last_pages_signature_block,
+    |db| {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings {
+            data_dir: dir.path().to_path_buf(),
+            ..Settings::default()
+        };
+        let first = App::with_db(db.clone(), settings.clone());
+        first.seed_demo().await.unwrap();
+        first.demo_images().await.unwrap();
+        let pki = first
+            .demo_pki(&dir.path().join("pki"), egov_pki::KeyAlgorithm::EcdsaP256)
+            .await
+            .unwrap();
+        let mut settings = settings;
+        settings.signatures = egov_app::settings::Signatures {
+            leader_signature: egov_app::settings::LeaderSignature::Required,
+            ..pki.settings.clone()
+        };
+        let app = &App::with_db(db, settings);
+        let leader = actor(app, "giamdoc.snv").await;
+        let clerk = actor(app, "vanthu.snv").await;
+        // A draft whose signature block does not carry the leader's name.
+        let d = letter_to_the_province(
+            app,
+            vec![("main", "du-thao.pdf", draft("Người ký chưa ghi tên"))],
+        )
+        .await;
+        let d = to_sign_off(app, d).await;
+        let rid = app.signatures_waiting(&leader).await.unwrap()[0].id;
+        // Told before signing where it goes.
+        assert_eq!(
+            app.signature_placement(&leader, rid).await.unwrap(),
+            ("last_page".to_owned(), Some(1))
+        );
+        let (_, chain_file, key_file) = pki.people.iter().find(|p| p.0 == "giamdoc.snv").unwrap();
+        let chain = std::fs::read_to_string(chain_file).unwrap();
+        let kek = std::fs::read_to_string(dir.path().join("pki/kek")).unwrap();
+        let key = egov_pki::FileKey::from_pem(
+            &std::fs::read_to_string(key_file).unwrap(),
+            Some(kek.trim().as_bytes()),
+        )
+        .unwrap();
+        let to_sign = app
+            .prepare_signature(&leader, rid, &chain, None)
+            .await
+            .unwrap();
+        assert_eq!(to_sign.appearance, "last_page");
+        use base64::Engine;
+        let dtbs = base64::engine::general_purpose::STANDARD
+            .decode(&to_sign.data_to_be_signed)
+            .unwrap();
+        let verdict = app
+            .complete_signature(&leader, rid, &key.sign(&dtbs).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(verdict.status, "valid", "{}", verdict.report);
+        let d = egov_store::documents::get_document(&mut &app.db, d.id)
+            .await
+            .unwrap();
+        let signed = app.read_blob(d.main_sha.as_ref().unwrap()).await.unwrap();
+        // Visible, in the right half of the page, below the last line of text, on the page.
+        let (page, rect) = first_visible_signature(&signed).unwrap().expect("visible");
+        let a4_width = egov_pdf::mm(210.0);
+        assert_eq!(page, 1);
+        assert!(rect[0] > a4_width / 2.0 && rect[2] <= a4_width, "{rect:?}");
+        assert!(
+            rect[1] >= egov_pdf::mm(19.0),
+            "{rect:?} above the bottom margin"
+        );
+        let blue = count_pixels(&signed, rect, |c| c[2] > 150 && c[0] < 100);
+        assert!(
+            blue > 20,
+            "the signature image is drawn ({blue} blue pixels)"
+        );
+        // The seal at issue goes over it too.
+        let d = app
+            .act_on_document(&clerk, d.id, act("issue", d.version))
+            .await
+            .unwrap();
+        let issued = app.read_blob(d.main_sha.as_ref().unwrap()).await.unwrap();
+        let seal = seal_over(rect, egov_pdf::mm(36.0));
+        let red = count_pixels(&issued, seal, |c| c[0] > 150 && c[1] < 100 && c[2] < 100);
+        assert!(
+            red > 20,
+            "the seal is drawn over the signature ({red} red pixels)"
+        );
+    }
+);

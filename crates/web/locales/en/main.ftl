@@ -593,6 +593,7 @@ form-apology = Apology and extension request
 form-stop-notice = Stop notice
 form-process-control = Process-control slip
 form-register = Tracking register
+err-form-not-for-state = This dossier has not come to the step that issues this form.
 err-form-not-in-set = This form is not part of the set that applies to the dossier.
 
 # Documents and work records
@@ -785,6 +786,11 @@ err-signature-not-valid = The signature was made but does not verify as valid; i
 err-signature-pending = The signer's digital signature has not been made yet; it is waiting in their egov signer.
 
 # Digital signatures: waiting signatures, signature and seal images
+placement = Where the signature goes
+placement-above-name = Above the signer's name (page { $page })
+placement-last-page = The signer's name is not in the text: in the signature block at the foot of page { $page } (the last)
+placement-position = Where chosen (page { $page })
+placement-invisible = Not shown: no approved signature image
 signatures-title = Digital signatures
 signatures-waiting = Documents waiting for my signature
 signatures-none-waiting = Nothing waits for your signature.

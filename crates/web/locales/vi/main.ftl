@@ -593,6 +593,7 @@ form-apology = Văn bản xin lỗi và gia hạn
 form-stop-notice = Thông báo dừng giải quyết
 form-process-control = Phiếu kiểm soát quá trình
 form-register = Sổ theo dõi hồ sơ
+err-form-not-for-state = Hồ sơ chưa đến bước có mẫu phiếu này.
 err-form-not-in-set = Biểu mẫu này không có trong bộ biểu mẫu áp dụng cho hồ sơ.
 
 # Documents and work records
@@ -785,6 +786,11 @@ err-signature-not-valid = Đã ký nhưng chữ ký không được xác thực 
 err-signature-pending = Người có thẩm quyền chưa ký số; văn bản đang chờ trong egov signer của người ký.
 
 # Chữ ký số: chờ ký, mẫu chữ ký và con dấu
+placement = Vị trí chữ ký
+placement-above-name = Phía trên tên người ký (trang { $page })
+placement-last-page = Không tìm thấy tên người ký trong văn bản: đặt ở khối chữ ký, cuối trang { $page } (trang cuối)
+placement-position = Tại vị trí đã chọn (trang { $page })
+placement-invisible = Không hiển thị: chưa có mẫu chữ ký được phê duyệt
 signatures-title = Chữ ký số
 signatures-waiting = Văn bản chờ tôi ký số
 signatures-none-waiting = Không có văn bản nào chờ bạn ký.

@@ -46,6 +46,8 @@ struct Listed {
 struct SignaturesPage {
     page: Page,
     waiting: Vec<WaitingRow>,
+    /// Where each waiting signature will go, in words, told before signing.
+    placements: Vec<String>,
     images: Vec<Listed>,
     agencies: Vec<Agency>,
     seal_agencies: Vec<Agency>,
@@ -78,6 +80,17 @@ async fn render(state: &AppState, ctx: &Ctx, error: Option<String>) -> WebResult
     let page = Page::official(ctx, state, "signatures-title", "documents").await?;
     let mut ex = &state.app.db;
     let waiting = state.app.signatures_waiting(&actor).await?;
+    let mut placements = Vec::with_capacity(waiting.len());
+    for w in &waiting {
+        placements.push(match state.app.signature_placement(&actor, w.id).await {
+            Ok((how, page_no)) => ctx.lang.t_args(
+                &format!("placement-{}", how.replace('_', "-")),
+                &[("page", page_no.unwrap_or(1).to_string())],
+            ),
+            Err(e) if e.kind == egov_app::ErrorKind::Internal => return Err(e.into()),
+            Err(e) => ctx.lang.error(&e),
+        });
+    }
     let mine = egov_app::authz::agencies_with(&mut ex, &actor, &Role::ALL).await?;
     let clerk = egov_app::authz::agencies_with(&mut ex, &actor, &[Role::RecordsClerk]).await?;
     let mut images = Vec::new();
@@ -108,6 +121,7 @@ async fn render(state: &AppState, ctx: &Ctx, error: Option<String>) -> WebResult
     let mut r = html(&SignaturesPage {
         page,
         waiting,
+        placements,
         images,
         agencies: agencies(state, mine).await?,
         seal_agencies: agencies(state, clerk).await?,
