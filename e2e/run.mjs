@@ -476,6 +476,25 @@ try {
     await p.getByRole("button", { name: "Vào sổ" }).click();
     await p.getByText(/Đã thực hiện: Vào sổ/).waitFor();
   });
+  // The ward's chairman directs it on its page: a lead and a coordinator, five working days.
+  const pick = async (select, name) => select.selectOption(await select.evaluate((s, n) => [...s.options].find((o) => o.text.includes(n)).value, name));
+  await asPerson("chutich.hacthanh", false, async (p) => {
+    await pick(p.getByLabel("Người chủ trì", { exact: true }), "Lê Thị Thanh");
+    await p.getByText("Phối hợp", { exact: true }).click();
+    await pick(p.getByLabel("Người phối hợp"), "Mai Thị Nhung");
+    await p.getByLabel(/Hạn giải quyết/).fill("5");
+    await p.getByRole("button", { name: "Giao xử lý" }).click();
+    await p.getByText(/Đã thực hiện: Giao xử lý/).waitFor();
+    await p.getByText("Mai Thị Nhung").first().waitFor();
+    await check(p, "directed document");
+  });
+  // The lead completes it with the outcome, read back in the timeline.
+  await asPerson("congchuc.hacthanh", false, async (p) => {
+    await p.getByLabel("Kết quả xử lý").fill("Đã rà soát, không có vướng mắc");
+    await p.getByRole("button", { name: "Hoàn thành" }).click();
+    await p.getByText(/Đã thực hiện: Hoàn thành/).waitFor();
+    await p.getByText("Đã rà soát, không có vướng mắc").waitFor();
+  });
   await journey.close();
 
   // A citizen on a phone looks the dossier up.

@@ -687,6 +687,28 @@ impl App {
                 }
                 None => false,
             };
+        let (mut lead, mut coordinators) = (Vec::new(), Vec::new());
+        if let Some(c) = &copy {
+            let rows = store::coordinators(&mut tx, c.id).await?;
+            let units = c
+                .lead_unit_id
+                .into_iter()
+                .map(|u| (true, u))
+                .chain(rows.iter().filter_map(|r| r.unit_id).map(|u| (false, u)));
+            for (leads, u) in units.collect::<Vec<_>>() {
+                let name = egov_store::org::get_org_unit(&mut tx, u).await?.name;
+                if leads { &mut lead } else { &mut coordinators }.push(name);
+            }
+            let people = c
+                .lead_person_id
+                .into_iter()
+                .map(|p| (true, p))
+                .chain(rows.iter().filter_map(|r| r.person_id).map(|p| (false, p)));
+            for (leads, p) in people.collect::<Vec<_>>() {
+                let name = egov_store::people::get(&mut tx, p).await?.full_name;
+                if leads { &mut lead } else { &mut coordinators }.push(name);
+            }
+        }
         let kind_name = DocKind::by_key(&d.kind)
             .map(|k| k.name_vi.to_owned())
             .unwrap_or_else(|| d.kind.clone());
@@ -699,6 +721,8 @@ impl App {
             copy,
             actions,
             may_add_files,
+            lead,
+            coordinators,
             document: d,
         };
         if !self

@@ -142,6 +142,9 @@ pub struct DocumentDetail {
     pub actions: Vec<String>,
     /// Whether the reader may add files now (a draft's drafters, until sign-off).
     pub may_add_files: bool,
+    /// For the reader's copy: who leads it and who coordinates, by name (units, then people).
+    pub lead: Vec<String>,
+    pub coordinators: Vec<String>,
 }
 
 fn kind_of(key: &str) -> Result<&'static DocKind, AppError> {

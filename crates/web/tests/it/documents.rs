@@ -770,3 +770,156 @@ print(json.dumps({
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+both!(
+    direction_with_coordinators_and_completion_with_the_reply,
+    |db| {
+        let r = start(db, |_| {}).await;
+        // A paper document registered at the Department of Home Affairs.
+        let clerk_actor = {
+            let p = egov_store::people::find_by_username(&mut &r.app.db, "vanthu.snv")
+                .await
+                .unwrap()
+                .unwrap();
+            egov_app::Actor::person(p.id, "vanthu.snv")
+        };
+        let snv = agency_of(&r, "vanthu.snv").await;
+        let reg = r
+            .app
+            .register_paper_incoming(
+                &clerk_actor,
+                serde_json::from_value(json!({
+                    "agency_id": snv, "issuer_name": "Bộ Nội vụ", "notation": "88/BNV-CQĐP",
+                    "subject": "Về việc rà soát đơn vị hành chính", "issued_on": "2026-11-20"
+                }))
+                .unwrap(),
+            )
+            .await
+            .unwrap();
+        let copy = reg.copy;
+        let id = copy.document_id;
+        let person = |u: &'static str| {
+            let db = r.app.db.clone();
+            async move {
+                egov_store::people::find_by_username(&mut &db, u)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .id
+            }
+        };
+        let lead = person("chuyenvien.snv").await.to_string();
+        let helper = person("truongphong.snv").await.to_string();
+        let units = egov_store::org::org_units_of(
+            &mut &r.app.db,
+            snv,
+            egov_store::now().to_offset(egov_domain::VN_OFFSET).date(),
+        )
+        .await
+        .unwrap();
+        let unit = units[0].id.to_string();
+        let mut leader = r.client();
+        leader
+            .sign_in("giamdoc.snv", &r.password("giamdoc.snv"), None)
+            .await;
+        let page = leader.get(&format!("/documents/{id}")).await;
+        assert!(page.body.contains("name=\"coordinator\""), "{}", page.body);
+        // A unit of another agency is refused with a message, nothing changed.
+        let other_unit = egov_store::org::org_units_of(
+            &mut &r.app.db,
+            agency_of(&r, "chutich.hacthanh").await,
+            egov_store::now().to_offset(egov_domain::VN_OFFSET).date(),
+        )
+        .await
+        .unwrap()[0]
+            .id
+            .to_string();
+        let version = copy.version.to_string();
+        let copy_id = copy.id.to_string();
+        let direct = |coordinator_unit: String| {
+            vec![
+                ("csrf".to_owned(), page.csrf()),
+                ("copy".to_owned(), copy_id.clone()),
+                ("version".to_owned(), version.clone()),
+                ("event".to_owned(), "direct".to_owned()),
+                ("lead_person_id".to_owned(), lead.clone()),
+                ("coordinator".to_owned(), helper.clone()),
+                ("coordinator_unit".to_owned(), coordinator_unit),
+                ("working_days".to_owned(), "5".to_owned()),
+                ("note".to_owned(), "Chủ trì, phối hợp rà soát".to_owned()),
+            ]
+        };
+        fn pairs(v: &[(String, String)]) -> Vec<(&str, &str)> {
+            v.iter().map(|(k, x)| (k.as_str(), x.as_str())).collect()
+        }
+        let refused = leader
+            .post_form(&format!("/documents/{id}/act"), &pairs(&direct(other_unit)))
+            .await;
+        let shown = leader.get(refused.location()).await;
+        assert!(shown.body.contains("thuộc cơ quan khác"), "{}", shown.body);
+        let done = leader
+            .post_form(&format!("/documents/{id}/act"), &pairs(&direct(unit)))
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER);
+        let coordinators = egov_store::documents::coordinators(&mut &r.app.db, copy.id)
+            .await
+            .unwrap();
+        assert_eq!(coordinators.len(), 2, "a coordinating person and unit");
+        let seen = leader.get(&format!("/documents/{id}")).await;
+        assert!(seen.body.contains("Đỗ Hữu Quyết"), "coordinators by name");
+        // The reply: the specialist's issued letter; completion links it and writes the outcome.
+        let reply = {
+            let d = r
+                .app
+                .register_paper_outgoing(
+                    &clerk_actor,
+                    serde_json::from_value(json!({
+                        "agency_id": snv, "kind": "official_letter",
+                        "subject": "Về việc báo cáo kết quả rà soát",
+                        "signer_name": "Phạm Minh Tuấn"
+                    }))
+                    .unwrap(),
+                )
+                .await
+                .unwrap();
+            d.id
+        };
+        let mut sp = r.client();
+        sp.sign_in("chuyenvien.snv", &r.password("chuyenvien.snv"), None)
+            .await;
+        let c = egov_store::documents::get_incoming(&mut &r.app.db, copy.id)
+            .await
+            .unwrap();
+        let page = sp.get(&format!("/documents/{id}")).await;
+        assert!(
+            page.body.contains(&format!("value=\"{reply}\"")),
+            "the reply to choose"
+        );
+        let finished = sp
+            .post_form(
+                &format!("/documents/{id}/act"),
+                &[
+                    ("csrf", &page.csrf()),
+                    ("copy", &c.id.to_string()),
+                    ("version", &c.version.to_string()),
+                    ("event", "complete"),
+                    ("reply_document_id", &reply.to_string()),
+                    ("note", "Đã báo cáo kết quả rà soát"),
+                ],
+            )
+            .await;
+        assert_eq!(finished.status, StatusCode::SEE_OTHER);
+        let c = egov_store::documents::get_incoming(&mut &r.app.db, copy.id)
+            .await
+            .unwrap();
+        assert_eq!(
+            (c.state.as_str(), c.reply_document_id),
+            ("completed", Some(reply))
+        );
+        let page = sp.get(&format!("/documents/{id}")).await;
+        assert!(
+            page.body.contains("Đã báo cáo kết quả rà soát"),
+            "the outcome in the timeline"
+        );
+    }
+);
