@@ -1426,3 +1426,76 @@ both!(every_demo_agency_with_staff_has_a_records_clerk, |db| {
         .unwrap();
     assert!(without.is_empty(), "no records clerk in {without:?}");
 });
+
+both!(
+    a_draft_is_started_with_its_word_file_converted_or_not_at_all,
+    |db| {
+        let app = crate::app(db);
+        app.seed_demo().await.unwrap();
+        let snv = agency_of(&app, "chuyenvien.snv").await;
+        let drafter = actor(&app, "chuyenvien.snv").await;
+        let count = || async {
+            let n: i64 = (&app.db)
+                .scalar("SELECT COUNT(*) FROM documents", egov_store::args![])
+                .await
+                .unwrap();
+            n
+        };
+        let file = |name: &str, bytes: Vec<u8>| egov_app::documents::outgoing::NewFile {
+            name: name.into(),
+            declared: None,
+            bytes,
+        };
+        let before = count().await;
+        // A disguised attachment refuses the whole draft, before anything is written.
+        let e = app
+            .create_draft_with_files(
+                &drafter,
+                draft(snv, "official_letter", vec![]),
+                Some(file("du-thao.docx", docx(&["CÔNG VĂN"]))),
+                vec![file("phu-luc.pdf", b"MZ\x90\0not a pdf".to_vec())],
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "unsupported_file_type");
+        let e = app
+            .create_draft_with_files(
+                &drafter,
+                draft(snv, "official_letter", vec![]),
+                None,
+                vec![],
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "main_file_required");
+        assert_eq!(count().await, before, "nothing half-written");
+        // A .docx becomes the document's PDF (LibreOffice), kept beside it as the draft.
+        let d = app
+            .create_draft_with_files(
+                &drafter,
+                draft(snv, "official_letter", vec![]),
+                Some(file(
+                    "du-thao.docx",
+                    docx(&["CÔNG VĂN", "Về việc thử chuyển đổi"]),
+                )),
+                vec![file("phu-luc.pdf", pdf())],
+            )
+            .await
+            .unwrap();
+        assert!(d.main_sha.is_some());
+        let roles: Vec<String> = egov_store::documents::attachments(&mut &app.db, d.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| format!("{}:{}", a.role, a.name))
+            .collect();
+        assert_eq!(
+            roles,
+            [
+                "draft:du-thao.docx",
+                "main:du-thao.pdf",
+                "attachment:phu-luc.pdf"
+            ]
+        );
+    }
+);

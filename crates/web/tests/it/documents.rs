@@ -672,6 +672,19 @@ both!(
             .await
             .unwrap();
         assert_eq!(d.state, "issued");
+        // The outgoing register names the agencies it went to, the file copies, and the count.
+        let register = clerk.get("/documents/registers?outgoing=true").await;
+        assert!(
+            register
+                .body
+                .contains("Ủy ban nhân dân phường Hạc Thành; Sở Tư pháp"),
+            "{}",
+            register.body
+        );
+        assert!(
+            register.body.contains("<td>Lưu: VT, TCBC.</td><td>4</td>"),
+            "two recipients and two file copies"
+        );
         // The ward's records clerk picks it up; the ward's chairman is not offered the register.
         let mut ward = r.client();
         ward.sign_in("vanthu.hacthanh", &r.password("vanthu.hacthanh"), None)
@@ -867,6 +880,13 @@ both!(
         assert_eq!(coordinators.len(), 2, "a coordinating person and unit");
         let seen = leader.get(&format!("/documents/{id}")).await;
         assert!(seen.body.contains("Đỗ Hữu Quyết"), "coordinators by name");
+        // The incoming register says who it was directed to.
+        let register = leader.get("/documents/registers").await;
+        assert!(
+            register.body.contains("<td>Ngô Thị Thu</td>"),
+            "{}",
+            register.body
+        );
         // The reply: the specialist's issued letter; completion links it and writes the outcome.
         let reply = {
             let d = r
