@@ -204,6 +204,30 @@ impl App {
         Ok(r)
     }
 
+    /// The file a signature request signs, and the signer's approved signature image.
+    async fn source_and_image(
+        &self,
+        r: &store::SigningRequestRow,
+        d: &DocumentRow,
+    ) -> Result<
+        (
+            Vec<u8>,
+            Option<(egov_store::signature_images::ImageRow, Png)>,
+        ),
+        AppError,
+    > {
+        let source = self.read_blob(&r.source_sha).await?;
+        let image = self
+            .image_in_use(
+                &mut &self.db,
+                ImageKind::Signature,
+                Some(r.person_id),
+                d.agency_id.unwrap_or_default(),
+            )
+            .await?;
+        Ok((source, image))
+    }
+
     /// Where the signature will go, told before signing: how it shows (`above_name`,
     /// `last_page`, `invisible` — as [`ToSign::appearance`]) and on which page.
     pub async fn signature_placement(
@@ -214,15 +238,7 @@ impl App {
         let r = self.own_request(actor, id).await?;
         let d = docs::get_document(&mut &self.db, r.document_id).await?;
         let signer_name = self.person_name(r.person_id).await?;
-        let source = self.read_blob(&r.source_sha).await?;
-        let image = self
-            .image_in_use(
-                &mut &self.db,
-                ImageKind::Signature,
-                Some(r.person_id),
-                d.agency_id.unwrap_or_default(),
-            )
-            .await?;
+        let (source, image) = self.source_and_image(&r, &d).await?;
         tokio::task::spawn_blocking(move || {
             let (look, shown) = signature_appearance(&source, image, &signer_name, None)?;
             Ok::<_, egov_pki::Error>((shown.to_owned(), look.map(|a| a.page)))
@@ -263,15 +279,7 @@ impl App {
             Some(a) => egov_store::agencies::get(&mut &self.db, a).await?.name,
             None => String::new(),
         };
-        let source = self.read_blob(&r.source_sha).await?;
-        let image = self
-            .image_in_use(
-                &mut &self.db,
-                ImageKind::Signature,
-                Some(r.person_id),
-                d.agency_id.unwrap_or_default(),
-            )
-            .await?;
+        let (source, image) = self.source_and_image(&r, &d).await?;
         let mut request = SignRequest::new(chain.clone(), now());
         request.name = Some(signer_name.clone());
         request.reason = Some(format!(

@@ -66,6 +66,38 @@ fn draft(signer: &str) -> Vec<u8> {
     d.finish()
 }
 
+/// The demo seeded (with its leaders' and offices' images when `images`) and its PKI in a
+/// temporary data directory, leaders' signatures required.
+async fn signing_demo(
+    db: egov_store::Db,
+    images: bool,
+) -> (
+    tempfile::TempDir,
+    std::sync::Arc<App>,
+    egov_app::signing::DemoPki,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        data_dir: dir.path().to_path_buf(),
+        ..Settings::default()
+    };
+    let first = App::with_db(db.clone(), settings.clone());
+    first.seed_demo().await.unwrap();
+    if images {
+        first.demo_images().await.unwrap();
+    }
+    let pki = first
+        .demo_pki(&dir.path().join("pki"), egov_pki::KeyAlgorithm::EcdsaP256)
+        .await
+        .unwrap();
+    let mut settings = settings;
+    settings.signatures = egov_app::settings::Signatures {
+        leader_signature: egov_app::settings::LeaderSignature::Required,
+        ..pki.settings.clone()
+    };
+    (dir, App::with_db(db, settings), pki)
+}
+
 /// How many pixels inside `rect` (PDF points, origin bottom left) of page 1, rendered by
 /// poppler at 72 dpi, satisfy `ink`.
 fn count_pixels(pdf: &[u8], rect: [f32; 4], ink: impl Fn([u8; 3]) -> bool) -> usize {
@@ -105,23 +137,8 @@ fn count_pixels(pdf: &[u8], rect: [f32; 4], ink: impl Fn([u8; 3]) -> bool) -> us
 both!(
     images_are_approved_and_drawn_in_their_owners_signatures,
     |db| {
-        let dir = tempfile::tempdir().unwrap();
-        let settings = Settings {
-            data_dir: dir.path().to_path_buf(),
-            ..Settings::default()
-        };
-        let first = App::with_db(db.clone(), settings.clone());
-        first.seed_demo().await.unwrap();
-        let pki = first
-            .demo_pki(&dir.path().join("pki"), egov_pki::KeyAlgorithm::EcdsaP256)
-            .await
-            .unwrap();
-        let mut settings = settings;
-        settings.signatures = egov_app::settings::Signatures {
-            leader_signature: egov_app::settings::LeaderSignature::Required,
-            ..pki.settings.clone()
-        };
-        let app = &App::with_db(db, settings);
+        let (dir, app, pki) = signing_demo(db, false).await;
+        let app = &app;
         let snv = agency_of(app, "chuyenvien.snv").await;
         let tinh = agency_of(app, "vanthu.tinh").await;
         let leader = actor(app, "giamdoc.snv").await;
@@ -419,24 +436,8 @@ both!(
 both!(
     without_the_signers_name_the_signature_goes_to_the_last_pages_signature_block,
     |db| {
-        let dir = tempfile::tempdir().unwrap();
-        let settings = Settings {
-            data_dir: dir.path().to_path_buf(),
-            ..Settings::default()
-        };
-        let first = App::with_db(db.clone(), settings.clone());
-        first.seed_demo().await.unwrap();
-        first.demo_images().await.unwrap();
-        let pki = first
-            .demo_pki(&dir.path().join("pki"), egov_pki::KeyAlgorithm::EcdsaP256)
-            .await
-            .unwrap();
-        let mut settings = settings;
-        settings.signatures = egov_app::settings::Signatures {
-            leader_signature: egov_app::settings::LeaderSignature::Required,
-            ..pki.settings.clone()
-        };
-        let app = &App::with_db(db, settings);
+        let (dir, app, pki) = signing_demo(db, true).await;
+        let app = &app;
         let leader = actor(app, "giamdoc.snv").await;
         let clerk = actor(app, "vanthu.snv").await;
         // A draft whose signature block does not carry the leader's name.

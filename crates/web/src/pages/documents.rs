@@ -98,6 +98,23 @@ async fn my_agencies(
     Ok((list, chosen))
 }
 
+/// The people working in an agency now, as "Name – position", once each.
+async fn staff_of(state: &AppState, agency: i64) -> Result<Vec<(i64, String)>, AppError> {
+    let mut staff: Vec<(i64, String)> =
+        egov_store::org::postings_in(&mut &state.app.db, agency, egov_store::now())
+            .await?
+            .into_iter()
+            .map(|p| {
+                (
+                    p.person_id,
+                    format!("{} – {}", p.person_name, p.position_name),
+                )
+            })
+            .collect();
+    staff.dedup_by_key(|s| s.0);
+    Ok(staff)
+}
+
 async fn holds(state: &AppState, ctx: &Ctx, role: Role, agency: i64) -> Result<bool, AppError> {
     let mut ex = &state.app.db;
     state
@@ -170,18 +187,7 @@ async fn home(
     } else {
         Vec::new()
     };
-    let mut staff: Vec<(i64, String)> =
-        egov_store::org::postings_in(&mut &state.app.db, agency.id, egov_store::now())
-            .await?
-            .into_iter()
-            .map(|p| {
-                (
-                    p.person_id,
-                    format!("{} – {}", p.person_name, p.position_name),
-                )
-            })
-            .collect();
-    staff.dedup_by_key(|s| s.0);
+    let staff = staff_of(&state, agency.id).await?;
     let states: &[&str] = if is_leader {
         &["awaiting_sign_off"]
     } else if is_clerk {
@@ -600,17 +606,7 @@ async fn document(
     let (mut staff, mut units, mut replies) = (Vec::new(), Vec::new(), Vec::new());
     if let Some(c) = &d.copy {
         if d.actions.iter().any(|a| a == "direct") {
-            staff = egov_store::org::postings_in(&mut ex, c.agency_id, egov_store::now())
-                .await?
-                .into_iter()
-                .map(|p| {
-                    (
-                        p.person_id,
-                        format!("{} – {}", p.person_name, p.position_name),
-                    )
-                })
-                .collect();
-            staff.dedup_by_key(|s| s.0);
+            staff = staff_of(&state, c.agency_id).await?;
             let today = egov_store::now().to_offset(egov_domain::VN_OFFSET).date();
             units = egov_store::org::org_units_of(&mut ex, c.agency_id, today)
                 .await?
