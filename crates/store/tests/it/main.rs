@@ -10,6 +10,7 @@ mod audit;
 mod basics;
 mod jobs;
 mod org;
+mod schema;
 mod units;
 mod writer;
 
