@@ -8,6 +8,7 @@ use egov_store::units::{self, AdminUnit, UnitLink};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
+use crate::error::OrNotFound;
 use crate::{Actor, App, AppError, audit, authz};
 
 /// An agency with its place in history.
@@ -88,9 +89,7 @@ impl App {
 
     pub async fn agency_detail(&self, id: i64, on: Date) -> Result<AgencyDetail, AppError> {
         let mut ex = &self.db;
-        let agency = agencies::get(&mut ex, id)
-            .await
-            .map_err(|_| AppError::not_found("agency"))?;
+        let agency = agencies::get(&mut ex, id).await.or_not_found("agency")?;
         let mut ancestors = agencies::ancestors(&mut ex, id).await?;
         ancestors.pop();
         let admin_unit = match agency.admin_unit_id {
@@ -118,7 +117,7 @@ impl App {
         let mut ex = &self.db;
         let unit = units::get(&mut ex, id)
             .await
-            .map_err(|_| AppError::not_found("administrative unit"))?;
+            .or_not_found("administrative unit")?;
         let parent = match unit.parent_id {
             Some(p) => Some(units::get(&mut ex, p).await?),
             None => None,
@@ -151,7 +150,7 @@ impl App {
         authz::require(&mut tx, actor, &[Role::Administrator], None, None).await?;
         let parent = agencies::get(&mut tx, cmd.parent_id)
             .await
-            .map_err(|_| AppError::not_found("agency"))?;
+            .or_not_found("agency")?;
         let parent_code: AgencyCode = parent
             .code
             .parse()
@@ -216,9 +215,7 @@ impl App {
         )
         .await?;
         for old in &cmd.succeeds {
-            let o = agencies::get(&mut tx, *old)
-                .await
-                .map_err(|_| AppError::not_found("agency"))?;
+            let o = agencies::get(&mut tx, *old).await.or_not_found("agency")?;
             if o.valid_to.is_none()
                 && let Some(from) = cmd.valid_from
             {

@@ -8,6 +8,7 @@ use egov_store::applicants::{self, Applicant, NewApplicant};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
+use crate::error::OrNotFound;
 use crate::{Actor, App, AppError, audit, authz};
 
 /// Roles that deal with applicants at a counter or in the office.
@@ -301,7 +302,7 @@ impl App {
         }
         let a = applicants::get(&mut tx, id)
             .await
-            .map_err(|_| AppError::not_found("applicant"))?;
+            .or_not_found("applicant")?;
         audit::event("applicant.read", "applicant", id)
             .after(&purpose.to_json())
             .write(&mut tx, actor)

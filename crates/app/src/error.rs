@@ -80,6 +80,21 @@ impl fmt::Display for AppError {
 
 impl std::error::Error for AppError {}
 
+/// Reading a row that may be absent: only a missing row is "not found" (as `what`); anything
+/// else — a pool timeout, a lost connection — stays the error it is, never a 404.
+pub trait OrNotFound<T> {
+    fn or_not_found(self, what: &'static str) -> Result<T, AppError>;
+}
+
+impl<T> OrNotFound<T> for Result<T, StoreError> {
+    fn or_not_found(self, what: &'static str) -> Result<T, AppError> {
+        self.map_err(|e| match e {
+            StoreError::NotFound => AppError::not_found(what),
+            e => e.into(),
+        })
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -96,5 +111,27 @@ impl From<StoreError> for AppError {
                 AppError::internal("The database could not complete the request.")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_missing_row_is_not_found() {
+        let missing: Result<(), StoreError> = Err(StoreError::NotFound);
+        let e = missing.or_not_found("dossier").unwrap_err();
+        assert_eq!((e.kind, e.code), (ErrorKind::NotFound, "not_found"));
+        assert!(e.message.contains("dossier"));
+        // A disk or a pool that failed is the server's trouble, not a 404.
+        let broken: Result<(), StoreError> = Err(StoreError::Io("disk full".into()));
+        let e = broken.or_not_found("dossier").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Internal);
+        let lost: Result<(), StoreError> = Err(StoreError::NotCommitted("lost".into()));
+        assert_ne!(
+            lost.or_not_found("dossier").unwrap_err().kind,
+            ErrorKind::NotFound
+        );
     }
 }

@@ -14,6 +14,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use time::Duration;
 
+use crate::error::OrNotFound;
 use crate::{Actor, App, AppError, audit, authz};
 
 /// The kind of a job that POSTs JSON to a URL, carrying the job's idempotency key.
@@ -301,9 +302,7 @@ impl App {
         if !authz::is_system_admin(&mut tx, actor).await? {
             return Err(AppError::forbidden());
         }
-        let before = jobs::get(&mut tx, id)
-            .await
-            .map_err(|_| AppError::not_found("job"))?;
+        let before = jobs::get(&mut tx, id).await.or_not_found("job")?;
         if !jobs::retry(&mut tx, id, egov_store::now()).await? {
             return Err(AppError::conflict(
                 "job_not_dead",

@@ -11,6 +11,7 @@ use egov_store::{Exec, people};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
+use crate::error::OrNotFound;
 use crate::{Actor, App, AppError, audit, authz};
 
 pub const ORG_UNIT_KINDS: [&str; 4] = ["office", "division", "one_stop", "other"];
@@ -88,9 +89,7 @@ fn today() -> Date {
 }
 
 async fn live_agency(ex: &mut impl Exec, id: i64) -> Result<Agency, AppError> {
-    let a = agencies::get(ex, id)
-        .await
-        .map_err(|_| AppError::not_found("agency"))?;
+    let a = agencies::get(ex, id).await.or_not_found("agency")?;
     let v = egov_domain::validity::Validity {
         from: a.valid_from,
         to: a.valid_to,
@@ -123,7 +122,7 @@ async fn unit_in(
     let Some(u) = unit else { return Ok(None) };
     let u = org::get_org_unit(ex, u)
         .await
-        .map_err(|_| AppError::not_found("internal unit"))?;
+        .or_not_found("internal unit")?;
     if u.agency_id != agency_id {
         return Err(AppError::invalid(
             "unit_outside_agency",
@@ -223,7 +222,7 @@ impl App {
         }
         let person = people::get(&mut tx, person_id)
             .await
-            .map_err(|_| AppError::not_found("person"))?;
+            .or_not_found("person")?;
         if !person.active {
             return Err(AppError::invalid(
                 "person_inactive",
@@ -271,7 +270,7 @@ impl App {
         let mut tx = self.db.begin().await?;
         let before = org::get_grant(&mut tx, grant_id)
             .await
-            .map_err(|_| AppError::not_found("role grant"))?;
+            .or_not_found("role grant")?;
         match before.agency_id {
             Some(a) => authz::require_admin_of(&mut tx, actor, a).await?,
             None => {
@@ -326,7 +325,7 @@ impl App {
         authz::require_admin_of(&mut tx, actor, cmd.agency_id).await?;
         people::get(&mut tx, person_id)
             .await
-            .map_err(|_| AppError::not_found("person"))?;
+            .or_not_found("person")?;
         self.check_posting_target(&mut tx, cmd.agency_id, cmd.org_unit_id, &cmd.position_key)
             .await?;
         let now = egov_store::now();
@@ -372,7 +371,7 @@ impl App {
         let mut tx = self.db.begin().await?;
         people::get(&mut tx, person_id)
             .await
-            .map_err(|_| AppError::not_found("person"))?;
+            .or_not_found("person")?;
         let now = egov_store::now();
         // The actor must administer where the person leaves and where they go.
         let current: Vec<i64> = org::postings_of(&mut tx, person_id, Some(now))
@@ -555,7 +554,7 @@ impl App {
         let mut tx = self.db.begin().await?;
         let before = org::get_delegation(&mut tx, id)
             .await
-            .map_err(|_| AppError::not_found("delegation"))?;
+            .or_not_found("delegation")?;
         if actor.person_id != Some(before.delegator_id) {
             authz::require_admin_of(&mut tx, actor, before.agency_id).await?;
         }

@@ -6,6 +6,7 @@ use egov_store::{Exec, org};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{check_password_rules, hash_password_blocking};
+use crate::error::OrNotFound;
 use crate::{Actor, App, AppError, audit, authz};
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -210,7 +211,7 @@ impl App {
             })?;
         let person = people::get(&mut tx, person_id)
             .await
-            .map_err(|_| AppError::not_found("person"))?;
+            .or_not_found("person")?;
         let detail = PersonDetail {
             postings: org::postings_of(&mut tx, person_id, None).await?,
             roles: org::grants_of(&mut tx, person_id, None).await?,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use time::macros::date;
 
 use crate::agencies::NewBody;
+use crate::error::OrNotFound;
 use crate::org::{GrantRole, NewDelegationCmd, NewOrgUnit};
 use crate::people::NewOfficial;
 use crate::{Actor, App, AppError, audit, data};
@@ -182,10 +183,10 @@ impl App {
         .await?;
         egov_store::agencies::get(&mut tx, old)
             .await
-            .map_err(|_| AppError::not_found("agency"))?;
+            .or_not_found("agency")?;
         egov_store::agencies::get(&mut tx, new)
             .await
-            .map_err(|_| AppError::not_found("agency"))?;
+            .or_not_found("agency")?;
         egov_store::agencies::link_succession(&mut tx, old, new, kind, is_default).await?;
         audit::event("agency.succession", "agency", old)
             .agency(Some(old))

@@ -16,6 +16,7 @@ use time::{Date, OffsetDateTime};
 
 use super::outgoing::DocumentDetail;
 use super::{changed, now, search_fold, vn_today};
+use crate::error::OrNotFound;
 use crate::{Actor, App, AppError, audit};
 
 /// Any role an office worker holds in an agency (to see its lists).
@@ -258,7 +259,7 @@ impl App {
         let mut tx = self.db.begin().await?;
         let copy = store::get_incoming(&mut tx, copy_id)
             .await
-            .map_err(|_| AppError::not_found("document"))?;
+            .or_not_found("document")?;
         if !self
             .holds_in(&mut tx, actor, &ANY_OFFICE_ROLE, copy.agency_id)
             .await?
@@ -506,9 +507,7 @@ impl App {
             InEvent::Complete => {
                 u.completed = true;
                 if let Some(r) = a.reply_document_id {
-                    let reply = store::get_document(tx, r)
-                        .await
-                        .map_err(|_| AppError::not_found("document"))?;
+                    let reply = store::get_document(tx, r).await.or_not_found("document")?;
                     if reply.agency_id != Some(agency) {
                         return Err(AppError::invalid(
                             "bad_reply",

@@ -18,6 +18,7 @@ use egov_store::{Exec, agencies};
 use serde::Deserialize;
 use time::{Date, OffsetDateTime};
 
+use crate::error::OrNotFound;
 use crate::{Actor, App, AppError, authz};
 
 fn now() -> OffsetDateTime {
@@ -81,9 +82,7 @@ impl App {
         actor: &Actor,
         id: i64,
     ) -> Result<DocumentRow, AppError> {
-        let d = store::get_document(ex, id)
-            .await
-            .map_err(|_| AppError::not_found("document"))?;
+        let d = store::get_document(ex, id).await.or_not_found("document")?;
         if let Some(p) = actor.person_id
             && !store::can_see(ex, p, id, now()).await?
         {

@@ -15,6 +15,7 @@ use time::Date;
 
 use super::files::{FileRole, check};
 use super::{RecipientInput, changed, now, search_fold, vn_today};
+use crate::error::OrNotFound;
 use crate::{Actor, App, AppError, audit};
 
 pub(crate) const DRAFTERS: [Role; 3] = [Role::Specialist, Role::UnitLeader, Role::AgencyLeader];
@@ -262,7 +263,7 @@ impl App {
             .await?;
         let agency = agencies::get(&mut tx, cmd.agency_id)
             .await
-            .map_err(|_| AppError::not_found("agency"))?;
+            .or_not_found("agency")?;
         let unit = match actor.person_id {
             Some(p) => org::postings_of(&mut tx, p, Some(now()))
                 .await?
@@ -275,7 +276,7 @@ impl App {
         if let Some(r) = cmd.replaces_id {
             let old = store::get_document(&mut tx, r)
                 .await
-                .map_err(|_| AppError::not_found("document"))?;
+                .or_not_found("document")?;
             if old.agency_id != Some(agency.id) || old.state != OutState::Issued.as_str() {
                 return Err(AppError::invalid(
                     "bad_replacement",
@@ -923,7 +924,7 @@ impl App {
             Some(r) => {
                 let res = store::get_reservation(tx, r)
                     .await
-                    .map_err(|_| AppError::not_found("reservation"))?;
+                    .or_not_found("reservation")?;
                 if res.agency_id != agency_id || res.series != series || res.year != i64::from(year)
                 {
                     return Err(AppError::invalid(
@@ -1060,7 +1061,7 @@ impl App {
             .await?;
         let agency = agencies::get(&mut tx, cmd.agency_id)
             .await
-            .map_err(|_| AppError::not_found("agency"))?;
+            .or_not_found("agency")?;
         let recipients = self.check_recipients(&mut tx, &cmd.recipients).await?;
         let id = store::insert_document(
             &mut tx,

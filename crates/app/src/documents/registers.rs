@@ -6,6 +6,7 @@ use egov_pdf::{Align, Cell, Document, Face, Style, Table};
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
 
+use crate::error::OrNotFound;
 use crate::{Actor, App, AppError};
 
 /// A register ready to print or export: its title, column headings and widths (millimetres of
@@ -87,7 +88,7 @@ impl App {
     ) -> Result<RegisterTable, AppError> {
         let agency = egov_store::agencies::get(&mut &self.db, agency_id)
             .await
-            .map_err(|_| AppError::not_found("agency"))?;
+            .or_not_found("agency")?;
         let mark = if secret { " MẬT" } else { "" };
         if outgoing {
             let docs = self

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::incoming::ANY_OFFICE_ROLE;
 use super::now;
+use crate::error::OrNotFound;
 use crate::{Actor, App, AppError, audit};
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -112,7 +113,7 @@ impl App {
         let mut tx = self.db.begin().await?;
         let f = store::get_work_file(&mut tx, id)
             .await
-            .map_err(|_| AppError::not_found("work_file"))?;
+            .or_not_found("work_file")?;
         if !self
             .holds_in(&mut tx, actor, &ANY_OFFICE_ROLE, f.agency_id)
             .await?
@@ -164,7 +165,7 @@ impl App {
         let mut tx = self.db.begin().await?;
         let f = store::get_work_file(&mut tx, file_id)
             .await
-            .map_err(|_| AppError::not_found("work_file"))?;
+            .or_not_found("work_file")?;
         if !self
             .holds_in(&mut tx, actor, &ANY_OFFICE_ROLE, f.agency_id)
             .await?
@@ -214,7 +215,7 @@ impl App {
         let mut ex = &self.db;
         let f = store::get_work_file(&mut ex, file_id)
             .await
-            .map_err(|_| AppError::not_found("work_file"))?;
+            .or_not_found("work_file")?;
         if !self
             .holds_in(&mut ex, actor, &ANY_OFFICE_ROLE, f.agency_id)
             .await?

@@ -11,6 +11,7 @@ use egov_store::{Exec, Tx};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
+use crate::error::OrNotFound;
 use crate::{Actor, App, AppError, audit, authz};
 
 /// A catalogue entry: a procedure version and (optionally) its internal process.
@@ -258,7 +259,7 @@ impl App {
     pub async fn procedure_view(&self, id: i64) -> Result<ProcedureView, AppError> {
         let row = store::get_procedure(&mut &self.db, id)
             .await
-            .map_err(|_| AppError::not_found("procedure"))?;
+            .or_not_found("procedure")?;
         let procedure = parse_procedure(&row)?;
         let on = procedure.effective_from.max(today());
         let pr = store::process_in_force(&mut &self.db, &row.code, on).await?;

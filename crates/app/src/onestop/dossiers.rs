@@ -18,6 +18,7 @@ use time::OffsetDateTime;
 use super::catalogue::parse_procedure;
 use crate::applicants::{NewApplicantCmd, ValidApplicant};
 use crate::calendar::Deadline;
+use crate::error::OrNotFound;
 use crate::{Actor, App, AppError, ErrorKind, audit, authz};
 
 /// A component as the counter officer records it.
@@ -519,7 +520,7 @@ impl App {
                 let id = r.applicant.id.unwrap_or_default();
                 let a = applicants::get(&mut rd, id)
                     .await
-                    .map_err(|_| AppError::not_found("applicant"))?;
+                    .or_not_found("applicant")?;
                 (Applicant::OnRecord(a.id), a.name, a.phone)
             }
             Some(v) => match applicants::find(&mut rd, v.id.kind(), &v.key).await? {
@@ -834,7 +835,7 @@ impl App {
         let mut tx = self.db.begin().await?;
         let d = store::get_dossier(&mut tx, id)
             .await
-            .map_err(|_| AppError::not_found("dossier"))?;
+            .or_not_found("dossier")?;
         if !self.can_see(&mut tx, actor, &d).await? {
             return Err(AppError::not_found("dossier"));
         }
@@ -1309,7 +1310,7 @@ impl App {
         let mut tx = self.db.begin_snapshot().await?;
         let d = store::get_dossier(&mut tx, id)
             .await
-            .map_err(|_| AppError::not_found("dossier"))?;
+            .or_not_found("dossier")?;
         if !self.can_see(&mut tx, actor, &d).await? {
             // Not "forbidden": whether a dossier exists is itself not for everyone.
             return Err(AppError::not_found("dossier"));
@@ -1420,7 +1421,7 @@ impl App {
         let mut tx = self.db.begin().await?;
         let d = store::get_dossier(&mut tx, id)
             .await
-            .map_err(|_| AppError::not_found("dossier"))?;
+            .or_not_found("dossier")?;
         if !self.can_see(&mut tx, actor, &d).await? {
             return Err(AppError::not_found("dossier"));
         }

@@ -7,6 +7,7 @@ use egov_store::Exec;
 use egov_store::onestop as store;
 use serde::Serialize;
 
+use crate::error::OrNotFound;
 use crate::{Actor, App, AppError, ErrorKind, authz};
 
 /// The roles that upload and read scans.
@@ -215,7 +216,7 @@ impl App {
         let mut tx = self.db.begin().await?;
         let d = store::get_dossier(&mut tx, dossier_id)
             .await
-            .map_err(|_| AppError::not_found("dossier"))?;
+            .or_not_found("dossier")?;
         if !self.can_see(&mut tx, actor, &d).await? {
             return Err(AppError::not_found("dossier"));
         }
