@@ -125,7 +125,10 @@ mod tests {
         assert_eq!((e.kind, e.code), (ErrorKind::NotFound, "not_found"));
         assert!(e.message.contains("dossier"));
         // A disk or a pool that failed is the server's trouble, not a 404.
-        let broken: Result<(), StoreError> = Err(StoreError::Io("disk full".into()));
+        let broken: Result<(), StoreError> = Err(StoreError::file(
+            "writing a blob",
+            std::io::Error::other("disk full"),
+        ));
         let e = broken.or_not_found("dossier").unwrap_err();
         assert_eq!(e.kind, ErrorKind::Internal);
         let lost: Result<(), StoreError> = Err(StoreError::NotCommitted("lost".into()));

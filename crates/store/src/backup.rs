@@ -35,20 +35,21 @@ pub struct Manifest {
 }
 
 fn io(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Io(e.to_string())
+    StoreError::file("backup", std::io::Error::other(e.to_string()))
 }
 
 fn run(cmd: &mut Command, what: &str) -> Result<(), StoreError> {
     let out = cmd.output().map_err(|e| {
-        StoreError::Io(format!(
-            "{what} could not be started ({e}); install the PostgreSQL client tools"
-        ))
+        StoreError::file(
+            format!("{what} could not be started; install the PostgreSQL client tools"),
+            e,
+        )
     })?;
     if !out.status.success() {
-        return Err(StoreError::Io(format!(
-            "{what} failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        )));
+        return Err(StoreError::file(
+            format!("{what} failed"),
+            std::io::Error::other(String::from_utf8_lossy(&out.stderr).trim().to_owned()),
+        ));
     }
     Ok(())
 }
@@ -127,7 +128,7 @@ pub async fn backup(
             let p = store.path(sha)?;
             tar.append_path_with_name(&p, format!("blobs/{sha}"))
                 .map_err(|e| {
-                    StoreError::Io(format!("blob {sha} named by the database is missing: {e}"))
+                    StoreError::file(format!("blob {sha} named by the database is missing"), e)
                 })?;
         }
         let mut f = tar.into_inner()?;

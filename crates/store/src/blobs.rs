@@ -60,9 +60,9 @@ impl BlobStore {
                 .and_then(|f| f.set_modified(std::time::SystemTime::now()));
             return Ok(sha);
         }
-        let dir = path
-            .parent()
-            .ok_or_else(|| StoreError::Io("blob path has no parent".into()))?;
+        let dir = path.parent().ok_or_else(|| {
+            StoreError::file("blob path", std::io::Error::other("it has no parent"))
+        })?;
         std::fs::create_dir_all(dir)?;
         let mut tmp = tempfile_in(dir)?;
         tmp.1.write_all(bytes)?;
@@ -138,7 +138,8 @@ pub fn is_sha256(s: &str) -> bool {
 
 fn tempfile_in(dir: &Path) -> Result<(PathBuf, std::fs::File), StoreError> {
     let mut rnd = [0u8; 8];
-    getrandom::fill(&mut rnd).map_err(|e| StoreError::Io(e.to_string()))?;
+    getrandom::fill(&mut rnd)
+        .map_err(|e| StoreError::file("temporary name", std::io::Error::other(e.to_string())))?;
     let path = dir.join(format!(".tmp-{}", hex::encode(rnd)));
     let f = std::fs::OpenOptions::new()
         .write(true)

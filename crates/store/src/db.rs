@@ -543,7 +543,8 @@ impl Db {
 
     async fn open_sqlite(path: &Path, max: u32) -> Result<Db, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Io(e.to_string()))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::file(format!("creating {}", dir.display()), e))?;
         }
         let co = SqliteConnectOptions::new()
             .filename(path)

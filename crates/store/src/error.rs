@@ -11,8 +11,13 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("could not encode a query argument: {0}")]
     Encode(String),
-    #[error("file error: {0}")]
-    Io(String),
+    /// A file could not be read or written; the operating system's error is kept as the source.
+    #[error("file error: {context} ({source})")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("invalid data: {0}")]
     Invalid(String),
     /// A text argument held a NUL character, which no text column takes.
@@ -47,7 +52,40 @@ impl StoreError {
 }
 
 impl From<std::io::Error> for StoreError {
-    fn from(e: std::io::Error) -> Self {
-        StoreError::Io(e.to_string())
+    fn from(source: std::io::Error) -> Self {
+        StoreError::Io {
+            context: "input/output".into(),
+            source,
+        }
+    }
+}
+
+impl StoreError {
+    /// A file error with what was being done.
+    pub fn file(context: impl Into<String>, source: std::io::Error) -> StoreError {
+        StoreError::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_error_keeps_its_source() {
+        let e = StoreError::file(
+            "writing a blob",
+            std::io::Error::new(std::io::ErrorKind::StorageFull, "no space left"),
+        );
+        let source = std::error::Error::source(&e)
+            .and_then(|s| s.downcast_ref::<std::io::Error>())
+            .expect("the operating system's error");
+        assert_eq!(source.kind(), std::io::ErrorKind::StorageFull);
+        assert_eq!(e.to_string(), "file error: writing a blob (no space left)");
+        let from: StoreError = std::io::Error::from(std::io::ErrorKind::NotFound).into();
+        assert!(std::error::Error::source(&from).is_some());
     }
 }
