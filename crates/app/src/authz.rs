@@ -95,9 +95,7 @@ pub async fn administered(
     ex: &mut impl Exec,
     actor: &Actor,
 ) -> Result<Vec<egov_store::agencies::Agency>, AppError> {
-    let today = time::OffsetDateTime::now_utc()
-        .to_offset(egov_domain::VN_OFFSET)
-        .date();
+    let today = egov_store::vn_today();
     let ids = agencies_with(ex, actor, &[Role::Administrator]).await?;
     let all: Vec<egov_store::agencies::Agency> = match ids {
         None => {

@@ -9,7 +9,7 @@ use egov_store::agencies::{self, Agency};
 use egov_store::org::{self, Delegation, NewDelegation, OrgUnit, Posting, RoleGrant};
 use egov_store::{Exec, people};
 use serde::{Deserialize, Serialize};
-use time::{Date, OffsetDateTime};
+use time::OffsetDateTime;
 
 use crate::error::OrNotFound;
 use crate::{Actor, App, AppError, audit, authz};
@@ -82,19 +82,13 @@ pub struct SigningAuthorityView {
     pub on_behalf_of: Option<i64>,
 }
 
-fn today() -> Date {
-    OffsetDateTime::now_utc()
-        .to_offset(egov_domain::VN_OFFSET)
-        .date()
-}
-
 async fn live_agency(ex: &mut impl Exec, id: i64) -> Result<Agency, AppError> {
     let a = agencies::get(ex, id).await.or_not_found("agency")?;
     let v = egov_domain::validity::Validity {
         from: a.valid_from,
         to: a.valid_to,
     };
-    if !v.contains(today()) {
+    if !v.contains(egov_store::vn_today()) {
         let successor = agencies::successors(ex, id)
             .await?
             .into_iter()
@@ -129,7 +123,7 @@ async fn unit_in(
             "That internal unit belongs to another agency.",
         ));
     }
-    if u.valid_to.is_some_and(|t| t < today()) {
+    if u.valid_to.is_some_and(|t| t < egov_store::vn_today()) {
         return Err(AppError::invalid(
             "unit_closed",
             "That internal unit is closed.",
@@ -180,7 +174,7 @@ impl App {
             cmd.parent_id,
             &name,
             &cmd.kind,
-            Some(today()),
+            Some(egov_store::vn_today()),
             egov_store::now(),
         )
         .await?;

@@ -20,3 +20,8 @@ pub const VN_OFFSET: time::UtcOffset = match time::UtcOffset::from_hms(7, 0, 0) 
     Ok(o) => o,
     Err(_) => panic!("valid offset"),
 };
+
+/// The day an instant falls on in Vietnam.
+pub fn vn_date(t: time::OffsetDateTime) -> time::Date {
+    t.to_offset(VN_OFFSET).date()
+}

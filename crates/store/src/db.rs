@@ -188,6 +188,11 @@ pub fn now() -> OffsetDateTime {
     db_time(OffsetDateTime::now_utc())
 }
 
+/// Today in Vietnam, by the same clock as [`now`].
+pub fn vn_today() -> time::Date {
+    egov_domain::vn_date(now())
+}
+
 /// Parses a stored timestamp (used where a value comes back as text).
 pub fn parse_ts(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s, &Rfc3339).ok()

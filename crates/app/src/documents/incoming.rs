@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
 use super::outgoing::DocumentDetail;
-use super::{changed, now, search_fold, vn_today};
+use super::{changed, now, search_fold};
 use crate::error::OrNotFound;
 use crate::{Actor, App, AppError, audit};
 
@@ -426,7 +426,7 @@ impl App {
         let mut data = serde_json::json!({ "note": a.note.trim() });
         match event {
             InEvent::Register => {
-                let year = vn_today().year();
+                let year = egov_store::vn_today().year();
                 let n = egov_store::onestop::next_counter(
                     tx,
                     "doc-in",
@@ -459,7 +459,7 @@ impl App {
                 self.check_people_and_units(tx, agency, a).await?;
                 let deadline = match (a.deadline, a.working_days) {
                     (Some(d), _) => {
-                        if d < vn_today() {
+                        if d < egov_store::vn_today() {
                             return Err(AppError::invalid(
                                 "bad_date",
                                 "The deadline is in the past.",

@@ -16,17 +16,13 @@ use egov_domain::org::Role;
 use egov_store::documents::{self as store, DocumentRow};
 use egov_store::{Exec, agencies};
 use serde::Deserialize;
-use time::{Date, OffsetDateTime};
+use time::OffsetDateTime;
 
 use crate::error::OrNotFound;
 use crate::{Actor, App, AppError, authz};
 
 fn now() -> OffsetDateTime {
     egov_store::now()
-}
-
-fn vn_today() -> Date {
-    now().to_offset(egov_domain::VN_OFFSET).date()
 }
 
 /// The words a document is found by: subject, number and notation, sender, and the text of
@@ -124,7 +120,7 @@ impl App {
         ex: &mut impl Exec,
         rs: &[RecipientInput],
     ) -> Result<Vec<store::NewRecipient>, AppError> {
-        let today = vn_today();
+        let today = egov_store::vn_today();
         let mut out = Vec::with_capacity(rs.len());
         let mut seen = std::collections::HashSet::new();
         for r in rs {

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 
 use super::files::{FileRole, check};
-use super::{RecipientInput, changed, now, search_fold, vn_today};
+use super::{RecipientInput, changed, now, search_fold};
 use crate::error::OrNotFound;
 use crate::{Actor, App, AppError, audit};
 
@@ -750,7 +750,7 @@ impl App {
                 let mark = chosen.mark.clone();
                 let (name, position) = self.signer_identity(&mut tx, actor, agency).await?;
                 let n = self
-                    .allocate_number(&mut tx, &d, agency, None, vn_today())
+                    .allocate_number(&mut tx, &d, agency, None, egov_store::vn_today())
                     .await?;
                 store::set_numbering(
                     &mut tx,
@@ -1102,7 +1102,7 @@ impl App {
         )
         .await?;
         let d = store::get_document(&mut tx, id).await?;
-        let issued_on = cmd.issued_on.unwrap_or_else(vn_today);
+        let issued_on = cmd.issued_on.unwrap_or_else(egov_store::vn_today);
         let n = self
             .allocate_number(&mut tx, &d, agency.id, cmd.reservation_id, issued_on)
             .await?;
@@ -1167,7 +1167,7 @@ impl App {
             .await?;
         let mode = store::series_mode(&mut tx, cmd.agency_id).await?;
         let series = series_for(kind, cmd.legal, false, &mode);
-        let year = vn_today().year();
+        let year = egov_store::vn_today().year();
         let number = egov_store::onestop::next_counter(
             &mut tx,
             "doc-out",

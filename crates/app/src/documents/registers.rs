@@ -56,7 +56,7 @@ fn day(d: Option<Date>) -> String {
 }
 
 fn local_day(t: Option<OffsetDateTime>) -> String {
-    day(t.map(|t| t.to_offset(egov_domain::VN_OFFSET).date()))
+    day(t.map(egov_domain::vn_date))
 }
 
 /// The verdict on a received file's signatures, as the register writes it.

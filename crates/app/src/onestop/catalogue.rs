@@ -66,12 +66,6 @@ fn process_error(e: egov_domain::onestop::process::ProcessError) -> AppError {
     }
 }
 
-fn today() -> Date {
-    time::OffsetDateTime::now_utc()
-        .to_offset(egov_domain::VN_OFFSET)
-        .date()
-}
-
 impl App {
     async fn require_catalogue_admin(
         &self,
@@ -240,17 +234,21 @@ impl App {
 
     /// The catalogue in force today, with processes, as importable JSON.
     pub async fn export_catalogue(&self) -> Result<Vec<CatalogueEntry>, AppError> {
-        let rows = store::search_procedures(&mut &self.db, &[], today(), 10_000).await?;
+        let rows =
+            store::search_procedures(&mut &self.db, &[], egov_store::vn_today(), 10_000).await?;
         let mut out = Vec::new();
         for r in rows {
             let procedure = parse_procedure(&r)?;
-            let process = match store::process_in_force(&mut &self.db, &r.code, today()).await? {
-                Some(pr) => Some(
-                    serde_json::from_str(&pr.data_json)
-                        .map_err(|e| AppError::internal(e.to_string()))?,
-                ),
-                None => None,
-            };
+            let process =
+                match store::process_in_force(&mut &self.db, &r.code, egov_store::vn_today())
+                    .await?
+                {
+                    Some(pr) => Some(
+                        serde_json::from_str(&pr.data_json)
+                            .map_err(|e| AppError::internal(e.to_string()))?,
+                    ),
+                    None => None,
+                };
             out.push(CatalogueEntry { procedure, process });
         }
         Ok(out)
@@ -261,7 +259,7 @@ impl App {
             .await
             .or_not_found("procedure")?;
         let procedure = parse_procedure(&row)?;
-        let on = procedure.effective_from.max(today());
+        let on = procedure.effective_from.max(egov_store::vn_today());
         let pr = store::process_in_force(&mut &self.db, &row.code, on).await?;
         let process = match &pr {
             Some(pr) => Some(
@@ -286,7 +284,13 @@ impl App {
         limit: i64,
     ) -> Result<Vec<ProcedureRow>, AppError> {
         let words = egov_domain::text::query_words(q);
-        Ok(store::search_procedures(&mut &self.db, &words, today(), limit.clamp(1, 500)).await?)
+        Ok(store::search_procedures(
+            &mut &self.db,
+            &words,
+            egov_store::vn_today(),
+            limit.clamp(1, 500),
+        )
+        .await?)
     }
 
     /// Imports procedures in the national catalogue's shape (`LayThuTuc`): `MATTHC`, `TENTTHC`,

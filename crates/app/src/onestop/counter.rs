@@ -23,10 +23,6 @@ pub struct CounterProcedure {
     pub appointment: Option<OffsetDateTime>,
 }
 
-fn today() -> time::Date {
-    egov_store::now().to_offset(egov_domain::VN_OFFSET).date()
-}
-
 impl App {
     /// The agencies whose one-stop counter the officer staffs.
     pub async fn counters_of(&self, actor: &Actor) -> Result<Vec<Agency>, AppError> {
@@ -45,7 +41,7 @@ impl App {
         receiving: &Agency,
         code: &str,
     ) -> Result<CounterProcedure, AppError> {
-        let today = today();
+        let today = egov_store::vn_today();
         let mut ex = &self.db;
         let row = store::procedure_in_force(&mut ex, code.trim(), today)
             .await?

@@ -198,10 +198,6 @@ fn now() -> OffsetDateTime {
     egov_store::now()
 }
 
-fn vn_date(t: OffsetDateTime) -> time::Date {
-    t.to_offset(egov_domain::VN_OFFSET).date()
-}
-
 fn transition_error(e: TransitionError) -> AppError {
     let code = match e {
         TransitionError::Illegal { .. } => "illegal_transition",
@@ -342,7 +338,7 @@ impl App {
                 if let Some(a) = agencies::find_by_code(ex, key).await? {
                     a.id
                 } else {
-                    let today = vn_date(now());
+                    let today = egov_domain::vn_date(now());
                     let id: Option<i64> = ex
                         .scalar_optional(
                             "SELECT id FROM agencies WHERE short_name = $1 AND (valid_from IS NULL OR valid_from <= $2) \
@@ -403,7 +399,7 @@ impl App {
                 "A refusal states its reasons.",
             ));
         }
-        let today = vn_date(now);
+        let today = egov_domain::vn_date(now);
         let new_applicant = match (&r.applicant.id, &r.applicant.new) {
             (Some(_), _) => None,
             (None, Some(new)) => Some(ValidApplicant::check(new)?),
@@ -710,13 +706,13 @@ impl App {
         };
         let (seq, id) = store::next_dossier_number(
             &mut tx,
-            &format!("{}:{}", receiving.id, vn_date(submitted_at)),
+            &format!("{}:{}", receiving.id, egov_domain::vn_date(submitted_at)),
         )
         .await?;
         let code = format_code(
             &self.settings.onestop.code_format,
             &receiving.code,
-            vn_date(submitted_at),
+            egov_domain::vn_date(submitted_at),
             seq as u64,
         );
         // The rest goes in one round trip.
@@ -1395,7 +1391,7 @@ impl App {
                 AppError::invalid("bad_date", "A date is written yyyy-mm-dd.")
                     .arg("value", text.to_owned())
             })?;
-            if date > vn_date(now()) {
+            if date > egov_domain::vn_date(now()) {
                 return Err(AppError::invalid(
                     "bad_date",
                     "The result's date cannot be in the future.",

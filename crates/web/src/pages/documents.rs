@@ -376,7 +376,7 @@ struct NewDraftPage {
 /// The agencies a document may be sent to today, in Vietnamese dictionary order, without the
 /// sender.
 async fn recipient_choices(state: &AppState, sender: i64) -> Result<Vec<(i64, String)>, AppError> {
-    let today = egov_store::now().to_offset(egov_domain::VN_OFFSET).date();
+    let today = egov_store::vn_today();
     let mut list: Vec<(i64, String)> =
         egov_store::agencies::search(&mut &state.app.db, &[], Some(today), 10_000, 0)
             .await?
@@ -607,7 +607,7 @@ async fn document(
     if let Some(c) = &d.copy {
         if d.actions.iter().any(|a| a == "direct") {
             staff = staff_of(&state, c.agency_id).await?;
-            let today = egov_store::now().to_offset(egov_domain::VN_OFFSET).date();
+            let today = egov_store::vn_today();
             units = egov_store::org::org_units_of(&mut ex, c.agency_id, today)
                 .await?
                 .into_iter()

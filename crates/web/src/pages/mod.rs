@@ -255,9 +255,7 @@ pub fn routes() -> Router<AppState> {
 
 /// Today in Vietnam.
 pub fn today() -> Date {
-    OffsetDateTime::now_utc()
-        .to_offset(egov_domain::VN_OFFSET)
-        .date()
+    egov_store::vn_today()
 }
 
 /// Parses an `as_of` date from a query (YYYY-MM-DD), defaulting to today.
