@@ -121,7 +121,10 @@ async function signIn(page, user, withTotp) {
     await page.getByLabel(/Mã xác thực|Code/).fill(totp(account(user).totp_secret));
     await page.getByRole("button", { name: /Tiếp tục|Continue/ }).click();
   }
-  await page.waitForURL(/\/office/);
+  await page.waitForURL(/\/office/, { timeout: 30000 }).catch(async (e) => {
+    const alert = await page.locator("[role=alert], .error, .flash").allInnerTexts().catch(() => []);
+    throw new Error(`signing in as ${user} did not reach /office (at ${page.url()}): ${alert.join(" | ") || e.message}`);
+  });
 }
 
 const browser = await chromium.launch({
