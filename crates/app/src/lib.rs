@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod data;
 pub mod documents;
 mod error;
+pub mod events;
 pub mod import;
 pub mod jobs;
 pub mod onestop;

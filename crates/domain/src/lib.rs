@@ -2,11 +2,27 @@
 //!
 //! Pure types and rules, no I/O and no async, so every rule can be tested on its own.
 
+/// `as_str`, `parse` and `ALL` for an enum of names stored and sent as text.
+macro_rules! names {
+    ($t:ident { $($v:ident = $s:literal),* $(,)? }) => {
+        impl $t {
+            pub const ALL: &'static [$t] = &[$($t::$v),*];
+            pub fn as_str(self) -> &'static str {
+                match self { $($t::$v => $s),* }
+            }
+            pub fn parse(s: &str) -> Option<$t> {
+                Self::ALL.iter().copied().find(|x| x.as_str() == s)
+            }
+        }
+    };
+}
+
 pub mod admin_unit;
 pub mod agency_code;
 mod birth_provinces;
 pub mod calendar;
 pub mod documents;
+pub mod events;
 pub mod identity;
 pub mod onestop;
 pub mod org;

@@ -140,6 +140,17 @@ impl Batch {
         }
     }
 
+    /// Adds one statement of any shape (an `INSERT … SELECT`, say): `sql` is given the
+    /// placeholders of `args`, in order, and returns the statement.
+    pub fn statement(&mut self, args: Vec<Arg>, sql: impl FnOnce(&[String]) -> String) {
+        let first = self.args.len() + 1;
+        let marks: Vec<String> = (first..first + args.len())
+            .map(|i| format!("${i}"))
+            .collect();
+        self.args.extend(args);
+        self.parts.push(sql(&marks));
+    }
+
     /// Sends the batch.
     pub async fn run(mut self, ex: &mut impl Exec) -> Result<(), StoreError> {
         let sql = match (self.parts.len(), ex.dialect()) {

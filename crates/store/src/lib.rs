@@ -10,6 +10,7 @@ pub mod calendar;
 mod db;
 pub mod documents;
 mod error;
+pub mod events;
 pub mod fts;
 pub mod jobs;
 pub mod onestop;

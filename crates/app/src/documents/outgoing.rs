@@ -788,6 +788,22 @@ impl App {
                 let d = store::get_document(&mut tx, id).await?;
                 let delivered = self.deliver(&mut tx, &d).await?;
                 data = serde_json::json!({ "note": a.note.trim(), "delivered": delivered.0, "queued_for_exchange": delivered.1, "seal": seal });
+                let payload = serde_json::json!({
+                    "notation": d.notation, "number": d.number,
+                    "issued_on": d.issued_on.map(|x| x.to_string()),
+                    "delivered": delivered.0, "queued_for_exchange": delivered.1,
+                });
+                crate::events::Appended {
+                    aggregate_id: id,
+                    after_version: 0,
+                    agency_id: Some(agency),
+                    actor_id: actor.person_id,
+                    at: now(),
+                    kinds: vec![egov_domain::events::EventKind::DocumentIssued],
+                    payload: &payload,
+                }
+                .append(&mut tx, egov_domain::events::Aggregate::Document)
+                .await?;
             }
             OutEvent::Recall => {
                 if a.note.trim().is_empty() {

@@ -3,6 +3,7 @@
 //! supplements and payments, apology and extension, stop, withdrawal, result and return.
 
 use egov_domain::calendar::{Limit, Pause, Timeliness, classify};
+use egov_domain::events::{self as domain_events, Aggregate, EventKind};
 use egov_domain::onestop::code::format_code;
 use egov_domain::onestop::dossier::{Event, Snapshot, State, TransitionError, apply};
 use egov_domain::onestop::procedure::ProcedureVersion;
@@ -19,6 +20,7 @@ use super::catalogue::parse_procedure;
 use crate::applicants::{NewApplicantCmd, ValidApplicant};
 use crate::calendar::Deadline;
 use crate::error::OrNotFound;
+use crate::events::Appended;
 use crate::{Actor, App, AppError, ErrorKind, audit, authz};
 
 /// A component as the counter officer records it.
@@ -196,6 +198,17 @@ impl AppointmentRule {
 
 fn now() -> OffsetDateTime {
     egov_store::now()
+}
+
+/// What a dossier's domain events carry: the dossier as the action left it.
+fn event_payload(code: &str, state: State, step: usize, event: Event) -> serde_json::Value {
+    serde_json::json!({
+        "code": code,
+        "event": event.as_str(),
+        "state": state.as_str(),
+        "national_status": state.national_code(),
+        "step": step,
+    })
 }
 
 fn transition_error(e: TransitionError) -> AppError {
@@ -778,6 +791,23 @@ impl App {
         if let Some(at) = appointment {
             appointment_deadline(&code, receiving.id, received, limit).add_to(&mut b, at)?;
         }
+        // What the national portal's synchronisation and the other subscribers hear.
+        let mut kinds = vec![EventKind::DossierSubmitted];
+        kinds.extend(domain_events::of_dossier(event, State::Submitted, o.state));
+        if u.paid {
+            kinds.push(EventKind::Paid);
+        }
+        let payload = event_payload(&code, o.state, o.step, event);
+        Appended {
+            aggregate_id: id,
+            after_version: 0,
+            agency_id: Some(receiving.id),
+            actor_id: actor.person_id,
+            at: now,
+            kinds,
+            payload: &payload,
+        }
+        .add_to(&mut b);
         audits.push(
             audit::event("dossier.create", "dossier", id)
                 .agency(Some(receiving.id))
@@ -1206,6 +1236,18 @@ impl App {
             o.step as i64,
             &data,
         )
+        .await?;
+        let payload = event_payload(&d.code, o.state, o.step, event);
+        Appended {
+            aggregate_id: d.id,
+            after_version: 0,
+            agency_id: Some(d.receiving_agency_id),
+            actor_id: actor.person_id,
+            at: now,
+            kinds: domain_events::of_dossier(event, state, o.state),
+            payload: &payload,
+        }
+        .append(tx, Aggregate::Dossier)
         .await?;
         Ok(store::get_dossier(tx, d.id).await?)
     }

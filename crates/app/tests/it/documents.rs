@@ -106,7 +106,7 @@ fn in_act(event: &str, version: i64) -> InAction {
 }
 
 /// Drafts, reviews, signs off and issues a document of the Department of Home Affairs.
-async fn issue(
+pub(crate) async fn issue(
     app: &egov_app::App,
     kind: &str,
     recipients: Vec<RecipientInput>,

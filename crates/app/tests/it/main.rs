@@ -13,6 +13,7 @@ mod applicants;
 mod calendar;
 mod demo;
 mod documents;
+mod events;
 mod forms;
 mod imports;
 mod onestop;

@@ -7,7 +7,9 @@ use super::app;
 use super::documents::actor;
 
 /// The demo, Phường Hạc Thành's People's Committee and its one-stop officer.
-async fn at_hac_thanh(db: egov_store::Db) -> (std::sync::Arc<egov_app::App>, i64, Actor) {
+pub(crate) async fn at_hac_thanh(
+    db: egov_store::Db,
+) -> (std::sync::Arc<egov_app::App>, i64, Actor) {
     let app = app(db);
     app.seed_demo().await.unwrap();
     let hac_thanh = app
@@ -34,7 +36,7 @@ fn citizen() -> ApplicantRef {
     }
 }
 
-fn provided(codes: &[&str]) -> Vec<ComponentInput> {
+pub(crate) fn provided(codes: &[&str]) -> Vec<ComponentInput> {
     codes
         .iter()
         .map(|c| ComponentInput {
@@ -46,7 +48,7 @@ fn provided(codes: &[&str]) -> Vec<ComponentInput> {
         .collect()
 }
 
-fn reception(agency: i64, code: &str, components: Vec<ComponentInput>) -> Reception {
+pub(crate) fn reception(agency: i64, code: &str, components: Vec<ComponentInput>) -> Reception {
     Reception {
         procedure_code: code.into(),
         receiving_agency_id: agency,
@@ -64,7 +66,7 @@ fn reception(agency: i64, code: &str, components: Vec<ComponentInput>) -> Recept
     }
 }
 
-fn act(event: &str, version: i64) -> Action {
+pub(crate) fn act(event: &str, version: i64) -> Action {
     Action {
         event: event.into(),
         version,

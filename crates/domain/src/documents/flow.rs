@@ -4,20 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 
-macro_rules! names {
-    ($t:ident { $($v:ident = $s:literal),* $(,)? }) => {
-        impl $t {
-            pub const ALL: &'static [$t] = &[$($t::$v),*];
-            pub fn as_str(self) -> &'static str {
-                match self { $($t::$v => $s),* }
-            }
-            pub fn parse(s: &str) -> Option<$t> {
-                Self::ALL.iter().copied().find(|x| x.as_str() == s)
-            }
-        }
-    };
-}
-
 /// Where an outgoing document is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -620,6 +620,7 @@ err-lead-required = Chỉ định đơn vị hoặc người chủ trì giải q
 err-conversion-unavailable = Máy chủ này không chuyển được tệp .docx, .odt sang PDF: hãy tải lên bản PDF của văn bản.
 err-file-required = Chọn tệp cần thêm.
 err-bad-id = “{ $value }” không phải là một mã số hợp lệ.
+err-bad-subscriber = Tên bên nhận sự kiện phải dài từ 1 đến 100 ký tự.
 err-main-file-required = Tải lên văn bản chính (PDF, hoặc .docx/.odt đã chuyển sang PDF) trước.
 err-no-recall = Cơ quan gửi chưa yêu cầu thu hồi văn bản này.
 err-no-signing-authority = Ông/bà hiện không có thẩm quyền ký cho cơ quan này (không có chức vụ hoặc ủy quyền đang hiệu lực).
