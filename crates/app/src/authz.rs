@@ -15,7 +15,7 @@ pub async fn require(
     agency_id: Option<i64>,
     org_unit_id: Option<i64>,
 ) -> Result<(), AppError> {
-    let Some(person) = actor.person_id else {
+    let Some(person) = actor.official()? else {
         return Ok(());
     };
     let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
@@ -37,7 +37,7 @@ pub async fn require(
 
 /// True for the system and for a deployment-wide administrator.
 pub async fn is_system_admin(ex: &mut impl Exec, actor: &Actor) -> Result<bool, AppError> {
-    let Some(person) = actor.person_id else {
+    let Some(person) = actor.official()? else {
         return Ok(true);
     };
     let n: i64 = ex
@@ -60,7 +60,7 @@ pub async fn agencies_with(
     if roles.contains(&Role::Administrator) && is_system_admin(ex, actor).await? {
         return Ok(None);
     }
-    let Some(person) = actor.person_id else {
+    let Some(person) = actor.official()? else {
         return Ok(None);
     };
     let list = roles

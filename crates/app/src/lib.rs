@@ -25,7 +25,7 @@ pub mod signing;
 
 use std::sync::Arc;
 
-pub use actor::Actor;
+pub use actor::{Actor, ActorKind, Integration, Verification};
 use egov_store::blobs::BlobStore;
 use egov_store::{Db, DbOptions};
 pub use error::{AppError, ErrorKind};

@@ -628,7 +628,7 @@ impl App {
     ) -> Result<DocumentDetail, AppError> {
         let mut tx = self.db.begin_snapshot().await?;
         let d = self.visible_document(&mut tx, actor, id).await?;
-        let copy = match actor.person_id {
+        let copy = match actor.official()? {
             Some(p) => {
                 store::reader_copy(&mut tx, id, p, &ANY_OFFICE_ROLE.map(|r| r.as_str()), now())
                     .await?

@@ -79,7 +79,7 @@ impl App {
         id: i64,
     ) -> Result<DocumentRow, AppError> {
         let d = store::get_document(ex, id).await.or_not_found("document")?;
-        if let Some(p) = actor.person_id
+        if let Some(p) = actor.official()?
             && !store::can_see(ex, p, id, now()).await?
         {
             return Err(AppError::not_found("document"));
@@ -96,8 +96,8 @@ impl App {
         actor: &Actor,
         d: &DocumentRow,
     ) -> Result<bool, AppError> {
-        let (Some(person), Some(agency)) = (actor.person_id, d.agency_id) else {
-            return Ok(actor.person_id.is_none() || d.origin != "internal");
+        let (Some(person), Some(agency)) = (actor.official()?, d.agency_id) else {
+            return Ok(actor.is_system() || d.origin != "internal");
         };
         if d.origin != "internal" {
             return Ok(true);
@@ -236,7 +236,7 @@ impl App {
         agency_id: i64,
         unit: Option<i64>,
     ) -> Result<bool, AppError> {
-        let Some(person) = actor.person_id else {
+        let Some(person) = actor.official()? else {
             return Ok(true);
         };
         if roles.contains(&Role::Administrator) && authz::is_system_admin(ex, actor).await? {

@@ -264,7 +264,7 @@ impl App {
         let agency = agencies::get(&mut tx, cmd.agency_id)
             .await
             .or_not_found("agency")?;
-        let unit = match actor.person_id {
+        let unit = match actor.official()? {
             Some(p) => org::postings_of(&mut tx, p, Some(now()))
                 .await?
                 .into_iter()

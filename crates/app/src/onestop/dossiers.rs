@@ -3,16 +3,15 @@
 //! supplements and payments, apology and extension, stop, withdrawal, result and return.
 
 use egov_domain::calendar::{Limit, Pause, Timeliness, classify};
-use egov_domain::events::{self as domain_events, Aggregate, EventKind};
-use egov_domain::onestop::code::format_code;
+use egov_domain::events::{self as domain_events, Aggregate};
 use egov_domain::onestop::dossier::{Event, Snapshot, State, TransitionError, apply};
 use egov_domain::onestop::procedure::ProcedureVersion;
 use egov_domain::onestop::process::{Process, StepAgency};
 use egov_domain::org::Role;
 use egov_store::onestop::{
-    self as store, ComponentRow, DossierRow, DossierUpdate, EventRow, NewDossier, PauseRow, StepRow,
+    self as store, ComponentRow, DossierRow, DossierUpdate, EventRow, PauseRow, StepRow,
 };
-use egov_store::{Exec, Tx, agencies, applicants};
+use egov_store::{Exec, Tx, agencies};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -21,7 +20,7 @@ use crate::applicants::{NewApplicantCmd, ValidApplicant};
 use crate::calendar::Deadline;
 use crate::error::OrNotFound;
 use crate::events::Appended;
-use crate::{Actor, App, AppError, ErrorKind, audit, authz};
+use crate::{Actor, ActorKind, App, AppError, ErrorKind, audit, authz};
 
 /// A component as the counter officer records it.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -196,22 +195,27 @@ impl AppointmentRule {
     }
 }
 
-fn now() -> OffsetDateTime {
+pub(crate) fn now() -> OffsetDateTime {
     egov_store::now()
 }
 
 /// What a dossier's domain events carry: the dossier as the action left it.
-fn event_payload(code: &str, state: State, step: usize, event: Event) -> serde_json::Value {
+pub(crate) fn event_payload(
+    code: &str,
+    state: State,
+    step: usize,
+    event: &str,
+) -> serde_json::Value {
     serde_json::json!({
         "code": code,
-        "event": event.as_str(),
+        "event": event,
         "state": state.as_str(),
         "national_status": state.national_code(),
         "step": step,
     })
 }
 
-fn transition_error(e: TransitionError) -> AppError {
+pub(crate) fn transition_error(e: TransitionError) -> AppError {
     let code = match e {
         TransitionError::Illegal { .. } => "illegal_transition",
         TransitionError::ApologyTooLate => "apology_too_late",
@@ -240,13 +244,13 @@ fn out_of_range(e: impl std::fmt::Display, from: OffsetDateTime) -> AppError {
 }
 
 /// The applicant of a receipt: on record already, or to register in the receipt's transaction.
-enum Applicant {
+pub(crate) enum Applicant {
     OnRecord(i64),
     ToRegister(ValidApplicant),
 }
 
 /// The appointment of a dossier as a kept deadline (calendar changes find it).
-fn appointment_deadline(
+pub(crate) fn appointment_deadline(
     code: &str,
     receiving_agency: i64,
     received: OffsetDateTime,
@@ -266,7 +270,7 @@ fn appointment_deadline(
 
 /// Who acts on a dossier now: the current step's agency and role (the counter's officer until
 /// the dossier is received), and nobody once it is closed.
-fn who_acts(
+pub(crate) fn who_acts(
     u: &mut DossierUpdate,
     state: State,
     supplement_before_receipt: bool,
@@ -293,7 +297,10 @@ pub(crate) fn parse_process(row: &store::ProcessRow) -> Result<Process, AppError
 }
 
 /// The limit that sets the appointment: the same-day rule, or the published limit.
-fn appointment_limit(p: &ProcedureVersion, process: &Process) -> Result<Limit, AppError> {
+pub(crate) fn appointment_limit(
+    p: &ProcedureVersion,
+    process: &Process,
+) -> Result<Limit, AppError> {
     if let Some(c) = p.same_day_cutoff {
         return Ok(Limit::SameDay { cutoff: c });
     }
@@ -337,7 +344,7 @@ impl App {
     }
 
     /// Resolves the agency of a process step.
-    async fn step_agency(
+    pub(crate) async fn step_agency(
         &self,
         ex: &mut impl Exec,
         s: &StepAgency,
@@ -371,462 +378,9 @@ impl App {
         })
     }
 
-    /// Receives a dossier at a counter (or records one that arrived online or by post).
-    pub async fn receive_dossier(
-        &self,
-        actor: &Actor,
-        r: Reception,
-    ) -> Result<ReceptionOutcome, AppError> {
-        let now = now();
-        let channel = match r.channel.as_deref().unwrap_or("counter") {
-            "counter" => 1,
-            "online" => 2,
-            "post" => 3,
-            _ => {
-                return Err(AppError::invalid(
-                    "bad_channel",
-                    "A channel is counter, online or post.",
-                ));
-            }
-        };
-        let submitted_at = egov_store::db_time(r.submitted_at.unwrap_or(now));
-        if submitted_at > now + time::Duration::minutes(5) {
-            return Err(
-                AppError::invalid("bad_date", "The dossier cannot arrive in the future.")
-                    .arg("value", submitted_at),
-            );
-        }
-        let refuse = match r.decision.as_deref() {
-            None | Some("" | "auto") => false,
-            Some("refuse") => true,
-            Some(_) => {
-                return Err(AppError::invalid(
-                    "bad_decision",
-                    "The decision is `refuse` or left out.",
-                ));
-            }
-        };
-        if refuse && r.reasons.as_deref().is_none_or(|s| s.trim().is_empty()) {
-            return Err(AppError::invalid(
-                "reasons_required",
-                "A refusal states its reasons.",
-            ));
-        }
-        let today = egov_domain::vn_date(now);
-        let new_applicant = match (&r.applicant.id, &r.applicant.new) {
-            (Some(_), _) => None,
-            (None, Some(new)) => Some(ValidApplicant::check(new)?),
-            (None, None) => {
-                return Err(AppError::invalid(
-                    "applicant_required",
-                    "Identify the applicant.",
-                ));
-            }
-        };
-        // Everything a receipt depends on is read and checked first, on one connection and
-        // outside the write transaction: SQLite has one writer, and its turn is spent writing
-        // only. The stamps tell whether the cached calendar and catalogue may be used.
-        let (mut rd, stamps) = self.reader_with_stamps().await?;
-        if !self
-            .holds(
-                &mut rd,
-                actor,
-                &[Role::OneStopOfficer, Role::Administrator],
-                Some(r.receiving_agency_id),
-            )
-            .await?
-        {
-            return Err(AppError::forbidden());
-        }
-        let in_force = self
-            .in_force(&mut rd, &stamps.catalogue, r.procedure_code.trim(), today)
-            .await?;
-        let (p, process) = (&in_force.procedure, &in_force.process);
-        let receiving = self
-            .agency_at(&mut rd, &stamps.catalogue, today, r.receiving_agency_id)
-            .await?;
-        let competent = match r.competent_agency_id {
-            Some(id) if id != receiving.id => {
-                self.agency_at(&mut rd, &stamps.catalogue, today, id)
-                    .await?
-            }
-            _ => receiving.clone(),
-        };
-        let validity = |a: &egov_store::agencies::Agency| {
-            egov_domain::validity::Validity {
-                from: a.valid_from,
-                to: a.valid_to,
-            }
-            .contains(today)
-        };
-        if !validity(&receiving) || !validity(&competent) {
-            return Err(AppError::invalid(
-                "agency_not_current",
-                "An agency of this dossier is not in operation today.",
-            )
-            .arg("agency", &competent.name)
-            .arg("successor", "–"));
-        }
-        // Since Decree 118/2025 listed procedures are received anywhere; otherwise the counter
-        // of the competent agency, or a province-level centre for a department, receives it.
-        let province_centre = receiving.kind != "people_committee"
-            && competent.kind == "department"
-            && receiving.parent_id == competent.parent_id;
-        if receiving.id != competent.id && !p.receivable_anywhere && !province_centre {
-            return Err(AppError::invalid(
-                "not_receivable_here",
-                "This procedure is received only at the competent agency's counter.",
-            )
-            .arg("agency", &competent.name));
-        }
-        let level_ok = p.levels.iter().any(|l| match l {
-            egov_domain::onestop::procedure::ImplementingLevel::Commune => {
-                competent.kind == "people_committee" && competent.parent_id.is_some()
-            }
-            egov_domain::onestop::procedure::ImplementingLevel::Province => {
-                competent.kind == "people_committee" && competent.parent_id.is_none()
-            }
-            egov_domain::onestop::procedure::ImplementingLevel::Department => {
-                competent.kind != "people_committee"
-            }
-        });
-        if !level_ok {
-            return Err(AppError::invalid(
-                "wrong_competent_agency",
-                "That agency does not carry out this procedure.",
-            )
-            .arg("agency", &competent.name));
-        }
-        // Components: every code must belong to the procedure; scans must be uploaded blobs.
-        for c in &r.components {
-            if !p.components.iter().any(|pc| pc.code == c.code) {
-                return Err(AppError::invalid(
-                    "unknown_component",
-                    format!("{} is not a component of this procedure", c.code),
-                )
-                .arg("code", &c.code));
-            }
-            if let Some(sha) = &c.scan {
-                super::scans::referable_scan(&mut rd, actor, sha)
-                    .await
-                    .map_err(|e| e.arg("code", &c.code))?;
-            }
-        }
-        let provided: Vec<&str> = r
-            .components
-            .iter()
-            .filter(|c| c.provided)
-            .map(|c| c.code.as_str())
-            .collect();
-        let missing: Vec<String> = p
-            .missing(&provided)
-            .iter()
-            .map(|c| c.name.clone())
-            .collect();
-        // The applicant: an existing record keeps its stored name and phone.
-        let (applicant, applicant_name, applicant_phone) = match new_applicant {
-            None => {
-                let id = r.applicant.id.unwrap_or_default();
-                let a = applicants::get(&mut rd, id)
-                    .await
-                    .or_not_found("applicant")?;
-                (Applicant::OnRecord(a.id), a.name, a.phone)
-            }
-            Some(v) => match applicants::find(&mut rd, v.id.kind(), &v.key).await? {
-                Some(a) => (Applicant::OnRecord(a.id), a.name, a.phone),
-                None => {
-                    let (name, phone) = (v.name.clone(), v.phone.clone());
-                    (Applicant::ToRegister(v), name, phone)
-                }
-            },
-        };
-        let mut steps = Vec::with_capacity(process.steps.len());
-        for s in &process.steps {
-            let agency = self
-                .step_agency(&mut rd, &s.agency, receiving.id, competent.id)
-                .await?;
-            steps.push(store::NewStep {
-                seq: steps.len() as i64,
-                name: s.name.as_str(),
-                agency_id: Some(agency),
-                role: s.role.as_str(),
-                started_at: None,
-                due_at: None,
-            });
-        }
-
-        // Where the reception leaves the dossier: received (the appointment fixed now and
-        // printed: a promise), waiting for everything missing, or refused.
-        let (event, outcome) = if refuse {
-            (Event::Refuse, "refused")
-        } else if missing.is_empty() {
-            (Event::Receive, "received")
-        } else {
-            (Event::RequestSupplement, "supplement_requested")
-        };
-        let o = apply(
-            &Snapshot {
-                state: State::Submitted,
-                step: 0,
-                steps: process.steps.len(),
-                supplement_before_receipt: false,
-                supplements: 0,
-                apologies: 0,
-                appointment: None,
-            },
-            event,
-            now,
-        )
-        .map_err(transition_error)?;
-        let mut u = DossierUpdate {
-            state: o.state.as_str().into(),
-            national_status: i64::from(o.state.national_code()),
-            step: o.step as i64,
-            supplement_before_receipt: o.supplement_before_receipt,
-            supplements: i64::from(o.supplements),
-            apologies: i64::from(o.apologies),
-            counts_late: o.counts_late,
-            ..DossierUpdate::default()
-        };
-        let limit = appointment_limit(p, process)?;
-        let received = if channel == 1 { now } else { submitted_at };
-        let mut appointment = None;
-        match event {
-            Event::Receive => {
-                let allot0 = process.steps.first().and_then(|s| s.allotment.to_limit());
-                let (at, due0) = self
-                    .receipt_times(
-                        &mut rd,
-                        Some(&stamps.calendar),
-                        receiving.id,
-                        received,
-                        limit,
-                        allot0,
-                    )
-                    .await?;
-                u.received_at = Some(received);
-                u.appointment = Some(at);
-                u.original_appointment = Some(at);
-                u.step_due = due0;
-                if let Some(first) = steps.first_mut() {
-                    first.started_at = Some(received);
-                    first.due_at = due0;
-                }
-                appointment = Some(at);
-            }
-            Event::Refuse => u.closed_at = Some(now),
-            _ => {}
-        }
-        let first = steps.first().map(|s| (s.agency_id, s.role));
-        who_acts(&mut u, o.state, o.supplement_before_receipt, first);
-
-        let units = r.fee_units.unwrap_or(1);
-        let fee_total: i64 = p.fees.iter().map(|f| f.amount(units, r.fee_exempt)).sum();
-        let payment = match &r.payment {
-            None => None,
-            Some(_) if fee_total == 0 => {
-                return Err(AppError::invalid(
-                    "nothing_to_pay",
-                    "This dossier has no fee to pay.",
-                ));
-            }
-            Some(_) if o.state != State::Received => {
-                return Err(AppError::invalid(
-                    "payment_with_receipt",
-                    "A fee is recorded at the counter with the receipt, when the dossier is received.",
-                ));
-            }
-            Some(pay) => {
-                if !PAYMENT_METHODS.contains(&pay.method.as_str()) {
-                    return Err(AppError::invalid(
-                        "bad_payment_method",
-                        "A fee is paid in cash, by transfer or by card.",
-                    )
-                    .arg("value", pay.method.clone()));
-                }
-                let amount = pay.amount.unwrap_or(fee_total);
-                if amount != fee_total {
-                    return Err(AppError::invalid(
-                        "payment_mismatch",
-                        format!("The fee is {fee_total} đồng; {amount} was entered."),
-                    )
-                    .arg("expected", fee_total)
-                    .arg("value", amount));
-                }
-                u.paid = true;
-                Some(serde_json::json!({ "amount": amount, "method": pay.method }))
-            }
-        };
-        let provided_paper: Vec<&ComponentInput> =
-            r.components.iter().filter(|c| c.provided).collect();
-        let digitised = !provided_paper.is_empty()
-            && provided_paper.iter().all(|c| c.scan.is_some() || c.reused);
-        let reused = r.components.iter().any(|c| c.reused);
-        let subject = r.subject.trim().chars().take(500).collect::<String>();
-        let token = crate::auth::random_token(24);
-        let local = submitted_at.to_offset(egov_domain::VN_OFFSET);
-        let kinds: Vec<String> = p
-            .components
-            .iter()
-            .map(|c| {
-                serde_json::to_value(c.kind)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_else(|| "copy".into())
-            })
-            .collect();
-        let components: Vec<store::NewComponent> = p
-            .components
-            .iter()
-            .zip(&kinds)
-            .map(|(c, kind)| {
-                let input = r.components.iter().find(|i| i.code == c.code);
-                store::NewComponent {
-                    code: &c.code,
-                    name: &c.name,
-                    kind,
-                    quantity: i64::from(c.quantity),
-                    required: c.required,
-                    provided: input.is_some_and(|i| i.provided),
-                    blob_sha: input.and_then(|i| i.scan.as_deref()),
-                    reused: input.is_some_and(|i| i.reused),
-                }
-            })
-            .collect();
-        let submit_data = serde_json::json!({"channel": channel});
-        let data =
-            serde_json::json!({ "missing": missing, "reasons": r.reasons, "payment": payment });
-
-        // The reads are done; never hold two connections at once (the pool is small).
-        drop(rd);
-        let mut tx = self.db.begin().await?;
-        let mut audits = Vec::with_capacity(2);
-        let applicant_id = match &applicant {
-            Applicant::OnRecord(id) => *id,
-            Applicant::ToRegister(v) => match v.insert(&mut tx).await? {
-                Some(id) => {
-                    audits.push(v.audit(id));
-                    id
-                }
-                // Registered by someone else a moment ago.
-                None => {
-                    applicants::find(&mut tx, v.id.kind(), &v.key)
-                        .await?
-                        .ok_or_else(|| AppError::internal("the applicant vanished"))?
-                        .id
-                }
-            },
-        };
-        let (seq, id) = store::next_dossier_number(
-            &mut tx,
-            &format!("{}:{}", receiving.id, egov_domain::vn_date(submitted_at)),
-        )
-        .await?;
-        let code = format_code(
-            &self.settings.onestop.code_format,
-            &receiving.code,
-            egov_domain::vn_date(submitted_at),
-            seq as u64,
-        );
-        // The rest goes in one round trip.
-        let mut b = egov_store::Batch::default();
-        let search_fold = format!(
-            "{} {}",
-            egov_domain::text::fold(&format!("{code} {applicant_name} {} {subject}", p.name)),
-            egov_store::fts::agency_words(&[receiving.id, competent.id])
-        );
-        let month = format!("{:04}-{:02}", local.year(), u8::from(local.month()));
-        let new_dossier = NewDossier {
-            code: &code,
-            procedure_id: in_force.procedure_id,
-            process_id: in_force.process_id,
-            procedure_code: p.code.as_str(),
-            field_code: &p.field_code,
-            receiving_agency_id: receiving.id,
-            competent_agency_id: competent.id,
-            applicant_id,
-            applicant_name: &applicant_name,
-            applicant_phone: applicant_phone.as_deref(),
-            channel,
-            steps: process.steps.len() as i64,
-            subject: &subject,
-            submitted_at,
-            fee_total,
-            digitised,
-            reused_data: reused,
-            lookup_token: &token,
-            search_fold: &search_fold,
-            month: &month,
-            state: &u,
-        };
-        store::add_dossier(&mut b, id, &new_dossier, now);
-        store::add_components(&mut b, id, &components);
-        store::add_steps(&mut b, id, &steps);
-        let log_entry =
-            |at, event: &'static str, from, to: &'static str, step, data| store::NewEvent {
-                at,
-                actor_id: actor.person_id,
-                actor: &actor.username,
-                event,
-                from,
-                to,
-                step,
-                data,
-            };
-        store::add_events(
-            &mut b,
-            id,
-            &[
-                log_entry(submitted_at, "submit", None, "submitted", 0, &submit_data),
-                log_entry(
-                    now,
-                    event.as_str(),
-                    Some("submitted"),
-                    o.state.as_str(),
-                    o.step as i64,
-                    &data,
-                ),
-            ],
-        );
-        if let Some(at) = appointment {
-            appointment_deadline(&code, receiving.id, received, limit).add_to(&mut b, at)?;
-        }
-        // What the national portal's synchronisation and the other subscribers hear.
-        let mut kinds = vec![EventKind::DossierSubmitted];
-        kinds.extend(domain_events::of_dossier(event, State::Submitted, o.state));
-        if u.paid {
-            kinds.push(EventKind::Paid);
-        }
-        let payload = event_payload(&code, o.state, o.step, event);
-        Appended {
-            aggregate_id: id,
-            after_version: 0,
-            agency_id: Some(receiving.id),
-            actor_id: actor.person_id,
-            at: now,
-            kinds,
-            payload: &payload,
-        }
-        .add_to(&mut b);
-        audits.push(
-            audit::event("dossier.create", "dossier", id)
-                .agency(Some(receiving.id))
-                .after(&serde_json::json!({"code": code, "procedure": p.code.as_str(), "outcome": outcome})),
-        );
-        audit::add_all(&mut b, actor, audits);
-        b.run(&mut tx).await?;
-        tx.commit().await?;
-        let dossier = new_dossier.row(id, [p.name.as_str(), &receiving.name, &competent.name]);
-        Ok(ReceptionOutcome {
-            outcome: outcome.into(),
-            dossier,
-            missing,
-        })
-    }
-
     /// The appointment of a receipt and the due time of its first step, with the calendar of
     /// `stamp` when the caller has just read it.
-    async fn receipt_times(
+    pub(crate) async fn receipt_times(
         &self,
         ex: &mut impl Exec,
         stamp: Option<&str>,
@@ -1237,7 +791,7 @@ impl App {
             &data,
         )
         .await?;
-        let payload = event_payload(&d.code, o.state, o.step, event);
+        let payload = event_payload(&d.code, o.state, o.step, event.as_str());
         Appended {
             aggregate_id: d.id,
             after_version: 0,
@@ -1280,7 +834,14 @@ impl App {
         actor: &Actor,
         d: &DossierRow,
     ) -> Result<bool, AppError> {
-        let Some(person) = actor.person_id else {
+        match actor.kind {
+            // A citizen or business sees their own dossiers only; an integration follows
+            // dossiers through the event log, not through this door.
+            ActorKind::Citizen { applicant_id, .. } => return Ok(d.applicant_id == applicant_id),
+            ActorKind::Integration(_) => return Ok(false),
+            ActorKind::System | ActorKind::Official => {}
+        }
+        let Some(person) = actor.official()? else {
             return Ok(true);
         };
         let n: i64 = ex
@@ -1302,6 +863,10 @@ impl App {
         d: &DossierRow,
         event: Event,
     ) -> Result<bool, AppError> {
+        // Only officials act on dossiers (a citizen's supplement comes through the counter).
+        if actor.official().is_err() {
+            return Ok(false);
+        }
         if authz::is_system_admin(ex, actor).await? {
             return Ok(true);
         }

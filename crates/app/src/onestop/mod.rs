@@ -7,5 +7,6 @@ pub mod counter;
 pub mod dossiers;
 pub mod forms;
 pub mod public;
+pub mod reception;
 pub mod reports;
 pub mod scans;

@@ -77,7 +77,7 @@ fn to(ids: &[i64]) -> Vec<RecipientInput> {
         .collect()
 }
 
-fn draft(agency_id: i64, kind: &str, recipients: Vec<RecipientInput>) -> DraftCmd {
+pub(crate) fn draft(agency_id: i64, kind: &str, recipients: Vec<RecipientInput>) -> DraftCmd {
     DraftCmd {
         agency_id,
         kind: kind.into(),
@@ -92,7 +92,7 @@ fn draft(agency_id: i64, kind: &str, recipients: Vec<RecipientInput>) -> DraftCm
     }
 }
 
-fn act(event: &str, version: i64) -> OutAction {
+pub(crate) fn act(event: &str, version: i64) -> OutAction {
     OutAction {
         event: event.into(),
         version,

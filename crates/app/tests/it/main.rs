@@ -9,6 +9,7 @@ macro_rules! both {
     ($($t:tt)*) => { egov_store::backend_tests!($($t)*); };
 }
 
+mod actors;
 mod applicants;
 mod calendar;
 mod demo;

@@ -621,6 +621,7 @@ err-conversion-unavailable = This server cannot turn .docx or .odt files into PD
 err-file-required = Choose the file to add.
 err-bad-id = { $value } is not a number that identifies anything.
 err-bad-subscriber = A subscriber to the event log is named by 1 to 100 characters.
+err-not-for-submission = A submitted dossier is decided on and paid for when an officer receives it.
 err-main-file-required = Upload the document itself (a PDF, or a .docx/.odt converted to PDF) first.
 err-no-recall = The sender has not asked for this document back.
 err-no-signing-authority = You may not sign for this agency now (no posting or delegation in force).

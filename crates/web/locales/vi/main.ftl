@@ -621,6 +621,7 @@ err-conversion-unavailable = Máy chủ này không chuyển được tệp .doc
 err-file-required = Chọn tệp cần thêm.
 err-bad-id = “{ $value }” không phải là một mã số hợp lệ.
 err-bad-subscriber = Tên bên nhận sự kiện phải dài từ 1 đến 100 ký tự.
+err-not-for-submission = Hồ sơ nộp trực tuyến chỉ được quyết định và thu phí khi cán bộ tiếp nhận.
 err-main-file-required = Tải lên văn bản chính (PDF, hoặc .docx/.odt đã chuyển sang PDF) trước.
 err-no-recall = Cơ quan gửi chưa yêu cầu thu hồi văn bản này.
 err-no-signing-authority = Ông/bà hiện không có thẩm quyền ký cho cơ quan này (không có chức vụ hoặc ủy quyền đang hiệu lực).
