@@ -211,7 +211,7 @@ impl App {
                 valid_from: cmd.valid_from,
                 valid_to: None,
             },
-            egov_store::now(),
+            self.now(),
         )
         .await?;
         for old in &cmd.succeeds {

@@ -186,7 +186,7 @@ impl crate::App {
         audit::seal_all(&self.db).await?;
         let (seq, hash) = audit::head(&mut &self.db).await?;
         let key = self.audit_key(true)?;
-        let at = egov_store::ts_text(egov_store::now());
+        let at = egov_store::ts_text(self.now());
         let content = Checkpoint::content(&at, seq, &hash);
         let mac = audit::hmac_hex(&key, &[content.as_bytes()]);
         let timestamp = match &self.settings.signatures.tsa_url {

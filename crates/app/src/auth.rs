@@ -188,7 +188,7 @@ impl App {
         ip: &str,
         user_agent: &str,
     ) -> Result<SignInOutcome, AppError> {
-        let now = egov_store::now();
+        let now = self.now();
         let username = username.trim().to_lowercase();
         let lock_until = now + Duration::minutes(self.settings.auth.lockout_minutes);
         let threshold = self.settings.auth.lockout_threshold;
@@ -319,7 +319,7 @@ impl App {
             .scalar(
                 "SELECT COUNT(*) FROM role_grants WHERE person_id = $1 AND role = 'administrator' \
                  AND valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2)",
-                egov_store::args![person_id, egov_store::now()],
+                egov_store::args![person_id, self.now()],
             )
             .await?;
         Ok(n > 0)
@@ -328,7 +328,7 @@ impl App {
     /// The session for a cookie token, whether or not its second factor is done; its expiry
     /// slides forward with use.
     pub async fn session(&self, token: &str) -> Result<Option<SignedIn>, AppError> {
-        let now = egov_store::now();
+        let now = self.now();
         let hash = token_hash(token);
         let Some((session, person)) =
             people::session_with_person(&mut &self.db, &hash, now).await?
@@ -381,7 +381,7 @@ impl App {
     async fn check_code(&self, s: &SignedIn, secret: &str, code: &str) -> Result<(), AppError> {
         let totp = totp_for(secret, &s.person.username)?;
         let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-        let now = egov_store::now();
+        let now = self.now();
         let step = totp.check(&code, now.unix_timestamp() as u64);
         let fresh = match step {
             Some(step) => people::use_totp_step(&mut &self.db, s.person.id, step as i64).await?,
@@ -424,14 +424,7 @@ impl App {
             return Err(AppError::forbidden());
         }
         let secret = Secret::generate().to_base32();
-        people::set_totp(
-            &mut &self.db,
-            s.person.id,
-            Some(&secret),
-            false,
-            egov_store::now(),
-        )
-        .await?;
+        people::set_totp(&mut &self.db, s.person.id, Some(&secret), false, self.now()).await?;
         let url = totp_for(&secret, &s.person.username)?
             .to_url()
             .map_err(|e| AppError::internal(format!("TOTP URL: {e}")))?;
@@ -456,7 +449,7 @@ impl App {
         })?;
         self.check_code(&s, &secret, code).await?;
         let mut tx = self.db.begin().await?;
-        people::set_totp(&mut tx, s.person.id, Some(&secret), true, egov_store::now()).await?;
+        people::set_totp(&mut tx, s.person.id, Some(&secret), true, self.now()).await?;
         people::pass_mfa(&mut tx, &s.session.id_hash).await?;
         audit::event("person.totp_enabled", "person", s.person.id)
             .write(&mut tx, &s.actor())
@@ -467,7 +460,7 @@ impl App {
 
     pub async fn sign_out(&self, token: &str) -> Result<(), AppError> {
         let hash = token_hash(token);
-        let Some(s) = people::session(&mut &self.db, &hash, egov_store::now()).await? else {
+        let Some(s) = people::session(&mut &self.db, &hash, self.now()).await? else {
             return Ok(());
         };
         let person = people::get(&mut &self.db, s.person_id).await?;

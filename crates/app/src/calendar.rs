@@ -344,7 +344,7 @@ impl App {
         if !stamp.is_empty() {
             return Ok(stamp);
         }
-        let now = egov_store::now();
+        let now = self.now();
         let rows = parse_csv_year_days(data::HOLIDAYS_2025_2026)?;
         let mut years: Vec<i32> = rows.iter().map(|(d, _)| d.date.year()).collect();
         years.dedup();
@@ -618,7 +618,7 @@ impl App {
         self.ensure_calendar_seeded().await?;
         let mut tx = self.db.begin().await?;
         self.require_calendar_admin(&mut tx, actor).await?;
-        let now = egov_store::now();
+        let now = self.now();
         let y = match stored_year(&mut tx, year).await? {
             Some(y) => y,
             None => {
@@ -679,7 +679,7 @@ impl App {
         self.ensure_calendar_seeded().await?;
         let mut tx = self.db.begin().await?;
         self.require_calendar_admin(&mut tx, actor).await?;
-        let now = egov_store::now();
+        let now = self.now();
         if stored_year(&mut tx, year).await?.is_none() {
             self.store_proposal(&mut tx, year, now).await?;
         }
@@ -819,12 +819,10 @@ impl App {
             }
         };
         let (limit_json, pauses_json) = d.json()?;
-        Ok(cal_store::insert_deadline(
-            ex,
-            &d.row(&limit_json, &pauses_json, due),
-            egov_store::now(),
+        Ok(
+            cal_store::insert_deadline(ex, &d.row(&limit_json, &pauses_json, due), self.now())
+                .await?,
         )
-        .await?)
     }
 
     pub async fn deadline_reviews(&self, actor: &Actor) -> Result<Vec<ReviewRow>, AppError> {
@@ -843,7 +841,7 @@ impl App {
         self.require_calendar_admin(&mut tx, actor).await?;
         let before = cal_store::setting(&mut tx, RULES_KEY).await?;
         cal_store::set_setting(&mut tx, RULES_KEY, &json).await?;
-        cal_store::bump_stamp(&mut tx, egov_store::now()).await?;
+        cal_store::bump_stamp(&mut tx, self.now()).await?;
         audit::event("calendar.rules_set", "calendar_rules", "rules")
             .before(&before)
             .after(rules)
@@ -871,7 +869,7 @@ impl App {
             .transpose()
             .map_err(|e| AppError::internal(e.to_string()))?;
         let mut tx = self.db.begin().await?;
-        let now = egov_store::now();
+        let now = self.now();
         match agency_id {
             Some(a) => {
                 authz::require(&mut tx, actor, &[Role::Administrator], Some(a), None).await?;

@@ -108,7 +108,7 @@ impl App {
                 "A subscriber is named by 1 to 100 characters.",
             ));
         }
-        Ok(store::subscribe(&mut &self.db, name, egov_store::now()).await?)
+        Ok(store::subscribe(&mut &self.db, name, self.now()).await?)
     }
 
     /// Subscribers and the number of events waiting for each.
@@ -125,7 +125,7 @@ impl App {
         limit: i64,
     ) -> Result<Delivered, AppError> {
         let name = sub.name();
-        let now = egov_store::now();
+        let now = self.now();
         let waiting = store::pending(&mut &self.db, name, now, limit).await?;
         let mut held: HashSet<(Aggregate, i64)> = HashSet::new();
         let mut done = Delivered::default();
@@ -157,7 +157,7 @@ impl App {
                     tracing::warn!(subscriber = name, aggregate = e.aggregate.as_str(),
                         id = e.aggregate_id, version = e.version, error = %err,
                         "an event subscriber failed; it will be tried again");
-                    let next = egov_store::now() + retry_delay(w.attempts);
+                    let next = self.now() + retry_delay(w.attempts);
                     store::failed(&mut &self.db, name, e, &err.to_string(), next).await?;
                 }
             }

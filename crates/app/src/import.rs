@@ -272,7 +272,7 @@ impl App {
                 pc.insert(unit_id, (agency_id, code));
             }
         }
-        let now = egov_store::now();
+        let now = self.now();
         let mut created = 0;
         // Provinces first, then districts, then communes, each in code order.
         for level in [UnitLevel::Province, UnitLevel::District, UnitLevel::Commune] {

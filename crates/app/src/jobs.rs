@@ -111,7 +111,7 @@ impl Worker {
     /// Claims and runs one job. Returns false when none was due.
     pub async fn run_once(&self) -> Result<bool, AppError> {
         let lease = Duration::seconds(self.app.settings.worker.lease_secs);
-        let now = egov_store::now();
+        let now = self.app.now();
         let kinds: Vec<&str> = self.handlers.keys().map(String::as_str).collect();
         let Some(job) = jobs::claim(&self.app.db, &self.id, lease, now, Some(&kinds)).await? else {
             return Ok(false);
@@ -129,7 +129,7 @@ impl Worker {
             tracing::error!(job = job.id, "failpoint after-job-effect: aborting");
             std::process::abort();
         }
-        let now = egov_store::now();
+        let now = self.app.now();
         metrics::histogram!("egov_job_seconds", "kind" => job.kind.clone())
             .record(started.elapsed().as_secs_f64());
         match result {
@@ -151,7 +151,7 @@ impl Worker {
     /// Housekeeping done between jobs: seal the audit chain, purge expired sessions and
     /// status look-up attempts older than the rate-limit window.
     pub async fn housekeeping(&self) -> Result<(), AppError> {
-        let now = egov_store::now();
+        let now = self.app.now();
         // Seal what is pending, a batch per transaction (a busy five seconds can add more than
         // one batch); a bounded number of batches, so that jobs are not kept waiting.
         for _ in 0..20 {
@@ -203,7 +203,7 @@ impl Worker {
             }
             // Reminders of documents due soon or overdue, every five minutes.
             if last_reminders.elapsed() >= StdDuration::from_secs(300) {
-                match self.app.send_reminders(egov_store::now()).await {
+                match self.app.send_reminders(self.app.now()).await {
                     Ok(n) if n > 0 => tracing::info!(reminders = n, "reminders recorded"),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "reminders failed"),
@@ -267,7 +267,7 @@ impl App {
             HTTP_POST,
             &serde_json::json!({ "url": url, "body": body }),
             idempotency_key,
-            egov_store::now(),
+            self.now(),
             self.settings.worker.max_attempts,
         )
         .await?;
@@ -303,7 +303,7 @@ impl App {
             return Err(AppError::forbidden());
         }
         let before = jobs::get(&mut tx, id).await.or_not_found("job")?;
-        if !jobs::retry(&mut tx, id, egov_store::now()).await? {
+        if !jobs::retry(&mut tx, id, self.now()).await? {
             return Err(AppError::conflict(
                 "job_not_dead",
                 "Only a dead job can be retried.",

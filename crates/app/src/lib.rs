@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod calendar;
+pub mod clock;
 pub mod data;
 pub mod documents;
 mod error;
@@ -52,6 +53,8 @@ pub struct App {
     /// Blobs being uploaded in this process (by hash, how many uploads): a failed upload
     /// removes its file only when no other is under way and no row records it.
     blobs_in_flight: std::sync::Mutex<std::collections::HashMap<String, usize>>,
+    /// Where the use cases read the time.
+    clock: Arc<dyn clock::Clock>,
 }
 
 impl App {
@@ -108,7 +111,22 @@ impl App {
             trust: std::sync::OnceLock::new(),
             pdf_turns: tokio::sync::Semaphore::new(settings_permits),
             blobs_in_flight: Default::default(),
+            clock: Arc::new(clock::SystemClock),
         })
+    }
+
+    /// The application reading the time from `clock` (a test's).
+    pub fn with_clock(db: Db, settings: Settings, clock: Arc<dyn clock::Clock>) -> Arc<App> {
+        let mut app = Self::with_db(db, settings);
+        Arc::get_mut(&mut app)
+            .expect("a new application has one owner")
+            .clock = clock;
+        app
+    }
+
+    /// The time now, by the application's clock.
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.clock.now()
     }
 
     /// Stores an upload's bytes as a blob, then runs `write` (which records it); when `write`

@@ -175,7 +175,7 @@ impl App {
             &name,
             &cmd.kind,
             Some(egov_store::vn_today()),
-            egov_store::now(),
+            self.now(),
         )
         .await?;
         let unit = org::get_org_unit(&mut tx, id).await?;
@@ -223,7 +223,7 @@ impl App {
                 "That account is disabled.",
             ));
         }
-        let now = egov_store::now();
+        let now = self.now();
         let same = org::grants_of(&mut tx, person_id, Some(now))
             .await?
             .into_iter()
@@ -273,7 +273,7 @@ impl App {
                 }
             }
         }
-        if org::revoke_grant(&mut tx, grant_id, egov_store::now(), actor.person_id).await? == 0 {
+        if org::revoke_grant(&mut tx, grant_id, self.now(), actor.person_id).await? == 0 {
             return Err(AppError::conflict(
                 "role_already_ended",
                 "That role has already ended.",
@@ -322,7 +322,7 @@ impl App {
             .or_not_found("person")?;
         self.check_posting_target(&mut tx, cmd.agency_id, cmd.org_unit_id, &cmd.position_key)
             .await?;
-        let now = egov_store::now();
+        let now = self.now();
         let id = org::insert_posting(
             &mut tx,
             person_id,
@@ -366,7 +366,7 @@ impl App {
         people::get(&mut tx, person_id)
             .await
             .or_not_found("person")?;
-        let now = egov_store::now();
+        let now = self.now();
         // The actor must administer where the person leaves and where they go.
         let current: Vec<i64> = org::postings_of(&mut tx, person_id, Some(now))
             .await?
@@ -484,7 +484,7 @@ impl App {
             authz::require_admin_of(&mut tx, actor, cmd.agency_id).await?;
         }
         live_agency(&mut tx, cmd.agency_id).await?;
-        let now = egov_store::now();
+        let now = self.now();
         let postings = org::postings_in(&mut tx, cmd.agency_id, now).await?;
         let delegator = postings
             .iter()
@@ -552,7 +552,7 @@ impl App {
         if actor.person_id != Some(before.delegator_id) {
             authz::require_admin_of(&mut tx, actor, before.agency_id).await?;
         }
-        if org::revoke_delegation(&mut tx, id, egov_store::now(), actor.person_id).await? == 0 {
+        if org::revoke_delegation(&mut tx, id, self.now(), actor.person_id).await? == 0 {
             return Err(AppError::conflict(
                 "delegation_already_revoked",
                 "That delegation was already revoked.",

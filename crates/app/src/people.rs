@@ -91,7 +91,7 @@ impl App {
             ));
         }
         let hash = hash_password_blocking(&cmd.password).await?;
-        let now = egov_store::now();
+        let now = self.now();
         let mut tx = self.db.begin().await?;
         match cmd.agency_id {
             Some(a) => authz::require_admin_of(&mut tx, actor, a).await?,
@@ -271,7 +271,7 @@ impl App {
             self.require_person_admin(&mut tx, actor, person_id, false)
                 .await?;
         }
-        people::set_password(&mut tx, person_id, &hash, egov_store::now()).await?;
+        people::set_password(&mut tx, person_id, &hash, self.now()).await?;
         people::delete_sessions_of(&mut tx, person_id).await?;
         audit::event("person.password", "person", person_id)
             .write(&mut tx, actor)

@@ -570,7 +570,7 @@ impl App {
             });
         }
         // The director lets the chief of office sign "TL." for a year.
-        let now = egov_store::now();
+        let now = self.now();
         self.create_delegation(
             &sys,
             NewDelegationCmd {
@@ -614,14 +614,7 @@ impl App {
     /// --totp`, where the operator hands the secret over).
     pub async fn enrol_totp_directly(&self, person_id: i64) -> Result<String, AppError> {
         let secret = totp_rs::Secret::generate().to_base32();
-        people::set_totp(
-            &mut &self.db,
-            person_id,
-            Some(&secret),
-            true,
-            egov_store::now(),
-        )
-        .await?;
+        people::set_totp(&mut &self.db, person_id, Some(&secret), true, self.now()).await?;
         Ok(secret)
     }
 }

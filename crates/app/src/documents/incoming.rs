@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
 use super::outgoing::DocumentDetail;
-use super::{changed, now, search_fold};
+use super::{changed, search_fold};
 use crate::error::OrNotFound;
 use crate::{Actor, App, AppError, audit};
 
@@ -139,8 +139,8 @@ impl App {
         if secrecy.is_some() && cmd.scan.is_some() {
             return Err(super::secret_no_content());
         }
-        let arrived = egov_store::db_time(cmd.arrived_at.unwrap_or_else(now));
-        if arrived > now() + time::Duration::minutes(5) {
+        let arrived = egov_store::db_time(cmd.arrived_at.unwrap_or_else(|| self.now()));
+        if arrived > self.now() + time::Duration::minutes(5) {
             return Err(
                 AppError::invalid("bad_date", "The arrival cannot be in the future.")
                     .arg("value", arrived),
@@ -181,7 +181,7 @@ impl App {
                 search_fold: "",
                 access_fold: &egov_store::fts::agency_words(&[cmd.agency_id]),
             },
-            now(),
+            self.now(),
         )
         .await?;
         tx.execute(
@@ -207,7 +207,8 @@ impl App {
                     egov_store::args![sha.as_str()],
                 )
                 .await?;
-            store::insert_attachment(&mut tx, doc_id, sha, "scan", t, size, "main", now()).await?;
+            store::insert_attachment(&mut tx, doc_id, sha, "scan", t, size, "main", self.now())
+                .await?;
             tx.execute(
                 "UPDATE documents SET main_sha = $1 WHERE id = $2",
                 egov_store::args![sha.as_str(), doc_id],
@@ -313,7 +314,7 @@ impl App {
             recall_status: Some(Some(recall_status::REFUSED.into())),
             ..Default::default()
         };
-        if !store::update_incoming(tx, copy.id, copy.version, &u, now()).await? {
+        if !store::update_incoming(tx, copy.id, copy.version, &u, self.now()).await? {
             return Err(changed());
         }
         store::set_recipient_status(
@@ -321,14 +322,14 @@ impl App {
             copy.document_id,
             copy.agency_id,
             recall_status::REFUSED,
-            now(),
+            self.now(),
         )
         .await?;
         store::insert_event(
             tx,
             copy.document_id,
             Some(copy.id),
-            now(),
+            self.now(),
             actor.person_id,
             &actor.username,
             "refuse_recall",
@@ -477,7 +478,7 @@ impl App {
                         self.due(
                             tx,
                             Some(agency),
-                            now(),
+                            self.now(),
                             Limit::WorkingDays { halves: days * 2 },
                             &[],
                         )
@@ -523,7 +524,7 @@ impl App {
             }
             InEvent::Start => {}
         }
-        if !store::update_incoming(tx, copy.id, copy.version, &u, now()).await? {
+        if !store::update_incoming(tx, copy.id, copy.version, &u, self.now()).await? {
             return Err(changed());
         }
         let status = if event == InEvent::AcceptRecall {
@@ -531,12 +532,12 @@ impl App {
         } else {
             sender_status(to)
         };
-        store::set_recipient_status(tx, copy.document_id, agency, status, now()).await?;
+        store::set_recipient_status(tx, copy.document_id, agency, status, self.now()).await?;
         store::insert_event(
             tx,
             copy.document_id,
             Some(copy.id),
-            now(),
+            self.now(),
             actor.person_id,
             &actor.username,
             event.as_str(),
@@ -573,7 +574,7 @@ impl App {
                 .scalar(
                     "SELECT COUNT(*) FROM postings WHERE person_id = $1 AND agency_id = $2 AND valid_from <= $3 \
                      AND (valid_to IS NULL OR valid_to > $3)",
-                    egov_store::args![*p, agency, now()],
+                    egov_store::args![*p, agency, self.now()],
                 )
                 .await?;
             if n == 0 {
@@ -617,7 +618,7 @@ impl App {
         let Some(p) = actor.person_id else {
             return Ok(Vec::new());
         };
-        Ok(store::search(&mut &self.db, p, q, now(), 50).await?)
+        Ok(store::search(&mut &self.db, p, q, self.now(), 50).await?)
     }
 
     /// A document as its reader may see it; the read is audited.
@@ -630,8 +631,14 @@ impl App {
         let d = self.visible_document(&mut tx, actor, id).await?;
         let copy = match actor.official()? {
             Some(p) => {
-                store::reader_copy(&mut tx, id, p, &ANY_OFFICE_ROLE.map(|r| r.as_str()), now())
-                    .await?
+                store::reader_copy(
+                    &mut tx,
+                    id,
+                    p,
+                    &ANY_OFFICE_ROLE.map(|r| r.as_str()),
+                    self.now(),
+                )
+                .await?
             }
             None => None,
         };

@@ -16,14 +16,9 @@ use egov_domain::org::Role;
 use egov_store::documents::{self as store, DocumentRow};
 use egov_store::{Exec, agencies};
 use serde::Deserialize;
-use time::OffsetDateTime;
 
 use crate::error::OrNotFound;
 use crate::{Actor, App, AppError, authz};
-
-fn now() -> OffsetDateTime {
-    egov_store::now()
-}
 
 /// The words a document is found by: subject, number and notation, sender, and the text of
 /// its files when there is any.
@@ -80,7 +75,7 @@ impl App {
     ) -> Result<DocumentRow, AppError> {
         let d = store::get_document(ex, id).await.or_not_found("document")?;
         if let Some(p) = actor.official()?
-            && !store::can_see(ex, p, id, now()).await?
+            && !store::can_see(ex, p, id, self.now()).await?
         {
             return Err(AppError::not_found("document"));
         }
@@ -107,7 +102,7 @@ impl App {
                 "SELECT COUNT(*) FROM role_grants WHERE person_id = $1 AND valid_from <= $2 \
                  AND (valid_to IS NULL OR valid_to > $2) \
                  AND (agency_id = $3 OR (agency_id IS NULL AND role = 'administrator'))",
-                egov_store::args![person, now(), agency],
+                egov_store::args![person, self.now(), agency],
             )
             .await?;
         Ok(n > 0)
@@ -247,7 +242,7 @@ impl App {
             .map(|r| format!("'{}'", r.as_str()))
             .collect::<Vec<_>>()
             .join(",");
-        let mut a = egov_store::args![person, agency_id, now()];
+        let mut a = egov_store::args![person, agency_id, self.now()];
         let unit_cond = match unit {
             Some(u) => {
                 a.push(egov_store::Arg::from(u));

@@ -63,7 +63,7 @@ impl App {
             kind,
             &serde_json::to_value(&job).map_err(|e| AppError::internal(e.to_string()))?,
             key,
-            egov_store::now(),
+            self.now(),
             self.settings.worker.max_attempts,
         )
         .await?;

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 
 use super::files::{FileRole, check};
-use super::{RecipientInput, changed, now, search_fold};
+use super::{RecipientInput, changed, search_fold};
 use crate::error::OrNotFound;
 use crate::{Actor, App, AppError, audit};
 
@@ -265,7 +265,7 @@ impl App {
             .await
             .or_not_found("agency")?;
         let unit = match actor.official()? {
-            Some(p) => org::postings_of(&mut tx, p, Some(now()))
+            Some(p) => org::postings_of(&mut tx, p, Some(self.now()))
                 .await?
                 .into_iter()
                 .find(|x| x.agency_id == agency.id)
@@ -319,7 +319,7 @@ impl App {
                 search_fold: &fold,
                 access_fold: &egov_store::fts::agency_words(&[agency.id]),
             },
-            now(),
+            self.now(),
         )
         .await?;
         store::insert_recipients(&mut tx, id, &recipients).await?;
@@ -327,7 +327,7 @@ impl App {
             &mut tx,
             id,
             None,
-            now(),
+            self.now(),
             actor.person_id,
             &actor.username,
             "draft",
@@ -590,7 +590,7 @@ impl App {
                                     "SELECT i.agency_id FROM incoming i JOIN role_grants g ON g.agency_id = i.agency_id \
                                      WHERE i.document_id = $1 AND g.person_id = $2 AND g.role = 'records_clerk' \
                                      AND g.valid_from <= $3 AND (g.valid_to IS NULL OR g.valid_to > $3) LIMIT 1",
-                                    egov_store::args![document_id, p, now()],
+                                    egov_store::args![document_id, p, self.now()],
                                 )
                                 .await?,
                             None => Some(0),
@@ -600,7 +600,7 @@ impl App {
                         }
                     }
                 }
-                egov_store::blobs::record(&mut tx, &sha, size, media_type, now()).await?;
+                egov_store::blobs::record(&mut tx, &sha, size, media_type, self.now()).await?;
                 // Signatures are judged by a worker as soon as it can (judging parses the whole
                 // file); the verdict is kept with the file and shown beside it.
                 if media_type == crate::documents::files::PDF {
@@ -614,7 +614,7 @@ impl App {
                     media_type,
                     size,
                     role.as_str(),
-                    now(),
+                    self.now(),
                 )
                 .await?;
                 // The files' words are read for search by a worker (text layers, then OCR for
@@ -688,7 +688,7 @@ impl App {
         // Signing authority is read before the write transaction (it reads postings and
         // delegations at this instant).
         let authorities = match (event, actor.person_id) {
-            (OutEvent::SignOff, Some(p)) => Some(self.signing_authorities(p, now()).await?),
+            (OutEvent::SignOff, Some(p)) => Some(self.signing_authorities(p, self.now()).await?),
             _ => None,
         };
         if matches!(event, OutEvent::Issue) {
@@ -798,7 +798,7 @@ impl App {
                     after_version: 0,
                     agency_id: Some(agency),
                     actor_id: actor.person_id,
-                    at: now(),
+                    at: self.now(),
                     kinds: vec![egov_domain::events::EventKind::DocumentIssued],
                     payload: &payload,
                 }
@@ -812,7 +812,7 @@ impl App {
                         "Give the reason for the recall.",
                     ));
                 }
-                let n = store::request_recall_of_copies(&mut tx, id, now()).await?;
+                let n = store::request_recall_of_copies(&mut tx, id, self.now()).await?;
                 let rs = store::recipients(&mut tx, id).await?;
                 self.queue_exchange(&mut tx, &d, &rs, "recall", a.note.trim())
                     .await?;
@@ -820,14 +820,14 @@ impl App {
             }
             _ => {}
         }
-        if !store::set_document_state(&mut tx, id, d.version, to.as_str(), now()).await? {
+        if !store::set_document_state(&mut tx, id, d.version, to.as_str(), self.now()).await? {
             return Err(changed());
         }
         store::insert_event(
             &mut tx,
             id,
             None,
-            now(),
+            self.now(),
             actor.person_id,
             &actor.username,
             event.as_str(),
@@ -910,7 +910,7 @@ impl App {
         let Some(p) = actor.person_id else {
             return Ok((actor.username.clone(), String::new()));
         };
-        let postings = org::postings_of(tx, p, Some(now())).await?;
+        let postings = org::postings_of(tx, p, Some(self.now())).await?;
         let posting = postings
             .iter()
             .find(|x| x.agency_id == agency)
@@ -1015,9 +1015,9 @@ impl App {
             .filter(|a| Some(*a) != d.agency_id)
             .collect();
         if d.secrecy.is_none() {
-            store::insert_incoming_many(tx, d.id, &internal, "electronic", now()).await?;
+            store::insert_incoming_many(tx, d.id, &internal, "electronic", self.now()).await?;
             store::add_access(tx, d.id, &internal).await?;
-            store::mark_delivered(tx, d.id, now()).await?;
+            store::mark_delivered(tx, d.id, self.now()).await?;
         }
         let external = rs.iter().filter(|r| r.agency_id.is_none()).count();
         if external > 0 && d.secrecy.is_none() {
@@ -1046,7 +1046,7 @@ impl App {
                     "document_id": d.id, "action": action, "to": code, "reason": reason,
                 }),
                 &format!("exchange:{}:{}:{}", d.id, action, code),
-                now(),
+                self.now(),
                 self.settings.worker.max_attempts,
             )
             .await?;
@@ -1100,7 +1100,7 @@ impl App {
                 search_fold: "",
                 access_fold: &egov_store::fts::agency_words(&[agency.id]),
             },
-            now(),
+            self.now(),
         )
         .await?;
         store::insert_recipients(&mut tx, id, &recipients).await?;
@@ -1108,7 +1108,7 @@ impl App {
             &mut tx,
             id,
             None,
-            now(),
+            self.now(),
             actor.person_id,
             &actor.username,
             "draft",
@@ -1142,8 +1142,14 @@ impl App {
         .await?;
         let d = store::get_document(&mut tx, id).await?;
         let delivered = self.deliver(&mut tx, &d).await?;
-        if !store::set_document_state(&mut tx, id, d.version, OutState::Issued.as_str(), now())
-            .await?
+        if !store::set_document_state(
+            &mut tx,
+            id,
+            d.version,
+            OutState::Issued.as_str(),
+            self.now(),
+        )
+        .await?
         {
             return Err(changed());
         }
@@ -1151,7 +1157,7 @@ impl App {
             &mut tx,
             id,
             None,
-            now(),
+            self.now(),
             actor.person_id,
             &actor.username,
             "issue",
@@ -1199,7 +1205,7 @@ impl App {
             kind.key,
             actor.person_id,
             cmd.note.trim(),
-            now(),
+            self.now(),
         )
         .await?;
         let r = store::get_reservation(&mut tx, id).await?;

@@ -8,7 +8,6 @@ use egov_store::{Exec, agencies};
 use serde::Deserialize;
 
 use super::incoming::ANY_OFFICE_ROLE;
-use super::now;
 use crate::error::OrNotFound;
 use crate::{Actor, App, AppError, audit};
 
@@ -90,7 +89,7 @@ impl App {
                 retention: &retention.as_text(),
                 responsible_id: cmd.responsible_id,
             },
-            now(),
+            self.now(),
         )
         .await?;
         let f = store::get_work_file(&mut tx, id).await?;
@@ -141,7 +140,7 @@ impl App {
             .arg("state", f.state.clone())
             .arg("event", action.to_owned())
         })?;
-        if !store::set_work_file_state(&mut tx, id, from.as_str(), to.as_str(), now()).await? {
+        if !store::set_work_file_state(&mut tx, id, from.as_str(), to.as_str(), self.now()).await? {
             return Err(super::changed());
         }
         let after = store::get_work_file(&mut tx, id).await?;
@@ -179,7 +178,7 @@ impl App {
                 "Documents are added to open files only.",
             ));
         }
-        if !store::add_to_file(&mut tx, file_id, document_id, actor.person_id, now()).await? {
+        if !store::add_to_file(&mut tx, file_id, document_id, actor.person_id, self.now()).await? {
             return Err(AppError::conflict(
                 "already_in_file",
                 "The document is in this file already.",

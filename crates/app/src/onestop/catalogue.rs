@@ -143,7 +143,7 @@ impl App {
                 effective_from: p.effective_from,
                 effective_to: p.effective_to,
             },
-            egov_store::now(),
+            self.now(),
         )
         .await?;
         if let Some(proc_) = &entry.process {
@@ -192,7 +192,7 @@ impl App {
             &data,
             process.effective_from,
             process.effective_to,
-            egov_store::now(),
+            self.now(),
         )
         .await?)
     }

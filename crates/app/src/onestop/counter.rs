@@ -107,9 +107,7 @@ impl App {
                     Some(l) => {
                         let cal = self.work_calendar().await?;
                         let hours = self.office_hours(Some(receiving.id)).await?;
-                        cal.due_with(&hours, egov_store::now(), l, &[])
-                            .ok()
-                            .map(|d| d.at)
+                        cal.due_with(&hours, self.now(), l, &[]).ok().map(|d| d.at)
                     }
                     None => None,
                 }

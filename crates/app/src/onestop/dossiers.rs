@@ -195,10 +195,6 @@ impl AppointmentRule {
     }
 }
 
-pub(crate) fn now() -> OffsetDateTime {
-    egov_store::now()
-}
-
 /// What a dossier's domain events carry: the dossier as the action left it.
 pub(crate) fn event_payload(
     code: &str,
@@ -358,7 +354,7 @@ impl App {
                 if let Some(a) = agencies::find_by_code(ex, key).await? {
                     a.id
                 } else {
-                    let today = egov_domain::vn_date(now());
+                    let today = egov_domain::vn_date(self.now());
                     let id: Option<i64> = ex
                         .scalar_optional(
                             "SELECT id FROM agencies WHERE short_name = $1 AND (valid_from IS NULL OR valid_from <= $2) \
@@ -559,7 +555,7 @@ impl App {
         data: serde_json::Value,
         person: Option<i64>,
     ) -> Result<DossierRow, AppError> {
-        let now = now();
+        let now = self.now();
         let state =
             State::parse(&d.state).ok_or_else(|| AppError::internal("unknown stored state"))?;
         let snap = Snapshot {
@@ -814,8 +810,8 @@ impl App {
         role: &str,
     ) -> Result<(), AppError> {
         let role = Role::parse(role).ok_or_else(|| AppError::internal("unknown role"))?;
-        let ok =
-            egov_store::org::has_role(ex, person, &[role.as_str()], agency, None, now()).await?;
+        let ok = egov_store::org::has_role(ex, person, &[role.as_str()], agency, None, self.now())
+            .await?;
         if ok {
             Ok(())
         } else {
@@ -849,7 +845,7 @@ impl App {
                 "SELECT COUNT(*) FROM role_grants g WHERE g.person_id = $1 AND g.valid_from <= $2 \
                  AND (g.valid_to IS NULL OR g.valid_to > $2) AND ((g.agency_id IS NULL AND g.role = 'administrator') \
                  OR g.agency_id = $3 OR g.agency_id = $4 OR g.agency_id IN (SELECT agency_id FROM dossier_steps WHERE dossier_id = $5))",
-                egov_store::args![person, now(), d.receiving_agency_id, d.competent_agency_id, d.id],
+                egov_store::args![person, self.now(), d.receiving_agency_id, d.competent_agency_id, d.id],
             )
             .await?;
         Ok(n > 0)
@@ -931,7 +927,7 @@ impl App {
             appointment: d.appointment,
         };
         for e in Event::ALL {
-            if apply(&snap, e, now()).is_ok() && self.may(&mut tx, actor, &d, e).await? {
+            if apply(&snap, e, self.now()).is_ok() && self.may(&mut tx, actor, &d, e).await? {
                 actions.push(e.as_str().to_owned());
             }
         }
@@ -998,7 +994,7 @@ impl App {
                 AppError::invalid("bad_date", "A date is written yyyy-mm-dd.")
                     .arg("value", text.to_owned())
             })?;
-            if date > egov_domain::vn_date(now()) {
+            if date > egov_domain::vn_date(self.now()) {
                 return Err(AppError::invalid(
                     "bad_date",
                     "The result's date cannot be in the future.",
@@ -1063,7 +1059,7 @@ impl App {
     /// The officer's queue: open dossiers at a step they can act on, soonest deadline first.
     pub async fn my_queue(&self, actor: &Actor, limit: i64) -> Result<Vec<DossierRow>, AppError> {
         let person = actor.person_id.ok_or_else(AppError::forbidden)?;
-        let rows = store::queue(&mut &self.db, person, now(), limit.clamp(1, 500)).await?;
+        let rows = store::queue(&mut &self.db, person, self.now(), limit.clamp(1, 500)).await?;
         Ok(super::reports::mask_list(rows))
     }
 
@@ -1078,7 +1074,7 @@ impl App {
             &mut &self.db,
             actor.person_id,
             q,
-            now(),
+            self.now(),
             limit.clamp(1, 200),
         )
         .await?;

@@ -1172,7 +1172,7 @@ impl App {
                 "{}/tra-cuu?token={token}",
                 self.settings.server.public_url()
             ),
-            now: egov_store::now(),
+            now: self.now(),
             detail,
         };
         let file = format!("{}-{}.pdf", data.detail.dossier.code, kind.as_str());
@@ -1244,7 +1244,7 @@ impl App {
             });
         }
         let place = self.place_of(&agency).await?;
-        let now = egov_store::now();
+        let now = self.now();
         let set = FormSet::for_day(local(from).date());
         let period = period.to_owned();
         let name = agency.name.clone();

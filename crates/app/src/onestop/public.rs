@@ -176,7 +176,7 @@ impl App {
         // second factor (a phone number can be guessed), never the look-ups by the receipt's
         // token: someone else's wrong guesses can close the code-and-phone door for a while,
         // but never the QR code's.
-        let now = egov_store::now();
+        let now = self.now();
         let limits = &self.settings.onestop;
         let since = now - time::Duration::minutes(limits.lookup_window_minutes);
         let code_key = code

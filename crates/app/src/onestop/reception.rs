@@ -21,7 +21,7 @@ use time::{Date, OffsetDateTime};
 use super::cache::InForce;
 use super::dossiers::{
     Applicant, ComponentInput, PAYMENT_METHODS, Reception, ReceptionOutcome, appointment_deadline,
-    appointment_limit, event_payload, now, transition_error, who_acts,
+    appointment_limit, event_payload, transition_error, who_acts,
 };
 use crate::applicants::ValidApplicant;
 use crate::error::OrNotFound;
@@ -375,7 +375,7 @@ impl App {
         actor: &Actor,
         r: Reception,
     ) -> Result<ReceptionOutcome, AppError> {
-        let now = now();
+        let now = self.now();
         let mut c = check(&r, now)?;
         let (mut rd, stamps) = self.reader_with_stamps().await?;
         let officer = [Role::OneStopOfficer, Role::Administrator];
@@ -423,7 +423,7 @@ impl App {
         actor: &Actor,
         mut r: Reception,
     ) -> Result<ReceptionOutcome, AppError> {
-        let now = now();
+        let now = self.now();
         if r.decision.as_deref().is_some_and(|d| !d.is_empty()) || r.payment.is_some() {
             return Err(AppError::invalid(
                 "not_for_submission",

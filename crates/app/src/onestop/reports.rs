@@ -132,7 +132,7 @@ impl App {
     ) -> Result<MonthlyStats, AppError> {
         let month = parse_month(month)?;
         self.require_staff(actor, agency_id).await?;
-        let as_of = egov_store::now();
+        let as_of = self.now();
         let procedures = store::monthly_stats(&mut &self.db, agency_id, &month, as_of).await?;
         let mut total = StatTotals::default();
         let mut total_secs = 0;

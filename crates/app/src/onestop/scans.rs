@@ -184,7 +184,7 @@ impl App {
         let sha = self
             .with_new_blob(sha, bytes, |sha, _bytes| async move {
                 let mut tx = self.db.begin().await?;
-                let t = egov_store::now();
+                let t = self.now();
                 egov_store::blobs::record(&mut tx, &sha, size, media_type, t).await?;
                 if let Some(person) = actor.person_id {
                     egov_store::blobs::record_upload(&mut tx, &sha, person, t).await?;

@@ -24,6 +24,11 @@ mod signature_images;
 mod signatures;
 
 fn app(db: Db) -> Arc<App> {
+    app_with_clock(db, Arc::new(egov_app::clock::SystemClock))
+}
+
+/// The application reading the time from `clock`.
+fn app_with_clock(db: Db, clock: Arc<dyn egov_app::clock::Clock>) -> Arc<App> {
     // Store errors are logged, not returned: show them beside a failing test's output.
     let _ = tracing_subscriber::fmt()
         .with_test_writer()
@@ -32,12 +37,13 @@ fn app(db: Db) -> Arc<App> {
         )
         .try_init();
     let dir = std::env::temp_dir().join(format!("egov-app-test-{}", std::process::id()));
-    App::with_db(
+    App::with_clock(
         db,
         Settings {
             data_dir: dir,
             ..Settings::default()
         },
+        clock,
     )
 }
 

@@ -10,7 +10,13 @@ use super::documents::actor;
 pub(crate) async fn at_hac_thanh(
     db: egov_store::Db,
 ) -> (std::sync::Arc<egov_app::App>, i64, Actor) {
-    let app = app(db);
+    in_hac_thanh(app(db)).await
+}
+
+/// The same with an application already made (on a test's clock, say).
+pub(crate) async fn in_hac_thanh(
+    app: std::sync::Arc<egov_app::App>,
+) -> (std::sync::Arc<egov_app::App>, i64, Actor) {
     app.seed_demo().await.unwrap();
     let hac_thanh = app
         .committee_by_unit(Structure::TwoTier, "14797")
