@@ -4,7 +4,7 @@
 
 use egov_domain::calendar::{Limit, Pause, Timeliness, classify};
 use egov_domain::events::{self as domain_events, Aggregate};
-use egov_domain::onestop::dossier::{Event, Snapshot, State, TransitionError, apply};
+use egov_domain::onestop::dossier::{Event, Outcome, Snapshot, State, TransitionError, apply};
 use egov_domain::onestop::procedure::ProcedureVersion;
 use egov_domain::onestop::process::{Process, StepAgency};
 use egov_domain::org::Role;
@@ -284,6 +284,37 @@ pub(crate) fn who_acts(
         } else {
             role.into()
         });
+    }
+}
+
+/// What the function of one event works with: the dossier as read, the state machine's
+/// outcome, the process's steps and the appointment's rule.
+struct Change<'a> {
+    actor: &'a Actor,
+    d: &'a DossierRow,
+    p: &'a ProcedureVersion,
+    process: &'a Process,
+    event: Event,
+    snap: Snapshot,
+    o: Outcome,
+    steps: Vec<StepRow>,
+    limit: Limit,
+    data: &'a serde_json::Value,
+    person: Option<i64>,
+    now: OffsetDateTime,
+}
+
+impl Change<'_> {
+    fn step(&self, i: usize) -> Option<&StepRow> {
+        self.steps.iter().find(|s| s.seq == i as i64)
+    }
+
+    /// The working time allotted to step `i`, if the process sets one.
+    fn allot(&self, i: usize) -> Option<Limit> {
+        self.process
+            .steps
+            .get(i)
+            .and_then(|s| s.allotment.to_limit())
     }
 }
 
@@ -576,190 +607,44 @@ impl App {
         u.supplements = i64::from(o.supplements);
         u.apologies = i64::from(o.apologies);
         u.counts_late = d.counts_late || o.counts_late;
-        let steps = store::steps(tx, d.id).await?;
-        let step_of = |i: usize| steps.iter().find(|s| s.seq == i as i64);
-        let allot = |i: usize| process.steps.get(i).and_then(|s| s.allotment.to_limit());
-        let limit = appointment_limit(p, process)?;
+        let c = Change {
+            actor,
+            d: &d,
+            p,
+            process,
+            event,
+            snap,
+            o,
+            steps: store::steps(tx, d.id).await?,
+            limit: appointment_limit(p, process)?,
+            data: &data,
+            person,
+            now,
+        };
         match event {
-            Event::Receive => {
-                // The receipt: the appointment is fixed now and printed; it is a promise.
-                let received = if d.channel == 1 { now } else { d.submitted_at };
-                let (appointment, due0) = self
-                    .receipt_times(tx, None, d.receiving_agency_id, received, limit, allot(0))
-                    .await?;
-                u.received_at = Some(received);
-                u.appointment = Some(appointment);
-                u.original_appointment = Some(appointment);
-                store::start_step(tx, d.id, 0, received, due0, person).await?;
-                u.step_due = due0;
-                self.keep_deadline(
-                    tx,
-                    &appointment_deadline(&d.code, d.receiving_agency_id, received, limit),
-                    Some(appointment),
-                )
-                .await?;
-            }
-            Event::Transfer => {
-                let from = snap.step;
-                let cur = step_of(from);
-                let t = cur
-                    .and_then(|s| s.due_at)
-                    .map(|due| classify(now, due))
-                    .unwrap_or(Timeliness::OnTime);
-                store::finish_step(
-                    tx,
-                    d.id,
-                    from as i64,
-                    now,
-                    actor.person_id,
-                    timeliness_str(t),
-                )
-                .await?;
-                let next = step_of(o.step).ok_or_else(|| AppError::internal("missing step"))?;
-                if let Some(pid) = person {
-                    self.check_assignee(tx, pid, next.agency_id, &next.role)
-                        .await?;
-                }
-                let due = match allot(o.step) {
-                    Some(l) => Some(self.due(tx, next.agency_id, now, l, &[]).await?),
-                    None => None,
-                };
-                store::start_step(tx, d.id, o.step as i64, now, due, person).await?;
-                u.step_due = due;
-                u.assignee_id = person;
-                if let (Some(due), Some(l)) = (due, allot(o.step)) {
-                    self.keep_deadline(
-                        tx,
-                        &Deadline {
-                            owner_type: "dossier",
-                            owner_id: &d.code,
-                            label: &next.name,
-                            kind: "step",
-                            agency_id: next.agency_id,
-                            received: now,
-                            limit: l,
-                            pauses: &[],
-                        },
-                        Some(due),
-                    )
-                    .await?;
-                }
-            }
-            Event::Assign => {
-                let pid = person
-                    .ok_or_else(|| AppError::invalid("person_required", "Choose the officer."))?;
-                let cur = step_of(snap.step).ok_or_else(|| AppError::internal("missing step"))?;
-                self.check_assignee(tx, pid, cur.agency_id, &cur.role)
-                    .await?;
-                store::assign_step(tx, d.id, snap.step as i64, pid).await?;
-                u.assignee_id = Some(pid);
-            }
-            Event::RequestSupplement | Event::RequestPayment => {
-                if !o.supplement_before_receipt {
-                    let kind = if event == Event::RequestPayment {
-                        "payment"
-                    } else {
-                        "supplement"
-                    };
-                    store::open_pause(tx, d.id, kind, now).await?;
-                }
-            }
+            Event::Receive => self.on_receive(tx, &c, &mut u).await?,
+            Event::Transfer => self.on_transfer(tx, &c, &mut u).await?,
+            Event::Assign => self.on_assign(tx, &c, &mut u).await?,
+            Event::RequestSupplement | Event::RequestPayment => self.on_pause(tx, &c).await?,
             Event::SupplementProvided | Event::PaymentReceived => {
-                if snap.supplement_before_receipt {
-                    // Back to the counter's check: the receipt comes with the next `receive`.
-                } else {
-                    store::close_pause(tx, d.id, now).await?;
-                    let pauses: Vec<Pause> = store::pauses(tx, d.id)
-                        .await?
-                        .iter()
-                        .filter_map(|p| {
-                            Some(Pause {
-                                from: p.started_at,
-                                to: p.ended_at?,
-                            })
-                        })
-                        .collect();
-                    let restart = event == Event::SupplementProvided
-                        && p.supplement_rule
-                            == egov_domain::onestop::procedure::SupplementRule::Restart;
-                    let new_appointment = if restart {
-                        self.due(tx, Some(d.receiving_agency_id), now, limit, &[])
-                            .await?
-                    } else {
-                        let received = d.received_at.unwrap_or(d.submitted_at);
-                        self.due(tx, Some(d.receiving_agency_id), received, limit, &pauses)
-                            .await?
-                    };
-                    // Re-issued explicitly (recorded as its own event), never silently.
-                    if Some(new_appointment) != d.appointment {
-                        store::insert_event(
-                            tx,
-                            d.id,
-                            now,
-                            actor.person_id,
-                            &actor.username,
-                            "appointment_reissued",
-                            Some(&d.state),
-                            o.state.as_str(),
-                            o.step as i64,
-                            &serde_json::json!({"old": d.appointment.map(egov_store::ts_text), "new": egov_store::ts_text(new_appointment), "rule": if restart {"restart"} else {"resume"}}),
-                        )
-                        .await?;
-                    }
-                    u.appointment = Some(new_appointment);
-                    if let (Some(cur), Some(l)) = (step_of(snap.step), allot(snap.step))
-                        && let Some(started) = cur.started_at
-                    {
-                        let due = self.due(tx, cur.agency_id, started, l, &pauses).await?;
-                        store::shift_step_due(tx, d.id, snap.step as i64, due).await?;
-                        u.step_due = Some(due);
-                    }
-                    if event == Event::PaymentReceived {
-                        u.paid = true;
-                    }
-                }
+                self.on_resume(tx, &c, &mut u).await?
             }
             Event::Apologize => {
-                u.extended_to = data
+                u.extended_to = c
+                    .data
                     .get("new_date")
                     .and_then(|v| v.as_str())
                     .and_then(egov_store::parse_ts);
             }
-            Event::Finish => {
-                let cur = step_of(snap.step);
-                let t = cur
-                    .and_then(|s| s.due_at)
-                    .map(|due| classify(now, due))
-                    .unwrap_or(Timeliness::OnTime);
-                store::finish_step(
-                    tx,
-                    d.id,
-                    snap.step as i64,
-                    now,
-                    actor.person_id,
-                    timeliness_str(t),
-                )
-                .await?;
-                store::start_step(tx, d.id, o.step as i64, now, None, None).await?;
-                u.finished_at = Some(now);
-                let overall = match d.appointment {
-                    _ if u.counts_late => Timeliness::Late,
-                    Some(ap) => classify(now, ap),
-                    None => Timeliness::OnTime,
-                };
-                u.timeliness = Some(timeliness_str(overall).into());
-                u.result_json = data.get("result").map(|r| r.to_string());
-                u.step_due = None;
-                u.assignee_id = None;
-            }
+            Event::Finish => self.on_finish(tx, &c, &mut u).await?,
             Event::ReturnResult => {
-                store::finish_step(tx, d.id, snap.step as i64, now, actor.person_id, "on_time")
-                    .await?;
+                let step = c.snap.step as i64;
+                store::finish_step(tx, c.d.id, step, now, actor.person_id, "on_time").await?;
                 u.returned_at = Some(now);
                 u.closed_at = Some(now);
             }
             Event::Refuse | Event::Stop | Event::Withdraw => {
-                store::close_pause(tx, d.id, now).await?;
+                store::close_pause(tx, c.d.id, now).await?;
                 u.closed_at = Some(now);
                 u.step_due = None;
                 u.assignee_id = None;
@@ -769,7 +654,7 @@ impl App {
             &mut u,
             o.state,
             o.supplement_before_receipt,
-            step_of(o.step).map(|s| (s.agency_id, s.role.as_str())),
+            c.step(o.step).map(|s| (s.agency_id, s.role.as_str())),
         );
         if !store::update_dossier(tx, d.id, d.version, &u, now).await? {
             return Err(changed());
@@ -800,6 +685,234 @@ impl App {
         .append(tx, Aggregate::Dossier)
         .await?;
         Ok(store::get_dossier(tx, d.id).await?)
+    }
+
+    /// The receipt: the appointment is fixed now and printed; it is a promise.
+    async fn on_receive(
+        &self,
+        tx: &mut Tx,
+        c: &Change<'_>,
+        u: &mut DossierUpdate,
+    ) -> Result<(), AppError> {
+        let received = if c.d.channel == 1 {
+            c.now
+        } else {
+            c.d.submitted_at
+        };
+        let (appointment, due0) = self
+            .receipt_times(
+                tx,
+                None,
+                c.d.receiving_agency_id,
+                received,
+                c.limit,
+                c.allot(0),
+            )
+            .await?;
+        u.received_at = Some(received);
+        u.appointment = Some(appointment);
+        u.original_appointment = Some(appointment);
+        store::start_step(tx, c.d.id, 0, received, due0, c.person).await?;
+        u.step_due = due0;
+        self.keep_deadline(
+            tx,
+            &appointment_deadline(&c.d.code, c.d.receiving_agency_id, received, c.limit),
+            Some(appointment),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The step is finished (on time or late) and the next one starts, with its due time kept.
+    async fn on_transfer(
+        &self,
+        tx: &mut Tx,
+        c: &Change<'_>,
+        u: &mut DossierUpdate,
+    ) -> Result<(), AppError> {
+        let from = c.snap.step;
+        let cur = c.step(from);
+        let t = cur
+            .and_then(|s| s.due_at)
+            .map(|due| classify(c.now, due))
+            .unwrap_or(Timeliness::OnTime);
+        store::finish_step(
+            tx,
+            c.d.id,
+            from as i64,
+            c.now,
+            c.actor.person_id,
+            timeliness_str(t),
+        )
+        .await?;
+        let next = c
+            .step(c.o.step)
+            .ok_or_else(|| AppError::internal("missing step"))?;
+        if let Some(pid) = c.person {
+            self.check_assignee(tx, pid, next.agency_id, &next.role)
+                .await?;
+        }
+        let due = match c.allot(c.o.step) {
+            Some(l) => Some(self.due(tx, next.agency_id, c.now, l, &[]).await?),
+            None => None,
+        };
+        store::start_step(tx, c.d.id, c.o.step as i64, c.now, due, c.person).await?;
+        u.step_due = due;
+        u.assignee_id = c.person;
+        if let (Some(due), Some(l)) = (due, c.allot(c.o.step)) {
+            self.keep_deadline(
+                tx,
+                &Deadline {
+                    owner_type: "dossier",
+                    owner_id: &c.d.code,
+                    label: &next.name,
+                    kind: "step",
+                    agency_id: next.agency_id,
+                    received: c.now,
+                    limit: l,
+                    pauses: &[],
+                },
+                Some(due),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The current step goes to one officer who holds its role.
+    async fn on_assign(
+        &self,
+        tx: &mut Tx,
+        c: &Change<'_>,
+        u: &mut DossierUpdate,
+    ) -> Result<(), AppError> {
+        let pid = c
+            .person
+            .ok_or_else(|| AppError::invalid("person_required", "Choose the officer."))?;
+        let cur = c
+            .step(c.snap.step)
+            .ok_or_else(|| AppError::internal("missing step"))?;
+        self.check_assignee(tx, pid, cur.agency_id, &cur.role)
+            .await?;
+        store::assign_step(tx, c.d.id, c.snap.step as i64, pid).await?;
+        u.assignee_id = Some(pid);
+        Ok(())
+    }
+
+    /// A supplement or a payment is asked for: the clock stops (before receipt, nothing to stop).
+    async fn on_pause(&self, tx: &mut Tx, c: &Change<'_>) -> Result<(), AppError> {
+        if !c.o.supplement_before_receipt {
+            let kind = if c.event == Event::RequestPayment {
+                "payment"
+            } else {
+                "supplement"
+            };
+            store::open_pause(tx, c.d.id, kind, c.now).await?;
+        }
+        Ok(())
+    }
+
+    /// The supplement or payment came: the clock runs again, and the appointment is moved — re-issued as its own event, never silently.
+    async fn on_resume(
+        &self,
+        tx: &mut Tx,
+        c: &Change<'_>,
+        u: &mut DossierUpdate,
+    ) -> Result<(), AppError> {
+        if c.snap.supplement_before_receipt {
+            // Back to the counter's check: the receipt comes with the next `receive`.
+        } else {
+            store::close_pause(tx, c.d.id, c.now).await?;
+            let pauses: Vec<Pause> = store::pauses(tx, c.d.id)
+                .await?
+                .iter()
+                .filter_map(|p| {
+                    Some(Pause {
+                        from: p.started_at,
+                        to: p.ended_at?,
+                    })
+                })
+                .collect();
+            let restart = c.event == Event::SupplementProvided
+                && c.p.supplement_rule == egov_domain::onestop::procedure::SupplementRule::Restart;
+            let new_appointment = if restart {
+                self.due(tx, Some(c.d.receiving_agency_id), c.now, c.limit, &[])
+                    .await?
+            } else {
+                let received = c.d.received_at.unwrap_or(c.d.submitted_at);
+                self.due(
+                    tx,
+                    Some(c.d.receiving_agency_id),
+                    received,
+                    c.limit,
+                    &pauses,
+                )
+                .await?
+            };
+            // Re-issued explicitly (recorded as its own event), never silently.
+            if Some(new_appointment) != c.d.appointment {
+                store::insert_event(
+                        tx,
+                        c.d.id,
+                        c.now,
+                        c.actor.person_id,
+                        &c.actor.username,
+                        "appointment_reissued",
+                        Some(&c.d.state),
+                        c.o.state.as_str(),
+                        c.o.step as i64,
+                        &serde_json::json!({"old": c.d.appointment.map(egov_store::ts_text), "new": egov_store::ts_text(new_appointment), "rule": if restart {"restart"} else {"resume"}}),
+                    )
+                    .await?;
+            }
+            u.appointment = Some(new_appointment);
+            if let (Some(cur), Some(l)) = (c.step(c.snap.step), c.allot(c.snap.step))
+                && let Some(started) = cur.started_at
+            {
+                let due = self.due(tx, cur.agency_id, started, l, &pauses).await?;
+                store::shift_step_due(tx, c.d.id, c.snap.step as i64, due).await?;
+                u.step_due = Some(due);
+            }
+            if c.event == Event::PaymentReceived {
+                u.paid = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// The last step is done: the dossier's timeliness is settled and the result recorded.
+    async fn on_finish(
+        &self,
+        tx: &mut Tx,
+        c: &Change<'_>,
+        u: &mut DossierUpdate,
+    ) -> Result<(), AppError> {
+        let cur = c.step(c.snap.step);
+        let t = cur
+            .and_then(|s| s.due_at)
+            .map(|due| classify(c.now, due))
+            .unwrap_or(Timeliness::OnTime);
+        store::finish_step(
+            tx,
+            c.d.id,
+            c.snap.step as i64,
+            c.now,
+            c.actor.person_id,
+            timeliness_str(t),
+        )
+        .await?;
+        store::start_step(tx, c.d.id, c.o.step as i64, c.now, None, None).await?;
+        u.finished_at = Some(c.now);
+        let overall = match c.d.appointment {
+            _ if u.counts_late => Timeliness::Late,
+            Some(ap) => classify(c.now, ap),
+            None => Timeliness::OnTime,
+        };
+        u.timeliness = Some(timeliness_str(overall).into());
+        u.result_json = c.data.get("result").map(|r| r.to_string());
+        u.step_due = None;
+        u.assignee_id = None;
+        Ok(())
     }
 
     async fn check_assignee(
