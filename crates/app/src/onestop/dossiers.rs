@@ -136,6 +136,151 @@ pub struct Action {
     pub returned_how: Option<String>,
 }
 
+/// What an officer does to a dossier: one variant per event, with exactly the fields that
+/// event needs (`{"event": "assign", "version": 3, "person_id": 12}`). Adding an event is one
+/// variant here, one function in the state machine's step (`on_…`), one translation key.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum DossierCommand {
+    /// The counter receives a submitted dossier: the appointment is fixed now.
+    Receive,
+    /// Everything the applicant must supplement, at once.
+    RequestSupplement {
+        items: Vec<String>,
+    },
+    /// The components now provided.
+    SupplementProvided {
+        #[serde(default)]
+        components: Vec<ComponentInput>,
+    },
+    /// Refused, with the reasons in `note`.
+    Refuse,
+    /// To the next step, optionally to one officer there.
+    Transfer {
+        #[serde(default)]
+        person_id: Option<i64>,
+    },
+    /// The current step to one officer.
+    Assign {
+        person_id: i64,
+    },
+    /// A fee to pay, in đồng.
+    RequestPayment {
+        amount: i64,
+    },
+    PaymentReceived,
+    /// A new date proposed, with the reason in `note`.
+    Apologize {
+        #[serde(with = "time::serde::rfc3339")]
+        new_date: OffsetDateTime,
+    },
+    /// Stopped, with the reasons in `note`.
+    Stop,
+    /// Withdrawn at the applicant's request, with the reasons in `note`.
+    Withdraw,
+    /// The result: a number and date of the decision, the signed file's hash …
+    Finish {
+        #[serde(default)]
+        #[schema(value_type = Option<Object>)]
+        result: Option<serde_json::Value>,
+    },
+    /// Who received the result, and how (`counter`, `post`, `online`).
+    ReturnResult {
+        returned_to: String,
+        #[serde(default)]
+        returned_how: Option<String>,
+    },
+}
+
+impl DossierCommand {
+    pub fn event(&self) -> Event {
+        match self {
+            DossierCommand::Receive => Event::Receive,
+            DossierCommand::RequestSupplement { .. } => Event::RequestSupplement,
+            DossierCommand::SupplementProvided { .. } => Event::SupplementProvided,
+            DossierCommand::Refuse => Event::Refuse,
+            DossierCommand::Transfer { .. } => Event::Transfer,
+            DossierCommand::Assign { .. } => Event::Assign,
+            DossierCommand::RequestPayment { .. } => Event::RequestPayment,
+            DossierCommand::PaymentReceived => Event::PaymentReceived,
+            DossierCommand::Apologize { .. } => Event::Apologize,
+            DossierCommand::Stop => Event::Stop,
+            DossierCommand::Withdraw => Event::Withdraw,
+            DossierCommand::Finish { .. } => Event::Finish,
+            DossierCommand::ReturnResult { .. } => Event::ReturnResult,
+        }
+    }
+
+    /// The officer a transfer or an assignment names.
+    fn person(&self) -> Option<i64> {
+        match self {
+            DossierCommand::Transfer { person_id } => *person_id,
+            DossierCommand::Assign { person_id } => Some(*person_id),
+            _ => None,
+        }
+    }
+}
+
+/// A command with what every command carries: the version the officer saw and a note.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct DossierAction {
+    /// The dossier version the officer saw (two officers acting at once: one gets a conflict).
+    pub version: i64,
+    #[serde(default)]
+    pub note: String,
+    #[serde(flatten)]
+    pub command: DossierCommand,
+}
+
+impl TryFrom<Action> for DossierAction {
+    type Error = AppError;
+
+    /// A form's flat fields as the command of its event: a field the event needs and the form
+    /// left out is refused with the code users have always got for it.
+    fn try_from(a: Action) -> Result<Self, AppError> {
+        let event = Event::parse(&a.event).ok_or_else(|| {
+            AppError::invalid("bad_event", "Unknown action.").arg("value", &a.event)
+        })?;
+        let command = match event {
+            Event::Receive => DossierCommand::Receive,
+            Event::RequestSupplement => DossierCommand::RequestSupplement { items: a.items },
+            Event::SupplementProvided => DossierCommand::SupplementProvided {
+                components: a.components,
+            },
+            Event::Refuse => DossierCommand::Refuse,
+            Event::Transfer => DossierCommand::Transfer {
+                person_id: a.person_id,
+            },
+            Event::Assign => DossierCommand::Assign {
+                person_id: a
+                    .person_id
+                    .ok_or_else(|| AppError::invalid("person_required", "Choose the officer."))?,
+            },
+            Event::RequestPayment => DossierCommand::RequestPayment {
+                amount: a.amount.unwrap_or(0),
+            },
+            Event::PaymentReceived => DossierCommand::PaymentReceived,
+            Event::Apologize => DossierCommand::Apologize {
+                new_date: a.new_date.ok_or_else(|| {
+                    AppError::invalid("new_date_required", "Propose the new date.")
+                })?,
+            },
+            Event::Stop => DossierCommand::Stop,
+            Event::Withdraw => DossierCommand::Withdraw,
+            Event::Finish => DossierCommand::Finish { result: a.result },
+            Event::ReturnResult => DossierCommand::ReturnResult {
+                returned_to: a.returned_to.unwrap_or_default(),
+                returned_how: a.returned_how,
+            },
+        };
+        Ok(DossierAction {
+            version: a.version,
+            note: a.note,
+            command,
+        })
+    }
+}
+
 /// Everything about a dossier an officer sees.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DossierDetail {
@@ -428,16 +573,27 @@ impl App {
         Ok((due(limit)?, first_step.map(due).transpose()?))
     }
 
-    /// Applies an action an officer chose on a dossier.
+    /// Applies an officer's action given as a form's flat fields (the pages' and the CLI's
+    /// shape): the fields become the event's command first.
     pub async fn act_on_dossier(
         &self,
         actor: &Actor,
         id: i64,
         a: Action,
     ) -> Result<DossierRow, AppError> {
-        let event = Event::parse(&a.event).ok_or_else(|| {
-            AppError::invalid("bad_event", "Unknown action.").arg("value", &a.event)
-        })?;
+        self.run_dossier_command(actor, id, DossierAction::try_from(a)?)
+            .await
+    }
+
+    /// Applies an officer's command to a dossier: checks that they may, checks the command
+    /// against the dossier, runs the state machine and records it all in one transaction.
+    pub async fn run_dossier_command(
+        &self,
+        actor: &Actor,
+        id: i64,
+        a: DossierAction,
+    ) -> Result<DossierRow, AppError> {
+        let event = a.command.event();
         self.ensure_calendar_seeded().await?;
         let mut tx = self.db.begin().await?;
         let d = store::get_dossier(&mut tx, id)
@@ -454,11 +610,35 @@ impl App {
         }
         let p = parse_procedure(&store::get_procedure(&mut tx, d.procedure_id).await?)?;
         let process = parse_process(&store::get_process(&mut tx, d.process_id).await?)?;
-        let mut data = serde_json::json!({ "note": a.note.trim() });
-        match event {
-            Event::RequestSupplement => {
-                let items: Vec<&str> = a
-                    .items
+        let data = self.command_data(&mut tx, actor, &d, &p, &a).await?;
+        let person = a.command.person();
+        let d = self
+            .apply_event(&mut tx, actor, d, &p, &process, event, data, person)
+            .await?;
+        audit::event(&format!("dossier.{}", event.as_str()), "dossier", id)
+            .agency(Some(d.competent_agency_id))
+            .after(&serde_json::json!({"state": d.state, "step": d.step}))
+            .write(&mut tx, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(d)
+    }
+
+    /// Checks a command against the dossier and returns what its log entry keeps; the
+    /// components a supplement provides are marked on the way.
+    async fn command_data(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        d: &DossierRow,
+        p: &ProcedureVersion,
+        a: &DossierAction,
+    ) -> Result<serde_json::Value, AppError> {
+        let note = a.note.trim();
+        let mut data = serde_json::json!({ "note": note });
+        match &a.command {
+            DossierCommand::RequestSupplement { items } => {
+                let items: Vec<&str> = items
                     .iter()
                     .map(|s| s.trim())
                     .filter(|s| !s.is_empty())
@@ -471,55 +651,54 @@ impl App {
                 }
                 data["items"] = serde_json::json!(items);
             }
-            Event::Refuse | Event::Stop | Event::Withdraw if a.note.trim().is_empty() => {
+            DossierCommand::Refuse | DossierCommand::Stop | DossierCommand::Withdraw
+                if note.is_empty() =>
+            {
                 return Err(AppError::invalid("reasons_required", "State the reasons."));
             }
-            Event::Apologize => {
-                let new = a.new_date.ok_or_else(|| {
-                    AppError::invalid("new_date_required", "Propose the new date.")
-                })?;
-                if d.appointment.is_some_and(|ap| new <= ap) {
+            DossierCommand::Apologize { new_date } => {
+                if d.appointment.is_some_and(|ap| *new_date <= ap) {
                     return Err(AppError::invalid(
                         "new_date_too_early",
                         "The new date must be after the appointment.",
                     ));
                 }
-                if a.note.trim().is_empty() {
+                if note.is_empty() {
                     return Err(AppError::invalid(
                         "reasons_required",
                         "State the reason for the delay.",
                     ));
                 }
-                data["new_date"] = serde_json::json!(egov_store::ts_text(new));
+                data["new_date"] = serde_json::json!(egov_store::ts_text(*new_date));
             }
-            Event::Assign | Event::Transfer if a.person_id.is_some() => {
-                let person = a.person_id.unwrap_or_default();
-                data["person_id"] = serde_json::json!(person);
+            DossierCommand::Assign { person_id }
+            | DossierCommand::Transfer {
+                person_id: Some(person_id),
+            } => {
+                data["person_id"] = serde_json::json!(person_id);
             }
-            Event::Assign => {
-                return Err(AppError::invalid("person_required", "Choose the officer."));
-            }
-            Event::RequestPayment => {
-                let amount = a.amount.filter(|x| *x > 0).ok_or_else(|| {
-                    AppError::invalid("amount_required", "Give the amount to pay.")
-                })?;
+            DossierCommand::RequestPayment { amount } => {
+                if *amount <= 0 {
+                    return Err(AppError::invalid(
+                        "amount_required",
+                        "Give the amount to pay.",
+                    ));
+                }
                 data["amount"] = serde_json::json!(amount);
             }
-            Event::Finish => {
-                data["result"] = self
-                    .checked_result(&mut tx, actor, a.result.as_ref())
-                    .await?
+            DossierCommand::Finish { result } => {
+                data["result"] = self.checked_result(tx, actor, result.as_ref()).await?
             }
-            Event::ReturnResult => {
-                let to = a
-                    .returned_to
-                    .as_deref()
-                    .map(str::trim)
+            DossierCommand::ReturnResult {
+                returned_to,
+                returned_how,
+            } => {
+                let to = Some(returned_to.trim())
                     .filter(|s| !s.is_empty())
                     .ok_or_else(|| {
                         AppError::invalid("returned_to_required", "Who received the result?")
                     })?;
-                let how = a.returned_how.as_deref().unwrap_or("counter");
+                let how = returned_how.as_deref().unwrap_or("counter");
                 if !["counter", "post", "online"].contains(&how) {
                     return Err(AppError::invalid(
                         "bad_channel",
@@ -529,47 +708,49 @@ impl App {
                 data["returned_to"] = serde_json::json!(to);
                 data["returned_how"] = serde_json::json!(how);
             }
-            Event::SupplementProvided => {
-                // A scan already on this dossier may be named again; any other must be the
-                // actor's own upload.
-                let on_dossier: Vec<String> = store::components(&mut tx, d.id)
-                    .await?
-                    .into_iter()
-                    .filter_map(|c| c.blob_sha)
-                    .collect();
-                for c in &a.components {
-                    if !p.components.iter().any(|pc| pc.code == c.code) {
-                        return Err(AppError::invalid(
-                            "unknown_component",
-                            format!("{} is not a component", c.code),
-                        )
-                        .arg("code", &c.code));
-                    }
-                    if let Some(sha) = c.scan.as_deref()
-                        && !on_dossier.iter().any(|s| s == sha)
-                    {
-                        super::scans::referable_scan(&mut tx, actor, sha)
-                            .await
-                            .map_err(|e| e.arg("code", &c.code))?;
-                    }
-                    if c.provided {
-                        store::mark_component(&mut tx, d.id, &c.code, c.scan.as_deref(), c.reused)
-                            .await?;
-                    }
-                }
+            DossierCommand::SupplementProvided { components } => {
+                self.mark_provided(tx, actor, d, p, components).await?;
             }
             _ => {}
         }
-        let d = self
-            .apply_event(&mut tx, actor, d, &p, &process, event, data, a.person_id)
-            .await?;
-        audit::event(&format!("dossier.{}", event.as_str()), "dossier", id)
-            .agency(Some(d.competent_agency_id))
-            .after(&serde_json::json!({"state": d.state, "step": d.step}))
-            .write(&mut tx, actor)
-            .await?;
-        tx.commit().await?;
-        Ok(d)
+        Ok(data)
+    }
+
+    /// Marks the components a supplement provides. A scan already on this dossier may be
+    /// named again; any other must be the actor's own upload.
+    async fn mark_provided(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        d: &DossierRow,
+        p: &ProcedureVersion,
+        components: &[ComponentInput],
+    ) -> Result<(), AppError> {
+        let on_dossier: Vec<String> = store::components(tx, d.id)
+            .await?
+            .into_iter()
+            .filter_map(|c| c.blob_sha)
+            .collect();
+        for c in components {
+            if !p.components.iter().any(|pc| pc.code == c.code) {
+                return Err(AppError::invalid(
+                    "unknown_component",
+                    format!("{} is not a component", c.code),
+                )
+                .arg("code", &c.code));
+            }
+            if let Some(sha) = c.scan.as_deref()
+                && !on_dossier.iter().any(|s| s == sha)
+            {
+                super::scans::referable_scan(tx, actor, sha)
+                    .await
+                    .map_err(|e| e.arg("code", &c.code))?;
+            }
+            if c.provided {
+                store::mark_component(tx, d.id, &c.code, c.scan.as_deref(), c.reused).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Runs the state machine and writes everything an event changes, in the caller's

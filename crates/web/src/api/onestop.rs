@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use egov_app::onestop::catalogue::{CatalogueEntry, ProcedureView};
-use egov_app::onestop::dossiers::{Action, DossierDetail, Reception, ReceptionOutcome};
+use egov_app::onestop::dossiers::{DossierAction, DossierDetail, Reception, ReceptionOutcome};
 use egov_app::onestop::public::{LookupQuery, NationalStatus, PublicStatus};
 use egov_app::onestop::reports::MonthlyStats;
 use egov_app::onestop::scans::ScanInfo;
@@ -239,7 +239,7 @@ async fn get_dossier(
 }
 
 #[utoipa::path(post, operation_id = "act_on_dossier", path = "/api/v1/dossiers/{id}/actions", tag = "one-stop", params(("id" = i64, Path)),
-    request_body = Action,
+    request_body = DossierAction,
     responses((status = 200, body = DossierRow), (status = 403, body = ApiError), (status = 404, body = ApiError),
         (status = 409, body = ApiError, description = "`dossier_changed`, `illegal_transition`, `second_apology` …"),
         (status = 422, body = ApiError)))]
@@ -247,9 +247,104 @@ async fn act(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-    Json(a): Json<Action>,
+    Json(body): Json<serde_json::Value>,
 ) -> WebResult<Json<DossierRow>> {
-    Ok(Json(state.app.act_on_dossier(&ctx.actor()?, id, a).await?))
+    let a = dossier_command(body)?;
+    Ok(Json(
+        state.app.run_dossier_command(&ctx.actor()?, id, a).await?,
+    ))
+}
+
+/// Reads a dossier command. What the typed command refuses is answered with the code users
+/// have always got for it: an unknown event is `bad_event`, a missing field names the field
+/// (`person_required`, `new_date_required`, …), anything else is `bad_request` naming it.
+fn dossier_command(body: serde_json::Value) -> Result<DossierAction, AppError> {
+    let event = body
+        .get("event")
+        .and_then(|e| e.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    serde_json::from_value::<DossierAction>(body).map_err(|e| {
+        let text = e.to_string();
+        let field = text
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next());
+        match field {
+            _ if text.starts_with("unknown variant") || text.contains("missing field `event`") => {
+                AppError::invalid("bad_event", "Unknown action.").arg("value", &event)
+            }
+            Some("person_id") => AppError::invalid("person_required", "Choose the officer."),
+            Some("new_date") => AppError::invalid("new_date_required", "Propose the new date."),
+            Some("amount") => AppError::invalid("amount_required", "Give the amount to pay."),
+            Some("items") => AppError::invalid(
+                "items_required",
+                "List everything the applicant must supplement, at once.",
+            ),
+            Some("returned_to") => {
+                AppError::invalid("returned_to_required", "Who received the result?")
+            }
+            _ => AppError::invalid("bad_request", format!("The {event} command: {text}"))
+                .arg("field", field.unwrap_or("")),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_command_names_what_is_wrong_with_it() {
+        let code = |v| {
+            dossier_command(v)
+                .map(|a| a.command.event())
+                .map_err(|e| e.code)
+        };
+        assert_eq!(
+            code(json!({"event": "assign", "version": 2, "person_id": 7})),
+            Ok(egov_domain::onestop::dossier::Event::Assign)
+        );
+        assert_eq!(
+            code(json!({"event": "assign", "version": 2})),
+            Err("person_required".into())
+        );
+        assert_eq!(
+            code(json!({"event": "teleport", "version": 2})),
+            Err("bad_event".into())
+        );
+        assert_eq!(code(json!({"version": 2})), Err("bad_event".into()));
+        assert_eq!(
+            code(json!({"event": "apologize", "version": 2})),
+            Err("new_date_required".into())
+        );
+        assert_eq!(
+            code(json!({"event": "request_payment", "version": 2})),
+            Err("amount_required".into())
+        );
+        assert_eq!(
+            code(json!({"event": "request_supplement", "version": 2})),
+            Err("items_required".into())
+        );
+        assert_eq!(
+            code(json!({"event": "return_result", "version": 2})),
+            Err("returned_to_required".into())
+        );
+        assert_eq!(code(json!({"event": "receive"})), Err("bad_request".into()));
+        assert_eq!(
+            code(json!({"event": "assign", "version": 2, "person_id": "Lan"})),
+            Err("bad_request".into())
+        );
+        let finish = dossier_command(json!({"event": "finish", "version": 4, "note": "xong",
+            "result": {"number": "15/XN-UBND"}}))
+        .unwrap();
+        assert_eq!(finish.note, "xong");
+        assert!(matches!(
+            finish.command,
+            egov_app::onestop::dossiers::DossierCommand::Finish { result: Some(_) }
+        ));
+    }
 }
 
 /// Reads the first file of a multipart body: (file name, declared type, bytes).

@@ -257,6 +257,24 @@ both!(dossiers_over_the_api, |db| {
     ] {
         assert!(doc["paths"][p].is_object(), "{p} missing");
     }
+    // A dossier action is one of the events, each with exactly its own fields.
+    let command = &doc["components"]["schemas"]["DossierCommand"];
+    let variants = command["oneOf"].as_array().expect("DossierCommand is a oneOf");
+    assert_eq!(variants.len(), 13, "{command}");
+    let assign = variants
+        .iter()
+        .find(|v| v.to_string().contains("\"assign\""))
+        .expect("an assign variant");
+    let required: Vec<&str> = assign["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r.as_str())
+        .collect();
+    assert!(
+        required.contains(&"person_id") && required.contains(&"event"),
+        "{assign}"
+    );
 });
 
 both!(the_counter_and_a_dossier_in_the_browser, |db| {
