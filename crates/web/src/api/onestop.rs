@@ -308,33 +308,33 @@ mod tests {
         );
         assert_eq!(
             code(json!({"event": "assign", "version": 2})),
-            Err("person_required".into())
+            Err("person_required")
         );
         assert_eq!(
             code(json!({"event": "teleport", "version": 2})),
-            Err("bad_event".into())
+            Err("bad_event")
         );
-        assert_eq!(code(json!({"version": 2})), Err("bad_event".into()));
+        assert_eq!(code(json!({"version": 2})), Err("bad_event"));
         assert_eq!(
             code(json!({"event": "apologize", "version": 2})),
-            Err("new_date_required".into())
+            Err("new_date_required")
         );
         assert_eq!(
             code(json!({"event": "request_payment", "version": 2})),
-            Err("amount_required".into())
+            Err("amount_required")
         );
         assert_eq!(
             code(json!({"event": "request_supplement", "version": 2})),
-            Err("items_required".into())
+            Err("items_required")
         );
         assert_eq!(
             code(json!({"event": "return_result", "version": 2})),
-            Err("returned_to_required".into())
+            Err("returned_to_required")
         );
-        assert_eq!(code(json!({"event": "receive"})), Err("bad_request".into()));
+        assert_eq!(code(json!({"event": "receive"})), Err("bad_request"));
         assert_eq!(
             code(json!({"event": "assign", "version": 2, "person_id": "Lan"})),
-            Err("bad_request".into())
+            Err("bad_request")
         );
         let finish = dossier_command(json!({"event": "finish", "version": 4, "note": "xong",
             "result": {"number": "15/XN-UBND"}}))

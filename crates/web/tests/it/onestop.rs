@@ -259,7 +259,9 @@ both!(dossiers_over_the_api, |db| {
     }
     // A dossier action is one of the events, each with exactly its own fields.
     let command = &doc["components"]["schemas"]["DossierCommand"];
-    let variants = command["oneOf"].as_array().expect("DossierCommand is a oneOf");
+    let variants = command["oneOf"]
+        .as_array()
+        .expect("DossierCommand is a oneOf");
     assert_eq!(variants.len(), 13, "{command}");
     let assign = variants
         .iter()
