@@ -2,6 +2,7 @@
 //! events, gapless counters, and the queries officers need (queue, search, register,
 //! statistics), all scoped by permission inside SQL.
 
+use egov_domain::onestop::dossier::State;
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
@@ -270,7 +271,9 @@ pub struct DossierRow {
     pub applicant_phone: Option<String>,
     /// 1 counter, 2 online, 3 post.
     pub channel: i64,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub state: State,
     pub national_status: i64,
     pub step: i64,
     pub steps: i64,
@@ -371,7 +374,7 @@ impl NewDossier<'_> {
             applicant_name: self.applicant_name.into(),
             applicant_phone: self.applicant_phone.map(str::to_owned),
             channel: self.channel,
-            state: u.state.clone(),
+            state: u.state,
             national_status: u.national_status,
             step: u.step,
             steps: self.steps,
@@ -473,7 +476,7 @@ pub async fn find_dossier_by_token(
 /// (two officers acting at once: the second gets a conflict).
 #[derive(Debug, Clone, Default)]
 pub struct DossierUpdate {
-    pub state: String,
+    pub state: State,
     pub national_status: i64,
     pub step: i64,
     pub current_agency_id: Option<i64>,
@@ -550,7 +553,7 @@ impl DossierUpdate {
 
     pub fn from_row(d: &DossierRow) -> DossierUpdate {
         DossierUpdate {
-            state: d.state.clone(),
+            state: d.state,
             national_status: d.national_status,
             step: d.step,
             current_agency_id: d.current_agency_id,

@@ -768,8 +768,7 @@ impl App {
         person: Option<i64>,
     ) -> Result<DossierRow, AppError> {
         let now = self.now();
-        let state =
-            State::parse(&d.state).ok_or_else(|| AppError::internal("unknown stored state"))?;
+        let state = d.state;
         let snap = Snapshot {
             state,
             step: d.step as usize,
@@ -781,7 +780,7 @@ impl App {
         };
         let o = apply(&snap, event, now).map_err(transition_error)?;
         let mut u = DossierUpdate::from_row(&d);
-        u.state = o.state.as_str().into();
+        u.state = o.state;
         u.national_status = i64::from(o.state.national_code());
         u.step = o.step as i64;
         u.supplement_before_receipt = o.supplement_before_receipt;
@@ -847,7 +846,7 @@ impl App {
             actor.person_id,
             &actor.username,
             event.as_str(),
-            Some(&d.state),
+            Some(d.state.as_str()),
             o.state.as_str(),
             o.step as i64,
             &data,
@@ -1039,7 +1038,7 @@ impl App {
                         c.actor.person_id,
                         &c.actor.username,
                         "appointment_reissued",
-                        Some(&c.d.state),
+                        Some(c.d.state.as_str()),
                         c.o.state.as_str(),
                         c.o.step as i64,
                         &serde_json::json!({"old": c.d.appointment.map(egov_store::ts_text), "new": egov_store::ts_text(new_appointment), "rule": if restart {"restart"} else {"resume"}}),
@@ -1184,7 +1183,7 @@ impl App {
             .await?;
         Ok(match event {
             Event::Receive | Event::Refuse | Event::ReturnResult => at_counter,
-            Event::RequestSupplement if d.state == "submitted" => at_counter,
+            Event::RequestSupplement if d.state == State::Submitted => at_counter,
             Event::RequestSupplement | Event::Transfer | Event::Finish | Event::RequestPayment => {
                 at_step || leads_current
             }
@@ -1209,8 +1208,7 @@ impl App {
             return Err(AppError::not_found("dossier"));
         }
         let mut actions = Vec::new();
-        let state =
-            State::parse(&d.state).ok_or_else(|| AppError::internal("unknown stored state"))?;
+        let state = d.state;
         let snap = Snapshot {
             state,
             step: d.step as usize,

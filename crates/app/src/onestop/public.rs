@@ -274,7 +274,7 @@ impl App {
 }
 
 fn public_view(d: &DossierRow) -> PublicStatus {
-    let state = State::parse(&d.state).unwrap_or(State::Submitted);
+    let state = d.state;
     let (vi, en) = status_names(state);
     PublicStatus {
         code: d.code.clone(),
@@ -284,7 +284,7 @@ fn public_view(d: &DossierRow) -> PublicStatus {
         applicant: initials(&d.applicant_name),
         receiving_agency: d.receiving_agency_name.clone(),
         competent_agency: d.competent_agency_name.clone(),
-        state: d.state.clone(),
+        state: d.state.as_str().into(),
         national_status: state.national_code(),
         status_vi: vi.to_owned(),
         status_en: en.to_owned(),

@@ -241,7 +241,7 @@ pub(crate) fn plan<'a>(
         },
     };
     let mut u = DossierUpdate {
-        state: o.state.as_str().into(),
+        state: o.state,
         national_status: i64::from(o.state.national_code()),
         step: o.step as i64,
         supplement_before_receipt: o.supplement_before_receipt,

@@ -398,12 +398,12 @@ both!(supplements_refusals_and_apologies, |db| {
         .act_on_dossier(&officer, out.dossier.id, sp)
         .await
         .unwrap();
-    assert_eq!(d.state, "submitted");
+    assert_eq!(d.state.as_str(), "submitted");
     let d = app
         .act_on_dossier(&officer, d.id, act("receive", d.version))
         .await
         .unwrap();
-    assert_eq!(d.state, "received");
+    assert_eq!(d.state.as_str(), "received");
     assert!(d.appointment.is_some());
 
     // A refusal needs reasons.
@@ -450,7 +450,7 @@ both!(supplements_refusals_and_apologies, |db| {
         .act_on_dossier(&officer, d.id, act("supplement_provided", d.version))
         .await
         .unwrap();
-    assert_eq!(d.state, "processing");
+    assert_eq!(d.state.as_str(), "processing");
     assert!(
         d.appointment.unwrap() >= before,
         "a pause never shortens the appointment"

@@ -62,6 +62,9 @@ impl State {
     }
 
     /// The status code of the National Public Service Portal (`TrangThaiHoSo`).
+    /// The state a dossier starts in (national status 1).
+    pub const INITIAL: State = State::Submitted;
+
     pub fn national_code(self) -> u8 {
         match self {
             State::Submitted => 1,
@@ -87,6 +90,31 @@ impl State {
     /// The clock is stopped in these states.
     pub fn is_paused(self) -> bool {
         matches!(self, State::AwaitingSupplement | State::AwaitingPayment)
+    }
+}
+
+/// A stored state egov does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown dossier state {0:?}")]
+pub struct UnknownState(pub String);
+
+impl TryFrom<String> for State {
+    type Error = UnknownState;
+
+    fn try_from(s: String) -> Result<State, UnknownState> {
+        State::parse(&s).ok_or(UnknownState(s))
+    }
+}
+
+impl AsRef<str> for State {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl Default for State {
+    fn default() -> State {
+        State::INITIAL
     }
 }
 

@@ -58,8 +58,8 @@ pub fn upload_routes() -> Router<AppState> {
 
 /// Labels for one-stop values, shared by the templates.
 impl Page {
-    pub fn state_name(&self, s: &str) -> String {
-        self.t(format!("state-{}", s.replace('_', "-")))
+    pub fn state_name(&self, s: impl AsRef<str>) -> String {
+        self.t(format!("state-{}", s.as_ref().replace('_', "-")))
     }
 
     pub fn event_name(&self, e: &str) -> String {
