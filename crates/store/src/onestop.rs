@@ -2,7 +2,7 @@
 //! events, gapless counters, and the queries officers need (queue, search, register,
 //! statistics), all scoped by permission inside SQL.
 
-use egov_domain::onestop::dossier::State;
+use egov_domain::onestop::dossier::{Channel, State};
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
@@ -270,7 +270,9 @@ pub struct DossierRow {
     pub applicant_name: String,
     pub applicant_phone: Option<String>,
     /// 1 counter, 2 online, 3 post.
-    pub channel: i64,
+    #[sqlx(try_from = "i64")]
+    #[schema(value_type = i64)]
+    pub channel: Channel,
     #[sqlx(try_from = "String")]
     #[schema(value_type = String)]
     pub state: State,
@@ -337,7 +339,7 @@ pub struct NewDossier<'a> {
     pub applicant_id: i64,
     pub applicant_name: &'a str,
     pub applicant_phone: Option<&'a str>,
-    pub channel: i64,
+    pub channel: Channel,
     pub steps: i64,
     pub subject: &'a str,
     pub submitted_at: OffsetDateTime,
@@ -422,7 +424,7 @@ pub fn add_dossier(b: &mut Batch, id: i64, d: &NewDossier<'_>, now: OffsetDateTi
         d.applicant_id,
         d.applicant_name,
         d.applicant_phone,
-        d.channel,
+        d.channel.code(),
         d.steps,
         d.subject,
         d.submitted_at,

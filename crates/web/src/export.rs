@@ -106,7 +106,10 @@ pub fn register_xlsx(
             (2, d.procedure_name.clone()),
             (4, applicant),
             (5, d.competent_agency_name.clone()),
-            (10, lang.t(&format!("state-{}", d.state.as_str().replace('_', "-")))),
+            (
+                10,
+                lang.t(&format!("state-{}", d.state.as_str().replace('_', "-"))),
+            ),
             (11, note),
         ];
         for (c, v) in texts {

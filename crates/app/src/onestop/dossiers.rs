@@ -4,7 +4,9 @@
 
 use egov_domain::calendar::{Limit, Pause, Timeliness, classify};
 use egov_domain::events::{self as domain_events, Aggregate};
-use egov_domain::onestop::dossier::{Event, Outcome, Snapshot, State, TransitionError, apply};
+use egov_domain::onestop::dossier::{
+    Channel, Event, Outcome, Snapshot, State, TransitionError, apply,
+};
 use egov_domain::onestop::procedure::ProcedureVersion;
 use egov_domain::onestop::process::{Process, StepAgency};
 use egov_domain::org::Role;
@@ -874,7 +876,7 @@ impl App {
         c: &Change<'_>,
         u: &mut DossierUpdate,
     ) -> Result<(), AppError> {
-        let received = if c.d.channel == 1 {
+        let received = if c.d.channel == Channel::Counter {
             c.now
         } else {
             c.d.submitted_at

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use egov_domain::events::{self as domain_events, EventKind};
-use egov_domain::onestop::dossier::{Event, Outcome, Snapshot, State, apply};
+use egov_domain::onestop::dossier::{Channel, Event, Outcome, Snapshot, State, apply};
 use egov_domain::onestop::procedure::{ImplementingLevel, ProcedureVersion};
 use egov_domain::org::Role;
 use egov_store::agencies::Agency;
@@ -30,25 +30,15 @@ use crate::{Actor, ActorKind, App, AppError, Integration, audit};
 
 /// Step 1: the request's own fields, checked.
 pub(crate) struct Checked {
-    /// 1 counter, 2 online, 3 post.
-    pub channel: i64,
+    pub channel: Channel,
     pub submitted_at: OffsetDateTime,
     pub refuse: bool,
     pub new_applicant: Option<ValidApplicant>,
 }
 
 pub(crate) fn check(r: &Reception, now: OffsetDateTime) -> Result<Checked, AppError> {
-    let channel = match r.channel.as_deref().unwrap_or("counter") {
-        "counter" => 1,
-        "online" => 2,
-        "post" => 3,
-        _ => {
-            return Err(AppError::invalid(
-                "bad_channel",
-                "A channel is counter, online or post.",
-            ));
-        }
-    };
+    let channel = Channel::parse(r.channel.as_deref().unwrap_or("counter"))
+        .ok_or_else(|| AppError::invalid("bad_channel", "A channel is counter, online or post."))?;
     let submitted_at = egov_store::db_time(r.submitted_at.unwrap_or(now));
     if submitted_at > now + time::Duration::minutes(5) {
         return Err(
@@ -250,7 +240,11 @@ pub(crate) fn plan<'a>(
         counts_late: o.counts_late,
         ..DossierUpdate::default()
     };
-    let received = if c.channel == 1 { now } else { c.submitted_at };
+    let received = if c.channel == Channel::Counter {
+        now
+    } else {
+        c.submitted_at
+    };
     let mut appointment = None;
     match (event, times) {
         (Some((Event::Receive, _)), Some((at, due0))) => {
@@ -393,7 +387,11 @@ impl App {
             let process = &ctx.in_force.process;
             let limit = appointment_limit(&ctx.in_force.procedure, process)?;
             let allot0 = process.steps.first().and_then(|s| s.allotment.to_limit());
-            let received = if c.channel == 1 { now } else { c.submitted_at };
+            let received = if c.channel == Channel::Counter {
+                now
+            } else {
+                c.submitted_at
+            };
             let at = self
                 .receipt_times(
                     &mut rd,
@@ -442,7 +440,7 @@ impl App {
             ActorKind::Integration(Integration::NationalPortal) | ActorKind::System => {}
             _ => return Err(AppError::forbidden()),
         }
-        r.channel = Some("online".into());
+        r.channel = Some(Channel::Online.as_str().into());
         let mut c = check(&r, now)?;
         let (mut rd, stamps) = self.reader_with_stamps().await?;
         let ctx = self
@@ -654,7 +652,7 @@ fn add_history(
     plan: &Plan<'_>,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    let submit_data = serde_json::json!({"channel": c.channel});
+    let submit_data = serde_json::json!({"channel": c.channel.code()});
     let mut log = vec![store::NewEvent {
         at: c.submitted_at,
         actor_id: actor.person_id,

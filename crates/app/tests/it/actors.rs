@@ -22,7 +22,7 @@ both!(
         assert_eq!(out.outcome, "submitted");
         let d = out.dossier;
         assert_eq!(
-            (d.state.as_str(), d.national_status, d.channel),
+            (d.state.as_str(), d.national_status, d.channel.code()),
             ("submitted", 1, 2)
         );
         assert_eq!((d.appointment, d.received_at), (None, None));

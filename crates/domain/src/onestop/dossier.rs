@@ -93,6 +93,62 @@ impl State {
     }
 }
 
+/// How a dossier reached the agency: at a counter, online (the national portal or the
+/// province's own), or by post. Stored and sent as the national portal's numbers 1, 2, 3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "i64", try_from = "i64")]
+pub enum Channel {
+    Counter,
+    Online,
+    Post,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 3] = [Channel::Counter, Channel::Online, Channel::Post];
+
+    pub fn code(self) -> i64 {
+        match self {
+            Channel::Counter => 1,
+            Channel::Online => 2,
+            Channel::Post => 3,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Counter => "counter",
+            Channel::Online => "online",
+            Channel::Post => "post",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+impl From<Channel> for i64 {
+    fn from(c: Channel) -> i64 {
+        c.code()
+    }
+}
+
+/// A stored channel number egov does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown channel {0}")]
+pub struct UnknownChannel(pub i64);
+
+impl TryFrom<i64> for Channel {
+    type Error = UnknownChannel;
+
+    fn try_from(n: i64) -> Result<Channel, UnknownChannel> {
+        Channel::ALL
+            .into_iter()
+            .find(|c| c.code() == n)
+            .ok_or(UnknownChannel(n))
+    }
+}
+
 /// A stored state egov does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown dossier state {0:?}")]

@@ -128,12 +128,8 @@ impl Page {
             .any(|f| matches!(f.rule, FeeRule::PerUnit { .. }))
     }
 
-    pub fn channel(&self, c: &i64) -> String {
-        self.t(match c {
-            2 => "channel-online",
-            3 => "channel-post",
-            _ => "channel-counter",
-        })
+    pub fn channel(&self, c: &egov_domain::onestop::dossier::Channel) -> String {
+        self.t(format!("channel-{}", c.as_str()))
     }
 
     /// An optional instant, or a dash.
