@@ -700,3 +700,182 @@ fn add_history(
     .add_to(b);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    //! The plan is pure: these tests build its context by hand, with no database.
+    use egov_domain::onestop::process::Process;
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::onestop::dossiers::{ApplicantRef, CounterPayment};
+
+    /// The demo catalogue's certified copy (two components, a fee per page, same day).
+    fn context(missing: &[&str]) -> Context {
+        let all: serde_json::Value = serde_json::from_str(crate::data::DEMO_CATALOGUE).unwrap();
+        let entry = &all[0];
+        let procedure: ProcedureVersion =
+            serde_json::from_value(entry["procedure"].clone()).unwrap();
+        let process: Process = serde_json::from_value(entry["process"].clone()).unwrap();
+        let agency = Arc::new(Agency {
+            id: 7,
+            code: "000.00.00.H56".into(),
+            code_source: "official".into(),
+            name: "Ủy ban nhân dân phường Hạc Thành".into(),
+            short_name: String::new(),
+            kind: "people_committee".into(),
+            governance: "collective".into(),
+            admin_unit_id: None,
+            parent_id: Some(1),
+            valid_from: None,
+            valid_to: None,
+        });
+        let steps = process.steps.len();
+        let component_kinds = vec!["original".into(); procedure.components.len()];
+        Context {
+            in_force: Arc::new(InForce {
+                procedure_id: 1,
+                procedure,
+                process_id: 2,
+                process,
+            }),
+            receiving: agency.clone(),
+            competent: agency,
+            applicant: Applicant::OnRecord(3),
+            applicant_name: "Lê Thị Hồng".into(),
+            applicant_phone: None,
+            step_agencies: vec![Some(7); steps],
+            missing: missing.iter().map(|m| (*m).to_owned()).collect(),
+            component_kinds,
+        }
+    }
+
+    fn reception(codes: &[&str]) -> Reception {
+        Reception {
+            procedure_code: "2.000815".into(),
+            receiving_agency_id: 7,
+            competent_agency_id: None,
+            applicant: ApplicantRef {
+                id: Some(3),
+                new: None,
+            },
+            components: codes
+                .iter()
+                .map(|c| ComponentInput {
+                    code: (*c).into(),
+                    provided: true,
+                    scan: None,
+                    reused: false,
+                })
+                .collect(),
+            subject: "  Chứng thực bản sao  ".into(),
+            channel: None,
+            submitted_at: None,
+            decision: None,
+            reasons: None,
+            fee_units: Some(3),
+            fee_exempt: false,
+            payment: None,
+        }
+    }
+
+    const NOW: OffsetDateTime = datetime!(2026-12-07 09:15 +7);
+
+    #[test]
+    fn a_complete_dossier_is_received_with_its_first_step_started() {
+        let r = reception(&["TP1", "TP2"]);
+        let c = check(&r, NOW).unwrap();
+        let ctx = context(&[]);
+        let appointment = datetime!(2026-12-07 17:00 +7);
+        let due0 = datetime!(2026-12-07 09:45 +7);
+        let p = plan(
+            &r,
+            &c,
+            &ctx,
+            Some(decide(false, &ctx.missing)),
+            Some((appointment, Some(due0))),
+            NOW,
+        )
+        .unwrap();
+        assert_eq!((p.event, p.outcome), (Some(Event::Receive), "received"));
+        assert_eq!(p.update.state, State::Received);
+        assert_eq!(p.update.appointment, Some(appointment));
+        assert_eq!(p.steps[0].started_at, Some(NOW));
+        assert_eq!(p.steps[0].due_at, Some(due0));
+        assert!(p.steps[1..].iter().all(|s| s.started_at.is_none()));
+        assert_eq!(p.update.step_role.as_deref(), Some("one_stop_officer"));
+        assert_eq!(p.fee_total, 6_000, "three pages at 2,000 đồng");
+        assert_eq!(p.subject, "Chứng thực bản sao");
+        assert!(!p.update.paid);
+        assert_eq!(
+            p.domain_events,
+            [
+                EventKind::DossierSubmitted,
+                EventKind::DossierReceived,
+                EventKind::StatusChanged
+            ]
+        );
+    }
+
+    #[test]
+    fn what_is_missing_is_asked_for_and_nothing_is_promised() {
+        let r = reception(&["TP1"]);
+        let c = check(&r, NOW).unwrap();
+        let ctx = context(&["Bản sao cần chứng thực"]);
+        let decision = decide(false, &ctx.missing);
+        assert_eq!(decision, (Event::RequestSupplement, "supplement_requested"));
+        let p = plan(&r, &c, &ctx, Some(decision), None, NOW).unwrap();
+        assert_eq!(p.appointment, None);
+        assert!(p.steps.iter().all(|s| s.started_at.is_none()));
+        assert_eq!(
+            p.data["missing"],
+            serde_json::json!(["Bản sao cần chứng thực"])
+        );
+    }
+
+    #[test]
+    fn a_submission_stays_submitted_and_a_fee_is_paid_only_with_a_receipt() {
+        let r = reception(&["TP1", "TP2"]);
+        let c = check(&r, NOW).unwrap();
+        let ctx = context(&[]);
+        let p = plan(&r, &c, &ctx, None, None, NOW).unwrap();
+        assert_eq!((p.event, p.outcome), (None, "submitted"));
+        assert_eq!(p.update.state, State::Submitted);
+        assert_eq!(p.domain_events, [EventKind::DossierSubmitted]);
+
+        let mut paid = reception(&["TP1", "TP2"]);
+        paid.payment = Some(CounterPayment {
+            amount: Some(5_000),
+            method: "cash".into(),
+        });
+        let at = Some((datetime!(2026-12-07 17:00 +7), None));
+        let receive = Some((Event::Receive, "received"));
+        let e = plan(&paid, &c, &ctx, receive, at, NOW).err().unwrap();
+        assert_eq!(e.code, "payment_mismatch");
+        paid.payment = Some(CounterPayment {
+            amount: None,
+            method: "cash".into(),
+        });
+        let p = plan(&paid, &c, &ctx, receive, at, NOW).unwrap();
+        assert!(p.update.paid);
+        assert_eq!(p.domain_events.last(), Some(&EventKind::Paid));
+        let e = plan(&paid, &c, &ctx, None, None, NOW).err().unwrap();
+        assert_eq!(e.code, "payment_with_receipt");
+    }
+
+    #[test]
+    fn the_request_is_checked_before_anything_is_read() {
+        let mut r = reception(&[]);
+        r.channel = Some("fax".into());
+        assert_eq!(check(&r, NOW).err().unwrap().code, "bad_channel");
+        r.channel = Some("post".into());
+        r.submitted_at = Some(NOW + time::Duration::hours(1));
+        assert_eq!(check(&r, NOW).err().unwrap().code, "bad_date");
+        r.submitted_at = None;
+        r.decision = Some("refuse".into());
+        assert_eq!(check(&r, NOW).err().unwrap().code, "reasons_required");
+        r.reasons = Some("Không thuộc thẩm quyền".into());
+        let c = check(&r, NOW).unwrap();
+        assert_eq!((c.channel, c.refuse), (Channel::Post, true));
+    }
+}
