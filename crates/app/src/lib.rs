@@ -129,6 +129,11 @@ impl App {
         self.clock.now()
     }
 
+    /// Today in Vietnam, by the application's clock.
+    pub fn today(&self) -> time::Date {
+        egov_domain::vn_date(self.now())
+    }
+
     /// Stores an upload's bytes as a blob, then runs `write` (which records it); when `write`
     /// fails, the file is removed again unless a row records it or another upload of the same
     /// bytes is under way here, so that a refused or failed upload leaves nothing behind. (An

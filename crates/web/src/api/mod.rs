@@ -304,7 +304,7 @@ pub struct Me {
 #[utoipa::path(get, path = "/api/v1/me", tag = "sessions", responses((status = 200, body = Me), (status = 401, body = ApiError)))]
 async fn me(State(state): State<AppState>, ctx: Ctx) -> WebResult<Json<Me>> {
     let p = ctx.official()?.person.clone();
-    let now = egov_store::now();
+    let now = state.app.now();
     let mut ex = &state.app.db;
     Ok(Json(Me {
         postings: egov_store::org::postings_of(&mut ex, p.id, Some(now)).await?,
@@ -571,7 +571,7 @@ async fn signing_authorities(
 ) -> WebResult<Json<Vec<SigningAuthorityView>>> {
     ctx.official()?;
     let at = match q.at.as_deref() {
-        None => egov_store::now(),
+        None => state.app.now(),
         Some(s) => egov_store::parse_ts(s).ok_or_else(|| {
             AppError::invalid("bad_date", format!("{s:?} is not an RFC 3339 instant"))
                 .arg("value", s)

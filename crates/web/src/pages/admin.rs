@@ -328,7 +328,7 @@ async fn person(
     let agencies = authz::administered(&mut ex, &actor).await?;
     let mut units = Vec::new();
     for p in d.postings.iter().filter(|p| p.valid_to.is_none()) {
-        units.extend(egov_store::org::org_units_of(&mut ex, p.agency_id, super::today()).await?);
+        units.extend(egov_store::org::org_units_of(&mut ex, p.agency_id, state.app.today()).await?);
     }
     Ok(html(&PersonPage {
         page,
@@ -508,7 +508,7 @@ async fn create_delegation(
             Time::MIDNIGHT,
             egov_domain::VN_OFFSET,
         );
-        let start = start.max(egov_store::now());
+        let start = start.max(state.app.now());
         state
             .app
             .create_delegation(

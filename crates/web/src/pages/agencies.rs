@@ -156,7 +156,7 @@ async fn agency(
     .is_ok();
     // Who works here is shown to the agency's own people and administrators.
     let people = if member || can_admin {
-        egov_store::org::postings_in(&mut ex, id, egov_store::now()).await?
+        egov_store::org::postings_in(&mut ex, id, state.app.now()).await?
     } else {
         vec![]
     };
@@ -191,7 +191,7 @@ async fn agency(
         can_admin,
         people,
         delegations,
-        today: super::today().to_string(),
+        today: state.app.today().to_string(),
     }))
 }
 

@@ -93,7 +93,7 @@ async fn years(
     Query(c): Query<Calc>,
 ) -> WebResult<Response> {
     let page = calendar_page(&ctx, &state, "calendar-title").await?;
-    let this = super::today().year();
+    let this = state.app.today().year();
     let mut years = Vec::new();
     for y in this - 1..=this + 2 {
         let v = state.app.calendar_year(y).await?;

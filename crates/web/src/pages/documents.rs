@@ -101,7 +101,7 @@ async fn my_agencies(
 /// The people working in an agency now, as "Name – position", once each.
 async fn staff_of(state: &AppState, agency: i64) -> Result<Vec<(i64, String)>, AppError> {
     let mut staff: Vec<(i64, String)> =
-        egov_store::org::postings_in(&mut &state.app.db, agency, egov_store::now())
+        egov_store::org::postings_in(&mut &state.app.db, agency, state.app.now())
             .await?
             .into_iter()
             .map(|p| {
@@ -208,7 +208,7 @@ async fn home(
         to_register,
         to_direct,
         staff,
-        now: egov_store::now(),
+        now: state.app.now(),
     }))
 }
 
@@ -376,7 +376,7 @@ struct NewDraftPage {
 /// The agencies a document may be sent to today, in Vietnamese dictionary order, without the
 /// sender.
 async fn recipient_choices(state: &AppState, sender: i64) -> Result<Vec<(i64, String)>, AppError> {
-    let today = egov_store::vn_today();
+    let today = state.app.today();
     let mut list: Vec<(i64, String)> =
         egov_store::agencies::search(&mut &state.app.db, &[], Some(today), 10_000, 0)
             .await?
@@ -607,7 +607,7 @@ async fn document(
     if let Some(c) = &d.copy {
         if d.actions.iter().any(|a| a == "direct") {
             staff = staff_of(&state, c.agency_id).await?;
-            let today = egov_store::vn_today();
+            let today = state.app.today();
             units = egov_store::org::org_units_of(&mut ex, c.agency_id, today)
                 .await?
                 .into_iter()
@@ -811,7 +811,7 @@ async fn registers(
     let (agencies, agency) = my_agencies(&state, &ctx, q.agency).await?;
     let year = q
         .year
-        .unwrap_or_else(|| egov_store::now().to_offset(egov_domain::VN_OFFSET).year());
+        .unwrap_or_else(|| state.app.now().to_offset(egov_domain::VN_OFFSET).year());
     let table = state
         .app
         .register_table(&actor, agency.id, year, q.outgoing, false)

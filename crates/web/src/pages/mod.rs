@@ -253,9 +253,9 @@ pub fn routes() -> Router<AppState> {
         .merge(signatures::routes())
 }
 
-/// Today in Vietnam.
+/// Today in Vietnam, for the helpers that have no application at hand.
 pub fn today() -> Date {
-    egov_store::vn_today()
+    egov_domain::vn_date(egov_store::now())
 }
 
 /// Parses an `as_of` date from a query (YYYY-MM-DD), defaulting to today.

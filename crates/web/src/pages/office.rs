@@ -31,7 +31,7 @@ pub fn routes() -> Router<AppState> {
 async fn office(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
     let me = ctx.official()?.person.clone();
     let page = Page::official(&ctx, &state, "office-title", "office").await?;
-    let now = egov_store::now();
+    let now = state.app.now();
     let mut ex = &state.app.db;
     Ok(html(&Office {
         page,

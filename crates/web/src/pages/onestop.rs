@@ -173,7 +173,7 @@ async fn queue(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
     let actor = ctx.actor()?;
     let page = Page::official(&ctx, &state, "onestop-queue-title", "onestop").await?;
     let rows = state.app.my_queue(&actor, 200).await?;
-    let now = egov_store::now();
+    let now = state.app.now();
     Ok(html(&QueuePage {
         overdue: rows.iter().map(|d| overdue(d, now)).collect(),
         rows,
@@ -198,7 +198,7 @@ async fn search(
     let actor = ctx.actor()?;
     let page = Page::official(&ctx, &state, "onestop-search-title", "onestop").await?;
     let rows = state.app.search_dossiers(&actor, &q.q, 100).await?;
-    let now = egov_store::now();
+    let now = state.app.now();
     Ok(html(&QueuePage {
         overdue: rows.iter().map(|d| overdue(d, now)).collect(),
         rows,
@@ -611,15 +611,13 @@ async fn dossier(
     let page = Page::official(&ctx, &state, "dossier-title", "onestop")
         .await?
         .with_title(d.dossier.code.clone());
-    let now = egov_store::now();
+    let now = state.app.now();
     let mut ex = &state.app.db;
     let holders = |agency: Option<i64>, role: Option<String>| {
         let db = state.app.db.clone();
         async move {
             match (agency, role) {
-                (Some(a), Some(r)) => {
-                    egov_store::org::holders(&mut &db, a, &r, egov_store::now()).await
-                }
+                (Some(a), Some(r)) => egov_store::org::holders(&mut &db, a, &r, now).await,
                 _ => Ok(Vec::new()),
             }
         }
