@@ -129,6 +129,108 @@ impl BlobStore {
     }
 }
 
+/// A blob written from a stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// A blob being read.
+pub type BlobReader = std::pin::Pin<Box<dyn tokio::io::AsyncRead + Send>>;
+
+/// Where blobs are kept, behind one interface: written from a stream (at most `max` bytes,
+/// the hash checked against `expected` when the sender announced one) and read as a stream,
+/// so that a packet from the document hub or an attachment from the national portal never has
+/// to be held whole in memory. Blobs are content-addressed and never change. The local
+/// directory ([`BlobStore`]) is the one implementation today; an object store comes later
+/// without touching its callers. Who uploaded a blob, and for which object, is recorded in
+/// the database beside it ([`record_upload`]), where the owner check reads it.
+pub trait BlobStorage: Send + Sync {
+    /// Writes what `src` yields. Nothing is kept when it is longer than `max` or its hash is
+    /// not `expected`.
+    fn write<R: tokio::io::AsyncRead + Unpin + Send>(
+        &self,
+        src: R,
+        expected: Option<&str>,
+        max: u64,
+    ) -> impl std::future::Future<Output = Result<Written, StoreError>> + Send;
+
+    /// Reads a blob (`NotFound` when there is none).
+    fn read(
+        &self,
+        sha: &str,
+    ) -> impl std::future::Future<Output = Result<BlobReader, StoreError>> + Send;
+}
+
+impl BlobStorage for BlobStore {
+    async fn write<R: tokio::io::AsyncRead + Unpin + Send>(
+        &self,
+        mut src: R,
+        expected: Option<&str>,
+        max: u64,
+    ) -> Result<Written, StoreError> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        if let Some(e) = expected {
+            self.path(e)?;
+        }
+        // Written under the root's own temporary folder (swept like the others) until the
+        // hash is known.
+        let dir = self.root.join(".incoming").join("tmp");
+        tokio::fs::create_dir_all(&dir).await?;
+        let (tmp, file) = tempfile_in(&dir)?;
+        let result = async {
+            let mut out = tokio::fs::File::from_std(file);
+            let mut hasher = Sha256::new();
+            let mut size: u64 = 0;
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = src.read(&mut buf).await?;
+                if n == 0 {
+                    break;
+                }
+                size += n as u64;
+                if size > max {
+                    return Err(StoreError::Invalid(format!(
+                        "the blob is larger than {max} bytes"
+                    )));
+                }
+                hasher.update(&buf[..n]);
+                out.write_all(&buf[..n]).await?;
+            }
+            out.sync_all().await?;
+            let sha = hex::encode(hasher.finalize());
+            if let Some(e) = expected
+                && e != sha
+            {
+                return Err(StoreError::Invalid(format!(
+                    "the blob's SHA-256 is {sha}, not the announced {e}"
+                )));
+            }
+            let path = self.path(&sha)?;
+            if let Some(parent) = path.parent() {
+                tokio::fs::create_dir_all(parent).await?;
+            }
+            tokio::fs::rename(&tmp, &path).await?;
+            Ok(Written { sha256: sha, size })
+        }
+        .await;
+        if result.is_err() {
+            let _ = tokio::fs::remove_file(&tmp).await;
+        }
+        result
+    }
+
+    async fn read(&self, sha: &str) -> Result<BlobReader, StoreError> {
+        let path = self.path(sha)?;
+        match tokio::fs::File::open(&path).await {
+            Ok(f) => Ok(Box::pin(f)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(StoreError::NotFound),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
 /// Whether `s` names a blob: a SHA-256 in 64 lower-case hex digits.
 pub fn is_sha256(s: &str) -> bool {
     s.len() == 64

@@ -8,6 +8,7 @@ macro_rules! both {
 
 mod audit;
 mod basics;
+mod blob_streams;
 mod events;
 mod jobs;
 mod org;
