@@ -731,95 +731,17 @@ impl App {
         {
             return Err(main_file_required());
         }
-        let mut data = serde_json::json!({ "note": a.note.trim() });
-        match event {
+        let note = a.note.trim();
+        let data = match event {
             OutEvent::SignOff => {
-                let auth = authorities.unwrap_or_default();
-                let mine: Vec<_> = auth.iter().filter(|x| x.agency_id == agency).collect();
-                let chosen = match &a.mark {
-                    Some(m) => mine.iter().find(|x| &x.mark == m).copied(),
-                    None => mine.first().copied(),
-                };
-                let Some(chosen) = chosen else {
-                    return Err(AppError::new(
-                        crate::ErrorKind::Forbidden,
-                        "no_signing_authority",
-                        "You may not sign for this agency now (no posting or delegation in force).",
-                    ));
-                };
-                let mark = chosen.mark.clone();
-                let (name, position) = self.signer_identity(&mut tx, actor, agency).await?;
-                let n = self
-                    .allocate_number(&mut tx, &d, agency, None, egov_store::vn_today())
-                    .await?;
-                store::set_numbering(
-                    &mut tx,
-                    id,
-                    &Numbering {
-                        signer_id: actor.person_id,
-                        signer_name: &name,
-                        signer_mark: &mark,
-                        signer_position: &position,
-                        ..n.as_numbering()
-                    },
-                )
-                .await?;
-                // The number and date go into the file before anyone signs it.
-                let numbered = store::get_document(&mut tx, id).await?;
-                let file = self
-                    .number_into_pdf(
-                        &mut tx,
-                        &numbered,
-                        &n.notation,
-                        n.issued_on,
-                        actor.person_id,
-                    )
-                    .await?;
-                data = serde_json::json!({
-                    "note": a.note.trim(), "number": n.number, "notation": n.notation,
-                    "issued_on": n.issued_on.to_string(), "mark": mark, "delegation_id": chosen.delegation_id,
-                    "file": file,
-                });
+                let mark = a.mark.as_deref();
+                self.on_sign_off(&mut tx, actor, &d, agency, authorities, mark, note)
+                    .await?
             }
-            OutEvent::Issue => {
-                // The seal goes on before the copies go out, so that every recipient gets it.
-                let code = agencies::get(&mut tx, agency).await?.code;
-                let seal = self.seal_at_issue(&mut tx, &d, &code).await?;
-                let d = store::get_document(&mut tx, id).await?;
-                let delivered = self.deliver(&mut tx, &d).await?;
-                data = serde_json::json!({ "note": a.note.trim(), "delivered": delivered.0, "queued_for_exchange": delivered.1, "seal": seal });
-                let payload = serde_json::json!({
-                    "notation": d.notation, "number": d.number,
-                    "issued_on": d.issued_on.map(|x| x.to_string()),
-                    "delivered": delivered.0, "queued_for_exchange": delivered.1,
-                });
-                crate::events::Appended {
-                    aggregate_id: id,
-                    after_version: 0,
-                    agency_id: Some(agency),
-                    actor_id: actor.person_id,
-                    at: self.now(),
-                    kinds: vec![egov_domain::events::EventKind::DocumentIssued],
-                    payload: &payload,
-                }
-                .append(&mut tx, egov_domain::events::Aggregate::Document)
-                .await?;
-            }
-            OutEvent::Recall => {
-                if a.note.trim().is_empty() {
-                    return Err(AppError::invalid(
-                        "reason_required",
-                        "Give the reason for the recall.",
-                    ));
-                }
-                let n = store::request_recall_of_copies(&mut tx, id, self.now()).await?;
-                let rs = store::recipients(&mut tx, id).await?;
-                self.queue_exchange(&mut tx, &d, &rs, "recall", a.note.trim())
-                    .await?;
-                data = serde_json::json!({ "reason": a.note.trim(), "copies": n });
-            }
-            _ => {}
-        }
+            OutEvent::Issue => self.on_issue(&mut tx, actor, &d, agency, note).await?,
+            OutEvent::Recall => self.on_recall(&mut tx, &d, note).await?,
+            _ => serde_json::json!({ "note": note }),
+        };
         if !store::set_document_state(&mut tx, id, d.version, to.as_str(), self.now()).await? {
             return Err(changed());
         }
@@ -845,6 +767,117 @@ impl App {
             .await?;
         tx.commit().await?;
         Ok(after)
+    }
+
+    /// Sign-off: the signer's authority for this agency now (its mark, or the first in
+    /// force), the number and date allocated and written into the file before anyone signs.
+    #[allow(clippy::too_many_arguments)]
+    async fn on_sign_off(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        d: &DocumentRow,
+        agency: i64,
+        authorities: Option<Vec<crate::org::SigningAuthorityView>>,
+        mark: Option<&str>,
+        note: &str,
+    ) -> Result<serde_json::Value, AppError> {
+        let id = d.id;
+        let auth = authorities.unwrap_or_default();
+        let mine: Vec<_> = auth.iter().filter(|x| x.agency_id == agency).collect();
+        let chosen = match mark {
+            Some(m) => mine.iter().find(|x| x.mark == m).copied(),
+            None => mine.first().copied(),
+        };
+        let Some(chosen) = chosen else {
+            return Err(AppError::new(
+                crate::ErrorKind::Forbidden,
+                "no_signing_authority",
+                "You may not sign for this agency now (no posting or delegation in force).",
+            ));
+        };
+        let mark = chosen.mark.clone();
+        let (name, position) = self.signer_identity(tx, actor, agency).await?;
+        let n = self
+            .allocate_number(tx, d, agency, None, self.today())
+            .await?;
+        store::set_numbering(
+            tx,
+            id,
+            &Numbering {
+                signer_id: actor.person_id,
+                signer_name: &name,
+                signer_mark: &mark,
+                signer_position: &position,
+                ..n.as_numbering()
+            },
+        )
+        .await?;
+        // The number and date go into the file before anyone signs it.
+        let numbered = store::get_document(tx, id).await?;
+        let file = self
+            .number_into_pdf(tx, &numbered, &n.notation, n.issued_on, actor.person_id)
+            .await?;
+        Ok(serde_json::json!({
+            "note": note, "number": n.number, "notation": n.notation,
+            "issued_on": n.issued_on.to_string(), "mark": mark, "delegation_id": chosen.delegation_id,
+            "file": file,
+        }))
+    }
+
+    /// Issue: the seal goes on, the copies go out, and the issue is a domain event.
+    async fn on_issue(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        d: &DocumentRow,
+        agency: i64,
+        note: &str,
+    ) -> Result<serde_json::Value, AppError> {
+        let id = d.id;
+        // The seal goes on before the copies go out, so that every recipient gets it.
+        let code = agencies::get(tx, agency).await?.code;
+        let seal = self.seal_at_issue(tx, d, &code).await?;
+        let d = store::get_document(tx, id).await?;
+        let delivered = self.deliver(tx, &d).await?;
+        let data = serde_json::json!({ "note": note, "delivered": delivered.0, "queued_for_exchange": delivered.1, "seal": seal });
+        let payload = serde_json::json!({
+            "notation": d.notation, "number": d.number,
+            "issued_on": d.issued_on.map(|x| x.to_string()),
+            "delivered": delivered.0, "queued_for_exchange": delivered.1,
+        });
+        crate::events::Appended {
+            aggregate_id: id,
+            after_version: 0,
+            agency_id: Some(agency),
+            actor_id: actor.person_id,
+            at: self.now(),
+            kinds: vec![egov_domain::events::EventKind::DocumentIssued],
+            payload: &payload,
+        }
+        .append(tx, egov_domain::events::Aggregate::Document)
+        .await?;
+        Ok(data)
+    }
+
+    /// Recall: every copy is asked back, through the exchange where it went out that way.
+    async fn on_recall(
+        &self,
+        tx: &mut Tx,
+        d: &DocumentRow,
+        note: &str,
+    ) -> Result<serde_json::Value, AppError> {
+        let id = d.id;
+        if note.is_empty() {
+            return Err(AppError::invalid(
+                "reason_required",
+                "Give the reason for the recall.",
+            ));
+        }
+        let n = store::request_recall_of_copies(tx, id, self.now()).await?;
+        let rs = store::recipients(tx, id).await?;
+        self.queue_exchange(tx, d, &rs, "recall", note).await?;
+        Ok(serde_json::json!({ "reason": note, "copies": n }))
     }
 
     /// Whether the actor may take `event` on an outgoing document of `agency` (its state
