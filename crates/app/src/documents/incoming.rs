@@ -427,20 +427,7 @@ impl App {
         let mut data = serde_json::json!({ "note": a.note.trim() });
         match event {
             InEvent::Register => {
-                let year = egov_store::vn_today().year();
-                let n = egov_store::onestop::next_counter(
-                    tx,
-                    "doc-in",
-                    &format!(
-                        "{agency}:{}:{year}",
-                        if copy.secret { "secret" } else { "all" }
-                    ),
-                )
-                .await?;
-                u.arrival = Some((year, n));
-                u.registered_by = actor.person_id;
-                u.duplicate_of = duplicate;
-                data = serde_json::json!({ "arrival_number": n, "year": year, "duplicate_of": duplicate });
+                data = self.on_register(tx, actor, copy, duplicate, &mut u).await?;
             }
             InEvent::Reject => {
                 if a.note.trim().is_empty() {
@@ -451,59 +438,7 @@ impl App {
                 }
             }
             InEvent::Direct => {
-                if a.lead_unit_id.is_none() && a.lead_person_id.is_none() {
-                    return Err(AppError::invalid(
-                        "lead_required",
-                        "Name the lead unit or person who handles the document.",
-                    ));
-                }
-                self.check_people_and_units(tx, agency, a).await?;
-                let deadline = match (a.deadline, a.working_days) {
-                    (Some(d), _) => {
-                        if d < egov_store::vn_today() {
-                            return Err(AppError::invalid(
-                                "bad_date",
-                                "The deadline is in the past.",
-                            )
-                            .arg("value", d));
-                        }
-                        Some(
-                            d.with_hms(17, 0, 0)
-                                .map_err(|e| AppError::internal(e.to_string()))?
-                                .assume_offset(egov_domain::VN_OFFSET)
-                                .to_offset(time::UtcOffset::UTC),
-                        )
-                    }
-                    (None, Some(days)) if days > 0 && days <= 365 => Some(
-                        self.due(
-                            tx,
-                            Some(agency),
-                            self.now(),
-                            Limit::WorkingDays { halves: days * 2 },
-                            &[],
-                        )
-                        .await?,
-                    ),
-                    (None, Some(_)) => {
-                        return Err(AppError::invalid(
-                            "bad_deadline",
-                            "Working days run from 1 to 365.",
-                        ));
-                    }
-                    (None, None) => None,
-                };
-                u.lead_unit_id = Some(a.lead_unit_id);
-                u.lead_person_id = Some(a.lead_person_id);
-                u.deadline = Some(deadline.map(egov_store::db_time));
-                u.direction = Some(a.note.trim().to_owned());
-                u.directed_by = actor.person_id;
-                store::set_coordinators(tx, copy.id, &a.coordinator_units, &a.coordinator_people)
-                    .await?;
-                data = serde_json::json!({
-                    "note": a.note.trim(), "lead_unit_id": a.lead_unit_id, "lead_person_id": a.lead_person_id,
-                    "coordinator_units": a.coordinator_units, "coordinator_people": a.coordinator_people,
-                    "deadline": deadline.map(egov_store::ts_text),
-                });
+                data = self.on_direct(tx, actor, copy, a, &mut u).await?;
             }
             InEvent::Complete => {
                 u.completed = true;
@@ -547,6 +482,97 @@ impl App {
         )
         .await?;
         Ok(store::get_incoming(tx, copy.id).await?)
+    }
+
+    /// Registration: the next arrival number of the agency's register for the year (the
+    /// secret register counts on its own).
+    async fn on_register(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        copy: &IncomingRow,
+        duplicate: Option<i64>,
+        u: &mut IncomingUpdate,
+    ) -> Result<serde_json::Value, AppError> {
+        let agency = copy.agency_id;
+        let year = self.today().year();
+        let n = egov_store::onestop::next_counter(
+            tx,
+            "doc-in",
+            &format!(
+                "{agency}:{}:{year}",
+                if copy.secret { "secret" } else { "all" }
+            ),
+        )
+        .await?;
+        u.arrival = Some((year, n));
+        u.registered_by = actor.person_id;
+        u.duplicate_of = duplicate;
+        Ok(serde_json::json!({ "arrival_number": n, "year": year, "duplicate_of": duplicate }))
+    }
+
+    /// Direction: a lead (unit or person), coordinators of the same agency, and a deadline
+    /// (a date, or working days from now).
+    async fn on_direct(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        copy: &IncomingRow,
+        a: &InAction,
+        u: &mut IncomingUpdate,
+    ) -> Result<serde_json::Value, AppError> {
+        let agency = copy.agency_id;
+        if a.lead_unit_id.is_none() && a.lead_person_id.is_none() {
+            return Err(AppError::invalid(
+                "lead_required",
+                "Name the lead unit or person who handles the document.",
+            ));
+        }
+        self.check_people_and_units(tx, agency, a).await?;
+        let deadline = match (a.deadline, a.working_days) {
+            (Some(d), _) => {
+                if d < self.today() {
+                    return Err(
+                        AppError::invalid("bad_date", "The deadline is in the past.")
+                            .arg("value", d),
+                    );
+                }
+                Some(
+                    d.with_hms(17, 0, 0)
+                        .map_err(|e| AppError::internal(e.to_string()))?
+                        .assume_offset(egov_domain::VN_OFFSET)
+                        .to_offset(time::UtcOffset::UTC),
+                )
+            }
+            (None, Some(days)) if days > 0 && days <= 365 => Some(
+                self.due(
+                    tx,
+                    Some(agency),
+                    self.now(),
+                    Limit::WorkingDays { halves: days * 2 },
+                    &[],
+                )
+                .await?,
+            ),
+            (None, Some(_)) => {
+                return Err(AppError::invalid(
+                    "bad_deadline",
+                    "Working days run from 1 to 365.",
+                ));
+            }
+            (None, None) => None,
+        };
+        u.lead_unit_id = Some(a.lead_unit_id);
+        u.lead_person_id = Some(a.lead_person_id);
+        u.deadline = Some(deadline.map(egov_store::db_time));
+        u.direction = Some(a.note.trim().to_owned());
+        u.directed_by = actor.person_id;
+        store::set_coordinators(tx, copy.id, &a.coordinator_units, &a.coordinator_people).await?;
+        Ok(serde_json::json!({
+            "note": a.note.trim(), "lead_unit_id": a.lead_unit_id, "lead_person_id": a.lead_person_id,
+            "coordinator_units": a.coordinator_units, "coordinator_people": a.coordinator_people,
+            "deadline": deadline.map(egov_store::ts_text),
+        }))
     }
 
     /// Leads and coordinators must belong to the receiving agency.
