@@ -52,6 +52,22 @@ pub struct NewBody {
 }
 
 impl App {
+    /// An agency by id; `not_found` when there is none. (Public facts: any page may name one.)
+    pub async fn agency(&self, id: i64) -> Result<Agency, AppError> {
+        agencies::get(&mut &self.db, id)
+            .await
+            .or_not_found("agency")
+    }
+
+    /// Agencies by id, in the order given.
+    pub async fn agencies_by_id(&self, ids: &[i64]) -> Result<Vec<Agency>, AppError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(self.agency(*id).await?);
+        }
+        Ok(out)
+    }
+
     /// Top-level agencies (no parent) or the children of one, valid on a date.
     pub async fn agency_children(
         &self,

@@ -60,6 +60,26 @@ pub(crate) fn check_name(name: &str, code: &'static str) -> Result<String, AppEr
 }
 
 impl App {
+    /// The full names of people by id, for showing who did what; ids of no one are left out.
+    pub async fn person_names(
+        &self,
+        ids: impl IntoIterator<Item = i64>,
+    ) -> Result<std::collections::HashMap<i64, String>, AppError> {
+        let mut names = std::collections::HashMap::new();
+        for id in ids {
+            if let std::collections::hash_map::Entry::Vacant(v) = names.entry(id) {
+                match egov_store::people::get(&mut &self.db, id).await {
+                    Ok(p) => {
+                        v.insert(p.full_name);
+                    }
+                    Err(egov_store::StoreError::NotFound) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        Ok(names)
+    }
+
     /// Creates an official, with a posting when an agency is given.
     pub async fn create_person(&self, actor: &Actor, cmd: NewOfficial) -> Result<Person, AppError> {
         let username = check_username(&cmd.username)?;

@@ -514,7 +514,7 @@ async fn agency_register(
         .await?;
     match q.format.as_deref() {
         Some("xlsx") => {
-            let agency = egov_store::agencies::get(&mut &state.app.db, id).await?;
+            let agency = state.app.agency(id).await?;
             let period = format!(
                 "{:02}/{:02}/{} – {:02}/{:02}/{}",
                 from_d.day(),

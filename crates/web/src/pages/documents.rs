@@ -80,10 +80,7 @@ async fn my_agencies(
     let ids = egov_app::authz::agencies_with(&mut &state.app.db, &actor, &ANY_OFFICE_ROLE[..4])
         .await?
         .unwrap_or_default();
-    let mut list = Vec::new();
-    for id in ids {
-        list.push(egov_store::agencies::get(&mut &state.app.db, id).await?);
-    }
+    let list = state.app.agencies_by_id(&ids).await?;
     let chosen = wanted
         .and_then(|w| list.iter().find(|a| a.id == w))
         .or(list.first())

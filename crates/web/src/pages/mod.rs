@@ -158,27 +158,15 @@ impl Page {
     }
 }
 
-/// Renders a template into an HTML response.
 /// The names of the people behind some person ids (timelines show names, never accounts).
 pub async fn people_names(
     state: &AppState,
     ids: impl IntoIterator<Item = i64>,
 ) -> Result<std::collections::HashMap<i64, String>, AppError> {
-    let mut names = std::collections::HashMap::new();
-    for id in ids {
-        if let std::collections::hash_map::Entry::Vacant(v) = names.entry(id) {
-            match egov_store::people::get(&mut &state.app.db, id).await {
-                Ok(p) => {
-                    v.insert(p.full_name);
-                }
-                Err(egov_store::StoreError::NotFound) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-    }
-    Ok(names)
+    state.app.person_names(ids).await
 }
 
+/// Renders a template into an HTML response.
 pub fn html(t: &impl Template) -> Response {
     match t.render() {
         Ok(body) => Html(body).into_response(),

@@ -386,10 +386,7 @@ async fn receive(State(state): State<AppState>, ctx: Ctx, m: Multipart) -> WebRe
             agency.ok_or_else(|| AppError::invalid("bad_agency", "Choose the counter."))?;
         let view = state
             .app
-            .counter_procedure(
-                &egov_store::agencies::get(&mut &state.app.db, receiving).await?,
-                &procedure,
-            )
+            .counter_procedure(&state.app.agency(receiving).await?, &procedure)
             .await?;
         let mut components = Vec::new();
         for c in &view.view.procedure.components {
@@ -882,11 +879,7 @@ async fn staff_agencies(state: &AppState, ctx: &Ctx) -> Result<Vec<Agency>, AppE
     )
     .await?
     .unwrap_or_default();
-    let mut out = Vec::new();
-    for id in ids {
-        out.push(egov_store::agencies::get(&mut ex, id).await?);
-    }
-    Ok(out)
+    state.app.agencies_by_id(&ids).await
 }
 
 async fn register(
@@ -923,9 +916,7 @@ async fn register(
         ));
     }
     if q.format.as_deref() == Some("xlsx") {
-        let name = egov_store::agencies::get(&mut &state.app.db, agency)
-            .await?
-            .name;
+        let name = state.app.agency(agency).await?.name;
         let page = Page::new(&ctx, "register-title", "onestop");
         let period = format!("{} – {}", page.date(&from_d), page.date(&to_d));
         let bytes = crate::export::register_xlsx(ctx.lang, &name, &period, &rows)?;

@@ -68,11 +68,7 @@ async fn agencies(
     state: &AppState,
     ids: Option<Vec<i64>>,
 ) -> Result<Vec<Agency>, egov_app::AppError> {
-    let mut out = Vec::new();
-    for id in ids.unwrap_or_default() {
-        out.push(egov_store::agencies::get(&mut &state.app.db, id).await?);
-    }
-    Ok(out)
+    state.app.agencies_by_id(&ids.unwrap_or_default()).await
 }
 
 async fn render(state: &AppState, ctx: &Ctx, error: Option<String>) -> WebResult<Response> {
