@@ -6,7 +6,7 @@
 
 use egov_domain::calendar::Limit;
 use egov_domain::documents::flow::{InEvent, InState, OutState, next_in, recall_status};
-use egov_domain::documents::kind::DocKind;
+use egov_domain::documents::kind::{DocKind, Secrecy, Urgency};
 use egov_domain::documents::notation::parse_loose;
 use egov_domain::org::Role;
 use egov_store::documents::{self as store, DocumentRow, IncomingRow, IncomingUpdate, NewDocument};
@@ -104,48 +104,17 @@ impl App {
         actor: &Actor,
         cmd: PaperInCmd,
     ) -> Result<Registered, AppError> {
-        let notation = egov_domain::text::nfc(cmd.notation.trim());
-        let issuer = egov_domain::text::nfc(cmd.issuer_name.trim());
-        if notation.is_empty() || notation.chars().count() > 50 {
-            return Err(AppError::invalid(
-                "bad_notation",
-                "The number and notation are required, as written on the document (at most 50 characters).",
-            ));
-        }
-        if issuer.is_empty() {
-            return Err(AppError::invalid(
-                "sender_required",
-                "Who sent the document?",
-            ));
-        }
-        let subject = super::outgoing::subject_of(&cmd.subject)?;
-        let loose = parse_loose(&notation);
-        let kind = match cmd.kind.as_deref().filter(|k| !k.is_empty()) {
-            Some(k) => {
-                DocKind::by_key(k)
-                    .ok_or_else(|| {
-                        AppError::invalid(
-                            "unknown_document_kind",
-                            "There is no such kind of document.",
-                        )
-                        .arg("value", k.to_owned())
-                    })?
-                    .key
-            }
-            None => loose.kind.unwrap_or("official_letter"),
-        };
-        let urgency = super::outgoing::urgency_of(cmd.urgency.as_deref())?;
-        let secrecy = super::outgoing::secrecy_of(cmd.secrecy.as_deref())?;
-        if secrecy.is_some() && cmd.scan.is_some() {
-            return Err(super::secret_no_content());
-        }
-        let arrived = egov_store::db_time(cmd.arrived_at.unwrap_or_else(|| self.now()));
-        if arrived > self.now() + time::Duration::minutes(5) {
-            return Err(
-                AppError::invalid("bad_date", "The arrival cannot be in the future.")
-                    .arg("value", arrived),
-            );
-        }
+        let now = self.now();
+        let PaperChecked {
+            notation,
+            issuer,
+            subject,
+            number,
+            kind,
+            urgency,
+            secrecy,
+            arrived,
+        } = check_paper(&cmd, now)?;
         let mut tx = self.db.begin().await?;
         self.require_in(&mut tx, actor, &[Role::RecordsClerk], cmd.agency_id)
             .await?;
@@ -186,12 +155,7 @@ impl App {
         .await?;
         tx.execute(
             "UPDATE documents SET notation = $1, issued_on = $2, number = $3 WHERE id = $4",
-            egov_store::args![
-                notation.as_str(),
-                cmd.issued_on,
-                loose.number.map(i64::from),
-                doc_id
-            ],
+            egov_store::args![notation.as_str(), cmd.issued_on, number, doc_id],
         )
         .await?;
         let d = store::get_document(&mut tx, doc_id).await?;
@@ -199,21 +163,7 @@ impl App {
             store::set_search_fold(&mut tx, doc_id, &search_fold(&d, "")).await?;
         }
         if let (Some(sha), Some(t)) = (&cmd.scan, &scan_type) {
-            // The scan is read for search by a worker (its text layer, else OCR).
-            self.queue_text(&mut tx, doc_id, sha, t).await?;
-            let size: i64 = tx
-                .scalar(
-                    "SELECT size FROM blobs WHERE sha256 = $1",
-                    egov_store::args![sha.as_str()],
-                )
-                .await?;
-            store::insert_attachment(&mut tx, doc_id, sha, "scan", t, size, "main", self.now())
-                .await?;
-            tx.execute(
-                "UPDATE documents SET main_sha = $1 WHERE id = $2",
-                egov_store::args![sha.as_str(), doc_id],
-            )
-            .await?;
+            self.attach_paper_scan(&mut tx, doc_id, sha, t).await?;
         }
         let copy_id = store::insert_incoming(
             &mut tx,
@@ -245,6 +195,31 @@ impl App {
             copy,
             duplicate_of: duplicate,
         })
+    }
+
+    /// Attaches a paper document's scan as its main file; a worker reads it for search (its
+    /// text layer, else OCR).
+    async fn attach_paper_scan(
+        &self,
+        tx: &mut Tx,
+        doc_id: i64,
+        sha: &str,
+        t: &str,
+    ) -> Result<(), AppError> {
+        self.queue_text(tx, doc_id, sha, t).await?;
+        let size: i64 = tx
+            .scalar(
+                "SELECT size FROM blobs WHERE sha256 = $1",
+                egov_store::args![sha],
+            )
+            .await?;
+        store::insert_attachment(tx, doc_id, sha, "scan", t, size, "main", self.now()).await?;
+        tx.execute(
+            "UPDATE documents SET main_sha = $1 WHERE id = $2",
+            egov_store::args![sha, doc_id],
+        )
+        .await?;
+        Ok(())
     }
 
     /// Acts on an incoming copy.
@@ -838,4 +813,73 @@ impl InAction {
             reply_document_id: None,
         }
     }
+}
+
+/// A paper document's particulars as the clerk typed them, checked.
+struct PaperChecked {
+    notation: String,
+    issuer: String,
+    subject: String,
+    /// The number read from the notation, when it has one.
+    number: Option<i64>,
+    kind: &'static str,
+    urgency: Urgency,
+    secrecy: Option<Secrecy>,
+    arrived: OffsetDateTime,
+}
+
+/// Checks what a clerk typed for a paper document (pure: nothing is read).
+fn check_paper(cmd: &PaperInCmd, now: OffsetDateTime) -> Result<PaperChecked, AppError> {
+    let notation = egov_domain::text::nfc(cmd.notation.trim());
+    let issuer = egov_domain::text::nfc(cmd.issuer_name.trim());
+    if notation.is_empty() || notation.chars().count() > 50 {
+        return Err(AppError::invalid(
+            "bad_notation",
+            "The number and notation are required, as written on the document (at most 50 characters).",
+        ));
+    }
+    if issuer.is_empty() {
+        return Err(AppError::invalid(
+            "sender_required",
+            "Who sent the document?",
+        ));
+    }
+    let subject = super::outgoing::subject_of(&cmd.subject)?;
+    let loose = parse_loose(&notation);
+    let kind = match cmd.kind.as_deref().filter(|k| !k.is_empty()) {
+        Some(k) => {
+            DocKind::by_key(k)
+                .ok_or_else(|| {
+                    AppError::invalid(
+                        "unknown_document_kind",
+                        "There is no such kind of document.",
+                    )
+                    .arg("value", k.to_owned())
+                })?
+                .key
+        }
+        None => loose.kind.unwrap_or("official_letter"),
+    };
+    let urgency = super::outgoing::urgency_of(cmd.urgency.as_deref())?;
+    let secrecy = super::outgoing::secrecy_of(cmd.secrecy.as_deref())?;
+    if secrecy.is_some() && cmd.scan.is_some() {
+        return Err(super::secret_no_content());
+    }
+    let arrived = egov_store::db_time(cmd.arrived_at.unwrap_or(now));
+    if arrived > now + time::Duration::minutes(5) {
+        return Err(
+            AppError::invalid("bad_date", "The arrival cannot be in the future.")
+                .arg("value", arrived),
+        );
+    }
+    Ok(PaperChecked {
+        number: loose.number.map(i64::from),
+        notation,
+        issuer,
+        subject,
+        kind,
+        urgency,
+        secrecy,
+        arrived,
+    })
 }
