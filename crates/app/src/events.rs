@@ -52,11 +52,10 @@ pub fn retry_delay(attempts: i64) -> Duration {
     Duration::seconds((30_i64 << doublings).min(3600))
 }
 
-/// The events of one aggregate that one use case appends: the kinds in order, numbered after
-/// the aggregate's last version.
+/// The events of one aggregate that one use case appends: the kinds in order (all of the
+/// aggregate their kinds belong to), numbered after the aggregate's last version.
 pub(crate) struct Appended<'a> {
     pub aggregate_id: i64,
-    pub after_version: i64,
     pub agency_id: Option<i64>,
     pub actor_id: Option<i64>,
     pub at: OffsetDateTime,
@@ -66,15 +65,16 @@ pub(crate) struct Appended<'a> {
 }
 
 impl Appended<'_> {
-    /// Adds the events to the use case's batch.
-    pub fn add_to(&self, b: &mut Batch) {
+    /// Adds the events to the use case's batch, numbered after version `after` (0 for an
+    /// aggregate created in the same batch).
+    pub fn add_to(&self, b: &mut Batch, after: i64) {
         let rows: Vec<store::NewEvent<'_>> = self
             .kinds
             .iter()
             .enumerate()
             .map(|(i, kind)| store::NewEvent {
                 aggregate_id: self.aggregate_id,
-                version: self.after_version + 1 + i as i64,
+                version: after + 1 + i as i64,
                 kind: *kind,
                 agency_id: self.agency_id,
                 actor_id: self.actor_id,
@@ -86,13 +86,13 @@ impl Appended<'_> {
     }
 
     /// Appends the events in the caller's transaction, after its last version there.
-    pub async fn append(mut self, tx: &mut Tx, aggregate: Aggregate) -> Result<(), AppError> {
-        if self.kinds.is_empty() {
+    pub async fn append(&self, tx: &mut Tx) -> Result<(), AppError> {
+        let Some(first) = self.kinds.first() else {
             return Ok(());
-        }
-        self.after_version = store::last_version(tx, aggregate, self.aggregate_id).await?;
+        };
+        let after = store::last_version(tx, first.aggregate(), self.aggregate_id).await?;
         let mut b = Batch::default();
-        self.add_to(&mut b);
+        self.add_to(&mut b, after);
         b.run(tx).await?;
         Ok(())
     }

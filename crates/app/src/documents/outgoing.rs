@@ -848,14 +848,13 @@ impl App {
         });
         crate::events::Appended {
             aggregate_id: id,
-            after_version: 0,
             agency_id: Some(agency),
             actor_id: actor.person_id,
             at: self.now(),
             kinds: vec![egov_domain::events::EventKind::DocumentIssued],
             payload: &payload,
         }
-        .append(tx, egov_domain::events::Aggregate::Document)
+        .append(tx)
         .await?;
         Ok(data)
     }

@@ -3,10 +3,8 @@
 //! supplements and payments, apology and extension, stop, withdrawal, result and return.
 
 use egov_domain::calendar::{Limit, Pause, Timeliness, classify};
-use egov_domain::events::{self as domain_events, Aggregate};
-use egov_domain::onestop::dossier::{
-    Channel, Event, Outcome, Snapshot, State, TransitionError, apply,
-};
+use egov_domain::events as domain_events;
+use egov_domain::onestop::dossier::{Event, Outcome, Snapshot, State, TransitionError, apply};
 use egov_domain::onestop::procedure::ProcedureVersion;
 use egov_domain::onestop::process::{Process, StepAgency};
 use egov_domain::org::Role;
@@ -857,14 +855,13 @@ impl App {
         let payload = event_payload(&d.code, o.state, o.step, event.as_str());
         Appended {
             aggregate_id: d.id,
-            after_version: 0,
             agency_id: Some(d.receiving_agency_id),
             actor_id: actor.person_id,
             at: now,
             kinds: domain_events::of_dossier(event, state, o.state),
             payload: &payload,
         }
-        .append(tx, Aggregate::Dossier)
+        .append(tx)
         .await?;
         Ok(store::get_dossier(tx, d.id).await?)
     }
@@ -876,11 +873,7 @@ impl App {
         c: &Change<'_>,
         u: &mut DossierUpdate,
     ) -> Result<(), AppError> {
-        let received = if c.d.channel == Channel::Counter {
-            c.now
-        } else {
-            c.d.submitted_at
-        };
+        let received = c.d.channel.received_at(c.d.submitted_at, c.now);
         let (appointment, due0) = self
             .receipt_times(
                 tx,

@@ -240,11 +240,7 @@ pub(crate) fn plan<'a>(
         counts_late: o.counts_late,
         ..DossierUpdate::default()
     };
-    let received = if c.channel == Channel::Counter {
-        now
-    } else {
-        c.submitted_at
-    };
+    let received = c.channel.received_at(c.submitted_at, now);
     let mut appointment = None;
     match (event, times) {
         (Some((Event::Receive, _)), Some((at, due0))) => {
@@ -387,11 +383,7 @@ impl App {
             let process = &ctx.in_force.process;
             let limit = appointment_limit(&ctx.in_force.procedure, process)?;
             let allot0 = process.steps.first().and_then(|s| s.allotment.to_limit());
-            let received = if c.channel == Channel::Counter {
-                now
-            } else {
-                c.submitted_at
-            };
+            let received = c.channel.received_at(c.submitted_at, now);
             let at = self
                 .receipt_times(
                     &mut rd,
@@ -690,14 +682,13 @@ fn add_history(
     );
     Appended {
         aggregate_id: id,
-        after_version: 0,
         agency_id: Some(receiving),
         actor_id: actor.person_id,
         at: now,
         kinds: plan.domain_events.clone(),
         payload: &payload,
     }
-    .add_to(b);
+    .add_to(b, 0);
     Ok(())
 }
 

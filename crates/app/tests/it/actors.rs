@@ -1,8 +1,9 @@
 //! Citizens and integrations: who may submit a dossier, who sees it, and what they may not do.
 
 use egov_app::{Actor, Integration, Verification};
-use egov_domain::events::{Aggregate, EventKind};
+use egov_domain::events::EventKind;
 
+use super::events::dossier_events;
 use super::onestop::{act, at_hac_thanh, provided, reception};
 
 both!(
@@ -34,18 +35,10 @@ both!(
                 .unwrap(),
             "the answer is the row written"
         );
-        let versions = |id| {
-            let app = app.clone();
-            async move {
-                egov_store::events::of_aggregate(&mut &app.db, Aggregate::Dossier, id)
-                    .await
-                    .unwrap()
-                    .iter()
-                    .map(|e| (e.version, e.kind))
-                    .collect::<Vec<_>>()
-            }
-        };
-        assert_eq!(versions(d.id).await, [(1, EventKind::DossierSubmitted)]);
+        assert_eq!(
+            dossier_events(&app, d.id).await,
+            [(1, EventKind::DossierSubmitted)]
+        );
 
         // Only the counter receives it; then the appointment counts from its submission.
         let citizen = Actor::citizen(d.applicant_id, Verification::NationalEid);
@@ -64,7 +57,7 @@ both!(
         assert_eq!(r.received_at, Some(d.submitted_at));
         assert!(r.appointment.unwrap() > d.submitted_at);
         assert_eq!(
-            versions(d.id).await,
+            dossier_events(&app, d.id).await,
             [
                 (1, EventKind::DossierSubmitted),
                 (2, EventKind::DossierReceived),

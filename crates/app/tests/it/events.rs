@@ -38,6 +38,16 @@ impl Subscriber for Recorder {
     }
 }
 
+/// A dossier's domain events as (version, kind), in order.
+pub(crate) async fn dossier_events(app: &egov_app::App, id: i64) -> Vec<(i64, EventKind)> {
+    egov_store::events::of_aggregate(&mut &app.db, Aggregate::Dossier, id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| (e.version, e.kind))
+        .collect()
+}
+
 async fn seen(db: &egov_store::Db, who: &str) -> Vec<(i64, i64, String, i64)> {
     let mut ex = db;
     ex.fetch_all(
@@ -93,20 +103,9 @@ both!(
             .await
             .unwrap();
 
-        let kinds = |id| {
-            let app = app.clone();
-            async move {
-                egov_store::events::of_aggregate(&mut &app.db, Aggregate::Dossier, id)
-                    .await
-                    .unwrap()
-                    .iter()
-                    .map(|e| (e.version, e.kind))
-                    .collect::<Vec<_>>()
-            }
-        };
         use EventKind::*;
         assert_eq!(
-            kinds(a.id).await,
+            dossier_events(&app, a.id).await,
             [
                 (1, DossierSubmitted),
                 (2, DossierReceived),
@@ -116,7 +115,7 @@ both!(
             ]
         );
         assert_eq!(
-            kinds(b.id).await,
+            dossier_events(&app, b.id).await,
             [
                 (1, DossierSubmitted),
                 (2, SupplementRequested),

@@ -125,6 +125,15 @@ impl Channel {
     pub fn parse(s: &str) -> Option<Channel> {
         Channel::ALL.into_iter().find(|c| c.as_str() == s)
     }
+
+    /// When a dossier counts as received: at the counter, when the officer receives it (`now`);
+    /// online or by post, when it arrived.
+    pub fn received_at(self, arrived: OffsetDateTime, now: OffsetDateTime) -> OffsetDateTime {
+        match self {
+            Channel::Counter => now,
+            Channel::Online | Channel::Post => arrived,
+        }
+    }
 }
 
 impl From<Channel> for i64 {

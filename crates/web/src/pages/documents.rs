@@ -806,9 +806,7 @@ async fn registers(
     let actor = ctx.actor()?;
     let page = Page::official(&ctx, &state, "registers-title", "documents").await?;
     let (agencies, agency) = my_agencies(&state, &ctx, q.agency).await?;
-    let year = q
-        .year
-        .unwrap_or_else(|| state.app.now().to_offset(egov_domain::VN_OFFSET).year());
+    let year = q.year.unwrap_or_else(|| state.app.today().year());
     let table = state
         .app
         .register_table(&actor, agency.id, year, q.outgoing, false)

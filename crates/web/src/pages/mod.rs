@@ -243,7 +243,7 @@ pub fn routes() -> Router<AppState> {
 
 /// Today in Vietnam, for the helpers that have no application at hand.
 pub fn today() -> Date {
-    egov_domain::vn_date(egov_store::now())
+    egov_store::vn_today()
 }
 
 /// Parses an `as_of` date from a query (YYYY-MM-DD), defaulting to today.
