@@ -2,38 +2,39 @@
 
 use egov_domain::agency_code::AgencyCode;
 use egov_domain::org::{Governance, Role};
-use egov_store::agencies::{self, Agency, AgencyLink, NewAgency, SearchHit, TreeNode};
-use egov_store::org::{self, OrgUnit};
-use egov_store::units::{self, AdminUnit, UnitLink};
+use egov_store::agencies::{self, Agency, NewAgency, SearchHit, TreeNode};
+use egov_store::org;
+use egov_store::units;
 use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::error::OrNotFound;
-use crate::{Actor, App, AppError, audit, authz};
+use crate::views::AsView;
+use crate::{Actor, App, AppError, audit, authz, views};
 
 /// An agency with its place in history.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AgencyDetail {
-    pub agency: Agency,
+    pub agency: crate::views::Agency,
     /// From the top-level agency down to this one's parent.
-    pub ancestors: Vec<Agency>,
-    pub children: Vec<TreeNode>,
-    pub org_units: Vec<OrgUnit>,
-    pub predecessors: Vec<AgencyLink>,
-    pub successors: Vec<AgencyLink>,
-    pub admin_unit: Option<AdminUnit>,
+    pub ancestors: Vec<crate::views::Agency>,
+    pub children: Vec<crate::views::TreeNode>,
+    pub org_units: Vec<crate::views::OrgUnit>,
+    pub predecessors: Vec<crate::views::AgencyLink>,
+    pub successors: Vec<crate::views::AgencyLink>,
+    pub admin_unit: Option<crate::views::AdminUnit>,
     /// True when the agency is valid on the date asked about.
     pub valid_on_date: bool,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UnitDetail {
-    pub unit: AdminUnit,
-    pub parent: Option<AdminUnit>,
-    pub children: Vec<AdminUnit>,
-    pub predecessors: Vec<UnitLink>,
-    pub successors: Vec<UnitLink>,
-    pub committee: Option<Agency>,
+    pub unit: crate::views::AdminUnit,
+    pub parent: Option<crate::views::AdminUnit>,
+    pub children: Vec<crate::views::AdminUnit>,
+    pub predecessors: Vec<crate::views::UnitLink>,
+    pub successors: Vec<crate::views::UnitLink>,
+    pub committee: Option<crate::views::Agency>,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -59,6 +60,11 @@ impl App {
             .or_not_found("agency")
     }
 
+    /// The agency and those above it, from the top-level agency down.
+    pub async fn agency_ancestors(&self, id: i64) -> Result<Vec<Agency>, AppError> {
+        Ok(agencies::ancestors(&mut &self.db, id).await?)
+    }
+
     /// Agencies by id, in the order given.
     pub async fn agencies_by_id(&self, ids: &[i64]) -> Result<Vec<Agency>, AppError> {
         let mut out = Vec::with_capacity(ids.len());
@@ -75,6 +81,15 @@ impl App {
         on: Date,
     ) -> Result<Vec<TreeNode>, AppError> {
         Ok(agencies::children_on(&mut &self.db, parent, on).await?)
+    }
+
+    /// Every agency in force on `on` (id and name), for choosing recipients.
+    pub async fn agencies_in_force(&self, on: Date) -> Result<Vec<(i64, String)>, AppError> {
+        let hits = agencies::search(&mut &self.db, &[], Some(on), i64::from(u16::MAX), 0).await?;
+        Ok(hits
+            .into_iter()
+            .map(|h| (h.agency.id, h.agency.name))
+            .collect())
     }
 
     /// Search by name (diacritics ignored) or by exact identifier.
@@ -118,14 +133,14 @@ impl App {
         }
         .contains(on);
         Ok(AgencyDetail {
-            children: agencies::children_on(&mut ex, Some(id), on).await?,
-            org_units: org::org_units_of(&mut ex, id, on).await?,
-            predecessors: agencies::predecessors(&mut ex, id).await?,
-            successors: agencies::successors(&mut ex, id).await?,
-            admin_unit,
-            ancestors,
+            children: views::all(agencies::children_on(&mut ex, Some(id), on).await?),
+            org_units: views::all(org::org_units_of(&mut ex, id, on).await?),
+            predecessors: views::all(agencies::predecessors(&mut ex, id).await?),
+            successors: views::all(agencies::successors(&mut ex, id).await?),
+            admin_unit: admin_unit.map(Into::into),
+            ancestors: views::all(ancestors),
             valid_on_date,
-            agency,
+            agency: agency.into(),
         })
     }
 
@@ -143,12 +158,12 @@ impl App {
             None => None,
         };
         Ok(UnitDetail {
-            children: units::children(&mut ex, id).await?,
-            predecessors: units::predecessors(&mut ex, id).await?,
-            successors: units::successors(&mut ex, id).await?,
-            parent,
-            committee,
-            unit,
+            children: views::all(units::children(&mut ex, id).await?),
+            predecessors: views::all(units::predecessors(&mut ex, id).await?),
+            successors: views::all(units::successors(&mut ex, id).await?),
+            parent: parent.map(Into::into),
+            committee: committee.map(Into::into),
+            unit: unit.into(),
         })
     }
 
@@ -242,7 +257,7 @@ impl App {
         let agency = agencies::get(&mut tx, id).await?;
         audit::event("agency.create", "agency", id)
             .agency(Some(id))
-            .after(&agency)
+            .after(&agency.view())
             .write(&mut tx, actor)
             .await?;
         tx.commit().await?;

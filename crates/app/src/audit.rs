@@ -1,6 +1,8 @@
 //! Writing audit entries from use cases.
 
 use egov_store::Exec;
+/// What the audit log is searched by.
+pub use egov_store::audit::Filter;
 use egov_store::audit::{self, NewEntry};
 use serde::Serialize;
 
@@ -75,7 +77,7 @@ impl Event {
 /// An audit entry as the audit page shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AuditLine {
-    pub entry: audit::Entry,
+    pub entry: crate::views::AuditEntry,
     /// The person who acted, by name (the account name for the system).
     pub who: String,
     /// The object's readable name, when it has one.
@@ -269,7 +271,7 @@ impl crate::App {
             out.push(AuditLine {
                 who: who.unwrap_or_else(|| e.actor.clone()),
                 object,
-                entry: e,
+                entry: e.into(),
             });
         }
         Ok((out, more))

@@ -138,3 +138,47 @@ pub async fn is_any_admin(ex: &mut impl Exec, actor: &Actor) -> Result<bool, App
         .await?
         .is_none_or(|v| !v.is_empty()))
 }
+
+/// The same questions for a page or an API handler deciding what to offer (the use case
+/// behind the offer asks again, in its own transaction).
+impl crate::App {
+    /// The agencies in which the actor holds one of `roles` now (`None`: every agency).
+    pub async fn agencies_where(
+        &self,
+        actor: &Actor,
+        roles: &[Role],
+    ) -> Result<Option<Vec<i64>>, AppError> {
+        agencies_with(&mut &self.db, actor, roles).await
+    }
+
+    /// True for the system and for a deployment-wide administrator.
+    pub async fn is_system_admin(&self, actor: &Actor) -> Result<bool, AppError> {
+        is_system_admin(&mut &self.db, actor).await
+    }
+
+    /// True when the actor administers at least one agency (or the deployment).
+    pub async fn is_any_admin(&self, actor: &Actor) -> Result<bool, AppError> {
+        is_any_admin(&mut &self.db, actor).await
+    }
+
+    /// True when the actor administers the agency.
+    pub async fn may_administer(&self, actor: &Actor, agency_id: i64) -> Result<bool, AppError> {
+        can_admin(&mut &self.db, actor, agency_id).await
+    }
+
+    /// The agencies the actor administers now (every current agency for a system
+    /// administrator).
+    pub async fn administered(&self, actor: &Actor) -> Result<Vec<crate::views::Agency>, AppError> {
+        Ok(crate::views::all(administered(&mut &self.db, actor).await?))
+    }
+
+    /// Requires one of `roles` covering the agency (and unit), or refuses with `forbidden`.
+    pub async fn require_role(
+        &self,
+        actor: &Actor,
+        roles: &[Role],
+        agency_id: Option<i64>,
+    ) -> Result<(), AppError> {
+        require(&mut &self.db, actor, roles, agency_id, None).await
+    }
+}

@@ -23,6 +23,7 @@ pub mod settings;
 pub mod signature_images;
 pub mod signatures;
 pub mod signing;
+pub mod views;
 
 use std::sync::Arc;
 
@@ -34,7 +35,7 @@ pub use settings::Settings;
 
 /// The application: its database, blob store and settings.
 pub struct App {
-    pub db: Db,
+    db: Db,
     pub blobs: BlobStore,
     pub settings: Settings,
     /// The working-day calendar, rebuilt when the stored calendar data changes.
@@ -113,6 +114,23 @@ impl App {
             blobs_in_flight: Default::default(),
             clock: Arc::new(clock::SystemClock),
         })
+    }
+
+    /// The database, for operations (migrate, backup, the CLI's reports), benchmarks and
+    /// tests. The pages and the API never reach it: they call the use cases.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Whether the database answers: the name of its backend, or the error.
+    pub async fn health(&self) -> Result<&'static str, AppError> {
+        let _: i64 = egov_store::Exec::scalar(
+            &mut &self.db,
+            "SELECT CAST(1 AS BIGINT)",
+            egov_store::args![],
+        )
+        .await?;
+        Ok(self.db.dialect_name())
     }
 
     /// The application reading the time from `clock` (a test's).

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::OrNotFound;
+use crate::views::AsView;
 use crate::{Actor, App, AppError, audit, authz};
 
 pub const ORG_UNIT_KINDS: [&str; 4] = ["office", "division", "one_stop", "other"];
@@ -181,7 +182,7 @@ impl App {
         let unit = org::get_org_unit(&mut tx, id).await?;
         audit::event("org_unit.create", "org_unit", id)
             .agency(Some(agency_id))
-            .after(&unit)
+            .after(&unit.view())
             .write(&mut tx, actor)
             .await?;
         tx.commit().await?;
@@ -253,7 +254,7 @@ impl App {
         let grant = org::get_grant(&mut tx, id).await?;
         audit::event("role.grant", "role_grant", id)
             .agency(cmd.agency_id)
-            .after(&grant)
+            .after(&grant.view())
             .write(&mut tx, actor)
             .await?;
         tx.commit().await?;
@@ -282,8 +283,8 @@ impl App {
         let after = org::get_grant(&mut tx, grant_id).await?;
         audit::event("role.revoke", "role_grant", grant_id)
             .agency(before.agency_id)
-            .before(&before)
-            .after(&after)
+            .before(&before.view())
+            .after(&after.view())
             .write(&mut tx, actor)
             .await?;
         tx.commit().await?;
@@ -342,7 +343,7 @@ impl App {
             .ok_or_else(|| AppError::internal("the new posting vanished"))?;
         audit::event("posting.create", "posting", id)
             .agency(Some(cmd.agency_id))
-            .after(&posting)
+            .after(&posting.view())
             .write(&mut tx, actor)
             .await?;
         tx.commit().await?;
@@ -393,8 +394,8 @@ impl App {
         )
         .await?;
         let before = serde_json::json!({
-            "postings": org::postings_of(&mut tx, person_id, Some(now)).await?,
-            "roles": org::grants_of(&mut tx, person_id, Some(now)).await?,
+            "postings": crate::views::all::<_, crate::views::Posting>(org::postings_of(&mut tx, person_id, Some(now)).await?),
+            "roles": crate::views::all::<_, crate::views::RoleGrant>(org::grants_of(&mut tx, person_id, Some(now)).await?),
         });
         org::end_postings(&mut tx, person_id, now, actor.person_id).await?;
         org::revoke_all_grants(&mut tx, person_id, now, actor.person_id).await?;
@@ -431,8 +432,8 @@ impl App {
         }
         let after_postings = org::postings_of(&mut tx, person_id, Some(now)).await?;
         let after = serde_json::json!({
-            "postings": after_postings,
-            "roles": org::grants_of(&mut tx, person_id, Some(now)).await?,
+            "postings": crate::views::all::<_, crate::views::Posting>(after_postings.clone()),
+            "roles": crate::views::all::<_, crate::views::RoleGrant>(org::grants_of(&mut tx, person_id, Some(now)).await?),
         });
         audit::event("person.move", "person", person_id)
             .agency(Some(cmd.posting.agency_id))
@@ -537,7 +538,7 @@ impl App {
         let d = org::get_delegation(&mut tx, id).await?;
         audit::event("delegation.create", "delegation", id)
             .agency(Some(cmd.agency_id))
-            .after(&d)
+            .after(&d.view())
             .write(&mut tx, actor)
             .await?;
         tx.commit().await?;
@@ -561,8 +562,8 @@ impl App {
         let after = org::get_delegation(&mut tx, id).await?;
         audit::event("delegation.revoke", "delegation", id)
             .agency(Some(before.agency_id))
-            .before(&before)
-            .after(&after)
+            .before(&before.view())
+            .after(&after.view())
             .write(&mut tx, actor)
             .await?;
         tx.commit().await?;
@@ -633,5 +634,59 @@ fn posting_fact(p: &Posting) -> PostingFact {
         agency_id: p.agency_id,
         rank: PositionRank::parse(&p.rank).unwrap_or(PositionRank::Staff),
         acting: p.acting,
+    }
+}
+
+/// Reading the organisation, for pages that show it (lists the caller has already decided to
+/// show; the use cases that change it check their own permissions).
+impl App {
+    /// Who works in the agency now.
+    pub async fn postings_in(
+        &self,
+        agency_id: i64,
+    ) -> Result<Vec<crate::views::Posting>, AppError> {
+        let rows = org::postings_in(&mut &self.db, agency_id, self.now()).await?;
+        Ok(crate::views::all(rows))
+    }
+
+    /// A person's postings in force now.
+    pub async fn postings_of(
+        &self,
+        person_id: i64,
+    ) -> Result<Vec<crate::views::Posting>, AppError> {
+        let rows = org::postings_of(&mut &self.db, person_id, Some(self.now())).await?;
+        Ok(crate::views::all(rows))
+    }
+
+    /// A person's roles in force now.
+    pub async fn grants_of(
+        &self,
+        person_id: i64,
+    ) -> Result<Vec<crate::views::RoleGrant>, AppError> {
+        let rows = org::grants_of(&mut &self.db, person_id, Some(self.now())).await?;
+        Ok(crate::views::all(rows))
+    }
+
+    /// The positions a posting may hold.
+    pub async fn positions(&self) -> Result<Vec<crate::views::Position>, AppError> {
+        Ok(crate::views::all(org::positions(&mut &self.db).await?))
+    }
+
+    /// An agency's internal units in force today.
+    pub async fn org_units_of(
+        &self,
+        agency_id: i64,
+    ) -> Result<Vec<crate::views::OrgUnit>, AppError> {
+        let rows = org::org_units_of(&mut &self.db, agency_id, self.today()).await?;
+        Ok(crate::views::all(rows))
+    }
+
+    /// The people (id, name) who hold `role` in the agency now.
+    pub async fn holders(
+        &self,
+        agency_id: i64,
+        role: &str,
+    ) -> Result<Vec<(i64, String)>, AppError> {
+        Ok(org::holders(&mut &self.db, agency_id, role, self.now()).await?)
     }
 }

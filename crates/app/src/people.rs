@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::{check_password_rules, hash_password_blocking};
 use crate::error::OrNotFound;
+use crate::views::AsView;
 use crate::{Actor, App, AppError, audit, authz};
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -26,10 +27,10 @@ pub struct NewOfficial {
 /// A person with what an administrator needs to see.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PersonDetail {
-    pub person: Person,
-    pub postings: Vec<org::Posting>,
-    pub roles: Vec<org::RoleGrant>,
-    pub delegations: Vec<org::Delegation>,
+    pub person: crate::views::Person,
+    pub postings: Vec<crate::views::Posting>,
+    pub roles: Vec<crate::views::RoleGrant>,
+    pub delegations: Vec<crate::views::Delegation>,
 }
 
 pub fn check_username(u: &str) -> Result<String, AppError> {
@@ -165,7 +166,7 @@ impl App {
         let person = people::get(&mut tx, id).await?;
         audit::event("person.create", "person", id)
             .agency(cmd.agency_id)
-            .after(&person)
+            .after(&person.view())
             .write(&mut tx, actor)
             .await?;
         tx.commit().await?;
@@ -233,10 +234,10 @@ impl App {
             .await
             .or_not_found("person")?;
         let detail = PersonDetail {
-            postings: org::postings_of(&mut tx, person_id, None).await?,
-            roles: org::grants_of(&mut tx, person_id, None).await?,
-            delegations: org::delegations_of(&mut tx, person_id).await?,
-            person,
+            postings: crate::views::all(org::postings_of(&mut tx, person_id, None).await?),
+            roles: crate::views::all(org::grants_of(&mut tx, person_id, None).await?),
+            delegations: crate::views::all(org::delegations_of(&mut tx, person_id).await?),
+            person: person.into(),
         };
         if actor.person_id != Some(person_id) {
             audit::event("person.read", "person", person_id)

@@ -11,6 +11,7 @@ use egov_store::{Exec, now};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
+use crate::views::AsView;
 use crate::{Actor, App, AppError, ErrorKind, audit, authz};
 
 /// Uploads larger than this are refused (a signature scan at 600 dpi is far smaller).
@@ -210,7 +211,7 @@ impl App {
             .ok_or_else(|| AppError::internal("the image vanished"))?;
         audit::event("signature_image.uploaded", "signature_image", id)
             .agency(Some(cmd.agency_id))
-            .after(&row)
+            .after(&row.view())
             .write(&mut tx, actor)
             .await?;
         tx.commit().await?;
@@ -305,8 +306,8 @@ impl App {
             .ok_or_else(|| AppError::internal("the image vanished"))?;
         audit::event(&format!("signature_image.{to}"), "signature_image", row.id)
             .agency(Some(row.agency_id))
-            .before(row)
-            .after(&after)
+            .before(&row.view())
+            .after(&after.view())
             .write(tx, actor)
             .await?;
         Ok(after)

@@ -258,12 +258,12 @@ async fn run(command: Command, settings: egov_app::Settings) -> Result<()> {
         }
         Command::Migrate => {
             let app = open(settings).await?;
-            println!("migrations applied: {}", app.db.describe());
+            println!("migrations applied: {}", app.db().describe());
             Ok(())
         }
         Command::Import(cmd) => {
             let app = open(settings).await?;
-            egov_app::seed::seed_positions(&mut &app.db)
+            egov_app::seed::seed_positions(&mut app.db())
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             let started = std::time::Instant::now();
@@ -358,7 +358,7 @@ async fn run(command: Command, settings: egov_app::Settings) -> Result<()> {
         }
         Command::Jobs(JobsCmd::Stats) => {
             let app = open(settings).await?;
-            for c in egov_store::jobs::counts(&mut &app.db).await? {
+            for c in egov_store::jobs::counts(&mut app.db()).await? {
                 println!("{:8} {}", c.state, c.count);
             }
             Ok(())
@@ -373,7 +373,7 @@ async fn run(command: Command, settings: egov_app::Settings) -> Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.message))?;
             println!("audit checkpoint: {} entries, head {}", cp.seq, cp.hash);
-            let m = egov_store::backup::backup(&app.db, &url, &app.blobs, &file).await?;
+            let m = egov_store::backup::backup(app.db(), &url, &app.blobs, &file).await?;
             println!(
                 "backup written to {} ({} database, {} blobs, {:.1} s)",
                 file.display(),
@@ -416,7 +416,7 @@ async fn user(app: Arc<App>, system: &Actor, cmd: UserCmd) -> Result<()> {
         async move {
             match code {
                 None => Ok(None),
-                Some(c) => egov_store::agencies::find_by_code(&mut &app.db, &c)
+                Some(c) => egov_store::agencies::find_by_code(&mut app.db(), &c)
                     .await?
                     .map(|a| Some(a.id))
                     .with_context(|| format!("no agency has the identifier {c}")),
@@ -461,7 +461,7 @@ async fn user(app: Arc<App>, system: &Actor, cmd: UserCmd) -> Result<()> {
             role,
             agency,
         } => {
-            let p = egov_store::people::find_by_username(&mut &app.db, &username)
+            let p = egov_store::people::find_by_username(&mut app.db(), &username)
                 .await?
                 .context("no such user")?;
             let g = app
@@ -487,10 +487,10 @@ async fn user(app: Arc<App>, system: &Actor, cmd: UserCmd) -> Result<()> {
             Ok(())
         }
         UserCmd::ResetTotp { username } => {
-            let p = egov_store::people::find_by_username(&mut &app.db, &username)
+            let p = egov_store::people::find_by_username(&mut app.db(), &username)
                 .await?
                 .context("no such user")?;
-            let mut tx = app.db.begin().await?;
+            let mut tx = app.db().begin().await?;
             egov_store::people::set_totp(&mut tx, p.id, None, false, egov_store::now()).await?;
             egov_store::people::delete_sessions_of(&mut tx, p.id).await?;
             egov_app::audit::event("person.totp_reset", "person", p.id)
@@ -562,7 +562,7 @@ async fn calendar(app: Arc<App>, system: &Actor, cmd: CalendarCmd) -> Result<()>
             }
             let agency_id = match agency {
                 Some(code) => Some(
-                    egov_store::agencies::find_by_code(&mut &app.db, &code)
+                    egov_store::agencies::find_by_code(&mut app.db(), &code)
                         .await?
                         .with_context(|| format!("no agency has the identifier {code}"))?
                         .id,
@@ -612,7 +612,7 @@ pub async fn serve(app: Arc<App>, listen: &str) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
-    tracing::info!(address = %addr, database = %app.db.describe(), "egov serving");
+    tracing::info!(address = %addr, database = %app.db().describe(), "egov serving");
     println!("egov is serving http://{addr}");
     let (tx, rx) = tokio::sync::watch::channel(false);
     let worker = app
@@ -625,7 +625,7 @@ pub async fn serve(app: Arc<App>, listen: &str) -> Result<()> {
     if let Some(w) = worker {
         let _ = w.await;
     }
-    app.db.close().await;
+    app.db().close().await;
     Ok(())
 }
 

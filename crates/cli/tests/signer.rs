@@ -86,7 +86,7 @@ async fn a_leader_signs_with_egov_signer_and_an_operator_checks_files() {
     let person = |u: &'static str| {
         let app = app.clone();
         async move {
-            let p = egov_store::people::find_by_username(&mut &app.db, u)
+            let p = egov_store::people::find_by_username(&mut app.db(), u)
                 .await
                 .unwrap()
                 .unwrap();
@@ -95,7 +95,7 @@ async fn a_leader_signs_with_egov_signer_and_an_operator_checks_files() {
     };
     let drafter = person("chuyenvien.snv").await;
     let snv = egov_store::org::postings_of(
-        &mut &app.db,
+        &mut app.db(),
         drafter.person_id.unwrap(),
         Some(egov_store::now()),
     )
@@ -129,7 +129,7 @@ async fn a_leader_signs_with_egov_signer_and_an_operator_checks_files() {
         note: String::new(),
         mark: None,
     };
-    let d = egov_store::documents::get_document(&mut &app.db, d.id)
+    let d = egov_store::documents::get_document(&mut app.db(), d.id)
         .await
         .unwrap();
     let d = app
@@ -235,7 +235,7 @@ async fn a_leader_signs_with_egov_signer_and_an_operator_checks_files() {
     assert!(text(&out).contains("Nothing waits"), "{}", text(&out));
 
     // The operator checks the signed file, a tampered copy and a file signed with a seal key.
-    let d = egov_store::documents::get_document(&mut &app.db, d.id)
+    let d = egov_store::documents::get_document(&mut app.db(), d.id)
         .await
         .unwrap();
     let signed = app.read_blob(d.main_sha.as_ref().unwrap()).await.unwrap();

@@ -402,193 +402,13 @@ fn check_signature(
         );
         return;
     }
-    // The byte range: [0 a b c], the gap exactly this signature's /Contents string, the end of
-    // the range the end of a revision.
-    let Some(range) = byte_range(sig) else {
-        j.invalid(
-            "byte_range_malformed",
-            "the signature has no valid /ByteRange",
-        );
+    let Some(range) = signed_range(pdf, sig, j, report) else {
         return;
     };
-    let [start, a, b, c] = range;
-    let end = b.saturating_add(c);
-    if start != 0 || a == 0 || a >= b || end > pdf.len() {
-        j.invalid(
-            "byte_range_malformed",
-            "the /ByteRange does not start at the beginning of the file or runs past its end",
-        );
-        return;
-    }
-    let Some(contents) = sig.get(b"Contents").ok().and_then(|o| o.as_str().ok()) else {
-        j.invalid(
-            "signature_missing",
-            "the signature dictionary has no signature value (/Contents)",
-        );
+    let Some((parsed, signer)) = check_cms(pdf, &range, sub_filter, j, report) else {
         return;
     };
-    let gap = &pdf[a..b];
-    let gap_ok = gap.len() >= 2
-        && gap[0] == b'<'
-        && gap[gap.len() - 1] == b'>'
-        && gap[1..gap.len() - 1].iter().all(u8::is_ascii_hexdigit)
-        && hex::decode(&gap[1..gap.len() - 1]).ok().as_deref() == Some(contents);
-    if !gap_ok {
-        j.invalid(
-            "byte_range_wrapped",
-            "the bytes the /ByteRange leaves out are not this signature's value: the signed range was manipulated",
-        );
-        return;
-    }
-    if !ends_revision(pdf, end) {
-        j.invalid(
-            "byte_range_not_revision",
-            "the signed range does not end where a revision of the file ends",
-        );
-        return;
-    }
-    report.covers_whole_file = pdf[end..].iter().all(u8::is_ascii_whitespace);
-    if contents.iter().all(|b| *b == 0) {
-        j.invalid("signature_missing", "the signature value is empty");
-        return;
-    }
-
-    // The CMS signature.
-    let parsed = match cms_sig::parse(contents) {
-        Ok(p) => p,
-        Err(e) => {
-            j.invalid("signature_malformed", e);
-            return;
-        }
-    };
-    let signer_info = &parsed.signer;
-    let digest_name = cms_sig::digest_name(&signer_info.digest_alg.oid);
-    let Some(signer) = parsed
-        .certificates
-        .iter()
-        .find(|c| cms_sig::identifies(&signer_info.sid, c))
-        .cloned()
-    else {
-        j.invalid(
-            "signer_certificate_missing",
-            "the signature does not carry its signer's certificate",
-        );
-        return;
-    };
-    describe_signer(&signer, report);
-    let digest = match digest_name {
-        Some("sha1") => {
-            j.indeterminate(
-                "sha1",
-                "the signature's digest is SHA-1, which is no longer accepted",
-            );
-            return;
-        }
-        Some(name) => cms_sig::digest(name, &[&pdf[..a], &pdf[b..end]]).unwrap_or_default(),
-        None => {
-            j.indeterminate(
-                "unsupported_algorithm",
-                format!(
-                    "unsupported digest algorithm {}",
-                    signer_info.digest_alg.oid
-                ),
-            );
-            return;
-        }
-    };
-    let spki = signer.tbs_certificate().subject_public_key_info();
-    let signed_message = match &signer_info.signed_attrs {
-        Some(attrs) => {
-            match cms_sig::attribute_value(attrs, &OID_CONTENT_TYPE) {
-                Ok(Some(v)) if v.decode_as::<ObjectIdentifier>().ok() == Some(OID_DATA) => {}
-                _ => {
-                    j.invalid(
-                        "signed_attributes",
-                        "the signed content type is missing or not data",
-                    );
-                    return;
-                }
-            }
-            match cms_sig::attribute_value(attrs, &OID_MESSAGE_DIGEST) {
-                Ok(Some(v)) => {
-                    if v.decode_as::<OctetString>()
-                        .ok()
-                        .map(|o| o.as_bytes().to_vec())
-                        != Some(digest.clone())
-                    {
-                        j.invalid(
-                            "document_changed",
-                            "the signed bytes of the document were changed after signing",
-                        );
-                        return;
-                    }
-                }
-                _ => {
-                    j.invalid("signed_attributes", "the message digest is missing");
-                    return;
-                }
-            }
-            match signing_certificate_matches(attrs, &signer) {
-                Ok(true) => {}
-                Ok(false) => {
-                    j.invalid(
-                        "signing_certificate_mismatch",
-                        "the signed reference to the signing certificate names another certificate",
-                    );
-                    return;
-                }
-                Err(()) if sub_filter == CADES_DETACHED => {
-                    j.invalid(
-                        "signing_certificate_missing",
-                        "a PAdES signature must sign a reference to its certificate (signing-certificate-v2)",
-                    );
-                    return;
-                }
-                Err(()) => {}
-            }
-            match attrs.to_der() {
-                Ok(d) => d,
-                Err(e) => {
-                    j.invalid("signed_attributes", e.to_string());
-                    return;
-                }
-            }
-        }
-        None if sub_filter == CADES_DETACHED => {
-            j.invalid(
-                "signed_attributes",
-                "a PAdES signature must have signed attributes",
-            );
-            return;
-        }
-        None => [&pdf[..a], &pdf[b..end]].concat(),
-    };
-    match verify_signature(
-        spki,
-        &signer_info.signature_algorithm.oid,
-        Some(&signer_info.digest_alg.oid),
-        &signed_message,
-        signer_info.signature.as_bytes(),
-    ) {
-        Ok(true) => {}
-        Ok(false) => {
-            j.invalid(
-                "signature_value_wrong",
-                "the signature value does not match the signed data and the certificate",
-            );
-            return;
-        }
-        Err(e) if e.contains("SHA-1") => {
-            j.indeterminate("sha1", e);
-            return;
-        }
-        Err(e) => {
-            j.indeterminate("unsupported_algorithm", e);
-            return;
-        }
-    }
-
-    check_timestamp(signer_info, trust, now, j, report);
+    check_timestamp(&parsed.signer, trust, now, j, report);
     let at = match report.signing_time {
         Some(t) => t,
         None => {
@@ -612,7 +432,247 @@ fn check_signature(
     let mut pool: Vec<Certificate> = parsed.certificates.clone();
     pool.extend(trust.intermediates.iter().cloned());
     check_chain(&signer, &pool, trust, at, now, j, report);
-    check_changes(pdf, doc, sig, end, &trust.limits, j, report);
+    check_changes(pdf, doc, sig, range.end, &trust.limits, j, report);
+}
+
+/// What a signature's /ByteRange signs: the file from 0 to `a` and from `b` to `end`, the gap
+/// being the signature value `contents`.
+struct SignedRange<'p> {
+    a: usize,
+    b: usize,
+    end: usize,
+    contents: &'p [u8],
+}
+
+impl SignedRange<'_> {
+    /// The signed bytes, in their two parts.
+    fn parts<'p>(&self, pdf: &'p [u8]) -> [&'p [u8]; 2] {
+        [&pdf[..self.a], &pdf[self.b..self.end]]
+    }
+}
+
+/// The byte range: [0 a b c], the gap exactly this signature's /Contents string, the end of
+/// the range the end of a revision. `None` when the judge has already said why not.
+fn signed_range<'s>(
+    pdf: &[u8],
+    sig: &'s Dictionary,
+    j: &mut Judge,
+    report: &mut SignatureReport,
+) -> Option<SignedRange<'s>> {
+    let Some(range) = byte_range(sig) else {
+        j.invalid(
+            "byte_range_malformed",
+            "the signature has no valid /ByteRange",
+        );
+        return None;
+    };
+    let [start, a, b, c] = range;
+    let end = b.saturating_add(c);
+    if start != 0 || a == 0 || a >= b || end > pdf.len() {
+        j.invalid(
+            "byte_range_malformed",
+            "the /ByteRange does not start at the beginning of the file or runs past its end",
+        );
+        return None;
+    }
+    let Some(contents) = sig.get(b"Contents").ok().and_then(|o| o.as_str().ok()) else {
+        j.invalid(
+            "signature_missing",
+            "the signature dictionary has no signature value (/Contents)",
+        );
+        return None;
+    };
+    let gap = &pdf[a..b];
+    let gap_ok = gap.len() >= 2
+        && gap[0] == b'<'
+        && gap[gap.len() - 1] == b'>'
+        && gap[1..gap.len() - 1].iter().all(u8::is_ascii_hexdigit)
+        && hex::decode(&gap[1..gap.len() - 1]).ok().as_deref() == Some(contents);
+    if !gap_ok {
+        j.invalid(
+            "byte_range_wrapped",
+            "the bytes the /ByteRange leaves out are not this signature's value: the signed range was manipulated",
+        );
+        return None;
+    }
+    if !ends_revision(pdf, end) {
+        j.invalid(
+            "byte_range_not_revision",
+            "the signed range does not end where a revision of the file ends",
+        );
+        return None;
+    }
+    report.covers_whole_file = pdf[end..].iter().all(u8::is_ascii_whitespace);
+    if contents.iter().all(|b| *b == 0) {
+        j.invalid("signature_missing", "the signature value is empty");
+        return None;
+    }
+    Some(SignedRange {
+        a,
+        b,
+        end,
+        contents,
+    })
+}
+
+/// The CMS signature over the range: its signer's certificate, its digest, its signed
+/// attributes and its value. The parsed signature and the signer's certificate, or `None`
+/// when the judge has already said why not.
+fn check_cms(
+    pdf: &[u8],
+    range: &SignedRange,
+    sub_filter: &[u8],
+    j: &mut Judge,
+    report: &mut SignatureReport,
+) -> Option<(cms_sig::Parsed, Certificate)> {
+    let parsed = match cms_sig::parse(range.contents) {
+        Ok(p) => p,
+        Err(e) => {
+            j.invalid("signature_malformed", e);
+            return None;
+        }
+    };
+    let signer_info = &parsed.signer;
+    let digest_name = cms_sig::digest_name(&signer_info.digest_alg.oid);
+    let Some(signer) = parsed
+        .certificates
+        .iter()
+        .find(|c| cms_sig::identifies(&signer_info.sid, c))
+        .cloned()
+    else {
+        j.invalid(
+            "signer_certificate_missing",
+            "the signature does not carry its signer's certificate",
+        );
+        return None;
+    };
+    describe_signer(&signer, report);
+    let digest = match digest_name {
+        Some("sha1") => {
+            j.indeterminate(
+                "sha1",
+                "the signature's digest is SHA-1, which is no longer accepted",
+            );
+            return None;
+        }
+        Some(name) => cms_sig::digest(name, &range.parts(pdf)).unwrap_or_default(),
+        None => {
+            j.indeterminate(
+                "unsupported_algorithm",
+                format!(
+                    "unsupported digest algorithm {}",
+                    signer_info.digest_alg.oid
+                ),
+            );
+            return None;
+        }
+    };
+    let signer_info = &parsed.signer;
+    let spki = signer.tbs_certificate().subject_public_key_info();
+    let signed_message = match &signer_info.signed_attrs {
+        Some(attrs) => signed_attributes(attrs, &digest, &signer, sub_filter, j)?,
+        None if sub_filter == CADES_DETACHED => {
+            j.invalid(
+                "signed_attributes",
+                "a PAdES signature must have signed attributes",
+            );
+            return None;
+        }
+        None => range.parts(pdf).concat(),
+    };
+    match verify_signature(
+        spki,
+        &signer_info.signature_algorithm.oid,
+        Some(&signer_info.digest_alg.oid),
+        &signed_message,
+        signer_info.signature.as_bytes(),
+    ) {
+        Ok(true) => {}
+        Ok(false) => {
+            j.invalid(
+                "signature_value_wrong",
+                "the signature value does not match the signed data and the certificate",
+            );
+            return None;
+        }
+        Err(e) if e.contains("SHA-1") => {
+            j.indeterminate("sha1", e);
+            return None;
+        }
+        Err(e) => {
+            j.indeterminate("unsupported_algorithm", e);
+            return None;
+        }
+    }
+
+    Some((parsed, signer))
+}
+
+/// The signed attributes: content type data, the message digest of the signed bytes, the
+/// reference to the signing certificate. Their DER (what the signature value signs), or
+/// `None` when the judge has already said why not.
+fn signed_attributes(
+    attrs: &x509_cert::attr::Attributes,
+    digest: &[u8],
+    signer: &Certificate,
+    sub_filter: &[u8],
+    j: &mut Judge,
+) -> Option<Vec<u8>> {
+    match cms_sig::attribute_value(attrs, &OID_CONTENT_TYPE) {
+        Ok(Some(v)) if v.decode_as::<ObjectIdentifier>().ok() == Some(OID_DATA) => {}
+        _ => {
+            j.invalid(
+                "signed_attributes",
+                "the signed content type is missing or not data",
+            );
+            return None;
+        }
+    }
+    match cms_sig::attribute_value(attrs, &OID_MESSAGE_DIGEST) {
+        Ok(Some(v)) => {
+            if v.decode_as::<OctetString>()
+                .ok()
+                .map(|o| o.as_bytes().to_vec())
+                .as_deref()
+                != Some(digest)
+            {
+                j.invalid(
+                    "document_changed",
+                    "the signed bytes of the document were changed after signing",
+                );
+                return None;
+            }
+        }
+        _ => {
+            j.invalid("signed_attributes", "the message digest is missing");
+            return None;
+        }
+    }
+    match signing_certificate_matches(attrs, signer) {
+        Ok(true) => {}
+        Ok(false) => {
+            j.invalid(
+                "signing_certificate_mismatch",
+                "the signed reference to the signing certificate names another certificate",
+            );
+            return None;
+        }
+        Err(()) if sub_filter == CADES_DETACHED => {
+            j.invalid(
+                "signing_certificate_missing",
+                "a PAdES signature must sign a reference to its certificate (signing-certificate-v2)",
+            );
+            return None;
+        }
+        Err(()) => {}
+    }
+    match attrs.to_der() {
+        Ok(d) => Some(d),
+        Err(e) => {
+            j.invalid("signed_attributes", e.to_string());
+            None
+        }
+    }
 }
 
 /// A time-stamp token over the signature value (PAdES B-T): when it verifies and its authority

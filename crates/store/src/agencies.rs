@@ -1,15 +1,13 @@
 //! Agencies (cơ quan): People's Committees of units, departments and other bodies, with their
 //! identifiers, validity and successors.
 
-use serde::Serialize;
 use time::{Date, OffsetDateTime};
-use utoipa::ToSchema;
 
 use crate::db::{Arg, Exec};
 use crate::units::valid_on;
 use crate::{StoreError, args};
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Agency {
     pub id: i64,
     /// Agency identifier, QCVN 102:2016 (`000.00.00.H56`).
@@ -161,10 +159,9 @@ pub async fn set_parent(
 }
 
 /// A row of the agency tree: the agency and how many children it has on the same date.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct TreeNode {
     #[sqlx(flatten)]
-    #[serde(flatten)]
     pub agency: Agency,
     pub child_count: i64,
 }
@@ -191,10 +188,9 @@ pub async fn children_on(
 }
 
 /// A search hit with the name of the parent, to tell apart agencies of the same name.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct SearchHit {
     #[sqlx(flatten)]
-    #[serde(flatten)]
     pub agency: Agency,
     pub parent_name: Option<String>,
 }
@@ -244,13 +240,12 @@ pub async fn ancestors(ex: &mut impl Exec, id: i64) -> Result<Vec<Agency>, Store
     Ok(out)
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct AgencyLink {
     /// `merged` or `split` (the agency's own kind is `agency.kind`).
     pub succession: String,
     pub is_default: bool,
     #[sqlx(flatten)]
-    #[serde(flatten)]
     pub agency: Agency,
 }
 

@@ -1,14 +1,12 @@
 //! Applicants (người nộp hồ sơ): citizens, organisations and foreigners, keyed by their
 //! validated identifier. Personal data: every read through a use case is logged.
 
-use serde::Serialize;
 use time::{Date, OffsetDateTime};
-use utoipa::ToSchema;
 
 use crate::db::Exec;
 use crate::{StoreError, args};
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Applicant {
     pub id: i64,
     /// `citizen`, `organisation` or `foreigner`.
@@ -20,7 +18,6 @@ pub struct Applicant {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub address: Option<String>,
-    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
 

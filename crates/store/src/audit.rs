@@ -7,10 +7,8 @@
 //! chain head. Verification walks the chain and reports the first link that does not hold: an
 //! altered entry, a removed one (a gap in the sequence) or a removed tail (the head disagrees).
 
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
-use utoipa::ToSchema;
 
 use crate::db::{Db, Exec, ts_text};
 use crate::{StoreError, args};
@@ -112,10 +110,9 @@ pub struct NewEntry {
     pub request_id: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Entry {
     pub id: i64,
-    #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     pub actor_id: Option<i64>,
     pub actor: String,
@@ -131,7 +128,6 @@ pub struct Entry {
     pub prev_hash: Option<String>,
     pub hash: Option<String>,
     /// The keyed MAC written with the entry.
-    #[serde(skip)]
     pub mac: Option<String>,
 }
 
@@ -430,7 +426,7 @@ pub async fn seal_all(db: &Db) -> Result<u64, StoreError> {
 }
 
 /// The first place the chain does not hold.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BrokenLink {
     /// The chain position where the break was found.
     pub seq: i64,
@@ -439,7 +435,7 @@ pub struct BrokenLink {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VerifyReport {
     /// Entries checked in the chain.
     pub sealed: i64,

@@ -1,25 +1,22 @@
 //! Stored calendars: years and their days, the rule set and office hours (as JSON), and the
 //! deadlines computed from them.
 
-use serde::Serialize;
 use time::{Date, OffsetDateTime};
-use utoipa::ToSchema;
 
 use crate::db::Exec;
 use crate::{StoreError, args};
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct YearRow {
     pub year: i64,
     pub confirmed: bool,
     /// Raised by every change, so caches and recomputations know.
     pub version: i64,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub confirmed_at: Option<OffsetDateTime>,
     pub confirmed_by: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct DayRow {
     pub date: Date,
     pub year: i64,
@@ -213,7 +210,7 @@ pub async fn set_office_hours(
 }
 
 /// A deadline computed and kept, so that a change of the calendar can find it.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct DeadlineRow {
     pub id: i64,
     pub owner_type: String,
@@ -222,13 +219,10 @@ pub struct DeadlineRow {
     /// `appointment` (printed on a receipt: never recomputed) or `step`.
     pub kind: String,
     pub agency_id: Option<i64>,
-    #[serde(with = "time::serde::rfc3339")]
     pub received: OffsetDateTime,
     pub limit_json: String,
     pub pauses_json: String,
-    #[serde(with = "time::serde::rfc3339")]
     pub due: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub finished_at: Option<OffsetDateTime>,
 }
 
@@ -336,7 +330,7 @@ pub async fn finish_deadline(
     Ok(())
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ReviewRow {
     pub id: i64,
     pub deadline_id: i64,
@@ -344,11 +338,8 @@ pub struct ReviewRow {
     pub owner_id: String,
     pub label: String,
     pub year: i64,
-    #[serde(with = "time::serde::rfc3339")]
     pub old_due: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
     pub new_due: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
 

@@ -2,14 +2,12 @@
 //! attachments and recipients, incoming copies per recipient agency with their direction,
 //! events, reserved numbers and work files. Lists and search are scoped by permission in SQL.
 
-use serde::Serialize;
 use time::{Date, OffsetDateTime};
-use utoipa::ToSchema;
 
 use crate::db::{Arg, Dialect, Exec};
 use crate::{StoreError, args};
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct DocumentRow {
     pub id: i64,
     /// `internal` (drafted and issued here) or `external` (registered from outside).
@@ -42,9 +40,7 @@ pub struct DocumentRow {
     pub replaces_id: Option<i64>,
     pub copies: i64,
     pub version: i64,
-    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
 }
 
@@ -214,7 +210,7 @@ pub async fn search_fold_of(ex: &mut impl Exec, id: i64) -> Result<String, Store
         .await
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct AttachmentRow {
     pub id: i64,
     pub document_id: i64,
@@ -224,7 +220,6 @@ pub struct AttachmentRow {
     pub size: i64,
     /// `main` (the document itself), `draft` (a .docx/.odt source) or `attachment`.
     pub role: String,
-    #[serde(with = "time::serde::rfc3339")]
     pub added_at: OffsetDateTime,
 }
 
@@ -275,7 +270,7 @@ pub async fn attachments(
     .await
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct RecipientRow {
     pub id: i64,
     pub document_id: i64,
@@ -284,11 +279,9 @@ pub struct RecipientRow {
     pub name: String,
     /// "Kính gửi" (true) or only "Nơi nhận".
     pub addressed: bool,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub delivered_at: Option<OffsetDateTime>,
     /// The last status the recipient reported (01–06, 13, 15, 16).
     pub status: Option<String>,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub status_at: Option<OffsetDateTime>,
 }
 
@@ -380,7 +373,7 @@ pub async fn mark_delivered(
     Ok(())
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct IncomingRow {
     pub id: i64,
     pub agency_id: i64,
@@ -388,22 +381,17 @@ pub struct IncomingRow {
     /// `electronic` or `paper`.
     pub channel: String,
     pub state: String,
-    #[serde(with = "time::serde::rfc3339")]
     pub arrived_at: OffsetDateTime,
     pub arrival_year: Option<i64>,
     pub arrival_number: Option<i64>,
     pub secret: bool,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub registered_at: Option<OffsetDateTime>,
     pub lead_unit_id: Option<i64>,
     pub lead_person_id: Option<i64>,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub deadline: Option<OffsetDateTime>,
     pub direction: Option<String>,
     pub directed_by: Option<i64>,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub directed_at: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub completed_at: Option<OffsetDateTime>,
     pub reply_document_id: Option<i64>,
     /// `13` while the sender asks for it back, `16` after a refusal.
@@ -632,7 +620,7 @@ pub async fn set_coordinators(
     Ok(())
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct CoordinatorRow {
     pub unit_id: Option<i64>,
     pub person_id: Option<i64>,
@@ -668,12 +656,11 @@ pub async fn find_duplicate(
     .await
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct DocEventRow {
     pub id: i64,
     pub document_id: i64,
     pub incoming_id: Option<i64>,
-    #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     pub actor_id: Option<i64>,
     pub actor: String,
@@ -750,7 +737,7 @@ pub async fn set_series_mode(
     Ok(())
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ReservationRow {
     pub id: i64,
     pub agency_id: i64,
@@ -759,7 +746,6 @@ pub struct ReservationRow {
     pub number: i64,
     pub kind: String,
     pub reserved_by: Option<i64>,
-    #[serde(with = "time::serde::rfc3339")]
     pub reserved_at: OffsetDateTime,
     pub note: String,
     pub document_id: Option<i64>,
@@ -1119,7 +1105,7 @@ pub async fn register_recipients(
     .await
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct WorkFileRow {
     pub id: i64,
     pub agency_id: i64,
@@ -1133,11 +1119,8 @@ pub struct WorkFileRow {
     pub retention: String,
     pub responsible_id: Option<i64>,
     pub state: String,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub opened_at: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub closed_at: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub archived_at: Option<OffsetDateTime>,
     pub documents: i64,
 }

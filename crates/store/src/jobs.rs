@@ -5,14 +5,12 @@
 //! again (at-least-once). The receiver sees the job's idempotency key every time, so it can
 //! ignore a repeat. After `max_attempts` failures a job is dead until an administrator retries it.
 
-use serde::Serialize;
 use time::{Duration, OffsetDateTime};
-use utoipa::ToSchema;
 
 use crate::db::{Db, Dialect, Exec};
 use crate::{StoreError, args};
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Job {
     pub id: i64,
     pub kind: String,
@@ -22,17 +20,12 @@ pub struct Job {
     pub state: String,
     pub attempts: i64,
     pub max_attempts: i64,
-    #[serde(with = "time::serde::rfc3339")]
     pub run_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub locked_until: Option<OffsetDateTime>,
     pub locked_by: Option<String>,
     pub last_error: Option<String>,
-    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub finished_at: Option<OffsetDateTime>,
 }
 
@@ -181,7 +174,7 @@ pub async fn list(
     .await
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct StateCount {
     pub state: String,
     pub count: i64,

@@ -3,9 +3,7 @@
 //! statistics), all scoped by permission inside SQL.
 
 use egov_domain::onestop::dossier::{Channel, State};
-use serde::Serialize;
 use time::{Date, OffsetDateTime};
-use utoipa::ToSchema;
 
 use crate::db::{Arg, Batch, Dialect, Exec};
 use crate::{StoreError, args};
@@ -41,7 +39,7 @@ pub async fn next_dossier_number(ex: &mut impl Exec, key: &str) -> Result<(i64, 
     Ok(row)
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ProcedureRow {
     pub id: i64,
     pub code: String,
@@ -53,7 +51,6 @@ pub struct ProcedureRow {
     pub levels: String,
     pub online: String,
     /// The full version (see the procedure endpoint); not repeated in lists.
-    #[serde(skip_serializing)]
     pub data_json: String,
     pub effective_from: Date,
     pub effective_to: Option<Date>,
@@ -179,12 +176,11 @@ pub async fn search_procedures(
     ex.fetch_all(&sql, a).await
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ProcessRow {
     pub id: i64,
     pub procedure_code: String,
     pub version: i64,
-    #[schema(value_type = Object)]
     pub data_json: String,
     pub effective_from: Date,
     pub effective_to: Option<Date>,
@@ -252,7 +248,7 @@ pub async fn max_process_version(ex: &mut impl Exec, code: &str) -> Result<i64, 
 }
 
 /// A dossier with the names officers need.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct DossierRow {
     pub id: i64,
     pub code: String,
@@ -271,10 +267,8 @@ pub struct DossierRow {
     pub applicant_phone: Option<String>,
     /// 1 counter, 2 online, 3 post.
     #[sqlx(try_from = "i64")]
-    #[schema(value_type = i64)]
     pub channel: Channel,
     #[sqlx(try_from = "String")]
-    #[schema(value_type = String)]
     pub state: State,
     pub national_status: i64,
     pub step: i64,
@@ -282,28 +276,19 @@ pub struct DossierRow {
     pub current_agency_id: Option<i64>,
     pub step_role: Option<String>,
     pub assignee_id: Option<i64>,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub step_due: Option<OffsetDateTime>,
     pub supplement_before_receipt: bool,
     pub supplements: i64,
     pub apologies: i64,
     pub counts_late: bool,
     pub subject: String,
-    #[serde(with = "time::serde::rfc3339")]
     pub submitted_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub received_at: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub appointment: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub original_appointment: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub extended_to: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub finished_at: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub returned_at: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub closed_at: Option<OffsetDateTime>,
     pub timeliness: Option<String>,
     pub fee_total: i64,
@@ -311,7 +296,6 @@ pub struct DossierRow {
     pub digitised: bool,
     pub reused_data: bool,
     pub result_json: Option<String>,
-    #[serde(skip)]
     pub lookup_token: String,
     pub month: String,
     pub version: i64,
@@ -611,7 +595,7 @@ pub async fn update_dossier(
     Ok(n == 1)
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ComponentRow {
     pub id: i64,
     pub code: String,
@@ -679,7 +663,7 @@ pub async fn mark_component(
     .await
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct StepRow {
     pub id: i64,
     pub seq: i64,
@@ -689,11 +673,8 @@ pub struct StepRow {
     pub role: String,
     pub assignee_id: Option<i64>,
     pub assignee_name: Option<String>,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub started_at: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub due_at: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub finished_at: Option<OffsetDateTime>,
     pub handed_by: Option<i64>,
     pub handed_by_name: Option<String>,
@@ -801,13 +782,11 @@ pub async fn steps(ex: &mut impl Exec, dossier_id: i64) -> Result<Vec<StepRow>, 
     .await
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct PauseRow {
     pub id: i64,
     pub kind: String,
-    #[serde(with = "time::serde::rfc3339")]
     pub started_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub ended_at: Option<OffsetDateTime>,
 }
 
@@ -857,10 +836,9 @@ pub async fn pauses(ex: &mut impl Exec, dossier_id: i64) -> Result<Vec<PauseRow>
     .await
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct EventRow {
     pub id: i64,
-    #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     pub actor_id: Option<i64>,
     pub actor: String,
@@ -868,7 +846,6 @@ pub struct EventRow {
     pub from_state: Option<String>,
     pub to_state: String,
     pub step: i64,
-    #[schema(value_type = Object)]
     pub data_json: String,
 }
 
@@ -1181,7 +1158,7 @@ pub async fn first_transfers(
 }
 
 /// Monthly figures of an agency (as competent agency), by procedure.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct StatRow {
     pub procedure_code: String,
     pub field_code: String,

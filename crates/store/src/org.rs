@@ -2,16 +2,14 @@
 //! delegations. Rows are never deleted; an ended posting, grant or delegation keeps its history
 //! with an end time.
 
-use serde::Serialize;
 use time::{Date, OffsetDateTime};
-use utoipa::ToSchema;
 
 use crate::db::Exec;
 use crate::units::valid_on;
 use crate::{StoreError, args};
 
 /// An internal unit (phòng, văn phòng, bộ phận một cửa).
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct OrgUnit {
     pub id: i64,
     pub agency_id: i64,
@@ -78,7 +76,7 @@ pub async fn close_org_unit(
 }
 
 /// A position (chức vụ) from the catalogue.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Position {
     pub key: String,
     pub name_vi: String,
@@ -122,7 +120,7 @@ pub async fn position(ex: &mut impl Exec, key: &str) -> Result<Option<Position>,
 }
 
 /// A person's posting: the position they hold in an agency (and unit) from one time to another.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Posting {
     pub id: i64,
     pub person_id: i64,
@@ -137,9 +135,7 @@ pub struct Posting {
     pub governance: String,
     /// An acting head (Q.).
     pub acting: bool,
-    #[serde(with = "time::serde::rfc3339")]
     pub valid_from: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub valid_to: Option<OffsetDateTime>,
 }
 
@@ -229,7 +225,7 @@ pub async fn end_postings(
 }
 
 /// A role granted to a person in an agency or an internal unit.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct RoleGrant {
     pub id: i64,
     pub person_id: i64,
@@ -239,9 +235,7 @@ pub struct RoleGrant {
     pub agency_name: Option<String>,
     pub org_unit_id: Option<i64>,
     pub org_unit_name: Option<String>,
-    #[serde(with = "time::serde::rfc3339")]
     pub valid_from: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub valid_to: Option<OffsetDateTime>,
     pub granted_by: Option<i64>,
     pub revoked_by: Option<i64>,
@@ -394,7 +388,7 @@ pub async fn holders(
 }
 
 /// A delegation of signing authority (TL. or TUQ.).
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Delegation {
     pub id: i64,
     pub agency_id: i64,
@@ -404,13 +398,10 @@ pub struct Delegation {
     pub delegator_name: String,
     pub delegate_id: i64,
     pub delegate_name: String,
-    #[serde(with = "time::serde::rfc3339")]
     pub valid_from: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
     pub valid_to: OffsetDateTime,
     pub scope: String,
     pub reference: String,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub revoked_at: Option<OffsetDateTime>,
 }
 

@@ -1,14 +1,12 @@
 //! Officials (people who sign in) and their sessions.
 
-use serde::Serialize;
 use time::OffsetDateTime;
-use utoipa::ToSchema;
 
 use crate::db::{Arg, Exec};
 use crate::{StoreError, args};
 
 /// An official. The password hash and TOTP secret never leave the store through this type.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Person {
     pub id: i64,
     pub username: String,
@@ -17,9 +15,7 @@ pub struct Person {
     pub phone: Option<String>,
     pub totp_enabled: bool,
     pub active: bool,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub locked_until: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
 

@@ -1,11 +1,10 @@
 //! Reminders (nhắc việc) of incoming documents due soon or overdue.
 
 use crate::{Exec, StoreError, args};
-use serde::Serialize;
 use time::OffsetDateTime;
 
 /// A reminder with what its person needs to recognise the document.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ReminderRow {
     pub id: i64,
     pub person_id: i64,
@@ -15,9 +14,7 @@ pub struct ReminderRow {
     pub agency_id: i64,
     /// `due_soon` or `overdue`.
     pub kind: String,
-    #[serde(with = "time::serde::rfc3339")]
     pub deadline: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     pub notation: Option<String>,
     pub subject: String,

@@ -3,10 +3,9 @@
 //! administrator of the agency and used only within its validity.
 
 use crate::{Exec, StoreError, args};
-use serde::Serialize;
 use time::OffsetDateTime;
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ImageRow {
     pub id: i64,
     /// `signature` (a person's) or `seal` (an agency's).
@@ -20,17 +19,13 @@ pub struct ImageRow {
     pub height_px: i64,
     /// The printed width (a seal's real diameter).
     pub width_mm: f64,
-    #[serde(with = "time::serde::rfc3339")]
     pub valid_from: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub valid_to: Option<OffsetDateTime>,
     /// `pending`, `approved`, `rejected` or `withdrawn`.
     pub state: String,
     pub uploaded_by: Option<i64>,
-    #[serde(with = "time::serde::rfc3339")]
     pub uploaded_at: OffsetDateTime,
     pub decided_by: Option<i64>,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub decided_at: Option<OffsetDateTime>,
     pub note: String,
 }

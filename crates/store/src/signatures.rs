@@ -1,10 +1,9 @@
 //! Stored verdicts on the signatures of PDF blobs.
 
 use crate::{Exec, StoreError, args};
-use serde::Serialize;
 use time::OffsetDateTime;
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ReportRow {
     pub sha256: String,
     /// `valid`, `invalid`, `indeterminate` or `unsigned`.
@@ -12,7 +11,6 @@ pub struct ReportRow {
     pub signatures: i64,
     /// The full report (JSON).
     pub report: String,
-    #[serde(with = "time::serde::rfc3339")]
     pub checked_at: OffsetDateTime,
 }
 
@@ -56,7 +54,7 @@ pub async fn for_document(
 }
 
 /// A signature a person owes a document (see migration 0009).
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct SigningRequestRow {
     pub id: i64,
     pub document_id: i64,
@@ -70,11 +68,8 @@ pub struct SigningRequestRow {
     pub prepared_sha: Option<String>,
     pub chain_pem: Option<String>,
     pub signed_sha: Option<String>,
-    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub prepared_at: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub signed_at: Option<OffsetDateTime>,
 }
 
@@ -123,7 +118,7 @@ pub async fn requests_of_document(
 }
 
 /// A signature waiting for a person, with what the signer needs to recognise the document.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct WaitingRow {
     pub id: i64,
     pub document_id: i64,
@@ -132,7 +127,6 @@ pub struct WaitingRow {
     pub subject: String,
     pub kind: String,
     pub notation: Option<String>,
-    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
 

@@ -1,14 +1,12 @@
 //! Administrative units of both structures and the successions between them.
 
-use serde::Serialize;
 use time::Date;
-use utoipa::ToSchema;
 
 use crate::db::{Arg, Exec};
 use crate::{StoreError, args};
 
 /// One administrative unit of one structure.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct AdminUnit {
     pub id: i64,
     pub structure: String,
@@ -164,12 +162,11 @@ pub async fn count(ex: &mut impl Exec, structure: &str) -> Result<i64, StoreErro
 }
 
 /// One succession link between an old unit and a new one.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct UnitLink {
     pub kind: String,
     pub is_default: bool,
     #[sqlx(flatten)]
-    #[serde(flatten)]
     pub unit: AdminUnit,
 }
 

@@ -210,7 +210,42 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
     let started = Instant::now();
     let (mut parts, body) = req.into_parts();
     let method = parts.method.clone();
-    let path = parts.uri.path().to_owned();
+    let built = context(&state, &parts).await;
+    let ctx = built.ctx;
+    parts.extensions.insert(ctx.clone());
+
+    let (body, refused) = check_csrf(&state, &ctx, &parts, body).await;
+    let mut response = match refused {
+        Some((status, e)) => {
+            let mut r = status.into_response();
+            r.extensions_mut().insert(ErrorPayload(e));
+            r
+        }
+        None => next.run(Request::from_parts(parts, body)).await,
+    };
+    render_errors(&ctx, &mut response).await;
+    finish_headers(
+        &ctx,
+        &mut response,
+        built.new_pre_csrf,
+        built.lang_from_query,
+    );
+    record(&ctx, &method, response.status(), started.elapsed());
+    response
+}
+
+/// What the middleware learns from a request before the handler runs.
+struct Built {
+    ctx: Ctx,
+    /// A new CSRF token for a visitor without a session (set as a cookie on the way out).
+    new_pre_csrf: Option<String>,
+    /// The language asked for in the address (remembered in a cookie on the way out).
+    lang_from_query: Option<Lang>,
+}
+
+/// The request's context: request id, client address, language, session and CSRF token,
+/// and the one-time message.
+async fn context(state: &AppState, parts: &axum::http::request::Parts) -> Built {
     let query = parts.uri.query().unwrap_or("").to_owned();
     let request_id = parts
         .headers
@@ -224,8 +259,6 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
         .get::<ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip().to_string())
         .unwrap_or_else(|| "127.0.0.1".into());
-    let secure = state.app.settings.server.cookies_secure();
-
     let lang_from_query = query_param(&query, "lang").and_then(|l| Lang::parse(&l));
     let lang = lang_from_query
         .or_else(|| cookie(&parts.headers, LANG_COOKIE).and_then(Lang::parse))
@@ -247,15 +280,16 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
         }),
         None => None,
     };
-    let pre_csrf = cookie(&parts.headers, PRE_CSRF_COOKIE).map(str::to_owned);
     let mut new_pre_csrf = None;
     let csrf = match &signed_in {
         Some(s) => s.session.csrf_token.clone(),
-        None => pre_csrf.clone().unwrap_or_else(|| {
-            let t = random_token(24);
-            new_pre_csrf = Some(t.clone());
-            t
-        }),
+        None => cookie(&parts.headers, PRE_CSRF_COOKIE)
+            .map(str::to_owned)
+            .unwrap_or_else(|| {
+                let t = random_token(24);
+                new_pre_csrf = Some(t.clone());
+                t
+            }),
     };
     let flash = cookie(&parts.headers, FLASH_COOKIE).and_then(|v| {
         let v = percent_decode(v);
@@ -265,125 +299,138 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
             text: text.to_owned(),
         })
     });
-    let ctx = Ctx {
-        lang,
-        signed_in,
-        token,
-        via_bearer,
-        csrf: csrf.clone(),
-        request_id: request_id.clone(),
-        ip,
-        path: path.clone(),
-        query,
-        flash: flash.clone(),
-        secure_cookies: secure,
-    };
-    parts.extensions.insert(ctx.clone());
+    Built {
+        ctx: Ctx {
+            lang,
+            signed_in,
+            token,
+            via_bearer,
+            csrf,
+            request_id,
+            ip,
+            path: parts.uri.path().to_owned(),
+            query,
+            flash,
+            secure_cookies: state.app.settings.server.cookies_secure(),
+        },
+        new_pre_csrf,
+        lang_from_query,
+    }
+}
 
-    // CSRF: every unsafe request made with cookies carries the token, in a form field `csrf`
-    // (the first field of a form with files) or the `x-csrf-token` header, never the address.
-    // Bearer-token API calls are exempt: a browser never adds that header by itself.
-    let mut body = body;
-    let mut refused = None;
+/// CSRF: every unsafe request made with cookies carries the token, in a form field `csrf`
+/// (the first field of a form with files) or the `x-csrf-token` header, never the address.
+/// Bearer-token API calls are exempt: a browser never adds that header by itself. Gives the
+/// body back (read whole when the token was in it) and the refusal, if any.
+async fn check_csrf(
+    state: &AppState,
+    ctx: &Ctx,
+    parts: &axum::http::request::Parts,
+    body: Body,
+) -> (Body, Option<(StatusCode, AppError)>) {
     // The API without a session cookie has no ambient authority to protect (it takes JSON,
     // which a foreign page cannot send without a CORS preflight we never grant).
     let has_cookie_session = cookie(&parts.headers, SESSION_COOKIE).is_some();
-    let needs_csrf =
-        is_unsafe(&method) && !via_bearer && (!path.starts_with("/api/") || has_cookie_session);
-    if needs_csrf {
-        let mut presented = parts
-            .headers
-            .get("x-csrf-token")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let content_type = parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        let is_form = content_type.starts_with("application/x-www-form-urlencoded");
-        // A form with files carries the token as its first field, never in its address (an
-        // address with the token would show in the bar, in history and in logs).
-        let is_multipart = content_type.starts_with("multipart/form-data");
-        if presented.is_none() && (is_form || is_multipart) {
-            let settings = &state.app.settings.server;
-            let limit = if is_multipart {
-                settings.max_upload_bytes.max(settings.max_body_bytes)
-            } else {
-                settings.max_body_bytes
-            };
-            match to_bytes(body, limit).await {
-                Ok(bytes) => {
-                    presented = if is_multipart {
-                        multipart_field(&parts.headers, &bytes, "csrf").await
-                    } else {
-                        query_param(&String::from_utf8_lossy(&bytes), "csrf")
-                    };
-                    body = Body::from(bytes);
-                }
-                Err(_) => {
-                    body = Body::empty();
-                    refused = Some((
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        from_status(StatusCode::PAYLOAD_TOO_LARGE, ""),
-                    ));
-                }
+    if !is_unsafe(&parts.method)
+        || ctx.via_bearer
+        || (ctx.path.starts_with("/api/") && !has_cookie_session)
+    {
+        return (body, None);
+    }
+    let mut body = body;
+    let mut presented = parts
+        .headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+    // A form with files carries the token as its first field, never in its address (an
+    // address with the token would show in the bar, in history and in logs).
+    let is_multipart = content_type.starts_with("multipart/form-data");
+    if presented.is_none() && (is_form || is_multipart) {
+        let settings = &state.app.settings.server;
+        let limit = if is_multipart {
+            settings.max_upload_bytes.max(settings.max_body_bytes)
+        } else {
+            settings.max_body_bytes
+        };
+        match to_bytes(body, limit).await {
+            Ok(bytes) => {
+                presented = if is_multipart {
+                    multipart_field(&parts.headers, &bytes, "csrf").await
+                } else {
+                    query_param(&String::from_utf8_lossy(&bytes), "csrf")
+                };
+                body = Body::from(bytes);
+            }
+            Err(_) => {
+                let e = from_status(StatusCode::PAYLOAD_TOO_LARGE, "");
+                return (Body::empty(), Some((StatusCode::PAYLOAD_TOO_LARGE, e)));
             }
         }
-        if refused.is_none()
-            && !presented
-                .as_deref()
-                .is_some_and(|p| constant_time_eq(p, &csrf))
-        {
-            refused = Some((
-                StatusCode::FORBIDDEN,
-                AppError::new(
-                    ErrorKind::Forbidden,
-                    "csrf_failed",
-                    "The form has expired or did not come from this site. Go back, reload the page and try again.",
-                ),
-            ));
-        }
     }
+    if presented
+        .as_deref()
+        .is_some_and(|p| constant_time_eq(p, &ctx.csrf))
+    {
+        return (body, None);
+    }
+    let e = AppError::new(
+        ErrorKind::Forbidden,
+        "csrf_failed",
+        "The form has expired or did not come from this site. Go back, reload the page and try again.",
+    );
+    (body, Some((StatusCode::FORBIDDEN, e)))
+}
 
-    let mut response = match refused {
-        Some((status, e)) => {
-            let mut r = status.into_response();
-            r.extensions_mut().insert(ErrorPayload(e));
-            r
-        }
-        None => next.run(Request::from_parts(parts, body)).await,
-    };
-
-    // Render errors: ours (with a payload) and bare ones from extractors or the router.
+/// Renders errors as a page or JSON in the request's language: ours (with a payload) and bare
+/// ones from extractors or the router.
+async fn render_errors(ctx: &Ctx, response: &mut Response) {
     let status = response.status();
     let payload = response.extensions_mut().remove::<ErrorPayload>();
-    if payload.is_some() || (status.is_client_error() || status.is_server_error()) {
-        let plain = response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_none_or(|v| v.starts_with("text/plain"));
-        if payload.is_some() || plain {
-            let e = match payload {
-                Some(p) => p.0,
-                None => {
-                    let detail = to_bytes(std::mem::take(response.body_mut()), 4096)
-                        .await
-                        .map(|b| String::from_utf8_lossy(&b).into_owned())
-                        .unwrap_or_default();
-                    from_status(status, &detail)
-                }
-            };
-            if e.kind == ErrorKind::Internal {
-                tracing::error!(request_id = %request_id, code = e.code, message = %e.message, "request failed");
-            }
-            response = crate::pages::render_error(&ctx, status, &e);
-        }
+    if payload.is_none() && !(status.is_client_error() || status.is_server_error()) {
+        return;
     }
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"));
+    if payload.is_none() && !plain {
+        return;
+    }
+    let e = match payload {
+        Some(p) => p.0,
+        None => {
+            let detail = to_bytes(std::mem::take(response.body_mut()), 4096)
+                .await
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            from_status(status, &detail)
+        }
+    };
+    if e.kind == ErrorKind::Internal {
+        tracing::error!(request_id = %ctx.request_id, code = e.code, message = %e.message, "request failed");
+    }
+    *response = crate::pages::render_error(ctx, status, &e);
+}
 
+/// The request id, the cookies the request asked for (a new CSRF token, the language, the
+/// one-time message cleared once shown) and the security headers.
+fn finish_headers(
+    ctx: &Ctx,
+    response: &mut Response,
+    new_pre_csrf: Option<String>,
+    lang_from_query: Option<Lang>,
+) {
+    let secure = ctx.secure_cookies;
     let headers = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
+    if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
         headers.insert("x-request-id", v);
     }
     if let Some(t) = new_pre_csrf {
@@ -402,7 +449,7 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    if flash.is_some()
+    if ctx.flash.is_some()
         && is_html
         && !headers
             .get_all(header::SET_COOKIE)
@@ -426,15 +473,15 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
         HeaderValue::from_static("nosniff"),
     );
     headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+}
 
-    let status = response.status();
-    let elapsed = started.elapsed();
-    // A bounded label: the first path segment when it is one of ours.
+/// The request's metrics (by a bounded area label) and its log line.
+fn record(ctx: &Ctx, method: &Method, status: StatusCode, elapsed: std::time::Duration) {
     const AREAS: [&str; 11] = [
         "api", "admin", "agencies", "units", "office", "sign-in", "sign-out", "account", "healthz",
         "metrics", "static",
     ];
-    let first = path.split('/').nth(1).unwrap_or("");
+    let first = ctx.path.split('/').nth(1).unwrap_or("");
     let area: &'static str = if first.is_empty() {
         "home"
     } else {
@@ -447,14 +494,13 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
     metrics::counter!("egov_http_requests_total", "method" => method.to_string(), "area" => area, "status" => status.as_u16().to_string()).increment(1);
     metrics::histogram!("egov_http_request_seconds", "area" => area).record(elapsed.as_secs_f64());
     tracing::info!(
-        request_id = %request_id,
+        request_id = %ctx.request_id,
         method = %method,
-        path = %path,
+        path = %ctx.path,
         status = status.as_u16(),
         ms = elapsed.as_secs_f64() * 1000.0,
         "request"
     );
-    response
 }
 
 /// A redirect that also sets a one-time message.

@@ -14,12 +14,6 @@ impl From<AppError> for WebError {
     }
 }
 
-impl From<egov_store::StoreError> for WebError {
-    fn from(e: egov_store::StoreError) -> Self {
-        WebError(e.into())
-    }
-}
-
 pub fn status_of(kind: ErrorKind) -> StatusCode {
     match kind {
         ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,

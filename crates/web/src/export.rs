@@ -1,7 +1,7 @@
 //! Spreadsheet exports. Phone numbers arrive masked from the use case.
 
 use egov_app::AppError;
-use egov_store::onestop::DossierRow;
+use egov_app::views::Dossier;
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
 use time::OffsetDateTime;
 
@@ -47,7 +47,7 @@ pub fn register_xlsx(
     lang: Lang,
     agency: &str,
     period: &str,
-    rows: &[DossierRow],
+    rows: &[Dossier],
 ) -> Result<Vec<u8>, AppError> {
     let err = |e: rust_xlsxwriter::XlsxError| AppError::internal(format!("xlsx: {e}"));
     let mut wb = Workbook::new();

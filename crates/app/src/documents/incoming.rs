@@ -17,7 +17,8 @@ use time::{Date, OffsetDateTime};
 use super::outgoing::DocumentDetail;
 use super::{changed, search_fold};
 use crate::error::OrNotFound;
-use crate::{Actor, App, AppError, audit};
+use crate::views::AsView;
+use crate::{Actor, App, AppError, audit, views};
 
 /// Any role an office worker holds in an agency (to see its lists).
 pub const ANY_OFFICE_ROLE: [Role; 5] = [
@@ -88,7 +89,7 @@ pub struct InAction {
 /// What a registration returns: the copy, and a likely duplicate to look at.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Registered {
-    pub copy: IncomingRow,
+    pub copy: crate::views::Incoming,
     pub duplicate_of: Option<i64>,
 }
 
@@ -187,12 +188,12 @@ impl App {
             .await?;
         audit::event("document.register_incoming", "incoming", copy_id)
             .agency(Some(cmd.agency_id))
-            .after(&copy)
+            .after(&copy.view())
             .write(&mut tx, actor)
             .await?;
         tx.commit().await?;
         Ok(Registered {
-            copy,
+            copy: copy.into(),
             duplicate_of: duplicate,
         })
     }
@@ -257,8 +258,8 @@ impl App {
         };
         audit::event(&format!("incoming.{}", a.event), "incoming", copy_id)
             .agency(Some(copy.agency_id))
-            .before(&copy)
-            .after(&after)
+            .before(&copy.view())
+            .after(&after.view())
             .write(&mut tx, actor)
             .await?;
         tx.commit().await?;
@@ -719,37 +720,37 @@ impl App {
         let kind_name = DocKind::by_key(&d.kind)
             .map(|k| k.name_vi.to_owned())
             .unwrap_or_else(|| d.kind.clone());
-        let mut detail = DocumentDetail {
-            attachments: store::attachments(&mut tx, id).await?,
-            recipients: store::recipients(&mut tx, id).await?,
-            events: store::events(&mut tx, id).await?,
-            files: store::files_of_document(&mut tx, id).await?,
+        let mut attachments = store::attachments(&mut tx, id).await?;
+        let mut events = store::events(&mut tx, id).await?;
+        let mut files = store::files_of_document(&mut tx, id).await?;
+        let mut d = d;
+        if !self.reads_as_sender(&mut tx, actor, &d).await? {
+            // A recipient sees what was issued, and their own agency's handling of it: not the
+            // sender's drafts, earlier PDFs, reviews, comments, nor who drafted it.
+            attachments.retain(|a| super::issued_file(&d, a));
+            let own_copy = copy.as_ref().map(|c| c.id);
+            events.retain(|e| match e.incoming_id {
+                Some(copy) => Some(copy) == own_copy,
+                None => super::EVENTS_FOR_RECIPIENTS.contains(&e.event.as_str()),
+            });
+            let own_agency = copy.as_ref().map(|c| c.agency_id);
+            files.retain(|f| Some(f.agency_id) == own_agency);
+            d.drafter_id = None;
+            d.drafting_unit_id = None;
+        }
+        let detail = DocumentDetail {
+            attachments: views::all(attachments),
+            recipients: views::all(store::recipients(&mut tx, id).await?),
+            events: views::all(events),
+            files: views::all(files),
             kind_name,
-            copy,
+            copy: copy.map(Into::into),
             actions,
             may_add_files,
             lead,
             coordinators,
-            document: d,
+            document: d.into(),
         };
-        if !self
-            .reads_as_sender(&mut tx, actor, &detail.document)
-            .await?
-        {
-            // A recipient sees what was issued, and their own agency's handling of it: not the
-            // sender's drafts, earlier PDFs, reviews, comments, nor who drafted it.
-            let d = &detail.document;
-            detail.attachments.retain(|a| super::issued_file(d, a));
-            let own_copy = detail.copy.as_ref().map(|c| c.id);
-            detail.events.retain(|e| match e.incoming_id {
-                Some(copy) => Some(copy) == own_copy,
-                None => super::EVENTS_FOR_RECIPIENTS.contains(&e.event.as_str()),
-            });
-            let own_agency = detail.copy.as_ref().map(|c| c.agency_id);
-            detail.files.retain(|f| Some(f.agency_id) == own_agency);
-            detail.document.drafter_id = None;
-            detail.document.drafting_unit_id = None;
-        }
         tx.commit().await?;
         let mut w = self.db.begin().await?;
         audit::event("document.read", "document", id)

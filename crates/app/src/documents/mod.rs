@@ -221,6 +221,16 @@ impl App {
         self.holds_in_unit(ex, actor, roles, agency_id, None).await
     }
 
+    /// [`App::holds_in`] outside a transaction, for a page deciding what to offer.
+    pub async fn has_role_in(
+        &self,
+        actor: &Actor,
+        roles: &[Role],
+        agency_id: i64,
+    ) -> Result<bool, AppError> {
+        self.holds_in(&mut &self.db, actor, roles, agency_id).await
+    }
+
     /// Like [`App::holds_in`], but a grant limited to a unit counts only for `unit` (when
     /// given): the head of one division does not review another's drafts.
     pub(crate) async fn holds_in_unit(

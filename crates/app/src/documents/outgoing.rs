@@ -16,6 +16,7 @@ use time::Date;
 use super::files::{FileRole, check};
 use super::{RecipientInput, changed, search_fold};
 use crate::error::OrNotFound;
+use crate::views::AsView;
 use crate::{Actor, App, AppError, audit};
 
 pub(crate) const DRAFTERS: [Role; 3] = [Role::Specialist, Role::UnitLeader, Role::AgencyLeader];
@@ -130,15 +131,15 @@ pub struct ReserveCmd {
 /// A document with everything about it its reader may see.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DocumentDetail {
-    pub document: DocumentRow,
+    pub document: crate::views::Document,
     pub kind_name: String,
-    pub attachments: Vec<store::AttachmentRow>,
-    pub recipients: Vec<store::RecipientRow>,
-    pub events: Vec<store::DocEventRow>,
+    pub attachments: Vec<crate::views::Attachment>,
+    pub recipients: Vec<crate::views::Recipient>,
+    pub events: Vec<crate::views::DocumentEvent>,
     /// The reader's agency's copy, when the document came in.
-    pub copy: Option<store::IncomingRow>,
+    pub copy: Option<crate::views::Incoming>,
     /// Work files the document is in.
-    pub files: Vec<store::WorkFileRow>,
+    pub files: Vec<crate::views::WorkFile>,
     /// What the reader may do now (events of the outgoing or the incoming flow).
     pub actions: Vec<String>,
     /// Whether the reader may add files now (a draft's drafters, until sign-off).
@@ -339,7 +340,7 @@ impl App {
         let d = store::get_document(&mut tx, id).await?;
         audit::event("document.draft", "document", id)
             .agency(Some(agency.id))
-            .after(&d)
+            .after(&d.view())
             .write(&mut tx, actor)
             .await?;
         tx.commit().await?;
@@ -761,8 +762,8 @@ impl App {
         let after = store::get_document(&mut tx, id).await?;
         audit::event(&format!("document.{}", event.as_str()), "document", id)
             .agency(Some(agency))
-            .before(&d)
-            .after(&after)
+            .before(&d.view())
+            .after(&after.view())
             .write(&mut tx, actor)
             .await?;
         tx.commit().await?;
@@ -1201,7 +1202,7 @@ impl App {
         let after = store::get_document(&mut tx, id).await?;
         audit::event("document.register_paper", "document", id)
             .agency(Some(agency.id))
-            .after(&after)
+            .after(&after.view())
             .write(&mut tx, actor)
             .await?;
         tx.commit().await?;
@@ -1243,7 +1244,7 @@ impl App {
         let r = store::get_reservation(&mut tx, id).await?;
         audit::event("document.reserve_number", "reservation", id)
             .agency(Some(cmd.agency_id))
-            .after(&r)
+            .after(&r.view())
             .write(&mut tx, actor)
             .await?;
         tx.commit().await?;

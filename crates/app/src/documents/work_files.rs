@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::incoming::ANY_OFFICE_ROLE;
 use crate::error::OrNotFound;
+use crate::views::AsView;
 use crate::{Actor, App, AppError, audit};
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -95,7 +96,7 @@ impl App {
         let f = store::get_work_file(&mut tx, id).await?;
         audit::event("work_file.plan", "work_file", id)
             .agency(Some(agency.id))
-            .after(&f)
+            .after(&f.view())
             .write(&mut tx, actor)
             .await?;
         tx.commit().await?;
@@ -146,8 +147,8 @@ impl App {
         let after = store::get_work_file(&mut tx, id).await?;
         audit::event(&format!("work_file.{action}"), "work_file", id)
             .agency(Some(f.agency_id))
-            .before(&f)
-            .after(&after)
+            .before(&f.view())
+            .after(&after.view())
             .write(&mut tx, actor)
             .await?;
         tx.commit().await?;

@@ -17,7 +17,7 @@ use crate::{Actor, App, AppError, authz};
 pub struct CounterProcedure {
     pub view: ProcedureView,
     /// Agencies that may decide it when received at this counter (the counter's own first).
-    pub competent: Vec<Agency>,
+    pub competent: Vec<crate::views::Agency>,
     /// The appointment if the receipt were issued now.
     #[serde(with = "time::serde::rfc3339::option")]
     pub appointment: Option<OffsetDateTime>,
@@ -116,7 +116,7 @@ impl App {
         };
         Ok(CounterProcedure {
             view,
-            competent,
+            competent: crate::views::all(competent),
             appointment,
         })
     }

@@ -8,9 +8,7 @@ use egov_domain::onestop::dossier::{Event, Outcome, Snapshot, State, TransitionE
 use egov_domain::onestop::procedure::ProcedureVersion;
 use egov_domain::onestop::process::{Process, StepAgency};
 use egov_domain::org::Role;
-use egov_store::onestop::{
-    self as store, ComponentRow, DossierRow, DossierUpdate, EventRow, PauseRow, StepRow,
-};
+use egov_store::onestop::{self as store, DossierRow, DossierUpdate, StepRow};
 use egov_store::{Exec, Tx, agencies};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -20,7 +18,7 @@ use crate::applicants::{NewApplicantCmd, ValidApplicant};
 use crate::calendar::Deadline;
 use crate::error::OrNotFound;
 use crate::events::Appended;
-use crate::{Actor, ActorKind, App, AppError, ErrorKind, audit, authz};
+use crate::{Actor, ActorKind, App, AppError, ErrorKind, audit, authz, views};
 
 /// A component as the counter officer records it.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -94,7 +92,7 @@ pub const PAYMENT_METHODS: [&str; 3] = ["cash", "transfer", "card"];
 pub struct ReceptionOutcome {
     /// `received`, `supplement_requested` or `refused`.
     pub outcome: String,
-    pub dossier: DossierRow,
+    pub dossier: crate::views::Dossier,
     /// Names of the required components missing (for the supplement request).
     pub missing: Vec<String>,
 }
@@ -284,11 +282,13 @@ impl TryFrom<Action> for DossierAction {
 /// Everything about a dossier an officer sees.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DossierDetail {
-    pub dossier: DossierRow,
-    pub components: Vec<ComponentRow>,
-    pub steps: Vec<StepRow>,
-    pub pauses: Vec<PauseRow>,
-    pub events: Vec<EventRow>,
+    pub dossier: views::Dossier,
+    /// The applicant's identifier with all but its last characters hidden.
+    pub applicant_masked: String,
+    pub components: Vec<views::Component>,
+    pub steps: Vec<views::Step>,
+    pub pauses: Vec<views::Pause>,
+    pub events: Vec<views::DossierEvent>,
     /// The events this officer may apply now.
     pub actions: Vec<String>,
     /// The national status code and its meaning.
@@ -1224,13 +1224,18 @@ impl App {
         let process = parse_process(&store::get_process(&mut tx, d.process_id).await?)?;
         let detail = DossierDetail {
             appointment_rule: AppointmentRule::of(&procedure, &process),
-            components: store::components(&mut tx, id).await?,
-            steps: store::steps(&mut tx, id).await?,
-            pauses: store::pauses(&mut tx, id).await?,
-            events: store::events(&mut tx, id).await?,
+            applicant_masked: crate::applicants::mask(
+                &egov_store::applicants::get(&mut tx, d.applicant_id)
+                    .await?
+                    .identifier,
+            ),
+            components: views::all(store::components(&mut tx, id).await?),
+            steps: views::all(store::steps(&mut tx, id).await?),
+            pauses: views::all(store::pauses(&mut tx, id).await?),
+            events: views::all(store::events(&mut tx, id).await?),
             actions,
             national_status: state.national_code(),
-            dossier: d,
+            dossier: d.into(),
         };
         tx.commit().await?;
         let mut tx = self.db.begin().await?;

@@ -4,7 +4,7 @@
 
 use egov_domain::onestop::procedure::{ProcedureVersion, TimeLimit};
 use egov_pdf::{Align, Cell, Document, Face, Style, Table, mm};
-use egov_store::onestop::{self as store, DossierRow, EventRow, StepRow};
+use egov_store::onestop::{self as store, DossierRow};
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
 
@@ -170,11 +170,11 @@ impl FormData {
             .unwrap_or_default()
     }
 
-    fn last_event(&self, event: &str) -> Option<&EventRow> {
+    fn last_event(&self, event: &str) -> Option<&crate::views::DossierEvent> {
         self.detail.events.iter().rev().find(|e| e.event == event)
     }
 
-    fn note_of(e: Option<&EventRow>) -> String {
+    fn note_of(e: Option<&crate::views::DossierEvent>) -> String {
         e.and_then(|e| serde_json::from_str::<serde_json::Value>(&e.data_json).ok())
             .and_then(|v| {
                 // Refusals at the counter record `reasons`; later events a `note`.
@@ -513,447 +513,24 @@ pub fn render(kind: FormKind, f: &FormData) -> Result<Vec<u8>, AppError> {
                     .and_then(|e| e.actor_id)
             }),
     );
+    let c = Frame {
+        f,
+        set,
+        number,
+        title_text,
+        office,
+        counter_upper,
+        competent_upper,
+        receiver,
+        received,
+    };
     match kind {
-        FormKind::Receipt => {
-            header(
-                &mut d,
-                set,
-                number,
-                &counter_upper,
-                &office.issuer,
-                &f.place,
-                received,
-            );
-            title(&mut d, title_text, Some(&format!("Mã hồ sơ: {}", x.code)));
-            d.paragraph(&LABEL, &format!("{} tiếp nhận hồ sơ của:", office.full));
-            applicant_lines(&mut d, f);
-            request_line(&mut d, f);
-            d.paragraph(&LABEL, "1. Thành phần hồ sơ nộp gồm:");
-            let mut rows = Vec::new();
-            for (i, c) in f
-                .detail
-                .components
-                .iter()
-                .filter(|c| c.provided)
-                .enumerate()
-            {
-                let form = f
-                    .procedure
-                    .components
-                    .iter()
-                    .find(|pc| pc.code == c.code)
-                    .and_then(|pc| pc.form.clone())
-                    .unwrap_or_default();
-                rows.push(vec![
-                    Cell::new((i + 1).to_string(), CELL_C),
-                    Cell::new(c.name.clone(), CELL),
-                    Cell::new(form, CELL),
-                    Cell::new(copy_kind(&c.kind), CELL_C),
-                    Cell::new(c.quantity.to_string(), CELL_C),
-                ]);
-            }
-            d.table(&Table {
-                widths: vec![0.6, 4.6, 1.6, 1.5, 0.9],
-                header: vec![
-                    Cell::new("TT", CELL_H),
-                    Cell::new("Tên giấy tờ", CELL_H),
-                    Cell::new("Mẫu đơn, tờ khai", CELL_H),
-                    Cell::new("Hình thức", CELL_H),
-                    Cell::new("Số lượng", CELL_H),
-                ],
-                rows,
-            });
-            d.space(4.0);
-            d.paragraph(&LABEL, "2. Số lượng hồ sơ: 01 (bộ).");
-            // Item 3 asks for the statutory limit; a shorter published commitment follows it.
-            let statutory = match f.procedure.same_day_cutoff {
-                Some(c) => same_day_text(c),
-                None => limit_text(&f.procedure.statutory_limit),
-            };
-            let committed = f
-                .published_limit
-                .as_ref()
-                .filter(|p| {
-                    f.procedure.same_day_cutoff.is_none() && **p != f.procedure.statutory_limit
-                })
-                .map(|p| format!(" (thời gian cam kết giải quyết: {})", limit_text(p)))
-                .unwrap_or_default();
-            d.paragraph(
-                &LABEL,
-                &format!("3. Thời gian giải quyết hồ sơ theo quy định là: {statutory}{committed}."),
-            );
-            d.paragraph(
-                &LABEL,
-                &format!("4. Thời gian nhận hồ sơ: {}.", when(Some(received))),
-            );
-            d.paragraph(
-                &LABEL,
-                &format!(
-                    "5. Thời gian trả kết quả giải quyết hồ sơ: {}.",
-                    when(x.extended_to.or(x.appointment))
-                ),
-            );
-            d.paragraph(
-                &LABEL,
-                &format!("6. Đăng ký nhận kết quả tại: {}.", office.full),
-            );
-            let fee = if x.fee_total == 0 {
-                "Không phải nộp phí, lệ phí.".to_owned()
-            } else if x.paid {
-                let how = f
-                    .detail
-                    .events
-                    .iter()
-                    .filter_map(|e| serde_json::from_str::<serde_json::Value>(&e.data_json).ok())
-                    .find_map(|v| {
-                        v.get("payment")
-                            .and_then(|p| p.get("method"))
-                            .and_then(|m| m.as_str())
-                            .map(str::to_owned)
-                    })
-                    .map(|m| match m.as_str() {
-                        "cash" => ", tiền mặt",
-                        "transfer" => ", chuyển khoản",
-                        "card" => ", thẻ",
-                        _ => "",
-                    })
-                    .unwrap_or_default();
-                format!("{} (đã nộp{how}).", money(x.fee_total))
-            } else {
-                format!("{} (chưa nộp).", money(x.fee_total))
-            };
-            d.paragraph(&LABEL, &format!("7. Phí, lệ phí: {fee}"));
-            let seq = x.code.rsplit('-').next().unwrap_or("");
-            d.paragraph(
-                &LABEL,
-                &format!(
-                    "Vào Sổ theo dõi hồ sơ, Quyển số: {}, Số thứ tự: {seq}.",
-                    local(received).year()
-                ),
-            );
-            // The signatures, with the QR code for the status look-up on their left.
-            d.space(10.0);
-            d.ensure(mm(48.0));
-            let top = d.y();
-            let left = d.margins.0;
-            d.qr(&f.lookup_url, left - mm(2.0), top, mm(30.0))
-                .map_err(|e| AppError::internal(format!("QR code: {e}")))?;
-            let caption = Style::new(Face::Italic, 9.0, Align::Center);
-            d.text_at(
-                left + mm(13.0),
-                top + mm(30.0),
-                &caption,
-                "Quét mã QR để tra cứu",
-            );
-            d.text_at(
-                left + mm(13.0),
-                top + mm(34.0),
-                &caption,
-                "tình trạng hồ sơ",
-            );
-            d.margins.0 = left + mm(30.0);
-            d.space(-12.0);
-            signatures(
-                &mut d,
-                &[
-                    (
-                        "NGƯỜI NỘP HỒ SƠ",
-                        "(Ký và ghi rõ họ tên)",
-                        x.applicant_name.clone(),
-                    ),
-                    ("NGƯỜI TIẾP NHẬN HỒ SƠ", "(Ký và ghi rõ họ tên)", receiver),
-                ],
-            );
-            d.margins.0 = left;
-            // The token's address also in words: it always works, even while look-ups by code
-            // and phone number are closed after someone else's wrong guesses.
-            d.space(6.0);
-            d.paragraph(
-                &Style::new(Face::Italic, 9.0, Align::Left),
-                &format!(
-                    "Mã QR và địa chỉ sau luôn tra cứu được hồ sơ này: {}",
-                    f.lookup_url
-                ),
-            );
-        }
-        FormKind::SupplementRequest => {
-            let ev = f.last_event("request_supplement");
-            let at = ev.map(|e| e.at).unwrap_or(x.submitted_at);
-            header(
-                &mut d,
-                set,
-                number,
-                &counter_upper,
-                &office.issuer,
-                &f.place,
-                at,
-            );
-            title(&mut d, title_text, Some(&format!("Hồ sơ: {}", x.code)));
-            d.labelled("Hồ sơ của:", &LABEL, &x.applicant_name, &VALUE);
-            request_line(&mut d, f);
-            d.paragraph(
-                &LABEL,
-                &format!("Ngày tiếp nhận hồ sơ: {}.", when(Some(x.submitted_at))),
-            );
-            d.paragraph(
-                &LABEL,
-                "Yêu cầu bổ sung, hoàn thiện hồ sơ gồm những nội dung sau:",
-            );
-            let items: Vec<String> = ev
-                .and_then(|e| serde_json::from_str::<serde_json::Value>(&e.data_json).ok())
-                .and_then(|v| {
-                    // During processing the officer lists `items`; at the counter the missing
-                    // components are recorded as `missing`.
-                    v.get("items")
-                        .or_else(|| v.get("missing"))
-                        .and_then(|i| i.as_array())
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(|s| s.as_str().map(str::to_owned))
-                                .collect()
-                        })
-                })
-                .unwrap_or_else(|| {
-                    f.detail
-                        .components
-                        .iter()
-                        .filter(|c| c.required && !c.provided)
-                        .map(|c| c.name.clone())
-                        .collect()
-                });
-            for (i, item) in items.iter().enumerate() {
-                d.paragraph(&LABEL, &format!("{}. {item}", i + 1));
-            }
-            let reason = FormData::note_of(ev);
-            d.labelled(
-                "Lý do:",
-                &LABEL,
-                if reason.is_empty() {
-                    "Hồ sơ chưa đầy đủ, hợp lệ theo quy định."
-                } else {
-                    &reason
-                },
-                &LABEL,
-            );
-            let guide = f.name_of(ev.and_then(|e| e.actor_id));
-            d.paragraph(
-                &LABEL,
-                &format!(
-                    "Trong quá trình hoàn thiện hồ sơ, nếu có vướng mắc, Ông/Bà liên hệ {} – {} để được hướng dẫn.",
-                    if guide.is_empty() { "cán bộ tiếp nhận".to_owned() } else { guide.clone() },
-                    office.full
-                ),
-            );
-            d.paragraph(&LABEL, "Xin trân trọng cảm ơn!");
-            signatures(
-                &mut d,
-                &[
-                    ("", "", String::new()),
-                    ("NGƯỜI HƯỚNG DẪN", "(Ký và ghi rõ họ tên)", guide),
-                ],
-            );
-        }
-        FormKind::Refusal => {
-            let ev = f.last_event("refuse");
-            let at = ev.map(|e| e.at).unwrap_or(x.submitted_at);
-            header(
-                &mut d,
-                set,
-                number,
-                &counter_upper,
-                &office.issuer,
-                &f.place,
-                at,
-            );
-            title(&mut d, title_text, Some(&format!("Hồ sơ: {}", x.code)));
-            d.paragraph(&LABEL, &format!("{} tiếp nhận hồ sơ của:", office.full));
-            applicant_lines(&mut d, f);
-            request_line(&mut d, f);
-            d.paragraph(
-                &LABEL,
-                &format!(
-                    "Qua xem xét, {} thông báo không tiếp nhận, giải quyết hồ sơ này với lý do cụ thể như sau:",
-                    office.short
-                ),
-            );
-            d.paragraph(&VALUE, &FormData::note_of(ev));
-            d.paragraph(&LABEL, "Xin thông báo cho Ông/Bà được biết và thực hiện./.");
-            signatures(
-                &mut d,
-                &[
-                    ("", "", String::new()),
-                    (
-                        "NGƯỜI TIẾP NHẬN HỒ SƠ",
-                        "(Ký và ghi rõ họ tên)",
-                        f.name_of(ev.and_then(|e| e.actor_id)),
-                    ),
-                ],
-            );
-        }
-        FormKind::Apology => {
-            let ev = f.last_event("apologize");
-            let at = ev.map(|e| e.at).unwrap_or(f.now);
-            header(
-                &mut d,
-                set,
-                number,
-                &competent_upper,
-                &x.competent_agency_name,
-                &f.place,
-                at,
-            );
-            title(&mut d, title_text, None);
-            d.paragraph(
-                &Style::new(Face::Regular, 13.0, Align::Center),
-                &format!("Kính gửi: {}", x.applicant_name),
-            );
-            d.space(6.0);
-            d.paragraph(
-                &LABEL,
-                &format!(
-                    "Ngày {}, {} tiếp nhận hồ sơ mã số {} đề nghị giải quyết thủ tục {}.",
-                    short_date(Some(received)),
-                    x.receiving_agency_name,
-                    x.code,
-                    x.procedure_name
-                ),
-            );
-            d.paragraph(
-                &LABEL,
-                &format!(
-                    "Thời hạn trả kết quả giải quyết hồ sơ theo giấy tiếp nhận: {}.",
-                    when(x.original_appointment.or(x.appointment))
-                ),
-            );
-            d.labelled("Lý do chậm trễ:", &LABEL, &FormData::note_of(ev), &LABEL);
-            d.paragraph(
-                &LABEL,
-                &format!(
-                    "{} xin lỗi Ông/Bà và đề nghị gia hạn thời gian giải quyết; thời gian trả kết quả mới: {}.",
-                    x.competent_agency_name,
-                    when(x.extended_to)
-                ),
-            );
-            d.paragraph(&LABEL, "Mong nhận được sự thông cảm của Ông/Bà./.");
-            signatures(
-                &mut d,
-                &[
-                    ("", "", String::new()),
-                    (
-                        "THỦ TRƯỞNG CƠ QUAN",
-                        "(Ký, ghi rõ họ tên và đóng dấu)",
-                        f.name_of(ev.and_then(|e| e.actor_id)),
-                    ),
-                ],
-            );
-        }
-        FormKind::StopNotice => {
-            let ev = f.last_event("stop").or_else(|| f.last_event("withdraw"));
-            let at = ev.map(|e| e.at).unwrap_or(f.now);
-            header(
-                &mut d,
-                set,
-                number,
-                &competent_upper,
-                &x.competent_agency_name,
-                &f.place,
-                at,
-            );
-            title(&mut d, title_text, Some(&format!("Hồ sơ: {}", x.code)));
-            d.paragraph(
-                &Style::new(Face::Regular, 13.0, Align::Center),
-                &format!("Kính gửi: {}", x.applicant_name),
-            );
-            d.space(6.0);
-            request_line(&mut d, f);
-            d.paragraph(
-                &LABEL,
-                &format!("Ngày tiếp nhận: {}.", when(Some(received))),
-            );
-            let stage = ev
-                .and_then(|e| f.detail.steps.iter().find(|s| s.seq == e.step))
-                .map(|s| s.name.clone())
-                .unwrap_or_default();
-            d.labelled("Giai đoạn giải quyết khi dừng:", &LABEL, &stage, &LABEL);
-            d.labelled(
-                "Căn cứ, lý do dừng giải quyết:",
-                &LABEL,
-                &FormData::note_of(ev),
-                &LABEL,
-            );
-            let fin = if x.fee_total == 0 {
-                "Không có.".to_owned()
-            } else if x.paid {
-                format!(
-                    "Đã nộp {}; việc hoàn trả (nếu có) thực hiện theo quy định.",
-                    money(x.fee_total)
-                )
-            } else {
-                format!("Chưa nộp {}.", money(x.fee_total))
-            };
-            d.labelled("Nghĩa vụ tài chính:", &LABEL, &fin, &LABEL);
-            d.paragraph(
-                &LABEL,
-                &format!(
-                    "{} thông báo dừng giải quyết hồ sơ nêu trên./.",
-                    x.competent_agency_name
-                ),
-            );
-            signatures(
-                &mut d,
-                &[
-                    ("", "", String::new()),
-                    (
-                        "THỦ TRƯỞNG CƠ QUAN",
-                        "(Ký, ghi rõ họ tên và đóng dấu)",
-                        f.name_of(ev.and_then(|e| e.actor_id)),
-                    ),
-                ],
-            );
-        }
-        FormKind::ProcessControl => {
-            header(
-                &mut d,
-                set,
-                number,
-                &counter_upper,
-                &office.issuer,
-                &f.place,
-                received,
-            );
-            title(&mut d, title_text, Some(&format!("Mã hồ sơ: {}", x.code)));
-            d.labelled(
-                "Cơ quan, tổ chức, cá nhân:",
-                &LABEL,
-                &x.applicant_name,
-                &VALUE,
-            );
-            d.labelled(
-                "Số điện thoại:",
-                &LABEL,
-                x.applicant_phone.as_deref().unwrap_or(""),
-                &LABEL,
-            );
-            request_line(&mut d, f);
-            d.labelled("Ngày nhận hồ sơ:", &LABEL, &when(Some(received)), &LABEL);
-            d.labelled(
-                "Ngày hẹn trả kết quả:",
-                &LABEL,
-                &when(x.extended_to.or(x.appointment)),
-                &LABEL,
-            );
-            d.space(4.0);
-            d.table(&Table {
-                widths: vec![2.2, 3.6, 1.4, 1.4],
-                header: vec![
-                    Cell::new("TÊN CƠ QUAN, BƯỚC XỬ LÝ", CELL_H),
-                    Cell::new("THỜI GIAN GIAO, NHẬN HỒ SƠ", CELL_H),
-                    Cell::new("KẾT QUẢ GIẢI QUYẾT", CELL_H),
-                    Cell::new("GHI CHÚ", CELL_H),
-                ],
-                rows: process_rows(&f.detail.steps, &office.short, &receiver),
-            });
-        }
+        FormKind::Receipt => receipt(&mut d, &c)?,
+        FormKind::SupplementRequest => supplement_request(&mut d, &c)?,
+        FormKind::Refusal => refusal(&mut d, &c)?,
+        FormKind::Apology => apology(&mut d, &c)?,
+        FormKind::StopNotice => stop_notice(&mut d, &c)?,
+        FormKind::ProcessControl => process_control(&mut d, &c)?,
         FormKind::Register => {
             return Err(AppError::invalid(
                 "form_not_in_set",
@@ -963,6 +540,510 @@ pub fn render(kind: FormKind, f: &FormData) -> Result<Vec<u8>, AppError> {
         }
     }
     Ok(d.finish())
+}
+
+/// What every form of a dossier starts from.
+struct Frame<'a> {
+    f: &'a FormData,
+    set: FormSet,
+    number: u8,
+    title_text: &'static str,
+    office: FrontOffice,
+    counter_upper: String,
+    competent_upper: String,
+    receiver: String,
+    received: OffsetDateTime,
+}
+
+/// The receipt with the appointment (giấy tiếp nhận hồ sơ và hẹn trả kết quả).
+fn receipt(d: &mut Document, c: &Frame) -> Result<(), AppError> {
+    let f = c.f;
+    let x = &f.detail.dossier;
+    header(
+        d,
+        c.set,
+        c.number,
+        &c.counter_upper,
+        &c.office.issuer,
+        &f.place,
+        c.received,
+    );
+    title(d, c.title_text, Some(&format!("Mã hồ sơ: {}", x.code)));
+    d.paragraph(&LABEL, &format!("{} tiếp nhận hồ sơ của:", c.office.full));
+    applicant_lines(d, f);
+    request_line(d, f);
+    d.paragraph(&LABEL, "1. Thành phần hồ sơ nộp gồm:");
+    components_table(d, f);
+    d.space(4.0);
+    d.paragraph(&LABEL, "2. Số lượng hồ sơ: 01 (bộ).");
+    // Item 3 asks for the statutory limit; a shorter published commitment follows it.
+    let statutory = match f.procedure.same_day_cutoff {
+        Some(c) => same_day_text(c),
+        None => limit_text(&f.procedure.statutory_limit),
+    };
+    let committed = f
+        .published_limit
+        .as_ref()
+        .filter(|p| f.procedure.same_day_cutoff.is_none() && **p != f.procedure.statutory_limit)
+        .map(|p| format!(" (thời gian cam kết giải quyết: {})", limit_text(p)))
+        .unwrap_or_default();
+    d.paragraph(
+        &LABEL,
+        &format!("3. Thời gian giải quyết hồ sơ theo quy định là: {statutory}{committed}."),
+    );
+    d.paragraph(
+        &LABEL,
+        &format!("4. Thời gian nhận hồ sơ: {}.", when(Some(c.received))),
+    );
+    d.paragraph(
+        &LABEL,
+        &format!(
+            "5. Thời gian trả kết quả giải quyết hồ sơ: {}.",
+            when(x.extended_to.or(x.appointment))
+        ),
+    );
+    d.paragraph(
+        &LABEL,
+        &format!("6. Đăng ký nhận kết quả tại: {}.", c.office.full),
+    );
+    let fee = fee_text(f);
+    d.paragraph(&LABEL, &format!("7. Phí, lệ phí: {fee}"));
+    let seq = x.code.rsplit('-').next().unwrap_or("");
+    d.paragraph(
+        &LABEL,
+        &format!(
+            "Vào Sổ theo dõi hồ sơ, Quyển số: {}, Số thứ tự: {seq}.",
+            local(c.received).year()
+        ),
+    );
+    receipt_signatures(d, c)
+}
+
+/// The receipt's list of what was handed in (item 1).
+fn components_table(d: &mut Document, f: &FormData) {
+    let mut rows = Vec::new();
+    for (i, comp) in f
+        .detail
+        .components
+        .iter()
+        .filter(|c| c.provided)
+        .enumerate()
+    {
+        let form = f
+            .procedure
+            .components
+            .iter()
+            .find(|pc| pc.code == comp.code)
+            .and_then(|pc| pc.form.clone())
+            .unwrap_or_default();
+        rows.push(vec![
+            Cell::new((i + 1).to_string(), CELL_C),
+            Cell::new(comp.name.clone(), CELL),
+            Cell::new(form, CELL),
+            Cell::new(copy_kind(&comp.kind), CELL_C),
+            Cell::new(comp.quantity.to_string(), CELL_C),
+        ]);
+    }
+    d.table(&Table {
+        widths: vec![0.6, 4.6, 1.6, 1.5, 0.9],
+        header: vec![
+            Cell::new("TT", CELL_H),
+            Cell::new("Tên giấy tờ", CELL_H),
+            Cell::new("Mẫu đơn, tờ khai", CELL_H),
+            Cell::new("Hình thức", CELL_H),
+            Cell::new("Số lượng", CELL_H),
+        ],
+        rows,
+    });
+}
+
+/// The receipt's item 7: no fee, or the amount and whether (and how) it was paid.
+fn fee_text(f: &FormData) -> String {
+    let x = &f.detail.dossier;
+    if x.fee_total == 0 {
+        "Không phải nộp phí, lệ phí.".to_owned()
+    } else if x.paid {
+        let how = f
+            .detail
+            .events
+            .iter()
+            .filter_map(|e| serde_json::from_str::<serde_json::Value>(&e.data_json).ok())
+            .find_map(|v| {
+                v.get("payment")
+                    .and_then(|p| p.get("method"))
+                    .and_then(|m| m.as_str())
+                    .map(str::to_owned)
+            })
+            .map(|m| match m.as_str() {
+                "cash" => ", tiền mặt",
+                "transfer" => ", chuyển khoản",
+                "card" => ", thẻ",
+                _ => "",
+            })
+            .unwrap_or_default();
+        format!("{} (đã nộp{how}).", money(x.fee_total))
+    } else {
+        format!("{} (chưa nộp).", money(x.fee_total))
+    }
+}
+
+/// The receipt's signatures, with the QR code for the status look-up on their left and the
+/// look-up address in words below.
+fn receipt_signatures(d: &mut Document, c: &Frame) -> Result<(), AppError> {
+    let f = c.f;
+    let x = &f.detail.dossier;
+    // The signatures, with the QR code for the status look-up on their left.
+    d.space(10.0);
+    d.ensure(mm(48.0));
+    let top = d.y();
+    let left = d.margins.0;
+    d.qr(&f.lookup_url, left - mm(2.0), top, mm(30.0))
+        .map_err(|e| AppError::internal(format!("QR code: {e}")))?;
+    let caption = Style::new(Face::Italic, 9.0, Align::Center);
+    d.text_at(
+        left + mm(13.0),
+        top + mm(30.0),
+        &caption,
+        "Quét mã QR để tra cứu",
+    );
+    d.text_at(
+        left + mm(13.0),
+        top + mm(34.0),
+        &caption,
+        "tình trạng hồ sơ",
+    );
+    d.margins.0 = left + mm(30.0);
+    d.space(-12.0);
+    signatures(
+        d,
+        &[
+            (
+                "NGƯỜI NỘP HỒ SƠ",
+                "(Ký và ghi rõ họ tên)",
+                x.applicant_name.clone(),
+            ),
+            (
+                "NGƯỜI TIẾP NHẬN HỒ SƠ",
+                "(Ký và ghi rõ họ tên)",
+                c.receiver.clone(),
+            ),
+        ],
+    );
+    d.margins.0 = left;
+    // The token's address also in words: it always works, even while look-ups by code
+    // and phone number are closed after someone else's wrong guesses.
+    d.space(6.0);
+    d.paragraph(
+        &Style::new(Face::Italic, 9.0, Align::Left),
+        &format!(
+            "Mã QR và địa chỉ sau luôn tra cứu được hồ sơ này: {}",
+            f.lookup_url
+        ),
+    );
+    Ok(())
+}
+
+/// The request to supplement the dossier (phiếu yêu cầu bổ sung, hoàn thiện hồ sơ).
+fn supplement_request(d: &mut Document, c: &Frame) -> Result<(), AppError> {
+    let f = c.f;
+    let x = &f.detail.dossier;
+    let ev = f.last_event("request_supplement");
+    let at = ev.map(|e| e.at).unwrap_or(x.submitted_at);
+    header(
+        d,
+        c.set,
+        c.number,
+        &c.counter_upper,
+        &c.office.issuer,
+        &f.place,
+        at,
+    );
+    title(d, c.title_text, Some(&format!("Hồ sơ: {}", x.code)));
+    d.labelled("Hồ sơ của:", &LABEL, &x.applicant_name, &VALUE);
+    request_line(d, f);
+    d.paragraph(
+        &LABEL,
+        &format!("Ngày tiếp nhận hồ sơ: {}.", when(Some(x.submitted_at))),
+    );
+    d.paragraph(
+        &LABEL,
+        "Yêu cầu bổ sung, hoàn thiện hồ sơ gồm những nội dung sau:",
+    );
+    let items: Vec<String> = ev
+        .and_then(|e| serde_json::from_str::<serde_json::Value>(&e.data_json).ok())
+        .and_then(|v| {
+            // During processing the officer lists `items`; at the counter the missing
+            // components are recorded as `missing`.
+            v.get("items")
+                .or_else(|| v.get("missing"))
+                .and_then(|i| i.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|s| s.as_str().map(str::to_owned))
+                        .collect()
+                })
+        })
+        .unwrap_or_else(|| {
+            f.detail
+                .components
+                .iter()
+                .filter(|c| c.required && !c.provided)
+                .map(|c| c.name.clone())
+                .collect()
+        });
+    for (i, item) in items.iter().enumerate() {
+        d.paragraph(&LABEL, &format!("{}. {item}", i + 1));
+    }
+    let reason = FormData::note_of(ev);
+    d.labelled(
+        "Lý do:",
+        &LABEL,
+        if reason.is_empty() {
+            "Hồ sơ chưa đầy đủ, hợp lệ theo quy định."
+        } else {
+            &reason
+        },
+        &LABEL,
+    );
+    let guide = f.name_of(ev.and_then(|e| e.actor_id));
+    d.paragraph(
+        &LABEL,
+        &format!(
+            "Trong quá trình hoàn thiện hồ sơ, nếu có vướng mắc, Ông/Bà liên hệ {} – {} để được hướng dẫn.",
+            if guide.is_empty() { "cán bộ tiếp nhận".to_owned() } else { guide.clone() },
+            c.office.full
+        ),
+    );
+    d.paragraph(&LABEL, "Xin trân trọng cảm ơn!");
+    signatures(
+        d,
+        &[
+            ("", "", String::new()),
+            ("NGƯỜI HƯỚNG DẪN", "(Ký và ghi rõ họ tên)", guide),
+        ],
+    );
+    Ok(())
+}
+
+/// The refusal to receive or settle (phiếu từ chối tiếp nhận giải quyết hồ sơ).
+fn refusal(d: &mut Document, c: &Frame) -> Result<(), AppError> {
+    let f = c.f;
+    let x = &f.detail.dossier;
+    let ev = f.last_event("refuse");
+    let at = ev.map(|e| e.at).unwrap_or(x.submitted_at);
+    header(
+        d,
+        c.set,
+        c.number,
+        &c.counter_upper,
+        &c.office.issuer,
+        &f.place,
+        at,
+    );
+    title(d, c.title_text, Some(&format!("Hồ sơ: {}", x.code)));
+    d.paragraph(&LABEL, &format!("{} tiếp nhận hồ sơ của:", c.office.full));
+    applicant_lines(d, f);
+    request_line(d, f);
+    d.paragraph(
+        &LABEL,
+        &format!(
+            "Qua xem xét, {} thông báo không tiếp nhận, giải quyết hồ sơ này với lý do cụ thể như sau:",
+            c.office.short
+        ),
+    );
+    d.paragraph(&VALUE, &FormData::note_of(ev));
+    d.paragraph(&LABEL, "Xin thông báo cho Ông/Bà được biết và thực hiện./.");
+    signatures(
+        d,
+        &[
+            ("", "", String::new()),
+            (
+                "NGƯỜI TIẾP NHẬN HỒ SƠ",
+                "(Ký và ghi rõ họ tên)",
+                f.name_of(ev.and_then(|e| e.actor_id)),
+            ),
+        ],
+    );
+    Ok(())
+}
+
+/// The apology for a late result, with the new appointment (phiếu xin lỗi và hẹn lại ngày trả kết quả).
+fn apology(d: &mut Document, c: &Frame) -> Result<(), AppError> {
+    let f = c.f;
+    let x = &f.detail.dossier;
+    let ev = f.last_event("apologize");
+    let at = ev.map(|e| e.at).unwrap_or(f.now);
+    header(
+        d,
+        c.set,
+        c.number,
+        &c.competent_upper,
+        &x.competent_agency_name,
+        &f.place,
+        at,
+    );
+    title(d, c.title_text, None);
+    d.paragraph(
+        &Style::new(Face::Regular, 13.0, Align::Center),
+        &format!("Kính gửi: {}", x.applicant_name),
+    );
+    d.space(6.0);
+    d.paragraph(
+        &LABEL,
+        &format!(
+            "Ngày {}, {} tiếp nhận hồ sơ mã số {} đề nghị giải quyết thủ tục {}.",
+            short_date(Some(c.received)),
+            x.receiving_agency_name,
+            x.code,
+            x.procedure_name
+        ),
+    );
+    d.paragraph(
+        &LABEL,
+        &format!(
+            "Thời hạn trả kết quả giải quyết hồ sơ theo giấy tiếp nhận: {}.",
+            when(x.original_appointment.or(x.appointment))
+        ),
+    );
+    d.labelled("Lý do chậm trễ:", &LABEL, &FormData::note_of(ev), &LABEL);
+    d.paragraph(
+        &LABEL,
+        &format!(
+            "{} xin lỗi Ông/Bà và đề nghị gia hạn thời gian giải quyết; thời gian trả kết quả mới: {}.",
+            x.competent_agency_name,
+            when(x.extended_to)
+        ),
+    );
+    d.paragraph(&LABEL, "Mong nhận được sự thông cảm của Ông/Bà./.");
+    signatures(
+        d,
+        &[
+            ("", "", String::new()),
+            (
+                "THỦ TRƯỞNG CƠ QUAN",
+                "(Ký, ghi rõ họ tên và đóng dấu)",
+                f.name_of(ev.and_then(|e| e.actor_id)),
+            ),
+        ],
+    );
+    Ok(())
+}
+
+/// The notice that the dossier is stopped (phiếu đề nghị dừng, thông báo dừng giải quyết).
+fn stop_notice(d: &mut Document, c: &Frame) -> Result<(), AppError> {
+    let f = c.f;
+    let x = &f.detail.dossier;
+    let ev = f.last_event("stop").or_else(|| f.last_event("withdraw"));
+    let at = ev.map(|e| e.at).unwrap_or(f.now);
+    header(
+        d,
+        c.set,
+        c.number,
+        &c.competent_upper,
+        &x.competent_agency_name,
+        &f.place,
+        at,
+    );
+    title(d, c.title_text, Some(&format!("Hồ sơ: {}", x.code)));
+    d.paragraph(
+        &Style::new(Face::Regular, 13.0, Align::Center),
+        &format!("Kính gửi: {}", x.applicant_name),
+    );
+    d.space(6.0);
+    request_line(d, f);
+    d.paragraph(
+        &LABEL,
+        &format!("Ngày tiếp nhận: {}.", when(Some(c.received))),
+    );
+    let stage = ev
+        .and_then(|e| f.detail.steps.iter().find(|s| s.seq == e.step))
+        .map(|s| s.name.clone())
+        .unwrap_or_default();
+    d.labelled("Giai đoạn giải quyết khi dừng:", &LABEL, &stage, &LABEL);
+    d.labelled(
+        "Căn cứ, lý do dừng giải quyết:",
+        &LABEL,
+        &FormData::note_of(ev),
+        &LABEL,
+    );
+    let fin = if x.fee_total == 0 {
+        "Không có.".to_owned()
+    } else if x.paid {
+        format!(
+            "Đã nộp {}; việc hoàn trả (nếu có) thực hiện theo quy định.",
+            money(x.fee_total)
+        )
+    } else {
+        format!("Chưa nộp {}.", money(x.fee_total))
+    };
+    d.labelled("Nghĩa vụ tài chính:", &LABEL, &fin, &LABEL);
+    d.paragraph(
+        &LABEL,
+        &format!(
+            "{} thông báo dừng giải quyết hồ sơ nêu trên./.",
+            x.competent_agency_name
+        ),
+    );
+    signatures(
+        d,
+        &[
+            ("", "", String::new()),
+            (
+                "THỦ TRƯỞNG CƠ QUAN",
+                "(Ký, ghi rõ họ tên và đóng dấu)",
+                f.name_of(ev.and_then(|e| e.actor_id)),
+            ),
+        ],
+    );
+    Ok(())
+}
+
+/// The dossier's control sheet, one row per step (phiếu kiểm soát quá trình giải quyết hồ sơ).
+fn process_control(d: &mut Document, c: &Frame) -> Result<(), AppError> {
+    let f = c.f;
+    let x = &f.detail.dossier;
+    header(
+        d,
+        c.set,
+        c.number,
+        &c.counter_upper,
+        &c.office.issuer,
+        &f.place,
+        c.received,
+    );
+    title(d, c.title_text, Some(&format!("Mã hồ sơ: {}", x.code)));
+    d.labelled(
+        "Cơ quan, tổ chức, cá nhân:",
+        &LABEL,
+        &x.applicant_name,
+        &VALUE,
+    );
+    d.labelled(
+        "Số điện thoại:",
+        &LABEL,
+        x.applicant_phone.as_deref().unwrap_or(""),
+        &LABEL,
+    );
+    request_line(d, f);
+    d.labelled("Ngày nhận hồ sơ:", &LABEL, &when(Some(c.received)), &LABEL);
+    d.labelled(
+        "Ngày hẹn trả kết quả:",
+        &LABEL,
+        &when(x.extended_to.or(x.appointment)),
+        &LABEL,
+    );
+    d.space(4.0);
+    d.table(&Table {
+        widths: vec![2.2, 3.6, 1.4, 1.4],
+        header: vec![
+            Cell::new("TÊN CƠ QUAN, BƯỚC XỬ LÝ", CELL_H),
+            Cell::new("THỜI GIAN GIAO, NHẬN HỒ SƠ", CELL_H),
+            Cell::new("KẾT QUẢ GIẢI QUYẾT", CELL_H),
+            Cell::new("GHI CHÚ", CELL_H),
+        ],
+        rows: process_rows(&f.detail.steps, &c.office.short, &c.receiver),
+    });
+    Ok(())
 }
 
 fn timeliness_vi(t: Option<&str>) -> &'static str {
@@ -976,7 +1057,7 @@ fn timeliness_vi(t: Option<&str>) -> &'static str {
 
 /// One row per hand-over: who gave (the officer who received the dossier, then whoever
 /// finished the step before), who received, when; then the step's result.
-fn process_rows(steps: &[StepRow], counter: &str, receiver: &str) -> Vec<Vec<Cell>> {
+fn process_rows(steps: &[crate::views::Step], counter: &str, receiver: &str) -> Vec<Vec<Cell>> {
     let mut rows = Vec::new();
     for (i, s) in steps.iter().enumerate() {
         let (from, giver) = if i == 0 {

@@ -625,7 +625,7 @@ impl App {
         let dossier = new_dossier.row(id, [p.name.as_str(), &receiving.name, &ctx.competent.name]);
         Ok(ReceptionOutcome {
             outcome: plan.outcome.into(),
-            dossier,
+            dossier: dossier.into(),
             missing: ctx.missing.clone(),
         })
     }

@@ -92,7 +92,7 @@ pub struct MonthlyStats {
     /// The figures are computed from the dossiers at this instant.
     #[serde(with = "time::serde::rfc3339")]
     pub as_of: OffsetDateTime,
-    pub procedures: Vec<StatRow>,
+    pub procedures: Vec<crate::views::ProcedureStats>,
     pub fields: Vec<StatTotals>,
     pub total: StatTotals,
 }
@@ -159,7 +159,7 @@ impl App {
             agency_id,
             month,
             as_of,
-            procedures,
+            procedures: crate::views::all(procedures),
             fields: fields.into_iter().map(|(f, s)| f.finish(s)).collect(),
             total: total.finish(total_secs),
         })

@@ -1,5 +1,6 @@
 //! Citizens and integrations: who may submit a dossier, who sees it, and what they may not do.
 
+use egov_app::views::AsView;
 use egov_app::{Actor, Integration, Verification};
 use egov_domain::events::EventKind;
 
@@ -30,9 +31,10 @@ both!(
         assert_eq!(d.step_role.as_deref(), Some("one_stop_officer"));
         assert_eq!(
             d,
-            egov_store::onestop::get_dossier(&mut &app.db, d.id)
+            egov_store::onestop::get_dossier(&mut app.db(), d.id)
                 .await
-                .unwrap(),
+                .unwrap()
+                .into_view(),
             "the answer is the row written"
         );
         assert_eq!(
@@ -166,7 +168,7 @@ both!(an_integration_never_signs_or_seals, |db| {
     )
     .await
     .unwrap();
-    let d = egov_store::documents::get_document(&mut &app.db, d.id)
+    let d = egov_store::documents::get_document(&mut app.db(), d.id)
         .await
         .unwrap();
     let d = app
@@ -204,7 +206,7 @@ both!(an_integration_never_signs_or_seals, |db| {
         );
     }
     // Nothing changed.
-    let after = egov_store::documents::get_document(&mut &app.db, d.id)
+    let after = egov_store::documents::get_document(&mut app.db(), d.id)
         .await
         .unwrap();
     assert_eq!(

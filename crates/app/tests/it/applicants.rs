@@ -19,7 +19,7 @@ fn citizen(id: &str) -> NewApplicantCmd {
 both!(applicants_are_validated_and_reads_logged, |db| {
     let app = app(db);
     app.seed_demo().await.unwrap();
-    let p = egov_store::people::find_by_username(&mut &app.db, "motcua.hacthanh")
+    let p = egov_store::people::find_by_username(&mut app.db(), "motcua.hacthanh")
         .await
         .unwrap()
         .unwrap();
@@ -99,7 +99,7 @@ both!(applicants_are_validated_and_reads_logged, |db| {
     assert_eq!(found.id, a.id);
     // The full record is logged when read (here by the administrator, who answers a person's
     // requests about their data).
-    let admin = egov_store::people::find_by_username(&mut &app.db, "admin")
+    let admin = egov_store::people::find_by_username(&mut app.db(), "admin")
         .await
         .unwrap()
         .unwrap();
@@ -112,7 +112,7 @@ both!(applicants_are_validated_and_reads_logged, |db| {
         .await
         .unwrap();
     assert_eq!(full.identifier, "038185001234");
-    let log = egov_store::audit::for_object(&mut &app.db, "applicant", &a.id.to_string(), 10)
+    let log = egov_store::audit::for_object(&mut app.db(), "applicant", &a.id.to_string(), 10)
         .await
         .unwrap();
     assert!(
@@ -128,7 +128,7 @@ both!(applicants_are_validated_and_reads_logged, |db| {
         "the log keeps no full number"
     );
     // Someone without a front-desk role reads nothing.
-    let editor = egov_store::people::find_by_username(&mut &app.db, "bientap.tinh")
+    let editor = egov_store::people::find_by_username(&mut app.db(), "bientap.tinh")
         .await
         .unwrap()
         .unwrap();

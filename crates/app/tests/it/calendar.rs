@@ -75,7 +75,7 @@ both!(seeded_calendar_and_confirmation, |db| {
     );
 
     // Only the system administrator changes the calendar.
-    let p = egov_store::people::find_by_username(&mut &app.db, "nobody")
+    let p = egov_store::people::find_by_username(&mut app.db(), "nobody")
         .await
         .unwrap();
     assert!(p.is_none());
@@ -96,7 +96,7 @@ both!(seeded_calendar_and_confirmation, |db| {
         .await
         .unwrap();
     assert!(d.provisional_years.is_empty() && d.warnings.is_empty());
-    let log = egov_store::audit::for_object(&mut &app.db, "calendar_year", "2025", 10)
+    let log = egov_store::audit::for_object(&mut app.db(), "calendar_year", "2025", 10)
         .await
         .unwrap();
     assert!(log.iter().any(|e| e.action == "calendar.year_confirmed"));
@@ -108,7 +108,7 @@ both!(edits_are_validated_and_move_step_deadlines, |db| {
     // A step deadline and an appointment, both due in early March.
     let step = app
         .register_deadline(
-            &mut &app.db,
+            &mut app.db(),
             "dossier",
             "D-1",
             "thẩm định",
@@ -122,7 +122,7 @@ both!(edits_are_validated_and_move_step_deadlines, |db| {
         .unwrap();
     let appt = app
         .register_deadline(
-            &mut &app.db,
+            &mut app.db(),
             "dossier",
             "D-1",
             "hẹn trả",
@@ -189,7 +189,7 @@ both!(edits_are_validated_and_move_step_deadlines, |db| {
         (reviews[0].deadline_id, reviews[0].new_due),
         (step.id, datetime!(2026-03-10 17:00 +7))
     );
-    let appt_now = egov_store::calendar::get_deadline(&mut &app.db, appt.id)
+    let appt_now = egov_store::calendar::get_deadline(&mut app.db(), appt.id)
         .await
         .unwrap();
     assert_eq!(
@@ -338,7 +338,7 @@ both!(rules_and_office_hours_are_data, |db| {
         "bad_office_hours"
     );
     // An administrator of another agency cannot set these hours.
-    let snv_admin = egov_store::people::find_by_username(&mut &app.db, "quantri.snv")
+    let snv_admin = egov_store::people::find_by_username(&mut app.db(), "quantri.snv")
         .await
         .unwrap()
         .unwrap();

@@ -6,7 +6,7 @@ use time::Duration;
 use super::app;
 
 async fn actor_of(app: &egov_app::App, username: &str) -> Actor {
-    let p = people::find_by_username(&mut &app.db, username)
+    let p = people::find_by_username(&mut app.db(), username)
         .await
         .unwrap()
         .unwrap();
@@ -126,7 +126,7 @@ both!(demo_seeds_and_scopes_permissions, |db| {
         .await
         .unwrap();
     let reads = egov_store::audit::for_object(
-        &mut &app.db,
+        &mut app.db(),
         "person",
         &specialist.person_id.unwrap().to_string(),
         50,
@@ -324,12 +324,12 @@ both!(staff_move_and_delegations, |db| {
     assert_eq!(moved.len(), 1);
     assert_eq!(moved[0].agency_id, hac_thanh);
     let later = egov_store::now() + Duration::seconds(1);
-    let grants = egov_store::org::grants_of(&mut &app.db, sid, Some(later))
+    let grants = egov_store::org::grants_of(&mut app.db(), sid, Some(later))
         .await
         .unwrap();
     assert_eq!(grants.len(), 1);
     assert_eq!(grants[0].agency_id, Some(hac_thanh));
-    let history = egov_store::org::grants_of(&mut &app.db, sid, None)
+    let history = egov_store::org::grants_of(&mut app.db(), sid, None)
         .await
         .unwrap();
     assert_eq!(history.len(), 2);

@@ -30,7 +30,7 @@ pub(crate) fn pdf() -> Vec<u8> {
 }
 
 pub(crate) async fn actor(app: &egov_app::App, user: &str) -> Actor {
-    let p = egov_store::people::find_by_username(&mut &app.db, user)
+    let p = egov_store::people::find_by_username(&mut app.db(), user)
         .await
         .unwrap()
         .unwrap();
@@ -38,7 +38,7 @@ pub(crate) async fn actor(app: &egov_app::App, user: &str) -> Actor {
 }
 
 async fn agency(app: &egov_app::App, code: &str) -> i64 {
-    egov_store::agencies::find_by_code(&mut &app.db, code)
+    egov_store::agencies::find_by_code(&mut app.db(), code)
         .await
         .unwrap()
         .unwrap()
@@ -47,7 +47,7 @@ async fn agency(app: &egov_app::App, code: &str) -> i64 {
 
 pub(crate) async fn agency_of(app: &egov_app::App, user: &str) -> i64 {
     let a = actor(app, user).await;
-    egov_store::org::postings_of(&mut &app.db, a.person_id.unwrap(), Some(egov_store::now()))
+    egov_store::org::postings_of(&mut app.db(), a.person_id.unwrap(), Some(egov_store::now()))
         .await
         .unwrap()[0]
         .agency_id
@@ -55,7 +55,7 @@ pub(crate) async fn agency_of(app: &egov_app::App, user: &str) -> i64 {
 
 /// The People's Committees of the communes of one structure.
 async fn communes(app: &egov_app::App, structure: &str) -> Vec<i64> {
-    let rows: Vec<(i64,)> = (&app.db)
+    let rows: Vec<(i64,)> = (app.db())
         .fetch_all(
             "SELECT a.id FROM agencies a JOIN admin_units u ON u.id = a.admin_unit_id \
              WHERE u.structure = $1 AND u.level = 'commune' ORDER BY a.id",
@@ -149,7 +149,7 @@ pub(crate) async fn issue(
 }
 
 async fn reload(app: &egov_app::App, id: i64) -> egov_store::documents::DocumentRow {
-    egov_store::documents::get_document(&mut &app.db, id)
+    egov_store::documents::get_document(&mut app.db(), id)
         .await
         .unwrap()
 }
@@ -172,7 +172,7 @@ both!(draft_to_issue_reaches_every_commune_at_once, |db| {
     assert_eq!(d.signer_name.as_deref(), Some("Phạm Minh Tuấn"));
     assert!(d.issued_on.is_some());
     // Every commune's copy arrived in the same transaction as the issue.
-    let arrived: i64 = (&app.db)
+    let arrived: i64 = (app.db())
         .scalar(
             "SELECT COUNT(*) FROM incoming WHERE document_id = $1 AND state = 'arrived'",
             egov_store::args![d.id],
@@ -180,7 +180,7 @@ both!(draft_to_issue_reaches_every_commune_at_once, |db| {
         .await
         .unwrap();
     assert_eq!(arrived, 166);
-    let recipients = egov_store::documents::recipients(&mut &app.db, d.id)
+    let recipients = egov_store::documents::recipients(&mut app.db(), d.id)
         .await
         .unwrap();
     assert_eq!(
@@ -191,7 +191,7 @@ both!(draft_to_issue_reaches_every_commune_at_once, |db| {
         166
     );
     // The government office is outside: one packet queued for the exchange.
-    let queued: i64 = (&app.db)
+    let queued: i64 = (app.db())
         .scalar(
             "SELECT COUNT(*) FROM jobs WHERE kind = 'exchange.send' AND state = 'queued'",
             egov_store::args![],
@@ -305,7 +305,7 @@ both!(the_flow_refuses_what_it_must, |db| {
         app.act_on_document(&deputy, d.id, act("sign_off", d.version)),
     );
     assert!(a.is_ok() != b.is_ok(), "exactly one sign-off wins");
-    let numbered: i64 = (&app.db)
+    let numbered: i64 = (app.db())
         .scalar(
             "SELECT COUNT(*) FROM documents WHERE number IS NOT NULL",
             egov_store::args![],
@@ -429,7 +429,7 @@ both!(
             .await
             .unwrap_err();
         assert_eq!(e.code, "secret_no_content");
-        let n: i64 = (&app.db)
+        let n: i64 = (app.db())
             .scalar(
                 "SELECT COUNT(*) FROM document_attachments WHERE document_id = $1",
                 egov_store::args![s.id],
@@ -475,7 +475,7 @@ both!(
             .unwrap();
         assert_eq!(page.len(), 50);
         assert!(page.windows(2).all(|w| w[0].id > w[1].id), "newest first");
-        let newest: i64 = (&app.db)
+        let newest: i64 = (app.db())
             .scalar(
                 "SELECT MAX(id) FROM documents WHERE secrecy IS NULL",
                 egov_store::args![],
@@ -587,7 +587,7 @@ both!(incoming_from_arrival_to_completion_and_recall, |db| {
         .unwrap();
     assert_eq!(copy.arrival_number, Some(1), "the province's own register");
     let status = |app: std::sync::Arc<egov_app::App>, id: i64| async move {
-        egov_store::documents::recipients(&mut &app.db, id)
+        egov_store::documents::recipients(&mut app.db(), id)
             .await
             .unwrap()[0]
             .status
@@ -598,7 +598,7 @@ both!(incoming_from_arrival_to_completion_and_recall, |db| {
     recall.note = "Sai số liệu tại phụ lục".into();
     let d2 = app.act_on_document(&leader, d.id, recall).await.unwrap();
     assert_eq!(d2.state, "recalled");
-    let copy = egov_store::documents::get_incoming(&mut &app.db, copy.id)
+    let copy = egov_store::documents::get_incoming(&mut app.db(), copy.id)
         .await
         .unwrap();
     assert_eq!(copy.recall_status.as_deref(), Some("13"));
@@ -934,7 +934,7 @@ both!(handlers_are_reminded_before_and_after_the_deadline, |db| {
     assert_eq!(mine[0].notation.as_deref(), Some("88/BNV-CQĐP"));
     assert_eq!(app.my_reminders(&leader).await.unwrap()[0].kind, "overdue");
     // Each reminder is queued once for the gateway, with the person and the document.
-    let jobs: Vec<(String, String)> = (&app.db)
+    let jobs: Vec<(String, String)> = (app.db())
         .fetch_all(
             "SELECT idempotency_key, payload FROM jobs WHERE kind = 'http.post' ORDER BY id",
             egov_store::args![],
@@ -977,7 +977,7 @@ both!(word_drafts_become_the_documents_pdf, |db| {
         vec![("draft", "du-thao.docx", docx(&words))],
     )
     .await;
-    let files = egov_store::documents::attachments(&mut &app.db, d.id)
+    let files = egov_store::documents::attachments(&mut app.db(), d.id)
         .await
         .unwrap();
     let roles: Vec<(&str, &str)> = files
@@ -1174,14 +1174,14 @@ both!(scans_without_text_are_read_in_the_background, |db| {
     );
     let drafter = actor(&app, "chuyenvien.snv").await;
     let hits = app.search_documents(&drafter, "ngap lut").await.unwrap();
-    let jobs: Vec<(String, Option<String>)> = (&app.db)
+    let jobs: Vec<(String, Option<String>)> = (app.db())
         .fetch_all(
             "SELECT state, last_error FROM jobs WHERE kind = 'document.ocr' ORDER BY id",
             egov_store::args![],
         )
         .await
         .unwrap();
-    let fold = egov_store::documents::search_fold_of(&mut &app.db, d.id)
+    let fold = egov_store::documents::search_fold_of(&mut app.db(), d.id)
         .await
         .unwrap();
     assert_eq!(
@@ -1415,7 +1415,7 @@ both!(people_are_offered_only_the_actions_they_may_take, |db| {
 both!(every_demo_agency_with_staff_has_a_records_clerk, |db| {
     let app = app(db);
     app.seed_demo().await.unwrap();
-    let without: Vec<(String,)> = (&app.db)
+    let without: Vec<(String,)> = (app.db())
         .fetch_all(
             "SELECT DISTINCT a.name FROM role_grants g JOIN agencies a ON a.id = g.agency_id \
              WHERE g.role IN ('agency_leader', 'unit_leader', 'specialist') AND NOT EXISTS \
@@ -1435,7 +1435,7 @@ both!(
         let snv = agency_of(&app, "chuyenvien.snv").await;
         let drafter = actor(&app, "chuyenvien.snv").await;
         let count = || async {
-            let n: i64 = (&app.db)
+            let n: i64 = (app.db())
                 .scalar("SELECT COUNT(*) FROM documents", egov_store::args![])
                 .await
                 .unwrap();
@@ -1483,7 +1483,7 @@ both!(
             .await
             .unwrap();
         assert!(d.main_sha.is_some());
-        let roles: Vec<String> = egov_store::documents::attachments(&mut &app.db, d.id)
+        let roles: Vec<String> = egov_store::documents::attachments(&mut app.db(), d.id)
             .await
             .unwrap()
             .into_iter()

@@ -40,7 +40,7 @@ impl Subscriber for Recorder {
 
 /// A dossier's domain events as (version, kind), in order.
 pub(crate) async fn dossier_events(app: &egov_app::App, id: i64) -> Vec<(i64, EventKind)> {
-    egov_store::events::of_aggregate(&mut &app.db, Aggregate::Dossier, id)
+    egov_store::events::of_aggregate(&mut app.db(), Aggregate::Dossier, id)
         .await
         .unwrap()
         .iter()
@@ -132,7 +132,7 @@ both!(
         };
         {
             let now = egov_store::now();
-            let waiting = egov_store::events::pending(&mut &app.db, "national_sync", now, 100)
+            let waiting = egov_store::events::pending(&mut app.db(), "national_sync", now, 100)
                 .await
                 .unwrap();
             assert_eq!(waiting.len(), all);
@@ -140,7 +140,7 @@ both!(
                 .iter()
                 .find(|w| w.event.aggregate_id == a.id && w.event.version == 2)
                 .unwrap();
-            let mut tx = app.db.begin().await.unwrap();
+            let mut tx = app.db().begin().await.unwrap();
             // Out of order is refused: version 2 waits for version 1.
             assert!(
                 !egov_store::events::take(&mut tx, "national_sync", &second.event, now)
@@ -226,7 +226,7 @@ both!(
                 ]
             );
             assert_eq!(
-                egov_store::events::cursor(&mut &app.db, who, Aggregate::Dossier, a.id)
+                egov_store::events::cursor(&mut app.db(), who, Aggregate::Dossier, a.id)
                     .await
                     .unwrap(),
                 5
@@ -240,7 +240,7 @@ both!(an_issued_document_is_an_event_of_its_own, |db| {
     app.seed_demo().await.unwrap();
     assert!(app.subscribe("exchange").await.unwrap());
     let d = crate::documents::issue(&app, "plan", vec![]).await;
-    let events = egov_store::events::of_aggregate(&mut &app.db, Aggregate::Document, d.id)
+    let events = egov_store::events::of_aggregate(&mut app.db(), Aggregate::Document, d.id)
         .await
         .unwrap();
     assert_eq!(events.len(), 1);

@@ -83,7 +83,7 @@ both!(forms_carry_every_field, |db| {
     let who = |u: &'static str| {
         let app = app.clone();
         async move {
-            let p = egov_store::people::find_by_username(&mut &app.db, u)
+            let p = egov_store::people::find_by_username(&mut app.db(), u)
                 .await
                 .unwrap()
                 .unwrap();
@@ -224,7 +224,7 @@ both!(forms_carry_every_field, |db| {
             png.with_extension("png").to_str().unwrap(),
         ],
     );
-    let token: String = (&app.db)
+    let token: String = (app.db())
         .scalar(
             "SELECT lookup_token FROM dossiers WHERE id = $1",
             egov_store::args![d.id],
@@ -337,7 +337,7 @@ both!(forms_carry_every_field, |db| {
     copy.fee_units = Some(1);
     // The fee paid at the counter while receiving: a wrong amount is said, nothing written.
     let count = || async {
-        let n: i64 = (&app.db)
+        let n: i64 = (app.db())
             .scalar("SELECT COUNT(*) FROM dossiers", egov_store::args![])
             .await
             .unwrap();
@@ -394,7 +394,7 @@ both!(forms_carry_every_field, |db| {
 
     // A dossier received before 1 July 2025 is documented with the 2018 set, where the
     // apology form has its old title and there is no stop notice.
-    (&app.db)
+    (app.db())
         .execute(
             "UPDATE dossiers SET received_at = $2 WHERE id = $1",
             egov_store::args![d.id, time::macros::datetime!(2025-06-20 02:00 UTC)],

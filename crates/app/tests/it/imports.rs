@@ -41,7 +41,7 @@ both!(thanh_hoa_in_both_structures, |db| {
         "rows of other provinces are skipped: {s:?}"
     );
 
-    let pc = agencies::find_by_code(&mut &app.db, "000.00.00.H56")
+    let pc = agencies::find_by_code(&mut app.db(), "000.00.00.H56")
         .await
         .unwrap()
         .unwrap();
@@ -74,7 +74,7 @@ both!(thanh_hoa_in_both_structures, |db| {
     }
 
     // A new commune knows which old communes it succeeded.
-    let hac_thanh = units::find(&mut &app.db, "two_tier", "14797")
+    let hac_thanh = units::find(&mut app.db(), "two_tier", "14797")
         .await
         .unwrap()
         .unwrap();
@@ -98,11 +98,11 @@ both!(thanh_hoa_in_both_structures, |db| {
         "old communes and districts"
     );
     // A district was succeeded by new communes; one of them is the default.
-    let district = units::find(&mut &app.db, "three_tier", "380")
+    let district = units::find(&mut app.db(), "three_tier", "380")
         .await
         .unwrap()
         .unwrap();
-    let succ = units::successors(&mut &app.db, district.id).await.unwrap();
+    let succ = units::successors(&mut app.db(), district.id).await.unwrap();
     assert!(succ.len() > 1);
     assert_eq!(succ.iter().filter(|s| s.is_default).count(), 1);
 
@@ -145,7 +145,7 @@ both!(thanh_hoa_in_both_structures, |db| {
         .await
         .unwrap();
     assert_eq!(again.agencies_created, 0);
-    let r = egov_store::audit::seal_all(&app.db).await.unwrap();
+    let r = egov_store::audit::seal_all(app.db()).await.unwrap();
     assert!(r >= 4);
 });
 
@@ -166,7 +166,7 @@ both!(published_identifiers_replace_local_ones, |db| {
     let file = "structure,unit_code,identifier\ntwo_tier,14797,000.01.01.H56\n";
     let r = app.import_identifiers(&system(), file).await.unwrap();
     assert_eq!(r.units, 1);
-    let a = agencies::get(&mut &app.db, before).await.unwrap();
+    let a = agencies::get(&mut app.db(), before).await.unwrap();
     assert_eq!(
         (a.code.as_str(), a.code_source.as_str()),
         ("000.01.01.H56", "official")
@@ -194,7 +194,7 @@ both!(published_identifiers_replace_local_ones, |db| {
         .await
         .unwrap();
     assert_eq!(
-        agencies::get(&mut &app.db, dong_son)
+        agencies::get(&mut app.db(), dong_son)
             .await
             .unwrap()
             .code_source,
@@ -210,7 +210,7 @@ both!(bad_files_write_nothing, |db| {
         .await
         .unwrap_err();
     assert_eq!(e.code, "import_orphan_unit");
-    assert_eq!(units::count(&mut &app.db, "two_tier").await.unwrap(), 0);
+    assert_eq!(units::count(&mut app.db(), "two_tier").await.unwrap(), 0);
     let e = app
         .import_units(&system(), Structure::TwoTier, "nonsense", None)
         .await

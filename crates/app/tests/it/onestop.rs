@@ -1,6 +1,7 @@
 use egov_app::Actor;
 use egov_app::applicants::NewApplicantCmd;
 use egov_app::onestop::dossiers::{Action, ApplicantRef, ComponentInput, Reception};
+use egov_app::views::AsView;
 use egov_domain::admin_unit::Structure;
 
 use super::app;
@@ -107,11 +108,12 @@ both!(counter_to_result, |db| {
     // the database holds.
     assert_eq!(
         d,
-        egov_store::onestop::get_dossier(&mut &app.db, d.id)
+        egov_store::onestop::get_dossier(&mut app.db(), d.id)
             .await
             .unwrap()
+            .into_view()
     );
-    let agency_code = egov_store::agencies::get(&mut &app.db, hac_thanh)
+    let agency_code = egov_store::agencies::get(&mut app.db(), hac_thanh)
         .await
         .unwrap()
         .code;
@@ -329,7 +331,7 @@ both!(search_by_name_with_a_word_being_typed, |db| {
     // The applicants found, newest first.
     let search = async |q: &str, limit: i64, candidates: i64| -> Vec<String> {
         egov_store::onestop::search_dossiers_within(
-            &mut &app.db,
+            &mut app.db(),
             officer_id,
             q,
             time::OffsetDateTime::now_utc(),
@@ -617,7 +619,7 @@ both!(a_receipt_sees_every_catalogue_change, |db| {
     let first = receive().await.unwrap().dossier;
 
     // A new process version from today: the next dossier follows it.
-    let row = egov_store::onestop::procedure_in_force(&mut &app.db, "9.000004", today)
+    let row = egov_store::onestop::procedure_in_force(&mut app.db(), "9.000004", today)
         .await
         .unwrap()
         .unwrap();
@@ -629,7 +631,7 @@ both!(a_receipt_sees_every_catalogue_change, |db| {
     assert_eq!(receive().await.unwrap().dossier.process_id, new_process);
 
     // The receiving commune closed in SQL, behind the application's back: refused.
-    let mut ex = &app.db;
+    let mut ex = app.db();
     ex.execute(
         "UPDATE agencies SET valid_to = $1 WHERE id = $2",
         egov_store::args![yesterday, hac_thanh],
@@ -774,7 +776,7 @@ both!(public_lookup_statistics_and_register, |db| {
         "too_many_lookups_for_code"
     );
     // Refused tries are not failures: they do not keep the code closed.
-    let failures: i64 = (&app.db)
+    let failures: i64 = (app.db())
         .scalar(
             "SELECT COUNT(*) FROM lookup_attempts WHERE key = $1",
             egov_store::args![format!("fail:{}", d.code.to_uppercase())],
@@ -791,7 +793,7 @@ both!(public_lookup_statistics_and_register, |db| {
     }
     assert_eq!(from_one, "too_many_lookups");
     // The QR token works alone; a reader sees only initials. Successful look-ups are audited.
-    let token: String = (&app.db)
+    let token: String = (app.db())
         .scalar(
             "SELECT lookup_token FROM dossiers WHERE id = $1",
             egov_store::args![d.id],
@@ -813,7 +815,7 @@ both!(public_lookup_statistics_and_register, |db| {
             d.code
         );
     }
-    let audited: i64 = (&app.db)
+    let audited: i64 = (app.db())
         .scalar(
             "SELECT COUNT(*) FROM audit_log WHERE action = 'dossier.public_lookup'",
             vec![],
@@ -1094,7 +1096,7 @@ both!(
     the_counter_lists_deciding_agencies_own_first_then_in_dictionary_order,
     |db| {
         let (app, hac_thanh, _officer) = at_hac_thanh(db).await;
-        let counter = egov_store::agencies::get(&mut &app.db, hac_thanh)
+        let counter = egov_store::agencies::get(&mut app.db(), hac_thanh)
             .await
             .unwrap();
         // Certified copies are received anywhere: every commune may decide.

@@ -6,7 +6,7 @@ use super::{app, system};
 
 both!(bodies_get_identifiers_from_the_scheme, |db| {
     let app = app(db);
-    egov_app::seed::seed_positions(&mut &app.db).await.unwrap();
+    egov_app::seed::seed_positions(&mut app.db()).await.unwrap();
     app.import_units(
         &system(),
         egov_domain::admin_unit::Structure::TwoTier,
@@ -15,7 +15,7 @@ both!(bodies_get_identifiers_from_the_scheme, |db| {
     )
     .await
     .unwrap();
-    let pc = egov_store::agencies::find_by_code(&mut &app.db, "000.00.00.H56")
+    let pc = egov_store::agencies::find_by_code(&mut app.db(), "000.00.00.H56")
         .await
         .unwrap()
         .unwrap();
@@ -145,7 +145,7 @@ both!(bodies_get_identifiers_from_the_scheme, |db| {
         "bad_phone"
     );
     assert!(
-        egov_store::people::find_by_username(&mut &app.db, "khac")
+        egov_store::people::find_by_username(&mut app.db(), "khac")
             .await
             .unwrap()
             .is_none()

@@ -177,7 +177,7 @@ both!(
         let count = |action: &'static str| {
             let app = app.clone();
             async move {
-                let n: i64 = (&app.db)
+                let n: i64 = (app.db())
                     .scalar(
                         "SELECT COUNT(*) FROM audit_log WHERE action = $1 AND ip = '10.2.3.4'",
                         egov_store::args![action],
@@ -190,7 +190,7 @@ both!(
         assert_eq!(count("session.sign_in_failed").await, 8);
         assert_eq!(count("session.locked").await, 2);
         assert_eq!(count("session.sign_in_refused").await, 4);
-        let leaked: i64 = (&app.db)
+        let leaked: i64 = (app.db())
             .scalar(
                 "SELECT COUNT(*) FROM audit_log WHERE after_json LIKE '%khong.ton.tai%'",
                 vec![],
@@ -205,7 +205,7 @@ both!(
             .await
             .unwrap();
         app.verify_totp(&out.token, "000000").await.unwrap_err();
-        let n: i64 = (&app.db)
+        let n: i64 = (app.db())
             .scalar(
                 "SELECT COUNT(*) FROM audit_log WHERE action = 'session.second_factor_failed'",
                 vec![],
@@ -222,7 +222,7 @@ both!(a_person_one_may_not_administer_looks_like_nobody, |db| {
     let find = |u: &'static str| {
         let app = app.clone();
         async move {
-            let p = egov_store::people::find_by_username(&mut &app.db, u)
+            let p = egov_store::people::find_by_username(&mut app.db(), u)
                 .await
                 .unwrap()
                 .unwrap();

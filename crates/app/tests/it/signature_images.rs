@@ -255,7 +255,7 @@ both!(
         assert!(app.signature_images(&deputy).await.unwrap().is_empty());
 
         // A letter with the leader's name under the signature block and an attachment.
-        let leader_name = egov_store::people::get(&mut &app.db, leader.person_id.unwrap())
+        let leader_name = egov_store::people::get(&mut app.db(), leader.person_id.unwrap())
             .await
             .unwrap()
             .full_name;
@@ -306,7 +306,7 @@ both!(
         assert_eq!(verdict.status, "valid", "{}", verdict.report);
 
         // The clerk issues: the seal over the signature's left third, text on the attachment.
-        let d = egov_store::documents::get_document(&mut &app.db, d.id)
+        let d = egov_store::documents::get_document(&mut app.db(), d.id)
             .await
             .unwrap();
         let d = app
@@ -334,7 +334,7 @@ both!(
             red_px > 500,
             "the seal image is drawn ({red_px} red pixels)"
         );
-        let events = egov_store::documents::events(&mut &app.db, d.id)
+        let events = egov_store::documents::events(&mut app.db(), d.id)
             .await
             .unwrap();
         let issue = events.iter().find(|e| e.event == "issue").unwrap();
@@ -342,7 +342,7 @@ both!(
         assert_eq!(data["seal"]["seal_image"], "over_signature", "{data}");
         assert_eq!(data["seal"]["attachments"][0]["verdict"], "valid", "{data}");
 
-        let attachment = egov_store::documents::attachments(&mut &app.db, d.id)
+        let attachment = egov_store::documents::attachments(&mut app.db(), d.id)
             .await
             .unwrap()
             .into_iter()
@@ -382,7 +382,7 @@ both!(
         // Withdrawn, the image is no longer used.
         app.withdraw_signature_image(&leader, sig.id).await.unwrap();
         let in_use = egov_store::signature_images::in_use(
-            &mut &app.db,
+            &mut app.db(),
             "signature",
             leader.person_id,
             snv,
@@ -411,7 +411,7 @@ both!(
         let snv = agency_of(&app, "vanthu.snv").await;
         let leader = actor(&app, "giamdoc.snv").await;
         let now = egov_store::now();
-        let mut ex = &app.db;
+        let mut ex = app.db();
         let seal = egov_store::signature_images::in_use(&mut ex, "seal", None, snv, now)
             .await
             .unwrap()
@@ -475,7 +475,7 @@ both!(
             .await
             .unwrap();
         assert_eq!(verdict.status, "valid", "{}", verdict.report);
-        let d = egov_store::documents::get_document(&mut &app.db, d.id)
+        let d = egov_store::documents::get_document(&mut app.db(), d.id)
             .await
             .unwrap();
         let signed = app.read_blob(d.main_sha.as_ref().unwrap()).await.unwrap();

@@ -214,7 +214,7 @@ pub(crate) async fn letter_to_the_province(
             .await
             .unwrap();
     }
-    egov_store::documents::get_document(&mut &app.db, d.id)
+    egov_store::documents::get_document(&mut app.db(), d.id)
         .await
         .unwrap()
 }
@@ -552,7 +552,7 @@ both!(
         assert!(app.signatures_waiting(&leader).await.unwrap().is_empty());
 
         // The clerk issues; the agency seal goes on with the agency's key.
-        let d = egov_store::documents::get_document(&mut &app.db, d.id)
+        let d = egov_store::documents::get_document(&mut app.db(), d.id)
             .await
             .unwrap();
         let d = app
@@ -568,7 +568,7 @@ both!(
             .iter()
             .map(|s| s.signer.clone().unwrap_or_default())
             .collect();
-        let leader_name = egov_store::people::get(&mut &app.db, leader.person_id.unwrap())
+        let leader_name = egov_store::people::get(&mut app.db(), leader.person_id.unwrap())
             .await
             .unwrap()
             .full_name;
@@ -581,7 +581,7 @@ both!(
         }
         let audit: Vec<(String,)> = {
             use egov_store::Exec;
-            (&app.db)
+            (app.db())
             .fetch_all(
                 "SELECT action FROM audit_log WHERE object_id = $1 AND object_type = 'document' ORDER BY id",
                 egov_store::args![d.id.to_string()],

@@ -39,14 +39,14 @@ struct Args {
 const PDF: &[u8] = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
 
 async fn actor(app: &App, user: &str) -> Result<Actor> {
-    let p = egov_store::people::find_by_username(&mut &app.db, user)
+    let p = egov_store::people::find_by_username(&mut app.db(), user)
         .await?
         .with_context(|| format!("no demo account {user}"))?;
     Ok(Actor::person(p.id, user))
 }
 
 async fn ids(app: &App, sql: &str) -> Result<Vec<i64>> {
-    let rows: Vec<(i64,)> = (&app.db).fetch_all(sql, egov_store::args![]).await?;
+    let rows: Vec<(i64,)> = (app.db()).fetch_all(sql, egov_store::args![]).await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
@@ -60,7 +60,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 /// Drafts, reviews and signs off a document to `to`, then times its issue.
 async fn fan_out(app: &App, to: &[i64]) -> Result<f64> {
-    let snv: i64 = (&app.db)
+    let snv: i64 = (app.db())
         .scalar(
             "SELECT agency_id FROM postings p JOIN people u ON u.id = p.person_id WHERE u.username = 'chuyenvien.snv'",
             egov_store::args![],
@@ -94,7 +94,7 @@ async fn fan_out(app: &App, to: &[i64]) -> Result<f64> {
         .await?;
     app.add_document_file(&drafter, d.id, "main", "cv.pdf", None, PDF.to_vec())
         .await?;
-    let mut v = egov_store::documents::get_document(&mut &app.db, d.id)
+    let mut v = egov_store::documents::get_document(&mut app.db(), d.id)
         .await?
         .version;
     for (user, event) in [
@@ -130,7 +130,7 @@ async fn fan_out(app: &App, to: &[i64]) -> Result<f64> {
         },
     )
     .await?;
-    let n: i64 = (&app.db)
+    let n: i64 = (app.db())
         .scalar(
             "SELECT COUNT(*) FROM incoming WHERE document_id = $1 AND state = 'arrived'",
             egov_store::args![d.id],
@@ -216,7 +216,7 @@ async fn load_corpus(app: &App, n: usize, agencies: &[i64]) -> Result<f64> {
     let mut done = 0;
     while done < n {
         let m = batch.min(n - done);
-        let mut tx = app.db.begin().await?;
+        let mut tx = app.db().begin().await?;
         let mut sql = String::from(
             "INSERT INTO documents (origin, issuer_name, kind, number, notation, issued_on, subject, urgency, state, \
              search_fold, access_fold, created_at, updated_at) VALUES ",
@@ -303,7 +303,7 @@ async fn load_corpus(app: &App, n: usize, agencies: &[i64]) -> Result<f64> {
         tx.commit().await?;
         done += m;
     }
-    (&app.db).execute("ANALYZE", egov_store::args![]).await?;
+    (app.db()).execute("ANALYZE", egov_store::args![]).await?;
     Ok(t.elapsed().as_secs_f64())
 }
 
@@ -322,7 +322,7 @@ async fn main() -> Result<()> {
     settings.database.max_connections = 32;
     let app = App::open(settings).await?;
     app.seed_demo().await?;
-    let backend = app.db.dialect_name();
+    let backend = app.db().dialect_name();
 
     // 1. Fan-out.
     let two = ids(
@@ -338,7 +338,7 @@ async fn main() -> Result<()> {
     )
     .await?;
     // As a 2024 deployment had them: the old communes' committees in force.
-    (&app.db)
+    (app.db())
         .execute(
             "UPDATE agencies SET valid_to = NULL WHERE id IN (SELECT a.id FROM agencies a JOIN admin_units u \
              ON u.id = a.admin_unit_id WHERE u.structure = 'three_tier' AND u.level = 'commune')",
@@ -360,7 +360,7 @@ async fn main() -> Result<()> {
 
     // 2. Numbering under concurrent clerks.
     let clerk = actor(&app, "vanthu.snv").await?;
-    let snv: i64 = (&app.db)
+    let snv: i64 = (app.db())
         .scalar(
             "SELECT agency_id FROM postings p JOIN people u ON u.id = p.person_id WHERE u.username = 'vanthu.snv'",
             egov_store::args![],
@@ -469,7 +469,7 @@ async fn main() -> Result<()> {
                 "p50_ms": percentile(&lat, 0.5), "p95_ms": percentile(&lat, 0.95), "p99_ms": percentile(&lat, 0.99)})
         );
     }
-    app.db.close().await;
+    app.db().close().await;
     if std::env::var_os("EGOV_BENCH_KEEP").is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     } else {

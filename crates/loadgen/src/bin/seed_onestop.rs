@@ -230,7 +230,7 @@ async fn main() -> Result<()> {
     let app = App::open(settings)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let db = app.db.clone();
+    let db = app.db().clone();
     let mut ex = &db;
     let seeded: Option<String> = ex
         .fetch_optional(

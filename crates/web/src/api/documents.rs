@@ -9,7 +9,8 @@ use axum::{Json, Router};
 use egov_app::documents::incoming::{InAction, PaperInCmd, Registered};
 use egov_app::documents::outgoing::{DocumentDetail, DraftCmd, OutAction, PaperOutCmd, ReserveCmd};
 use egov_app::documents::work_files::NewFileCmd;
-use egov_store::documents::{AttachmentRow, DocumentRow, IncomingRow, ReservationRow, WorkFileRow};
+use egov_app::views::AsView;
+use egov_app::views::{Attachment, Document, Incoming, Reservation, WorkFile};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -112,13 +113,19 @@ async fn kinds() -> Json<Vec<KindView>> {
 }
 
 #[utoipa::path(post, path = "/api/v1/documents", tag = "documents", request_body = DraftCmd,
-    responses((status = 201, body = DocumentRow), (status = 403, body = ApiError), (status = 422, body = ApiError, description = "`secret_not_allowed`, `recipient_ended` (with the successor), `unknown_document_kind` …")))]
+    responses((status = 201, body = Document), (status = 403, body = ApiError), (status = 422, body = ApiError, description = "`secret_not_allowed`, `recipient_ended` (with the successor), `unknown_document_kind` …")))]
 async fn create_draft(
     State(state): State<AppState>,
     ctx: Ctx,
     Json(cmd): Json<DraftCmd>,
 ) -> WebResult<Response> {
-    Ok(created(state.app.create_draft(&ctx.actor()?, cmd).await?))
+    Ok(created(
+        state
+            .app
+            .create_draft(&ctx.actor()?, cmd)
+            .await?
+            .into_view(),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "documents", params(("id" = i64, Path)),
@@ -132,12 +139,14 @@ async fn get_document(
 }
 
 #[utoipa::path(get, path = "/api/v1/me/reminders", tag = "documents",
-    responses((status = 200, body = Vec<egov_store::reminders::ReminderRow>, description = "Reminders of documents the reader handles or directed that are due soon or overdue, most urgent first")))]
+    responses((status = 200, body = Vec<egov_app::views::Reminder>, description = "Reminders of documents the reader handles or directed that are due soon or overdue, most urgent first")))]
 async fn my_reminders(
     State(state): State<AppState>,
     ctx: Ctx,
-) -> WebResult<Json<Vec<egov_store::reminders::ReminderRow>>> {
-    Ok(Json(state.app.my_reminders(&ctx.actor()?).await?))
+) -> WebResult<Json<Vec<egov_app::views::Reminder>>> {
+    Ok(Json(egov_app::views::all(
+        state.app.my_reminders(&ctx.actor()?).await?,
+    )))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -149,24 +158,28 @@ pub struct SearchQuery {
 }
 
 #[utoipa::path(get, operation_id = "search_documents", path = "/api/v1/documents", tag = "documents", params(SearchQuery),
-    responses((status = 200, body = Vec<DocumentRow>, description = "At most 50, newest first, only what the reader may see; never secret entries")))]
+    responses((status = 200, body = Vec<Document>, description = "At most 50, newest first, only what the reader may see; never secret entries")))]
 async fn search(
     State(state): State<AppState>,
     ctx: Ctx,
     Query(q): Query<SearchQuery>,
-) -> WebResult<Json<Vec<DocumentRow>>> {
-    Ok(Json(state.app.search_documents(&ctx.actor()?, &q.q).await?))
+) -> WebResult<Json<Vec<Document>>> {
+    Ok(Json(egov_app::views::all(
+        state.app.search_documents(&ctx.actor()?, &q.q).await?,
+    )))
 }
 
 #[utoipa::path(post, operation_id = "act_on_document", path = "/api/v1/documents/{id}/actions", tag = "documents", params(("id" = i64, Path)), request_body = OutAction,
-    responses((status = 200, body = DocumentRow), (status = 403, body = ApiError), (status = 409, body = ApiError, description = "`illegal_transition`, `document_changed`"), (status = 422, body = ApiError)))]
+    responses((status = 200, body = Document), (status = 403, body = ApiError), (status = 409, body = ApiError, description = "`illegal_transition`, `document_changed`"), (status = 422, body = ApiError)))]
 async fn act(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
     Json(a): Json<OutAction>,
-) -> WebResult<Json<DocumentRow>> {
-    Ok(Json(state.app.act_on_document(&ctx.actor()?, id, a).await?))
+) -> WebResult<Json<Document>> {
+    Ok(Json(
+        (state.app.act_on_document(&ctx.actor()?, id, a).await?).into(),
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -178,7 +191,7 @@ pub struct FileQuery {
 
 #[utoipa::path(post, path = "/api/v1/documents/{id}/files", tag = "documents", params(("id" = i64, Path), FileQuery),
     request_body(content_type = "multipart/form-data", content = String, description = "One file field"),
-    responses((status = 201, body = AttachmentRow), (status = 413, body = ApiError),
+    responses((status = 201, body = Attachment), (status = 413, body = ApiError),
         (status = 422, body = ApiError, description = "`unsupported_file_type`, `disguised_file`, `wrong_file_type`, `secret_no_content`")))]
 async fn upload_file(
     State(state): State<AppState>,
@@ -193,7 +206,8 @@ async fn upload_file(
         state
             .app
             .add_document_file(&actor, id, &q.role, &name, declared.as_deref(), bytes)
-            .await?,
+            .await?
+            .into_view(),
     ))
 }
 
@@ -237,7 +251,7 @@ pub struct SignatureVerdict {
 }
 
 impl SignatureVerdict {
-    pub(crate) fn from_row(row: egov_store::signatures::ReportRow) -> Self {
+    pub(crate) fn from_row(row: egov_app::views::SignatureReport) -> Self {
         SignatureVerdict {
             status: row.status,
             signatures: row.signatures,
@@ -256,7 +270,7 @@ async fn file_signatures(
     Path((id, file)): Path<(i64, i64)>,
 ) -> WebResult<Json<SignatureVerdict>> {
     let row = state.app.file_signatures(&ctx.actor()?, id, file).await?;
-    Ok(Json(SignatureVerdict::from_row(row)))
+    Ok(Json(SignatureVerdict::from_row(row.into())))
 }
 
 #[utoipa::path(post, path = "/api/v1/signatures/verify", tag = "documents",
@@ -272,11 +286,11 @@ async fn verify_signatures(
     let (_, _, bytes) = first_file(m).await?;
     let report = state.app.verify_pdf(bytes).await?;
     let row = egov_app::App::verdict_row("", &report)?;
-    Ok(Json(SignatureVerdict::from_row(row)))
+    Ok(Json(SignatureVerdict::from_row(row.into())))
 }
 
 #[utoipa::path(post, path = "/api/v1/documents/paper", tag = "documents", request_body = PaperOutCmd,
-    responses((status = 201, body = DocumentRow, description = "Numbered in the agency's series and delivered"), (status = 403, body = ApiError), (status = 409, body = ApiError, description = "`number_taken`"), (status = 422, body = ApiError)))]
+    responses((status = 201, body = Document, description = "Numbered in the agency's series and delivered"), (status = 403, body = ApiError), (status = 409, body = ApiError, description = "`number_taken`"), (status = 422, body = ApiError)))]
 async fn register_paper_outgoing(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -286,18 +300,25 @@ async fn register_paper_outgoing(
         state
             .app
             .register_paper_outgoing(&ctx.actor()?, cmd)
-            .await?,
+            .await?
+            .into_view(),
     ))
 }
 
 #[utoipa::path(post, path = "/api/v1/number-reservations", tag = "documents", request_body = ReserveCmd,
-    responses((status = 201, body = ReservationRow), (status = 403, body = ApiError)))]
+    responses((status = 201, body = Reservation), (status = 403, body = ApiError)))]
 async fn reserve_number(
     State(state): State<AppState>,
     ctx: Ctx,
     Json(cmd): Json<ReserveCmd>,
 ) -> WebResult<Response> {
-    Ok(created(state.app.reserve_number(&ctx.actor()?, cmd).await?))
+    Ok(created(
+        state
+            .app
+            .reserve_number(&ctx.actor()?, cmd)
+            .await?
+            .into_view(),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -337,36 +358,36 @@ fn states(q: &StatesQuery, default: &'static [&'static str]) -> Vec<String> {
 }
 
 #[utoipa::path(get, path = "/api/v1/agencies/{id}/outgoing", tag = "documents", params(("id" = i64, Path), StatesQuery),
-    responses((status = 200, body = Vec<DocumentRow>), (status = 403, body = ApiError)))]
+    responses((status = 200, body = Vec<Document>), (status = 403, body = ApiError)))]
 async fn outgoing_list(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
     Query(q): Query<StatesQuery>,
-) -> WebResult<Json<Vec<DocumentRow>>> {
+) -> WebResult<Json<Vec<Document>>> {
     let s = states(
         &q,
         &["draft", "in_review", "awaiting_sign_off", "signed_off"],
     );
     let refs: Vec<&str> = s.iter().map(String::as_str).collect();
-    Ok(Json(
+    Ok(Json(egov_app::views::all(
         state.app.outgoing_list(&ctx.actor()?, id, &refs).await?,
-    ))
+    )))
 }
 
 #[utoipa::path(get, path = "/api/v1/agencies/{id}/incoming", tag = "documents", params(("id" = i64, Path), StatesQuery),
-    responses((status = 200, body = Vec<IncomingRow>, description = "Urgent first, then oldest first"), (status = 403, body = ApiError)))]
+    responses((status = 200, body = Vec<Incoming>, description = "Urgent first, then oldest first"), (status = 403, body = ApiError)))]
 async fn incoming_list(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
     Query(q): Query<StatesQuery>,
-) -> WebResult<Json<Vec<IncomingRow>>> {
+) -> WebResult<Json<Vec<Incoming>>> {
     let s = states(&q, &["arrived", "registered", "directed", "processing"]);
     let refs: Vec<&str> = s.iter().map(String::as_str).collect();
-    Ok(Json(
+    Ok(Json(egov_app::views::all(
         state.app.incoming_list(&ctx.actor()?, id, &refs).await?,
-    ))
+    )))
 }
 
 #[utoipa::path(post, path = "/api/v1/incoming", tag = "documents", request_body = PaperInCmd,
@@ -385,20 +406,24 @@ async fn register_paper_incoming(
 }
 
 #[utoipa::path(post, path = "/api/v1/incoming/{id}/actions", tag = "documents", params(("id" = i64, Path)), request_body = InAction,
-    responses((status = 200, body = IncomingRow), (status = 403, body = ApiError), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+    responses((status = 200, body = Incoming), (status = 403, body = ApiError), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
 async fn act_incoming(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
     Json(a): Json<InAction>,
-) -> WebResult<Json<IncomingRow>> {
-    Ok(Json(state.app.act_on_incoming(&ctx.actor()?, id, a).await?))
+) -> WebResult<Json<Incoming>> {
+    Ok(Json(
+        (state.app.act_on_incoming(&ctx.actor()?, id, a).await?).into(),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/me/handling", tag = "documents",
-    responses((status = 200, body = Vec<IncomingRow>, description = "What the reader leads or coordinates, soonest deadline first")))]
-async fn my_handling(State(state): State<AppState>, ctx: Ctx) -> WebResult<Json<Vec<IncomingRow>>> {
-    Ok(Json(state.app.my_handling(&ctx.actor()?).await?))
+    responses((status = 200, body = Vec<Incoming>, description = "What the reader leads or coordinates, soonest deadline first")))]
+async fn my_handling(State(state): State<AppState>, ctx: Ctx) -> WebResult<Json<Vec<Incoming>>> {
+    Ok(Json(egov_app::views::all(
+        state.app.my_handling(&ctx.actor()?).await?,
+    )))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -436,7 +461,7 @@ async fn register_file(
 }
 
 #[utoipa::path(get, path = "/api/v1/agencies/{id}/registers/incoming", tag = "documents", params(("id" = i64, Path), RegisterQuery),
-    responses((status = 200, body = Vec<IncomingRow>, description = "Or the xlsx/PDF file when `format` is given"), (status = 403, body = ApiError)))]
+    responses((status = 200, body = Vec<Incoming>, description = "Or the xlsx/PDF file when `format` is given"), (status = 403, body = ApiError)))]
 async fn incoming_register(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -450,13 +475,16 @@ async fn incoming_register(
         state
             .app
             .incoming_register(&ctx.actor()?, id, q.year, q.secret)
-            .await?,
+            .await?
+            .into_iter()
+            .map(AsView::into_view)
+            .collect::<Vec<_>>(),
     )
     .into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/agencies/{id}/registers/outgoing", tag = "documents", params(("id" = i64, Path), RegisterQuery),
-    responses((status = 200, body = Vec<DocumentRow>, description = "Or the xlsx/PDF file when `format` is given"), (status = 403, body = ApiError)))]
+    responses((status = 200, body = Vec<Document>, description = "Or the xlsx/PDF file when `format` is given"), (status = 403, body = ApiError)))]
 async fn outgoing_register(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -470,19 +498,28 @@ async fn outgoing_register(
         state
             .app
             .outgoing_register(&ctx.actor()?, id, q.year, q.secret)
-            .await?,
+            .await?
+            .into_iter()
+            .map(AsView::into_view)
+            .collect::<Vec<_>>(),
     )
     .into_response())
 }
 
 #[utoipa::path(post, path = "/api/v1/work-files", tag = "documents", request_body = NewFileCmd,
-    responses((status = 201, body = WorkFileRow), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+    responses((status = 201, body = WorkFile), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
 async fn plan_file(
     State(state): State<AppState>,
     ctx: Ctx,
     Json(cmd): Json<NewFileCmd>,
 ) -> WebResult<Response> {
-    Ok(created(state.app.plan_work_file(&ctx.actor()?, cmd).await?))
+    Ok(created(
+        state
+            .app
+            .plan_work_file(&ctx.actor()?, cmd)
+            .await?
+            .into_view(),
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -492,22 +529,22 @@ pub struct YearQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/agencies/{id}/work-files", tag = "documents", params(("id" = i64, Path), YearQuery),
-    responses((status = 200, body = Vec<WorkFileRow>, description = "The year's file list")))]
+    responses((status = 200, body = Vec<WorkFile>, description = "The year's file list")))]
 async fn list_files(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
     Query(q): Query<YearQuery>,
-) -> WebResult<Json<Vec<WorkFileRow>>> {
-    Ok(Json(
+) -> WebResult<Json<Vec<WorkFile>>> {
+    Ok(Json(egov_app::views::all(
         state.app.work_file_list(&ctx.actor()?, id, q.year).await?,
-    ))
+    )))
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct FileWithDocuments {
-    file: WorkFileRow,
-    documents: Vec<DocumentRow>,
+    file: WorkFile,
+    documents: Vec<Document>,
 }
 
 #[utoipa::path(get, path = "/api/v1/work-files/{id}", tag = "documents", params(("id" = i64, Path)),
@@ -518,7 +555,10 @@ async fn get_file_documents(
     Path(id): Path<i64>,
 ) -> WebResult<Json<FileWithDocuments>> {
     let (file, documents) = state.app.work_file_documents(&ctx.actor()?, id).await?;
-    Ok(Json(FileWithDocuments { file, documents }))
+    Ok(Json(FileWithDocuments {
+        file: file.into(),
+        documents: egov_app::views::all(documents),
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -528,18 +568,19 @@ pub struct FileAction {
 }
 
 #[utoipa::path(post, path = "/api/v1/work-files/{id}/actions", tag = "documents", params(("id" = i64, Path)), request_body = FileAction,
-    responses((status = 200, body = WorkFileRow), (status = 409, body = ApiError)))]
+    responses((status = 200, body = WorkFile), (status = 409, body = ApiError)))]
 async fn act_file(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
     Json(a): Json<FileAction>,
-) -> WebResult<Json<WorkFileRow>> {
+) -> WebResult<Json<WorkFile>> {
     Ok(Json(
-        state
+        (state
             .app
             .act_on_work_file(&ctx.actor()?, id, &a.action)
-            .await?,
+            .await?)
+            .into(),
     ))
 }
 
@@ -549,17 +590,18 @@ pub struct FileDocument {
 }
 
 #[utoipa::path(post, path = "/api/v1/work-files/{id}/documents", tag = "documents", params(("id" = i64, Path)), request_body = FileDocument,
-    responses((status = 200, body = WorkFileRow), (status = 409, body = ApiError, description = "`file_not_open`, `already_in_file`")))]
+    responses((status = 200, body = WorkFile), (status = 409, body = ApiError, description = "`file_not_open`, `already_in_file`")))]
 async fn add_to_file(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
     Json(f): Json<FileDocument>,
-) -> WebResult<Json<WorkFileRow>> {
+) -> WebResult<Json<WorkFile>> {
     Ok(Json(
-        state
+        (state
             .app
             .file_document(&ctx.actor()?, id, f.document_id)
-            .await?,
+            .await?)
+            .into(),
     ))
 }

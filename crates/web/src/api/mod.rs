@@ -15,16 +15,17 @@ use egov_app::org::{
     GrantRole, NewDelegationCmd, NewOrgUnit, NewPosting, SigningAuthorityView, StaffMove,
 };
 use egov_app::people::{NewOfficial, PersonDetail};
+use egov_app::views::Applicant;
+use egov_app::views::AsView;
+use egov_app::views::DeadlineReview;
+use egov_app::views::Person;
+use egov_app::views::VerifyReport;
+use egov_app::views::{Agency, SearchHit, TreeNode};
+use egov_app::views::{Delegation, OrgUnit, Posting, RoleGrant};
+use egov_app::views::{Job, StateCount};
 use egov_app::{AppError, ErrorKind};
 use egov_domain::admin_unit::Structure;
 use egov_domain::calendar::{OfficeHours, RuleSet};
-use egov_store::agencies::{Agency, SearchHit, TreeNode};
-use egov_store::applicants::Applicant;
-use egov_store::audit::VerifyReport;
-use egov_store::calendar::ReviewRow;
-use egov_store::jobs::{Job, StateCount};
-use egov_store::org::{Delegation, OrgUnit, Posting, RoleGrant};
-use egov_store::people::Person;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -304,13 +305,11 @@ pub struct Me {
 #[utoipa::path(get, path = "/api/v1/me", tag = "sessions", responses((status = 200, body = Me), (status = 401, body = ApiError)))]
 async fn me(State(state): State<AppState>, ctx: Ctx) -> WebResult<Json<Me>> {
     let p = ctx.official()?.person.clone();
-    let now = state.app.now();
-    let mut ex = &state.app.db;
     Ok(Json(Me {
-        postings: egov_store::org::postings_of(&mut ex, p.id, Some(now)).await?,
-        roles: egov_store::org::grants_of(&mut ex, p.id, Some(now)).await?,
-        signing_authorities: state.app.signing_authorities(p.id, now).await?,
-        person: p,
+        postings: state.app.postings_of(p.id).await?,
+        roles: state.app.grants_of(p.id).await?,
+        signing_authorities: state.app.signing_authorities(p.id, state.app.now()).await?,
+        person: p.into(),
     }))
 }
 
@@ -380,8 +379,8 @@ async fn list_agencies(
     Ok(Json(AgencyList {
         as_of: on.to_string(),
         structure: Structure::as_of(on).as_str().into(),
-        hits,
-        nodes,
+        hits: egov_app::views::all(hits),
+        nodes: egov_app::views::all(nodes),
         limit,
         offset,
     }))
@@ -417,7 +416,9 @@ async fn create_agency(
     ctx: Ctx,
     Json(b): Json<NewBody>,
 ) -> WebResult<Response> {
-    Ok(created(state.app.create_body(&ctx.actor()?, b).await?))
+    Ok(created(
+        state.app.create_body(&ctx.actor()?, b).await?.into_view(),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/units/{id}", tag = "agencies", params(("id" = i64, Path)),
@@ -440,7 +441,11 @@ async fn create_org_unit(
     Json(b): Json<NewOrgUnit>,
 ) -> WebResult<Response> {
     Ok(created(
-        state.app.create_org_unit(&ctx.actor()?, id, b).await?,
+        state
+            .app
+            .create_org_unit(&ctx.actor()?, id, b)
+            .await?
+            .into_view(),
     ))
 }
 
@@ -451,7 +456,9 @@ async fn agency_delegations(
     ctx: Ctx,
     Path(id): Path<i64>,
 ) -> WebResult<Json<Vec<Delegation>>> {
-    Ok(Json(state.app.agency_delegations(&ctx.actor()?, id).await?))
+    Ok(Json(egov_app::views::all(
+        state.app.agency_delegations(&ctx.actor()?, id).await?,
+    )))
 }
 
 // ---- people ----
@@ -485,7 +492,7 @@ async fn list_people(
         .list_people(&ctx.actor()?, q.q.as_deref().unwrap_or(""), limit, offset)
         .await?;
     Ok(Json(PeopleList {
-        items,
+        items: egov_app::views::all(items),
         limit,
         offset,
     }))
@@ -498,7 +505,9 @@ async fn create_person(
     ctx: Ctx,
     Json(b): Json<NewOfficial>,
 ) -> WebResult<Response> {
-    Ok(created(state.app.create_person(&ctx.actor()?, b).await?))
+    Ok(created(
+        state.app.create_person(&ctx.actor()?, b).await?.into_view(),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/people/{id}", tag = "people", params(("id" = i64, Path)),
@@ -519,7 +528,13 @@ async fn grant_role(
     Path(id): Path<i64>,
     Json(b): Json<GrantRole>,
 ) -> WebResult<Response> {
-    Ok(created(state.app.grant_role(&ctx.actor()?, id, b).await?))
+    Ok(created(
+        state
+            .app
+            .grant_role(&ctx.actor()?, id, b)
+            .await?
+            .into_view(),
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/role-grants/{id}", tag = "people", params(("id" = i64, Path)),
@@ -529,7 +544,9 @@ async fn revoke_role(
     ctx: Ctx,
     Path(id): Path<i64>,
 ) -> WebResult<Json<RoleGrant>> {
-    Ok(Json(state.app.revoke_role(&ctx.actor()?, id).await?))
+    Ok(Json(
+        (state.app.revoke_role(&ctx.actor()?, id).await?).into(),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/people/{id}/postings", tag = "people", params(("id" = i64, Path)), request_body = NewPosting,
@@ -540,7 +557,13 @@ async fn add_posting(
     Path(id): Path<i64>,
     Json(b): Json<NewPosting>,
 ) -> WebResult<Response> {
-    Ok(created(state.app.add_posting(&ctx.actor()?, id, b).await?))
+    Ok(created(
+        state
+            .app
+            .add_posting(&ctx.actor()?, id, b)
+            .await?
+            .into_view(),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/people/{id}/move", tag = "people", params(("id" = i64, Path)), request_body = StaffMove,
@@ -551,7 +574,9 @@ async fn move_person(
     Path(id): Path<i64>,
     Json(b): Json<StaffMove>,
 ) -> WebResult<Json<Vec<Posting>>> {
-    Ok(Json(state.app.move_staff(&ctx.actor()?, id, b).await?))
+    Ok(Json(egov_app::views::all(
+        state.app.move_staff(&ctx.actor()?, id, b).await?,
+    )))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -572,10 +597,12 @@ async fn signing_authorities(
     ctx.official()?;
     let at = match q.at.as_deref() {
         None => state.app.now(),
-        Some(s) => egov_store::parse_ts(s).ok_or_else(|| {
-            AppError::invalid("bad_date", format!("{s:?} is not an RFC 3339 instant"))
-                .arg("value", s)
-        })?,
+        Some(s) => time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+            .ok()
+            .ok_or_else(|| {
+                AppError::invalid("bad_date", format!("{s:?} is not an RFC 3339 instant"))
+                    .arg("value", s)
+            })?,
     };
     Ok(Json(state.app.signing_authorities(id, at).await?))
 }
@@ -588,7 +615,11 @@ async fn create_delegation(
     Json(b): Json<NewDelegationCmd>,
 ) -> WebResult<Response> {
     Ok(created(
-        state.app.create_delegation(&ctx.actor()?, b).await?,
+        state
+            .app
+            .create_delegation(&ctx.actor()?, b)
+            .await?
+            .into_view(),
     ))
 }
 
@@ -599,7 +630,9 @@ async fn revoke_delegation(
     ctx: Ctx,
     Path(id): Path<i64>,
 ) -> WebResult<Json<Delegation>> {
-    Ok(Json(state.app.revoke_delegation(&ctx.actor()?, id).await?))
+    Ok(Json(
+        (state.app.revoke_delegation(&ctx.actor()?, id).await?).into(),
+    ))
 }
 
 // ---- applicants ----
@@ -663,7 +696,7 @@ async fn get_applicant(
 ) -> WebResult<Json<Applicant>> {
     let purpose = egov_app::applicants::AccessPurpose::parse(q.purpose.as_deref(), q.dossier_id)?;
     Ok(Json(
-        state.app.applicant(&ctx.actor()?, id, &purpose).await?,
+        (state.app.applicant(&ctx.actor()?, id, &purpose).await?).into(),
     ))
 }
 
@@ -688,7 +721,10 @@ async fn applicant_access_log(
         .applicant_access_log(&ctx.actor()?, id, q.limit.unwrap_or(100))
         .await?;
     Ok(Json(
-        entries.into_iter().map(AuditEntryView::from).collect(),
+        entries
+            .into_iter()
+            .map(|e| AuditEntryView::from(e.into_view()))
+            .collect(),
     ))
 }
 
@@ -703,8 +739,8 @@ pub struct AuditEntryView {
     pub ip: Option<String>,
 }
 
-impl From<egov_store::audit::Entry> for AuditEntryView {
-    fn from(e: egov_store::audit::Entry) -> Self {
+impl From<egov_app::views::AuditEntry> for AuditEntryView {
+    fn from(e: egov_app::views::AuditEntry) -> Self {
         AuditEntryView {
             at: e
                 .at
@@ -871,12 +907,14 @@ async fn put_agency_hours(
 }
 
 #[utoipa::path(get, path = "/api/v1/calendar/reviews", tag = "calendar",
-    responses((status = 200, body = [ReviewRow]), (status = 403, body = ApiError)))]
+    responses((status = 200, body = [DeadlineReview]), (status = 403, body = ApiError)))]
 async fn calendar_reviews(
     State(state): State<AppState>,
     ctx: Ctx,
-) -> WebResult<Json<Vec<ReviewRow>>> {
-    Ok(Json(state.app.deadline_reviews(&ctx.actor()?).await?))
+) -> WebResult<Json<Vec<DeadlineReview>>> {
+    Ok(Json(egov_app::views::all(
+        state.app.deadline_reviews(&ctx.actor()?).await?,
+    )))
 }
 
 // ---- operations ----
@@ -912,7 +950,10 @@ async fn list_jobs(
             q.offset.unwrap_or(0).max(0),
         )
         .await?;
-    Ok(Json(JobList { counts, items }))
+    Ok(Json(JobList {
+        counts: egov_app::views::all(counts),
+        items: egov_app::views::all(items),
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/jobs/{id}/retry", tag = "operations", params(("id" = i64, Path)),
@@ -922,15 +963,15 @@ async fn retry_job(
     ctx: Ctx,
     Path(id): Path<i64>,
 ) -> WebResult<Json<Job>> {
-    Ok(Json(state.app.retry_job(&ctx.actor()?, id).await?))
+    Ok(Json((state.app.retry_job(&ctx.actor()?, id).await?).into()))
 }
 
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "operations",
     responses((status = 200, body = VerifyReport), (status = 403, body = ApiError)))]
 async fn verify_audit(State(state): State<AppState>, ctx: Ctx) -> WebResult<Json<VerifyReport>> {
     let actor = ctx.actor()?;
-    if !egov_app::authz::is_system_admin(&mut &state.app.db, &actor).await? {
+    if !state.app.is_system_admin(&actor).await? {
         return Err(AppError::forbidden().into());
     }
-    Ok(Json(state.app.verify_audit().await?))
+    Ok(Json(state.app.verify_audit().await?.into()))
 }

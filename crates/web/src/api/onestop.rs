@@ -12,8 +12,8 @@ use egov_app::onestop::dossiers::{DossierAction, DossierDetail, Reception, Recep
 use egov_app::onestop::public::{LookupQuery, NationalStatus, PublicStatus};
 use egov_app::onestop::reports::MonthlyStats;
 use egov_app::onestop::scans::ScanInfo;
+use egov_app::views::{Dossier, Procedure};
 use egov_app::{AppError, ErrorKind};
-use egov_store::onestop::{DossierRow, ProcedureRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -81,19 +81,19 @@ pub struct ProcedureQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/procedures", tag = "one-stop", params(ProcedureQuery),
-    responses((status = 200, body = Vec<ProcedureRow>)))]
+    responses((status = 200, body = Vec<Procedure>)))]
 async fn list_procedures(
     State(state): State<AppState>,
     ctx: Ctx,
     Query(q): Query<ProcedureQuery>,
-) -> WebResult<Json<Vec<ProcedureRow>>> {
+) -> WebResult<Json<Vec<Procedure>>> {
     ctx.actor()?;
-    Ok(Json(
+    Ok(Json(egov_app::views::all(
         state
             .app
             .search_procedures(&q.q, q.limit.unwrap_or(50))
             .await?,
-    ))
+    )))
 }
 
 #[utoipa::path(get, path = "/api/v1/procedures/{id}", tag = "one-stop", params(("id" = i64, Path)),
@@ -199,33 +199,33 @@ pub struct ListQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/dossiers/queue", tag = "one-stop", params(ListQuery),
-    responses((status = 200, body = Vec<DossierRow>, description = "Soonest step deadline first; phone numbers masked")))]
+    responses((status = 200, body = Vec<Dossier>, description = "Soonest step deadline first; phone numbers masked")))]
 async fn queue(
     State(state): State<AppState>,
     ctx: Ctx,
     Query(q): Query<ListQuery>,
-) -> WebResult<Json<Vec<DossierRow>>> {
-    Ok(Json(
+) -> WebResult<Json<Vec<Dossier>>> {
+    Ok(Json(egov_app::views::all(
         state
             .app
             .my_queue(&ctx.actor()?, q.limit.unwrap_or(100))
             .await?,
-    ))
+    )))
 }
 
 #[utoipa::path(get, operation_id = "search_dossiers", path = "/api/v1/dossiers", tag = "one-stop", params(ListQuery),
-    responses((status = 200, body = Vec<DossierRow>, description = "Only dossiers the caller may see; phone numbers masked")))]
+    responses((status = 200, body = Vec<Dossier>, description = "Only dossiers the caller may see; phone numbers masked")))]
 async fn search(
     State(state): State<AppState>,
     ctx: Ctx,
     Query(q): Query<ListQuery>,
-) -> WebResult<Json<Vec<DossierRow>>> {
-    Ok(Json(
+) -> WebResult<Json<Vec<Dossier>>> {
+    Ok(Json(egov_app::views::all(
         state
             .app
             .search_dossiers(&ctx.actor()?, &q.q, q.limit.unwrap_or(50))
             .await?,
-    ))
+    )))
 }
 
 #[utoipa::path(get, path = "/api/v1/dossiers/{id}", tag = "one-stop", params(("id" = i64, Path)),
@@ -240,7 +240,7 @@ async fn get_dossier(
 
 #[utoipa::path(post, operation_id = "act_on_dossier", path = "/api/v1/dossiers/{id}/actions", tag = "one-stop", params(("id" = i64, Path)),
     request_body = DossierAction,
-    responses((status = 200, body = DossierRow), (status = 403, body = ApiError), (status = 404, body = ApiError),
+    responses((status = 200, body = Dossier), (status = 403, body = ApiError), (status = 404, body = ApiError),
         (status = 409, body = ApiError, description = "`dossier_changed`, `illegal_transition`, `second_apology` …"),
         (status = 422, body = ApiError)))]
 async fn act(
@@ -248,10 +248,10 @@ async fn act(
     ctx: Ctx,
     Path(id): Path<i64>,
     Json(body): Json<serde_json::Value>,
-) -> WebResult<Json<DossierRow>> {
+) -> WebResult<Json<Dossier>> {
     let a = dossier_command(body)?;
     Ok(Json(
-        state.app.run_dossier_command(&ctx.actor()?, id, a).await?,
+        (state.app.run_dossier_command(&ctx.actor()?, id, a).await?).into(),
     ))
 }
 
@@ -492,7 +492,7 @@ pub fn register_period(
 
 #[utoipa::path(get, path = "/api/v1/agencies/{id}/register", tag = "one-stop",
     params(("id" = i64, Path), RegisterQuery),
-    responses((status = 200, body = Vec<DossierRow>, description = "JSON, or an xlsx workbook with `format=xlsx`; phone numbers masked"),
+    responses((status = 200, body = Vec<Dossier>, description = "JSON, or an xlsx workbook with `format=xlsx`; phone numbers masked"),
         (status = 403, body = ApiError)))]
 async fn agency_register(
     State(state): State<AppState>,
@@ -501,17 +501,19 @@ async fn agency_register(
     Query(q): Query<RegisterQuery>,
 ) -> WebResult<Response> {
     let (from_d, to_d, from, to) = register_period(q.from.as_deref(), q.to.as_deref())?;
-    let rows = state
-        .app
-        .tracking_register(
-            &ctx.actor()?,
-            id,
-            from,
-            to,
-            q.limit.unwrap_or(100_000),
-            q.offset.unwrap_or(0),
-        )
-        .await?;
+    let rows: Vec<Dossier> = egov_app::views::all(
+        state
+            .app
+            .tracking_register(
+                &ctx.actor()?,
+                id,
+                from,
+                to,
+                q.limit.unwrap_or(100_000),
+                q.offset.unwrap_or(0),
+            )
+            .await?,
+    );
     match q.format.as_deref() {
         Some("xlsx") => {
             let agency = state.app.agency(id).await?;

@@ -9,8 +9,9 @@ use axum::{Json, Router};
 use base64::Engine;
 use egov_app::signature_images::{ImageKind, UploadImage};
 use egov_app::signing::{SignaturePosition, ToSign};
-use egov_store::signature_images::ImageRow;
-use egov_store::signatures::WaitingRow;
+use egov_app::views::AsView;
+use egov_app::views::SignatureImage;
+use egov_app::views::WaitingSignature;
 use serde::Deserialize;
 use utoipa::{OpenApi, ToSchema};
 
@@ -34,7 +35,7 @@ use crate::state::AppState;
         reject_image,
         withdraw_image
     ),
-    components(schemas(ImageRow, SignaturePosition, ImageKind))
+    components(schemas(SignatureImage, SignaturePosition, ImageKind))
 )]
 pub struct SigningDoc;
 
@@ -58,8 +59,13 @@ pub fn upload_routes() -> Router<AppState> {
 
 #[utoipa::path(get, path = "/api/v1/me/signatures", tag = "signing",
     responses((status = 200, body = Vec<Object>, description = "Signatures waiting for the signed-in person: request id, document, subject, notation, state (`waiting` or `prepared`)")))]
-async fn waiting(State(state): State<AppState>, ctx: Ctx) -> WebResult<Json<Vec<WaitingRow>>> {
-    Ok(Json(state.app.signatures_waiting(&ctx.actor()?).await?))
+async fn waiting(
+    State(state): State<AppState>,
+    ctx: Ctx,
+) -> WebResult<Json<Vec<WaitingSignature>>> {
+    Ok(Json(egov_app::views::all(
+        state.app.signatures_waiting(&ctx.actor()?).await?,
+    )))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -117,7 +123,7 @@ async fn complete(
             egov_app::AppError::invalid("bad_signature_value", "The signature is not base64.")
         })?;
     let row = state.app.complete_signature(&actor, id, &signature).await?;
-    Ok(Json(SignatureVerdict::from_row(row)))
+    Ok(Json(SignatureVerdict::from_row(row.into())))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -146,9 +152,14 @@ async fn statistics(
 }
 
 #[utoipa::path(get, path = "/api/v1/signature-images", tag = "signing",
-    responses((status = 200, body = Vec<ImageRow>, description = "The signed-in person's signature images, their records office's seals and what they decide on as an administrator, newest first")))]
-async fn list_images(State(state): State<AppState>, ctx: Ctx) -> WebResult<Json<Vec<ImageRow>>> {
-    Ok(Json(state.app.signature_images(&ctx.actor()?).await?))
+    responses((status = 200, body = Vec<SignatureImage>, description = "The signed-in person's signature images, their records office's seals and what they decide on as an administrator, newest first")))]
+async fn list_images(
+    State(state): State<AppState>,
+    ctx: Ctx,
+) -> WebResult<Json<Vec<SignatureImage>>> {
+    Ok(Json(egov_app::views::all(
+        state.app.signature_images(&ctx.actor()?).await?,
+    )))
 }
 
 /// Reads an image upload: the fields `kind` (`signature` or `seal`), `agency_id`, optional
@@ -201,7 +212,7 @@ pub(crate) async fn read_image_upload(
 #[utoipa::path(post, path = "/api/v1/signature-images", tag = "signing",
     request_body(content_type = "multipart/form-data", content = String,
         description = "Fields `kind` (`signature` or `seal`), `agency_id`, optional `width_mm`, `valid_from`, `valid_to`; one PNG file (transparent; blue ink for a signature, red for a seal; at most 2 MiB)"),
-    responses((status = 201, body = ImageRow, description = "Stored, waiting for an administrator's approval"),
+    responses((status = 201, body = SignatureImage, description = "Stored, waiting for an administrator's approval"),
         (status = 403, body = ApiError, description = "Not the owner (a seal: not the agency's records office)"),
         (status = 422, body = ApiError, description = "`image_not_png`, `image_not_transparent`, `image_not_blue`, `image_not_red`, `image_too_large`, `image_size_invalid`, `validity_invalid`")))]
 async fn upload_image(
@@ -212,7 +223,7 @@ async fn upload_image(
     let actor = ctx.actor()?;
     let cmd = read_image_upload(m).await?;
     let row = state.app.upload_signature_image(&actor, cmd).await?;
-    Ok(super::created(row))
+    Ok(super::created(row.into_view()))
 }
 
 #[utoipa::path(get, path = "/api/v1/signature-images/{id}", tag = "signing", params(("id" = i64, Path)),
@@ -235,14 +246,14 @@ pub struct DecisionBody {
 
 #[utoipa::path(post, path = "/api/v1/signature-images/{id}/approve", tag = "signing", params(("id" = i64, Path)),
     request_body = DecisionBody,
-    responses((status = 200, body = ImageRow), (status = 403, body = ApiError, description = "Not an administrator of the agency, or `image_own_upload`"),
+    responses((status = 200, body = SignatureImage), (status = 403, body = ApiError, description = "Not an administrator of the agency, or `image_own_upload`"),
         (status = 409, body = ApiError, description = "`image_decided`")))]
 async fn approve_image(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
     Json(body): Json<DecisionBody>,
-) -> WebResult<Json<ImageRow>> {
+) -> WebResult<Json<SignatureImage>> {
     decide_image(&state, &ctx, id, true, &body.note).await
 }
 
@@ -252,40 +263,42 @@ async fn decide_image(
     id: i64,
     approve: bool,
     note: &str,
-) -> WebResult<Json<ImageRow>> {
+) -> WebResult<Json<SignatureImage>> {
     let actor = ctx.actor()?;
     Ok(Json(
-        state
+        (state
             .app
             .decide_signature_image(&actor, id, approve, note)
-            .await?,
+            .await?)
+            .into(),
     ))
 }
 
 #[utoipa::path(post, path = "/api/v1/signature-images/{id}/reject", tag = "signing", params(("id" = i64, Path)),
     request_body = DecisionBody,
-    responses((status = 200, body = ImageRow), (status = 403, body = ApiError),
+    responses((status = 200, body = SignatureImage), (status = 403, body = ApiError),
         (status = 409, body = ApiError, description = "`image_decided`"), (status = 422, body = ApiError, description = "`reason_required`")))]
 async fn reject_image(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
     Json(body): Json<DecisionBody>,
-) -> WebResult<Json<ImageRow>> {
+) -> WebResult<Json<SignatureImage>> {
     decide_image(&state, &ctx, id, false, &body.note).await
 }
 
 #[utoipa::path(post, path = "/api/v1/signature-images/{id}/withdraw", tag = "signing", params(("id" = i64, Path)),
-    responses((status = 200, body = ImageRow, description = "No longer used"), (status = 403, body = ApiError), (status = 409, body = ApiError, description = "`image_decided`")))]
+    responses((status = 200, body = SignatureImage, description = "No longer used"), (status = 403, body = ApiError), (status = 409, body = ApiError, description = "`image_decided`")))]
 async fn withdraw_image(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-) -> WebResult<Json<ImageRow>> {
+) -> WebResult<Json<SignatureImage>> {
     Ok(Json(
-        state
+        (state
             .app
             .withdraw_signature_image(&ctx.actor()?, id)
-            .await?,
+            .await?)
+            .into(),
     ))
 }

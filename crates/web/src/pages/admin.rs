@@ -6,15 +6,15 @@ use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
+use egov_app::AppError;
 use egov_app::org::{GrantRole, NewDelegationCmd, NewOrgUnit, NewPosting, StaffMove};
 use egov_app::people::{NewOfficial, PersonDetail};
-use egov_app::{AppError, authz};
+use egov_app::views::Agency;
+use egov_app::views::Person;
+use egov_app::views::{AuditEntry, VerifyReport};
+use egov_app::views::{Job, StateCount};
+use egov_app::views::{OrgUnit, Position};
 use egov_domain::org::Role;
-use egov_store::agencies::Agency;
-use egov_store::audit::{Entry, VerifyReport};
-use egov_store::jobs::{Job, StateCount};
-use egov_store::org::{OrgUnit, Position};
-use egov_store::people::Person;
 use serde::Deserialize;
 use time::{OffsetDateTime, Time};
 
@@ -92,7 +92,7 @@ impl Audit {
     }
 
     /// Where an audited object is shown, for the kinds that have a page.
-    fn object_link(&self, e: &Entry) -> Option<String> {
+    fn object_link(&self, e: &AuditEntry) -> Option<String> {
         let id: i64 = e.object_id.parse().ok()?;
         Some(match e.object_type.as_str() {
             "document" => format!("/documents/{id}"),
@@ -129,7 +129,7 @@ struct AuditQuery {
 }
 
 impl AuditQuery {
-    fn filter(&self) -> Result<egov_store::audit::Filter, AppError> {
+    fn filter(&self) -> Result<egov_app::audit::Filter, AppError> {
         let opt = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
         let day = |s: &str, next: bool| -> Result<Option<time::OffsetDateTime>, AppError> {
             match opt(s) {
@@ -151,7 +151,7 @@ impl AuditQuery {
                 AppError::invalid("bad_id", "That is not an identifier.").arg("value", a)
             })?),
         };
-        Ok(egov_store::audit::Filter {
+        Ok(egov_app::audit::Filter {
             actor: opt(&self.actor),
             agency_id: agency,
             action: opt(&self.action),
@@ -211,12 +211,11 @@ async fn admin_page(ctx: &Ctx, state: &AppState, title: &str) -> Result<Page, Ap
 async fn index(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
     let page = admin_page(&ctx, &state, "admin-title").await?;
     let actor = ctx.actor()?;
-    let mut ex = &state.app.db;
-    let system_admin = authz::is_system_admin(&mut ex, &actor).await?;
+    let system_admin = state.app.is_system_admin(&actor).await?;
     let agencies = if system_admin {
         vec![]
     } else {
-        authz::administered(&mut ex, &actor).await?
+        state.app.administered(&actor).await?
     };
     Ok(html(&Index {
         page,
@@ -251,7 +250,7 @@ async fn people(
     Ok(html(&People {
         page,
         q: text,
-        people,
+        people: egov_app::views::all(people),
         offset,
         prev_offset: (offset - PAGE_SIZE).max(0),
         next_offset: offset + PAGE_SIZE,
@@ -262,11 +261,10 @@ async fn people(
 async fn new_person(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
     let page = admin_page(&ctx, &state, "add-person").await?;
     let actor = ctx.actor()?;
-    let mut ex = &state.app.db;
     Ok(html(&PersonNew {
         page,
-        agencies: authz::administered(&mut ex, &actor).await?,
-        positions: egov_store::org::positions(&mut ex).await?,
+        agencies: state.app.administered(&actor).await?,
+        positions: state.app.positions().await?,
     }))
 }
 
@@ -324,18 +322,17 @@ async fn person(
     let page = admin_page(&ctx, &state, "admin-people")
         .await?
         .with_title(d.person.full_name.clone());
-    let mut ex = &state.app.db;
-    let agencies = authz::administered(&mut ex, &actor).await?;
+    let agencies = state.app.administered(&actor).await?;
     let mut units = Vec::new();
     for p in d.postings.iter().filter(|p| p.valid_to.is_none()) {
-        units.extend(egov_store::org::org_units_of(&mut ex, p.agency_id, state.app.today()).await?);
+        units.extend(state.app.org_units_of(p.agency_id).await?);
     }
     Ok(html(&PersonPage {
         page,
         d,
         agencies,
         units,
-        positions: egov_store::org::positions(&mut ex).await?,
+        positions: state.app.positions().await?,
         roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
     }))
 }
@@ -563,7 +560,11 @@ async fn jobs(
         .app
         .list_jobs(&actor, filter.as_deref(), 100, 0)
         .await?;
-    Ok(html(&Jobs { page, counts, jobs }))
+    Ok(html(&Jobs {
+        page,
+        counts: egov_app::views::all(counts),
+        jobs: egov_app::views::all(jobs),
+    }))
 }
 
 async fn retry_job(
@@ -601,7 +602,7 @@ async fn audit(
     let report = state.app.verify_audit().await?;
     Ok(html(&Audit {
         page,
-        report,
+        report: report.into(),
         lines,
         more,
         base: q.base(),

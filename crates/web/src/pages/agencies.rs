@@ -6,9 +6,9 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use egov_app::agencies::{AgencyDetail, UnitDetail};
+use egov_app::views::{Agency, SearchHit, TreeNode};
+use egov_app::views::{Delegation, Posting};
 use egov_domain::admin_unit::Structure;
-use egov_store::agencies::{self, Agency, SearchHit, TreeNode};
-use egov_store::org::{Delegation, Posting};
 use serde::Deserialize;
 
 use super::{Page, html, parse_date};
@@ -84,7 +84,6 @@ async fn tree(
     let explicit_date = q.as_of.as_deref().is_some_and(|s| !s.trim().is_empty());
     let text = q.q.unwrap_or_default();
     let searching = !text.trim().is_empty();
-    let mut ex = &state.app.db;
     let (hits, nodes, parent, ancestors) = if searching {
         (
             state
@@ -97,15 +96,11 @@ async fn tree(
         )
     } else {
         let parent = match q.parent {
-            Some(p) => Some(
-                agencies::get(&mut ex, p)
-                    .await
-                    .map_err(|_| egov_app::AppError::not_found("agency"))?,
-            ),
+            Some(p) => Some(state.app.agency(p).await?),
             None => None,
         };
         let mut ancestors = match &parent {
-            Some(p) => agencies::ancestors(&mut ex, p.id).await?,
+            Some(p) => state.app.agency_ancestors(p.id).await?,
             None => vec![],
         };
         ancestors.pop();
@@ -127,10 +122,10 @@ async fn tree(
         q: text,
         structure_key: structure_key(Structure::as_of(on)),
         searching,
-        hits,
-        nodes,
-        parent,
-        ancestors,
+        hits: egov_app::views::all(hits),
+        nodes: egov_app::views::all(nodes),
+        parent: parent.map(Into::into),
+        ancestors: egov_app::views::all(ancestors),
     }))
 }
 
@@ -143,20 +138,15 @@ async fn agency(
     let actor = ctx.actor()?;
     let on = parse_date(q.as_of.as_deref())?;
     let d = state.app.agency_detail(id, on).await?;
-    let mut ex = &state.app.db;
-    let can_admin = egov_app::authz::can_admin(&mut ex, &actor, id).await?;
-    let member = egov_app::authz::require(
-        &mut ex,
-        &actor,
-        &egov_domain::org::Role::ALL,
-        Some(id),
-        None,
-    )
-    .await
-    .is_ok();
+    let can_admin = state.app.may_administer(&actor, id).await?;
+    let member = state
+        .app
+        .require_role(&actor, &egov_domain::org::Role::ALL, Some(id))
+        .await
+        .is_ok();
     // Who works here is shown to the agency's own people and administrators.
     let people = if member || can_admin {
-        egov_store::org::postings_in(&mut ex, id, state.app.now()).await?
+        state.app.postings_in(id).await?
     } else {
         vec![]
     };
@@ -190,7 +180,7 @@ async fn agency(
         source_key,
         can_admin,
         people,
-        delegations,
+        delegations: egov_app::views::all(delegations),
         today: state.app.today().to_string(),
     }))
 }

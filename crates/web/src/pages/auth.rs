@@ -60,16 +60,10 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
-    let ok: Result<i64, _> = egov_store::Exec::scalar(
-        &mut &state.app.db,
-        "SELECT CAST(1 AS BIGINT)",
-        egov_store::args![],
-    )
-    .await;
+    let ok = state.app.health().await;
     match ok {
-        Ok(_) => {
-            axum::Json(serde_json::json!({"status": "ok", "database": state.app.db.dialect_name()}))
-                .into_response()
+        Ok(database) => {
+            axum::Json(serde_json::json!({"status": "ok", "database": database})).into_response()
         }
         Err(e) => (
             axum::http::StatusCode::SERVICE_UNAVAILABLE,

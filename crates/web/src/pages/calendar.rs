@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use egov_app::AppError;
 use egov_app::calendar::{DaySpec, DeadlineRequest, DueView, LimitSpec, YearView};
-use egov_store::calendar::ReviewRow;
+use egov_app::views::DeadlineReview;
 use serde::Deserialize;
 use time::PrimitiveDateTime;
 
@@ -55,7 +55,7 @@ struct YearPage {
 #[template(path = "admin/calendar_reviews.html")]
 struct Reviews {
     page: Page,
-    reviews: Vec<ReviewRow>,
+    reviews: Vec<DeadlineReview>,
 }
 
 pub fn routes() -> Router<AppState> {
@@ -74,7 +74,7 @@ pub fn routes() -> Router<AppState> {
 
 async fn calendar_page(ctx: &Ctx, state: &AppState, title: &str) -> Result<Page, AppError> {
     let actor = ctx.actor()?;
-    if !egov_app::authz::is_system_admin(&mut &state.app.db, &actor).await? {
+    if !state.app.is_system_admin(&actor).await? {
         return Err(AppError::forbidden());
     }
     Page::official(ctx, state, title, "admin").await
@@ -191,7 +191,7 @@ async fn reviews(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response>
     let page = calendar_page(&ctx, &state, "reviews-title").await?;
     Ok(html(&Reviews {
         page,
-        reviews: state.app.deadline_reviews(&ctx.actor()?).await?,
+        reviews: egov_app::views::all(state.app.deadline_reviews(&ctx.actor()?).await?),
     }))
 }
 

@@ -11,10 +11,10 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use egov_app::documents::incoming::{ANY_OFFICE_ROLE, InAction, PaperInCmd};
 use egov_app::documents::outgoing::{DocumentDetail, OutAction};
+use egov_app::views::Agency;
+use egov_app::views::{Document, Incoming};
 use egov_app::{AppError, ErrorKind};
 use egov_domain::org::Role;
-use egov_store::agencies::Agency;
-use egov_store::documents::{DocumentRow, IncomingRow};
 use serde::Deserialize;
 
 use super::onestop::{FormValues, Upload, read_form, read_parts};
@@ -77,7 +77,9 @@ async fn my_agencies(
     wanted: Option<i64>,
 ) -> Result<(Vec<Agency>, Agency), AppError> {
     let actor = ctx.actor()?;
-    let ids = egov_app::authz::agencies_with(&mut &state.app.db, &actor, &ANY_OFFICE_ROLE[..4])
+    let ids = state
+        .app
+        .agencies_where(&actor, &ANY_OFFICE_ROLE[..4])
         .await?
         .unwrap_or_default();
     let list = state.app.agencies_by_id(&ids).await?;
@@ -92,32 +94,29 @@ async fn my_agencies(
                 "You do not have permission to do this.",
             )
         })?;
-    Ok((list, chosen))
+    Ok((egov_app::views::all(list), chosen.into()))
 }
 
 /// The people working in an agency now, as "Name – position", once each.
 async fn staff_of(state: &AppState, agency: i64) -> Result<Vec<(i64, String)>, AppError> {
-    let mut staff: Vec<(i64, String)> =
-        egov_store::org::postings_in(&mut &state.app.db, agency, state.app.now())
-            .await?
-            .into_iter()
-            .map(|p| {
-                (
-                    p.person_id,
-                    format!("{} – {}", p.person_name, p.position_name),
-                )
-            })
-            .collect();
+    let mut staff: Vec<(i64, String)> = state
+        .app
+        .postings_in(agency)
+        .await?
+        .into_iter()
+        .map(|p| {
+            (
+                p.person_id,
+                format!("{} – {}", p.person_name, p.position_name),
+            )
+        })
+        .collect();
     staff.dedup_by_key(|s| s.0);
     Ok(staff)
 }
 
 async fn holds(state: &AppState, ctx: &Ctx, role: Role, agency: i64) -> Result<bool, AppError> {
-    let mut ex = &state.app.db;
-    state
-        .app
-        .holds_in(&mut ex, &ctx.actor()?, &[role], agency)
-        .await
+    state.app.has_role_in(&ctx.actor()?, &[role], agency).await
 }
 
 #[derive(Deserialize)]
@@ -134,17 +133,17 @@ struct HomePage {
     is_clerk: bool,
     is_leader: bool,
     is_drafter: bool,
-    to_register: Vec<IncomingRow>,
-    to_direct: Vec<IncomingRow>,
-    handling: Vec<IncomingRow>,
-    outgoing: Vec<DocumentRow>,
+    to_register: Vec<Incoming>,
+    to_direct: Vec<Incoming>,
+    handling: Vec<Incoming>,
+    outgoing: Vec<Document>,
     staff: Vec<(i64, String)>,
-    reminders: Vec<egov_store::reminders::ReminderRow>,
+    reminders: Vec<egov_app::views::Reminder>,
     now: time::OffsetDateTime,
 }
 
 impl HomePage {
-    fn overdue(&self, r: &IncomingRow) -> bool {
+    fn overdue(&self, r: &Incoming) -> bool {
         r.deadline.is_some_and(|d| d < self.now)
     }
 }
@@ -161,8 +160,7 @@ async fn home(
     let is_leader = holds(&state, &ctx, Role::AgencyLeader, agency.id).await?;
     let is_drafter = state
         .app
-        .holds_in(
-            &mut &state.app.db,
+        .has_role_in(
             &actor,
             &[Role::Specialist, Role::UnitLeader, Role::AgencyLeader],
             agency.id,
@@ -193,17 +191,17 @@ async fn home(
         &["draft", "in_review"]
     };
     Ok(html(&HomePage {
-        handling: state.app.my_handling(&actor).await?,
-        reminders: state.app.my_reminders(&actor).await?,
-        outgoing: state.app.outgoing_list(&actor, agency.id, states).await?,
+        handling: egov_app::views::all(state.app.my_handling(&actor).await?),
+        reminders: egov_app::views::all(state.app.my_reminders(&actor).await?),
+        outgoing: egov_app::views::all(state.app.outgoing_list(&actor, agency.id, states).await?),
         page,
         agencies,
         agency,
         is_clerk,
         is_leader,
         is_drafter,
-        to_register,
-        to_direct,
+        to_register: egov_app::views::all(to_register),
+        to_direct: egov_app::views::all(to_direct),
         staff,
         now: state.app.now(),
     }))
@@ -220,7 +218,7 @@ struct SearchQuery {
 struct SearchPage {
     page: Page,
     q: String,
-    rows: Vec<DocumentRow>,
+    rows: Vec<Document>,
 }
 
 async fn search(
@@ -234,7 +232,11 @@ async fn search(
     } else {
         state.app.search_documents(&ctx.actor()?, &q.q).await?
     };
-    Ok(html(&SearchPage { page, q: q.q, rows }))
+    Ok(html(&SearchPage {
+        page,
+        q: q.q,
+        rows: egov_app::views::all(rows),
+    }))
 }
 
 #[derive(Template)]
@@ -374,13 +376,8 @@ struct NewDraftPage {
 /// sender.
 async fn recipient_choices(state: &AppState, sender: i64) -> Result<Vec<(i64, String)>, AppError> {
     let today = state.app.today();
-    let mut list: Vec<(i64, String)> =
-        egov_store::agencies::search(&mut &state.app.db, &[], Some(today), 10_000, 0)
-            .await?
-            .into_iter()
-            .filter(|h| h.agency.id != sender)
-            .map(|h| (h.agency.id, h.agency.name))
-            .collect();
+    let mut list = state.app.agencies_in_force(today).await?;
+    list.retain(|a| a.0 != sender);
     list.sort_by_cached_key(|a| egov_domain::text::vi_sort_key(&a.1));
     Ok(list)
 }
@@ -566,14 +563,14 @@ impl DocumentPage {
     }
 
     /// Who acted: a person's name, never an account name.
-    fn who(&self, e: &egov_store::documents::DocEventRow) -> String {
+    fn who(&self, e: &egov_app::views::DocumentEvent) -> String {
         e.actor_id
             .and_then(|id| self.names.get(&id).cloned())
             .unwrap_or_else(|| self.page.t("system-actor"))
     }
 
     /// The comment, direction, reason or outcome given with a step.
-    fn note(&self, e: &egov_store::documents::DocEventRow) -> Option<String> {
+    fn note(&self, e: &egov_app::views::DocumentEvent) -> Option<String> {
         let v: serde_json::Value = serde_json::from_str(&e.data_json).ok()?;
         ["note", "reason"]
             .iter()
@@ -599,13 +596,13 @@ async fn document(
                 .clone()
                 .unwrap_or_else(|| d.document.subject.clone()),
         );
-    let mut ex = &state.app.db;
     let (mut staff, mut units, mut replies) = (Vec::new(), Vec::new(), Vec::new());
     if let Some(c) = &d.copy {
         if d.actions.iter().any(|a| a == "direct") {
             staff = staff_of(&state, c.agency_id).await?;
-            let today = state.app.today();
-            units = egov_store::org::org_units_of(&mut ex, c.agency_id, today)
+            units = state
+                .app
+                .org_units_of(c.agency_id)
                 .await?
                 .into_iter()
                 .map(|u| (u.id, u.name))

@@ -67,19 +67,21 @@ impl Page {
     ) -> Result<Page, AppError> {
         let actor = ctx.actor()?;
         let mut p = Page::new(ctx, title_key, section);
-        let mut ex = &state.app.db;
-        p.show_admin = egov_app::authz::is_any_admin(&mut ex, &actor).await?;
+        p.show_admin = state.app.is_any_admin(&actor).await?;
         if section == "documents" {
             use egov_domain::org::Role;
             let any = |v: Option<Vec<i64>>| v.is_none_or(|v| !v.is_empty());
-            p.may_register_in =
-                any(egov_app::authz::agencies_with(&mut ex, &actor, &[Role::RecordsClerk]).await?);
-            p.may_draft = any(egov_app::authz::agencies_with(
-                &mut ex,
-                &actor,
-                &[Role::Specialist, Role::UnitLeader, Role::AgencyLeader],
-            )
-            .await?);
+            p.may_register_in = any(state
+                .app
+                .agencies_where(&actor, &[Role::RecordsClerk])
+                .await?);
+            p.may_draft = any(state
+                .app
+                .agencies_where(
+                    &actor,
+                    &[Role::Specialist, Role::UnitLeader, Role::AgencyLeader],
+                )
+                .await?);
         }
         Ok(p)
     }
@@ -125,7 +127,7 @@ impl Page {
         self.t(format!("job-state-{state}"))
     }
 
-    pub fn position_name(&self, p: &egov_store::org::Position) -> String {
+    pub fn position_name(&self, p: &egov_app::views::Position) -> String {
         match self.lang {
             Lang::Vi => p.name_vi.clone(),
             Lang::En => p.name_en.clone(),
@@ -243,7 +245,7 @@ pub fn routes() -> Router<AppState> {
 
 /// Today in Vietnam, for the helpers that have no application at hand.
 pub fn today() -> Date {
-    egov_store::vn_today()
+    egov_domain::vn_date(time::OffsetDateTime::now_utc())
 }
 
 /// Parses an `as_of` date from a query (YYYY-MM-DD), defaulting to today.

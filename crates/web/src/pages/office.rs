@@ -6,8 +6,8 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use egov_app::org::SigningAuthorityView;
-use egov_store::org::{self, Posting, RoleGrant};
-use egov_store::people::Person;
+use egov_app::views::Person;
+use egov_app::views::{Posting, RoleGrant};
 
 use super::{Page, html};
 use crate::ctx::Ctx;
@@ -32,12 +32,11 @@ async fn office(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> 
     let me = ctx.official()?.person.clone();
     let page = Page::official(&ctx, &state, "office-title", "office").await?;
     let now = state.app.now();
-    let mut ex = &state.app.db;
     Ok(html(&Office {
         page,
-        postings: org::postings_of(&mut ex, me.id, Some(now)).await?,
-        roles: org::grants_of(&mut ex, me.id, Some(now)).await?,
+        postings: state.app.postings_of(me.id).await?,
+        roles: state.app.grants_of(me.id).await?,
         signing: state.app.signing_authorities(me.id, now).await?,
-        person: me,
+        person: me.into(),
     }))
 }

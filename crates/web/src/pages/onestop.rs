@@ -18,12 +18,12 @@ use egov_app::onestop::dossiers::{
 use egov_app::onestop::forms::FormKind;
 use egov_app::onestop::public::{LookupQuery, PublicStatus};
 use egov_app::onestop::reports::MonthlyStats;
+use egov_app::views::Agency;
+use egov_app::views::{Dossier, Procedure};
 use egov_app::{AppError, ErrorKind};
 use egov_domain::onestop::procedure::{
     CopyKind, Fee, FeeRule, LimitUnit, ProcedureVersion, TimeLimit,
 };
-use egov_store::agencies::Agency;
-use egov_store::onestop::{DossierRow, ProcedureRow};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
@@ -152,7 +152,7 @@ impl Page {
 }
 
 /// True when a dossier's step deadline has passed.
-fn overdue(d: &DossierRow, now: OffsetDateTime) -> bool {
+fn overdue(d: &Dossier, now: OffsetDateTime) -> bool {
     d.step_due.is_some_and(|t| t < now) || d.appointment.is_some_and(|t| t < now)
 }
 
@@ -162,7 +162,7 @@ fn overdue(d: &DossierRow, now: OffsetDateTime) -> bool {
 #[template(path = "onestop/queue.html")]
 struct QueuePage {
     page: Page,
-    rows: Vec<DossierRow>,
+    rows: Vec<Dossier>,
     overdue: Vec<bool>,
     q: String,
     searched: bool,
@@ -172,7 +172,7 @@ struct QueuePage {
 async fn queue(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
     let actor = ctx.actor()?;
     let page = Page::official(&ctx, &state, "onestop-queue-title", "onestop").await?;
-    let rows = state.app.my_queue(&actor, 200).await?;
+    let rows: Vec<Dossier> = egov_app::views::all(state.app.my_queue(&actor, 200).await?);
     let now = state.app.now();
     Ok(html(&QueuePage {
         overdue: rows.iter().map(|d| overdue(d, now)).collect(),
@@ -180,7 +180,7 @@ async fn queue(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
         page,
         q: String::new(),
         searched: false,
-        counters: state.app.counters_of(&actor).await?,
+        counters: egov_app::views::all(state.app.counters_of(&actor).await?),
     }))
 }
 
@@ -197,7 +197,8 @@ async fn search(
 ) -> WebResult<Response> {
     let actor = ctx.actor()?;
     let page = Page::official(&ctx, &state, "onestop-search-title", "onestop").await?;
-    let rows = state.app.search_dossiers(&actor, &q.q, 100).await?;
+    let rows: Vec<Dossier> =
+        egov_app::views::all(state.app.search_dossiers(&actor, &q.q, 100).await?);
     let now = state.app.now();
     Ok(html(&QueuePage {
         overdue: rows.iter().map(|d| overdue(d, now)).collect(),
@@ -205,7 +206,7 @@ async fn search(
         page,
         q: q.q,
         searched: true,
-        counters: state.app.counters_of(&actor).await?,
+        counters: egov_app::views::all(state.app.counters_of(&actor).await?),
     }))
 }
 
@@ -218,7 +219,7 @@ struct CounterPage {
     counters: Vec<Agency>,
     agency_id: i64,
     procedure_query: String,
-    matches: Vec<ProcedureRow>,
+    matches: Vec<Procedure>,
     selected: Option<CounterProcedure>,
     form: FormValues,
     error: Option<String>,
@@ -302,9 +303,9 @@ async fn counter_page(
     let mut r = html(&CounterPage {
         page,
         agency_id: receiving.id,
-        counters,
+        counters: egov_app::views::all(counters),
         procedure_query: procedure.to_owned(),
-        matches,
+        matches: egov_app::views::all(matches),
         selected,
         form,
         error: err,
@@ -549,7 +550,7 @@ impl DossierPage {
     }
 
     /// Who acted: a person's name, never an account name.
-    fn who(&self, e: &egov_store::onestop::EventRow) -> String {
+    fn who(&self, e: &egov_app::views::DossierEvent) -> String {
         e.actor_id
             .and_then(|id| self.names.get(&id).cloned())
             .unwrap_or_else(|| self.page.t("system-actor"))
@@ -573,11 +574,11 @@ impl DossierPage {
         }
     }
 
-    fn missing_components(&self) -> Vec<&egov_store::onestop::ComponentRow> {
+    fn missing_components(&self) -> Vec<&egov_app::views::Component> {
         self.d.components.iter().filter(|c| !c.provided).collect()
     }
 
-    fn event_note(&self, e: &egov_store::onestop::EventRow) -> String {
+    fn event_note(&self, e: &egov_app::views::DossierEvent) -> String {
         let v: serde_json::Value = serde_json::from_str(&e.data_json).unwrap_or_default();
         let mut parts = Vec::new();
         if let Some(n) = v
@@ -609,20 +610,16 @@ async fn dossier(
         .await?
         .with_title(d.dossier.code.clone());
     let now = state.app.now();
-    let mut ex = &state.app.db;
-    let holders = |agency: Option<i64>, role: Option<String>| {
-        let db = state.app.db.clone();
-        async move {
-            match (agency, role) {
-                (Some(a), Some(r)) => egov_store::org::holders(&mut &db, a, &r, now).await,
-                _ => Ok(Vec::new()),
-            }
+    let app = &state.app;
+    let holders = |agency: Option<i64>, role: Option<String>| async move {
+        match (agency, role) {
+            (Some(a), Some(r)) => app.holders(a, &r).await,
+            _ => Ok(Vec::new()),
         }
     };
     let current_people = holders(d.dossier.current_agency_id, d.dossier.step_role.clone()).await?;
     let next = d.steps.iter().find(|s| s.seq == d.dossier.step + 1);
     let next_people = holders(next.and_then(|s| s.agency_id), next.map(|s| s.role.clone())).await?;
-    let applicant = egov_store::applicants::get(&mut ex, d.dossier.applicant_id).await?;
     let names = super::people_names(
         &state,
         d.events
@@ -636,7 +633,7 @@ async fn dossier(
         forms: egov_app::onestop::forms::available(&d),
         page,
         overdue: d.dossier.closed_at.is_none() && overdue(&d.dossier, now),
-        applicant_id_masked: egov_app::applicants::mask(&applicant.identifier),
+        applicant_id_masked: d.applicant_masked.clone(),
         d,
         current_people,
         next_people,
@@ -849,7 +846,7 @@ struct RegisterPage {
     agency_id: i64,
     from: String,
     to: String,
-    rows: Vec<DossierRow>,
+    rows: Vec<Dossier>,
 }
 
 #[derive(Deserialize)]
@@ -864,22 +861,22 @@ struct RegisterQuery {
 async fn staff_agencies(state: &AppState, ctx: &Ctx) -> Result<Vec<Agency>, AppError> {
     use egov_domain::org::Role;
     let actor = ctx.actor()?;
-    let mut ex = &state.app.db;
-    let ids = egov_app::authz::agencies_with(
-        &mut ex,
-        &actor,
-        &[
-            Role::AgencyLeader,
-            Role::UnitLeader,
-            Role::Specialist,
-            Role::OneStopOfficer,
-            Role::RecordsClerk,
-            Role::Administrator,
-        ],
-    )
-    .await?
-    .unwrap_or_default();
-    state.app.agencies_by_id(&ids).await
+    let ids = state
+        .app
+        .agencies_where(
+            &actor,
+            &[
+                Role::AgencyLeader,
+                Role::UnitLeader,
+                Role::Specialist,
+                Role::OneStopOfficer,
+                Role::RecordsClerk,
+                Role::Administrator,
+            ],
+        )
+        .await?
+        .unwrap_or_default();
+    Ok(egov_app::views::all(state.app.agencies_by_id(&ids).await?))
 }
 
 async fn register(
@@ -895,10 +892,12 @@ async fn register(
         .ok_or_else(AppError::forbidden)?;
     let (from_d, to_d, from, to) =
         crate::api::onestop::register_period(q.from.as_deref(), q.to.as_deref())?;
-    let rows = state
-        .app
-        .tracking_register(&actor, agency, from, to, 100_000, 0)
-        .await?;
+    let rows: Vec<Dossier> = egov_app::views::all(
+        state
+            .app
+            .tracking_register(&actor, agency, from, to, 100_000, 0)
+            .await?,
+    );
     if q.format.as_deref() == Some("pdf") {
         let page = Page::new(&ctx, "register-title", "onestop");
         let period = format!(
@@ -977,7 +976,7 @@ async fn stats(
 struct ProceduresPage {
     page: Page,
     q: String,
-    rows: Vec<ProcedureRow>,
+    rows: Vec<Procedure>,
 }
 
 async fn procedures(
@@ -988,7 +987,11 @@ async fn procedures(
     ctx.actor()?;
     let page = Page::official(&ctx, &state, "procedures-title", "onestop").await?;
     let rows = state.app.search_procedures(&q.q, 500).await?;
-    Ok(html(&ProceduresPage { page, q: q.q, rows }))
+    Ok(html(&ProceduresPage {
+        page,
+        q: q.q,
+        rows: egov_app::views::all(rows),
+    }))
 }
 
 #[derive(Template)]

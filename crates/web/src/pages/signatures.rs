@@ -8,10 +8,10 @@ use axum::extract::{Form, Multipart, Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use egov_app::ErrorKind;
+use egov_app::views::Agency;
+use egov_app::views::SignatureImage;
+use egov_app::views::WaitingSignature;
 use egov_domain::org::Role;
-use egov_store::agencies::Agency;
-use egov_store::signature_images::ImageRow;
-use egov_store::signatures::WaitingRow;
 use serde::Deserialize;
 
 use super::{Page, html};
@@ -34,7 +34,7 @@ pub fn upload_routes() -> Router<AppState> {
 
 /// An image as listed, with what the viewer may do with it.
 struct Listed {
-    row: ImageRow,
+    row: SignatureImage,
     owner: String,
     agency: String,
     can_decide: bool,
@@ -45,7 +45,7 @@ struct Listed {
 #[template(path = "documents/signatures.html")]
 struct SignaturesPage {
     page: Page,
-    waiting: Vec<WaitingRow>,
+    waiting: Vec<WaitingSignature>,
     /// Where each waiting signature will go, in words, told before signing.
     placements: Vec<String>,
     images: Vec<Listed>,
@@ -68,13 +68,14 @@ async fn agencies(
     state: &AppState,
     ids: Option<Vec<i64>>,
 ) -> Result<Vec<Agency>, egov_app::AppError> {
-    state.app.agencies_by_id(&ids.unwrap_or_default()).await
+    Ok(egov_app::views::all(
+        state.app.agencies_by_id(&ids.unwrap_or_default()).await?,
+    ))
 }
 
 async fn render(state: &AppState, ctx: &Ctx, error: Option<String>) -> WebResult<Response> {
     let actor = ctx.actor()?;
     let page = Page::official(ctx, state, "signatures-title", "documents").await?;
-    let mut ex = &state.app.db;
     let waiting = state.app.signatures_waiting(&actor).await?;
     let mut placements = Vec::with_capacity(waiting.len());
     for w in &waiting {
@@ -87,27 +88,33 @@ async fn render(state: &AppState, ctx: &Ctx, error: Option<String>) -> WebResult
             Err(e) => ctx.lang.error(&e),
         });
     }
-    let mine = egov_app::authz::agencies_with(&mut ex, &actor, &Role::ALL).await?;
-    let clerk = egov_app::authz::agencies_with(&mut ex, &actor, &[Role::RecordsClerk]).await?;
+    let mine = state.app.agencies_where(&actor, &Role::ALL).await?;
+    let clerk = state
+        .app
+        .agencies_where(&actor, &[Role::RecordsClerk])
+        .await?;
     let mut images = Vec::new();
     for row in state.app.signature_images(&actor).await? {
         let owner = match row.person_id {
-            Some(p) => egov_store::people::get(&mut ex, p).await?.full_name,
+            Some(p) => state
+                .app
+                .person_names([p])
+                .await?
+                .remove(&p)
+                .unwrap_or_default(),
             None => String::new(),
         };
-        let agency = egov_store::agencies::get(&mut ex, row.agency_id)
-            .await?
-            .name;
+        let agency = state.app.agency(row.agency_id).await?.name;
         let own = egov_app::signature_images::owns(&actor, &row);
         let can_decide = row.state == "pending"
             && !own
-            && egov_app::authz::can_admin(&mut ex, &actor, row.agency_id).await?;
+            && state.app.may_administer(&actor, row.agency_id).await?;
         let can_withdraw = matches!(row.state.as_str(), "pending" | "approved")
             && (own
                 || (row.kind == "seal"
                     && clerk.as_ref().is_some_and(|c| c.contains(&row.agency_id))));
         images.push(Listed {
-            row,
+            row: row.into(),
             owner,
             agency,
             can_decide,
@@ -116,7 +123,7 @@ async fn render(state: &AppState, ctx: &Ctx, error: Option<String>) -> WebResult
     }
     let mut r = html(&SignaturesPage {
         page,
-        waiting,
+        waiting: egov_app::views::all(waiting),
         placements,
         images,
         agencies: agencies(state, mine).await?,

@@ -70,14 +70,14 @@ both!(api_sessions_errors_and_scope, |db| {
     );
 
     // A specialist may not create people; nothing is written.
-    let before = egov_store::people::count(&mut &r.app.db).await.unwrap();
+    let before = egov_store::people::count(&mut r.app.db()).await.unwrap();
     let f = c.json(Method::POST, "/api/v1/people", json!({"username": "xx.yy", "full_name": "X", "password": "mật khẩu đủ dài", "agency_id": pc})).await;
     assert_eq!(
         (f.status, f.error_code().as_str()),
         (StatusCode::FORBIDDEN, "forbidden")
     );
     assert_eq!(
-        egov_store::people::count(&mut &r.app.db).await.unwrap(),
+        egov_store::people::count(&mut r.app.db()).await.unwrap(),
         before
     );
     // Malformed and oversized bodies get JSON errors too.
@@ -118,7 +118,7 @@ both!(api_sessions_errors_and_scope, |db| {
         ),
     }
     assert_eq!(
-        egov_store::people::count(&mut &r.app.db).await.unwrap(),
+        egov_store::people::count(&mut r.app.db()).await.unwrap(),
         before
     );
     // The server may have closed that connection: go on with a fresh one.
@@ -247,11 +247,11 @@ both!(api_administration_with_second_factor, |db| {
     );
 
     // Delegations: an overlapping one is refused with its own code.
-    let director = egov_store::people::find_by_username(&mut &r.app.db, "giamdoc.snv")
+    let director = egov_store::people::find_by_username(&mut r.app.db(), "giamdoc.snv")
         .await
         .unwrap()
         .unwrap();
-    let chief = egov_store::people::find_by_username(&mut &r.app.db, "chanhvanphong.snv")
+    let chief = egov_store::people::find_by_username(&mut r.app.db(), "chanhvanphong.snv")
         .await
         .unwrap()
         .unwrap();

@@ -35,7 +35,7 @@ async fn act(c: &mut Client, id: i64, event: &str, version: i64) -> Value {
 
 both!(documents_over_the_api, |db| {
     let r = start(db, |_| {}).await;
-    let province = egov_store::agencies::find_by_code(&mut &r.app.db, "000.00.00.H56")
+    let province = egov_store::agencies::find_by_code(&mut r.app.db(), "000.00.00.H56")
         .await
         .unwrap()
         .unwrap()
@@ -43,11 +43,11 @@ both!(documents_over_the_api, |db| {
     let mut drafter = signed_in(&r, "chuyenvien.snv").await;
     let kinds = drafter.get("/api/v1/document-kinds").await.json();
     assert_eq!(kinds.as_array().unwrap().len(), 29);
-    let person = egov_store::people::find_by_username(&mut &r.app.db, "chuyenvien.snv")
+    let person = egov_store::people::find_by_username(&mut r.app.db(), "chuyenvien.snv")
         .await
         .unwrap()
         .unwrap();
-    let snv = egov_store::org::postings_of(&mut &r.app.db, person.id, None)
+    let snv = egov_store::org::postings_of(&mut r.app.db(), person.id, None)
         .await
         .unwrap()[0]
         .agency_id;
@@ -311,7 +311,7 @@ both!(documents_through_the_pages, |db| {
         "the form keeps what was typed"
     );
     let n: i64 = egov_store::Exec::scalar(
-        &mut &r.app.db,
+        &mut r.app.db(),
         "SELECT COUNT(*) FROM documents WHERE notation = '99/BTC-NSNN'",
         egov_store::args![],
     )
@@ -327,16 +327,16 @@ both!(documents_through_the_pages, |db| {
     let list = leader.get("/documents").await;
     assert!(list.body.contains("1234/BNV-TCBC"), "{}", list.body);
     let copy: i64 = egov_store::Exec::scalar(
-        &mut &r.app.db,
+        &mut r.app.db(),
         "SELECT i.id FROM incoming i JOIN documents d ON d.id = i.document_id WHERE d.notation = '1234/BNV-TCBC'",
         egov_store::args![],
     )
     .await
     .unwrap();
-    let c = egov_store::documents::get_incoming(&mut &r.app.db, copy)
+    let c = egov_store::documents::get_incoming(&mut r.app.db(), copy)
         .await
         .unwrap();
-    let specialist = egov_store::people::find_by_username(&mut &r.app.db, "chuyenvien.snv")
+    let specialist = egov_store::people::find_by_username(&mut r.app.db(), "chuyenvien.snv")
         .await
         .unwrap()
         .unwrap();
@@ -376,11 +376,11 @@ const SIGNATURE_PNG: &[u8] = include_bytes!("signature.png");
 both!(signature_images_over_the_api, |db| {
     let r = start(db, |_| {}).await;
     let mut leader = signed_in(&r, "giamdoc.snv").await;
-    let person = egov_store::people::find_by_username(&mut &r.app.db, "giamdoc.snv")
+    let person = egov_store::people::find_by_username(&mut r.app.db(), "giamdoc.snv")
         .await
         .unwrap()
         .unwrap();
-    let snv = egov_store::org::postings_of(&mut &r.app.db, person.id, None)
+    let snv = egov_store::org::postings_of(&mut r.app.db(), person.id, None)
         .await
         .unwrap()[0]
         .agency_id;
@@ -452,7 +452,7 @@ both!(signature_images_over_the_api, |db| {
     // The approval is in the audit log.
     let actions: Vec<(String,)> = {
         use egov_store::Exec;
-        (&r.app.db)
+        (r.app.db())
             .fetch_all(
                 "SELECT action FROM audit_log WHERE object_type = 'signature_image' AND object_id = $1 ORDER BY id",
                 egov_store::args![id.to_string()],
@@ -469,11 +469,11 @@ both!(signature_images_over_the_api, |db| {
 
 /// The id of the demo agency a user works in.
 async fn agency_of(r: &Running, user: &str) -> i64 {
-    let p = egov_store::people::find_by_username(&mut &r.app.db, user)
+    let p = egov_store::people::find_by_username(&mut r.app.db(), user)
         .await
         .unwrap()
         .unwrap();
-    egov_store::org::postings_of(&mut &r.app.db, p.id, None)
+    egov_store::org::postings_of(&mut r.app.db(), p.id, None)
         .await
         .unwrap()[0]
         .agency_id
@@ -481,7 +481,7 @@ async fn agency_of(r: &Running, user: &str) -> i64 {
 
 async fn documents_count(r: &Running) -> i64 {
     egov_store::Exec::scalar(
-        &mut &r.app.db,
+        &mut r.app.db(),
         "SELECT COUNT(*) FROM documents",
         egov_store::args![],
     )
@@ -504,7 +504,7 @@ async fn press(
         "{event} is offered: {}",
         page.body
     );
-    let d = egov_store::documents::get_document(&mut &r.app.db, id)
+    let d = egov_store::documents::get_document(&mut r.app.db(), id)
         .await
         .unwrap();
     c.post_form(
@@ -598,7 +598,7 @@ both!(
             .trim_start_matches("/documents/")
             .parse()
             .unwrap();
-        let files = egov_store::documents::attachments(&mut &r.app.db, id)
+        let files = egov_store::documents::attachments(&mut r.app.db(), id)
             .await
             .unwrap();
         assert_eq!(
@@ -606,7 +606,7 @@ both!(
             ["main", "attachment"]
         );
         assert_eq!(
-            egov_store::documents::recipients(&mut &r.app.db, id)
+            egov_store::documents::recipients(&mut r.app.db(), id)
                 .await
                 .unwrap()
                 .len(),
@@ -668,7 +668,7 @@ both!(
             .sign_in("vanthu.snv", &r.password("vanthu.snv"), None)
             .await;
         press(&mut clerk, &r, id, "issue", "").await;
-        let d = egov_store::documents::get_document(&mut &r.app.db, id)
+        let d = egov_store::documents::get_document(&mut r.app.db(), id)
             .await
             .unwrap();
         assert_eq!(d.state, "issued");
@@ -790,7 +790,7 @@ both!(
         let r = start(db, |_| {}).await;
         // A paper document registered at the Department of Home Affairs.
         let clerk_actor = {
-            let p = egov_store::people::find_by_username(&mut &r.app.db, "vanthu.snv")
+            let p = egov_store::people::find_by_username(&mut r.app.db(), "vanthu.snv")
                 .await
                 .unwrap()
                 .unwrap();
@@ -812,7 +812,7 @@ both!(
         let copy = reg.copy;
         let id = copy.document_id;
         let person = |u: &'static str| {
-            let db = r.app.db.clone();
+            let db = r.app.db().clone();
             async move {
                 egov_store::people::find_by_username(&mut &db, u)
                     .await
@@ -824,7 +824,7 @@ both!(
         let lead = person("chuyenvien.snv").await.to_string();
         let helper = person("truongphong.snv").await.to_string();
         let units = egov_store::org::org_units_of(
-            &mut &r.app.db,
+            &mut r.app.db(),
             snv,
             egov_store::now().to_offset(egov_domain::VN_OFFSET).date(),
         )
@@ -839,7 +839,7 @@ both!(
         assert!(page.body.contains("name=\"coordinator\""), "{}", page.body);
         // A unit of another agency is refused with a message, nothing changed.
         let other_unit = egov_store::org::org_units_of(
-            &mut &r.app.db,
+            &mut r.app.db(),
             agency_of(&r, "chutich.hacthanh").await,
             egov_store::now().to_offset(egov_domain::VN_OFFSET).date(),
         )
@@ -874,7 +874,7 @@ both!(
             .post_form(&format!("/documents/{id}/act"), &pairs(&direct(unit)))
             .await;
         assert_eq!(done.status, StatusCode::SEE_OTHER);
-        let coordinators = egov_store::documents::coordinators(&mut &r.app.db, copy.id)
+        let coordinators = egov_store::documents::coordinators(&mut r.app.db(), copy.id)
             .await
             .unwrap();
         assert_eq!(coordinators.len(), 2, "a coordinating person and unit");
@@ -907,7 +907,7 @@ both!(
         let mut sp = r.client();
         sp.sign_in("chuyenvien.snv", &r.password("chuyenvien.snv"), None)
             .await;
-        let c = egov_store::documents::get_incoming(&mut &r.app.db, copy.id)
+        let c = egov_store::documents::get_incoming(&mut r.app.db(), copy.id)
             .await
             .unwrap();
         let page = sp.get(&format!("/documents/{id}")).await;
@@ -929,7 +929,7 @@ both!(
             )
             .await;
         assert_eq!(finished.status, StatusCode::SEE_OTHER);
-        let c = egov_store::documents::get_incoming(&mut &r.app.db, copy.id)
+        let c = egov_store::documents::get_incoming(&mut r.app.db(), copy.id)
             .await
             .unwrap();
         assert_eq!(

@@ -426,7 +426,7 @@ both!(the_counter_and_a_dossier_in_the_browser, |db| {
     assert_eq!(not.status, StatusCode::NOT_FOUND);
     // The receipt's QR code leads straight to the status.
     let token: String = egov_store::Exec::scalar(
-        &mut &r.app.db,
+        &mut r.app.db(),
         "SELECT lookup_token FROM dossiers WHERE code = $1",
         egov_store::args![code.as_str()],
     )
@@ -620,7 +620,7 @@ both!(
     |db| {
         let r = start(db, |_| {}).await;
         let person = |u: &'static str| {
-            let db = r.app.db.clone();
+            let db = r.app.db().clone();
             async move {
                 let p = egov_store::people::find_by_username(&mut &db, u)
                     .await

@@ -88,13 +88,13 @@ both!(sign_in_browse_and_scope, |db| {
     assert!(s.body.contains("Ủy ban nhân dân tỉnh Thanh Hóa"));
 
     // A new commune shows the old communes it succeeded.
-    let unit = egov_store::units::find(&mut &r.app.db, "two_tier", "14797")
+    let unit = egov_store::units::find(&mut r.app.db(), "two_tier", "14797")
         .await
         .unwrap()
         .unwrap();
     let u = c.get(&format!("/units/{}", unit.id)).await;
     assert!(u.body.contains("Hình thành từ"));
-    let preds = egov_store::units::predecessors(&mut &r.app.db, unit.id)
+    let preds = egov_store::units::predecessors(&mut r.app.db(), unit.id)
         .await
         .unwrap();
     assert!(u.body.contains(&preds[0].unit.name));
@@ -111,7 +111,7 @@ both!(sign_in_browse_and_scope, |db| {
     let admin = c.get("/admin").await;
     assert_eq!(admin.status, StatusCode::FORBIDDEN);
     assert!(admin.body.contains("forbidden"));
-    let other = egov_store::people::find_by_username(&mut &r.app.db, "motcua.hacthanh")
+    let other = egov_store::people::find_by_username(&mut r.app.db(), "motcua.hacthanh")
         .await
         .unwrap()
         .unwrap();
@@ -209,7 +209,7 @@ both!(administrators_manage_their_agency, |db| {
     );
 
     // Grant a role, then revoke it.
-    let person = egov_store::people::find_by_username(&mut &r.app.db, "ngoc.snv")
+    let person = egov_store::people::find_by_username(&mut r.app.db(), "ngoc.snv")
         .await
         .unwrap()
         .unwrap();
@@ -227,7 +227,7 @@ both!(administrators_manage_their_agency, |db| {
         )
         .await;
     assert_eq!(g.status, StatusCode::SEE_OTHER);
-    let grants = egov_store::org::grants_of(&mut &r.app.db, person.id, None)
+    let grants = egov_store::org::grants_of(&mut r.app.db(), person.id, None)
         .await
         .unwrap();
     assert_eq!(grants[0].role, "records_clerk");
@@ -239,7 +239,7 @@ both!(administrators_manage_their_agency, |db| {
         .await;
     assert_eq!(rv.status, StatusCode::SEE_OTHER);
     assert!(
-        egov_store::org::grants_of(&mut &r.app.db, person.id, None)
+        egov_store::org::grants_of(&mut r.app.db(), person.id, None)
             .await
             .unwrap()[0]
             .valid_to
@@ -456,11 +456,11 @@ both!(
         assert!(page.body.contains("Mẫu chữ ký và con dấu"), "{}", page.body);
         // The leader is not a records clerk: no seal in the form.
         assert!(!page.body.contains("value=\"seal\""));
-        let person = egov_store::people::find_by_username(&mut &r.app.db, "giamdoc.snv")
+        let person = egov_store::people::find_by_username(&mut r.app.db(), "giamdoc.snv")
             .await
             .unwrap()
             .unwrap();
-        let agency = egov_store::org::postings_of(&mut &r.app.db, person.id, None)
+        let agency = egov_store::org::postings_of(&mut r.app.db(), person.id, None)
             .await
             .unwrap()[0]
             .agency_id
@@ -533,11 +533,11 @@ both!(metrics_can_be_served_on_an_address_of_their_own, |db| {
 both!(the_audit_page_filters_pages_links_and_exports, |db| {
     let r = start(db, |_| {}).await;
     // A specialist's draft: something to find.
-    let p = egov_store::people::find_by_username(&mut &r.app.db, "chuyenvien.snv")
+    let p = egov_store::people::find_by_username(&mut r.app.db(), "chuyenvien.snv")
         .await
         .unwrap()
         .unwrap();
-    let snv = egov_store::org::postings_of(&mut &r.app.db, p.id, None)
+    let snv = egov_store::org::postings_of(&mut r.app.db(), p.id, None)
         .await
         .unwrap()[0]
         .agency_id;
