@@ -1,5 +1,6 @@
 //! Browsing the agency tree as of a date, searching it, and adding province-level bodies.
 
+use crate::Code;
 use egov_domain::agency_code::AgencyCode;
 use egov_domain::org::{Governance, Role};
 use egov_store::agencies::{self, Agency, NewAgency, SearchHit, TreeNode};
@@ -169,11 +170,11 @@ impl App {
 
     /// Adds a department or other body under a People's Committee.
     pub async fn create_body(&self, actor: &Actor, cmd: NewBody) -> Result<Agency, AppError> {
-        let name = crate::people::check_name(&cmd.name, "bad_agency_name")?;
+        let name = crate::people::check_name(&cmd.name, Code::BadAgencyName)?;
         let short = cmd.short_name.trim().to_owned();
         if short.is_empty() || short.chars().count() > 20 {
             return Err(AppError::invalid(
-                "bad_short_name",
+                Code::BadShortName,
                 "An abbreviation has 1–20 characters.",
             ));
         }
@@ -191,7 +192,7 @@ impl App {
                 let code: AgencyCode =
                     c.parse()
                         .map_err(|e: egov_domain::agency_code::AgencyCodeError| {
-                            AppError::invalid("bad_agency_code", format!("{c}: {e}"))
+                            AppError::invalid(Code::BadAgencyCode, format!("{c}: {e}"))
                                 .arg("code", c)
                                 .arg("reason", e)
                         })?;
@@ -207,7 +208,8 @@ impl App {
                 let mut found = None;
                 for n in 0.. {
                     let c = scheme.department(parent_code.root(), n).map_err(|e| {
-                        AppError::conflict("identifier_exhausted", e.to_string()).arg("reason", e)
+                        AppError::conflict(Code::IdentifierExhausted, e.to_string())
+                            .arg("reason", e)
                     })?;
                     if !used.contains(&c.to_string()) {
                         found = Some(c);
@@ -222,7 +224,7 @@ impl App {
         };
         if let Some(other) = agencies::find_by_code(&mut tx, &code.to_string()).await? {
             return Err(AppError::conflict(
-                "identifier_taken",
+                Code::IdentifierTaken,
                 format!("identifier {code} already belongs to {}", other.name),
             )
             .arg("code", code)

@@ -2,6 +2,7 @@
 //! 12-digit personal number, an organisation's tax code with its check digit, a foreigner's
 //! passport); every read of an applicant's record by an official is logged.
 
+use crate::Code;
 use egov_domain::identity::{ApplicantId, Passport, PersonalId, TaxCode};
 use egov_domain::org::Role;
 use egov_store::applicants::{self, Applicant, NewApplicant};
@@ -50,16 +51,16 @@ impl AccessPurpose {
         match (purpose.map(str::trim), dossier_id) {
             (Some("dossier"), Some(dossier_id)) => Ok(AccessPurpose::Dossier { dossier_id }),
             (Some("dossier"), None) => Err(AppError::invalid(
-                "purpose_object_required",
+                Code::PurposeObjectRequired,
                 "Reading for a dossier names the dossier (dossier_id).",
             )),
             (Some("receipt"), _) => Ok(AccessPurpose::Receipt),
             (None, _) | (Some(""), _) => Err(AppError::invalid(
-                "purpose_required",
+                Code::PurposeRequired,
                 "Say why the personal data is read: purpose=dossier with dossier_id.",
             )),
             (Some(other), _) => Err(AppError::invalid(
-                "bad_purpose",
+                Code::BadPurpose,
                 "The purpose is one of: dossier, receipt.",
             )
             .arg("value", other.chars().take(40).collect::<String>())),
@@ -105,9 +106,9 @@ pub fn parse_applicant_id(
             .map(|personal_id| ApplicantId::Citizen { personal_id })
             .map_err(|e| {
                 let code = match &e {
-                    PersonalIdError::Format => "personal_id_format",
-                    PersonalIdError::UnknownProvince(_) => "personal_id_province",
-                    PersonalIdError::FutureBirthYear(_) => "personal_id_century",
+                    PersonalIdError::Format => Code::PersonalIdFormat,
+                    PersonalIdError::UnknownProvince(_) => Code::PersonalIdProvince,
+                    PersonalIdError::FutureBirthYear(_) => Code::PersonalIdCentury,
                 };
                 let detail = match &e {
                     PersonalIdError::UnknownProvince(p) => p.clone(),
@@ -120,9 +121,9 @@ pub fn parse_applicant_id(
             .map(|tax_code| ApplicantId::Organisation { tax_code })
             .map_err(|e| {
                 let code = match e {
-                    TaxCodeError::Format => "tax_code_format",
-                    TaxCodeError::CheckDigit => "tax_code_check_digit",
-                    TaxCodeError::Branch => "tax_code_branch",
+                    TaxCodeError::Format => Code::TaxCodeFormat,
+                    TaxCodeError::CheckDigit => Code::TaxCodeCheckDigit,
+                    TaxCodeError::Branch => Code::TaxCodeBranch,
                 };
                 AppError::invalid(code, e.to_string())
             }),
@@ -130,13 +131,13 @@ pub fn parse_applicant_id(
             .map(|passport| ApplicantId::Foreigner { passport })
             .map_err(|e| {
                 let code = match e {
-                    PassportError::Country => "passport_country",
-                    PassportError::Number => "passport_number",
+                    PassportError::Country => Code::PassportCountry,
+                    PassportError::Number => Code::PassportNumber,
                 };
                 AppError::invalid(code, e.to_string())
             }),
         _ => Err(AppError::invalid(
-            "bad_applicant_kind",
+            Code::BadApplicantKind,
             "An applicant is a citizen, an organisation or a foreigner.",
         )),
     }
@@ -175,12 +176,12 @@ impl ValidApplicant {
             cmd.country.as_deref(),
             this_year,
         )?;
-        let name = crate::people::check_name(&cmd.name, "bad_full_name")?;
+        let name = crate::people::check_name(&cmd.name, Code::BadFullName)?;
         if let (ApplicantId::Citizen { personal_id }, Some(b)) = (&id, cmd.birth_date)
             && b.year() != personal_id.birth_year()
         {
             return Err(AppError::invalid(
-                "birth_year_mismatch",
+                Code::BirthYearMismatch,
                 format!(
                     "the personal number says born in {}, the date of birth says {}",
                     personal_id.birth_year(),
@@ -265,7 +266,7 @@ impl App {
         let Some(new_id) = v.insert(&mut tx).await? else {
             let existing = applicants::find(&mut tx, v.id.kind(), &v.key).await?;
             return Err(AppError::conflict(
-                "applicant_exists",
+                Code::ApplicantExists,
                 "An applicant with this identifier is already registered.",
             )
             .arg("id", existing.map(|a| a.id).unwrap_or_default()));

@@ -1,5 +1,6 @@
 //! Writing audit entries from use cases.
 
+use crate::Code;
 use egov_store::Exec;
 /// What the audit log is searched by.
 pub use egov_store::audit::Filter;
@@ -119,7 +120,7 @@ pub fn load_key(path: &std::path::Path, create: bool) -> Result<[u8; 32], AppErr
             let text = text.trim();
             if text.len() < 32 {
                 return Err(AppError::invalid(
-                    "bad_config",
+                    Code::BadConfig,
                     format!("the audit key {} is too short", path.display()),
                 ));
             }
@@ -155,7 +156,7 @@ pub fn load_key(path: &std::path::Path, create: bool) -> Result<[u8; 32], AppErr
             }
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(AppError::invalid(
-            "bad_config",
+            Code::BadConfig,
             format!(
                 "the audit key {} is missing, and this database's audit chain was written with one: \
                  copy the key file of the original deployment there (or set audit.key_file)",
@@ -197,7 +198,7 @@ impl crate::App {
                     egov_pki::tsp::request(content.as_bytes()).map_err(AppError::internal)?;
                 let failed = |e: String| {
                     AppError::invalid(
-                        "timestamp_failed",
+                        Code::TimestampFailed,
                         "No time-stamp could be had from the time-stamp authority.",
                     )
                     .arg("detail", e)

@@ -1,6 +1,7 @@
 //! Sign-in: argon2 passwords, a TOTP second factor, sessions stored in the database, lock-out
 //! after repeated failures.
 
+use crate::Code;
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -73,14 +74,14 @@ pub fn check_password_rules(password: &str) -> Result<(), AppError> {
     let n = password.chars().count();
     if n < 10 {
         return Err(AppError::invalid(
-            "password_too_short",
+            Code::PasswordTooShort,
             "A password needs at least 10 characters.",
         )
         .arg("min", 10));
     }
     if n > 200 {
         return Err(AppError::invalid(
-            "password_too_long",
+            Code::PasswordTooLong,
             "A password has at most 200 characters.",
         )
         .arg("max", 200));
@@ -153,7 +154,7 @@ pub struct TotpSetup {
 fn failed() -> AppError {
     AppError::new(
         ErrorKind::Unauthenticated,
-        "sign_in_failed",
+        Code::SignInFailed,
         "The user name or password is wrong.",
     )
 }
@@ -173,7 +174,7 @@ fn locked(until: OffsetDateTime) -> AppError {
     let hm = format!("{:02}:{:02}", local.hour(), local.minute());
     AppError::new(
         ErrorKind::TooMany,
-        "account_locked",
+        Code::AccountLocked,
         format!("Too many failed attempts: the account is locked until {hm}."),
     )
     .arg("until", hm)
@@ -354,7 +355,7 @@ impl App {
             .filter(|_| creds.totp_enabled)
             .ok_or_else(|| {
                 AppError::conflict(
-                    "totp_not_enabled",
+                    Code::TotpNotEnabled,
                     "This account has no second factor set up.",
                 )
             })?;
@@ -372,7 +373,7 @@ impl App {
         self.session(token).await?.ok_or_else(|| {
             AppError::new(
                 ErrorKind::Unauthenticated,
-                "not_signed_in",
+                Code::NotSignedIn,
                 "Please sign in first.",
             )
         })
@@ -411,7 +412,7 @@ impl App {
             return Err(locked(lock_until));
         }
         Err(AppError::invalid(
-            "totp_wrong",
+            Code::TotpWrong,
             "The code is wrong or was already used.",
         ))
     }
@@ -440,12 +441,12 @@ impl App {
         let creds = people::credentials_by_id(&mut &self.db, s.person.id).await?;
         if creds.totp_enabled {
             return Err(AppError::conflict(
-                "totp_already_enabled",
+                Code::TotpAlreadyEnabled,
                 "The second factor is already set up.",
             ));
         }
         let secret = creds.totp_secret.ok_or_else(|| {
-            AppError::conflict("totp_setup_not_started", "Start the set-up again.")
+            AppError::conflict(Code::TotpSetupNotStarted, "Start the set-up again.")
         })?;
         self.check_code(&s, &secret, code).await?;
         let mut tx = self.db.begin().await?;

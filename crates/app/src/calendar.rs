@@ -2,6 +2,7 @@
 //! confirmation (audited), office hours per agency, deadline computation, and the review list
 //! of step deadlines a change of a confirmed year moves.
 
+use crate::Code;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -83,7 +84,7 @@ pub struct DaySpec {
 }
 
 fn bad_limit(msg: &str) -> AppError {
-    AppError::invalid("bad_limit", msg.to_owned())
+    AppError::invalid(Code::BadLimit, msg.to_owned())
 }
 
 impl LimitSpec {
@@ -100,7 +101,7 @@ impl LimitSpec {
         .count();
         if given != 1 {
             return Err(AppError::invalid(
-                "limit_required",
+                Code::LimitRequired,
                 "Give exactly one limit: working days, working hours, calendar days, months or a same-day cut-off.",
             ));
         }
@@ -145,11 +146,11 @@ impl LimitSpec {
 
 fn deadline_error(e: DeadlineError) -> AppError {
     let code = match e {
-        DeadlineError::OutOfRange => "date_out_of_range",
-        DeadlineError::PauseEndsBeforeStart => "pause_ends_before_start",
-        DeadlineError::PausesOverlap => "pauses_overlap",
-        DeadlineError::ZeroLimit => "bad_limit",
-        DeadlineError::BadCutoff => "bad_limit",
+        DeadlineError::OutOfRange => Code::DateOutOfRange,
+        DeadlineError::PauseEndsBeforeStart => Code::PauseEndsBeforeStart,
+        DeadlineError::PausesOverlap => Code::PausesOverlap,
+        DeadlineError::ZeroLimit => Code::BadLimit,
+        DeadlineError::BadCutoff => Code::BadLimit,
     };
     AppError::invalid(code, e.to_string()).arg("value", "")
 }
@@ -162,12 +163,12 @@ fn parse_csv_year_days(text: &str) -> Result<Vec<(DayEntry, String)>, AppError> 
     let mut out = Vec::new();
     for (i, r) in rdr.records().enumerate() {
         let r = r.map_err(|e| {
-            AppError::invalid("import_bad_row", e.to_string())
+            AppError::invalid(Code::ImportBadRow, e.to_string())
                 .arg("line", i + 2)
                 .arg("reason", e)
         })?;
         let bad = |why: &str| {
-            AppError::invalid("import_bad_row", why.to_owned())
+            AppError::invalid(Code::ImportBadRow, why.to_owned())
                 .arg("line", i + 2)
                 .arg("reason", why)
         };
@@ -201,7 +202,7 @@ fn check_year(year: i32) -> Result<(), AppError> {
         Ok(())
     } else {
         Err(
-            AppError::invalid("date_out_of_range", "The calendar covers 1900–2100.")
+            AppError::invalid(Code::DateOutOfRange, "The calendar covers 1900–2100.")
                 .arg("value", year),
         )
     }
@@ -514,7 +515,7 @@ impl App {
             return Ok(view_of(year, status, row.version, y.days));
         }
         let p = self.holiday_rules().await?.propose(year).map_err(|e| {
-            AppError::invalid("date_out_of_range", e.to_string()).arg("value", year)
+            AppError::invalid(Code::DateOutOfRange, e.to_string()).arg("value", year)
         })?;
         Ok(view_of(year, "proposed", 0, p.days))
     }
@@ -565,8 +566,8 @@ impl App {
         spec: &DaySpec,
     ) -> Result<YearView, AppError> {
         let kind = DayKind::parse(&spec.kind)
-            .ok_or_else(|| AppError::invalid("bad_day_kind", "Unknown kind of day."))?;
-        let name = crate::people::check_name(&spec.name, "bad_day_name")?;
+            .ok_or_else(|| AppError::invalid(Code::BadDayKind, "Unknown kind of day."))?;
+        let name = crate::people::check_name(&spec.name, Code::BadDayName)?;
         self.change_year(actor, date.year(), "calendar.day_set", |y| {
             y.days.retain(|d| d.date != date);
             y.days.push(DayEntry {
@@ -834,7 +835,7 @@ impl App {
     pub async fn set_holiday_rules(&self, actor: &Actor, rules: &RuleSet) -> Result<(), AppError> {
         rules
             .validate()
-            .map_err(|e| AppError::invalid("bad_rules", e.to_string()).arg("reason", e))?;
+            .map_err(|e| AppError::invalid(Code::BadRules, e.to_string()).arg("reason", e))?;
         let json =
             serde_json::to_string_pretty(rules).map_err(|e| AppError::internal(e.to_string()))?;
         let mut tx = self.db.begin().await?;
@@ -861,7 +862,7 @@ impl App {
     ) -> Result<(), AppError> {
         if let Some(h) = hours {
             h.validate().map_err(|e| {
-                AppError::invalid("bad_office_hours", e.to_string()).arg("reason", e)
+                AppError::invalid(Code::BadOfficeHours, e.to_string()).arg("reason", e)
             })?;
         }
         let json = hours
@@ -903,11 +904,11 @@ impl App {
 fn calendar_error(e: egov_domain::calendar::CalendarError) -> AppError {
     use egov_domain::calendar::CalendarError as E;
     let (code, value) = match &e {
-        E::YearOutOfRange(y) => ("date_out_of_range", y.to_string()),
-        E::DateOutsideYear { date, .. } => ("day_outside_year", date.to_string()),
-        E::MakeupNotWeekend(d) => ("makeup_not_weekend", d.to_string()),
-        E::DuplicateDate(d) => ("duplicate_day", d.to_string()),
-        E::EmptyName => ("bad_day_name", String::new()),
+        E::YearOutOfRange(y) => (Code::DateOutOfRange, y.to_string()),
+        E::DateOutsideYear { date, .. } => (Code::DayOutsideYear, date.to_string()),
+        E::MakeupNotWeekend(d) => (Code::MakeupNotWeekend, d.to_string()),
+        E::DuplicateDate(d) => (Code::DuplicateDay, d.to_string()),
+        E::EmptyName => (Code::BadDayName, String::new()),
     };
     AppError::invalid(code, e.to_string()).arg("value", value)
 }

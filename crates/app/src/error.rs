@@ -1,5 +1,6 @@
 //! Errors of use cases: a stable code, a kind that maps to an HTTP status, and a message.
 
+use crate::Code;
 use std::fmt;
 
 use egov_store::StoreError;
@@ -27,13 +28,13 @@ pub enum ErrorKind {
 #[derive(Debug, Clone)]
 pub struct AppError {
     pub kind: ErrorKind,
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     pub args: Vec<(&'static str, String)>,
 }
 
 impl AppError {
-    pub fn new(kind: ErrorKind, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(kind: ErrorKind, code: Code, message: impl Into<String>) -> Self {
         AppError {
             kind,
             code,
@@ -42,28 +43,33 @@ impl AppError {
         }
     }
 
-    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn invalid(code: Code, message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Invalid, code, message)
     }
 
     pub fn forbidden() -> Self {
         Self::new(
             ErrorKind::Forbidden,
-            "forbidden",
+            Code::Forbidden,
             "You do not have permission to do this.",
         )
     }
 
     pub fn not_found(what: &'static str) -> Self {
-        Self::new(ErrorKind::NotFound, "not_found", format!("No such {what}.")).arg("what", what)
+        Self::new(
+            ErrorKind::NotFound,
+            Code::NotFound,
+            format!("No such {what}."),
+        )
+        .arg("what", what)
     }
 
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn conflict(code: Code, message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Conflict, code, message)
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Internal, "internal", message)
+        Self::new(ErrorKind::Internal, Code::Internal, message)
     }
 
     pub fn arg(mut self, name: &'static str, value: impl ToString) -> Self {
@@ -100,12 +106,13 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::NotFound => AppError::not_found("record"),
             StoreError::NulInText => AppError::invalid(
-                "nul_character",
+                Code::NulCharacter,
                 "A text field holds a NUL character (\\0), which no field may contain.",
             ),
-            e if e.is_unique_violation() => {
-                AppError::conflict("duplicate", "A record with the same key already exists.")
-            }
+            e if e.is_unique_violation() => AppError::conflict(
+                Code::Duplicate,
+                "A record with the same key already exists.",
+            ),
             e => {
                 tracing::error!(error = %e, "store error");
                 AppError::internal("The database could not complete the request.")
@@ -122,7 +129,10 @@ mod tests {
     fn only_a_missing_row_is_not_found() {
         let missing: Result<(), StoreError> = Err(StoreError::NotFound);
         let e = missing.or_not_found("dossier").unwrap_err();
-        assert_eq!((e.kind, e.code), (ErrorKind::NotFound, "not_found"));
+        assert_eq!(
+            (e.kind, e.code.as_str()),
+            (ErrorKind::NotFound, "not_found")
+        );
         assert!(e.message.contains("dossier"));
         // A disk or a pool that failed is the server's trouble, not a 404.
         let broken: Result<(), StoreError> = Err(StoreError::file(

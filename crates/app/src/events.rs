@@ -12,6 +12,7 @@
 //!
 //! The job outbox stays for one-off work (a delivery to one agency, a reminder).
 
+use crate::Code;
 use std::collections::HashSet;
 use std::future::Future;
 
@@ -104,7 +105,7 @@ impl App {
     pub async fn subscribe(&self, name: &str) -> Result<bool, AppError> {
         if name.trim().is_empty() || name.len() > 100 {
             return Err(AppError::invalid(
-                "bad_subscriber",
+                Code::BadSubscriber,
                 "A subscriber is named by 1 to 100 characters.",
             ));
         }

@@ -1,6 +1,7 @@
 //! Imports of reference data: administrative units, the 2025 succession table and published
 //! agency identifiers. Each import is one transaction and one audit entry.
 
+use crate::Code;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use egov_domain::admin_unit::{
@@ -26,7 +27,7 @@ pub struct UnitRow {
 
 fn bad_row(line: usize, why: impl Into<String>) -> AppError {
     let why = why.into();
-    AppError::invalid("import_bad_row", format!("line {line}: {why}"))
+    AppError::invalid(Code::ImportBadRow, format!("line {line}: {why}"))
         .arg("line", line)
         .arg("reason", why)
 }
@@ -42,7 +43,7 @@ fn records(text: &str, expected: &[&str]) -> Result<Vec<(usize, csv::StringRecor
     let got: Vec<&str> = headers.iter().collect();
     if !expected.iter().all(|h| got.contains(h)) {
         return Err(AppError::invalid(
-            "import_bad_header",
+            Code::ImportBadHeader,
             format!(
                 "the header must name the columns {}; it has {}",
                 expected.join(","),
@@ -153,7 +154,7 @@ impl Allocator {
         let used = self.used_under(ex, root).await?;
         for n in 0.. {
             let c = make(&scheme, n).map_err(|e| {
-                AppError::conflict("identifier_exhausted", e.to_string())
+                AppError::conflict(Code::IdentifierExhausted, e.to_string())
                     .arg("reason", e.to_string())
             })?;
             if used.insert(c) {
@@ -195,7 +196,7 @@ impl App {
         for r in &rows {
             let Some(p) = province_of(r) else {
                 return Err(AppError::invalid(
-                    "import_orphan_unit",
+                    Code::ImportOrphanUnit,
                     format!("unit {} has no province in the file", r.code),
                 )
                 .arg("code", &r.code));
@@ -205,7 +206,7 @@ impl App {
             }
             if structure == Structure::TwoTier && r.level == UnitLevel::District {
                 return Err(AppError::invalid(
-                    "import_bad_row",
+                    Code::ImportBadRow,
                     format!("the two-tier structure has no districts (unit {})", r.code),
                 )
                 .arg("line", 0)
@@ -225,7 +226,7 @@ impl App {
         }
         if new_units.is_empty() {
             return Err(AppError::invalid(
-                "import_empty",
+                Code::ImportEmpty,
                 "the file has no units to import",
             ));
         }
@@ -288,7 +289,7 @@ impl App {
                         Some((id, status)) => (parse_code(&id)?, source_of(status)),
                         None => {
                             return Err(AppError::invalid(
-                                "identifier_unknown_province",
+                                Code::IdentifierUnknownProvince,
                                 format!(
                                     "no identifier is known for province {}; import one first",
                                     u.code
@@ -300,7 +301,7 @@ impl App {
                     (None, _) => {
                         let Some((_, parent_code)) = parent else {
                             return Err(AppError::invalid(
-                                "import_orphan_unit",
+                                Code::ImportOrphanUnit,
                                 format!("unit {} has no parent People's Committee", u.code),
                             )
                             .arg("code", &u.code));
@@ -327,7 +328,7 @@ impl App {
                 if let Some(existing) = agencies::find_by_code(tx, &code.to_string()).await? {
                     if level != UnitLevel::Province {
                         return Err(AppError::conflict(
-                            "identifier_taken",
+                            Code::IdentifierTaken,
                             format!("identifier {code} already belongs to {}", existing.name),
                         )
                         .arg("code", code)
@@ -597,7 +598,7 @@ impl App {
                 && other.id != agency_id
             {
                 return Err(AppError::conflict(
-                    "identifier_taken",
+                    Code::IdentifierTaken,
                     format!("identifier {code} already belongs to {}", other.name),
                 )
                 .arg("code", code)
@@ -618,7 +619,7 @@ impl App {
 fn parse_code(s: &str) -> Result<AgencyCode, AppError> {
     s.parse()
         .map_err(|e: egov_domain::agency_code::AgencyCodeError| {
-            AppError::invalid("bad_agency_code", format!("{s}: {e}"))
+            AppError::invalid(Code::BadAgencyCode, format!("{s}: {e}"))
                 .arg("code", s)
                 .arg("reason", e)
         })

@@ -1,6 +1,7 @@
 //! The worker: claims jobs from the outbox table and runs their handlers, at least once, with
 //! retries and back-off; it also seals the audit chain and purges expired sessions.
 
+use crate::Code;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -249,7 +250,7 @@ impl App {
     ) -> Result<i64, AppError> {
         if !url.starts_with("http://") {
             return Err(AppError::invalid(
-                "bad_url",
+                Code::BadUrl,
                 "Only http:// addresses are supported.",
             ));
         }
@@ -305,7 +306,7 @@ impl App {
         let before = jobs::get(&mut tx, id).await.or_not_found("job")?;
         if !jobs::retry(&mut tx, id, self.now()).await? {
             return Err(AppError::conflict(
-                "job_not_dead",
+                Code::JobNotDead,
                 "Only a dead job can be retried.",
             ));
         }

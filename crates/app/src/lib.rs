@@ -12,6 +12,7 @@ pub mod clock;
 pub mod data;
 pub mod documents;
 mod error;
+mod error_code;
 pub mod events;
 pub mod import;
 pub mod jobs;
@@ -31,6 +32,7 @@ pub use actor::{Actor, ActorKind, Integration, Verification};
 use egov_store::blobs::BlobStore;
 use egov_store::{Db, DbOptions};
 pub use error::{AppError, ErrorKind};
+pub use error_code::Code;
 pub use settings::Settings;
 
 /// The application: its database, blob store and settings.
@@ -63,7 +65,7 @@ impl App {
     pub async fn open(settings: Settings) -> Result<Arc<App>, AppError> {
         settings
             .validate()
-            .map_err(|e| AppError::invalid("bad_config", e))?;
+            .map_err(|e| AppError::invalid(Code::BadConfig, e))?;
         let db = Db::open(&DbOptions {
             max_connections: settings.pool_size(),
             ..DbOptions::new(settings.database_url())

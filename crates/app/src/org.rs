@@ -1,6 +1,7 @@
 //! Organisation use cases: internal units, role grants, postings, staff moves, delegations and
 //! who may sign for whom.
 
+use crate::Code;
 use egov_domain::org::{
     DelegationCheck, DelegationFact, DelegationKind, Governance, PositionRank, PostingFact, Role,
     SigningAuthority, signing_authorities,
@@ -97,7 +98,7 @@ async fn live_agency(ex: &mut impl Exec, id: i64) -> Result<Agency, AppError> {
             .map(|s| s.agency.name)
             .unwrap_or_else(|| "–".into());
         return Err(AppError::invalid(
-            "agency_not_current",
+            Code::AgencyNotCurrent,
             format!(
                 "{} is not in operation today; its successor is {successor}",
                 a.name
@@ -120,13 +121,13 @@ async fn unit_in(
         .or_not_found("internal unit")?;
     if u.agency_id != agency_id {
         return Err(AppError::invalid(
-            "unit_outside_agency",
+            Code::UnitOutsideAgency,
             "That internal unit belongs to another agency.",
         ));
     }
     if u.valid_to.is_some_and(|t| t < egov_store::vn_today()) {
         return Err(AppError::invalid(
-            "unit_closed",
+            Code::UnitClosed,
             "That internal unit is closed.",
         ));
     }
@@ -134,8 +135,9 @@ async fn unit_in(
 }
 
 fn parse_role(s: &str) -> Result<Role, AppError> {
-    Role::parse(s)
-        .ok_or_else(|| AppError::invalid("bad_role", format!("{s:?} is not a role")).arg("role", s))
+    Role::parse(s).ok_or_else(|| {
+        AppError::invalid(Code::BadRole, format!("{s:?} is not a role")).arg("role", s)
+    })
 }
 
 impl App {
@@ -145,10 +147,10 @@ impl App {
         agency_id: i64,
         cmd: NewOrgUnit,
     ) -> Result<OrgUnit, AppError> {
-        let name = crate::people::check_name(&cmd.name, "bad_unit_name")?;
+        let name = crate::people::check_name(&cmd.name, Code::BadUnitName)?;
         if !ORG_UNIT_KINDS.contains(&cmd.kind.as_str()) {
             return Err(AppError::invalid(
-                "bad_unit_kind",
+                Code::BadUnitKind,
                 "Unknown kind of internal unit.",
             ));
         }
@@ -165,7 +167,7 @@ impl App {
             .await?;
         if dup > 0 {
             return Err(AppError::conflict(
-                "unit_exists",
+                Code::UnitExists,
                 "The agency already has a unit of that name.",
             ));
         }
@@ -206,7 +208,7 @@ impl App {
             None => {
                 if role != Role::Administrator || cmd.org_unit_id.is_some() {
                     return Err(AppError::invalid(
-                        "agency_required",
+                        Code::AgencyRequired,
                         "Choose the agency the role applies in.",
                     ));
                 }
@@ -220,7 +222,7 @@ impl App {
             .or_not_found("person")?;
         if !person.active {
             return Err(AppError::invalid(
-                "person_inactive",
+                Code::PersonInactive,
                 "That account is disabled.",
             ));
         }
@@ -235,7 +237,7 @@ impl App {
             });
         if same {
             return Err(AppError::conflict(
-                "role_already_granted",
+                Code::RoleAlreadyGranted,
                 "The person already holds that role there.",
             ));
         }
@@ -276,7 +278,7 @@ impl App {
         }
         if org::revoke_grant(&mut tx, grant_id, self.now(), actor.person_id).await? == 0 {
             return Err(AppError::conflict(
-                "role_already_ended",
+                Code::RoleAlreadyEnded,
                 "That role has already ended.",
             ));
         }
@@ -302,7 +304,7 @@ impl App {
         unit_in(ex, org_unit_id, agency_id).await?;
         if org::position(ex, position_key).await?.is_none() {
             return Err(AppError::invalid(
-                "bad_position",
+                Code::BadPosition,
                 format!("{position_key:?} is not a position"),
             )
             .arg("position", position_key));
@@ -476,7 +478,7 @@ impl App {
     ) -> Result<Delegation, AppError> {
         let kind = DelegationKind::parse(&cmd.kind).ok_or_else(|| {
             AppError::invalid(
-                "bad_delegation_kind",
+                Code::BadDelegationKind,
                 "A delegation is by_order (TL.) or authorised (TUQ.).",
             )
         })?;
@@ -507,15 +509,17 @@ impl App {
         .run()
         .map_err(|e| {
             let code = match e {
-                egov_domain::org::DelegationError::EmptyPeriod => "delegation_empty_period",
-                egov_domain::org::DelegationError::Expired => "delegation_expired",
-                egov_domain::org::DelegationError::SelfDelegation => "delegation_to_self",
-                egov_domain::org::DelegationError::NotHead => "delegation_not_head",
+                egov_domain::org::DelegationError::EmptyPeriod => Code::DelegationEmptyPeriod,
+                egov_domain::org::DelegationError::Expired => Code::DelegationExpired,
+                egov_domain::org::DelegationError::SelfDelegation => Code::DelegationToSelf,
+                egov_domain::org::DelegationError::NotHead => Code::DelegationNotHead,
                 egov_domain::org::DelegationError::DelegateOutsideAgency => {
-                    "delegation_outside_agency"
+                    Code::DelegationOutsideAgency
                 }
-                egov_domain::org::DelegationError::NoSubDelegation => "delegation_no_subdelegation",
-                egov_domain::org::DelegationError::Overlap(_) => "delegation_overlap",
+                egov_domain::org::DelegationError::NoSubDelegation => {
+                    Code::DelegationNoSubdelegation
+                }
+                egov_domain::org::DelegationError::Overlap(_) => Code::DelegationOverlap,
             };
             AppError::invalid(code, e.to_string())
         })?;
@@ -555,7 +559,7 @@ impl App {
         }
         if org::revoke_delegation(&mut tx, id, self.now(), actor.person_id).await? == 0 {
             return Err(AppError::conflict(
-                "delegation_already_revoked",
+                Code::DelegationAlreadyRevoked,
                 "That delegation was already revoked.",
             ));
         }

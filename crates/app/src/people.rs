@@ -1,5 +1,6 @@
 //! Officials: creating them, their passwords, and reading their records.
 
+use crate::Code;
 use egov_domain::org::Role;
 use egov_store::people::{self, NewPerson, Person};
 use egov_store::{Exec, org};
@@ -43,13 +44,13 @@ pub fn check_username(u: &str) -> Result<String, AppError> {
         Ok(u)
     } else {
         Err(AppError::invalid(
-            "bad_username",
+            Code::BadUsername,
             "A user name has 3–40 characters: letters a–z, digits, dot, dash or underscore.",
         ))
     }
 }
 
-pub(crate) fn check_name(name: &str, code: &'static str) -> Result<String, AppError> {
+pub(crate) fn check_name(name: &str, code: Code) -> Result<String, AppError> {
     let n = egov_domain::text::nfc(name.trim());
     if n.is_empty() || n.chars().count() > 200 {
         return Err(AppError::invalid(
@@ -84,7 +85,7 @@ impl App {
     /// Creates an official, with a posting when an agency is given.
     pub async fn create_person(&self, actor: &Actor, cmd: NewOfficial) -> Result<Person, AppError> {
         let username = check_username(&cmd.username)?;
-        let full_name = check_name(&cmd.full_name, "bad_full_name")?;
+        let full_name = check_name(&cmd.full_name, Code::BadFullName)?;
         check_password_rules(&cmd.password)?;
         let email = cmd
             .email
@@ -95,7 +96,7 @@ impl App {
             .is_some_and(|e| !e.contains('@') || e.len() > 200)
         {
             return Err(AppError::invalid(
-                "bad_email",
+                Code::BadEmail,
                 "The e-mail address is not valid.",
             ));
         }
@@ -107,7 +108,7 @@ impl App {
             !(8..=15).contains(&p.len()) || !p.bytes().all(|b| b.is_ascii_digit() || b == b'+')
         }) {
             return Err(AppError::invalid(
-                "bad_phone",
+                Code::BadPhone,
                 "The phone number is not valid.",
             ));
         }
@@ -119,7 +120,7 @@ impl App {
             None => {
                 if !authz::is_system_admin(&mut tx, actor).await? {
                     return Err(AppError::invalid(
-                        "agency_required",
+                        Code::AgencyRequired,
                         "Choose the agency the person works in.",
                     ));
                 }
@@ -129,10 +130,11 @@ impl App {
             .await?
             .is_some()
         {
-            return Err(
-                AppError::conflict("username_taken", "That user name is already taken.")
-                    .arg("username", &username),
-            );
+            return Err(AppError::conflict(
+                Code::UsernameTaken,
+                "That user name is already taken.",
+            )
+            .arg("username", &username));
         }
         let id = people::insert(
             &mut tx,
@@ -284,7 +286,7 @@ impl App {
             };
             if !ok {
                 return Err(AppError::invalid(
-                    "password_wrong",
+                    Code::PasswordWrong,
                     "The current password is wrong.",
                 ));
             }

@@ -1,5 +1,6 @@
 //! Seed data: the position catalogue every deployment needs, and the demo province.
 
+use crate::Code;
 use egov_domain::admin_unit::Structure;
 use egov_store::org::{self, Position};
 use egov_store::{Exec, args, people};
@@ -168,7 +169,7 @@ impl App {
     ) -> Result<(), AppError> {
         if !["merged", "split"].contains(&kind) {
             return Err(AppError::invalid(
-                "bad_succession_kind",
+                Code::BadSuccessionKind,
                 "A succession is merged or split.",
             ));
         }

@@ -4,6 +4,7 @@
 //! agency approves or rejects it, and egov draws it only within its validity and only in its
 //! owner's signatures.
 
+use crate::Code;
 use egov_domain::org::Role;
 use egov_pki::appearance::{Png, decode_png};
 use egov_store::signature_images::{self as store, ImageRow, NewImage};
@@ -71,23 +72,23 @@ pub struct UploadImage {
 pub fn check_image(kind: ImageKind, bytes: &[u8]) -> Result<Png, AppError> {
     if bytes.len() > MAX_IMAGE_BYTES {
         return Err(AppError::invalid(
-            "image_too_large",
+            Code::ImageTooLarge,
             "The image is larger than 2 MiB; save it again at a lower resolution.",
         )
         .arg("size", bytes.len()));
     }
     if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         return Err(AppError::invalid(
-            "image_not_png",
+            Code::ImageNotPng,
             "The image must be a PNG with a transparent background.",
         ));
     }
     let png = decode_png(bytes).map_err(|e| {
-        AppError::invalid("image_not_png", "The PNG cannot be read.").arg("detail", e)
+        AppError::invalid(Code::ImageNotPng, "The PNG cannot be read.").arg("detail", e)
     })?;
     if !png.transparent {
         return Err(AppError::invalid(
-            "image_not_transparent",
+            Code::ImageNotTransparent,
             "The background must be transparent, so that the text under the signature shows through.",
         ));
     }
@@ -99,11 +100,11 @@ pub fn check_image(kind: ImageKind, bytes: &[u8]) -> Result<Png, AppError> {
     if !ok {
         let (code, message) = match kind {
             ImageKind::Signature => (
-                "image_not_blue",
+                Code::ImageNotBlue,
                 "A signature image is drawn in blue ink (Decree 30 Appendix I).",
             ),
             ImageKind::Seal => (
-                "image_not_red",
+                Code::ImageNotRed,
                 "A seal image is red (Decree 30 Appendix I).",
             ),
         };
@@ -135,7 +136,7 @@ impl App {
         let width_mm = cmd.width_mm.unwrap_or(default_width);
         if !allowed.contains(&width_mm) {
             return Err(AppError::invalid(
-                "image_size_invalid",
+                Code::ImageSizeInvalid,
                 format!(
                     "The printed width must be between {} and {} mm.",
                     allowed.start(),
@@ -151,7 +152,7 @@ impl App {
             .map(|d| vn_midnight(d) + time::Duration::days(1));
         if valid_to.is_some_and(|to| to <= valid_from || to <= t) {
             return Err(AppError::invalid(
-                "validity_invalid",
+                Code::ValidityInvalid,
                 "The last day of use must be today or later, and not before the first.",
             ));
         }
@@ -160,7 +161,7 @@ impl App {
             ImageKind::Signature => {
                 let Some(p) = actor.person_id else {
                     return Err(AppError::invalid(
-                        "image_owner_required",
+                        Code::ImageOwnerRequired,
                         "A signature image belongs to a person: sign in as that person.",
                     ));
                 };
@@ -235,13 +236,13 @@ impl App {
         if owns(actor, &row) {
             return Err(AppError::new(
                 ErrorKind::Forbidden,
-                "image_own_upload",
+                Code::ImageOwnUpload,
                 "Another administrator must decide on an image you uploaded or own.",
             ));
         }
         if !approve && note.trim().is_empty() {
             return Err(AppError::invalid(
-                "reason_required",
+                Code::ReasonRequired,
                 "Say why the image is rejected, so that its owner can upload a better one.",
             ));
         }
@@ -382,7 +383,7 @@ impl App {
 
 fn image_closed(row: &ImageRow) -> AppError {
     AppError::conflict(
-        "image_decided",
+        Code::ImageDecided,
         "This image has already been decided on or withdrawn; reload the list.",
     )
     .arg("state", &row.state)

@@ -3,6 +3,7 @@
 //! is stored against the blob and shown with the file. Anyone signed in may also have any PDF
 //! checked without storing it.
 
+use crate::Code;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -33,17 +34,17 @@ pub fn judge_handler() -> crate::jobs::Handler {
 pub(crate) fn pki_error(e: egov_pki::Error) -> AppError {
     match e {
         egov_pki::Error::TooComplex(detail) => AppError::invalid(
-            "pdf_too_complex",
+            Code::PdfTooComplex,
             "The PDF asks for more work than allowed (too many pages or objects, or a stream that decompresses too far).",
         )
         .arg("detail", detail),
-        egov_pki::Error::NotPdf => AppError::invalid("pdf_not_pdf", "The file is not a PDF."),
+        egov_pki::Error::NotPdf => AppError::invalid(Code::PdfNotPdf, "The file is not a PDF."),
         egov_pki::Error::Encrypted => AppError::invalid(
-            "pdf_encrypted",
+            Code::PdfEncrypted,
             "The PDF is encrypted; signatures can be checked only on unencrypted PDFs.",
         ),
         egov_pki::Error::Malformed(m) => {
-            AppError::invalid("pdf_malformed", "The PDF cannot be read.").arg("detail", m)
+            AppError::invalid(Code::PdfMalformed, "The PDF cannot be read.").arg("detail", m)
         }
         other => AppError::internal(other.to_string()),
     }
@@ -57,7 +58,7 @@ pub fn load_trust(settings: &crate::Settings) -> Result<TrustStore, AppError> {
         let read = |p: &Path| {
             std::fs::read(path(p)).map_err(|e| {
                 AppError::invalid(
-                    "bad_config",
+                    Code::BadConfig,
                     format!("signatures: cannot read {}: {e}", path(p).display()),
                 )
             })
@@ -66,7 +67,7 @@ pub fn load_trust(settings: &crate::Settings) -> Result<TrustStore, AppError> {
             let mut out = Vec::new();
             for f in files {
                 out.extend(egov_pki::cert::load_certificates(&read(f)?).map_err(|e| {
-                    AppError::invalid("bad_config", format!("signatures: {}: {e}", f.display()))
+                    AppError::invalid(Code::BadConfig, format!("signatures: {}: {e}", f.display()))
                 })?);
             }
             Ok(out)
@@ -82,7 +83,7 @@ pub fn load_trust(settings: &crate::Settings) -> Result<TrustStore, AppError> {
         for f in &s.crls {
             t.crls
                 .push(egov_pki::cert::load_crl(&read(f)?).map_err(|e| {
-                    AppError::invalid("bad_config", format!("signatures: {}: {e}", f.display()))
+                    AppError::invalid(Code::BadConfig, format!("signatures: {}: {e}", f.display()))
                 })?);
         }
         Ok(t)
@@ -190,7 +191,7 @@ impl App {
         };
         if a.media_type != crate::documents::files::PDF {
             return Err(AppError::invalid(
-                "not_a_pdf_file",
+                Code::NotAPdfFile,
                 "Only PDF files carry signatures.",
             ));
         }
@@ -264,7 +265,7 @@ impl App {
         let start = |y: i32| {
             time::Date::from_calendar_date(y, time::Month::January, 1)
                 .map(|d| d.midnight().assume_offset(egov_domain::VN_OFFSET))
-                .map_err(|_| AppError::invalid("bad_year", "That year is out of range."))
+                .map_err(|_| AppError::invalid(Code::BadYear, "That year is out of range."))
         };
         let sent = store::sent_in_year(&mut ex, agency_id, year).await?;
         let received =

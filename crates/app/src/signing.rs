@@ -7,6 +7,7 @@
 //! it the document's file. At issue the records office's action applies the agency seal with the
 //! agency's key (a key file under the key-encryption key, or an HSM), audited with the issue.
 
+use crate::Code;
 use base64::Engine;
 use egov_pki::appearance::{self, Png};
 use egov_pki::sign::Appearance;
@@ -55,7 +56,22 @@ fn pki_error(e: egov_pki::Error) -> AppError {
         egov_pki::Error::Timestamp(_) => ErrorKind::Conflict,
         _ => ErrorKind::Invalid,
     };
-    let code = e.code();
+    use egov_pki::Error as E;
+    let code = match &e {
+        E::NotPdf => Code::PdfNotPdf,
+        E::Encrypted => Code::PdfEncrypted,
+        E::Malformed(_) => Code::PdfMalformed,
+        E::Key(_) => Code::SigningKeyUnusable,
+        E::Certificate(_) => Code::SigningCertificateUnusable,
+        E::PinIncorrect { .. } => Code::TokenPinIncorrect,
+        E::PinLocked => Code::TokenPinLocked,
+        E::Token(_) => Code::TokenError,
+        E::SignatureTooLarge { .. } => Code::SignatureTooLarge,
+        E::SignatureMismatch => Code::SignatureMismatch,
+        E::Timestamp(_) => Code::TimestampFailed,
+        E::Appearance(_) => Code::SignaturePositionInvalid,
+        E::TooComplex(_) => Code::PdfTooComplex,
+    };
     AppError::new(kind, code, e.to_string())
 }
 
@@ -146,7 +162,7 @@ impl App {
         .map_err(blocking_error)?
         .map_err(|e| {
             AppError::invalid(
-                "pdf_unstampable",
+                Code::PdfUnstampable,
                 "The number and date cannot be written into this PDF; upload it again as a plain PDF.",
             )
             .arg("detail", e)
@@ -196,7 +212,7 @@ impl App {
         }
         if !matches!(r.state.as_str(), "waiting" | "prepared") {
             return Err(AppError::conflict(
-                "signature_closed",
+                Code::SignatureClosed,
                 "This signature has been made or is no longer needed.",
             )
             .arg("state", &r.state));
@@ -262,13 +278,13 @@ impl App {
         let d = docs::get_document(&mut &self.db, r.document_id).await?;
         if d.main_sha.as_deref() != Some(r.source_sha.as_str()) {
             return Err(AppError::conflict(
-                "document_changed",
+                Code::DocumentChanged,
                 "The document's file changed after sign-off; this signature is no longer asked for.",
             ));
         }
         let chain = egov_pki::cert::load_certificates(chain_pem.as_bytes()).map_err(|e| {
             AppError::invalid(
-                "bad_certificate",
+                Code::BadCertificate,
                 "The certificate chain cannot be read (PEM, the signer's certificate first).",
             )
             .arg("detail", e)
@@ -313,7 +329,7 @@ impl App {
         egov_store::blobs::record(&mut tx, &sha, size, crate::documents::files::PDF, now()).await?;
         if !store::set_prepared(&mut tx, id, &r.state, &sha, &pem, now()).await? {
             return Err(AppError::conflict(
-                "signature_busy",
+                Code::SignatureBusy,
                 "This signature is being prepared or made elsewhere; list the waiting signatures again.",
             ));
         }
@@ -344,13 +360,13 @@ impl App {
         let r = self.own_request(actor, id).await?;
         let (Some(prepared_sha), Some(pem)) = (r.prepared_sha.clone(), r.chain_pem.clone()) else {
             return Err(AppError::conflict(
-                "signature_not_prepared",
+                Code::SignatureNotPrepared,
                 "Send the certificate first: the file is prepared for it.",
             ));
         };
         if r.state != "prepared" {
             return Err(AppError::conflict(
-                "signature_not_prepared",
+                Code::SignatureNotPrepared,
                 "Send the certificate first: the file is prepared for it.",
             ));
         }
@@ -379,7 +395,7 @@ impl App {
                 .map(|s| s.findings.iter().map(|f| f.code).collect())
                 .unwrap_or_default();
             return Err(AppError::invalid(
-                "signature_not_valid",
+                Code::SignatureNotValid,
                 "The signature was made but does not verify as valid; it was not kept.",
             )
             .arg("findings", reasons.join(", ")));
@@ -389,7 +405,7 @@ impl App {
         let d = docs::get_document(&mut tx, r.document_id).await?;
         if d.main_sha.as_deref() != Some(r.source_sha.as_str()) {
             return Err(AppError::conflict(
-                "document_changed",
+                Code::DocumentChanged,
                 "The document's file changed after sign-off; this signature is no longer asked for.",
             ));
         }
@@ -398,7 +414,7 @@ impl App {
             .await?;
         if !store::set_signed(&mut tx, id, &prepared_sha, &sha, now()).await? {
             return Err(AppError::conflict(
-                "signature_busy",
+                Code::SignatureBusy,
                 "This signature is being prepared or made elsewhere; list the waiting signatures again.",
             ));
         }
@@ -449,7 +465,7 @@ impl App {
             .any(|r| matches!(r.state.as_str(), "waiting" | "prepared"));
         if open && self.settings.signatures.leader_signature == LeaderSignature::Required {
             return Err(AppError::conflict(
-                "signature_pending",
+                Code::SignaturePending,
                 "The signer's digital signature has not been made yet; it is waiting in their egov signer.",
             ));
         }
@@ -541,7 +557,7 @@ impl App {
             let path = self.settings.in_data_dir(f);
             let bytes = std::fs::read(&path).map_err(|e| {
                 AppError::invalid(
-                    "bad_config",
+                    Code::BadConfig,
                     format!("signatures.kek_file {}: {e}", path.display()),
                 )
             })?;
@@ -616,14 +632,14 @@ fn place_name(unit: &str) -> String {
 /// The signer's certificate must name the signer: the holder's common name, compared without
 /// case or diacritics, is the person's name.
 fn check_holder(chain: &[Certificate], name: &str) -> Result<(), AppError> {
-    let cert = chain
-        .first()
-        .ok_or_else(|| AppError::invalid("bad_certificate", "The certificate chain is empty."))?;
+    let cert = chain.first().ok_or_else(|| {
+        AppError::invalid(Code::BadCertificate, "The certificate chain is empty.")
+    })?;
     let holder = egov_pki::cert::display_name(cert);
     let fold = egov_domain::text::fold;
     if fold(&holder) != fold(name) {
         return Err(AppError::invalid(
-            "certificate_not_signer",
+            Code::CertificateNotSigner,
             "The certificate is not the signer's: it names someone else.",
         )
         .arg("certificate", holder)
@@ -647,7 +663,7 @@ fn seal_key(
     };
     let config = |what: &str, e: String| {
         AppError::invalid(
-            "seal_unavailable",
+            Code::SealUnavailable,
             format!("The agency seal cannot be used ({what}): {e}"),
         )
     };
@@ -720,7 +736,7 @@ impl SealJob {
         for (name, bytes) in attachments {
             let unsealable = |e: egov_pki::Error| {
                 AppError::invalid(
-                    "attachment_unsealable",
+                    Code::AttachmentUnsealable,
                     format!("The attachment {name} cannot carry the agency's signature: {e}"),
                 )
                 .arg("name", name)

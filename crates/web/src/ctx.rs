@@ -53,7 +53,7 @@ impl Ctx {
             Some(s) if s.session.mfa_passed => Ok(s),
             _ => Err(AppError::new(
                 ErrorKind::Unauthenticated,
-                "not_signed_in",
+                egov_app::Code::NotSignedIn,
                 "Please sign in first.",
             )),
         }
@@ -382,7 +382,7 @@ async fn check_csrf(
     }
     let e = AppError::new(
         ErrorKind::Forbidden,
-        "csrf_failed",
+        egov_app::Code::CsrfFailed,
         "The form has expired or did not come from this site. Go back, reload the page and try again.",
     );
     (body, Some((StatusCode::FORBIDDEN, e)))
@@ -415,7 +415,7 @@ async fn render_errors(ctx: &Ctx, response: &mut Response) {
         }
     };
     if e.kind == ErrorKind::Internal {
-        tracing::error!(request_id = %ctx.request_id, code = e.code, message = %e.message, "request failed");
+        tracing::error!(request_id = %ctx.request_id, code = e.code.as_str(), message = %e.message, "request failed");
     }
     *response = crate::pages::render_error(ctx, status, &e);
 }

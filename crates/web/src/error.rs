@@ -44,35 +44,37 @@ pub fn from_status(status: StatusCode, detail: &str) -> AppError {
     let (kind, code, msg) = match status {
         StatusCode::NOT_FOUND => (
             ErrorKind::NotFound,
-            "page_not_found",
+            egov_app::Code::PageNotFound,
             "There is no page at this address.",
         ),
         StatusCode::METHOD_NOT_ALLOWED => (
             ErrorKind::Invalid,
-            "method_not_allowed",
+            egov_app::Code::MethodNotAllowed,
             "This address does not accept that method.",
         ),
         StatusCode::PAYLOAD_TOO_LARGE => (
             ErrorKind::Invalid,
-            "body_too_large",
+            egov_app::Code::BodyTooLarge,
             "The request is too large.",
         ),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => (
             ErrorKind::Invalid,
-            "unsupported_media_type",
+            egov_app::Code::UnsupportedMediaType,
             "The request body is not in a format this address accepts.",
         ),
-        StatusCode::REQUEST_TIMEOUT => {
-            (ErrorKind::Internal, "timeout", "The request took too long.")
-        }
+        StatusCode::REQUEST_TIMEOUT => (
+            ErrorKind::Internal,
+            egov_app::Code::Timeout,
+            "The request took too long.",
+        ),
         s if s.is_client_error() => (
             ErrorKind::Invalid,
-            "bad_request",
+            egov_app::Code::BadRequest,
             "The request is not valid.",
         ),
         _ => (
             ErrorKind::Internal,
-            "internal",
+            egov_app::Code::Internal,
             "Something went wrong on our side.",
         ),
     };

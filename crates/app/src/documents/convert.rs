@@ -4,6 +4,7 @@
 //! own (so conversions can run side by side), is killed after two minutes, and leaves nothing
 //! behind.
 
+use crate::Code;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -58,7 +59,7 @@ fn convert_in(
     let io = |e: std::io::Error| AppError::internal(format!("conversion: {e}"));
     let failed = |detail: String| {
         AppError::invalid(
-            "draft_conversion_failed",
+            Code::DraftConversionFailed,
             "The draft could not be turned into a PDF; save it as PDF in the word processor and upload that.",
         )
         .arg("detail", detail)

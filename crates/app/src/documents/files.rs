@@ -2,6 +2,7 @@
 //! PDF, .docx or .odt; attachments PDF, office documents or images. Each kind has its own size
 //! limit, and a name or declared type that disagrees with the bytes is refused as disguised.
 
+use crate::Code;
 use crate::{AppError, ErrorKind};
 
 /// The role a file plays in a document.
@@ -116,25 +117,25 @@ pub fn check(
     bytes: &[u8],
 ) -> Result<&'static str, AppError> {
     if bytes.is_empty() {
-        return Err(AppError::invalid("empty_file", "The file is empty."));
+        return Err(AppError::invalid(Code::EmptyFile, "The file is empty."));
     }
     let real = sniff(bytes).ok_or_else(|| {
         AppError::invalid(
-            "unsupported_file_type",
+            Code::UnsupportedFileType,
             "This kind of file is not accepted: documents are PDF; drafts PDF, .docx or .odt; attachments PDF, office documents or images.",
         )
         .arg("name", name.to_owned())
     })?;
     if crate::onestop::scans::disguised(claimed_by_name(name), declared, real) {
         return Err(AppError::invalid(
-            "disguised_file",
+            Code::DisguisedFile,
             "The file's name or type does not match its content.",
         )
         .arg("name", name.to_owned()));
     }
     if !role.accepts(real) {
         return Err(AppError::invalid(
-            "wrong_file_type",
+            Code::WrongFileType,
             "This file cannot play this role: the document itself is a PDF; a draft is PDF, .docx or .odt.",
         )
         .arg("name", name.to_owned()));
@@ -143,7 +144,7 @@ pub fn check(
     if bytes.len() > max {
         return Err(AppError::new(
             ErrorKind::TooLarge,
-            "file_too_large",
+            Code::FileTooLarge,
             "The file is larger than allowed.",
         )
         .arg("max", format!("{} MiB", max >> 20)));

@@ -4,6 +4,7 @@
 //! register), presented to the leader, directed to a lead with coordinators and a deadline,
 //! handled and completed with the reply linked. Every step is a status the sender sees.
 
+use crate::Code;
 use egov_domain::calendar::Limit;
 use egov_domain::documents::flow::{InEvent, InState, OutState, next_in, recall_status};
 use egov_domain::documents::kind::{DocKind, Secrecy, Urgency};
@@ -250,7 +251,7 @@ impl App {
             self.refuse_recall(&mut tx, actor, &copy, &a).await?
         } else {
             let event = InEvent::parse(&a.event).ok_or_else(|| {
-                AppError::invalid("bad_event", "There is no such action.")
+                AppError::invalid(Code::BadEvent, "There is no such action.")
                     .arg("value", a.event.clone())
             })?;
             self.apply_in(&mut tx, actor, &copy, event, &a, None)
@@ -275,7 +276,7 @@ impl App {
     ) -> Result<IncomingRow, AppError> {
         if copy.recall_status.as_deref() != Some(recall_status::REQUESTED) {
             return Err(AppError::conflict(
-                "no_recall",
+                Code::NoRecall,
                 "The sender has not asked for this document back.",
             ));
         }
@@ -379,7 +380,7 @@ impl App {
         let from =
             InState::parse(&copy.state).ok_or_else(|| AppError::internal("unknown state"))?;
         let to = next_in(from, event).map_err(|e| {
-            AppError::conflict("illegal_transition", e.to_string())
+            AppError::conflict(Code::IllegalTransition, e.to_string())
                 .arg("state", from.as_str())
                 .arg("event", event.as_str())
         })?;
@@ -390,7 +391,7 @@ impl App {
                 && copy.recall_status.as_deref() != Some(recall_status::REQUESTED)
             {
                 return Err(AppError::conflict(
-                    "no_recall",
+                    Code::NoRecall,
                     "The sender has not asked for this document back.",
                 ));
             }
@@ -408,7 +409,7 @@ impl App {
             InEvent::Reject => {
                 if a.note.trim().is_empty() {
                     return Err(AppError::invalid(
-                        "reason_required",
+                        Code::ReasonRequired,
                         "Give the reason for refusing it.",
                     ));
                 }
@@ -422,7 +423,7 @@ impl App {
                     let reply = store::get_document(tx, r).await.or_not_found("document")?;
                     if reply.agency_id != Some(agency) {
                         return Err(AppError::invalid(
-                            "bad_reply",
+                            Code::BadReply,
                             "The reply is a document of the same agency.",
                         ));
                     }
@@ -500,7 +501,7 @@ impl App {
         let agency = copy.agency_id;
         if a.lead_unit_id.is_none() && a.lead_person_id.is_none() {
             return Err(AppError::invalid(
-                "lead_required",
+                Code::LeadRequired,
                 "Name the lead unit or person who handles the document.",
             ));
         }
@@ -509,7 +510,7 @@ impl App {
             (Some(d), _) => {
                 if d < self.today() {
                     return Err(
-                        AppError::invalid("bad_date", "The deadline is in the past.")
+                        AppError::invalid(Code::BadDate, "The deadline is in the past.")
                             .arg("value", d),
                     );
                 }
@@ -532,7 +533,7 @@ impl App {
             ),
             (None, Some(_)) => {
                 return Err(AppError::invalid(
-                    "bad_deadline",
+                    Code::BadDeadline,
                     "Working days run from 1 to 365.",
                 ));
             }
@@ -561,11 +562,11 @@ impl App {
         let units = a.lead_unit_id.iter().chain(a.coordinator_units.iter());
         for u in units {
             let unit = egov_store::org::get_org_unit(tx, *u).await.map_err(|_| {
-                AppError::invalid("unknown_unit", "There is no such unit.").arg("value", *u)
+                AppError::invalid(Code::UnknownUnit, "There is no such unit.").arg("value", *u)
             })?;
             if unit.agency_id != agency {
                 return Err(AppError::invalid(
-                    "unit_of_other_agency",
+                    Code::UnitOfOtherAgency,
                     "That unit belongs to another agency.",
                 )
                 .arg("value", *u));
@@ -581,7 +582,7 @@ impl App {
                 .await?;
             if n == 0 {
                 return Err(AppError::invalid(
-                    "person_of_other_agency",
+                    Code::PersonOfOtherAgency,
                     "That person does not work in this agency now.",
                 )
                 .arg("value", *p));
@@ -835,13 +836,13 @@ fn check_paper(cmd: &PaperInCmd, now: OffsetDateTime) -> Result<PaperChecked, Ap
     let issuer = egov_domain::text::nfc(cmd.issuer_name.trim());
     if notation.is_empty() || notation.chars().count() > 50 {
         return Err(AppError::invalid(
-            "bad_notation",
+            Code::BadNotation,
             "The number and notation are required, as written on the document (at most 50 characters).",
         ));
     }
     if issuer.is_empty() {
         return Err(AppError::invalid(
-            "sender_required",
+            Code::SenderRequired,
             "Who sent the document?",
         ));
     }
@@ -852,7 +853,7 @@ fn check_paper(cmd: &PaperInCmd, now: OffsetDateTime) -> Result<PaperChecked, Ap
             DocKind::by_key(k)
                 .ok_or_else(|| {
                     AppError::invalid(
-                        "unknown_document_kind",
+                        Code::UnknownDocumentKind,
                         "There is no such kind of document.",
                     )
                     .arg("value", k.to_owned())
@@ -869,7 +870,7 @@ fn check_paper(cmd: &PaperInCmd, now: OffsetDateTime) -> Result<PaperChecked, Ap
     let arrived = egov_store::db_time(cmd.arrived_at.unwrap_or(now));
     if arrived > now + time::Duration::minutes(5) {
         return Err(
-            AppError::invalid("bad_date", "The arrival cannot be in the future.")
+            AppError::invalid(Code::BadDate, "The arrival cannot be in the future.")
                 .arg("value", arrived),
         );
     }

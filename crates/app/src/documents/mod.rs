@@ -12,6 +12,7 @@ mod reminders;
 mod text;
 pub mod work_files;
 
+use crate::Code;
 use egov_domain::org::Role;
 use egov_store::documents::{self as store, DocumentRow};
 use egov_store::{Exec, agencies};
@@ -122,8 +123,11 @@ impl App {
             match (r.agency_id, r.external_code.as_deref().map(str::trim)) {
                 (Some(id), _) => {
                     let a = agencies::get(ex, id).await.map_err(|_| {
-                        AppError::invalid("unknown_recipient", "There is no such recipient agency.")
-                            .arg("value", id)
+                        AppError::invalid(
+                            Code::UnknownRecipient,
+                            "There is no such recipient agency.",
+                        )
+                        .arg("value", id)
                     })?;
                     if !seen.insert(id) {
                         return Err(chosen_twice(&a.name));
@@ -135,7 +139,7 @@ impl App {
                             .map(|s| format!("{} ({})", s.agency.name, s.agency.id))
                             .unwrap_or_default();
                         return Err(AppError::invalid(
-                            "recipient_ended",
+                            Code::RecipientEnded,
                             format!("{} no longer exists; send to its successor {hint}.", a.name),
                         )
                         .arg("name", a.name.clone())
@@ -152,7 +156,7 @@ impl App {
                     let code = code
                         .parse::<egov_domain::agency_code::AgencyCode>()
                         .map_err(|e| {
-                            AppError::invalid("bad_agency_code", e.to_string())
+                            AppError::invalid(Code::BadAgencyCode, e.to_string())
                                 .arg("value", code.to_owned())
                         })?
                         .to_string();
@@ -184,7 +188,7 @@ impl App {
                 }
                 _ => {
                     return Err(AppError::invalid(
-                        "unknown_recipient",
+                        Code::UnknownRecipient,
                         "A recipient is an agency of this system or an agency identifier.",
                     ));
                 }
@@ -277,7 +281,7 @@ impl App {
 /// another agency).
 fn chosen_twice(name: &str) -> AppError {
     AppError::invalid(
-        "recipient_twice",
+        Code::RecipientTwice,
         format!("{name} is chosen twice among the recipients."),
     )
     .arg("name", name.to_owned())
@@ -286,14 +290,14 @@ fn chosen_twice(name: &str) -> AppError {
 /// Content offered for a secret document, which is a metadata entry only.
 pub fn secret_no_content() -> AppError {
     AppError::invalid(
-        "secret_no_content",
+        Code::SecretNoContent,
         "A secret document is a metadata entry only: its content never enters this system.",
     )
 }
 
 fn changed() -> AppError {
     AppError::conflict(
-        "document_changed",
+        Code::DocumentChanged,
         "Someone else acted on this document first: reload it and try again.",
     )
 }

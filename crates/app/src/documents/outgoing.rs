@@ -4,6 +4,7 @@
 //! documents are registered in the same series; numbers can be reserved; issued documents can
 //! be recalled or replaced, and a number is never reused.
 
+use crate::Code;
 use egov_domain::documents::flow::{OutEvent, OutState, next_out};
 use egov_domain::documents::kind::{DocKind, Secrecy, Urgency};
 use egov_domain::documents::notation::Notation;
@@ -64,7 +65,7 @@ pub struct NewFile {
 
 fn main_file_required() -> AppError {
     AppError::invalid(
-        "main_file_required",
+        Code::MainFileRequired,
         "Upload the document itself (a PDF, or a .docx/.odt converted to PDF) first.",
     )
 }
@@ -152,7 +153,7 @@ pub struct DocumentDetail {
 fn kind_of(key: &str) -> Result<&'static DocKind, AppError> {
     DocKind::by_key(key).ok_or_else(|| {
         AppError::invalid(
-            "unknown_document_kind",
+            Code::UnknownDocumentKind,
             "There is no such kind of document.",
         )
         .arg("value", key.to_owned())
@@ -164,7 +165,7 @@ pub(super) fn urgency_of(s: Option<&str>) -> Result<Urgency, AppError> {
         None => Ok(Urgency::Normal),
         Some(u) => Urgency::parse(u).ok_or_else(|| {
             AppError::invalid(
-                "bad_urgency",
+                Code::BadUrgency,
                 "Urgency is normal, urgent, very_urgent or express.",
             )
             .arg("value", u.to_owned())
@@ -177,7 +178,7 @@ pub(super) fn secrecy_of(s: Option<&str>) -> Result<Option<Secrecy>, AppError> {
         None => Ok(None),
         Some(v) => Secrecy::parse(v).map(Some).ok_or_else(|| {
             AppError::invalid(
-                "bad_secrecy",
+                Code::BadSecrecy,
                 "Secrecy is confidential, secret or top_secret.",
             )
             .arg("value", v.to_owned())
@@ -188,7 +189,7 @@ pub(super) fn secrecy_of(s: Option<&str>) -> Result<Option<Secrecy>, AppError> {
 fn check_legal(kind: &DocKind, legal: bool) -> Result<(), AppError> {
     if legal && !kind.may_be_legal {
         return Err(AppError::invalid(
-            "not_legal_kind",
+            Code::NotLegalKind,
             "Only resolutions and decisions can be legal normative documents here.",
         ));
     }
@@ -199,7 +200,7 @@ pub(super) fn subject_of(s: &str) -> Result<String, AppError> {
     let s = egov_domain::text::nfc(s.trim());
     if s.is_empty() || s.chars().count() > 500 {
         return Err(AppError::invalid(
-            "bad_subject",
+            Code::BadSubject,
             "The subject (trích yếu) is required, at most 500 characters.",
         ));
     }
@@ -252,7 +253,7 @@ impl App {
         let kind = kind_of(&cmd.kind)?;
         if secrecy_of(cmd.secrecy.as_deref())?.is_some() {
             return Err(AppError::invalid(
-                "secret_not_allowed",
+                Code::SecretNotAllowed,
                 "A document with a secrecy mark is never drafted or stored on a networked system: register only its paper original's details in the secret register.",
             ));
         }
@@ -280,7 +281,7 @@ impl App {
                 .or_not_found("document")?;
             if old.agency_id != Some(agency.id) || old.state != OutState::Issued.as_str() {
                 return Err(AppError::invalid(
-                    "bad_replacement",
+                    Code::BadReplacement,
                     "A document replaces an issued document of the same agency.",
                 ));
             }
@@ -467,7 +468,7 @@ impl App {
         } else {
             Some(self.word_to_pdf(main_type, &main.bytes).await?.ok_or_else(|| {
                 AppError::invalid(
-                    "conversion_unavailable",
+                    Code::ConversionUnavailable,
                     "This server cannot turn .docx or .odt files into PDF: upload the PDF of the document.",
                 )
             })?)
@@ -545,7 +546,7 @@ impl App {
     ) -> Result<store::AttachmentRow, AppError> {
         let role = FileRole::parse(role).ok_or_else(|| {
             AppError::invalid(
-                "bad_file_role",
+                Code::BadFileRole,
                 "A file is the main document, a draft or an attachment.",
             )
         })?;
@@ -577,7 +578,7 @@ impl App {
                     || (d.state == OutState::AwaitingSignOff.as_str() && role == FileRole::Attachment);
                 if !editable {
                     return Err(AppError::conflict(
-                        "document_not_editable",
+                        Code::DocumentNotEditable,
                         "Files can no longer be changed: the document is signed off.",
                     ));
                 }
@@ -684,7 +685,8 @@ impl App {
         a: OutAction,
     ) -> Result<DocumentRow, AppError> {
         let event = OutEvent::parse(&a.event).ok_or_else(|| {
-            AppError::invalid("bad_event", "There is no such action.").arg("value", a.event.clone())
+            AppError::invalid(Code::BadEvent, "There is no such action.")
+                .arg("value", a.event.clone())
         })?;
         // Signing authority is read before the write transaction (it reads postings and
         // delegations at this instant).
@@ -702,7 +704,7 @@ impl App {
             .filter(|_| d.origin == "internal")
             .ok_or_else(|| {
                 AppError::conflict(
-                    "not_outgoing",
+                    Code::NotOutgoing,
                     "Only documents drafted here move along the outgoing flow.",
                 )
             })?;
@@ -711,7 +713,7 @@ impl App {
         }
         let from = OutState::parse(&d.state).ok_or_else(|| AppError::internal("unknown state"))?;
         let to = next_out(from, event).map_err(|e| {
-            AppError::conflict("illegal_transition", e.to_string())
+            AppError::conflict(Code::IllegalTransition, e.to_string())
                 .arg("state", from.as_str())
                 .arg("event", event.as_str())
         })?;
@@ -721,7 +723,7 @@ impl App {
         }
         if event == OutEvent::Return && a.note.trim().is_empty() {
             return Err(AppError::invalid(
-                "comments_required",
+                Code::CommentsRequired,
                 "Say what needs to change when returning a draft.",
             ));
         }
@@ -793,7 +795,7 @@ impl App {
         let Some(chosen) = chosen else {
             return Err(AppError::new(
                 crate::ErrorKind::Forbidden,
-                "no_signing_authority",
+                Code::NoSigningAuthority,
                 "You may not sign for this agency now (no posting or delegation in force).",
             ));
         };
@@ -870,7 +872,7 @@ impl App {
         let id = d.id;
         if note.is_empty() {
             return Err(AppError::invalid(
-                "reason_required",
+                Code::ReasonRequired,
                 "Give the reason for the recall.",
             ));
         }
@@ -977,13 +979,13 @@ impl App {
                 if res.agency_id != agency_id || res.series != series || res.year != i64::from(year)
                 {
                     return Err(AppError::invalid(
-                        "reservation_mismatch",
+                        Code::ReservationMismatch,
                         "That reserved number belongs to another series or year.",
                     ));
                 }
                 if !store::use_reservation(tx, r, d.id).await? {
                     return Err(AppError::conflict(
-                        "number_taken",
+                        Code::NumberTaken,
                         "That reserved number has been used already.",
                     ));
                 }
@@ -1024,7 +1026,7 @@ impl App {
                 None
             },
         )
-        .map_err(|e| AppError::invalid("bad_notation", e.to_string()))?
+        .map_err(|e| AppError::invalid(Code::BadNotation, e.to_string()))?
         .to_string();
         let mut with = d.clone();
         with.notation = Some(notation.clone());
@@ -1101,7 +1103,7 @@ impl App {
         let secrecy = secrecy_of(cmd.secrecy.as_deref())?;
         if cmd.signer_name.trim().is_empty() {
             return Err(AppError::invalid(
-                "signer_required",
+                Code::SignerRequired,
                 "Who signed the paper original?",
             ));
         }
@@ -1262,7 +1264,7 @@ impl App {
     ) -> Result<(), AppError> {
         if !["single", "per_kind"].contains(&mode) {
             return Err(AppError::invalid(
-                "bad_series_mode",
+                Code::BadSeriesMode,
                 "The series mode is single or per_kind.",
             )
             .arg("value", mode.to_owned()));

@@ -1,6 +1,7 @@
 //! Work files (hồ sơ công việc): the agency's yearly list with retention periods, opening and
 //! closing, a document in several files, and the transfer to the archive.
 
+use crate::Code;
 use egov_domain::documents::file::{FileState, Retention, check_notation, file_code};
 use egov_domain::org::Role;
 use egov_store::documents::{self as store, DocumentRow, NewWorkFile, WorkFileRow};
@@ -36,24 +37,26 @@ impl App {
     ) -> Result<WorkFileRow, AppError> {
         let notation = cmd.notation.trim();
         check_notation(notation).map_err(|e| {
-            AppError::invalid("bad_file_notation", e.to_string()).arg("value", notation.to_owned())
+            AppError::invalid(Code::BadFileNotation, e.to_string())
+                .arg("value", notation.to_owned())
         })?;
         let retention = Retention::parse(&cmd.retention).ok_or_else(|| {
             AppError::invalid(
-                "bad_retention",
+                Code::BadRetention,
                 "The retention is \"permanent\" or a number of years from 1 to 100.",
             )
         })?;
         let title = cmd.title.trim();
         if title.is_empty() || title.chars().count() > 500 {
             return Err(AppError::invalid(
-                "bad_title",
+                Code::BadTitle,
                 "The file's title is required, at most 500 characters.",
             ));
         }
         if !(2000..=2200).contains(&cmd.year) {
             return Err(
-                AppError::invalid("bad_year", "That year is out of range.").arg("value", cmd.year)
+                AppError::invalid(Code::BadYear, "That year is out of range.")
+                    .arg("value", cmd.year),
             );
         }
         let mut tx = self.db.begin().await?;
@@ -74,7 +77,7 @@ impl App {
             .await?;
         if exists > 0 {
             return Err(
-                AppError::conflict("file_exists", "That file is on the list already.")
+                AppError::conflict(Code::FileExists, "That file is on the list already.")
                     .arg("value", code),
             );
         }
@@ -135,7 +138,7 @@ impl App {
             FileState::parse(&f.state).ok_or_else(|| AppError::internal("unknown file state"))?;
         let to = from.next(action).ok_or_else(|| {
             AppError::conflict(
-                "illegal_transition",
+                Code::IllegalTransition,
                 format!("A {} file cannot be {action}d.", f.state),
             )
             .arg("state", f.state.clone())
@@ -175,13 +178,13 @@ impl App {
         let d = self.visible_document(&mut tx, actor, document_id).await?;
         if !FileState::parse(&f.state).is_some_and(FileState::accepts_documents) {
             return Err(AppError::conflict(
-                "file_not_open",
+                Code::FileNotOpen,
                 "Documents are added to open files only.",
             ));
         }
         if !store::add_to_file(&mut tx, file_id, document_id, actor.person_id, self.now()).await? {
             return Err(AppError::conflict(
-                "already_in_file",
+                Code::AlreadyInFile,
                 "The document is in this file already.",
             ));
         }

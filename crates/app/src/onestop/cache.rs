@@ -3,6 +3,7 @@
 //! procedures, processes and agencies (migration 0012), so a receipt reads the stamp (together
 //! with the calendar's, one query) and uses the cache only while the stamp is unchanged.
 
+use crate::Code;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -71,7 +72,7 @@ impl App {
             .await?
             .ok_or_else(|| {
                 AppError::invalid(
-                    "procedure_not_in_force",
+                    Code::ProcedureNotInForce,
                     "No version of this procedure is in force today.",
                 )
                 .arg("code", code)
@@ -81,7 +82,7 @@ impl App {
             .await?
             .ok_or_else(|| {
                 AppError::invalid(
-                    "no_process",
+                    Code::NoProcess,
                     "The procedure has no internal process in force.",
                 )
                 .arg("code", procedure.code.as_str())

@@ -1,6 +1,7 @@
 //! The procedure catalogue and internal processes: versioned, validated, imported and exported
 //! as JSON (ours, and the national catalogue's `LayThuTuc` shape).
 
+use crate::Code;
 use egov_domain::onestop::procedure::{
     Component, CopyKind, Fee, FeeRule, ImplementingLevel, LimitUnit, OnlineService, ProcedureCode,
     ProcedureVersion, ResultType, SupplementRule, TimeLimit,
@@ -43,7 +44,7 @@ pub(crate) fn parse_procedure(row: &ProcedureRow) -> Result<ProcedureVersion, Ap
 }
 
 fn procedure_error(e: egov_domain::onestop::procedure::ProcedureError) -> AppError {
-    AppError::invalid("bad_procedure", e.to_string()).arg("reason", e)
+    AppError::invalid(Code::BadProcedure, e.to_string()).arg("reason", e)
 }
 
 fn process_error(e: egov_domain::onestop::process::ProcessError) -> AppError {
@@ -52,17 +53,17 @@ fn process_error(e: egov_domain::onestop::process::ProcessError) -> AppError {
     let hours = |m: f64| format!("{:.1}", m / 60.0);
     match e {
         E::AllotmentsTooLong { sum, limit } => {
-            AppError::invalid("process_allotments_too_long", e.to_string())
+            AppError::invalid(Code::ProcessAllotmentsTooLong, e.to_string())
                 .arg("sum", hours(sum))
                 .arg("limit", hours(limit))
         }
         E::PublishedTooLong {
             published,
             statutory,
-        } => AppError::invalid("process_limit_too_long", e.to_string())
+        } => AppError::invalid(Code::ProcessLimitTooLong, e.to_string())
             .arg("published", hours(published))
             .arg("statutory", hours(statutory)),
-        _ => AppError::invalid("bad_process", e.to_string()).arg("reason", e),
+        _ => AppError::invalid(Code::BadProcess, e.to_string()).arg("reason", e),
     }
 }
 
@@ -104,7 +105,7 @@ impl App {
         let max = store::max_procedure_version(tx, code).await?;
         if i64::from(p.version) <= max {
             return Err(AppError::conflict(
-                "procedure_version_exists",
+                Code::ProcedureVersionExists,
                 format!("{code} already has version {max}; a new version must be higher"),
             )
             .arg("code", code)
@@ -160,7 +161,7 @@ impl App {
     ) -> Result<i64, AppError> {
         if process.procedure != p.code {
             return Err(AppError::invalid(
-                "bad_process",
+                Code::BadProcess,
                 "The process belongs to another procedure.",
             )
             .arg("reason", "procedure code"));
@@ -175,7 +176,7 @@ impl App {
         let max = store::max_process_version(tx, code).await?;
         if i64::from(process.version) <= max {
             return Err(AppError::conflict(
-                "process_version_exists",
+                Code::ProcessVersionExists,
                 format!("the process of {code} already has version {max}"),
             )
             .arg("code", code)
@@ -218,7 +219,7 @@ impl App {
     /// Imports a catalogue (our JSON: an array of entries) in one transaction.
     pub async fn import_catalogue(&self, actor: &Actor, json: &str) -> Result<usize, AppError> {
         let entries: Vec<CatalogueEntry> = serde_json::from_str(json).map_err(|e| {
-            AppError::invalid("bad_catalogue", format!("not a catalogue: {e}")).arg("reason", e)
+            AppError::invalid(Code::BadCatalogue, format!("not a catalogue: {e}")).arg("reason", e)
         })?;
         let mut tx = self.db.begin().await?;
         self.require_catalogue_admin(&mut tx, actor).await?;
@@ -312,14 +313,16 @@ impl App {
                 }
             }
             _ => {
-                return Err(AppError::invalid("bad_catalogue", "not a LayThuTuc answer")
-                    .arg("reason", "JSON"));
+                return Err(
+                    AppError::invalid(Code::BadCatalogue, "not a LayThuTuc answer")
+                        .arg("reason", "JSON"),
+                );
             }
         };
         let mut entries = Vec::new();
         for (i, it) in items.iter().enumerate() {
             entries.push(national_to_version(it, effective_from).map_err(|why| {
-                AppError::invalid("bad_catalogue", format!("item {}: {why}", i + 1))
+                AppError::invalid(Code::BadCatalogue, format!("item {}: {why}", i + 1))
                     .arg("reason", format!("item {}: {why}", i + 1))
             })?);
         }

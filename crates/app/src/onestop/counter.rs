@@ -2,6 +2,7 @@
 //! the procedure in force with its components, the agencies that may decide it, and the
 //! appointment a receipt issued now would carry.
 
+use crate::Code;
 use egov_domain::onestop::procedure::ImplementingLevel;
 use egov_domain::org::Role;
 use egov_store::agencies::{self, Agency};
@@ -47,7 +48,7 @@ impl App {
             .await?
             .ok_or_else(|| {
                 AppError::invalid(
-                    "procedure_not_in_force",
+                    Code::ProcedureNotInForce,
                     "No version of this procedure is in force today.",
                 )
                 .arg("code", code.trim().to_owned())

@@ -2,6 +2,7 @@
 //! refusal), the steps of the internal process with a process-control log, pauses for
 //! supplements and payments, apology and extension, stop, withdrawal, result and return.
 
+use crate::Code;
 use egov_domain::calendar::{Limit, Pause, Timeliness, classify};
 use egov_domain::events as domain_events;
 use egov_domain::onestop::dossier::{Event, Outcome, Snapshot, State, TransitionError, apply};
@@ -237,7 +238,7 @@ impl TryFrom<Action> for DossierAction {
     /// left out is refused with the code users have always got for it.
     fn try_from(a: Action) -> Result<Self, AppError> {
         let event = Event::parse(&a.event).ok_or_else(|| {
-            AppError::invalid("bad_event", "Unknown action.").arg("value", &a.event)
+            AppError::invalid(Code::BadEvent, "Unknown action.").arg("value", &a.event)
         })?;
         let command = match event {
             Event::Receive => DossierCommand::Receive,
@@ -250,9 +251,9 @@ impl TryFrom<Action> for DossierAction {
                 person_id: a.person_id,
             },
             Event::Assign => DossierCommand::Assign {
-                person_id: a
-                    .person_id
-                    .ok_or_else(|| AppError::invalid("person_required", "Choose the officer."))?,
+                person_id: a.person_id.ok_or_else(|| {
+                    AppError::invalid(Code::PersonRequired, "Choose the officer.")
+                })?,
             },
             Event::RequestPayment => DossierCommand::RequestPayment {
                 amount: a.amount.unwrap_or(0),
@@ -260,7 +261,7 @@ impl TryFrom<Action> for DossierAction {
             Event::PaymentReceived => DossierCommand::PaymentReceived,
             Event::Apologize => DossierCommand::Apologize {
                 new_date: a.new_date.ok_or_else(|| {
-                    AppError::invalid("new_date_required", "Propose the new date.")
+                    AppError::invalid(Code::NewDateRequired, "Propose the new date.")
                 })?,
             },
             Event::Stop => DossierCommand::Stop,
@@ -358,11 +359,11 @@ pub(crate) fn event_payload(
 
 pub(crate) fn transition_error(e: TransitionError) -> AppError {
     let code = match e {
-        TransitionError::Illegal { .. } => "illegal_transition",
-        TransitionError::ApologyTooLate => "apology_too_late",
-        TransitionError::SecondApology => "second_apology",
-        TransitionError::NoNextStep => "no_next_step",
-        TransitionError::StepsLeft => "steps_left",
+        TransitionError::Illegal { .. } => Code::IllegalTransition,
+        TransitionError::ApologyTooLate => Code::ApologyTooLate,
+        TransitionError::SecondApology => Code::SecondApology,
+        TransitionError::NoNextStep => Code::NoNextStep,
+        TransitionError::StepsLeft => Code::StepsLeft,
     };
     let err = AppError::conflict(code, e.to_string());
     match e {
@@ -375,13 +376,13 @@ pub(crate) fn transition_error(e: TransitionError) -> AppError {
 
 fn changed() -> AppError {
     AppError::conflict(
-        "dossier_changed",
+        Code::DossierChanged,
         "Someone else acted on this dossier first: reload it and try again.",
     )
 }
 
 fn out_of_range(e: impl std::fmt::Display, from: OffsetDateTime) -> AppError {
-    AppError::invalid("date_out_of_range", e.to_string()).arg("value", from)
+    AppError::invalid(Code::DateOutOfRange, e.to_string()).arg("value", from)
 }
 
 /// The applicant of a receipt: on record already, or to register in the receipt's transaction.
@@ -540,7 +541,7 @@ impl App {
                         .await?;
                     id.ok_or_else(|| {
                         AppError::invalid(
-                            "bad_process",
+                            Code::BadProcess,
                             format!("no agency {key} for a process step"),
                         )
                         .arg("reason", key)
@@ -645,7 +646,7 @@ impl App {
                     .collect();
                 if items.is_empty() {
                     return Err(AppError::invalid(
-                        "items_required",
+                        Code::ItemsRequired,
                         "List everything the applicant must supplement, at once.",
                     ));
                 }
@@ -654,18 +655,21 @@ impl App {
             DossierCommand::Refuse | DossierCommand::Stop | DossierCommand::Withdraw
                 if note.is_empty() =>
             {
-                return Err(AppError::invalid("reasons_required", "State the reasons."));
+                return Err(AppError::invalid(
+                    Code::ReasonsRequired,
+                    "State the reasons.",
+                ));
             }
             DossierCommand::Apologize { new_date } => {
                 if d.appointment.is_some_and(|ap| *new_date <= ap) {
                     return Err(AppError::invalid(
-                        "new_date_too_early",
+                        Code::NewDateTooEarly,
                         "The new date must be after the appointment.",
                     ));
                 }
                 if note.is_empty() {
                     return Err(AppError::invalid(
-                        "reasons_required",
+                        Code::ReasonsRequired,
                         "State the reason for the delay.",
                     ));
                 }
@@ -680,7 +684,7 @@ impl App {
             DossierCommand::RequestPayment { amount } => {
                 if *amount <= 0 {
                     return Err(AppError::invalid(
-                        "amount_required",
+                        Code::AmountRequired,
                         "Give the amount to pay.",
                     ));
                 }
@@ -696,12 +700,12 @@ impl App {
                 let to = Some(returned_to.trim())
                     .filter(|s| !s.is_empty())
                     .ok_or_else(|| {
-                        AppError::invalid("returned_to_required", "Who received the result?")
+                        AppError::invalid(Code::ReturnedToRequired, "Who received the result?")
                     })?;
                 let how = returned_how.as_deref().unwrap_or("counter");
                 if !["counter", "post", "online"].contains(&how) {
                     return Err(AppError::invalid(
-                        "bad_channel",
+                        Code::BadChannel,
                         "The result is returned at the counter, by post or online.",
                     ));
                 }
@@ -734,7 +738,7 @@ impl App {
         for c in components {
             if !p.components.iter().any(|pc| pc.code == c.code) {
                 return Err(AppError::invalid(
-                    "unknown_component",
+                    Code::UnknownComponent,
                     format!("{} is not a component", c.code),
                 )
                 .arg("code", &c.code));
@@ -963,7 +967,7 @@ impl App {
     ) -> Result<(), AppError> {
         let pid = c
             .person
-            .ok_or_else(|| AppError::invalid("person_required", "Choose the officer."))?;
+            .ok_or_else(|| AppError::invalid(Code::PersonRequired, "Choose the officer."))?;
         let cur = c
             .step(c.snap.step)
             .ok_or_else(|| AppError::internal("missing step"))?;
@@ -1104,7 +1108,7 @@ impl App {
             Ok(())
         } else {
             Err(AppError::invalid(
-                "assignee_cannot_act",
+                Code::AssigneeCannotAct,
                 "That officer does not hold the role this step needs in its agency.",
             ))
         }
@@ -1261,7 +1265,7 @@ impl App {
             Some(serde_json::Value::Object(m)) => m.clone(),
             Some(_) => {
                 return Err(AppError::invalid(
-                    "bad_result",
+                    Code::BadResult,
                     "The result is an object: number, date, file.",
                 ));
             }
@@ -1270,7 +1274,7 @@ impl App {
             let n = n.as_str().map(str::trim).unwrap_or_default();
             if n.chars().count() > 100 {
                 return Err(AppError::invalid(
-                    "bad_result",
+                    Code::BadResult,
                     "The result's number is at most 100 characters.",
                 ));
             }
@@ -1283,12 +1287,12 @@ impl App {
                 time::macros::format_description!("[year]-[month]-[day]"),
             )
             .map_err(|_| {
-                AppError::invalid("bad_date", "A date is written yyyy-mm-dd.")
+                AppError::invalid(Code::BadDate, "A date is written yyyy-mm-dd.")
                     .arg("value", text.to_owned())
             })?;
             if date > egov_domain::vn_date(self.now()) {
                 return Err(AppError::invalid(
-                    "bad_date",
+                    Code::BadDate,
                     "The result's date cannot be in the future.",
                 )
                 .arg("value", text.to_owned()));

@@ -2,6 +2,7 @@
 //! 1 July 2025, the set of Circular 01/2018/TT-VPCP for those received before. Rendered when
 //! asked for (never while a receipt is being issued), from what the dossier records.
 
+use crate::Code;
 use egov_domain::onestop::procedure::{ProcedureVersion, TimeLimit};
 use egov_pdf::{Align, Cell, Document, Face, Style, Table, mm};
 use egov_store::onestop::{self as store, DossierRow};
@@ -490,7 +491,7 @@ pub fn render(kind: FormKind, f: &FormData) -> Result<Vec<u8>, AppError> {
     let set = FormSet::for_day(local(received).date());
     let (number, title_text) = set.form(kind).ok_or_else(|| {
         AppError::invalid(
-            "form_not_in_set",
+            Code::FormNotInSet,
             "This form does not exist in the set in force for the dossier.",
         )
         .arg("form", kind.as_str())
@@ -533,7 +534,7 @@ pub fn render(kind: FormKind, f: &FormData) -> Result<Vec<u8>, AppError> {
         FormKind::ProcessControl => process_control(&mut d, &c)?,
         FormKind::Register => {
             return Err(AppError::invalid(
-                "form_not_in_set",
+                Code::FormNotInSet,
                 "The register is printed for an agency and a period.",
             )
             .arg("form", kind.as_str()));
@@ -1204,7 +1205,7 @@ impl App {
         let set = FormSet::for_day(local(x.received_at.unwrap_or(x.submitted_at)).date());
         if set.form(kind).is_some() && !available(&detail).contains(&kind) {
             return Err(AppError::conflict(
-                "form_not_for_state",
+                Code::FormNotForState,
                 "This dossier has not come to the step that issues this form.",
             )
             .arg("form", kind.as_str()));

@@ -4,6 +4,7 @@
 //! a wrong second factor looks exactly like an unknown code, and every successful look-up is
 //! audited (it reads a citizen's dossier).
 
+use crate::Code;
 use egov_domain::onestop::dossier::State;
 use egov_store::onestop::{self as store, DossierRow};
 use serde::{Deserialize, Serialize};
@@ -125,7 +126,7 @@ pub fn initials(name: &str) -> String {
 fn no_match() -> AppError {
     AppError::new(
         ErrorKind::NotFound,
-        "lookup_no_match",
+        Code::LookupNoMatch,
         "No dossier matches these details.",
     )
 }
@@ -133,7 +134,7 @@ fn no_match() -> AppError {
 fn too_many_for_code() -> AppError {
     AppError::new(
         ErrorKind::TooMany,
-        "too_many_lookups_for_code",
+        Code::TooManyLookupsForCode,
         "Too many wrong details for this dossier code: scan the QR code on the receipt (or open its link), or try again in a quarter of an hour.",
     )
 }
@@ -141,7 +142,7 @@ fn too_many_for_code() -> AppError {
 fn too_many() -> AppError {
     AppError::new(
         ErrorKind::TooMany,
-        "too_many_lookups",
+        Code::TooManyLookups,
         "Too many look-ups: try again in a quarter of an hour.",
     )
 }
@@ -167,7 +168,7 @@ impl App {
         );
         if token.is_none() && (code.is_none() || (phone.is_none() && pid.is_none())) {
             return Err(AppError::invalid(
-                "lookup_incomplete",
+                Code::LookupIncomplete,
                 "Give the dossier code and the applicant's phone number or personal number, or scan the receipt's QR code.",
             ));
         }

@@ -7,6 +7,7 @@
 //! writer, and its turn is spent writing only) → [`plan`] the rows (pure: no database handle)
 //! → [`App::write_reception`] them (one transaction, one batch).
 
+use crate::Code;
 use std::sync::Arc;
 
 use egov_domain::events::{self as domain_events, EventKind};
@@ -37,12 +38,13 @@ pub(crate) struct Checked {
 }
 
 pub(crate) fn check(r: &Reception, now: OffsetDateTime) -> Result<Checked, AppError> {
-    let channel = Channel::parse(r.channel.as_deref().unwrap_or("counter"))
-        .ok_or_else(|| AppError::invalid("bad_channel", "A channel is counter, online or post."))?;
+    let channel = Channel::parse(r.channel.as_deref().unwrap_or("counter")).ok_or_else(|| {
+        AppError::invalid(Code::BadChannel, "A channel is counter, online or post.")
+    })?;
     let submitted_at = egov_store::db_time(r.submitted_at.unwrap_or(now));
     if submitted_at > now + time::Duration::minutes(5) {
         return Err(
-            AppError::invalid("bad_date", "The dossier cannot arrive in the future.")
+            AppError::invalid(Code::BadDate, "The dossier cannot arrive in the future.")
                 .arg("value", submitted_at),
         );
     }
@@ -51,14 +53,14 @@ pub(crate) fn check(r: &Reception, now: OffsetDateTime) -> Result<Checked, AppEr
         Some("refuse") => true,
         Some(_) => {
             return Err(AppError::invalid(
-                "bad_decision",
+                Code::BadDecision,
                 "The decision is `refuse` or left out.",
             ));
         }
     };
     if refuse && r.reasons.as_deref().is_none_or(|s| s.trim().is_empty()) {
         return Err(AppError::invalid(
-            "reasons_required",
+            Code::ReasonsRequired,
             "A refusal states its reasons.",
         ));
     }
@@ -67,7 +69,7 @@ pub(crate) fn check(r: &Reception, now: OffsetDateTime) -> Result<Checked, AppEr
         (None, Some(new)) => Some(ValidApplicant::check(new)?),
         (None, None) => {
             return Err(AppError::invalid(
-                "applicant_required",
+                Code::ApplicantRequired,
                 "Identify the applicant.",
             ));
         }
@@ -114,7 +116,7 @@ fn check_agencies(
     };
     if !current(receiving) || !current(competent) {
         return Err(AppError::invalid(
-            "agency_not_current",
+            Code::AgencyNotCurrent,
             "An agency of this dossier is not in operation today.",
         )
         .arg("agency", &competent.name)
@@ -127,7 +129,7 @@ fn check_agencies(
         && receiving.parent_id == competent.parent_id;
     if receiving.id != competent.id && !p.receivable_anywhere && !province_centre {
         return Err(AppError::invalid(
-            "not_receivable_here",
+            Code::NotReceivableHere,
             "This procedure is received only at the competent agency's counter.",
         )
         .arg("agency", &competent.name));
@@ -143,7 +145,7 @@ fn check_agencies(
     });
     if !level_ok {
         return Err(AppError::invalid(
-            "wrong_competent_agency",
+            Code::WrongCompetentAgency,
             "That agency does not carry out this procedure.",
         )
         .arg("agency", &competent.name));
@@ -327,19 +329,19 @@ fn counter_payment(
     };
     if fee_total == 0 {
         return Err(AppError::invalid(
-            "nothing_to_pay",
+            Code::NothingToPay,
             "This dossier has no fee to pay.",
         ));
     }
     if state != State::Received {
         return Err(AppError::invalid(
-            "payment_with_receipt",
+            Code::PaymentWithReceipt,
             "A fee is recorded at the counter with the receipt, when the dossier is received.",
         ));
     }
     if !PAYMENT_METHODS.contains(&pay.method.as_str()) {
         return Err(AppError::invalid(
-            "bad_payment_method",
+            Code::BadPaymentMethod,
             "A fee is paid in cash, by transfer or by card.",
         )
         .arg("value", pay.method.clone()));
@@ -347,7 +349,7 @@ fn counter_payment(
     let amount = pay.amount.unwrap_or(fee_total);
     if amount != fee_total {
         return Err(AppError::invalid(
-            "payment_mismatch",
+            Code::PaymentMismatch,
             format!("The fee is {fee_total} đồng; {amount} was entered."),
         )
         .arg("expected", fee_total)
@@ -416,7 +418,7 @@ impl App {
         let now = self.now();
         if r.decision.as_deref().is_some_and(|d| !d.is_empty()) || r.payment.is_some() {
             return Err(AppError::invalid(
-                "not_for_submission",
+                Code::NotForSubmission,
                 "A submitted dossier is decided on and paid for when an officer receives it.",
             ));
         }
@@ -470,7 +472,7 @@ impl App {
         for ci in &r.components {
             if !p.components.iter().any(|pc| pc.code == ci.code) {
                 return Err(AppError::invalid(
-                    "unknown_component",
+                    Code::UnknownComponent,
                     format!("{} is not a component of this procedure", ci.code),
                 )
                 .arg("code", &ci.code));

@@ -2,6 +2,7 @@
 //! themselves at the moment of the request (no separately maintained aggregates): the figures
 //! are as fresh as the last committed transition.
 
+use crate::Code;
 use egov_domain::org::Role;
 use egov_store::onestop::{self as store, DossierRow, StatRow};
 use serde::Serialize;
@@ -99,8 +100,9 @@ pub struct MonthlyStats {
 
 /// Checks `YYYY-MM`.
 pub fn parse_month(m: &str) -> Result<String, AppError> {
-    let bad =
-        || AppError::invalid("bad_month", "A month is written YYYY-MM.").arg("value", m.to_owned());
+    let bad = || {
+        AppError::invalid(Code::BadMonth, "A month is written YYYY-MM.").arg("value", m.to_owned())
+    };
     let (y, mo) = m.trim().split_once('-').ok_or_else(bad)?;
     let y: i32 = y.parse().map_err(|_| bad())?;
     let mo: u8 = mo.parse().map_err(|_| bad())?;
@@ -179,7 +181,7 @@ impl App {
         self.require_staff(actor, agency_id).await?;
         if to <= from {
             return Err(AppError::invalid(
-                "bad_period",
+                Code::BadPeriod,
                 "The end of the period must come after its start.",
             ));
         }

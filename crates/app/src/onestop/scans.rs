@@ -2,6 +2,7 @@
 //! JPEG, PNG and TIFF are accepted, and a file whose name or declared type says otherwise
 //! than its bytes is refused as disguised.
 
+use crate::Code;
 use egov_domain::org::Role;
 use egov_store::Exec;
 use egov_store::onestop as store;
@@ -109,19 +110,19 @@ pub fn check_upload(
     max: usize,
 ) -> Result<&'static str, AppError> {
     if bytes.is_empty() {
-        return Err(AppError::invalid("empty_file", "The file is empty."));
+        return Err(AppError::invalid(Code::EmptyFile, "The file is empty."));
     }
     if bytes.len() > max {
         return Err(AppError::new(
             ErrorKind::TooLarge,
-            "file_too_large",
+            Code::FileTooLarge,
             "The file is larger than allowed.",
         )
         .arg("max", format!("{} MiB", max >> 20)));
     }
     let real = sniff(bytes).ok_or_else(|| {
         AppError::invalid(
-            "unsupported_file_type",
+            Code::UnsupportedFileType,
             "A scan is a PDF, JPEG, PNG or TIFF file.",
         )
         .arg("name", name.to_owned())
@@ -129,7 +130,7 @@ pub fn check_upload(
     let by_name = claimed_by_name(name);
     if disguised(by_name, declared, real) {
         return Err(AppError::invalid(
-            "disguised_file",
+            Code::DisguisedFile,
             "The file's name or type does not match its content.",
         )
         .arg("name", name.to_owned()));
@@ -146,7 +147,7 @@ pub(crate) async fn referable_scan(
     actor: &Actor,
     sha: &str,
 ) -> Result<String, AppError> {
-    let unknown = || AppError::invalid("unknown_scan", "A scan must be uploaded first.");
+    let unknown = || AppError::invalid(Code::UnknownScan, "A scan must be uploaded first.");
     if !egov_store::blobs::is_sha256(sha) {
         return Err(unknown());
     }

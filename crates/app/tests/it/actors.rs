@@ -191,7 +191,7 @@ both!(an_integration_never_signs_or_seals, |db| {
                 .await
                 .unwrap_err();
             assert!(
-                ["forbidden", "not_found"].contains(&e.code),
+                ["forbidden", "not_found"].contains(&e.code.as_str()),
                 "{} {event}: {}",
                 who.username,
                 e.code

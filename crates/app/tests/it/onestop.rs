@@ -765,6 +765,7 @@ both!(public_lookup_statistics_and_register, |db| {
             .await
             .unwrap_err()
             .code
+            .as_str()
             .to_owned();
     }
     assert_eq!(last, "too_many_lookups_for_code");
@@ -788,7 +789,7 @@ both!(public_lookup_statistics_and_register, |db| {
     let mut from_one = String::new();
     for _ in 0..25 {
         if let Err(e) = app.public_lookup(&unknown, "10.7.7.7").await {
-            from_one = e.code.to_owned();
+            from_one = e.code.as_str().to_owned();
         }
     }
     assert_eq!(from_one, "too_many_lookups");

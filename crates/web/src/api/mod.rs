@@ -136,7 +136,7 @@ pub fn routes() -> Router<AppState> {
         .fallback(|| async {
             crate::error::WebError(AppError::new(
                 ErrorKind::NotFound,
-                "page_not_found",
+                egov_app::Code::PageNotFound,
                 "No such API endpoint.",
             ))
         })
@@ -240,7 +240,7 @@ async fn create_session(
     if state.sign_in_limiter.check_key(&ip).is_err() {
         return Err(AppError::new(
             ErrorKind::TooMany,
-            "too_many_sign_ins",
+            egov_app::Code::TooManySignIns,
             "Too many sign-in attempts from your address.",
         )
         .into());
@@ -278,7 +278,7 @@ async fn second_factor(
     let token = ctx.token.as_deref().ok_or_else(|| {
         AppError::new(
             ErrorKind::Unauthenticated,
-            "not_signed_in",
+            egov_app::Code::NotSignedIn,
             "Please sign in first.",
         )
     })?;
@@ -600,8 +600,11 @@ async fn signing_authorities(
         Some(s) => time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
             .ok()
             .ok_or_else(|| {
-                AppError::invalid("bad_date", format!("{s:?} is not an RFC 3339 instant"))
-                    .arg("value", s)
+                AppError::invalid(
+                    egov_app::Code::BadDate,
+                    format!("{s:?} is not an RFC 3339 instant"),
+                )
+                .arg("value", s)
             })?,
     };
     Ok(Json(state.app.signing_authorities(id, at).await?))
@@ -762,9 +765,11 @@ impl From<egov_app::views::AuditEntry> for AuditEntryView {
 fn day_in_year(year: i32, date: &str) -> Result<time::Date, AppError> {
     let d = parse_date(Some(date))?;
     if d.year() != year {
-        return Err(
-            AppError::invalid("day_outside_year", format!("{d} is not in {year}")).arg("value", d),
-        );
+        return Err(AppError::invalid(
+            egov_app::Code::DayOutsideYear,
+            format!("{d} is not in {year}"),
+        )
+        .arg("value", d));
     }
     Ok(d)
 }

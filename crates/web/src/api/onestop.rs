@@ -172,8 +172,9 @@ async fn import_national(
 }
 
 fn utf8(b: &[u8]) -> Result<&str, AppError> {
-    std::str::from_utf8(b)
-        .map_err(|_| AppError::invalid("bad_catalogue", "not UTF-8").arg("reason", "UTF-8"))
+    std::str::from_utf8(b).map_err(|_| {
+        AppError::invalid(egov_app::Code::BadCatalogue, "not UTF-8").arg("reason", "UTF-8")
+    })
 }
 
 // ---- dossiers ----
@@ -271,20 +272,30 @@ fn dossier_command(body: serde_json::Value) -> Result<DossierAction, AppError> {
             .and_then(|rest| rest.split('`').next());
         match field {
             _ if text.starts_with("unknown variant") || text.contains("missing field `event`") => {
-                AppError::invalid("bad_event", "Unknown action.").arg("value", &event)
+                AppError::invalid(egov_app::Code::BadEvent, "Unknown action.").arg("value", &event)
             }
-            Some("person_id") => AppError::invalid("person_required", "Choose the officer."),
-            Some("new_date") => AppError::invalid("new_date_required", "Propose the new date."),
-            Some("amount") => AppError::invalid("amount_required", "Give the amount to pay."),
+            Some("person_id") => {
+                AppError::invalid(egov_app::Code::PersonRequired, "Choose the officer.")
+            }
+            Some("new_date") => {
+                AppError::invalid(egov_app::Code::NewDateRequired, "Propose the new date.")
+            }
+            Some("amount") => {
+                AppError::invalid(egov_app::Code::AmountRequired, "Give the amount to pay.")
+            }
             Some("items") => AppError::invalid(
-                "items_required",
+                egov_app::Code::ItemsRequired,
                 "List everything the applicant must supplement, at once.",
             ),
-            Some("returned_to") => {
-                AppError::invalid("returned_to_required", "Who received the result?")
-            }
-            _ => AppError::invalid("bad_request", format!("The {event} command: {text}"))
-                .arg("field", field.unwrap_or("")),
+            Some("returned_to") => AppError::invalid(
+                egov_app::Code::ReturnedToRequired,
+                "Who received the result?",
+            ),
+            _ => AppError::invalid(
+                egov_app::Code::BadRequest,
+                format!("The {event} command: {text}"),
+            )
+            .arg("field", field.unwrap_or("")),
         }
     })
 }
@@ -300,7 +311,7 @@ mod tests {
         let code = |v| {
             dossier_command(v)
                 .map(|a| a.command.event())
-                .map_err(|e| e.code)
+                .map_err(|e| e.code.as_str())
         };
         assert_eq!(
             code(json!({"event": "assign", "version": 2, "person_id": 7})),
@@ -353,12 +364,12 @@ pub async fn first_file(mut m: Multipart) -> Result<(String, Option<String>, Vec
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             AppError::new(
                 ErrorKind::TooLarge,
-                "file_too_large",
+                egov_app::Code::FileTooLarge,
                 "The file is larger than allowed.",
             )
             .arg("max", "")
         } else {
-            AppError::invalid("bad_upload", e.body_text())
+            AppError::invalid(egov_app::Code::BadUpload, e.body_text())
         }
     };
     while let Some(f) = m.next_field().await.map_err(bad)? {
@@ -371,7 +382,10 @@ pub async fn first_file(mut m: Multipart) -> Result<(String, Option<String>, Vec
         // `Vec::from` takes the buffer over when it is not shared, instead of copying it.
         return Ok((name, declared, Vec::from(bytes)));
     }
-    Err(AppError::invalid("empty_file", "No file was sent."))
+    Err(AppError::invalid(
+        egov_app::Code::EmptyFile,
+        "No file was sent.",
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/scans", tag = "one-stop",
@@ -485,7 +499,8 @@ pub fn register_period(
     let to = crate::pages::parse_date(to)?;
     let at = |d: time::Date| d.midnight().assume_offset(egov_domain::VN_OFFSET);
     let end = to.next_day().map(at).ok_or_else(|| {
-        AppError::invalid("date_out_of_range", "The date is out of range.").arg("value", to)
+        AppError::invalid(egov_app::Code::DateOutOfRange, "The date is out of range.")
+            .arg("value", to)
     })?;
     Ok((from, to, at(from), end))
 }
@@ -552,11 +567,12 @@ async fn agency_register(
             ))
         }
         None | Some("json") => Ok(Json(rows).into_response()),
-        Some(other) => Err(
-            AppError::invalid("bad_format", "The format is json or xlsx.")
-                .arg("value", other)
-                .into(),
-        ),
+        Some(other) => Err(AppError::invalid(
+            egov_app::Code::BadFormat,
+            "The format is json or xlsx.",
+        )
+        .arg("value", other)
+        .into()),
     }
 }
 

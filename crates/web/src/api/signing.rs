@@ -120,7 +120,10 @@ async fn complete(
     let signature = base64::engine::general_purpose::STANDARD
         .decode(body.signature.trim())
         .map_err(|_| {
-            egov_app::AppError::invalid("bad_signature_value", "The signature is not base64.")
+            egov_app::AppError::invalid(
+                egov_app::Code::BadSignatureValue,
+                "The signature is not base64.",
+            )
         })?;
     let row = state.app.complete_signature(&actor, id, &signature).await?;
     Ok(Json(SignatureVerdict::from_row(row.into())))
@@ -172,17 +175,17 @@ pub(crate) async fn read_image_upload(
     let field = |k: &str| fields.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
     let kind = field("kind").and_then(ImageKind::parse).ok_or_else(|| {
         AppError::invalid(
-            "bad_image_kind",
+            egov_app::Code::BadImageKind,
             "Say whether this is a `signature` or a `seal`.",
         )
     })?;
     let agency_id = field("agency_id")
         .and_then(|v| v.parse().ok())
-        .ok_or_else(|| AppError::invalid("bad_agency", "Choose the agency."))?;
+        .ok_or_else(|| AppError::invalid(egov_app::Code::BadAgency, "Choose the agency."))?;
     let width_mm = match field("width_mm") {
         Some(v) => Some(v.replace(',', ".").parse::<f64>().map_err(|_| {
             AppError::invalid(
-                "image_size_invalid",
+                egov_app::Code::ImageSizeInvalid,
                 "The printed width is a number of millimetres.",
             )
         })?),
@@ -198,7 +201,7 @@ pub(crate) async fn read_image_upload(
         .next()
         .map(|u| u.bytes)
         .filter(|b| !b.is_empty())
-        .ok_or_else(|| AppError::invalid("empty_file", "No file was sent."))?;
+        .ok_or_else(|| AppError::invalid(egov_app::Code::EmptyFile, "No file was sent."))?;
     Ok(UploadImage {
         kind,
         agency_id,

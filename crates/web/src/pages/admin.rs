@@ -148,7 +148,8 @@ impl AuditQuery {
         let agency = match opt(&self.agency) {
             None => None,
             Some(a) => Some(a.parse().map_err(|_| {
-                AppError::invalid("bad_id", "That is not an identifier.").arg("value", a)
+                AppError::invalid(egov_app::Code::BadId, "That is not an identifier.")
+                    .arg("value", a)
             })?),
         };
         Ok(egov_app::audit::Filter {
@@ -349,10 +350,9 @@ fn done<T>(ctx: &Ctx, back: &str, r: Result<T, AppError>) -> Response {
 fn opt_id(s: &Option<String>) -> Result<Option<i64>, AppError> {
     match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(v) => v
-            .parse()
-            .map(Some)
-            .map_err(|_| AppError::invalid("bad_request", "A selection is not valid.")),
+        Some(v) => v.parse().map(Some).map_err(|_| {
+            AppError::invalid(egov_app::Code::BadRequest, "A selection is not valid.")
+        }),
     }
 }
 

@@ -121,7 +121,7 @@ async fn sign_in(
     let result = if state.sign_in_limiter.check_key(&ip).is_err() {
         Err(AppError::new(
             ErrorKind::TooMany,
-            "too_many_sign_ins",
+            egov_app::Code::TooManySignIns,
             "Too many sign-in attempts from your address. Wait a minute and try again.",
         ))
     } else {
@@ -174,7 +174,7 @@ fn pending(ctx: &Ctx) -> Result<&str, AppError> {
         .ok_or_else(|| {
             AppError::new(
                 ErrorKind::Unauthenticated,
-                "not_signed_in",
+                egov_app::Code::NotSignedIn,
                 "Please sign in first.",
             )
         })

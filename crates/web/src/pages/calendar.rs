@@ -131,13 +131,14 @@ async fn compute(
     amount: &str,
 ) -> Result<DueView, AppError> {
     let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
-    let local = PrimitiveDateTime::parse(received.trim(), &fmt)
-        .map_err(|_| AppError::invalid("bad_date", "not a date and time").arg("value", received))?;
+    let local = PrimitiveDateTime::parse(received.trim(), &fmt).map_err(|_| {
+        AppError::invalid(egov_app::Code::BadDate, "not a date and time").arg("value", received)
+    })?;
     let n: f64 = amount
         .trim()
         .replace(',', ".")
         .parse()
-        .map_err(|_| AppError::invalid("bad_limit", "not a number"))?;
+        .map_err(|_| AppError::invalid(egov_app::Code::BadLimit, "not a number"))?;
     let mut limit = LimitSpec::default();
     match kind {
         "working_hours" => limit.working_hours = Some(n),
@@ -146,7 +147,10 @@ async fn compute(
         _ => limit.working_days = Some(n),
     }
     if matches!(kind, "calendar_days" | "months") && n.fract() != 0.0 {
-        return Err(AppError::invalid("bad_limit", "whole days or months"));
+        return Err(AppError::invalid(
+            egov_app::Code::BadLimit,
+            "whole days or months",
+        ));
     }
     state
         .app
@@ -220,7 +224,9 @@ async fn add_day(
     let r = async {
         let d = parse_date(Some(&f.date))?;
         if d.year() != year {
-            return Err(AppError::invalid("day_outside_year", "wrong year").arg("value", d));
+            return Err(
+                AppError::invalid(egov_app::Code::DayOutsideYear, "wrong year").arg("value", d),
+            );
         }
         state
             .app

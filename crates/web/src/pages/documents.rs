@@ -90,7 +90,7 @@ async fn my_agencies(
         .ok_or_else(|| {
             AppError::new(
                 ErrorKind::Forbidden,
-                "forbidden",
+                egov_app::Code::Forbidden,
                 "You do not have permission to do this.",
             )
         })?;
@@ -512,7 +512,7 @@ async fn add_file(
     let (fields, files) = read_form(m).await?;
     let back = format!("/documents/{id}");
     let Some(u) = files.into_values().next() else {
-        let e = AppError::invalid("file_required", "Choose the file to add.");
+        let e = AppError::invalid(egov_app::Code::FileRequired, "Choose the file to add.");
         return Ok(redirect_with_flash(&ctx, &back, false, &ctx.lang.error(&e)));
     };
     let role = fields

@@ -222,7 +222,7 @@ pub fn render_error(ctx: &Ctx, status: StatusCode, e: &AppError) -> Response {
         heading: page.t(heading_key),
         page,
         message,
-        code: e.code.to_owned(),
+        code: e.code.as_str().to_owned(),
         request_id: ctx.request_id.clone(),
         signed_in: ctx.signed_in.as_ref().is_some_and(|s| s.session.mfa_passed),
     };
@@ -255,14 +255,18 @@ pub fn parse_date(s: Option<&str>) -> Result<Date, AppError> {
         Some(s) => {
             let fmt = time::macros::format_description!("[year]-[month]-[day]");
             let d = Date::parse(s, &fmt).map_err(|_| {
-                AppError::invalid("bad_date", format!("{s:?} is not a date (YYYY-MM-DD)"))
-                    .arg("value", s)
+                AppError::invalid(
+                    egov_app::Code::BadDate,
+                    format!("{s:?} is not a date (YYYY-MM-DD)"),
+                )
+                .arg("value", s)
             })?;
             if d.year() < 1945 || d.year() > 2200 {
-                return Err(
-                    AppError::invalid("date_out_of_range", "The date is out of range.")
-                        .arg("value", s),
-                );
+                return Err(AppError::invalid(
+                    egov_app::Code::DateOutOfRange,
+                    "The date is out of range.",
+                )
+                .arg("value", s));
             }
             Ok(d)
         }

@@ -339,12 +339,12 @@ pub(crate) async fn read_parts(
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             AppError::new(
                 ErrorKind::TooLarge,
-                "file_too_large",
+                egov_app::Code::FileTooLarge,
                 "The file is larger than allowed.",
             )
             .arg("max", "")
         } else {
-            AppError::invalid("bad_upload", e.body_text())
+            AppError::invalid(egov_app::Code::BadUpload, e.body_text())
         }
     };
     let mut fields = Vec::new();
@@ -383,8 +383,8 @@ async fn receive(State(state): State<AppState>, ctx: Ctx, m: Multipart) -> WebRe
     let agency: Option<i64> = form.v("agency").parse().ok();
     let procedure = form.v("procedure").to_owned();
     let outcome = async {
-        let receiving =
-            agency.ok_or_else(|| AppError::invalid("bad_agency", "Choose the counter."))?;
+        let receiving = agency
+            .ok_or_else(|| AppError::invalid(egov_app::Code::BadAgency, "Choose the counter."))?;
         let view = state
             .app
             .counter_procedure(&state.app.agency(receiving).await?, &procedure)
@@ -791,7 +791,11 @@ async fn result_file(
 /// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM` in Vietnam time (end of office day for a bare date).
 fn parse_local(s: &str) -> Result<OffsetDateTime, AppError> {
     let bad = || {
-        AppError::invalid("bad_date", format!("{s:?} is not a date (YYYY-MM-DD)")).arg("value", s)
+        AppError::invalid(
+            egov_app::Code::BadDate,
+            format!("{s:?} is not a date (YYYY-MM-DD)"),
+        )
+        .arg("value", s)
     };
     let (date, time) = match s.split_once('T') {
         Some((d, t)) => (d, Some(t)),
