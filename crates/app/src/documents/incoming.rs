@@ -645,42 +645,9 @@ impl App {
             }
             None => None,
         };
-        let mut actions = Vec::new();
-        if let Some(c) = &copy
-            && let Some(s) = InState::parse(&c.state)
-        {
-            for e in InEvent::ALL {
-                if next_in(s, *e).is_ok() && self.may_act_in(&mut tx, actor, c, *e).await? {
-                    actions.push(e.as_str().to_owned());
-                }
-            }
-            if c.recall_status.as_deref() == Some(recall_status::REQUESTED)
-                && self
-                    .holds_in(
-                        &mut tx,
-                        actor,
-                        &[Role::AgencyLeader, Role::RecordsClerk],
-                        c.agency_id,
-                    )
-                    .await?
-            {
-                actions.push("refuse_recall".into());
-            }
-        }
-        if d.origin == "internal"
-            && let Some(s) = egov_domain::documents::flow::OutState::parse(&d.state)
-            && d.agency_id
-                .is_some_and(|a| copy.as_ref().is_none_or(|c| c.agency_id != a))
-        {
-            let agency = d.agency_id.unwrap_or_default();
-            for e in egov_domain::documents::flow::OutEvent::ALL {
-                if egov_domain::documents::flow::next_out(s, *e).is_ok()
-                    && self.may_act_out(&mut tx, actor, &d, agency, *e).await?
-                {
-                    actions.push(e.as_str().to_owned());
-                }
-            }
-        }
+        let actions = self
+            .reader_actions(&mut tx, actor, &d, copy.as_ref())
+            .await?;
         let may_add_files = d.origin == "internal"
             && d.secrecy.is_none()
             && [
@@ -696,28 +663,10 @@ impl App {
                 }
                 None => false,
             };
-        let (mut lead, mut coordinators) = (Vec::new(), Vec::new());
-        if let Some(c) = &copy {
-            let rows = store::coordinators(&mut tx, c.id).await?;
-            let units = c
-                .lead_unit_id
-                .into_iter()
-                .map(|u| (true, u))
-                .chain(rows.iter().filter_map(|r| r.unit_id).map(|u| (false, u)));
-            for (leads, u) in units.collect::<Vec<_>>() {
-                let name = egov_store::org::get_org_unit(&mut tx, u).await?.name;
-                if leads { &mut lead } else { &mut coordinators }.push(name);
-            }
-            let people = c
-                .lead_person_id
-                .into_iter()
-                .map(|p| (true, p))
-                .chain(rows.iter().filter_map(|r| r.person_id).map(|p| (false, p)));
-            for (leads, p) in people.collect::<Vec<_>>() {
-                let name = egov_store::people::get(&mut tx, p).await?.full_name;
-                if leads { &mut lead } else { &mut coordinators }.push(name);
-            }
-        }
+        let (lead, coordinators) = match &copy {
+            Some(c) => direction_names(&mut tx, c).await?,
+            None => (Vec::new(), Vec::new()),
+        };
         let kind_name = DocKind::by_key(&d.kind)
             .map(|k| k.name_vi.to_owned())
             .unwrap_or_else(|| d.kind.clone());
@@ -760,6 +709,54 @@ impl App {
             .await?;
         w.commit().await?;
         Ok(detail)
+    }
+
+    /// What the reader may do to a document now: the incoming flow's events on their
+    /// agency's copy, refusing a recall, and the outgoing flow's events in the sending agency.
+    async fn reader_actions(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        d: &DocumentRow,
+        copy: Option<&IncomingRow>,
+    ) -> Result<Vec<String>, AppError> {
+        let mut actions = Vec::new();
+        if let Some(c) = copy
+            && let Some(s) = InState::parse(&c.state)
+        {
+            for e in InEvent::ALL {
+                if next_in(s, *e).is_ok() && self.may_act_in(tx, actor, c, *e).await? {
+                    actions.push(e.as_str().to_owned());
+                }
+            }
+            if c.recall_status.as_deref() == Some(recall_status::REQUESTED)
+                && self
+                    .holds_in(
+                        tx,
+                        actor,
+                        &[Role::AgencyLeader, Role::RecordsClerk],
+                        c.agency_id,
+                    )
+                    .await?
+            {
+                actions.push("refuse_recall".into());
+            }
+        }
+        if d.origin == "internal"
+            && let Some(s) = egov_domain::documents::flow::OutState::parse(&d.state)
+            && d.agency_id
+                .is_some_and(|a| copy.is_none_or(|c| c.agency_id != a))
+        {
+            let agency = d.agency_id.unwrap_or_default();
+            for e in egov_domain::documents::flow::OutEvent::ALL {
+                if egov_domain::documents::flow::next_out(s, *e).is_ok()
+                    && self.may_act_out(tx, actor, d, agency, *e).await?
+                {
+                    actions.push(e.as_str().to_owned());
+                }
+            }
+        }
+        Ok(actions)
     }
 
     /// The incoming register of an agency for a year (secret entries in their own register,
@@ -884,4 +881,33 @@ fn check_paper(cmd: &PaperInCmd, now: OffsetDateTime) -> Result<PaperChecked, Ap
         secrecy,
         arrived,
     })
+}
+
+/// The names of the unit and person leading the handling of a copy, and of those
+/// coordinating, leaders first.
+async fn direction_names(
+    tx: &mut Tx,
+    c: &IncomingRow,
+) -> Result<(Vec<String>, Vec<String>), AppError> {
+    let (mut lead, mut coordinators) = (Vec::new(), Vec::new());
+    let rows = store::coordinators(&mut *tx, c.id).await?;
+    let units = c
+        .lead_unit_id
+        .into_iter()
+        .map(|u| (true, u))
+        .chain(rows.iter().filter_map(|r| r.unit_id).map(|u| (false, u)));
+    for (leads, u) in units.collect::<Vec<_>>() {
+        let name = egov_store::org::get_org_unit(&mut *tx, u).await?.name;
+        if leads { &mut lead } else { &mut coordinators }.push(name);
+    }
+    let people = c
+        .lead_person_id
+        .into_iter()
+        .map(|p| (true, p))
+        .chain(rows.iter().filter_map(|r| r.person_id).map(|p| (false, p)));
+    for (leads, p) in people.collect::<Vec<_>>() {
+        let name = egov_store::people::get(&mut *tx, p).await?.full_name;
+        if leads { &mut lead } else { &mut coordinators }.push(name);
+    }
+    Ok((lead, coordinators))
 }

@@ -91,162 +91,190 @@ impl App {
             .or_not_found("agency")?;
         let mark = if secret { " MẬT" } else { "" };
         if outgoing {
-            let docs = self
-                .outgoing_register(actor, agency_id, year, secret)
-                .await?;
-            let mut delivered: std::collections::HashMap<i64, Vec<String>> =
-                std::collections::HashMap::new();
-            for (doc, name) in
-                egov_store::documents::register_recipients(&mut &self.db, agency_id, year).await?
-            {
-                delivered.entry(doc).or_default().push(name);
-            }
-            let rows = docs
-                .iter()
-                .map(|d| {
-                    let signer = [
-                        d.signer_mark.as_deref(),
-                        d.signer_position.as_deref(),
-                        d.signer_name.as_deref(),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .filter(|s| !s.is_empty())
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                    let to = delivered.get(&d.id).cloned().unwrap_or_default();
-                    vec![
-                        d.notation.clone().unwrap_or_default(),
-                        day(d.issued_on),
-                        format!("{}: {}", kind_name(&d.kind), d.subject),
-                        signer,
-                        to.join("; "),
-                        d.recipients_text.clone(),
-                        copies_made(to.len(), &d.recipients_text, d.copies).to_string(),
-                        if d.state == "issued" || d.state == "recalled" {
-                            local_day(Some(d.updated_at))
-                        } else {
-                            String::new()
-                        },
-                        String::new(),
-                        if d.state == "recalled" {
-                            "Đã thu hồi".into()
-                        } else {
-                            String::new()
-                        },
-                    ]
-                })
-                .collect();
-            Ok(RegisterTable {
-                title: format!("SỔ ĐĂNG KÝ VĂN BẢN ĐI{mark}"),
-                sheet: format!("Sổ văn bản đi{} {year}", mark.to_lowercase()),
-                agency: agency.name,
-                year,
-                headers: [
-                    "Số, ký hiệu văn bản",
-                    "Ngày tháng văn bản",
-                    "Tên loại và trích yếu nội dung văn bản",
-                    "Người ký",
-                    "Nơi nhận văn bản",
-                    "Đơn vị, người nhận bản lưu",
-                    "Số lượng bản",
-                    "Ngày chuyển",
-                    "Ký nhận",
-                    "Ghi chú",
-                ]
-                .map(String::from)
-                .to_vec(),
-                widths: vec![30.0, 20.0, 62.0, 30.0, 40.0, 22.0, 12.0, 18.0, 15.0, 18.0],
-                kinds: {
-                    use ColumnKind::{Date as D, Number as N, Text as T};
-                    vec![T, D, T, T, T, T, N, D, T, T]
-                },
-                rows,
-                document_ids: docs.iter().map(|d| d.id).collect(),
-            })
+            self.outgoing_table(actor, &agency, year, secret, mark)
+                .await
         } else {
-            let copies = self
-                .incoming_register(actor, agency_id, year, secret)
-                .await?;
-            let mut rows = Vec::with_capacity(copies.len());
-            let mut names: std::collections::HashMap<(bool, i64), String> =
-                std::collections::HashMap::new();
-            for c in &copies {
-                // The unit and the person it was directed to ("Phòng Tổ chức - Biên chế – Ngô
-                // Thị Thu").
-                let mut lead = Vec::new();
-                if let Some(u) = c.lead_unit_id {
-                    if let std::collections::hash_map::Entry::Vacant(v) = names.entry((true, u)) {
-                        v.insert(
-                            egov_store::org::get_org_unit(&mut &self.db, u)
-                                .await
-                                .map(|u| u.name)
-                                .unwrap_or_default(),
-                        );
-                    }
-                    lead.push(names[&(true, u)].clone());
-                }
-                if let Some(p) = c.lead_person_id {
-                    if let std::collections::hash_map::Entry::Vacant(v) = names.entry((false, p)) {
-                        v.insert(
-                            egov_store::people::get(&mut &self.db, p)
-                                .await
-                                .map(|p| p.full_name)
-                                .unwrap_or_default(),
-                        );
-                    }
-                    lead.push(names[&(false, p)].clone());
-                }
-                let lead = lead.join(" – ");
-                rows.push(vec![
-                    local_day(Some(c.arrived_at)),
-                    c.arrival_number.map(|n| n.to_string()).unwrap_or_default(),
-                    c.issuer_name.clone(),
-                    c.notation.clone().unwrap_or_default(),
-                    day(c.issued_on),
-                    format!("{}: {}", kind_name(&c.kind), c.subject),
-                    lead,
-                    local_day(c.directed_at),
-                    String::new(),
-                    signature_text(c.signature.as_deref()).into(),
-                    match (c.duplicate_of, c.state.as_str()) {
-                        (_, "cancelled") => "Đã thu hồi".into(),
-                        (Some(_), _) => "Có thể trùng".into(),
-                        _ => String::new(),
-                    },
-                ]);
-            }
-            Ok(RegisterTable {
-                title: format!("SỔ ĐĂNG KÝ VĂN BẢN ĐẾN{mark}"),
-                sheet: format!("Sổ văn bản đến{} {year}", mark.to_lowercase()),
-                agency: agency.name,
-                year,
-                headers: [
-                    "Ngày đến",
-                    "Số đến",
-                    "Tác giả",
-                    "Số, ký hiệu",
-                    "Ngày tháng văn bản",
-                    "Tên loại và trích yếu nội dung",
-                    "Đơn vị hoặc người nhận",
-                    "Ngày chuyển",
-                    "Ký nhận",
-                    "Chữ ký số",
-                    "Ghi chú",
-                ]
-                .map(String::from)
-                .to_vec(),
-                widths: vec![
-                    18.0, 13.0, 33.0, 28.0, 18.0, 57.0, 30.0, 18.0, 15.0, 19.0, 18.0,
-                ],
-                kinds: {
-                    use ColumnKind::{Date as D, Number as N, Text as T};
-                    vec![D, N, T, T, D, T, T, D, T, T, T]
-                },
-                rows,
-                document_ids: copies.iter().map(|c| c.document_id).collect(),
-            })
+            self.incoming_table(actor, &agency, year, secret, mark)
+                .await
         }
+    }
+
+    /// The outgoing register (Decree 30, Appendix IV): one row per document issued.
+    async fn outgoing_table(
+        &self,
+        actor: &Actor,
+        agency: &egov_store::agencies::Agency,
+        year: i32,
+        secret: bool,
+        mark: &str,
+    ) -> Result<RegisterTable, AppError> {
+        let agency_id = agency.id;
+        let docs = self
+            .outgoing_register(actor, agency_id, year, secret)
+            .await?;
+        let mut delivered: std::collections::HashMap<i64, Vec<String>> =
+            std::collections::HashMap::new();
+        for (doc, name) in
+            egov_store::documents::register_recipients(&mut &self.db, agency_id, year).await?
+        {
+            delivered.entry(doc).or_default().push(name);
+        }
+        let rows = docs
+            .iter()
+            .map(|d| {
+                let signer = [
+                    d.signer_mark.as_deref(),
+                    d.signer_position.as_deref(),
+                    d.signer_name.as_deref(),
+                ]
+                .into_iter()
+                .flatten()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+                let to = delivered.get(&d.id).cloned().unwrap_or_default();
+                vec![
+                    d.notation.clone().unwrap_or_default(),
+                    day(d.issued_on),
+                    format!("{}: {}", kind_name(&d.kind), d.subject),
+                    signer,
+                    to.join("; "),
+                    d.recipients_text.clone(),
+                    copies_made(to.len(), &d.recipients_text, d.copies).to_string(),
+                    if d.state == "issued" || d.state == "recalled" {
+                        local_day(Some(d.updated_at))
+                    } else {
+                        String::new()
+                    },
+                    String::new(),
+                    if d.state == "recalled" {
+                        "Đã thu hồi".into()
+                    } else {
+                        String::new()
+                    },
+                ]
+            })
+            .collect();
+        Ok(RegisterTable {
+            title: format!("SỔ ĐĂNG KÝ VĂN BẢN ĐI{mark}"),
+            sheet: format!("Sổ văn bản đi{} {year}", mark.to_lowercase()),
+            agency: agency.name.clone(),
+            year,
+            headers: [
+                "Số, ký hiệu văn bản",
+                "Ngày tháng văn bản",
+                "Tên loại và trích yếu nội dung văn bản",
+                "Người ký",
+                "Nơi nhận văn bản",
+                "Đơn vị, người nhận bản lưu",
+                "Số lượng bản",
+                "Ngày chuyển",
+                "Ký nhận",
+                "Ghi chú",
+            ]
+            .map(String::from)
+            .to_vec(),
+            widths: vec![30.0, 20.0, 62.0, 30.0, 40.0, 22.0, 12.0, 18.0, 15.0, 18.0],
+            kinds: {
+                use ColumnKind::{Date as D, Number as N, Text as T};
+                vec![T, D, T, T, T, T, N, D, T, T]
+            },
+            rows,
+            document_ids: docs.iter().map(|d| d.id).collect(),
+        })
+    }
+
+    /// The incoming register (Decree 30, Appendix IV): one row per document that arrived.
+    async fn incoming_table(
+        &self,
+        actor: &Actor,
+        agency: &egov_store::agencies::Agency,
+        year: i32,
+        secret: bool,
+        mark: &str,
+    ) -> Result<RegisterTable, AppError> {
+        let agency_id = agency.id;
+        let copies = self
+            .incoming_register(actor, agency_id, year, secret)
+            .await?;
+        let mut rows = Vec::with_capacity(copies.len());
+        let mut names: std::collections::HashMap<(bool, i64), String> =
+            std::collections::HashMap::new();
+        for c in &copies {
+            // The unit and the person it was directed to ("Phòng Tổ chức - Biên chế – Ngô
+            // Thị Thu").
+            let mut lead = Vec::new();
+            if let Some(u) = c.lead_unit_id {
+                if let std::collections::hash_map::Entry::Vacant(v) = names.entry((true, u)) {
+                    v.insert(
+                        egov_store::org::get_org_unit(&mut &self.db, u)
+                            .await
+                            .map(|u| u.name)
+                            .unwrap_or_default(),
+                    );
+                }
+                lead.push(names[&(true, u)].clone());
+            }
+            if let Some(p) = c.lead_person_id {
+                if let std::collections::hash_map::Entry::Vacant(v) = names.entry((false, p)) {
+                    v.insert(
+                        egov_store::people::get(&mut &self.db, p)
+                            .await
+                            .map(|p| p.full_name)
+                            .unwrap_or_default(),
+                    );
+                }
+                lead.push(names[&(false, p)].clone());
+            }
+            let lead = lead.join(" – ");
+            rows.push(vec![
+                local_day(Some(c.arrived_at)),
+                c.arrival_number.map(|n| n.to_string()).unwrap_or_default(),
+                c.issuer_name.clone(),
+                c.notation.clone().unwrap_or_default(),
+                day(c.issued_on),
+                format!("{}: {}", kind_name(&c.kind), c.subject),
+                lead,
+                local_day(c.directed_at),
+                String::new(),
+                signature_text(c.signature.as_deref()).into(),
+                match (c.duplicate_of, c.state.as_str()) {
+                    (_, "cancelled") => "Đã thu hồi".into(),
+                    (Some(_), _) => "Có thể trùng".into(),
+                    _ => String::new(),
+                },
+            ]);
+        }
+        Ok(RegisterTable {
+            title: format!("SỔ ĐĂNG KÝ VĂN BẢN ĐẾN{mark}"),
+            sheet: format!("Sổ văn bản đến{} {year}", mark.to_lowercase()),
+            agency: agency.name.clone(),
+            year,
+            headers: [
+                "Ngày đến",
+                "Số đến",
+                "Tác giả",
+                "Số, ký hiệu",
+                "Ngày tháng văn bản",
+                "Tên loại và trích yếu nội dung",
+                "Đơn vị hoặc người nhận",
+                "Ngày chuyển",
+                "Ký nhận",
+                "Chữ ký số",
+                "Ghi chú",
+            ]
+            .map(String::from)
+            .to_vec(),
+            widths: vec![
+                18.0, 13.0, 33.0, 28.0, 18.0, 57.0, 30.0, 18.0, 15.0, 19.0, 18.0,
+            ],
+            kinds: {
+                use ColumnKind::{Date as D, Number as N, Text as T};
+                vec![D, N, T, T, D, T, T, D, T, T, T]
+            },
+            rows,
+            document_ids: copies.iter().map(|c| c.document_id).collect(),
+        })
     }
 }
 
