@@ -123,12 +123,8 @@ async fn a_leader_signs_with_egov_signer_and_an_operator_checks_files() {
     app.add_document_file(&drafter, d.id, "main", "cv.pdf", None, draft_pdf())
         .await
         .unwrap();
-    let act = |event: &str, version: i64| OutAction {
-        event: event.into(),
-        version,
-        note: String::new(),
-        mark: None,
-    };
+    let act =
+        |event: &str, version: i64| OutAction::parse(event, version, String::new(), None).unwrap();
     let d = egov_store::documents::get_document(&mut app.db(), d.id)
         .await
         .unwrap();

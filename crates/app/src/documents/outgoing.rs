@@ -70,19 +70,89 @@ fn main_file_required() -> AppError {
     )
 }
 
-/// An action on an outgoing document.
+/// What a person does to an outgoing document: one variant per event, with exactly what that
+/// event needs, tagged by `event` (`{"event": "sign_off", "version": 3, "mark": "KT."}`).
+#[derive(Debug, Clone, PartialEq, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum OutCommand {
+    /// The drafter hands the draft to review.
+    Submit,
+    /// Back to the drafters; the note says what must change.
+    Return,
+    /// The reviewer passes it to the signer.
+    Approve,
+    /// The signer signs off: number and date are allocated.
+    SignOff {
+        /// The competence mark to sign with when the leader holds several (`""`, `KT.`, `TM.`,
+        /// `TL.`, `TUQ.`, `Q.`); the first in force otherwise.
+        #[serde(default)]
+        mark: Option<String>,
+    },
+    /// The records office issues it to its recipients.
+    Issue,
+    /// The sender asks for it back.
+    Recall,
+    /// The draft is abandoned.
+    Cancel,
+}
+
+impl OutCommand {
+    pub fn event(&self) -> OutEvent {
+        match self {
+            OutCommand::Submit => OutEvent::Submit,
+            OutCommand::Return => OutEvent::Return,
+            OutCommand::Approve => OutEvent::Approve,
+            OutCommand::SignOff { .. } => OutEvent::SignOff,
+            OutCommand::Issue => OutEvent::Issue,
+            OutCommand::Recall => OutEvent::Recall,
+            OutCommand::Cancel => OutEvent::Cancel,
+        }
+    }
+
+    /// The command of an event given by name (a form's `event` field, with its `mark`); an
+    /// unknown name is `bad_event`.
+    pub fn parse(event: &str, mark: Option<String>) -> Result<OutCommand, AppError> {
+        Ok(
+            match OutEvent::parse(event).ok_or_else(|| {
+                AppError::invalid(Code::BadEvent, "There is no such action.").arg("value", event)
+            })? {
+                OutEvent::Submit => OutCommand::Submit,
+                OutEvent::Return => OutCommand::Return,
+                OutEvent::Approve => OutCommand::Approve,
+                OutEvent::SignOff => OutCommand::SignOff { mark },
+                OutEvent::Issue => OutCommand::Issue,
+                OutEvent::Recall => OutCommand::Recall,
+                OutEvent::Cancel => OutCommand::Cancel,
+            },
+        )
+    }
+}
+
+/// An outgoing document's command with what every command carries: the version the person saw
+/// (a stale one is refused) and a note.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct OutAction {
-    /// `submit`, `return`, `approve`, `sign_off`, `issue`, `recall`, `cancel`.
-    pub event: String,
-    /// The version the person saw; a stale one is refused.
     pub version: i64,
     #[serde(default)]
     pub note: String,
-    /// For `sign_off`: the competence mark to sign with when the leader holds several
-    /// (`""`, `KT.`, `TM.`, `TL.`, `TUQ.`, `Q.`).
-    #[serde(default)]
-    pub mark: Option<String>,
+    #[serde(flatten)]
+    pub command: OutCommand,
+}
+
+impl OutAction {
+    /// A command by its event's name, as a form or a test names it.
+    pub fn parse(
+        event: &str,
+        version: i64,
+        note: String,
+        mark: Option<String>,
+    ) -> Result<Self, AppError> {
+        Ok(OutAction {
+            version,
+            note,
+            command: OutCommand::parse(event, mark)?,
+        })
+    }
 }
 
 /// A paper-signed document registered by the records office in the agency's series.
@@ -523,10 +593,9 @@ impl App {
                     actor,
                     d.id,
                     OutAction {
-                        event: OutEvent::Cancel.as_str().into(),
                         version: current.version,
                         note: format!("files not stored: {}", e.code),
-                        mark: None,
+                        command: OutCommand::Cancel,
                     },
                 )
                 .await;
@@ -684,10 +753,7 @@ impl App {
         id: i64,
         a: OutAction,
     ) -> Result<DocumentRow, AppError> {
-        let event = OutEvent::parse(&a.event).ok_or_else(|| {
-            AppError::invalid(Code::BadEvent, "There is no such action.")
-                .arg("value", a.event.clone())
-        })?;
+        let event = a.command.event();
         // Signing authority is read before the write transaction (it reads postings and
         // delegations at this instant).
         let authorities = match (event, actor.person_id) {
@@ -737,7 +803,10 @@ impl App {
         let note = a.note.trim();
         let data = match event {
             OutEvent::SignOff => {
-                let mark = a.mark.as_deref();
+                let mark = match &a.command {
+                    OutCommand::SignOff { mark } => mark.as_deref(),
+                    _ => None,
+                };
                 self.on_sign_off(&mut tx, actor, &d, agency, authorities, mark, note)
                     .await?
             }

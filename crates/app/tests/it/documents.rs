@@ -93,12 +93,7 @@ pub(crate) fn draft(agency_id: i64, kind: &str, recipients: Vec<RecipientInput>)
 }
 
 pub(crate) fn act(event: &str, version: i64) -> OutAction {
-    OutAction {
-        event: event.into(),
-        version,
-        note: String::new(),
-        mark: None,
-    }
+    OutAction::parse(event, version, String::new(), None).unwrap()
 }
 
 fn in_act(event: &str, version: i64) -> InAction {

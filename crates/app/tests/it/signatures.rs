@@ -169,12 +169,7 @@ both!(files_are_judged_when_they_arrive, |db| {
 
 /// An action on an outgoing document, without a note.
 pub(crate) fn act(event: &str, version: i64) -> OutAction {
-    OutAction {
-        event: event.into(),
-        version,
-        note: String::new(),
-        mark: None,
-    }
+    OutAction::parse(event, version, String::new(), None).unwrap()
 }
 
 /// A letter of the Department of Home Affairs to the province's People's Committee, drafted by

@@ -104,16 +104,7 @@ async fn fan_out(app: &App, to: &[i64]) -> Result<f64> {
     ] {
         let a = actor(app, user).await?;
         v = app
-            .act_on_document(
-                &a,
-                d.id,
-                OutAction {
-                    event: event.into(),
-                    version: v,
-                    note: String::new(),
-                    mark: None,
-                },
-            )
+            .act_on_document(&a, d.id, OutAction::parse(event, v, String::new(), None)?)
             .await?
             .version;
     }
@@ -122,12 +113,7 @@ async fn fan_out(app: &App, to: &[i64]) -> Result<f64> {
     app.act_on_document(
         &clerk,
         d.id,
-        OutAction {
-            event: "issue".into(),
-            version: v,
-            note: String::new(),
-            mark: None,
-        },
+        OutAction::parse("issue", v, String::new(), None)?,
     )
     .await?;
     let n: i64 = (app.db())

@@ -175,8 +175,9 @@ async fn act(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-    Json(a): Json<OutAction>,
+    Json(body): Json<serde_json::Value>,
 ) -> WebResult<Json<Document>> {
+    let a: OutAction = super::read_command(body, &[])?;
     Ok(Json(
         (state.app.act_on_document(&ctx.actor()?, id, a).await?).into(),
     ))

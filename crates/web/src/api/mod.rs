@@ -980,3 +980,72 @@ async fn verify_audit(State(state): State<AppState>, ctx: Ctx) -> WebResult<Json
     }
     Ok(Json(state.app.verify_audit().await?.into()))
 }
+
+/// Reads an action's body as its typed command (an enum tagged by `event`). What the
+/// deserialiser refuses is answered with the codes users have always got: an unknown or
+/// missing event is `bad_event`; a missing field listed in `required` gets its own code and
+/// message; anything else is `bad_request` naming the field.
+pub(crate) fn read_command<T: serde::de::DeserializeOwned>(
+    body: serde_json::Value,
+    required: &[(&str, egov_app::Code, &str)],
+) -> Result<T, AppError> {
+    let event = body
+        .get("event")
+        .and_then(|e| e.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    serde_json::from_value::<T>(body).map_err(|e| {
+        let text = e.to_string();
+        let field = text
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next());
+        if text.starts_with("unknown variant") || field == Some("event") {
+            return AppError::invalid(egov_app::Code::BadEvent, "Unknown action.")
+                .arg("value", &event);
+        }
+        match required.iter().find(|(f, ..)| Some(*f) == field) {
+            Some((_, code, message)) => AppError::invalid(*code, *message),
+            None => AppError::invalid(
+                egov_app::Code::BadRequest,
+                format!("The {event} command: {text}"),
+            )
+            .arg("field", field.unwrap_or("")),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use egov_app::documents::outgoing::{OutAction, OutCommand};
+    use serde_json::json;
+
+    #[test]
+    fn an_outgoing_command_names_what_is_wrong_with_it() {
+        let read = |v| super::read_command::<OutAction>(v, &[]).map_err(|e| e.code.as_str());
+        let a = read(json!({"event": "sign_off", "version": 2, "mark": "KT."})).unwrap();
+        assert_eq!(
+            (a.version, a.command),
+            (
+                2,
+                OutCommand::SignOff {
+                    mark: Some("KT.".into())
+                }
+            )
+        );
+        let a = read(json!({"event": "return", "version": 3, "note": "sửa trích yếu"})).unwrap();
+        assert_eq!(
+            (a.command, a.note.as_str()),
+            (OutCommand::Return, "sửa trích yếu")
+        );
+        assert_eq!(
+            read(json!({"event": "fly", "version": 2})).unwrap_err(),
+            "bad_event"
+        );
+        assert_eq!(read(json!({"version": 2})).unwrap_err(), "bad_event");
+        assert_eq!(read(json!({"event": "issue"})).unwrap_err(), "bad_request");
+        assert_eq!(
+            read(json!({"event": "issue", "version": "two"})).unwrap_err(),
+            "bad_request"
+        );
+    }
+}

@@ -260,44 +260,25 @@ async fn act(
 /// have always got for it: an unknown event is `bad_event`, a missing field names the field
 /// (`person_required`, `new_date_required`, …), anything else is `bad_request` naming it.
 fn dossier_command(body: serde_json::Value) -> Result<DossierAction, AppError> {
-    let event = body
-        .get("event")
-        .and_then(|e| e.as_str())
-        .unwrap_or_default()
-        .to_owned();
-    serde_json::from_value::<DossierAction>(body).map_err(|e| {
-        let text = e.to_string();
-        let field = text
-            .strip_prefix("missing field `")
-            .and_then(|rest| rest.split('`').next());
-        match field {
-            _ if text.starts_with("unknown variant") || text.contains("missing field `event`") => {
-                AppError::invalid(egov_app::Code::BadEvent, "Unknown action.").arg("value", &event)
-            }
-            Some("person_id") => {
-                AppError::invalid(egov_app::Code::PersonRequired, "Choose the officer.")
-            }
-            Some("new_date") => {
-                AppError::invalid(egov_app::Code::NewDateRequired, "Propose the new date.")
-            }
-            Some("amount") => {
-                AppError::invalid(egov_app::Code::AmountRequired, "Give the amount to pay.")
-            }
-            Some("items") => AppError::invalid(
-                egov_app::Code::ItemsRequired,
+    use egov_app::Code;
+    super::read_command(
+        body,
+        &[
+            ("person_id", Code::PersonRequired, "Choose the officer."),
+            ("new_date", Code::NewDateRequired, "Propose the new date."),
+            ("amount", Code::AmountRequired, "Give the amount to pay."),
+            (
+                "items",
+                Code::ItemsRequired,
                 "List everything the applicant must supplement, at once.",
             ),
-            Some("returned_to") => AppError::invalid(
-                egov_app::Code::ReturnedToRequired,
+            (
+                "returned_to",
+                Code::ReturnedToRequired,
                 "Who received the result?",
             ),
-            _ => AppError::invalid(
-                egov_app::Code::BadRequest,
-                format!("The {event} command: {text}"),
-            )
-            .arg("field", field.unwrap_or("")),
-        }
-    })
+        ],
+    )
 }
 
 #[cfg(test)]

@@ -702,20 +702,10 @@ async fn act(
             };
             state.app.act_on_incoming(&actor, copy, a).await.map(|_| ())
         }
-        None => state
-            .app
-            .act_on_document(
-                &actor,
-                id,
-                OutAction {
-                    event: event.clone(),
-                    version,
-                    note,
-                    mark: get("mark"),
-                },
-            )
-            .await
-            .map(|_| ()),
+        None => match OutAction::parse(&event, version, note, get("mark")) {
+            Ok(a) => state.app.act_on_document(&actor, id, a).await.map(|_| ()),
+            Err(e) => Err(e),
+        },
     };
     Ok(match outcome {
         Ok(()) => {

@@ -277,6 +277,16 @@ both!(dossiers_over_the_api, |db| {
         required.contains(&"person_id") && required.contains(&"event"),
         "{assign}"
     );
+    // So is an outgoing document's: seven events, the mark only on sign-off.
+    let out = &doc["components"]["schemas"]["OutCommand"];
+    let variants = out["oneOf"].as_array().expect("OutCommand is a oneOf");
+    assert_eq!(variants.len(), 7, "{out}");
+    let with_mark: Vec<_> = variants
+        .iter()
+        .filter(|v| v.to_string().contains("\"mark\""))
+        .collect();
+    assert_eq!(with_mark.len(), 1, "{out}");
+    assert!(with_mark[0].to_string().contains("\"sign_off\""), "{out}");
 });
 
 both!(the_counter_and_a_dossier_in_the_browser, |db| {
