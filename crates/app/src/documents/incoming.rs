@@ -60,15 +60,10 @@ pub struct PaperInCmd {
     pub arrived_at: Option<OffsetDateTime>,
 }
 
-/// An action on an incoming copy.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-pub struct InAction {
-    /// `register`, `reject`, `direct`, `start`, `complete`, `accept_recall`, `refuse_recall`.
-    pub event: String,
-    pub version: i64,
-    #[serde(default)]
-    pub note: String,
-    /// For `direct`: the lead unit and/or person.
+/// Whom an incoming document is directed to, and by when.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
+pub struct Direction {
+    /// The lead unit and/or person (at least one).
     #[serde(default)]
     pub lead_unit_id: Option<i64>,
     #[serde(default)]
@@ -77,14 +72,93 @@ pub struct InAction {
     pub coordinator_units: Vec<i64>,
     #[serde(default)]
     pub coordinator_people: Vec<i64>,
-    /// For `direct`: a deadline date, or a number of working days from now.
+    /// A deadline date, or a number of working days from now.
     #[serde(default)]
     pub deadline: Option<Date>,
     #[serde(default)]
     pub working_days: Option<u32>,
-    /// For `complete`: the reply document.
+}
+
+/// What is done to an incoming copy: one variant per event, with exactly what it needs,
+/// tagged by `event` (`{"event": "direct", "version": 2, "lead_person_id": 7, "working_days": 5}`).
+#[derive(Debug, Clone, PartialEq, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum InCommand {
+    /// The records office enters it in the incoming register.
+    Register,
+    /// The records office refuses it (the note gives the reason).
+    Reject,
+    /// A leader directs it.
+    Direct(Direction),
+    /// The lead starts handling it.
+    Start,
+    /// The lead completes it, with the reply document if there is one.
+    Complete {
+        #[serde(default)]
+        reply_document_id: Option<i64>,
+    },
+    /// The sender asked for it back, and gets it.
+    AcceptRecall,
+    /// The sender asked for it back, and is refused.
+    RefuseRecall,
+}
+
+impl InCommand {
+    /// The event's name (`register`, …, `refuse_recall`).
+    pub fn name(&self) -> &'static str {
+        match self.event() {
+            Some(e) => e.as_str(),
+            None => "refuse_recall",
+        }
+    }
+
+    /// The event of the copy's flow; none for refusing a recall, which leaves the copy's
+    /// state as it is.
+    pub fn event(&self) -> Option<InEvent> {
+        Some(match self {
+            InCommand::Register => InEvent::Register,
+            InCommand::Reject => InEvent::Reject,
+            InCommand::Direct(_) => InEvent::Direct,
+            InCommand::Start => InEvent::Start,
+            InCommand::Complete { .. } => InEvent::Complete,
+            InCommand::AcceptRecall => InEvent::AcceptRecall,
+            InCommand::RefuseRecall => return None,
+        })
+    }
+
+    /// The command of an event given by name (a form's `event` field), with the direction and
+    /// the reply a form may carry; an unknown name is `bad_event`.
+    pub fn parse(
+        event: &str,
+        direction: Direction,
+        reply_document_id: Option<i64>,
+    ) -> Result<InCommand, AppError> {
+        if event == "refuse_recall" {
+            return Ok(InCommand::RefuseRecall);
+        }
+        let e = InEvent::parse(event).ok_or_else(|| {
+            AppError::invalid(Code::BadEvent, "There is no such action.").arg("value", event)
+        })?;
+        Ok(match e {
+            InEvent::Register => InCommand::Register,
+            InEvent::Reject => InCommand::Reject,
+            InEvent::Direct => InCommand::Direct(direction),
+            InEvent::Start => InCommand::Start,
+            InEvent::Complete => InCommand::Complete { reply_document_id },
+            InEvent::AcceptRecall => InCommand::AcceptRecall,
+        })
+    }
+}
+
+/// An incoming copy's command with what every command carries: the version the person saw
+/// and a note.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct InAction {
+    pub version: i64,
     #[serde(default)]
-    pub reply_document_id: Option<i64>,
+    pub note: String,
+    #[serde(flatten)]
+    pub command: InCommand,
 }
 
 /// What a registration returns: the copy, and a likely duplicate to look at.
@@ -183,7 +257,7 @@ impl App {
                 actor,
                 &copy,
                 InEvent::Register,
-                &InAction::plain("register", copy.version),
+                &InAction::plain(InCommand::Register, copy.version),
                 duplicate,
             )
             .await?;
@@ -231,7 +305,7 @@ impl App {
         copy_id: i64,
         a: InAction,
     ) -> Result<IncomingRow, AppError> {
-        if a.event == "direct" {
+        if matches!(a.command, InCommand::Direct(_)) {
             self.ensure_calendar_seeded().await?;
         }
         let mut tx = self.db.begin().await?;
@@ -247,22 +321,23 @@ impl App {
         if copy.version != a.version {
             return Err(changed());
         }
-        let after = if a.event == "refuse_recall" {
-            self.refuse_recall(&mut tx, actor, &copy, &a).await?
-        } else {
-            let event = InEvent::parse(&a.event).ok_or_else(|| {
-                AppError::invalid(Code::BadEvent, "There is no such action.")
-                    .arg("value", a.event.clone())
-            })?;
-            self.apply_in(&mut tx, actor, &copy, event, &a, None)
-                .await?
+        let after = match a.command.event() {
+            None => self.refuse_recall(&mut tx, actor, &copy, &a).await?,
+            Some(event) => {
+                self.apply_in(&mut tx, actor, &copy, event, &a, None)
+                    .await?
+            }
         };
-        audit::event(&format!("incoming.{}", a.event), "incoming", copy_id)
-            .agency(Some(copy.agency_id))
-            .before(&copy.view())
-            .after(&after.view())
-            .write(&mut tx, actor)
-            .await?;
+        audit::event(
+            &format!("incoming.{}", a.command.name()),
+            "incoming",
+            copy_id,
+        )
+        .agency(Some(copy.agency_id))
+        .before(&copy.view())
+        .after(&after.view())
+        .write(&mut tx, actor)
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -415,11 +490,21 @@ impl App {
                 }
             }
             InEvent::Direct => {
-                data = self.on_direct(tx, actor, copy, a, &mut u).await?;
+                let none = Direction::default();
+                let direction = match &a.command {
+                    InCommand::Direct(d) => d,
+                    _ => &none,
+                };
+                data = self
+                    .on_direct(tx, actor, copy, &a.note, direction, &mut u)
+                    .await?;
             }
             InEvent::Complete => {
                 u.completed = true;
-                if let Some(r) = a.reply_document_id {
+                if let InCommand::Complete {
+                    reply_document_id: Some(r),
+                } = a.command
+                {
                     let reply = store::get_document(tx, r).await.or_not_found("document")?;
                     if reply.agency_id != Some(agency) {
                         return Err(AppError::invalid(
@@ -495,18 +580,19 @@ impl App {
         tx: &mut Tx,
         actor: &Actor,
         copy: &IncomingRow,
-        a: &InAction,
+        note: &str,
+        d: &Direction,
         u: &mut IncomingUpdate,
     ) -> Result<serde_json::Value, AppError> {
         let agency = copy.agency_id;
-        if a.lead_unit_id.is_none() && a.lead_person_id.is_none() {
+        if d.lead_unit_id.is_none() && d.lead_person_id.is_none() {
             return Err(AppError::invalid(
                 Code::LeadRequired,
                 "Name the lead unit or person who handles the document.",
             ));
         }
-        self.check_people_and_units(tx, agency, a).await?;
-        let deadline = match (a.deadline, a.working_days) {
+        self.check_people_and_units(tx, agency, d).await?;
+        let deadline = match (d.deadline, d.working_days) {
             (Some(d), _) => {
                 if d < self.today() {
                     return Err(
@@ -539,15 +625,15 @@ impl App {
             }
             (None, None) => None,
         };
-        u.lead_unit_id = Some(a.lead_unit_id);
-        u.lead_person_id = Some(a.lead_person_id);
+        u.lead_unit_id = Some(d.lead_unit_id);
+        u.lead_person_id = Some(d.lead_person_id);
         u.deadline = Some(deadline.map(egov_store::db_time));
-        u.direction = Some(a.note.trim().to_owned());
+        u.direction = Some(note.trim().to_owned());
         u.directed_by = actor.person_id;
-        store::set_coordinators(tx, copy.id, &a.coordinator_units, &a.coordinator_people).await?;
+        store::set_coordinators(tx, copy.id, &d.coordinator_units, &d.coordinator_people).await?;
         Ok(serde_json::json!({
-            "note": a.note.trim(), "lead_unit_id": a.lead_unit_id, "lead_person_id": a.lead_person_id,
-            "coordinator_units": a.coordinator_units, "coordinator_people": a.coordinator_people,
+            "note": note.trim(), "lead_unit_id": d.lead_unit_id, "lead_person_id": d.lead_person_id,
+            "coordinator_units": d.coordinator_units, "coordinator_people": d.coordinator_people,
             "deadline": deadline.map(egov_store::ts_text),
         }))
     }
@@ -557,9 +643,9 @@ impl App {
         &self,
         tx: &mut Tx,
         agency: i64,
-        a: &InAction,
+        d: &Direction,
     ) -> Result<(), AppError> {
-        let units = a.lead_unit_id.iter().chain(a.coordinator_units.iter());
+        let units = d.lead_unit_id.iter().chain(d.coordinator_units.iter());
         for u in units {
             let unit = egov_store::org::get_org_unit(tx, *u).await.map_err(|_| {
                 AppError::invalid(Code::UnknownUnit, "There is no such unit.").arg("value", *u)
@@ -572,7 +658,7 @@ impl App {
                 .arg("value", *u));
             }
         }
-        for p in a.lead_person_id.iter().chain(a.coordinator_people.iter()) {
+        for p in d.lead_person_id.iter().chain(d.coordinator_people.iter()) {
             let n: i64 = tx
                 .scalar(
                     "SELECT COUNT(*) FROM postings WHERE person_id = $1 AND agency_id = $2 AND valid_from <= $3 \
@@ -798,18 +884,12 @@ fn register_readers(secret: bool) -> &'static [Role] {
 }
 
 impl InAction {
-    fn plain(event: &str, version: i64) -> InAction {
+    /// A command without a note.
+    fn plain(command: InCommand, version: i64) -> InAction {
         InAction {
-            event: event.into(),
             version,
             note: String::new(),
-            lead_unit_id: None,
-            lead_person_id: None,
-            coordinator_units: vec![],
-            coordinator_people: vec![],
-            deadline: None,
-            working_days: None,
-            reply_document_id: None,
+            command,
         }
     }
 }

@@ -2,7 +2,7 @@
 //! closing, a document in several files, and the transfer to the archive.
 
 use crate::Code;
-use egov_domain::documents::file::{FileState, Retention, check_notation, file_code};
+use egov_domain::documents::file::{FileAction, FileState, Retention, check_notation, file_code};
 use egov_domain::org::Role;
 use egov_store::documents::{self as store, DocumentRow, NewWorkFile, WorkFileRow};
 use egov_store::{Exec, agencies};
@@ -111,7 +111,7 @@ impl App {
         &self,
         actor: &Actor,
         id: i64,
-        action: &str,
+        action: FileAction,
     ) -> Result<WorkFileRow, AppError> {
         let mut tx = self.db.begin().await?;
         let f = store::get_work_file(&mut tx, id)
@@ -123,7 +123,7 @@ impl App {
         {
             return Err(AppError::not_found("work_file"));
         }
-        let roles: &[Role] = if action == "archive" {
+        let roles: &[Role] = if action == FileAction::Archive {
             &[Role::RecordsClerk]
         } else {
             &[
@@ -139,16 +139,16 @@ impl App {
         let to = from.next(action).ok_or_else(|| {
             AppError::conflict(
                 Code::IllegalTransition,
-                format!("A {} file cannot be {action}d.", f.state),
+                format!("A {} file cannot be {}d.", f.state, action.as_str()),
             )
             .arg("state", f.state.clone())
-            .arg("event", action.to_owned())
+            .arg("event", action.as_str())
         })?;
         if !store::set_work_file_state(&mut tx, id, from.as_str(), to.as_str(), self.now()).await? {
             return Err(super::changed());
         }
         let after = store::get_work_file(&mut tx, id).await?;
-        audit::event(&format!("work_file.{action}"), "work_file", id)
+        audit::event(&format!("work_file.{}", action.as_str()), "work_file", id)
             .agency(Some(f.agency_id))
             .before(&f.view())
             .after(&after.view())

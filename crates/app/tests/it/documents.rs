@@ -1,8 +1,9 @@
 use egov_app::Actor;
 use egov_app::documents::RecipientInput;
-use egov_app::documents::incoming::{InAction, PaperInCmd};
+use egov_app::documents::incoming::{InAction, InCommand, PaperInCmd};
 use egov_app::documents::outgoing::{DraftCmd, OutAction, PaperOutCmd, ReserveCmd};
 use egov_app::documents::work_files::NewFileCmd;
+use egov_domain::documents::file::FileAction;
 use egov_store::Exec;
 
 use super::app;
@@ -515,10 +516,11 @@ both!(incoming_from_arrival_to_completion_and_recall, |db| {
     );
     // The leader directs it to the specialist with five working days.
     let me = specialist.person_id.unwrap();
-    let mut direct = in_act("direct", r.copy.version);
-    direct.lead_person_id = Some(me);
-    direct.working_days = Some(5);
-    direct.note = "Chủ trì tham mưu kế hoạch thực hiện".into();
+    let direct: InAction = serde_json::from_value(serde_json::json!({
+        "event": "direct", "version": r.copy.version, "lead_person_id": me, "working_days": 5,
+        "note": "Chủ trì tham mưu kế hoạch thực hiện",
+    }))
+    .unwrap();
     let c = app
         .act_on_incoming(&leader, r.copy.id, direct.clone())
         .await
@@ -537,7 +539,9 @@ both!(incoming_from_arrival_to_completion_and_recall, |db| {
     );
     let mut wrong = direct.clone();
     wrong.version = c.version;
-    wrong.lead_person_id = Some(actor(&app, "chuyenvien.stp").await.person_id.unwrap());
+    if let InCommand::Direct(d) = &mut wrong.command {
+        d.lead_person_id = Some(actor(&app, "chuyenvien.stp").await.person_id.unwrap());
+    }
     assert_eq!(
         app.act_on_incoming(&leader, c.id, wrong)
             .await
@@ -733,8 +737,12 @@ both!(work_files_hold_documents, |db| {
             .code,
         "file_not_open"
     );
-    app.act_on_work_file(&clerk, f1.id, "open").await.unwrap();
-    app.act_on_work_file(&clerk, f2.id, "open").await.unwrap();
+    app.act_on_work_file(&clerk, f1.id, FileAction::Open)
+        .await
+        .unwrap();
+    app.act_on_work_file(&clerk, f2.id, FileAction::Open)
+        .await
+        .unwrap();
     app.file_document(&clerk, f1.id, d.document_id)
         .await
         .unwrap();
@@ -750,17 +758,20 @@ both!(work_files_hold_documents, |db| {
             .code,
         "already_in_file"
     );
-    let closed = app.act_on_work_file(&clerk, f1.id, "close").await.unwrap();
+    let closed = app
+        .act_on_work_file(&clerk, f1.id, FileAction::Close)
+        .await
+        .unwrap();
     assert!(closed.closed_at.is_some());
     assert_eq!(
-        app.act_on_work_file(&clerk, f1.id, "open")
+        app.act_on_work_file(&clerk, f1.id, FileAction::Open)
             .await
             .unwrap_err()
             .code,
         "illegal_transition"
     );
     let archived = app
-        .act_on_work_file(&clerk, f1.id, "archive")
+        .act_on_work_file(&clerk, f1.id, FileAction::Archive)
         .await
         .unwrap();
     assert_eq!(archived.state, "archived");
@@ -894,10 +905,11 @@ both!(handlers_are_reminded_before_and_after_the_deadline, |db| {
         )
         .await
         .unwrap();
-    let mut direct = in_act("direct", r.copy.version);
-    direct.lead_person_id = lead.person_id;
-    direct.coordinator_people = vec![coordinator.person_id.unwrap()];
-    direct.working_days = Some(3);
+    let direct: InAction = serde_json::from_value(serde_json::json!({
+        "event": "direct", "version": r.copy.version, "lead_person_id": lead.person_id,
+        "coordinator_people": [coordinator.person_id.unwrap()], "working_days": 3,
+    }))
+    .unwrap();
     let c = app
         .act_on_incoming(&leader, r.copy.id, direct)
         .await

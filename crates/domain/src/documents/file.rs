@@ -106,16 +106,29 @@ impl FileState {
         self == FileState::Open
     }
 
-    pub fn next(self, action: &str) -> Option<FileState> {
+    pub fn next(self, action: FileAction) -> Option<FileState> {
+        use FileAction as A;
         match (self, action) {
-            (FileState::Planned, "open") => Some(FileState::Open),
-            (FileState::Open, "close") => Some(FileState::Closed),
-            (FileState::Closed, "reopen") => Some(FileState::Open),
-            (FileState::Closed, "archive") => Some(FileState::Archived),
+            (FileState::Planned, A::Open) => Some(FileState::Open),
+            (FileState::Open, A::Close) => Some(FileState::Closed),
+            (FileState::Closed, A::Reopen) => Some(FileState::Open),
+            (FileState::Closed, A::Archive) => Some(FileState::Archived),
             _ => None,
         }
     }
 }
+
+/// What is done to a work file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileAction {
+    Open,
+    Close,
+    Reopen,
+    /// Handed to the agency archive (the records office only).
+    Archive,
+}
+names!(FileAction { Open = "open", Close = "close", Reopen = "reopen", Archive = "archive" });
 
 #[cfg(test)]
 mod tests {
@@ -146,12 +159,12 @@ mod tests {
 
     #[test]
     fn life_of_a_file() {
-        let s = FileState::Planned.next("open").unwrap();
+        let s = FileState::Planned.next(FileAction::Open).unwrap();
         assert!(s.accepts_documents());
-        let s = s.next("close").unwrap();
+        let s = s.next(FileAction::Close).unwrap();
         assert!(!s.accepts_documents());
-        assert_eq!(s.next("archive"), Some(FileState::Archived));
-        assert_eq!(FileState::Archived.next("reopen"), None);
-        assert_eq!(FileState::Planned.next("close"), None);
+        assert_eq!(s.next(FileAction::Archive), Some(FileState::Archived));
+        assert_eq!(FileState::Archived.next(FileAction::Reopen), None);
+        assert_eq!(FileState::Planned.next(FileAction::Close), None);
     }
 }

@@ -412,8 +412,9 @@ async fn act_incoming(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-    Json(a): Json<InAction>,
+    Json(body): Json<serde_json::Value>,
 ) -> WebResult<Json<Incoming>> {
+    let a: InAction = super::read_command(body, &[])?;
     Ok(Json(
         (state.app.act_on_incoming(&ctx.actor()?, id, a).await?).into(),
     ))
@@ -576,10 +577,14 @@ async fn act_file(
     Path(id): Path<i64>,
     Json(a): Json<FileAction>,
 ) -> WebResult<Json<WorkFile>> {
+    let action = egov_domain::documents::file::FileAction::parse(&a.action).ok_or_else(|| {
+        egov_app::AppError::invalid(egov_app::Code::BadEvent, "Unknown action.")
+            .arg("value", &a.action)
+    })?;
     Ok(Json(
         (state
             .app
-            .act_on_work_file(&ctx.actor()?, id, &a.action)
+            .act_on_work_file(&ctx.actor()?, id, action)
             .await?)
             .into(),
     ))

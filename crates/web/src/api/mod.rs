@@ -1016,6 +1016,7 @@ pub(crate) fn read_command<T: serde::de::DeserializeOwned>(
 
 #[cfg(test)]
 mod tests {
+    use egov_app::documents::incoming::{Direction, InAction, InCommand};
     use egov_app::documents::outgoing::{OutAction, OutCommand};
     use serde_json::json;
 
@@ -1045,6 +1046,46 @@ mod tests {
         assert_eq!(read(json!({"event": "issue"})).unwrap_err(), "bad_request");
         assert_eq!(
             read(json!({"event": "issue", "version": "two"})).unwrap_err(),
+            "bad_request"
+        );
+    }
+
+    #[test]
+    fn an_incoming_command_carries_its_direction() {
+        let read = |v| super::read_command::<InAction>(v, &[]).map_err(|e| e.code.as_str());
+        let a = read(json!({"event": "direct", "version": 4, "note": "Chủ trì",
+            "lead_person_id": 7, "coordinator_units": [3], "working_days": 5}))
+        .unwrap();
+        assert_eq!(
+            a.command,
+            InCommand::Direct(Direction {
+                lead_person_id: Some(7),
+                coordinator_units: vec![3],
+                working_days: Some(5),
+                ..Direction::default()
+            })
+        );
+        assert_eq!(
+            read(json!({"event": "complete", "version": 5, "reply_document_id": 9}))
+                .unwrap()
+                .command,
+            InCommand::Complete {
+                reply_document_id: Some(9)
+            }
+        );
+        assert_eq!(
+            read(json!({"event": "refuse_recall", "version": 1}))
+                .unwrap()
+                .command
+                .name(),
+            "refuse_recall"
+        );
+        assert_eq!(
+            read(json!({"event": "fly", "version": 2})).unwrap_err(),
+            "bad_event"
+        );
+        assert_eq!(
+            read(json!({"event": "direct", "version": 2, "working_days": -1})).unwrap_err(),
             "bad_request"
         );
     }

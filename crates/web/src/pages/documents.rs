@@ -10,6 +10,7 @@ use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use egov_app::documents::incoming::{ANY_OFFICE_ROLE, InAction, PaperInCmd};
+use egov_app::documents::incoming::{Direction, InCommand};
 use egov_app::documents::outgoing::{DocumentDetail, OutAction};
 use egov_app::views::Agency;
 use egov_app::views::{Document, Incoming};
@@ -676,10 +677,7 @@ async fn act(
                 },
                 None => None,
             };
-            let a = InAction {
-                event: event.clone(),
-                version,
-                note,
+            let direction = Direction {
                 lead_unit_id: get("lead_unit_id").and_then(|v| v.parse().ok()),
                 lead_person_id: get("lead_person_id").and_then(|v| v.parse().ok()),
                 coordinator_units: f
@@ -698,9 +696,17 @@ async fn act(
                 } else {
                     None
                 },
-                reply_document_id: get("reply_document_id").and_then(|v| v.parse().ok()),
             };
-            state.app.act_on_incoming(&actor, copy, a).await.map(|_| ())
+            let reply = get("reply_document_id").and_then(|v| v.parse().ok());
+            let a = InCommand::parse(&event, direction, reply).map(|command| InAction {
+                version,
+                note,
+                command,
+            });
+            match a {
+                Ok(a) => state.app.act_on_incoming(&actor, copy, a).await.map(|_| ()),
+                Err(e) => Err(e),
+            }
         }
         None => match OutAction::parse(&event, version, note, get("mark")) {
             Ok(a) => state.app.act_on_document(&actor, id, a).await.map(|_| ()),

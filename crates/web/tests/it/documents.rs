@@ -103,6 +103,30 @@ both!(documents_over_the_api, |db| {
         (early.status, early.error_code().as_str()),
         (StatusCode::CONFLICT, "illegal_transition")
     );
+    // An action that does not exist is refused before the use case, naming it; so is a work
+    // file's.
+    let unknown = clerk
+        .json(
+            Method::POST,
+            &format!("/api/v1/documents/{id}/actions"),
+            json!({"event": "publish", "version": doc["version"]}),
+        )
+        .await;
+    assert_eq!(
+        (unknown.status, unknown.error_code().as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "bad_event")
+    );
+    let unknown = clerk
+        .json(
+            Method::POST,
+            "/api/v1/work-files/1/actions",
+            json!({"action": "shred"}),
+        )
+        .await;
+    assert_eq!(
+        (unknown.status, unknown.error_code().as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "bad_event")
+    );
     let mut leader = signed_in(&r, "giamdoc.snv").await;
     let doc = act(
         &mut leader,

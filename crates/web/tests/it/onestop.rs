@@ -287,6 +287,10 @@ both!(dossiers_over_the_api, |db| {
         .collect();
     assert_eq!(with_mark.len(), 1, "{out}");
     assert!(with_mark[0].to_string().contains("\"sign_off\""), "{out}");
+    // And an incoming copy's: seven events, the direction's fields only on `direct`.
+    let incoming = &doc["components"]["schemas"]["InCommand"];
+    let variants = incoming["oneOf"].as_array().expect("InCommand is a oneOf");
+    assert_eq!(variants.len(), 7, "{incoming}");
 });
 
 both!(the_counter_and_a_dossier_in_the_browser, |db| {
