@@ -427,8 +427,8 @@ impl App {
             actor.person_id,
             &actor.username,
             "sign",
-            Some(&d.state),
-            &d.state,
+            Some(d.state.as_str()),
+            d.state.as_str(),
             &data,
         )
         .await?;

@@ -227,7 +227,8 @@ view! {
         pub subject: String,
         pub urgency: String,
         pub secrecy: Option<String>,
-        pub state: String,
+        #[schema(value_type = String)]
+        pub state: egov_domain::documents::flow::OutState,
         pub drafter_id: Option<i64>,
         pub drafting_unit_id: Option<i64>,
         pub signer_id: Option<i64>,
@@ -281,7 +282,8 @@ view! {
         pub document_id: i64,
         /// `electronic` or `paper`.
         pub channel: String,
-        pub state: String,
+        #[schema(value_type = String)]
+        pub state: egov_domain::documents::flow::InState,
         #[serde(with = "time::serde::rfc3339")]
         pub arrived_at: OffsetDateTime,
         pub arrival_year: Option<i64>,
@@ -361,7 +363,8 @@ view! {
         /// `permanent` or a number of years.
         pub retention: String,
         pub responsible_id: Option<i64>,
-        pub state: String,
+        #[schema(value_type = String)]
+        pub state: egov_domain::documents::file::FileState,
         #[serde(with = "time::serde::rfc3339::option")]
         pub opened_at: Option<OffsetDateTime>,
         #[serde(with = "time::serde::rfc3339::option")]

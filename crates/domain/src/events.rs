@@ -101,7 +101,7 @@ mod tests {
         );
         assert_eq!(
             of_dossier(DossierEvent::Assign, State::Processing, State::Processing),
-            []
+            [] as [EventKind; 0]
         );
         assert_eq!(
             of_dossier(DossierEvent::Withdraw, State::Processing, State::Withdrawn),

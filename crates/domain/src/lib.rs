@@ -2,7 +2,8 @@
 //!
 //! Pure types and rules, no I/O and no async, so every rule can be tested on its own.
 
-/// `as_str`, `parse` and `ALL` for an enum of names stored and sent as text.
+/// `as_str`, `parse` and `ALL` for an enum of names stored and sent as text; the store
+/// decodes a column into it (`TryFrom<String>`), and it compares with its name.
 macro_rules! names {
     ($t:ident { $($v:ident = $s:literal),* $(,)? }) => {
         impl $t {
@@ -14,7 +15,37 @@ macro_rules! names {
                 Self::ALL.iter().copied().find(|x| x.as_str() == s)
             }
         }
+
+        impl TryFrom<String> for $t {
+            type Error = $crate::UnknownName;
+            fn try_from(s: String) -> Result<$t, $crate::UnknownName> {
+                $t::parse(&s).ok_or($crate::UnknownName {
+                    of: stringify!($t),
+                    name: s,
+                })
+            }
+        }
+
+        impl PartialEq<&str> for $t {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
     };
+}
+
+/// A stored name that is none of its enum's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name:?} is not a {of}")]
+pub struct UnknownName {
+    pub of: &'static str,
+    pub name: String,
 }
 
 pub mod admin_unit;

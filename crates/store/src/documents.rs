@@ -27,7 +27,8 @@ pub struct DocumentRow {
     pub subject: String,
     pub urgency: String,
     pub secrecy: Option<String>,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: egov_domain::documents::flow::OutState,
     pub drafter_id: Option<i64>,
     pub drafting_unit_id: Option<i64>,
     pub signer_id: Option<i64>,
@@ -380,7 +381,8 @@ pub struct IncomingRow {
     pub document_id: i64,
     /// `electronic` or `paper`.
     pub channel: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: egov_domain::documents::flow::InState,
     pub arrived_at: OffsetDateTime,
     pub arrival_year: Option<i64>,
     pub arrival_number: Option<i64>,
@@ -1118,7 +1120,8 @@ pub struct WorkFileRow {
     /// `permanent` or a number of years.
     pub retention: String,
     pub responsible_id: Option<i64>,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: egov_domain::documents::file::FileState,
     pub opened_at: Option<OffsetDateTime>,
     pub closed_at: Option<OffsetDateTime>,
     pub archived_at: Option<OffsetDateTime>,

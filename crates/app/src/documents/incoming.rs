@@ -385,8 +385,8 @@ impl App {
             actor.person_id,
             &actor.username,
             "refuse_recall",
-            Some(&copy.state),
-            &copy.state,
+            Some(copy.state.as_str()),
+            copy.state.as_str(),
             &serde_json::json!({ "status": recall_status::REFUSED, "note": a.note.trim() }),
         )
         .await?;
@@ -452,8 +452,7 @@ impl App {
         a: &InAction,
         duplicate: Option<i64>,
     ) -> Result<IncomingRow, AppError> {
-        let from =
-            InState::parse(&copy.state).ok_or_else(|| AppError::internal("unknown state"))?;
+        let from = copy.state;
         let to = next_in(from, event).map_err(|e| {
             AppError::conflict(Code::IllegalTransition, e.to_string())
                 .arg("state", from.as_str())
@@ -736,12 +735,10 @@ impl App {
             .await?;
         let may_add_files = d.origin == "internal"
             && d.secrecy.is_none()
-            && [
-                OutState::Draft.as_str(),
-                OutState::InReview.as_str(),
-                OutState::AwaitingSignOff.as_str(),
-            ]
-            .contains(&d.state.as_str())
+            && matches!(
+                d.state,
+                OutState::Draft | OutState::InReview | OutState::AwaitingSignOff
+            )
             && match d.agency_id {
                 Some(a) => {
                     self.holds_in(&mut tx, actor, &super::outgoing::DRAFTERS, a)
@@ -807,9 +804,8 @@ impl App {
         copy: Option<&IncomingRow>,
     ) -> Result<Vec<String>, AppError> {
         let mut actions = Vec::new();
-        if let Some(c) = copy
-            && let Some(s) = InState::parse(&c.state)
-        {
+        if let Some(c) = copy {
+            let s = c.state;
             for e in InEvent::ALL {
                 if next_in(s, *e).is_ok() && self.may_act_in(tx, actor, c, *e).await? {
                     actions.push(e.as_str().to_owned());
@@ -829,10 +825,10 @@ impl App {
             }
         }
         if d.origin == "internal"
-            && let Some(s) = egov_domain::documents::flow::OutState::parse(&d.state)
             && d.agency_id
                 .is_some_and(|a| copy.is_none_or(|c| c.agency_id != a))
         {
+            let s = d.state;
             let agency = d.agency_id.unwrap_or_default();
             for e in egov_domain::documents::flow::OutEvent::ALL {
                 if egov_domain::documents::flow::next_out(s, *e).is_ok()

@@ -349,7 +349,7 @@ impl App {
             let old = store::get_document(&mut tx, r)
                 .await
                 .or_not_found("document")?;
-            if old.agency_id != Some(agency.id) || old.state != OutState::Issued.as_str() {
+            if old.agency_id != Some(agency.id) || old.state != OutState::Issued {
                 return Err(AppError::invalid(
                     Code::BadReplacement,
                     "A document replaces an issued document of the same agency.",
@@ -643,8 +643,8 @@ impl App {
                     return Err(super::secret_no_content());
                 }
                 let editable = d.origin == "external"
-                    || [OutState::Draft.as_str(), OutState::InReview.as_str()].contains(&d.state.as_str())
-                    || (d.state == OutState::AwaitingSignOff.as_str() && role == FileRole::Attachment);
+                    || matches!(d.state, OutState::Draft | OutState::InReview)
+                    || (d.state == OutState::AwaitingSignOff && role == FileRole::Attachment);
                 if !editable {
                     return Err(AppError::conflict(
                         Code::DocumentNotEditable,
@@ -777,7 +777,7 @@ impl App {
         if d.version != a.version {
             return Err(changed());
         }
-        let from = OutState::parse(&d.state).ok_or_else(|| AppError::internal("unknown state"))?;
+        let from = d.state;
         let to = next_out(from, event).map_err(|e| {
             AppError::conflict(Code::IllegalTransition, e.to_string())
                 .arg("state", from.as_str())

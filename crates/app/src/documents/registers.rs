@@ -2,6 +2,7 @@
 //! 30/2020 lists (Appendix IV), as a table the web layer writes to a spreadsheet, and as a
 //! printable landscape PDF.
 
+use egov_domain::documents::flow::{InState, OutState};
 use egov_pdf::{Align, Cell, Document, Face, Style, Table};
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
@@ -141,13 +142,13 @@ impl App {
                     to.join("; "),
                     d.recipients_text.clone(),
                     copies_made(to.len(), &d.recipients_text, d.copies).to_string(),
-                    if d.state == "issued" || d.state == "recalled" {
+                    if matches!(d.state, OutState::Issued | OutState::Recalled) {
                         local_day(Some(d.updated_at))
                     } else {
                         String::new()
                     },
                     String::new(),
-                    if d.state == "recalled" {
+                    if d.state == OutState::Recalled {
                         "Đã thu hồi".into()
                     } else {
                         String::new()
@@ -238,8 +239,8 @@ impl App {
                 local_day(c.directed_at),
                 String::new(),
                 signature_text(c.signature.as_deref()).into(),
-                match (c.duplicate_of, c.state.as_str()) {
-                    (_, "cancelled") => "Đã thu hồi".into(),
+                match (c.duplicate_of, c.state) {
+                    (_, InState::Cancelled) => "Đã thu hồi".into(),
                     (Some(_), _) => "Có thể trùng".into(),
                     _ => String::new(),
                 },

@@ -2,7 +2,7 @@
 //! closing, a document in several files, and the transfer to the archive.
 
 use crate::Code;
-use egov_domain::documents::file::{FileAction, FileState, Retention, check_notation, file_code};
+use egov_domain::documents::file::{FileAction, Retention, check_notation, file_code};
 use egov_domain::org::Role;
 use egov_store::documents::{self as store, DocumentRow, NewWorkFile, WorkFileRow};
 use egov_store::{Exec, agencies};
@@ -134,14 +134,13 @@ impl App {
             ]
         };
         self.require_in(&mut tx, actor, roles, f.agency_id).await?;
-        let from =
-            FileState::parse(&f.state).ok_or_else(|| AppError::internal("unknown file state"))?;
+        let from = f.state;
         let to = from.next(action).ok_or_else(|| {
             AppError::conflict(
                 Code::IllegalTransition,
                 format!("A {} file cannot be {}d.", f.state, action.as_str()),
             )
-            .arg("state", f.state.clone())
+            .arg("state", f.state)
             .arg("event", action.as_str())
         })?;
         if !store::set_work_file_state(&mut tx, id, from.as_str(), to.as_str(), self.now()).await? {
@@ -176,7 +175,7 @@ impl App {
             return Err(AppError::not_found("work_file"));
         }
         let d = self.visible_document(&mut tx, actor, document_id).await?;
-        if !FileState::parse(&f.state).is_some_and(FileState::accepts_documents) {
+        if !f.state.accepts_documents() {
             return Err(AppError::conflict(
                 Code::FileNotOpen,
                 "Documents are added to open files only.",

@@ -80,27 +80,9 @@ pub enum FileState {
     Archived,
 }
 
+names!(FileState { Planned = "planned", Open = "open", Closed = "closed", Archived = "archived" });
+
 impl FileState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FileState::Planned => "planned",
-            FileState::Open => "open",
-            FileState::Closed => "closed",
-            FileState::Archived => "archived",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<FileState> {
-        [
-            FileState::Planned,
-            FileState::Open,
-            FileState::Closed,
-            FileState::Archived,
-        ]
-        .into_iter()
-        .find(|x| x.as_str() == s)
-    }
-
     /// Documents may be added only while the file is open.
     pub fn accepts_documents(self) -> bool {
         self == FileState::Open

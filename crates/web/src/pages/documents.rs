@@ -46,8 +46,8 @@ pub fn upload_routes() -> Router<AppState> {
 
 /// Labels for document values, shared by the templates.
 impl Page {
-    pub fn doc_state(&self, s: &str) -> String {
-        self.t(format!("doc-state-{}", s.replace('_', "-")))
+    pub fn doc_state(&self, s: impl std::fmt::Display) -> String {
+        self.t(format!("doc-state-{}", s.to_string().replace('_', "-")))
     }
 
     pub fn urgency(&self, u: &str) -> String {
