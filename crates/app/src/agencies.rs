@@ -179,7 +179,15 @@ impl App {
             ));
         }
         let mut tx = self.db.begin().await?;
-        authz::require(&mut tx, actor, &[Role::Administrator], None, None).await?;
+        authz::require(
+            &mut tx,
+            actor,
+            &[Role::Administrator],
+            None,
+            None,
+            self.now(),
+        )
+        .await?;
         let parent = agencies::get(&mut tx, cmd.parent_id)
             .await
             .or_not_found("agency")?;

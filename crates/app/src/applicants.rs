@@ -247,7 +247,7 @@ impl App {
         ex: &mut impl egov_store::Exec,
         actor: &Actor,
     ) -> Result<(), AppError> {
-        match authz::agencies_with(ex, actor, &FRONT_DESK).await? {
+        match authz::agencies_with(ex, actor, &FRONT_DESK, self.now()).await? {
             Some(v) if v.is_empty() => Err(AppError::forbidden()),
             _ => Ok(()),
         }
@@ -298,7 +298,7 @@ impl App {
             // `find_applicant`); it never reads a record by id.
             AccessPurpose::Receipt => false,
         };
-        if !allowed && !authz::is_system_admin(&mut tx, actor).await? {
+        if !allowed && !authz::is_system_admin(&mut tx, actor, self.now()).await? {
             return Err(AppError::not_found("applicant"));
         }
         let a = applicants::get(&mut tx, id)
@@ -321,7 +321,7 @@ impl App {
         limit: i64,
     ) -> Result<Vec<egov_store::audit::Entry>, AppError> {
         let mut ex = &self.db;
-        if !authz::is_system_admin(&mut ex, actor).await? {
+        if !authz::is_system_admin(&mut ex, actor, self.now()).await? {
             return Err(AppError::forbidden());
         }
         Ok(egov_store::audit::for_object(

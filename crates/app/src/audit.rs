@@ -253,7 +253,7 @@ impl crate::App {
         offset: i64,
     ) -> Result<(Vec<AuditLine>, bool), AppError> {
         let mut ex = &self.db;
-        if !crate::authz::is_system_admin(&mut ex, actor).await? {
+        if !crate::authz::is_system_admin(&mut ex, actor, self.now()).await? {
             return Err(AppError::forbidden());
         }
         let limit = limit.clamp(1, 10_000);

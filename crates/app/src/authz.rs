@@ -3,6 +3,7 @@
 
 use egov_domain::org::Role;
 use egov_store::{Exec, args, org};
+use time::OffsetDateTime;
 
 use crate::{Actor, AppError};
 
@@ -14,21 +15,13 @@ pub async fn require(
     roles: &[Role],
     agency_id: Option<i64>,
     org_unit_id: Option<i64>,
+    at: OffsetDateTime,
 ) -> Result<(), AppError> {
     let Some(person) = actor.official()? else {
         return Ok(());
     };
     let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-    if org::has_role(
-        ex,
-        person,
-        &names,
-        agency_id,
-        org_unit_id,
-        egov_store::now(),
-    )
-    .await?
-    {
+    if org::has_role(ex, person, &names, agency_id, org_unit_id, at).await? {
         Ok(())
     } else {
         Err(AppError::forbidden())
@@ -36,7 +29,11 @@ pub async fn require(
 }
 
 /// True for the system and for a deployment-wide administrator.
-pub async fn is_system_admin(ex: &mut impl Exec, actor: &Actor) -> Result<bool, AppError> {
+pub async fn is_system_admin(
+    ex: &mut impl Exec,
+    actor: &Actor,
+    at: OffsetDateTime,
+) -> Result<bool, AppError> {
     let Some(person) = actor.official()? else {
         return Ok(true);
     };
@@ -44,7 +41,7 @@ pub async fn is_system_admin(ex: &mut impl Exec, actor: &Actor) -> Result<bool, 
         .scalar(
             "SELECT COUNT(*) FROM role_grants WHERE person_id = $1 AND role = 'administrator' \
              AND agency_id IS NULL AND valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2)",
-            args![person, egov_store::now()],
+            args![person, at],
         )
         .await?;
     Ok(n > 0)
@@ -56,8 +53,9 @@ pub async fn agencies_with(
     ex: &mut impl Exec,
     actor: &Actor,
     roles: &[Role],
+    at: OffsetDateTime,
 ) -> Result<Option<Vec<i64>>, AppError> {
-    if roles.contains(&Role::Administrator) && is_system_admin(ex, actor).await? {
+    if roles.contains(&Role::Administrator) && is_system_admin(ex, actor, at).await? {
         return Ok(None);
     }
     let Some(person) = actor.official()? else {
@@ -75,7 +73,7 @@ pub async fn agencies_with(
                  AND role IN ({list}) AND agency_id IS NOT NULL AND valid_from <= $2 \
                  AND (valid_to IS NULL OR valid_to > $2) ORDER BY agency_id"
             ),
-            args![person, egov_store::now()],
+            args![person, at],
         )
         .await?;
     Ok(Some(rows.into_iter().map(|r| r.0).collect()))
@@ -86,17 +84,19 @@ pub async fn require_admin_of(
     ex: &mut impl Exec,
     actor: &Actor,
     agency_id: i64,
+    at: OffsetDateTime,
 ) -> Result<(), AppError> {
-    require(ex, actor, &[Role::Administrator], Some(agency_id), None).await
+    require(ex, actor, &[Role::Administrator], Some(agency_id), None, at).await
 }
 
 /// The agencies an actor administers now (every current agency for a system administrator).
 pub async fn administered(
     ex: &mut impl Exec,
     actor: &Actor,
+    at: OffsetDateTime,
 ) -> Result<Vec<egov_store::agencies::Agency>, AppError> {
-    let today = egov_store::vn_today();
-    let ids = agencies_with(ex, actor, &[Role::Administrator]).await?;
+    let today = egov_domain::vn_date(at);
+    let ids = agencies_with(ex, actor, &[Role::Administrator], at).await?;
     let all: Vec<egov_store::agencies::Agency> = match ids {
         None => {
             ex.fetch_all(
@@ -124,8 +124,9 @@ pub async fn can_admin(
     ex: &mut impl Exec,
     actor: &Actor,
     agency_id: i64,
+    at: OffsetDateTime,
 ) -> Result<bool, AppError> {
-    match require_admin_of(ex, actor, agency_id).await {
+    match require_admin_of(ex, actor, agency_id, at).await {
         Ok(()) => Ok(true),
         Err(e) if e.kind == crate::ErrorKind::Forbidden => Ok(false),
         Err(e) => Err(e),
@@ -133,8 +134,12 @@ pub async fn can_admin(
 }
 
 /// True when the actor administers at least one agency (or the deployment).
-pub async fn is_any_admin(ex: &mut impl Exec, actor: &Actor) -> Result<bool, AppError> {
-    Ok(agencies_with(ex, actor, &[Role::Administrator])
+pub async fn is_any_admin(
+    ex: &mut impl Exec,
+    actor: &Actor,
+    at: OffsetDateTime,
+) -> Result<bool, AppError> {
+    Ok(agencies_with(ex, actor, &[Role::Administrator], at)
         .await?
         .is_none_or(|v| !v.is_empty()))
 }
@@ -148,28 +153,30 @@ impl crate::App {
         actor: &Actor,
         roles: &[Role],
     ) -> Result<Option<Vec<i64>>, AppError> {
-        agencies_with(&mut &self.db, actor, roles).await
+        agencies_with(&mut &self.db, actor, roles, self.now()).await
     }
 
     /// True for the system and for a deployment-wide administrator.
     pub async fn is_system_admin(&self, actor: &Actor) -> Result<bool, AppError> {
-        is_system_admin(&mut &self.db, actor).await
+        is_system_admin(&mut &self.db, actor, self.now()).await
     }
 
     /// True when the actor administers at least one agency (or the deployment).
     pub async fn is_any_admin(&self, actor: &Actor) -> Result<bool, AppError> {
-        is_any_admin(&mut &self.db, actor).await
+        is_any_admin(&mut &self.db, actor, self.now()).await
     }
 
     /// True when the actor administers the agency.
     pub async fn may_administer(&self, actor: &Actor, agency_id: i64) -> Result<bool, AppError> {
-        can_admin(&mut &self.db, actor, agency_id).await
+        can_admin(&mut &self.db, actor, agency_id, self.now()).await
     }
 
     /// The agencies the actor administers now (every current agency for a system
     /// administrator).
     pub async fn administered(&self, actor: &Actor) -> Result<Vec<crate::views::Agency>, AppError> {
-        Ok(crate::views::all(administered(&mut &self.db, actor).await?))
+        Ok(crate::views::all(
+            administered(&mut &self.db, actor, self.now()).await?,
+        ))
     }
 
     /// Requires one of `roles` covering the agency (and unit), or refuses with `forbidden`.
@@ -179,6 +186,6 @@ impl crate::App {
         roles: &[Role],
         agency_id: Option<i64>,
     ) -> Result<(), AppError> {
-        require(&mut &self.db, actor, roles, agency_id, None).await
+        require(&mut &self.db, actor, roles, agency_id, None, self.now()).await
     }
 }

@@ -550,7 +550,7 @@ impl App {
         ex: &mut impl Exec,
         actor: &Actor,
     ) -> Result<(), AppError> {
-        if authz::is_system_admin(ex, actor).await? {
+        if authz::is_system_admin(ex, actor, self.now()).await? {
             Ok(())
         } else {
             Err(AppError::forbidden())
@@ -873,7 +873,15 @@ impl App {
         let now = self.now();
         match agency_id {
             Some(a) => {
-                authz::require(&mut tx, actor, &[Role::Administrator], Some(a), None).await?;
+                authz::require(
+                    &mut tx,
+                    actor,
+                    &[Role::Administrator],
+                    Some(a),
+                    None,
+                    self.now(),
+                )
+                .await?;
                 cal_store::set_office_hours(&mut tx, a, json.as_deref(), now).await?;
             }
             None => {

@@ -237,6 +237,7 @@ impl App {
             &[egov_domain::org::Role::Administrator],
             None,
             None,
+            self.now(),
         )
         .await?;
         let written = units::upsert_units(&mut tx, &new_units).await?;
@@ -416,6 +417,7 @@ impl App {
             &[egov_domain::org::Role::Administrator],
             None,
             None,
+            self.now(),
         )
         .await?;
         let old_units = units::list(&mut tx, Structure::ThreeTier.as_str(), None).await?;
@@ -579,6 +581,7 @@ impl App {
             &[egov_domain::org::Role::Administrator],
             None,
             None,
+            self.now(),
         )
         .await?;
         let mut report = ImportReport::default();

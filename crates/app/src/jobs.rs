@@ -261,6 +261,7 @@ impl App {
             &[egov_domain::org::Role::Administrator],
             None,
             None,
+            self.now(),
         )
         .await?;
         let id = jobs::enqueue(
@@ -288,7 +289,7 @@ impl App {
         offset: i64,
     ) -> Result<(Vec<StateCount>, Vec<Job>), AppError> {
         let mut ex = &self.db;
-        if !authz::is_system_admin(&mut ex, actor).await? {
+        if !authz::is_system_admin(&mut ex, actor, self.now()).await? {
             return Err(AppError::forbidden());
         }
         Ok((
@@ -300,7 +301,7 @@ impl App {
     /// Puts a dead job back in the queue.
     pub async fn retry_job(&self, actor: &Actor, id: i64) -> Result<Job, AppError> {
         let mut tx = self.db.begin().await?;
-        if !authz::is_system_admin(&mut tx, actor).await? {
+        if !authz::is_system_admin(&mut tx, actor, self.now()).await? {
             return Err(AppError::forbidden());
         }
         let before = jobs::get(&mut tx, id).await.or_not_found("job")?;

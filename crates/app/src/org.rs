@@ -155,7 +155,7 @@ impl App {
             ));
         }
         let mut tx = self.db.begin().await?;
-        authz::require_admin_of(&mut tx, actor, agency_id).await?;
+        authz::require_admin_of(&mut tx, actor, agency_id, self.now()).await?;
         live_agency(&mut tx, agency_id).await?;
         unit_in(&mut tx, cmd.parent_id, agency_id).await?;
         let dup: i64 = tx
@@ -177,7 +177,7 @@ impl App {
             cmd.parent_id,
             &name,
             &cmd.kind,
-            Some(egov_store::vn_today()),
+            Some(self.today()),
             self.now(),
         )
         .await?;
@@ -201,7 +201,7 @@ impl App {
         let mut tx = self.db.begin().await?;
         match cmd.agency_id {
             Some(a) => {
-                authz::require_admin_of(&mut tx, actor, a).await?;
+                authz::require_admin_of(&mut tx, actor, a, self.now()).await?;
                 live_agency(&mut tx, a).await?;
                 unit_in(&mut tx, cmd.org_unit_id, a).await?;
             }
@@ -212,7 +212,7 @@ impl App {
                         "Choose the agency the role applies in.",
                     ));
                 }
-                if !authz::is_system_admin(&mut tx, actor).await? {
+                if !authz::is_system_admin(&mut tx, actor, self.now()).await? {
                     return Err(AppError::forbidden());
                 }
             }
@@ -269,9 +269,9 @@ impl App {
             .await
             .or_not_found("role grant")?;
         match before.agency_id {
-            Some(a) => authz::require_admin_of(&mut tx, actor, a).await?,
+            Some(a) => authz::require_admin_of(&mut tx, actor, a, self.now()).await?,
             None => {
-                if !authz::is_system_admin(&mut tx, actor).await? {
+                if !authz::is_system_admin(&mut tx, actor, self.now()).await? {
                     return Err(AppError::forbidden());
                 }
             }
@@ -319,7 +319,7 @@ impl App {
         cmd: NewPosting,
     ) -> Result<Posting, AppError> {
         let mut tx = self.db.begin().await?;
-        authz::require_admin_of(&mut tx, actor, cmd.agency_id).await?;
+        authz::require_admin_of(&mut tx, actor, cmd.agency_id, self.now()).await?;
         people::get(&mut tx, person_id)
             .await
             .or_not_found("person")?;
@@ -386,7 +386,7 @@ impl App {
             .iter()
             .chain(std::iter::once(&cmd.posting.agency_id))
         {
-            authz::require_admin_of(&mut tx, actor, *a).await?;
+            authz::require_admin_of(&mut tx, actor, *a, self.now()).await?;
         }
         self.check_posting_target(
             &mut tx,
@@ -484,7 +484,7 @@ impl App {
         })?;
         let mut tx = self.db.begin().await?;
         if actor.person_id != Some(cmd.delegator_id) {
-            authz::require_admin_of(&mut tx, actor, cmd.agency_id).await?;
+            authz::require_admin_of(&mut tx, actor, cmd.agency_id, self.now()).await?;
         }
         live_agency(&mut tx, cmd.agency_id).await?;
         let now = self.now();
@@ -555,7 +555,7 @@ impl App {
             .await
             .or_not_found("delegation")?;
         if actor.person_id != Some(before.delegator_id) {
-            authz::require_admin_of(&mut tx, actor, before.agency_id).await?;
+            authz::require_admin_of(&mut tx, actor, before.agency_id, self.now()).await?;
         }
         if org::revoke_delegation(&mut tx, id, self.now(), actor.person_id).await? == 0 {
             return Err(AppError::conflict(
@@ -581,7 +581,15 @@ impl App {
         agency_id: i64,
     ) -> Result<Vec<Delegation>, AppError> {
         let mut ex = &self.db;
-        authz::require(&mut ex, actor, &Role::ALL, Some(agency_id), None).await?;
+        authz::require(
+            &mut ex,
+            actor,
+            &Role::ALL,
+            Some(agency_id),
+            None,
+            self.now(),
+        )
+        .await?;
         Ok(org::delegations_in(&mut ex, agency_id).await?)
     }
 

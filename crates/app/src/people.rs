@@ -116,9 +116,9 @@ impl App {
         let now = self.now();
         let mut tx = self.db.begin().await?;
         match cmd.agency_id {
-            Some(a) => authz::require_admin_of(&mut tx, actor, a).await?,
+            Some(a) => authz::require_admin_of(&mut tx, actor, a, self.now()).await?,
             None => {
-                if !authz::is_system_admin(&mut tx, actor).await? {
+                if !authz::is_system_admin(&mut tx, actor, self.now()).await? {
                     return Err(AppError::invalid(
                         Code::AgencyRequired,
                         "Choose the agency the person works in.",
@@ -187,7 +187,9 @@ impl App {
         if self_ok && actor.person_id == Some(person_id) {
             return Ok(());
         }
-        let Some(mine) = authz::agencies_with(ex, actor, &[Role::Administrator]).await? else {
+        let Some(mine) =
+            authz::agencies_with(ex, actor, &[Role::Administrator], self.now()).await?
+        else {
             return Ok(());
         };
         let theirs = self.agencies_of(ex, person_id).await?;
@@ -259,7 +261,8 @@ impl App {
         offset: i64,
     ) -> Result<Vec<Person>, AppError> {
         let mut ex = &self.db;
-        let scope = authz::agencies_with(&mut ex, actor, &[Role::Administrator]).await?;
+        let scope =
+            authz::agencies_with(&mut ex, actor, &[Role::Administrator], self.now()).await?;
         if scope.as_ref().is_some_and(|s| s.is_empty()) {
             return Err(AppError::forbidden());
         }

@@ -180,6 +180,7 @@ impl App {
             &[egov_domain::org::Role::Administrator],
             None,
             None,
+            self.now(),
         )
         .await?;
         egov_store::agencies::get(&mut tx, old)

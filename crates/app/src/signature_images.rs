@@ -165,7 +165,7 @@ impl App {
                         "A signature image belongs to a person: sign in as that person.",
                     ));
                 };
-                let mine = authz::agencies_with(&mut tx, actor, &Role::ALL).await?;
+                let mine = authz::agencies_with(&mut tx, actor, &Role::ALL, self.now()).await?;
                 if mine.is_some_and(|a| !a.contains(&cmd.agency_id)) {
                     return Err(AppError::forbidden());
                 }
@@ -178,6 +178,7 @@ impl App {
                     &[Role::RecordsClerk],
                     Some(cmd.agency_id),
                     None,
+                    self.now(),
                 )
                 .await?;
                 None
@@ -232,7 +233,7 @@ impl App {
         let row = store::get(&mut tx, id)
             .await?
             .ok_or_else(|| AppError::not_found("signature image"))?;
-        authz::require_admin_of(&mut tx, actor, row.agency_id).await?;
+        authz::require_admin_of(&mut tx, actor, row.agency_id, self.now()).await?;
         if owns(actor, &row) {
             return Err(AppError::new(
                 ErrorKind::Forbidden,
@@ -271,6 +272,7 @@ impl App {
                 &[Role::RecordsClerk],
                 Some(row.agency_id),
                 None,
+                self.now(),
             )
             .await
             .is_ok();
@@ -319,7 +321,7 @@ impl App {
     pub async fn signature_images(&self, actor: &Actor) -> Result<Vec<ImageRow>, AppError> {
         let mut ex = &self.db;
         let roles = [Role::Administrator, Role::RecordsClerk];
-        let agencies = match authz::agencies_with(&mut ex, actor, &roles).await? {
+        let agencies = match authz::agencies_with(&mut ex, actor, &roles, self.now()).await? {
             Some(a) => a,
             None => ex
                 .fetch_all::<(i64,)>(
@@ -350,7 +352,7 @@ impl App {
             } else {
                 &[Role::Administrator]
             };
-            authz::require(&mut ex, actor, roles, Some(row.agency_id), None).await?;
+            authz::require(&mut ex, actor, roles, Some(row.agency_id), None, self.now()).await?;
         }
         let bytes = self.read_blob(&row.sha256).await?;
         Ok((row, bytes))

@@ -1293,7 +1293,7 @@ impl App {
             .await?;
         let mode = store::series_mode(&mut tx, cmd.agency_id).await?;
         let series = series_for(kind, cmd.legal, false, &mode);
-        let year = egov_store::vn_today().year();
+        let year = self.today().year();
         let number = egov_store::onestop::next_counter(
             &mut tx,
             "doc-out",

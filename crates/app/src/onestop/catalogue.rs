@@ -73,7 +73,7 @@ impl App {
         ex: &mut impl Exec,
         actor: &Actor,
     ) -> Result<(), AppError> {
-        if authz::is_system_admin(ex, actor).await? {
+        if authz::is_system_admin(ex, actor, self.now()).await? {
             Ok(())
         } else {
             Err(AppError::forbidden())
@@ -235,15 +235,12 @@ impl App {
 
     /// The catalogue in force today, with processes, as importable JSON.
     pub async fn export_catalogue(&self) -> Result<Vec<CatalogueEntry>, AppError> {
-        let rows =
-            store::search_procedures(&mut &self.db, &[], egov_store::vn_today(), 10_000).await?;
+        let rows = store::search_procedures(&mut &self.db, &[], self.today(), 10_000).await?;
         let mut out = Vec::new();
         for r in rows {
             let procedure = parse_procedure(&r)?;
             let process =
-                match store::process_in_force(&mut &self.db, &r.code, egov_store::vn_today())
-                    .await?
-                {
+                match store::process_in_force(&mut &self.db, &r.code, self.today()).await? {
                     Some(pr) => Some(
                         serde_json::from_str(&pr.data_json)
                             .map_err(|e| AppError::internal(e.to_string()))?,
@@ -260,7 +257,7 @@ impl App {
             .await
             .or_not_found("procedure")?;
         let procedure = parse_procedure(&row)?;
-        let on = procedure.effective_from.max(egov_store::vn_today());
+        let on = procedure.effective_from.max(self.today());
         let pr = store::process_in_force(&mut &self.db, &row.code, on).await?;
         let process = match &pr {
             Some(pr) => Some(
@@ -285,13 +282,10 @@ impl App {
         limit: i64,
     ) -> Result<Vec<ProcedureRow>, AppError> {
         let words = egov_domain::text::query_words(q);
-        Ok(store::search_procedures(
-            &mut &self.db,
-            &words,
-            egov_store::vn_today(),
-            limit.clamp(1, 500),
+        Ok(
+            store::search_procedures(&mut &self.db, &words, self.today(), limit.clamp(1, 500))
+                .await?,
         )
-        .await?)
     }
 
     /// Imports procedures in the national catalogue's shape (`LayThuTuc`): `MATTHC`, `TENTTHC`,

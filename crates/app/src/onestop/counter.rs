@@ -28,7 +28,7 @@ impl App {
     /// The agencies whose one-stop counter the officer staffs.
     pub async fn counters_of(&self, actor: &Actor) -> Result<Vec<Agency>, AppError> {
         let mut ex = &self.db;
-        let ids = authz::agencies_with(&mut ex, actor, &[Role::OneStopOfficer]).await?;
+        let ids = authz::agencies_with(&mut ex, actor, &[Role::OneStopOfficer], self.now()).await?;
         let mut out = Vec::new();
         for id in ids.unwrap_or_default() {
             out.push(agencies::get(&mut ex, id).await?);
@@ -42,7 +42,7 @@ impl App {
         receiving: &Agency,
         code: &str,
     ) -> Result<CounterProcedure, AppError> {
-        let today = egov_store::vn_today();
+        let today = self.today();
         let mut ex = &self.db;
         let row = store::procedure_in_force(&mut ex, code.trim(), today)
             .await?

@@ -507,12 +507,12 @@ impl App {
         agency: Option<i64>,
     ) -> Result<bool, AppError> {
         match agency {
-            Some(a) => match authz::require(ex, actor, roles, Some(a), None).await {
+            Some(a) => match authz::require(ex, actor, roles, Some(a), None, self.now()).await {
                 Ok(()) => Ok(true),
                 Err(e) if e.kind == ErrorKind::Forbidden => Ok(false),
                 Err(e) => Err(e),
             },
-            None => authz::is_system_admin(ex, actor).await,
+            None => authz::is_system_admin(ex, actor, self.now()).await,
         }
     }
 
@@ -1155,7 +1155,7 @@ impl App {
         if actor.official().is_err() {
             return Ok(false);
         }
-        if authz::is_system_admin(ex, actor).await? {
+        if authz::is_system_admin(ex, actor, self.now()).await? {
             return Ok(true);
         }
         let counter = [Role::OneStopOfficer];

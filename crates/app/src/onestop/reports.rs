@@ -122,7 +122,15 @@ pub fn mask_list(mut rows: Vec<DossierRow>) -> Vec<DossierRow> {
 
 impl App {
     async fn require_staff(&self, actor: &Actor, agency_id: i64) -> Result<(), AppError> {
-        authz::require(&mut &self.db, actor, &STAFF, Some(agency_id), None).await
+        authz::require(
+            &mut &self.db,
+            actor,
+            &STAFF,
+            Some(agency_id),
+            None,
+            self.now(),
+        )
+        .await
     }
 
     /// The month's figures of an agency, as the competent agency.

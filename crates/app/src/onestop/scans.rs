@@ -165,7 +165,7 @@ impl App {
         declared: Option<&str>,
         bytes: Vec<u8>,
     ) -> Result<ScanInfo, AppError> {
-        match authz::agencies_with(&mut &self.db, actor, &HANDLERS).await? {
+        match authz::agencies_with(&mut &self.db, actor, &HANDLERS, self.now()).await? {
             Some(v) if v.is_empty() => return Err(AppError::forbidden()),
             _ => {}
         }

@@ -255,3 +255,52 @@ both!(an_issued_document_is_an_event_of_its_own, |db| {
         [("exchange".to_string(), 1)]
     );
 });
+
+both!(permissions_are_checked_at_the_applications_clock, |db| {
+    // A role granted at the clock's instant counts from that instant on the same clock, so a
+    // test (or a replay) that moves the clock sees the grants as they were then.
+    let clock = std::sync::Arc::new(egov_app::clock::TestClock::at(egov_store::now()));
+    let (app, hac_thanh, _) = in_hac_thanh(crate::app_with_clock(db.clone(), clock.clone())).await;
+    let system = egov_app::Actor::system("test");
+    let p = app
+        .create_person(
+            &system,
+            egov_app::people::NewOfficial {
+                username: "quantri.moi".into(),
+                full_name: "Quản Trị Mới".into(),
+                email: None,
+                phone: None,
+                password: "mật khẩu đủ dài 2026".into(),
+                agency_id: Some(hac_thanh),
+                org_unit_id: None,
+                position_key: None,
+            },
+        )
+        .await
+        .unwrap();
+    let admin = egov_app::Actor::person(p.id, "quantri.moi");
+    assert!(!app.may_administer(&admin, hac_thanh).await.unwrap());
+    clock.advance(time::Duration::days(30));
+    app.grant_role(
+        &system,
+        p.id,
+        egov_app::org::GrantRole {
+            role: "administrator".into(),
+            agency_id: Some(hac_thanh),
+            org_unit_id: None,
+            reason: "test".into(),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(app.may_administer(&admin, hac_thanh).await.unwrap());
+    // A day before the grant, on the application's clock, the person was no administrator.
+    clock.set(app.now() - time::Duration::days(1));
+    assert!(!app.may_administer(&admin, hac_thanh).await.unwrap());
+    assert_eq!(
+        app.agencies_where(&admin, &[egov_domain::org::Role::Administrator])
+            .await
+            .unwrap(),
+        Some(vec![])
+    );
+});
