@@ -421,14 +421,15 @@ pub fn add_dossier(b: &mut Batch, id: i64, d: &NewDossier<'_>, now: OffsetDateTi
         now,
         now
     ];
-    row.extend(d.state.args());
+    let (names, values): (Vec<&str>, Vec<Arg>) = d.state.columns().into_iter().unzip();
+    row.extend(values);
     b.insert(
         &format!(
             "INSERT INTO dossiers (id, code, procedure_id, process_id, procedure_code, field_code, \
              receiving_agency_id, competent_agency_id, applicant_id, applicant_name, applicant_phone, channel, \
              steps, subject, submitted_at, fee_total, digitised, reused_data, lookup_token, search_fold, month, \
              created_at, updated_at, {})",
-            DossierUpdate::COLUMNS.join(", ")
+            names.join(", ")
         ),
         [row],
     );
@@ -486,54 +487,35 @@ pub struct DossierUpdate {
 }
 
 impl DossierUpdate {
-    /// The columns a transition writes, in the order of [`DossierUpdate::args`].
-    const COLUMNS: [&str; 21] = [
-        "state",
-        "national_status",
-        "step",
-        "current_agency_id",
-        "step_role",
-        "assignee_id",
-        "step_due",
-        "supplement_before_receipt",
-        "supplements",
-        "apologies",
-        "counts_late",
-        "received_at",
-        "appointment",
-        "original_appointment",
-        "extended_to",
-        "finished_at",
-        "returned_at",
-        "closed_at",
-        "timeliness",
-        "paid",
-        "result_json",
-    ];
-
-    fn args(&self) -> Vec<Arg> {
-        args![
-            self.state.as_str(),
-            self.national_status,
-            self.step,
-            self.current_agency_id,
-            self.step_role.as_deref(),
-            self.assignee_id,
-            self.step_due,
-            self.supplement_before_receipt,
-            self.supplements,
-            self.apologies,
-            self.counts_late,
-            self.received_at,
-            self.appointment,
-            self.original_appointment,
-            self.extended_to,
-            self.finished_at,
-            self.returned_at,
-            self.closed_at,
-            self.timeliness.as_deref(),
-            self.paid,
-            self.result_json.as_deref()
+    /// The columns a transition writes, each beside its value: one list, so that no column can
+    /// be paired with another's value (the INSERT of a receipt and the UPDATE of a transition
+    /// both read it).
+    fn columns(&self) -> [(&'static str, Arg); 21] {
+        [
+            ("state", Arg::from(self.state.as_str())),
+            ("national_status", Arg::from(self.national_status)),
+            ("step", Arg::from(self.step)),
+            ("current_agency_id", Arg::from(self.current_agency_id)),
+            ("step_role", Arg::from(self.step_role.as_deref())),
+            ("assignee_id", Arg::from(self.assignee_id)),
+            ("step_due", Arg::from(self.step_due)),
+            (
+                "supplement_before_receipt",
+                Arg::from(self.supplement_before_receipt),
+            ),
+            ("supplements", Arg::from(self.supplements)),
+            ("apologies", Arg::from(self.apologies)),
+            ("counts_late", Arg::from(self.counts_late)),
+            ("received_at", Arg::from(self.received_at)),
+            ("appointment", Arg::from(self.appointment)),
+            ("original_appointment", Arg::from(self.original_appointment)),
+            ("extended_to", Arg::from(self.extended_to)),
+            ("finished_at", Arg::from(self.finished_at)),
+            ("returned_at", Arg::from(self.returned_at)),
+            ("closed_at", Arg::from(self.closed_at)),
+            ("timeliness", Arg::from(self.timeliness.as_deref())),
+            ("paid", Arg::from(self.paid)),
+            ("result_json", Arg::from(self.result_json.as_deref())),
         ]
     }
 
@@ -573,9 +555,9 @@ pub async fn update_dossier(
     now: OffsetDateTime,
 ) -> Result<bool, StoreError> {
     let mut a = args![id, version];
-    let sets: Vec<String> = DossierUpdate::COLUMNS
-        .iter()
-        .zip(u.args())
+    let sets: Vec<String> = u
+        .columns()
+        .into_iter()
         .map(|(c, v)| {
             a.push(v);
             format!("{c} = ${}", a.len())
