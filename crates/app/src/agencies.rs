@@ -86,7 +86,7 @@ impl App {
 
     /// Every agency in force on `on` (id and name), for choosing recipients.
     pub async fn agencies_in_force(&self, on: Date) -> Result<Vec<(i64, String)>, AppError> {
-        let hits = agencies::search(&mut &self.db, &[], Some(on), i64::from(u16::MAX), 0).await?;
+        let hits = agencies::search(&mut &self.db, &[], Some(on), 10_000, 0).await?;
         Ok(hits
             .into_iter()
             .map(|h| (h.agency.id, h.agency.name))

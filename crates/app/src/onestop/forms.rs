@@ -556,19 +556,39 @@ struct Frame<'a> {
     received: OffsetDateTime,
 }
 
+impl Frame<'_> {
+    /// The form's heading in the name of the front office that received the dossier.
+    fn counter_header(&self, d: &mut Document, at: OffsetDateTime) {
+        header(
+            d,
+            self.set,
+            self.number,
+            &self.counter_upper,
+            &self.office.issuer,
+            &self.f.place,
+            at,
+        );
+    }
+
+    /// The form's heading in the name of the agency competent to decide the dossier.
+    fn competent_header(&self, d: &mut Document, at: OffsetDateTime) {
+        header(
+            d,
+            self.set,
+            self.number,
+            &self.competent_upper,
+            &self.f.detail.dossier.competent_agency_name,
+            &self.f.place,
+            at,
+        );
+    }
+}
+
 /// The receipt with the appointment (giấy tiếp nhận hồ sơ và hẹn trả kết quả).
 fn receipt(d: &mut Document, c: &Frame) -> Result<(), AppError> {
     let f = c.f;
     let x = &f.detail.dossier;
-    header(
-        d,
-        c.set,
-        c.number,
-        &c.counter_upper,
-        &c.office.issuer,
-        &f.place,
-        c.received,
-    );
+    c.counter_header(d, c.received);
     title(d, c.title_text, Some(&format!("Mã hồ sơ: {}", x.code)));
     d.paragraph(&LABEL, &format!("{} tiếp nhận hồ sơ của:", c.office.full));
     applicant_lines(d, f);
@@ -750,15 +770,7 @@ fn supplement_request(d: &mut Document, c: &Frame) -> Result<(), AppError> {
     let x = &f.detail.dossier;
     let ev = f.last_event("request_supplement");
     let at = ev.map(|e| e.at).unwrap_or(x.submitted_at);
-    header(
-        d,
-        c.set,
-        c.number,
-        &c.counter_upper,
-        &c.office.issuer,
-        &f.place,
-        at,
-    );
+    c.counter_header(d, at);
     title(d, c.title_text, Some(&format!("Hồ sơ: {}", x.code)));
     d.labelled("Hồ sơ của:", &LABEL, &x.applicant_name, &VALUE);
     request_line(d, f);
@@ -832,15 +844,7 @@ fn refusal(d: &mut Document, c: &Frame) -> Result<(), AppError> {
     let x = &f.detail.dossier;
     let ev = f.last_event("refuse");
     let at = ev.map(|e| e.at).unwrap_or(x.submitted_at);
-    header(
-        d,
-        c.set,
-        c.number,
-        &c.counter_upper,
-        &c.office.issuer,
-        &f.place,
-        at,
-    );
+    c.counter_header(d, at);
     title(d, c.title_text, Some(&format!("Hồ sơ: {}", x.code)));
     d.paragraph(&LABEL, &format!("{} tiếp nhận hồ sơ của:", c.office.full));
     applicant_lines(d, f);
@@ -874,15 +878,7 @@ fn apology(d: &mut Document, c: &Frame) -> Result<(), AppError> {
     let x = &f.detail.dossier;
     let ev = f.last_event("apologize");
     let at = ev.map(|e| e.at).unwrap_or(f.now);
-    header(
-        d,
-        c.set,
-        c.number,
-        &c.competent_upper,
-        &x.competent_agency_name,
-        &f.place,
-        at,
-    );
+    c.competent_header(d, at);
     title(d, c.title_text, None);
     d.paragraph(
         &Style::new(Face::Regular, 13.0, Align::Center),
@@ -936,15 +932,7 @@ fn stop_notice(d: &mut Document, c: &Frame) -> Result<(), AppError> {
     let x = &f.detail.dossier;
     let ev = f.last_event("stop").or_else(|| f.last_event("withdraw"));
     let at = ev.map(|e| e.at).unwrap_or(f.now);
-    header(
-        d,
-        c.set,
-        c.number,
-        &c.competent_upper,
-        &x.competent_agency_name,
-        &f.place,
-        at,
-    );
+    c.competent_header(d, at);
     title(d, c.title_text, Some(&format!("Hồ sơ: {}", x.code)));
     d.paragraph(
         &Style::new(Face::Regular, 13.0, Align::Center),
@@ -1003,15 +991,7 @@ fn stop_notice(d: &mut Document, c: &Frame) -> Result<(), AppError> {
 fn process_control(d: &mut Document, c: &Frame) -> Result<(), AppError> {
     let f = c.f;
     let x = &f.detail.dossier;
-    header(
-        d,
-        c.set,
-        c.number,
-        &c.counter_upper,
-        &c.office.issuer,
-        &f.place,
-        c.received,
-    );
+    c.counter_header(d, c.received);
     title(d, c.title_text, Some(&format!("Mã hồ sơ: {}", x.code)));
     d.labelled(
         "Cơ quan, tổ chức, cá nhân:",
