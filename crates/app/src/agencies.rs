@@ -1,8 +1,9 @@
 //! Browsing the agency tree as of a date, searching it, and adding province-level bodies.
 
 use crate::Code;
+use egov_domain::admin_unit::SuccessionKind;
 use egov_domain::agency_code::AgencyCode;
-use egov_domain::org::{Governance, Role};
+use egov_domain::org::{AgencyKind, Governance};
 use egov_store::agencies::{self, Agency, NewAgency, SearchHit, TreeNode};
 use egov_store::org;
 use egov_store::units;
@@ -11,7 +12,7 @@ use time::Date;
 
 use crate::error::OrNotFound;
 use crate::views::AsView;
-use crate::{Actor, App, AppError, audit, authz, views};
+use crate::{Actor, App, AppError, audit, views};
 
 /// An agency with its place in history.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -179,15 +180,7 @@ impl App {
             ));
         }
         let mut tx = self.db.begin().await?;
-        authz::require(
-            &mut tx,
-            actor,
-            &[Role::Administrator],
-            None,
-            None,
-            self.now(),
-        )
-        .await?;
+        self.require_system_admin(&mut tx, actor).await?;
         let parent = agencies::get(&mut tx, cmd.parent_id)
             .await
             .or_not_found("agency")?;
@@ -245,8 +238,8 @@ impl App {
                 code_source: source,
                 name,
                 short_name: short,
-                kind: "department",
-                governance: Governance::Head.as_str(),
+                kind: AgencyKind::Department,
+                governance: Governance::Head,
                 admin_unit_id: None,
                 parent_id: Some(parent.id),
                 valid_from: cmd.valid_from,
@@ -262,7 +255,15 @@ impl App {
             {
                 agencies::set_validity(&mut tx, o.id, o.valid_from, from.previous_day()).await?;
             }
-            agencies::link_succession(&mut tx, o.id, id, "merged", true).await?;
+            units::link_succession(
+                &mut tx,
+                units::Lineage::Agencies,
+                o.id,
+                id,
+                SuccessionKind::Merged,
+                true,
+            )
+            .await?;
         }
         let agency = agencies::get(&mut tx, id).await?;
         audit::event("agency.create", "agency", id)

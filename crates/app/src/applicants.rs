@@ -242,17 +242,6 @@ impl ValidApplicant {
 }
 
 impl App {
-    async fn require_front_desk(
-        &self,
-        ex: &mut impl egov_store::Exec,
-        actor: &Actor,
-    ) -> Result<(), AppError> {
-        match authz::agencies_with(ex, actor, &FRONT_DESK, self.now()).await? {
-            Some(v) if v.is_empty() => Err(AppError::forbidden()),
-            _ => Ok(()),
-        }
-    }
-
     /// Registers an applicant; an applicant already registered with the same identifier is a
     /// conflict that names the existing record.
     pub async fn register_applicant(
@@ -262,7 +251,7 @@ impl App {
     ) -> Result<ApplicantSummary, AppError> {
         let v = ValidApplicant::check(&cmd)?;
         let mut tx = self.db.begin().await?;
-        self.require_front_desk(&mut tx, actor).await?;
+        self.require_somewhere(&mut tx, actor, &FRONT_DESK).await?;
         let Some(new_id) = v.insert(&mut tx).await? else {
             let existing = applicants::find(&mut tx, v.id.kind(), &v.key).await?;
             return Err(AppError::conflict(
@@ -286,7 +275,7 @@ impl App {
         purpose: &AccessPurpose,
     ) -> Result<Applicant, AppError> {
         let mut tx = self.db.begin().await?;
-        self.require_front_desk(&mut tx, actor).await?;
+        self.require_somewhere(&mut tx, actor, &FRONT_DESK).await?;
         let allowed = match purpose {
             AccessPurpose::Dossier { dossier_id } => {
                 match egov_store::onestop::get_dossier(&mut tx, *dossier_id).await {
@@ -346,7 +335,7 @@ impl App {
             .year();
         let id = parse_applicant_id(kind, identifier, country, this_year)?;
         let mut tx = self.db.begin().await?;
-        self.require_front_desk(&mut tx, actor).await?;
+        self.require_somewhere(&mut tx, actor, &FRONT_DESK).await?;
         let found = applicants::find(&mut tx, id.kind(), &id.key()).await?;
         if let Some(a) = &found {
             audit::event("applicant.lookup", "applicant", a.id)

@@ -189,3 +189,109 @@ impl crate::App {
         require(&mut &self.db, actor, roles, agency_id, None, self.now()).await
     }
 }
+
+/// The questions the use cases ask inside their own transaction.
+impl crate::App {
+    /// Requires one of `roles` in the agency (a grant for any of its units counts), as
+    /// `forbidden`.
+    pub(crate) async fn require_in(
+        &self,
+        ex: &mut impl Exec,
+        actor: &Actor,
+        roles: &[Role],
+        agency_id: i64,
+    ) -> Result<(), AppError> {
+        if self.holds_in(ex, actor, roles, agency_id).await? {
+            Ok(())
+        } else {
+            Err(AppError::forbidden())
+        }
+    }
+
+    /// Whether the actor holds one of `roles` in the agency, for the whole agency or any of
+    /// its units.
+    pub async fn holds_in(
+        &self,
+        ex: &mut impl Exec,
+        actor: &Actor,
+        roles: &[Role],
+        agency_id: i64,
+    ) -> Result<bool, AppError> {
+        self.holds_in_unit(ex, actor, roles, agency_id, None).await
+    }
+
+    /// [`App::holds_in`] outside a transaction, for a page deciding what to offer.
+    pub async fn has_role_in(
+        &self,
+        actor: &Actor,
+        roles: &[Role],
+        agency_id: i64,
+    ) -> Result<bool, AppError> {
+        self.holds_in(&mut &self.db, actor, roles, agency_id).await
+    }
+
+    /// Like [`App::holds_in`], but a grant limited to a unit counts only for `unit` (when
+    /// given): the head of one division does not review another's drafts.
+    pub(crate) async fn holds_in_unit(
+        &self,
+        ex: &mut impl Exec,
+        actor: &Actor,
+        roles: &[Role],
+        agency_id: i64,
+        unit: Option<i64>,
+    ) -> Result<bool, AppError> {
+        let Some(person) = actor.official()? else {
+            return Ok(true);
+        };
+        if roles.contains(&Role::Administrator) && is_system_admin(ex, actor, self.now()).await? {
+            return Ok(true);
+        }
+        let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        Ok(org::holds_in(ex, person, &names, agency_id, unit, self.now()).await?)
+    }
+
+    /// Whether the actor holds one of `roles` by a grant for the whole agency (a grant limited
+    /// to a unit does not count); without an agency, whether they are the system administrator.
+    pub(crate) async fn holds(
+        &self,
+        ex: &mut impl Exec,
+        actor: &Actor,
+        roles: &[Role],
+        agency: Option<i64>,
+    ) -> Result<bool, AppError> {
+        match agency {
+            Some(a) => match require(ex, actor, roles, Some(a), None, self.now()).await {
+                Ok(()) => Ok(true),
+                Err(e) if e.kind == crate::ErrorKind::Forbidden => Ok(false),
+                Err(e) => Err(e),
+            },
+            None => is_system_admin(ex, actor, self.now()).await,
+        }
+    }
+
+    /// Requires a deployment-wide administrator (the calendar, the catalogue).
+    pub(crate) async fn require_system_admin(
+        &self,
+        ex: &mut impl Exec,
+        actor: &Actor,
+    ) -> Result<(), AppError> {
+        if is_system_admin(ex, actor, self.now()).await? {
+            Ok(())
+        } else {
+            Err(AppError::forbidden())
+        }
+    }
+
+    /// Requires one of `roles` in some agency (a front-desk task not tied to one agency).
+    pub(crate) async fn require_somewhere(
+        &self,
+        ex: &mut impl Exec,
+        actor: &Actor,
+        roles: &[Role],
+    ) -> Result<(), AppError> {
+        match agencies_with(ex, actor, roles, self.now()).await? {
+            Some(v) if v.is_empty() => Err(AppError::forbidden()),
+            _ => Ok(()),
+        }
+    }
+}

@@ -10,7 +10,6 @@ use egov_domain::calendar::{
     DayEntry, DayKind, DeadlineError, Limit, OfficeHours, Pause, RuleSet, WorkCalendar,
     YearCalendar,
 };
-use egov_domain::org::Role;
 use egov_store::calendar::{self as cal_store, DeadlineRow, NewDeadline, ReviewRow};
 use egov_store::{Exec, Tx};
 use serde::{Deserialize, Serialize};
@@ -545,18 +544,6 @@ impl App {
         })
     }
 
-    async fn require_calendar_admin(
-        &self,
-        ex: &mut impl Exec,
-        actor: &Actor,
-    ) -> Result<(), AppError> {
-        if authz::is_system_admin(ex, actor, self.now()).await? {
-            Ok(())
-        } else {
-            Err(AppError::forbidden())
-        }
-    }
-
     /// Adds or changes a day of a year (creating the year as a draft from the rules' proposal
     /// when it has none yet).
     pub async fn set_calendar_day(
@@ -618,7 +605,7 @@ impl App {
         check_year(year)?;
         self.ensure_calendar_seeded().await?;
         let mut tx = self.db.begin().await?;
-        self.require_calendar_admin(&mut tx, actor).await?;
+        self.require_system_admin(&mut tx, actor).await?;
         let now = self.now();
         let y = match stored_year(&mut tx, year).await? {
             Some(y) => y,
@@ -679,7 +666,7 @@ impl App {
         check_year(year)?;
         self.ensure_calendar_seeded().await?;
         let mut tx = self.db.begin().await?;
-        self.require_calendar_admin(&mut tx, actor).await?;
+        self.require_system_admin(&mut tx, actor).await?;
         let now = self.now();
         if stored_year(&mut tx, year).await?.is_none() {
             self.store_proposal(&mut tx, year, now).await?;
@@ -828,7 +815,7 @@ impl App {
 
     pub async fn deadline_reviews(&self, actor: &Actor) -> Result<Vec<ReviewRow>, AppError> {
         let mut ex = &self.db;
-        self.require_calendar_admin(&mut ex, actor).await?;
+        self.require_system_admin(&mut ex, actor).await?;
         Ok(cal_store::open_reviews(&mut ex, 500).await?)
     }
 
@@ -839,7 +826,7 @@ impl App {
         let json =
             serde_json::to_string_pretty(rules).map_err(|e| AppError::internal(e.to_string()))?;
         let mut tx = self.db.begin().await?;
-        self.require_calendar_admin(&mut tx, actor).await?;
+        self.require_system_admin(&mut tx, actor).await?;
         let before = cal_store::setting(&mut tx, RULES_KEY).await?;
         cal_store::set_setting(&mut tx, RULES_KEY, &json).await?;
         cal_store::bump_stamp(&mut tx, self.now()).await?;
@@ -873,19 +860,11 @@ impl App {
         let now = self.now();
         match agency_id {
             Some(a) => {
-                authz::require(
-                    &mut tx,
-                    actor,
-                    &[Role::Administrator],
-                    Some(a),
-                    None,
-                    self.now(),
-                )
-                .await?;
+                authz::require_admin_of(&mut tx, actor, a, self.now()).await?;
                 cal_store::set_office_hours(&mut tx, a, json.as_deref(), now).await?;
             }
             None => {
-                self.require_calendar_admin(&mut tx, actor).await?;
+                self.require_system_admin(&mut tx, actor).await?;
                 let j = json.unwrap_or_else(|| {
                     serde_json::to_string(&OfficeHours::default()).unwrap_or_default()
                 });

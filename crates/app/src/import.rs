@@ -8,12 +8,13 @@ use egov_domain::admin_unit::{
     Structure, SuccessionKind, UnitLevel, people_committee_name, valid_stat_code,
 };
 use egov_domain::agency_code::{AgencyCode, IdentifierScheme};
+use egov_domain::org::{AgencyKind, Governance};
 use egov_store::agencies::{self, NewAgency};
-use egov_store::units::{self, NewUnit};
+use egov_store::units::{self, Lineage, NewUnit};
 use egov_store::{Exec, Tx};
 use serde::Serialize;
 
-use crate::{Actor, App, AppError, audit, authz, data};
+use crate::{Actor, App, AppError, audit, data};
 
 /// A row of a units file: `level,code,name,division_type,parent_code`.
 #[derive(Debug, Clone, PartialEq)]
@@ -231,15 +232,7 @@ impl App {
             ));
         }
         let mut tx = self.db.begin().await?;
-        authz::require(
-            &mut tx,
-            actor,
-            &[egov_domain::org::Role::Administrator],
-            None,
-            None,
-            self.now(),
-        )
-        .await?;
+        self.require_system_admin(&mut tx, actor).await?;
         let written = units::upsert_units(&mut tx, &new_units).await?;
         let created = self.ensure_committees(&mut tx, structure, province).await?;
         let report = ImportReport {
@@ -278,7 +271,7 @@ impl App {
         let mut created = 0;
         // Provinces first, then districts, then communes, each in code order.
         for level in [UnitLevel::Province, UnitLevel::District, UnitLevel::Commune] {
-            for u in all.iter().filter(|u| u.level == level.as_str()) {
+            for u in all.iter().filter(|u| u.level == level) {
                 if pc.contains_key(&u.id) {
                     continue;
                 }
@@ -351,8 +344,8 @@ impl App {
                         code_source: source,
                         name: people_committee_name(&u.name),
                         short_name: "UBND".into(),
-                        kind: "people_committee",
-                        governance: "collective",
+                        kind: AgencyKind::PeopleCommittee,
+                        governance: Governance::Collective,
                         admin_unit_id: Some(u.id),
                         parent_id: parent.map(|p| p.0),
                         valid_from: u.valid_from,
@@ -411,15 +404,7 @@ impl App {
             rows.push((old, new, kind, default));
         }
         let mut tx = self.db.begin().await?;
-        authz::require(
-            &mut tx,
-            actor,
-            &[egov_domain::org::Role::Administrator],
-            None,
-            None,
-            self.now(),
-        )
-        .await?;
+        self.require_system_admin(&mut tx, actor).await?;
         let old_units = units::list(&mut tx, Structure::ThreeTier.as_str(), None).await?;
         let new_units = units::list(&mut tx, Structure::TwoTier.as_str(), None).await?;
         let old_by_code: HashMap<&str, &egov_store::units::AdminUnit> =
@@ -430,7 +415,7 @@ impl App {
             old_units.iter().map(|u| (u.id, u)).collect();
         let new_provinces: HashMap<&str, i64> = new_units
             .iter()
-            .filter(|u| u.level == "province")
+            .filter(|u| u.level == UnitLevel::Province)
             .map(|u| (u.code.as_str(), u.id))
             .collect();
         let committees: HashMap<i64, i64> = agencies::committees(&mut tx)
@@ -447,9 +432,9 @@ impl App {
                 report.skipped += 1;
                 continue;
             };
-            units::link_succession(&mut tx, o.id, n.id, kind.as_str(), *default).await?;
+            units::link_succession(&mut tx, Lineage::Units, o.id, n.id, *kind, *default).await?;
             if let (Some(a), Some(b)) = (committees.get(&o.id), committees.get(&n.id)) {
-                agencies::link_succession(&mut tx, *a, *b, kind.as_str(), *default).await?;
+                units::link_succession(&mut tx, Lineage::Agencies, *a, *b, *kind, *default).await?;
             }
             report.successions += 1;
             if let Some(district) = o.parent_id.and_then(|p| old_by_id.get(&p)) {
@@ -462,7 +447,7 @@ impl App {
             if let (Some(op), Some(np)) = (
                 old_units
                     .iter()
-                    .find(|u| u.level == "province" && u.code == o.province_code),
+                    .find(|u| u.level == UnitLevel::Province && u.code == o.province_code),
                 new_provinces.get(n.province_code.as_str()),
             ) {
                 *derived.entry(op.id).or_default().entry(*np).or_default() += 1;
@@ -480,7 +465,7 @@ impl App {
             };
             for new_id in targets.keys() {
                 let is_default = Some(*new_id) == most;
-                units::link_succession(&mut tx, *old_id, *new_id, kind.as_str(), is_default)
+                units::link_succession(&mut tx, Lineage::Units, *old_id, *new_id, kind, is_default)
                     .await?;
                 let (a, b) = (
                     self.committee_of(&mut tx, *old_id).await?,
@@ -489,7 +474,8 @@ impl App {
                 if let (Some(a), Some(b)) = (a, b)
                     && a != b
                 {
-                    agencies::link_succession(&mut tx, a, b, kind.as_str(), is_default).await?;
+                    units::link_succession(&mut tx, Lineage::Agencies, a, b, kind, is_default)
+                        .await?;
                 }
             }
         }
@@ -512,7 +498,7 @@ impl App {
             return Ok(Some(a.id));
         }
         let u = units::get(ex, unit_id).await?;
-        if u.level != "province" {
+        if u.level != UnitLevel::Province {
             return Ok(None);
         }
         let mapped = units::mapped_identifier(ex, &u.structure, &u.code)
@@ -575,15 +561,7 @@ impl App {
             }
         }
         let mut tx = self.db.begin().await?;
-        authz::require(
-            &mut tx,
-            actor,
-            &[egov_domain::org::Role::Administrator],
-            None,
-            None,
-            self.now(),
-        )
-        .await?;
+        self.require_system_admin(&mut tx, actor).await?;
         let mut report = ImportReport::default();
         for (s, unit, code, status) in &entries {
             units::map_identifier(&mut tx, s.as_str(), unit, &code.to_string(), status).await?;

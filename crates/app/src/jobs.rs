@@ -255,15 +255,7 @@ impl App {
             ));
         }
         let mut tx = self.db.begin().await?;
-        authz::require(
-            &mut tx,
-            actor,
-            &[egov_domain::org::Role::Administrator],
-            None,
-            None,
-            self.now(),
-        )
-        .await?;
+        self.require_system_admin(&mut tx, actor).await?;
         let id = jobs::enqueue(
             &mut tx,
             HTTP_POST,

@@ -154,6 +154,14 @@ impl App {
         egov_domain::vn_date(self.now())
     }
 
+    /// A file's SHA-256, computed off the request threads (a large scan takes a while); the
+    /// bytes come back with it.
+    pub(crate) async fn digest(bytes: Vec<u8>) -> Result<(String, Vec<u8>), AppError> {
+        tokio::task::spawn_blocking(move || (egov_store::blobs::BlobStore::digest(&bytes), bytes))
+            .await
+            .map_err(|e| AppError::internal(e.to_string()))
+    }
+
     /// Stores an upload's bytes as a blob, then runs `write` (which records it); when `write`
     /// fails, the file is removed again unless a row records it or another upload of the same
     /// bytes is under way here, so that a refused or failed upload leaves nothing behind. (An

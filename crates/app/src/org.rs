@@ -3,8 +3,8 @@
 
 use crate::Code;
 use egov_domain::org::{
-    DelegationCheck, DelegationFact, DelegationKind, Governance, PositionRank, PostingFact, Role,
-    SigningAuthority, signing_authorities,
+    DelegationCheck, DelegationFact, DelegationKind, Governance, OrgUnitKind, PositionRank,
+    PostingFact, Role, SigningAuthority, signing_authorities,
 };
 use egov_store::agencies::{self, Agency};
 use egov_store::org::{self, Delegation, NewDelegation, OrgUnit, Posting, RoleGrant};
@@ -15,8 +15,6 @@ use time::OffsetDateTime;
 use crate::error::OrNotFound;
 use crate::views::AsView;
 use crate::{Actor, App, AppError, audit, authz};
-
-pub const ORG_UNIT_KINDS: [&str; 4] = ["office", "division", "one_stop", "other"];
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct NewOrgUnit {
@@ -148,12 +146,12 @@ impl App {
         cmd: NewOrgUnit,
     ) -> Result<OrgUnit, AppError> {
         let name = crate::people::check_name(&cmd.name, Code::BadUnitName)?;
-        if !ORG_UNIT_KINDS.contains(&cmd.kind.as_str()) {
+        let Some(kind) = OrgUnitKind::parse(&cmd.kind) else {
             return Err(AppError::invalid(
                 Code::BadUnitKind,
                 "Unknown kind of internal unit.",
             ));
-        }
+        };
         let mut tx = self.db.begin().await?;
         authz::require_admin_of(&mut tx, actor, agency_id, self.now()).await?;
         live_agency(&mut tx, agency_id).await?;
@@ -176,7 +174,7 @@ impl App {
             agency_id,
             cmd.parent_id,
             &name,
-            &cmd.kind,
+            kind,
             Some(self.today()),
             self.now(),
         )
@@ -603,12 +601,7 @@ impl App {
         let postings = org::postings_of(&mut ex, person_id, Some(at)).await?;
         let facts: Vec<(PostingFact, Governance)> = postings
             .iter()
-            .map(|p| {
-                (
-                    posting_fact(p),
-                    Governance::parse(&p.governance).unwrap_or(Governance::Head),
-                )
-            })
+            .map(|p| (posting_fact(p), p.governance))
             .collect();
         let received: Vec<DelegationFact> = org::delegations_of(&mut ex, person_id)
             .await?

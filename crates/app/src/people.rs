@@ -62,6 +62,15 @@ pub(crate) fn check_name(name: &str, code: Code) -> Result<String, AppError> {
 }
 
 impl App {
+    /// The actor of the person with this username: the CLI acting for someone, the demo and
+    /// the tests. No sign-in happens here; callers are trusted local tools.
+    pub async fn actor_by_username(&self, username: &str) -> Result<Actor, AppError> {
+        let p = people::find_by_username(&mut &self.db, username)
+            .await?
+            .ok_or_else(|| AppError::not_found("person"))?;
+        Ok(Actor::person(p.id, username))
+    }
+
     /// The full names of people by id, for showing who did what; ids of no one are left out.
     pub async fn person_names(
         &self,

@@ -1,10 +1,12 @@
 //! Seed data: the position catalogue every deployment needs, and the demo province.
 
 use crate::Code;
-use egov_domain::admin_unit::Structure;
+use egov_domain::admin_unit::{Structure, SuccessionKind};
+use egov_domain::org::OrgUnitKind;
 use egov_store::org::{self, Position};
 use egov_store::{Exec, args, people};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use time::macros::date;
 
 use crate::agencies::NewBody;
@@ -138,6 +140,201 @@ const MERGERS: [(&str, &str, &str, bool); 9] = [
     ("BDT", "SDTTG", "merged", true),
 ];
 
+/// A demo official: where they work (an agency's short name, `province` or `hac_thanh`; an
+/// internal unit's key from `seed_demo_units`), their position and roles.
+struct DemoPerson {
+    user: &'static str,
+    name: &'static str,
+    agency: &'static str,
+    unit: Option<&'static str>,
+    position: &'static str,
+    roles: &'static [&'static str],
+    what: &'static str,
+}
+
+const DEMO_PEOPLE: [DemoPerson; 20] = [
+    DemoPerson {
+        user: "chutich.tinh",
+        name: "Nguyễn Văn Hùng",
+        agency: "province",
+        unit: None,
+        position: "chu_tich",
+        roles: &["agency_leader"],
+        what: "Chủ tịch UBND tỉnh",
+    },
+    DemoPerson {
+        user: "phochutich.tinh",
+        name: "Lê Thị Mai",
+        agency: "province",
+        unit: None,
+        position: "pho_chu_tich",
+        roles: &["agency_leader"],
+        what: "Phó Chủ tịch UBND tỉnh",
+    },
+    DemoPerson {
+        user: "vanthu.tinh",
+        name: "Trần Thị Hoa",
+        agency: "province",
+        unit: Some("ubnd_office"),
+        position: "van_thu",
+        roles: &["records_clerk"],
+        what: "Văn thư UBND tỉnh",
+    },
+    DemoPerson {
+        user: "bientap.tinh",
+        name: "Phan Thu Trang",
+        agency: "province",
+        unit: Some("ubnd_office"),
+        position: "chuyen_vien",
+        roles: &["editor"],
+        what: "Biên tập Cổng thông tin tỉnh",
+    },
+    DemoPerson {
+        user: "giamdoc.snv",
+        name: "Phạm Minh Tuấn",
+        agency: "SNV",
+        unit: None,
+        position: "giam_doc",
+        roles: &["agency_leader"],
+        what: "Giám đốc Sở Nội vụ",
+    },
+    DemoPerson {
+        user: "phogiamdoc.snv",
+        name: "Hoàng Thị Lan",
+        agency: "SNV",
+        unit: None,
+        position: "pho_giam_doc",
+        roles: &["agency_leader"],
+        what: "Phó Giám đốc Sở Nội vụ",
+    },
+    DemoPerson {
+        user: "chanhvanphong.snv",
+        name: "Vũ Đức Thắng",
+        agency: "SNV",
+        unit: Some("snv_office"),
+        position: "chanh_van_phong",
+        roles: &["unit_leader"],
+        what: "Chánh Văn phòng Sở Nội vụ",
+    },
+    DemoPerson {
+        user: "truongphong.snv",
+        name: "Đỗ Hữu Quyết",
+        agency: "SNV",
+        unit: Some("snv_tcbc"),
+        position: "truong_phong",
+        roles: &["unit_leader"],
+        what: "Trưởng phòng Tổ chức - Biên chế",
+    },
+    DemoPerson {
+        user: "chuyenvien.snv",
+        name: "Ngô Thị Thu",
+        agency: "SNV",
+        unit: Some("snv_tcbc"),
+        position: "chuyen_vien",
+        roles: &["specialist"],
+        what: "Chuyên viên Sở Nội vụ",
+    },
+    DemoPerson {
+        user: "vanthu.snv",
+        name: "Bùi Văn Nam",
+        agency: "SNV",
+        unit: Some("snv_office"),
+        position: "van_thu",
+        roles: &["records_clerk"],
+        what: "Văn thư Sở Nội vụ",
+    },
+    DemoPerson {
+        user: "quantri.snv",
+        name: "Đặng Quốc Việt",
+        agency: "SNV",
+        unit: Some("snv_office"),
+        position: "chuyen_vien",
+        roles: &["administrator"],
+        what: "Quản trị hệ thống Sở Nội vụ (TOTP)",
+    },
+    DemoPerson {
+        user: "chutich.hacthanh",
+        name: "Lê Văn Sơn",
+        agency: "hac_thanh",
+        unit: None,
+        position: "chu_tich",
+        roles: &["agency_leader"],
+        what: "Chủ tịch UBND phường Hạc Thành",
+    },
+    DemoPerson {
+        user: "motcua.hacthanh",
+        name: "Nguyễn Thị Hằng",
+        agency: "hac_thanh",
+        unit: Some("hac_thanh_onestop"),
+        position: "cong_chuc_mot_cua",
+        roles: &["one_stop_officer"],
+        what: "Công chức Một cửa phường Hạc Thành",
+    },
+    DemoPerson {
+        user: "vanthu.hacthanh",
+        name: "Mai Thị Nhung",
+        agency: "hac_thanh",
+        unit: Some("hac_thanh_office"),
+        position: "van_thu",
+        roles: &["records_clerk"],
+        what: "Văn thư UBND phường Hạc Thành",
+    },
+    DemoPerson {
+        user: "motcua.tinh",
+        name: "Trịnh Văn Long",
+        agency: "TTPVHCC",
+        unit: Some("center_desk"),
+        position: "cong_chuc_mot_cua",
+        roles: &["one_stop_officer"],
+        what: "Công chức Trung tâm Phục vụ hành chính công tỉnh",
+    },
+    DemoPerson {
+        user: "congchuc.hacthanh",
+        name: "Lê Thị Thanh",
+        agency: "hac_thanh",
+        unit: Some("hac_thanh_vhxh"),
+        position: "cong_chuc",
+        roles: &["specialist"],
+        what: "Công chức Văn hóa - Xã hội phường Hạc Thành",
+    },
+    DemoPerson {
+        user: "chuyenvien.stp",
+        name: "Hoàng Văn Bình",
+        agency: "STP",
+        unit: None,
+        position: "chuyen_vien",
+        roles: &["specialist"],
+        what: "Chuyên viên Sở Tư pháp",
+    },
+    DemoPerson {
+        user: "vanthu.stp",
+        name: "Lương Văn Khải",
+        agency: "STP",
+        unit: None,
+        position: "van_thu",
+        roles: &["records_clerk"],
+        what: "Văn thư Sở Tư pháp",
+    },
+    DemoPerson {
+        user: "vanthu.ttpvhcc",
+        name: "Tạ Thị Huyền",
+        agency: "TTPVHCC",
+        unit: None,
+        position: "van_thu",
+        roles: &["records_clerk"],
+        what: "Văn thư Trung tâm Phục vụ hành chính công tỉnh",
+    },
+    DemoPerson {
+        user: "giamdoc.stp",
+        name: "Cao Thị Ngọc",
+        agency: "STP",
+        unit: None,
+        position: "giam_doc",
+        roles: &["agency_leader", "unit_leader"],
+        what: "Giám đốc Sở Tư pháp",
+    },
+];
+
 fn demo_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut b = [0u8; 14];
@@ -167,32 +364,32 @@ impl App {
         kind: &str,
         is_default: bool,
     ) -> Result<(), AppError> {
-        if !["merged", "split"].contains(&kind) {
+        let Some(kind) = SuccessionKind::parse(kind) else {
             return Err(AppError::invalid(
                 Code::BadSuccessionKind,
                 "A succession is merged or split.",
             ));
-        }
+        };
         let mut tx = self.db.begin().await?;
-        crate::authz::require(
-            &mut tx,
-            actor,
-            &[egov_domain::org::Role::Administrator],
-            None,
-            None,
-            self.now(),
-        )
-        .await?;
+        self.require_system_admin(&mut tx, actor).await?;
         egov_store::agencies::get(&mut tx, old)
             .await
             .or_not_found("agency")?;
         egov_store::agencies::get(&mut tx, new)
             .await
             .or_not_found("agency")?;
-        egov_store::agencies::link_succession(&mut tx, old, new, kind, is_default).await?;
+        egov_store::units::link_succession(
+            &mut tx,
+            egov_store::units::Lineage::Agencies,
+            old,
+            new,
+            kind,
+            is_default,
+        )
+        .await?;
         audit::event("agency.succession", "agency", old)
             .agency(Some(old))
-            .after(&serde_json::json!({"successor": new, "kind": kind, "default": is_default}))
+            .after(&serde_json::json!({"successor": new, "kind": kind.as_str(), "default": is_default}))
             .write(&mut tx, actor)
             .await?;
         tx.commit().await?;
@@ -214,11 +411,46 @@ impl App {
         self.import_units(&sys, Structure::TwoTier, data::UNITS_TWO_TIER, Some("38"))
             .await?;
         self.import_succession(&sys, data::SUCCESSION_2025).await?;
+        let agencies = self.seed_demo_agencies(&sys).await?;
+        let units = self.seed_demo_units(&agencies).await?;
+        let (accounts, ids) = self.seed_demo_people(&sys, &agencies, &units).await?;
+        // The director lets the chief of office sign "TL." for a year.
+        let now = self.now();
+        self.create_delegation(
+            &sys,
+            NewDelegationCmd {
+                agency_id: agencies["SNV"],
+                kind: "by_order".into(),
+                delegator_id: ids["giamdoc.snv"],
+                delegate_id: ids["chanhvanphong.snv"],
+                valid_from: now,
+                valid_to: now + time::Duration::days(365),
+                scope: "Văn bản hành chính thông thường".into(),
+                reference: "Quy chế công tác văn thư".into(),
+            },
+        )
+        .await?;
+        self.import_catalogue(&sys, data::DEMO_CATALOGUE).await?;
+        self.ensure_calendar_seeded().await?;
+        (&self.db)
+            .execute(
+                "INSERT INTO settings (key, value) VALUES ('demo.seeded', $1)",
+                args![egov_store::ts_text(now)],
+            )
+            .await?;
+        Ok(accounts)
+    }
 
+    /// The province's People's Committee, its departments and bodies (with the 2025 mergers) and
+    /// the Hạc Thành ward's committee, by short name (`province`, `hac_thanh`, `SNV` …).
+    async fn seed_demo_agencies(
+        &self,
+        sys: &Actor,
+    ) -> Result<HashMap<&'static str, i64>, AppError> {
         let province = egov_store::agencies::find_by_code(&mut &self.db, "000.00.00.H56")
             .await?
             .ok_or_else(|| AppError::internal("the Thanh Hóa People's Committee is missing"))?;
-        let mut by_short = std::collections::HashMap::new();
+        let mut by_short = HashMap::new();
         for (name, short, ended) in BODIES {
             let succeeds: Vec<i64> = MERGERS
                 .iter()
@@ -228,7 +460,7 @@ impl App {
             let new_in_2025 = ["SNNMT", "SDTTG"].contains(&short);
             let a = self
                 .create_body(
-                    &sys,
+                    sys,
                     NewBody {
                         name: name.into(),
                         short_name: short.into(),
@@ -256,17 +488,25 @@ impl App {
             .iter()
             .filter(|m| m.2 == "split" || !["SNNMT", "SDTTG"].contains(&m.1))
         {
-            self.link_agencies(&sys, by_short[old], by_short[new], kind, *default)
+            self.link_agencies(sys, by_short[old], by_short[new], kind, *default)
                 .await?;
         }
+        by_short.insert("province", province.id);
+        by_short.insert(
+            "hac_thanh",
+            self.committee_by_unit(Structure::TwoTier, "14797").await?,
+        );
+        Ok(by_short)
+    }
 
-        let hac_thanh = self.committee_by_unit(Structure::TwoTier, "14797").await?;
-        let snv = by_short["SNV"];
-        let center = by_short["TTPVHCC"];
-        let stp = by_short["STP"];
-        let unit = |agency: i64, name: &str, kind: &str| {
+    /// The demo agencies' internal units that people are posted to, by key.
+    async fn seed_demo_units(
+        &self,
+        agencies: &HashMap<&'static str, i64>,
+    ) -> Result<HashMap<&'static str, i64>, AppError> {
+        let unit = |agency: i64, name: &str, kind: OrgUnitKind| {
             let name = name.to_owned();
-            let kind = kind.to_owned();
+            let kind = kind.as_str().to_owned();
             async move {
                 self.create_org_unit(
                     &sys_actor(),
@@ -281,219 +521,77 @@ impl App {
                 .map(|u| u.id)
             }
         };
-        let ubnd_office = unit(province.id, "Văn phòng", "office").await?;
-        let snv_office = unit(snv, "Văn phòng Sở", "office").await?;
-        let snv_tcbc = unit(snv, "Phòng Tổ chức - Biên chế", "division").await?;
-        unit(snv, "Phòng Cải cách hành chính", "division").await?;
-        unit(snv, "Bộ phận Một cửa", "one_stop").await?;
-        let hac_thanh_office = unit(
-            hac_thanh,
-            "Văn phòng Hội đồng nhân dân và Ủy ban nhân dân",
-            "office",
+        let ubnd_office = unit(agencies["province"], "Văn phòng", OrgUnitKind::Office).await?;
+        let snv_office = unit(agencies["SNV"], "Văn phòng Sở", OrgUnitKind::Office).await?;
+        let snv_tcbc = unit(
+            agencies["SNV"],
+            "Phòng Tổ chức - Biên chế",
+            OrgUnitKind::Division,
         )
         .await?;
-        unit(hac_thanh, "Phòng Kinh tế, Hạ tầng và Đô thị", "division").await?;
-        let hac_thanh_vhxh = unit(hac_thanh, "Phòng Văn hóa - Xã hội", "division").await?;
-        let hac_thanh_onestop = unit(hac_thanh, "Bộ phận Một cửa", "one_stop").await?;
-        let center_desk = unit(center, "Bộ phận Tiếp nhận và Trả kết quả", "one_stop").await?;
+        unit(
+            agencies["SNV"],
+            "Phòng Cải cách hành chính",
+            OrgUnitKind::Division,
+        )
+        .await?;
+        unit(agencies["SNV"], "Bộ phận Một cửa", OrgUnitKind::OneStop).await?;
+        let hac_thanh_office = unit(
+            agencies["hac_thanh"],
+            "Văn phòng Hội đồng nhân dân và Ủy ban nhân dân",
+            OrgUnitKind::Office,
+        )
+        .await?;
+        unit(
+            agencies["hac_thanh"],
+            "Phòng Kinh tế, Hạ tầng và Đô thị",
+            OrgUnitKind::Division,
+        )
+        .await?;
+        let hac_thanh_vhxh = unit(
+            agencies["hac_thanh"],
+            "Phòng Văn hóa - Xã hội",
+            OrgUnitKind::Division,
+        )
+        .await?;
+        let hac_thanh_onestop = unit(
+            agencies["hac_thanh"],
+            "Bộ phận Một cửa",
+            OrgUnitKind::OneStop,
+        )
+        .await?;
+        let center_desk = unit(
+            agencies["TTPVHCC"],
+            "Bộ phận Tiếp nhận và Trả kết quả",
+            OrgUnitKind::OneStop,
+        )
+        .await?;
 
-        struct P<'a> {
-            user: &'a str,
-            name: &'a str,
-            agency: i64,
-            unit: Option<i64>,
-            position: &'a str,
-            roles: &'a [&'a str],
-            what: &'a str,
-        }
-        let people_list = [
-            P {
-                user: "chutich.tinh",
-                name: "Nguyễn Văn Hùng",
-                agency: province.id,
-                unit: None,
-                position: "chu_tich",
-                roles: &["agency_leader"],
-                what: "Chủ tịch UBND tỉnh",
-            },
-            P {
-                user: "phochutich.tinh",
-                name: "Lê Thị Mai",
-                agency: province.id,
-                unit: None,
-                position: "pho_chu_tich",
-                roles: &["agency_leader"],
-                what: "Phó Chủ tịch UBND tỉnh",
-            },
-            P {
-                user: "vanthu.tinh",
-                name: "Trần Thị Hoa",
-                agency: province.id,
-                unit: Some(ubnd_office),
-                position: "van_thu",
-                roles: &["records_clerk"],
-                what: "Văn thư UBND tỉnh",
-            },
-            P {
-                user: "bientap.tinh",
-                name: "Phan Thu Trang",
-                agency: province.id,
-                unit: Some(ubnd_office),
-                position: "chuyen_vien",
-                roles: &["editor"],
-                what: "Biên tập Cổng thông tin tỉnh",
-            },
-            P {
-                user: "giamdoc.snv",
-                name: "Phạm Minh Tuấn",
-                agency: snv,
-                unit: None,
-                position: "giam_doc",
-                roles: &["agency_leader"],
-                what: "Giám đốc Sở Nội vụ",
-            },
-            P {
-                user: "phogiamdoc.snv",
-                name: "Hoàng Thị Lan",
-                agency: snv,
-                unit: None,
-                position: "pho_giam_doc",
-                roles: &["agency_leader"],
-                what: "Phó Giám đốc Sở Nội vụ",
-            },
-            P {
-                user: "chanhvanphong.snv",
-                name: "Vũ Đức Thắng",
-                agency: snv,
-                unit: Some(snv_office),
-                position: "chanh_van_phong",
-                roles: &["unit_leader"],
-                what: "Chánh Văn phòng Sở Nội vụ",
-            },
-            P {
-                user: "truongphong.snv",
-                name: "Đỗ Hữu Quyết",
-                agency: snv,
-                unit: Some(snv_tcbc),
-                position: "truong_phong",
-                roles: &["unit_leader"],
-                what: "Trưởng phòng Tổ chức - Biên chế",
-            },
-            P {
-                user: "chuyenvien.snv",
-                name: "Ngô Thị Thu",
-                agency: snv,
-                unit: Some(snv_tcbc),
-                position: "chuyen_vien",
-                roles: &["specialist"],
-                what: "Chuyên viên Sở Nội vụ",
-            },
-            P {
-                user: "vanthu.snv",
-                name: "Bùi Văn Nam",
-                agency: snv,
-                unit: Some(snv_office),
-                position: "van_thu",
-                roles: &["records_clerk"],
-                what: "Văn thư Sở Nội vụ",
-            },
-            P {
-                user: "quantri.snv",
-                name: "Đặng Quốc Việt",
-                agency: snv,
-                unit: Some(snv_office),
-                position: "chuyen_vien",
-                roles: &["administrator"],
-                what: "Quản trị hệ thống Sở Nội vụ (TOTP)",
-            },
-            P {
-                user: "chutich.hacthanh",
-                name: "Lê Văn Sơn",
-                agency: hac_thanh,
-                unit: None,
-                position: "chu_tich",
-                roles: &["agency_leader"],
-                what: "Chủ tịch UBND phường Hạc Thành",
-            },
-            P {
-                user: "motcua.hacthanh",
-                name: "Nguyễn Thị Hằng",
-                agency: hac_thanh,
-                unit: Some(hac_thanh_onestop),
-                position: "cong_chuc_mot_cua",
-                roles: &["one_stop_officer"],
-                what: "Công chức Một cửa phường Hạc Thành",
-            },
-            P {
-                user: "vanthu.hacthanh",
-                name: "Mai Thị Nhung",
-                agency: hac_thanh,
-                unit: Some(hac_thanh_office),
-                position: "van_thu",
-                roles: &["records_clerk"],
-                what: "Văn thư UBND phường Hạc Thành",
-            },
-            P {
-                user: "motcua.tinh",
-                name: "Trịnh Văn Long",
-                agency: center,
-                unit: Some(center_desk),
-                position: "cong_chuc_mot_cua",
-                roles: &["one_stop_officer"],
-                what: "Công chức Trung tâm Phục vụ hành chính công tỉnh",
-            },
-            P {
-                user: "congchuc.hacthanh",
-                name: "Lê Thị Thanh",
-                agency: hac_thanh,
-                unit: Some(hac_thanh_vhxh),
-                position: "cong_chuc",
-                roles: &["specialist"],
-                what: "Công chức Văn hóa - Xã hội phường Hạc Thành",
-            },
-            P {
-                user: "chuyenvien.stp",
-                name: "Hoàng Văn Bình",
-                agency: stp,
-                unit: None,
-                position: "chuyen_vien",
-                roles: &["specialist"],
-                what: "Chuyên viên Sở Tư pháp",
-            },
-            P {
-                user: "vanthu.stp",
-                name: "Lương Văn Khải",
-                agency: stp,
-                unit: None,
-                position: "van_thu",
-                roles: &["records_clerk"],
-                what: "Văn thư Sở Tư pháp",
-            },
-            P {
-                user: "vanthu.ttpvhcc",
-                name: "Tạ Thị Huyền",
-                agency: center,
-                unit: None,
-                position: "van_thu",
-                roles: &["records_clerk"],
-                what: "Văn thư Trung tâm Phục vụ hành chính công tỉnh",
-            },
-            P {
-                user: "giamdoc.stp",
-                name: "Cao Thị Ngọc",
-                agency: stp,
-                unit: None,
-                position: "giam_doc",
-                roles: &["agency_leader", "unit_leader"],
-                what: "Giám đốc Sở Tư pháp",
-            },
-        ];
+        Ok(HashMap::from([
+            ("ubnd_office", ubnd_office),
+            ("snv_office", snv_office),
+            ("snv_tcbc", snv_tcbc),
+            ("hac_thanh_office", hac_thanh_office),
+            ("hac_thanh_vhxh", hac_thanh_vhxh),
+            ("hac_thanh_onestop", hac_thanh_onestop),
+            ("center_desk", center_desk),
+        ]))
+    }
+
+    /// The system administrator and the demo officials with their postings and roles; their
+    /// accounts (with the passwords made up for them) and ids by username.
+    async fn seed_demo_people(
+        &self,
+        sys: &Actor,
+        agencies: &HashMap<&'static str, i64>,
+        units: &HashMap<&'static str, i64>,
+    ) -> Result<(Vec<DemoAccount>, HashMap<&'static str, i64>), AppError> {
         let mut accounts = Vec::new();
         // The system administrator comes first: a deployment-wide grant.
         let admin_pw = demo_password();
         let admin = self
             .create_person(
-                &sys,
+                sys,
                 NewOfficial {
                     username: "admin".into(),
                     full_name: "Quản trị hệ thống".into(),
@@ -507,7 +605,7 @@ impl App {
             )
             .await?;
         self.grant_role(
-            &sys,
+            sys,
             admin.id,
             GrantRole {
                 role: "administrator".into(),
@@ -525,32 +623,36 @@ impl App {
             what: "Quản trị hệ thống (toàn tỉnh, TOTP)".into(),
             totp_secret: Some(secret),
         });
-        let mut ids = std::collections::HashMap::new();
-        for p in &people_list {
+        let mut ids = HashMap::new();
+        for p in &DEMO_PEOPLE {
             let pw = demo_password();
             let person = self
                 .create_person(
-                    &sys,
+                    sys,
                     NewOfficial {
                         username: p.user.into(),
                         full_name: p.name.into(),
                         email: Some(format!("{}@thanhhoa.demo.egov.vn", p.user)),
                         phone: None,
                         password: pw.clone(),
-                        agency_id: Some(p.agency),
-                        org_unit_id: p.unit,
+                        agency_id: Some(agencies[p.agency]),
+                        org_unit_id: p.unit.map(|u| units[u]),
                         position_key: Some(p.position.into()),
                     },
                 )
                 .await?;
             for r in p.roles {
-                let unit = if *r == "unit_leader" { p.unit } else { None };
+                let unit = if *r == "unit_leader" {
+                    p.unit.map(|u| units[u])
+                } else {
+                    None
+                };
                 self.grant_role(
-                    &sys,
+                    sys,
                     person.id,
                     GrantRole {
                         role: (*r).into(),
-                        agency_id: Some(p.agency),
+                        agency_id: Some(agencies[p.agency]),
                         org_unit_id: unit,
                         reason: "demo".into(),
                     },
@@ -571,31 +673,7 @@ impl App {
                 totp_secret,
             });
         }
-        // The director lets the chief of office sign "TL." for a year.
-        let now = self.now();
-        self.create_delegation(
-            &sys,
-            NewDelegationCmd {
-                agency_id: snv,
-                kind: "by_order".into(),
-                delegator_id: ids["giamdoc.snv"],
-                delegate_id: ids["chanhvanphong.snv"],
-                valid_from: now,
-                valid_to: now + time::Duration::days(365),
-                scope: "Văn bản hành chính thông thường".into(),
-                reference: "Quy chế công tác văn thư".into(),
-            },
-        )
-        .await?;
-        self.import_catalogue(&sys, data::DEMO_CATALOGUE).await?;
-        self.ensure_calendar_seeded().await?;
-        (&self.db)
-            .execute(
-                "INSERT INTO settings (key, value) VALUES ('demo.seeded', $1)",
-                args![egov_store::ts_text(now)],
-            )
-            .await?;
-        Ok(accounts)
+        Ok((accounts, ids))
     }
 
     /// The People's Committee of a unit given by structure and statistical code.

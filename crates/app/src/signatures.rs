@@ -198,11 +198,7 @@ impl App {
         if let Some(row) = store::get(&mut &self.db, &a.sha256).await? {
             return Ok(row);
         }
-        let blobs = self.blobs.clone();
-        let sha = a.sha256.clone();
-        let bytes = tokio::task::spawn_blocking(move || blobs.get(&sha))
-            .await
-            .map_err(|e| AppError::internal(e.to_string()))??;
+        let bytes = self.read_blob(&a.sha256).await?;
         let row = self.judge_upload(&a.sha256, bytes).await?;
         store::save(&mut &self.db, &row).await?;
         Ok(row)

@@ -460,9 +460,11 @@ view! {
         pub name: String,
         pub short_name: String,
         /// `people_committee`, `department` or `other`.
-        pub kind: String,
+        #[schema(value_type = String)]
+        pub kind: egov_domain::org::AgencyKind,
         /// `collective` or `head`.
-        pub governance: String,
+        #[schema(value_type = String)]
+        pub governance: egov_domain::org::Governance,
         pub admin_unit_id: Option<i64>,
         pub parent_id: Option<i64>,
         pub valid_from: Option<Date>,
@@ -483,7 +485,8 @@ view! {
     /// AgencyLink.
     pub struct AgencyLink from egov_store::agencies::AgencyLink {
         /// `merged` or `split` (the agency's own kind is `agency.kind`).
-        pub succession: String,
+        #[schema(value_type = String)]
+        pub succession: egov_domain::admin_unit::SuccessionKind,
         pub is_default: bool,
         #[serde(flatten)]
         pub agency: Agency,
@@ -495,7 +498,8 @@ view! {
         pub id: i64,
         pub structure: String,
         pub code: String,
-        pub level: String,
+        #[schema(value_type = String)]
+        pub level: egov_domain::admin_unit::UnitLevel,
         pub name: String,
         pub division_type: String,
         pub parent_id: Option<i64>,
@@ -505,7 +509,8 @@ view! {
     }
     /// One succession link between an old unit and a new one.
     pub struct UnitLink from egov_store::units::UnitLink {
-        pub kind: String,
+        #[schema(value_type = String)]
+        pub kind: egov_domain::admin_unit::SuccessionKind,
         pub is_default: bool,
         #[serde(flatten)]
         pub unit: AdminUnit,
@@ -519,7 +524,8 @@ view! {
         pub parent_id: Option<i64>,
         pub name: String,
         /// `office`, `division`, `one_stop` or `other`.
-        pub kind: String,
+        #[schema(value_type = String)]
+        pub kind: egov_domain::org::OrgUnitKind,
         pub valid_from: Option<Date>,
         pub valid_to: Option<Date>,
     }
@@ -544,7 +550,8 @@ view! {
         pub position_key: String,
         pub position_name: String,
         pub rank: String,
-        pub governance: String,
+        #[schema(value_type = String)]
+        pub governance: egov_domain::org::Governance,
         /// An acting head (Q.).
         pub acting: bool,
         #[serde(with = "time::serde::rfc3339")]

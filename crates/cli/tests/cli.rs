@@ -1,6 +1,9 @@
 //! The `egov` binary driven as an operator would: backup and restore while serving, audit
 //! verification of a tampered log, and a worker killed between a job's effect and its record.
 
+mod common;
+use common::egov;
+
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -9,16 +12,6 @@ use std::time::{Duration, Instant};
 
 use egov_store::testing::{Backend, TestDb};
 use egov_store::{Exec, args};
-
-fn egov(data_dir: &Path, url: &str) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_egov"));
-    c.arg("--data-dir")
-        .arg(data_dir)
-        .arg("--database-url")
-        .arg(url);
-    c.env("EGOV__LOG__LEVEL", "warn");
-    c
-}
 
 fn ok(mut c: Command) -> Output {
     let out = c.output().expect("run egov");

@@ -2,22 +2,14 @@
 //! PKI, a document signed off in egov, `egov signer` signing it over the API with the leader's
 //! key, and `egov pki sign|verify` on files.
 
-use std::path::Path;
+mod common;
+use common::egov;
+
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use egov_app::documents::outgoing::{DraftCmd, OutAction};
 use egov_store::testing::TestDb;
-
-fn egov(data_dir: &Path, url: &str) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_egov"));
-    c.arg("--data-dir")
-        .arg(data_dir)
-        .arg("--database-url")
-        .arg(url);
-    c.env("EGOV__LOG__LEVEL", "warn");
-    c
-}
 
 fn run(mut c: Command) -> Output {
     c.output().expect("run egov")
@@ -85,13 +77,7 @@ async fn a_leader_signs_with_egov_signer_and_an_operator_checks_files() {
     let app = egov_app::App::with_db(test_db.db.clone(), settings);
     let person = |u: &'static str| {
         let app = app.clone();
-        async move {
-            let p = egov_store::people::find_by_username(&mut app.db(), u)
-                .await
-                .unwrap()
-                .unwrap();
-            egov_app::Actor::person(p.id, u)
-        }
+        async move { app.actor_by_username(u).await.unwrap() }
     };
     let drafter = person("chuyenvien.snv").await;
     let snv = egov_store::org::postings_of(
@@ -106,16 +92,8 @@ async fn a_leader_signs_with_egov_signer_and_an_operator_checks_files() {
         .create_draft(
             &drafter,
             DraftCmd {
-                agency_id: snv,
-                kind: "official_letter".into(),
-                legal: false,
-                subject: "Về việc ký số văn bản".into(),
-                urgency: None,
-                unit_abbr: None,
-                recipients: vec![],
                 recipients_text: "Lưu: VT.".into(),
-                replaces_id: None,
-                secrecy: None,
+                ..DraftCmd::new(snv, "official_letter", "Về việc ký số văn bản")
             },
         )
         .await

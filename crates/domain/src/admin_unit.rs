@@ -67,24 +67,9 @@ pub enum UnitLevel {
     Commune,
 }
 
+names!(UnitLevel { Province = "province", District = "district", Commune = "commune" });
+
 impl UnitLevel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UnitLevel::Province => "province",
-            UnitLevel::District => "district",
-            UnitLevel::Commune => "commune",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "province" => Some(UnitLevel::Province),
-            "district" => Some(UnitLevel::District),
-            "commune" => Some(UnitLevel::Commune),
-            _ => None,
-        }
-    }
-
     /// The statistical code length at this level.
     pub fn code_len(self) -> usize {
         match self {
@@ -105,22 +90,7 @@ pub enum SuccessionKind {
     Split,
 }
 
-impl SuccessionKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SuccessionKind::Merged => "merged",
-            SuccessionKind::Split => "split",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "merged" => Some(SuccessionKind::Merged),
-            "split" => Some(SuccessionKind::Split),
-            _ => None,
-        }
-    }
-}
+names!(SuccessionKind { Merged = "merged", Split = "split" });
 
 /// The name of the People's Committee of a unit: "Phường Hạc Thành" → "Ủy ban nhân dân phường
 /// Hạc Thành", "Tỉnh Thanh Hóa" → "Ủy ban nhân dân tỉnh Thanh Hóa".

@@ -56,22 +56,30 @@ pub enum Governance {
     Head,
 }
 
-impl Governance {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Governance::Collective => "collective",
-            Governance::Head => "head",
-        }
-    }
+names!(Governance { Collective = "collective", Head = "head" });
 
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "collective" => Some(Governance::Collective),
-            "head" => Some(Governance::Head),
-            _ => None,
-        }
-    }
+/// What an agency is: the People's Committee of an administrative unit, a specialised
+/// department under one, or another body (a centre, a public service unit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgencyKind {
+    PeopleCommittee,
+    Department,
+    Other,
 }
+names!(AgencyKind { PeopleCommittee = "people_committee", Department = "department", Other = "other" });
+
+/// An internal unit of an agency: its office (văn phòng), a division (phòng), its one-stop
+/// section (bộ phận một cửa) or another unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgUnitKind {
+    Office,
+    Division,
+    OneStop,
+    Other,
+}
+names!(OrgUnitKind { Office = "office", Division = "division", OneStop = "one_stop", Other = "other" });
 
 /// What a position is in the agency's chain of command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -47,6 +47,19 @@ const VI_LETTERS: [&str; 33] = [
     "ô", "ơ", "p", "q", "r", "s", "t", "u", "ư", "v", "w", "x", "y", "z",
 ];
 
+/// A whole number written the Vietnamese way, thousands separated by dots: -1.250.000.
+pub fn thousands(v: i64) -> String {
+    let digits = v.unsigned_abs().to_string();
+    let mut out = String::from(if v < 0 { "-" } else { "" });
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A key that sorts Vietnamese names as a dictionary does: letters first (ă after a, đ after
 /// d, ơ after ô …), tones only to break ties (none, grave, hook, tilde, acute, dot below),
 /// case ignored. `"Phường Ba Đình" < "Phường Bắc Sơn" < "Phường Đông Sơn"`.
@@ -129,6 +142,16 @@ pub fn query_words(q: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thousands_are_separated_by_dots() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1.000");
+        assert_eq!(thousands(1_250_000), "1.250.000");
+        assert_eq!(thousands(-50_000), "-50.000");
+        assert_eq!(thousands(i64::MIN), "-9.223.372.036.854.775.808");
+    }
 
     #[test]
     fn sorts_as_a_vietnamese_dictionary() {

@@ -237,19 +237,7 @@ pub fn parse(contents: &[u8]) -> std::result::Result<Parsed, String> {
         (None, _) => return Err("the signature has no signer".into()),
         _ => return Err("the signature has more than one signer".into()),
     };
-    let certificates = sd
-        .certificates
-        .as_ref()
-        .map(|set| {
-            set.0
-                .iter()
-                .filter_map(|c| match c {
-                    CertificateChoices::Certificate(c) => Some(c.clone()),
-                    _ => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let certificates = certificates_in(&sd);
     Ok(Parsed {
         signed_data: sd,
         signer,
@@ -288,4 +276,20 @@ pub fn identifies(sid: &SignerIdentifier, cert: &Certificate) -> bool {
             Ok(Some((_, own))) if own == *ski
         ),
     }
+}
+
+/// The certificates a CMS signed-data carries (other kinds of entry are skipped).
+pub(crate) fn certificates_in(sd: &SignedData) -> Vec<Certificate> {
+    sd.certificates
+        .as_ref()
+        .map(|set| {
+            set.0
+                .iter()
+                .filter_map(|c| match c {
+                    CertificateChoices::Certificate(c) => Some(c.clone()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }

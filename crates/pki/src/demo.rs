@@ -135,6 +135,32 @@ pub fn issue(
     Ok(Issued { key, cert })
 }
 
+/// A test hierarchy of `algorithm`: a self-signed root and a CA under it, both valid from
+/// `not_before` to `not_after`.
+pub fn root_and_ca(
+    algorithm: KeyAlgorithm,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+) -> Result<(Issued, Issued)> {
+    let root = issue(
+        None,
+        "CN=Gốc thử nghiệm,C=VN",
+        algorithm,
+        Purpose::Ca,
+        not_before,
+        not_after,
+    )?;
+    let ca = issue(
+        Some(&root),
+        "CN=CA thử nghiệm,C=VN",
+        algorithm,
+        Purpose::Ca,
+        not_before,
+        not_after,
+    )?;
+    Ok((root, ca))
+}
+
 /// Issues a certificate for an existing key (a self-signed root when `issuer` is `None`).
 pub fn issue_for(
     issuer: Option<&Issued>,

@@ -190,19 +190,7 @@ pub fn check_token(token: &[u8], stamped: &[u8]) -> Result<Stamp, String> {
     let (Some(info), None) = (infos.next(), infos.next()) else {
         return Err("the time-stamp token must have one signer".into());
     };
-    let certificates: Vec<Certificate> = sd
-        .certificates
-        .as_ref()
-        .map(|set| {
-            set.0
-                .iter()
-                .filter_map(|c| match c {
-                    cms::cert::CertificateChoices::Certificate(c) => Some(c.clone()),
-                    _ => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let certificates = cms_sig::certificates_in(&sd);
     let signer = certificates
         .iter()
         .find(|c| cms_sig::identifies(&info.sid, c))

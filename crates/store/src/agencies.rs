@@ -1,6 +1,8 @@
 //! Agencies (cơ quan): People's Committees of units, departments and other bodies, with their
 //! identifiers, validity and successors.
 
+use egov_domain::admin_unit::SuccessionKind;
+use egov_domain::org::{AgencyKind, Governance};
 use time::{Date, OffsetDateTime};
 
 use crate::db::{Arg, Exec};
@@ -16,10 +18,10 @@ pub struct Agency {
     pub code_source: String,
     pub name: String,
     pub short_name: String,
-    /// `people_committee`, `department` or `other`.
-    pub kind: String,
-    /// `collective` or `head`.
-    pub governance: String,
+    #[sqlx(try_from = "String")]
+    pub kind: AgencyKind,
+    #[sqlx(try_from = "String")]
+    pub governance: Governance,
     pub admin_unit_id: Option<i64>,
     pub parent_id: Option<i64>,
     pub valid_from: Option<Date>,
@@ -32,8 +34,8 @@ pub struct NewAgency {
     pub code_source: &'static str,
     pub name: String,
     pub short_name: String,
-    pub kind: &'static str,
-    pub governance: &'static str,
+    pub kind: AgencyKind,
+    pub governance: Governance,
     pub admin_unit_id: Option<i64>,
     pub parent_id: Option<i64>,
     pub valid_from: Option<Date>,
@@ -58,8 +60,8 @@ pub async fn insert(
             a.name.as_str(),
             egov_domain::text::fold(&format!("{} {}", a.name, a.code)),
             a.short_name.as_str(),
-            a.kind,
-            a.governance,
+            a.kind.as_str(),
+            a.governance.as_str(),
             a.admin_unit_id,
             a.parent_id,
             a.valid_from,
@@ -242,28 +244,11 @@ pub async fn ancestors(ex: &mut impl Exec, id: i64) -> Result<Vec<Agency>, Store
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct AgencyLink {
-    /// `merged` or `split` (the agency's own kind is `agency.kind`).
-    pub succession: String,
+    #[sqlx(try_from = "String")]
+    pub succession: SuccessionKind,
     pub is_default: bool,
     #[sqlx(flatten)]
     pub agency: Agency,
-}
-
-pub async fn link_succession(
-    ex: &mut impl Exec,
-    old: i64,
-    new: i64,
-    kind: &str,
-    is_default: bool,
-) -> Result<(), StoreError> {
-    ex.execute(
-        "INSERT INTO agency_successions (old_agency_id, new_agency_id, kind, is_default) \
-         VALUES ($1, $2, $3, $4) ON CONFLICT (old_agency_id, new_agency_id) \
-         DO UPDATE SET kind = excluded.kind, is_default = excluded.is_default",
-        args![old, new, kind, is_default],
-    )
-    .await?;
-    Ok(())
 }
 
 pub async fn predecessors(ex: &mut impl Exec, id: i64) -> Result<Vec<AgencyLink>, StoreError> {

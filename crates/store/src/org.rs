@@ -2,9 +2,10 @@
 //! delegations. Rows are never deleted; an ended posting, grant or delegation keeps its history
 //! with an end time.
 
+use egov_domain::org::{Governance, OrgUnitKind};
 use time::{Date, OffsetDateTime};
 
-use crate::db::Exec;
+use crate::db::{Arg, Exec};
 use crate::units::valid_on;
 use crate::{StoreError, args};
 
@@ -15,8 +16,8 @@ pub struct OrgUnit {
     pub agency_id: i64,
     pub parent_id: Option<i64>,
     pub name: String,
-    /// `office`, `division`, `one_stop` or `other`.
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: OrgUnitKind,
     pub valid_from: Option<Date>,
     pub valid_to: Option<Date>,
 }
@@ -26,14 +27,14 @@ pub async fn insert_org_unit(
     agency_id: i64,
     parent_id: Option<i64>,
     name: &str,
-    kind: &str,
+    kind: OrgUnitKind,
     valid_from: Option<Date>,
     now: OffsetDateTime,
 ) -> Result<i64, StoreError> {
     ex.scalar(
         "INSERT INTO org_units (agency_id, parent_id, name, name_fold, kind, valid_from, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        args![agency_id, parent_id, name, egov_domain::text::fold(name), kind, valid_from, now],
+        args![agency_id, parent_id, name, egov_domain::text::fold(name), kind.as_str(), valid_from, now],
     )
     .await
 }
@@ -132,7 +133,8 @@ pub struct Posting {
     pub position_key: String,
     pub position_name: String,
     pub rank: String,
-    pub governance: String,
+    #[sqlx(try_from = "String")]
+    pub governance: Governance,
     /// An acting head (Q.).
     pub acting: bool,
     pub valid_from: OffsetDateTime,
@@ -367,6 +369,42 @@ pub async fn has_role(
     );
     let n: i64 = ex
         .scalar(&sql, args![person_id, at, agency_id, org_unit_id])
+        .await?;
+    Ok(n > 0)
+}
+
+/// Whether the person holds one of `roles` in the agency at `at`: a grant for the whole agency,
+/// or one limited to a unit when that unit is `unit` (any unit when `unit` is None).
+pub async fn holds_in(
+    ex: &mut impl Exec,
+    person_id: i64,
+    roles: &[&str],
+    agency_id: i64,
+    unit: Option<i64>,
+    at: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    let list = roles
+        .iter()
+        .map(|r| format!("'{r}'"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut a = args![person_id, agency_id, at];
+    let unit_cond = match unit {
+        Some(u) => {
+            a.push(Arg::from(u));
+            "AND (g.org_unit_id IS NULL OR g.org_unit_id = $4)"
+        }
+        None => "",
+    };
+    let n: i64 = ex
+        .scalar(
+            &format!(
+                "SELECT COUNT(*) FROM role_grants g WHERE g.person_id = $1 AND g.role IN ({list}) \
+                 AND g.agency_id = $2 AND g.valid_from <= $3 \
+                 AND (g.valid_to IS NULL OR g.valid_to > $3) {unit_cond}"
+            ),
+            a,
+        )
         .await?;
     Ok(n > 0)
 }

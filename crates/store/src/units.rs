@@ -1,5 +1,6 @@
 //! Administrative units of both structures and the successions between them.
 
+use egov_domain::admin_unit::{SuccessionKind, UnitLevel};
 use time::Date;
 
 use crate::db::{Arg, Exec};
@@ -11,7 +12,8 @@ pub struct AdminUnit {
     pub id: i64,
     pub structure: String,
     pub code: String,
-    pub level: String,
+    #[sqlx(try_from = "String")]
+    pub level: UnitLevel,
     pub name: String,
     pub division_type: String,
     pub parent_id: Option<i64>,
@@ -164,25 +166,41 @@ pub async fn count(ex: &mut impl Exec, structure: &str) -> Result<i64, StoreErro
 /// One succession link between an old unit and a new one.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct UnitLink {
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: SuccessionKind,
     pub is_default: bool,
     #[sqlx(flatten)]
     pub unit: AdminUnit,
 }
 
+/// Which succession table a link goes in: between administrative units, or between the
+/// agencies that succeed one another with them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lineage {
+    Units,
+    Agencies,
+}
+
 /// Records that `old` went (wholly or partly) into `new`; an existing link is updated.
 pub async fn link_succession(
     ex: &mut impl Exec,
+    lineage: Lineage,
     old: i64,
     new: i64,
-    kind: &str,
+    kind: SuccessionKind,
     is_default: bool,
 ) -> Result<(), StoreError> {
+    let of = match lineage {
+        Lineage::Units => "unit",
+        Lineage::Agencies => "agency",
+    };
     ex.execute(
-        "INSERT INTO unit_successions (old_unit_id, new_unit_id, kind, is_default) \
-         VALUES ($1, $2, $3, $4) ON CONFLICT (old_unit_id, new_unit_id) \
-         DO UPDATE SET kind = excluded.kind, is_default = excluded.is_default",
-        args![old, new, kind, is_default],
+        &format!(
+            "INSERT INTO {of}_successions (old_{of}_id, new_{of}_id, kind, is_default) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (old_{of}_id, new_{of}_id) \
+             DO UPDATE SET kind = excluded.kind, is_default = excluded.is_default"
+        ),
+        args![old, new, kind.as_str(), is_default],
     )
     .await?;
     Ok(())

@@ -56,10 +56,7 @@ pub fn register_xlsx(
         .map_err(err)?;
     let title = Format::new().set_bold().set_font_size(14);
     let head = header_format();
-    let cell = Format::new()
-        .set_text_wrap()
-        .set_border(FormatBorder::Thin)
-        .set_align(FormatAlign::Top);
+    let cell = cell_format();
     ws.write_with_format(0, 0, lang.t("register-title"), &title)
         .map_err(err)?;
     ws.write(1, 0, format!("{agency} — {period}"))
@@ -145,10 +142,7 @@ pub fn document_register_xlsx(
     ws.set_name(sheet_name(&t.sheet)).map_err(err)?;
     let title = Format::new().set_bold().set_font_size(14);
     let head = header_format();
-    let cell = Format::new()
-        .set_text_wrap()
-        .set_border(FormatBorder::Thin)
-        .set_align(FormatAlign::Top);
+    let cell = cell_format();
     let date = cell.clone().set_num_format("dd/mm/yyyy");
     let number = cell.clone().set_num_format("0");
     ws.write_with_format(0, 0, &t.title, &title).map_err(err)?;
@@ -181,6 +175,14 @@ pub fn document_register_xlsx(
     }
     print_ready(ws, 3).map_err(err)?;
     wb.save_to_buffer().map_err(err)
+}
+
+/// A register's cell: wrapped, boxed, top-aligned.
+fn cell_format() -> Format {
+    Format::new()
+        .set_text_wrap()
+        .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::Top)
 }
 
 /// A bold, centred, bordered heading cell.

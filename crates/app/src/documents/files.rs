@@ -2,8 +2,8 @@
 //! PDF, .docx or .odt; attachments PDF, office documents or images. Each kind has its own size
 //! limit, and a name or declared type that disagrees with the bytes is refused as disguised.
 
+use crate::AppError;
 use crate::Code;
-use crate::{AppError, ErrorKind};
 
 /// The role a file plays in a document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,13 +126,7 @@ pub fn check(
         )
         .arg("name", name.to_owned())
     })?;
-    if crate::onestop::scans::disguised(claimed_by_name(name), declared, real) {
-        return Err(AppError::invalid(
-            Code::DisguisedFile,
-            "The file's name or type does not match its content.",
-        )
-        .arg("name", name.to_owned()));
-    }
+    crate::onestop::scans::refuse_disguised(name, claimed_by_name(name), declared, real)?;
     if !role.accepts(real) {
         return Err(AppError::invalid(
             Code::WrongFileType,
@@ -142,12 +136,7 @@ pub fn check(
     }
     let max = limit_for(real);
     if bytes.len() > max {
-        return Err(AppError::new(
-            ErrorKind::TooLarge,
-            Code::FileTooLarge,
-            "The file is larger than allowed.",
-        )
-        .arg("max", format!("{} MiB", max >> 20)));
+        return Err(crate::onestop::scans::too_large(max));
     }
     Ok(real)
 }

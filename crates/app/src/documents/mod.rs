@@ -13,13 +13,12 @@ mod text;
 pub mod work_files;
 
 use crate::Code;
-use egov_domain::org::Role;
 use egov_store::documents::{self as store, DocumentRow};
 use egov_store::{Exec, agencies};
 use serde::Deserialize;
 
 use crate::error::OrNotFound;
-use crate::{Actor, App, AppError, authz};
+use crate::{Actor, App, AppError};
 
 /// The words a document is found by: subject, number and notation, sender, and the text of
 /// its files when there is any.
@@ -54,6 +53,18 @@ pub struct RecipientInput {
 
 fn yes() -> bool {
     true
+}
+
+impl RecipientInput {
+    /// An agency of this deployment, addressed ("Kính gửi").
+    pub fn agency(id: i64) -> Self {
+        RecipientInput {
+            agency_id: Some(id),
+            external_code: None,
+            name: None,
+            addressed: true,
+        }
+    }
 }
 
 /// Whether a recipient of a document sees one of its files: the issued main file (the one the
@@ -195,87 +206,6 @@ impl App {
             }
         }
         Ok(out)
-    }
-
-    /// Requires one of `roles` in the agency (a grant for any of its units counts), as
-    /// `forbidden`.
-    pub(crate) async fn require_in(
-        &self,
-        ex: &mut impl Exec,
-        actor: &Actor,
-        roles: &[Role],
-        agency_id: i64,
-    ) -> Result<(), AppError> {
-        if self.holds_in(ex, actor, roles, agency_id).await? {
-            Ok(())
-        } else {
-            Err(AppError::forbidden())
-        }
-    }
-
-    /// Whether the actor holds one of `roles` in the agency, for the whole agency or any of
-    /// its units.
-    pub async fn holds_in(
-        &self,
-        ex: &mut impl Exec,
-        actor: &Actor,
-        roles: &[Role],
-        agency_id: i64,
-    ) -> Result<bool, AppError> {
-        self.holds_in_unit(ex, actor, roles, agency_id, None).await
-    }
-
-    /// [`App::holds_in`] outside a transaction, for a page deciding what to offer.
-    pub async fn has_role_in(
-        &self,
-        actor: &Actor,
-        roles: &[Role],
-        agency_id: i64,
-    ) -> Result<bool, AppError> {
-        self.holds_in(&mut &self.db, actor, roles, agency_id).await
-    }
-
-    /// Like [`App::holds_in`], but a grant limited to a unit counts only for `unit` (when
-    /// given): the head of one division does not review another's drafts.
-    pub(crate) async fn holds_in_unit(
-        &self,
-        ex: &mut impl Exec,
-        actor: &Actor,
-        roles: &[Role],
-        agency_id: i64,
-        unit: Option<i64>,
-    ) -> Result<bool, AppError> {
-        let Some(person) = actor.official()? else {
-            return Ok(true);
-        };
-        if roles.contains(&Role::Administrator)
-            && authz::is_system_admin(ex, actor, self.now()).await?
-        {
-            return Ok(true);
-        }
-        let list = roles
-            .iter()
-            .map(|r| format!("'{}'", r.as_str()))
-            .collect::<Vec<_>>()
-            .join(",");
-        let mut a = egov_store::args![person, agency_id, self.now()];
-        let unit_cond = match unit {
-            Some(u) => {
-                a.push(egov_store::Arg::from(u));
-                "AND (g.org_unit_id IS NULL OR g.org_unit_id = $4)"
-            }
-            None => "",
-        };
-        let n: i64 = ex
-            .scalar(
-                &format!(
-                    "SELECT COUNT(*) FROM role_grants g WHERE g.person_id = $1 AND g.role IN ({list}) \
-                     AND g.agency_id = $2 AND g.valid_from <= $3 AND (g.valid_to IS NULL OR g.valid_to > $3) {unit_cond}"
-                ),
-                a,
-            )
-            .await?;
-        Ok(n > 0)
     }
 }
 

@@ -23,7 +23,7 @@ use crate::{Actor, App, AppError, audit};
 pub(crate) const DRAFTERS: [Role; 3] = [Role::Specialist, Role::UnitLeader, Role::AgencyLeader];
 
 /// A new draft.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct DraftCmd {
     /// The issuing agency.
     pub agency_id: i64,
@@ -52,6 +52,18 @@ pub struct DraftCmd {
     /// A secrecy mark: refused — secret documents are never drafted on a networked system.
     #[serde(default)]
     pub secrecy: Option<String>,
+}
+
+impl DraftCmd {
+    /// A draft of `kind` by `agency_id` with everything else as the form leaves it by default.
+    pub fn new(agency_id: i64, kind: &str, subject: &str) -> Self {
+        DraftCmd {
+            agency_id,
+            kind: kind.to_owned(),
+            subject: subject.to_owned(),
+            ..Default::default()
+        }
+    }
 }
 
 /// A file sent with a new draft.
@@ -156,7 +168,7 @@ impl OutAction {
 }
 
 /// A paper-signed document registered by the records office in the agency's series.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct PaperOutCmd {
     pub agency_id: i64,
     pub kind: String,
@@ -630,11 +642,7 @@ impl App {
         let media_type = check(role, name, declared, &bytes)?;
         self.check_pdf_size(media_type, &bytes)?;
         let size = bytes.len() as i64;
-        let (sha, bytes) = tokio::task::spawn_blocking(move || {
-            (egov_store::blobs::BlobStore::digest(&bytes), bytes)
-        })
-        .await
-        .map_err(|e| AppError::internal(e.to_string()))?;
+        let (sha, bytes) = Self::digest(bytes).await?;
         let att_id = self
             .with_new_blob(sha, bytes, |sha, _bytes| async move {
                 let mut tx = self.db.begin().await?;
@@ -738,11 +746,7 @@ impl App {
             .write(&mut tx, actor)
             .await?;
         tx.commit().await?;
-        let blobs = self.blobs.clone();
-        let sha = a.sha256.clone();
-        let bytes = tokio::task::spawn_blocking(move || blobs.get(&sha))
-            .await
-            .map_err(|e| AppError::internal(e.to_string()))??;
+        let bytes = self.read_blob(&a.sha256).await?;
         Ok((bytes, a.media_type, a.name))
     }
 

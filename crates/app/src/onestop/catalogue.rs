@@ -7,13 +7,13 @@ use egov_domain::onestop::procedure::{
     ProcedureVersion, ResultType, SupplementRule, TimeLimit,
 };
 use egov_domain::onestop::process::Process;
+use egov_store::Tx;
 use egov_store::onestop::{self as store, NewProcedure, ProcedureRow};
-use egov_store::{Exec, Tx};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::error::OrNotFound;
-use crate::{Actor, App, AppError, audit, authz};
+use crate::{Actor, App, AppError, audit};
 
 /// A catalogue entry: a procedure version and (optionally) its internal process.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -68,18 +68,6 @@ fn process_error(e: egov_domain::onestop::process::ProcessError) -> AppError {
 }
 
 impl App {
-    async fn require_catalogue_admin(
-        &self,
-        ex: &mut impl Exec,
-        actor: &Actor,
-    ) -> Result<(), AppError> {
-        if authz::is_system_admin(ex, actor, self.now()).await? {
-            Ok(())
-        } else {
-            Err(AppError::forbidden())
-        }
-    }
-
     /// Adds a procedure version (and its process). A later version closes the open one the day
     /// before it starts; dossiers stay on the version they were received under.
     pub async fn add_catalogue_entry(
@@ -88,7 +76,7 @@ impl App {
         entry: &CatalogueEntry,
     ) -> Result<ProcedureView, AppError> {
         let mut tx = self.db.begin().await?;
-        self.require_catalogue_admin(&mut tx, actor).await?;
+        self.require_system_admin(&mut tx, actor).await?;
         let id = self.insert_entry(&mut tx, entry).await?;
         audit::event("procedure.add", "procedure", entry.procedure.code.as_str())
             .after(&entry)
@@ -201,7 +189,7 @@ impl App {
     /// Adds a new version of a procedure's internal process.
     pub async fn add_process(&self, actor: &Actor, process: &Process) -> Result<i64, AppError> {
         let mut tx = self.db.begin().await?;
-        self.require_catalogue_admin(&mut tx, actor).await?;
+        self.require_system_admin(&mut tx, actor).await?;
         let row =
             store::procedure_in_force(&mut tx, process.procedure.as_str(), process.effective_from)
                 .await?
@@ -222,7 +210,7 @@ impl App {
             AppError::invalid(Code::BadCatalogue, format!("not a catalogue: {e}")).arg("reason", e)
         })?;
         let mut tx = self.db.begin().await?;
-        self.require_catalogue_admin(&mut tx, actor).await?;
+        self.require_system_admin(&mut tx, actor).await?;
         for e in &entries {
             self.insert_entry(&mut tx, e).await?;
         }
@@ -321,7 +309,7 @@ impl App {
             })?);
         }
         let mut tx = self.db.begin().await?;
-        self.require_catalogue_admin(&mut tx, actor).await?;
+        self.require_system_admin(&mut tx, actor).await?;
         for p in &entries {
             let version = store::max_procedure_version(&mut tx, p.code.as_str()).await? + 1;
             let p = ProcedureVersion {

@@ -4,7 +4,7 @@
 
 use crate::Code;
 use egov_domain::onestop::procedure::ImplementingLevel;
-use egov_domain::org::Role;
+use egov_domain::org::{AgencyKind, Role};
 use egov_store::agencies::{self, Agency};
 use egov_store::onestop as store;
 use serde::Serialize;
@@ -56,15 +56,10 @@ impl App {
         let view = self.procedure_view(row.id).await?;
         let p = parse_procedure(&row)?;
         let fits = |a: &Agency| {
-            p.levels.iter().any(|l| match l {
-                ImplementingLevel::Commune => a.kind == "people_committee" && a.parent_id.is_some(),
-                ImplementingLevel::Province => {
-                    a.kind == "people_committee" && a.parent_id.is_none()
-                }
-                ImplementingLevel::Department => {
-                    a.kind != "people_committee"
-                        && p.department.as_deref().is_none_or(|d| d == a.short_name)
-                }
+            p.levels.iter().any(|l| {
+                l.is_carried_out_by(a.kind, a.parent_id.is_some())
+                    && (*l != ImplementingLevel::Department
+                        || p.department.as_deref().is_none_or(|d| d == a.short_name))
             })
         };
         let mut competent = Vec::new();
@@ -74,9 +69,7 @@ impl App {
         // The province's departments and communes: those that carry the procedure out and may
         // receive through this counter.
         let province = match receiving.parent_id {
-            Some(p) if receiving.kind == "people_committee" || receiving.kind == "department" => {
-                Some(p)
-            }
+            Some(p) if receiving.kind != AgencyKind::Other => Some(p),
             _ => None,
         };
         if let Some(province) = province {
@@ -89,7 +82,7 @@ impl App {
                 // The same rule as reception: a provincial centre receives for the departments;
                 // listed procedures are received anywhere.
                 let centre_for_department =
-                    receiving.kind != "people_committee" && a.kind == "department";
+                    ImplementingLevel::centre_receives_for(receiving.kind, a.kind);
                 if centre_for_department || p.receivable_anywhere {
                     competent.push(a);
                 }

@@ -19,7 +19,7 @@ use crate::applicants::{NewApplicantCmd, ValidApplicant};
 use crate::calendar::Deadline;
 use crate::error::OrNotFound;
 use crate::events::Appended;
-use crate::{Actor, ActorKind, App, AppError, ErrorKind, audit, authz, views};
+use crate::{Actor, ActorKind, App, AppError, audit, authz, views};
 
 /// A component as the counter officer records it.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -32,6 +32,18 @@ pub struct ComponentInput {
     /// The data was reused from a digitised record (national data warehouse, earlier dossier).
     #[serde(default)]
     pub reused: bool,
+}
+
+impl ComponentInput {
+    /// A component handed in on paper, without a scan.
+    pub fn provided(code: impl Into<String>) -> Self {
+        ComponentInput {
+            code: code.into(),
+            provided: true,
+            scan: None,
+            reused: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -499,23 +511,6 @@ impl App {
             .map_err(|e| out_of_range(e, from))
     }
 
-    pub(crate) async fn holds(
-        &self,
-        ex: &mut impl Exec,
-        actor: &Actor,
-        roles: &[Role],
-        agency: Option<i64>,
-    ) -> Result<bool, AppError> {
-        match agency {
-            Some(a) => match authz::require(ex, actor, roles, Some(a), None, self.now()).await {
-                Ok(()) => Ok(true),
-                Err(e) if e.kind == ErrorKind::Forbidden => Ok(false),
-                Err(e) => Err(e),
-            },
-            None => authz::is_system_admin(ex, actor, self.now()).await,
-        }
-    }
-
     /// Resolves the agency of a process step.
     pub(crate) async fn step_agency(
         &self,
@@ -597,12 +592,7 @@ impl App {
         let event = a.command.event();
         self.ensure_calendar_seeded().await?;
         let mut tx = self.db.begin().await?;
-        let d = store::get_dossier(&mut tx, id)
-            .await
-            .or_not_found("dossier")?;
-        if !self.can_see(&mut tx, actor, &d).await? {
-            return Err(AppError::not_found("dossier"));
-        }
+        let d = self.visible_dossier(&mut tx, actor, id).await?;
         if d.version != a.version {
             return Err(changed());
         }
@@ -1114,6 +1104,22 @@ impl App {
         }
     }
 
+    /// The dossier, when the actor may see it; otherwise "not found" (whether a dossier exists
+    /// is itself not for everyone).
+    pub(crate) async fn visible_dossier(
+        &self,
+        ex: &mut impl Exec,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<DossierRow, AppError> {
+        let d = store::get_dossier(ex, id).await.or_not_found("dossier")?;
+        if self.can_see(ex, actor, &d).await? {
+            Ok(d)
+        } else {
+            Err(AppError::not_found("dossier"))
+        }
+    }
+
     /// Whether the actor may see the dossier: a role in one of its agencies (receiving,
     /// competent, or an agency of its steps), or the system administrator.
     pub(crate) async fn can_see(
@@ -1199,13 +1205,7 @@ impl App {
     pub async fn dossier_detail(&self, actor: &Actor, id: i64) -> Result<DossierDetail, AppError> {
         // Read in a snapshot; only the audit entry needs the (single, on SQLite) writer.
         let mut tx = self.db.begin_snapshot().await?;
-        let d = store::get_dossier(&mut tx, id)
-            .await
-            .or_not_found("dossier")?;
-        if !self.can_see(&mut tx, actor, &d).await? {
-            // Not "forbidden": whether a dossier exists is itself not for everyone.
-            return Err(AppError::not_found("dossier"));
-        }
+        let d = self.visible_dossier(&mut tx, actor, id).await?;
         let mut actions = Vec::new();
         let state = d.state;
         let snap = Snapshot {
@@ -1314,12 +1314,7 @@ impl App {
         id: i64,
     ) -> Result<(Vec<u8>, String, String), AppError> {
         let mut tx = self.db.begin().await?;
-        let d = store::get_dossier(&mut tx, id)
-            .await
-            .or_not_found("dossier")?;
-        if !self.can_see(&mut tx, actor, &d).await? {
-            return Err(AppError::not_found("dossier"));
-        }
+        let d = self.visible_dossier(&mut tx, actor, id).await?;
         let result: serde_json::Value = d
             .result_json
             .as_deref()
@@ -1345,10 +1340,7 @@ impl App {
             .write(&mut tx, actor)
             .await?;
         tx.commit().await?;
-        let blobs = self.blobs.clone();
-        let bytes = tokio::task::spawn_blocking(move || blobs.get(&sha))
-            .await
-            .map_err(|e| AppError::internal(e.to_string()))??;
+        let bytes = self.read_blob(&sha).await?;
         Ok((bytes, media_type, name))
     }
 

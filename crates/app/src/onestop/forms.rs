@@ -260,15 +260,7 @@ fn copy_kind(k: &str) -> &'static str {
 }
 
 fn money(v: i64) -> String {
-    let digits = v.abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(c);
-    }
-    format!("{out} đồng")
+    format!("{} đồng", egov_domain::text::thousands(v))
 }
 
 const HEAD: Style = Style::new(Face::Regular, 12.0, Align::Center);

@@ -124,8 +124,7 @@ fn check_agencies(
     }
     // Since Decree 118/2025 listed procedures are received anywhere; otherwise the counter of
     // the competent agency, or a province-level centre for a department, receives it.
-    let province_centre = receiving.kind != "people_committee"
-        && competent.kind == "department"
+    let province_centre = ImplementingLevel::centre_receives_for(receiving.kind, competent.kind)
         && receiving.parent_id == competent.parent_id;
     if receiving.id != competent.id && !p.receivable_anywhere && !province_centre {
         return Err(AppError::invalid(
@@ -134,15 +133,10 @@ fn check_agencies(
         )
         .arg("agency", &competent.name));
     }
-    let level_ok = p.levels.iter().any(|l| match l {
-        ImplementingLevel::Commune => {
-            competent.kind == "people_committee" && competent.parent_id.is_some()
-        }
-        ImplementingLevel::Province => {
-            competent.kind == "people_committee" && competent.parent_id.is_none()
-        }
-        ImplementingLevel::Department => competent.kind != "people_committee",
-    });
+    let level_ok = p
+        .levels
+        .iter()
+        .any(|l| l.is_carried_out_by(competent.kind, competent.parent_id.is_some()));
     if !level_ok {
         return Err(AppError::invalid(
             Code::WrongCompetentAgency,
@@ -198,20 +192,7 @@ pub(crate) fn plan<'a>(
     now: OffsetDateTime,
 ) -> Result<Plan<'a>, AppError> {
     let (p, process) = (&ctx.in_force.procedure, &ctx.in_force.process);
-    let mut steps: Vec<store::NewStep<'a>> = process
-        .steps
-        .iter()
-        .zip(&ctx.step_agencies)
-        .enumerate()
-        .map(|(i, (s, agency))| store::NewStep {
-            seq: i as i64,
-            name: s.name.as_str(),
-            agency_id: *agency,
-            role: s.role.as_str(),
-            started_at: None,
-            due_at: None,
-        })
-        .collect();
+    let mut steps = planned_steps(ctx);
     let submitted = Snapshot {
         state: State::Submitted,
         step: 0,
@@ -273,24 +254,7 @@ pub(crate) fn plan<'a>(
     let payment = counter_payment(r, fee_total, o.state)?;
     u.paid = payment.is_some();
     let provided_paper: Vec<&ComponentInput> = r.components.iter().filter(|c| c.provided).collect();
-    let components = p
-        .components
-        .iter()
-        .zip(&ctx.component_kinds)
-        .map(|(pc, kind)| {
-            let input = r.components.iter().find(|i| i.code == pc.code);
-            store::NewComponent {
-                code: &pc.code,
-                name: &pc.name,
-                kind,
-                quantity: i64::from(pc.quantity),
-                required: pc.required,
-                provided: input.is_some_and(|i| i.provided),
-                blob_sha: input.and_then(|i| i.scan.as_deref()),
-                reused: input.is_some_and(|i| i.reused),
-            }
-        })
-        .collect();
+    let components = planned_components(r, ctx);
     let mut kinds = vec![EventKind::DossierSubmitted];
     if let Some((e, _)) = event {
         kinds.extend(domain_events::of_dossier(e, State::Submitted, o.state));
@@ -315,6 +279,49 @@ pub(crate) fn plan<'a>(
         data: serde_json::json!({ "missing": ctx.missing, "reasons": r.reasons, "payment": payment }),
         domain_events: kinds,
     })
+}
+
+/// The dossier's steps as the process in force lays them out, none started yet.
+fn planned_steps(ctx: &Context) -> Vec<store::NewStep<'_>> {
+    ctx.in_force
+        .process
+        .steps
+        .iter()
+        .zip(&ctx.step_agencies)
+        .enumerate()
+        .map(|(i, (s, agency))| store::NewStep {
+            seq: i as i64,
+            name: s.name.as_str(),
+            agency_id: *agency,
+            role: s.role.as_str(),
+            started_at: None,
+            due_at: None,
+        })
+        .collect()
+}
+
+/// The procedure's components with what the officer recorded of each (handed in, scanned,
+/// reused from digitised data).
+fn planned_components<'a>(r: &'a Reception, ctx: &'a Context) -> Vec<store::NewComponent<'a>> {
+    ctx.in_force
+        .procedure
+        .components
+        .iter()
+        .zip(&ctx.component_kinds)
+        .map(|(pc, kind)| {
+            let input = r.components.iter().find(|i| i.code == pc.code);
+            store::NewComponent {
+                code: &pc.code,
+                name: &pc.name,
+                kind,
+                quantity: i64::from(pc.quantity),
+                required: pc.required,
+                provided: input.is_some_and(|i| i.provided),
+                blob_sha: input.and_then(|i| i.scan.as_deref()),
+                reused: input.is_some_and(|i| i.reused),
+            }
+        })
+        .collect()
 }
 
 /// A fee paid at the counter while receiving: only with the receipt, in a known way, and the
@@ -716,8 +723,8 @@ mod tests {
             code_source: "official".into(),
             name: "Ủy ban nhân dân phường Hạc Thành".into(),
             short_name: String::new(),
-            kind: "people_committee".into(),
-            governance: "collective".into(),
+            kind: egov_domain::org::AgencyKind::PeopleCommittee,
+            governance: egov_domain::org::Governance::Collective,
             admin_unit_id: None,
             parent_id: Some(1),
             valid_from: None,
@@ -752,15 +759,7 @@ mod tests {
                 id: Some(3),
                 new: None,
             },
-            components: codes
-                .iter()
-                .map(|c| ComponentInput {
-                    code: (*c).into(),
-                    provided: true,
-                    scan: None,
-                    reused: false,
-                })
-                .collect(),
+            components: codes.iter().map(|c| ComponentInput::provided(*c)).collect(),
             subject: "  Chứng thực bản sao  ".into(),
             channel: None,
             submitted_at: None,

@@ -8,10 +8,10 @@ use egov_store::onestop::{self as store, DossierRow, StatRow};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::{Actor, App, AppError, authz};
+use crate::{Actor, App, AppError};
 
 /// The roles that may read an agency's one-stop figures and register.
-const STAFF: [Role; 6] = [
+pub const STAFF: [Role; 6] = [
     Role::AgencyLeader,
     Role::UnitLeader,
     Role::Specialist,
@@ -121,18 +121,6 @@ pub fn mask_list(mut rows: Vec<DossierRow>) -> Vec<DossierRow> {
 }
 
 impl App {
-    async fn require_staff(&self, actor: &Actor, agency_id: i64) -> Result<(), AppError> {
-        authz::require(
-            &mut &self.db,
-            actor,
-            &STAFF,
-            Some(agency_id),
-            None,
-            self.now(),
-        )
-        .await
-    }
-
     /// The month's figures of an agency, as the competent agency.
     pub async fn monthly_stats(
         &self,
@@ -141,7 +129,7 @@ impl App {
         month: &str,
     ) -> Result<MonthlyStats, AppError> {
         let month = parse_month(month)?;
-        self.require_staff(actor, agency_id).await?;
+        self.require_role(actor, &STAFF, Some(agency_id)).await?;
         let as_of = self.now();
         let procedures = store::monthly_stats(&mut &self.db, agency_id, &month, as_of).await?;
         let mut total = StatTotals::default();
@@ -186,7 +174,7 @@ impl App {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<DossierRow>, AppError> {
-        self.require_staff(actor, agency_id).await?;
+        self.require_role(actor, &STAFF, Some(agency_id)).await?;
         if to <= from {
             return Err(AppError::invalid(
                 Code::BadPeriod,

@@ -8,7 +8,6 @@ use egov_store::Exec;
 use egov_store::onestop as store;
 use serde::Serialize;
 
-use crate::error::OrNotFound;
 use crate::{Actor, App, AppError, ErrorKind, authz};
 
 /// The roles that upload and read scans.
@@ -113,12 +112,7 @@ pub fn check_upload(
         return Err(AppError::invalid(Code::EmptyFile, "The file is empty."));
     }
     if bytes.len() > max {
-        return Err(AppError::new(
-            ErrorKind::TooLarge,
-            Code::FileTooLarge,
-            "The file is larger than allowed.",
-        )
-        .arg("max", format!("{} MiB", max >> 20)));
+        return Err(too_large(max));
     }
     let real = sniff(bytes).ok_or_else(|| {
         AppError::invalid(
@@ -127,7 +121,28 @@ pub fn check_upload(
         )
         .arg("name", name.to_owned())
     })?;
-    let by_name = claimed_by_name(name);
+    refuse_disguised(name, claimed_by_name(name), declared, real)?;
+    Ok(real)
+}
+
+/// A file over its limit of `max` bytes.
+pub(crate) fn too_large(max: usize) -> AppError {
+    AppError::new(
+        ErrorKind::TooLarge,
+        Code::FileTooLarge,
+        "The file is larger than allowed.",
+    )
+    .arg("max", format!("{} MiB", max >> 20))
+}
+
+/// Refuses a file whose name (claiming `by_name`) or declared type says something its content
+/// is not.
+pub(crate) fn refuse_disguised(
+    name: &str,
+    by_name: Option<&str>,
+    declared: Option<&str>,
+    real: &'static str,
+) -> Result<(), AppError> {
     if disguised(by_name, declared, real) {
         return Err(AppError::invalid(
             Code::DisguisedFile,
@@ -135,7 +150,7 @@ pub fn check_upload(
         )
         .arg("name", name.to_owned()));
     }
-    Ok(real)
+    Ok(())
 }
 
 /// The media type of a scan that `actor` may refer to by its hash: one they uploaded
@@ -177,11 +192,7 @@ impl App {
         )?;
         self.check_pdf_size(media_type, &bytes)?;
         let size = bytes.len() as i64;
-        let (sha, bytes) = tokio::task::spawn_blocking(move || {
-            (egov_store::blobs::BlobStore::digest(&bytes), bytes)
-        })
-        .await
-        .map_err(|e| AppError::internal(e.to_string()))?;
+        let (sha, bytes) = Self::digest(bytes).await?;
         let sha = self
             .with_new_blob(sha, bytes, |sha, _bytes| async move {
                 let mut tx = self.db.begin().await?;
@@ -215,12 +226,7 @@ impl App {
         code: &str,
     ) -> Result<(Vec<u8>, String), AppError> {
         let mut tx = self.db.begin().await?;
-        let d = store::get_dossier(&mut tx, dossier_id)
-            .await
-            .or_not_found("dossier")?;
-        if !self.can_see(&mut tx, actor, &d).await? {
-            return Err(AppError::not_found("dossier"));
-        }
+        let d = self.visible_dossier(&mut tx, actor, dossier_id).await?;
         let sha = store::components(&mut tx, dossier_id)
             .await?
             .into_iter()
@@ -239,10 +245,7 @@ impl App {
             .write(&mut tx, actor)
             .await?;
         tx.commit().await?;
-        let blobs = self.blobs.clone();
-        let bytes = tokio::task::spawn_blocking(move || blobs.get(&sha))
-            .await
-            .map_err(|e| AppError::internal(e.to_string()))??;
+        let bytes = self.read_blob(&sha).await?;
         Ok((bytes, media_type))
     }
 }

@@ -19,11 +19,7 @@ fn citizen(id: &str) -> NewApplicantCmd {
 both!(applicants_are_validated_and_reads_logged, |db| {
     let app = app(db);
     app.seed_demo().await.unwrap();
-    let p = egov_store::people::find_by_username(&mut app.db(), "motcua.hacthanh")
-        .await
-        .unwrap()
-        .unwrap();
-    let officer = Actor::person(p.id, "motcua.hacthanh");
+    let officer = app.actor_by_username("motcua.hacthanh").await.unwrap();
 
     let a = app
         .register_applicant(&officer, citizen("038185001234"))

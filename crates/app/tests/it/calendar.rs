@@ -294,15 +294,7 @@ both!(rules_and_office_hours_are_data, |db| {
         .unwrap();
     let day = OfficeHours::parse_periods("08:00-12:00,13:00-17:00").unwrap();
     let hours = OfficeHours {
-        working: [
-            day.clone(),
-            day.clone(),
-            day.clone(),
-            day.clone(),
-            day,
-            vec![],
-            vec![],
-        ],
+        working: OfficeHours::weekdays(day),
         ..OfficeHours::default()
     };
     app.set_office_hours(&system(), Some(hac_thanh), Some(&hours))

@@ -1,16 +1,11 @@
 use egov_app::Actor;
 use egov_app::org::{GrantRole, NewDelegationCmd, NewOrgUnit, NewPosting, StaffMove};
-use egov_store::people;
 use time::Duration;
 
 use super::app;
 
 async fn actor_of(app: &egov_app::App, username: &str) -> Actor {
-    let p = people::find_by_username(&mut app.db(), username)
-        .await
-        .unwrap()
-        .unwrap();
-    Actor::person(p.id, username)
+    app.actor_by_username(username).await.unwrap()
 }
 
 both!(demo_seeds_and_scopes_permissions, |db| {

@@ -31,11 +31,7 @@ pub(crate) fn pdf() -> Vec<u8> {
 }
 
 pub(crate) async fn actor(app: &egov_app::App, user: &str) -> Actor {
-    let p = egov_store::people::find_by_username(&mut app.db(), user)
-        .await
-        .unwrap()
-        .unwrap();
-    Actor::person(p.id, user)
+    app.actor_by_username(user).await.unwrap()
 }
 
 async fn agency(app: &egov_app::App, code: &str) -> i64 {
@@ -68,28 +64,18 @@ async fn communes(app: &egov_app::App, structure: &str) -> Vec<i64> {
 }
 
 fn to(ids: &[i64]) -> Vec<RecipientInput> {
-    ids.iter()
-        .map(|id| RecipientInput {
-            agency_id: Some(*id),
-            external_code: None,
-            name: None,
-            addressed: true,
-        })
-        .collect()
+    ids.iter().map(|id| RecipientInput::agency(*id)).collect()
 }
 
 pub(crate) fn draft(agency_id: i64, kind: &str, recipients: Vec<RecipientInput>) -> DraftCmd {
     DraftCmd {
         agency_id,
         kind: kind.into(),
-        legal: false,
         subject: "Về việc triển khai chính quyền địa phương hai cấp".into(),
         urgency: Some("urgent".into()),
-        unit_abbr: None,
         recipients,
         recipients_text: "Lưu: VT, TCBC.".into(),
-        replaces_id: None,
-        secrecy: None,
+        ..Default::default()
     }
 }
 
@@ -360,19 +346,11 @@ both!(
         let paper = |reservation_id: Option<i64>| PaperOutCmd {
             agency_id: snv,
             kind: "notice".into(),
-            legal: false,
             subject: "Thông báo kết luận của Giám đốc Sở".into(),
-            urgency: None,
-            secrecy: None,
-            unit_abbr: None,
             signer_name: "Phạm Minh Tuấn".into(),
-            signer_mark: String::new(),
             signer_position: "Giám đốc".into(),
-            issued_on: None,
-            recipients: vec![],
-            recipients_text: String::new(),
             reservation_id,
-            copies: None,
+            ..Default::default()
         };
         let mut tasks = Vec::new();
         for _ in 0..16 {

@@ -1,7 +1,6 @@
 //! The one-stop forms, read back by Poppler (`pdftotext`, `pdffonts`, `pdftoppm`) and the QR
 //! code by ZBar (`zbarimg`): independent programs, installed by the test command.
 
-use egov_app::Actor;
 use egov_app::applicants::NewApplicantCmd;
 use egov_app::onestop::dossiers::{Action, ApplicantRef, ComponentInput, Reception};
 use egov_app::onestop::forms::FormKind;
@@ -82,13 +81,7 @@ both!(forms_carry_every_field, |db| {
         .unwrap();
     let who = |u: &'static str| {
         let app = app.clone();
-        async move {
-            let p = egov_store::people::find_by_username(&mut app.db(), u)
-                .await
-                .unwrap()
-                .unwrap();
-            Actor::person(p.id, u)
-        }
+        async move { app.actor_by_username(u).await.unwrap() }
     };
     let officer = who("motcua.hacthanh").await;
     let specialist = who("congchuc.hacthanh").await;

@@ -44,15 +44,7 @@ fn citizen() -> ApplicantRef {
 }
 
 pub(crate) fn provided(codes: &[&str]) -> Vec<ComponentInput> {
-    codes
-        .iter()
-        .map(|c| ComponentInput {
-            code: (*c).into(),
-            provided: true,
-            scan: None,
-            reused: false,
-        })
-        .collect()
+    codes.iter().map(|c| ComponentInput::provided(*c)).collect()
 }
 
 pub(crate) fn reception(agency: i64, code: &str, components: Vec<ComponentInput>) -> Reception {

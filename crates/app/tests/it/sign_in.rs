@@ -221,13 +221,7 @@ both!(a_person_one_may_not_administer_looks_like_nobody, |db| {
     app.seed_demo().await.unwrap();
     let find = |u: &'static str| {
         let app = app.clone();
-        async move {
-            let p = egov_store::people::find_by_username(&mut app.db(), u)
-                .await
-                .unwrap()
-                .unwrap();
-            egov_app::Actor::person(p.id, u)
-        }
+        async move { app.actor_by_username(u).await.unwrap() }
     };
     let officer = find("motcua.hacthanh").await;
     let director = find("giamdoc.snv").await;

@@ -23,24 +23,7 @@ fn fixture(db: Db) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let t = egov_store::now();
     let (from, to) = (t - Duration::days(30), t + Duration::days(365));
-    let root = demo::issue(
-        None,
-        "CN=Gốc thử nghiệm,C=VN",
-        KeyAlgorithm::EcdsaP256,
-        Purpose::Ca,
-        from,
-        to,
-    )
-    .unwrap();
-    let ca = demo::issue(
-        Some(&root),
-        "CN=CA thử nghiệm,C=VN",
-        KeyAlgorithm::EcdsaP256,
-        Purpose::Ca,
-        from,
-        to,
-    )
-    .unwrap();
+    let (root, ca) = demo::root_and_ca(KeyAlgorithm::EcdsaP256, from, to).unwrap();
     let leader = demo::issue(
         Some(&ca),
         "CN=Lê Văn Giám Đốc,O=Sở Nội vụ,C=VN",
@@ -93,21 +76,7 @@ both!(files_are_judged_when_they_arrive, |db| {
     let snv = agency_of(app, "chuyenvien.snv").await;
     let drafter = actor(app, "chuyenvien.snv").await;
     let d = app
-        .create_draft(
-            &drafter,
-            DraftCmd {
-                agency_id: snv,
-                kind: "report".into(),
-                legal: false,
-                subject: "Báo cáo số liệu".into(),
-                urgency: None,
-                unit_abbr: None,
-                recipients: vec![],
-                recipients_text: String::new(),
-                replaces_id: None,
-                secrecy: None,
-            },
-        )
+        .create_draft(&drafter, DraftCmd::new(snv, "report", "Báo cáo số liệu"))
         .await
         .unwrap();
     let signed = signed_letter(&f);
@@ -185,21 +154,9 @@ pub(crate) async fn letter_to_the_province(
         .create_draft(
             &drafter,
             DraftCmd {
-                agency_id: snv,
-                kind: "official_letter".into(),
-                legal: false,
-                subject: "Về việc báo cáo số liệu cán bộ".into(),
-                urgency: None,
-                unit_abbr: None,
-                recipients: vec![egov_app::documents::RecipientInput {
-                    agency_id: Some(tinh),
-                    external_code: None,
-                    name: None,
-                    addressed: true,
-                }],
+                recipients: vec![egov_app::documents::RecipientInput::agency(tinh)],
                 recipients_text: "Lưu: VT.".into(),
-                replaces_id: None,
-                secrecy: None,
+                ..DraftCmd::new(snv, "official_letter", "Về việc báo cáo số liệu cán bộ")
             },
         )
         .await

@@ -47,17 +47,8 @@ pub enum HoursError {
 impl Default for OfficeHours {
     /// Monday–Friday 7:30–11:30 and 13:30–17:00.
     fn default() -> Self {
-        let day = vec![Period::new(450, 690), Period::new(810, 1020)];
         OfficeHours {
-            working: [
-                day.clone(),
-                day.clone(),
-                day.clone(),
-                day.clone(),
-                day,
-                vec![],
-                vec![],
-            ],
+            working: Self::weekdays(vec![Period::new(450, 690), Period::new(810, 1020)]),
             reception: Default::default(),
             makeup: None,
         }
@@ -79,6 +70,19 @@ fn check(periods: &[Period]) -> Result<(), HoursError> {
 }
 
 impl OfficeHours {
+    /// The same periods Monday to Friday, nothing at the weekend.
+    pub fn weekdays(day: Vec<Period>) -> [Vec<Period>; 7] {
+        [
+            day.clone(),
+            day.clone(),
+            day.clone(),
+            day.clone(),
+            day,
+            vec![],
+            vec![],
+        ]
+    }
+
     pub fn validate(&self) -> Result<(), HoursError> {
         for d in self.working.iter().chain(self.reception.iter()) {
             check(d)?;

@@ -302,29 +302,17 @@ mod tests {
             confirmed: false,
         });
         rules.validate().unwrap();
-        assert!(
-            !labour_code()
-                .propose(2027)
+        let proposes = |r: &RuleSet, d: Date| {
+            r.propose(d.year())
                 .unwrap()
                 .days
                 .iter()
-                .any(|e| e.date == date!(2027 - 11 - 24))
-        );
+                .any(|e| e.date == d)
+        };
+        assert!(!proposes(&labour_code(), date!(2027 - 11 - 24)));
+        assert!(proposes(&rules, date!(2027 - 11 - 24)));
         assert!(
-            rules
-                .propose(2027)
-                .unwrap()
-                .days
-                .iter()
-                .any(|e| e.date == date!(2027 - 11 - 24))
-        );
-        assert!(
-            !rules
-                .propose(2025)
-                .unwrap()
-                .days
-                .iter()
-                .any(|e| e.date == date!(2025 - 11 - 24)),
+            !proposes(&rules, date!(2025 - 11 - 24)),
             "not before it applies"
         );
         let json = serde_json::to_string(&rules).unwrap();

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::calendar::Limit;
+use crate::org::AgencyKind;
 
 /// A national procedure code, `1.001234`: one digit, a dot, six digits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -249,6 +250,25 @@ pub enum ImplementingLevel {
     Commune,
 }
 
+impl ImplementingLevel {
+    /// Whether an agency of `kind` carries out procedures of this level: the province's People's
+    /// Committee has no parent, a commune's has one, and anything else is a department.
+    pub fn is_carried_out_by(self, kind: AgencyKind, has_parent: bool) -> bool {
+        let committee = kind == AgencyKind::PeopleCommittee;
+        match self {
+            ImplementingLevel::Commune => committee && has_parent,
+            ImplementingLevel::Province => committee && !has_parent,
+            ImplementingLevel::Department => !committee,
+        }
+    }
+
+    /// Whether a counter of `receiving` may receive for a department `competent` under the same
+    /// province: the province's public administration centre (not a People's Committee) does.
+    pub fn centre_receives_for(receiving: AgencyKind, competent: AgencyKind) -> bool {
+        receiving != AgencyKind::PeopleCommittee && competent == AgencyKind::Department
+    }
+}
+
 /// After a supplement during processing, the clock resumes (the paused time is added back) or
 /// restarts from the day the complete dossier comes back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -366,6 +386,23 @@ impl ProcedureVersion {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn levels_are_carried_out_by_the_agencies_of_their_kind() {
+        use AgencyKind::*;
+        use ImplementingLevel as L;
+        assert!(L::Commune.is_carried_out_by(PeopleCommittee, true));
+        assert!(!L::Commune.is_carried_out_by(PeopleCommittee, false));
+        assert!(L::Province.is_carried_out_by(PeopleCommittee, false));
+        assert!(!L::Province.is_carried_out_by(Department, false));
+        assert!(L::Department.is_carried_out_by(Department, true));
+        assert!(L::Department.is_carried_out_by(Other, true));
+        assert!(!L::Department.is_carried_out_by(PeopleCommittee, true));
+        // The province's centre receives for departments; a commune's counter does not.
+        assert!(L::centre_receives_for(Other, Department));
+        assert!(!L::centre_receives_for(PeopleCommittee, Department));
+        assert!(!L::centre_receives_for(Other, PeopleCommittee));
+    }
     use time::macros::date;
 
     pub(crate) fn certified_copy() -> ProcedureVersion {

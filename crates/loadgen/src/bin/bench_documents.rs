@@ -71,24 +71,12 @@ async fn fan_out(app: &App, to: &[i64]) -> Result<f64> {
         .create_draft(
             &drafter,
             DraftCmd {
-                agency_id: snv,
-                kind: "official_letter".into(),
-                legal: false,
-                subject: "Về việc triển khai sắp xếp tổ chức bộ máy".into(),
-                urgency: None,
-                unit_abbr: None,
-                recipients: to
-                    .iter()
-                    .map(|id| RecipientInput {
-                        agency_id: Some(*id),
-                        external_code: None,
-                        name: None,
-                        addressed: true,
-                    })
-                    .collect(),
-                recipients_text: String::new(),
-                replaces_id: None,
-                secrecy: None,
+                recipients: to.iter().map(|id| RecipientInput::agency(*id)).collect(),
+                ..DraftCmd::new(
+                    snv,
+                    "official_letter",
+                    "Về việc triển khai sắp xếp tổ chức bộ máy",
+                )
             },
         )
         .await?;
@@ -367,19 +355,10 @@ async fn main() -> Result<()> {
                     PaperOutCmd {
                         agency_id: snv,
                         kind: "notice".into(),
-                        legal: false,
                         subject: "Thông báo kết luận giao ban".into(),
-                        urgency: None,
-                        secrecy: None,
-                        unit_abbr: None,
                         signer_name: "Phạm Minh Tuấn".into(),
-                        signer_mark: String::new(),
                         signer_position: "Giám đốc".into(),
-                        issued_on: None,
-                        recipients: vec![],
-                        recipients_text: String::new(),
-                        reservation_id: None,
-                        copies: None,
+                        ..Default::default()
                     },
                 )
                 .await?;

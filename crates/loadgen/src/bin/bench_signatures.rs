@@ -76,24 +76,7 @@ fn main() {
         .unwrap_or(200);
     let t = OffsetDateTime::now_utc();
     let (from, to) = (t - Duration::days(1), t + Duration::days(365));
-    let root = demo::issue(
-        None,
-        "CN=Root,C=VN",
-        KeyAlgorithm::Rsa,
-        Purpose::Ca,
-        from,
-        to,
-    )
-    .unwrap();
-    let ca = demo::issue(
-        Some(&root),
-        "CN=CA,C=VN",
-        KeyAlgorithm::Rsa,
-        Purpose::Ca,
-        from,
-        to,
-    )
-    .unwrap();
+    let (root, ca) = demo::root_and_ca(KeyAlgorithm::Rsa, from, to).unwrap();
     let person = |alg| {
         demo::issue(
             Some(&ca),

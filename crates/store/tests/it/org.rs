@@ -12,8 +12,8 @@ async fn agency(db: &egov_store::Db, code: &str) -> i64 {
             code_source: "local",
             name: format!("Sở {code}"),
             short_name: "S".into(),
-            kind: "department",
-            governance: "head",
+            kind: egov_domain::org::AgencyKind::Department,
+            governance: egov_domain::org::Governance::Head,
             admin_unit_id: None,
             parent_id: None,
             valid_from: None,
@@ -52,13 +52,28 @@ both!(roles_cover_their_agency_only, |db| {
     let p = person(&db, "quyet").await;
     let now = egov_store::now();
     let mut tx = db.begin().await.unwrap();
-    let unit = org::insert_org_unit(&mut tx, a, None, "Văn phòng", "office", None, now)
-        .await
-        .unwrap();
-    let other_unit =
-        org::insert_org_unit(&mut tx, a, None, "Phòng Kế hoạch", "division", None, now)
-            .await
-            .unwrap();
+    let unit = org::insert_org_unit(
+        &mut tx,
+        a,
+        None,
+        "Văn phòng",
+        egov_domain::org::OrgUnitKind::Office,
+        None,
+        now,
+    )
+    .await
+    .unwrap();
+    let other_unit = org::insert_org_unit(
+        &mut tx,
+        a,
+        None,
+        "Phòng Kế hoạch",
+        egov_domain::org::OrgUnitKind::Division,
+        None,
+        now,
+    )
+    .await
+    .unwrap();
     let g = org::insert_grant(&mut tx, p, "specialist", Some(a), None, now, None, "", now)
         .await
         .unwrap();

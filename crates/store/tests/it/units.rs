@@ -76,12 +76,26 @@ both!(same_code_in_two_structures, |db| {
     let mut again = rows.clone();
     again[2].name = "Phường Trúc Bạch (cũ)".into();
     units::upsert_units(&mut tx, &again).await.unwrap();
-    units::link_succession(&mut tx, old.id, new.id, "merged", true)
-        .await
-        .unwrap();
-    units::link_succession(&mut tx, old.id, new.id, "split", false)
-        .await
-        .unwrap();
+    units::link_succession(
+        &mut tx,
+        units::Lineage::Units,
+        old.id,
+        new.id,
+        egov_domain::admin_unit::SuccessionKind::Merged,
+        true,
+    )
+    .await
+    .unwrap();
+    units::link_succession(
+        &mut tx,
+        units::Lineage::Units,
+        old.id,
+        new.id,
+        egov_domain::admin_unit::SuccessionKind::Split,
+        false,
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(units::count(&mut &db, "three_tier").await.unwrap(), 3);
     assert_eq!(
@@ -109,8 +123,8 @@ fn agency(
         code_source: "local",
         name: name.into(),
         short_name: "UBND".into(),
-        kind: "people_committee",
-        governance: "collective",
+        kind: egov_domain::org::AgencyKind::PeopleCommittee,
+        governance: egov_domain::org::Governance::Collective,
         admin_unit_id: None,
         parent_id: parent,
         valid_from: from,
@@ -173,9 +187,16 @@ both!(agency_tree_as_of_a_date_and_search, |db| {
     )
     .await
     .unwrap();
-    agencies::link_succession(&mut tx, old, new, "merged", true)
-        .await
-        .unwrap();
+    units::link_succession(
+        &mut tx,
+        units::Lineage::Agencies,
+        old,
+        new,
+        egov_domain::admin_unit::SuccessionKind::Merged,
+        true,
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
 
     let top = agencies::children_on(&mut &db, None, date!(2024 - 01 - 01))

@@ -461,12 +461,7 @@ async fn create_draft(
         unit_abbr: None,
         recipients: chosen
             .iter()
-            .map(|id| egov_app::documents::RecipientInput {
-                agency_id: Some(*id),
-                external_code: None,
-                name: None,
-                addressed: true,
-            })
+            .map(|id| egov_app::documents::RecipientInput::agency(*id))
             .collect(),
         recipients_text: form.v("recipients_text").to_owned(),
         replaces_id: None,

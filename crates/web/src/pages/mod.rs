@@ -107,12 +107,12 @@ impl Page {
         self.t(format!("role-{}", role.replace('_', "-")))
     }
 
-    pub fn succession(&self, kind: &str) -> String {
+    pub fn succession(&self, kind: &egov_domain::admin_unit::SuccessionKind) -> String {
         self.t(format!("succession-{kind}"))
     }
 
-    pub fn unit_kind(&self, kind: &str) -> String {
-        self.t(format!("unit-kind-{}", kind.replace('_', "-")))
+    pub fn unit_kind(&self, kind: &egov_domain::org::OrgUnitKind) -> String {
+        self.t(format!("unit-kind-{}", kind.as_str().replace('_', "-")))
     }
 
     pub fn day_kind(&self, kind: &str) -> String {

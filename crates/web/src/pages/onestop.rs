@@ -139,15 +139,7 @@ impl Page {
 
     /// An amount of money: 1.250.000 đ.
     pub fn money(&self, v: &i64) -> String {
-        let digits = v.abs().to_string();
-        let mut out = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                out.push('.');
-            }
-            out.push(c);
-        }
-        format!("{}{out} đ", if *v < 0 { "-" } else { "" })
+        format!("{} đ", egov_domain::text::thousands(*v))
     }
 }
 
@@ -671,12 +663,7 @@ async fn act(
             components: f
                 .iter()
                 .filter_map(|(k, _)| k.strip_prefix("provided_"))
-                .map(|code| ComponentInput {
-                    code: code.to_owned(),
-                    provided: true,
-                    scan: None,
-                    reused: false,
-                })
+                .map(ComponentInput::provided)
                 .collect(),
             amount: get("amount").and_then(|v| v.replace(['.', ' '], "").parse().ok()),
             result: get("result_number").map(|n| serde_json::json!({ "number": n })),
@@ -863,21 +850,10 @@ struct RegisterQuery {
 
 /// The agencies whose figures the officer may read (their counters and postings' agencies).
 async fn staff_agencies(state: &AppState, ctx: &Ctx) -> Result<Vec<Agency>, AppError> {
-    use egov_domain::org::Role;
     let actor = ctx.actor()?;
     let ids = state
         .app
-        .agencies_where(
-            &actor,
-            &[
-                Role::AgencyLeader,
-                Role::UnitLeader,
-                Role::Specialist,
-                Role::OneStopOfficer,
-                Role::RecordsClerk,
-                Role::Administrator,
-            ],
-        )
+        .agencies_where(&actor, &egov_app::onestop::reports::STAFF)
         .await?
         .unwrap_or_default();
     Ok(egov_app::views::all(state.app.agencies_by_id(&ids).await?))

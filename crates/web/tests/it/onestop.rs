@@ -634,14 +634,8 @@ both!(
     |db| {
         let r = start(db, |_| {}).await;
         let person = |u: &'static str| {
-            let db = r.app.db().clone();
-            async move {
-                let p = egov_store::people::find_by_username(&mut &db, u)
-                    .await
-                    .unwrap()
-                    .unwrap();
-                egov_app::Actor::person(p.id, u)
-            }
+            let app = r.app.clone();
+            async move { app.actor_by_username(u).await.unwrap() }
         };
         let officer = person("motcua.hacthanh").await;
         let specialist = person("congchuc.hacthanh").await;
