@@ -177,13 +177,15 @@ impl App {
         Fut: std::future::Future<Output = Result<T, AppError>>,
     {
         self.in_flight(&sha, 1);
-        let blobs = self.blobs.clone();
+        // Written through the blob storage, which checks the bytes against the hash computed
+        // when they arrived.
         let stored = {
-            let sha = sha.clone();
-            tokio::task::spawn_blocking(move || blobs.put_digested(&bytes, sha).map(|_| bytes))
+            use egov_store::blobs::BlobStorage;
+            self.blobs
+                .write(&bytes[..], Some(&sha), u64::MAX)
                 .await
-                .map_err(|e| AppError::internal(e.to_string()))
-                .and_then(|r| r.map_err(AppError::from))
+                .map(|_| bytes)
+                .map_err(AppError::from)
         };
         let result = match stored {
             Ok(bytes) => write(sha.clone(), bytes).await,

@@ -184,12 +184,8 @@ impl App {
                 None
             }
         };
-        let blobs = self.blobs.clone();
-        let bytes = cmd.png;
-        let size = bytes.len() as i64;
-        let sha = tokio::task::spawn_blocking(move || blobs.put(&bytes))
-            .await
-            .map_err(|e| AppError::internal(e.to_string()))??;
+        let size = cmd.png.len() as i64;
+        let sha = self.put_blob(&cmd.png).await?;
         egov_store::blobs::record(&mut tx, &sha, size, "image/png", t).await?;
         let id = store::insert(
             &mut tx,
@@ -428,7 +424,7 @@ impl App {
                 ImageKind::Seal => egov_pki::demo::seal_png(),
             };
             let checked = check_image(kind, &png)?;
-            let sha = self.blobs.put(&png)?;
+            let sha = self.put_blob(&png).await?;
             let t = now();
             let mut tx = self.db.begin().await?;
             egov_store::blobs::record(&mut tx, &sha, png.len() as i64, "image/png", t).await?;

@@ -83,11 +83,22 @@ impl App {
     /// The bytes of a stored blob (read off the async threads). No permission check: callers
     /// have checked that the actor may see what holds the blob.
     pub async fn read_blob(&self, sha: &str) -> Result<Vec<u8>, AppError> {
-        let blobs = self.blobs.clone();
-        let sha = sha.to_owned();
-        Ok(tokio::task::spawn_blocking(move || blobs.get(&sha))
+        use egov_store::blobs::BlobStorage;
+        use tokio::io::AsyncReadExt;
+        let mut reader = self.blobs.read(sha).await?;
+        let mut bytes = Vec::new();
+        reader
+            .read_to_end(&mut bytes)
             .await
-            .map_err(blocking_error)??)
+            .map_err(|e| AppError::from(egov_store::StoreError::file("blob", e)))?;
+        Ok(bytes)
+    }
+
+    /// Stores bytes egov produced (a signed or sealed PDF, an image) through the blob storage
+    /// and returns their SHA-256.
+    pub(crate) async fn put_blob(&self, bytes: &[u8]) -> Result<String, AppError> {
+        use egov_store::blobs::BlobStorage;
+        Ok(self.blobs.write(bytes, None, u64::MAX).await?.sha256)
     }
 
     /// Stores a PDF egov produced as the document's main file: blob, signature verdict,
@@ -100,10 +111,7 @@ impl App {
         verdict: Option<egov_store::signatures::ReportRow>,
     ) -> Result<String, AppError> {
         let size = pdf.len() as i64;
-        let blobs = self.blobs.clone();
-        let sha = tokio::task::spawn_blocking(move || blobs.put(&pdf))
-            .await
-            .map_err(blocking_error)??;
+        let sha = self.put_blob(&pdf).await?;
         let pdf_type = crate::documents::files::PDF;
         egov_store::blobs::record(tx, &sha, size, pdf_type, now()).await?;
         if let Some(mut v) = verdict {
@@ -319,12 +327,9 @@ impl App {
             .map(egov_pki::cert::to_pem)
             .collect::<Result<String, _>>()
             .map_err(pki_error)?;
-        let blobs = self.blobs.clone();
         let bytes = prepared.pdf;
         let size = bytes.len() as i64;
-        let sha = tokio::task::spawn_blocking(move || blobs.put(&bytes))
-            .await
-            .map_err(blocking_error)??;
+        let sha = self.put_blob(&bytes).await?;
         let mut tx = self.db.begin().await?;
         egov_store::blobs::record(&mut tx, &sha, size, crate::documents::files::PDF, now()).await?;
         if !store::set_prepared(&mut tx, id, &r.state, &sha, &pem, now()).await? {
@@ -532,10 +537,7 @@ impl App {
             let report = self.verify_pdf(bytes.clone()).await?;
             let mut verdict = Self::verdict_row("", &report)?;
             let size = bytes.len() as i64;
-            let blobs = self.blobs.clone();
-            let new_sha = tokio::task::spawn_blocking(move || blobs.put(&bytes))
-                .await
-                .map_err(blocking_error)??;
+            let new_sha = self.put_blob(&bytes).await?;
             egov_store::blobs::record(tx, &new_sha, size, &a.media_type, now()).await?;
             verdict.sha256 = new_sha.clone();
             store::save(tx, &verdict).await?;

@@ -58,18 +58,15 @@ impl crate::App {
         let Some(media_type) = media_type else {
             return Ok(String::new());
         };
-        let blobs = self.blobs.clone();
-        let sha = sha.to_owned();
+        // A file that cannot be read has no text to index.
+        let Ok(bytes) = self.read_blob(sha).await else {
+            return Ok(String::new());
+        };
         let limits = self.settings.limits.pdf();
         let _turn = self.pdf_turn().await?;
-        tokio::task::spawn_blocking(move || {
-            Ok(blobs
-                .get(&sha)
-                .map(|bytes| extract_text(&media_type, &bytes, &limits))
-                .unwrap_or_default())
-        })
-        .await
-        .map_err(|e| crate::AppError::internal(e.to_string()))?
+        tokio::task::spawn_blocking(move || Ok(extract_text(&media_type, &bytes, &limits)))
+            .await
+            .map_err(|e| crate::AppError::internal(e.to_string()))?
     }
 }
 
