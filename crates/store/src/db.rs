@@ -94,6 +94,13 @@ macro_rules! args {
     ($($e:expr),+ $(,)?) => { ::std::vec![$($crate::Arg::from($e)),+] };
 }
 
+/// Binds `value` after the arguments already in `a` and returns its placeholder (`"$3"`), so a
+/// piece of SQL names the arguments it binds itself and no number is agreed between functions.
+pub fn bind(a: &mut Vec<Arg>, value: impl Into<Arg>) -> String {
+    a.push(value.into());
+    format!("${}", a.len())
+}
+
 /// Binds `values` after the arguments already in `a` and returns their placeholders for an
 /// `IN (…)` list: `"$3, $4, $5"`.
 pub fn push_list<T: Clone + Into<Arg>>(a: &mut Vec<Arg>, values: &[T]) -> String {

@@ -810,21 +810,23 @@ pub async fn open_reservations(
 }
 
 /// Whether the person holds any role in the agency now (or is a system administrator).
-fn in_agency_sql(person: usize, at: usize, agency: &str) -> String {
+fn in_agency_sql(person: &str, at: &str, agency: &str) -> String {
     format!(
-        "EXISTS (SELECT 1 FROM role_grants g WHERE g.person_id = ${person} AND g.valid_from <= ${at} \
-         AND (g.valid_to IS NULL OR g.valid_to > ${at}) \
+        "EXISTS (SELECT 1 FROM role_grants g WHERE g.person_id = {person} AND g.valid_from <= {at} \
+         AND (g.valid_to IS NULL OR g.valid_to > {at}) \
          AND ((g.agency_id IS NULL AND g.role = 'administrator') OR g.agency_id = {agency}))"
     )
 }
 
-/// Documents the person may see: drafted or issued by an agency they belong to, or received
-/// by one (a copy not cancelled by a recall).
-pub fn visible_sql(person: usize, at: usize) -> String {
+/// The condition "the person may see document `d`" at `at`, binding its own arguments into
+/// `a`: drafted or issued by an agency they belong to, or received by one (a copy not
+/// cancelled by a recall).
+pub fn visible(a: &mut Vec<Arg>, person: i64, at: OffsetDateTime) -> String {
+    let (person, at) = (crate::bind(a, person), crate::bind(a, at));
     format!(
         "({} OR EXISTS (SELECT 1 FROM incoming v WHERE v.document_id = d.id AND v.state <> 'cancelled' AND {}))",
-        in_agency_sql(person, at, "d.agency_id"),
-        in_agency_sql(person, at, "v.agency_id")
+        in_agency_sql(&person, &at, "d.agency_id"),
+        in_agency_sql(&person, &at, "v.agency_id")
     )
 }
 
@@ -834,13 +836,12 @@ pub async fn can_see(
     document_id: i64,
     now: OffsetDateTime,
 ) -> Result<bool, StoreError> {
+    let mut a = args![document_id];
+    let visible = visible(&mut a, person, now);
     let n: i64 = ex
         .scalar(
-            &format!(
-                "SELECT COUNT(*) FROM documents d WHERE d.id = $3 AND {}",
-                visible_sql(1, 2)
-            ),
-            args![person, now, document_id],
+            &format!("SELECT COUNT(*) FROM documents d WHERE d.id = $1 AND {visible}"),
+            a,
         )
         .await?;
     Ok(n > 0)
@@ -870,7 +871,7 @@ pub async fn search(
         return Ok(rows);
     }
     let agencies = agencies.unwrap_or_default();
-    let mut a: Vec<Arg> = args![person, now];
+    let mut a: Vec<Arg> = Vec::new();
     let cond = match ex.dialect() {
         Dialect::Sqlite => {
             let mut m = format!("search_fold : ({})", crate::fts::sqlite_all(&words));
@@ -880,8 +881,10 @@ pub async fn search(
                     crate::fts::any_agency(&agencies, " OR ")
                 ));
             }
-            a.push(Arg::from(m));
-            "d.id IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH $3)"
+            format!(
+                "d.id IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH {})",
+                crate::bind(&mut a, m)
+            )
         }
         Dialect::Postgres => {
             let mut m = crate::fts::pg_all(&words);
@@ -891,8 +894,10 @@ pub async fn search(
                     crate::fts::any_agency(&agencies, " | ")
                 ));
             }
-            a.push(Arg::from(m));
-            "d.search_tsv @@ to_tsquery('simple', $3)"
+            format!(
+                "d.search_tsv @@ to_tsquery('simple', {})",
+                crate::bind(&mut a, m)
+            )
         }
     };
     // On PostgreSQL, sorting by `id + 0` keeps the planner from walking the primary key
@@ -902,11 +907,11 @@ pub async fn search(
         Dialect::Sqlite => "d.id DESC",
         Dialect::Postgres => "d.id + 0 DESC",
     };
-    a.push(Arg::from(limit));
+    let visible = visible(&mut a, person, now);
+    let limit = crate::bind(&mut a, limit);
     let sql = format!(
-        "SELECT {DOC_COLS} FROM documents d WHERE {cond} AND d.secrecy IS NULL AND {} \
-         ORDER BY {order} LIMIT $4",
-        visible_sql(1, 2)
+        "SELECT {DOC_COLS} FROM documents d WHERE {cond} AND d.secrecy IS NULL AND {visible} \
+         ORDER BY {order} LIMIT {limit}"
     );
     ex.fetch_all(&sql, a).await
 }
@@ -953,16 +958,19 @@ async fn recent_first(
         .await?;
     // Below, `search_tsv || ''` keeps the planner off the GIN index: checking a few thousand
     // candidates by primary key is the point of this path, not intersecting with every match.
-    let mut a: Vec<Arg> = args![person, now, crate::fts::pg_all(words), limit, RECENT_WINDOW];
+    let mut a: Vec<Arg> = Vec::new();
+    let window = crate::bind(&mut a, RECENT_WINDOW);
     let list = crate::push_list(&mut a, agencies);
-    let windows = windows("$5", &list);
+    let windows = windows(&window, &list);
+    let words = crate::bind(&mut a, crate::fts::pg_all(words));
+    let visible = visible(&mut a, person, now);
+    let page = crate::bind(&mut a, limit);
     let rows: Vec<DocumentRow> = ex
         .fetch_all(
             &format!(
                 "{windows} SELECT {DOC_COLS} FROM documents d WHERE d.id IN (SELECT id FROM wa UNION SELECT id FROM wb) \
-                 AND (d.search_tsv || ''::tsvector) @@ to_tsquery('simple', $3) AND d.secrecy IS NULL AND {} \
-                 ORDER BY d.id DESC LIMIT $4",
-                visible_sql(1, 2)
+                 AND (d.search_tsv || ''::tsvector) @@ to_tsquery('simple', {words}) AND d.secrecy IS NULL \
+                 AND {visible} ORDER BY d.id DESC LIMIT {page}"
             ),
             a,
         )

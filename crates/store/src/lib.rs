@@ -26,7 +26,7 @@ mod writer;
 pub mod testing;
 
 pub use db::{
-    Arg, Batch, Conn, Db, DbOptions, Dialect, Exec, Held, Record, Scalar, Tx, db_time, now,
+    Arg, Batch, Conn, Db, DbOptions, Dialect, Exec, Held, Record, Scalar, Tx, bind, db_time, now,
     parse_ts, push_list, push_row, ts_text, vn_today,
 };
 pub use error::StoreError;

@@ -904,12 +904,13 @@ pub async fn events(ex: &mut impl Exec, dossier_id: i64) -> Result<Vec<EventRow>
     .await
 }
 
-/// The SQL condition "the dossier is visible to person `$n`": received or decided by an agency
-/// where they hold a role now (`$t` is now).
-pub fn visible_sql(person: usize, at: usize) -> String {
+/// The condition "the person may see dossier `d`" at `at`, binding its own arguments into `a`:
+/// received or decided by an agency where they hold a role then.
+pub fn visible(a: &mut Vec<Arg>, person: i64, at: OffsetDateTime) -> String {
+    let (person, at) = (crate::bind(a, person), crate::bind(a, at));
     format!(
-        "EXISTS (SELECT 1 FROM role_grants g WHERE g.person_id = ${person} AND g.valid_from <= ${at} \
-         AND (g.valid_to IS NULL OR g.valid_to > ${at}) \
+        "EXISTS (SELECT 1 FROM role_grants g WHERE g.person_id = {person} AND g.valid_from <= {at} \
+         AND (g.valid_to IS NULL OR g.valid_to > {at}) \
          AND (g.agency_id IS NULL AND g.role = 'administrator' \
               OR g.agency_id = d.receiving_agency_id OR g.agency_id = d.competent_agency_id))"
     )
@@ -984,29 +985,30 @@ fn pg_newest_first(within_agencies: bool) -> &'static str {
 /// the prefix to the index instead ([`pg_search_by_whole_words`]).
 const PG_WHOLE_WORD_CANDIDATES: i64 = 5_000;
 
-/// A PostgreSQL search of several words (`$3` every word, the last a prefix; `$4` the whole
-/// words only; both with the reader's agencies; `$5` the candidate cap; `$6` the limit).
+/// A PostgreSQL search of several words, given the placeholders its caller bound: `all` every
+/// word, the last a prefix; `whole` the whole words only (both with the reader's agencies);
+/// `cap` the candidate cap; `page` the limit; `scope` the reader's visibility condition.
 ///
 /// A GIN index expands a prefix (`hoa:*`) into every indexed word that starts so and gathers all
 /// their rows before it can intersect anything: for "Hoàng Thị Hoa" in one commune that is most
 /// of the 28 ms the search took at a million dossiers. The whole words and the agency are
 /// intersected by the index alone (posting lists are skipped through, 4 ms), and the prefix is
-/// checked on those candidates. When the whole words are too common (more than `$5` candidates,
+/// checked on those candidates. When the whole words are too common (more than `cap` candidates,
 /// "Nguyễn" across the provincial centre, say) the prefix goes to the index as before; a gating
 /// condition keeps the branch not taken from running.
-fn pg_search_by_whole_words(scope: &str) -> String {
+fn pg_search_by_whole_words(scope: &str, all: &str, whole: &str, cap: &str, page: &str) -> String {
     let order = pg_newest_first(true);
     format!(
         "WITH c AS MATERIALIZED (SELECT id, search_tsv, receiving_agency_id, competent_agency_id \
-         FROM dossiers WHERE search_tsv @@ to_tsquery('simple', $4) LIMIT $5), \
-         capped AS (SELECT count(*) >= $5 AS v FROM c) \
+         FROM dossiers WHERE search_tsv @@ to_tsquery('simple', {whole}) LIMIT {cap}), \
+         capped AS (SELECT count(*) >= {cap} AS v FROM c) \
          {DOSSIER_SELECT} WHERE d.id IN (\
          (SELECT d.id FROM c d WHERE NOT (SELECT v FROM capped) \
-         AND d.search_tsv @@ to_tsquery('simple', $3) AND {scope} ORDER BY d.id DESC LIMIT $6) \
+         AND d.search_tsv @@ to_tsquery('simple', {all}) AND {scope} ORDER BY d.id DESC LIMIT {page}) \
          UNION ALL \
          (SELECT d.id FROM dossiers d WHERE (SELECT v FROM capped) \
-         AND d.search_tsv @@ to_tsquery('simple', $3) AND {scope} ORDER BY {order} LIMIT $6)) \
-         ORDER BY d.id DESC LIMIT $6"
+         AND d.search_tsv @@ to_tsquery('simple', {all}) AND {scope} ORDER BY {order} LIMIT {page})) \
+         ORDER BY d.id DESC LIMIT {page}"
     )
 }
 
@@ -1033,19 +1035,19 @@ pub async fn search_dossiers_within(
     limit: i64,
     candidates: i64,
 ) -> Result<Vec<DossierRow>, StoreError> {
+    let mut a: Vec<Arg> = Vec::new();
     let scope = match person {
-        Some(_) => visible_sql(1, 2),
-        None => "($1 IS NULL AND $2 IS NOT NULL)".to_owned(),
+        Some(p) => visible(&mut a, p, now),
+        None => "TRUE".to_owned(),
     };
     let words = egov_domain::text::query_words(q);
     let trimmed = q.trim();
     let looks_like_code = trimmed.contains('-') && trimmed.bytes().any(|b| b.is_ascii_digit());
-    let mut a: Vec<Arg> = args![person, now];
     let mut order = "d.id DESC";
     let cond = if looks_like_code {
-        a.push(Arg::from(trimmed.to_owned()));
-        a.push(Arg::from(format!("{trimmed}~")));
-        "d.code >= $3 AND d.code < $4".to_owned()
+        let from = crate::bind(&mut a, trimmed.to_owned());
+        let to = crate::bind(&mut a, format!("{trimmed}~"));
+        format!("d.code >= {from} AND d.code < {to}")
     } else {
         if words.is_empty() {
             return Ok(Vec::new());
@@ -1067,8 +1069,8 @@ pub async fn search_dossiers_within(
                         crate::fts::any_agency(&agencies, " OR ")
                     ));
                 }
-                a.push(Arg::from(m));
-                "d.id IN (SELECT rowid FROM dossiers_fts WHERE dossiers_fts MATCH $3)".to_owned()
+                let m = crate::bind(&mut a, m);
+                format!("d.id IN (SELECT rowid FROM dossiers_fts WHERE dossiers_fts MATCH {m})")
             }
             Dialect::Postgres => {
                 let within_agencies = !agencies.is_empty();
@@ -1077,29 +1079,24 @@ pub async fn search_dossiers_within(
                 } else {
                     String::new()
                 };
-                a.push(Arg::from(format!("{}{within}", crate::fts::pg_all(&words))));
+                let all = crate::bind(&mut a, format!("{}{within}", crate::fts::pg_all(&words)));
                 // Whole words narrow nothing without the agencies (an administrator's search of
                 // the whole province): "nguyen & thi" alone is a third of all dossiers.
                 if words.len() > 1 && within_agencies {
-                    a.push(Arg::from(format!(
-                        "{}{within}",
-                        crate::fts::pg_whole(&words)
-                    )));
-                    a.push(Arg::from(candidates));
-                    a.push(Arg::from(limit));
-                    let sql = pg_search_by_whole_words(&scope);
+                    let whole =
+                        crate::bind(&mut a, format!("{}{within}", crate::fts::pg_whole(&words)));
+                    let cap = crate::bind(&mut a, candidates);
+                    let page = crate::bind(&mut a, limit);
+                    let sql = pg_search_by_whole_words(&scope, &all, &whole, &cap, &page);
                     return ex.fetch_all(&sql, a).await;
                 }
                 order = pg_newest_first(within_agencies);
-                "d.search_tsv @@ to_tsquery('simple', $3)".to_owned()
+                format!("d.search_tsv @@ to_tsquery('simple', {all})")
             }
         }
     };
-    a.push(Arg::from(limit));
-    let sql = format!(
-        "{DOSSIER_SELECT} WHERE {cond} AND {scope} ORDER BY {order} LIMIT ${}",
-        a.len()
-    );
+    let limit = crate::bind(&mut a, limit);
+    let sql = format!("{DOSSIER_SELECT} WHERE {cond} AND {scope} ORDER BY {order} LIMIT {limit}");
     ex.fetch_all(&sql, a).await
 }
 
