@@ -22,6 +22,7 @@ pub struct Settings {
     pub signatures: Signatures,
     pub limits: Limits,
     pub audit: Audit,
+    pub national_portal: NationalPortal,
 }
 
 /// The audit log's evidence outside the database.
@@ -92,6 +93,138 @@ impl Limits {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,
         }
+    }
+}
+
+/// Reporting to the National Public Service Portal (DVCQG): see `docs/national-portal.md`.
+/// Everything the portal may name differently is here, so that an operator corrects it
+/// without a release.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NationalPortal {
+    /// Report every dossier and step of the agencies in scope.
+    pub enabled: bool,
+    /// The portal's adapter (or the province's gateway to it), `http://…`; its services are
+    /// posted to `{url}{service_path}`.
+    pub url: String,
+    /// `session` (username and password → `session`) or `token` (client id and secret →
+    /// `access_token`).
+    pub auth: String,
+    pub login_path: String,
+    pub token_path: String,
+    pub service_path: String,
+    pub username: String,
+    pub password: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// The agencies reported (their identifiers, `000.00.23.H56`); empty: every agency.
+    pub agencies: Vec<String>,
+    /// The service names: `record` (DongBoHoSoMC), `progress` (CapNhatTienDoHoSoMC),
+    /// `lookup` (TraCuuHoSo).
+    pub services: NationalServices,
+    /// How each service writes dates: `compact` (yyyyMMddHHmmss, Vietnam's time) or `iso8601`.
+    pub record_dates: egov_domain::national::DateStyle,
+    pub progress_dates: egov_domain::national::DateStyle,
+    /// egov's states → national status (1–10); every state must be mapped. Empty: the table
+    /// of `docs/national-portal.md`.
+    pub statuses: std::collections::BTreeMap<String, u8>,
+    /// Seconds a call may take before its answer counts as lost.
+    pub timeout_seconds: u64,
+    /// Calls per round of the worker.
+    pub batch: i64,
+}
+
+/// The names of the portal's services.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NationalServices {
+    pub record: String,
+    pub progress: String,
+    pub lookup: String,
+}
+
+impl Default for NationalServices {
+    fn default() -> Self {
+        NationalServices {
+            record: "DongBoHoSoMC".into(),
+            progress: "CapNhatTienDoHoSoMC".into(),
+            lookup: "TraCuuHoSo".into(),
+        }
+    }
+}
+
+impl Default for NationalPortal {
+    fn default() -> Self {
+        NationalPortal {
+            enabled: false,
+            url: String::new(),
+            auth: "session".into(),
+            login_path: "/login".into(),
+            token_path: "/token".into(),
+            service_path: "/service".into(),
+            username: String::new(),
+            password: String::new(),
+            client_id: String::new(),
+            client_secret: String::new(),
+            agencies: Vec::new(),
+            services: NationalServices::default(),
+            record_dates: egov_domain::national::DateStyle::Compact,
+            progress_dates: egov_domain::national::DateStyle::Compact,
+            statuses: std::collections::BTreeMap::new(),
+            timeout_seconds: 20,
+            batch: 200,
+        }
+    }
+}
+
+impl NationalPortal {
+    /// The status map in force: the configured one, or the default table.
+    pub fn status_map(&self) -> Result<egov_domain::national::StatusMap, String> {
+        let map = if self.statuses.is_empty() {
+            egov_domain::national::StatusMap::default()
+        } else {
+            serde_json::from_value(serde_json::to_value(&self.statuses).map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?
+        };
+        map.validate()
+            .map_err(|e| format!("national_portal.statuses: {e}"))?;
+        Ok(map)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        self.status_map()?;
+        if !self.enabled {
+            return Ok(());
+        }
+        if !self.url.starts_with("http://") {
+            return Err(
+                "national_portal.url must be an http:// address (the portal's adapter or the province's gateway to it)"
+                    .into(),
+            );
+        }
+        match self.auth.as_str() {
+            "session" if self.username.is_empty() || self.password.is_empty() => {
+                Err("national_portal: auth = \"session\" needs username and password".into())
+            }
+            "token" if self.client_id.is_empty() || self.client_secret.is_empty() => {
+                Err("national_portal: auth = \"token\" needs client_id and client_secret".into())
+            }
+            "session" | "token" => Ok(()),
+            other => Err(format!(
+                "national_portal.auth {other:?}: it is \"session\" or \"token\""
+            )),
+        }?;
+        if !(1..=600).contains(&self.timeout_seconds) || !(1..=10_000).contains(&self.batch) {
+            return Err(
+                "national_portal: timeout_seconds between 1 and 600, batch between 1 and 10000"
+                    .into(),
+            );
+        }
+        for code in &self.agencies {
+            code.parse::<egov_domain::agency_code::AgencyCode>()
+                .map_err(|e| format!("national_portal.agencies {code:?}: {e}"))?;
+        }
+        Ok(())
     }
 }
 
@@ -231,6 +364,7 @@ impl Default for Settings {
             signatures: Signatures::default(),
             limits: Limits::default(),
             audit: Audit::default(),
+            national_portal: NationalPortal::default(),
         }
     }
 }
@@ -506,6 +640,7 @@ impl Settings {
         if o.lookup_per_address < 1 || o.lookup_per_code < 1 || o.lookup_window_minutes < 1 {
             return Err("onestop.lookup_*: limits and the window must be at least 1".into());
         }
+        self.national_portal.validate()?;
         for seal in &self.signatures.seals {
             let hsm = seal.pkcs11_module.is_some();
             if hsm == seal.key.is_some() {

@@ -55,6 +55,7 @@ pub mod calendar;
 pub mod documents;
 pub mod events;
 pub mod identity;
+pub mod national;
 pub mod onestop;
 pub mod org;
 pub mod text;

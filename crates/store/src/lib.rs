@@ -13,6 +13,7 @@ mod error;
 pub mod events;
 pub mod fts;
 pub mod jobs;
+pub mod national;
 pub mod onestop;
 pub mod org;
 pub mod people;

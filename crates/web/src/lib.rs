@@ -5,6 +5,7 @@ pub mod ctx;
 pub mod error;
 pub mod export;
 pub mod i18n;
+pub mod national_fake;
 pub mod pages;
 pub mod state;
 

@@ -6,6 +6,8 @@ pub mod catalogue;
 pub mod counter;
 pub mod dossiers;
 pub mod forms;
+pub mod national;
+pub mod national_sync;
 pub mod public;
 pub mod reception;
 pub mod reports;

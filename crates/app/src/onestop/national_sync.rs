@@ -1,0 +1,676 @@
+//! The synchronisation with the National Public Service Portal.
+//!
+//! Two halves. The **subscriber** ([`NationalSync`]) follows the dossiers' domain events and,
+//! in each event's own transaction, records what is owed: the dossier's record is due
+//! (several changes waiting are one record, the latest), and a progress entry for each step
+//! done, built then and kept as sent. The **sender** ([`App::push_national`]) pays what is owed
+//! outside any transaction, through a [`Portal`]: a record before anything else of its
+//! dossier; progress entries in order, each only after the dossier's create was accepted,
+//! never merged. Before a call the row is marked `uncertain`; an answer settles it. A row left
+//! `uncertain` (the answer was lost, or the process stopped mid-call) is looked up on the
+//! portal (`TraCuuHoSo`) before it is sent again, so a progress entry — which the portal
+//! cannot recognise as a repeat — is never there twice.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use egov_domain::events::{Aggregate, EventKind};
+use egov_domain::national::{Answer, DateStyle, Envelope, StatusMap};
+use egov_domain::onestop::dossier::State;
+use egov_store::national as sync;
+use egov_store::onestop as store;
+use egov_store::{Exec, Tx};
+use http_body_util::{BodyExt, Full};
+use serde_json::{Value, json};
+use time::{Duration, OffsetDateTime};
+
+use super::national::{
+    ApplicantFacts, ComponentFacts, DossierFacts, FeeFacts, StepFacts, Style, SupplementFacts,
+    dossier_record, progress_entry,
+};
+use crate::events::{Event, Subscriber};
+use crate::settings::NationalPortal;
+use crate::{App, AppError};
+
+/// The subscriber's name in the event log.
+pub const SUBSCRIBER: &str = "national_portal";
+
+/// A call that brought no answer the sender can use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    /// It never reached the portal (no connection): safe to send again.
+    #[error("the national portal cannot be reached: {0}")]
+    NotSent(String),
+    /// It may have reached the portal (a timeout, a connection cut, an answer that is not
+    /// the portal's envelope): look it up before sending again.
+    #[error("no usable answer from the national portal: {0}")]
+    NoAnswer(String),
+}
+
+/// The national portal, or a stand-in for it.
+pub trait Portal: Send + Sync {
+    fn call(&self, envelope: &Envelope) -> impl Future<Output = Result<Answer, CallError>> + Send;
+}
+
+/// The portal over HTTP: signs in (username and password → session, or client id and secret
+/// → access token), posts each envelope with the token, and signs in again once when the
+/// token is refused.
+pub struct HttpPortal {
+    settings: NationalPortal,
+    client: hyper_util::client::legacy::Client<
+        hyper_util::client::legacy::connect::HttpConnector,
+        Full<Bytes>,
+    >,
+    token: tokio::sync::Mutex<Option<String>>,
+}
+
+impl HttpPortal {
+    pub fn new(settings: NationalPortal) -> Self {
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http();
+        HttpPortal {
+            settings,
+            client,
+            token: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    async fn post(
+        &self,
+        path: &str,
+        body: &Value,
+        token: Option<&str>,
+    ) -> Result<(u16, Vec<u8>), CallError> {
+        let url = format!("{}{path}", self.settings.url.trim_end_matches('/'));
+        let mut req = hyper::Request::post(url.as_str()).header("content-type", "application/json");
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let req = req
+            .body(Full::new(Bytes::from(body.to_string())))
+            .map_err(|e| CallError::NotSent(format!("bad address {url}: {e}")))?;
+        let timeout = std::time::Duration::from_secs(self.settings.timeout_seconds);
+        let resp = match tokio::time::timeout(timeout, self.client.request(req)).await {
+            Err(_) => return Err(CallError::NoAnswer(format!("no answer within {timeout:?}"))),
+            Ok(Err(e)) if e.is_connect() => return Err(CallError::NotSent(e.to_string())),
+            Ok(Err(e)) => return Err(CallError::NoAnswer(e.to_string())),
+            Ok(Ok(r)) => r,
+        };
+        let status = resp.status().as_u16();
+        let body = tokio::time::timeout(timeout, resp.into_body().collect())
+            .await
+            .map_err(|_| CallError::NoAnswer("the answer was cut off".into()))?
+            .map_err(|e| CallError::NoAnswer(e.to_string()))?
+            .to_bytes();
+        Ok((status, body.to_vec()))
+    }
+
+    async fn sign_in(&self) -> Result<String, CallError> {
+        let s = &self.settings;
+        let (path, body, field) = if s.auth == "token" {
+            (
+                &s.token_path,
+                json!({"grant_type": "client_credentials", "client_id": s.client_id, "client_secret": s.client_secret}),
+                "access_token",
+            )
+        } else {
+            (
+                &s.login_path,
+                json!({"username": s.username, "password": s.password}),
+                "session",
+            )
+        };
+        let (status, body) = self.post(path, &body, None).await?;
+        let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        match v.get(field).and_then(Value::as_str) {
+            Some(t) if (200..300).contains(&status) && !t.is_empty() => Ok(t.to_owned()),
+            _ => Err(CallError::NotSent(format!(
+                "signing in to the national portal failed (HTTP {status}): {}",
+                v.get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("no token in the answer")
+            ))),
+        }
+    }
+}
+
+impl Portal for HttpPortal {
+    async fn call(&self, envelope: &Envelope) -> Result<Answer, CallError> {
+        let body = serde_json::to_value(envelope).map_err(|e| CallError::NotSent(e.to_string()))?;
+        for attempt in 0..2 {
+            let token = {
+                let mut held = self.token.lock().await;
+                if held.is_none() {
+                    *held = Some(self.sign_in().await?);
+                }
+                held.clone().unwrap_or_default()
+            };
+            let (status, answer) = self
+                .post(&self.settings.service_path, &body, Some(&token))
+                .await?;
+            if (status == 401 || status == 403) && attempt == 0 {
+                // The token expired mid-run: sign in again, once. (The portal refused the
+                // call before handling it.)
+                *self.token.lock().await = None;
+                continue;
+            }
+            return Answer::read(&answer)
+                .map_err(|e| CallError::NoAnswer(format!("HTTP {status}: {e}")));
+        }
+        Err(CallError::NotSent(
+            "the national portal refused the new sign-in".into(),
+        ))
+    }
+}
+
+/// Follows the dossiers' events and records what the national portal is owed.
+pub struct NationalSync {
+    statuses: StatusMap,
+    progress_dates: DateStyle,
+    /// The agencies reported; `None`: every agency.
+    agencies: Option<HashSet<i64>>,
+}
+
+impl Subscriber for NationalSync {
+    fn name(&self) -> &str {
+        SUBSCRIBER
+    }
+
+    async fn handle(&self, tx: &mut Tx, event: &Event) -> Result<(), AppError> {
+        if event.aggregate != Aggregate::Dossier {
+            return Ok(());
+        }
+        let d = store::get_dossier(tx, event.aggregate_id).await?;
+        let in_scope = |a: i64| self.agencies.as_ref().is_none_or(|s| s.contains(&a));
+        if !in_scope(d.competent_agency_id) && !in_scope(d.receiving_agency_id) {
+            return Ok(());
+        }
+        let at = event.occurred_at;
+        sync::record_due(tx, d.id, d.competent_agency_id, event.version, at).await?;
+        if event.kind == EventKind::StepDone {
+            let state = event
+                .payload
+                .get("state")
+                .and_then(Value::as_str)
+                .and_then(State::parse)
+                .unwrap_or(d.state);
+            let step = done_step(tx, &d, at, state).await?;
+            let style = Style {
+                dates: self.progress_dates,
+                statuses: &self.statuses,
+            };
+            sync::add_progress(tx, d.id, event.version, &progress_entry(&step, style), at).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The step an event's `step_done` is about: the latest finished at or before the event.
+async fn done_step(
+    ex: &mut impl Exec,
+    d: &store::DossierRow,
+    at: OffsetDateTime,
+    state: State,
+) -> Result<StepFacts, AppError> {
+    let steps = store::steps(ex, d.id).await?;
+    let step = steps
+        .iter()
+        .filter(|s| s.finished_at.is_some_and(|f| f <= at))
+        .max_by_key(|s| (s.finished_at, s.seq))
+        .ok_or_else(|| AppError::internal(format!("dossier {} has no finished step", d.code)))?;
+    let handler = step.handed_by.or(step.assignee_id);
+    let position = match handler {
+        Some(p) => egov_store::org::postings_of(ex, p, Some(at))
+            .await?
+            .into_iter()
+            .max_by_key(|x| Some(x.agency_id) == step.agency_id)
+            .map(|x| x.position_name)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    Ok(StepFacts {
+        dossier_code: d.code.clone(),
+        handler: step
+            .handed_by_name
+            .clone()
+            .or_else(|| step.assignee_name.clone())
+            .unwrap_or_default(),
+        position,
+        unit: step.agency_name.clone().unwrap_or_default(),
+        what: step.name.clone(),
+        state,
+        started_at: step.started_at,
+        done_at: step.finished_at.unwrap_or(at),
+        due_at: step.due_at,
+    })
+}
+
+/// What one round of [`App::push_national`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncRound {
+    pub records: usize,
+    pub progress: usize,
+    pub rejected: usize,
+    pub failed: usize,
+    /// Rows a look-up found already on the portal.
+    pub found: usize,
+}
+
+/// The wait before the next try after `attempts` failures: 10 s, doubling, at most 30 minutes.
+pub fn backoff(attempts: i64) -> Duration {
+    Duration::seconds((10_i64 << attempts.clamp(0, 8)).min(1800))
+}
+
+impl App {
+    /// The subscriber for this deployment's settings (the agencies in scope resolved).
+    pub async fn national_subscriber(&self) -> Result<NationalSync, AppError> {
+        let s = &self.settings.national_portal;
+        let statuses = s
+            .status_map()
+            .map_err(|e| AppError::invalid(crate::Code::BadConfig, e))?;
+        let agencies = if s.agencies.is_empty() {
+            None
+        } else {
+            let mut ids = HashSet::new();
+            for code in &s.agencies {
+                let a = egov_store::agencies::find_by_code(&mut self.db(), code)
+                    .await?
+                    .ok_or_else(|| {
+                        AppError::invalid(
+                            crate::Code::BadConfig,
+                            format!("national_portal.agencies: no agency {code}"),
+                        )
+                    })?;
+                ids.insert(a.id);
+            }
+            Some(ids)
+        };
+        Ok(NationalSync {
+            statuses,
+            progress_dates: s.progress_dates,
+            agencies,
+        })
+    }
+
+    /// The dossier's record as the portal is sent it now.
+    pub async fn national_record(&self, dossier_id: i64) -> Result<Value, AppError> {
+        let facts = self.national_facts(dossier_id).await?;
+        let statuses = self
+            .settings
+            .national_portal
+            .status_map()
+            .map_err(|e| AppError::invalid(crate::Code::BadConfig, e))?;
+        Ok(dossier_record(
+            &facts,
+            Style {
+                dates: self.settings.national_portal.record_dates,
+                statuses: &statuses,
+            },
+        ))
+    }
+
+    async fn national_facts(&self, dossier_id: i64) -> Result<DossierFacts, AppError> {
+        let mut ex = self.db();
+        let d = store::get_dossier(&mut ex, dossier_id).await?;
+        let applicant = egov_store::applicants::get(&mut ex, d.applicant_id).await?;
+        let procedure = store::get_procedure(&mut ex, d.procedure_id).await?;
+        let version = super::catalogue::parse_procedure(&procedure)?;
+        let components = store::components(&mut ex, d.id).await?;
+        let events = store::events(&mut ex, d.id).await?;
+        let fees = version
+            .fees
+            .iter()
+            .map(|f| FeeFacts {
+                code: f.code.clone(),
+                name: f.name.clone(),
+                kind: f.kind.clone(),
+                amount: f.amount(1, false),
+                online: false,
+            })
+            .collect();
+        Ok(DossierFacts {
+            code: d.code.clone(),
+            procedure_code: d.procedure_code.clone(),
+            procedure_name: d.procedure_name.clone(),
+            field_code: procedure.field_code.clone(),
+            field_name: procedure.field_name.clone(),
+            applicant: ApplicantFacts {
+                kind: applicant.kind,
+                identifier: applicant.identifier,
+                name: applicant.name,
+                email: applicant.email,
+                phone: applicant.phone,
+            },
+            subject: d.subject.clone(),
+            channel: d.channel,
+            state: d.state,
+            submitted_at: d.submitted_at,
+            received_at: d.received_at,
+            appointment: d.appointment,
+            finished_at: d.finished_at,
+            returned_at: d.returned_at,
+            competent_agency_name: d.competent_agency_name.clone(),
+            by_post: false,
+            components: components
+                .iter()
+                .map(|c| ComponentFacts {
+                    code: c.code.clone(),
+                    name: c.name.clone(),
+                    provided: c.provided,
+                    scanned: c.blob_sha.is_some(),
+                    reused: c.reused,
+                })
+                .collect(),
+            fees,
+            digitised: d.digitised,
+            eid_verified: false,
+            time_limit: time_limit(&version.statutory_limit),
+            supplements: supplements(&events),
+            results: Vec::new(),
+            note: String::new(),
+        })
+    }
+
+    /// Pays what is owed to the portal, up to the configured batch of calls: due records
+    /// first, then progress entries in order.
+    pub async fn push_national<P: Portal>(&self, portal: &P) -> Result<SyncRound, AppError> {
+        let s = &self.settings.national_portal;
+        let mut round = SyncRound::default();
+        for r in sync::due_records(&mut self.db(), self.now(), s.batch).await? {
+            self.push_record(portal, &r, &mut round).await?;
+        }
+        for p in sync::due_progress(&mut self.db(), self.now(), s.batch).await? {
+            self.push_progress(portal, &p, &mut round).await?;
+        }
+        Ok(round)
+    }
+
+    async fn push_record<P: Portal>(
+        &self,
+        portal: &P,
+        r: &sync::DossierSync,
+        round: &mut SyncRound,
+    ) -> Result<(), AppError> {
+        let s = &self.settings.national_portal;
+        let code = store::get_dossier(&mut self.db(), r.dossier_id).await?.code;
+        let mut created = r.created;
+        if r.state == "uncertain" && !created {
+            // The create may have arrived: if the portal knows the dossier, update it.
+            match self.look_up(portal, &code).await {
+                Ok(Some(_)) => {
+                    sync::record_created(&mut self.db(), r.dossier_id).await?;
+                    created = true;
+                    round.found += 1;
+                }
+                Ok(None) => {}
+                Err(e) => return self.record_failed(r, "uncertain", &e, round).await,
+            }
+        }
+        let record = self.national_record(r.dossier_id).await?;
+        sync::record_sending(&mut self.db(), r.dossier_id).await?;
+        let envelope = Envelope {
+            service: s.services.record.clone(),
+            is_updating: created,
+            data: vec![record],
+        };
+        match portal.call(&envelope).await {
+            Ok(Answer::Accepted(_)) => {
+                sync::record_accepted(&mut self.db(), r.dossier_id, r.due_version, self.now())
+                    .await?;
+                round.records += 1;
+            }
+            Ok(Answer::Rejected {
+                code,
+                message,
+                field,
+            }) => {
+                let message = match field {
+                    Some(f) => format!("{f}: {message}"),
+                    None => message,
+                };
+                sync::record_rejected(&mut self.db(), r.dossier_id, &code, &message, self.now())
+                    .await?;
+                round.rejected += 1;
+            }
+            Err(e) => {
+                let state = match e {
+                    CallError::NotSent(_) => "pending",
+                    CallError::NoAnswer(_) => "uncertain",
+                };
+                return self.record_failed(r, state, &e, round).await;
+            }
+        }
+        Ok(())
+    }
+
+    async fn record_failed(
+        &self,
+        r: &sync::DossierSync,
+        state: &str,
+        e: &CallError,
+        round: &mut SyncRound,
+    ) -> Result<(), AppError> {
+        let next = self.now() + backoff(r.attempts);
+        sync::record_failed(&mut self.db(), r.dossier_id, state, &e.to_string(), next).await?;
+        round.failed += 1;
+        Ok(())
+    }
+
+    async fn push_progress<P: Portal>(
+        &self,
+        portal: &P,
+        p: &sync::ProgressSync,
+        round: &mut SyncRound,
+    ) -> Result<(), AppError> {
+        let s = &self.settings.national_portal;
+        let entry: Value = serde_json::from_str(&p.entry)
+            .map_err(|e| AppError::internal(format!("stored progress entry {}: {e}", p.id)))?;
+        let failed = |e: &CallError, state: &'static str| {
+            let next = self.now() + backoff(p.attempts);
+            (state, e.to_string(), next)
+        };
+        if p.state == "uncertain" {
+            let code = entry["MaHoSo"].as_str().unwrap_or_default().to_owned();
+            match self.look_up(portal, &code).await {
+                Ok(Some(found)) if holds_entry(&found, &entry) => {
+                    sync::progress_state(&mut self.db(), p.id, "sent", None, None, self.now())
+                        .await?;
+                    round.found += 1;
+                    return Ok(());
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let (state, err, next) = failed(&e, "uncertain");
+                    sync::progress_state(&mut self.db(), p.id, state, Some(&err), None, next)
+                        .await?;
+                    round.failed += 1;
+                    return Ok(());
+                }
+            }
+        }
+        sync::progress_state(&mut self.db(), p.id, "uncertain", None, None, p.next_at).await?;
+        let envelope = Envelope {
+            service: s.services.progress.clone(),
+            is_updating: false,
+            data: vec![entry],
+        };
+        match portal.call(&envelope).await {
+            Ok(Answer::Accepted(_)) => {
+                sync::progress_state(&mut self.db(), p.id, "sent", None, None, self.now()).await?;
+                round.progress += 1;
+            }
+            Ok(Answer::Rejected {
+                code,
+                message,
+                field,
+            }) => {
+                let message = match field {
+                    Some(f) => format!("{f}: {message}"),
+                    None => message,
+                };
+                sync::progress_state(
+                    &mut self.db(),
+                    p.id,
+                    "rejected",
+                    Some(&message),
+                    Some(&code),
+                    self.now(),
+                )
+                .await?;
+                round.rejected += 1;
+            }
+            Err(e) => {
+                let state = match e {
+                    CallError::NotSent(_) => "pending",
+                    CallError::NoAnswer(_) => "uncertain",
+                };
+                let (state, err, next) = failed(&e, state);
+                sync::progress_state(&mut self.db(), p.id, state, Some(&err), None, next).await?;
+                round.failed += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// What the portal holds of a dossier (`None`: it does not know it).
+    async fn look_up<P: Portal>(&self, portal: &P, code: &str) -> Result<Option<Value>, CallError> {
+        let envelope = Envelope {
+            service: self.settings.national_portal.services.lookup.clone(),
+            is_updating: false,
+            data: vec![json!({ "MaHoSo": code })],
+        };
+        match portal.call(&envelope).await? {
+            Answer::Accepted(v) => Ok(v
+                .get("result")
+                .and_then(Value::as_array)
+                .and_then(|r| r.first())
+                .cloned()),
+            Answer::Rejected { .. } => Ok(None),
+        }
+    }
+
+    /// Subscribes the synchronisation (once) and runs one round: the events to what is owed,
+    /// then what is owed to the portal.
+    pub async fn sync_national<P: Portal>(&self, portal: &P) -> Result<SyncRound, AppError> {
+        let sub = self.national_subscriber().await?;
+        self.subscribe(SUBSCRIBER).await?;
+        self.deliver_events(&sub, self.settings.national_portal.batch)
+            .await?;
+        self.push_national(portal).await
+    }
+}
+
+/// Whether a looked-up dossier already holds the progress entry (same content and time).
+fn holds_entry(found: &Value, entry: &Value) -> bool {
+    found
+        .get("TienDo")
+        .and_then(Value::as_array)
+        .is_some_and(|list| {
+            list.iter().any(|e| {
+                e.get("NoiDungXuLy") == entry.get("NoiDungXuLy")
+                    && e.get("ThoiDiemXuLy") == entry.get("ThoiDiemXuLy")
+            })
+        })
+}
+
+/// The statutory limit as `ThoiGianGiaiQuyet` and `DonViTinh` state it.
+fn time_limit(l: &egov_domain::onestop::procedure::TimeLimit) -> (String, String) {
+    use egov_domain::onestop::procedure::LimitUnit;
+    let unit = match l.unit {
+        LimitUnit::WorkingDays => "ngày làm việc",
+        LimitUnit::WorkingHours => "giờ làm việc",
+        LimitUnit::CalendarDays => "ngày",
+        LimitUnit::Months => "tháng",
+    };
+    let value = if l.value.fract() == 0.0 {
+        format!("{}", l.value as i64)
+    } else {
+        format!("{}", l.value)
+    };
+    (value, unit.to_owned())
+}
+
+/// The supplements asked for and provided, paired in order.
+fn supplements(events: &[store::EventRow]) -> Vec<SupplementFacts> {
+    let mut out: Vec<SupplementFacts> = Vec::new();
+    for e in events {
+        match e.event.as_str() {
+            "request_supplement" => {
+                let data: Value = serde_json::from_str(&e.data_json).unwrap_or(Value::Null);
+                let what = data
+                    .get("items")
+                    .and_then(Value::as_array)
+                    .map(|items| {
+                        items
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    })
+                    .unwrap_or_default();
+                out.push(SupplementFacts {
+                    id: e.id,
+                    asked_by: e.actor.clone(),
+                    what,
+                    asked_at: e.at,
+                    received_by: None,
+                    received_at: None,
+                    appointment_before: None,
+                    appointment_after: None,
+                });
+            }
+            "supplement_provided" => {
+                if let Some(open) = out.iter_mut().rev().find(|s| s.received_at.is_none()) {
+                    open.received_by = Some(e.actor.clone());
+                    open.received_at = Some(e.at);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A shared portal for the worker.
+pub type SharedPortal = Arc<HttpPortal>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_half_an_hour() {
+        assert_eq!(backoff(0), Duration::seconds(10));
+        assert_eq!(backoff(2), Duration::seconds(40));
+        assert_eq!(backoff(20), Duration::minutes(30));
+    }
+
+    #[test]
+    fn a_looked_up_dossier_holds_an_entry_by_content_and_time() {
+        let found: Value = serde_json::from_str(
+            &std::fs::read_to_string(format!(
+                "{}/tests/fixtures/national/tracuuhoso-answer.json",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+        let found = &found["result"][0];
+        let entry: Value = serde_json::from_str(
+            &std::fs::read_to_string(format!(
+                "{}/tests/fixtures/national/capnhattiendohosomc.json",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+        let entry = &entry["data"][0];
+        assert!(holds_entry(found, entry));
+        let mut other = entry.clone();
+        other["ThoiDiemXuLy"] = "20261207110000".into();
+        assert!(!holds_entry(found, &other));
+    }
+}

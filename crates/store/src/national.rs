@@ -1,0 +1,302 @@
+//! What egov owes the National Public Service Portal: per dossier, whether its record is due
+//! (and whether the portal has accepted its create), and the progress entries of its steps in
+//! order. See migration 0016 for the states.
+
+use time::OffsetDateTime;
+
+use crate::db::Exec;
+use crate::{StoreError, args};
+
+/// The record of one dossier as the synchronisation keeps it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct DossierSync {
+    pub dossier_id: i64,
+    pub agency_id: i64,
+    /// The dossier's event version the record must reflect.
+    pub due_version: i64,
+    /// The last version the portal accepted.
+    pub sent_version: i64,
+    /// The portal accepted the dossier's create.
+    pub created: bool,
+    /// `pending`, `uncertain`, `synced` or `rejected`.
+    pub state: String,
+    pub attempts: i64,
+    pub next_at: OffsetDateTime,
+    pub last_error: Option<String>,
+    pub reject_code: Option<String>,
+    pub first_due_at: OffsetDateTime,
+    pub synced_at: Option<OffsetDateTime>,
+}
+
+/// A progress entry (one processing step) as the synchronisation keeps it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ProgressSync {
+    pub id: i64,
+    pub dossier_id: i64,
+    pub seq: i64,
+    /// The entry as sent (JSON).
+    pub entry: String,
+    /// `pending`, `uncertain`, `sent` or `rejected`.
+    pub state: String,
+    pub attempts: i64,
+    pub next_at: OffsetDateTime,
+    pub last_error: Option<String>,
+    pub reject_code: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub sent_at: Option<OffsetDateTime>,
+}
+
+const DOSSIER_COLS: &str = "dossier_id, agency_id, due_version, sent_version, created, state, \
+    attempts, next_at, last_error, reject_code, first_due_at, synced_at";
+const PROGRESS_COLS: &str = "id, dossier_id, seq, entry, state, attempts, next_at, last_error, \
+    reject_code, created_at, sent_at";
+
+/// Records that the dossier changed at event `version`: its record is due. A record waiting
+/// for an answer stays `uncertain` (the sender looks it up first); a synced or rejected one
+/// becomes due now.
+pub async fn record_due(
+    ex: &mut impl Exec,
+    dossier_id: i64,
+    agency_id: i64,
+    version: i64,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    ex.execute(
+        "INSERT INTO national_dossiers (dossier_id, agency_id, due_version, state, next_at, \
+         first_due_at, updated_at) VALUES ($1, $2, $3, 'pending', $4, $4, $4) \
+         ON CONFLICT (dossier_id) DO UPDATE SET \
+         due_version = CASE WHEN excluded.due_version > national_dossiers.due_version \
+           THEN excluded.due_version ELSE national_dossiers.due_version END, \
+         state = CASE WHEN national_dossiers.state = 'uncertain' THEN 'uncertain' ELSE 'pending' END, \
+         next_at = CASE WHEN national_dossiers.state IN ('synced', 'rejected') \
+           THEN excluded.next_at ELSE national_dossiers.next_at END, \
+         attempts = CASE WHEN national_dossiers.state IN ('synced', 'rejected') \
+           THEN 0 ELSE national_dossiers.attempts END, \
+         updated_at = excluded.updated_at",
+        args![dossier_id, agency_id, version, now],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Queues a progress entry (once: the same step twice is one entry).
+pub async fn add_progress(
+    ex: &mut impl Exec,
+    dossier_id: i64,
+    seq: i64,
+    entry: &serde_json::Value,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    ex.execute(
+        "INSERT INTO national_progress (dossier_id, seq, entry, state, next_at, created_at) \
+         VALUES ($1, $2, $3, 'pending', $4, $4) ON CONFLICT (dossier_id, seq) DO NOTHING",
+        args![dossier_id, seq, entry.to_string(), now],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records whose turn has come, oldest first.
+pub async fn due_records(
+    ex: &mut impl Exec,
+    now: OffsetDateTime,
+    limit: i64,
+) -> Result<Vec<DossierSync>, StoreError> {
+    ex.fetch_all(
+        &format!(
+            "SELECT {DOSSIER_COLS} FROM national_dossiers WHERE state IN ('pending', 'uncertain') \
+             AND next_at <= $1 ORDER BY next_at, dossier_id LIMIT $2"
+        ),
+        args![now, limit],
+    )
+    .await
+}
+
+pub async fn get_record(
+    ex: &mut impl Exec,
+    dossier_id: i64,
+) -> Result<Option<DossierSync>, StoreError> {
+    ex.fetch_optional(
+        &format!("SELECT {DOSSIER_COLS} FROM national_dossiers WHERE dossier_id = $1"),
+        args![dossier_id],
+    )
+    .await
+}
+
+/// Progress entries whose turn has come: the first unsent entry of each dossier whose create
+/// the portal accepted (an entry waits for every earlier one of its dossier).
+pub async fn due_progress(
+    ex: &mut impl Exec,
+    now: OffsetDateTime,
+    limit: i64,
+) -> Result<Vec<ProgressSync>, StoreError> {
+    ex.fetch_all(
+        &format!(
+            "SELECT {PROGRESS_COLS} FROM national_progress p WHERE p.state IN ('pending', 'uncertain') \
+             AND p.next_at <= $1 \
+             AND EXISTS (SELECT 1 FROM national_dossiers n WHERE n.dossier_id = p.dossier_id AND n.created) \
+             AND NOT EXISTS (SELECT 1 FROM national_progress q WHERE q.dossier_id = p.dossier_id \
+               AND q.seq < p.seq AND q.state <> 'sent') \
+             ORDER BY p.next_at, p.id LIMIT $2"
+        ),
+        args![now, limit],
+    )
+    .await
+}
+
+/// A dossier's progress entries in order.
+pub async fn progress_of(
+    ex: &mut impl Exec,
+    dossier_id: i64,
+) -> Result<Vec<ProgressSync>, StoreError> {
+    ex.fetch_all(
+        &format!(
+            "SELECT {PROGRESS_COLS} FROM national_progress WHERE dossier_id = $1 ORDER BY seq"
+        ),
+        args![dossier_id],
+    )
+    .await
+}
+
+/// Marks a record as sent without a known answer yet (before the call).
+pub async fn record_sending(ex: &mut impl Exec, dossier_id: i64) -> Result<(), StoreError> {
+    ex.execute(
+        "UPDATE national_dossiers SET state = 'uncertain' WHERE dossier_id = $1",
+        args![dossier_id],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The portal knows the dossier (its create was accepted, or a look-up found it).
+pub async fn record_created(ex: &mut impl Exec, dossier_id: i64) -> Result<(), StoreError> {
+    ex.execute(
+        "UPDATE national_dossiers SET created = TRUE WHERE dossier_id = $1",
+        args![dossier_id],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The portal accepted the record of `version`: synced, unless a later change is due.
+pub async fn record_accepted(
+    ex: &mut impl Exec,
+    dossier_id: i64,
+    version: i64,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    ex.execute(
+        "UPDATE national_dossiers SET created = TRUE, \
+         sent_version = CASE WHEN $2 > sent_version THEN $2 ELSE sent_version END, \
+         state = CASE WHEN due_version > $2 THEN 'pending' ELSE 'synced' END, \
+         attempts = 0, last_error = NULL, reject_code = NULL, next_at = $3, synced_at = $3, \
+         updated_at = $3 WHERE dossier_id = $1",
+        args![dossier_id, version, now],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The portal refused the record: kept with its code and message until the dossier changes
+/// again or an operator retries it.
+pub async fn record_rejected(
+    ex: &mut impl Exec,
+    dossier_id: i64,
+    code: &str,
+    message: &str,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    ex.execute(
+        "UPDATE national_dossiers SET state = 'rejected', reject_code = $2, last_error = $3, \
+         attempts = attempts + 1, updated_at = $4 WHERE dossier_id = $1",
+        args![dossier_id, code, message, now],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The call failed without an answer: tried again at `next_at`, as `state` (`pending` when
+/// the call surely did not arrive, `uncertain` when it may have).
+pub async fn record_failed(
+    ex: &mut impl Exec,
+    dossier_id: i64,
+    state: &str,
+    error: &str,
+    next_at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    ex.execute(
+        "UPDATE national_dossiers SET state = $2, last_error = $3, attempts = attempts + 1, \
+         next_at = $4, updated_at = $4 WHERE dossier_id = $1",
+        args![dossier_id, state, error, next_at],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sets a progress entry's state after a call (or before one: `uncertain`).
+pub async fn progress_state(
+    ex: &mut impl Exec,
+    id: i64,
+    state: &str,
+    error: Option<&str>,
+    reject_code: Option<&str>,
+    next_at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let attempt = i64::from(state != "uncertain" || error.is_some());
+    ex.execute(
+        "UPDATE national_progress SET state = $2, last_error = $3, reject_code = $4, \
+         next_at = $5, attempts = attempts + $6, \
+         sent_at = CASE WHEN $2 = 'sent' THEN $5 ELSE sent_at END WHERE id = $1",
+        args![id, state, error, reject_code, next_at, attempt],
+    )
+    .await?;
+    Ok(())
+}
+
+/// An operator's retry of a rejected record or entry: due again now.
+pub async fn retry(
+    ex: &mut impl Exec,
+    dossier_id: i64,
+    now: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    let a = ex
+        .execute(
+            "UPDATE national_dossiers SET state = 'pending', next_at = $2, attempts = 0 \
+             WHERE dossier_id = $1 AND state = 'rejected'",
+            args![dossier_id, now],
+        )
+        .await?;
+    let b = ex
+        .execute(
+            "UPDATE national_progress SET state = 'pending', next_at = $2, attempts = 0 \
+             WHERE dossier_id = $1 AND state = 'rejected'",
+            args![dossier_id, now],
+        )
+        .await?;
+    Ok(a + b > 0)
+}
+
+/// Counts of the synchronisation's rows by table and state.
+pub async fn counts(ex: &mut impl Exec) -> Result<Vec<(String, String, i64)>, StoreError> {
+    ex.fetch_all(
+        "SELECT 'dossier', state, COUNT(*) FROM national_dossiers GROUP BY state \
+         UNION ALL SELECT 'progress', state, COUNT(*) FROM national_progress GROUP BY state",
+        args![],
+    )
+    .await
+}
+
+/// Records and entries the portal refused, newest first.
+pub async fn rejected(
+    ex: &mut impl Exec,
+    limit: i64,
+) -> Result<Vec<(i64, String, Option<String>, Option<String>)>, StoreError> {
+    ex.fetch_all(
+        "SELECT dossier_id, 'dossier', reject_code, last_error FROM national_dossiers \
+         WHERE state = 'rejected' UNION ALL \
+         SELECT dossier_id, 'progress', reject_code, last_error FROM national_progress \
+         WHERE state = 'rejected' ORDER BY 1 DESC LIMIT $1",
+        args![limit],
+    )
+    .await
+}

@@ -1,0 +1,393 @@
+//! A local stand-in for the National Public Service Portal (`egov national-portal fake`), with
+//! the shapes of `crates/app/tests/fixtures/national/`: it signs clients in, validates what it
+//! receives as the portal would (required fields, codes, date formats, an appointment not
+//! before receipt, progress only for a dossier it holds, no change after a final status),
+//! stores it, answers look-ups, and can be told to be down, slow, refuse a field, or store a
+//! call and then never answer (the lost-answer path). `GET /` shows what it holds; `GET
+//! /_state` gives it as JSON; `POST /_mode` sets its behaviour.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use egov_domain::national::{DateStyle, Envelope};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// How the stand-in behaves; every field may be set alone through `POST /_mode`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Mode {
+    /// Answer every service call with a gateway's 503 page.
+    pub down: bool,
+    /// Wait this long before handling a call.
+    pub delay_ms: u64,
+    /// Refuse any record or entry that carries this field.
+    pub reject_field: Option<String>,
+    /// Store the next this-many calls and then never answer them.
+    pub store_then_hang: u32,
+    /// Forget every session: the next call is refused with 401.
+    pub expire_sessions: bool,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Held {
+    /// Records by dossier code, as last accepted.
+    dossiers: BTreeMap<String, Value>,
+    /// Progress entries by dossier code, in the order accepted.
+    progress: BTreeMap<String, Vec<Value>>,
+    /// What was refused, newest last: (service, code, message).
+    rejected: Vec<(String, String, String)>,
+    calls: u64,
+    creates: u64,
+    updates: u64,
+    #[serde(skip)]
+    sessions: HashSet<String>,
+    #[serde(skip)]
+    mode: Mode,
+}
+
+/// The stand-in's state, shared by its handlers.
+#[derive(Clone, Default)]
+pub struct FakePortal {
+    held: Arc<Mutex<Held>>,
+    /// Accepted usernames and passwords; empty: anyone.
+    accounts: Arc<Vec<(String, String)>>,
+}
+
+impl FakePortal {
+    pub fn new(accounts: Vec<(String, String)>) -> Self {
+        FakePortal {
+            held: Arc::default(),
+            accounts: Arc::new(accounts),
+        }
+    }
+
+    pub fn set_mode(&self, mode: Mode) {
+        self.lock().mode = mode;
+    }
+
+    /// What the stand-in holds, as `GET /_state` shows it.
+    pub fn state(&self) -> Value {
+        serde_json::to_value(&*self.lock()).unwrap_or(Value::Null)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Held> {
+        self.held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/", get(page))
+            .route("/login", post(login))
+            .route("/token", post(token))
+            .route("/service", post(service))
+            .route("/_mode", post(set_mode))
+            .route("/_state", get(state))
+            .with_state(self.clone())
+    }
+}
+
+fn ok(extra: Value) -> Value {
+    let mut v = json!({"error_code": "00", "message": "Thành công"});
+    if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+        o.extend(e.clone());
+    }
+    v
+}
+
+fn refused(message: &str, field: Option<&str>) -> Value {
+    json!({"error_code": "-1", "message": message, "field": field})
+}
+
+fn new_token() -> String {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).ok();
+    hex::encode(b)
+}
+
+async fn login(State(f): State<FakePortal>, Json(body): Json<Value>) -> Json<Value> {
+    let user = body["username"].as_str().unwrap_or_default();
+    let pass = body["password"].as_str().unwrap_or_default();
+    if user.is_empty()
+        || (!f.accounts.is_empty() && !f.accounts.iter().any(|(u, p)| u == user && p == pass))
+    {
+        return Json(json!({"error_code": 1, "message": "Sai tên đăng nhập hoặc mật khẩu"}));
+    }
+    let t = new_token();
+    f.lock().sessions.insert(t.clone());
+    Json(json!({"error_code": 0, "message": "Thành công", "session": t}))
+}
+
+async fn token(State(f): State<FakePortal>, Json(body): Json<Value>) -> Response {
+    if body["client_id"].as_str().unwrap_or_default().is_empty() {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": "invalid_client"})),
+        )
+            .into_response();
+    }
+    let t = new_token();
+    f.lock().sessions.insert(t.clone());
+    Json(json!({"access_token": t, "token_type": "Bearer", "expires_in": 3600})).into_response()
+}
+
+async fn set_mode(State(f): State<FakePortal>, Json(mode): Json<Mode>) -> Json<Value> {
+    let mut h = f.lock();
+    if mode.expire_sessions {
+        h.sessions.clear();
+    }
+    h.mode = Mode {
+        expire_sessions: false,
+        ..mode
+    };
+    Json(json!({"ok": true}))
+}
+
+async fn state(State(f): State<FakePortal>) -> Json<Value> {
+    Json(f.state())
+}
+
+async fn service(State(f): State<FakePortal>, headers: HeaderMap, body: String) -> Response {
+    let mode = f.lock().mode.clone();
+    if mode.delay_ms > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(mode.delay_ms)).await;
+    }
+    if mode.down {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Html("<html><body>503 Service Unavailable</body></html>"),
+        )
+            .into_response();
+    }
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !f.lock().sessions.contains(token) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error_code": 401, "message": "Phiên đã hết hạn"})),
+        )
+            .into_response();
+    }
+    let envelope: Envelope = match serde_json::from_str(&body) {
+        Ok(e) => e,
+        Err(e) => return Json(refused(&format!("Sai cấu trúc: {e}"), None)).into_response(),
+    };
+    let answer = {
+        let mut h = f.lock();
+        h.calls += 1;
+        handle(&mut h, &envelope)
+    };
+    let hang = {
+        let mut h = f.lock();
+        if h.mode.store_then_hang > 0 {
+            h.mode.store_then_hang -= 1;
+            true
+        } else {
+            false
+        }
+    };
+    if hang {
+        // Stored; the answer is lost.
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    }
+    Json(answer).into_response()
+}
+
+fn handle(h: &mut Held, e: &Envelope) -> Value {
+    let Some(item) = e.data.first() else {
+        return refused("Không có dữ liệu", None);
+    };
+    if let Some(f) = h.mode.reject_field.clone()
+        && item.get(&f).is_some()
+        && e.service != "TraCuuHoSo"
+    {
+        let msg = format!("Trường {f} không hợp lệ");
+        h.rejected
+            .push((e.service.clone(), "-1".into(), msg.clone()));
+        return refused(&msg, Some(&f));
+    }
+    let answer = match e.service.as_str() {
+        "DongBoHoSoMC" => record(h, item, e.is_updating),
+        "CapNhatTienDoHoSoMC" => progress(h, item),
+        "TraCuuHoSo" => return look_up(h, item),
+        other => Err((format!("Dịch vụ {other} không tồn tại"), None)),
+    };
+    match answer {
+        Ok(()) => ok(json!({})),
+        Err((msg, field)) => {
+            h.rejected
+                .push((e.service.clone(), "-1".into(), msg.clone()));
+            refused(&msg, field)
+        }
+    }
+}
+
+type Refusal = (String, Option<&'static str>);
+
+fn text<'a>(item: &'a Value, field: &'static str) -> Result<&'a str, Refusal> {
+    item.get(field)
+        .and_then(Value::as_str)
+        .ok_or_else(|| (format!("Thiếu trường {field}"), Some(field)))
+}
+
+fn required<'a>(item: &'a Value, field: &'static str) -> Result<&'a str, Refusal> {
+    let v = text(item, field)?;
+    if v.trim().is_empty() {
+        return Err((format!("Trường {field} không được để trống"), Some(field)));
+    }
+    Ok(v)
+}
+
+fn one_of(item: &Value, field: &'static str, allowed: &[&str]) -> Result<(), Refusal> {
+    let v = required(item, field)?;
+    if allowed.contains(&v) {
+        Ok(())
+    } else {
+        Err((format!("Giá trị {v} của {field} không hợp lệ"), Some(field)))
+    }
+}
+
+/// A date in `yyyyMMddHHmmss` (or empty when `optional`).
+fn date(item: &Value, field: &'static str, optional: bool) -> Result<Option<String>, Refusal> {
+    let v = text(item, field)?;
+    if v.is_empty() && optional {
+        return Ok(None);
+    }
+    match DateStyle::Compact.parse(v) {
+        Some(_) => Ok(Some(v.to_owned())),
+        None => Err((
+            format!("Ngày {v} của {field} sai định dạng yyyyMMddHHmmss"),
+            Some(field),
+        )),
+    }
+}
+
+const STATUSES: [&str; 10] = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"];
+const FINAL: [&str; 4] = ["3", "7", "8", "10"];
+
+fn record(h: &mut Held, item: &Value, updating: bool) -> Result<(), Refusal> {
+    let code = required(item, "MaHoSo")?.to_owned();
+    let procedure = required(item, "MaTTHC")?;
+    let b = procedure.as_bytes();
+    if !(b.len() == 8
+        && b[1] == b'.'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 1 || c.is_ascii_digit()))
+    {
+        return Err((
+            format!("Mã thủ tục {procedure} không tồn tại"),
+            Some("MaTTHC"),
+        ));
+    }
+    required(item, "TenTTHC")?;
+    required(item, "ChuHoSo")?;
+    one_of(item, "LoaiDoiTuong", &["1", "2"])?;
+    one_of(item, "KenhThucHien", &["1", "2", "3"])?;
+    one_of(item, "TrangThaiHoSo", &STATUSES)?;
+    let status = text(item, "TrangThaiHoSo")?.to_owned();
+    date(item, "NgayNopHoSo", false)?;
+    let received = date(item, "NgayTiepNhan", status == "1" || status == "3")?;
+    let appointment = date(item, "NgayHenTra", status == "1" || status == "3")?;
+    date(item, "NgayTra", true)?;
+    date(item, "NgayKetThucXuLy", true)?;
+    if let (Some(r), Some(a)) = (&received, &appointment)
+        && a < r
+    {
+        return Err((
+            "Ngày hẹn trả trước ngày tiếp nhận".into(),
+            Some("NgayHenTra"),
+        ));
+    }
+    match (h.dossiers.get(&code), updating) {
+        (Some(_), false) => return Err((format!("Hồ sơ {code} đã tồn tại"), Some("MaHoSo"))),
+        (None, true) => return Err((format!("Hồ sơ {code} không tồn tại"), Some("MaHoSo"))),
+        (Some(old), true) => {
+            let was = old["TrangThaiHoSo"].as_str().unwrap_or_default();
+            if FINAL.contains(&was) && was != status {
+                return Err((
+                    format!("Hồ sơ đã kết thúc (trạng thái {was}), không chuyển sang {status}"),
+                    Some("TrangThaiHoSo"),
+                ));
+            }
+            h.updates += 1;
+        }
+        (None, false) => h.creates += 1,
+    }
+    h.dossiers.insert(code, item.clone());
+    Ok(())
+}
+
+fn progress(h: &mut Held, item: &Value) -> Result<(), Refusal> {
+    let code = required(item, "MaHoSo")?.to_owned();
+    if !h.dossiers.contains_key(&code) {
+        return Err((format!("Hồ sơ {code} chưa được đồng bộ"), Some("MaHoSo")));
+    }
+    required(item, "NoiDungXuLy")?;
+    date(item, "ThoiDiemXuLy", false)?;
+    date(item, "NgayBatDau", true)?;
+    date(item, "NgayKetThucTheoQuyDinh", true)?;
+    one_of(item, "TrangThai", &STATUSES)?;
+    h.progress.entry(code).or_default().push(item.clone());
+    Ok(())
+}
+
+fn look_up(h: &Held, item: &Value) -> Value {
+    let code = item["MaHoSo"].as_str().unwrap_or_default();
+    match h.dossiers.get(code) {
+        Some(d) => {
+            let mut found = d.clone();
+            found["TienDo"] = Value::Array(h.progress.get(code).cloned().unwrap_or_default());
+            ok(json!({ "result": [found] }))
+        }
+        None => json!({"error_code": "-1", "message": format!("Không tìm thấy hồ sơ {code}")}),
+    }
+}
+
+async fn page(State(f): State<FakePortal>) -> Html<String> {
+    let h = f.lock();
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let mut rows = String::new();
+    for (code, d) in &h.dossiers {
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(code),
+            esc(d["TenTTHC"].as_str().unwrap_or_default()),
+            esc(d["TrangThaiHoSo"].as_str().unwrap_or_default()),
+            esc(d["NgayHenTra"].as_str().unwrap_or_default()),
+            h.progress.get(code).map_or(0, Vec::len)
+        ));
+    }
+    let mut refusals = String::new();
+    for (service, code, msg) in h.rejected.iter().rev().take(50) {
+        refusals.push_str(&format!(
+            "<li>{} {}: {}</li>",
+            esc(service),
+            esc(code),
+            esc(msg)
+        ));
+    }
+    Html(format!(
+        "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Cổng DVCQG (giả lập)</title></head>\
+         <body><h1>Cổng Dịch vụ công quốc gia — giả lập</h1>\
+         <p>{} lời gọi; {} hồ sơ tạo mới, {} cập nhật.</p>\
+         <table><thead><tr><th>Mã hồ sơ</th><th>Thủ tục</th><th>Trạng thái</th><th>Hẹn trả</th><th>Tiến độ</th></tr></thead>\
+         <tbody>{rows}</tbody></table><h2>Bị từ chối</h2><ul>{refusals}</ul></body></html>",
+        h.calls, h.creates, h.updates
+    ))
+}
