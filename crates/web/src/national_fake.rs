@@ -27,8 +27,10 @@ pub struct Mode {
     pub down: bool,
     /// Wait this long before handling a call.
     pub delay_ms: u64,
-    /// Refuse any record or entry that carries this field.
+    /// Refuse any record or entry that carries this field (with `reject_value`, only when it
+    /// has that value).
     pub reject_field: Option<String>,
+    pub reject_value: Option<String>,
     /// Store the next this-many calls and then never answer them.
     pub store_then_hang: u32,
     /// Forget every session: the next call is refused with 401.
@@ -209,7 +211,12 @@ fn handle(h: &mut Held, e: &Envelope) -> Value {
         return refused("Không có dữ liệu", None);
     };
     if let Some(f) = h.mode.reject_field.clone()
-        && item.get(&f).is_some()
+        && item.get(&f).is_some_and(|v| {
+            h.mode
+                .reject_value
+                .as_deref()
+                .is_none_or(|want| v.as_str() == Some(want))
+        })
         && e.service != "TraCuuHoSo"
     {
         let msg = format!("Trường {f} không hợp lệ");

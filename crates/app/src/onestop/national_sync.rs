@@ -197,7 +197,13 @@ impl Subscriber for NationalSync {
                 .and_then(Value::as_str)
                 .and_then(State::parse)
                 .unwrap_or(d.state);
-            let step = done_step(tx, &d, at, state).await?;
+            // The event moved the dossier on to `step`: the one done is the step before it.
+            let done = event
+                .payload
+                .get("step")
+                .and_then(Value::as_i64)
+                .map(|s| s - 1);
+            let step = done_step(tx, &d, done, at, state).await?;
             let style = Style {
                 dates: self.progress_dates,
                 statuses: &self.statuses,
@@ -208,10 +214,12 @@ impl Subscriber for NationalSync {
     }
 }
 
-/// The step an event's `step_done` is about: the latest finished at or before the event.
+/// The step an event's `step_done` is about: step `seq` when the event says which, otherwise
+/// the latest finished at or before the event.
 async fn done_step(
     ex: &mut impl Exec,
     d: &store::DossierRow,
+    seq: Option<i64>,
     at: OffsetDateTime,
     state: State,
 ) -> Result<StepFacts, AppError> {
@@ -219,6 +227,7 @@ async fn done_step(
     let step = steps
         .iter()
         .filter(|s| s.finished_at.is_some_and(|f| f <= at))
+        .filter(|s| seq.is_none_or(|q| s.seq == q))
         .max_by_key(|s| (s.finished_at, s.seq))
         .ok_or_else(|| AppError::internal(format!("dossier {} has no finished step", d.code)))?;
     let handler = step.handed_by.or(step.assignee_id);
@@ -382,8 +391,18 @@ impl App {
         for r in sync::due_records(&mut self.db(), self.now(), s.batch).await? {
             self.push_record(portal, &r, &mut round).await?;
         }
-        for p in sync::due_progress(&mut self.db(), self.now(), s.batch).await? {
-            self.push_progress(portal, &p, &mut round).await?;
+        // Each query gives the next entry of every dossier; ask again while entries go through.
+        let mut budget = s.batch;
+        while budget > 0 {
+            let due = sync::due_progress(&mut self.db(), self.now(), budget).await?;
+            let before = round.progress + round.found;
+            for p in &due {
+                self.push_progress(portal, p, &mut round).await?;
+            }
+            budget -= due.len() as i64;
+            if due.is_empty() || round.progress + round.found == before {
+                break;
+            }
         }
         Ok(round)
     }

@@ -1,0 +1,320 @@
+//! Reporting to the National Public Service Portal, against the stand-in over HTTP: a dossier's
+//! whole life reported once and in order, the portal down and back, an answer lost after the
+//! portal stored the call, and a refused record that holds back only its own dossier.
+
+use std::sync::Arc;
+
+use egov_app::clock::TestClock;
+use egov_app::onestop::dossiers::{Action, Reception};
+use egov_app::onestop::national_sync::{HttpPortal, SUBSCRIBER, SyncRound};
+use egov_app::settings::NationalPortal;
+use egov_app::{Actor, App};
+use egov_web::national_fake::{FakePortal, Mode};
+use serde_json::{Value, json};
+use time::Duration;
+use time::macros::datetime;
+
+use crate::both;
+
+struct Setup {
+    app: Arc<App>,
+    fake: FakePortal,
+    portal: HttpPortal,
+    clock: Arc<TestClock>,
+    hac_thanh: i64,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn setup(db: egov_store::Db) -> Setup {
+    let fake = FakePortal::new(vec![("thanhhoa.egov".into(), "mat-khau-dong-bo".into())]);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let router = fake.router();
+    tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+    });
+    let national = NationalPortal {
+        enabled: true,
+        url,
+        username: "thanhhoa.egov".into(),
+        password: "mat-khau-dong-bo".into(),
+        timeout_seconds: 1,
+        ..NationalPortal::default()
+    };
+    let settings = egov_app::Settings {
+        data_dir: std::env::temp_dir().join(format!("egov-national-{}", std::process::id())),
+        national_portal: national.clone(),
+        ..Default::default()
+    };
+    settings.validate().unwrap();
+    // A Monday morning in office hours.
+    let clock = Arc::new(TestClock::at(datetime!(2026-12-07 08:30 +7)));
+    let app = App::with_clock(db, settings, clock.clone());
+    app.seed_demo().await.unwrap();
+    assert!(app.subscribe(SUBSCRIBER).await.unwrap());
+    let hac_thanh = app
+        .committee_by_unit(egov_domain::admin_unit::Structure::TwoTier, "14797")
+        .await
+        .unwrap();
+    Setup {
+        app,
+        fake,
+        portal: HttpPortal::new(national),
+        clock,
+        hac_thanh,
+        _stop: stop,
+    }
+}
+
+impl Setup {
+    async fn who(&self, user: &str) -> Actor {
+        self.app.actor_by_username(user).await.unwrap()
+    }
+
+    async fn receive(&self, identifier: &str) -> (i64, String, i64) {
+        let officer = self.who("motcua.hacthanh").await;
+        let r: Reception = serde_json::from_value(json!({
+            "procedure_code": "9.000004",
+            "receiving_agency_id": self.hac_thanh,
+            "applicant": {"new": {"kind": "citizen", "identifier": identifier, "name": "Phạm Văn Nam", "phone": "0987654321"}},
+            "components": [{"code": "TP1", "provided": true}, {"code": "GTTT", "provided": true}],
+            "subject": "Xác nhận tình trạng hôn nhân",
+        }))
+        .unwrap();
+        let out = self.app.receive_dossier(&officer, r).await.unwrap();
+        (out.dossier.id, out.dossier.code, out.dossier.version)
+    }
+
+    async fn act(&self, user: &str, id: i64, version: i64, action: Value) -> i64 {
+        let mut a = action;
+        a["version"] = version.into();
+        let a: Action = serde_json::from_value(a).unwrap();
+        self.app
+            .act_on_dossier(&self.who(user).await, id, a)
+            .await
+            .unwrap()
+            .version
+    }
+
+    async fn sync(&self) -> SyncRound {
+        self.app.sync_national(&self.portal).await.unwrap()
+    }
+
+    fn held(&self) -> Value {
+        self.fake.state()
+    }
+
+    fn progress(&self, code: &str) -> Vec<Value> {
+        self.held()["progress"][code]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+both!(a_dossiers_life_reaches_the_portal_once_and_in_order, |db| {
+    let s = setup(db).await;
+    let (id, code, v) = s.receive("038190004567").await;
+    let round = s.sync().await;
+    assert_eq!((round.records, round.progress, round.failed), (1, 0, 0));
+    let d = &s.held()["dossiers"][&code];
+    assert_eq!(d["TrangThaiHoSo"], "2");
+    assert_eq!(d["MaTTHC"], "9.000004");
+    assert_eq!(d["ChuHoSo"], "Phạm Văn Nam");
+    assert_eq!(d["MaDoiTuong"], "038190004567");
+    assert_eq!(d["KenhThucHien"], "1");
+    assert_eq!(d["NgayTiepNhan"], "20261207083000");
+    assert_eq!(d["TaiLieuNop"].as_array().unwrap().len(), 2);
+    assert_eq!(d["DonViTinh"], "ngày làm việc");
+
+    // The counter hands over; the specialist asks for a supplement, which comes back.
+    let v = s
+        .act("motcua.hacthanh", id, v, json!({"event": "transfer"}))
+        .await;
+    s.clock.advance(Duration::hours(1));
+    let v = s
+        .act(
+            "congchuc.hacthanh",
+            id,
+            v,
+            json!({"event": "request_supplement", "items": ["Bản sao trích lục ly hôn"]}),
+        )
+        .await;
+    s.sync().await;
+    assert_eq!(s.held()["dossiers"][&code]["TrangThaiHoSo"], "5");
+    s.clock.advance(Duration::hours(1));
+    let v = s
+        .act(
+            "motcua.hacthanh",
+            id,
+            v,
+            json!({"event": "supplement_provided"}),
+        )
+        .await;
+    // Processed, decided and returned.
+    s.clock.advance(Duration::hours(1));
+    let v = s
+        .act("congchuc.hacthanh", id, v, json!({"event": "transfer"}))
+        .await;
+    s.clock.advance(Duration::hours(1));
+    let v = s
+        .act(
+            "chutich.hacthanh",
+            id,
+            v,
+            json!({"event": "finish", "result": {"number": "15/XN-UBND"}}),
+        )
+        .await;
+    s.act(
+        "motcua.hacthanh",
+        id,
+        v,
+        json!({"event": "return_result", "returned_to": "Phạm Văn Nam"}),
+    )
+    .await;
+    let round = s.sync().await;
+    assert_eq!((round.rejected, round.failed), (0, 0), "{round:?}");
+
+    let held = s.held();
+    let d = &held["dossiers"][&code];
+    assert_eq!(d["TrangThaiHoSo"], "10");
+    assert_ne!(d["NgayTra"], "");
+    let supplement = &d["DanhSachHoSoBoSung"][0];
+    assert_eq!(supplement["NoiDungBoSung"], "Bản sao trích lục ly hôn");
+    assert_eq!(supplement["TrangThaiBoSung"], "1");
+    assert_eq!(held["creates"], 1, "created once, updated after");
+    // One entry a step done, in the process's order, each once.
+    let steps = egov_store::onestop::steps(&mut s.app.db(), id)
+        .await
+        .unwrap();
+    let entries = s.progress(&code);
+    let names: Vec<&str> = entries
+        .iter()
+        .map(|e| e["NoiDungXuLy"].as_str().unwrap())
+        .collect();
+    let done: Vec<&str> = steps
+        .iter()
+        .filter(|st| st.finished_at.is_some())
+        .take(entries.len())
+        .map(|st| st.name.as_str())
+        .collect();
+    assert_eq!(entries.len(), 3, "{names:?}");
+    assert_eq!(names, done);
+    assert_eq!(entries[0]["NguoiXuLy"], "Nguyễn Thị Hằng");
+    assert_eq!(entries[0]["TrangThai"], "4");
+    assert_eq!(entries[2]["TrangThai"], "9");
+    // Nothing is owed any more: another round calls nobody.
+    let calls = s.held()["calls"].clone();
+    assert_eq!(s.sync().await, SyncRound::default());
+    assert_eq!(s.held()["calls"], calls);
+});
+
+both!(
+    the_portal_down_and_a_lost_answer_lose_nothing_and_repeat_nothing,
+    |db| {
+        let s = setup(db).await;
+        let (id, code, v) = s.receive("038190004568").await;
+        s.act("motcua.hacthanh", id, v, json!({"event": "transfer"}))
+            .await;
+        s.fake.set_mode(Mode {
+            down: true,
+            ..Mode::default()
+        });
+        let round = s.sync().await;
+        assert_eq!((round.records, round.failed), (0, 1));
+        assert!(s.held()["dossiers"].as_object().unwrap().is_empty());
+        // Back up: nothing is tried before its back-off, everything after it.
+        s.fake.set_mode(Mode::default());
+        assert_eq!(s.sync().await, SyncRound::default());
+        s.clock.advance(Duration::minutes(1));
+        let round = s.sync().await;
+        assert_eq!((round.records, round.progress), (1, 1), "{round:?}");
+
+        // The portal stores the next calls and never answers: the record update and the progress
+        // entry of the next step are both left uncertain.
+        let (v2, _) = {
+            let d = egov_store::onestop::get_dossier(&mut s.app.db(), id)
+                .await
+                .unwrap();
+            (d.version, ())
+        };
+        s.clock.advance(Duration::hours(1));
+        s.act("congchuc.hacthanh", id, v2, json!({"event": "transfer"}))
+            .await;
+        s.fake.set_mode(Mode {
+            store_then_hang: 2,
+            ..Mode::default()
+        });
+        let round = s.sync().await;
+        assert_eq!(round.failed, 2, "{round:?}");
+        assert_eq!(s.progress(&code).len(), 2, "the portal stored the entry");
+        // The next round looks the dossier up before sending again: the entry is not repeated.
+        s.fake.set_mode(Mode::default());
+        s.clock.advance(Duration::minutes(1));
+        let round = s.sync().await;
+        assert_eq!(round.found, 1, "{round:?}");
+        assert_eq!(round.failed, 0, "{round:?}");
+        let entries = s.progress(&code);
+        assert_eq!(entries.len(), 2, "{entries:?}");
+        assert_ne!(entries[0]["NoiDungXuLy"], entries[1]["NoiDungXuLy"]);
+
+        // Credentials that expire mid-run: signed in again, once.
+        s.fake.set_mode(Mode {
+            expire_sessions: true,
+            ..Mode::default()
+        });
+        let (_, code3, _) = s.receive("038190004569").await;
+        let round = s.sync().await;
+        assert_eq!(round.records, 1, "{round:?}");
+        assert_eq!(s.held()["dossiers"][&code3]["TrangThaiHoSo"], "2");
+    }
+);
+
+both!(
+    a_refused_record_holds_back_only_its_dossier_until_retried,
+    |db| {
+        let s = setup(db).await;
+        s.fake.set_mode(Mode {
+            reject_field: Some("MaDoiTuong".into()),
+            reject_value: Some("038190009999".into()),
+            ..Mode::default()
+        });
+        let (bad, bad_code, _) = s.receive("038190009999").await;
+        let (_, good_code, _) = s.receive("038190004570").await;
+        let round = s.sync().await;
+        assert_eq!((round.records, round.rejected), (1, 1), "{round:?}");
+        assert!(s.held()["dossiers"].get(&good_code).is_some());
+        assert!(s.held()["dossiers"].get(&bad_code).is_none());
+        let row = egov_store::national::get_record(&mut s.app.db(), bad)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.state, "rejected");
+        assert_eq!(row.reject_code.as_deref(), Some("-1"));
+        assert!(row.last_error.unwrap().starts_with("MaDoiTuong:"));
+        // Left alone until an operator retries it (or the dossier changes).
+        s.clock.advance(Duration::hours(1));
+        assert_eq!(s.sync().await.records, 0);
+        s.fake.set_mode(Mode::default());
+        assert!(
+            egov_store::national::retry(&mut s.app.db(), bad, s.clock_now())
+                .await
+                .unwrap()
+        );
+        assert_eq!(s.sync().await.records, 1);
+        assert!(s.held()["dossiers"].get(&bad_code).is_some());
+    }
+);
+
+impl Setup {
+    fn clock_now(&self) -> time::OffsetDateTime {
+        use egov_app::clock::Clock;
+        self.clock.now()
+    }
+}
