@@ -163,6 +163,7 @@ codes! {
     NotOutgoing = "not_outgoing",
     NotReceivableHere = "not_receivable_here",
     NotSignedIn = "not_signed_in",
+    NothingRefused = "nothing_refused",
     NothingToPay = "nothing_to_pay",
     NulCharacter = "nul_character",
     NumberTaken = "number_taken",

@@ -32,6 +32,8 @@ pub struct Worker {
     app: Arc<App>,
     id: String,
     handlers: HashMap<String, Handler>,
+    /// The national portal, when the deployment reports to it.
+    national: Option<crate::onestop::national_sync::HttpPortal>,
 }
 
 /// The wait before attempt `n + 1` after `n` failures: 10 s doubling to at most an hour, with
@@ -98,7 +100,15 @@ impl Worker {
             crate::signatures::JUDGE_JOB.into(),
             crate::signatures::judge_handler(),
         );
-        Worker { app, id, handlers }
+        let national = app.settings.national_portal.enabled.then(|| {
+            crate::onestop::national_sync::HttpPortal::new(app.settings.national_portal.clone())
+        });
+        Worker {
+            app,
+            id,
+            handlers,
+            national,
+        }
     }
 
     pub fn register(&mut self, kind: &str, h: Handler) {
@@ -171,6 +181,7 @@ impl Worker {
         let poll = StdDuration::from_millis(self.app.settings.worker.poll_ms.max(10));
         let mut last_housekeeping = std::time::Instant::now() - StdDuration::from_secs(3600);
         let mut last_reminders = last_housekeeping;
+        let mut last_national = last_housekeeping;
         let mut last_sweep = std::time::Instant::now();
         let mut last_checkpoint = std::time::Instant::now();
         let checkpoint_every =
@@ -201,6 +212,26 @@ impl Worker {
                     tracing::warn!(error = %e, "audit checkpoint failed");
                 }
                 last_checkpoint = std::time::Instant::now();
+            }
+            // What the national portal is owed, every two seconds.
+            if let Some(portal) = &self.national
+                && last_national.elapsed() >= StdDuration::from_secs(2)
+            {
+                match self.app.sync_national(portal).await {
+                    Ok(r) if r != Default::default() => {
+                        tracing::info!(
+                            records = r.records,
+                            progress = r.progress,
+                            rejected = r.rejected,
+                            failed = r.failed,
+                            found = r.found,
+                            "national portal synchronised"
+                        )
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "national portal synchronisation failed"),
+                }
+                last_national = std::time::Instant::now();
             }
             // Reminders of documents due soon or overdue, every five minutes.
             if last_reminders.elapsed() >= StdDuration::from_secs(300) {

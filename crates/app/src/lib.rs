@@ -82,7 +82,12 @@ impl App {
         .await?;
         let key = audit::load_key(&settings.in_data_dir(&settings.audit.key_file), keyed == 0)?;
         egov_store::audit::set_key(key);
-        Ok(Self::assemble(db, settings))
+        let app = Self::assemble(db, settings);
+        // Reporting to the national portal follows every dossier event from now on.
+        if app.settings.national_portal.enabled {
+            app.subscribe(onestop::national_sync::SUBSCRIBER).await?;
+        }
+        Ok(app)
     }
 
     /// The application on an open database. The audit key is read (or created) from the

@@ -92,6 +92,26 @@ pub async fn run(
     if seed_only {
         return Ok(());
     }
+    // A stand-in national portal beside the demo, unless the configuration names a real one:
+    // every dossier and step is reported to it as it would be to dichvucong.gov.vn.
+    if !settings.national_portal.enabled {
+        let fake = egov_web::national_fake::FakePortal::new(Vec::new());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        tokio::spawn(async move {
+            if let Err(e) = fake.serve(listener, std::future::pending()).await {
+                tracing::warn!(error = %e, "the national portal stand-in stopped");
+            }
+        });
+        settings.national_portal = egov_app::settings::NationalPortal {
+            enabled: true,
+            url: url.clone(),
+            username: "demo".into(),
+            password: "demo".into(),
+            ..Default::default()
+        };
+        println!("National Public Service Portal stand-in: {url}/ (what it holds).");
+    }
     let app = super::open(settings).await?;
     super::serve(app, listen).await
 }

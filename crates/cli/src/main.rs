@@ -90,6 +90,26 @@ enum Command {
     /// The signer's client: list and sign the documents waiting for your signature.
     #[command(subcommand)]
     Signer(pki::SignerCmd),
+    /// Reporting to the National Public Service Portal.
+    #[command(subcommand)]
+    NationalPortal(NationalCmd),
+}
+
+#[derive(Subcommand)]
+enum NationalCmd {
+    /// Serve a local stand-in of the national portal that validates and keeps what it is sent
+    /// (its page at `/` shows it). See docs/national-portal.md.
+    Fake {
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        listen: String,
+        /// Accept only this user name (and `--password`); anyone otherwise.
+        #[arg(long)]
+        username: Option<String>,
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Run one round of the synchronisation now and print what it did.
+    Sync,
 }
 
 #[derive(Subcommand)]
@@ -236,6 +256,43 @@ async fn run(command: Command, settings: egov_app::Settings) -> Result<()> {
             key_algorithm,
         } => demo::run(settings, &listen, seed_only, key_algorithm).await,
         Command::Pki(cmd) => pki::run(cmd, settings).await,
+        Command::NationalPortal(NationalCmd::Fake {
+            listen,
+            username,
+            password,
+        }) => {
+            let accounts = match (username, password) {
+                (Some(u), Some(p)) => vec![(u, p)],
+                _ => Vec::new(),
+            };
+            let fake = egov_web::national_fake::FakePortal::new(accounts);
+            let listener = tokio::net::TcpListener::bind(&listen)
+                .await
+                .with_context(|| format!("listening on {listen}"))?;
+            println!("National portal stand-in on http://{listen}/ (Ctrl-C stops it).");
+            fake.serve(listener, async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+            Ok(())
+        }
+        Command::NationalPortal(NationalCmd::Sync) => {
+            if !settings.national_portal.enabled {
+                anyhow::bail!("national_portal.enabled is false in the configuration");
+            }
+            let portal =
+                egov_app::onestop::national_sync::HttpPortal::new(settings.national_portal.clone());
+            let app = open(settings).await?;
+            let r = app
+                .sync_national(&portal)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            println!(
+                "records sent {}, progress entries sent {}, refused {}, failed {}, found already there {}",
+                r.records, r.progress, r.rejected, r.failed, r.found
+            );
+            Ok(())
+        }
         Command::Signer(cmd) => pki::signer(cmd).await,
         Command::Serve { listen } => {
             let mut settings = settings;

@@ -158,14 +158,24 @@ pub async fn progress_of(
     .await
 }
 
-/// Marks a record as sent without a known answer yet (before the call).
-pub async fn record_sending(ex: &mut impl Exec, dossier_id: i64) -> Result<(), StoreError> {
-    ex.execute(
-        "UPDATE national_dossiers SET state = 'uncertain' WHERE dossier_id = $1",
-        args![dossier_id],
-    )
-    .await?;
-    Ok(())
+/// Claims a due record for one call: marks it sent without a known answer yet (`uncertain`)
+/// and out of the other workers' reach until `lease`. False when another worker has it or it
+/// is no longer in `state`.
+pub async fn claim_record(
+    ex: &mut impl Exec,
+    dossier_id: i64,
+    state: &str,
+    now: OffsetDateTime,
+    lease: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    let n = ex
+        .execute(
+            "UPDATE national_dossiers SET state = 'uncertain', next_at = $4 \
+             WHERE dossier_id = $1 AND state = $2 AND next_at <= $3",
+            args![dossier_id, state, now, lease],
+        )
+        .await?;
+    Ok(n == 1)
 }
 
 /// The portal knows the dossier (its create was accepted, or a look-up found it).
@@ -233,7 +243,26 @@ pub async fn record_failed(
     Ok(())
 }
 
-/// Sets a progress entry's state after a call (or before one: `uncertain`).
+/// Claims a due progress entry for one call, as [`claim_record`] does a record.
+pub async fn claim_progress(
+    ex: &mut impl Exec,
+    id: i64,
+    state: &str,
+    now: OffsetDateTime,
+    lease: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    let n = ex
+        .execute(
+            "UPDATE national_progress SET state = 'uncertain', next_at = $4 \
+             WHERE id = $1 AND state = $2 AND next_at <= $3",
+            args![id, state, now, lease],
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// Sets a progress entry's state after a call: `sent`, `rejected` (with the portal's code),
+/// or back to `pending` / `uncertain` to be tried at `next_at`.
 pub async fn progress_state(
     ex: &mut impl Exec,
     id: i64,
@@ -242,7 +271,7 @@ pub async fn progress_state(
     reject_code: Option<&str>,
     next_at: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    let attempt = i64::from(state != "uncertain" || error.is_some());
+    let attempt = i64::from(state != "sent");
     ex.execute(
         "UPDATE national_progress SET state = $2, last_error = $3, reject_code = $4, \
          next_at = $5, attempts = attempts + $6, \
@@ -284,6 +313,24 @@ pub async fn counts(ex: &mut impl Exec) -> Result<Vec<(String, String, i64)>, St
         args![],
     )
     .await
+}
+
+/// Since when the oldest record still owed has waited, and the last success.
+pub async fn times(
+    ex: &mut impl Exec,
+) -> Result<(Option<OffsetDateTime>, Option<OffsetDateTime>), StoreError> {
+    let oldest: Option<OffsetDateTime> = ex
+        .scalar_optional(
+            "SELECT MIN(first_due_at) FROM national_dossiers WHERE state IN ('pending', 'uncertain')",
+            args![],
+        )
+        .await?
+        .flatten();
+    let last: Option<OffsetDateTime> = ex
+        .scalar_optional("SELECT MAX(synced_at) FROM national_dossiers", args![])
+        .await?
+        .flatten();
+    Ok((oldest, last))
 }
 
 /// Records and entries the portal refused, newest first.

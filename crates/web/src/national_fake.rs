@@ -85,6 +85,17 @@ impl FakePortal {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Serves the stand-in on `listener` until `shutdown` completes.
+    pub async fn serve(
+        &self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(listener, self.router())
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+
     pub fn router(&self) -> Router {
         Router::new()
             .route("/", get(page))

@@ -32,7 +32,7 @@ use super::national::{
 };
 use crate::events::{Event, Subscriber};
 use crate::settings::NationalPortal;
-use crate::{App, AppError};
+use crate::{Actor, App, AppError};
 
 /// The subscriber's name in the event log.
 pub const SUBSCRIBER: &str = "national_portal";
@@ -414,6 +414,17 @@ impl App {
         round: &mut SyncRound,
     ) -> Result<(), AppError> {
         let s = &self.settings.national_portal;
+        if !sync::claim_record(
+            &mut self.db(),
+            r.dossier_id,
+            &r.state,
+            self.now(),
+            self.lease(),
+        )
+        .await?
+        {
+            return Ok(());
+        }
         let code = store::get_dossier(&mut self.db(), r.dossier_id).await?.code;
         let mut created = r.created;
         if r.state == "uncertain" && !created {
@@ -429,7 +440,6 @@ impl App {
             }
         }
         let record = self.national_record(r.dossier_id).await?;
-        sync::record_sending(&mut self.db(), r.dossier_id).await?;
         let envelope = Envelope {
             service: s.services.record.clone(),
             is_updating: created,
@@ -491,6 +501,9 @@ impl App {
             let next = self.now() + backoff(p.attempts);
             (state, e.to_string(), next)
         };
+        if !sync::claim_progress(&mut self.db(), p.id, &p.state, self.now(), self.lease()).await? {
+            return Ok(());
+        }
         if p.state == "uncertain" {
             let code = entry["MaHoSo"].as_str().unwrap_or_default().to_owned();
             match self.look_up(portal, &code).await {
@@ -510,7 +523,6 @@ impl App {
                 }
             }
         }
-        sync::progress_state(&mut self.db(), p.id, "uncertain", None, None, p.next_at).await?;
         let envelope = Envelope {
             service: s.services.progress.clone(),
             is_updating: false,
@@ -554,6 +566,13 @@ impl App {
         Ok(())
     }
 
+    /// How long a claimed row stays out of the other workers' reach: three calls' time (a
+    /// worker that stops mid-call leaves it `uncertain`, looked up when the lease ends).
+    fn lease(&self) -> OffsetDateTime {
+        let t = self.settings.national_portal.timeout_seconds as i64;
+        self.now() + Duration::seconds(3 * t + 5)
+    }
+
     /// What the portal holds of a dossier (`None`: it does not know it).
     async fn look_up<P: Portal>(&self, portal: &P, code: &str) -> Result<Option<Value>, CallError> {
         let envelope = Envelope {
@@ -579,6 +598,116 @@ impl App {
         self.deliver_events(&sub, self.settings.national_portal.batch)
             .await?;
         self.push_national(portal).await
+    }
+}
+
+/// The synchronisation's health for the operator's page.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct NationalHealth {
+    pub enabled: bool,
+    pub url: String,
+    /// Dossiers: waiting, sent without a known answer, synchronised, refused.
+    pub records: StateCounts,
+    /// Progress entries: waiting, sent without a known answer, sent, refused.
+    pub progress: StateCounts,
+    /// Since when the oldest record still owed has waited (the lag).
+    pub oldest_due: Option<OffsetDateTime>,
+    pub last_success: Option<OffsetDateTime>,
+    /// Decision 766 indicator 1.4: dossiers synchronised ÷ dossiers that should be, in percent.
+    pub synced_rate: f64,
+    pub rejected: Vec<Refused>,
+    /// The status map in force: egov's state, the national status, its meaning.
+    pub statuses: Vec<(String, u8, String)>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct StateCounts {
+    pub pending: i64,
+    pub uncertain: i64,
+    pub done: i64,
+    pub rejected: i64,
+}
+
+/// A record or entry the portal refused.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct Refused {
+    pub dossier_id: i64,
+    pub dossier_code: String,
+    /// `dossier` or `progress`.
+    pub what: String,
+    pub code: String,
+    pub message: String,
+}
+
+impl App {
+    /// The synchronisation's health (system administrators).
+    pub async fn national_health(&self, actor: &Actor) -> Result<NationalHealth, AppError> {
+        let mut ex = self.db();
+        self.require_system_admin(&mut ex, actor).await?;
+        let s = &self.settings.national_portal;
+        let mut h = NationalHealth {
+            enabled: s.enabled,
+            url: s.url.clone(),
+            ..NationalHealth::default()
+        };
+        for (table, state, n) in sync::counts(&mut ex).await? {
+            let c = if table == "dossier" {
+                &mut h.records
+            } else {
+                &mut h.progress
+            };
+            match state.as_str() {
+                "pending" => c.pending += n,
+                "uncertain" => c.uncertain += n,
+                "rejected" => c.rejected += n,
+                _ => c.done += n,
+            }
+        }
+        let (oldest, last) = sync::times(&mut ex).await?;
+        h.oldest_due = oldest;
+        h.last_success = last;
+        let owed = h.records.pending + h.records.uncertain + h.records.rejected + h.records.done;
+        h.synced_rate = if owed == 0 {
+            100.0
+        } else {
+            (h.records.done as f64 * 1000.0 / owed as f64).round() / 10.0
+        };
+        for (dossier_id, what, code, message) in sync::rejected(&mut ex, 200).await? {
+            let dossier_code = store::get_dossier(&mut ex, dossier_id).await?.code;
+            h.rejected.push(Refused {
+                dossier_id,
+                dossier_code,
+                what,
+                code: code.unwrap_or_default(),
+                message: message.unwrap_or_default(),
+            });
+        }
+        let map = s
+            .status_map()
+            .map_err(|e| AppError::invalid(crate::Code::BadConfig, e))?;
+        h.statuses = map
+            .rows()
+            .into_iter()
+            .map(|(st, code, meaning)| (st.as_str().to_owned(), code, meaning.to_owned()))
+            .collect();
+        Ok(h)
+    }
+
+    /// Sends a refused dossier's record and entries again (an operator who fixed the cause).
+    pub async fn retry_national(&self, actor: &Actor, dossier_id: i64) -> Result<(), AppError> {
+        let mut tx = self.db.begin().await?;
+        self.require_system_admin(&mut tx, actor).await?;
+        if !sync::retry(&mut tx, dossier_id, self.now()).await? {
+            return Err(AppError::conflict(
+                crate::Code::NothingRefused,
+                "Nothing of this dossier was refused by the national portal.",
+            ));
+        }
+        crate::audit::event("national.retry", "dossier", dossier_id)
+            .write(&mut tx, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }
 

@@ -897,3 +897,25 @@ err-signing-key-unusable = The signing key cannot be used with this certificate.
 err-token-error = The signing token did not answer as expected: check that it is plugged in and try again.
 err-token-pin-incorrect = The token's PIN is wrong: after a few more wrong tries the token locks.
 err-token-pin-locked = The token is locked after too many wrong PINs: its administrator must unlock it.
+
+# National Public Service Portal
+err-nothing-refused = The National Public Service Portal refused nothing of this dossier.
+admin-national = National Public Service Portal synchronisation
+admin-national-text = Dossiers and progress reported to the national portal: waiting, refused, lag, synchronised rate and the status map.
+national-disabled = Reporting to the National Public Service Portal is not enabled (the [national_portal] section of the configuration).
+national-records = Dossiers
+national-progress = Processing progress
+national-pending = Waiting
+national-uncertain = Sent, answer unknown
+national-done = Synchronised
+national-rejected = Refused
+national-oldest-due = Oldest waiting since
+national-last-success = Last success
+national-synced-rate = Dossiers synchronised (indicator 1.4, Decision 766)
+national-refused = Refused by the portal
+national-none-refused = Nothing was refused.
+national-statuses = Status map
+national-status-column = National status
+national-what-dossier = Dossier
+national-what-progress = Progress
+national-retried = The dossier is queued to be sent again.

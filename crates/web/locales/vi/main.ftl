@@ -897,3 +897,25 @@ err-signing-key-unusable = Không dùng được khóa ký với chứng thư s�
 err-token-error = Thiết bị ký số không phản hồi như mong đợi: kiểm tra thiết bị đã được cắm và thử lại.
 err-token-pin-incorrect = Mã PIN của thiết bị ký số không đúng: nhập sai thêm vài lần thiết bị sẽ bị khóa.
 err-token-pin-locked = Thiết bị ký số đã bị khóa do nhập sai mã PIN quá nhiều lần: người quản trị thiết bị cần mở khóa.
+
+# National Public Service Portal
+err-nothing-refused = Cổng Dịch vụ công quốc gia không từ chối nội dung nào của hồ sơ này.
+admin-national = Đồng bộ Cổng Dịch vụ công quốc gia
+admin-national-text = Hồ sơ và tiến độ gửi lên Cổng DVCQG: đang chờ, bị từ chối, độ trễ, tỷ lệ đồng bộ và bảng ánh xạ trạng thái.
+national-disabled = Chưa bật đồng bộ với Cổng Dịch vụ công quốc gia (mục [national_portal] trong cấu hình).
+national-records = Hồ sơ
+national-progress = Tiến độ xử lý
+national-pending = Đang chờ gửi
+national-uncertain = Đã gửi, chưa rõ kết quả
+national-done = Đã đồng bộ
+national-rejected = Bị từ chối
+national-oldest-due = Hồ sơ chờ lâu nhất từ
+national-last-success = Lần đồng bộ thành công gần nhất
+national-synced-rate = Tỷ lệ hồ sơ đã đồng bộ (chỉ số 1.4, Quyết định 766)
+national-refused = Nội dung bị từ chối
+national-none-refused = Không có nội dung nào bị từ chối.
+national-statuses = Ánh xạ trạng thái hồ sơ
+national-status-column = Trạng thái trên Cổng DVCQG
+national-what-dossier = Hồ sơ
+national-what-progress = Tiến độ
+national-retried = Đã đưa hồ sơ vào hàng gửi lại.

@@ -63,6 +63,13 @@ struct PersonPage {
 }
 
 #[derive(Template)]
+#[template(path = "admin/national.html")]
+struct National {
+    page: Page,
+    h: egov_app::onestop::national_sync::NationalHealth,
+}
+
+#[derive(Template)]
 #[template(path = "admin/jobs.html")]
 struct Jobs {
     page: Page,
@@ -198,6 +205,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/delegations/{id}/revoke", post(revoke_delegation))
         .route("/admin/jobs", get(jobs))
         .route("/admin/jobs/{id}/retry", post(retry_job))
+        .route("/admin/national-portal", get(national))
+        .route("/admin/national-portal/{id}/retry", post(retry_national))
         .route("/admin/audit", get(audit))
 }
 
@@ -575,6 +584,21 @@ async fn retry_job(
     let actor = ctx.actor()?;
     let r = state.app.retry_job(&actor, id).await;
     Ok(done(&ctx, "/admin/jobs?state=dead", r))
+}
+
+async fn national(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    let page = admin_page(&ctx, &state, "admin-national").await?;
+    let h = state.app.national_health(&ctx.actor()?).await?;
+    Ok(html(&National { page, h }))
+}
+
+async fn retry_national(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> WebResult<Response> {
+    let r = state.app.retry_national(&ctx.actor()?, id).await;
+    Ok(done(&ctx, "/admin/national-portal", r))
 }
 
 async fn audit(

@@ -16,17 +16,8 @@ use time::macros::datetime;
 
 use crate::both;
 
-struct Setup {
-    app: Arc<App>,
-    fake: FakePortal,
-    portal: HttpPortal,
-    clock: Arc<TestClock>,
-    hac_thanh: i64,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
-async fn setup(db: egov_store::Db) -> Setup {
-    let fake = FakePortal::new(vec![("thanhhoa.egov".into(), "mat-khau-dong-bo".into())]);
+/// The stand-in on a free port: its base address and the handle that stops it.
+async fn serve_fake(fake: &FakePortal) -> (String, tokio::sync::oneshot::Sender<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -39,14 +30,33 @@ async fn setup(db: egov_store::Db) -> Setup {
             .await
             .unwrap();
     });
-    let national = NationalPortal {
+    (url, stop)
+}
+
+fn national_settings(url: String) -> NationalPortal {
+    NationalPortal {
         enabled: true,
         url,
         username: "thanhhoa.egov".into(),
         password: "mat-khau-dong-bo".into(),
         timeout_seconds: 1,
         ..NationalPortal::default()
-    };
+    }
+}
+
+struct Setup {
+    app: Arc<App>,
+    fake: FakePortal,
+    portal: HttpPortal,
+    clock: Arc<TestClock>,
+    hac_thanh: i64,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn setup(db: egov_store::Db) -> Setup {
+    let fake = FakePortal::new(vec![("thanhhoa.egov".into(), "mat-khau-dong-bo".into())]);
+    let (url, stop) = serve_fake(&fake).await;
+    let national = national_settings(url);
     let settings = egov_app::Settings {
         data_dir: std::env::temp_dir().join(format!("egov-national-{}", std::process::id())),
         national_portal: national.clone(),
@@ -318,3 +328,77 @@ impl Setup {
         self.clock.now()
     }
 }
+
+both!(the_operator_sees_the_health_and_retries_a_refusal, |db| {
+    let fake = FakePortal::new(vec![("thanhhoa.egov".into(), "mat-khau-dong-bo".into())]);
+    let (url, _stop) = serve_fake(&fake).await;
+    let r = crate::start(db, |s| s.national_portal = national_settings(url.clone())).await;
+    r.app.subscribe(SUBSCRIBER).await.unwrap();
+    fake.set_mode(Mode {
+        reject_field: Some("MaTTHC".into()),
+        ..Mode::default()
+    });
+    let officer = r.app.actor_by_username("motcua.hacthanh").await.unwrap();
+    let hac_thanh = r
+        .app
+        .committee_by_unit(egov_domain::admin_unit::Structure::TwoTier, "14797")
+        .await
+        .unwrap();
+    let rec: Reception = serde_json::from_value(json!({
+        "procedure_code": "9.000004",
+        "receiving_agency_id": hac_thanh,
+        "applicant": {"new": {"kind": "citizen", "identifier": "038190004571", "name": "Phạm Văn Nam"}},
+        "components": [{"code": "TP1", "provided": true}, {"code": "GTTT", "provided": true}],
+    }))
+    .unwrap();
+    let d = r.app.receive_dossier(&officer, rec).await.unwrap().dossier;
+    let portal = HttpPortal::new(national_settings(url));
+    assert_eq!(r.app.sync_national(&portal).await.unwrap().rejected, 1);
+
+    // Only the system administrator sees the page.
+    let mut c = r.client();
+    c.sign_in("motcua.hacthanh", &r.password("motcua.hacthanh"), None)
+        .await;
+    assert_eq!(
+        c.get("/admin/national-portal").await.status,
+        axum::http::StatusCode::FORBIDDEN
+    );
+    let mut c = r.client();
+    c.sign_in("admin", &r.password("admin"), Some(&r.totp_secret("admin")))
+        .await;
+    let page = c.get("/admin/national-portal").await;
+    assert_eq!(page.status, axum::http::StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains(&d.code), "{}", page.body);
+    assert!(page.body.contains("Trường MaTTHC không hợp lệ"));
+    assert!(page.body.contains("0 %"), "nothing synchronised yet");
+    assert!(
+        page.body.contains("10 — đã trả kết quả"),
+        "the status map is shown"
+    );
+    // The cause fixed, the operator retries; the next round sends it.
+    fake.set_mode(Mode::default());
+    let retry = c
+        .post_form(
+            &format!("/admin/national-portal/{}/retry", d.id),
+            &[("csrf", &page.csrf())],
+        )
+        .await;
+    assert_eq!(retry.status, axum::http::StatusCode::SEE_OTHER);
+    assert_eq!(r.app.sync_national(&portal).await.unwrap().records, 1);
+    let page = c.get("/admin/national-portal").await;
+    assert!(page.body.contains("100 %"), "{}", page.body);
+    assert!(!page.body.contains("Trường MaTTHC không hợp lệ"));
+    // A second retry has nothing to send again.
+    let again = c
+        .post_form(
+            &format!("/admin/national-portal/{}/retry", d.id),
+            &[("csrf", &page.csrf())],
+        )
+        .await;
+    let flash = c.get(again.location()).await;
+    assert!(
+        flash.body.contains("không từ chối nội dung nào"),
+        "{}",
+        flash.body
+    );
+});
