@@ -113,7 +113,8 @@ mod tests {
             for k in keys.keys() {
                 assert!(
                     example.contains(&format!("\n{k} ="))
-                        || example.contains(&format!("[[{section}.{k}]]")),
+                        || example.contains(&format!("[[{section}.{k}]]"))
+                        || example.contains(&format!("[{section}.{k}]")),
                     "{section}.{k} missing from egov.example.toml"
                 );
             }
