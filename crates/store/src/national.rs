@@ -347,3 +347,50 @@ pub async fn rejected(
     )
     .await
 }
+
+/// The token of a dossier's result file, made with `new_token` the first time.
+pub async fn result_token(
+    ex: &mut impl Exec,
+    dossier_id: i64,
+    sha256: &str,
+    new_token: &str,
+    now: OffsetDateTime,
+) -> Result<String, StoreError> {
+    ex.execute(
+        "INSERT INTO national_results (token, dossier_id, sha256, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (dossier_id, sha256) DO NOTHING",
+        args![new_token, dossier_id, sha256, now],
+    )
+    .await?;
+    ex.scalar(
+        "SELECT token FROM national_results WHERE dossier_id = $1 AND sha256 = $2",
+        args![dossier_id, sha256],
+    )
+    .await
+}
+
+/// The dossier and file a token is bound to.
+pub async fn result_of_token(
+    ex: &mut impl Exec,
+    token: &str,
+) -> Result<Option<(i64, String)>, StoreError> {
+    ex.fetch_optional(
+        "SELECT dossier_id, sha256 FROM national_results WHERE token = $1",
+        args![token],
+    )
+    .await
+}
+
+/// Counts a fetch of a result file.
+pub async fn result_fetched(
+    ex: &mut impl Exec,
+    token: &str,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    ex.execute(
+        "UPDATE national_results SET fetches = fetches + 1, last_fetched_at = $2 WHERE token = $1",
+        args![token, now],
+    )
+    .await?;
+    Ok(())
+}

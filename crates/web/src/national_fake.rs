@@ -43,6 +43,9 @@ struct Held {
     dossiers: BTreeMap<String, Value>,
     /// Progress entries by dossier code, in the order accepted.
     progress: BTreeMap<String, Vec<Value>>,
+    /// The result files fetched through the links of the records, by dossier code: (link,
+    /// SHA-256 of what it served).
+    results: BTreeMap<String, Vec<(String, String)>>,
     /// What was refused, newest last: (service, code, message).
     rejected: Vec<(String, String, String)>,
     calls: u64,
@@ -196,10 +199,48 @@ async fn service(State(f): State<FakePortal>, headers: HeaderMap, body: String) 
         Ok(e) => e,
         Err(e) => return Json(refused(&format!("Sai cấu trúc: {e}"), None)).into_response(),
     };
+    // A record's result files are fetched through their links, as the portal does to put them
+    // in the citizen's data store; a link that serves nothing is refused.
+    let mut fetched = Vec::new();
+    if envelope.service == "DongBoHoSoMC" {
+        for item in &envelope.data {
+            let code = item["MaHoSo"].as_str().unwrap_or_default().to_owned();
+            let links = item["DanhSachGiayToKetQua"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            for l in links {
+                let url = l["DuongDanTepTinKetQua"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                match fetch(&url).await {
+                    Ok(sha) => fetched.push((code.clone(), url, sha)),
+                    Err(e) => {
+                        let msg = format!("Không tải được tệp kết quả {url}: {e}");
+                        let mut h = f.lock();
+                        h.calls += 1;
+                        h.rejected
+                            .push((envelope.service.clone(), "-1".into(), msg.clone()));
+                        return Json(refused(&msg, Some("DuongDanTepTinKetQua"))).into_response();
+                    }
+                }
+            }
+        }
+    }
     let answer = {
         let mut h = f.lock();
         h.calls += 1;
-        handle(&mut h, &envelope)
+        let answer = handle(&mut h, &envelope);
+        if answer["error_code"] == "00" {
+            for (code, url, sha) in fetched {
+                let files = h.results.entry(code).or_default();
+                if !files.iter().any(|(u, s)| *u == url && *s == sha) {
+                    files.push((url, sha));
+                }
+            }
+        }
+        answer
     };
     let hang = {
         let mut h = f.lock();
@@ -215,6 +256,35 @@ async fn service(State(f): State<FakePortal>, headers: HeaderMap, body: String) 
         tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
     }
     Json(answer).into_response()
+}
+
+/// Fetches a result link and returns the SHA-256 of what it served.
+async fn fetch(url: &str) -> Result<String, String> {
+    use http_body_util::BodyExt;
+    use sha2::Digest;
+    if !url.starts_with("http://") {
+        return Err("not an http:// link".into());
+    }
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Empty<bytes::Bytes>>();
+    let uri: hyper::Uri = url.parse().map_err(|e| format!("{e}"))?;
+    let call = async {
+        let resp = client.get(uri).await.map_err(|e| e.to_string())?;
+        let status = resp.status();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        if !status.is_success() || body.is_empty() {
+            return Err(format!("HTTP {status}"));
+        }
+        Ok(hex::encode(sha2::Sha256::digest(&body)))
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), call)
+        .await
+        .map_err(|_| "no answer".to_string())?
 }
 
 fn handle(h: &mut Held, e: &Envelope) -> Value {

@@ -27,8 +27,8 @@ use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
 use super::national::{
-    ApplicantFacts, ComponentFacts, DossierFacts, FeeFacts, StepFacts, Style, SupplementFacts,
-    dossier_record, progress_entry,
+    ApplicantFacts, ComponentFacts, DossierFacts, FeeFacts, ResultFacts, StepFacts, Style,
+    SupplementFacts, dossier_record, progress_entry,
 };
 use crate::events::{Event, Subscriber};
 use crate::settings::NationalPortal;
@@ -378,9 +378,92 @@ impl App {
             eid_verified: false,
             time_limit: time_limit(&version.statutory_limit),
             supplements: supplements(&events),
-            results: Vec::new(),
+            results: self.result_facts(&d).await?,
             note: String::new(),
         })
+    }
+
+    /// The dossier's result file as the portal fetches it: a link with a token bound to that
+    /// file (none before a result with a file exists).
+    async fn result_facts(&self, d: &store::DossierRow) -> Result<Vec<ResultFacts>, AppError> {
+        let Some(result) = d
+            .result_json
+            .as_deref()
+            .and_then(|r| serde_json::from_str::<Value>(r).ok())
+        else {
+            return Ok(Vec::new());
+        };
+        let Some(sha) = result.get("file").and_then(Value::as_str) else {
+            return Ok(Vec::new());
+        };
+        let mut random = [0u8; 16];
+        getrandom::fill(&mut random).map_err(|e| AppError::internal(e.to_string()))?;
+        let token =
+            sync::result_token(&mut self.db(), d.id, sha, &hex::encode(random), self.now()).await?;
+        let name = match result.get("number").and_then(Value::as_str) {
+            Some(n) => format!("Kết quả giải quyết số {n}"),
+            None => "Kết quả giải quyết".to_owned(),
+        };
+        Ok(vec![ResultFacts {
+            id: format!("KQ-{}", d.id),
+            name,
+            component_code: "KQ".into(),
+            url: format!(
+                "{}/national/results/{token}",
+                self.settings.server.public_url()
+            ),
+        }])
+    }
+
+    /// A result file fetched by the national portal through its link: only the file the token
+    /// is bound to, only while it is the dossier's result; every fetch audited.
+    pub async fn national_result_file(
+        &self,
+        token: &str,
+        ip: Option<String>,
+    ) -> Result<(Vec<u8>, String, String), AppError> {
+        let well_formed = token.len() == 32
+            && token
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        let not_found = || AppError::not_found("file");
+        if !well_formed {
+            return Err(not_found());
+        }
+        let mut tx = self.db.begin().await?;
+        let (dossier_id, sha) = sync::result_of_token(&mut tx, token)
+            .await?
+            .ok_or_else(not_found)?;
+        let d = store::get_dossier(&mut tx, dossier_id).await?;
+        let result: Value = d
+            .result_json
+            .as_deref()
+            .and_then(|r| serde_json::from_str(r).ok())
+            .unwrap_or_default();
+        if result.get("file").and_then(Value::as_str) != Some(sha.as_str()) {
+            return Err(not_found());
+        }
+        let text = |k: &str, default: &str| {
+            result
+                .get(k)
+                .and_then(Value::as_str)
+                .unwrap_or(default)
+                .to_owned()
+        };
+        let actor =
+            crate::Actor::integration(crate::Integration::NationalPortal).with_request(ip, None);
+        sync::result_fetched(&mut tx, token, self.now()).await?;
+        crate::audit::event("national.result_fetch", "dossier", dossier_id)
+            .agency(Some(d.competent_agency_id))
+            .write(&mut tx, &actor)
+            .await?;
+        tx.commit().await?;
+        let bytes = self.read_blob(&sha).await?;
+        Ok((
+            bytes,
+            text("media_type", "application/pdf"),
+            text("file_name", "ket-qua.pdf"),
+        ))
     }
 
     /// Pays what is owed to the portal, up to the configured batch of calls: due records

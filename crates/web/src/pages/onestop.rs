@@ -42,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/onestop/dossiers/{id}/scans/{code}", get(scan))
         .route("/onestop/dossiers/{id}/forms/{form}", get(form_pdf))
         .route("/onestop/dossiers/{id}/result", get(result_file))
+        .route("/national/results/{token}", get(national_result_file))
         .route("/onestop/register", get(register))
         .route("/onestop/stats", get(stats))
         .route("/onestop/procedures", get(procedures))
@@ -771,6 +772,31 @@ async fn result_file(
     Ok(crate::export::private_file(
         &media_type,
         Some(("inline", if safe.is_empty() { "ket-qua" } else { &safe })),
+        bytes,
+    ))
+}
+
+/// A result file fetched by the national portal through the link it was sent (the token is
+/// the credential; see docs/national-portal.md).
+async fn national_result_file(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(token): Path<String>,
+) -> WebResult<Response> {
+    let (bytes, media_type, name) = state
+        .app
+        .national_result_file(&token, Some(ctx.ip.clone()))
+        .await?;
+    let safe: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || ".-_".contains(*c))
+        .collect();
+    Ok(crate::export::private_file(
+        &media_type,
+        Some((
+            "attachment",
+            if safe.is_empty() { "ket-qua" } else { &safe },
+        )),
         bytes,
     ))
 }

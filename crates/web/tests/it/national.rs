@@ -16,6 +16,9 @@ use time::macros::datetime;
 
 use crate::both;
 
+/// A result file as the chair scans it.
+const RESULT: &[u8] = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
+
 /// The stand-in on a free port: its base address and the handle that stops it.
 async fn serve_fake(fake: &FakePortal) -> (String, tokio::sync::oneshot::Sender<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -57,17 +60,26 @@ async fn setup(db: egov_store::Db) -> Setup {
     let fake = FakePortal::new(vec![("thanhhoa.egov".into(), "mat-khau-dong-bo".into())]);
     let (url, stop) = serve_fake(&fake).await;
     let national = national_settings(url);
-    let settings = egov_app::Settings {
+    // egov serves too: the portal fetches result files through their links.
+    let web = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mut settings = egov_app::Settings {
         data_dir: std::env::temp_dir().join(format!("egov-national-{}", std::process::id())),
         national_portal: national.clone(),
         ..Default::default()
     };
+    settings.server.public_url = format!("http://{}", web.local_addr().unwrap());
     settings.validate().unwrap();
     // A Monday morning in office hours.
     let clock = Arc::new(TestClock::at(datetime!(2026-12-07 08:30 +7)));
     let app = App::with_clock(db, settings, clock.clone());
     app.seed_demo().await.unwrap();
     assert!(app.subscribe(SUBSCRIBER).await.unwrap());
+    let served = app.clone();
+    tokio::spawn(async move {
+        egov_web::serve(served, web, std::future::pending())
+            .await
+            .unwrap();
+    });
     let hac_thanh = app
         .committee_by_unit(egov_domain::admin_unit::Structure::TwoTier, "14797")
         .await
@@ -173,12 +185,24 @@ both!(a_dossiers_life_reaches_the_portal_once_and_in_order, |db| {
         .act("congchuc.hacthanh", id, v, json!({"event": "transfer"}))
         .await;
     s.clock.advance(Duration::hours(1));
+    let chair = s.who("chutich.hacthanh").await;
+    let scan = s
+        .app
+        .store_scan(
+            &chair,
+            "xac-nhan.pdf",
+            Some("application/pdf"),
+            RESULT.to_vec(),
+        )
+        .await
+        .unwrap()
+        .sha256;
     let v = s
         .act(
             "chutich.hacthanh",
             id,
             v,
-            json!({"event": "finish", "result": {"number": "15/XN-UBND"}}),
+            json!({"event": "finish", "result": {"number": "15/XN-UBND", "file": scan}}),
         )
         .await;
     s.act(
@@ -219,6 +243,38 @@ both!(a_dossiers_life_reaches_the_portal_once_and_in_order, |db| {
     assert_eq!(entries[0]["NguoiXuLy"], "Nguyễn Thị Hằng");
     assert_eq!(entries[0]["TrangThai"], "4");
     assert_eq!(entries[2]["TrangThai"], "9");
+    // The result was published with a link the portal fetched: exactly the file, and only it.
+    let link = d["DanhSachGiayToKetQua"][0]["DuongDanTepTinKetQua"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(held["results"][&code][0], json!([link, scan]));
+    let token = link.rsplit('/').next().unwrap();
+    assert_eq!(token.len(), 32, "a 128-bit token");
+    let (bytes, _, _) = s.app.national_result_file(token, None).await.unwrap();
+    assert_eq!(bytes, RESULT);
+    for wrong in [
+        "0".repeat(32),
+        "../../etc/passwd".into(),
+        format!("{token}0"),
+    ] {
+        assert_eq!(
+            s.app
+                .national_result_file(&wrong, None)
+                .await
+                .unwrap_err()
+                .code,
+            "not_found"
+        );
+    }
+    let fetches: i64 = egov_store::Exec::scalar(
+        &mut s.app.db(),
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'national.result_fetch'",
+        egov_store::args![],
+    )
+    .await
+    .unwrap();
+    assert_eq!(fetches, 2, "each fetch is audited");
     // Nothing is owed any more: another round calls nobody.
     let calls = s.held()["calls"].clone();
     assert_eq!(s.sync().await, SyncRound::default());
