@@ -110,6 +110,29 @@ enum NationalCmd {
     },
     /// Run one round of the synchronisation now and print what it did.
     Sync,
+    /// Look up every dossier submitted in a period on the portal and list what is missing,
+    /// stale, lacking progress or refused.
+    Reconcile {
+        /// First day, e.g. 2026-12-01 (Vietnam time).
+        #[arg(long)]
+        from: String,
+        /// Day after the last, e.g. 2027-01-01.
+        #[arg(long)]
+        to: String,
+        /// Queue what is missing or stale to be sent again.
+        #[arg(long)]
+        requeue: bool,
+    },
+}
+
+/// A `YYYY-MM-DD` day's start in Vietnam time.
+fn vn_day(s: &str) -> Result<time::OffsetDateTime> {
+    let d = time::Date::parse(
+        s.trim(),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .with_context(|| format!("{s:?} is not a date (YYYY-MM-DD)"))?;
+    Ok(d.midnight().assume_offset(egov_domain::VN_OFFSET))
 }
 
 #[derive(Subcommand)]
@@ -274,6 +297,52 @@ async fn run(command: Command, settings: egov_app::Settings) -> Result<()> {
                 let _ = tokio::signal::ctrl_c().await;
             })
             .await?;
+            Ok(())
+        }
+        Command::NationalPortal(NationalCmd::Reconcile { from, to, requeue }) => {
+            if !settings.national_portal.enabled {
+                anyhow::bail!("national_portal.enabled is false in the configuration");
+            }
+            let (from, to) = (vn_day(&from)?, vn_day(&to)?);
+            let portal =
+                egov_app::onestop::national_sync::HttpPortal::new(settings.national_portal.clone());
+            let app = open(settings).await?;
+            let r = app
+                .reconcile_national(&system, &portal, from, to, requeue)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            println!("{} dossiers looked up.", r.checked);
+            for c in &r.missing {
+                println!("missing   {c}");
+            }
+            for (c, fields) in &r.stale {
+                println!("stale     {c}: {}", fields.join(", "));
+            }
+            for (c, n) in &r.lost_progress {
+                println!("progress  {c}: {n} entries missing");
+            }
+            for c in &r.rejected {
+                println!("refused   {c}");
+            }
+            for c in &r.unanswered {
+                println!("no answer {c}");
+            }
+            println!(
+                "{} missing, {} stale, {} lacking progress, {} refused, {} still owed, {} unanswered{}",
+                r.missing.len(),
+                r.stale.len(),
+                r.lost_progress.len(),
+                r.rejected.len(),
+                r.waiting.len(),
+                r.unanswered.len(),
+                if requeue
+                    && !(r.missing.is_empty() && r.stale.is_empty() && r.lost_progress.is_empty())
+                {
+                    "; queued to be sent again"
+                } else {
+                    ""
+                }
+            );
             Ok(())
         }
         Command::NationalPortal(NationalCmd::Sync) => {

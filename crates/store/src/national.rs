@@ -394,3 +394,54 @@ pub async fn result_fetched(
     .await?;
     Ok(())
 }
+
+/// The dossiers received or submitted in `[from, to)`, by id: (id, code, competent agency).
+pub async fn dossiers_between(
+    ex: &mut impl Exec,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String, i64)>, StoreError> {
+    ex.fetch_all(
+        "SELECT id, code, competent_agency_id FROM dossiers WHERE submitted_at >= $1 \
+         AND submitted_at < $2 AND id > $3 ORDER BY id LIMIT $4",
+        args![from, to, after_id, limit],
+    )
+    .await
+}
+
+/// Queues a dossier's record again now (a reconciliation found it missing or stale on the
+/// portal); `created` false sends it as a create.
+pub async fn requeue(
+    ex: &mut impl Exec,
+    dossier_id: i64,
+    agency_id: i64,
+    created: bool,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    ex.execute(
+        "INSERT INTO national_dossiers (dossier_id, agency_id, due_version, state, next_at, \
+         first_due_at, updated_at, created) VALUES ($1, $2, 1, 'pending', $3, $3, $3, $4) \
+         ON CONFLICT (dossier_id) DO UPDATE SET state = 'pending', next_at = excluded.next_at, \
+         due_version = national_dossiers.sent_version + 1, attempts = 0, created = excluded.created, \
+         updated_at = excluded.updated_at",
+        args![dossier_id, agency_id, now, created],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sends a progress entry again (the portal lost it).
+pub async fn progress_again(
+    ex: &mut impl Exec,
+    id: i64,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    ex.execute(
+        "UPDATE national_progress SET state = 'pending', next_at = $2, attempts = 0 WHERE id = $1",
+        args![id, now],
+    )
+    .await?;
+    Ok(())
+}

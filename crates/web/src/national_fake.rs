@@ -77,6 +77,20 @@ impl FakePortal {
         self.lock().mode = mode;
     }
 
+    /// Forgets a dossier and its progress (the portal lost them).
+    pub fn forget(&self, code: &str) {
+        let mut h = self.lock();
+        h.dossiers.remove(code);
+        h.progress.remove(code);
+    }
+
+    /// Changes a field of a dossier it holds (the portal's copy went stale).
+    pub fn alter(&self, code: &str, field: &str, value: &str) {
+        if let Some(d) = self.lock().dossiers.get_mut(code) {
+            d[field] = Value::String(value.to_owned());
+        }
+    }
+
     /// What the stand-in holds, as `GET /_state` shows it.
     pub fn state(&self) -> Value {
         serde_json::to_value(&*self.lock()).unwrap_or(Value::Null)

@@ -794,6 +794,125 @@ impl App {
     }
 }
 
+/// What a reconciliation found for a period.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Reconciliation {
+    /// Dossiers looked up.
+    pub checked: usize,
+    /// Not on the portal at all.
+    pub missing: Vec<String>,
+    /// On the portal with other values: (dossier code, the fields that differ).
+    pub stale: Vec<(String, Vec<String>)>,
+    /// Progress entries the portal lacks, by dossier code.
+    pub lost_progress: Vec<(String, usize)>,
+    /// Refused by the portal (as on the operator's page).
+    pub rejected: Vec<String>,
+    /// Still owed (waiting or in flight): not compared.
+    pub waiting: Vec<String>,
+    /// Look-ups that brought no answer.
+    pub unanswered: Vec<String>,
+    /// Whether what was found was queued to be sent again.
+    pub requeued: bool,
+}
+
+/// The record's fields a reconciliation compares.
+const COMPARED: [&str; 5] = [
+    "TrangThaiHoSo",
+    "NgayTiepNhan",
+    "NgayHenTra",
+    "NgayTra",
+    "NgayKetThucXuLy",
+];
+
+impl App {
+    /// Looks up on the portal every dossier submitted in `[from, to)` and lists what is
+    /// missing there, stale, lacking progress entries or refused; with `requeue`, what is
+    /// missing or stale is sent again (a missing dossier as a create, then its progress).
+    pub async fn reconcile_national<P: Portal>(
+        &self,
+        actor: &Actor,
+        portal: &P,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        requeue: bool,
+    ) -> Result<Reconciliation, AppError> {
+        self.require_system_admin(&mut self.db(), actor).await?;
+        let mut out = Reconciliation {
+            requeued: requeue,
+            ..Reconciliation::default()
+        };
+        let mut after = 0;
+        loop {
+            let page = sync::dossiers_between(&mut self.db(), from, to, after, 500).await?;
+            let Some(last) = page.last() else { break };
+            after = last.0;
+            for (id, code, agency) in page {
+                out.checked += 1;
+                let row = sync::get_record(&mut self.db(), id).await?;
+                match row.as_ref().map(|r| r.state.as_str()) {
+                    Some("rejected") => {
+                        out.rejected.push(code);
+                        continue;
+                    }
+                    Some("pending" | "uncertain") => {
+                        out.waiting.push(code);
+                        continue;
+                    }
+                    _ => {}
+                }
+                let found = match self.look_up(portal, &code).await {
+                    Ok(f) => f,
+                    Err(_) => {
+                        out.unanswered.push(code);
+                        continue;
+                    }
+                };
+                let sent = sync::progress_of(&mut self.db(), id).await?;
+                let Some(found) = found else {
+                    out.missing.push(code);
+                    if requeue {
+                        sync::requeue(&mut self.db(), id, agency, false, self.now()).await?;
+                        for p in sent.iter().filter(|p| p.state == "sent") {
+                            sync::progress_again(&mut self.db(), p.id, self.now()).await?;
+                        }
+                    }
+                    continue;
+                };
+                let want = self.national_record(id).await?;
+                let differ: Vec<String> = COMPARED
+                    .iter()
+                    .filter(|f| found.get(**f) != want.get(**f))
+                    .map(|f| (*f).to_owned())
+                    .collect();
+                if !differ.is_empty() {
+                    out.stale.push((code.clone(), differ));
+                    if requeue {
+                        sync::requeue(&mut self.db(), id, agency, true, self.now()).await?;
+                    }
+                }
+                let lost: Vec<&sync::ProgressSync> = sent
+                    .iter()
+                    .filter(|p| p.state == "sent")
+                    .filter(|p| {
+                        serde_json::from_str::<Value>(&p.entry)
+                            .map(|e| !holds_entry(&found, &e))
+                            .unwrap_or(false)
+                    })
+                    .collect();
+                if !lost.is_empty() {
+                    out.lost_progress.push((code.clone(), lost.len()));
+                    if requeue {
+                        for p in lost {
+                            sync::progress_again(&mut self.db(), p.id, self.now()).await?;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Whether a looked-up dossier already holds the progress entry (same content and time).
 fn holds_entry(found: &Value, entry: &Value) -> bool {
     found

@@ -458,3 +458,67 @@ both!(the_operator_sees_the_health_and_retries_a_refusal, |db| {
         flash.body
     );
 });
+
+both!(
+    a_reconciliation_finds_what_the_portal_lost_and_sends_it_again,
+    |db| {
+        let s = setup(db).await;
+        let (lost_id, lost, v) = s.receive("038190004580").await;
+        s.act("motcua.hacthanh", lost_id, v, json!({"event": "transfer"}))
+            .await;
+        let (_, stale, _) = s.receive("038190004581").await;
+        let (_, fine, _) = s.receive("038190004582").await;
+        s.sync().await;
+        assert_eq!(s.progress(&lost).len(), 1);
+        // The portal loses one dossier and holds another with an older status.
+        s.fake.forget(&lost);
+        s.fake.alter(&stale, "TrangThaiHoSo", "1");
+        let admin = s.who("admin").await;
+        let (from, to) = (
+            datetime!(2026-12-01 00:00 +7),
+            datetime!(2027-01-01 00:00 +7),
+        );
+        let r = s
+            .app
+            .reconcile_national(&admin, &s.portal, from, to, false)
+            .await
+            .unwrap();
+        assert_eq!(r.checked, 3);
+        assert_eq!(r.missing, vec![lost.clone()]);
+        assert_eq!(
+            r.stale,
+            vec![(stale.clone(), vec!["TrangThaiHoSo".to_owned()])]
+        );
+        assert!(!r.missing.contains(&fine) && r.rejected.is_empty());
+        // Only a system administrator reconciles.
+        let officer = s.who("motcua.hacthanh").await;
+        assert_eq!(
+            s.app
+                .reconcile_national(&officer, &s.portal, from, to, false)
+                .await
+                .unwrap_err()
+                .code,
+            "forbidden"
+        );
+        // Sent again: the lost dossier as a create with its progress, the stale one as an update.
+        let r = s
+            .app
+            .reconcile_national(&admin, &s.portal, from, to, true)
+            .await
+            .unwrap();
+        assert!(r.requeued);
+        let round = s.sync().await;
+        assert_eq!((round.records, round.progress), (2, 1), "{round:?}");
+        let r = s
+            .app
+            .reconcile_national(&admin, &s.portal, from, to, false)
+            .await
+            .unwrap();
+        assert!(
+            r.missing.is_empty() && r.stale.is_empty() && r.lost_progress.is_empty(),
+            "{r:?}"
+        );
+        assert_eq!(s.held()["dossiers"][&stale]["TrangThaiHoSo"], "2");
+        assert_eq!(s.progress(&lost).len(), 1);
+    }
+);
