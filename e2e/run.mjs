@@ -237,7 +237,12 @@ try {
   await ap.goto(`${base}/admin/calendar/2026`);
   await noSidewaysScroll(ap, "calendar at 360");
   await ap.screenshot({ path: `${shots}/${label}-360-calendar.png`, fullPage: true });
-  await admin.close();
+  await ap.setViewportSize({ width: 1280, height: 800 });
+  // The national portal's synchronisation: `egov demo` reports to a stand-in it starts.
+  await ap.goto(`${base}/admin`);
+  await ap.getByRole("link", { name: "Đồng bộ Cổng Dịch vụ công quốc gia" }).click();
+  await ap.getByText("10 — đã trả kết quả").waitFor();
+  await check(ap, "national portal");
 
   // The counter, keyboard only, on one page: a business household registration with three
   // components, from the procedure search to the receipt.
@@ -514,6 +519,22 @@ try {
   await check(pp, "look-up result");
   await noSidewaysScroll(pp, "look-up");
   await citizen.close();
+
+  // The operator (still signed in) sees the counter's dossiers reported to the national portal:
+  // the worker synchronises every two seconds.
+  const synced = () => ap.locator("ul.stats").first().locator("li", { hasText: "Đã đồng bộ" }).locator("strong").innerText();
+  let done = 0;
+  for (let i = 0; i < 40 && done < 1; i++) {
+    await ap.goto(`${base}/admin/national-portal`);
+    done = parseInt(await synced(), 10);
+    if (done < 1) await ap.waitForTimeout(500);
+  }
+  assert.ok(done >= 1, "the counter's dossier reached the national portal's stand-in");
+  await ap.getByText("Không có nội dung nào bị từ chối.").waitFor();
+  await check(ap, "national portal synchronised");
+  await ap.setViewportSize({ width: 360, height: 740 });
+  await noSidewaysScroll(ap, "national portal at 360");
+  await admin.close();
 } finally {
   await browser.close();
 }
