@@ -107,25 +107,11 @@ pub enum DateStyle {
 impl DateStyle {
     pub fn format(self, at: OffsetDateTime) -> String {
         let t = at.to_offset(crate::VN_OFFSET);
+        let (y, mo, d) = (t.year(), u8::from(t.month()), t.day());
+        let (h, mi, s) = (t.hour(), t.minute(), t.second());
         match self {
-            DateStyle::Compact => format!(
-                "{:04}{:02}{:02}{:02}{:02}{:02}",
-                t.year(),
-                u8::from(t.month()),
-                t.day(),
-                t.hour(),
-                t.minute(),
-                t.second()
-            ),
-            DateStyle::Iso8601 => format!(
-                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+07:00",
-                t.year(),
-                u8::from(t.month()),
-                t.day(),
-                t.hour(),
-                t.minute(),
-                t.second()
-            ),
+            DateStyle::Compact => format!("{y:04}{mo:02}{d:02}{h:02}{mi:02}{s:02}"),
+            DateStyle::Iso8601 => format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}+07:00"),
         }
     }
 

@@ -5,7 +5,7 @@
 use egov_domain::org::{Governance, OrgUnitKind};
 use time::{Date, OffsetDateTime};
 
-use crate::db::{Arg, Exec};
+use crate::db::Exec;
 use crate::units::valid_on;
 use crate::{StoreError, args};
 
@@ -356,20 +356,15 @@ pub async fn has_role(
     org_unit_id: Option<i64>,
     at: OffsetDateTime,
 ) -> Result<bool, StoreError> {
-    let list = roles
-        .iter()
-        .map(|r| format!("'{r}'"))
-        .collect::<Vec<_>>()
-        .join(",");
+    let mut a = args![person_id, at, agency_id, org_unit_id];
+    let list = crate::push_list(&mut a, roles);
     let sql = format!(
         "SELECT COUNT(*) FROM role_grants g WHERE g.person_id = $1 AND g.role IN ({list}) \
          AND g.valid_from <= $2 AND (g.valid_to IS NULL OR g.valid_to > $2) AND ( \
            (g.agency_id IS NULL AND g.role = 'administrator') \
            OR (g.agency_id = $3 AND (g.org_unit_id IS NULL OR g.org_unit_id = $4)))"
     );
-    let n: i64 = ex
-        .scalar(&sql, args![person_id, at, agency_id, org_unit_id])
-        .await?;
+    let n: i64 = ex.scalar(&sql, a).await?;
     Ok(n > 0)
 }
 
@@ -383,18 +378,14 @@ pub async fn holds_in(
     unit: Option<i64>,
     at: OffsetDateTime,
 ) -> Result<bool, StoreError> {
-    let list = roles
-        .iter()
-        .map(|r| format!("'{r}'"))
-        .collect::<Vec<_>>()
-        .join(",");
     let mut a = args![person_id, agency_id, at];
+    let list = crate::push_list(&mut a, roles);
     let unit_cond = match unit {
-        Some(u) => {
-            a.push(Arg::from(u));
-            "AND (g.org_unit_id IS NULL OR g.org_unit_id = $4)"
-        }
-        None => "",
+        Some(u) => format!(
+            "AND (g.org_unit_id IS NULL OR g.org_unit_id = {})",
+            crate::bind(&mut a, u)
+        ),
+        None => String::new(),
     };
     let n: i64 = ex
         .scalar(

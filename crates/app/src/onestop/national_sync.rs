@@ -998,29 +998,21 @@ mod tests {
         assert_eq!(backoff(20), Duration::minutes(30));
     }
 
+    fn fixture(name: &str) -> Value {
+        let path = format!(
+            "{}/tests/fixtures/national/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
     #[test]
     fn a_looked_up_dossier_holds_an_entry_by_content_and_time() {
-        let found: Value = serde_json::from_str(
-            &std::fs::read_to_string(format!(
-                "{}/tests/fixtures/national/tracuuhoso-answer.json",
-                env!("CARGO_MANIFEST_DIR")
-            ))
-            .unwrap(),
-        )
-        .unwrap();
-        let found = &found["result"][0];
-        let entry: Value = serde_json::from_str(
-            &std::fs::read_to_string(format!(
-                "{}/tests/fixtures/national/capnhattiendohosomc.json",
-                env!("CARGO_MANIFEST_DIR")
-            ))
-            .unwrap(),
-        )
-        .unwrap();
-        let entry = &entry["data"][0];
-        assert!(holds_entry(found, entry));
+        let found = fixture("tracuuhoso-answer.json")["result"][0].clone();
+        let entry = fixture("capnhattiendohosomc.json")["data"][0].clone();
+        assert!(holds_entry(&found, &entry));
         let mut other = entry.clone();
         other["ThoiDiemXuLy"] = "20261207110000".into();
-        assert!(!holds_entry(found, &other));
+        assert!(!holds_entry(&found, &other));
     }
 }

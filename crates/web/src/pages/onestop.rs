@@ -765,15 +765,20 @@ async fn result_file(
     Path(id): Path<i64>,
 ) -> WebResult<Response> {
     let (bytes, media_type, name) = state.app.dossier_result_file(&ctx.actor()?, id).await?;
+    Ok(result_download(&media_type, "inline", &name, bytes))
+}
+
+/// A dossier's result file, named with what is safe of its name.
+fn result_download(media_type: &str, disposition: &str, name: &str, bytes: Vec<u8>) -> Response {
     let safe: String = name
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || ".-_".contains(*c))
         .collect();
-    Ok(crate::export::private_file(
-        &media_type,
-        Some(("inline", if safe.is_empty() { "ket-qua" } else { &safe })),
+    crate::export::private_file(
+        media_type,
+        Some((disposition, if safe.is_empty() { "ket-qua" } else { &safe })),
         bytes,
-    ))
+    )
 }
 
 /// A result file fetched by the national portal through the link it was sent (the token is
@@ -787,18 +792,7 @@ async fn national_result_file(
         .app
         .national_result_file(&token, Some(ctx.ip.clone()))
         .await?;
-    let safe: String = name
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || ".-_".contains(*c))
-        .collect();
-    Ok(crate::export::private_file(
-        &media_type,
-        Some((
-            "attachment",
-            if safe.is_empty() { "ket-qua" } else { &safe },
-        )),
-        bytes,
-    ))
+    Ok(result_download(&media_type, "attachment", &name, bytes))
 }
 
 /// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM` in Vietnam time (end of office day for a bare date).
