@@ -92,6 +92,30 @@ impl Lang {
 mod tests {
     use super::*;
 
+    /// A message defined twice makes the whole bundle fail to load at the first page shown:
+    /// every key is defined once per language.
+    #[test]
+    fn no_message_is_defined_twice() {
+        for lang in ["vi", "en"] {
+            let path = format!("{}/locales/{lang}/main.ftl", env!("CARGO_MANIFEST_DIR"));
+            let text = std::fs::read_to_string(&path).unwrap();
+            let mut seen = std::collections::HashSet::new();
+            for line in text.lines() {
+                let Some((key, _)) = line.split_once(" =") else {
+                    continue;
+                };
+                if key.is_empty() || key.starts_with([' ', '#', '.']) {
+                    continue;
+                }
+                assert!(
+                    seen.insert(key.to_owned()),
+                    "{lang}: {key} is defined twice"
+                );
+            }
+            assert!(seen.len() > 500, "{lang}: {} keys read", seen.len());
+        }
+    }
+
     /// Every file under these directories (relative to this crate), recursively.
     fn files_under(dirs: &[&str]) -> Vec<(std::path::PathBuf, String)> {
         let mut out = Vec::new();
