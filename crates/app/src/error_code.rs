@@ -150,6 +150,7 @@ codes! {
     MainFileRequired = "main_file_required",
     MakeupNotWeekend = "makeup_not_weekend",
     MethodNotAllowed = "method_not_allowed",
+    NationalDisabled = "national_disabled",
     NewDateRequired = "new_date_required",
     NewDateTooEarly = "new_date_too_early",
     NoNextStep = "no_next_step",

@@ -67,6 +67,12 @@ struct PersonPage {
 struct National {
     page: Page,
     h: egov_app::onestop::national_sync::NationalHealth,
+    /// The reconciliation just run, with its period.
+    r: Option<(
+        String,
+        String,
+        egov_app::onestop::national_sync::Reconciliation,
+    )>,
 }
 
 #[derive(Template)]
@@ -207,6 +213,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/jobs/{id}/retry", post(retry_job))
         .route("/admin/national-portal", get(national))
         .route("/admin/national-portal/{id}/retry", post(retry_national))
+        .route("/admin/national-portal/reconcile", post(reconcile_national))
         .route("/admin/audit", get(audit))
 }
 
@@ -589,7 +596,60 @@ async fn retry_job(
 async fn national(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
     let page = admin_page(&ctx, &state, "admin-national").await?;
     let h = state.app.national_health(&ctx.actor()?).await?;
-    Ok(html(&National { page, h }))
+    Ok(html(&National { page, h, r: None }))
+}
+
+#[derive(Deserialize)]
+struct ReconcileForm {
+    from: String,
+    to: String,
+    #[serde(default)]
+    requeue: Option<String>,
+}
+
+/// Looks a period's dossiers up on the portal and shows what it lacks or holds stale (and,
+/// when asked, sends it again).
+async fn reconcile_national(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<ReconcileForm>,
+) -> WebResult<Response> {
+    let page = admin_page(&ctx, &state, "admin-national").await?;
+    let actor = ctx.actor()?;
+    let settings = &state.app.settings.national_portal;
+    if !settings.enabled {
+        return Err(AppError::conflict(
+            egov_app::Code::NationalDisabled,
+            "Reporting to the national portal is not enabled.",
+        )
+        .into());
+    }
+    if f.from.trim().is_empty() || f.to.trim().is_empty() {
+        return Err(
+            AppError::invalid(egov_app::Code::BadPeriod, "Give both days of the period.").into(),
+        );
+    }
+    let from = parse_date(Some(&f.from))?;
+    let to = parse_date(Some(&f.to))?;
+    if to <= from {
+        return Err(AppError::invalid(
+            egov_app::Code::BadPeriod,
+            "The period ends before it starts.",
+        )
+        .into());
+    }
+    let at = |d: time::Date| d.midnight().assume_offset(egov_domain::VN_OFFSET);
+    let portal = egov_app::onestop::national_sync::HttpPortal::new(settings.clone());
+    let r = state
+        .app
+        .reconcile_national(&actor, &portal, at(from), at(to), f.requeue.is_some())
+        .await?;
+    let h = state.app.national_health(&actor).await?;
+    Ok(html(&National {
+        page,
+        h,
+        r: Some((f.from, f.to, r)),
+    }))
 }
 
 async fn retry_national(

@@ -444,6 +444,42 @@ both!(the_operator_sees_the_health_and_retries_a_refusal, |db| {
     let page = c.get("/admin/national-portal").await;
     assert!(page.body.contains("100 %"), "{}", page.body);
     assert!(!page.body.contains("Trường MaTTHC không hợp lệ"));
+    // A reconciliation from the page: the portal holds the period's one dossier, up to date.
+    let today = time::OffsetDateTime::now_utc()
+        .to_offset(egov_domain::VN_OFFSET)
+        .date();
+    let rec = c
+        .post_form(
+            "/admin/national-portal/reconcile",
+            &[
+                ("csrf", &page.csrf()),
+                ("from", &today.previous_day().unwrap().to_string()),
+                ("to", &today.next_day().unwrap().to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(rec.status, axum::http::StatusCode::OK, "{}", rec.body);
+    assert!(rec.body.contains("Đã tra cứu 1 hồ sơ"), "{}", rec.body);
+    assert!(rec.body.contains("Cổng có đủ và đúng mọi hồ sơ của kỳ."));
+    let backwards = c
+        .post_form(
+            "/admin/national-portal/reconcile",
+            &[
+                ("csrf", &page.csrf()),
+                ("from", &today.to_string()),
+                ("to", &today.previous_day().unwrap().to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(
+        backwards.status,
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert!(
+        backwards
+            .body
+            .contains("Ngày kết thúc phải sau ngày bắt đầu.")
+    );
     // A second retry has nothing to send again.
     let again = c
         .post_form(
