@@ -558,3 +558,60 @@ both!(
         assert_eq!(s.progress(&lost).len(), 1);
     }
 );
+
+both!(
+    a_result_file_that_disappeared_is_a_refusal_the_operator_sees,
+    |db| {
+        let s = setup(db).await;
+        let (id, code, v) = s.receive("038190004590").await;
+        let v = s
+            .act("motcua.hacthanh", id, v, json!({"event": "transfer"}))
+            .await;
+        let v = s
+            .act("congchuc.hacthanh", id, v, json!({"event": "transfer"}))
+            .await;
+        let chair = s.who("chutich.hacthanh").await;
+        let scan = s
+            .app
+            .store_scan(
+                &chair,
+                "xac-nhan.pdf",
+                Some("application/pdf"),
+                RESULT.to_vec(),
+            )
+            .await
+            .unwrap()
+            .sha256;
+        s.act(
+            "chutich.hacthanh",
+            id,
+            v,
+            json!({"event": "finish", "result": {"number": "16/XN-UBND", "file": scan}}),
+        )
+        .await;
+        // The file is gone from the disk before the portal fetches it.
+        let path = egov_store::blobs::BlobStore::new(s.app.settings.blob_dir())
+            .path(&scan)
+            .unwrap();
+        std::fs::remove_file(path).unwrap();
+        let round = s.sync().await;
+        assert_eq!(round.rejected, 1, "{round:?}");
+        let row = egov_store::national::get_record(&mut s.app.db(), id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.state, "rejected");
+        assert!(
+            row.last_error
+                .as_deref()
+                .unwrap()
+                .starts_with("DuongDanTepTinKetQua:"),
+            "{row:?}"
+        );
+        let admin = s.who("admin").await;
+        let h = s.app.national_health(&admin).await.unwrap();
+        assert!(h.rejected.iter().any(|r| r.dossier_code == code && r.message.contains("Không tải được tệp kết quả")));
+        // Refused whole: the portal keeps nothing of the record until the file is back.
+        assert!(s.held()["dossiers"].get(&code).is_none());
+    }
+);
