@@ -182,6 +182,7 @@ impl Worker {
         let mut last_housekeeping = std::time::Instant::now() - StdDuration::from_secs(3600);
         let mut last_reminders = last_housekeeping;
         let mut last_national = last_housekeeping;
+        let mut national_sub: Option<crate::onestop::national_sync::NationalSync> = None;
         let mut last_sweep = std::time::Instant::now();
         let mut last_checkpoint = std::time::Instant::now();
         let checkpoint_every =
@@ -217,7 +218,21 @@ impl Worker {
             if let Some(portal) = &self.national
                 && last_national.elapsed() >= StdDuration::from_secs(2)
             {
-                match self.app.sync_national(portal).await {
+                // The subscriber (its agencies resolved) is built once; the subscription was
+                // made when the application opened.
+                if national_sub.is_none() {
+                    match self.app.national_subscriber().await {
+                        Ok(sub) => national_sub = Some(sub),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "national portal synchronisation not ready")
+                        }
+                    }
+                }
+                let round = match &national_sub {
+                    Some(sub) => self.app.sync_national_with(sub, portal).await,
+                    None => Ok(Default::default()),
+                };
+                match round {
                     Ok(r) if r != Default::default() => {
                         tracing::info!(
                             records = r.records,

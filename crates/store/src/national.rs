@@ -168,11 +168,35 @@ pub async fn claim_record(
     now: OffsetDateTime,
     lease: OffsetDateTime,
 ) -> Result<bool, StoreError> {
+    claim(
+        ex,
+        "national_dossiers",
+        "dossier_id",
+        dossier_id,
+        state,
+        now,
+        lease,
+    )
+    .await
+}
+
+/// Marks row `key = id` of `table` `uncertain` until `lease` if it is still in `state` and due.
+async fn claim(
+    ex: &mut impl Exec,
+    table: &str,
+    key: &str,
+    id: i64,
+    state: &str,
+    now: OffsetDateTime,
+    lease: OffsetDateTime,
+) -> Result<bool, StoreError> {
     let n = ex
         .execute(
-            "UPDATE national_dossiers SET state = 'uncertain', next_at = $4 \
-             WHERE dossier_id = $1 AND state = $2 AND next_at <= $3",
-            args![dossier_id, state, now, lease],
+            &format!(
+                "UPDATE {table} SET state = 'uncertain', next_at = $4 \
+                 WHERE {key} = $1 AND state = $2 AND next_at <= $3"
+            ),
+            args![id, state, now, lease],
         )
         .await?;
     Ok(n == 1)
@@ -251,14 +275,7 @@ pub async fn claim_progress(
     now: OffsetDateTime,
     lease: OffsetDateTime,
 ) -> Result<bool, StoreError> {
-    let n = ex
-        .execute(
-            "UPDATE national_progress SET state = 'uncertain', next_at = $4 \
-             WHERE id = $1 AND state = $2 AND next_at <= $3",
-            args![id, state, now, lease],
-        )
-        .await?;
-    Ok(n == 1)
+    claim(ex, "national_progress", "id", id, state, now, lease).await
 }
 
 /// Sets a progress entry's state after a call: `sent`, `rejected` (with the portal's code),
@@ -333,16 +350,19 @@ pub async fn times(
     Ok((oldest, last))
 }
 
-/// Records and entries the portal refused, newest first.
+/// Records and entries the portal refused, newest dossier first: (dossier id, its code,
+/// `dossier` or `progress`, the portal's code, its message).
 pub async fn rejected(
     ex: &mut impl Exec,
     limit: i64,
-) -> Result<Vec<(i64, String, Option<String>, Option<String>)>, StoreError> {
+) -> Result<Vec<(i64, String, String, Option<String>, Option<String>)>, StoreError> {
     ex.fetch_all(
-        "SELECT dossier_id, 'dossier', reject_code, last_error FROM national_dossiers \
-         WHERE state = 'rejected' UNION ALL \
-         SELECT dossier_id, 'progress', reject_code, last_error FROM national_progress \
-         WHERE state = 'rejected' ORDER BY 1 DESC LIMIT $1",
+        "SELECT r.dossier_id, d.code, r.what, r.reject_code, r.last_error FROM ( \
+           SELECT dossier_id, 'dossier' AS what, reject_code, last_error FROM national_dossiers \
+           WHERE state = 'rejected' UNION ALL \
+           SELECT dossier_id, 'progress', reject_code, last_error FROM national_progress \
+           WHERE state = 'rejected') r JOIN dossiers d ON d.id = r.dossier_id \
+         ORDER BY r.dossier_id DESC LIMIT $1",
         args![limit],
     )
     .await

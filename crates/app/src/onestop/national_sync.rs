@@ -13,7 +13,6 @@
 
 use std::collections::HashSet;
 use std::future::Future;
-use std::sync::Arc;
 
 use bytes::Bytes;
 use egov_domain::events::{Aggregate, EventKind};
@@ -47,6 +46,25 @@ pub enum CallError {
     /// the portal's envelope): look it up before sending again.
     #[error("no usable answer from the national portal: {0}")]
     NoAnswer(String),
+}
+
+impl CallError {
+    /// What the row is tried again as: `pending` when the call surely did not arrive,
+    /// `uncertain` (look it up first) when it may have.
+    fn retry_state(&self) -> &'static str {
+        match self {
+            CallError::NotSent(_) => "pending",
+            CallError::NoAnswer(_) => "uncertain",
+        }
+    }
+}
+
+/// A refusal as the operator reads it: the field the portal named, then its message.
+fn refusal_text(message: String, field: Option<String>) -> String {
+    match field {
+        Some(f) => format!("{f}: {message}"),
+        None => message,
+    }
 }
 
 /// The national portal, or a stand-in for it.
@@ -508,11 +526,12 @@ impl App {
         {
             return Ok(());
         }
-        let code = store::get_dossier(&mut self.db(), r.dossier_id).await?.code;
+        let record = self.national_record(r.dossier_id).await?;
         let mut created = r.created;
         if r.state == "uncertain" && !created {
             // The create may have arrived: if the portal knows the dossier, update it.
-            match self.look_up(portal, &code).await {
+            let code = record["MaHoSo"].as_str().unwrap_or_default();
+            match self.look_up(portal, code).await {
                 Ok(Some(_)) => {
                     sync::record_created(&mut self.db(), r.dossier_id).await?;
                     created = true;
@@ -522,7 +541,6 @@ impl App {
                 Err(e) => return self.record_failed(r, "uncertain", &e, round).await,
             }
         }
-        let record = self.national_record(r.dossier_id).await?;
         let envelope = Envelope {
             service: s.services.record.clone(),
             is_updating: created,
@@ -539,21 +557,12 @@ impl App {
                 message,
                 field,
             }) => {
-                let message = match field {
-                    Some(f) => format!("{f}: {message}"),
-                    None => message,
-                };
+                let message = refusal_text(message, field);
                 sync::record_rejected(&mut self.db(), r.dossier_id, &code, &message, self.now())
                     .await?;
                 round.rejected += 1;
             }
-            Err(e) => {
-                let state = match e {
-                    CallError::NotSent(_) => "pending",
-                    CallError::NoAnswer(_) => "uncertain",
-                };
-                return self.record_failed(r, state, &e, round).await;
-            }
+            Err(e) => return self.record_failed(r, e.retry_state(), &e, round).await,
         }
         Ok(())
     }
@@ -621,10 +630,7 @@ impl App {
                 message,
                 field,
             }) => {
-                let message = match field {
-                    Some(f) => format!("{f}: {message}"),
-                    None => message,
-                };
+                let message = refusal_text(message, field);
                 sync::progress_state(
                     &mut self.db(),
                     p.id,
@@ -637,11 +643,7 @@ impl App {
                 round.rejected += 1;
             }
             Err(e) => {
-                let state = match e {
-                    CallError::NotSent(_) => "pending",
-                    CallError::NoAnswer(_) => "uncertain",
-                };
-                let (state, err, next) = failed(&e, state);
+                let (state, err, next) = failed(&e, e.retry_state());
                 sync::progress_state(&mut self.db(), p.id, state, Some(&err), None, next).await?;
                 round.failed += 1;
             }
@@ -673,12 +675,21 @@ impl App {
         }
     }
 
-    /// Subscribes the synchronisation (once) and runs one round: the events to what is owed,
-    /// then what is owed to the portal.
+    /// Subscribes the synchronisation (once) and runs one round (the command line, tests).
     pub async fn sync_national<P: Portal>(&self, portal: &P) -> Result<SyncRound, AppError> {
         let sub = self.national_subscriber().await?;
         self.subscribe(SUBSCRIBER).await?;
-        self.deliver_events(&sub, self.settings.national_portal.batch)
+        self.sync_national_with(&sub, portal).await
+    }
+
+    /// One round with a subscriber built once (the worker): the events to what is owed, then
+    /// what is owed to the portal.
+    pub async fn sync_national_with<P: Portal>(
+        &self,
+        sub: &NationalSync,
+        portal: &P,
+    ) -> Result<SyncRound, AppError> {
+        self.deliver_events(sub, self.settings.national_portal.batch)
             .await?;
         self.push_national(portal).await
     }
@@ -755,8 +766,7 @@ impl App {
         } else {
             (h.records.done as f64 * 1000.0 / owed as f64).round() / 10.0
         };
-        for (dossier_id, what, code, message) in sync::rejected(&mut ex, 200).await? {
-            let dossier_code = store::get_dossier(&mut ex, dossier_id).await?.code;
+        for (dossier_id, dossier_code, what, code, message) in sync::rejected(&mut ex, 200).await? {
             h.rejected.push(Refused {
                 dossier_id,
                 dossier_code,
@@ -983,9 +993,6 @@ fn supplements(events: &[store::EventRow]) -> Vec<SupplementFacts> {
     }
     out
 }
-
-/// A shared portal for the worker.
-pub type SharedPortal = Arc<HttpPortal>;
 
 #[cfg(test)]
 mod tests {

@@ -124,6 +124,28 @@ impl Setup {
             .version
     }
 
+    /// The chair scans the result and finishes the dossier with it: the new version and the
+    /// scan's hash.
+    async fn finish_with_result(&self, id: i64, version: i64, number: &str) -> (i64, String) {
+        let chair = self.who("chutich.hacthanh").await;
+        let scan = self
+            .app
+            .store_scan(
+                &chair,
+                "xac-nhan.pdf",
+                Some("application/pdf"),
+                RESULT.to_vec(),
+            )
+            .await
+            .unwrap()
+            .sha256;
+        let finish = json!({"event": "finish", "result": {"number": number, "file": scan}});
+        (
+            self.act("chutich.hacthanh", id, version, finish).await,
+            scan,
+        )
+    }
+
     async fn sync(&self) -> SyncRound {
         self.app.sync_national(&self.portal).await.unwrap()
     }
@@ -185,26 +207,7 @@ both!(a_dossiers_life_reaches_the_portal_once_and_in_order, |db| {
         .act("congchuc.hacthanh", id, v, json!({"event": "transfer"}))
         .await;
     s.clock.advance(Duration::hours(1));
-    let chair = s.who("chutich.hacthanh").await;
-    let scan = s
-        .app
-        .store_scan(
-            &chair,
-            "xac-nhan.pdf",
-            Some("application/pdf"),
-            RESULT.to_vec(),
-        )
-        .await
-        .unwrap()
-        .sha256;
-    let v = s
-        .act(
-            "chutich.hacthanh",
-            id,
-            v,
-            json!({"event": "finish", "result": {"number": "15/XN-UBND", "file": scan}}),
-        )
-        .await;
+    let (v, scan) = s.finish_with_result(id, v, "15/XN-UBND").await;
     s.act(
         "motcua.hacthanh",
         id,
@@ -570,25 +573,7 @@ both!(
         let v = s
             .act("congchuc.hacthanh", id, v, json!({"event": "transfer"}))
             .await;
-        let chair = s.who("chutich.hacthanh").await;
-        let scan = s
-            .app
-            .store_scan(
-                &chair,
-                "xac-nhan.pdf",
-                Some("application/pdf"),
-                RESULT.to_vec(),
-            )
-            .await
-            .unwrap()
-            .sha256;
-        s.act(
-            "chutich.hacthanh",
-            id,
-            v,
-            json!({"event": "finish", "result": {"number": "16/XN-UBND", "file": scan}}),
-        )
-        .await;
+        let (_, scan) = s.finish_with_result(id, v, "16/XN-UBND").await;
         // The file is gone from the disk before the portal fetches it.
         let path = egov_store::blobs::BlobStore::new(s.app.settings.blob_dir())
             .path(&scan)
