@@ -164,6 +164,7 @@ codes! {
     NotOutgoing = "not_outgoing",
     NotReceivableHere = "not_receivable_here",
     NotSignedIn = "not_signed_in",
+    NothingOwed = "nothing_owed",
     NothingRefused = "nothing_refused",
     NothingToPay = "nothing_to_pay",
     NulCharacter = "nul_character",

@@ -128,6 +128,10 @@ pub struct NationalPortal {
     /// egov's states → national status (1–10); every state must be mapped. Empty: the table
     /// of `docs/national-portal.md`.
     pub statuses: std::collections::BTreeMap<String, u8>,
+    /// egov's code of a procedure the province defined → the national catalogue's code it is
+    /// reported under. A dossier whose procedure has no national code is not sent: it is
+    /// listed as refused (`no_national_code`) until mapped here and retried.
+    pub procedure_codes: std::collections::BTreeMap<String, String>,
     /// Seconds a call may take before its answer counts as lost.
     pub timeout_seconds: u64,
     /// Calls per round of the worker.
@@ -171,6 +175,7 @@ impl Default for NationalPortal {
             record_dates: egov_domain::national::DateStyle::Compact,
             progress_dates: egov_domain::national::DateStyle::Compact,
             statuses: std::collections::BTreeMap::new(),
+            procedure_codes: std::collections::BTreeMap::new(),
             timeout_seconds: 20,
             batch: 200,
         }
@@ -191,8 +196,20 @@ impl NationalPortal {
         Ok(map)
     }
 
+    /// The code a procedure is reported under: its mapped national code, or its own.
+    pub fn procedure_code<'a>(&'a self, code: &'a str) -> &'a str {
+        self.procedure_codes.get(code).map_or(code, String::as_str)
+    }
+
     fn validate(&self) -> Result<(), String> {
         self.status_map()?;
+        for (ours, national) in &self.procedure_codes {
+            if !egov_domain::national::is_procedure_code(national) {
+                return Err(format!(
+                    "national_portal.procedure_codes {ours:?} = {national:?}: a national code is a digit, a dot and six digits (1.001234)"
+                ));
+            }
+        }
         if !self.enabled {
             return Ok(());
         }

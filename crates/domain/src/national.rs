@@ -94,6 +94,13 @@ impl StatusMap {
     }
 }
 
+/// Whether `code` has the shape of a procedure's code in the national catalogue: a digit, a
+/// dot and six digits (`1.001234`). A procedure a province defined for itself has none.
+pub fn is_procedure_code(code: &str) -> bool {
+    let b = code.as_bytes();
+    b.len() == 8 && b[0].is_ascii_digit() && b[1] == b'.' && b[2..].iter().all(u8::is_ascii_digit)
+}
+
 /// How a service writes dates: the older services `yyyyMMddHHmmss` in Vietnam's time, the
 /// newer ones ISO 8601 with the offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -228,6 +235,24 @@ impl Answer {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn procedure_codes_of_the_national_catalogue() {
+        for ok in ["1.001234", "2.000815", "9.000004"] {
+            assert!(is_procedure_code(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "TH.0001",
+            "1.00123",
+            "1.0012345",
+            "1,001234",
+            "a.001234",
+            "1.00123x",
+        ] {
+            assert!(!is_procedure_code(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn the_default_map_is_the_national_table_and_every_state_is_mapped() {

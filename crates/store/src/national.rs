@@ -52,8 +52,9 @@ const PROGRESS_COLS: &str = "id, dossier_id, seq, entry, state, attempts, next_a
     reject_code, created_at, sent_at";
 
 /// Records that the dossier changed at event `version`: its record is due. A record waiting
-/// for an answer stays `uncertain` (the sender looks it up first); a synced or rejected one
-/// becomes due now.
+/// for an answer stays `uncertain` (the sender looks it up first); one an operator set aside
+/// stays aside (with the newer version, sent if they retry); a synced or rejected one becomes
+/// due now.
 pub async fn record_due(
     ex: &mut impl Exec,
     dossier_id: i64,
@@ -67,7 +68,8 @@ pub async fn record_due(
          ON CONFLICT (dossier_id) DO UPDATE SET \
          due_version = CASE WHEN excluded.due_version > national_dossiers.due_version \
            THEN excluded.due_version ELSE national_dossiers.due_version END, \
-         state = CASE WHEN national_dossiers.state = 'uncertain' THEN 'uncertain' ELSE 'pending' END, \
+         state = CASE WHEN national_dossiers.state IN ('uncertain', 'set_aside') \
+           THEN national_dossiers.state ELSE 'pending' END, \
          next_at = CASE WHEN national_dossiers.state IN ('synced', 'rejected') \
            THEN excluded.next_at ELSE national_dossiers.next_at END, \
          attempts = CASE WHEN national_dossiers.state IN ('synced', 'rejected') \
@@ -299,27 +301,48 @@ pub async fn progress_state(
     Ok(())
 }
 
-/// An operator's retry of a rejected record or entry: due again now.
+/// An operator's retry of a rejected or set-aside record or entry: due again now.
 pub async fn retry(
     ex: &mut impl Exec,
     dossier_id: i64,
     now: OffsetDateTime,
 ) -> Result<bool, StoreError> {
-    let a = ex
-        .execute(
-            "UPDATE national_dossiers SET state = 'pending', next_at = $2, attempts = 0 \
-             WHERE dossier_id = $1 AND state = 'rejected'",
-            args![dossier_id, now],
-        )
-        .await?;
-    let b = ex
-        .execute(
-            "UPDATE national_progress SET state = 'pending', next_at = $2, attempts = 0 \
-             WHERE dossier_id = $1 AND state = 'rejected'",
-            args![dossier_id, now],
-        )
-        .await?;
-    Ok(a + b > 0)
+    let mut n = 0;
+    for table in ["national_dossiers", "national_progress"] {
+        n += ex
+            .execute(
+                &format!(
+                    "UPDATE {table} SET state = 'pending', next_at = $2, attempts = 0 \
+                     WHERE dossier_id = $1 AND state IN ('rejected', 'set_aside')"
+                ),
+                args![dossier_id, now],
+            )
+            .await?;
+    }
+    Ok(n > 0)
+}
+
+/// An operator's decision to stop sending what is still owed of a dossier (its record and
+/// unsent entries), with their reason, until they retry it. False when nothing was owed.
+pub async fn set_aside(
+    ex: &mut impl Exec,
+    dossier_id: i64,
+    reason: &str,
+    now: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    let mut n = 0;
+    for table in ["national_dossiers", "national_progress"] {
+        n += ex
+            .execute(
+                &format!(
+                    "UPDATE {table} SET state = 'set_aside', last_error = $2, next_at = $3 \
+                     WHERE dossier_id = $1 AND state IN ('pending', 'uncertain', 'rejected')"
+                ),
+                args![dossier_id, reason, now],
+            )
+            .await?;
+    }
+    Ok(n > 0)
 }
 
 /// Counts of the synchronisation's rows by table and state.
@@ -350,19 +373,35 @@ pub async fn times(
     Ok((oldest, last))
 }
 
-/// Records and entries the portal refused, newest dossier first: (dossier id, its code,
-/// `dossier` or `progress`, the portal's code, its message).
-pub async fn rejected(
-    ex: &mut impl Exec,
-    limit: i64,
-) -> Result<Vec<(i64, String, String, Option<String>, Option<String>)>, StoreError> {
+/// A record or entry that needs an operator's eye: refused, set aside, or still failing.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Trouble {
+    pub dossier_id: i64,
+    pub dossier_code: String,
+    /// `dossier` or `progress`.
+    pub what: String,
+    /// `rejected`, `set_aside`, or `pending` / `uncertain` for a call that keeps failing.
+    pub state: String,
+    pub reject_code: Option<String>,
+    /// The portal's message, the operator's reason, or the last failure.
+    pub last_error: Option<String>,
+    pub attempts: i64,
+    pub next_at: OffsetDateTime,
+}
+
+/// Records and entries that were refused, set aside, or failed at least once and are still
+/// owed; newest dossier first.
+pub async fn troubles(ex: &mut impl Exec, limit: i64) -> Result<Vec<Trouble>, StoreError> {
     ex.fetch_all(
-        "SELECT r.dossier_id, d.code, r.what, r.reject_code, r.last_error FROM ( \
-           SELECT dossier_id, 'dossier' AS what, reject_code, last_error FROM national_dossiers \
-           WHERE state = 'rejected' UNION ALL \
-           SELECT dossier_id, 'progress', reject_code, last_error FROM national_progress \
-           WHERE state = 'rejected') r JOIN dossiers d ON d.id = r.dossier_id \
-         ORDER BY r.dossier_id DESC LIMIT $1",
+        "SELECT r.dossier_id, d.code AS dossier_code, r.what, r.state, r.reject_code, \
+           r.last_error, r.attempts, r.next_at FROM ( \
+           SELECT dossier_id, 'dossier' AS what, state, reject_code, last_error, attempts, next_at \
+           FROM national_dossiers WHERE state IN ('rejected', 'set_aside') \
+             OR (state IN ('pending', 'uncertain') AND attempts > 0) UNION ALL \
+           SELECT dossier_id, 'progress', state, reject_code, last_error, attempts, next_at \
+           FROM national_progress WHERE state IN ('rejected', 'set_aside') \
+             OR (state IN ('pending', 'uncertain') AND attempts > 0)) r \
+         JOIN dossiers d ON d.id = r.dossier_id ORDER BY r.dossier_id DESC, r.what LIMIT $1",
         args![limit],
     )
     .await

@@ -34,6 +34,9 @@ use crate::settings::NationalPortal;
 use crate::{Actor, App, AppError};
 
 /// The subscriber's name in the event log.
+/// The code of a record egov refused to send itself: its procedure has no national code.
+pub const NO_NATIONAL_CODE: &str = "no_national_code";
+
 pub const SUBSCRIBER: &str = "national_portal";
 
 /// A call that brought no answer the sender can use.
@@ -360,7 +363,11 @@ impl App {
             .collect();
         Ok(DossierFacts {
             code: d.code.clone(),
-            procedure_code: d.procedure_code.clone(),
+            procedure_code: self
+                .settings
+                .national_portal
+                .procedure_code(&d.procedure_code)
+                .to_owned(),
             procedure_name: d.procedure_name.clone(),
             field_code: procedure.field_code.clone(),
             field_name: procedure.field_name.clone(),
@@ -527,6 +534,23 @@ impl App {
             return Ok(());
         }
         let record = self.national_record(r.dossier_id).await?;
+        let procedure = record["MaTTHC"].as_str().unwrap_or_default();
+        if !egov_domain::national::is_procedure_code(procedure) {
+            // Not sent: the portal knows no such procedure. Listed until mapped and retried.
+            let message = format!(
+                "Thủ tục {procedure} không có mã trên Cổng Dịch vụ công quốc gia: ánh xạ nó trong [national_portal.procedure_codes] rồi gửi lại."
+            );
+            sync::record_rejected(
+                &mut self.db(),
+                r.dossier_id,
+                NO_NATIONAL_CODE,
+                &message,
+                self.now(),
+            )
+            .await?;
+            round.rejected += 1;
+            return Ok(());
+        }
         let mut created = r.created;
         if r.state == "uncertain" && !created {
             // The create may have arrived: if the portal knows the dossier, update it.
@@ -709,7 +733,13 @@ pub struct NationalHealth {
     pub last_success: Option<OffsetDateTime>,
     /// Decision 766 indicator 1.4: dossiers synchronised ÷ dossiers that should be, in percent.
     pub synced_rate: f64,
-    pub rejected: Vec<Refused>,
+    /// Refused by the portal: waiting for an operator to retry or set aside.
+    pub rejected: Vec<Trouble>,
+    /// Still retried, after at least one failed call (the portal down, slow or answering
+    /// nonsense): the last failure and the next try.
+    pub failing: Vec<Trouble>,
+    /// Set aside by an operator: no longer sent until retried (the dead letters).
+    pub set_aside: Vec<Trouble>,
     /// The status map in force: egov's state, the national status, its meaning.
     pub statuses: Vec<(String, u8, String)>,
 }
@@ -720,17 +750,23 @@ pub struct StateCounts {
     pub uncertain: i64,
     pub done: i64,
     pub rejected: i64,
+    pub set_aside: i64,
 }
 
-/// A record or entry the portal refused.
+/// A record or entry that needs an operator's eye.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
-pub struct Refused {
+pub struct Trouble {
     pub dossier_id: i64,
     pub dossier_code: String,
     /// `dossier` or `progress`.
     pub what: String,
+    /// The portal's code for a refusal (empty otherwise).
     pub code: String,
+    /// The portal's message, the operator's reason, or the last failure.
     pub message: String,
+    pub attempts: i64,
+    /// The next try of a failing call.
+    pub next_at: OffsetDateTime,
 }
 
 impl App {
@@ -754,25 +790,37 @@ impl App {
                 "pending" => c.pending += n,
                 "uncertain" => c.uncertain += n,
                 "rejected" => c.rejected += n,
+                "set_aside" => c.set_aside += n,
                 _ => c.done += n,
             }
         }
         let (oldest, last) = sync::times(&mut ex).await?;
         h.oldest_due = oldest;
         h.last_success = last;
-        let owed = h.records.pending + h.records.uncertain + h.records.rejected + h.records.done;
+        let owed = h.records.pending
+            + h.records.uncertain
+            + h.records.rejected
+            + h.records.set_aside
+            + h.records.done;
         h.synced_rate = if owed == 0 {
             100.0
         } else {
             (h.records.done as f64 * 1000.0 / owed as f64).round() / 10.0
         };
-        for (dossier_id, dossier_code, what, code, message) in sync::rejected(&mut ex, 200).await? {
-            h.rejected.push(Refused {
-                dossier_id,
-                dossier_code,
-                what,
-                code: code.unwrap_or_default(),
-                message: message.unwrap_or_default(),
+        for t in sync::troubles(&mut ex, 300).await? {
+            let list = match t.state.as_str() {
+                "rejected" => &mut h.rejected,
+                "set_aside" => &mut h.set_aside,
+                _ => &mut h.failing,
+            };
+            list.push(Trouble {
+                dossier_id: t.dossier_id,
+                dossier_code: t.dossier_code,
+                what: t.what,
+                code: t.reject_code.unwrap_or_default(),
+                message: t.last_error.unwrap_or_default(),
+                attempts: t.attempts,
+                next_at: t.next_at,
             });
         }
         let map = s
@@ -786,17 +834,49 @@ impl App {
         Ok(h)
     }
 
-    /// Sends a refused dossier's record and entries again (an operator who fixed the cause).
+    /// Sends a refused or set-aside dossier's record and entries again (an operator who fixed
+    /// the cause).
     pub async fn retry_national(&self, actor: &Actor, dossier_id: i64) -> Result<(), AppError> {
         let mut tx = self.db.begin().await?;
         self.require_system_admin(&mut tx, actor).await?;
         if !sync::retry(&mut tx, dossier_id, self.now()).await? {
             return Err(AppError::conflict(
                 crate::Code::NothingRefused,
-                "Nothing of this dossier was refused by the national portal.",
+                "Nothing of this dossier was refused by the national portal or set aside.",
             ));
         }
         crate::audit::event("national.retry", "dossier", dossier_id)
+            .write(&mut tx, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// An operator's decision to stop sending what is still owed of a dossier (a test dossier,
+    /// one the portal will never accept), with their reason; listed as set aside until retried.
+    pub async fn set_aside_national(
+        &self,
+        actor: &Actor,
+        dossier_id: i64,
+        reason: &str,
+    ) -> Result<(), AppError> {
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 500 {
+            return Err(AppError::invalid(
+                crate::Code::ReasonRequired,
+                "Say why this dossier is set aside (at most 500 characters).",
+            ));
+        }
+        let mut tx = self.db.begin().await?;
+        self.require_system_admin(&mut tx, actor).await?;
+        if !sync::set_aside(&mut tx, dossier_id, reason, self.now()).await? {
+            return Err(AppError::conflict(
+                crate::Code::NothingOwed,
+                "Nothing of this dossier is still owed to the national portal.",
+            ));
+        }
+        crate::audit::event("national.set_aside", "dossier", dossier_id)
+            .after(&serde_json::json!({ "reason": reason }))
             .write(&mut tx, actor)
             .await?;
         tx.commit().await?;
@@ -817,6 +897,8 @@ pub struct Reconciliation {
     pub lost_progress: Vec<(String, usize)>,
     /// Refused by the portal (as on the operator's page).
     pub rejected: Vec<String>,
+    /// Set aside by an operator: not compared.
+    pub set_aside: Vec<String>,
     /// Still owed (waiting or in flight): not compared.
     pub waiting: Vec<String>,
     /// Look-ups that brought no answer.
@@ -862,6 +944,10 @@ impl App {
                 match row.as_ref().map(|r| r.state.as_str()) {
                     Some("rejected") => {
                         out.rejected.push(code);
+                        continue;
+                    }
+                    Some("set_aside") => {
+                        out.set_aside.push(code);
                         continue;
                     }
                     Some("pending" | "uncertain") => {

@@ -899,7 +899,8 @@ err-token-pin-incorrect = The token's PIN is wrong: after a few more wrong tries
 err-token-pin-locked = The token is locked after too many wrong PINs: its administrator must unlock it.
 
 # National Public Service Portal
-err-nothing-refused = The National Public Service Portal refused nothing of this dossier.
+err-nothing-owed = Nothing of this dossier is still owed to the National Public Service Portal.
+err-nothing-refused = The National Public Service Portal refused nothing of this dossier, and nothing of it was set aside.
 admin-national = National Public Service Portal synchronisation
 admin-national-text = Dossiers and progress reported to the national portal: waiting, refused, lag, synchronised rate and the status map.
 national-disabled = Reporting to the National Public Service Portal is not enabled (the [national_portal] section of the configuration).
@@ -934,3 +935,13 @@ national-waiting = Still owed
 national-unanswered = No answer
 national-requeued = Queued to be sent again.
 national-all-match = The portal holds every dossier of the period, up to date.
+national-failing = Failing, still retried
+national-failing-text = Calls that failed at least once (the portal down, slow, or answering with something that is not its envelope). They are tried again with a growing pause, up to half an hour, until they succeed or you set them aside.
+national-none-failing = No call is failing.
+national-attempts = Attempts
+national-next-try = Next try
+national-set-aside = Set aside
+national-set-aside-count = Set aside
+national-dead-letters = Set aside (dead letters)
+national-none-set-aside = Nothing is set aside.
+national-set-aside-done = The dossier is set aside: nothing more of it is sent until you retry it.

@@ -899,7 +899,8 @@ err-token-pin-incorrect = Mã PIN của thiết bị ký số không đúng: nh�
 err-token-pin-locked = Thiết bị ký số đã bị khóa do nhập sai mã PIN quá nhiều lần: người quản trị thiết bị cần mở khóa.
 
 # National Public Service Portal
-err-nothing-refused = Cổng Dịch vụ công quốc gia không từ chối nội dung nào của hồ sơ này.
+err-nothing-owed = Hồ sơ này không còn nội dung nào chờ gửi lên Cổng Dịch vụ công quốc gia.
+err-nothing-refused = Cổng Dịch vụ công quốc gia không từ chối nội dung nào của hồ sơ này và không có nội dung nào bị tạm gác.
 admin-national = Đồng bộ Cổng Dịch vụ công quốc gia
 admin-national-text = Hồ sơ và tiến độ gửi lên Cổng DVCQG: đang chờ, bị từ chối, độ trễ, tỷ lệ đồng bộ và bảng ánh xạ trạng thái.
 national-disabled = Chưa bật đồng bộ với Cổng Dịch vụ công quốc gia (mục [national_portal] trong cấu hình).
@@ -934,3 +935,13 @@ national-waiting = Đang chờ gửi
 national-unanswered = Không tra cứu được
 national-requeued = Đã đưa vào hàng gửi lại.
 national-all-match = Cổng có đủ và đúng mọi hồ sơ của kỳ.
+national-failing = Đang gửi lỗi, vẫn thử lại
+national-failing-text = Các lần gửi đã lỗi ít nhất một lần (Cổng ngừng hoạt động, chậm, hoặc trả lời không đúng khuôn dạng). Hệ thống thử lại với khoảng chờ tăng dần, tối đa nửa giờ, cho đến khi thành công hoặc quản trị viên tạm gác.
+national-none-failing = Không có lần gửi nào đang lỗi.
+national-attempts = Số lần thử
+national-next-try = Thử lại lúc
+national-set-aside = Tạm gác
+national-set-aside-count = Tạm gác
+national-dead-letters = Nội dung tạm gác
+national-none-set-aside = Không có nội dung nào bị tạm gác.
+national-set-aside-done = Đã tạm gác hồ sơ: không gửi gì thêm của hồ sơ này cho đến khi thử lại.

@@ -213,6 +213,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/jobs/{id}/retry", post(retry_job))
         .route("/admin/national-portal", get(national))
         .route("/admin/national-portal/{id}/retry", post(retry_national))
+        .route(
+            "/admin/national-portal/{id}/set-aside",
+            post(set_aside_national),
+        )
         .route("/admin/national-portal/reconcile", post(reconcile_national))
         .route("/admin/audit", get(audit))
 }
@@ -356,8 +360,13 @@ async fn person(
 
 /// Runs a use case and comes back to `back` with a message saying how it went.
 fn done<T>(ctx: &Ctx, back: &str, r: Result<T, AppError>) -> Response {
+    done_saying(ctx, back, r, "saved")
+}
+
+/// As [`done`], with the message `key` on success.
+fn done_saying<T>(ctx: &Ctx, back: &str, r: Result<T, AppError>, key: &str) -> Response {
     match r {
-        Ok(_) => redirect_with_flash(ctx, back, true, &ctx.lang.t("saved")),
+        Ok(_) => redirect_with_flash(ctx, back, true, &ctx.lang.t(key)),
         Err(e) => redirect_with_flash(ctx, back, false, &ctx.lang.error(&e)),
     }
 }
@@ -658,7 +667,36 @@ async fn retry_national(
     Path(id): Path<i64>,
 ) -> WebResult<Response> {
     let r = state.app.retry_national(&ctx.actor()?, id).await;
-    Ok(done(&ctx, "/admin/national-portal", r))
+    Ok(done_saying(
+        &ctx,
+        "/admin/national-portal",
+        r,
+        "national-retried",
+    ))
+}
+
+#[derive(Deserialize)]
+struct SetAsideForm {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn set_aside_national(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<SetAsideForm>,
+) -> WebResult<Response> {
+    let r = state
+        .app
+        .set_aside_national(&ctx.actor()?, id, &f.reason)
+        .await;
+    Ok(done_saying(
+        &ctx,
+        "/admin/national-portal",
+        r,
+        "national-set-aside-done",
+    ))
 }
 
 async fn audit(

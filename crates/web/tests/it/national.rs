@@ -43,6 +43,8 @@ fn national_settings(url: String) -> NationalPortal {
         username: "thanhhoa.egov".into(),
         password: "mat-khau-dong-bo".into(),
         timeout_seconds: 1,
+        // A procedure the province defined itself, reported under a national one.
+        procedure_codes: [("TH.HT.01".to_owned(), "9.000004".to_owned())].into(),
         ..NationalPortal::default()
     }
 }
@@ -298,6 +300,12 @@ both!(
         let round = s.sync().await;
         assert_eq!((round.records, round.failed), (0, 1));
         assert!(s.held()["dossiers"].as_object().unwrap().is_empty());
+        // The operator sees it failing, still retried, with the cause and the next try.
+        let h = s.app.national_health(&s.who("admin").await).await.unwrap();
+        let failing = h.failing.iter().find(|t| t.dossier_code == code).unwrap();
+        assert_eq!((failing.what.as_str(), failing.attempts), ("dossier", 1));
+        assert!(!failing.message.is_empty() && failing.next_at > s.clock_now());
+        assert!(h.rejected.is_empty() && h.set_aside.is_empty());
         // Back up: nothing is tried before its back-off, everything after it.
         s.fake.set_mode(Mode::default());
         assert_eq!(s.sync().await, SyncRound::default());
@@ -381,6 +389,35 @@ both!(
     }
 );
 
+both!(
+    a_procedure_without_a_national_code_is_held_back_and_a_mapped_one_is_sent_under_its_code,
+    |db| {
+        let s = setup(db).await;
+        let (local, local_code, _) = s.receive("038190004580").await;
+        let (mapped, mapped_code, _) = s.receive("038190004581").await;
+        // As if both were received under procedures the province defined for itself.
+        for (id, code) in [(local, "TH.HT.99"), (mapped, "TH.HT.01")] {
+            egov_store::Exec::execute(
+                &mut s.app.db(),
+                "UPDATE dossiers SET procedure_code = $1 WHERE id = $2",
+                egov_store::args![code, id],
+            )
+            .await
+            .unwrap();
+        }
+        let round = s.sync().await;
+        assert_eq!((round.records, round.rejected), (1, 1), "{round:?}");
+        let held = s.held();
+        assert_eq!(held["dossiers"][&mapped_code]["MaTTHC"], "9.000004");
+        assert!(held["dossiers"].get(&local_code).is_none());
+        assert_eq!(held["calls"], 1, "the unmapped one was never sent");
+        let h = s.app.national_health(&s.who("admin").await).await.unwrap();
+        let refused = h.rejected.iter().find(|t| t.dossier_id == local).unwrap();
+        assert_eq!(refused.code, "no_national_code");
+        assert!(refused.message.contains("TH.HT.99"), "{}", refused.message);
+    }
+);
+
 impl Setup {
     fn clock_now(&self) -> time::OffsetDateTime {
         use egov_app::clock::Clock;
@@ -434,8 +471,41 @@ both!(the_operator_sees_the_health_and_retries_a_refusal, |db| {
         page.body.contains("10 — đã trả kết quả"),
         "the status map is shown"
     );
-    // The cause fixed, the operator retries; the next round sends it.
+    // Setting it aside needs a reason; then nothing of it is sent, and it is listed with it.
+    let blank = c
+        .post_form(
+            &format!("/admin/national-portal/{}/set-aside", d.id),
+            &[("csrf", &page.csrf()), ("reason", " ")],
+        )
+        .await;
+    let flash = c.get(blank.location()).await;
+    assert!(flash.body.contains("Ghi rõ lý do."), "{}", flash.body);
+    let aside = c
+        .post_form(
+            &format!("/admin/national-portal/{}/set-aside", d.id),
+            &[("csrf", &page.csrf()), ("reason", "Chờ Bộ cấp mã thủ tục")],
+        )
+        .await;
+    let page = c.get(aside.location()).await;
+    assert!(page.body.contains("Đã tạm gác hồ sơ"), "{}", page.body);
+    assert!(page.body.contains("Chờ Bộ cấp mã thủ tục"));
+    assert!(!page.body.contains("Trường MaTTHC không hợp lệ"));
     fake.set_mode(Mode::default());
+    let round = r.app.sync_national(&portal).await.unwrap();
+    assert_eq!(
+        (round.records, round.rejected),
+        (0, 0),
+        "set aside: not sent"
+    );
+    assert_eq!(
+        egov_store::national::get_record(&mut r.app.db(), d.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .state,
+        "set_aside"
+    );
+    // The cause fixed, the operator retries; the next round sends it.
     let retry = c
         .post_form(
             &format!("/admin/national-portal/{}/retry", d.id),
@@ -492,7 +562,7 @@ both!(the_operator_sees_the_health_and_retries_a_refusal, |db| {
         .await;
     let flash = c.get(again.location()).await;
     assert!(
-        flash.body.contains("không từ chối nội dung nào"),
+        flash.body.contains("không có nội dung nào bị tạm gác"),
         "{}",
         flash.body
     );
