@@ -136,6 +136,8 @@ pub struct NationalPortal {
     pub timeout_seconds: u64,
     /// Calls per round of the worker.
     pub batch: i64,
+    /// Calls in flight at once (to different dossiers; one dossier's entries go one by one).
+    pub concurrency: usize,
 }
 
 /// The names of the portal's services.
@@ -178,6 +180,7 @@ impl Default for NationalPortal {
             procedure_codes: std::collections::BTreeMap::new(),
             timeout_seconds: 20,
             batch: 200,
+            concurrency: 4,
         }
     }
 }
@@ -231,9 +234,12 @@ impl NationalPortal {
                 "national_portal.auth {other:?}: it is \"session\" or \"token\""
             )),
         }?;
-        if !(1..=600).contains(&self.timeout_seconds) || !(1..=10_000).contains(&self.batch) {
+        if !(1..=600).contains(&self.timeout_seconds)
+            || !(1..=10_000).contains(&self.batch)
+            || !(1..=64).contains(&self.concurrency)
+        {
             return Err(
-                "national_portal: timeout_seconds between 1 and 600, batch between 1 and 10000"
+                "national_portal: timeout_seconds between 1 and 600, batch between 1 and 10000, concurrency between 1 and 64"
                     .into(),
             );
         }

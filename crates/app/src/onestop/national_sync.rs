@@ -289,6 +289,16 @@ pub struct SyncRound {
     pub found: usize,
 }
 
+impl std::ops::AddAssign for SyncRound {
+    fn add_assign(&mut self, o: SyncRound) {
+        self.records += o.records;
+        self.progress += o.progress;
+        self.rejected += o.rejected;
+        self.failed += o.failed;
+        self.found += o.found;
+    }
+}
+
 /// The wait before the next try after `attempts` failures: 10 s, doubling, at most 30 minutes.
 pub fn backoff(attempts: i64) -> Duration {
     Duration::seconds((10_i64 << attempts.clamp(0, 8)).min(1800))
@@ -494,18 +504,37 @@ impl App {
     /// Pays what is owed to the portal, up to the configured batch of calls: due records
     /// first, then progress entries in order.
     pub async fn push_national<P: Portal>(&self, portal: &P) -> Result<SyncRound, AppError> {
+        use futures_util::StreamExt;
+        use futures_util::stream::FuturesUnordered;
         let s = &self.settings.national_portal;
         let mut round = SyncRound::default();
-        for r in sync::due_records(&mut self.db(), self.now(), s.batch).await? {
-            self.push_record(portal, &r, &mut round).await?;
+        // Calls to different dossiers go out `concurrency` at a time; one dossier's progress
+        // entries never do (a query gives at most the next entry of each dossier).
+        let records = sync::due_records(&mut self.db(), self.now(), s.batch).await?;
+        let mut next = records.iter();
+        let mut calls = FuturesUnordered::new();
+        loop {
+            while calls.len() < s.concurrency {
+                let Some(r) = next.next() else { break };
+                calls.push(self.record_round(portal, r));
+            }
+            let Some(one) = calls.next().await else { break };
+            round += one?;
         }
         // Each query gives the next entry of every dossier; ask again while entries go through.
         let mut budget = s.batch;
         while budget > 0 {
             let due = sync::due_progress(&mut self.db(), self.now(), budget).await?;
             let before = round.progress + round.found;
-            for p in &due {
-                self.push_progress(portal, p, &mut round).await?;
+            let mut next = due.iter();
+            let mut calls = FuturesUnordered::new();
+            loop {
+                while calls.len() < s.concurrency {
+                    let Some(p) = next.next() else { break };
+                    calls.push(self.progress_round(portal, p));
+                }
+                let Some(one) = calls.next().await else { break };
+                round += one?;
             }
             budget -= due.len() as i64;
             if due.is_empty() || round.progress + round.found == before {
@@ -513,6 +542,26 @@ impl App {
             }
         }
         Ok(round)
+    }
+
+    async fn record_round<P: Portal>(
+        &self,
+        portal: &P,
+        r: &sync::DossierSync,
+    ) -> Result<SyncRound, AppError> {
+        let mut one = SyncRound::default();
+        self.push_record(portal, r, &mut one).await?;
+        Ok(one)
+    }
+
+    async fn progress_round<P: Portal>(
+        &self,
+        portal: &P,
+        p: &sync::ProgressSync,
+    ) -> Result<SyncRound, AppError> {
+        let mut one = SyncRound::default();
+        self.push_progress(portal, p, &mut one).await?;
+        Ok(one)
     }
 
     async fn push_record<P: Portal>(
