@@ -56,6 +56,9 @@ pub struct App {
     /// Blobs being uploaded in this process (by hash, how many uploads): a failed upload
     /// removes its file only when no other is under way and no row records it.
     blobs_in_flight: std::sync::Mutex<std::collections::HashMap<String, usize>>,
+    /// The national portal stopped answering in this process's last round: the next rounds
+    /// only probe it with one call until it answers.
+    national_down: std::sync::atomic::AtomicBool,
     /// Where the use cases read the time.
     clock: Arc<dyn clock::Clock>,
 }
@@ -119,6 +122,7 @@ impl App {
             trust: std::sync::OnceLock::new(),
             pdf_turns: tokio::sync::Semaphore::new(settings_permits),
             blobs_in_flight: Default::default(),
+            national_down: Default::default(),
             clock: Arc::new(clock::SystemClock),
         })
     }

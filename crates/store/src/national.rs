@@ -345,6 +345,56 @@ pub async fn set_aside(
     Ok(n > 0)
 }
 
+/// Makes the row whose back-off ends first due now (a probe of a portal that stopped
+/// answering): a record if any is failing, else a progress entry; never one claimed by a call
+/// in flight (due no later than `lease`).
+pub async fn wake_one(
+    ex: &mut impl Exec,
+    now: OffsetDateTime,
+    lease: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let n = ex
+        .execute(
+            "UPDATE national_dossiers SET next_at = $1 WHERE dossier_id = ( \
+               SELECT dossier_id FROM national_dossiers WHERE state IN ('pending', 'uncertain') \
+               AND attempts > 0 AND next_at > $2 ORDER BY next_at, dossier_id LIMIT 1)",
+            args![now, lease],
+        )
+        .await?;
+    if n == 0 {
+        ex.execute(
+            "UPDATE national_progress SET next_at = $1 WHERE id = ( \
+               SELECT id FROM national_progress WHERE state IN ('pending', 'uncertain') \
+               AND attempts > 0 AND next_at > $2 ORDER BY next_at, id LIMIT 1)",
+            args![now, lease],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Makes every row waiting out a back-off after failed calls due now (the portal answers
+/// again), leaving alone rows claimed by a call in flight (due no later than `lease`).
+pub async fn wake_failing(
+    ex: &mut impl Exec,
+    now: OffsetDateTime,
+    lease: OffsetDateTime,
+) -> Result<u64, StoreError> {
+    let mut n = 0;
+    for table in ["national_dossiers", "national_progress"] {
+        n += ex
+            .execute(
+                &format!(
+                    "UPDATE {table} SET next_at = $1 WHERE state IN ('pending', 'uncertain') \
+                     AND attempts > 0 AND next_at > $2"
+                ),
+                args![now, lease],
+            )
+            .await?;
+    }
+    Ok(n)
+}
+
 /// Counts of the synchronisation's rows by table and state.
 pub async fn counts(ex: &mut impl Exec) -> Result<Vec<(String, String, i64)>, StoreError> {
     ex.fetch_all(

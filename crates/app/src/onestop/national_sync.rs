@@ -289,6 +289,13 @@ pub struct SyncRound {
     pub found: usize,
 }
 
+impl SyncRound {
+    /// Calls the portal answered (accepting or refusing, or finding on a look-up).
+    pub fn answered(&self) -> usize {
+        self.records + self.progress + self.rejected + self.found
+    }
+}
+
 impl std::ops::AddAssign for SyncRound {
     fn add_assign(&mut self, o: SyncRound) {
         self.records += o.records;
@@ -503,45 +510,82 @@ impl App {
 
     /// Pays what is owed to the portal, up to the configured batch of calls: due records
     /// first, then progress entries in order.
+    ///
+    /// A portal that stops answering (twice `concurrency` calls in a row without an answer)
+    /// ends the round; the rounds after only probe it with one call (the row owed the longest,
+    /// even if its back-off has not ended) until it answers, and then everything that was
+    /// failing is due at once instead of each at the end of its own back-off.
     pub async fn push_national<P: Portal>(&self, portal: &P) -> Result<SyncRound, AppError> {
+        use std::sync::atomic::Ordering;
+        let s = &self.settings.national_portal;
+        let mut round = SyncRound::default();
+        if self.national_down.load(Ordering::Relaxed) {
+            sync::wake_one(&mut self.db(), self.now(), self.lease()).await?;
+            let (probe, down) = self.push_round(portal, 1, 1).await?;
+            round += probe;
+            if down {
+                return Ok(round);
+            }
+            self.national_down.store(false, Ordering::Relaxed);
+            sync::wake_failing(&mut self.db(), self.now(), self.lease()).await?;
+        }
+        let (rest, down) = self.push_round(portal, s.batch, 2 * s.concurrency).await?;
+        round += rest;
+        if down {
+            self.national_down.store(true, Ordering::Relaxed);
+        }
+        Ok(round)
+    }
+
+    /// Up to `limit` records, then up to `limit` progress entries, `concurrency` calls at a
+    /// time to different dossiers (a query gives at most the next entry of each dossier).
+    /// Stops early, and says so, after `trip_after` calls in a row without an answer.
+    async fn push_round<P: Portal>(
+        &self,
+        portal: &P,
+        limit: i64,
+        trip_after: usize,
+    ) -> Result<(SyncRound, bool), AppError> {
         use futures_util::StreamExt;
         use futures_util::stream::FuturesUnordered;
         let s = &self.settings.national_portal;
         let mut round = SyncRound::default();
-        // Calls to different dossiers go out `concurrency` at a time; one dossier's progress
-        // entries never do (a query gives at most the next entry of each dossier).
-        let records = sync::due_records(&mut self.db(), self.now(), s.batch).await?;
-        let mut next = records.iter();
-        let mut calls = FuturesUnordered::new();
-        loop {
-            while calls.len() < s.concurrency {
-                let Some(r) = next.next() else { break };
-                calls.push(self.record_round(portal, r));
-            }
-            let Some(one) = calls.next().await else { break };
-            round += one?;
+        let mut silent = 0;
+        // Feeds calls made by `$call` for the rows of `$rows`, counting the silent ones in a row.
+        macro_rules! drain {
+            ($rows:expr, $call:ident) => {{
+                let mut next = $rows.iter();
+                let mut calls = FuturesUnordered::new();
+                loop {
+                    while calls.len() < s.concurrency && silent < trip_after {
+                        let Some(row) = next.next() else { break };
+                        calls.push(self.$call(portal, row));
+                    }
+                    let Some(one) = calls.next().await else { break };
+                    let one = one?;
+                    silent = if one.failed > 0 && one.answered() == 0 {
+                        silent + 1
+                    } else {
+                        0
+                    };
+                    round += one;
+                }
+            }};
         }
+        let records = sync::due_records(&mut self.db(), self.now(), limit).await?;
+        drain!(records, record_round);
         // Each query gives the next entry of every dossier; ask again while entries go through.
-        let mut budget = s.batch;
-        while budget > 0 {
+        let mut budget = limit;
+        while budget > 0 && silent < trip_after {
             let due = sync::due_progress(&mut self.db(), self.now(), budget).await?;
             let before = round.progress + round.found;
-            let mut next = due.iter();
-            let mut calls = FuturesUnordered::new();
-            loop {
-                while calls.len() < s.concurrency {
-                    let Some(p) = next.next() else { break };
-                    calls.push(self.progress_round(portal, p));
-                }
-                let Some(one) = calls.next().await else { break };
-                round += one?;
-            }
+            drain!(due, progress_round);
             budget -= due.len() as i64;
             if due.is_empty() || round.progress + round.found == before {
                 break;
             }
         }
-        Ok(round)
+        Ok((round, silent >= trip_after))
     }
 
     async fn record_round<P: Portal>(
@@ -773,6 +817,8 @@ impl App {
 pub struct NationalHealth {
     pub enabled: bool,
     pub url: String,
+    /// This process's last round found the portal not answering: it is only probed.
+    pub down: bool,
     /// Dossiers: waiting, sent without a known answer, synchronised, refused.
     pub records: StateCounts,
     /// Progress entries: waiting, sent without a known answer, sent, refused.
@@ -827,6 +873,9 @@ impl App {
         let mut h = NationalHealth {
             enabled: s.enabled,
             url: s.url.clone(),
+            down: self
+                .national_down
+                .load(std::sync::atomic::Ordering::Relaxed),
             ..NationalHealth::default()
         };
         for (table, state, n) in sync::counts(&mut ex).await? {

@@ -935,6 +935,7 @@ national-waiting = Still owed
 national-unanswered = No answer
 national-requeued = Queued to be sent again.
 national-all-match = The portal holds every dossier of the period, up to date.
+national-down = The portal stopped answering: until it answers again, each round sends it one probe call; then everything owed goes at once.
 national-failing = Failing, still retried
 national-failing-text = Calls that failed at least once (the portal down, slow, or answering with something that is not its envelope). They are tried again with a growing pause, up to half an hour, until they succeed or you set them aside.
 national-none-failing = No call is failing.

@@ -935,6 +935,7 @@ national-waiting = Đang chờ gửi
 national-unanswered = Không tra cứu được
 national-requeued = Đã đưa vào hàng gửi lại.
 national-all-match = Cổng có đủ và đúng mọi hồ sơ của kỳ.
+national-down = Cổng không phản hồi: cho đến khi Cổng phản hồi lại, mỗi lượt chỉ gửi một lệnh thăm dò; sau đó mọi nội dung còn nợ được gửi ngay.
 national-failing = Đang gửi lỗi, vẫn thử lại
 national-failing-text = Các lần gửi đã lỗi ít nhất một lần (Cổng ngừng hoạt động, chậm, hoặc trả lời không đúng khuôn dạng). Hệ thống thử lại với khoảng chờ tăng dần, tối đa nửa giờ, cho đến khi thành công hoặc quản trị viên tạm gác.
 national-none-failing = Không có lần gửi nào đang lỗi.

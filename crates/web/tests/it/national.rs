@@ -418,6 +418,43 @@ both!(
     }
 );
 
+both!(
+    a_portal_that_stops_answering_is_only_probed_and_everything_goes_when_it_is_back,
+    |db| {
+        let s = setup(db).await;
+        let mut codes = Vec::new();
+        for i in 0..16 {
+            codes.push(s.receive(&format!("0381900046{i:02}")).await.1);
+        }
+        s.fake.set_mode(Mode {
+            down: true,
+            ..Mode::default()
+        });
+        // Eight calls in a row without an answer (twice the calls in flight) end the round; the
+        // calls already in flight then (at most three) still finish.
+        let round = s.sync().await;
+        assert!((8..12).contains(&round.failed), "{round:?}");
+        assert_eq!(round.answered(), 0);
+        // While it stays down, each round is one probe, whatever the back-offs.
+        for minutes in [1, 30] {
+            s.clock.advance(Duration::minutes(minutes));
+            let round = s.sync().await;
+            assert_eq!((round.failed, round.answered()), (1, 0), "{round:?}");
+        }
+        let admin = s.who("admin").await;
+        assert!(s.app.national_health(&admin).await.unwrap().down);
+        // Back: the probe answers and everything owed goes at once, though back-offs run on.
+        s.fake.set_mode(Mode::default());
+        let round = s.sync().await;
+        assert_eq!((round.records, round.failed), (16, 0), "{round:?}");
+        let held = s.held();
+        assert!(codes.iter().all(|c| held["dossiers"].get(c).is_some()));
+        assert_eq!(held["creates"], 16, "each created once");
+        let h = s.app.national_health(&admin).await.unwrap();
+        assert!(h.failing.is_empty() && !h.down, "{:?}", h.failing);
+    }
+);
+
 impl Setup {
     fn clock_now(&self) -> time::OffsetDateTime {
         use egov_app::clock::Clock;
