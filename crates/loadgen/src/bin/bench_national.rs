@@ -7,7 +7,10 @@
 //! 2. Lag: receipts at a steady rate (default 50 a second) for a while, each handed on at once,
 //!    with the synchronisation running every two seconds as the worker runs it: p50/p95 from
 //!    receipt to the record accepted, and from the step to its progress entry accepted.
-//! 3. Reconciliation: every dossier of the run looked up on the portal and compared.
+//! 3. Outage (with `--outage S`): the portal down for S seconds while the counter goes on at the
+//!    same rate and the worker keeps trying, then back: the time until everything owed from
+//!    before its return is accepted, with the counter still receiving.
+//! 4. Reconciliation: every dossier of the run looked up on the portal and compared.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -35,6 +38,53 @@ struct Args {
     rate: u64,
     #[arg(long, default_value_t = 60)]
     seconds: u64,
+    /// Seconds the portal is down in the outage measurement (0: skipped).
+    #[arg(long, default_value_t = 0)]
+    outage: u64,
+}
+
+/// The worker's loop: a round every two seconds until `stop`.
+fn worker(
+    app: Arc<App>,
+    settings: &NationalPortal,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> tokio::task::JoinHandle<()> {
+    let portal = HttpPortal::new(settings.clone());
+    tokio::spawn(async move {
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            app.sync_national(&portal).await.ok();
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+    })
+}
+
+/// Receipts at `rate` a second, numbered from `from`, until `stop`; how many were made.
+fn counter(
+    app: Arc<App>,
+    officer: Actor,
+    agency: i64,
+    rate: u64,
+    from: usize,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> tokio::task::JoinHandle<Result<usize>> {
+    tokio::spawn(async move {
+        let gap = Duration::from_secs_f64(1.0 / rate as f64);
+        let start = Instant::now();
+        let mut pending = Vec::new();
+        let mut i = 0;
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            tokio::time::sleep_until((start + gap * i as u32).into()).await;
+            let (app, officer) = (app.clone(), officer.clone());
+            pending.push(tokio::spawn(async move {
+                one(&app, &officer, agency, from + i).await
+            }));
+            i += 1;
+        }
+        for p in pending {
+            p.await??;
+        }
+        Ok(i)
+    })
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -181,16 +231,7 @@ async fn main() -> Result<()> {
         )
         .await?;
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let syncer = {
-        let (app, stop) = (app.clone(), stop.clone());
-        let portal = HttpPortal::new(settings.national_portal.clone());
-        tokio::spawn(async move {
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                app.sync_national(&portal).await.ok();
-                tokio::time::sleep(Duration::from_secs(2)).await;
-            }
-        })
-    };
+    let syncer = worker(app.clone(), &settings.national_portal, stop.clone());
     let total = (args.rate * args.seconds) as usize;
     let gap = Duration::from_secs_f64(1.0 / args.rate as f64);
     let start = Instant::now();
@@ -234,7 +275,71 @@ async fn main() -> Result<()> {
             "progress_sent": progress_lag.len(), "progress_p50_s": percentile(&progress_lag, 0.5), "progress_p95_s": percentile(&progress_lag, 0.95)}})
     );
 
-    // 3. Reconciliation of everything this run received.
+    // 3. An outage: the portal down while the counter goes on, then back.
+    if args.outage > 0 {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let stop_worker = Arc::new(AtomicBool::new(false));
+        let stop_counter = Arc::new(AtomicBool::new(false));
+        fake.set_mode(egov_web::national_fake::Mode {
+            down: true,
+            ..Default::default()
+        });
+        let syncer = worker(app.clone(), &settings.national_portal, stop_worker.clone());
+        let receipts = counter(
+            app.clone(),
+            officer.clone(),
+            agency,
+            args.rate,
+            2_000_000,
+            stop_counter.clone(),
+        );
+        tokio::time::sleep(Duration::from_secs(args.outage)).await;
+        let back = egov_store::now();
+        let t = Instant::now();
+        fake.set_mode(Default::default());
+        let owed_before = |at: time::OffsetDateTime| {
+            let app = app.clone();
+            async move {
+                let n: i64 = app
+                    .db()
+                    .scalar(
+                        "SELECT (SELECT COUNT(*) FROM national_dossiers WHERE state IN ('pending', 'uncertain') \
+                         AND first_due_at <= $1) + (SELECT COUNT(*) FROM national_progress \
+                         WHERE state IN ('pending', 'uncertain') AND created_at <= $1)",
+                        egov_store::args![at],
+                    )
+                    .await?;
+                anyhow::Ok(n)
+            }
+        };
+        let backlog = owed_before(back).await?;
+        while owed_before(back).await? > 0 {
+            anyhow::ensure!(
+                t.elapsed().as_secs() < 30 * args.outage + 60,
+                "the backlog of the outage is not drained after {:?}",
+                t.elapsed()
+            );
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        let drained = t.elapsed().as_secs_f64();
+        stop_counter.store(true, Ordering::Relaxed);
+        let made = receipts.await??;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        stop_worker.store(true, Ordering::Relaxed);
+        syncer.await?;
+        // The drain's net speed (calls a second beyond the counter's own load), for an hour.
+        let net = backlog as f64 / drained;
+        let hour_backlog = backlog as f64 * 3600.0 / args.outage as f64;
+        println!(
+            "{}",
+            json!({"backend": backend, "outage": {"seconds": args.outage, "rate": args.rate, "receipts": made,
+                "owed_when_back": backlog, "drain_s": (drained * 10.0).round() / 10.0,
+                "net_calls_per_s": net.round(), "hour_outage_owed": hour_backlog.round(),
+                "hour_outage_drain_min": (hour_backlog / net / 60.0 * 10.0).round() / 10.0}})
+        );
+    }
+
+    // 4. Reconciliation of everything this run received.
     let sys = Actor::system("bench");
     let t = Instant::now();
     let r = app
