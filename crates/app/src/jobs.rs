@@ -246,6 +246,20 @@ impl Worker {
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "national portal synchronisation failed"),
                 }
+                // The dossiers citizens submitted there, taken in.
+                match self.app.intake_national(portal).await {
+                    Ok(r) if r != Default::default() => tracing::info!(
+                        pulled = r.pulled,
+                        duplicates = r.duplicates,
+                        taken = r.taken,
+                        held = r.held,
+                        failed = r.failed,
+                        pull_error = r.pull_error.as_deref(),
+                        "national portal submissions taken in"
+                    ),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "national portal intake failed"),
+                }
                 last_national = std::time::Instant::now();
             }
             // Reminders of documents due soon or overdue, every five minutes.

@@ -138,6 +138,93 @@ pub struct NationalPortal {
     pub batch: i64,
     /// Calls in flight at once (to different dossiers; one dossier's entries go one by one).
     pub concurrency: usize,
+    /// Take in the dossiers citizens submit on the portal for the agencies in scope.
+    pub intake: bool,
+    /// Submissions asked for per pull.
+    pub intake_page: i64,
+    /// Where a submission's file is fetched: `{url}{file_path}/{file id}`.
+    pub file_path: String,
+    /// How submissions write dates.
+    pub intake_dates: egov_domain::national::DateStyle,
+    /// Seconds a submission's file may take to arrive.
+    pub download_timeout_seconds: u64,
+    /// The field names of a submission (assumed: no public interface exists).
+    pub fields: SubmissionFields,
+}
+
+/// The field names of a submission pulled from the portal, as an operator can correct them.
+/// The defaults are the 2026 variant's names (docs/national-portal.md, "Taking dossiers in").
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SubmissionFields {
+    pub request_agencies: String,
+    pub request_cursor: String,
+    pub request_size: String,
+    pub next_cursor: String,
+    pub code: String,
+    pub procedure: String,
+    pub agency: String,
+    pub submitted_at: String,
+    pub subject: String,
+    pub eid_verified: String,
+    pub paid_online: String,
+    pub applicant: String,
+    pub applicant_kind: String,
+    pub applicant_name: String,
+    pub applicant_identifier: String,
+    pub applicant_birth_date: String,
+    pub applicant_phone: String,
+    pub applicant_email: String,
+    pub applicant_address: String,
+    pub components: String,
+    pub component_code: String,
+    pub files: String,
+    pub file_id: String,
+    pub file_name: String,
+    pub file_hash: String,
+    pub fees: String,
+    pub fee_code: String,
+    pub fee_amount: String,
+    pub fee_paid: String,
+    pub form: String,
+}
+
+impl Default for SubmissionFields {
+    fn default() -> Self {
+        let s = |v: &str| v.to_owned();
+        SubmissionFields {
+            request_agencies: s("DanhSachMaDonVi"),
+            request_cursor: s("ViTri"),
+            request_size: s("SoLuong"),
+            next_cursor: s("ViTriTiepTheo"),
+            code: s("MaHoSo"),
+            procedure: s("MaTTHC"),
+            agency: s("MaDonViTiepNhan"),
+            submitted_at: s("NgayNop"),
+            subject: s("TrichYeu"),
+            eid_verified: s("TaiKhoanDuocXacThucVoiVNeID"),
+            paid_online: s("DuocThanhToanTrucTuyen"),
+            applicant: s("ThongTinNguoiNop"),
+            applicant_kind: s("LoaiDoiTuong"),
+            applicant_name: s("HoVaTen"),
+            applicant_identifier: s("SoDinhDanh"),
+            applicant_birth_date: s("NgaySinh"),
+            applicant_phone: s("SoDienThoai"),
+            applicant_email: s("Email"),
+            applicant_address: s("DiaChi"),
+            components: s("ThanhPhanHoSo"),
+            component_code: s("MaThanhPhanHoSo"),
+            files: s("GiayToDinhKem"),
+            file_id: s("IdGiayTo"),
+            file_name: s("TenGiayTo"),
+            file_hash: s("HashTepTin"),
+            fees: s("DanhSachLePhi"),
+            fee_code: s("MaPhiLePhi"),
+            fee_amount: s("SoTien"),
+            fee_paid: s("DaThanhToan"),
+            form: s("DuLieuBieuMau"),
+        }
+    }
 }
 
 /// The names of the portal's services.
@@ -147,6 +234,8 @@ pub struct NationalServices {
     pub record: String,
     pub progress: String,
     pub lookup: String,
+    /// New submissions for the agencies in scope (assumed name).
+    pub submissions: String,
 }
 
 impl Default for NationalServices {
@@ -155,6 +244,7 @@ impl Default for NationalServices {
             record: "DongBoHoSoMC".into(),
             progress: "CapNhatTienDoHoSoMC".into(),
             lookup: "TraCuuHoSo".into(),
+            submissions: "LayDanhSachHoSoMoi".into(),
         }
     }
 }
@@ -181,6 +271,12 @@ impl Default for NationalPortal {
             timeout_seconds: 20,
             batch: 200,
             concurrency: 4,
+            intake: false,
+            intake_page: 50,
+            file_path: "/files".into(),
+            intake_dates: egov_domain::national::DateStyle::Compact,
+            download_timeout_seconds: 300,
+            fields: SubmissionFields::default(),
         }
     }
 }
@@ -237,9 +333,11 @@ impl NationalPortal {
         if !(1..=600).contains(&self.timeout_seconds)
             || !(1..=10_000).contains(&self.batch)
             || !(1..=64).contains(&self.concurrency)
+            || !(1..=500).contains(&self.intake_page)
+            || !(1..=86_400).contains(&self.download_timeout_seconds)
         {
             return Err(
-                "national_portal: timeout_seconds between 1 and 600, batch between 1 and 10000, concurrency between 1 and 64"
+                "national_portal: timeout_seconds between 1 and 600, batch between 1 and 10000, concurrency between 1 and 64, intake_page between 1 and 500, download_timeout_seconds between 1 and 86400"
                     .into(),
             );
         }

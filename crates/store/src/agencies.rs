@@ -80,6 +80,17 @@ pub async fn get(ex: &mut impl Exec, id: i64) -> Result<Agency, StoreError> {
     .await
 }
 
+/// The identifiers of every agency that has one.
+pub async fn all_codes(ex: &mut impl Exec) -> Result<Vec<String>, StoreError> {
+    let rows: Vec<(String,)> = ex
+        .fetch_all(
+            "SELECT code FROM agencies WHERE code IS NOT NULL ORDER BY code",
+            args![],
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(c,)| c).collect())
+}
+
 pub async fn find_by_code(ex: &mut impl Exec, code: &str) -> Result<Option<Agency>, StoreError> {
     ex.fetch_optional(
         &format!("SELECT {COLS} FROM agencies a WHERE a.code = $1"),

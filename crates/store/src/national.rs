@@ -64,7 +64,8 @@ pub async fn record_due(
 ) -> Result<(), StoreError> {
     ex.execute(
         "INSERT INTO national_dossiers (dossier_id, agency_id, due_version, state, next_at, \
-         first_due_at, updated_at) VALUES ($1, $2, $3, 'pending', $4, $4, $4) \
+         first_due_at, updated_at, created) VALUES ($1, $2, $3, 'pending', $4, $4, $4, \
+         (SELECT national_code IS NOT NULL FROM dossiers WHERE id = $1)) \
          ON CONFLICT (dossier_id) DO UPDATE SET \
          due_version = CASE WHEN excluded.due_version > national_dossiers.due_version \
            THEN excluded.due_version ELSE national_dossiers.due_version END, \
@@ -513,7 +514,8 @@ pub async fn dossiers_between(
     limit: i64,
 ) -> Result<Vec<(i64, String, i64)>, StoreError> {
     ex.fetch_all(
-        "SELECT id, code, competent_agency_id FROM dossiers WHERE submitted_at >= $1 \
+        "SELECT id, COALESCE(national_code, code), competent_agency_id FROM dossiers \
+         WHERE submitted_at >= $1 \
          AND submitted_at < $2 AND id > $3 ORDER BY id LIMIT $4",
         args![from, to, after_id, limit],
     )

@@ -295,6 +295,8 @@ pub struct DossierRow {
     pub paid: bool,
     pub digitised: bool,
     pub reused_data: bool,
+    pub eid_verified: bool,
+    pub paid_online: bool,
     pub result_json: Option<String>,
     pub lookup_token: String,
     pub month: String,
@@ -307,8 +309,8 @@ const DOSSIER_SELECT: &str = "SELECT d.id, d.code, d.national_code, d.procedure_
     d.channel, d.state, d.national_status, d.step, d.steps, d.current_agency_id, d.step_role, d.assignee_id, \
     d.step_due, d.supplement_before_receipt, d.supplements, d.apologies, d.counts_late, d.subject, \
     d.submitted_at, d.received_at, d.appointment, d.original_appointment, d.extended_to, d.finished_at, \
-    d.returned_at, d.closed_at, d.timeliness, d.fee_total, d.paid, d.digitised, d.reused_data, d.result_json, \
-    d.lookup_token, d.month, d.version \
+    d.returned_at, d.closed_at, d.timeliness, d.fee_total, d.paid, d.digitised, d.reused_data, d.eid_verified, \
+    d.paid_online, d.result_json, d.lookup_token, d.month, d.version \
     FROM dossiers d JOIN procedures p ON p.id = d.procedure_id \
     JOIN agencies ra ON ra.id = d.receiving_agency_id JOIN agencies ca ON ca.id = d.competent_agency_id";
 
@@ -330,6 +332,12 @@ pub struct NewDossier<'a> {
     pub fee_total: i64,
     pub digitised: bool,
     pub reused_data: bool,
+    /// The National Public Service Portal's code of a dossier submitted there.
+    pub national_code: Option<&'a str>,
+    /// The applicant's portal account was verified with the national e-ID.
+    pub eid_verified: bool,
+    /// The fees were paid on the national payment platform.
+    pub paid_online: bool,
     pub lookup_token: &'a str,
     pub search_fold: &'a str,
     pub month: &'a str,
@@ -346,7 +354,7 @@ impl NewDossier<'_> {
         DossierRow {
             id,
             code: self.code.into(),
-            national_code: None,
+            national_code: self.national_code.map(str::to_owned),
             procedure_id: self.procedure_id,
             process_id: self.process_id,
             procedure_code: self.procedure_code.into(),
@@ -386,6 +394,8 @@ impl NewDossier<'_> {
             paid: u.paid,
             digitised: self.digitised,
             reused_data: self.reused_data,
+            eid_verified: self.eid_verified,
+            paid_online: self.paid_online,
             result_json: u.result_json.clone(),
             lookup_token: self.lookup_token.into(),
             month: self.month.into(),
@@ -419,7 +429,10 @@ pub fn add_dossier(b: &mut Batch, id: i64, d: &NewDossier<'_>, now: OffsetDateTi
         d.search_fold,
         d.month,
         now,
-        now
+        now,
+        d.national_code,
+        d.eid_verified,
+        d.paid_online
     ];
     let (names, values): (Vec<&str>, Vec<Arg>) = d.state.columns().into_iter().unzip();
     row.extend(values);
@@ -428,7 +441,7 @@ pub fn add_dossier(b: &mut Batch, id: i64, d: &NewDossier<'_>, now: OffsetDateTi
             "INSERT INTO dossiers (id, code, procedure_id, process_id, procedure_code, field_code, \
              receiving_agency_id, competent_agency_id, applicant_id, applicant_name, applicant_phone, channel, \
              steps, subject, submitted_at, fee_total, digitised, reused_data, lookup_token, search_fold, month, \
-             created_at, updated_at, {})",
+             created_at, updated_at, national_code, eid_verified, paid_online, {})",
             names.join(", ")
         ),
         [row],
@@ -446,6 +459,17 @@ pub async fn find_dossier_by_code(
 ) -> Result<Option<DossierRow>, StoreError> {
     ex.fetch_optional(&format!("{DOSSIER_SELECT} WHERE d.code = $1"), args![code])
         .await
+}
+
+pub async fn find_dossier_by_national_code(
+    ex: &mut impl Exec,
+    code: &str,
+) -> Result<Option<DossierRow>, StoreError> {
+    ex.fetch_optional(
+        &format!("{DOSSIER_SELECT} WHERE d.national_code = $1"),
+        args![code],
+    )
+    .await
 }
 
 pub async fn find_dossier_by_token(

@@ -35,6 +35,8 @@ pub struct Mode {
     pub store_then_hang: u32,
     /// Forget every session: the next call is refused with 401.
     pub expire_sessions: bool,
+    /// Offer submissions for agencies the caller did not ask for (as a careless portal might).
+    pub offer_all: bool,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -51,6 +53,11 @@ struct Held {
     calls: u64,
     creates: u64,
     updates: u64,
+    /// Submissions citizens made here, in order (the pull's cursor is an index into them).
+    submissions: Vec<Value>,
+    /// Submitted files by id.
+    #[serde(skip)]
+    files: BTreeMap<String, Vec<u8>>,
     #[serde(skip)]
     sessions: HashSet<String>,
     #[serde(skip)]
@@ -75,6 +82,27 @@ impl FakePortal {
 
     pub fn set_mode(&self, mode: Mode) {
         self.lock().mode = mode;
+    }
+
+    /// A citizen's submission (in the shape of `layhosomoi-answer.json`'s items) with its
+    /// files by id: offered to the next pull, and held as the portal's own dossier (status 1)
+    /// so that the province's updates of it are accepted.
+    pub fn submit(&self, item: Value, files: Vec<(String, Vec<u8>)>) {
+        let mut h = self.lock();
+        if let Some(code) = item["MaHoSo"].as_str() {
+            h.dossiers.insert(
+                code.to_owned(),
+                json!({
+                    "MaHoSo": code,
+                    "MaTTHC": item["MaTTHC"],
+                    "KenhThucHien": "2",
+                    "TrangThaiHoSo": "1",
+                    "NgayNopHoSo": item["NgayNop"],
+                }),
+            );
+        }
+        h.files.extend(files);
+        h.submissions.push(item);
     }
 
     /// Forgets a dossier and its progress (the portal lost them).
@@ -119,6 +147,7 @@ impl FakePortal {
             .route("/login", post(login))
             .route("/token", post(token))
             .route("/service", post(service))
+            .route("/files/{id}", get(file))
             .route("/_mode", post(set_mode))
             .route("/_state", get(state))
             .with_state(self.clone())
@@ -323,6 +352,7 @@ fn handle(h: &mut Held, e: &Envelope) -> Value {
         "DongBoHoSoMC" => record(h, item, e.is_updating),
         "CapNhatTienDoHoSoMC" => progress(h, item),
         "TraCuuHoSo" => return look_up(h, item),
+        "LayDanhSachHoSoMoi" => return submissions(h, item),
         other => Err((format!("Dịch vụ {other} không tồn tại"), None)),
     };
     match answer {
@@ -454,6 +484,53 @@ fn look_up(h: &Held, item: &Value) -> Value {
             ok(json!({ "result": [found] }))
         }
         None => json!({"error_code": "-1", "message": format!("Không tìm thấy hồ sơ {code}")}),
+    }
+}
+
+/// New submissions after the cursor (an index), at most `SoLuong`.
+fn submissions(h: &Held, item: &Value) -> Value {
+    let from: usize = item["ViTri"].as_str().unwrap_or("").parse().unwrap_or(0);
+    let size: usize = item["SoLuong"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(50);
+    let agencies: Vec<&str> = item["DanhSachMaDonVi"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let to = (from + size).min(h.submissions.len());
+    let page: Vec<Value> = h.submissions[from.min(to)..to]
+        .iter()
+        .filter(|s| {
+            agencies.is_empty()
+                || h.mode.offer_all
+                || s["MaDonViTiepNhan"]
+                    .as_str()
+                    .is_some_and(|a| agencies.contains(&a))
+        })
+        .cloned()
+        .collect();
+    ok(json!({ "result": page, "ViTriTiepTheo": to.to_string() }))
+}
+
+/// A submitted file, to a signed-in caller.
+async fn file(
+    State(f): State<FakePortal>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let h = f.lock();
+    if !h.sessions.contains(token) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    match h.files.get(&id) {
+        Some(bytes) => bytes.clone().into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
     }
 }
 

@@ -86,6 +86,20 @@ pub struct Reception {
     /// The fee paid at the counter while receiving (the receipt then says "đã nộp").
     #[serde(default)]
     pub payment: Option<CounterPayment>,
+    /// Set only by the intake of dossiers submitted on the National Public Service Portal.
+    #[serde(skip)]
+    pub national: Option<NationalOrigin>,
+}
+
+/// Where a dossier submitted on the National Public Service Portal came from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NationalOrigin {
+    /// The portal's dossier code, kept beside egov's own.
+    pub code: String,
+    /// The applicant's account was verified with the national e-ID.
+    pub eid_verified: bool,
+    /// The fees were paid on the national payment platform.
+    pub paid_online: bool,
 }
 
 /// A fee paid at the counter: how, and the amount in đồng (checked against the fee; absent:

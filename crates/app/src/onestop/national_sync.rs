@@ -62,6 +62,12 @@ impl CallError {
     }
 }
 
+/// The code the portal knows a dossier by: its own for a dossier submitted there, egov's
+/// otherwise.
+fn portal_code(d: &store::DossierRow) -> String {
+    d.national_code.clone().unwrap_or_else(|| d.code.clone())
+}
+
 /// A refusal as the operator reads it: the field the portal named, then its message.
 fn refusal_text(message: String, field: Option<String>) -> String {
     match field {
@@ -73,6 +79,12 @@ fn refusal_text(message: String, field: Option<String>) -> String {
 /// The national portal, or a stand-in for it.
 pub trait Portal: Send + Sync {
     fn call(&self, envelope: &Envelope) -> impl Future<Output = Result<Answer, CallError>> + Send;
+
+    /// A submitted file, as a stream (`None`: the portal has no such file).
+    fn fetch_file(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<egov_store::blobs::BlobReader>, CallError>> + Send;
 }
 
 /// The portal over HTTP: signs in (username and password → session, or client id and secret
@@ -129,6 +141,15 @@ impl HttpPortal {
         Ok((status, body.to_vec()))
     }
 
+    /// The session or access token, signing in first when there is none.
+    async fn token(&self) -> Result<String, CallError> {
+        let mut held = self.token.lock().await;
+        if held.is_none() {
+            *held = Some(self.sign_in().await?);
+        }
+        Ok(held.clone().unwrap_or_default())
+    }
+
     async fn sign_in(&self) -> Result<String, CallError> {
         let s = &self.settings;
         let (path, body, field) = if s.auth == "token" {
@@ -162,13 +183,7 @@ impl Portal for HttpPortal {
     async fn call(&self, envelope: &Envelope) -> Result<Answer, CallError> {
         let body = serde_json::to_value(envelope).map_err(|e| CallError::NotSent(e.to_string()))?;
         for attempt in 0..2 {
-            let token = {
-                let mut held = self.token.lock().await;
-                if held.is_none() {
-                    *held = Some(self.sign_in().await?);
-                }
-                held.clone().unwrap_or_default()
-            };
+            let token = self.token().await?;
             let (status, answer) = self
                 .post(&self.settings.service_path, &body, Some(&token))
                 .await?;
@@ -180,6 +195,45 @@ impl Portal for HttpPortal {
             }
             return Answer::read(&answer)
                 .map_err(|e| CallError::NoAnswer(format!("HTTP {status}: {e}")));
+        }
+        Err(CallError::NotSent(
+            "the national portal refused the new sign-in".into(),
+        ))
+    }
+
+    async fn fetch_file(
+        &self,
+        id: &str,
+    ) -> Result<Option<egov_store::blobs::BlobReader>, CallError> {
+        let s = &self.settings;
+        let url = format!(
+            "{}{}/{id}",
+            s.url.trim_end_matches('/'),
+            s.file_path.trim_end_matches('/')
+        );
+        for attempt in 0..2 {
+            let token = self.token().await?;
+            let req = hyper::Request::get(url.as_str())
+                .header("authorization", format!("Bearer {token}"))
+                .body(Full::new(Bytes::new()))
+                .map_err(|e| CallError::NotSent(format!("bad address {url}: {e}")))?;
+            let timeout = std::time::Duration::from_secs(s.timeout_seconds);
+            let resp = match tokio::time::timeout(timeout, self.client.request(req)).await {
+                Err(_) => return Err(CallError::NoAnswer(format!("no answer within {timeout:?}"))),
+                Ok(Err(e)) if e.is_connect() => return Err(CallError::NotSent(e.to_string())),
+                Ok(Err(e)) => return Err(CallError::NoAnswer(e.to_string())),
+                Ok(Ok(r)) => r,
+            };
+            match resp.status().as_u16() {
+                200 => {
+                    return Ok(Some(Box::pin(super::national_intake::BodyReader::new(
+                        resp.into_body(),
+                    ))));
+                }
+                404 | 410 => return Ok(None),
+                401 | 403 if attempt == 0 => *self.token.lock().await = None,
+                other => return Err(CallError::NoAnswer(format!("HTTP {other} for file {id}"))),
+            }
         }
         Err(CallError::NotSent(
             "the national portal refused the new sign-in".into(),
@@ -262,7 +316,7 @@ async fn done_step(
         None => String::new(),
     };
     Ok(StepFacts {
-        dossier_code: d.code.clone(),
+        dossier_code: portal_code(d),
         handler: step
             .handed_by_name
             .clone()
@@ -375,11 +429,11 @@ impl App {
                 name: f.name.clone(),
                 kind: f.kind.clone(),
                 amount: f.amount(1, false),
-                online: false,
+                online: d.paid_online,
             })
             .collect();
         Ok(DossierFacts {
-            code: d.code.clone(),
+            code: portal_code(&d),
             procedure_code: self
                 .settings
                 .national_portal
@@ -417,7 +471,7 @@ impl App {
                 .collect(),
             fees,
             digitised: d.digitised,
-            eid_verified: false,
+            eid_verified: d.eid_verified,
             time_limit: time_limit(&version.statutory_limit),
             supplements: supplements(&events),
             results: self.result_facts(&d).await?,

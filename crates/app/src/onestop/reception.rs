@@ -35,6 +35,7 @@ pub(crate) struct Checked {
     pub submitted_at: OffsetDateTime,
     pub refuse: bool,
     pub new_applicant: Option<ValidApplicant>,
+    pub national: Option<super::dossiers::NationalOrigin>,
 }
 
 pub(crate) fn check(r: &Reception, now: OffsetDateTime) -> Result<Checked, AppError> {
@@ -79,6 +80,7 @@ pub(crate) fn check(r: &Reception, now: OffsetDateTime) -> Result<Checked, AppEr
         submitted_at,
         refuse,
         new_applicant,
+        national: r.national.clone(),
     })
 }
 
@@ -614,6 +616,9 @@ impl App {
             fee_total: plan.fee_total,
             digitised: plan.digitised,
             reused_data: plan.reused,
+            national_code: c.national.as_ref().map(|n| n.code.as_str()),
+            eid_verified: c.national.as_ref().is_some_and(|n| n.eid_verified),
+            paid_online: c.national.as_ref().is_some_and(|n| n.paid_online),
             lookup_token: &token,
             search_fold: &search_fold,
             month: &month,
@@ -768,6 +773,7 @@ mod tests {
             fee_units: Some(3),
             fee_exempt: false,
             payment: None,
+            national: None,
         }
     }
 

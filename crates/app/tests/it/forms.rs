@@ -120,6 +120,7 @@ both!(forms_carry_every_field, |db| {
         fee_units: None,
         fee_exempt: false,
         payment: None,
+        national: None,
     };
 
     // The receipt: every field of the form, and a QR code that opens the look-up.

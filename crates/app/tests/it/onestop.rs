@@ -62,6 +62,7 @@ pub(crate) fn reception(agency: i64, code: &str, components: Vec<ComponentInput>
         fee_units: None,
         fee_exempt: false,
         payment: None,
+        national: None,
     }
 }
 

@@ -324,9 +324,15 @@ async fn main() -> Result<()> {
         let drained = t.elapsed().as_secs_f64();
         stop_counter.store(true, Ordering::Relaxed);
         let made = receipts.await??;
-        tokio::time::sleep(Duration::from_secs(3)).await;
         stop_worker.store(true, Ordering::Relaxed);
         syncer.await?;
+        // The last receipts' records and entries sent before anything is reconciled.
+        while app
+            .sync_national(&portal)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message))?
+            != Default::default()
+        {}
         // The drain's net speed (calls a second beyond the counter's own load), for an hour.
         let net = backlog as f64 / drained;
         let hour_backlog = backlog as f64 * 3600.0 / args.outage as f64;

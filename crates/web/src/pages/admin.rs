@@ -67,6 +67,7 @@ struct PersonPage {
 struct National {
     page: Page,
     h: egov_app::onestop::national_sync::NationalHealth,
+    intake: egov_app::onestop::national_intake::IntakeHealth,
     /// The reconciliation just run, with its period.
     r: Option<(
         String,
@@ -216,6 +217,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/admin/national-portal/{id}/set-aside",
             post(set_aside_national),
+        )
+        .route(
+            "/admin/national-portal/submissions/{id}/retry",
+            post(retry_submission),
         )
         .route("/admin/national-portal/reconcile", post(reconcile_national))
         .route("/admin/audit", get(audit))
@@ -605,7 +610,13 @@ async fn retry_job(
 async fn national(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
     let page = admin_page(&ctx, &state, "admin-national").await?;
     let h = state.app.national_health(&ctx.actor()?).await?;
-    Ok(html(&National { page, h, r: None }))
+    let intake = state.app.intake_health(&ctx.actor()?).await?;
+    Ok(html(&National {
+        page,
+        h,
+        intake,
+        r: None,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -654,9 +665,11 @@ async fn reconcile_national(
         .reconcile_national(&actor, &portal, at(from), at(to), f.requeue.is_some())
         .await?;
     let h = state.app.national_health(&actor).await?;
+    let intake = state.app.intake_health(&actor).await?;
     Ok(html(&National {
         page,
         h,
+        intake,
         r: Some((f.from, f.to, r)),
     }))
 }
@@ -667,6 +680,20 @@ async fn retry_national(
     Path(id): Path<i64>,
 ) -> WebResult<Response> {
     let r = state.app.retry_national(&ctx.actor()?, id).await;
+    Ok(done_saying(
+        &ctx,
+        "/admin/national-portal",
+        r,
+        "national-retried",
+    ))
+}
+
+async fn retry_submission(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> WebResult<Response> {
+    let r = state.app.retry_submission(&ctx.actor()?, id).await;
     Ok(done_saying(
         &ctx,
         "/admin/national-portal",

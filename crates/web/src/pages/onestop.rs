@@ -435,6 +435,7 @@ async fn receive(State(state): State<AppState>, ctx: Ctx, m: Multipart) -> WebRe
                     .map(|v| v.parse().unwrap_or(-1)),
                 method: form.v("fee_method").to_owned(),
             }),
+            national: None,
         };
         state.app.receive_dossier(&actor, reception).await
     }

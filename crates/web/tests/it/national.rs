@@ -45,6 +45,7 @@ fn national_settings(url: String) -> NationalPortal {
         timeout_seconds: 1,
         // A procedure the province defined itself, reported under a national one.
         procedure_codes: [("TH.HT.01".to_owned(), "9.000004".to_owned())].into(),
+        intake: true,
         ..NationalPortal::default()
     }
 }
@@ -705,5 +706,187 @@ both!(
         assert!(h.rejected.iter().any(|r| r.dossier_code == code && r.message.contains("Không tải được tệp kết quả")));
         // Refused whole: the portal keeps nothing of the record until the file is back.
         assert!(s.held()["dossiers"].get(&code).is_none());
+    }
+);
+
+/// The fixture's submission and its two files, as a citizen makes it on the portal.
+fn submission() -> (Value, Vec<(String, Vec<u8>)>) {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../app/tests/fixtures/national"
+    );
+    let answer: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{dir}/layhosomoi-answer.json")).unwrap(),
+    )
+    .unwrap();
+    let files = [
+        ("TT-20261207-000456", "to-khai.pdf"),
+        ("TT-20261207-000457", "can-cuoc.pdf"),
+    ]
+    .into_iter()
+    .map(|(id, name)| {
+        (
+            id.to_owned(),
+            std::fs::read(format!("{dir}/files/{name}")).unwrap(),
+        )
+    })
+    .collect();
+    (answer["result"][0].clone(), files)
+}
+
+both!(
+    a_submission_on_the_portal_is_taken_in_once_accepted_and_reported_back,
+    |db| {
+        let s = setup(db).await;
+        let (item, files) = submission();
+        let code = egov_store::agencies::get(&mut s.app.db(), s.hac_thanh)
+            .await
+            .unwrap()
+            .code;
+        assert_eq!(
+            item["MaDonViTiepNhan"],
+            code.as_str(),
+            "the fixture names Hạc Thành"
+        );
+        s.fake.submit(item.clone(), files.clone());
+        let round = s.app.intake_national(&s.portal).await.unwrap();
+        let troubles = egov_store::national_inbox::troubles(&mut s.app.db(), 5)
+            .await
+            .unwrap();
+        assert_eq!(
+            (round.pulled, round.taken, round.held),
+            (1, 1, 0),
+            "{round:?} {troubles:?}"
+        );
+        let d = egov_store::onestop::find_dossier_by_national_code(
+            &mut s.app.db(),
+            "G22.31-20261207-0000123",
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(d.state.as_str(), "submitted");
+        assert_eq!(d.channel.as_str(), "online");
+        assert!(d.eid_verified && d.paid_online);
+        assert_eq!(d.receiving_agency_id, s.hac_thanh);
+        // Its files are in the file store, as announced.
+        let comps = egov_store::onestop::components(&mut s.app.db(), d.id)
+            .await
+            .unwrap();
+        let shas: Vec<_> = comps.iter().filter_map(|c| c.blob_sha.clone()).collect();
+        assert_eq!(
+            shas,
+            vec![
+                item["ThanhPhanHoSo"][0]["GiayToDinhKem"][0]["HashTepTin"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+                item["ThanhPhanHoSo"][1]["GiayToDinhKem"][0]["HashTepTin"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            ]
+        );
+        // The same submission again (the portal offers it twice): recognised, nothing made.
+        s.fake.submit(item, files);
+        let round = s.app.intake_national(&s.portal).await.unwrap();
+        assert_eq!(
+            (round.pulled, round.duplicates, round.taken),
+            (0, 1, 0),
+            "{round:?}"
+        );
+        // The officer accepts it; the portal's own dossier is updated (never created twice).
+        s.act(
+            "motcua.hacthanh",
+            d.id,
+            d.version,
+            json!({"event": "receive"}),
+        )
+        .await;
+        let round = s.sync().await;
+        assert_eq!(round.rejected, 0, "{round:?}");
+        let held = s.held();
+        let on_portal = &held["dossiers"]["G22.31-20261207-0000123"];
+        assert_eq!(on_portal["TrangThaiHoSo"], "2");
+        assert_eq!(on_portal["KenhThucHien"], "2");
+        assert_eq!(on_portal["TaiKhoanDuocXacThucVoiVNeID"], "1");
+        assert_eq!(
+            held["creates"], 0,
+            "the portal's dossier is updated, not created again"
+        );
+        assert!(held["dossiers"].get(&d.code).is_none());
+    }
+);
+
+both!(
+    a_submission_that_cannot_be_taken_in_is_held_with_its_reason_and_the_rest_go_on,
+    |db| {
+        let s = setup(db).await;
+        let (item, files) = submission();
+        let variant = |code: &str, f: &dyn Fn(&mut Value)| {
+            let mut v = item.clone();
+            v["MaHoSo"] = json!(code);
+            f(&mut v);
+            v
+        };
+        s.fake.submit(
+            variant("G22.31-20261207-0000201", &|v| {
+                v["MaDonViTiepNhan"] = json!("000.00.99.H56")
+            }),
+            files.clone(),
+        );
+        s.fake.submit(
+            variant("G22.31-20261207-0000202", &|v| {
+                v["MaTTHC"] = json!("1.999999")
+            }),
+            files.clone(),
+        );
+        s.fake.submit(
+            variant("G22.31-20261207-0000203", &|v| {
+                v["ThongTinNguoiNop"]["SoDinhDanh"] = json!(null)
+            }),
+            files.clone(),
+        );
+        // A file that is not the one announced.
+        s.fake.submit(
+            variant("G22.31-20261207-0000204", &|v| {
+                v["ThanhPhanHoSo"][1]["GiayToDinhKem"][0]["IdGiayTo"] = json!("TT-20261207-000999")
+            }),
+            vec![(
+                "TT-20261207-000999".into(),
+                b"%PDF-1.4\n% another file\n%%EOF\n".to_vec(),
+            )],
+        );
+        // The portal also offers one for an agency egov did not ask about.
+        s.fake.set_mode(Mode {
+            offer_all: true,
+            ..Mode::default()
+        });
+        let round = s.app.intake_national(&s.portal).await.unwrap();
+        assert_eq!((round.pulled, round.held), (4, 4), "{round:?}");
+        let held: std::collections::BTreeMap<String, String> =
+            egov_store::national_inbox::troubles(&mut s.app.db(), 10)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.national_code, r.problem_code.unwrap()))
+                .collect();
+        assert_eq!(held["G22.31-20261207-0000201"], "unknown_agency");
+        assert_eq!(held["G22.31-20261207-0000202"], "procedure_not_in_force");
+        assert_eq!(held["G22.31-20261207-0000203"], "malformed_submission");
+        assert_eq!(held["G22.31-20261207-0000204"], "file_hash_mismatch");
+        // Nothing half-made: no dossier for any of them.
+        for code in held.keys() {
+            assert!(
+                egov_store::onestop::find_dossier_by_national_code(&mut s.app.db(), code)
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
+        }
+        // The next good one goes through.
+        s.fake.submit(item, files);
+        let round = s.app.intake_national(&s.portal).await.unwrap();
+        assert_eq!((round.taken, round.held), (1, 0), "{round:?}");
     }
 );
