@@ -520,6 +520,34 @@ try {
   await noSidewaysScroll(pp, "look-up");
   await citizen.close();
 
+  // A citizen submits on the national portal's stand-in (on a phone), files included; egov takes
+  // the dossier in, and it waits in the Hạc Thành one-stop officer's queue.
+  const fakeUrl = (readFileSync(process.env.EGOV_DEMO_LOG, "utf8").match(/stand-in: (http:\/\/[^/\s]+)\//) || [])[1];
+  assert.ok(fakeUrl, "egov demo printed the address of its national portal stand-in");
+  const online = await browser.newContext({ locale: "vi-VN", viewport: { width: 360, height: 740 } });
+  const np = await online.newPage();
+  await np.goto(`${fakeUrl}/submit`);
+  await np.getByLabel("Họ và tên").fill("Hoàng Thị Lan Chi");
+  await np.getByLabel("Số định danh cá nhân").fill("038190004599");
+  await np.locator("#f1").setInputFiles(resolve("../crates/app/tests/fixtures/national/files/to-khai.pdf"));
+  await np.locator("#f2").setInputFiles(resolve("../crates/app/tests/fixtures/national/files/can-cuoc.pdf"));
+  await np.getByRole("button", { name: "Nộp hồ sơ" }).click();
+  await np.getByRole("heading", { name: "Đã nộp hồ sơ" }).waitFor();
+  const nationalCode = await np.locator("strong").first().innerText();
+  await online.close();
+  const officerDesk = await browser.newContext({ bypassCSP: true, locale: "vi-VN" });
+  const qp = await officerDesk.newPage();
+  await signIn(qp, "motcua.hacthanh", false);
+  let arrived = false;
+  for (let i = 0; i < 40 && !arrived; i++) {
+    await qp.goto(`${base}/onestop`);
+    arrived = (await qp.getByText("Hoàng Thị Lan Chi").count()) > 0;
+    if (!arrived) await qp.waitForTimeout(500);
+  }
+  assert.ok(arrived, `the online dossier ${nationalCode} reached the officer's queue`);
+  await check(qp, "online dossier in the queue");
+  await officerDesk.close();
+
   // The operator (still signed in) sees the counter's dossiers reported to the national portal:
   // the worker synchronises every two seconds.
   const synced = () => ap.locator("ul.stats").first().locator("li", { hasText: "Đã đồng bộ" }).locator("strong").innerText();

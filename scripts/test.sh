@@ -134,7 +134,7 @@ run_browser_tests() { # label, database URL (empty: SQLite in the data dir)
     curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || { cat "$dir/demo.log"; die "egov demo did not start ($label)"; }
     curl -sf "http://127.0.0.1:$port/api/v1/openapi.json" >"$dir/openapi.json" || die "no OpenAPI document ($label)"
     "$VENV/bin/openapi-spec-validator" "$dir/openapi.json" || die "the OpenAPI document is not valid ($label)"
-    (cd e2e && EGOV_BASE="http://127.0.0.1:$port" EGOV_ACCOUNTS="$dir/egov-data/demo-accounts.json" EGOV_DATA_DIR="$dir/egov-data" EGOV_BIN="$EGOV" EGOV_LABEL="$label" node run.mjs)
+    (cd e2e && EGOV_BASE="http://127.0.0.1:$port" EGOV_ACCOUNTS="$dir/egov-data/demo-accounts.json" EGOV_DATA_DIR="$dir/egov-data" EGOV_BIN="$EGOV" EGOV_LABEL="$label" EGOV_DEMO_LOG="$dir/demo.log" node run.mjs)
 }
 run_browser_tests sqlite ""
 E2E_DB="egov_e2e_$$"

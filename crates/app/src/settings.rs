@@ -140,6 +140,9 @@ pub struct NationalPortal {
     pub concurrency: usize,
     /// Take in the dossiers citizens submit on the portal for the agencies in scope.
     pub intake: bool,
+    /// The identifier of the agency whose one-stop counters receive departments' online
+    /// dossiers (the province's public administration centre); empty: each department's own.
+    pub department_centre: String,
     /// Submissions asked for per pull.
     pub intake_page: i64,
     /// Where a submission's file is fetched: `{url}{file_path}/{file id}`.
@@ -272,6 +275,7 @@ impl Default for NationalPortal {
             batch: 200,
             concurrency: 4,
             intake: false,
+            department_centre: String::new(),
             intake_page: 50,
             file_path: "/files".into(),
             intake_dates: egov_domain::national::DateStyle::Compact,
@@ -309,6 +313,9 @@ impl NationalPortal {
                 ));
             }
         }
+        if self.intake && !self.enabled {
+            return Err("national_portal.intake needs national_portal.enabled".into());
+        }
         if !self.enabled {
             return Ok(());
         }
@@ -344,6 +351,11 @@ impl NationalPortal {
         for code in &self.agencies {
             code.parse::<egov_domain::agency_code::AgencyCode>()
                 .map_err(|e| format!("national_portal.agencies {code:?}: {e}"))?;
+        }
+        if !self.department_centre.is_empty() {
+            self.department_centre
+                .parse::<egov_domain::agency_code::AgencyCode>()
+                .map_err(|e| format!("national_portal.department_centre: {e}"))?;
         }
         Ok(())
     }

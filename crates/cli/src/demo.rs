@@ -55,6 +55,11 @@ pub async fn run(
     if images > 0 {
         println!("Demo signature and seal images approved: {images}.");
     }
+    // Departments' online dossiers wait at the province's public administration centre.
+    let centre = egov_store::agencies::find_by_short_name(&mut app.db(), "TTPVHCC")
+        .await?
+        .map(|a| a.code)
+        .unwrap_or_default();
     drop(app);
     let s = &settings.signatures;
     if s.trust_gcc.is_empty() && s.trust_public.is_empty() && s.seals.is_empty() {
@@ -108,9 +113,12 @@ pub async fn run(
             url: url.clone(),
             username: "demo".into(),
             password: "demo".into(),
+            intake: true,
+            department_centre: centre,
             ..Default::default()
         };
         println!("National Public Service Portal stand-in: {url}/ (what it holds).");
+        println!("Submit a dossier there as a citizen would: {url}/submit (egov takes it in).");
     }
     let app = super::open(settings).await?;
     super::serve(app, listen).await

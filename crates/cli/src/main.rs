@@ -110,6 +110,8 @@ enum NationalCmd {
     },
     /// Run one round of the synchronisation now and print what it did.
     Sync,
+    /// Take in the dossiers submitted on the portal now and print what happened.
+    Intake,
     /// Look up every dossier submitted in a period on the portal and list what is missing,
     /// stale, lacking progress or refused.
     Reconcile {
@@ -359,6 +361,26 @@ async fn run(command: Command, settings: egov_app::Settings) -> Result<()> {
             println!(
                 "records sent {}, progress entries sent {}, refused {}, failed {}, found already there {}",
                 r.records, r.progress, r.rejected, r.failed, r.found
+            );
+            Ok(())
+        }
+        Command::NationalPortal(NationalCmd::Intake) => {
+            if !settings.national_portal.intake {
+                anyhow::bail!("national_portal.intake is false in the configuration");
+            }
+            let portal =
+                egov_app::onestop::national_sync::HttpPortal::new(settings.national_portal.clone());
+            let app = open(settings).await?;
+            let r = app
+                .intake_national(&portal)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            if let Some(e) = &r.pull_error {
+                println!("the pull failed: {e}");
+            }
+            println!(
+                "pulled {}, pulled again (recognised) {}, taken in {}, held {}, to try again {}",
+                r.pulled, r.duplicates, r.taken, r.held, r.failed
             );
             Ok(())
         }

@@ -91,6 +91,17 @@ pub async fn all_codes(ex: &mut impl Exec) -> Result<Vec<String>, StoreError> {
     Ok(rows.into_iter().map(|(c,)| c).collect())
 }
 
+pub async fn find_by_short_name(
+    ex: &mut impl Exec,
+    short_name: &str,
+) -> Result<Option<Agency>, StoreError> {
+    ex.fetch_optional(
+        &format!("SELECT {COLS} FROM agencies a WHERE a.short_name = $1 ORDER BY a.id LIMIT 1"),
+        args![short_name],
+    )
+    .await
+}
+
 pub async fn find_by_code(ex: &mut impl Exec, code: &str) -> Result<Option<Agency>, StoreError> {
     ex.fetch_optional(
         &format!("SELECT {COLS} FROM agencies a WHERE a.code = $1"),

@@ -148,6 +148,7 @@ impl FakePortal {
             .route("/token", post(token))
             .route("/service", post(service))
             .route("/files/{id}", get(file))
+            .route("/submit", get(submit_form).post(submit_page))
             .route("/_mode", post(set_mode))
             .route("/_state", get(state))
             .with_state(self.clone())
@@ -566,7 +567,105 @@ async fn page(State(f): State<FakePortal>) -> Html<String> {
          <body><h1>Cổng Dịch vụ công quốc gia — giả lập</h1>\
          <p>{} lời gọi; {} hồ sơ tạo mới, {} cập nhật.</p>\
          <table><thead><tr><th>Mã hồ sơ</th><th>Thủ tục</th><th>Trạng thái</th><th>Hẹn trả</th><th>Tiến độ</th></tr></thead>\
-         <tbody>{rows}</tbody></table><h2>Bị từ chối</h2><ul>{refusals}</ul></body></html>",
-        h.calls, h.creates, h.updates
+         <tbody>{rows}</tbody></table><p><a href=\"/submit\">Nộp hồ sơ trực tuyến (như công dân)</a> — \
+         {} hồ sơ đã nộp.</p><h2>Bị từ chối</h2><ul>{refusals}</ul></body></html>",
+        h.calls,
+        h.creates,
+        h.updates,
+        h.submissions.len()
     ))
+}
+
+const SUBMIT_FORM: &str = "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<title>Nộp hồ sơ trực tuyến (giả lập)</title></head><body><main><h1>Nộp hồ sơ trực tuyến</h1>\
+<p>Như công dân nộp trên Cổng Dịch vụ công quốc gia: hệ thống của tỉnh sẽ lấy hồ sơ về.</p>\
+<form method=\"post\" enctype=\"multipart/form-data\">\
+<p><label for=\"agency\">Mã định danh cơ quan tiếp nhận</label><br><input id=\"agency\" name=\"agency\" required value=\"000.02.90.H56\"></p>\
+<p><label for=\"procedure\">Mã thủ tục</label><br><input id=\"procedure\" name=\"procedure\" required value=\"9.000004\"></p>\
+<p><label for=\"subject\">Trích yếu</label><br><input id=\"subject\" name=\"subject\" value=\"Xác nhận tình trạng hôn nhân\"></p>\
+<p><label for=\"name\">Họ và tên</label><br><input id=\"name\" name=\"name\" required></p>\
+<p><label for=\"id\">Số định danh cá nhân</label><br><input id=\"id\" name=\"id\" required inputmode=\"numeric\"></p>\
+<p><label for=\"phone\">Số điện thoại</label><br><input id=\"phone\" name=\"phone\" inputmode=\"tel\"></p>\
+<p><label for=\"c1\">Mã thành phần 1</label><br><input id=\"c1\" name=\"c1\" value=\"TP1\"> <label for=\"f1\">Tệp</label> <input id=\"f1\" name=\"f1\" type=\"file\"></p>\
+<p><label for=\"c2\">Mã thành phần 2</label><br><input id=\"c2\" name=\"c2\" value=\"GTTT\"> <label for=\"f2\">Tệp</label> <input id=\"f2\" name=\"f2\" type=\"file\"></p>\
+<p><label><input type=\"checkbox\" name=\"vneid\" value=\"1\" checked> Tài khoản xác thực bằng VNeID</label></p>\
+<p><label><input type=\"checkbox\" name=\"paid\" value=\"1\"> Đã thanh toán phí, lệ phí trực tuyến</label></p>\
+<p><button type=\"submit\">Nộp hồ sơ</button></p></form></main></body></html>";
+
+async fn submit_form() -> Html<&'static str> {
+    Html(SUBMIT_FORM)
+}
+
+/// A tester's submission from the page: made into the shape of `layhosomoi-answer.json`'s
+/// items, with a new national code, and offered to the next pull.
+async fn submit_page(State(f): State<FakePortal>, mut form: axum::extract::Multipart) -> Response {
+    use sha2::Digest;
+    let mut fields: BTreeMap<String, String> = BTreeMap::new();
+    let mut uploads: BTreeMap<String, (String, Vec<u8>)> = BTreeMap::new();
+    while let Ok(Some(field)) = form.next_field().await {
+        let name = field.name().unwrap_or_default().to_owned();
+        let file_name = field.file_name().map(str::to_owned);
+        let Ok(bytes) = field.bytes().await else {
+            return (StatusCode::BAD_REQUEST, "Tệp tải lên bị lỗi").into_response();
+        };
+        match file_name {
+            Some(n) if !bytes.is_empty() => {
+                uploads.insert(name, (n, bytes.to_vec()));
+            }
+            Some(_) => {}
+            None => {
+                fields.insert(name, String::from_utf8_lossy(&bytes).trim().to_owned());
+            }
+        }
+    }
+    let v = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    let now = time::OffsetDateTime::now_utc();
+    let n = f.lock().submissions.len() + 1;
+    let code = format!(
+        "G22.99-{}-{n:07}",
+        DateStyle::Compact.format(now).get(..8).unwrap_or("")
+    );
+    let mut files = Vec::new();
+    let mut components = Vec::new();
+    for (c, file) in [("c1", "f1"), ("c2", "f2")] {
+        let mut attached = Vec::new();
+        if let Some((name, bytes)) = uploads.remove(file) {
+            let id = format!("TT-{n:07}-{file}");
+            attached.push(json!({
+                "IdGiayTo": id,
+                "TenGiayTo": name,
+                "HashTepTin": hex::encode(sha2::Sha256::digest(&bytes)),
+            }));
+            files.push((id, bytes));
+        }
+        if !v(c).is_empty() {
+            components
+                .push(json!({"MaThanhPhanHoSo": v(c), "SoLuong": "1", "GiayToDinhKem": attached}));
+        }
+    }
+    let flag = |k: &str| if v(k) == "1" { "1" } else { "0" };
+    let item = json!({
+        "MaHoSo": code,
+        "MaTTHC": v("procedure"),
+        "MaDonViTiepNhan": v("agency"),
+        "NgayNop": DateStyle::Compact.format(now),
+        "TrichYeu": v("subject"),
+        "TaiKhoanDuocXacThucVoiVNeID": flag("vneid"),
+        "DuocThanhToanTrucTuyen": flag("paid"),
+        "ThongTinNguoiNop": {
+            "LoaiDoiTuong": "1",
+            "HoVaTen": v("name"),
+            "SoDinhDanh": v("id"),
+            "SoDienThoai": v("phone"),
+        },
+        "ThanhPhanHoSo": components,
+    });
+    f.submit(item, files);
+    Html(format!(
+        "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Đã nộp</title></head>\
+         <body><main><h1>Đã nộp hồ sơ</h1><p>Mã hồ sơ: <strong>{code}</strong></p>\
+         <p><a href=\"/\">Xem Cổng</a> · <a href=\"/submit\">Nộp hồ sơ khác</a></p></main></body></html>"
+    ))
+    .into_response()
 }

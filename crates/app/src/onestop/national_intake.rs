@@ -486,6 +486,27 @@ impl App {
                 format!("No version of procedure {} is in force.", sub.procedure),
             )
         })?;
+        // A department's dossier waits at the province's centre, as at its counters; a
+        // commune's (or the province's) at its own one-stop section.
+        let receiving = if competent.kind == egov_domain::org::AgencyKind::Department
+            && !s.department_centre.is_empty()
+        {
+            egov_store::agencies::find_by_code(&mut self.db(), &s.department_centre)
+                .await
+                .map_err(AppError::from)?
+                .ok_or_else(|| {
+                    NotTaken::Held(
+                        crate::Code::BadConfig.as_str().to_owned(),
+                        format!(
+                            "national_portal.department_centre {} is no agency's identifier.",
+                            s.department_centre
+                        ),
+                    )
+                })?
+                .id
+        } else {
+            competent.id
+        };
         let mut components = Vec::new();
         for c in &sub.components {
             let mut scan = None;
@@ -502,8 +523,8 @@ impl App {
         }
         let r = Reception {
             procedure_code,
-            receiving_agency_id: competent.id,
-            competent_agency_id: None,
+            receiving_agency_id: receiving,
+            competent_agency_id: Some(competent.id),
             applicant: ApplicantRef {
                 id: None,
                 new: Some(sub.applicant.clone()),

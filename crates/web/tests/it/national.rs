@@ -46,6 +46,8 @@ fn national_settings(url: String) -> NationalPortal {
         // A procedure the province defined itself, reported under a national one.
         procedure_codes: [("TH.HT.01".to_owned(), "9.000004".to_owned())].into(),
         intake: true,
+        // The demo's provincial public administration centre (TTPVHCC).
+        department_centre: "000.00.13.H56".into(),
         ..NationalPortal::default()
     }
 }
@@ -769,6 +771,10 @@ both!(
         assert_eq!(d.channel.as_str(), "online");
         assert!(d.eid_verified && d.paid_online);
         assert_eq!(d.receiving_agency_id, s.hac_thanh);
+        // It waits in the Hạc Thành one-stop officer's queue.
+        let officer = s.who("motcua.hacthanh").await;
+        let queue = s.app.my_queue(&officer, 50).await.unwrap();
+        assert!(queue.iter().any(|q| q.id == d.id), "in the officer's queue");
         // Its files are in the file store, as announced.
         let comps = egov_store::onestop::components(&mut s.app.db(), d.id)
             .await
@@ -888,5 +894,40 @@ both!(
         s.fake.submit(item, files);
         let round = s.app.intake_national(&s.portal).await.unwrap();
         assert_eq!((round.taken, round.held), (1, 0), "{round:?}");
+    }
+);
+
+both!(
+    a_departments_online_dossier_waits_at_the_provinces_centre,
+    |db| {
+        let s = setup(db).await;
+        let (mut item, files) = submission();
+        let stc = egov_store::agencies::find_by_short_name(&mut s.app.db(), "STC")
+            .await
+            .unwrap()
+            .unwrap();
+        item["MaHoSo"] = json!("G22.31-20261207-0000301");
+        item["MaTTHC"] = json!("9.000016");
+        item["MaDonViTiepNhan"] = json!(stc.code);
+        item["ThanhPhanHoSo"][1]["MaThanhPhanHoSo"] = json!("TP2");
+        s.fake.submit(item, files);
+        let round = s.app.intake_national(&s.portal).await.unwrap();
+        assert_eq!(round.taken, 1, "{round:?}");
+        let d = egov_store::onestop::find_dossier_by_national_code(
+            &mut s.app.db(),
+            "G22.31-20261207-0000301",
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        let centre = egov_store::agencies::find_by_short_name(&mut s.app.db(), "TTPVHCC")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(centre.code, "000.00.13.H56");
+        assert_eq!(
+            (d.receiving_agency_id, d.competent_agency_id),
+            (centre.id, stc.id)
+        );
     }
 );
