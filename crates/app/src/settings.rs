@@ -165,6 +165,8 @@ pub struct SubmissionFields {
     pub request_size: String,
     pub next_cursor: String,
     pub code: String,
+    /// Present on an applicant's supplement to a dossier already submitted (its id).
+    pub supplement: String,
     pub procedure: String,
     pub agency: String,
     pub submitted_at: String,
@@ -201,6 +203,7 @@ impl Default for SubmissionFields {
             request_size: s("SoLuong"),
             next_cursor: s("ViTriTiepTheo"),
             code: s("MaHoSo"),
+            supplement: s("MaBoSung"),
             procedure: s("MaTTHC"),
             agency: s("MaDonViTiepNhan"),
             submitted_at: s("NgayNop"),

@@ -84,12 +84,17 @@ impl FakePortal {
         self.lock().mode = mode;
     }
 
-    /// A citizen's submission (in the shape of `layhosomoi-answer.json`'s items) with its
-    /// files by id: offered to the next pull, and held as the portal's own dossier (status 1)
-    /// so that the province's updates of it are accepted.
+    /// A citizen's submission (in the shape of `layhosomoi-answer.json`'s items) or supplement
+    /// (`layhosomoi-answer-supplement.json`) with its files by id: offered to the next pull; a
+    /// submission is also held as the portal's own dossier (status 1) so that the province's
+    /// updates of it are accepted.
     pub fn submit(&self, item: Value, files: Vec<(String, Vec<u8>)>) {
         let mut h = self.lock();
-        if let Some(code) = item["MaHoSo"].as_str() {
+        // A supplement (`MaBoSung`) is to a dossier the portal already holds.
+        if let Some(code) = item["MaHoSo"]
+            .as_str()
+            .filter(|_| item.get("MaBoSung").is_none())
+        {
             h.dossiers.insert(
                 code.to_owned(),
                 json!({
@@ -431,8 +436,10 @@ fn record(h: &mut Held, item: &Value, updating: bool) -> Result<(), Refusal> {
     one_of(item, "TrangThaiHoSo", &STATUSES)?;
     let status = text(item, "TrangThaiHoSo")?.to_owned();
     date(item, "NgayNopHoSo", false)?;
-    let received = date(item, "NgayTiepNhan", status == "1" || status == "3")?;
-    let appointment = date(item, "NgayHenTra", status == "1" || status == "3")?;
+    // Not yet received: submitted, refused, or asked for a supplement before acceptance.
+    let unreceived = ["1", "3", "5"].contains(&status.as_str());
+    let received = date(item, "NgayTiepNhan", unreceived)?;
+    let appointment = date(item, "NgayHenTra", unreceived)?;
     date(item, "NgayTra", true)?;
     date(item, "NgayKetThucXuLy", true)?;
     if let (Some(r), Some(a)) = (&received, &appointment)

@@ -1146,6 +1146,10 @@ impl App {
             // A citizen or business sees their own dossiers only; an integration follows
             // dossiers through the event log, not through this door.
             ActorKind::Citizen { applicant_id, .. } => return Ok(d.applicant_id == applicant_id),
+            // The national portal brings the supplements of the dossiers submitted there.
+            ActorKind::Integration(crate::Integration::NationalPortal) => {
+                return Ok(d.national_code.is_some());
+            }
             ActorKind::Integration(_) => return Ok(false),
             ActorKind::System | ActorKind::Official => {}
         }
@@ -1171,6 +1175,14 @@ impl App {
         d: &DossierRow,
         event: Event,
     ) -> Result<bool, AppError> {
+        // The applicant's supplement to a dossier submitted on the national portal comes
+        // through the portal.
+        if matches!(
+            actor.kind,
+            ActorKind::Integration(crate::Integration::NationalPortal)
+        ) {
+            return Ok(d.national_code.is_some() && event == Event::SupplementProvided);
+        }
         // Only officials act on dossiers (a citizen's supplement comes through the counter).
         if actor.official().is_err() {
             return Ok(false);

@@ -119,6 +119,58 @@ fn safe_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
 }
 
+/// The components of a submission or supplement, with their files.
+fn read_components(
+    item: &Value,
+    f: &SubmissionFields,
+) -> Result<Vec<SubmittedComponent>, Malformed> {
+    let mut components = Vec::new();
+    for c in list(item, &f.components)? {
+        let mut files = Vec::new();
+        for file in list(c, &f.files)? {
+            let id = required(file, &f.file_id)?;
+            if !safe_id(&id) {
+                return Err(malformed(
+                    &f.file_id,
+                    "not letters, digits, '.', '_' or '-'",
+                ));
+            }
+            let sha256 = required(file, &f.file_hash)?.to_ascii_lowercase();
+            if !egov_store::blobs::is_sha256(&sha256) {
+                return Err(malformed(&f.file_hash, "not a SHA-256 in hex"));
+            }
+            files.push(SubmittedFile {
+                name: text(file, &f.file_name).unwrap_or_else(|| id.clone()),
+                id,
+                sha256,
+            });
+        }
+        components.push(SubmittedComponent {
+            code: required(c, &f.component_code)?,
+            files,
+        });
+    }
+    Ok(components)
+}
+
+/// An applicant's supplement to a dossier submitted on the portal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Supplement {
+    /// The dossier's national code.
+    pub code: String,
+    pub id: String,
+    pub components: Vec<SubmittedComponent>,
+}
+
+/// Reads a supplement's record (one that carries the supplement field).
+pub fn read_supplement(item: &Value, f: &SubmissionFields) -> Result<Supplement, Malformed> {
+    Ok(Supplement {
+        code: required(item, &f.code)?,
+        id: required(item, &f.supplement)?,
+        components: read_components(item, f)?,
+    })
+}
+
 /// Reads a submission's record with the configured field names and date style.
 pub fn read_submission(
     item: &Value,
@@ -156,32 +208,7 @@ pub fn read_submission(
         email: text(who, &f.applicant_email),
         address: text(who, &f.applicant_address),
     };
-    let mut components = Vec::new();
-    for c in list(item, &f.components)? {
-        let mut files = Vec::new();
-        for file in list(c, &f.files)? {
-            let id = required(file, &f.file_id)?;
-            if !safe_id(&id) {
-                return Err(malformed(
-                    &f.file_id,
-                    "not letters, digits, '.', '_' or '-'",
-                ));
-            }
-            let sha256 = required(file, &f.file_hash)?.to_ascii_lowercase();
-            if !egov_store::blobs::is_sha256(&sha256) {
-                return Err(malformed(&f.file_hash, "not a SHA-256 in hex"));
-            }
-            files.push(SubmittedFile {
-                name: text(file, &f.file_name).unwrap_or_else(|| id.clone()),
-                id,
-                sha256,
-            });
-        }
-        components.push(SubmittedComponent {
-            code: required(c, &f.component_code)?,
-            files,
-        });
-    }
+    let components = read_components(item, f)?;
     let mut fees = Vec::new();
     for fee in list(item, &f.fees)? {
         let amount = required(fee, &f.fee_amount)?;
@@ -386,7 +413,12 @@ impl App {
                 for item in &items {
                     let payload = item.to_string();
                     // A record without its code is kept too, under a code made from its content.
-                    let code = text(item, &f.code)
+                    // A supplement is kept under its dossier's code and its own id.
+                    let code = match (text(item, &f.code), text(item, &f.supplement)) {
+                        (Some(c), Some(b)) => Some(format!("{c}#{b}")),
+                        (c, _) => c,
+                    };
+                    let code = code
                         .unwrap_or_else(|| format!("?{}", &sha256_hex(payload.as_bytes())[..20]));
                     if inbox::keep(&mut tx, &code, &payload, now).await? {
                         round.pulled += 1;
@@ -451,6 +483,11 @@ impl App {
         let s = &self.settings.national_portal;
         let item: Value = serde_json::from_str(&row.payload)
             .map_err(|e| NotTaken::Held("malformed_submission".into(), e.to_string()))?;
+        if text(&item, &s.fields.supplement).is_some() {
+            return self
+                .take_supplement(portal, read_supplement(&item, &s.fields)?)
+                .await;
+        }
         let sub = read_submission(&item, &s.fields, s.intake_dates)?;
         let competent = egov_store::agencies::find_by_code(&mut self.db(), &sub.agency)
             .await
@@ -507,20 +544,7 @@ impl App {
         } else {
             competent.id
         };
-        let mut components = Vec::new();
-        for c in &sub.components {
-            let mut scan = None;
-            for file in &c.files {
-                let sha = self.fetch_submitted_file(portal, file).await?;
-                scan.get_or_insert(sha);
-            }
-            components.push(ComponentInput {
-                code: c.code.clone(),
-                provided: true,
-                scan,
-                reused: false,
-            });
-        }
+        let components = self.fetch_components(portal, &sub.components).await?;
         let r = Reception {
             procedure_code,
             receiving_agency_id: receiving,
@@ -548,6 +572,67 @@ impl App {
         let portal_actor = Actor::integration(Integration::NationalPortal);
         let out = self.submit_dossier(&portal_actor, r).await?;
         Ok(out.dossier.id)
+    }
+
+    /// The components as provided, each with its first file streamed into the file store.
+    async fn fetch_components<P: Portal>(
+        &self,
+        portal: &P,
+        submitted: &[SubmittedComponent],
+    ) -> Result<Vec<ComponentInput>, NotTaken> {
+        let mut components = Vec::new();
+        for c in submitted {
+            let mut scan = None;
+            for file in &c.files {
+                let sha = self.fetch_submitted_file(portal, file).await?;
+                scan.get_or_insert(sha);
+            }
+            components.push(ComponentInput {
+                code: c.code.clone(),
+                provided: true,
+                scan,
+                reused: false,
+            });
+        }
+        Ok(components)
+    }
+
+    /// Applies an applicant's supplement: only to a dossier of theirs that waits for one.
+    async fn take_supplement<P: Portal>(
+        &self,
+        portal: &P,
+        sup: Supplement,
+    ) -> Result<i64, NotTaken> {
+        let d = egov_store::onestop::find_dossier_by_national_code(&mut self.db(), &sup.code)
+            .await
+            .map_err(AppError::from)?
+            .ok_or_else(|| {
+                NotTaken::Held(
+                    "unknown_dossier".into(),
+                    format!("No dossier has the national code {}.", sup.code),
+                )
+            })?;
+        if d.state != egov_domain::onestop::dossier::State::AwaitingSupplement {
+            return Err(NotTaken::Held(
+                "no_supplement_requested".into(),
+                format!(
+                    "Dossier {} ({}) was not asked for a supplement; it is {}.",
+                    d.code,
+                    sup.code,
+                    d.state.as_str()
+                ),
+            ));
+        }
+        let components = self.fetch_components(portal, &sup.components).await?;
+        let portal_actor = Actor::integration(Integration::NationalPortal);
+        let action = super::dossiers::DossierAction {
+            version: d.version,
+            note: format!("Bổ sung {} qua Cổng Dịch vụ công quốc gia", sup.id),
+            command: super::dossiers::DossierCommand::SupplementProvided { components },
+        };
+        self.run_dossier_command(&portal_actor, d.id, action)
+            .await?;
+        Ok(d.id)
     }
 
     /// Streams one submitted file into the file store: at most the upload limit, its hash the

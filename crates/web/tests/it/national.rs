@@ -931,3 +931,101 @@ both!(
         );
     }
 );
+
+/// The fixture's supplement to the submission, and its file.
+fn supplement() -> (Value, Vec<(String, Vec<u8>)>) {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../app/tests/fixtures/national"
+    );
+    let answer: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{dir}/layhosomoi-answer-supplement.json")).unwrap(),
+    )
+    .unwrap();
+    let file = std::fs::read(format!("{dir}/files/can-cuoc-bo-sung.pdf")).unwrap();
+    (
+        answer["result"][0].clone(),
+        vec![("TT-20261207-000512".into(), file)],
+    )
+}
+
+both!(
+    an_online_dossier_asked_for_a_supplement_gets_it_through_the_portal,
+    |db| {
+        let s = setup(db).await;
+        let (item, files) = submission();
+        s.fake.submit(item, files);
+        s.app.intake_national(&s.portal).await.unwrap();
+        let code = "G22.31-20261207-0000123";
+        let d = egov_store::onestop::find_dossier_by_national_code(&mut s.app.db(), code)
+            .await
+            .unwrap()
+            .unwrap();
+        // A supplement the officer did not ask for is held, and changes nothing.
+        let (sup, sup_files) = supplement();
+        s.fake.submit(sup.clone(), sup_files.clone());
+        let round = s.app.intake_national(&s.portal).await.unwrap();
+        assert_eq!((round.pulled, round.held), (1, 1), "{round:?}");
+        let held = egov_store::national_inbox::troubles(&mut s.app.db(), 5)
+            .await
+            .unwrap();
+        assert_eq!(
+            held[0].problem_code.as_deref(),
+            Some("no_supplement_requested")
+        );
+        // The officer checks it and asks for a clearer copy before accepting; the portal hears it.
+        s.clock.advance(Duration::minutes(20));
+        let v = s
+            .act(
+                "motcua.hacthanh",
+                d.id,
+                d.version,
+                json!({"event": "request_supplement", "items": ["Bản chụp căn cước rõ nét"]}),
+            )
+            .await;
+        s.sync().await;
+        assert_eq!(s.held()["dossiers"][code]["TrangThaiHoSo"], "5");
+        // The citizen supplements on the portal (the held one, retried, now applies).
+        let id = held[0].id;
+        s.app
+            .retry_submission(&s.who("admin").await, id)
+            .await
+            .unwrap();
+        s.clock.advance(Duration::minutes(20));
+        let round = s.app.intake_national(&s.portal).await.unwrap();
+        assert_eq!(round.taken, 1, "{round:?}");
+        let after = egov_store::onestop::get_dossier(&mut s.app.db(), d.id)
+            .await
+            .unwrap();
+        assert_eq!(
+            after.state.as_str(),
+            "submitted",
+            "back to the officer's check"
+        );
+        assert!(after.version > v);
+        let comps = egov_store::onestop::components(&mut s.app.db(), d.id)
+            .await
+            .unwrap();
+        let gttt = comps.iter().find(|c| c.code == "GTTT").unwrap();
+        assert_eq!(
+            gttt.blob_sha.as_deref(),
+            sup["ThanhPhanHoSo"][0]["GiayToDinhKem"][0]["HashTepTin"].as_str()
+        );
+        // Accepted: the portal's dossier is received, its supplement answered.
+        s.act(
+            "motcua.hacthanh",
+            d.id,
+            after.version,
+            json!({"event": "receive"}),
+        )
+        .await;
+        s.sync().await;
+        let on_portal = &s.held()["dossiers"][code];
+        assert_eq!(on_portal["TrangThaiHoSo"], "2");
+        assert_eq!(on_portal["DanhSachHoSoBoSung"][0]["TrangThaiBoSung"], "1");
+        // The same supplement offered again is recognised, not applied twice.
+        s.fake.submit(sup, sup_files);
+        let round = s.app.intake_national(&s.portal).await.unwrap();
+        assert_eq!((round.duplicates, round.taken), (1, 0), "{round:?}");
+    }
+);
