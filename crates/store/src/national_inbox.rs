@@ -191,7 +191,8 @@ pub async fn troubles(ex: &mut impl Exec, limit: i64) -> Result<Vec<InboxRow>, S
 /// Counts by state, and the duplicates recognised.
 pub async fn counts(ex: &mut impl Exec) -> Result<Vec<(String, i64, i64)>, StoreError> {
     ex.fetch_all(
-        "SELECT state, COUNT(*), COALESCE(SUM(duplicates), 0) FROM national_inbox GROUP BY state",
+        "SELECT state, COUNT(*), CAST(COALESCE(SUM(duplicates), 0) AS BIGINT) FROM national_inbox \
+         GROUP BY state",
         args![],
     )
     .await

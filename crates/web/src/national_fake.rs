@@ -37,6 +37,8 @@ pub struct Mode {
     pub expire_sessions: bool,
     /// Offer submissions for agencies the caller did not ask for (as a careless portal might).
     pub offer_all: bool,
+    /// Never answer a request for a file.
+    pub files_hang: bool,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -55,9 +57,9 @@ struct Held {
     updates: u64,
     /// Submissions citizens made here, in order (the pull's cursor is an index into them).
     submissions: Vec<Value>,
-    /// Submitted files by id.
+    /// Submitted files by id (shared, not copied, when served).
     #[serde(skip)]
-    files: BTreeMap<String, Vec<u8>>,
+    files: BTreeMap<String, axum::body::Bytes>,
     #[serde(skip)]
     sessions: HashSet<String>,
     #[serde(skip)]
@@ -106,7 +108,11 @@ impl FakePortal {
                 }),
             );
         }
-        h.files.extend(files);
+        h.files.extend(
+            files
+                .into_iter()
+                .map(|(id, b)| (id, axum::body::Bytes::from(b))),
+        );
         h.submissions.push(item);
     }
 
@@ -532,12 +538,22 @@ async fn file(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
-    let h = f.lock();
-    if !h.sessions.contains(token) {
+    let (known, hang, file) = {
+        let h = f.lock();
+        (
+            h.sessions.contains(token),
+            h.mode.files_hang,
+            h.files.get(&id).cloned(),
+        )
+    };
+    if !known {
         return StatusCode::UNAUTHORIZED.into_response();
     }
-    match h.files.get(&id) {
-        Some(bytes) => bytes.clone().into_response(),
+    if hang {
+        std::future::pending::<()>().await;
+    }
+    match file {
+        Some(bytes) => bytes.into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }

@@ -1029,3 +1029,42 @@ both!(
         assert_eq!((round.duplicates, round.taken), (1, 0), "{round:?}");
     }
 );
+
+both!(
+    a_file_that_does_not_arrive_leaves_the_submission_waiting_and_nothing_half_made,
+    |db| {
+        let s = setup(db).await;
+        let (item, files) = submission();
+        s.fake.submit(item, files);
+        s.fake.set_mode(Mode {
+            files_hang: true,
+            ..Mode::default()
+        });
+        let round = s.app.intake_national(&s.portal).await.unwrap();
+        assert_eq!(
+            (round.pulled, round.taken, round.failed),
+            (1, 0, 1),
+            "{round:?}"
+        );
+        let code = "G22.31-20261207-0000123";
+        assert!(
+            egov_store::onestop::find_dossier_by_national_code(&mut s.app.db(), code)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // Listed for the operator as waiting, with the cause; tried again after its back-off.
+        let h = s.app.intake_health(&s.who("admin").await).await.unwrap();
+        let t = h.troubles.iter().find(|t| t.national_code == code).unwrap();
+        assert_eq!((t.state.as_str(), t.attempts), ("pending", 1));
+        assert!(!t.problem.is_empty());
+        s.fake.set_mode(Mode::default());
+        assert_eq!(
+            s.app.intake_national(&s.portal).await.unwrap().taken,
+            0,
+            "not before its back-off"
+        );
+        s.clock.advance(Duration::minutes(1));
+        assert_eq!(s.app.intake_national(&s.portal).await.unwrap().taken, 1);
+    }
+);
