@@ -458,6 +458,18 @@ pub async fn troubles(ex: &mut impl Exec, limit: i64) -> Result<Vec<Trouble>, St
     .await
 }
 
+/// Refused records and entries counted by the portal's code, most first.
+pub async fn rejected_by_code(ex: &mut impl Exec) -> Result<Vec<(String, i64)>, StoreError> {
+    ex.fetch_all(
+        "SELECT code, CAST(COUNT(*) AS BIGINT) AS n FROM ( \
+           SELECT COALESCE(reject_code, '') AS code FROM national_dossiers WHERE state = 'rejected' \
+           UNION ALL SELECT COALESCE(reject_code, '') FROM national_progress WHERE state = 'rejected') r \
+         GROUP BY code ORDER BY n DESC, code",
+        args![],
+    )
+    .await
+}
+
 /// The token of a dossier's result file, made with `new_token` the first time.
 pub async fn result_token(
     ex: &mut impl Exec,

@@ -884,6 +884,8 @@ pub struct NationalHealth {
     pub synced_rate: f64,
     /// Refused by the portal: waiting for an operator to retry or set aside.
     pub rejected: Vec<Trouble>,
+    /// The refusals counted by the portal's code (the reason), most first.
+    pub rejected_by_code: Vec<(String, i64)>,
     /// Still retried, after at least one failed call (the portal down, slow or answering
     /// nonsense): the last failure and the next try.
     pub failing: Vec<Trouble>,
@@ -959,6 +961,7 @@ impl App {
         } else {
             (h.records.done as f64 * 1000.0 / owed as f64).round() / 10.0
         };
+        h.rejected_by_code = sync::rejected_by_code(&mut ex).await?;
         for t in sync::troubles(&mut ex, 300).await? {
             let list = match t.state.as_str() {
                 "rejected" => &mut h.rejected,

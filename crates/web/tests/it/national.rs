@@ -417,6 +417,7 @@ both!(
         let h = s.app.national_health(&s.who("admin").await).await.unwrap();
         let refused = h.rejected.iter().find(|t| t.dossier_id == local).unwrap();
         assert_eq!(refused.code, "no_national_code");
+        assert_eq!(h.rejected_by_code, vec![("no_national_code".to_owned(), 1)]);
         assert!(refused.message.contains("TH.HT.99"), "{}", refused.message);
     }
 );
