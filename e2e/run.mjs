@@ -546,6 +546,29 @@ try {
   }
   assert.ok(arrived, `the online dossier ${nationalCode} reached the officer's queue`);
   await check(qp, "online dossier in the queue");
+  // The queue of online dossiers to check: open it, see the portal's flags, open a file in the
+  // browser, accept it; the stand-in then holds it as received (national status 2).
+  await qp.goto(`${base}/onestop/online`);
+  await check(qp, "online queue");
+  await qp.setViewportSize({ width: 360, height: 740 });
+  await noSidewaysScroll(qp, "online queue at 360");
+  await qp.setViewportSize({ width: 1280, height: 800 });
+  await qp.getByRole("link", { name: nationalCode }).click();
+  await qp.getByText("Tài khoản VNeID").first().waitFor();
+  await check(qp, "online dossier to check");
+  const scanHref = await qp.locator('a[href*="/scans/TP1"]').first().getAttribute("href");
+  const scan = await qp.request.get(`${base}${scanHref}`);
+  assert.equal(scan.status(), 200);
+  assert.equal(scan.headers()["content-type"], "application/pdf");
+  await qp.getByRole("button", { name: "Tiếp nhận", exact: true }).click();
+  await qp.getByText("Đã tiếp nhận").first().waitFor();
+  let received = false;
+  for (let i = 0; i < 40 && !received; i++) {
+    const held = await (await qp.request.get(`${fakeUrl}/_state`)).json();
+    received = held.dossiers?.[nationalCode]?.TrangThaiHoSo === "2";
+    if (!received) await qp.waitForTimeout(500);
+  }
+  assert.ok(received, `the portal's stand-in holds ${nationalCode} as received`);
   await officerDesk.close();
 
   // The operator (still signed in) sees the counter's dossiers reported to the national portal:

@@ -126,6 +126,10 @@ view! {
         pub fee_total: i64,
         pub paid: bool,
         pub digitised: bool,
+        /// Submitted on the national portal by an account verified with the national e-ID.
+        pub eid_verified: bool,
+        /// Its fees were paid on the national payment platform.
+        pub paid_online: bool,
         pub reused_data: bool,
         pub result_json: Option<String>,
         pub month: String,

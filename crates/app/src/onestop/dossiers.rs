@@ -5,7 +5,9 @@
 use crate::Code;
 use egov_domain::calendar::{Limit, Pause, Timeliness, classify};
 use egov_domain::events as domain_events;
-use egov_domain::onestop::dossier::{Event, Outcome, Snapshot, State, TransitionError, apply};
+use egov_domain::onestop::dossier::{
+    Channel, Event, Outcome, Snapshot, State, TransitionError, apply,
+};
 use egov_domain::onestop::procedure::ProcedureVersion;
 use egov_domain::onestop::process::{Process, StepAgency};
 use egov_domain::org::Role;
@@ -1375,6 +1377,24 @@ impl App {
         let person = actor.person_id.ok_or_else(AppError::forbidden)?;
         let rows = store::queue(&mut &self.db, person, self.now(), limit.clamp(1, 500)).await?;
         Ok(super::reports::mask_list(rows))
+    }
+
+    /// The online dossiers waiting for the actor's check before acceptance — submitted, or
+    /// back from a supplement asked before acceptance — oldest first.
+    pub async fn online_queue(
+        &self,
+        actor: &Actor,
+        limit: i64,
+    ) -> Result<Vec<DossierRow>, AppError> {
+        let mut rows: Vec<DossierRow> = self
+            .my_queue(actor, 500)
+            .await?
+            .into_iter()
+            .filter(|d| d.channel == Channel::Online && d.state == State::Submitted)
+            .collect();
+        rows.sort_by_key(|d| (d.submitted_at, d.id));
+        rows.truncate(limit.clamp(1, 500) as usize);
+        Ok(rows)
     }
 
     /// Search by code, applicant or procedure (diacritics ignored), within what the actor may see.

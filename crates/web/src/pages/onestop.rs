@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/onestop", get(queue))
         .route("/onestop/search", get(search))
+        .route("/onestop/online", get(online))
         .route("/onestop/counter", get(counter))
         .route("/onestop/dossiers/{id}", get(dossier))
         .route("/onestop/dossiers/{id}/act", post(act))
@@ -174,6 +175,31 @@ async fn queue(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
         q: String::new(),
         searched: false,
         counters: egov_app::views::all(state.app.counters_of(&actor).await?),
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "onestop/online.html")]
+struct OnlinePage {
+    page: Page,
+    rows: Vec<Dossier>,
+    /// How long each has waited, in whole hours.
+    waited: Vec<i64>,
+}
+
+/// The online dossiers waiting for the officer's check, oldest first.
+async fn online(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    let actor = ctx.actor()?;
+    let page = Page::official(&ctx, &state, "online-queue-title", "onestop").await?;
+    let rows: Vec<Dossier> = egov_app::views::all(state.app.online_queue(&actor, 200).await?);
+    let now = state.app.now();
+    Ok(html(&OnlinePage {
+        waited: rows
+            .iter()
+            .map(|d| (now - d.submitted_at).whole_hours().max(0))
+            .collect(),
+        rows,
+        page,
     }))
 }
 

@@ -776,6 +776,12 @@ both!(
         let officer = s.who("motcua.hacthanh").await;
         let queue = s.app.my_queue(&officer, 50).await.unwrap();
         assert!(queue.iter().any(|q| q.id == d.id), "in the officer's queue");
+        let online = s.app.online_queue(&officer, 50).await.unwrap();
+        assert_eq!(
+            online.iter().map(|q| q.id).collect::<Vec<_>>(),
+            vec![d.id],
+            "and among the online ones to check"
+        );
         // Its files are in the file store, as announced.
         let comps = egov_store::onestop::components(&mut s.app.db(), d.id)
             .await
