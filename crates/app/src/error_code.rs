@@ -167,6 +167,7 @@ codes! {
     NothingOwed = "nothing_owed",
     NothingRefused = "nothing_refused",
     NothingToPay = "nothing_to_pay",
+    NothingToPublish = "nothing_to_publish",
     NulCharacter = "nul_character",
     NumberTaken = "number_taken",
     PageNotFound = "page_not_found",

@@ -182,6 +182,7 @@ impl Worker {
         let mut last_housekeeping = std::time::Instant::now() - StdDuration::from_secs(3600);
         let mut last_reminders = last_housekeeping;
         let mut last_national = last_housekeeping;
+        let mut last_catalogue: Option<std::time::Instant> = None;
         let mut national_sub: Option<crate::onestop::national_sync::NationalSync> = None;
         let mut last_sweep = std::time::Instant::now();
         let mut last_checkpoint = std::time::Instant::now();
@@ -245,6 +246,22 @@ impl Worker {
                     }
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "national portal synchronisation failed"),
+                }
+                // The national catalogue, once a day (and when the worker starts).
+                if self.app.settings.national_portal.intake
+                    && last_catalogue.is_none_or(|t| t.elapsed() >= StdDuration::from_secs(86_400))
+                {
+                    match self.app.pull_catalogue(portal).await {
+                        Ok(p) => tracing::info!(
+                            listed = p.listed,
+                            new = p.new,
+                            changed = p.changed,
+                            bad = p.bad,
+                            "national catalogue pulled"
+                        ),
+                        Err(e) => tracing::warn!(error = %e, "national catalogue pull failed"),
+                    }
+                    last_catalogue = Some(std::time::Instant::now());
                 }
                 // The dossiers citizens submitted there, taken in.
                 match self.app.intake_national(portal).await {

@@ -101,6 +101,14 @@ pub async fn run(
     // every dossier and step is reported to it as it would be to dichvucong.gov.vn.
     if !settings.national_portal.enabled {
         let fake = egov_web::national_fake::FakePortal::new(Vec::new());
+        // Its catalogue holds one procedure changed since the demo's (a shorter time limit),
+        // for the operator's review.
+        let catalogue: serde_json::Value = serde_json::from_str(include_str!(
+            "../../app/tests/fixtures/national/laythutuc-answer.json"
+        ))?;
+        if let Some(entry) = catalogue["result"].get(0) {
+            fake.publish_procedure(entry.clone());
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
         tokio::spawn(async move {

@@ -112,6 +112,8 @@ enum NationalCmd {
     Sync,
     /// Take in the dossiers submitted on the portal now and print what happened.
     Intake,
+    /// Pull the national procedure catalogue now and hold it for review (the operator's page).
+    Catalogue,
     /// Look up every dossier submitted in a period on the portal and list what is missing,
     /// stale, lacking progress or refused.
     Reconcile {
@@ -381,6 +383,23 @@ async fn run(command: Command, settings: egov_app::Settings) -> Result<()> {
             println!(
                 "pulled {}, pulled again (recognised) {}, taken in {}, held {}, to try again {}",
                 r.pulled, r.duplicates, r.taken, r.held, r.failed
+            );
+            Ok(())
+        }
+        Command::NationalPortal(NationalCmd::Catalogue) => {
+            if !settings.national_portal.enabled {
+                anyhow::bail!("national_portal.enabled is false in the configuration");
+            }
+            let portal =
+                egov_app::onestop::national_sync::HttpPortal::new(settings.national_portal.clone());
+            let app = open(settings).await?;
+            let p = app
+                .pull_catalogue(&portal)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            println!(
+                "{} procedures listed: {} not published here, {} changed, {} the same, {} unreadable; review them on /admin/national-portal",
+                p.listed, p.new, p.changed, p.same, p.bad
             );
             Ok(())
         }

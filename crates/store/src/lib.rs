@@ -14,6 +14,7 @@ pub mod events;
 pub mod fts;
 pub mod jobs;
 pub mod national;
+pub mod national_catalogue;
 pub mod national_inbox;
 pub mod onestop;
 pub mod org;

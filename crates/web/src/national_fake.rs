@@ -55,6 +55,9 @@ struct Held {
     calls: u64,
     creates: u64,
     updates: u64,
+    /// The national procedure catalogue served (`LayThuTuc` entries by code).
+    #[serde(skip)]
+    catalogue: BTreeMap<String, Value>,
     /// Submissions citizens made here, in order (the pull's cursor is an index into them).
     submissions: Vec<Value>,
     /// Submitted files by id (shared, not copied, when served).
@@ -114,6 +117,13 @@ impl FakePortal {
                 .map(|(id, b)| (id, axum::body::Bytes::from(b))),
         );
         h.submissions.push(item);
+    }
+
+    /// Puts a procedure (a `LayThuTuc` entry, `laythutuc-answer.json`'s shape) in the
+    /// national catalogue it serves.
+    pub fn publish_procedure(&self, entry: Value) {
+        let code = entry["MATTHC"].as_str().unwrap_or_default().to_owned();
+        self.lock().catalogue.insert(code, entry);
     }
 
     /// Forgets a dossier and its progress (the portal lost them).
@@ -365,6 +375,21 @@ fn handle(h: &mut Held, e: &Envelope) -> Value {
         "CapNhatTienDoHoSoMC" => progress(h, item),
         "TraCuuHoSo" => return look_up(h, item),
         "LayDanhSachHoSoMoi" => return submissions(h, item),
+        "LayDanhSachTTHC" => {
+            let list: Vec<Value> = h
+                .catalogue
+                .iter()
+                .map(|(code, p)| json!({"MATTHC": code, "TENTTHC": p["TENTTHC"]}))
+                .collect();
+            return ok(json!({ "result": list }));
+        }
+        "LayThuTuc" => {
+            let code = item["MaTTHC"].as_str().unwrap_or_default();
+            return match h.catalogue.get(code) {
+                Some(p) => ok(json!({ "result": [p] })),
+                None => refused(&format!("Không có thủ tục {code}"), Some("MaTTHC")),
+            };
+        }
         other => Err((format!("Dịch vụ {other} không tồn tại"), None)),
     };
     match answer {

@@ -86,7 +86,11 @@ impl App {
         self.procedure_view(id).await
     }
 
-    async fn insert_entry(&self, tx: &mut Tx, entry: &CatalogueEntry) -> Result<i64, AppError> {
+    pub(crate) async fn insert_entry(
+        &self,
+        tx: &mut Tx,
+        entry: &CatalogueEntry,
+    ) -> Result<i64, AppError> {
         let p = &entry.procedure;
         p.validate().map_err(procedure_error)?;
         let code = p.code.as_str();

@@ -7,6 +7,7 @@ pub mod counter;
 pub mod dossiers;
 pub mod forms;
 pub mod national;
+pub mod national_catalogue;
 pub mod national_intake;
 pub mod national_sync;
 pub mod public;

@@ -68,6 +68,7 @@ struct National {
     page: Page,
     h: egov_app::onestop::national_sync::NationalHealth,
     intake: egov_app::onestop::national_intake::IntakeHealth,
+    catalogue: egov_app::onestop::national_catalogue::CatalogueReview,
     /// The reconciliation just run, with its period.
     r: Option<(
         String,
@@ -221,6 +222,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/admin/national-portal/submissions/{id}/retry",
             post(retry_submission),
+        )
+        .route(
+            "/admin/national-portal/catalogue/pull",
+            post(pull_catalogue),
+        )
+        .route(
+            "/admin/national-portal/catalogue/{code}/publish",
+            post(publish_national_procedure),
         )
         .route("/admin/national-portal/reconcile", post(reconcile_national))
         .route("/admin/audit", get(audit))
@@ -611,10 +620,12 @@ async fn national(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response
     let page = admin_page(&ctx, &state, "admin-national").await?;
     let h = state.app.national_health(&ctx.actor()?).await?;
     let intake = state.app.intake_health(&ctx.actor()?).await?;
+    let catalogue = state.app.catalogue_review(&ctx.actor()?).await?;
     Ok(html(&National {
         page,
         h,
         intake,
+        catalogue,
         r: None,
     }))
 }
@@ -666,10 +677,12 @@ async fn reconcile_national(
         .await?;
     let h = state.app.national_health(&actor).await?;
     let intake = state.app.intake_health(&actor).await?;
+    let catalogue = state.app.catalogue_review(&actor).await?;
     Ok(html(&National {
         page,
         h,
         intake,
+        catalogue,
         r: Some((f.from, f.to, r)),
     }))
 }
@@ -699,6 +712,53 @@ async fn retry_submission(
         "/admin/national-portal",
         r,
         "national-retried",
+    ))
+}
+
+/// Pulls the national catalogue now (the worker also does every day).
+async fn pull_catalogue(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    let portal = egov_app::onestop::national_sync::HttpPortal::new(
+        state.app.settings.national_portal.clone(),
+    );
+    let r = state
+        .app
+        .pull_catalogue_now(&ctx.actor()?, &portal)
+        .await
+        .map(|_| ());
+    Ok(done_saying(
+        &ctx,
+        "/admin/national-portal",
+        r,
+        "national-catalogue-pulled",
+    ))
+}
+
+#[derive(Deserialize)]
+struct PublishForm {
+    #[serde(default)]
+    from: String,
+}
+
+async fn publish_national_procedure(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    Form(f): Form<PublishForm>,
+) -> WebResult<Response> {
+    let actor = ctx.actor()?;
+    let r = match parse_date(Some(&f.from)) {
+        Ok(from) => state
+            .app
+            .publish_national_procedure(&actor, &code, from)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    Ok(done_saying(
+        &ctx,
+        "/admin/national-portal",
+        r,
+        "national-catalogue-publish-done",
     ))
 }
 

@@ -1075,3 +1075,100 @@ both!(
         assert_eq!(s.app.intake_national(&s.portal).await.unwrap().taken, 1);
     }
 );
+
+both!(
+    the_national_catalogue_is_pulled_compared_and_published_after_review,
+    |db| {
+        let s = setup(db).await;
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../app/tests/fixtures/national"
+        );
+        let answer: Value = serde_json::from_str(
+            &std::fs::read_to_string(format!("{dir}/laythutuc-answer.json")).unwrap(),
+        )
+        .unwrap();
+        // 9.000004 now takes two working days instead of three; 2.002516 egov does not have; one
+        // entry lacks its time limit.
+        let changed = answer["result"][0].clone();
+        let mut new = changed.clone();
+        new["MATTHC"] = json!("2.002516");
+        new["TENTTHC"] = json!("Đăng ký khai sinh có yếu tố nước ngoài");
+        let mut bad = changed.clone();
+        bad["MATTHC"] = json!("2.000001");
+        bad["CACHTHUCTHUCHIEN"] = json!([]);
+        for p in [changed, new, bad] {
+            s.fake.publish_procedure(p);
+        }
+        let admin = s.who("admin").await;
+        let pull = s.app.pull_catalogue(&s.portal).await.unwrap();
+        assert_eq!(
+            (pull.listed, pull.changed, pull.new, pull.bad),
+            (3, 1, 1, 1),
+            "{pull:?}"
+        );
+        let review = s.app.catalogue_review(&admin).await.unwrap();
+        let entry = |code: &str| {
+            review
+                .entries
+                .iter()
+                .find(|e| e.code == code)
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(entry("9.000004").differences, vec!["statutory_limit"]);
+        assert_eq!(entry("2.002516").state, "new");
+        assert!(
+            entry("2.000001").problem.contains("THOIGIAN"),
+            "{:?}",
+            entry("2.000001")
+        );
+        // Nothing changes in egov until the administrator publishes.
+        let today = s.app.today();
+        let before = egov_store::onestop::procedure_in_force(&mut s.app.db(), "9.000004", today)
+            .await
+            .unwrap()
+            .unwrap();
+        let tomorrow = today.next_day().unwrap();
+        let v = s
+            .app
+            .publish_national_procedure(&admin, "9.000004", tomorrow)
+            .await
+            .unwrap();
+        assert_eq!(v, before.version + 1);
+        let now_in_force = |d| {
+            let app = s.app.clone();
+            async move {
+                let row = egov_store::onestop::procedure_in_force(&mut app.db(), "9.000004", d)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                serde_json::from_str::<Value>(&row.data_json).unwrap()
+            }
+        };
+        assert_eq!(
+            now_in_force(today).await["statutory_limit"]["value"],
+            json!(3.0)
+        );
+        let next = now_in_force(tomorrow).await;
+        assert_eq!(next["statutory_limit"]["value"], json!(2.0));
+        assert_eq!(
+            next["receivable_anywhere"],
+            json!(true),
+            "egov's own settings kept"
+        );
+        // Published once; a second time there is nothing new.
+        let again = s
+            .app
+            .publish_national_procedure(&admin, "9.000004", tomorrow)
+            .await
+            .unwrap_err();
+        assert_eq!(again.code.as_str(), "nothing_to_publish");
+        let past = s
+            .app
+            .publish_national_procedure(&admin, "2.002516", today.previous_day().unwrap())
+            .await
+            .unwrap_err();
+        assert_eq!(past.code.as_str(), "bad_date");
+    }
+);
