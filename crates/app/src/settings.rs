@@ -192,6 +192,14 @@ pub struct SubmissionFields {
     pub fee_amount: String,
     pub fee_paid: String,
     pub form: String,
+    pub rating_score: String,
+    pub rating_comment: String,
+    pub rated_at: String,
+    pub feedback_id: String,
+    pub feedback_agency: String,
+    pub feedback_content: String,
+    pub feedback_sent_at: String,
+    pub feedback_handled_at: String,
 }
 
 impl Default for SubmissionFields {
@@ -229,6 +237,14 @@ impl Default for SubmissionFields {
             fee_amount: s("SoTien"),
             fee_paid: s("DaThanhToan"),
             form: s("DuLieuBieuMau"),
+            rating_score: s("DiemDanhGia"),
+            rating_comment: s("NoiDungDanhGia"),
+            rated_at: s("NgayDanhGia"),
+            feedback_id: s("MaPhanAnh"),
+            feedback_agency: s("MaDonVi"),
+            feedback_content: s("NoiDung"),
+            feedback_sent_at: s("NgayGui"),
+            feedback_handled_at: s("NgayXuLy"),
         }
     }
 }
@@ -242,6 +258,10 @@ pub struct NationalServices {
     pub lookup: String,
     /// New submissions for the agencies in scope (assumed name).
     pub submissions: String,
+    /// Citizens' ratings of dossiers (assumed name).
+    pub ratings: String,
+    /// Citizens' feedback about agencies and procedures (assumed name).
+    pub feedback: String,
 }
 
 impl Default for NationalServices {
@@ -251,6 +271,8 @@ impl Default for NationalServices {
             progress: "CapNhatTienDoHoSoMC".into(),
             lookup: "TraCuuHoSo".into(),
             submissions: "LayDanhSachHoSoMoi".into(),
+            ratings: "LayDanhGiaHoSo".into(),
+            feedback: "LayPhanAnhKienNghi".into(),
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod fts;
 pub mod jobs;
 pub mod national;
 pub mod national_catalogue;
+pub mod national_feedback;
 pub mod national_inbox;
 pub mod onestop;
 pub mod org;

@@ -55,6 +55,9 @@ struct Held {
     calls: u64,
     creates: u64,
     updates: u64,
+    /// Citizens' ratings and feedback, in order (pulled by index, like submissions).
+    ratings: Vec<Value>,
+    feedback: Vec<Value>,
     /// The national procedure catalogue served (`LayThuTuc` entries by code).
     #[serde(skip)]
     catalogue: BTreeMap<String, Value>,
@@ -117,6 +120,16 @@ impl FakePortal {
                 .map(|(id, b)| (id, axum::body::Bytes::from(b))),
         );
         h.submissions.push(item);
+    }
+
+    /// A citizen's rating of a dossier (`laydanhgia-answer.json`'s items).
+    pub fn rate(&self, item: Value) {
+        self.lock().ratings.push(item);
+    }
+
+    /// A citizen's feedback (`layphananh-answer.json`'s items).
+    pub fn send_feedback(&self, item: Value) {
+        self.lock().feedback.push(item);
     }
 
     /// Puts a procedure (a `LayThuTuc` entry, `laythutuc-answer.json`'s shape) in the
@@ -375,6 +388,8 @@ fn handle(h: &mut Held, e: &Envelope) -> Value {
         "CapNhatTienDoHoSoMC" => progress(h, item),
         "TraCuuHoSo" => return look_up(h, item),
         "LayDanhSachHoSoMoi" => return submissions(h, item),
+        "LayDanhGiaHoSo" => return after_cursor(&h.ratings, item),
+        "LayPhanAnhKienNghi" => return after_cursor(&h.feedback, item),
         "LayDanhSachTTHC" => {
             let list: Vec<Value> = h
                 .catalogue
@@ -549,6 +564,18 @@ fn submissions(h: &Held, item: &Value) -> Value {
         })
         .cloned()
         .collect();
+    ok(json!({ "result": page, "ViTriTiepTheo": to.to_string() }))
+}
+
+/// The items of `list` after the cursor (an index), at most `SoLuong`.
+fn after_cursor(list: &[Value], item: &Value) -> Value {
+    let from: usize = item["ViTri"].as_str().unwrap_or("").parse().unwrap_or(0);
+    let size: usize = item["SoLuong"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(50);
+    let to = (from + size).min(list.len());
+    let page = list[from.min(to)..to].to_vec();
     ok(json!({ "result": page, "ViTriTiepTheo": to.to_string() }))
 }
 

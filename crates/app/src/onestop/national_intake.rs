@@ -250,8 +250,22 @@ pub struct IntakeRound {
     pub held: usize,
     /// Submissions to try again later (the portal did not answer).
     pub failed: usize,
+    /// Ratings and feedback kept.
+    pub opinions: usize,
+    /// Ratings and feedback that could not be read (skipped).
+    pub unreadable: usize,
     /// Why the pull itself failed, if it did.
     pub pull_error: Option<String>,
+}
+
+/// Citizens' ratings and feedback as pulled.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Opinions {
+    /// (score 1–5, how many).
+    pub ratings: Vec<(i64, i64)>,
+    pub feedback: i64,
+    pub handled: i64,
+    pub unknown_agency: i64,
 }
 
 /// The intake's state for the operator's page.
@@ -365,6 +379,11 @@ impl App {
         if let Err(e) = self.pull_submissions(portal, &mut round).await {
             round.pull_error = Some(e.to_string());
         }
+        if round.pull_error.is_none()
+            && let Err(e) = self.pull_opinions(portal, &mut round).await
+        {
+            round.pull_error = Some(e.to_string());
+        }
         self.take_in_due(portal, &mut round).await?;
         Ok(round)
     }
@@ -381,31 +400,9 @@ impl App {
             .await
             .map_err(|e| CallError::NotSent(e.message))?;
         for _ in 0..20 {
-            let cursor = inbox::cursor(&mut self.db(), CURSOR)
-                .await
-                .map_err(|e| CallError::NotSent(e.to_string()))?;
-            let mut ask = serde_json::Map::new();
-            ask.insert(f.request_agencies.clone(), json!(agencies));
-            ask.insert(f.request_cursor.clone(), json!(cursor));
-            ask.insert(f.request_size.clone(), json!(s.intake_page.to_string()));
-            let envelope = Envelope {
-                service: s.services.submissions.clone(),
-                is_updating: false,
-                data: vec![Value::Object(ask)],
-            };
-            let answer = match portal.call(&envelope).await? {
-                Answer::Accepted(v) => v,
-                Answer::Rejected { code, message, .. } => {
-                    return Err(CallError::NoAnswer(format!("refused ({code}): {message}")));
-                }
-            };
-            let items = answer
-                .get("result")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            let next = text(&answer, &f.next_cursor).unwrap_or(cursor);
-            let full = items.len() as i64 >= s.intake_page;
+            let (items, next, full) = self
+                .fetch_page(portal, &s.services.submissions, CURSOR, &agencies)
+                .await?;
             // Every submission of the page is kept, and the cursor moved, in one transaction.
             let kept = async {
                 let mut tx = self.db.begin().await?;
@@ -437,6 +434,141 @@ impl App {
             }
         }
         Ok(())
+    }
+
+    /// One page of a paged service after the cursor named `cursor_name`: its items, the
+    /// cursor after them, and whether the page was full (more may follow).
+    async fn fetch_page<P: Portal>(
+        &self,
+        portal: &P,
+        service: &str,
+        cursor_name: &str,
+        agencies: &[String],
+    ) -> Result<(Vec<Value>, String, bool), CallError> {
+        let s = &self.settings.national_portal;
+        let f = &s.fields;
+        let cursor = inbox::cursor(&mut self.db(), cursor_name)
+            .await
+            .map_err(|e| CallError::NotSent(e.to_string()))?;
+        let mut ask = serde_json::Map::new();
+        ask.insert(f.request_agencies.clone(), json!(agencies));
+        ask.insert(f.request_cursor.clone(), json!(cursor));
+        ask.insert(f.request_size.clone(), json!(s.intake_page.to_string()));
+        let envelope = Envelope {
+            service: service.to_owned(),
+            is_updating: false,
+            data: vec![Value::Object(ask)],
+        };
+        let answer = match portal.call(&envelope).await? {
+            Answer::Accepted(v) => v,
+            Answer::Rejected { code, message, .. } => {
+                return Err(CallError::NoAnswer(format!("refused ({code}): {message}")));
+            }
+        };
+        let items = answer
+            .get("result")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let next = text(&answer, &f.next_cursor).unwrap_or(cursor);
+        let full = items.len() as i64 >= s.intake_page;
+        Ok((items, next, full))
+    }
+
+    /// Citizens' ratings of dossiers and their feedback about agencies and procedures, kept
+    /// (a record that cannot be read is skipped and counted).
+    async fn pull_opinions<P: Portal>(
+        &self,
+        portal: &P,
+        round: &mut IntakeRound,
+    ) -> Result<(), CallError> {
+        let s = &self.settings.national_portal;
+        let f = &s.fields;
+        let agencies = self
+            .intake_agencies()
+            .await
+            .map_err(|e| CallError::NotSent(e.message))?;
+        let store = |e: AppError| CallError::NotSent(e.message);
+        for (service, cursor_name) in [
+            (&s.services.ratings, "ratings"),
+            (&s.services.feedback, "feedback"),
+        ] {
+            for _ in 0..20 {
+                let (items, next, full) = self
+                    .fetch_page(portal, service, cursor_name, &agencies)
+                    .await?;
+                let kept = async {
+                    let mut tx = self.db.begin().await?;
+                    let now = self.now();
+                    for item in &items {
+                        let at =
+                            |field: &str| text(item, field).and_then(|d| s.intake_dates.parse(&d));
+                        if cursor_name == "ratings" {
+                            let score = text(item, &f.rating_score)
+                                .and_then(|v| v.parse::<i64>().ok())
+                                .filter(|v| (1..=5).contains(v));
+                            match (text(item, &f.code), score, at(&f.rated_at)) {
+                                (Some(code), Some(score), Some(when)) => {
+                                    let comment = text(item, &f.rating_comment).unwrap_or_default();
+                                    egov_store::national_feedback::keep_rating(
+                                        &mut tx, &code, score, &comment, when, now,
+                                    )
+                                    .await?;
+                                    round.opinions += 1;
+                                }
+                                _ => round.unreadable += 1,
+                            }
+                        } else {
+                            match (
+                                text(item, &f.feedback_id),
+                                text(item, &f.feedback_content),
+                                at(&f.feedback_sent_at),
+                            ) {
+                                (Some(id), Some(content), Some(sent)) => {
+                                    egov_store::national_feedback::keep_feedback(
+                                        &mut tx,
+                                        &id,
+                                        &text(item, &f.feedback_agency).unwrap_or_default(),
+                                        &text(item, &f.procedure).unwrap_or_default(),
+                                        &content,
+                                        sent,
+                                        at(&f.feedback_handled_at),
+                                        now,
+                                    )
+                                    .await?;
+                                    round.opinions += 1;
+                                }
+                                _ => round.unreadable += 1,
+                            }
+                        }
+                    }
+                    inbox::set_cursor(&mut tx, cursor_name, &next, now).await?;
+                    tx.commit().await?;
+                    Ok::<_, AppError>(())
+                }
+                .await;
+                kept.map_err(store)?;
+                if !full {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Ratings and feedback as pulled (system administrators): ratings by score (1–5), and
+    /// feedback received, handled, and about an agency egov does not know.
+    pub async fn opinions(&self, actor: &Actor) -> Result<Opinions, AppError> {
+        let mut ex = self.db();
+        self.require_system_admin(&mut ex, actor).await?;
+        let (feedback, handled, unknown_agency) =
+            egov_store::national_feedback::feedback_counts(&mut ex).await?;
+        Ok(Opinions {
+            ratings: egov_store::national_feedback::rating_counts(&mut ex).await?,
+            feedback,
+            handled,
+            unknown_agency,
+        })
     }
 
     /// The identifiers of the agencies whose submissions are pulled: those configured, or all.

@@ -69,6 +69,7 @@ struct National {
     h: egov_app::onestop::national_sync::NationalHealth,
     intake: egov_app::onestop::national_intake::IntakeHealth,
     catalogue: egov_app::onestop::national_catalogue::CatalogueReview,
+    opinions: egov_app::onestop::national_intake::Opinions,
     /// The reconciliation just run, with its period.
     r: Option<(
         String,
@@ -621,11 +622,13 @@ async fn national(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response
     let h = state.app.national_health(&ctx.actor()?).await?;
     let intake = state.app.intake_health(&ctx.actor()?).await?;
     let catalogue = state.app.catalogue_review(&ctx.actor()?).await?;
+    let opinions = state.app.opinions(&ctx.actor()?).await?;
     Ok(html(&National {
         page,
         h,
         intake,
         catalogue,
+        opinions,
         r: None,
     }))
 }
@@ -678,11 +681,13 @@ async fn reconcile_national(
     let h = state.app.national_health(&actor).await?;
     let intake = state.app.intake_health(&actor).await?;
     let catalogue = state.app.catalogue_review(&actor).await?;
+    let opinions = state.app.opinions(&actor).await?;
     Ok(html(&National {
         page,
         h,
         intake,
         catalogue,
+        opinions,
         r: Some((f.from, f.to, r)),
     }))
 }

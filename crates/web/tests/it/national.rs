@@ -1172,3 +1172,46 @@ both!(
         assert_eq!(past.code.as_str(), "bad_date");
     }
 );
+
+both!(
+    citizens_ratings_and_feedback_are_attached_to_their_dossiers_and_agencies,
+    |db| {
+        let s = setup(db).await;
+        let (item, files) = submission();
+        s.fake.submit(item, files);
+        s.app.intake_national(&s.portal).await.unwrap();
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../app/tests/fixtures/national"
+        );
+        let read = |name: &str| -> Value {
+            serde_json::from_str(&std::fs::read_to_string(format!("{dir}/{name}")).unwrap())
+                .unwrap()
+        };
+        s.fake
+            .rate(read("laydanhgia-answer.json")["result"][0].clone());
+        s.fake.rate(json!({"MaHoSo": "G22.31-20261207-0000123", "DiemDanhGia": "9", "NgayDanhGia": "20261208093000"}));
+        s.fake
+            .send_feedback(read("layphananh-answer.json")["result"][0].clone());
+        let round = s.app.intake_national(&s.portal).await.unwrap();
+        assert_eq!((round.opinions, round.unreadable), (2, 1), "{round:?}");
+        let d = egov_store::onestop::find_dossier_by_national_code(
+            &mut s.app.db(),
+            "G22.31-20261207-0000123",
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        let (score, comment) = egov_store::national_feedback::rating_of(&mut s.app.db(), d.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(score, 5);
+        assert!(comment.contains("tận tình"));
+        let o = s.app.opinions(&s.who("admin").await).await.unwrap();
+        assert_eq!(o.ratings, vec![(5, 1)]);
+        assert_eq!((o.feedback, o.handled, o.unknown_agency), (1, 1, 0));
+        // Pulled again, nothing is counted twice.
+        assert_eq!(s.app.intake_national(&s.portal).await.unwrap().opinions, 0);
+    }
+);

@@ -1,0 +1,86 @@
+//! Citizens' ratings of dossiers and their feedback about agencies and procedures, as pulled
+//! from the National Public Service Portal. See migration 0020.
+
+use time::OffsetDateTime;
+
+use crate::db::Exec;
+use crate::{StoreError, args};
+
+/// Keeps a rating of the dossier known to the portal as `dossier_code` (attached to egov's
+/// dossier by its national code or its own); a later rating of the same dossier replaces it.
+pub async fn keep_rating(
+    ex: &mut impl Exec,
+    dossier_code: &str,
+    score: i64,
+    comment: &str,
+    rated_at: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    ex.execute(
+        "INSERT INTO national_ratings (dossier_code, dossier_id, score, comment, rated_at, pulled_at) \
+         VALUES ($1, (SELECT id FROM dossiers WHERE national_code = $1 OR code = $1 LIMIT 1), \
+         $2, $3, $4, $5) ON CONFLICT (dossier_code) DO UPDATE SET dossier_id = excluded.dossier_id, \
+         score = excluded.score, comment = excluded.comment, rated_at = excluded.rated_at, \
+         pulled_at = excluded.pulled_at",
+        args![dossier_code, score, comment, rated_at, now],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Keeps a piece of feedback (attached to the agency by its identifier); pulled again, its
+/// handling date is brought up to date.
+#[allow(clippy::too_many_arguments)]
+pub async fn keep_feedback(
+    ex: &mut impl Exec,
+    national_id: &str,
+    agency_code: &str,
+    procedure_code: &str,
+    content: &str,
+    sent_at: OffsetDateTime,
+    handled_at: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    ex.execute(
+        "INSERT INTO national_feedback (national_id, agency_id, agency_code, procedure_code, content, \
+         sent_at, handled_at, pulled_at) VALUES ($1, (SELECT id FROM agencies WHERE code = $2), \
+         $2, $3, $4, $5, $6, $7) ON CONFLICT (national_id) DO UPDATE SET \
+         handled_at = excluded.handled_at, pulled_at = excluded.pulled_at",
+        args![national_id, agency_code, procedure_code, content, sent_at, handled_at, now],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A dossier's rating: (score, comment).
+pub async fn rating_of(
+    ex: &mut impl Exec,
+    dossier_id: i64,
+) -> Result<Option<(i64, String)>, StoreError> {
+    ex.fetch_optional(
+        "SELECT score, comment FROM national_ratings WHERE dossier_id = $1",
+        args![dossier_id],
+    )
+    .await
+}
+
+/// Ratings by score (1–5): how many of each; and how many were of dossiers egov does not hold.
+pub async fn rating_counts(ex: &mut impl Exec) -> Result<Vec<(i64, i64)>, StoreError> {
+    ex.fetch_all(
+        "SELECT score, CAST(COUNT(*) AS BIGINT) FROM national_ratings GROUP BY score ORDER BY score",
+        args![],
+    )
+    .await
+}
+
+/// Feedback: (received, handled, about an agency egov does not know).
+pub async fn feedback_counts(ex: &mut impl Exec) -> Result<(i64, i64, i64), StoreError> {
+    ex.fetch_one(
+        "SELECT CAST(COUNT(*) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN handled_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN agency_id IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         FROM national_feedback",
+        args![],
+    )
+    .await
+}
