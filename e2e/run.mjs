@@ -556,6 +556,11 @@ try {
   await qp.getByRole("link", { name: nationalCode }).click();
   await qp.getByText("Tài khoản VNeID").first().waitFor();
   await check(qp, "online dossier to check");
+  // The procedure's rules open beside the dossier.
+  const rulesHref = await qp.getByRole("link", { name: /Quy định của thủ tục/ }).getAttribute("href");
+  const rules = await qp.request.get(`${base}${rulesHref}`);
+  assert.equal(rules.status(), 200);
+  assert.ok((await rules.text()).includes("Cấp Giấy xác nhận tình trạng hôn nhân"), "the procedure's page");
   const scanHref = await qp.locator('a[href*="/scans/TP1"]').first().getAttribute("href");
   const scan = await qp.request.get(`${base}${scanHref}`);
   assert.equal(scan.status(), 200);

@@ -473,6 +473,7 @@ extended = extended
 dossier-code = Dossier code
 procedure = Procedure
 procedure-code = Procedure code
+procedure-rules = The procedure's rules: components, time limit, fees (opens beside this page)
 procedures-title = Procedure catalogue
 procedure-search = Find a procedure
 internal-process = Internal process

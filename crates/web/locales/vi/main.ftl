@@ -473,6 +473,7 @@ extended = đã gia hạn
 dossier-code = Mã hồ sơ
 procedure = Thủ tục
 procedure-code = Mã thủ tục
+procedure-rules = Quy định của thủ tục: thành phần, thời hạn, phí, lệ phí (mở bên cạnh trang này)
 procedures-title = Danh mục thủ tục
 procedure-search = Tìm thủ tục
 internal-process = Quy trình nội bộ
