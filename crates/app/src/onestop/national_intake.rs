@@ -376,13 +376,16 @@ impl App {
         if !self.settings.national_portal.intake {
             return Ok(round);
         }
-        if let Err(e) = self.pull_submissions(portal, &mut round).await {
-            round.pull_error = Some(e.to_string());
-        }
-        if round.pull_error.is_none()
-            && let Err(e) = self.pull_opinions(portal, &mut round).await
-        {
-            round.pull_error = Some(e.to_string());
+        // The agencies asked about, read once for the round's pulls.
+        match self.intake_agencies().await {
+            Err(e) => round.pull_error = Some(CallError::NotSent(e.message).to_string()),
+            Ok(agencies) => {
+                if let Err(e) = self.pull_submissions(portal, &agencies, &mut round).await {
+                    round.pull_error = Some(e.to_string());
+                } else if let Err(e) = self.pull_opinions(portal, &agencies, &mut round).await {
+                    round.pull_error = Some(e.to_string());
+                }
+            }
         }
         self.take_in_due(portal, &mut round).await?;
         Ok(round)
@@ -391,17 +394,14 @@ impl App {
     async fn pull_submissions<P: Portal>(
         &self,
         portal: &P,
+        agencies: &[String],
         round: &mut IntakeRound,
     ) -> Result<(), CallError> {
         let s = &self.settings.national_portal;
         let f = &s.fields;
-        let agencies = self
-            .intake_agencies()
-            .await
-            .map_err(|e| CallError::NotSent(e.message))?;
         for _ in 0..20 {
             let (items, next, full) = self
-                .fetch_page(portal, &s.services.submissions, CURSOR, &agencies)
+                .fetch_page(portal, &s.services.submissions, CURSOR, agencies)
                 .await?;
             // Every submission of the page is kept, and the cursor moved, in one transaction.
             let kept = async {
@@ -480,14 +480,11 @@ impl App {
     async fn pull_opinions<P: Portal>(
         &self,
         portal: &P,
+        agencies: &[String],
         round: &mut IntakeRound,
     ) -> Result<(), CallError> {
         let s = &self.settings.national_portal;
         let f = &s.fields;
-        let agencies = self
-            .intake_agencies()
-            .await
-            .map_err(|e| CallError::NotSent(e.message))?;
         let store = |e: AppError| CallError::NotSent(e.message);
         for (service, cursor_name) in [
             (&s.services.ratings, "ratings"),
@@ -495,7 +492,7 @@ impl App {
         ] {
             for _ in 0..20 {
                 let (items, next, full) = self
-                    .fetch_page(portal, service, cursor_name, &agencies)
+                    .fetch_page(portal, service, cursor_name, agencies)
                     .await?;
                 let kept = async {
                     let mut tx = self.db.begin().await?;

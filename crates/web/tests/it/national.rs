@@ -712,29 +712,31 @@ both!(
     }
 );
 
-/// The fixture's submission and its two files, as a citizen makes it on the portal.
-fn submission() -> (Value, Vec<(String, Vec<u8>)>) {
+/// A file of `crates/app/tests/fixtures/national/`.
+fn fixture_file(name: &str) -> Vec<u8> {
     let dir = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../app/tests/fixtures/national"
     );
-    let answer: Value = serde_json::from_str(
-        &std::fs::read_to_string(format!("{dir}/layhosomoi-answer.json")).unwrap(),
-    )
-    .unwrap();
+    std::fs::read(format!("{dir}/{name}")).unwrap()
+}
+
+/// The first record of a fixture's answer (`result[0]`).
+fn fixture_record(name: &str) -> Value {
+    let answer: Value = serde_json::from_slice(&fixture_file(name)).unwrap();
+    answer["result"][0].clone()
+}
+
+/// The fixture's submission and its two files, as a citizen makes it on the portal.
+fn submission() -> (Value, Vec<(String, Vec<u8>)>) {
     let files = [
         ("TT-20261207-000456", "to-khai.pdf"),
         ("TT-20261207-000457", "can-cuoc.pdf"),
     ]
     .into_iter()
-    .map(|(id, name)| {
-        (
-            id.to_owned(),
-            std::fs::read(format!("{dir}/files/{name}")).unwrap(),
-        )
-    })
+    .map(|(id, name)| (id.to_owned(), fixture_file(&format!("files/{name}"))))
     .collect();
-    (answer["result"][0].clone(), files)
+    (fixture_record("layhosomoi-answer.json"), files)
 }
 
 both!(
@@ -941,18 +943,12 @@ both!(
 
 /// The fixture's supplement to the submission, and its file.
 fn supplement() -> (Value, Vec<(String, Vec<u8>)>) {
-    let dir = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../app/tests/fixtures/national"
-    );
-    let answer: Value = serde_json::from_str(
-        &std::fs::read_to_string(format!("{dir}/layhosomoi-answer-supplement.json")).unwrap(),
-    )
-    .unwrap();
-    let file = std::fs::read(format!("{dir}/files/can-cuoc-bo-sung.pdf")).unwrap();
     (
-        answer["result"][0].clone(),
-        vec![("TT-20261207-000512".into(), file)],
+        fixture_record("layhosomoi-answer-supplement.json"),
+        vec![(
+            "TT-20261207-000512".into(),
+            fixture_file("files/can-cuoc-bo-sung.pdf"),
+        )],
     )
 }
 
@@ -1080,17 +1076,10 @@ both!(
     the_national_catalogue_is_pulled_compared_and_published_after_review,
     |db| {
         let s = setup(db).await;
-        let dir = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../app/tests/fixtures/national"
-        );
-        let answer: Value = serde_json::from_str(
-            &std::fs::read_to_string(format!("{dir}/laythutuc-answer.json")).unwrap(),
-        )
-        .unwrap();
+
         // 9.000004 now takes two working days instead of three; 2.002516 egov does not have; one
         // entry lacks its time limit.
-        let changed = answer["result"][0].clone();
+        let changed = fixture_record("laythutuc-answer.json");
         let mut new = changed.clone();
         new["MATTHC"] = json!("2.002516");
         new["TENTTHC"] = json!("Đăng ký khai sinh có yếu tố nước ngoài");
@@ -1180,19 +1169,10 @@ both!(
         let (item, files) = submission();
         s.fake.submit(item, files);
         s.app.intake_national(&s.portal).await.unwrap();
-        let dir = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../app/tests/fixtures/national"
-        );
-        let read = |name: &str| -> Value {
-            serde_json::from_str(&std::fs::read_to_string(format!("{dir}/{name}")).unwrap())
-                .unwrap()
-        };
-        s.fake
-            .rate(read("laydanhgia-answer.json")["result"][0].clone());
+        s.fake.rate(fixture_record("laydanhgia-answer.json"));
         s.fake.rate(json!({"MaHoSo": "G22.31-20261207-0000123", "DiemDanhGia": "9", "NgayDanhGia": "20261208093000"}));
         s.fake
-            .send_feedback(read("layphananh-answer.json")["result"][0].clone());
+            .send_feedback(fixture_record("layphananh-answer.json"));
         let round = s.app.intake_national(&s.portal).await.unwrap();
         assert_eq!((round.opinions, round.unreadable), (2, 1), "{round:?}");
         let d = egov_store::onestop::find_dossier_by_national_code(
