@@ -565,6 +565,37 @@ try {
   const scan = await qp.request.get(`${base}${scanHref}`);
   assert.equal(scan.status(), 200);
   assert.equal(scan.headers()["content-type"], "application/pdf");
+  // Before accepting, the officer asks for a clearer copy of the ID card; the citizen sees the
+  // request on the portal (on a phone) and answers it with a file; the dossier comes back to the
+  // officer's check.
+  const dossierUrl = qp.url();
+  await qp.getByText("Yêu cầu bổ sung hồ sơ", { exact: true }).first().click();
+  await qp.getByLabel("Các nội dung cần bổ sung").fill("Bản chụp căn cước rõ nét, đủ hai mặt");
+  await qp.getByRole("button", { name: "Yêu cầu bổ sung hồ sơ" }).click();
+  await qp.getByText("Chờ bổ sung").first().waitFor();
+  const phone = await browser.newContext({ locale: "vi-VN", viewport: { width: 360, height: 740 } });
+  const sp = await phone.newPage();
+  let asked = false;
+  for (let i = 0; i < 40 && !asked; i++) {
+    await sp.goto(`${fakeUrl}/`);
+    asked = (await sp.locator(`a[href="/supplement/${nationalCode}"]`).count()) > 0;
+    if (!asked) await sp.waitForTimeout(500);
+  }
+  assert.ok(asked, `the portal's stand-in offers to supplement ${nationalCode}`);
+  await sp.locator(`a[href="/supplement/${nationalCode}"]`).click();
+  await sp.getByText("Bản chụp căn cước rõ nét, đủ hai mặt").waitFor();
+  await sp.locator("#f1").setInputFiles(resolve("../crates/app/tests/fixtures/national/files/can-cuoc-bo-sung.pdf"));
+  await sp.getByRole("button", { name: "Gửi bổ sung" }).click();
+  await sp.getByRole("heading", { name: "Đã gửi bổ sung" }).waitFor();
+  await phone.close();
+  let back = false;
+  for (let i = 0; i < 40 && !back; i++) {
+    await qp.goto(dossierUrl);
+    back = (await qp.getByRole("button", { name: "Tiếp nhận", exact: true }).count()) > 0;
+    if (!back) await qp.waitForTimeout(500);
+  }
+  assert.ok(back, "the supplement came back and the dossier waits for the check again");
+  await check(qp, "online dossier supplemented");
   await qp.getByRole("button", { name: "Tiếp nhận", exact: true }).click();
   await qp.getByText("Đã tiếp nhận").first().waitFor();
   let received = false;

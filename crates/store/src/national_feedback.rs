@@ -52,14 +52,63 @@ pub async fn keep_feedback(
     Ok(())
 }
 
-/// A dossier's rating: (score, comment).
+/// A dossier's rating: (score, comment, when), found by the dossier or by either of its codes
+/// (a rating pulled before the dossier was taken in is not attached yet).
 pub async fn rating_of(
     ex: &mut impl Exec,
     dossier_id: i64,
-) -> Result<Option<(i64, String)>, StoreError> {
+    codes: &[&str],
+) -> Result<Option<(i64, String, OffsetDateTime)>, StoreError> {
+    let code = |i: usize| codes.get(i).copied().unwrap_or_default().to_owned();
     ex.fetch_optional(
-        "SELECT score, comment FROM national_ratings WHERE dossier_id = $1",
-        args![dossier_id],
+        "SELECT score, comment, rated_at FROM national_ratings \
+         WHERE dossier_id = $1 OR dossier_code = $2 OR dossier_code = $3 \
+         ORDER BY rated_at DESC LIMIT 1",
+        args![dossier_id, code(0), code(1)],
+    )
+    .await
+}
+
+/// The ratings of an agency's dossiers received in `month` (`YYYY-MM`): (how many, the sum
+/// of their scores, how many scored 1 or 2).
+pub async fn agency_ratings(
+    ex: &mut impl Exec,
+    agency_id: i64,
+    month: &str,
+) -> Result<(i64, i64, i64), StoreError> {
+    ex.fetch_one(
+        "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(r.score), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN r.score <= 2 THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         FROM national_ratings r JOIN dossiers d \
+         ON d.id = r.dossier_id OR (r.dossier_id IS NULL AND (d.national_code = r.dossier_code OR d.code = r.dossier_code)) \
+         WHERE d.competent_agency_id = $1 AND d.month = $2",
+        args![agency_id, month],
+    )
+    .await
+}
+
+/// A piece of feedback as an agency sees it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FeedbackRow {
+    pub national_id: String,
+    pub procedure_code: String,
+    pub content: String,
+    pub sent_at: OffsetDateTime,
+    pub handled_at: Option<OffsetDateTime>,
+}
+
+/// Feedback about an agency sent within `[from, to)`, newest first.
+pub async fn agency_feedback(
+    ex: &mut impl Exec,
+    agency_id: i64,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+    limit: i64,
+) -> Result<Vec<FeedbackRow>, StoreError> {
+    ex.fetch_all(
+        "SELECT national_id, procedure_code, content, sent_at, handled_at FROM national_feedback \
+         WHERE agency_id = $1 AND sent_at >= $2 AND sent_at < $3 ORDER BY sent_at DESC, national_id LIMIT $4",
+        args![agency_id, from, to, limit],
     )
     .await
 }
@@ -81,6 +130,22 @@ pub async fn feedback_counts(ex: &mut impl Exec) -> Result<(i64, i64, i64), Stor
          CAST(COALESCE(SUM(CASE WHEN agency_id IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) \
          FROM national_feedback",
         args![],
+    )
+    .await
+}
+
+/// Feedback about an agency sent within `[from, to)`: (received, handled).
+pub async fn agency_feedback_counts(
+    ex: &mut impl Exec,
+    agency_id: i64,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+) -> Result<(i64, i64), StoreError> {
+    ex.fetch_one(
+        "SELECT CAST(COUNT(*) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN handled_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         FROM national_feedback WHERE agency_id = $1 AND sent_at >= $2 AND sent_at < $3",
+        args![agency_id, from, to],
     )
     .await
 }

@@ -205,3 +205,16 @@ pub async fn get(ex: &mut impl Exec, id: i64) -> Result<Option<InboxRow>, StoreE
     )
     .await
 }
+
+/// The submission a dossier was taken in from, as pulled (JSON).
+pub async fn payload_of(
+    ex: &mut impl Exec,
+    national_code: &str,
+    dossier_id: i64,
+) -> Result<Option<String>, StoreError> {
+    ex.scalar_optional(
+        "SELECT payload FROM national_inbox WHERE national_code = $1 AND dossier_id = $2",
+        args![national_code, dossier_id],
+    )
+    .await
+}

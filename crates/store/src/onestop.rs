@@ -964,6 +964,30 @@ pub async fn queue(
     .await
 }
 
+/// The online dossiers waiting for the person's check before acceptance (submitted, at a step
+/// of a role they hold or assigned to them), oldest submission first — its own query, so a long
+/// general queue never hides them.
+pub async fn online_queue(
+    ex: &mut impl Exec,
+    person: i64,
+    now: OffsetDateTime,
+    limit: i64,
+) -> Result<Vec<DossierRow>, StoreError> {
+    ex.fetch_all(
+        &format!(
+            "{DOSSIER_SELECT} WHERE d.id IN (\
+             SELECT q.id FROM dossiers q WHERE q.assignee_id = $1 AND q.closed_at IS NULL \
+             AND q.channel = 2 AND q.state = 'submitted' \
+             UNION SELECT q.id FROM role_grants g JOIN dossiers q ON q.current_agency_id = g.agency_id \
+             AND q.step_role = g.role AND q.closed_at IS NULL AND q.channel = 2 AND q.state = 'submitted' \
+             WHERE g.person_id = $1 AND g.valid_from <= $2 AND (g.valid_to IS NULL OR g.valid_to > $2)) \
+             ORDER BY d.submitted_at, d.id LIMIT $3"
+        ),
+        args![person, now, limit],
+    )
+    .await
+}
+
 /// The agencies whose dossiers the person sees (`None`: every agency, an administrator).
 pub(crate) async fn visible_agencies(
     ex: &mut impl Exec,

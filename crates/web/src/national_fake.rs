@@ -78,6 +78,8 @@ pub struct FakePortal {
     held: Arc<Mutex<Held>>,
     /// Accepted usernames and passwords; empty: anyone.
     accounts: Arc<Vec<(String, String)>>,
+    /// Where its pages read the time of a submission (the system's unless told).
+    clock: Option<Arc<dyn egov_app::clock::Clock>>,
 }
 
 impl FakePortal {
@@ -85,7 +87,20 @@ impl FakePortal {
         FakePortal {
             held: Arc::default(),
             accounts: Arc::new(accounts),
+            clock: None,
         }
+    }
+
+    /// The same stand-in, stamping what its pages submit with `clock`'s time (a test's).
+    pub fn with_clock(mut self, clock: Arc<dyn egov_app::clock::Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    fn now(&self) -> time::OffsetDateTime {
+        self.clock
+            .as_ref()
+            .map_or_else(time::OffsetDateTime::now_utc, |c| c.now())
     }
 
     pub fn set_mode(&self, mode: Mode) {
@@ -183,6 +198,10 @@ impl FakePortal {
             .route("/service", post(service))
             .route("/files/{id}", get(file))
             .route("/submit", get(submit_form).post(submit_page))
+            .route(
+                "/supplement/{code}",
+                get(supplement_form).post(supplement_page),
+            )
             .route("/_mode", post(set_mode))
             .route("/_state", get(state))
             .with_state(self.clone())
@@ -612,15 +631,14 @@ async fn file(
 
 async fn page(State(f): State<FakePortal>) -> Html<String> {
     let h = f.lock();
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-    };
     let mut rows = String::new();
     for (code, d) in &h.dossiers {
+        let answer = match open_request(d) {
+            Some(_) => format!("<a href=\"/supplement/{}\">Bổ sung hồ sơ</a>", esc(code)),
+            None => String::new(),
+        };
         rows.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{answer}</td></tr>",
             esc(code),
             esc(d["TenTTHC"].as_str().unwrap_or_default()),
             esc(d["TrangThaiHoSo"].as_str().unwrap_or_default()),
@@ -641,7 +659,7 @@ async fn page(State(f): State<FakePortal>) -> Html<String> {
         "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Cổng DVCQG (giả lập)</title></head>\
          <body><h1>Cổng Dịch vụ công quốc gia — giả lập</h1>\
          <p>{} lời gọi; {} hồ sơ tạo mới, {} cập nhật.</p>\
-         <table><thead><tr><th>Mã hồ sơ</th><th>Thủ tục</th><th>Trạng thái</th><th>Hẹn trả</th><th>Tiến độ</th></tr></thead>\
+         <table><thead><tr><th>Mã hồ sơ</th><th>Thủ tục</th><th>Trạng thái</th><th>Hẹn trả</th><th>Tiến độ</th><th>Yêu cầu bổ sung</th></tr></thead>\
          <tbody>{rows}</tbody></table><p><a href=\"/submit\">Nộp hồ sơ trực tuyến (như công dân)</a> — \
          {} hồ sơ đã nộp.</p><h2>Bị từ chối</h2><ul>{refusals}</ul></body></html>",
         h.calls,
@@ -674,51 +692,88 @@ async fn submit_form() -> Html<&'static str> {
 
 /// A tester's submission from the page: made into the shape of `layhosomoi-answer.json`'s
 /// items, with a new national code, and offered to the next pull.
-async fn submit_page(State(f): State<FakePortal>, mut form: axum::extract::Multipart) -> Response {
-    use sha2::Digest;
-    let mut fields: BTreeMap<String, String> = BTreeMap::new();
-    let mut uploads: BTreeMap<String, (String, Vec<u8>)> = BTreeMap::new();
-    while let Ok(Some(field)) = form.next_field().await {
-        let name = field.name().unwrap_or_default().to_owned();
-        let file_name = field.file_name().map(str::to_owned);
-        let Ok(bytes) = field.bytes().await else {
-            return (StatusCode::BAD_REQUEST, "Tệp tải lên bị lỗi").into_response();
+/// A tester's form: its text fields and its files (field name → file name, bytes).
+struct Filled {
+    fields: BTreeMap<String, String>,
+    uploads: BTreeMap<String, (String, Vec<u8>)>,
+}
+
+impl Filled {
+    async fn read(mut form: axum::extract::Multipart) -> Result<Filled, Response> {
+        let mut filled = Filled {
+            fields: BTreeMap::new(),
+            uploads: BTreeMap::new(),
         };
-        match file_name {
-            Some(n) if !bytes.is_empty() => {
-                uploads.insert(name, (n, bytes.to_vec()));
-            }
-            Some(_) => {}
-            None => {
-                fields.insert(name, String::from_utf8_lossy(&bytes).trim().to_owned());
+        while let Ok(Some(field)) = form.next_field().await {
+            let name = field.name().unwrap_or_default().to_owned();
+            let file_name = field.file_name().map(str::to_owned);
+            let Ok(bytes) = field.bytes().await else {
+                return Err((StatusCode::BAD_REQUEST, "Tệp tải lên bị lỗi").into_response());
+            };
+            match file_name {
+                Some(n) if !bytes.is_empty() => {
+                    filled.uploads.insert(name, (n, bytes.to_vec()));
+                }
+                Some(_) => {}
+                None => {
+                    filled
+                        .fields
+                        .insert(name, String::from_utf8_lossy(&bytes).trim().to_owned());
+                }
             }
         }
+        Ok(filled)
     }
-    let v = |k: &str| fields.get(k).cloned().unwrap_or_default();
-    let now = time::OffsetDateTime::now_utc();
+
+    fn get(&self, k: &str) -> String {
+        self.fields.get(k).cloned().unwrap_or_default()
+    }
+
+    /// The components named by the `(code field, file field)` pairs, in the shape of
+    /// `ThanhPhanHoSo[]`, and their files by the ids given them (`TT-{tag}-{file field}`).
+    fn components(
+        &mut self,
+        tag: &str,
+        pairs: &[(&str, &str)],
+    ) -> (Vec<Value>, Vec<(String, Vec<u8>)>) {
+        use sha2::Digest;
+        let mut files = Vec::new();
+        let mut components = Vec::new();
+        for (c, file) in pairs {
+            let mut attached = Vec::new();
+            if let Some((name, bytes)) = self.uploads.remove(*file) {
+                let id = format!("TT-{tag}-{file}");
+                attached.push(json!({
+                    "IdGiayTo": id,
+                    "TenGiayTo": name,
+                    "HashTepTin": hex::encode(sha2::Sha256::digest(&bytes)),
+                }));
+                files.push((id, bytes));
+            }
+            let code = self.get(c);
+            if !code.is_empty() {
+                components.push(
+                    json!({"MaThanhPhanHoSo": code, "SoLuong": "1", "GiayToDinhKem": attached}),
+                );
+            }
+        }
+        (components, files)
+    }
+}
+
+async fn submit_page(State(f): State<FakePortal>, form: axum::extract::Multipart) -> Response {
+    let mut filled = match Filled::read(form).await {
+        Ok(filled) => filled,
+        Err(refused) => return refused,
+    };
+    let now = f.now();
     let n = f.lock().submissions.len() + 1;
     let code = format!(
         "G22.99-{}-{n:07}",
         DateStyle::Compact.format(now).get(..8).unwrap_or("")
     );
-    let mut files = Vec::new();
-    let mut components = Vec::new();
-    for (c, file) in [("c1", "f1"), ("c2", "f2")] {
-        let mut attached = Vec::new();
-        if let Some((name, bytes)) = uploads.remove(file) {
-            let id = format!("TT-{n:07}-{file}");
-            attached.push(json!({
-                "IdGiayTo": id,
-                "TenGiayTo": name,
-                "HashTepTin": hex::encode(sha2::Sha256::digest(&bytes)),
-            }));
-            files.push((id, bytes));
-        }
-        if !v(c).is_empty() {
-            components
-                .push(json!({"MaThanhPhanHoSo": v(c), "SoLuong": "1", "GiayToDinhKem": attached}));
-        }
-    }
+    let (components, files) = filled.components(&format!("{n:07}"), &[("c1", "f1"), ("c2", "f2")]);
+    let v = |k: &str| filled.get(k);
     let flag = |k: &str| if v(k) == "1" { "1" } else { "0" };
     let item = json!({
         "MaHoSo": code,
@@ -741,6 +796,114 @@ async fn submit_page(State(f): State<FakePortal>, mut form: axum::extract::Multi
         "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Đã nộp</title></head>\
          <body><main><h1>Đã nộp hồ sơ</h1><p>Mã hồ sơ: <strong>{code}</strong></p>\
          <p><a href=\"/\">Xem Cổng</a> · <a href=\"/submit\">Nộp hồ sơ khác</a></p></main></body></html>"
+    ))
+    .into_response()
+}
+
+/// The supplement a dossier's record asks for and has not had yet (`DanhSachHoSoBoSung[]` with
+/// `TrangThaiBoSung` 0), as the province last reported it.
+fn open_request(record: &Value) -> Option<&Value> {
+    record["DanhSachHoSoBoSung"]
+        .as_array()?
+        .iter()
+        .rev()
+        .find(|s| s["TrangThaiBoSung"] == "0")
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn not_asked(code: &str) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Html(format!(
+            "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Không có yêu cầu bổ sung</title></head>\
+             <body><main><h1>Không có yêu cầu bổ sung</h1><p>Hồ sơ {} không được yêu cầu bổ sung.</p>\
+             <p><a href=\"/\">Xem Cổng</a></p></main></body></html>",
+            esc(code)
+        )),
+    )
+        .into_response()
+}
+
+/// The page where the applicant answers the province's request for a supplement.
+async fn supplement_form(
+    State(f): State<FakePortal>,
+    axum::extract::Path(code): axum::extract::Path<String>,
+) -> Response {
+    let h = f.lock();
+    let Some(request) = h.dossiers.get(&code).and_then(open_request) else {
+        return not_asked(&code);
+    };
+    Html(format!(
+        "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Bổ sung hồ sơ {code}</title></head><body><main><h1>Bổ sung hồ sơ {code}</h1>\
+         <p>Cơ quan yêu cầu bổ sung ({by}, {day}):</p><blockquote>{what}</blockquote>\
+         <form method=\"post\" enctype=\"multipart/form-data\">\
+         <p><label for=\"c1\">Mã thành phần</label><br><input id=\"c1\" name=\"c1\" required value=\"GTTT\"> \
+         <label for=\"f1\">Tệp</label> <input id=\"f1\" name=\"f1\" type=\"file\" required></p>\
+         <p><label for=\"c2\">Mã thành phần khác (nếu có)</label><br><input id=\"c2\" name=\"c2\"> \
+         <label for=\"f2\">Tệp</label> <input id=\"f2\" name=\"f2\" type=\"file\"></p>\
+         <p><button type=\"submit\">Gửi bổ sung</button></p></form></main></body></html>",
+        code = esc(&code),
+        by = esc(request["NguoiYeuCauBoSung"].as_str().unwrap_or_default()),
+        day = esc(request["NgayBoSung"].as_str().unwrap_or_default()),
+        what = esc(request["NoiDungBoSung"].as_str().unwrap_or_default()),
+    ))
+    .into_response()
+}
+
+/// The applicant's supplement from the page: made into the shape of
+/// `layhosomoi-answer-supplement.json`'s items and offered to the next pull.
+async fn supplement_page(
+    State(f): State<FakePortal>,
+    axum::extract::Path(code): axum::extract::Path<String>,
+    form: axum::extract::Multipart,
+) -> Response {
+    let mut filled = match Filled::read(form).await {
+        Ok(filled) => filled,
+        Err(refused) => return refused,
+    };
+    let (agency, n) = {
+        let h = f.lock();
+        if h.dossiers.get(&code).and_then(open_request).is_none() {
+            return not_asked(&code);
+        }
+        let agency = h
+            .submissions
+            .iter()
+            .find(|s| s["MaHoSo"] == code.as_str() && s.get("MaBoSung").is_none())
+            .map(|s| s["MaDonViTiepNhan"].clone())
+            .unwrap_or(Value::Null);
+        (agency, h.submissions.len() + 1)
+    };
+    let (components, files) =
+        filled.components(&format!("BS{n:07}"), &[("c1", "f1"), ("c2", "f2")]);
+    if files.is_empty() {
+        return (StatusCode::BAD_REQUEST, "Chưa chọn tệp bổ sung").into_response();
+    }
+    let now = f.now();
+    let supplement = format!("BS-{n:07}");
+    f.submit(
+        json!({
+            "MaHoSo": code,
+            "MaBoSung": supplement,
+            "MaDonViTiepNhan": agency,
+            "NgayNop": DateStyle::Compact.format(now),
+            "ThanhPhanHoSo": components,
+        }),
+        files,
+    );
+    Html(format!(
+        "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Đã gửi bổ sung</title></head>\
+         <body><main><h1>Đã gửi bổ sung</h1><p>Hồ sơ <strong>{}</strong>, mã bổ sung {supplement}.</p>\
+         <p><a href=\"/\">Xem Cổng</a></p></main></body></html>",
+        esc(&code)
     ))
     .into_response()
 }

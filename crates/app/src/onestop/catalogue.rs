@@ -3,8 +3,8 @@
 
 use crate::Code;
 use egov_domain::onestop::procedure::{
-    Component, CopyKind, Fee, FeeRule, ImplementingLevel, LimitUnit, OnlineService, ProcedureCode,
-    ProcedureVersion, ResultType, SupplementRule, TimeLimit,
+    Announcement, Component, CopyKind, Fee, FeeRule, ImplementingLevel, LimitUnit, OnlineService,
+    ProcedureCode, ProcedureVersion, ResultType, SupplementRule, TimeLimit,
 };
 use egov_domain::onestop::process::Process;
 use egov_store::Tx;
@@ -479,9 +479,79 @@ pub fn national_to_version(v: &serde_json::Value, from: Date) -> Result<Procedur
         receivable_anywhere: false,
         effective_from: from,
         effective_to: None,
+        announcement: announcement(v)?,
     };
     p.validate().map_err(|e| e.to_string())?;
     Ok(p)
+}
+
+/// A national date (`yyyyMMdd`, also read with a time or with dashes); absent when empty, an
+/// error when present and not a date.
+fn national_date(v: &serde_json::Value, k: &str) -> Result<Option<Date>, String> {
+    let Some(text) = s(v, k) else {
+        return Ok(None);
+    };
+    let digits: String = text.chars().filter(char::is_ascii_digit).take(8).collect();
+    let parsed = (digits.len() == 8)
+        .then(|| {
+            let n = |r: std::ops::Range<usize>| digits[r].parse::<u16>().ok();
+            let month = time::Month::try_from(n(4..6)? as u8).ok()?;
+            Date::from_calendar_date(n(0..4)? as i32, month, n(6..8)? as u8).ok()
+        })
+        .flatten();
+    parsed
+        .map(Some)
+        .ok_or_else(|| format!("{k} is not a date: {text}"))
+}
+
+/// The names under `key[]`, each read from the first of `names` it carries.
+fn names(v: &serde_json::Value, key: &str, names: &[&str]) -> Vec<String> {
+    v.get(key)
+        .and_then(|a| a.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| names.iter().find_map(|n| s(x, n)).map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What the entry announces besides what egov runs the procedure by (766 indicators 1.1–1.3,
+/// 3.5): the decision, the dates, the steps, channels and applicant types, online payment.
+fn announcement(v: &serde_json::Value) -> Result<Announcement, String> {
+    let ways = v
+        .get("CACHTHUCTHUCHIEN")
+        .and_then(|a| a.as_array())
+        .cloned()
+        .unwrap_or_default();
+    let mut channels: Vec<String> = Vec::new();
+    for name in ways.iter().filter_map(|w| s(w, "KENH")) {
+        if !channels.iter().any(|c| c == name) {
+            channels.push(name.to_owned());
+        }
+    }
+    let steps = v
+        .get("TRINHTUTHUCHIEN")
+        .and_then(|a| a.as_array())
+        .map(|cases| {
+            cases
+                .iter()
+                .flat_map(|case| names(case, "TRINHTU", &["TENTRINHTU"]))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Announcement {
+        decision: s(v, "QUYETDINHCONGBO").map(str::to_owned),
+        decision_date: national_date(v, "NGAYBANHANHQD")?,
+        legal_effective: national_date(v, "NGAYHIEULUC")?,
+        published_nationally: national_date(v, "NGAYCAPNHAT")?,
+        steps,
+        channels,
+        applicant_types: names(v, "DOITUONGTHUCHIEN", &["TENDOITUONG", "MADOITUONG"]),
+        online_payment: ways
+            .iter()
+            .any(|w| matches!(s(w, "THANHTOANTRUCTUYEN"), Some("1" | "true"))),
+    })
 }
 
 #[cfg(test)]
@@ -507,7 +577,49 @@ mod tests {
         assert_eq!(p.levels, vec![ImplementingLevel::Commune]);
         assert_eq!(p.online, OnlineService::Full);
         assert_eq!(p.components[0].kind, CopyKind::Original);
+        // Nothing announced beyond that: the parts indicator 1.3 needs are missing.
+        assert_eq!(p.announcement.decision, None);
+        assert_eq!(p.announcement.channels, vec!["Trực tiếp"]);
+        assert_eq!(
+            p.announcement.missing_parts(),
+            vec!["steps", "applicant_types"]
+        );
         let bad = serde_json::json!({"MATTHC": "1.0016", "TENTTHC": "x"});
         assert!(national_to_version(&bad, time::macros::date!(2025 - 07 - 01)).is_err());
+    }
+
+    #[test]
+    fn national_announcement() {
+        let mut item: serde_json::Value = serde_json::from_str(include_str!(
+            "../../tests/fixtures/national/laythutuc-answer.json"
+        ))
+        .unwrap();
+        let item = item["result"][0].take();
+        let p = national_to_version(&item, time::macros::date!(2026 - 12 - 01)).unwrap();
+        let a = &p.announcement;
+        assert_eq!(a.decision.as_deref(), Some("1234/QĐ-BTP"));
+        assert_eq!(a.decision_date, Some(time::macros::date!(2026 - 11 - 10)));
+        assert_eq!(a.legal_effective, Some(time::macros::date!(2026 - 12 - 01)));
+        assert_eq!(
+            a.published_nationally,
+            Some(time::macros::date!(2026 - 12 - 01))
+        );
+        assert_eq!(a.steps, vec!["Nộp hồ sơ", "Xem xét, cấp Giấy xác nhận"]);
+        assert_eq!(a.channels, vec!["Trực tuyến"]);
+        assert_eq!(a.applicant_types, vec!["Công dân Việt Nam"]);
+        assert!(a.online_payment);
+        assert!(a.missing_parts().is_empty());
+        // A date that is there but is not a date makes the entry unreadable, naming the field.
+        let mut bad = item.clone();
+        bad["NGAYHIEULUC"] = serde_json::json!("31/02/2026");
+        let why = national_to_version(&bad, time::macros::date!(2026 - 12 - 01)).unwrap_err();
+        assert!(why.contains("NGAYHIEULUC"), "{why}");
+        // With dashes or a time it is still read.
+        bad["NGAYHIEULUC"] = serde_json::json!("2026-12-01 00:00:00");
+        let p = national_to_version(&bad, time::macros::date!(2026 - 12 - 01)).unwrap();
+        assert_eq!(
+            p.announcement.legal_effective,
+            Some(time::macros::date!(2026 - 12 - 01))
+        );
     }
 }

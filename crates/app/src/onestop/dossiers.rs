@@ -5,9 +5,7 @@
 use crate::Code;
 use egov_domain::calendar::{Limit, Pause, Timeliness, classify};
 use egov_domain::events as domain_events;
-use egov_domain::onestop::dossier::{
-    Channel, Event, Outcome, Snapshot, State, TransitionError, apply,
-};
+use egov_domain::onestop::dossier::{Event, Outcome, Snapshot, State, TransitionError, apply};
 use egov_domain::onestop::procedure::ProcedureVersion;
 use egov_domain::onestop::process::{Process, StepAgency};
 use egov_domain::org::Role;
@@ -324,6 +322,21 @@ pub struct DossierDetail {
     pub national_status: u8,
     /// The rule that set the appointment.
     pub appointment_rule: AppointmentRule,
+    /// The applicant's rating of the dossier on the national portal, if they gave one.
+    pub rating: Option<Rating>,
+    /// For a dossier submitted on the national portal: the form the applicant filled in there
+    /// (field, value), as it came.
+    pub online_form: Vec<(String, String)>,
+}
+
+/// A citizen's satisfaction rating of a dossier, from the national portal.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Rating {
+    /// 1 (very dissatisfied) to 5 (very satisfied).
+    pub score: i64,
+    pub comment: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub rated_at: OffsetDateTime,
 }
 
 /// Which rule set a dossier's appointment, so that nobody has to guess why it is what it is.
@@ -883,7 +896,13 @@ impl App {
         c: &Change<'_>,
         u: &mut DossierUpdate,
     ) -> Result<(), AppError> {
-        let received = c.d.channel.received_at(c.d.submitted_at, c.now);
+        // A dossier taken in from the national portal is received when the officer accepts it
+        // after the check: its clock runs from that instant, not from the submission.
+        let received = if c.d.national_code.is_some() {
+            c.now
+        } else {
+            c.d.channel.received_at(c.d.submitted_at, c.now)
+        };
         let (appointment, due0) = self
             .receipt_times(
                 tx,
@@ -1267,6 +1286,38 @@ impl App {
             events: views::all(store::events(&mut tx, id).await?),
             actions,
             national_status: state.national_code(),
+            rating: egov_store::national_feedback::rating_of(
+                &mut tx,
+                id,
+                &[
+                    d.code.as_str(),
+                    d.national_code.as_deref().unwrap_or_default(),
+                ],
+            )
+            .await?
+            .map(|(score, comment, rated_at)| Rating {
+                score,
+                comment,
+                rated_at,
+            }),
+            online_form: match &d.national_code {
+                Some(code) => {
+                    match egov_store::national_inbox::payload_of(&mut tx, code, id).await? {
+                        Some(payload) => serde_json::from_str::<serde_json::Value>(&payload)
+                            .ok()
+                            .and_then(|item| {
+                                super::national_intake::read_form(
+                                    &item,
+                                    &self.settings.national_portal.fields.form,
+                                )
+                                .ok()
+                            })
+                            .unwrap_or_default(),
+                        None => Vec::new(),
+                    }
+                }
+                None => Vec::new(),
+            },
             dossier: d.into(),
         };
         tx.commit().await?;
@@ -1386,15 +1437,10 @@ impl App {
         actor: &Actor,
         limit: i64,
     ) -> Result<Vec<DossierRow>, AppError> {
-        let mut rows: Vec<DossierRow> = self
-            .my_queue(actor, 500)
-            .await?
-            .into_iter()
-            .filter(|d| d.channel == Channel::Online && d.state == State::Submitted)
-            .collect();
-        rows.sort_by_key(|d| (d.submitted_at, d.id));
-        rows.truncate(limit.clamp(1, 500) as usize);
-        Ok(rows)
+        let person = actor.person_id.ok_or_else(AppError::forbidden)?;
+        let rows =
+            store::online_queue(&mut &self.db, person, self.now(), limit.clamp(1, 500)).await?;
+        Ok(super::reports::mask_list(rows))
     }
 
     /// Search by code, applicant or procedure (diacritics ignored), within what the actor may see.

@@ -75,6 +75,11 @@ pub fn differences(ours: &ProcedureVersion, theirs: &ProcedureVersion) -> Vec<&'
     if ours.online != theirs.online {
         out.push("online");
     }
+    // What egov lacks of the announcement (a version made before the catalogue carried it)
+    // is a difference too: publishing adds it.
+    if ours.announcement != theirs.announcement {
+        out.push("announcement");
+    }
     out
 }
 
@@ -215,7 +220,28 @@ impl App {
         };
         let ours = egov_store::onestop::procedure_in_force(&mut self.db(), code, today).await?;
         match ours {
-            None => staged.state = "new".into(),
+            None => {
+                // A procedure of the province's own already reported under this code:
+                // publishing the national one beside it would make two procedures of one code.
+                for (local, _) in self
+                    .settings
+                    .national_portal
+                    .procedure_codes
+                    .iter()
+                    .filter(|(_, national)| national.as_str() == code)
+                {
+                    if egov_store::onestop::procedure_in_force(&mut self.db(), local, today)
+                        .await?
+                        .is_some()
+                    {
+                        staged.problem = Some(format!(
+                            "egov's procedure {local} is reported under this code ([national_portal.procedure_codes]): bring it up to date by hand, or remove the mapping first"
+                        ));
+                        return Ok(staged);
+                    }
+                }
+                staged.state = "new".into();
+            }
             Some(row) => {
                 let ours = parse_procedure(&row)?;
                 let diff = differences(&ours, &theirs);

@@ -38,7 +38,9 @@ pub struct Submission {
     pub applicant: NewApplicantCmd,
     pub components: Vec<SubmittedComponent>,
     pub fees: Vec<SubmittedFee>,
-    pub form: Value,
+    /// The form the applicant filled in on the portal (`DuLieuBieuMau`): its fields and values,
+    /// in the order given.
+    pub form: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -233,8 +235,61 @@ pub fn read_submission(
         applicant,
         components,
         fees,
-        form: item.get(&f.form).cloned().unwrap_or(Value::Null),
+        form: read_form(item, &f.form)?,
     })
+}
+
+/// The applicant's form: an object of fields whose values are text, numbers or yes/no (absent
+/// or `null`: no form).
+pub fn read_form(item: &Value, field: &str) -> Result<Vec<(String, String)>, Malformed> {
+    match item.get(field) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Object(o)) => o
+            .iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => Ok((k.clone(), s.trim().to_owned())),
+                Value::Number(n) => Ok((k.clone(), n.to_string())),
+                Value::Bool(b) => Ok((k.clone(), if *b { "1" } else { "0" }.to_owned())),
+                Value::Null => Ok((k.clone(), String::new())),
+                _ => Err(malformed(field, "a field's value is not text")),
+            })
+            .collect(),
+        Some(_) => Err(malformed(field, "not an object of fields")),
+    }
+}
+
+/// Every submitted component must be one of the procedure version's, given once.
+fn check_components(
+    version: &egov_domain::onestop::procedure::ProcedureVersion,
+    submitted: &[SubmittedComponent],
+) -> Result<(), NotTaken> {
+    let mut seen = std::collections::BTreeSet::new();
+    for c in submitted {
+        if !version.components.iter().any(|k| k.code == c.code) {
+            return Err(NotTaken::Held(
+                crate::Code::UnknownComponent.as_str().to_owned(),
+                format!(
+                    "Procedure {} (version {}) has no component {}; its components are {}.",
+                    version.code.as_str(),
+                    version.version,
+                    c.code,
+                    version
+                        .components
+                        .iter()
+                        .map(|k| k.code.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        if !seen.insert(c.code.as_str()) {
+            return Err(NotTaken::Held(
+                "malformed_submission".into(),
+                format!("Component {} is given twice.", c.code),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// What one round of the intake did.
@@ -673,6 +728,15 @@ impl App {
         } else {
             competent.id
         };
+        // The components must be the version's: nothing is downloaded for a form that does not
+        // match the procedure it was submitted under.
+        let version = super::catalogue::parse_procedure(
+            &egov_store::onestop::procedure_in_force(&mut self.db(), &procedure_code, self.today())
+                .await
+                .map_err(AppError::from)?
+                .ok_or_else(|| AppError::not_found("procedure"))?,
+        )?;
+        check_components(&version, &sub.components)?;
         let components = self.fetch_components(portal, &sub.components).await?;
         let r = Reception {
             procedure_code,
@@ -752,6 +816,12 @@ impl App {
                 ),
             ));
         }
+        let version = super::catalogue::parse_procedure(
+            &egov_store::onestop::get_procedure(&mut self.db(), d.procedure_id)
+                .await
+                .map_err(AppError::from)?,
+        )?;
+        check_components(&version, &sup.components)?;
         let components = self.fetch_components(portal, &sup.components).await?;
         let portal_actor = Actor::integration(Integration::NationalPortal);
         let action = super::dossiers::DossierAction {
@@ -935,7 +1005,10 @@ mod tests {
                 paid: true
             }]
         );
-        assert_eq!(s.form["MucDichSuDung"], "Đăng ký kết hôn");
+        assert!(
+            s.form
+                .contains(&("MucDichSuDung".to_owned(), "Đăng ký kết hôn".to_owned()))
+        );
     }
 
     #[test]
@@ -980,6 +1053,11 @@ mod tests {
         assert_eq!(
             broken(&["ThongTinNguoiNop", "LoaiDoiTuong"], json!("9")),
             "LoaiDoiTuong"
+        );
+        assert_eq!(broken(&["DuLieuBieuMau"], json!("x")), "DuLieuBieuMau");
+        assert_eq!(
+            broken(&["DuLieuBieuMau", "NoiCuTru"], json!({"a": 1})),
+            "DuLieuBieuMau"
         );
     }
 }

@@ -1194,11 +1194,23 @@ fn time_limit(l: &egov_domain::onestop::procedure::TimeLimit) -> (String, String
     (value, unit.to_owned())
 }
 
-/// The supplements asked for and provided, paired in order.
+/// The supplements asked for and provided, paired in order, each with the appointment it moved
+/// (the `appointment_reissued` recorded just before the supplement was provided).
 fn supplements(events: &[store::EventRow]) -> Vec<SupplementFacts> {
     let mut out: Vec<SupplementFacts> = Vec::new();
+    let mut reissued: Option<(Option<OffsetDateTime>, Option<OffsetDateTime>)> = None;
     for e in events {
+        let moved = reissued.take();
         match e.event.as_str() {
+            "appointment_reissued" => {
+                let data: Value = serde_json::from_str(&e.data_json).unwrap_or(Value::Null);
+                let at = |k: &str| {
+                    data.get(k)
+                        .and_then(Value::as_str)
+                        .and_then(egov_store::parse_ts)
+                };
+                reissued = Some((at("old"), at("new")));
+            }
             "request_supplement" => {
                 let data: Value = serde_json::from_str(&e.data_json).unwrap_or(Value::Null);
                 let what = data
@@ -1227,6 +1239,10 @@ fn supplements(events: &[store::EventRow]) -> Vec<SupplementFacts> {
                 if let Some(open) = out.iter_mut().rev().find(|s| s.received_at.is_none()) {
                     open.received_by = Some(e.actor.clone());
                     open.received_at = Some(e.at);
+                    if let Some((before, after)) = moved {
+                        open.appointment_before = before;
+                        open.appointment_after = after;
+                    }
                 }
             }
             _ => {}

@@ -96,6 +96,55 @@ pub struct MonthlyStats {
     pub procedures: Vec<crate::views::ProcedureStats>,
     pub fields: Vec<StatTotals>,
     pub total: StatTotals,
+    /// What citizens said on the national portal (the scorecard's satisfaction group).
+    pub satisfaction: Satisfaction,
+}
+
+/// Citizens' ratings of the agency's dossiers received in the month, and their feedback about
+/// the agency sent in the month, as pulled from the national portal.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct Satisfaction {
+    pub rated: i64,
+    /// The mean score (1–5), to two decimals; 0 when nothing was rated.
+    pub average_score: f64,
+    /// Ratings of 1 or 2.
+    pub dissatisfied: i64,
+    pub feedback_received: i64,
+    pub feedback_handled: i64,
+    /// The month's feedback, newest first (at most 200).
+    pub feedback: Vec<Feedback>,
+}
+
+/// A piece of feedback (phản ánh, kiến nghị) about the agency.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Feedback {
+    pub national_id: String,
+    /// The procedure it is about; empty when it is about the agency or an official.
+    pub procedure_code: String,
+    pub content: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub sent_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub handled_at: Option<OffsetDateTime>,
+}
+
+/// The instants a month (`YYYY-MM`, already checked) starts and ends in Vietnam.
+fn month_bounds(month: &str) -> Result<(OffsetDateTime, OffsetDateTime), AppError> {
+    let bad = || AppError::invalid(Code::BadMonth, "A month is written YYYY-MM.");
+    let (y, m) = month.split_once('-').ok_or_else(bad)?;
+    let y: i32 = y.parse().map_err(|_| bad())?;
+    let m = time::Month::try_from(m.parse::<u8>().map_err(|_| bad())?).map_err(|_| bad())?;
+    let start = |y: i32, m: time::Month| {
+        time::Date::from_calendar_date(y, m, 1)
+            .map(|d| d.midnight().assume_offset(egov_domain::VN_OFFSET))
+            .map_err(|_| bad())
+    };
+    let (ny, nm) = if m == time::Month::December {
+        (y + 1, time::Month::January)
+    } else {
+        (y, m.next())
+    };
+    Ok((start(y, m)?, start(ny, nm)?))
 }
 
 /// Checks `YYYY-MM`.
@@ -153,6 +202,7 @@ impl App {
                 }
             }
         }
+        let satisfaction = self.satisfaction(agency_id, &month).await?;
         Ok(MonthlyStats {
             agency_id,
             month,
@@ -160,6 +210,41 @@ impl App {
             procedures: crate::views::all(procedures),
             fields: fields.into_iter().map(|(f, s)| f.finish(s)).collect(),
             total: total.finish(total_secs),
+            satisfaction,
+        })
+    }
+
+    async fn satisfaction(&self, agency_id: i64, month: &str) -> Result<Satisfaction, AppError> {
+        let mut ex = self.db();
+        let (rated, sum, dissatisfied) =
+            egov_store::national_feedback::agency_ratings(&mut ex, agency_id, month).await?;
+        let (from, to) = month_bounds(month)?;
+        let (received, handled) =
+            egov_store::national_feedback::agency_feedback_counts(&mut ex, agency_id, from, to)
+                .await?;
+        let feedback: Vec<Feedback> =
+            egov_store::national_feedback::agency_feedback(&mut ex, agency_id, from, to, 200)
+                .await?
+                .into_iter()
+                .map(|f| Feedback {
+                    national_id: f.national_id,
+                    procedure_code: f.procedure_code,
+                    content: f.content,
+                    sent_at: f.sent_at,
+                    handled_at: f.handled_at,
+                })
+                .collect();
+        Ok(Satisfaction {
+            rated,
+            average_score: if rated == 0 {
+                0.0
+            } else {
+                (sum as f64 * 100.0 / rated as f64).round() / 100.0
+            },
+            dissatisfied,
+            feedback_received: received,
+            feedback_handled: handled,
+            feedback,
         })
     }
 

@@ -310,6 +310,53 @@ pub struct ProcedureVersion {
     pub effective_from: Date,
     #[serde(default)]
     pub effective_to: Option<Date>,
+    /// What the national catalogue announces about the procedure beyond what egov runs it by.
+    #[serde(default)]
+    pub announcement: Announcement,
+}
+
+/// What the national procedure catalogue publishes about a procedure besides what egov runs
+/// it by: the facts Decision 766's indicators 1.1–1.3 (announced and published on time, with
+/// every mandatory part) and 3.5 (fees payable online) read. Empty for a procedure the
+/// province defined itself, or one imported before the catalogue carried them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Announcement {
+    /// The number of the decision announcing the procedure (`QUYETDINHCONGBO`).
+    pub decision: Option<String>,
+    /// The day that decision was issued (`NGAYBANHANHQD`).
+    pub decision_date: Option<Date>,
+    /// The day the legal text behind the procedure takes effect (`NGAYHIEULUC`).
+    pub legal_effective: Option<Date>,
+    /// The day it was published in the national database (`NGAYCAPNHAT`).
+    pub published_nationally: Option<Date>,
+    /// The steps of carrying it out, in order (`TRINHTUTHUCHIEN`).
+    pub steps: Vec<String>,
+    /// The ways it can be carried out: in person, online, by post (`CACHTHUCTHUCHIEN[].KENH`).
+    pub channels: Vec<String>,
+    /// Who may apply (`DOITUONGTHUCHIEN`).
+    pub applicant_types: Vec<String>,
+    /// Its fees can be paid online through the national payment platform
+    /// (`THANHTOANTRUCTUYEN`).
+    pub online_payment: bool,
+}
+
+impl Announcement {
+    /// The mandatory parts of a published procedure (indicator 1.3) that the national catalogue
+    /// gave no value for; name, dossier composition and time limit are checked on the version.
+    pub fn missing_parts(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.steps.is_empty() {
+            out.push("steps");
+        }
+        if self.channels.is_empty() {
+            out.push("channels");
+        }
+        if self.applicant_types.is_empty() {
+            out.push("applicant_types");
+        }
+        out
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -441,6 +488,7 @@ mod tests {
             receivable_anywhere: true,
             effective_from: date!(2025 - 07 - 01),
             effective_to: None,
+            announcement: Announcement::default(),
         }
     }
 

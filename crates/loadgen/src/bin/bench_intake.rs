@@ -7,6 +7,10 @@
 //! 2. Memory: one submission with a single file of `--big-mb` MB; the process's peak resident
 //!    memory, reset just before, after taking it in (the stand-in already holds the file in
 //!    this process and serves it without copying, so the growth is egov's own).
+//! 3. The national catalogue: `--catalogue` procedures (the fixture's entry under as many
+//!    codes; all but the seed's one are new to egov) listed, each fetched, compared with egov's
+//!    version in force and held for review; the time and the growth of the peak resident
+//!    memory.
 
 use std::time::Instant;
 
@@ -29,6 +33,9 @@ struct Args {
     file_mb: usize,
     #[arg(long, default_value_t = 200)]
     big_mb: usize,
+    /// Procedures in the national catalogue pulled (0: skip).
+    #[arg(long, default_value_t = 6000)]
+    catalogue: usize,
 }
 
 /// A PDF-looking file of `mb` MB, distinct for each `seed`.
@@ -185,5 +192,41 @@ async fn main() -> Result<()> {
         json!({"backend": backend, "big_file": {"mb": args.big_mb, "seconds": (t.elapsed().as_secs_f64() * 10.0).round() / 10.0,
             "peak_before_mib": before.round(), "peak_after_mib": after.round(), "peak_growth_mib": (after - before).round()}})
     );
+
+    // 3. The national catalogue pulled and compared.
+    if args.catalogue > 0 {
+        let entry: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../app/tests/fixtures/national/laythutuc-answer.json"
+        ))?;
+        let entry = &entry["result"][0];
+        for n in 0..args.catalogue {
+            let mut e = entry.clone();
+            // The seed's 9.000004 stays itself; the others are new to egov.
+            if n > 0 {
+                e["MATTHC"] = json!(format!("{}.{:06}", 1 + n % 2, 100_000 + n));
+                e["TENTTHC"] = json!(format!("Thủ tục thử số {n}"));
+            }
+            fake.publish_procedure(e);
+        }
+        reset_peak();
+        let before = peak_mib();
+        let t = Instant::now();
+        let pull = app
+            .pull_catalogue(&portal)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+        anyhow::ensure!(
+            pull.listed == args.catalogue && pull.bad == 0,
+            "the catalogue pull was not whole: {pull:?}"
+        );
+        let secs = t.elapsed().as_secs_f64();
+        let after = peak_mib();
+        println!(
+            "{}",
+            json!({"backend": backend, "catalogue": {"procedures": pull.listed, "new": pull.new, "changed": pull.changed,
+                "seconds": (secs * 10.0).round() / 10.0, "per_s": (pull.listed as f64 / secs).round(),
+                "peak_growth_mib": (after - before).round()}})
+        );
+    }
     Ok(())
 }

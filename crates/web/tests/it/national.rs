@@ -58,12 +58,18 @@ struct Setup {
     portal: HttpPortal,
     clock: Arc<TestClock>,
     hac_thanh: i64,
+    /// The stand-in's own pages (the citizen's side).
+    fake_url: String,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 async fn setup(db: egov_store::Db) -> Setup {
-    let fake = FakePortal::new(vec![("thanhhoa.egov".into(), "mat-khau-dong-bo".into())]);
+    // A Monday morning in office hours, on both sides.
+    let clock = Arc::new(TestClock::at(datetime!(2026-12-07 08:30 +7)));
+    let fake = FakePortal::new(vec![("thanhhoa.egov".into(), "mat-khau-dong-bo".into())])
+        .with_clock(clock.clone());
     let (url, stop) = serve_fake(&fake).await;
+    let fake_url = url.clone();
     let national = national_settings(url);
     // egov serves too: the portal fetches result files through their links.
     let web = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -74,8 +80,6 @@ async fn setup(db: egov_store::Db) -> Setup {
     };
     settings.server.public_url = format!("http://{}", web.local_addr().unwrap());
     settings.validate().unwrap();
-    // A Monday morning in office hours.
-    let clock = Arc::new(TestClock::at(datetime!(2026-12-07 08:30 +7)));
     let app = App::with_clock(db, settings, clock.clone());
     app.seed_demo().await.unwrap();
     assert!(app.subscribe(SUBSCRIBER).await.unwrap());
@@ -95,6 +99,7 @@ async fn setup(db: egov_store::Db) -> Setup {
         portal: HttpPortal::new(national),
         clock,
         hac_thanh,
+        fake_url,
         _stop: stop,
     }
 }
@@ -872,13 +877,20 @@ both!(
                 b"%PDF-1.4\n% another file\n%%EOF\n".to_vec(),
             )],
         );
+        // A form that does not match the procedure's version: a component it does not have.
+        s.fake.submit(
+            variant("G22.31-20261207-0000205", &|v| {
+                v["ThanhPhanHoSo"][1]["MaThanhPhanHoSo"] = json!("GIAYKETHON")
+            }),
+            files.clone(),
+        );
         // The portal also offers one for an agency egov did not ask about.
         s.fake.set_mode(Mode {
             offer_all: true,
             ..Mode::default()
         });
         let round = s.app.intake_national(&s.portal).await.unwrap();
-        assert_eq!((round.pulled, round.held), (4, 4), "{round:?}");
+        assert_eq!((round.pulled, round.held), (5, 5), "{round:?}");
         let held: std::collections::BTreeMap<String, String> =
             egov_store::national_inbox::troubles(&mut s.app.db(), 10)
                 .await
@@ -890,6 +902,7 @@ both!(
         assert_eq!(held["G22.31-20261207-0000202"], "procedure_not_in_force");
         assert_eq!(held["G22.31-20261207-0000203"], "malformed_submission");
         assert_eq!(held["G22.31-20261207-0000204"], "file_hash_mismatch");
+        assert_eq!(held["G22.31-20261207-0000205"], "unknown_component");
         // Nothing half-made: no dossier for any of them.
         for code in held.keys() {
             assert!(
@@ -1034,6 +1047,251 @@ both!(
 );
 
 both!(
+    a_citizens_dossier_goes_round_the_whole_loop_through_the_portals_pages,
+    |db| {
+        use crate::client::{Client, Part};
+        let s = setup(db).await;
+        let mut citizen = Client::new(&s.fake_url);
+        let hac_thanh = egov_store::agencies::get(&mut s.app.db(), s.hac_thanh)
+            .await
+            .unwrap()
+            .code;
+        let to_khai = fixture_file("files/to-khai.pdf");
+        let can_cuoc = fixture_file("files/can-cuoc.pdf");
+        // The citizen submits on the portal's page, signed in with VNeID.
+        let r = citizen
+            .post_multipart(
+                "/submit",
+                &[
+                    Part::Text("agency", &hac_thanh),
+                    Part::Text("procedure", "9.000004"),
+                    Part::Text("subject", "Xác nhận tình trạng hôn nhân"),
+                    Part::Text("name", "Trịnh Văn Hùng"),
+                    Part::Text("id", "038190004620"),
+                    Part::Text("c1", "TP1"),
+                    Part::File("f1", "to-khai.pdf", "application/pdf", &to_khai),
+                    Part::Text("c2", "GTTT"),
+                    Part::File("f2", "can-cuoc.pdf", "application/pdf", &can_cuoc),
+                    Part::Text("vneid", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let code = r
+            .body
+            .split("<strong>")
+            .nth(1)
+            .and_then(|x| x.split('<').next())
+            .unwrap()
+            .to_owned();
+        let portal_status = || s.held()["dossiers"][&code]["TrangThaiHoSo"].clone();
+        assert_eq!(portal_status(), "1");
+        // egov takes it in; it waits for the officer's check, no clock running.
+        let round = s.app.intake_national(&s.portal).await.unwrap();
+        let troubles = egov_store::national_inbox::troubles(&mut s.app.db(), 5)
+            .await
+            .unwrap();
+        assert_eq!(round.taken, 1, "{round:?} {troubles:?}");
+        let d = egov_store::onestop::find_dossier_by_national_code(&mut s.app.db(), &code)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(d.state.as_str(), "submitted");
+        assert!(d.eid_verified && !d.paid_online);
+        assert!(d.appointment.is_none());
+        // Nothing to answer on the portal until egov asks.
+        let r = citizen.get(&format!("/supplement/{code}")).await;
+        assert_eq!(r.status, 404);
+
+        // Before accepting, the officer asks for a clearer copy of the ID card.
+        s.clock.advance(Duration::minutes(15));
+        let v = s
+            .act(
+                "motcua.hacthanh",
+                d.id,
+                d.version,
+                json!({"event": "request_supplement", "items": ["Bản chụp căn cước rõ nét, đủ hai mặt"]}),
+            )
+            .await;
+        s.sync().await;
+        assert_eq!(portal_status(), "5");
+        let page = citizen.get("/").await;
+        assert!(
+            page.body.contains(&format!("/supplement/{code}")),
+            "{}",
+            page.body
+        );
+        let ask = citizen.get(&format!("/supplement/{code}")).await;
+        assert_eq!(ask.status, 200);
+        assert!(
+            ask.body.contains("Bản chụp căn cước rõ nét, đủ hai mặt"),
+            "{}",
+            ask.body
+        );
+        // A supplement with no file is refused by the portal, and nothing is offered.
+        let empty = citizen
+            .post_multipart(&format!("/supplement/{code}"), &[Part::Text("c1", "GTTT")])
+            .await;
+        assert_eq!(empty.status, 400);
+        let clearer = fixture_file("files/can-cuoc-bo-sung.pdf");
+        let r = citizen
+            .post_multipart(
+                &format!("/supplement/{code}"),
+                &[
+                    Part::Text("c1", "GTTT"),
+                    Part::File("f1", "can-cuoc-ro.pdf", "application/pdf", &clearer),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        s.clock.advance(Duration::minutes(15));
+        let round = s.app.intake_national(&s.portal).await.unwrap();
+        assert_eq!((round.taken, round.held), (1, 0), "{round:?}");
+        let d = egov_store::onestop::get_dossier(&mut s.app.db(), d.id)
+            .await
+            .unwrap();
+        assert_eq!(d.state.as_str(), "submitted", "back in the officer's check");
+        assert!(d.version > v);
+        assert!(d.appointment.is_none(), "still no clock before acceptance");
+
+        // Accepted: the appointment runs from this instant; the portal hears status 2.
+        s.clock.advance(Duration::minutes(10));
+        let accepted_at = s.app.now();
+        let v = s
+            .act(
+                "motcua.hacthanh",
+                d.id,
+                d.version,
+                json!({"event": "receive"}),
+            )
+            .await;
+        s.sync().await;
+        let on_portal = s.held()["dossiers"][&code].clone();
+        assert_eq!(on_portal["TrangThaiHoSo"], "2");
+        assert_eq!(
+            on_portal["NgayTiepNhan"],
+            egov_domain::national::DateStyle::Compact.format(accepted_at)
+        );
+        assert_eq!(on_portal["DanhSachHoSoBoSung"][0]["TrangThaiBoSung"], "1");
+        let first_appointment = egov_store::onestop::get_dossier(&mut s.app.db(), d.id)
+            .await
+            .unwrap()
+            .appointment
+            .unwrap();
+
+        // During processing the specialist asks for one more paper; it comes back the same way
+        // and the clock resumes with the time it was paused added.
+        let v = s
+            .act("motcua.hacthanh", d.id, v, json!({"event": "transfer"}))
+            .await;
+        s.clock.advance(Duration::hours(1));
+        s.act(
+            "congchuc.hacthanh",
+            d.id,
+            v,
+            json!({"event": "request_supplement", "items": ["Trích lục bản án ly hôn"]}),
+        )
+        .await;
+        s.sync().await;
+        assert_eq!(portal_status(), "5");
+        let ask = citizen.get(&format!("/supplement/{code}")).await;
+        assert!(ask.body.contains("Trích lục bản án ly hôn"), "{}", ask.body);
+        s.clock.advance(Duration::hours(24));
+        let r = citizen
+            .post_multipart(
+                &format!("/supplement/{code}"),
+                &[
+                    Part::Text("c1", "GTTT"),
+                    Part::File("f1", "trich-luc.pdf", "application/pdf", &clearer),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let round = s.app.intake_national(&s.portal).await.unwrap();
+        assert_eq!((round.taken, round.held), (1, 0), "{round:?}");
+        let d = egov_store::onestop::get_dossier(&mut s.app.db(), d.id)
+            .await
+            .unwrap();
+        assert_eq!(d.state.as_str(), "processing");
+        assert!(
+            d.appointment.unwrap() > first_appointment,
+            "the pause moved the appointment"
+        );
+        s.sync().await;
+        let on_portal = s.held()["dossiers"][&code].clone();
+        assert_eq!(on_portal["DanhSachHoSoBoSung"][1]["TrangThaiBoSung"], "1");
+        assert_ne!(on_portal["DanhSachHoSoBoSung"][1]["NgayHenTraMoi"], "");
+
+        // Handled, decided and returned; the portal sees each step and the end.
+        s.clock.advance(Duration::hours(1));
+        let v = s
+            .act(
+                "congchuc.hacthanh",
+                d.id,
+                d.version,
+                json!({"event": "transfer"}),
+            )
+            .await;
+        s.clock.advance(Duration::hours(1));
+        let (v, _) = s.finish_with_result(d.id, v, "31/XN-UBND").await;
+        s.act(
+            "motcua.hacthanh",
+            d.id,
+            v,
+            json!({"event": "return_result", "returned_to": "Trịnh Văn Hùng"}),
+        )
+        .await;
+        let round = s.sync().await;
+        assert_eq!((round.rejected, round.failed), (0, 0), "{round:?}");
+        let held = s.held();
+        assert_eq!(held["dossiers"][&code]["TrangThaiHoSo"], "10");
+        assert_eq!(held["creates"], 0, "the portal's own dossier, only updated");
+        assert!(s.progress(&code).len() >= 3, "{:?}", s.progress(&code));
+        // Nothing more to answer.
+        let r = citizen.get(&format!("/supplement/{code}")).await;
+        assert_eq!(r.status, 404);
+    }
+);
+
+both!(
+    an_online_dossier_refused_at_the_check_is_refused_on_the_portal,
+    |db| {
+        let s = setup(db).await;
+        let (item, files) = submission();
+        s.fake.submit(item, files);
+        s.app.intake_national(&s.portal).await.unwrap();
+        let code = "G22.31-20261207-0000123";
+        let d = egov_store::onestop::find_dossier_by_national_code(&mut s.app.db(), code)
+            .await
+            .unwrap()
+            .unwrap();
+        s.act(
+            "motcua.hacthanh",
+            d.id,
+            d.version,
+            json!({"event": "refuse", "note": "Người yêu cầu không cư trú trên địa bàn phường"}),
+        )
+        .await;
+        let round = s.sync().await;
+        assert_eq!(round.rejected, 0, "{round:?}");
+        let on_portal = &s.held()["dossiers"][code];
+        assert_eq!(on_portal["TrangThaiHoSo"], "3");
+        let d = egov_store::onestop::get_dossier(&mut s.app.db(), d.id)
+            .await
+            .unwrap();
+        assert_eq!(d.state.as_str(), "rejected");
+        assert!(
+            s.app
+                .online_queue(&s.who("motcua.hacthanh").await, 50)
+                .await
+                .unwrap()
+                .is_empty(),
+            "no longer waiting for a check"
+        );
+    }
+);
+
+both!(
     a_file_that_does_not_arrive_leaves_the_submission_waiting_and_nothing_half_made,
     |db| {
         let s = setup(db).await;
@@ -1105,7 +1363,11 @@ both!(
                 .unwrap()
                 .clone()
         };
-        assert_eq!(entry("9.000004").differences, vec!["statutory_limit"]);
+        // The seeded version predates the announcement's facts: publishing adds them.
+        assert_eq!(
+            entry("9.000004").differences,
+            vec!["statutory_limit", "announcement"]
+        );
         assert_eq!(entry("2.002516").state, "new");
         assert!(
             entry("2.000001").problem.contains("THOIGIAN"),
@@ -1146,6 +1408,14 @@ both!(
             json!(true),
             "egov's own settings kept"
         );
+        // The facts Decision 766 reads are on the new version.
+        assert_eq!(next["announcement"]["decision"], "1234/QĐ-BTP");
+        assert_eq!(next["announcement"]["legal_effective"], "2026-12-01");
+        assert_eq!(next["announcement"]["online_payment"], true);
+        assert_eq!(
+            next["announcement"]["applicant_types"],
+            json!(["Công dân Việt Nam"])
+        );
         // Published once; a second time there is nothing new.
         let again = s
             .app
@@ -1159,6 +1429,30 @@ both!(
             .await
             .unwrap_err();
         assert_eq!(past.code.as_str(), "bad_date");
+        // A national code egov already reports one of its own procedures under (the
+        // province's TH.HT.01 is mapped to 9.000004): not offered as new beside it.
+        egov_store::Exec::execute(
+            &mut s.app.db(),
+            "UPDATE procedures SET code = 'TH.HT.01' WHERE code = '9.000004'",
+            egov_store::args![],
+        )
+        .await
+        .unwrap();
+        s.app.pull_catalogue(&s.portal).await.unwrap();
+        let review = s.app.catalogue_review(&admin).await.unwrap();
+        let clash = review
+            .entries
+            .iter()
+            .find(|e| e.code == "9.000004")
+            .unwrap();
+        assert_eq!(clash.state, "bad");
+        assert!(clash.problem.contains("TH.HT.01"), "{clash:?}");
+        let refused = s
+            .app
+            .publish_national_procedure(&admin, "9.000004", tomorrow)
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code.as_str(), "nothing_to_publish");
     }
 );
 
@@ -1182,12 +1476,50 @@ both!(
         .await
         .unwrap()
         .unwrap();
-        let (score, comment) = egov_store::national_feedback::rating_of(&mut s.app.db(), d.id)
+        // The officer sees the rating on the dossier.
+        let officer = s.who("motcua.hacthanh").await;
+        let rating = s
+            .app
+            .dossier_detail(&officer, d.id)
             .await
             .unwrap()
+            .rating
             .unwrap();
-        assert_eq!(score, 5);
-        assert!(comment.contains("tận tình"));
+        assert_eq!(rating.score, 5);
+        assert!(rating.comment.contains("tận tình"));
+        // And the form the applicant filled in on the portal, as it came.
+        let form = s
+            .app
+            .dossier_detail(&officer, d.id)
+            .await
+            .unwrap()
+            .online_form;
+        assert!(
+            form.contains(&("MucDichSuDung".to_owned(), "Đăng ký kết hôn".to_owned())),
+            "{form:?}"
+        );
+        // The agency's month shows the satisfaction figures and the feedback about it.
+        let leader = s.who("chutich.hacthanh").await;
+        let month = s
+            .app
+            .monthly_stats(&leader, s.hac_thanh, "2026-12")
+            .await
+            .unwrap()
+            .satisfaction;
+        assert_eq!(
+            (month.rated, month.average_score, month.dissatisfied),
+            (1, 5.0, 0)
+        );
+        assert_eq!((month.feedback_received, month.feedback_handled), (1, 1));
+        assert_eq!(month.feedback[0].national_id, "PAKN-2026-000731");
+        assert_eq!(month.feedback[0].procedure_code, "9.000004");
+        let november = s
+            .app
+            .monthly_stats(&leader, s.hac_thanh, "2026-11")
+            .await
+            .unwrap()
+            .satisfaction;
+        assert_eq!((november.rated, november.feedback_received), (0, 0));
         let o = s.app.opinions(&s.who("admin").await).await.unwrap();
         assert_eq!(o.ratings, vec![(5, 1)]);
         assert_eq!((o.feedback, o.handled, o.unknown_agency), (1, 1, 0));
