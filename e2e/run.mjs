@@ -568,7 +568,7 @@ try {
   // Before accepting, the officer asks for a clearer copy of the ID card; the citizen sees the
   // request on the portal (on a phone) and answers it with a file; the dossier comes back to the
   // officer's check.
-  const dossierUrl = qp.url();
+  const onlineDossierUrl = qp.url();
   await qp.getByText("Yêu cầu bổ sung hồ sơ", { exact: true }).first().click();
   await qp.getByLabel("Các nội dung cần bổ sung").fill("Bản chụp căn cước rõ nét, đủ hai mặt");
   await qp.getByRole("button", { name: "Yêu cầu bổ sung hồ sơ" }).click();
@@ -590,7 +590,7 @@ try {
   await phone.close();
   let back = false;
   for (let i = 0; i < 40 && !back; i++) {
-    await qp.goto(dossierUrl);
+    await qp.goto(onlineDossierUrl);
     back = (await qp.getByRole("button", { name: "Tiếp nhận", exact: true }).count()) > 0;
     if (!back) await qp.waitForTimeout(500);
   }
