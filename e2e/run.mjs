@@ -574,19 +574,19 @@ try {
   await qp.getByRole("button", { name: "Yêu cầu bổ sung hồ sơ" }).click();
   await qp.getByText("Chờ bổ sung").first().waitFor();
   const phone = await browser.newContext({ locale: "vi-VN", viewport: { width: 360, height: 740 } });
-  const sp = await phone.newPage();
+  const citizenPhone = await phone.newPage();
   let asked = false;
   for (let i = 0; i < 40 && !asked; i++) {
-    await sp.goto(`${fakeUrl}/`);
-    asked = (await sp.locator(`a[href="/supplement/${nationalCode}"]`).count()) > 0;
-    if (!asked) await sp.waitForTimeout(500);
+    await citizenPhone.goto(`${fakeUrl}/`);
+    asked = (await citizenPhone.locator(`a[href="/supplement/${nationalCode}"]`).count()) > 0;
+    if (!asked) await citizenPhone.waitForTimeout(500);
   }
   assert.ok(asked, `the portal's stand-in offers to supplement ${nationalCode}`);
-  await sp.locator(`a[href="/supplement/${nationalCode}"]`).click();
-  await sp.getByText("Bản chụp căn cước rõ nét, đủ hai mặt").waitFor();
-  await sp.locator("#f1").setInputFiles(resolve("../crates/app/tests/fixtures/national/files/can-cuoc-bo-sung.pdf"));
-  await sp.getByRole("button", { name: "Gửi bổ sung" }).click();
-  await sp.getByRole("heading", { name: "Đã gửi bổ sung" }).waitFor();
+  await citizenPhone.locator(`a[href="/supplement/${nationalCode}"]`).click();
+  await citizenPhone.getByText("Bản chụp căn cước rõ nét, đủ hai mặt").waitFor();
+  await citizenPhone.locator("#f1").setInputFiles(resolve("../crates/app/tests/fixtures/national/files/can-cuoc-bo-sung.pdf"));
+  await citizenPhone.getByRole("button", { name: "Gửi bổ sung" }).click();
+  await citizenPhone.getByRole("heading", { name: "Đã gửi bổ sung" }).waitFor();
   await phone.close();
   let back = false;
   for (let i = 0; i < 40 && !back; i++) {
