@@ -2,6 +2,7 @@
 
 mod config;
 mod demo;
+mod exchange;
 mod pki;
 
 use std::path::PathBuf;
@@ -93,6 +94,9 @@ enum Command {
     /// Reporting to the National Public Service Portal.
     #[command(subcommand)]
     NationalPortal(NationalCmd),
+    /// Document exchange with other systems (edXML packets, QCVN 102:2016).
+    #[command(subcommand)]
+    Exchange(exchange::ExchangeCmd),
 }
 
 #[derive(Subcommand)]
@@ -283,6 +287,7 @@ async fn run(command: Command, settings: egov_app::Settings) -> Result<()> {
             key_algorithm,
         } => demo::run(settings, &listen, seed_only, key_algorithm).await,
         Command::Pki(cmd) => pki::run(cmd, settings).await,
+        Command::Exchange(cmd) => exchange::run(cmd),
         Command::NationalPortal(NationalCmd::Fake {
             listen,
             username,

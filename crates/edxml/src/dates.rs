@@ -75,6 +75,70 @@ fn parse_time(t: &str) -> Option<Time> {
     }
 }
 
+/// Optional dates in JSON as `2026-12-04` (either order and slashes are read too).
+pub mod serde_date {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+    use time::Date;
+
+    pub fn serialize<S: Serializer>(d: &Option<Date>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_str(&format!(
+                "{:04}-{:02}-{:02}",
+                d.year(),
+                u8::from(d.month()),
+                d.day()
+            )),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Date>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(s) if s.trim().is_empty() => Ok(None),
+            Some(s) => super::parse_date(&s)
+                .map(Some)
+                .ok_or_else(|| D::Error::custom(format!("{s:?} is not a date"))),
+        }
+    }
+}
+
+/// Optional timestamps in JSON as `2026-12-04T15:30:05` (the wire's forms are read too).
+pub mod serde_timestamp {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+    use time::PrimitiveDateTime;
+
+    pub fn serialize<S: Serializer>(
+        t: &Option<PrimitiveDateTime>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_str(&format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            )),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<PrimitiveDateTime>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(s) if s.trim().is_empty() => Ok(None),
+            Some(s) => super::parse_timestamp(&s)
+                .map(Some)
+                .ok_or_else(|| D::Error::custom(format!("{s:?} is not a time"))),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -94,9 +94,10 @@ impl DocumentCode {
     }
 }
 
-/// Urgency (`OtherInfo/Priority`): 0 normal, 1 urgent, 2 very urgent, 3 express.
+/// Urgency (`OtherInfo/Priority`): 0 normal, 1 urgent, 2 very urgent, 3 express. In JSON as
+/// on the wire (`"0"`…`"3"`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(into = "String", from = "String")]
 pub enum Priority {
     #[default]
     Normal,
@@ -170,6 +171,7 @@ pub struct ResponseFor {
     pub organ_id: String,
     /// One string, `7816/VPCP-TTĐT`.
     pub code: String,
+    #[serde(with = "crate::dates::serde_date")]
     pub promulgation_date: Option<Date>,
     pub document_id: String,
 }
@@ -192,11 +194,13 @@ pub struct MessageHeader {
     pub to: Vec<Organ>,
     pub code: DocumentCode,
     pub promulgation_place: String,
+    #[serde(with = "crate::dates::serde_date")]
     pub promulgation_date: Option<Date>,
     pub document_type: DocumentType,
     pub subject: String,
     pub content: String,
     pub signer: SignerInfo,
+    #[serde(with = "crate::dates::serde_date")]
     pub due_date: Option<Date>,
     pub to_places: Vec<String>,
     pub other_info: OtherInfo,
@@ -212,12 +216,14 @@ pub struct MessageHeader {
 #[serde(default)]
 pub struct TraceHeader {
     pub organ_id: Option<String>,
+    #[serde(with = "crate::dates::serde_timestamp")]
     pub timestamp: Option<PrimitiveDateTime>,
 }
 
-/// The business action of a document packet (`BussinessDocType`).
+/// The business action of a document packet (`BussinessDocType`). In JSON by name (`new`,
+/// `revocation`, `update`, `replacement`); the wire's digits are read too.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(into = "String", from = "String")]
 pub enum BusinessAction {
     #[default]
     New,
@@ -369,9 +375,10 @@ pub struct DocumentPacket {
     pub attachments: Vec<Attachment>,
 }
 
-/// A status code of a status packet (§1.5); codes outside the table are kept raw.
+/// A status code of a status packet (§1.5); codes outside the table are kept raw. In JSON as
+/// on the wire (`"03"`; `"3"` is read too).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(into = "String", from = "String")]
 pub enum StatusCode {
     /// 01: arrived at the recipient's system.
     Arrived,
@@ -453,5 +460,48 @@ pub struct StatusPacket {
     pub status: StatusCode,
     #[serde(default)]
     pub description: String,
+    #[serde(default, with = "crate::dates::serde_timestamp")]
     pub timestamp: Option<PrimitiveDateTime>,
+}
+
+impl From<Priority> for String {
+    fn from(p: Priority) -> String {
+        p.wire().to_string()
+    }
+}
+
+impl From<String> for Priority {
+    fn from(s: String) -> Self {
+        Priority::from_wire(&s)
+    }
+}
+
+impl From<BusinessAction> for String {
+    fn from(a: BusinessAction) -> String {
+        a.name().to_string()
+    }
+}
+
+impl From<String> for BusinessAction {
+    fn from(s: String) -> Self {
+        match s.trim() {
+            "new" => BusinessAction::New,
+            "revocation" => BusinessAction::Revocation,
+            "update" => BusinessAction::Update,
+            "replacement" => BusinessAction::Replacement,
+            wire => BusinessAction::from_wire(wire),
+        }
+    }
+}
+
+impl From<StatusCode> for String {
+    fn from(c: StatusCode) -> String {
+        c.wire().to_string()
+    }
+}
+
+impl From<String> for StatusCode {
+    fn from(s: String) -> Self {
+        StatusCode::from_wire(&s)
+    }
 }

@@ -1,0 +1,255 @@
+//! `egov exchange …`: the document exchange's operator commands. `inspect` prints a packet as
+//! egov's reader understands it; `build` writes one from a JSON description (for tests, and for
+//! an operator who must answer a hub by hand).
+
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+use egov_edxml::unzip::{EntrySink, ZipLimits, unzip};
+use egov_edxml::{AttachmentSink, Limits, Packet, Summary, TraceHeader};
+use serde::Serialize;
+
+#[derive(Subcommand)]
+pub enum ExchangeCmd {
+    /// Print PACKET (an .edxml file) as egov reads it, as JSON: kind, DocumentId, From, To,
+    /// code, business action or status code, attachments with names, types and sizes (and the
+    /// files inside ZIP attachments). Exits 1, naming what is wrong, when it cannot be read.
+    Inspect {
+        packet: PathBuf,
+        /// The largest packet to read, in MiB.
+        #[arg(long, default_value_t = 512)]
+        max_mib: u64,
+    },
+    /// Write a packet from a JSON description (a document or a status packet, as
+    /// `docs/edxml.md` shows); attachments' `file`s are read relative to the description.
+    Build {
+        description: PathBuf,
+        output: PathBuf,
+    },
+}
+
+pub fn run(cmd: ExchangeCmd) -> Result<()> {
+    match cmd {
+        ExchangeCmd::Inspect { packet, max_mib } => inspect(&packet, max_mib),
+        ExchangeCmd::Build {
+            description,
+            output,
+        } => build(&description, &output),
+    }
+}
+
+/// Attachments kept in temporary files while the packet is inspected (ZIPs are opened after).
+struct TempFiles {
+    dir: tempfile::TempDir,
+    files: Vec<PathBuf>,
+    current: Option<File>,
+}
+
+impl AttachmentSink for TempFiles {
+    fn begin(&mut self, index: usize) -> std::io::Result<()> {
+        let path = self.dir.path().join(format!("attachment-{index}"));
+        self.current = Some(File::create(&path)?);
+        self.files.push(path);
+        Ok(())
+    }
+    fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        match self.current.as_mut() {
+            Some(f) => f.write_all(chunk),
+            None => Err(std::io::Error::other("write before begin")),
+        }
+    }
+    fn finish(&mut self) -> std::io::Result<String> {
+        self.current.take();
+        Ok(self
+            .files
+            .last()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default())
+    }
+    fn abort(&mut self) {
+        self.current.take();
+        for f in self.files.drain(..) {
+            let _ = std::fs::remove_file(f);
+        }
+    }
+}
+
+/// Counts the files inside an archive.
+#[derive(Default)]
+struct Sizes {
+    size: u64,
+}
+
+impl EntrySink for Sizes {
+    fn begin(&mut self, _name: &str) -> std::io::Result<()> {
+        self.size = 0;
+        Ok(())
+    }
+    fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        self.size += chunk.len() as u64;
+        Ok(())
+    }
+    fn finish(&mut self) -> std::io::Result<String> {
+        Ok(String::new())
+    }
+}
+
+#[derive(Serialize)]
+struct Inspected {
+    #[serde(flatten)]
+    summary: Summary,
+    size: u64,
+    sha256: String,
+    /// For ZIP attachments: the files inside (or why they could not be listed).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    archives: Vec<Archive>,
+}
+
+#[derive(Serialize)]
+struct Archive {
+    attachment: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    files: Vec<ArchiveFile>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ArchiveFile {
+    name: String,
+    size: u64,
+}
+
+fn inspect(path: &Path, max_mib: u64) -> Result<()> {
+    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let limits = Limits {
+        max_packet: max_mib.saturating_mul(1024 * 1024),
+        ..Limits::default()
+    };
+    let mut sink = TempFiles {
+        dir: tempfile::tempdir()?,
+        files: Vec::new(),
+        current: None,
+    };
+    let reading = match egov_edxml::read(BufReader::new(file), &limits, &mut sink) {
+        Ok(r) => r,
+        Err(e) => {
+            let answer = serde_json::json!({
+                "error": { "code": e.code(), "message": e.to_string() }
+            });
+            println!("{}", serde_json::to_string_pretty(&answer)?);
+            bail!("{} cannot be read: {e} ({})", path.display(), e.code());
+        }
+    };
+    let mut archives = Vec::new();
+    if let Packet::Document(d) = &reading.packet {
+        for (a, file) in d.attachments.iter().zip(&sink.files) {
+            if !a.zip {
+                continue;
+            }
+            let mut files = Vec::new();
+            let mut sizes = Sizes::default();
+            let error = match File::open(file) {
+                Ok(f) => list(f, &mut sizes, &mut files).err(),
+                Err(e) => Some(e.to_string()),
+            };
+            archives.push(Archive {
+                attachment: a.name.clone(),
+                files,
+                error,
+            });
+        }
+    }
+    let out = Inspected {
+        summary: Summary::of(&reading),
+        size: reading.size,
+        sha256: reading.sha256.clone(),
+        archives,
+    };
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
+
+fn list<R: Read + Seek>(
+    archive: R,
+    sizes: &mut Sizes,
+    files: &mut Vec<ArchiveFile>,
+) -> Result<(), String> {
+    let entries =
+        unzip(archive, &ZipLimits::default(), sizes).map_err(|e| format!("{e} ({})", e.code()))?;
+    files.extend(entries.into_iter().map(|e| ArchiveFile {
+        name: e.path,
+        size: e.size,
+    }));
+    Ok(())
+}
+
+fn build(description: &Path, output: &Path) -> Result<()> {
+    let text = std::fs::read_to_string(description)
+        .with_context(|| format!("reading {}", description.display()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).context("the description is not JSON")?;
+    let base = description.parent().unwrap_or(Path::new("."));
+    let files: Vec<PathBuf> = value
+        .get("attachments")
+        .and_then(|a| a.as_array())
+        .map(|list| {
+            list.iter()
+                .map(|a| {
+                    a.get("file")
+                        .and_then(|f| f.as_str())
+                        .map(|f| base.join(f))
+                        .ok_or_else(|| anyhow::anyhow!("every attachment needs a \"file\""))
+                })
+                .collect::<Result<Vec<_>>>()
+        })
+        .transpose()?
+        .unwrap_or_default();
+    let mut packet: Packet = serde_json::from_value(value)
+        .context("the description is not a packet (see docs/edxml.md)")?;
+    if let Packet::Document(d) = &mut packet {
+        let h = &mut d.header;
+        if h.document_id.is_empty()
+            && let Some(date) = h.promulgation_date
+        {
+            h.document_id = egov_edxml::document_id(&h.from.organ_id, date, &h.code);
+        }
+        if d.trace.is_empty() {
+            let now = time::OffsetDateTime::now_utc().to_offset(egov_domain::VN_OFFSET);
+            d.trace.push(TraceHeader {
+                organ_id: Some(h.from.organ_id.clone()),
+                timestamp: Some(time::PrimitiveDateTime::new(now.date(), now.time())),
+            });
+        }
+        for (i, a) in d.attachments.iter_mut().enumerate() {
+            if a.content_id.is_empty() {
+                a.content_id = format!("attachment-{}", i + 1);
+            }
+        }
+    }
+    let mut opened: Vec<BufReader<File>> = files
+        .iter()
+        .map(|f| {
+            File::open(f)
+                .map(BufReader::new)
+                .with_context(|| format!("opening {}", f.display()))
+        })
+        .collect::<Result<_>>()?;
+    let mut contents: Vec<&mut dyn Read> = opened.iter_mut().map(|f| f as &mut dyn Read).collect();
+    // Written beside the output and moved into place: a refused packet leaves no file.
+    let dir = output.parent().filter(|p| !p.as_os_str().is_empty());
+    let mut tmp = tempfile::NamedTempFile::new_in(dir.unwrap_or(Path::new(".")))?;
+    egov_edxml::writer::write_packet(
+        &packet,
+        &mut contents,
+        std::io::BufWriter::new(tmp.as_file_mut()),
+    )
+    .map_err(|e| anyhow::anyhow!("the packet cannot be written: {e} ({})", e.code()))?;
+    tmp.persist(output)
+        .with_context(|| format!("writing {}", output.display()))?;
+    println!("{}: {}", output.display(), packet.document_id());
+    Ok(())
+}
