@@ -193,9 +193,12 @@ impl<R: BufRead> BufRead for Bounded<R> {
         if let Ok(buf) = self.inner.fill_buf() {
             let chunk = &buf[..amt.min(buf.len())];
             self.hasher.update(chunk);
-            match chunk.iter().rposition(|&b| b == b'<' || b == b'>') {
-                Some(p) => self.run = (chunk.len() - p - 1) as u64,
-                None => self.run += chunk.len() as u64,
+            // An attachment's base64 is long by nature: runs count outside it only.
+            if !self.raw {
+                match chunk.iter().rposition(|&b| b == b'<' || b == b'>') {
+                    Some(p) => self.run = (chunk.len() - p - 1) as u64,
+                    None => self.run += chunk.len() as u64,
+                }
             }
         }
         self.total += amt as u64;
@@ -1198,16 +1201,30 @@ impl Base64Stream {
     }
 
     fn feed(&mut self, text: &[u8], sink: &mut dyn AttachmentSink) -> Result<(), ReadError> {
-        for &b in text {
-            if b.is_ascii_whitespace() {
-                continue;
-            }
-            if self.padded && b != b'=' {
-                return Err(not_base64(self.index, "data follows its padding"));
-            }
-            self.pending.push(b);
-            if self.pending.len() >= CHUNK {
-                self.flush(false, sink)?;
+        // Runs of base64 between line breaks are copied whole.
+        let mut rest = text;
+        while !rest.is_empty() {
+            let start = rest
+                .iter()
+                .position(|b| !b.is_ascii_whitespace())
+                .unwrap_or(rest.len());
+            rest = &rest[start..];
+            let end = rest
+                .iter()
+                .position(|b| b.is_ascii_whitespace())
+                .unwrap_or(rest.len());
+            let mut run = &rest[..end];
+            rest = &rest[end..];
+            while !run.is_empty() {
+                if self.padded && run.iter().any(|&b| b != b'=') {
+                    return Err(not_base64(self.index, "data follows its padding"));
+                }
+                let take = (CHUNK - self.pending.len()).min(run.len());
+                self.pending.extend_from_slice(&run[..take]);
+                run = &run[take..];
+                if self.pending.len() >= CHUNK {
+                    self.flush(false, sink)?;
+                }
             }
         }
         Ok(())
