@@ -14,6 +14,7 @@ pub mod documents;
 mod error;
 mod error_code;
 pub mod events;
+pub mod exchange;
 pub mod import;
 pub mod jobs;
 pub mod onestop;

@@ -129,6 +129,95 @@ impl BlobStore {
     }
 }
 
+/// A blob written piece by piece from blocking code (a parser that hands on what it decodes):
+/// kept in a temporary file under the root, hashed on the way, and renamed into place by
+/// [`BlobWriter::finish`] — at most `max` bytes. Dropped unfinished, it leaves nothing.
+pub struct BlobWriter {
+    root: BlobStore,
+    tmp: Option<(PathBuf, std::io::BufWriter<std::fs::File>)>,
+    hasher: Sha256,
+    size: u64,
+    max: u64,
+}
+
+impl BlobStore {
+    /// Starts a blob written piece by piece.
+    pub fn writer(&self, max: u64) -> Result<BlobWriter, StoreError> {
+        let dir = self.root.join(".incoming").join("tmp");
+        std::fs::create_dir_all(&dir)?;
+        let (path, file) = tempfile_in(&dir)?;
+        Ok(BlobWriter {
+            root: self.clone(),
+            tmp: Some((path, std::io::BufWriter::with_capacity(64 * 1024, file))),
+            hasher: Sha256::new(),
+            size: 0,
+            max,
+        })
+    }
+}
+
+impl Write for BlobWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.size += buf.len() as u64;
+        if self.size > self.max {
+            return Err(std::io::Error::other(format!(
+                "the blob is larger than {} bytes",
+                self.max
+            )));
+        }
+        let (_, out) = self
+            .tmp
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("the blob is finished"))?;
+        out.write_all(buf)?;
+        self.hasher.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self.tmp.as_mut() {
+            Some((_, out)) => out.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl BlobWriter {
+    /// Syncs the bytes and puts them in place under their hash.
+    pub fn finish(mut self) -> Result<Written, StoreError> {
+        let (tmp, out) = self
+            .tmp
+            .take()
+            .ok_or_else(|| StoreError::Invalid("the blob is finished".into()))?;
+        let result = (|| {
+            let file = out.into_inner().map_err(|e| e.into_error())?;
+            file.sync_all()?;
+            let sha = hex::encode(std::mem::take(&mut self.hasher).finalize());
+            let path = self.root.path(&sha)?;
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::rename(&tmp, &path)?;
+            Ok(Written {
+                sha256: sha,
+                size: self.size,
+            })
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
+    }
+}
+
+impl Drop for BlobWriter {
+    fn drop(&mut self) {
+        if let Some((tmp, _)) = self.tmp.take() {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+}
+
 /// A blob written from a stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Written {

@@ -1,0 +1,129 @@
+//! The document exchange with systems outside egov (edXML packets through the national hub and
+//! provincial LGSPs). For now: the bridge from the packet reader to the file store, so that an
+//! incoming packet's attachments go straight from the network into blobs, never whole in
+//! memory.
+
+use std::io::Write;
+
+use egov_edxml::AttachmentSink;
+use egov_store::blobs::{BlobStore, BlobWriter, Written};
+
+/// Keeps a packet's attachments as blobs while the reader decodes them. Each attachment is
+/// written to a temporary file and put in place under its hash when complete; when the packet
+/// turns out unreadable the attachment being written is dropped (its temporary file removed).
+/// Attachments already complete stay as blobs no row refers to, which the housekeeping sweep
+/// removes — they are content-addressed and may be another object's, so they are never
+/// deleted here.
+pub struct BlobSink {
+    store: BlobStore,
+    max: u64,
+    current: Option<BlobWriter>,
+    kept: Vec<Written>,
+}
+
+impl BlobSink {
+    /// Attachments of at most `max` bytes each.
+    pub fn new(store: BlobStore, max: u64) -> Self {
+        BlobSink {
+            store,
+            max,
+            current: None,
+            kept: Vec::new(),
+        }
+    }
+
+    /// The blobs written, in the packet's order.
+    pub fn kept(&self) -> &[Written] {
+        &self.kept
+    }
+}
+
+impl AttachmentSink for BlobSink {
+    fn begin(&mut self, _index: usize) -> std::io::Result<()> {
+        let writer = self
+            .store
+            .writer(self.max)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        self.current = Some(writer);
+        Ok(())
+    }
+
+    fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        match self.current.as_mut() {
+            Some(w) => w.write_all(chunk),
+            None => Err(std::io::Error::other(
+                "an attachment's bytes before its start",
+            )),
+        }
+    }
+
+    fn finish(&mut self) -> std::io::Result<String> {
+        let writer = self
+            .current
+            .take()
+            .ok_or_else(|| std::io::Error::other("no attachment to finish"))?;
+        let written = writer
+            .finish()
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let sha = written.sha256.clone();
+        self.kept.push(written);
+        Ok(sha)
+    }
+
+    fn abort(&mut self) {
+        self.current = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use egov_edxml::{Limits, Packet};
+
+    fn temporary_files(root: &std::path::Path) -> usize {
+        std::fs::read_dir(root.join(".incoming").join("tmp"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn a_packets_attachments_become_blobs_and_a_refused_one_leaves_no_file_half_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::new(dir.path());
+        let packet = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../edxml/tests/foreign/java_vxp_new_docid_after_to.edxml"),
+        )
+        .unwrap();
+        let mut sink = BlobSink::new(store.clone(), 10 << 20);
+        let reading = egov_edxml::read_slice(&packet, &Limits::default(), &mut sink).unwrap();
+        let Packet::Document(d) = reading.packet else {
+            panic!("a document")
+        };
+        assert_eq!(d.attachments.len(), 2);
+        for (a, kept) in d.attachments.iter().zip(sink.kept()) {
+            assert_eq!(a.stored, kept.sha256);
+            assert_eq!(a.sha256, kept.sha256, "the reader's hash is the blob's");
+            let bytes = store.get(&a.stored).unwrap();
+            assert_eq!(bytes.len() as u64, a.size);
+            assert_eq!(BlobStore::digest(&bytes), a.sha256);
+        }
+        assert_eq!(temporary_files(dir.path()), 0);
+
+        // The same packet cut inside its second attachment: refused, no temporary file left.
+        let cut = String::from_utf8(packet).unwrap();
+        let second = cut.rfind("<ContentTransferEncoded>").unwrap() + 100;
+        let mut sink = BlobSink::new(store.clone(), 10 << 20);
+        let err = egov_edxml::read_slice(&cut.as_bytes()[..second], &Limits::default(), &mut sink)
+            .unwrap_err();
+        assert_eq!(err.code(), "not_xml", "{err}");
+        assert_eq!(temporary_files(dir.path()), 0, "nothing half-written");
+
+        // An attachment over the sink's own limit is refused the same way.
+        let mut sink = BlobSink::new(store, 100);
+        let err =
+            egov_edxml::read_slice(cut.as_bytes(), &Limits::default(), &mut sink).unwrap_err();
+        assert_eq!(err.code(), "attachment_not_kept", "{err}");
+        assert_eq!(temporary_files(dir.path()), 0);
+    }
+}
