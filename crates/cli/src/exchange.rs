@@ -24,10 +24,14 @@ pub enum ExchangeCmd {
         max_mib: u64,
     },
     /// Write a packet from a JSON description (a document or a status packet, as
-    /// `docs/edxml.md` shows); attachments' `file`s are read relative to the description.
+    /// `docs/edxml.md` shows); attachments' `file`s are read relative to the description and
+    /// must stay in its folder unless `--any-path` is given.
     Build {
         description: PathBuf,
         output: PathBuf,
+        /// Allow attachments named by an absolute path or one that climbs out (`..`).
+        #[arg(long)]
+        any_path: bool,
     },
 }
 
@@ -37,7 +41,8 @@ pub fn run(cmd: ExchangeCmd) -> Result<()> {
         ExchangeCmd::Build {
             description,
             output,
-        } => build(&description, &output),
+            any_path,
+        } => build(&description, &output, any_path),
     }
 }
 
@@ -146,10 +151,12 @@ fn inspect(path: &Path, max_mib: u64) -> Result<()> {
     };
     let mut archives = Vec::new();
     if let Packet::Document(d) = &reading.packet {
-        for (a, file) in d.attachments.iter().zip(&sink.files) {
-            if !a.zip {
+        for a in &d.attachments {
+            // `stored` is the temporary file the sink answered for this attachment.
+            if !a.zip || a.stored.is_empty() {
                 continue;
             }
+            let file = Path::new(&a.stored);
             let mut files = Vec::new();
             let mut sizes = Sizes::default();
             let error = match File::open(file) {
@@ -187,7 +194,7 @@ fn list<R: Read + Seek>(
     Ok(())
 }
 
-fn build(description: &Path, output: &Path) -> Result<()> {
+fn build(description: &Path, output: &Path, any_path: bool) -> Result<()> {
     let text = std::fs::read_to_string(description)
         .with_context(|| format!("reading {}", description.display()))?;
     let value: serde_json::Value =
@@ -199,10 +206,22 @@ fn build(description: &Path, output: &Path) -> Result<()> {
         .map(|list| {
             list.iter()
                 .map(|a| {
-                    a.get("file")
+                    let f = a
+                        .get("file")
                         .and_then(|f| f.as_str())
-                        .map(|f| base.join(f))
-                        .ok_or_else(|| anyhow::anyhow!("every attachment needs a \"file\""))
+                        .ok_or_else(|| anyhow::anyhow!("every attachment needs a \"file\""))?;
+                    let path = Path::new(f);
+                    let outside = path.is_absolute()
+                        || path
+                            .components()
+                            .any(|c| matches!(c, std::path::Component::ParentDir));
+                    if outside && !any_path {
+                        bail!(
+                            "the attachment {f} is outside the description's folder \
+                             (give --any-path to allow it)"
+                        );
+                    }
+                    Ok(base.join(path))
                 })
                 .collect::<Result<Vec<_>>>()
         })

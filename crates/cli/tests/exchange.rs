@@ -107,6 +107,20 @@ fn a_packet_built_from_a_description_is_inspected_as_described() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("From/OrganId"), "{err}");
     assert!(!dir.path().join("bad.edxml").exists());
+
+    // A description names only files beside it unless the operator says otherwise.
+    let mut outside = description.clone();
+    outside["attachments"][0]["file"] = "../../etc/passwd".into();
+    std::fs::write(dir.path().join("outside.json"), outside.to_string()).unwrap();
+    let out = egov()
+        .args(["exchange", "build"])
+        .arg(dir.path().join("outside.json"))
+        .arg(dir.path().join("outside.edxml"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--any-path"));
+    assert!(!dir.path().join("outside.edxml").exists());
 }
 
 #[test]

@@ -24,6 +24,8 @@ pub enum ReadError {
     TooManyElements(usize),
     #[error("the packet has more than {0} attachments")]
     TooManyAttachments(usize),
+    #[error("the packet's texts (names, subjects, places …) add up to more than {0} bytes")]
+    TooMuchText(u64),
     #[error("the packet has no DocumentId")]
     MissingDocumentId,
     #[error("the packet has no From/OrganId")]
@@ -55,6 +57,7 @@ impl ReadError {
             ReadError::TooDeep(_) => "too_deep",
             ReadError::TooManyElements(_) => "too_many_elements",
             ReadError::TooManyAttachments(_) => "too_many_attachments",
+            ReadError::TooMuchText(_) => "too_much_text",
             ReadError::MissingDocumentId => "missing_document_id",
             ReadError::MissingFrom => "missing_from",
             ReadError::MissingStatusCode => "missing_status_code",

@@ -43,6 +43,8 @@ pub struct Limits {
     pub max_attachments: usize,
     /// One attachment, decoded.
     pub max_attachment: u64,
+    /// All the text kept in the model (names, subjects, places …), outside attachments.
+    pub max_metadata: u64,
 }
 
 impl Default for Limits {
@@ -54,6 +56,7 @@ impl Default for Limits {
             max_elements: 100_000,
             max_attachments: 500,
             max_attachment: 384 * 1024 * 1024,
+            max_metadata: 16 * 1024 * 1024,
         }
     }
 }
@@ -153,7 +156,7 @@ struct Bounded<R> {
     inner: R,
     total: u64,
     max_total: u64,
-    /// Bytes since the last `<` or `>`: one token's length.
+    /// Bytes the current event has taken (reset before each event).
     run: u64,
     max_run: u64,
     /// Set while an attachment's base64 is streamed: long runs are expected there.
@@ -186,25 +189,28 @@ impl<R: BufRead> BufRead for Bounded<R> {
             self.broken = Some(ReadError::TokenTooLong(self.max_run));
             return Err(io::Error::other("token too long"));
         }
-        self.inner.fill_buf()
+        let raw = self.raw;
+        let buf = self.inner.fill_buf()?;
+        // Outside an attachment the XML parser gets small pieces, so that the limit on one
+        // event is checked before its buffer can grow past it.
+        let cap = if raw { buf.len() } else { buf.len().min(PIECE) };
+        Ok(&buf[..cap])
     }
 
     fn consume(&mut self, amt: usize) {
         if let Ok(buf) = self.inner.fill_buf() {
-            let chunk = &buf[..amt.min(buf.len())];
-            self.hasher.update(chunk);
-            // An attachment's base64 is long by nature: runs count outside it only.
-            if !self.raw {
-                match chunk.iter().rposition(|&b| b == b'<' || b == b'>') {
-                    Some(p) => self.run = (chunk.len() - p - 1) as u64,
-                    None => self.run += chunk.len() as u64,
-                }
-            }
+            self.hasher.update(&buf[..amt.min(buf.len())]);
         }
         self.total += amt as u64;
+        if !self.raw {
+            self.run += amt as u64;
+        }
         self.inner.consume(amt);
     }
 }
+
+/// The largest piece the XML parser is given at once outside attachments.
+const PIECE: usize = 64 * 1024;
 
 /// Which family an element belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,6 +228,8 @@ struct Reader<'a, R: BufRead> {
     stack: Vec<(String, Ns)>,
     text: String,
     elements: usize,
+    /// Text kept in the model so far.
+    metadata: u64,
     doc: DocumentPacket,
     status_code: Option<String>,
     status_description: String,
@@ -250,7 +258,6 @@ impl<'a, R: BufRead> Reader<'a, R> {
         };
         let mut xml = NsReader::from_reader(bounded);
         let config = xml.config_mut();
-        config.expand_empty_elements = true;
         config.check_end_names = true;
         Reader {
             xml,
@@ -259,6 +266,7 @@ impl<'a, R: BufRead> Reader<'a, R> {
             stack: Vec::new(),
             text: String::new(),
             elements: 0,
+            metadata: 0,
             doc: DocumentPacket::default(),
             status_code: None,
             status_description: String::new(),
@@ -273,6 +281,7 @@ impl<'a, R: BufRead> Reader<'a, R> {
     }
 
     fn note(&mut self, note: String) {
+        let note = short_to(&note, 300);
         if self.notes.len() < MAX_NOTES && !self.notes.contains(&note) {
             self.notes.push(note);
         }
@@ -295,20 +304,31 @@ impl<'a, R: BufRead> Reader<'a, R> {
     fn run(&mut self) -> Result<Reading, ReadError> {
         let mut buf = Vec::with_capacity(1024);
         let mut seen_root = false;
+        let mut root_closed = false;
         loop {
             buf.clear();
+            // Every event is bounded on its own: the run of bytes it may take starts afresh.
+            self.xml.get_mut().run = 0;
             let (ns, event) = match self.xml.read_resolved_event_into(&mut buf) {
                 Ok((ns, ev)) => (resolve(&ns), ev),
                 Err(e) => return Err(self.xml_error(e)),
             };
             match event {
-                Event::Start(start) => {
+                Event::Start(ref start) | Event::Empty(ref start) => {
+                    let empty = matches!(event, Event::Empty(_));
+                    if root_closed {
+                        return Err(ReadError::NotXml(
+                            "there is an element after the packet's root element".into(),
+                        ));
+                    }
                     let local = start.local_name().as_ref().to_string();
                     let ns_kind = match &ns {
                         Resolved::Ours => Ns::Edxml,
                         Resolved::Unknown(prefix) => {
                             self.note(format!(
-                                "the prefix {prefix}: is not declared; {local} read as edXML"
+                                "the prefix {}: is not declared; {} read as edXML",
+                                short(prefix),
+                                short(&local)
                             ));
                             Ns::Edxml
                         }
@@ -326,7 +346,8 @@ impl<'a, R: BufRead> Reader<'a, R> {
                                 return Err(ReadError::LegacyFormat);
                             }
                             return Err(ReadError::NotEdxml(format!(
-                                "the root element is {local}, not edXML"
+                                "the root element is {}, not edXML",
+                                short(&local)
                             )));
                         }
                     }
@@ -338,9 +359,11 @@ impl<'a, R: BufRead> Reader<'a, R> {
                         return Err(ReadError::TooDeep(self.limits.max_depth));
                     }
                     self.text.clear();
-                    self.start(&local, ns_kind, &start)?;
+                    self.start(&local, ns_kind, start)?;
                     self.stack.push((local.clone(), ns_kind));
-                    if ns_kind == Ns::Edxml
+                    if empty {
+                        self.close()?;
+                    } else if ns_kind == Ns::Edxml
                         && local == "ContentTransferEncoded"
                         && self.in_signature == 0
                         && self.attachment.is_some()
@@ -348,30 +371,45 @@ impl<'a, R: BufRead> Reader<'a, R> {
                         self.stream_content()?;
                         self.stack.pop();
                     }
+                    root_closed = self.stack.is_empty();
                 }
                 Event::End(_) => {
-                    let Some((local, ns_kind)) = self.stack.pop() else {
-                        return Err(ReadError::NotXml("an end tag without its start".into()));
-                    };
-                    let text = std::mem::take(&mut self.text);
-                    self.end(&local, ns_kind, text.trim())?;
+                    self.close()?;
+                    root_closed = self.stack.is_empty();
                 }
                 Event::Text(t) => {
                     let s = t.xml10_content();
+                    if root_closed || !seen_root {
+                        if !s.trim().is_empty() {
+                            return Err(ReadError::NotXml(
+                                "there is text outside the packet's root element".into(),
+                            ));
+                        }
+                        continue;
+                    }
                     self.push_text(&s)?;
                 }
                 Event::CData(c) => {
+                    if root_closed || !seen_root {
+                        return Err(ReadError::NotXml(
+                            "there is text outside the packet's root element".into(),
+                        ));
+                    }
                     let s = c.xml10_content();
                     self.push_text(&s)?;
                 }
                 Event::GeneralRef(r) => {
+                    if root_closed || !seen_root {
+                        return Err(ReadError::NotXml(
+                            "there is text outside the packet's root element".into(),
+                        ));
+                    }
                     let c = resolve_reference(&r)?;
                     let mut tmp = [0u8; 4];
                     self.push_text(c.encode_utf8(&mut tmp))?;
                 }
                 Event::DocType(_) => return Err(ReadError::Dtd),
                 Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
-                Event::Empty(_) => unreachable!("empty elements are expanded"),
                 Event::Eof => break,
             }
         }
@@ -384,6 +422,20 @@ impl<'a, R: BufRead> Reader<'a, R> {
             ));
         }
         self.finish()
+    }
+
+    /// The current element ends.
+    fn close(&mut self) -> Result<(), ReadError> {
+        let Some((local, ns_kind)) = self.stack.pop() else {
+            return Err(ReadError::NotXml("an end tag without its start".into()));
+        };
+        let text = std::mem::take(&mut self.text);
+        let kept = text.trim();
+        self.metadata += kept.len() as u64;
+        if self.metadata > self.limits.max_metadata {
+            return Err(ReadError::TooMuchText(self.limits.max_metadata));
+        }
+        self.end(&local, ns_kind, kept)
     }
 
     fn push_text(&mut self, s: &str) -> Result<(), ReadError> {
@@ -444,7 +496,8 @@ impl<'a, R: BufRead> Reader<'a, R> {
         if self.in_signature > 0 || ns != Ns::Edxml {
             if self.in_signature == 0 && self.stack.iter().all(|(_, n)| *n == Ns::Edxml) {
                 self.note(format!(
-                    "an element {local} of another namespace was skipped"
+                    "an element {} of another namespace was skipped",
+                    short(local)
                 ));
             }
             return Ok(());
@@ -455,21 +508,25 @@ impl<'a, R: BufRead> Reader<'a, R> {
             ("MessageHeader", "ResponseFor") => {
                 self.doc.header.response_for.push(ResponseFor::default())
             }
-            ("TraceHeaderList", "TraceHeader") => self.doc.trace.push(TraceHeader::default()),
+            // Entries of a list are opened wherever they stand, so that their fields never
+            // land in the entry before them.
+            (_, "TraceHeader") => self.doc.trace.push(TraceHeader::default()),
             (_, "BussinessDocumentInfo" | "BusinessDocumentInfo") => {
                 self.doc.business.document_info = Some(DocumentInfo::default())
             }
-            ("ReceiverList", "Receiver") => {
-                if let Some(info) = self.doc.business.document_info.as_mut() {
-                    info.receivers.push(Receiver::default());
-                }
-            }
-            ("ReplacementInfoList", "ReplacementInfo") => self
+            (_, "Receiver") => self
+                .doc
+                .business
+                .document_info
+                .get_or_insert_with(DocumentInfo::default)
+                .receivers
+                .push(Receiver::default()),
+            (_, "ReplacementInfo") => self
                 .doc
                 .business
                 .replacements
                 .push(ReplacementInfo::default()),
-            ("edXMLManifest", "Reference") => {
+            (_, "Reference") if self.within("edXMLManifest") => {
                 let mut reference = Attachment::default();
                 for a in start.attributes().flatten() {
                     if a.key.local_name().as_ref() == "href" {
@@ -482,6 +539,11 @@ impl<'a, R: BufRead> Reader<'a, R> {
                 self.manifest.push(reference);
             }
             (_, "Attachment") if !self.within("edXMLManifest") => {
+                if self.attachment.is_some() {
+                    return Err(ReadError::NotEdxml(
+                        "an attachment begins inside another".into(),
+                    ));
+                }
                 if self.doc.attachments.len() >= self.limits.max_attachments {
                     return Err(ReadError::TooManyAttachments(self.limits.max_attachments));
                 }
@@ -514,7 +576,7 @@ impl<'a, R: BufRead> Reader<'a, R> {
         }
         let parent = self.parent().unwrap_or_default().to_string();
         let grandparent = self.grandparent().unwrap_or_default().to_string();
-        if self.container_end(local, &parent) {
+        if self.container_end(local, &parent, text) {
             return Ok(());
         }
         let t = || text.to_string();
@@ -522,10 +584,12 @@ impl<'a, R: BufRead> Reader<'a, R> {
             ("From", field) if grandparent == "MessageHeader" => {
                 organ_field(&mut self.doc.header.from, field, text)
             }
-            ("To", field) => match self.doc.header.to.last_mut() {
-                Some(o) => organ_field(o, field, text),
-                None => false,
-            },
+            ("To", field) if grandparent == "MessageHeader" => {
+                match self.doc.header.to.last_mut() {
+                    Some(o) => organ_field(o, field, text),
+                    None => false,
+                }
+            }
             ("Code", "CodeNumber") if grandparent == "MessageHeader" => {
                 self.doc.header.code.number = t();
                 true
@@ -589,7 +653,7 @@ impl<'a, R: BufRead> Reader<'a, R> {
                 }
                 true
             }
-            ("ResponseFor", field) => {
+            ("ResponseFor", field) if grandparent == "MessageHeader" => {
                 let date = (field == "PromulgationDate")
                     .then(|| self.date("ResponseFor/PromulgationDate", text))
                     .flatten();
@@ -691,7 +755,7 @@ impl<'a, R: BufRead> Reader<'a, R> {
                 }
                 true
             }
-            ("Reference", field) if grandparent == "edXMLManifest" => {
+            ("Reference", field) if self.within("edXMLManifest") => {
                 match self.manifest.last_mut() {
                     Some(a) => attachment_field(a, field, text),
                     None => false,
@@ -707,15 +771,18 @@ impl<'a, R: BufRead> Reader<'a, R> {
             let where_ = if parent.is_empty() {
                 String::new()
             } else {
-                format!(" in {parent}")
+                format!(" in {}", short(&parent))
             };
-            self.note(format!("an unknown element {local}{where_} was kept out"));
+            self.note(format!(
+                "an unknown element {}{where_} was kept out",
+                short(local)
+            ));
         }
         Ok(())
     }
 
     /// Handles the end of an element that holds others; false when `local` is a leaf here.
-    fn container_end(&mut self, local: &str, parent: &str) -> bool {
+    fn container_end(&mut self, local: &str, parent: &str, text: &str) -> bool {
         match local {
             "ResponseFor" => {
                 if self
@@ -735,13 +802,22 @@ impl<'a, R: BufRead> Reader<'a, R> {
                         self.note(format!(
                             "attachment {} ({}) has no content",
                             self.doc.attachments.len(),
-                            a.name
+                            short(&a.name)
                         ));
                     }
                     self.doc.attachments.push(a);
                 }
             }
-            "Code" => return parent == "MessageHeader",
+            "Code" if parent == "MessageHeader" => {
+                // Some senders write the code as one string, `7816/VPCP-TTĐT`.
+                let code = &mut self.doc.header.code;
+                if !text.is_empty() && code.number.is_empty() && code.notation.is_empty() {
+                    let (number, notation) = text.split_once('/').unwrap_or((text, ""));
+                    code.number = number.trim().to_string();
+                    code.notation = notation.trim().to_string();
+                }
+            }
+            "Code" => return false,
             "edXML"
             | "edXMLEnvelope"
             | "edXMLHeader"
@@ -832,7 +908,10 @@ impl<'a, R: BufRead> Reader<'a, R> {
         }
         let d = parse_date(text);
         if d.is_none() {
-            self.note(format!("{field} {text:?} is not a date; it was left out"));
+            self.note(format!(
+                "{field} {} is not a date; it was left out",
+                short(text)
+            ));
         }
         d
     }
@@ -843,14 +922,18 @@ impl<'a, R: BufRead> Reader<'a, R> {
         }
         let d = parse_timestamp(text);
         if d.is_none() {
-            self.note(format!("{field} {text:?} is not a time; it was left out"));
+            self.note(format!(
+                "{field} {} is not a time; it was left out",
+                short(text)
+            ));
         }
         d
     }
 
     /// Streams the base64 content of the current attachment into the sink: the text is read
     /// straight from the source (the XML parser never buffers it), character references to
-    /// line breaks are skipped, CDATA sections and comments inside are allowed.
+    /// line breaks are skipped, comments are allowed, and so are CDATA sections — each of those
+    /// read whole by the parser, so within the limit on one event.
     fn stream_content(&mut self) -> Result<(), ReadError> {
         let index = self.doc.attachments.len();
         let Some((_, had)) = self.attachment.as_mut() else {
@@ -933,35 +1016,30 @@ impl<'a, R: BufRead> Reader<'a, R> {
                     // A character reference: `&#13;`, `&#xA;` and the like are line breaks
                     // some writers escape; anything else has no place in base64.
                     let mut reference = Vec::new();
-                    loop {
-                        let b = src.fill_buf().map_err(ReadError::Io)?;
+                    let ended = loop {
+                        let b = match src.fill_buf() {
+                            Ok(b) => b,
+                            Err(e) => break Err(src.broken.take().unwrap_or(ReadError::Io(e))),
+                        };
                         let Some(&c) = b.first() else {
-                            return Err(ReadError::NotXml(
+                            break Err(ReadError::NotXml(
                                 "the packet ends inside an attachment".into(),
                             ));
                         };
                         src.consume(1);
                         reference.push(c);
-                        if c == b';' || reference.len() > 10 {
-                            break;
+                        if c == b';' || reference.len() > 12 {
+                            break Ok(());
                         }
+                    };
+                    if let Err(e) = ended {
+                        break Err(e);
                     }
-                    let name = String::from_utf8_lossy(&reference);
-                    let whitespace = matches!(
-                        name.as_ref(),
-                        "&#13;"
-                            | "&#10;"
-                            | "&#9;"
-                            | "&#32;"
-                            | "&#xD;"
-                            | "&#xA;"
-                            | "&#x9;"
-                            | "&#x20;"
-                            | "&#xd;"
-                            | "&#xa;"
-                    );
-                    if !whitespace {
-                        break Err(not_base64(index, format!("it holds {name}")));
+                    if !char_reference(&reference).is_some_and(char::is_whitespace) {
+                        break Err(not_base64(
+                            index,
+                            format!("it holds {}", short(&String::from_utf8_lossy(&reference))),
+                        ));
                     }
                 }
             }
@@ -1010,42 +1088,60 @@ impl<'a, R: BufRead> Reader<'a, R> {
             let mut doc = std::mem::take(&mut self.doc);
             doc.header.from = from;
             // The manifest describes the attachments: fill in what the attachment block left
-            // out, matching on the content id (with or without `cid:`), else on position.
-            for (i, a) in doc.attachments.iter_mut().enumerate() {
-                let described = self
-                    .manifest
-                    .iter()
-                    .find(|m| !a.content_id.is_empty() && m.content_id == a.content_id)
-                    .or_else(|| {
-                        a.content_id
-                            .is_empty()
-                            .then(|| self.manifest.get(i))
-                            .flatten()
-                    });
-                if let Some(m) = described {
-                    fill(&mut a.name, &m.name);
-                    fill(&mut a.content_type, &m.content_type);
-                    fill(&mut a.description, &m.description);
-                    fill(&mut a.content_id, &m.content_id);
+            // out, matching on the content id (with or without `cid:`) first, then an
+            // attachment without one takes the first entry no attachment matched.
+            let mut used = vec![false; self.manifest.len()];
+            let mut matched = vec![None; doc.attachments.len()];
+            for (i, a) in doc.attachments.iter().enumerate() {
+                if a.content_id.is_empty() {
+                    continue;
+                }
+                if let Some(j) = (0..self.manifest.len())
+                    .find(|&j| !used[j] && self.manifest[j].content_id == a.content_id)
+                {
+                    used[j] = true;
+                    matched[i] = Some(j);
                 }
             }
-            let unlisted: Vec<String> = doc
-                .attachments
-                .iter()
-                .filter(|a| !self.manifest.iter().any(|m| m.content_id == a.content_id))
-                .map(|a| a.name.clone())
-                .collect();
+            for (i, a) in doc.attachments.iter().enumerate() {
+                if a.content_id.is_empty()
+                    && let Some(j) = (0..self.manifest.len()).find(|&j| !used[j])
+                {
+                    used[j] = true;
+                    matched[i] = Some(j);
+                }
+            }
+            let mut unlisted = Vec::new();
+            for (a, m) in doc.attachments.iter_mut().zip(&matched) {
+                match m {
+                    Some(j) => {
+                        let m = &self.manifest[*j];
+                        fill(&mut a.name, &m.name);
+                        fill(&mut a.content_type, &m.content_type);
+                        fill(&mut a.description, &m.description);
+                        fill(&mut a.content_id, &m.content_id);
+                    }
+                    None => unlisted.push(a.name.clone()),
+                }
+            }
             let missing: Vec<String> = self
                 .manifest
                 .iter()
-                .filter(|m| !doc.attachments.iter().any(|a| a.content_id == m.content_id))
-                .map(|m| m.name.clone())
+                .zip(&used)
+                .filter(|(_, u)| !**u)
+                .map(|(m, _)| m.name.clone())
                 .collect();
             for name in unlisted {
-                self.note(format!("attachment {name} is not in the manifest"));
+                self.note(format!(
+                    "attachment {} is not in the manifest",
+                    short(&name)
+                ));
             }
             for name in missing {
-                self.note(format!("the manifest lists {name}, which is not attached"));
+                self.note(format!(
+                    "the manifest lists {}, which is not attached",
+                    short(&name)
+                ));
             }
             Packet::Document(Box::new(doc))
         };
@@ -1056,6 +1152,20 @@ impl<'a, R: BufRead> Reader<'a, R> {
             sha256,
         })
     }
+}
+
+/// A value quoted in a note: at most 80 characters, control characters shown.
+fn short(s: &str) -> String {
+    short_to(&format!("{:?}", s.chars().take(81).collect::<String>()), 90)
+}
+
+fn short_to(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max).collect();
+    out.push('…');
+    out
 }
 
 fn fill(target: &mut String, from: &str) {
@@ -1109,6 +1219,17 @@ fn resolve_reference(r: &quick_xml::events::BytesRef<'_>) -> Result<char, ReadEr
             "the entity &{other}; is not defined (packets may not declare entities)"
         ))),
     }
+}
+
+/// The character of a numeric reference (`&#13;`, `&#x0D;`), if it is one.
+fn char_reference(r: &[u8]) -> Option<char> {
+    let body = r.strip_prefix(b"&#")?.strip_suffix(b";")?;
+    let body = std::str::from_utf8(body).ok()?;
+    let code = match body.strip_prefix(['x', 'X']) {
+        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+        None => body.parse().ok()?,
+    };
+    char::from_u32(code)
 }
 
 fn parse_bool(s: &str) -> Option<bool> {

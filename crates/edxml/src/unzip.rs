@@ -1,9 +1,11 @@
 //! Attachments that are ZIP archives: senders zip some files (and label them anything, even
 //! `text/plain`), so an archive is recognised by its magic bytes and unpacked within limits —
-//! entries, each entry's size, the total, the expansion ratio — counting the bytes actually
-//! inflated, never trusting the sizes the archive declares.
+//! entries (counted from the archive's end record before its directory is read), each entry's
+//! size and the total (counting the bytes actually inflated, never the sizes the archive
+//! declares), and the expansion ratio (against the compressed size the entry declares, which
+//! bounds what is read of it).
 
-use std::io::{self, Read, Seek};
+use std::io::{self, Read, Seek, SeekFrom};
 
 use crate::error::UnzipError;
 
@@ -45,7 +47,8 @@ pub struct ZipEntry {
     pub stored: String,
 }
 
-/// Where unpacked entries go: one `begin`, `write`s and `finish` per entry.
+/// Where unpacked entries go: one `begin`, `write`s and `finish` per entry; `abort` once when
+/// the archive is refused half-way (forget every entry of it).
 pub trait EntrySink {
     fn begin(&mut self, name: &str) -> io::Result<()>;
     fn write(&mut self, chunk: &[u8]) -> io::Result<()>;
@@ -53,12 +56,38 @@ pub trait EntrySink {
     fn abort(&mut self) {}
 }
 
-/// Unpacks the files of an archive (directories skipped) into `sink`.
+/// Unpacks the files of an archive (directories skipped) into `sink`. When the archive turns
+/// out bad half-way, the sink is told (`abort`) to forget what it kept of it.
 pub fn unzip<R: Read + Seek>(
     archive: R,
     limits: &ZipLimits,
     sink: &mut dyn EntrySink,
 ) -> Result<Vec<ZipEntry>, UnzipError> {
+    let result = unpack(archive, limits, sink);
+    if result.is_err() {
+        sink.abort();
+    }
+    result
+}
+
+fn unpack<R: Read + Seek>(
+    archive: R,
+    limits: &ZipLimits,
+    sink: &mut dyn EntrySink,
+) -> Result<Vec<ZipEntry>, UnzipError> {
+    let mut archive = archive;
+    // The directory's size is known from the end record: refuse a huge one before reading it.
+    let declared = declared_entries(&mut archive)
+        .map_err(|e| UnzipError::NotZip(format!("its end record cannot be read: {e}")))?;
+    if declared.is_none_or(|n| n > limits.max_entries as u64) {
+        return match declared {
+            None => Err(UnzipError::NotZip("it has no end record".into())),
+            Some(_) => Err(UnzipError::TooManyEntries(limits.max_entries)),
+        };
+    }
+    archive
+        .seek(SeekFrom::Start(0))
+        .map_err(|e| UnzipError::NotZip(e.to_string()))?;
     let mut zip = zip::ZipArchive::new(archive).map_err(|e| UnzipError::NotZip(e.to_string()))?;
     if zip.len() > limits.max_entries {
         return Err(UnzipError::TooManyEntries(limits.max_entries));
@@ -116,10 +145,7 @@ pub fn unzip<R: Read + Seek>(
                 break Err(UnzipError::Sink(e));
             }
         };
-        if let Err(e) = result {
-            sink.abort();
-            return Err(e);
-        }
+        result?;
         let stored = sink.finish().map_err(UnzipError::Sink)?;
         entries.push(ZipEntry {
             name,
@@ -129,4 +155,43 @@ pub fn unzip<R: Read + Seek>(
         });
     }
     Ok(entries)
+}
+
+/// The number of entries the archive's end record declares (the ZIP64 one when the classic
+/// record says so); `None` when there is no end record.
+fn declared_entries<R: Read + Seek>(r: &mut R) -> io::Result<Option<u64>> {
+    let len = r.seek(SeekFrom::End(0))?;
+    let tail_len = len.min(22 + 65_535);
+    r.seek(SeekFrom::Start(len - tail_len))?;
+    let mut tail = vec![0u8; tail_len as usize];
+    r.read_exact(&mut tail)?;
+    let Some(at) = (0..tail.len().saturating_sub(21))
+        .rev()
+        .find(|&i| tail[i..].starts_with(b"PK\x05\x06"))
+    else {
+        return Ok(None);
+    };
+    let entries = u16::from_le_bytes([tail[at + 10], tail[at + 11]]);
+    if entries != 0xFFFF {
+        return Ok(Some(u64::from(entries)));
+    }
+    // ZIP64: the locator sits just before the classic record and points at the ZIP64 one.
+    if at < 20 || !tail[at - 20..].starts_with(b"PK\x06\x07") {
+        return Ok(Some(u64::from(entries)));
+    }
+    let mut offset = [0u8; 8];
+    offset.copy_from_slice(&tail[at - 12..at - 4]);
+    let offset = u64::from_le_bytes(offset);
+    if offset > len.saturating_sub(56) {
+        return Ok(None);
+    }
+    r.seek(SeekFrom::Start(offset))?;
+    let mut record = [0u8; 56];
+    r.read_exact(&mut record)?;
+    if !record.starts_with(b"PK\x06\x06") {
+        return Ok(None);
+    }
+    let mut n = [0u8; 8];
+    n.copy_from_slice(&record[32..40]);
+    Ok(Some(u64::from_le_bytes(n)))
 }

@@ -400,7 +400,8 @@ fn digits(field: &str, s: &str) -> Result<(), WriteError> {
     Ok(())
 }
 
-/// Every text of the packet: characters XML 1.0 cannot carry are refused.
+/// Every text of the packet: characters XML 1.0 cannot carry are refused, and so are spaces
+/// at either end (the reader trims them, so the packet would not read back as written).
 fn xml_text(field: &str, s: &str) -> Result<(), WriteError> {
     if let Some(c) = s.chars().find(|&c| {
         (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{FFFE}' || c == '\u{FFFF}'
@@ -413,7 +414,19 @@ fn xml_text(field: &str, s: &str) -> Result<(), WriteError> {
             ),
         ));
     }
+    if s.trim() != s {
+        return Err(WriteError::invalid(
+            field,
+            format!("{s:?} has spaces at its ends"),
+        ));
+    }
     Ok(())
+}
+
+/// An item of a list: text, and not empty (an empty one reads back as no item).
+fn list_item(field: &str, s: &str) -> Result<(), WriteError> {
+    required(field, s)?;
+    xml_text(field, s)
 }
 
 fn organ_text(field: &str, o: &Organ) -> Result<(), WriteError> {
@@ -447,7 +460,7 @@ fn valid_document_id(field: &str, id: &str, sender: &str) -> Result<(), WriteErr
     if org != sender {
         return Err(bad("it does not start with the sender's identifier"));
     }
-    if date.len() != 10 || parse_date(date).is_none() || date.as_bytes()[4] != b'/' {
+    if parse_date(date).map(format_date).as_deref() != Some(date) {
         return Err(bad("its date is not yyyy/MM/dd"));
     }
     if code.trim().is_empty() || code != code.trim() {
@@ -490,6 +503,7 @@ fn validate_document(doc: &DocumentPacket) -> Result<(), WriteError> {
         ));
     }
     valid_document_id("DocumentId", &h.document_id, &h.from.organ_id)?;
+    xml_text("DocumentId", &h.document_id)?;
     for (name, s) in [
         ("Code/CodeNumber", &h.code.number),
         ("Code/CodeNotation", &h.code.notation),
@@ -510,8 +524,11 @@ fn validate_document(doc: &DocumentPacket) -> Result<(), WriteError> {
     ] {
         xml_text(name, s)?;
     }
-    for s in h.to_places.iter().chain(&h.other_info.appendixes) {
-        xml_text("ToPlaces/OtherInfo", s)?;
+    for s in &h.to_places {
+        list_item("ToPlaces/Place", s)?;
+    }
+    for s in &h.other_info.appendixes {
+        list_item("OtherInfo/Appendixes/Appendix", s)?;
     }
     for r in &h.response_for {
         required("ResponseFor/DocumentId", &r.document_id)?;
@@ -550,7 +567,7 @@ fn validate_document(doc: &DocumentPacket) -> Result<(), WriteError> {
     }
     xml_text("Bussiness/DocumentId", &b.document_id)?;
     for r in &b.replacements {
-        xml_text("ReplacementInfo", &r.document_id)?;
+        list_item("ReplacementInfo/DocumentId", &r.document_id)?;
         for id in &r.organ_ids {
             our_id("ReplacementInfo/OrganId", id)?;
         }
@@ -579,6 +596,7 @@ fn validate_document(doc: &DocumentPacket) -> Result<(), WriteError> {
         xml_text(&field, &a.name)?;
         xml_text(&field, &a.content_type)?;
         xml_text(&field, &a.description)?;
+        xml_text(&field, &a.content_id)?;
         if a.content_id.is_empty()
             || a.content_id.starts_with("cid:")
             || a.content_id

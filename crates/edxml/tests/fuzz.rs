@@ -236,6 +236,7 @@ fn limits() -> Limits {
         max_elements: 5_000,
         max_attachments: 20,
         max_attachment: 1 << 20,
+        max_metadata: 256 * 1024,
     }
 }
 

@@ -483,10 +483,91 @@ fn bad_packets_get_a_clear_error() {
     };
     let big = packet_with(DOC_ID, &"QUJD".repeat(4096));
     assert_eq!(refused(&big, &small).code(), "packet_too_large");
-    // Line breaks in base64, escaped or not, and a CDATA section are fine.
-    let (r, sink) = read_mem(&packet_with(DOC_ID, "JVBE&#13;&#xA;\r\n  Ri0<![CDATA[=]]>")).unwrap();
+    // What follows the root element is not part of the packet and is not merged into it.
+    let mut twice = packet_with(DOC_ID, "JVBERi0=");
+    twice.extend_from_slice(
+        format!("<edXML xmlns=\"{NAMESPACE}\"><edXMLEnvelope><edXMLHeader><MessageHeader><DocumentId>X</DocumentId></MessageHeader></edXMLHeader></edXMLEnvelope></edXML>").as_bytes(),
+    );
+    assert_eq!(refused(&twice, &limits).code(), "not_xml");
+    let mut trailing = packet_with(DOC_ID, "JVBERi0=");
+    trailing.extend_from_slice(b"\n  trailing words\n");
+    assert_eq!(refused(&trailing, &limits).code(), "not_xml");
+    // One event is bounded whatever it is: text full of `>`, a long comment, a long attribute.
+    let small_token = Limits {
+        max_token: 64 * 1024,
+        ..Limits::default()
+    };
+    for (what, filler) in [
+        (
+            "text",
+            format!("<Subject>{}</Subject>", "a>".repeat(200_000)),
+        ),
+        ("comment", format!("<!-- {} -->", "a>".repeat(200_000))),
+        (
+            "attribute",
+            format!("<Subject a=\"{}\">x</Subject>", "a>".repeat(200_000)),
+        ),
+    ] {
+        let err = refused(&packet_with(&format!("{DOC_ID}{filler}"), ""), &small_token);
+        assert_eq!(err.code(), "token_too_long", "{what}: {err}");
+    }
+    // All the texts together are bounded too.
+    let small_text = Limits {
+        max_metadata: 100_000,
+        ..Limits::default()
+    };
+    let places = format!(
+        "{DOC_ID}<ToPlaces>{}</ToPlaces>",
+        format!("<Place>{}</Place>", "p".repeat(30_000)).repeat(5)
+    );
+    assert_eq!(
+        refused(&packet_with(&places, ""), &small_text).code(),
+        "too_much_text"
+    );
+    // An attachment inside another is refused; a self-closed content is no content.
+    let nested = packet_with(
+        DOC_ID,
+        "QUJD</ContentTransferEncoded><Attachment><ContentTransferEncoded>REVG</ContentTransferEncoded></Attachment><ContentTransferEncoded>",
+    );
+    assert_eq!(refused(&nested, &limits).code(), "not_edxml");
+    let empty = String::from_utf8(packet_with(DOC_ID, "")).unwrap().replace(
+        "<ContentTransferEncoded></ContentTransferEncoded>",
+        "<ContentTransferEncoded/>JVBERi0=",
+    );
+    let (r, sink) = read_mem(empty.as_bytes()).unwrap();
+    assert!(
+        sink.files.is_empty(),
+        "the text after a self-closed content is not the file"
+    );
+    let Packet::Document(d) = r.packet else {
+        panic!()
+    };
+    assert_eq!(d.attachments[0].size, 0);
+    assert!(
+        r.notes.iter().any(|n| n.contains("has no content")),
+        "{:?}",
+        r.notes
+    );
+    // A code written as one string is read as number and notation.
+    let (r, _) = read_mem(&packet_with(
+        &format!("{DOC_ID}<Code>7816/VPCP-TTĐT</Code>"),
+        "",
+    ))
+    .unwrap();
+    let Packet::Document(d) = r.packet else {
+        panic!()
+    };
+    assert_eq!(d.header.code.number, "7816");
+    assert_eq!(d.header.code.notation, "VPCP-TTĐT");
+    // Line breaks in base64, escaped or not (`&#x0D;` and `&#010;` too), and a CDATA section
+    // are fine.
+    let (r, sink) = read_mem(&packet_with(
+        DOC_ID,
+        "JVBE&#13;&#xA;&#x0D;&#010;\r\n  Ri0<![CDATA[=]]>",
+    ))
+    .unwrap();
     assert_eq!(sink.files, vec![b"%PDF-".to_vec()]);
-    assert_eq!(r.notes, vec!["attachment a.pdf is not in the manifest"]);
+    assert_eq!(r.notes, vec!["attachment \"a.pdf\" is not in the manifest"]);
 }
 
 /// A source that claims a 2 GB attachment: a header, then base64 without end.
@@ -606,7 +687,7 @@ impl EntrySink for Entries {
         Ok(self.files.last().unwrap().0.clone())
     }
     fn abort(&mut self) {
-        self.files.pop();
+        self.files.clear();
     }
 }
 
