@@ -33,10 +33,29 @@ pub enum ExchangeCmd {
         #[arg(long)]
         any_path: bool,
     },
+    /// Serve a local document exchange hub that behaves like the national one (queues per
+    /// agency, transport status, the directory, signed calls, packets re-serialised): for
+    /// tests, demonstrations and two deployments exchanging on one machine.
+    Hub {
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        listen: String,
+        /// A system allowed to call, as `ID=SECRET` (repeat it); none: any caller is taken on
+        /// its word.
+        #[arg(long = "system")]
+        systems: Vec<String>,
+        /// The connected agencies: a JSON list of `{"code", "name", "parent"}`.
+        #[arg(long)]
+        agencies: Option<PathBuf>,
+    },
 }
 
-pub fn run(cmd: ExchangeCmd) -> Result<()> {
+pub async fn run(cmd: ExchangeCmd) -> Result<()> {
     match cmd {
+        ExchangeCmd::Hub {
+            listen,
+            systems,
+            agencies,
+        } => hub(&listen, &systems, agencies.as_deref()).await,
         ExchangeCmd::Inspect { packet, max_mib } => inspect(&packet, max_mib),
         ExchangeCmd::Build {
             description,
@@ -146,7 +165,10 @@ fn inspect(path: &Path, max_mib: u64) -> Result<()> {
                 "error": { "code": e.code(), "message": e.to_string() }
             });
             println!("{}", serde_json::to_string_pretty(&answer)?);
-            bail!("{} cannot be read: {e} ({})", path.display(), e.code());
+            // A verdict, not a failure of the command: one line for the operator, exit 1.
+            eprintln!("{} cannot be read: {e} ({})", path.display(), e.code());
+            drop(sink); // its temporary folder goes before the process does
+            std::process::exit(1);
         }
     };
     let mut archives = Vec::new();
@@ -270,5 +292,43 @@ fn build(description: &Path, output: &Path, any_path: bool) -> Result<()> {
     tmp.persist(output)
         .with_context(|| format!("writing {}", output.display()))?;
     println!("{}: {}", output.display(), packet.document_id());
+    Ok(())
+}
+
+async fn hub(listen: &str, systems: &[String], agencies: Option<&Path>) -> Result<()> {
+    let mut secrets = std::collections::BTreeMap::new();
+    for s in systems {
+        let Some((id, secret)) = s.split_once('=') else {
+            bail!("--system takes ID=SECRET, not {s:?}");
+        };
+        if id.is_empty() || secret.is_empty() {
+            bail!("--system takes ID=SECRET with both given");
+        }
+        secrets.insert(id.to_string(), secret.to_string());
+    }
+    let directory: Vec<egov_app::exchange::transport::Connected> = match agencies {
+        Some(p) => serde_json::from_slice(
+            &std::fs::read(p).with_context(|| format!("reading {}", p.display()))?,
+        )
+        .with_context(|| format!("{} is not a JSON list of agencies", p.display()))?,
+        None => Vec::new(),
+    };
+    let count = directory.len();
+    let hub = egov_web::exchange_hub::LocalHub::new(secrets.clone(), directory);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    println!(
+        "Local document exchange hub on http://{listen}/ — {count} agencies, {} — Ctrl-C stops it.",
+        if secrets.is_empty() {
+            "calls NOT checked (no --system given)".to_string()
+        } else {
+            format!("{} systems allowed", secrets.len())
+        }
+    );
+    hub.serve(listener, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }

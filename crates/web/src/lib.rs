@@ -3,6 +3,7 @@
 pub mod api;
 pub mod ctx;
 pub mod error;
+pub mod exchange_hub;
 pub mod export;
 pub mod i18n;
 pub mod national_fake;

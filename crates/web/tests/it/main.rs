@@ -4,6 +4,7 @@
 mod api;
 mod client;
 mod documents;
+mod exchange;
 mod national;
 mod onestop;
 mod pages;

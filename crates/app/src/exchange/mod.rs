@@ -1,7 +1,9 @@
 //! The document exchange with systems outside egov (edXML packets through the national hub and
-//! provincial LGSPs). For now: the bridge from the packet reader to the file store, so that an
-//! incoming packet's attachments go straight from the network into blobs, never whole in
-//! memory.
+//! provincial LGSPs): the transports behind one trait ([`transport`]), and the bridge from the
+//! packet reader to the file store, so that an incoming packet's attachments go straight from
+//! the network into blobs, never whole in memory.
+
+pub mod transport;
 
 use std::io::Write;
 

@@ -1,0 +1,594 @@
+//! A local hub (`egov exchange hub`) that behaves like the national document exchange hub, so
+//! that two egov deployments — or egov and a test — exchange packets as they would through the
+//! real one: calls shaped like the public SDK's (`sendEdoc`, `getReceivedEdocList`, `getEdoc`,
+//! `updateStatus` with `done`/`fail`, `getAgenciesList`), parameters in headers, every call
+//! signed (HMAC-SHA256 over the configured canonical string, within five minutes of the hub's
+//! clock), a queue per agency, and the directory of connected agencies.
+//!
+//! Like the real hub it **re-serialises** what passes through (`vn-standards.md` §1.10): the
+//! packet is read and written again, with `DocumentId` moved up after the recipients, an empty
+//! `ResponseFor` and `Direction` added, and a `TraceHeader` of its own — without `OrganId` —
+//! appended after the business block; comments are gone. So a receiver never gets the bytes
+//! that were sent, and must recognise a packet by its `DocumentId`.
+//!
+//! `GET /_state` shows the queues as JSON; `POST /_mode` makes it fail as a real hub may: down
+//! (503), hanging, or handling the next sends and then losing their answers.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use egov_app::exchange::transport::{
+    CallParams, Connected, DEFAULT_CANONICAL, MessageType, Waiting, sign,
+};
+use egov_edxml::{Limits, MemorySink, Packet};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// How the hub misbehaves, when asked to.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HubMode {
+    /// Answer every call with a gateway's 503.
+    pub down: bool,
+    /// Never answer.
+    pub hang: bool,
+    /// Handle this many sends, then drop the connection without answering.
+    pub lose_answers: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Item {
+    id: String,
+    from: String,
+    #[serde(rename = "messagetype")]
+    message_type: MessageType,
+    created: String,
+    /// `initial`, then `done` or `fail` as the receiver says.
+    status: String,
+    #[serde(skip)]
+    bytes: Bytes,
+    size: usize,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Held {
+    agencies: BTreeMap<String, Connected>,
+    /// Deliveries by receiving agency, in order.
+    queues: BTreeMap<String, Vec<Item>>,
+    next: u64,
+    sent: u64,
+    refused: Vec<(String, String)>,
+    #[serde(skip)]
+    mode: HubMode,
+}
+
+/// The hub's state, shared by its handlers.
+#[derive(Clone)]
+pub struct LocalHub {
+    held: Arc<Mutex<Held>>,
+    /// System ids and their secrets; empty: every caller is taken on its word (tests only).
+    secrets: Arc<BTreeMap<String, String>>,
+    canonical: Arc<String>,
+    limits: Arc<Limits>,
+}
+
+/// A refusal: the HTTP status, a stable code, a message.
+struct Refusal(StatusCode, &'static str, String);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        (
+            self.0,
+            axum::Json(json!({"status": "FAIL", "code": self.1, "message": self.2})),
+        )
+            .into_response()
+    }
+}
+
+fn ok(v: serde_json::Value) -> Response {
+    let mut body = json!({"status": "OK"});
+    if let (Some(b), Some(extra)) = (body.as_object_mut(), v.as_object()) {
+        for (k, x) in extra {
+            b.insert(k.clone(), x.clone());
+        }
+    }
+    axum::Json(body).into_response()
+}
+
+impl LocalHub {
+    /// A hub knowing these systems (id → secret) and these agencies.
+    pub fn new(secrets: BTreeMap<String, String>, agencies: Vec<Connected>) -> Self {
+        let held = Held {
+            agencies: agencies.into_iter().map(|a| (a.code.clone(), a)).collect(),
+            ..Held::default()
+        };
+        LocalHub {
+            held: Arc::new(Mutex::new(held)),
+            secrets: Arc::new(secrets),
+            canonical: Arc::new(DEFAULT_CANONICAL.to_string()),
+            limits: Arc::new(Limits {
+                max_packet: 64 * 1024 * 1024,
+                ..Limits::default()
+            }),
+        }
+    }
+
+    /// Signs with another canonical string (as the real hub's may differ).
+    pub fn with_canonical(mut self, template: &str) -> Self {
+        self.canonical = Arc::new(template.to_string());
+        self
+    }
+
+    pub fn set_mode(&self, mode: HubMode) {
+        self.lock().mode = mode;
+    }
+
+    /// Connects an agency.
+    pub fn register(&self, agency: Connected) {
+        self.lock().agencies.insert(agency.code.clone(), agency);
+    }
+
+    /// The queues, as `GET /_state` shows them.
+    pub fn state(&self) -> serde_json::Value {
+        serde_json::to_value(&*self.lock()).unwrap_or_default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Held> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(listener, self.router())
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/sendEdoc", post(send))
+            .route("/getReceivedEdocList", get(received))
+            .route("/getEdoc", get(get_edoc))
+            .route("/updateStatus", post(update_status))
+            .route("/getAgenciesList", get(agencies))
+            .route("/_state", get(state))
+            .route("/_mode", post(set_mode))
+            .layer(axum::extract::DefaultBodyLimit::max(
+                self.limits.max_packet as usize,
+            ))
+            .with_state(self.clone())
+    }
+
+    /// Checks the call's signature and freshness; answers the calling agency.
+    fn check(&self, method: &Method, uri: &Uri, h: &HeaderMap) -> Result<String, Refusal> {
+        let header = |name: &str| {
+            h.get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let (system, timestamp, signature) =
+            (header("systemid"), header("timestamp"), header("signature"));
+        if !self.secrets.is_empty() {
+            let Some(secret) = self.secrets.get(&system) else {
+                return Err(Refusal(
+                    StatusCode::UNAUTHORIZED,
+                    "unknown_system",
+                    format!("The system {system:?} is not connected to this hub."),
+                ));
+            };
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            let fresh = timestamp
+                .parse::<i64>()
+                .is_ok_and(|t| (now - t).abs() <= 300);
+            if !fresh {
+                return Err(Refusal(
+                    StatusCode::UNAUTHORIZED,
+                    "stale_request",
+                    "The call's timestamp is missing or more than five minutes off.".into(),
+                ));
+            }
+            let (from, message_type, doc_id, status) = (
+                header("from"),
+                header("messagetype"),
+                header("docid"),
+                header("status"),
+            );
+            let expected = sign(
+                secret,
+                &self.canonical,
+                &CallParams {
+                    system_id: &system,
+                    timestamp: &timestamp,
+                    method: method.as_str(),
+                    path: uri.path(),
+                    from: &from,
+                    message_type: &message_type,
+                    doc_id: &doc_id,
+                    status: &status,
+                },
+            );
+            if !constant_time_eq(expected.as_bytes(), signature.as_bytes()) {
+                return Err(Refusal(
+                    StatusCode::UNAUTHORIZED,
+                    "bad_signature",
+                    "The call's signature does not match.".into(),
+                ));
+            }
+        }
+        Ok(header("from"))
+    }
+
+    /// Queues a delivery for each recipient; answers its id and whether its answer is to be
+    /// lost.
+    fn enqueue(
+        &self,
+        from: &str,
+        message_type: MessageType,
+        recipients: Vec<String>,
+        bytes: Bytes,
+    ) -> Result<(String, bool), Refusal> {
+        let mut held = self.lock();
+        for r in &recipients {
+            if !held.agencies.contains_key(r) {
+                let message = format!("The agency {r} is not connected to this hub.");
+                held.refused
+                    .push(("unknown_recipient".into(), message.clone()));
+                return Err(Refusal(
+                    StatusCode::BAD_REQUEST,
+                    "unknown_recipient",
+                    message,
+                ));
+            }
+        }
+        if !held.agencies.contains_key(from) {
+            return Err(Refusal(
+                StatusCode::FORBIDDEN,
+                "unknown_sender",
+                format!("The agency {from} is not connected to this hub."),
+            ));
+        }
+        held.next += 1;
+        let id = format!("hub-{:08}", held.next);
+        for r in recipients {
+            held.queues.entry(r).or_default().push(Item {
+                id: id.clone(),
+                from: from.to_string(),
+                message_type,
+                created: now_text(),
+                status: "initial".into(),
+                size: bytes.len(),
+                bytes: bytes.clone(),
+            });
+        }
+        held.sent += 1;
+        let lose = held.mode.lose_answers > 0;
+        if lose {
+            held.mode.lose_answers -= 1;
+        }
+        Ok((id, lose))
+    }
+
+    async fn misbehave(&self) -> Option<Response> {
+        let mode = self.lock().mode.clone();
+        if mode.hang {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+        mode.down
+            .then(|| (StatusCode::SERVICE_UNAVAILABLE, "503 Service Unavailable").into_response())
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn now_text() -> String {
+    let t = time::OffsetDateTime::now_utc().to_offset(egov_domain::VN_OFFSET);
+    format!(
+        "{:04}/{:02}/{:02} {:02}:{:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// The packet as the hub passes it on: read, written again in the hub's own order, with what
+/// the hub adds. A packet its writer will not write (another system's identifiers, say) goes
+/// on as it came.
+fn reserialise(packet: &Packet, files: &[Vec<u8>], original: &[u8]) -> Vec<u8> {
+    let written = match packet {
+        Packet::Document(d) => {
+            let mut d = (**d).clone();
+            // The hub's own hops are written back after the strict writer has had its say.
+            let hub_hops = d.trace.iter().filter(|t| t.organ_id.is_none()).count();
+            d.trace.retain(|t| t.organ_id.is_some());
+            let contents: Vec<&[u8]> = files.iter().map(|f| f.as_slice()).collect();
+            egov_edxml::document_to_vec(&d, &contents)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .map(|text| hub_order(&text, hub_hops + 1))
+        }
+        Packet::Status(s) => egov_edxml::status_to_vec(s)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok()),
+    };
+    written
+        .map(String::into_bytes)
+        .unwrap_or_else(|| original.to_vec())
+}
+
+/// Moves `DocumentId` after the last `To`, adds `Direction` and an empty `ResponseFor`, and
+/// appends `hops` trace entries without `OrganId` after the business block.
+fn hub_order(text: &str, hops: usize) -> String {
+    let mut s = text.to_string();
+    if let (Some(start), Some(end)) = (
+        s.find("        <edXML:DocumentId>"),
+        s.find("</edXML:DocumentId>\n      </edXML:MessageHeader>"),
+    ) {
+        let line_end = end + "</edXML:DocumentId>\n".len();
+        let line = s[start..line_end].to_string();
+        s.replace_range(start..line_end, "");
+        if let Some(code) = s.find("        <edXML:Code>") {
+            s.insert_str(code, &line);
+        }
+    }
+    if !s.contains("<edXML:Direction>") {
+        s = s.replacen(
+            "        </edXML:OtherInfo>",
+            "          <edXML:Direction>false</edXML:Direction>\n        </edXML:OtherInfo>",
+            1,
+        );
+    }
+    s = s.replacen(
+        "        <edXML:SteeringType>",
+        "        <edXML:ResponseFor/>\n        <edXML:SteeringType>",
+        1,
+    );
+    let hop = format!(
+        "        <edXML:TraceHeader>\n          <edXML:Timestamp>{}</edXML:Timestamp>\n        </edXML:TraceHeader>\n",
+        now_text()
+    );
+    s.replacen(
+        "      </edXML:TraceHeaderList>",
+        &format!("{}      </edXML:TraceHeaderList>", hop.repeat(hops)),
+        1,
+    )
+}
+
+async fn send(
+    State(hub): State<LocalHub>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(r) = hub.misbehave().await {
+        return r;
+    }
+    let from = match hub.check(&method, &uri, &headers) {
+        Ok(f) => f,
+        Err(r) => return r.into_response(),
+    };
+    let message_type = headers
+        .get("messagetype")
+        .and_then(|v| v.to_str().ok())
+        .and_then(MessageType::parse);
+    let Some(message_type) = message_type else {
+        return Refusal(
+            StatusCode::BAD_REQUEST,
+            "bad_messagetype",
+            "messagetype must be edoc or status.".into(),
+        )
+        .into_response();
+    };
+    let mut sink = MemorySink::default();
+    let reading = match egov_edxml::read_slice(&body, &hub.limits, &mut sink) {
+        Ok(r) => r,
+        Err(e) => {
+            hub.lock()
+                .refused
+                .push((e.code().to_string(), e.to_string()));
+            return Refusal(
+                StatusCode::BAD_REQUEST,
+                "bad_packet",
+                format!("The packet cannot be read: {e} ({})", e.code()),
+            )
+            .into_response();
+        }
+    };
+    let sender = reading.packet.from().organ_id.clone();
+    let recipients: Vec<String> = match (&reading.packet, message_type) {
+        (Packet::Document(d), MessageType::Edoc) => {
+            d.header.to.iter().map(|o| o.organ_id.clone()).collect()
+        }
+        (Packet::Status(s), MessageType::Status) => vec![s.response_for.organ_id.clone()],
+        _ => {
+            return Refusal(
+                StatusCode::BAD_REQUEST,
+                "messagetype_mismatch",
+                "The packet is not of the declared messagetype.".into(),
+            )
+            .into_response();
+        }
+    };
+    if sender != from {
+        return Refusal(
+            StatusCode::FORBIDDEN,
+            "from_mismatch",
+            format!("The packet is from {sender}, the call from {from}."),
+        )
+        .into_response();
+    }
+    let bytes = Bytes::from(reserialise(&reading.packet, &sink.files, &body));
+    let (id, lose) = match hub.enqueue(&from, message_type, recipients, bytes) {
+        Ok(queued) => queued,
+        Err(r) => return r.into_response(),
+    };
+    if lose {
+        // Handled, then the answer is lost on the way back.
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
+    ok(json!({"docId": id}))
+}
+
+async fn received(
+    State(hub): State<LocalHub>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = hub.misbehave().await {
+        return r;
+    }
+    let agency = match hub.check(&method, &uri, &headers) {
+        Ok(f) => f,
+        Err(r) => return r.into_response(),
+    };
+    let wanted = headers
+        .get("messagetype")
+        .and_then(|v| v.to_str().ok())
+        .and_then(MessageType::parse);
+    let held = hub.lock();
+    let list: Vec<Waiting> = held
+        .queues
+        .get(&agency)
+        .map(|q| {
+            q.iter()
+                .filter(|i| i.status != "done")
+                .filter(|i| wanted.is_none_or(|w| w == i.message_type))
+                .map(|i| Waiting {
+                    id: i.id.clone(),
+                    from: i.from.clone(),
+                    message_type: i.message_type,
+                    created: i.created.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    ok(json!({"data": list}))
+}
+
+async fn get_edoc(
+    State(hub): State<LocalHub>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = hub.misbehave().await {
+        return r;
+    }
+    let agency = match hub.check(&method, &uri, &headers) {
+        Ok(f) => f,
+        Err(r) => return r.into_response(),
+    };
+    let id = headers
+        .get("docid")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let held = hub.lock();
+    // Only the agency a packet waits for gets it.
+    match held
+        .queues
+        .get(&agency)
+        .and_then(|q| q.iter().find(|i| i.id == id))
+    {
+        Some(i) => (
+            [(axum::http::header::CONTENT_TYPE, "application/xml")],
+            i.bytes.clone(),
+        )
+            .into_response(),
+        None => Refusal(
+            StatusCode::NOT_FOUND,
+            "unknown_doc",
+            format!("Nothing with the id {id:?} waits for {agency}."),
+        )
+        .into_response(),
+    }
+}
+
+async fn update_status(
+    State(hub): State<LocalHub>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = hub.misbehave().await {
+        return r;
+    }
+    let agency = match hub.check(&method, &uri, &headers) {
+        Ok(f) => f,
+        Err(r) => return r.into_response(),
+    };
+    let header = |n: &str| {
+        headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (id, status) = (header("docid"), header("status"));
+    if status != "done" && status != "fail" {
+        return Refusal(
+            StatusCode::BAD_REQUEST,
+            "bad_status",
+            "status must be done or fail.".into(),
+        )
+        .into_response();
+    }
+    let mut held = hub.lock();
+    match held
+        .queues
+        .get_mut(&agency)
+        .and_then(|q| q.iter_mut().find(|i| i.id == id))
+    {
+        Some(i) => {
+            i.status = status;
+            ok(json!({}))
+        }
+        None => Refusal(
+            StatusCode::NOT_FOUND,
+            "unknown_doc",
+            format!("Nothing with the id {id:?} waits for {agency}."),
+        )
+        .into_response(),
+    }
+}
+
+async fn agencies(
+    State(hub): State<LocalHub>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = hub.misbehave().await {
+        return r;
+    }
+    if let Err(r) = hub.check(&method, &uri, &headers) {
+        return r.into_response();
+    }
+    let list: Vec<Connected> = hub.lock().agencies.values().cloned().collect();
+    ok(json!({"data": list}))
+}
+
+async fn state(State(hub): State<LocalHub>) -> Response {
+    axum::Json(hub.state()).into_response()
+}
+
+async fn set_mode(State(hub): State<LocalHub>, axum::Json(mode): axum::Json<HubMode>) -> Response {
+    hub.set_mode(mode);
+    ok(json!({}))
+}
