@@ -124,6 +124,7 @@ codes! {
     FormNotForState = "form_not_for_state",
     FormNotInSet = "form_not_in_set",
     IdentifierExhausted = "identifier_exhausted",
+    IdentifierNotRegistered = "identifier_not_registered",
     IdentifierTaken = "identifier_taken",
     IdentifierUnknownProvince = "identifier_unknown_province",
     IllegalTransition = "illegal_transition",

@@ -3,6 +3,7 @@
 //! packet reader to the file store, so that an incoming packet's attachments go straight from
 //! the network into blobs, never whole in memory.
 
+pub mod outgoing;
 pub mod transport;
 
 use std::io::Write;

@@ -1009,3 +1009,4 @@ feedback-content = Content
 feedback-handled = Handled
 feedback-open = not handled yet
 online-form = The form the applicant filled in on the portal
+err-identifier-not-registered = The identifier { $code } is not one the national hub's directory knows (an identifier allocated locally cannot travel through the hub).

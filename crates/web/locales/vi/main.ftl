@@ -1009,3 +1009,4 @@ feedback-content = Nội dung
 feedback-handled = Ngày xử lý
 feedback-open = chưa xử lý
 online-form = Tờ khai điện tử người dân đã điền trên Cổng
+err-identifier-not-registered = Mã định danh { $code } không có trong danh bạ của Trục liên thông quốc gia (mã do hệ thống tự cấp không gửi qua Trục được).
