@@ -100,6 +100,15 @@ impl Worker {
             crate::signatures::JUDGE_JOB.into(),
             crate::signatures::judge_handler(),
         );
+        if app.settings.exchange.enabled {
+            let hub = Arc::new(crate::exchange::transport::HubClient::new(
+                app.settings.exchange.hub.clone(),
+            ));
+            handlers.insert(
+                crate::documents::outgoing::EXCHANGE_SEND.into(),
+                crate::exchange::send::send_handler(hub),
+            );
+        }
         let national = app.settings.national_portal.enabled.then(|| {
             crate::onestop::national_sync::HttpPortal::new(app.settings.national_portal.clone())
         });

@@ -23,6 +23,17 @@ pub struct Settings {
     pub limits: Limits,
     pub audit: Audit,
     pub national_portal: NationalPortal,
+    pub exchange: Exchange,
+}
+
+/// The document exchange with systems outside egov (`docs/exchange.md`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Exchange {
+    /// Send issued documents to outside recipients through the hub (the `exchange.send` jobs).
+    pub enabled: bool,
+    /// The national document exchange hub (or `egov exchange hub`).
+    pub hub: crate::exchange::transport::HubConfig,
 }
 
 /// The audit log's evidence outside the database.
@@ -523,6 +534,7 @@ impl Default for Settings {
             limits: Limits::default(),
             audit: Audit::default(),
             national_portal: NationalPortal::default(),
+            exchange: Exchange::default(),
         }
     }
 }
@@ -764,6 +776,17 @@ impl Settings {
     /// Checks what cannot be checked by the types: the identifier scheme and the one-stop keys.
     pub fn validate(&self) -> Result<(), String> {
         self.scheme().map_err(|e| format!("identifiers: {e}"))?;
+        let x = &self.exchange;
+        if x.enabled
+            && (!x.hub.url.starts_with("http://")
+                || x.hub.system_id.is_empty()
+                || x.hub.secret.is_empty())
+        {
+            return Err(
+                "exchange.enabled needs exchange.hub.url (http://…), exchange.hub.system_id and exchange.hub.secret"
+                    .into(),
+            );
+        }
         let f = &self.onestop.code_format;
         let has = |t: &str| f.contains(t);
         if !has("{agency}")

@@ -11,6 +11,7 @@ mod db;
 pub mod documents;
 mod error;
 pub mod events;
+pub mod exchange;
 pub mod fts;
 pub mod jobs;
 pub mod national;

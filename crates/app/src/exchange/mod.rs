@@ -4,6 +4,7 @@
 //! the network into blobs, never whole in memory.
 
 pub mod outgoing;
+pub mod send;
 pub mod transport;
 
 use std::io::Write;

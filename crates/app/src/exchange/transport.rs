@@ -126,7 +126,7 @@ pub trait Transport: Send + Sync {
 
 /// Where the hub is and how to sign calls to it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct HubConfig {
     /// The hub's base address, e.g. `http://127.0.0.1:8090`.
     pub url: String,

@@ -266,3 +266,232 @@ async fn the_hub_refuses_what_it_should() {
     assert!(matches!(err, TransportError::NoAnswer(_)), "{err:?}");
     assert_eq!(hub.state()["sent"], 1, "the hub did take it");
 }
+
+// --- an issued document sent to an agency outside, through the hub --------------------------
+
+async fn issue_to(
+    app: &egov_app::App,
+    outside: &str,
+    subject: &str,
+) -> egov_store::documents::DocumentRow {
+    use egov_app::documents::RecipientInput;
+    use egov_app::documents::outgoing::{DraftCmd, OutAction};
+    let act =
+        |event: &str, version: i64| OutAction::parse(event, version, String::new(), None).unwrap();
+    let drafter = app.actor_by_username("chuyenvien.snv").await.unwrap();
+    let snv = agency_of(app, "chuyenvien.snv").await;
+    let d = app
+        .create_draft(
+            &drafter,
+            DraftCmd {
+                agency_id: snv,
+                kind: "official_letter".into(),
+                subject: subject.into(),
+                recipients: vec![RecipientInput {
+                    agency_id: None,
+                    external_code: Some(outside.into()),
+                    name: Some("Bộ Nội vụ".into()),
+                    addressed: true,
+                }],
+                recipients_text: "- Bộ Nội vụ;\n- Lưu: VT, TCBC.".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    app.add_document_file(
+        &drafter,
+        d.id,
+        "main",
+        "du-thao.pdf",
+        Some("application/pdf"),
+        include_bytes!("draft.pdf").to_vec(),
+    )
+    .await
+    .unwrap();
+    let reload = |id| async move {
+        egov_store::documents::get_document(&mut app.db(), id)
+            .await
+            .unwrap()
+    };
+    let d = reload(d.id).await;
+    let d = app
+        .act_on_document(&drafter, d.id, act("submit", d.version))
+        .await
+        .unwrap();
+    let head = app.actor_by_username("truongphong.snv").await.unwrap();
+    let d = app
+        .act_on_document(&head, d.id, act("approve", d.version))
+        .await
+        .unwrap();
+    let leader = app.actor_by_username("giamdoc.snv").await.unwrap();
+    let d = app
+        .act_on_document(&leader, d.id, act("sign_off", d.version))
+        .await
+        .unwrap();
+    let clerk = app.actor_by_username("vanthu.snv").await.unwrap();
+    app.act_on_document(&clerk, d.id, act("issue", d.version))
+        .await
+        .unwrap();
+    reload(d.id).await
+}
+
+async fn agency_of(app: &egov_app::App, user: &str) -> i64 {
+    let a = app.actor_by_username(user).await.unwrap();
+    egov_store::org::postings_of(&mut app.db(), a.person_id.unwrap(), Some(egov_store::now()))
+        .await
+        .unwrap()[0]
+        .agency_id
+}
+
+/// Runs the worker until no job is due.
+async fn drain(app: &std::sync::Arc<egov_app::App>) {
+    let worker = egov_app::jobs::Worker::new(app.clone());
+    for _ in 0..50 {
+        if !worker.run_once().await.unwrap() {
+            return;
+        }
+    }
+}
+
+crate::both!(
+    an_issued_document_reaches_an_agency_outside_through_the_hub_once,
+    |db| {
+        let (hub, base, _stop) = hub().await;
+        let r = crate::start(db, |s| {
+            s.exchange.enabled = true;
+            s.exchange.hub = HubConfig {
+                url: base.clone(),
+                system_id: "egov-thanhhoa".into(),
+                secret: "s3cret-th".into(),
+                timeout_seconds: 2,
+                ..HubConfig::default()
+            };
+        })
+        .await;
+        let app = &r.app;
+        let snv = agency_of(app, "chuyenvien.snv").await;
+        let sender = egov_store::agencies::get(&mut app.db(), snv).await.unwrap();
+        hub.register(Connected {
+            code: sender.code.clone(),
+            name: sender.name.clone(),
+            parent: Some(THANH_HOA.into()),
+        });
+        let mark = |source: &'static str| {
+            let app = app.clone();
+            async move {
+                use egov_store::Exec;
+                (app.db())
+                    .execute(
+                        "UPDATE agencies SET code_source = $1 WHERE id = $2",
+                        egov_store::args![source, snv],
+                    )
+                    .await
+                    .unwrap();
+            }
+        };
+
+        // An identifier allocated here cannot travel: the message log says why, nothing is sent.
+        mark("local").await;
+        let first = issue_to(app, HOME_AFFAIRS, "V/v báo cáo biên chế năm 2026").await;
+        drain(&r.app).await;
+        let log = egov_store::exchange::of_document(&mut app.db(), first.id)
+            .await
+            .unwrap();
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].state, "refused");
+        assert!(
+            log[0]
+                .last_error
+                .as_deref()
+                .unwrap_or_default()
+                .contains(&sender.code),
+            "{log:?}"
+        );
+        assert_eq!(hub.state()["sent"], 0);
+
+        // Official (as importing the province's list makes it): the next document goes.
+        mark("official").await;
+        let d = issue_to(app, HOME_AFFAIRS, "V/v cử cán bộ tham dự tập huấn").await;
+        drain(&r.app).await;
+        let log = egov_store::exchange::of_document(&mut app.db(), d.id)
+            .await
+            .unwrap();
+        assert_eq!(log.len(), 1, "{log:?}");
+        assert_eq!(log[0].state, "sent", "{log:?}");
+        assert_eq!(log[0].counterpart, HOME_AFFAIRS);
+        let packet_id = format!(
+            "{},{},{}",
+            sender.code,
+            egov_edxml::dates::format_date(d.issued_on.unwrap()),
+            d.notation.clone().unwrap()
+        );
+        assert_eq!(log[0].packet_document_id, packet_id);
+        // The packet sent is kept as the evidence.
+        let kept = app
+            .blobs
+            .get(log[0].packet_sha.as_deref().unwrap())
+            .unwrap();
+        assert!(String::from_utf8_lossy(&kept).contains(&packet_id));
+
+        // The ministry receives it, with the signed main file.
+        let ministry = client(&base, "bnv", "s3cret-bnv");
+        let waiting = ministry
+            .received(HOME_AFFAIRS, MessageType::Edoc)
+            .await
+            .unwrap();
+        assert_eq!(waiting.len(), 1);
+        let got = ministry.get(HOME_AFFAIRS, &waiting[0].id).await.unwrap();
+        let mut sink = MemorySink::default();
+        let reading = read_slice(&got, &Limits::default(), &mut sink).unwrap();
+        let Packet::Document(p) = reading.packet else {
+            panic!("a document")
+        };
+        assert_eq!(p.header.document_id, packet_id);
+        assert_eq!(p.header.subject, "V/v cử cán bộ tham dự tập huấn");
+        assert_eq!(
+            egov_store::blobs::BlobStore::digest(&sink.files[0]),
+            d.main_sha.clone().unwrap(),
+            "the issued main file"
+        );
+
+        // The job run again (a crash after sending) sends nothing twice.
+        let again = egov_app::exchange::send::SendJob {
+            document_id: d.id,
+            action: "new".into(),
+            to: HOME_AFFAIRS.into(),
+            reason: String::new(),
+            sequence: 0,
+        };
+        let hub_client = client(&base, "egov-thanhhoa", "s3cret-th");
+        let sent = app.send_outside(&hub_client, &again).await.unwrap();
+        assert_eq!(
+            sent,
+            egov_app::exchange::send::Sent::Sent(log[0].remote_id.clone().unwrap())
+        );
+        assert_eq!(hub.state()["sent"], 1);
+
+        // The hub down: the job fails (and the outbox retries it); the log counts the attempt.
+        hub.set_mode(HubMode {
+            down: true,
+            ..HubMode::default()
+        });
+        let third = issue_to(app, HOME_AFFAIRS, "V/v lịch họp giao ban").await;
+        let job = egov_app::exchange::send::SendJob {
+            document_id: third.id,
+            ..again.clone()
+        };
+        assert!(app.send_outside(&hub_client, &job).await.is_err());
+        let log = egov_store::exchange::of_document(&mut app.db(), third.id)
+            .await
+            .unwrap();
+        assert_eq!(log[0].state, "failed");
+        hub.set_mode(HubMode::default());
+        let sent = app.send_outside(&hub_client, &job).await.unwrap();
+        assert!(matches!(sent, egov_app::exchange::send::Sent::Sent(_)));
+        let log = egov_store::exchange::of_document(&mut app.db(), third.id)
+            .await
+            .unwrap();
+        assert_eq!((log[0].state.as_str(), log[0].attempts), ("sent", 2));
+    }
+);

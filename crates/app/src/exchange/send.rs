@@ -1,0 +1,215 @@
+//! Sending an issued document to a recipient outside egov: the `exchange.send` job that issuing
+//! queues for each such recipient. The packet is built from the document as issued, kept as a
+//! blob (the evidence), recorded in the message log under its idempotency key — the packet's
+//! `DocumentId`, the recipient, the business action and its sequence — and sent through the
+//! hub. Sent once: a job that runs again after a crash finds the message sent and stops. The
+//! hub not answering fails the job, which the outbox retries with back-off; the hub refusing,
+//! or a packet that may not travel (a locally allocated identifier, say), is recorded with its
+//! reason and not retried.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use egov_edxml::{BusinessAction, StaffInfo};
+use egov_store::exchange::{self as log, MessageKey};
+use serde::Deserialize;
+
+use super::outgoing::{Outgoing, OutgoingFile, document_code, document_packet};
+use super::transport::{MessageType, Transport, TransportError};
+use crate::App;
+use crate::jobs::{Handler, HandlerFuture};
+
+/// What an `exchange.send` job carries.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SendJob {
+    pub document_id: i64,
+    /// `new`, `revocation`, `update` or `replacement`.
+    pub action: String,
+    /// The recipient's identifier.
+    pub to: String,
+    #[serde(default)]
+    pub reason: String,
+    /// Sends of the same action to the same recipient, counted from 0.
+    #[serde(default)]
+    pub sequence: i64,
+}
+
+/// How a send ended, for the job and the tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sent {
+    /// Sent now, or found sent before: the transport's id.
+    Sent(String),
+    /// Not to be sent: the code and message recorded in the log.
+    Refused(String, String),
+}
+
+/// The job handler, sending through `transport`.
+pub fn send_handler<T: Transport + 'static>(transport: Arc<T>) -> Handler {
+    Arc::new(move |app: Arc<App>, job| -> HandlerFuture {
+        let t = transport.clone();
+        Box::pin(async move {
+            let p: SendJob = serde_json::from_str(&job.payload)
+                .map_err(|e| format!("the job's payload cannot be read: {e}"))?;
+            app.send_outside(t.as_ref(), &p).await.map(|_| ())
+        })
+    })
+}
+
+fn vn_now(app: &App) -> time::PrimitiveDateTime {
+    let t = app.now().to_offset(egov_domain::VN_OFFSET);
+    time::PrimitiveDateTime::new(t.date(), t.time())
+}
+
+impl App {
+    /// Sends one packet of an issued document to one outside recipient (see the module).
+    /// `Err` means the transport did not take it and the job should run again.
+    pub async fn send_outside<T: Transport>(&self, t: &T, p: &SendJob) -> Result<Sent, String> {
+        let internal = |e: egov_store::StoreError| e.to_string();
+        let mut ex = &self.db;
+        let d = egov_store::documents::get_document(&mut ex, p.document_id)
+            .await
+            .map_err(internal)?;
+        let Some(agency_id) = d.agency_id else {
+            return Err(format!("document {} has no issuing agency here", d.id));
+        };
+        let sender = egov_store::agencies::get(&mut ex, agency_id)
+            .await
+            .map_err(internal)?;
+        let recipients = egov_store::documents::recipients(&mut ex, d.id)
+            .await
+            .map_err(internal)?;
+        let name = recipients
+            .iter()
+            .find(|r| r.external_code.as_deref() == Some(p.to.as_str()))
+            .map(|r| r.name.clone())
+            .unwrap_or_default();
+        let mut files: Vec<OutgoingFile> = egov_store::documents::attachments(&mut ex, d.id)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .filter(|a| a.role == "main" || a.role == "attachment")
+            .map(|a| OutgoingFile {
+                name: a.name,
+                content_type: a.media_type,
+                sha256: a.sha256,
+            })
+            .collect();
+        // The signed main file travels first.
+        if let Some(main) = d.main_sha.as_deref()
+            && let Some(i) = files.iter().position(|f| f.sha256 == main)
+        {
+            let f = files.remove(i);
+            files.insert(0, f);
+        }
+        let action = BusinessAction::from(p.action.clone());
+        let to = [(p.to.clone(), name)];
+        let now = self.now();
+        let packet_id = document_code(&d, &sender.code)
+            .map(|(id, _)| id)
+            .unwrap_or_else(|_| format!("document:{}", d.id));
+        let key = MessageKey {
+            direction: "out",
+            packet_document_id: &packet_id,
+            counterpart: &p.to,
+            action: action.name(),
+            sequence: p.sequence,
+        };
+        let row = log::attempt(&mut ex, &key, "hub", "edoc", Some(d.id), now)
+            .await
+            .map_err(internal)?;
+        if row.state == "sent" {
+            return Ok(Sent::Sent(row.remote_id.unwrap_or_default()));
+        }
+        let built = document_packet(&Outgoing {
+            document: &d,
+            sender: &sender,
+            recipients: &to,
+            files: &files,
+            action,
+            reason: &p.reason,
+            replaces: &[],
+            staff: StaffInfo {
+                department: sender.short_name.clone(),
+                ..StaffInfo::default()
+            },
+            now: vn_now(self),
+        });
+        let packet = match built {
+            Ok(packet) => packet,
+            Err(e) => {
+                let code = e.code.as_str().to_string();
+                log::settle(
+                    &mut ex,
+                    row.id,
+                    "refused",
+                    None,
+                    None,
+                    Some(&e.message),
+                    now,
+                )
+                .await
+                .map_err(internal)?;
+                tracing::warn!(document = d.id, to = %p.to, code = %code, "packet not sent: {}", e.message);
+                return Ok(Sent::Refused(code, e.message));
+            }
+        };
+        let mut contents = Vec::with_capacity(files.len());
+        for f in &files {
+            contents.push(self.blobs.get(&f.sha256).map_err(internal)?);
+        }
+        let slices: Vec<&[u8]> = contents.iter().map(Vec::as_slice).collect();
+        let bytes = egov_edxml::document_to_vec(&packet, &slices)
+            .map_err(|e| format!("the packet cannot be written: {e}"))?;
+        let sha = self.blobs.put(&bytes).map_err(internal)?;
+        egov_store::blobs::record(&mut ex, &sha, bytes.len() as i64, "application/xml", now)
+            .await
+            .map_err(internal)?;
+        match t
+            .send(&sender.code, MessageType::Edoc, Bytes::from(bytes))
+            .await
+        {
+            Ok(remote) => {
+                log::settle(
+                    &mut ex,
+                    row.id,
+                    "sent",
+                    Some(&sha),
+                    Some(&remote),
+                    None,
+                    self.now(),
+                )
+                .await
+                .map_err(internal)?;
+                Ok(Sent::Sent(remote))
+            }
+            Err(TransportError::Refused { code, message }) => {
+                log::settle(
+                    &mut ex,
+                    row.id,
+                    "refused",
+                    Some(&sha),
+                    None,
+                    Some(&format!("{code}: {message}")),
+                    self.now(),
+                )
+                .await
+                .map_err(internal)?;
+                Ok(Sent::Refused(code, message))
+            }
+            Err(e) => {
+                log::settle(
+                    &mut ex,
+                    row.id,
+                    "failed",
+                    Some(&sha),
+                    None,
+                    Some(&e.to_string()),
+                    self.now(),
+                )
+                .await
+                .map_err(internal)?;
+                Err(e.to_string())
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! The exchange's message log: every packet sent to or received from a system outside egov.
+//! See migration 0021.
+
+use time::OffsetDateTime;
+
+use crate::db::Exec;
+use crate::{StoreError, args};
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct MessageRow {
+    pub id: i64,
+    /// `out` or `in`.
+    pub direction: String,
+    /// `hub` (the national document exchange hub), later an LGSP's name.
+    pub route: String,
+    /// `edoc` or `status`.
+    pub message_type: String,
+    pub document_id: Option<i64>,
+    /// The packet's edXML `DocumentId`.
+    pub packet_document_id: String,
+    /// The recipient's identifier (out) or the sender's (in).
+    pub counterpart: String,
+    /// `new`, `revocation`, `update`, `replacement`, or a status code.
+    pub action: String,
+    pub sequence: i64,
+    /// The raw packet's blob (the evidence).
+    pub packet_sha: Option<String>,
+    /// The transport's id for the delivery.
+    pub remote_id: Option<String>,
+    /// `sending`, `sent`, `failed`, `refused` or `received`.
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+const COLS: &str = "id, direction, route, message_type, document_id, packet_document_id, counterpart, \
+     action, sequence, packet_sha, remote_id, state, attempts, last_error, created_at, updated_at";
+
+/// The key that makes a message idempotent.
+pub struct MessageKey<'a> {
+    pub direction: &'a str,
+    pub packet_document_id: &'a str,
+    pub counterpart: &'a str,
+    pub action: &'a str,
+    pub sequence: i64,
+}
+
+/// The message of this key, created (`sending`) when there is none yet; either way one more
+/// attempt is counted on it unless it was already sent.
+pub async fn attempt(
+    ex: &mut impl Exec,
+    key: &MessageKey<'_>,
+    route: &str,
+    message_type: &str,
+    document_id: Option<i64>,
+    now: OffsetDateTime,
+) -> Result<MessageRow, StoreError> {
+    ex.execute(
+        "INSERT INTO exchange_messages (direction, route, message_type, document_id, \
+         packet_document_id, counterpart, action, sequence, state, attempts, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'sending', 0, $9, $9) \
+         ON CONFLICT (direction, packet_document_id, counterpart, action, sequence) DO NOTHING",
+        args![
+            key.direction,
+            route,
+            message_type,
+            document_id,
+            key.packet_document_id,
+            key.counterpart,
+            key.action,
+            key.sequence,
+            now
+        ],
+    )
+    .await?;
+    ex.execute(
+        "UPDATE exchange_messages SET attempts = attempts + 1, updated_at = $6 \
+         WHERE direction = $1 AND packet_document_id = $2 AND counterpart = $3 AND action = $4 \
+         AND sequence = $5 AND state <> 'sent'",
+        args![
+            key.direction,
+            key.packet_document_id,
+            key.counterpart,
+            key.action,
+            key.sequence,
+            now
+        ],
+    )
+    .await?;
+    ex.fetch_one(
+        &format!(
+            "SELECT {COLS} FROM exchange_messages WHERE direction = $1 AND packet_document_id = $2 \
+             AND counterpart = $3 AND action = $4 AND sequence = $5"
+        ),
+        args![
+            key.direction,
+            key.packet_document_id,
+            key.counterpart,
+            key.action,
+            key.sequence
+        ],
+    )
+    .await
+}
+
+/// Records what became of an attempt: `sent` with the transport's id, or `failed` / `refused`
+/// with the reason; the packet's blob either way.
+pub async fn settle(
+    ex: &mut impl Exec,
+    id: i64,
+    state: &str,
+    packet_sha: Option<&str>,
+    remote_id: Option<&str>,
+    error: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    ex.execute(
+        "UPDATE exchange_messages SET state = $2, packet_sha = COALESCE($3, packet_sha), \
+         remote_id = COALESCE($4, remote_id), last_error = $5, updated_at = $6 WHERE id = $1",
+        args![id, state, packet_sha, remote_id, error, now],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The messages of a document, oldest first.
+pub async fn of_document(
+    ex: &mut impl Exec,
+    document_id: i64,
+) -> Result<Vec<MessageRow>, StoreError> {
+    ex.fetch_all(
+        &format!("SELECT {COLS} FROM exchange_messages WHERE document_id = $1 ORDER BY id"),
+        args![document_id],
+    )
+    .await
+}
