@@ -193,6 +193,11 @@ impl Worker {
         let mut last_national = last_housekeeping;
         let mut last_catalogue: Option<std::time::Instant> = None;
         let mut national_sub: Option<crate::onestop::national_sync::NationalSync> = None;
+        let mut last_exchange = last_housekeeping;
+        let exchange = self.app.settings.exchange.enabled.then(|| {
+            crate::exchange::transport::HubClient::new(self.app.settings.exchange.hub.clone())
+        });
+        let exchange_every = StdDuration::from_secs(self.app.settings.exchange.poll_seconds.max(1));
         let mut last_sweep = std::time::Instant::now();
         let mut last_checkpoint = std::time::Instant::now();
         let checkpoint_every =
@@ -287,6 +292,24 @@ impl Worker {
                     Err(e) => tracing::warn!(error = %e, "national portal intake failed"),
                 }
                 last_national = std::time::Instant::now();
+            }
+            // What waits at the document exchange hub for our agencies. Safe with several
+            // workers: a packet is filed under its key in one transaction.
+            if let Some(hub) = &exchange
+                && last_exchange.elapsed() >= exchange_every
+            {
+                match self.app.receive_round(hub).await {
+                    Ok(r) if r != Default::default() => tracing::info!(
+                        documents = r.documents,
+                        statuses = r.statuses,
+                        duplicates = r.duplicates,
+                        refused = r.refused,
+                        "exchange: packets received"
+                    ),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "exchange: receiving failed"),
+                }
+                last_exchange = std::time::Instant::now();
             }
             // Reminders of documents due soon or overdue, every five minutes.
             if last_reminders.elapsed() >= StdDuration::from_secs(300) {

@@ -27,13 +27,25 @@ pub struct Settings {
 }
 
 /// The document exchange with systems outside egov (`docs/exchange.md`).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Exchange {
     /// Send issued documents to outside recipients through the hub (the `exchange.send` jobs).
     pub enabled: bool,
     /// The national document exchange hub (or `egov exchange hub`).
     pub hub: crate::exchange::transport::HubConfig,
+    /// How often the worker asks the hub what waits for our agencies (seconds).
+    pub poll_seconds: u64,
+}
+
+impl Default for Exchange {
+    fn default() -> Self {
+        Exchange {
+            enabled: false,
+            hub: Default::default(),
+            poll_seconds: 30,
+        }
+    }
 }
 
 /// The audit log's evidence outside the database.

@@ -136,3 +136,74 @@ pub async fn of_document(
     )
     .await
 }
+
+/// The message of this key, if any.
+pub async fn find(
+    ex: &mut impl Exec,
+    key: &MessageKey<'_>,
+) -> Result<Option<MessageRow>, StoreError> {
+    ex.fetch_optional(
+        &format!(
+            "SELECT {COLS} FROM exchange_messages WHERE direction = $1 AND packet_document_id = $2 \
+             AND counterpart = $3 AND action = $4 AND sequence = $5"
+        ),
+        args![
+            key.direction,
+            key.packet_document_id,
+            key.counterpart,
+            key.action,
+            key.sequence
+        ],
+    )
+    .await
+}
+
+/// Ties a message to egov's document (a received one is filed after it is logged).
+pub async fn set_document(
+    ex: &mut impl Exec,
+    id: i64,
+    document_id: Option<i64>,
+) -> Result<(), StoreError> {
+    ex.execute(
+        "UPDATE exchange_messages SET document_id = $2 WHERE id = $1",
+        args![id, document_id],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records a received message under its key, unless one is there already: `true` when this
+/// call recorded it. In the transaction that files what it brought, so that of two workers
+/// taking the same packet at once only one files it.
+#[allow(clippy::too_many_arguments)]
+pub async fn claim_received(
+    ex: &mut impl Exec,
+    key: &MessageKey<'_>,
+    route: &str,
+    message_type: &str,
+    document_id: Option<i64>,
+    packet_sha: &str,
+    now: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    let n = ex
+        .execute(
+            "INSERT INTO exchange_messages (direction, route, message_type, document_id, \
+             packet_document_id, counterpart, action, sequence, packet_sha, state, attempts, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'received', 1, $10, $10) \
+             ON CONFLICT (direction, packet_document_id, counterpart, action, sequence) DO NOTHING",
+            args![
+                key.direction,
+                route,
+                message_type,
+                document_id,
+                key.packet_document_id,
+                key.counterpart,
+                key.action,
+                key.sequence,
+                packet_sha,
+                now
+            ],
+        )
+        .await?;
+    Ok(n == 1)
+}

@@ -468,7 +468,8 @@ async fn received(
         .get(&agency)
         .map(|q| {
             q.iter()
-                .filter(|i| i.status != "done")
+                // Marked `done` or `fail`, a delivery is listed no more (the hub keeps it).
+                .filter(|i| i.status == "initial")
                 .filter(|i| wanted.is_none_or(|w| w == i.message_type))
                 .map(|i| Waiting {
                     id: i.id.clone(),

@@ -4,6 +4,7 @@
 //! the network into blobs, never whole in memory.
 
 pub mod outgoing;
+pub mod receive;
 pub mod send;
 pub mod transport;
 

@@ -493,5 +493,112 @@ crate::both!(
             .await
             .unwrap();
         assert_eq!((log[0].state.as_str(), log[0].attempts), ("sent", 2));
+
+        // --- receiving -------------------------------------------------------------------
+        // The ministry registers our letter and says so (status 03); the round applies it.
+        let status = StatusPacket {
+            from: Organ::new(HOME_AFFAIRS, "Bộ Nội vụ"),
+            response_for: ResponseFor {
+                organ_id: sender.code.clone(),
+                code: d.notation.clone().unwrap(),
+                promulgation_date: d.issued_on,
+                document_id: packet_id.clone(),
+            },
+            staff: StaffInfo::default(),
+            status: StatusCode::Registered,
+            description: "Đã vào sổ văn bản đến số 812".into(),
+            timestamp: Some(datetime!(2026-12-07 10:05:00)),
+        };
+        ministry
+            .send(
+                HOME_AFFAIRS,
+                MessageType::Status,
+                Bytes::from(status_to_vec(&status).unwrap()),
+            )
+            .await
+            .unwrap();
+        // And writes to the province: a letter with its PDF.
+        let (mut letter, pdf) = letter();
+        letter.header.from = Organ::new(HOME_AFFAIRS, "Bộ Nội vụ");
+        letter.header.to = vec![Organ::new(THANH_HOA, "UBND tỉnh Thanh Hóa")];
+        letter.header.document_id =
+            document_id(HOME_AFFAIRS, date!(2026 - 12 - 07), &letter.header.code);
+        letter.trace[0].organ_id = Some(HOME_AFFAIRS.into());
+        let letter_bytes = Bytes::from(document_to_vec(&letter, &[&pdf]).unwrap());
+        ministry
+            .send(HOME_AFFAIRS, MessageType::Edoc, letter_bytes.clone())
+            .await
+            .unwrap();
+        let round = app.receive_round(&hub_client).await.unwrap();
+        assert_eq!(
+            (round.documents, round.statuses, round.refused),
+            (1, 1, 0),
+            "{round:?}"
+        );
+        let recipients = egov_store::documents::recipients(&mut app.db(), d.id)
+            .await
+            .unwrap();
+        let outside = recipients
+            .iter()
+            .find(|r| r.external_code.as_deref() == Some(HOME_AFFAIRS))
+            .unwrap();
+        assert_eq!(
+            outside.status.as_deref(),
+            Some("03"),
+            "the sender sees the 03"
+        );
+        // The letter waits in the province's queue, its PDF as the main file.
+        let province = egov_store::agencies::find_by_code(&mut app.db(), THANH_HOA)
+            .await
+            .unwrap()
+            .unwrap();
+        use egov_store::Exec as _;
+        let arrived: Vec<(i64, String)> = (app.db())
+            .fetch_all(
+                "SELECT i.document_id, d.main_sha FROM incoming i \
+                 JOIN documents d ON d.id = i.document_id \
+                 WHERE i.agency_id = $1 AND i.channel = 'exchange' AND i.state = 'arrived'",
+                egov_store::args![province.id],
+            )
+            .await
+            .unwrap();
+        assert_eq!(arrived.len(), 1);
+        assert_eq!(arrived[0].1, egov_store::blobs::BlobStore::digest(&pdf));
+        // Status 01 went back to the ministry in the same round.
+        let back = ministry
+            .received(HOME_AFFAIRS, MessageType::Status)
+            .await
+            .unwrap();
+        assert_eq!(back.len(), 1);
+        let got = ministry.get(HOME_AFFAIRS, &back[0].id).await.unwrap();
+        let reading = read_slice(&got, &Limits::default(), &mut DiscardSink).unwrap();
+        let Packet::Status(st) = reading.packet else {
+            panic!("a status")
+        };
+        assert_eq!(st.status, StatusCode::Arrived);
+        assert_eq!(st.response_for.document_id, letter.header.document_id);
+        // Delivered again (the hub re-serialises it, one more trace entry): recognised.
+        ministry
+            .send(HOME_AFFAIRS, MessageType::Edoc, letter_bytes)
+            .await
+            .unwrap();
+        let round = app.receive_round(&hub_client).await.unwrap();
+        assert_eq!((round.documents, round.duplicates), (0, 1), "{round:?}");
+        // A status about a document we never sent is refused and kept as evidence.
+        let mut stray = status.clone();
+        stray.response_for.document_id = "000.00.12.H56,2026/01/01,1/XX".into();
+        ministry
+            .send(
+                HOME_AFFAIRS,
+                MessageType::Status,
+                Bytes::from(status_to_vec(&stray).unwrap()),
+            )
+            .await
+            .unwrap();
+        let round = app.receive_round(&hub_client).await.unwrap();
+        assert_eq!(round.refused, 1, "{round:?}");
+        // Nothing waits any more: every packet was marked at the hub.
+        let round = app.receive_round(&hub_client).await.unwrap();
+        assert_eq!(round, egov_app::exchange::receive::Received::default());
     }
 );

@@ -1,0 +1,475 @@
+//! Receiving through the hub: a round polls what waits for each of our agencies that the
+//! national directory can know (identifiers not allocated locally), keeps every packet's raw
+//! bytes as a blob (the evidence), reads it — attachments streamed into the file store — and:
+//!
+//! - a **new document** becomes an incoming document in the recipient agency's queue
+//!   (`arrived`, channel `exchange`, the sender's first file as its main file), and status 01
+//!   goes back to the sender the same day, as Decree 30 wants;
+//! - a **status packet** about a document we sent sets that recipient's status on our side;
+//! - a packet already received — the same `DocumentId`, sender, recipient, business action and
+//!   the sender's own timestamp (the hub's re-serialisation and its extra trace entries do not
+//!   change these) — is recognised and makes nothing;
+//! - a packet that cannot be read, or that this version does not handle yet (revocations,
+//!   updates, replacements received), is logged with the reason and reported `fail` to the hub.
+//!
+//! Each packet is then marked `done` or `fail` at the hub, so it is not listed again.
+
+use bytes::Bytes;
+use egov_edxml::{BusinessAction, Limits, Packet, StaffInfo, StatusCode, StatusPacket};
+use egov_store::Exec;
+use egov_store::documents::{self as store, NewDocument};
+use egov_store::exchange::{self as log, MessageKey};
+
+use super::BlobSink;
+use super::transport::{MessageType, Transport};
+use crate::App;
+
+/// What a round did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Received {
+    /// New incoming documents.
+    pub documents: usize,
+    /// Statuses applied to documents we sent.
+    pub statuses: usize,
+    /// Packets recognised as already received.
+    pub duplicates: usize,
+    /// Packets refused (unreadable, not ours, not handled yet).
+    pub refused: usize,
+}
+
+const ROUTE: &str = "hub";
+
+impl App {
+    /// One round of receiving through `t` for every agency of ours with an identifier the
+    /// directory can know. Calls that fail end the round for that agency (the next round
+    /// tries again); nothing is marked at the hub unless it was handled.
+    pub async fn receive_round<T: Transport>(&self, t: &T) -> Result<Received, String> {
+        let codes: Vec<(String,)> = (&self.db)
+            .fetch_all(
+                "SELECT code FROM agencies WHERE code_source <> 'local' ORDER BY code",
+                egov_store::args![],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut out = Received::default();
+        for (code,) in codes {
+            for kind in [MessageType::Status, MessageType::Edoc] {
+                let waiting = match t.received(&code, kind).await {
+                    Ok(w) => w,
+                    Err(e) => {
+                        tracing::warn!(agency = %code, error = %e, "exchange: listing failed");
+                        break;
+                    }
+                };
+                for w in waiting {
+                    let bytes = match t.get(&code, &w.id).await {
+                        Ok(b) => b,
+                        Err(e) => {
+                            tracing::warn!(agency = %code, id = %w.id, error = %e, "exchange: fetching failed");
+                            continue;
+                        }
+                    };
+                    let handled = self.take_packet(t, &code, bytes, &mut out).await;
+                    let done = match handled {
+                        Ok(()) => true,
+                        Err(reason) => {
+                            out.refused += 1;
+                            tracing::warn!(agency = %code, id = %w.id, "exchange: packet refused: {reason}");
+                            false
+                        }
+                    };
+                    if let Err(e) = t.update_status(&code, &w.id, done).await {
+                        tracing::warn!(agency = %code, id = %w.id, error = %e, "exchange: marking failed");
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Takes one packet for our agency `agency`; `Err` is the reason it was refused (already
+    /// logged).
+    async fn take_packet<T: Transport>(
+        &self,
+        t: &T,
+        agency: &str,
+        bytes: Bytes,
+        out: &mut Received,
+    ) -> Result<(), String> {
+        let now = self.now();
+        let internal = |e: egov_store::StoreError| e.to_string();
+        let mut ex = &self.db;
+        let sha = self.blobs.put(&bytes).map_err(internal)?;
+        egov_store::blobs::record(&mut ex, &sha, bytes.len() as i64, "application/xml", now)
+            .await
+            .map_err(internal)?;
+        let mut sink = BlobSink::new(self.blobs.clone(), 512 * 1024 * 1024);
+        let reading = match egov_edxml::read_slice(&bytes, &Limits::default(), &mut sink) {
+            Ok(r) => r,
+            Err(e) => {
+                let key = MessageKey {
+                    direction: "in",
+                    packet_document_id: &format!("unreadable:{sha}"),
+                    counterpart: agency,
+                    action: e.code(),
+                    sequence: 0,
+                };
+                self.log_in(&key, "edoc", None, &sha, "refused", Some(&e.to_string()))
+                    .await?;
+                return Err(format!("{e} ({})", e.code()));
+            }
+        };
+        match reading.packet {
+            Packet::Status(s) => self.take_status(agency, &sha, *s, out).await,
+            Packet::Document(d) => {
+                let sender = d.header.from.organ_id.clone();
+                let stamp = d
+                    .trace
+                    .iter()
+                    .find_map(|h| h.timestamp)
+                    .map(|t| t.assume_offset(egov_domain::VN_OFFSET).unix_timestamp())
+                    .unwrap_or(0);
+                let counterpart = format!("{sender}>{agency}");
+                let key = MessageKey {
+                    direction: "in",
+                    packet_document_id: &d.header.document_id,
+                    counterpart: &counterpart,
+                    action: d.business.action.name(),
+                    sequence: stamp,
+                };
+                if self
+                    .logged(&key)
+                    .await?
+                    .is_some_and(|seen| seen.state == "received")
+                {
+                    out.duplicates += 1;
+                    return Ok(());
+                }
+                if !d.header.to.iter().any(|o| o.organ_id == agency) {
+                    self.log_in(
+                        &key,
+                        "edoc",
+                        None,
+                        &sha,
+                        "refused",
+                        Some("not addressed to us"),
+                    )
+                    .await?;
+                    return Err(format!("the packet is not addressed to {agency}"));
+                }
+                if d.business.action != BusinessAction::New {
+                    let why = format!(
+                        "a {} is not handled yet; the clerk registers it by hand",
+                        d.business.action.name()
+                    );
+                    self.log_in(&key, "edoc", None, &sha, "refused", Some(&why))
+                        .await?;
+                    return Err(why);
+                }
+                let Some(_doc_id) = self
+                    .file_incoming(agency, &d, sink.kept(), &key, &sha)
+                    .await?
+                else {
+                    // Another worker filed it a moment ago.
+                    out.duplicates += 1;
+                    return Ok(());
+                };
+                out.documents += 1;
+                // Status 01 back to the sender, the same day; a failure is logged, not undone.
+                self.report_status(t, agency, &d, StatusCode::Arrived, "Đã đến")
+                    .await;
+                Ok(())
+            }
+        }
+    }
+
+    async fn logged(&self, key: &MessageKey<'_>) -> Result<Option<log::MessageRow>, String> {
+        log::find(&mut &self.db, key)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn log_in(
+        &self,
+        key: &MessageKey<'_>,
+        message_type: &str,
+        document_id: Option<i64>,
+        sha: &str,
+        state: &str,
+        error: Option<&str>,
+    ) -> Result<(), String> {
+        let internal = |e: egov_store::StoreError| e.to_string();
+        let mut ex = &self.db;
+        let row = log::attempt(&mut ex, key, ROUTE, message_type, document_id, self.now())
+            .await
+            .map_err(internal)?;
+        if document_id.is_some() {
+            log::set_document(&mut ex, row.id, document_id)
+                .await
+                .map_err(internal)?;
+        }
+        log::settle(&mut ex, row.id, state, Some(sha), None, error, self.now())
+            .await
+            .map_err(internal)
+    }
+
+    /// Files a received document in `agency`'s incoming queue, recording it under its key in
+    /// the same transaction; answers its id, or `None` when the key was taken meanwhile.
+    async fn file_incoming(
+        &self,
+        agency: &str,
+        d: &egov_edxml::DocumentPacket,
+        kept: &[egov_store::blobs::Written],
+        key: &MessageKey<'_>,
+        sha: &str,
+    ) -> Result<Option<i64>, String> {
+        let internal = |e: egov_store::StoreError| e.to_string();
+        let now = self.now();
+        let ours = egov_store::agencies::find_by_code(&mut &self.db, agency)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| format!("{agency} is not an agency here"))?;
+        let h = &d.header;
+        let kind = egov_domain::documents::kind::KINDS
+            .iter()
+            .find(|k| k.name_vi.eq_ignore_ascii_case(h.document_type.name.trim()))
+            .map(|k| k.key)
+            .unwrap_or("official_letter");
+        let urgency = match h.other_info.priority {
+            egov_edxml::Priority::Urgent => "urgent",
+            egov_edxml::Priority::VeryUrgent => "very_urgent",
+            egov_edxml::Priority::Express => "express",
+            _ => "normal",
+        };
+        let issuer = if h.from.organ_name.trim().is_empty() {
+            h.from.organ_id.clone()
+        } else {
+            h.from.organ_name.trim().to_string()
+        };
+        let notation = h.code.joined();
+        let subject = if h.subject.trim().is_empty() {
+            "(không có trích yếu)".to_string()
+        } else {
+            h.subject.trim().to_string()
+        };
+        let mut tx = self.db.begin().await.map_err(internal)?;
+        let doc_id = store::insert_document(
+            &mut tx,
+            &NewDocument {
+                origin: "external",
+                agency_id: None,
+                issuer_name: &issuer,
+                issuer_code: Some(h.from.organ_id.as_str()),
+                kind,
+                legal: h.document_type.code.trim() == "1",
+                subject: &subject,
+                urgency,
+                secrecy: None,
+                state: "issued",
+                drafter_id: None,
+                drafting_unit_id: None,
+                recipients_text: "",
+                replaces_id: None,
+                copies: 1,
+                search_fold: "",
+                access_fold: &egov_store::fts::agency_words(&[ours.id]),
+            },
+            now,
+        )
+        .await
+        .map_err(internal)?;
+        let number: Option<i64> = h.code.number.trim().parse().ok();
+        tx.execute(
+            "UPDATE documents SET notation = $1, issued_on = $2, number = $3 WHERE id = $4",
+            egov_store::args![notation.as_str(), h.promulgation_date, number, doc_id],
+        )
+        .await
+        .map_err(internal)?;
+        for (i, (a, blob)) in d.attachments.iter().zip(kept).enumerate() {
+            let role = if i == 0 { "main" } else { "attachment" };
+            egov_store::blobs::record(
+                &mut tx,
+                &blob.sha256,
+                blob.size as i64,
+                &a.content_type,
+                now,
+            )
+            .await
+            .map_err(internal)?;
+            store::insert_attachment(
+                &mut tx,
+                doc_id,
+                &blob.sha256,
+                &a.name,
+                &a.content_type,
+                blob.size as i64,
+                role,
+                now,
+            )
+            .await
+            .map_err(internal)?;
+            if i == 0 {
+                tx.execute(
+                    "UPDATE documents SET main_sha = $1 WHERE id = $2",
+                    egov_store::args![blob.sha256.as_str(), doc_id],
+                )
+                .await
+                .map_err(internal)?;
+            }
+        }
+        let row = store::get_document(&mut tx, doc_id)
+            .await
+            .map_err(internal)?;
+        store::set_search_fold(&mut tx, doc_id, &crate::documents::search_fold(&row, ""))
+            .await
+            .map_err(internal)?;
+        store::insert_incoming(&mut tx, ours.id, doc_id, "exchange", false, now)
+            .await
+            .map_err(internal)?;
+        if !log::claim_received(&mut tx, key, ROUTE, "edoc", Some(doc_id), sha, now)
+            .await
+            .map_err(internal)?
+        {
+            // Rolled back: nothing of it is kept twice.
+            return Ok(None);
+        }
+        tx.commit().await.map_err(internal)?;
+        Ok(Some(doc_id))
+    }
+
+    /// A status about a document we sent: that recipient's status on our side.
+    async fn take_status(
+        &self,
+        agency: &str,
+        sha: &str,
+        s: StatusPacket,
+        out: &mut Received,
+    ) -> Result<(), String> {
+        let internal = |e: egov_store::StoreError| e.to_string();
+        let stamp = s
+            .timestamp
+            .map(|t| t.assume_offset(egov_domain::VN_OFFSET).unix_timestamp())
+            .unwrap_or(0);
+        let counterpart = format!("{}>{agency}", s.from.organ_id);
+        let key = MessageKey {
+            direction: "in",
+            packet_document_id: &s.response_for.document_id,
+            counterpart: &counterpart,
+            action: s.status.wire(),
+            sequence: stamp,
+        };
+        if self
+            .logged(&key)
+            .await?
+            .is_some_and(|m| m.state == "received")
+        {
+            out.duplicates += 1;
+            return Ok(());
+        }
+        // The document it reports on: one we sent to that agency under that DocumentId.
+        let sent: Option<(i64,)> = (&self.db)
+            .fetch_optional(
+                "SELECT document_id FROM exchange_messages WHERE direction = 'out' \
+                 AND packet_document_id = $1 AND counterpart = $2 AND state = 'sent' \
+                 AND document_id IS NOT NULL LIMIT 1",
+                egov_store::args![
+                    s.response_for.document_id.as_str(),
+                    s.from.organ_id.as_str()
+                ],
+            )
+            .await
+            .map_err(internal)?;
+        let Some((doc_id,)) = sent else {
+            let why = "a status about a document we did not send to that agency";
+            self.log_in(&key, "status", None, sha, "refused", Some(why))
+                .await?;
+            return Err(why.into());
+        };
+        let at = s
+            .timestamp
+            .map(|t| t.assume_offset(egov_domain::VN_OFFSET))
+            .unwrap_or_else(|| self.now());
+        (&self.db)
+            .execute(
+                "UPDATE document_recipients SET status = $1, status_at = $2 \
+                 WHERE document_id = $3 AND external_code = $4",
+                egov_store::args![s.status.wire(), at, doc_id, s.from.organ_id.as_str()],
+            )
+            .await
+            .map_err(internal)?;
+        self.log_in(&key, "status", Some(doc_id), sha, "received", None)
+            .await?;
+        out.statuses += 1;
+        Ok(())
+    }
+
+    /// Sends a status packet about a received document back to its sender.
+    async fn report_status<T: Transport>(
+        &self,
+        t: &T,
+        agency: &str,
+        d: &egov_edxml::DocumentPacket,
+        status: StatusCode,
+        description: &str,
+    ) {
+        let Ok(Some(ours)) = egov_store::agencies::find_by_code(&mut &self.db, agency).await else {
+            return;
+        };
+        let now = self.now().to_offset(egov_domain::VN_OFFSET);
+        let packet = StatusPacket {
+            from: egov_edxml::Organ::new(ours.code.clone(), ours.name.clone()),
+            response_for: egov_edxml::ResponseFor {
+                organ_id: d.header.from.organ_id.clone(),
+                code: d.header.code.joined(),
+                promulgation_date: d.header.promulgation_date,
+                document_id: d.header.document_id.clone(),
+            },
+            staff: StaffInfo {
+                department: ours.short_name.clone(),
+                ..StaffInfo::default()
+            },
+            status: status.clone(),
+            description: description.to_string(),
+            timestamp: Some(time::PrimitiveDateTime::new(now.date(), now.time())),
+        };
+        let bytes = match egov_edxml::status_to_vec(&packet) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(agency, error = %e, "exchange: status packet not written");
+                return;
+            }
+        };
+        let key = MessageKey {
+            direction: "out",
+            packet_document_id: &d.header.document_id,
+            counterpart: &d.header.from.organ_id,
+            action: status.wire(),
+            sequence: 0,
+        };
+        let mut ex = &self.db;
+        let Ok(row) = log::attempt(&mut ex, &key, ROUTE, "status", None, self.now()).await else {
+            return;
+        };
+        if row.state == "sent" {
+            return;
+        }
+        let sha = self.blobs.put(&bytes).ok();
+        let result = t
+            .send(agency, MessageType::Status, Bytes::from(bytes))
+            .await;
+        let (state, remote, error) = match &result {
+            Ok(id) => ("sent", Some(id.as_str()), None),
+            Err(e) => ("failed", None, Some(e.to_string())),
+        };
+        let _ = log::settle(
+            &mut ex,
+            row.id,
+            state,
+            sha.as_deref(),
+            remote,
+            error.as_deref(),
+            self.now(),
+        )
+        .await;
+    }
+}
