@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use egov_edxml::unzip::{EntrySink, ZipLimits, unzip};
 use egov_edxml::{AttachmentSink, Limits, Packet, Summary, TraceHeader};
+use egov_store::Exec as _;
 use serde::Serialize;
 
 #[derive(Subcommand)]
@@ -33,6 +34,25 @@ pub enum ExchangeCmd {
         #[arg(long)]
         any_path: bool,
     },
+    /// Receive once: what waits at the hub for our agencies, filed as the worker would.
+    Poll,
+    /// Send now the packets issuing queued for outside recipients (each once: one already
+    /// sent is found in the message log and not sent again).
+    Send,
+    /// Search the message log (newest first), as JSON lines.
+    Log {
+        /// `sending`, `sent`, `failed`, `refused` or `received`.
+        #[arg(long)]
+        state: Option<String>,
+        /// egov's document id.
+        #[arg(long)]
+        document: Option<i64>,
+        /// Part of the other side's identifier.
+        #[arg(long)]
+        agency: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
     /// Serve a local document exchange hub that behaves like the national one (queues per
     /// agency, transport status, the directory, signed calls, packets re-serialised): for
     /// tests, demonstrations and two deployments exchanging on one machine.
@@ -49,8 +69,70 @@ pub enum ExchangeCmd {
     },
 }
 
-pub async fn run(cmd: ExchangeCmd) -> Result<()> {
+pub async fn run(cmd: ExchangeCmd, settings: egov_app::Settings) -> Result<()> {
     match cmd {
+        ExchangeCmd::Poll => {
+            let hub = hub_client(&settings)?;
+            let app = crate::open(settings).await?;
+            let r = app
+                .receive_round(&hub)
+                .await
+                .map_err(|e| anyhow::anyhow!("receiving failed: {e}"))?;
+            println!(
+                "documents filed: {}, statuses applied: {}, duplicates: {}, refused: {}",
+                r.documents, r.statuses, r.duplicates, r.refused
+            );
+            Ok(())
+        }
+        ExchangeCmd::Send => {
+            let hub = hub_client(&settings)?;
+            let app = crate::open(settings).await?;
+            let jobs: Vec<(String,)> = (app.db())
+                .fetch_all(
+                "SELECT payload FROM jobs WHERE kind = 'exchange.send' AND state = 'queued' ORDER BY id",
+                egov_store::args![],
+            )
+            .await?;
+            for (payload,) in jobs {
+                let job: egov_app::exchange::send::SendJob = serde_json::from_str(&payload)?;
+                match app.send_outside(&hub, &job).await {
+                    Ok(sent) => println!("document {} → {}: {sent:?}", job.document_id, job.to),
+                    Err(e) => println!("document {} → {}: not sent: {e}", job.document_id, job.to),
+                }
+            }
+            Ok(())
+        }
+        ExchangeCmd::Log {
+            state,
+            document,
+            agency,
+            limit,
+        } => {
+            let app = crate::open(settings).await?;
+            let rows = egov_store::exchange::search(
+                &mut app.db(),
+                state.as_deref(),
+                document,
+                agency.as_deref(),
+                limit.clamp(1, 10_000),
+            )
+            .await?;
+            for r in rows {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "id": r.id, "direction": r.direction, "route": r.route,
+                        "messagetype": r.message_type, "document": r.document_id,
+                        "document_id": r.packet_document_id, "counterpart": r.counterpart,
+                        "action": r.action, "sequence": r.sequence, "state": r.state,
+                        "attempts": r.attempts, "error": r.last_error, "packet": r.packet_sha,
+                        "remote_id": r.remote_id,
+                        "updated_at": r.updated_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+                    })
+                );
+            }
+            Ok(())
+        }
         ExchangeCmd::Hub {
             listen,
             systems,
@@ -331,4 +413,13 @@ async fn hub(listen: &str, systems: &[String], agencies: Option<&Path>) -> Resul
     })
     .await?;
     Ok(())
+}
+
+fn hub_client(settings: &egov_app::Settings) -> Result<egov_app::exchange::transport::HubClient> {
+    if !settings.exchange.enabled {
+        bail!("the exchange is not enabled: set [exchange] enabled = true and its [exchange.hub]");
+    }
+    Ok(egov_app::exchange::transport::HubClient::new(
+        settings.exchange.hub.clone(),
+    ))
 }

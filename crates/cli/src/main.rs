@@ -287,7 +287,7 @@ async fn run(command: Command, settings: egov_app::Settings) -> Result<()> {
             key_algorithm,
         } => demo::run(settings, &listen, seed_only, key_algorithm).await,
         Command::Pki(cmd) => pki::run(cmd, settings).await,
-        Command::Exchange(cmd) => exchange::run(cmd).await,
+        Command::Exchange(cmd) => exchange::run(cmd, settings).await,
         Command::NationalPortal(NationalCmd::Fake {
             listen,
             username,

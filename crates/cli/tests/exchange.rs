@@ -183,3 +183,33 @@ fn what_cannot_be_read_is_named_with_a_non_zero_exit() {
         .unwrap();
     assert!(!missing.status.success());
 }
+
+#[test]
+fn the_operators_commands_say_what_they_need() {
+    let dir = tempfile::tempdir().unwrap();
+    // Without the exchange configured, polling and sending say so.
+    for cmd in ["poll", "send"] {
+        let out = egov()
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(["exchange", cmd])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{cmd}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("[exchange] enabled = true"), "{cmd}: {err}");
+    }
+    // The message log of a fresh deployment is empty, and searching it works.
+    let out = egov()
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["exchange", "log", "--state", "failed", "--limit", "10"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+}

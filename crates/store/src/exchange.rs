@@ -47,6 +47,22 @@ pub struct MessageKey<'a> {
     pub sequence: i64,
 }
 
+/// Selects the message of a key, whose parts are `$1`…`$5`.
+const BY_KEY: &str = "direction = $1 AND packet_document_id = $2 AND counterpart = $3 \
+     AND action = $4 AND sequence = $5";
+
+impl MessageKey<'_> {
+    fn args(&self) -> Vec<crate::Arg> {
+        args![
+            self.direction,
+            self.packet_document_id,
+            self.counterpart,
+            self.action,
+            self.sequence
+        ]
+    }
+}
+
 /// The message of this key, created (`sending`) when there is none yet; either way one more
 /// attempt is counted on it unless it was already sent.
 pub async fn attempt(
@@ -75,32 +91,19 @@ pub async fn attempt(
         ],
     )
     .await?;
+    let mut with_now = key.args();
+    with_now.extend(args![now]);
     ex.execute(
-        "UPDATE exchange_messages SET attempts = attempts + 1, updated_at = $6 \
-         WHERE direction = $1 AND packet_document_id = $2 AND counterpart = $3 AND action = $4 \
-         AND sequence = $5 AND state <> 'sent'",
-        args![
-            key.direction,
-            key.packet_document_id,
-            key.counterpart,
-            key.action,
-            key.sequence,
-            now
-        ],
+        &format!(
+            "UPDATE exchange_messages SET attempts = attempts + 1, updated_at = $6 \
+             WHERE {BY_KEY} AND state <> 'sent'"
+        ),
+        with_now,
     )
     .await?;
     ex.fetch_one(
-        &format!(
-            "SELECT {COLS} FROM exchange_messages WHERE direction = $1 AND packet_document_id = $2 \
-             AND counterpart = $3 AND action = $4 AND sequence = $5"
-        ),
-        args![
-            key.direction,
-            key.packet_document_id,
-            key.counterpart,
-            key.action,
-            key.sequence
-        ],
+        &format!("SELECT {COLS} FROM exchange_messages WHERE {BY_KEY}"),
+        key.args(),
     )
     .await
 }
@@ -143,17 +146,8 @@ pub async fn find(
     key: &MessageKey<'_>,
 ) -> Result<Option<MessageRow>, StoreError> {
     ex.fetch_optional(
-        &format!(
-            "SELECT {COLS} FROM exchange_messages WHERE direction = $1 AND packet_document_id = $2 \
-             AND counterpart = $3 AND action = $4 AND sequence = $5"
-        ),
-        args![
-            key.direction,
-            key.packet_document_id,
-            key.counterpart,
-            key.action,
-            key.sequence
-        ],
+        &format!("SELECT {COLS} FROM exchange_messages WHERE {BY_KEY}"),
+        key.args(),
     )
     .await
 }
@@ -206,4 +200,28 @@ pub async fn claim_received(
         )
         .await?;
     Ok(n == 1)
+}
+
+/// The message log, newest first: optionally one state, one document, one counterpart.
+pub async fn search(
+    ex: &mut impl Exec,
+    state: Option<&str>,
+    document_id: Option<i64>,
+    counterpart: Option<&str>,
+    limit: i64,
+) -> Result<Vec<MessageRow>, StoreError> {
+    ex.fetch_all(
+        &format!(
+            "SELECT {COLS} FROM exchange_messages WHERE ($1 IS NULL OR state = $1) \
+             AND ($2 IS NULL OR document_id = $2) AND ($3 IS NULL OR counterpart LIKE $3) \
+             ORDER BY id DESC LIMIT $4"
+        ),
+        args![
+            state,
+            document_id,
+            counterpart.map(|c| format!("%{c}%")),
+            limit
+        ],
+    )
+    .await
 }

@@ -171,14 +171,8 @@ impl LocalHub {
 
     /// Checks the call's signature and freshness; answers the calling agency.
     fn check(&self, method: &Method, uri: &Uri, h: &HeaderMap) -> Result<String, Refusal> {
-        let header = |name: &str| {
-            h.get(name)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_string()
-        };
-        let (system, timestamp, signature) =
-            (header("systemid"), header("timestamp"), header("signature"));
+        let get = |name: &str| header(h, name);
+        let (system, timestamp, signature) = (get("systemid"), get("timestamp"), get("signature"));
         if !self.secrets.is_empty() {
             let Some(secret) = self.secrets.get(&system) else {
                 return Err(Refusal(
@@ -198,12 +192,8 @@ impl LocalHub {
                     "The call's timestamp is missing or more than five minutes off.".into(),
                 ));
             }
-            let (from, message_type, doc_id, status) = (
-                header("from"),
-                header("messagetype"),
-                header("docid"),
-                header("status"),
-            );
+            let (from, message_type, doc_id, status) =
+                (get("from"), get("messagetype"), get("docid"), get("status"));
             let expected = sign(
                 secret,
                 &self.canonical,
@@ -226,7 +216,7 @@ impl LocalHub {
                 ));
             }
         }
-        Ok(header("from"))
+        Ok(get("from"))
     }
 
     /// Queues a delivery for each recipient; answers its id and whether its answer is to be
@@ -279,6 +269,16 @@ impl LocalHub {
         Ok((id, lose))
     }
 
+    /// What every call goes through: the hub's mood, then the signature. Answers the calling
+    /// agency (`from`).
+    async fn admit(&self, method: &Method, uri: &Uri, h: &HeaderMap) -> Result<String, Response> {
+        if let Some(r) = self.misbehave().await {
+            return Err(r);
+        }
+        self.check(method, uri, h)
+            .map_err(IntoResponse::into_response)
+    }
+
     async fn misbehave(&self) -> Option<Response> {
         let mode = self.lock().mode.clone();
         if mode.hang {
@@ -289,21 +289,22 @@ impl LocalHub {
     }
 }
 
+/// A header's value, or empty.
+fn header(h: &HeaderMap, name: &str) -> String {
+    h.get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Now, as the wire writes times (Vietnam's local time).
 fn now_text() -> String {
     let t = time::OffsetDateTime::now_utc().to_offset(egov_domain::VN_OFFSET);
-    format!(
-        "{:04}/{:02}/{:02} {:02}:{:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    egov_edxml::dates::format_timestamp(time::PrimitiveDateTime::new(t.date(), t.time()))
 }
 
 /// The packet as the hub passes it on: read, written again in the hub's own order, with what
@@ -376,12 +377,9 @@ async fn send(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(r) = hub.misbehave().await {
-        return r;
-    }
-    let from = match hub.check(&method, &uri, &headers) {
-        Ok(f) => f,
-        Err(r) => return r.into_response(),
+    let from = match hub.admit(&method, &uri, &headers).await {
+        Ok(a) => a,
+        Err(r) => return r,
     };
     let message_type = headers
         .get("messagetype")
@@ -451,12 +449,9 @@ async fn received(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(r) = hub.misbehave().await {
-        return r;
-    }
-    let agency = match hub.check(&method, &uri, &headers) {
-        Ok(f) => f,
-        Err(r) => return r.into_response(),
+    let agency = match hub.admit(&method, &uri, &headers).await {
+        Ok(a) => a,
+        Err(r) => return r,
     };
     let wanted = headers
         .get("messagetype")
@@ -489,17 +484,11 @@ async fn get_edoc(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(r) = hub.misbehave().await {
-        return r;
-    }
-    let agency = match hub.check(&method, &uri, &headers) {
-        Ok(f) => f,
-        Err(r) => return r.into_response(),
+    let agency = match hub.admit(&method, &uri, &headers).await {
+        Ok(a) => a,
+        Err(r) => return r,
     };
-    let id = headers
-        .get("docid")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let id = header(&headers, "docid");
     let held = hub.lock();
     // Only the agency a packet waits for gets it.
     match held
@@ -527,21 +516,11 @@ async fn update_status(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(r) = hub.misbehave().await {
-        return r;
-    }
-    let agency = match hub.check(&method, &uri, &headers) {
-        Ok(f) => f,
-        Err(r) => return r.into_response(),
+    let agency = match hub.admit(&method, &uri, &headers).await {
+        Ok(a) => a,
+        Err(r) => return r,
     };
-    let header = |n: &str| {
-        headers
-            .get(n)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string()
-    };
-    let (id, status) = (header("docid"), header("status"));
+    let (id, status) = (header(&headers, "docid"), header(&headers, "status"));
     if status != "done" && status != "fail" {
         return Refusal(
             StatusCode::BAD_REQUEST,
@@ -575,11 +554,8 @@ async fn agencies(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(r) = hub.misbehave().await {
+    if let Err(r) = hub.admit(&method, &uri, &headers).await {
         return r;
-    }
-    if let Err(r) = hub.check(&method, &uri, &headers) {
-        return r.into_response();
     }
     let list: Vec<Connected> = hub.lock().agencies.values().cloned().collect();
     ok(json!({"data": list}))
