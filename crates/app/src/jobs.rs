@@ -106,7 +106,11 @@ impl Worker {
             ));
             handlers.insert(
                 crate::documents::outgoing::EXCHANGE_SEND.into(),
-                crate::exchange::send::send_handler(hub),
+                crate::exchange::send::send_handler(hub.clone()),
+            );
+            handlers.insert(
+                crate::exchange::status::STATUS_JOB.into(),
+                crate::exchange::status::status_handler(hub),
             );
         }
         let national = app.settings.national_portal.enabled.then(|| {

@@ -529,6 +529,21 @@ impl App {
             sender_status(to)
         };
         store::set_recipient_status(tx, copy.document_id, agency, status, self.now()).await?;
+        if copy.channel == "exchange" {
+            // The sender is on another system: the status goes back as a packet, sent by the
+            // worker after this transaction commits.
+            egov_store::jobs::enqueue(
+                tx,
+                crate::exchange::status::STATUS_JOB,
+                &serde_json::json!({
+                    "incoming_id": copy.id, "status": status, "note": a.note.trim(),
+                }),
+                &format!("exchange-status:{}:{status}:{}", copy.id, copy.version),
+                self.now(),
+                self.settings.worker.max_attempts,
+            )
+            .await?;
+        }
         store::insert_event(
             tx,
             copy.document_id,

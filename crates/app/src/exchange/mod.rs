@@ -6,6 +6,7 @@
 pub mod outgoing;
 pub mod receive;
 pub mod send;
+pub mod status;
 pub mod transport;
 
 use std::io::Write;

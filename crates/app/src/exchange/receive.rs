@@ -15,7 +15,7 @@
 //! Each packet is then marked `done` or `fail` at the hub, so it is not listed again.
 
 use bytes::Bytes;
-use egov_edxml::{BusinessAction, Limits, Packet, StaffInfo, StatusCode, StatusPacket};
+use egov_edxml::{BusinessAction, Limits, Packet, StatusCode, StatusPacket};
 use egov_store::Exec;
 use egov_store::documents::{self as store, NewDocument};
 use egov_store::exchange::{self as log, MessageKey};
@@ -176,8 +176,7 @@ impl App {
                 };
                 out.documents += 1;
                 // Status 01 back to the sender, the same day; a failure is logged, not undone.
-                self.report_status(t, agency, &d, StatusCode::Arrived, "Đã đến")
-                    .await;
+                self.report_arrival(t, agency, &d).await;
                 Ok(())
             }
         }
@@ -403,73 +402,28 @@ impl App {
         Ok(())
     }
 
-    /// Sends a status packet about a received document back to its sender.
-    async fn report_status<T: Transport>(
+    /// Status 01 about a received document back to its sender; a failure is logged (the
+    /// message log shows it failed), not undone.
+    async fn report_arrival<T: Transport>(
         &self,
         t: &T,
         agency: &str,
         d: &egov_edxml::DocumentPacket,
-        status: StatusCode,
-        description: &str,
     ) {
         let Ok(Some(ours)) = egov_store::agencies::find_by_code(&mut &self.db, agency).await else {
             return;
         };
-        let now = self.now().to_offset(egov_domain::VN_OFFSET);
-        let packet = StatusPacket {
-            from: egov_edxml::Organ::new(ours.code.clone(), ours.name.clone()),
-            response_for: egov_edxml::ResponseFor {
-                organ_id: d.header.from.organ_id.clone(),
-                code: d.header.code.joined(),
-                promulgation_date: d.header.promulgation_date,
-                document_id: d.header.document_id.clone(),
-            },
-            staff: StaffInfo {
-                department: ours.short_name.clone(),
-                ..StaffInfo::default()
-            },
-            status: status.clone(),
-            description: description.to_string(),
-            timestamp: Some(time::PrimitiveDateTime::new(now.date(), now.time())),
+        let response_for = egov_edxml::ResponseFor {
+            organ_id: d.header.from.organ_id.clone(),
+            code: d.header.code.joined(),
+            promulgation_date: d.header.promulgation_date,
+            document_id: d.header.document_id.clone(),
         };
-        let bytes = match egov_edxml::status_to_vec(&packet) {
-            Ok(b) => b,
-            Err(e) => {
-                tracing::warn!(agency, error = %e, "exchange: status packet not written");
-                return;
-            }
-        };
-        let key = MessageKey {
-            direction: "out",
-            packet_document_id: &d.header.document_id,
-            counterpart: &d.header.from.organ_id,
-            action: status.wire(),
-            sequence: 0,
-        };
-        let mut ex = &self.db;
-        let Ok(row) = log::attempt(&mut ex, &key, ROUTE, "status", None, self.now()).await else {
-            return;
-        };
-        if row.state == "sent" {
-            return;
+        if let Err(e) = self
+            .send_status(t, &ours, response_for, StatusCode::Arrived, "Đã đến")
+            .await
+        {
+            tracing::warn!(agency, error = %e, "exchange: status 01 not sent");
         }
-        let sha = self.blobs.put(&bytes).ok();
-        let result = t
-            .send(agency, MessageType::Status, Bytes::from(bytes))
-            .await;
-        let (state, remote, error) = match &result {
-            Ok(id) => ("sent", Some(id.as_str()), None),
-            Err(e) => ("failed", None, Some(e.to_string())),
-        };
-        let _ = log::settle(
-            &mut ex,
-            row.id,
-            state,
-            sha.as_deref(),
-            remote,
-            error.as_deref(),
-            self.now(),
-        )
-        .await;
     }
 }

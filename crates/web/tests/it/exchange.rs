@@ -577,6 +577,48 @@ crate::both!(
         };
         assert_eq!(st.status, StatusCode::Arrived);
         assert_eq!(st.response_for.document_id, letter.header.document_id);
+        // The province's clerk registers it: status 03 goes back to the ministry.
+        let copy_id: i64 = (app.db())
+            .scalar(
+                "SELECT id FROM incoming WHERE document_id = $1",
+                egov_store::args![arrived[0].0],
+            )
+            .await
+            .unwrap();
+        let clerk = app.actor_by_username("vanthu.tinh").await.unwrap();
+        let copy = egov_store::documents::get_incoming(&mut app.db(), copy_id)
+            .await
+            .unwrap();
+        app.act_on_incoming(
+            &clerk,
+            copy_id,
+            serde_json::from_value(
+                serde_json::json!({"event": "register", "version": copy.version}),
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+        drain(&r.app).await;
+        let back = ministry
+            .received(HOME_AFFAIRS, MessageType::Status)
+            .await
+            .unwrap();
+        assert_eq!(back.len(), 2, "01, then 03");
+        let got = ministry.get(HOME_AFFAIRS, &back[1].id).await.unwrap();
+        let reading = read_slice(&got, &Limits::default(), &mut DiscardSink).unwrap();
+        let Packet::Status(st) = reading.packet else {
+            panic!("a status")
+        };
+        assert_eq!(st.status, StatusCode::Registered);
+        assert_eq!(st.response_for.document_id, letter.header.document_id);
+        assert_eq!(st.response_for.organ_id, HOME_AFFAIRS);
+        for w in &back {
+            ministry
+                .update_status(HOME_AFFAIRS, &w.id, true)
+                .await
+                .unwrap();
+        }
         // Delivered again (the hub re-serialises it, one more trace entry): recognised.
         ministry
             .send(HOME_AFFAIRS, MessageType::Edoc, letter_bytes)
