@@ -36,6 +36,9 @@ pub struct Exchange {
     pub hub: crate::exchange::transport::HubConfig,
     /// How often the worker asks the hub what waits for our agencies (seconds).
     pub poll_seconds: u64,
+    /// A received document whose PDF signature is invalid: `refuse` (returned with status 02,
+    /// as Decree 30 wants) or `register` (filed, the verdict beside the file).
+    pub invalid_signature: String,
 }
 
 impl Default for Exchange {
@@ -44,6 +47,7 @@ impl Default for Exchange {
             enabled: false,
             hub: Default::default(),
             poll_seconds: 30,
+            invalid_signature: "refuse".into(),
         }
     }
 }
@@ -789,6 +793,12 @@ impl Settings {
     pub fn validate(&self) -> Result<(), String> {
         self.scheme().map_err(|e| format!("identifiers: {e}"))?;
         let x = &self.exchange;
+        if !matches!(x.invalid_signature.as_str(), "refuse" | "register") {
+            return Err(format!(
+                "exchange.invalid_signature {:?}: refuse or register",
+                x.invalid_signature
+            ));
+        }
         if x.enabled
             && (!x.hub.url.starts_with("http://")
                 || x.hub.system_id.is_empty()

@@ -166,6 +166,20 @@ impl App {
                         .await?;
                     return Err(why);
                 }
+                // The integrity check: a PDF whose signature is invalid is returned to the
+                // sender with status 02 and the reason (Decree 30), unless an operator chose to
+                // register such documents; an indeterminate one (an unknown CA) is filed, its
+                // verdict beside the file for the clerk to judge.
+                if let Some(why) = self.invalid_signature(&d, sink.kept()).await?
+                    && self.settings.exchange.invalid_signature != "register"
+                {
+                    self.log_in(&key, "edoc", None, &sha, "refused", Some(&why))
+                        .await?;
+                    self.report_to_sender(t, agency, &d, StatusCode::Refused, &why)
+                        .await;
+                    out.refused += 1;
+                    return Ok(());
+                }
                 let Some(_doc_id) = self
                     .file_incoming(agency, &d, sink.kept(), &key, &sha)
                     .await?
@@ -176,7 +190,8 @@ impl App {
                 };
                 out.documents += 1;
                 // Status 01 back to the sender, the same day; a failure is logged, not undone.
-                self.report_arrival(t, agency, &d).await;
+                self.report_to_sender(t, agency, &d, StatusCode::Arrived, "Đã đến")
+                    .await;
                 Ok(())
             }
         }
@@ -402,13 +417,44 @@ impl App {
         Ok(())
     }
 
-    /// Status 01 about a received document back to its sender; a failure is logged (the
+    /// The first PDF attachment whose signature is invalid, as a reason (judged now, the
+    /// verdict kept like any file's).
+    async fn invalid_signature(
+        &self,
+        d: &egov_edxml::DocumentPacket,
+        kept: &[egov_store::blobs::Written],
+    ) -> Result<Option<String>, String> {
+        for (a, blob) in d.attachments.iter().zip(kept) {
+            let pdf = a.content_type.eq_ignore_ascii_case("application/pdf")
+                || a.name.to_ascii_lowercase().ends_with(".pdf");
+            if !pdf {
+                continue;
+            }
+            self.judge_stored(&blob.sha256)
+                .await
+                .map_err(|e| e.message)?;
+            let verdict = egov_store::signatures::get(&mut &self.db, &blob.sha256)
+                .await
+                .map_err(|e| e.to_string())?;
+            if verdict.is_some_and(|v| v.status == "invalid") {
+                return Ok(Some(format!(
+                    "Chữ ký số trên tệp {} không hợp lệ (signature invalid)",
+                    a.name
+                )));
+            }
+        }
+        Ok(None)
+    }
+
+    /// A status about a received document back to its sender; a failure is logged (the
     /// message log shows it failed), not undone.
-    async fn report_arrival<T: Transport>(
+    async fn report_to_sender<T: Transport>(
         &self,
         t: &T,
         agency: &str,
         d: &egov_edxml::DocumentPacket,
+        status: StatusCode,
+        description: &str,
     ) {
         let Ok(Some(ours)) = egov_store::agencies::find_by_code(&mut &self.db, agency).await else {
             return;
@@ -420,10 +466,10 @@ impl App {
             document_id: d.header.document_id.clone(),
         };
         if let Err(e) = self
-            .send_status(t, &ours, response_for, StatusCode::Arrived, "Đã đến")
+            .send_status(t, &ours, response_for, status, description)
             .await
         {
-            tracing::warn!(agency, error = %e, "exchange: status 01 not sent");
+            tracing::warn!(agency, error = %e, "exchange: status not sent");
         }
     }
 }

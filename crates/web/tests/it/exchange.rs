@@ -639,6 +639,68 @@ crate::both!(
             .unwrap();
         let round = app.receive_round(&hub_client).await.unwrap();
         assert_eq!(round.refused, 1, "{round:?}");
+        // A letter whose signed PDF was changed after signing: returned with status 02.
+        let t = egov_store::now();
+        let (_root, ca) = egov_pki::demo::root_and_ca(
+            egov_pki::KeyAlgorithm::EcdsaP256,
+            t - time::Duration::days(30),
+            t + time::Duration::days(365),
+        )
+        .unwrap();
+        let signer = egov_pki::demo::issue(
+            Some(&ca),
+            "CN=Nguyễn Văn Bộ,O=Bộ Nội vụ,C=VN",
+            egov_pki::KeyAlgorithm::EcdsaP256,
+            egov_pki::demo::Purpose::Signing,
+            t - time::Duration::days(30),
+            t + time::Duration::days(365),
+        )
+        .unwrap();
+        let req = egov_pki::SignRequest::new(vec![signer.cert.clone(), ca.cert.clone()], t);
+        let mut forged =
+            egov_pki::sign::sign_with(include_bytes!("draft.pdf"), &req, &signer.key).unwrap();
+        forged.extend_from_slice(b"\n99 0 obj\n(noi dung bi sua)\nendobj\n");
+        let mut bad = letter.clone();
+        bad.header.from = Organ::new(HOME_AFFAIRS, "Bộ Nội vụ");
+        bad.header.to = vec![Organ::new(THANH_HOA, "UBND tỉnh Thanh Hóa")];
+        bad.header.code.number = "4600".into();
+        bad.header.document_id = document_id(HOME_AFFAIRS, date!(2026 - 12 - 07), &bad.header.code);
+        bad.trace[0].organ_id = Some(HOME_AFFAIRS.into());
+        ministry
+            .send(
+                HOME_AFFAIRS,
+                MessageType::Edoc,
+                Bytes::from(document_to_vec(&bad, &[&forged]).unwrap()),
+            )
+            .await
+            .unwrap();
+        let round = app.receive_round(&hub_client).await.unwrap();
+        assert_eq!((round.documents, round.refused), (0, 1), "{round:?}");
+        let back = ministry
+            .received(HOME_AFFAIRS, MessageType::Status)
+            .await
+            .unwrap();
+        let got = ministry
+            .get(HOME_AFFAIRS, &back.last().unwrap().id)
+            .await
+            .unwrap();
+        let reading = read_slice(&got, &Limits::default(), &mut DiscardSink).unwrap();
+        let Packet::Status(st) = reading.packet else {
+            panic!("a status")
+        };
+        assert_eq!(st.status, StatusCode::Refused);
+        assert_eq!(st.response_for.document_id, bad.header.document_id);
+        assert!(
+            st.description.contains("không hợp lệ"),
+            "{}",
+            st.description
+        );
+        for w in &back {
+            ministry
+                .update_status(HOME_AFFAIRS, &w.id, true)
+                .await
+                .unwrap();
+        }
         // Nothing waits any more: every packet was marked at the hub.
         let round = app.receive_round(&hub_client).await.unwrap();
         assert_eq!(round, egov_app::exchange::receive::Received::default());
