@@ -342,6 +342,27 @@ impl App {
         Ok(after)
     }
 
+    /// The sender is on another system: the step's status goes back as a packet, sent by the
+    /// worker after this transaction commits.
+    async fn queue_status_back(
+        &self,
+        tx: &mut Tx,
+        copy: &IncomingRow,
+        status: &str,
+        note: &str,
+    ) -> Result<(), AppError> {
+        egov_store::jobs::enqueue(
+            tx,
+            crate::exchange::status::STATUS_JOB,
+            &serde_json::json!({ "incoming_id": copy.id, "status": status, "note": note.trim() }),
+            &format!("exchange-status:{}:{status}:{}", copy.id, copy.version),
+            self.now(),
+            self.settings.worker.max_attempts,
+        )
+        .await?;
+        Ok(())
+    }
+
     async fn refuse_recall(
         &self,
         tx: &mut Tx,
@@ -368,6 +389,10 @@ impl App {
         };
         if !store::update_incoming(tx, copy.id, copy.version, &u, self.now()).await? {
             return Err(changed());
+        }
+        if copy.channel == "exchange" {
+            self.queue_status_back(tx, copy, recall_status::REFUSED, &a.note)
+                .await?;
         }
         store::set_recipient_status(
             tx,
@@ -530,19 +555,7 @@ impl App {
         };
         store::set_recipient_status(tx, copy.document_id, agency, status, self.now()).await?;
         if copy.channel == "exchange" {
-            // The sender is on another system: the status goes back as a packet, sent by the
-            // worker after this transaction commits.
-            egov_store::jobs::enqueue(
-                tx,
-                crate::exchange::status::STATUS_JOB,
-                &serde_json::json!({
-                    "incoming_id": copy.id, "status": status, "note": a.note.trim(),
-                }),
-                &format!("exchange-status:{}:{status}:{}", copy.id, copy.version),
-                self.now(),
-                self.settings.worker.max_attempts,
-            )
-            .await?;
+            self.queue_status_back(tx, copy, status, &a.note).await?;
         }
         store::insert_event(
             tx,

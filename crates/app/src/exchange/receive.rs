@@ -35,6 +35,8 @@ pub struct Received {
     pub duplicates: usize,
     /// Packets refused (unreadable, not ours, not handled yet).
     pub refused: usize,
+    /// Revocations passed to the copies they concern (the clerk accepts or refuses them).
+    pub recalls: usize,
 }
 
 const ROUTE: &str = "hub";
@@ -156,6 +158,9 @@ impl App {
                     )
                     .await?;
                     return Err(format!("the packet is not addressed to {agency}"));
+                }
+                if d.business.action == BusinessAction::Revocation {
+                    return self.take_revocation(&d, &key, &sha, out).await;
                 }
                 if d.business.action != BusinessAction::New {
                     let why = format!(
@@ -414,6 +419,55 @@ impl App {
         self.log_in(&key, "status", Some(doc_id), sha, "received", None)
             .await?;
         out.statuses += 1;
+        Ok(())
+    }
+
+    /// A revocation by the sender of a document it sent us: the copy waits for the clerk to
+    /// accept (15) or refuse (16) it, as a recall inside egov does. Only the document's own
+    /// sender can revoke it.
+    async fn take_revocation(
+        &self,
+        d: &egov_edxml::DocumentPacket,
+        key: &MessageKey<'_>,
+        sha: &str,
+        out: &mut Received,
+    ) -> Result<(), String> {
+        let internal = |e: egov_store::StoreError| e.to_string();
+        let target = if d.business.document_id.is_empty() {
+            d.header.document_id.as_str()
+        } else {
+            d.business.document_id.as_str()
+        };
+        let received: Option<(i64,)> = (&self.db)
+            .fetch_optional(
+                "SELECT document_id FROM exchange_messages WHERE direction = 'in' \
+                 AND message_type = 'edoc' AND action = 'new' AND state = 'received' \
+                 AND packet_document_id = $1 AND counterpart = $2 AND document_id IS NOT NULL \
+                 LIMIT 1",
+                egov_store::args![target, key.counterpart],
+            )
+            .await
+            .map_err(internal)?;
+        let Some((doc_id,)) = received else {
+            let why = "a revocation of a document this sender did not send us";
+            self.log_in(key, "edoc", None, sha, "refused", Some(why))
+                .await?;
+            return Err(why.into());
+        };
+        let now = self.now();
+        let mut tx = self.db.begin().await.map_err(internal)?;
+        if !log::claim_received(&mut tx, key, ROUTE, "edoc", Some(doc_id), sha, now)
+            .await
+            .map_err(internal)?
+        {
+            out.duplicates += 1;
+            return Ok(());
+        }
+        store::request_recall_of_copies(&mut tx, doc_id, now)
+            .await
+            .map_err(internal)?;
+        tx.commit().await.map_err(internal)?;
+        out.recalls += 1;
         Ok(())
     }
 

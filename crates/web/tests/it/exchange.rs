@@ -639,6 +639,71 @@ crate::both!(
             .unwrap();
         let round = app.receive_round(&hub_client).await.unwrap();
         assert_eq!(round.refused, 1, "{round:?}");
+        // The ministry takes its letter back: the copy waits for the clerk, who agrees (15).
+        let mut revocation = letter.clone();
+        revocation.business.action = BusinessAction::Revocation;
+        revocation.business.reason = "Văn bản ban hành nhầm".into();
+        revocation.business.document_id = letter.header.document_id.clone();
+        revocation.attachments.clear();
+        revocation.trace[0].timestamp = Some(datetime!(2026-12-07 11:00:00));
+        ministry
+            .send(
+                HOME_AFFAIRS,
+                MessageType::Edoc,
+                Bytes::from(document_to_vec(&revocation, &[]).unwrap()),
+            )
+            .await
+            .unwrap();
+        let round = app.receive_round(&hub_client).await.unwrap();
+        assert_eq!(round.recalls, 1, "{round:?}");
+        let copy = egov_store::documents::get_incoming(&mut app.db(), copy_id)
+            .await
+            .unwrap();
+        assert_eq!(copy.recall_status.as_deref(), Some("13"));
+        app.act_on_incoming(
+            &clerk,
+            copy_id,
+            serde_json::from_value(
+                serde_json::json!({"event": "accept_recall", "version": copy.version}),
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+        drain(&r.app).await;
+        let back = ministry
+            .received(HOME_AFFAIRS, MessageType::Status)
+            .await
+            .unwrap();
+        let got = ministry
+            .get(HOME_AFFAIRS, &back.last().unwrap().id)
+            .await
+            .unwrap();
+        let reading = read_slice(&got, &Limits::default(), &mut DiscardSink).unwrap();
+        let Packet::Status(st) = reading.packet else {
+            panic!("a status")
+        };
+        assert_eq!(st.status, StatusCode::ChangeAccepted);
+        for w in &back {
+            ministry
+                .update_status(HOME_AFFAIRS, &w.id, true)
+                .await
+                .unwrap();
+        }
+        // A revocation of a document this sender never sent us is refused.
+        let mut stranger = revocation.clone();
+        stranger.business.document_id = "000.00.00.G09,2026/01/05,1/BNV".into();
+        stranger.trace[0].timestamp = Some(datetime!(2026-12-07 11:30:00));
+        ministry
+            .send(
+                HOME_AFFAIRS,
+                MessageType::Edoc,
+                Bytes::from(document_to_vec(&stranger, &[]).unwrap()),
+            )
+            .await
+            .unwrap();
+        let round = app.receive_round(&hub_client).await.unwrap();
+        assert_eq!((round.recalls, round.refused), (0, 1), "{round:?}");
         // A letter whose signed PDF was changed after signing: returned with status 02.
         let t = egov_store::now();
         let (_root, ca) = egov_pki::demo::root_and_ca(
