@@ -951,7 +951,7 @@ impl App {
         }
         let n = store::request_recall_of_copies(tx, id, self.now()).await?;
         let rs = store::recipients(tx, id).await?;
-        self.queue_exchange(tx, d, &rs, "recall", note).await?;
+        self.queue_exchange(tx, d, &rs, "revocation", note).await?;
         Ok(serde_json::json!({ "reason": note, "copies": n }))
     }
 

@@ -471,6 +471,58 @@ crate::both!(
         );
         assert_eq!(hub.state()["sent"], 1);
 
+        // The department recalls the letter: the ministry receives a revocation of it.
+        let d = egov_store::documents::get_document(&mut app.db(), d.id)
+            .await
+            .unwrap();
+        let leader = app.actor_by_username("giamdoc.snv").await.unwrap();
+        app.act_on_document(
+            &leader,
+            d.id,
+            egov_app::documents::outgoing::OutAction::parse(
+                "recall",
+                d.version,
+                "Ban hành nhầm nơi nhận".into(),
+                None,
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+        drain(&r.app).await;
+        let log = egov_store::exchange::of_document(&mut app.db(), d.id)
+            .await
+            .unwrap();
+        assert_eq!(log.len(), 2, "{log:?}");
+        assert_eq!(
+            (log[1].action.as_str(), log[1].state.as_str()),
+            ("revocation", "sent")
+        );
+        let waiting = ministry
+            .received(HOME_AFFAIRS, MessageType::Edoc)
+            .await
+            .unwrap();
+        let got = ministry
+            .get(HOME_AFFAIRS, &waiting.last().unwrap().id)
+            .await
+            .unwrap();
+        let reading = read_slice(&got, &Limits::default(), &mut DiscardSink).unwrap();
+        let Packet::Document(p) = reading.packet else {
+            panic!("a document")
+        };
+        assert_eq!(p.business.action, BusinessAction::Revocation);
+        assert_eq!(p.business.reason, "Ban hành nhầm nơi nhận");
+        assert_eq!(
+            p.header.document_id, packet_id,
+            "the revoked document's own id"
+        );
+        for w in &waiting {
+            ministry
+                .update_status(HOME_AFFAIRS, &w.id, true)
+                .await
+                .unwrap();
+        }
+
         // The hub down: the job fails (and the outbox retries it); the log counts the attempt.
         hub.set_mode(HubMode {
             down: true,
