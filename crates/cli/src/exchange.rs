@@ -39,6 +39,8 @@ pub enum ExchangeCmd {
     /// Send now the packets issuing queued for outside recipients (each once: one already
     /// sent is found in the message log and not sent again).
     Send,
+    /// Fetch the hub's directory of connected agencies and match it with ours.
+    Directory,
     /// Search the message log (newest first), as JSON lines.
     Log {
         /// `sending`, `sent`, `failed`, `refused` or `received`.
@@ -82,6 +84,16 @@ pub async fn run(cmd: ExchangeCmd, settings: egov_app::Settings) -> Result<()> {
                 "documents filed: {}, statuses applied: {}, duplicates: {}, refused: {}",
                 r.documents, r.statuses, r.duplicates, r.refused
             );
+            Ok(())
+        }
+        ExchangeCmd::Directory => {
+            let hub = hub_client(&settings)?;
+            let app = crate::open(settings).await?;
+            let (listed, matched) = app
+                .import_directory(&hub)
+                .await
+                .map_err(|e| anyhow::anyhow!("the directory could not be fetched: {e}"))?;
+            println!("{listed} agencies connected to the hub, {matched} of them ours");
             Ok(())
         }
         ExchangeCmd::Send => {

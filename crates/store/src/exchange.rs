@@ -225,3 +225,62 @@ pub async fn search(
     )
     .await
 }
+
+/// An agency the hub connects.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct DirectoryRow {
+    pub code: String,
+    pub name: String,
+    pub parent: Option<String>,
+    pub route: String,
+    /// egov's agency of the same identifier, when there is one.
+    pub agency_id: Option<i64>,
+    pub fetched_at: OffsetDateTime,
+}
+
+/// Replaces the directory of `route` with what it listed now, matching each entry with egov's
+/// agency of the same identifier.
+pub async fn replace_directory(
+    ex: &mut impl Exec,
+    route: &str,
+    entries: &[(String, String, Option<String>)],
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    ex.execute(
+        "DELETE FROM exchange_directory WHERE route = $1",
+        args![route],
+    )
+    .await?;
+    for (code, name, parent) in entries {
+        ex.execute(
+            "INSERT INTO exchange_directory (code, name, parent, route, agency_id, fetched_at) \
+             VALUES ($1, $2, $3, $4, (SELECT id FROM agencies WHERE code = $1), $5) \
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name, parent = excluded.parent, \
+             route = excluded.route, agency_id = excluded.agency_id, fetched_at = excluded.fetched_at",
+            args![code.as_str(), name.as_str(), parent.as_deref(), route, now],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The directory, by identifier.
+pub async fn directory(ex: &mut impl Exec) -> Result<Vec<DirectoryRow>, StoreError> {
+    ex.fetch_all(
+        "SELECT code, name, parent, route, agency_id, fetched_at FROM exchange_directory ORDER BY code",
+        args![],
+    )
+    .await
+}
+
+/// Whether the directory knows this identifier (`None`: no directory was fetched yet).
+pub async fn directory_knows(ex: &mut impl Exec, code: &str) -> Result<Option<bool>, StoreError> {
+    let (total, known): (i64, i64) = ex
+        .fetch_one(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN code = $1 THEN 1 ELSE 0 END), 0) \
+             FROM exchange_directory",
+            args![code],
+        )
+        .await?;
+    Ok((total > 0).then_some(known > 0))
+}

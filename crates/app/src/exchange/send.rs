@@ -120,6 +120,26 @@ impl App {
         if row.state == "sent" {
             return Ok(Sent::Sent(row.remote_id.unwrap_or_default()));
         }
+        // Only identifiers the hub's directory knows can travel through it (once a directory
+        // was fetched: `egov exchange directory`).
+        for (who, code) in [
+            ("our agency", sender.code.as_str()),
+            ("the recipient", p.to.as_str()),
+        ] {
+            if log::directory_knows(&mut ex, code)
+                .await
+                .map_err(internal)?
+                == Some(false)
+            {
+                let message = format!(
+                    "{who}'s identifier {code} is not in the hub's directory (identifier_not_registered)"
+                );
+                log::settle(&mut ex, row.id, "refused", None, None, Some(&message), now)
+                    .await
+                    .map_err(internal)?;
+                return Ok(Sent::Refused("identifier_not_registered".into(), message));
+            }
+        }
         let built = document_packet(&Outgoing {
             document: &d,
             sender: &sender,
@@ -211,5 +231,28 @@ impl App {
                 Err(e.to_string())
             }
         }
+    }
+}
+
+impl App {
+    /// Fetches the hub's directory of connected agencies and keeps it, each matched with our
+    /// agency of the same identifier; answers (listed, matched).
+    pub async fn import_directory<T: Transport>(&self, t: &T) -> Result<(usize, usize), String> {
+        let list = t.agencies().await.map_err(|e| e.to_string())?;
+        let entries: Vec<(String, String, Option<String>)> = list
+            .into_iter()
+            .filter(|a| !a.code.trim().is_empty())
+            .map(|a| (a.code.trim().to_string(), a.name, a.parent))
+            .collect();
+        let mut tx = self.db.begin().await.map_err(|e| e.to_string())?;
+        log::replace_directory(&mut tx, "hub", &entries, self.now())
+            .await
+            .map_err(|e| e.to_string())?;
+        tx.commit().await.map_err(|e| e.to_string())?;
+        let rows = log::directory(&mut &self.db)
+            .await
+            .map_err(|e| e.to_string())?;
+        let matched = rows.iter().filter(|r| r.agency_id.is_some()).count();
+        Ok((rows.len(), matched))
     }
 }

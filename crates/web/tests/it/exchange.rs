@@ -410,8 +410,16 @@ crate::both!(
         );
         assert_eq!(hub.state()["sent"], 0);
 
-        // Official (as importing the province's list makes it): the next document goes.
+        // Official (as importing the province's list makes it): the next document goes —
+        // the hub's directory, fetched now, knows it.
         mark("official").await;
+        let hub_client = client(&base, "egov-thanhhoa", "s3cret-th");
+        let (listed, matched) = app.import_directory(&hub_client).await.unwrap();
+        assert_eq!(listed, 3);
+        assert!(
+            matched >= 2,
+            "the province and the department are ours: {matched}"
+        );
         let d = issue_to(app, HOME_AFFAIRS, "V/v cử cán bộ tham dự tập huấn").await;
         drain(&r.app).await;
         let log = egov_store::exchange::of_document(&mut app.db(), d.id)
@@ -463,11 +471,22 @@ crate::both!(
             reason: String::new(),
             sequence: 0,
         };
-        let hub_client = client(&base, "egov-thanhhoa", "s3cret-th");
         let sent = app.send_outside(&hub_client, &again).await.unwrap();
         assert_eq!(
             sent,
             egov_app::exchange::send::Sent::Sent(log[0].remote_id.clone().unwrap())
+        );
+        assert_eq!(hub.state()["sent"], 1);
+
+        // A recipient the directory does not know is refused, nothing sent.
+        let unknown = egov_app::exchange::send::SendJob {
+            to: "000.00.00.H41".into(),
+            ..again.clone()
+        };
+        let refused = app.send_outside(&hub_client, &unknown).await.unwrap();
+        assert!(
+            matches!(&refused, egov_app::exchange::send::Sent::Refused(code, _) if code == "identifier_not_registered"),
+            "{refused:?}"
         );
         assert_eq!(hub.state()["sent"], 1);
 
@@ -493,10 +512,13 @@ crate::both!(
         let log = egov_store::exchange::of_document(&mut app.db(), d.id)
             .await
             .unwrap();
-        assert_eq!(log.len(), 2, "{log:?}");
+        let revocation = log
+            .iter()
+            .find(|m| m.action == "revocation")
+            .expect("a revocation in the log");
         assert_eq!(
-            (log[1].action.as_str(), log[1].state.as_str()),
-            ("revocation", "sent")
+            (revocation.counterpart.as_str(), revocation.state.as_str()),
+            (HOME_AFFAIRS, "sent")
         );
         let waiting = ministry
             .received(HOME_AFFAIRS, MessageType::Edoc)
