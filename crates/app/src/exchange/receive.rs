@@ -185,7 +185,7 @@ impl App {
                     out.refused += 1;
                     return Ok(());
                 }
-                let Some(_doc_id) = self
+                let Some((_doc_id, filed_at)) = self
                     .file_incoming(agency, &d, sink.kept(), &key, &sha)
                     .await?
                 else {
@@ -195,7 +195,17 @@ impl App {
                 };
                 out.documents += 1;
                 // Status 01 back to the sender, the same day; a failure is logged, not undone.
-                self.report_to_sender(t, agency, &d, StatusCode::Arrived, "Đã đến")
+                // Filed with a successor (the 2025 mergers): it answers from its own
+                // identifier and names the old addressee.
+                let arrived = if filed_at.code == agency {
+                    "Đã đến".to_string()
+                } else {
+                    format!(
+                        "Đã đến. Văn bản gửi {agency} (cơ quan đã sắp xếp lại), do {} ({}) tiếp nhận",
+                        filed_at.name, filed_at.code
+                    )
+                };
+                self.report_to_sender(t, &filed_at.code, &d, StatusCode::Arrived, &arrived)
                     .await;
                 Ok(())
             }
@@ -241,13 +251,14 @@ impl App {
         kept: &[egov_store::blobs::Written],
         key: &MessageKey<'_>,
         sha: &str,
-    ) -> Result<Option<i64>, String> {
+    ) -> Result<Option<(i64, egov_store::agencies::Agency)>, String> {
         let internal = |e: egov_store::StoreError| e.to_string();
         let now = self.now();
-        let ours = egov_store::agencies::find_by_code(&mut &self.db, agency)
+        let addressed = egov_store::agencies::find_by_code(&mut &self.db, agency)
             .await
             .map_err(internal)?
             .ok_or_else(|| format!("{agency} is not an agency here"))?;
+        let ours = self.receiving_agency(&addressed).await?;
         let h = &d.header;
         let kind = egov_domain::documents::kind::KINDS
             .iter()
@@ -353,7 +364,7 @@ impl App {
             return Ok(None);
         }
         tx.commit().await.map_err(internal)?;
-        Ok(Some(doc_id))
+        Ok(Some((doc_id, ours)))
     }
 
     /// A status about a document we sent: that recipient's status on our side.
@@ -469,6 +480,48 @@ impl App {
         tx.commit().await.map_err(internal)?;
         out.recalls += 1;
         Ok(())
+    }
+
+    /// Where a document addressed to `addressed` is filed: the agency itself while it exists;
+    /// after it ceased (the 2025 mergers) its default successor, or its only one; where there
+    /// is no single successor (a commune split, an abolished district), the province's People's
+    /// Committee, whose clerk routes it by hand.
+    async fn receiving_agency(
+        &self,
+        addressed: &egov_store::agencies::Agency,
+    ) -> Result<egov_store::agencies::Agency, String> {
+        let internal = |e: egov_store::StoreError| e.to_string();
+        let today = self.today();
+        if addressed.valid_to.is_none_or(|end| end >= today) {
+            return Ok(addressed.clone());
+        }
+        let next = egov_store::agencies::successors(&mut &self.db, addressed.id)
+            .await
+            .map_err(internal)?;
+        let chosen = next
+            .iter()
+            .find(|l| l.is_default)
+            .or_else(|| (next.len() == 1).then(|| &next[0]));
+        if let Some(link) = chosen {
+            // The successor may itself have ceased since.
+            return Box::pin(self.receiving_agency(&link.agency)).await;
+        }
+        // The province's People's Committee: the level-1 unit of the old identifier.
+        let root = match addressed
+            .code
+            .parse::<egov_domain::agency_code::AgencyCode>()
+        {
+            Ok(code) => egov_store::agencies::find_by_code(&mut &self.db, &code.root().to_string())
+                .await
+                .map_err(internal)?,
+            Err(_) => None,
+        };
+        root.ok_or_else(|| {
+            format!(
+                "{} has ceased and has no single successor, and the province's People's Committee is not here",
+                addressed.code
+            )
+        })
     }
 
     /// The first PDF attachment whose signature is invalid, as a reason (judged now, the

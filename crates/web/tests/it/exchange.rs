@@ -778,6 +778,78 @@ crate::both!(
             .unwrap();
         let round = app.receive_round(&hub_client).await.unwrap();
         assert_eq!((round.recalls, round.refused), (0, 1), "{round:?}");
+        // A letter to an agency merged away in 2025 goes to its default successor, which
+        // answers 01 from its own identifier and names the old addressee.
+        let (old_id, old_code, new_id, new_code): (i64, String, i64, String) = (app.db())
+            .fetch_one(
+                "SELECT o.id, o.code, n.id, n.code FROM agency_successions s \
+                 JOIN agencies o ON o.id = s.old_agency_id JOIN agencies n ON n.id = s.new_agency_id \
+                 WHERE s.is_default AND o.valid_to IS NOT NULL ORDER BY o.code LIMIT 1",
+                egov_store::args![],
+            )
+            .await
+            .unwrap();
+        for id in [old_id, new_id] {
+            (app.db())
+                .execute(
+                    "UPDATE agencies SET code_source = 'official' WHERE id = $1",
+                    egov_store::args![id],
+                )
+                .await
+                .unwrap();
+        }
+        for (code, name) in [(&old_code, "Cơ quan cũ"), (&new_code, "Cơ quan mới")] {
+            hub.register(Connected {
+                code: code.clone(),
+                name: name.into(),
+                parent: Some(THANH_HOA.into()),
+            });
+        }
+        let mut merged = letter.clone();
+        merged.header.to = vec![Organ::new(old_code.clone(), "Cơ quan cũ")];
+        merged.header.code.number = "4700".into();
+        merged.header.document_id =
+            document_id(HOME_AFFAIRS, date!(2026 - 12 - 07), &merged.header.code);
+        ministry
+            .send(
+                HOME_AFFAIRS,
+                MessageType::Edoc,
+                Bytes::from(document_to_vec(&merged, &[&pdf]).unwrap()),
+            )
+            .await
+            .unwrap();
+        let round = app.receive_round(&hub_client).await.unwrap();
+        assert_eq!(round.documents, 1, "{round:?}");
+        let filed: i64 = (app.db())
+            .scalar(
+                "SELECT COUNT(*) FROM incoming WHERE agency_id = $1 AND channel = 'exchange'",
+                egov_store::args![new_id],
+            )
+            .await
+            .unwrap();
+        assert_eq!(filed, 1, "filed with the successor");
+        let back = ministry
+            .received(HOME_AFFAIRS, MessageType::Status)
+            .await
+            .unwrap();
+        let got = ministry
+            .get(HOME_AFFAIRS, &back.last().unwrap().id)
+            .await
+            .unwrap();
+        let reading = read_slice(&got, &Limits::default(), &mut DiscardSink).unwrap();
+        let Packet::Status(st) = reading.packet else {
+            panic!("a status")
+        };
+        assert_eq!(st.status, StatusCode::Arrived);
+        assert_eq!(st.from.organ_id, new_code, "answered by the successor");
+        assert!(st.description.contains(&old_code), "{}", st.description);
+        for w in &back {
+            ministry
+                .update_status(HOME_AFFAIRS, &w.id, true)
+                .await
+                .unwrap();
+        }
+
         // A letter whose signed PDF was changed after signing: returned with status 02.
         let t = egov_store::now();
         let (_root, ca) = egov_pki::demo::root_and_ca(
