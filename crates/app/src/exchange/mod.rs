@@ -12,6 +12,7 @@ pub mod transport;
 use std::io::Write;
 
 use egov_edxml::AttachmentSink;
+use egov_store::Exec as _;
 use egov_store::blobs::{BlobStore, BlobWriter, Written};
 
 /// Keeps a packet's attachments as blobs while the reader decodes them. Each attachment is
@@ -131,5 +132,79 @@ mod tests {
             egov_edxml::read_slice(cut.as_bytes(), &Limits::default(), &mut sink).unwrap_err();
         assert_eq!(err.code(), "attachment_not_kept", "{err}");
         assert_eq!(temporary_files(dir.path()), 0);
+    }
+}
+
+/// A line of the message log, as the operator's page shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MessageView {
+    pub id: i64,
+    pub direction: String,
+    pub message_type: String,
+    pub document_id: Option<i64>,
+    pub packet_document_id: String,
+    pub counterpart: String,
+    pub action: String,
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub has_packet: bool,
+    pub updated_at: time::OffsetDateTime,
+}
+
+impl crate::App {
+    /// The message log, newest first (system administrators): one state, or a part of the
+    /// other side's identifier, or all.
+    pub async fn exchange_log(
+        &self,
+        actor: &crate::Actor,
+        state: Option<&str>,
+        agency: Option<&str>,
+    ) -> Result<Vec<MessageView>, crate::AppError> {
+        let mut ex = &self.db;
+        if !crate::authz::is_system_admin(&mut ex, actor, self.now()).await? {
+            return Err(crate::AppError::forbidden());
+        }
+        let rows = egov_store::exchange::search(&mut ex, state, None, agency, 200).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| MessageView {
+                id: r.id,
+                direction: r.direction,
+                message_type: r.message_type,
+                document_id: r.document_id,
+                packet_document_id: r.packet_document_id,
+                counterpart: r.counterpart,
+                action: r.action,
+                state: r.state,
+                attempts: r.attempts,
+                last_error: r.last_error,
+                has_packet: r.packet_sha.is_some(),
+                updated_at: r.updated_at,
+            })
+            .collect())
+    }
+
+    /// The raw packet of a logged message (system administrators): the evidence, as it was
+    /// sent or received.
+    pub async fn exchange_packet(
+        &self,
+        actor: &crate::Actor,
+        id: i64,
+    ) -> Result<Vec<u8>, crate::AppError> {
+        let mut ex = &self.db;
+        if !crate::authz::is_system_admin(&mut ex, actor, self.now()).await? {
+            return Err(crate::AppError::forbidden());
+        }
+        let sha: Option<Option<String>> = ex
+            .scalar_optional(
+                "SELECT packet_sha FROM exchange_messages WHERE id = $1",
+                egov_store::args![id],
+            )
+            .await?;
+        let Some(Some(sha)) = sha else {
+            return Err(crate::AppError::not_found("packet"));
+        };
+        Ok(self.blobs.get(&sha)?)
     }
 }

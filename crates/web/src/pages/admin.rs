@@ -87,6 +87,13 @@ struct Jobs {
 }
 
 #[derive(Template)]
+#[template(path = "admin/exchange.html")]
+struct ExchangeLog {
+    page: Page,
+    messages: Vec<egov_app::exchange::MessageView>,
+}
+
+#[derive(Template)]
 #[template(path = "admin/audit.html")]
 struct Audit {
     page: Page,
@@ -213,6 +220,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/agencies/{id}/delegations", post(create_delegation))
         .route("/admin/delegations/{id}/revoke", post(revoke_delegation))
         .route("/admin/jobs", get(jobs))
+        .route("/admin/exchange", get(exchange_log))
+        .route("/admin/exchange/{id}/packet", get(exchange_packet))
         .route("/admin/jobs/{id}/retry", post(retry_job))
         .route("/admin/national-portal", get(national))
         .route("/admin/national-portal/{id}/retry", post(retry_national))
@@ -605,6 +614,54 @@ async fn jobs(
         counts: egov_app::views::all(counts),
         jobs: egov_app::views::all(jobs),
     }))
+}
+
+#[derive(Deserialize)]
+struct ExchangeQuery {
+    state: Option<String>,
+    agency: Option<String>,
+}
+
+/// The exchange's message log: every packet sent and received, filterable, each with its raw
+/// packet to download as evidence.
+async fn exchange_log(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ExchangeQuery>,
+) -> WebResult<Response> {
+    let page = admin_page(&ctx, &state, "admin-exchange").await?;
+    let actor = ctx.actor()?;
+    let filter = q
+        .state
+        .filter(|s| ["sending", "sent", "failed", "refused", "received"].contains(&s.as_str()));
+    let agency = q.agency.filter(|a| !a.trim().is_empty());
+    let messages = state
+        .app
+        .exchange_log(&actor, filter.as_deref(), agency.as_deref())
+        .await?;
+    Ok(html(&ExchangeLog { page, messages }))
+}
+
+async fn exchange_packet(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> WebResult<Response> {
+    let actor = ctx.actor()?;
+    let bytes = state.app.exchange_packet(&actor, id).await?;
+    let headers = [
+        (
+            axum::http::header::CONTENT_TYPE,
+            "application/xml".to_string(),
+        ),
+        (
+            axum::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"packet-{id}.edxml\""),
+        ),
+    ];
+    Ok(axum::response::IntoResponse::into_response((
+        headers, bytes,
+    )))
 }
 
 async fn retry_job(

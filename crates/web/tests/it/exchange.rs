@@ -478,6 +478,28 @@ crate::both!(
         );
         assert_eq!(hub.state()["sent"], 1);
 
+        // The operator's page lists the message and gives the packet as evidence; a clerk
+        // may not see it.
+        let mut c = r.client();
+        c.sign_in("admin", &r.password("admin"), Some(&r.totp_secret("admin")))
+            .await;
+        let page = c.get("/admin/exchange").await;
+        assert_eq!(page.status, axum::http::StatusCode::OK);
+        assert!(page.body.contains(&packet_id), "the log lists the packet");
+        let packet = c
+            .get(&format!("/admin/exchange/{}/packet", log[0].id))
+            .await;
+        assert_eq!(packet.status, axum::http::StatusCode::OK);
+        assert!(packet.body.contains(&packet_id));
+        let mut clerk_client = r.client();
+        clerk_client
+            .sign_in("vanthu.snv", &r.password("vanthu.snv"), None)
+            .await;
+        assert_eq!(
+            clerk_client.get("/admin/exchange").await.status,
+            axum::http::StatusCode::FORBIDDEN
+        );
+
         // A recipient the directory does not know is refused, nothing sent.
         let unknown = egov_app::exchange::send::SendJob {
             to: "000.00.00.H41".into(),
