@@ -58,10 +58,22 @@ impl App {
             for kind in [MessageType::Status, MessageType::Edoc] {
                 let waiting = match t.received(&code, kind).await {
                     Ok(w) => w,
-                    Err(e) => {
-                        tracing::warn!(agency = %code, error = %e, "exchange: listing failed");
+                    // The hub refusing one agency (not connected, say) does not stop the round;
+                    // the hub not answering does: the next round tries again.
+                    Err(super::transport::TransportError::Refused { code: c, message })
+                        if matches!(
+                            c.as_str(),
+                            "unknown_system" | "bad_signature" | "stale_request"
+                        ) =>
+                    {
+                        // The hub refuses us, not the agency: our configuration is wrong.
+                        return Err(format!("the hub refuses this system ({c}): {message}"));
+                    }
+                    Err(e @ super::transport::TransportError::Refused { .. }) => {
+                        tracing::warn!(agency = %code, error = %e, "exchange: listing refused");
                         break;
                     }
+                    Err(e) => return Err(format!("the hub does not answer: {e}")),
                 };
                 for w in waiting {
                     let bytes = match t.get(&code, &w.id).await {

@@ -934,6 +934,16 @@ crate::both!(
                 .await
                 .unwrap();
         }
+        // A hub that does not answer, or refuses this system, ends the round with one error.
+        let wrong = client(&base, "egov-thanhhoa", "not-the-secret");
+        let err = app.receive_round(&wrong).await.unwrap_err();
+        assert!(err.contains("bad_signature"), "{err}");
+        hub.set_mode(HubMode {
+            down: true,
+            ..HubMode::default()
+        });
+        assert!(app.receive_round(&hub_client).await.is_err());
+        hub.set_mode(HubMode::default());
         // Nothing waits any more: every packet was marked at the hub.
         let round = app.receive_round(&hub_client).await.unwrap();
         assert_eq!(round, egov_app::exchange::receive::Received::default());
