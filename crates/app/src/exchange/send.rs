@@ -180,57 +180,51 @@ impl App {
         let slices: Vec<&[u8]> = contents.iter().map(Vec::as_slice).collect();
         let bytes = egov_edxml::document_to_vec(&packet, &slices)
             .map_err(|e| format!("the packet cannot be written: {e}"))?;
+        self.deliver_packet(t, row.id, &sender.code, MessageType::Edoc, bytes)
+            .await
+    }
+
+    /// Keeps a packet as evidence, sends it through `t` and records the outcome on message
+    /// `row_id`: `sent` with the transport's id, `refused` with its code (not to be retried),
+    /// `failed` (`Err`: retried with back-off).
+    pub(crate) async fn deliver_packet<T: Transport>(
+        &self,
+        t: &T,
+        row_id: i64,
+        from: &str,
+        message_type: MessageType,
+        bytes: Vec<u8>,
+    ) -> Result<Sent, String> {
+        let internal = |e: egov_store::StoreError| e.to_string();
+        let mut ex = &self.db;
+        let now = self.now();
         let sha = self.blobs.put(&bytes).map_err(internal)?;
         egov_store::blobs::record(&mut ex, &sha, bytes.len() as i64, "application/xml", now)
             .await
             .map_err(internal)?;
-        match t
-            .send(&sender.code, MessageType::Edoc, Bytes::from(bytes))
-            .await
-        {
-            Ok(remote) => {
-                log::settle(
-                    &mut ex,
-                    row.id,
-                    "sent",
-                    Some(&sha),
-                    Some(&remote),
-                    None,
-                    self.now(),
-                )
-                .await
-                .map_err(internal)?;
-                Ok(Sent::Sent(remote))
-            }
-            Err(TransportError::Refused { code, message }) => {
-                log::settle(
-                    &mut ex,
-                    row.id,
+        let (state, remote, error, outcome) =
+            match t.send(from, message_type, Bytes::from(bytes)).await {
+                Ok(remote) => ("sent", Some(remote.clone()), None, Ok(Sent::Sent(remote))),
+                Err(TransportError::Refused { code, message }) => (
                     "refused",
-                    Some(&sha),
                     None,
-                    Some(&format!("{code}: {message}")),
-                    self.now(),
-                )
-                .await
-                .map_err(internal)?;
-                Ok(Sent::Refused(code, message))
-            }
-            Err(e) => {
-                log::settle(
-                    &mut ex,
-                    row.id,
-                    "failed",
-                    Some(&sha),
-                    None,
-                    Some(&e.to_string()),
-                    self.now(),
-                )
-                .await
-                .map_err(internal)?;
-                Err(e.to_string())
-            }
-        }
+                    Some(format!("{code}: {message}")),
+                    Ok(Sent::Refused(code, message)),
+                ),
+                Err(e) => ("failed", None, Some(e.to_string()), Err(e.to_string())),
+            };
+        log::settle(
+            &mut ex,
+            row_id,
+            state,
+            Some(&sha),
+            remote.as_deref(),
+            error.as_deref(),
+            self.now(),
+        )
+        .await
+        .map_err(internal)?;
+        outcome
     }
 }
 

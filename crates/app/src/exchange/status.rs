@@ -6,13 +6,12 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
 use egov_edxml::{Organ, ResponseFor, StaffInfo, StatusCode, StatusPacket};
 use egov_store::Exec;
 use egov_store::exchange::{self as log, MessageKey};
 use serde::Deserialize;
 
-use super::transport::{MessageType, Transport, TransportError};
+use super::transport::{MessageType, Transport};
 use crate::App;
 use crate::jobs::{Handler, HandlerFuture};
 
@@ -160,50 +159,8 @@ impl App {
                 return Ok(());
             }
         };
-        let sha = self.blobs.put(&bytes).map_err(internal)?;
-        egov_store::blobs::record(&mut ex, &sha, bytes.len() as i64, "application/xml", now)
+        self.deliver_packet(t, row.id, &ours.code, MessageType::Status, bytes)
             .await
-            .map_err(internal)?;
-        match t
-            .send(&ours.code, MessageType::Status, Bytes::from(bytes))
-            .await
-        {
-            Ok(remote) => log::settle(
-                &mut ex,
-                row.id,
-                "sent",
-                Some(&sha),
-                Some(&remote),
-                None,
-                self.now(),
-            )
-            .await
-            .map_err(internal),
-            Err(TransportError::Refused { code, message }) => log::settle(
-                &mut ex,
-                row.id,
-                "refused",
-                Some(&sha),
-                None,
-                Some(&format!("{code}: {message}")),
-                self.now(),
-            )
-            .await
-            .map_err(internal),
-            Err(e) => {
-                log::settle(
-                    &mut ex,
-                    row.id,
-                    "failed",
-                    Some(&sha),
-                    None,
-                    Some(&e.to_string()),
-                    self.now(),
-                )
-                .await
-                .map_err(internal)?;
-                Err(e.to_string())
-            }
-        }
+            .map(|_| ())
     }
 }
