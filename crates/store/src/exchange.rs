@@ -284,3 +284,29 @@ pub async fn directory_knows(ex: &mut impl Exec, code: &str) -> Result<Option<bo
         .await?;
     Ok((total > 0).then_some(known > 0))
 }
+
+/// One message of the log.
+pub async fn get(ex: &mut impl Exec, id: i64) -> Result<MessageRow, StoreError> {
+    ex.fetch_one(
+        &format!("SELECT {COLS} FROM exchange_messages WHERE id = $1"),
+        args![id],
+    )
+    .await
+}
+
+/// Marks a failed or refused message handled by an operator (the reason stays); false when it
+/// was in another state.
+pub async fn mark_handled(
+    ex: &mut impl Exec,
+    id: i64,
+    now: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    Ok(ex
+        .execute(
+            "UPDATE exchange_messages SET state = 'handled', updated_at = $2 \
+             WHERE id = $1 AND state IN ('failed', 'refused')",
+            args![id, now],
+        )
+        .await?
+        == 1)
+}

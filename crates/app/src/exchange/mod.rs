@@ -208,3 +208,74 @@ impl crate::App {
         Ok(self.blobs.get(&sha)?)
     }
 }
+
+impl crate::App {
+    /// Sends a failed or refused document packet again (system administrators): a new
+    /// `exchange.send` job for the same document, action and recipient. Sent once all the same:
+    /// the message's key is unchanged.
+    pub async fn retry_exchange(
+        &self,
+        actor: &crate::Actor,
+        id: i64,
+    ) -> Result<(), crate::AppError> {
+        use crate::error_code::Code;
+        let mut tx = self.db.begin().await?;
+        if !crate::authz::is_system_admin(&mut tx, actor, self.now()).await? {
+            return Err(crate::AppError::forbidden());
+        }
+        let m = egov_store::exchange::get(&mut tx, id).await?;
+        let (Some(document_id), "out", "edoc", "failed" | "refused") = (
+            m.document_id,
+            m.direction.as_str(),
+            m.message_type.as_str(),
+            m.state.as_str(),
+        ) else {
+            return Err(crate::AppError::conflict(
+                Code::IllegalTransition,
+                "Only a document packet we failed to send, or that was refused, is sent again.",
+            ));
+        };
+        egov_store::jobs::enqueue(
+            &mut tx,
+            crate::documents::outgoing::EXCHANGE_SEND,
+            &serde_json::json!({
+                "document_id": document_id, "action": m.action, "to": m.counterpart,
+                "sequence": m.sequence,
+            }),
+            &format!("exchange-retry:{id}:{}", m.attempts),
+            self.now(),
+            self.settings.worker.max_attempts,
+        )
+        .await?;
+        crate::audit::event("exchange.retry", "exchange_message", id)
+            .write(&mut tx, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Marks a failed or refused message handled (system administrators): an operator dealt
+    /// with it another way; it leaves the lists of failures, its reason kept.
+    pub async fn mark_exchange_handled(
+        &self,
+        actor: &crate::Actor,
+        id: i64,
+    ) -> Result<(), crate::AppError> {
+        use crate::error_code::Code;
+        let mut tx = self.db.begin().await?;
+        if !crate::authz::is_system_admin(&mut tx, actor, self.now()).await? {
+            return Err(crate::AppError::forbidden());
+        }
+        if !egov_store::exchange::mark_handled(&mut tx, id, self.now()).await? {
+            return Err(crate::AppError::conflict(
+                Code::IllegalTransition,
+                "Only a failed or refused message can be marked handled.",
+            ));
+        }
+        crate::audit::event("exchange.handled", "exchange_message", id)
+            .write(&mut tx, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

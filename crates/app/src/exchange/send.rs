@@ -102,6 +102,8 @@ impl App {
             files.insert(0, f);
         }
         let action = BusinessAction::from(p.action.clone());
+        // A revocation sent again from the operator's page carries no reason of its own.
+        let action_needs_reason = action == BusinessAction::Revocation;
         let to = [(p.to.clone(), name)];
         let now = self.now();
         let packet_id = document_code(&d, &sender.code)
@@ -146,7 +148,11 @@ impl App {
             recipients: &to,
             files: &files,
             action,
-            reason: &p.reason,
+            reason: if p.reason.trim().is_empty() && action_needs_reason {
+                "Thu hồi văn bản"
+            } else {
+                &p.reason
+            },
             replaces: &[],
             staff: StaffInfo {
                 department: sender.short_name.clone(),

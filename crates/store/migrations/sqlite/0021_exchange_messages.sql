@@ -15,7 +15,7 @@ CREATE TABLE exchange_messages (
     sequence INTEGER NOT NULL DEFAULT 0,
     packet_sha TEXT,
     remote_id TEXT,
-    state TEXT NOT NULL CHECK (state IN ('sending', 'sent', 'failed', 'refused', 'received')),
+    state TEXT NOT NULL CHECK (state IN ('sending', 'sent', 'failed', 'refused', 'received', 'handled')),
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
     created_at TEXT NOT NULL,

@@ -1020,3 +1020,4 @@ exchange-counterpart = Other side
 exchange-action = Action
 exchange-packet = Packet
 exchange-download = Download
+exchange-handled = Mark handled

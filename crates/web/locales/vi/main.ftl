@@ -1020,3 +1020,4 @@ exchange-counterpart = Bên kia
 exchange-action = Nghiệp vụ
 exchange-packet = Gói tin
 exchange-download = Tải về
+exchange-handled = Đánh dấu đã xử lý

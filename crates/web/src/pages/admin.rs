@@ -222,6 +222,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/jobs", get(jobs))
         .route("/admin/exchange", get(exchange_log))
         .route("/admin/exchange/{id}/packet", get(exchange_packet))
+        .route("/admin/exchange/{id}/retry", post(retry_exchange))
+        .route("/admin/exchange/{id}/handled", post(exchange_handled))
         .route("/admin/jobs/{id}/retry", post(retry_job))
         .route("/admin/national-portal", get(national))
         .route("/admin/national-portal/{id}/retry", post(retry_national))
@@ -662,6 +664,26 @@ async fn exchange_packet(
     Ok(axum::response::IntoResponse::into_response((
         headers, bytes,
     )))
+}
+
+async fn retry_exchange(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> WebResult<Response> {
+    let actor = ctx.actor()?;
+    let r = state.app.retry_exchange(&actor, id).await;
+    Ok(done(&ctx, "/admin/exchange", r))
+}
+
+async fn exchange_handled(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> WebResult<Response> {
+    let actor = ctx.actor()?;
+    let r = state.app.mark_exchange_handled(&actor, id).await;
+    Ok(done(&ctx, "/admin/exchange", r))
 }
 
 async fn retry_job(

@@ -511,6 +511,45 @@ crate::both!(
             "{refused:?}"
         );
         assert_eq!(hub.state()["sent"], 1);
+        // The operator sends it again (still refused: it is not in the directory), then marks
+        // it handled; it leaves the list of refusals.
+        let refused_id =
+            egov_store::exchange::search(&mut app.db(), Some("refused"), None, Some("H41"), 10)
+                .await
+                .unwrap()[0]
+                .id;
+        let page = c.get("/admin/exchange?state=refused").await;
+        let csrf = page.csrf();
+        let r1 = c
+            .post_form(
+                &format!("/admin/exchange/{refused_id}/retry"),
+                &[("csrf", &csrf)],
+            )
+            .await;
+        assert!(r1.status.is_redirection(), "{}", r1.status);
+        drain(&r.app).await;
+        let m = egov_store::exchange::get(&mut app.db(), refused_id)
+            .await
+            .unwrap();
+        assert_eq!((m.state.as_str(), m.attempts), ("refused", 2));
+        let page = c.get("/admin/exchange?state=refused").await;
+        let csrf = page.csrf();
+        c.post_form(
+            &format!("/admin/exchange/{refused_id}/handled"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+        let m = egov_store::exchange::get(&mut app.db(), refused_id)
+            .await
+            .unwrap();
+        assert_eq!(m.state, "handled");
+        assert!(
+            !c.get("/admin/exchange?state=refused")
+                .await
+                .body
+                .contains("000.00.00.H41"),
+            "no longer among the refusals"
+        );
 
         // The department recalls the letter: the ministry receives a revocation of it.
         let d = egov_store::documents::get_document(&mut app.db(), d.id)
