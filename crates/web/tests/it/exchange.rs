@@ -344,6 +344,25 @@ async fn agency_of(app: &egov_app::App, user: &str) -> i64 {
         .agency_id
 }
 
+/// What waits for the ministry among status packets, and the last of them as read.
+async fn last_status(
+    ministry: &HubClient,
+) -> (Vec<egov_app::exchange::transport::Waiting>, StatusPacket) {
+    let back = ministry
+        .received(HOME_AFFAIRS, MessageType::Status)
+        .await
+        .unwrap();
+    let got = ministry
+        .get(HOME_AFFAIRS, &back.last().expect("a status waits").id)
+        .await
+        .unwrap();
+    let reading = read_slice(&got, &Limits::default(), &mut DiscardSink).unwrap();
+    let Packet::Status(st) = reading.packet else {
+        panic!("a status")
+    };
+    (back, *st)
+}
+
 /// Runs the worker until no job is due.
 async fn drain(app: &std::sync::Arc<egov_app::App>) {
     let worker = egov_app::jobs::Worker::new(app.clone());
@@ -700,16 +719,8 @@ crate::both!(
         assert_eq!(arrived.len(), 1);
         assert_eq!(arrived[0].1, egov_store::blobs::BlobStore::digest(&pdf));
         // Status 01 went back to the ministry in the same round.
-        let back = ministry
-            .received(HOME_AFFAIRS, MessageType::Status)
-            .await
-            .unwrap();
+        let (back, st) = last_status(&ministry).await;
         assert_eq!(back.len(), 1);
-        let got = ministry.get(HOME_AFFAIRS, &back[0].id).await.unwrap();
-        let reading = read_slice(&got, &Limits::default(), &mut DiscardSink).unwrap();
-        let Packet::Status(st) = reading.packet else {
-            panic!("a status")
-        };
         assert_eq!(st.status, StatusCode::Arrived);
         assert_eq!(st.response_for.document_id, letter.header.document_id);
         // The province's clerk registers it: status 03 goes back to the ministry.
@@ -735,16 +746,8 @@ crate::both!(
         .await
         .unwrap();
         drain(&r.app).await;
-        let back = ministry
-            .received(HOME_AFFAIRS, MessageType::Status)
-            .await
-            .unwrap();
+        let (back, st) = last_status(&ministry).await;
         assert_eq!(back.len(), 2, "01, then 03");
-        let got = ministry.get(HOME_AFFAIRS, &back[1].id).await.unwrap();
-        let reading = read_slice(&got, &Limits::default(), &mut DiscardSink).unwrap();
-        let Packet::Status(st) = reading.packet else {
-            panic!("a status")
-        };
         assert_eq!(st.status, StatusCode::Registered);
         assert_eq!(st.response_for.document_id, letter.header.document_id);
         assert_eq!(st.response_for.organ_id, HOME_AFFAIRS);
@@ -806,18 +809,7 @@ crate::both!(
         .await
         .unwrap();
         drain(&r.app).await;
-        let back = ministry
-            .received(HOME_AFFAIRS, MessageType::Status)
-            .await
-            .unwrap();
-        let got = ministry
-            .get(HOME_AFFAIRS, &back.last().unwrap().id)
-            .await
-            .unwrap();
-        let reading = read_slice(&got, &Limits::default(), &mut DiscardSink).unwrap();
-        let Packet::Status(st) = reading.packet else {
-            panic!("a status")
-        };
+        let (back, st) = last_status(&ministry).await;
         assert_eq!(st.status, StatusCode::ChangeAccepted);
         for w in &back {
             ministry
@@ -889,18 +881,7 @@ crate::both!(
             .await
             .unwrap();
         assert_eq!(filed, 1, "filed with the successor");
-        let back = ministry
-            .received(HOME_AFFAIRS, MessageType::Status)
-            .await
-            .unwrap();
-        let got = ministry
-            .get(HOME_AFFAIRS, &back.last().unwrap().id)
-            .await
-            .unwrap();
-        let reading = read_slice(&got, &Limits::default(), &mut DiscardSink).unwrap();
-        let Packet::Status(st) = reading.packet else {
-            panic!("a status")
-        };
+        let (back, st) = last_status(&ministry).await;
         assert_eq!(st.status, StatusCode::Arrived);
         assert_eq!(st.from.organ_id, new_code, "answered by the successor");
         assert!(st.description.contains(&old_code), "{}", st.description);
@@ -948,18 +929,7 @@ crate::both!(
             .unwrap();
         let round = app.receive_round(&hub_client).await.unwrap();
         assert_eq!((round.documents, round.refused), (0, 1), "{round:?}");
-        let back = ministry
-            .received(HOME_AFFAIRS, MessageType::Status)
-            .await
-            .unwrap();
-        let got = ministry
-            .get(HOME_AFFAIRS, &back.last().unwrap().id)
-            .await
-            .unwrap();
-        let reading = read_slice(&got, &Limits::default(), &mut DiscardSink).unwrap();
-        let Packet::Status(st) = reading.packet else {
-            panic!("a status")
-        };
+        let (back, st) = last_status(&ministry).await;
         assert_eq!(st.status, StatusCode::Refused);
         assert_eq!(st.response_for.document_id, bad.header.document_id);
         assert!(
