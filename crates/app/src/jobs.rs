@@ -198,6 +198,9 @@ impl Worker {
         let mut last_catalogue: Option<std::time::Instant> = None;
         let mut national_sub: Option<crate::onestop::national_sync::NationalSync> = None;
         let mut last_exchange = last_housekeeping;
+        let mut last_directory: Option<std::time::Instant> = None;
+        let directory_every =
+            StdDuration::from_secs(3600 * self.app.settings.exchange.directory_hours.max(1));
         let exchange = self.app.settings.exchange.enabled.then(|| {
             crate::exchange::transport::HubClient::new(self.app.settings.exchange.hub.clone())
         });
@@ -314,6 +317,17 @@ impl Worker {
                     Err(e) => tracing::warn!(error = %e, "exchange: receiving failed"),
                 }
                 last_exchange = std::time::Instant::now();
+                // The hub's directory of connected agencies, when the worker starts and then
+                // every `exchange.directory_hours` (replacing it is idempotent).
+                if last_directory.is_none_or(|t| t.elapsed() >= directory_every) {
+                    match self.app.import_directory(hub).await {
+                        Ok((listed, matched)) => {
+                            tracing::info!(listed, matched, "exchange: directory fetched")
+                        }
+                        Err(e) => tracing::warn!(error = %e, "exchange: directory not fetched"),
+                    }
+                    last_directory = Some(std::time::Instant::now());
+                }
             }
             // Reminders of documents due soon or overdue, every five minutes.
             if last_reminders.elapsed() >= StdDuration::from_secs(300) {

@@ -39,6 +39,9 @@ pub struct Exchange {
     /// A received document whose PDF signature is invalid: `refuse` (returned with status 02,
     /// as Decree 30 wants) or `register` (filed, the verdict beside the file).
     pub invalid_signature: String,
+    /// How often the worker fetches the hub's directory of connected agencies (hours; also
+    /// when it starts).
+    pub directory_hours: u64,
 }
 
 impl Default for Exchange {
@@ -48,6 +51,7 @@ impl Default for Exchange {
             hub: Default::default(),
             poll_seconds: 30,
             invalid_signature: "refuse".into(),
+            directory_hours: 24,
         }
     }
 }

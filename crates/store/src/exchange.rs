@@ -35,6 +35,150 @@ pub struct MessageRow {
     pub updated_at: OffsetDateTime,
 }
 
+impl MessageRow {
+    /// What the audit trail records of the message at each change: everything but its times
+    /// (the audit entry has its own).
+    pub fn digest(&self) -> serde_json::Value {
+        serde_json::json!({
+            "direction": self.direction,
+            "route": self.route,
+            "message_type": self.message_type,
+            "document_id": self.document_id,
+            "packet_document_id": self.packet_document_id,
+            "counterpart": self.counterpart,
+            "action": self.action,
+            "sequence": self.sequence,
+            "packet_sha": self.packet_sha,
+            "remote_id": self.remote_id,
+            "state": self.state,
+            "attempts": self.attempts,
+            "last_error": self.last_error,
+        })
+    }
+}
+
+/// The audit action under which every change of a message is recorded.
+pub const TRAIL_ACTION: &str = "exchange.message";
+
+/// Records message `id` as it is now in the audit log, in the caller's transaction: the log's
+/// tamper evidence is the audit chain's (keyed MACs, sealed links, checkpoints outside the
+/// database). [`verify`] compares each message with its last entry.
+async fn trail(ex: &mut impl Exec, id: i64, now: OffsetDateTime) -> Result<MessageRow, StoreError> {
+    let row: MessageRow = ex
+        .fetch_one(
+            &format!("SELECT {COLS} FROM exchange_messages WHERE id = $1"),
+            args![id],
+        )
+        .await?;
+    crate::audit::append(
+        ex,
+        crate::audit::NewEntry {
+            at: Some(now),
+            actor: "system:exchange".into(),
+            action: TRAIL_ACTION.into(),
+            object_type: "exchange_message".into(),
+            object_id: id.to_string(),
+            after: Some(row.digest()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(row)
+}
+
+/// A message that disagrees with its audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Discrepancy {
+    pub message_id: i64,
+    /// `altered` (the row differs from its last recorded state), `unrecorded` (a row the
+    /// trail never saw) or `removed` (the trail records a message that is gone).
+    pub kind: &'static str,
+    pub detail: String,
+}
+
+/// Compares every message with its last audit entry, `page` messages at a time. The audit
+/// entries themselves are checked by the audit chain's verification.
+pub async fn verify(ex: &mut impl Exec, page: i64) -> Result<(u64, Vec<Discrepancy>), StoreError> {
+    let mut found = Vec::new();
+    let mut checked = 0u64;
+    let mut after = 0i64;
+    loop {
+        let rows: Vec<MessageRow> = ex
+            .fetch_all(
+                &format!("SELECT {COLS} FROM exchange_messages WHERE id > $1 ORDER BY id LIMIT $2"),
+                args![after, page],
+            )
+            .await?;
+        let Some(last) = rows.last() else { break };
+        let last = last.id;
+        let trails: Vec<(String, Option<String>)> = ex
+            .fetch_all(
+                "SELECT a.object_id, a.after_json FROM audit_log a WHERE a.id IN \
+                 (SELECT MAX(b.id) FROM audit_log b WHERE b.object_type = 'exchange_message' \
+                  AND b.action = $1 AND b.object_id IN (SELECT CAST(m.id AS TEXT) \
+                  FROM exchange_messages m WHERE m.id > $2 AND m.id <= $3) GROUP BY b.object_id)",
+                args![TRAIL_ACTION, after, last],
+            )
+            .await?;
+        let trails: std::collections::HashMap<String, Option<String>> =
+            trails.into_iter().collect();
+        for r in &rows {
+            checked += 1;
+            match trails.get(&r.id.to_string()) {
+                None => found.push(Discrepancy {
+                    message_id: r.id,
+                    kind: "unrecorded",
+                    detail: "no audit entry records this message".into(),
+                }),
+                Some(recorded) => {
+                    let recorded: Option<serde_json::Value> = recorded
+                        .as_deref()
+                        .and_then(|j| serde_json::from_str(j).ok());
+                    if recorded.as_ref() != Some(&r.digest()) {
+                        found.push(Discrepancy {
+                            message_id: r.id,
+                            kind: "altered",
+                            detail: format!(
+                                "recorded {}, now {}",
+                                recorded.map(|v| v.to_string()).unwrap_or_default(),
+                                r.digest()
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        after = last;
+    }
+    // Messages the trail knows and the table does not.
+    let gone: Vec<(String,)> = ex
+        .fetch_all(
+            "SELECT DISTINCT a.object_id FROM audit_log a WHERE a.object_type = 'exchange_message' \
+             AND a.action = $1 AND NOT EXISTS (SELECT 1 FROM exchange_messages m \
+             WHERE CAST(m.id AS TEXT) = a.object_id)",
+            args![TRAIL_ACTION],
+        )
+        .await?;
+    for (id,) in gone {
+        found.push(Discrepancy {
+            message_id: id.parse().unwrap_or(0),
+            kind: "removed",
+            detail: "the audit trail records this message; the log no longer has it".into(),
+        });
+    }
+    found.sort_by_key(|d| d.message_id);
+    Ok((checked, found))
+}
+
+/// The packets the log names, with their messages, for checking the blobs' contents.
+pub async fn packets(ex: &mut impl Exec) -> Result<Vec<(i64, String)>, StoreError> {
+    ex.fetch_all(
+        "SELECT id, packet_sha FROM exchange_messages WHERE packet_sha IS NOT NULL ORDER BY id",
+        args![],
+    )
+    .await
+}
+
 const COLS: &str = "id, direction, route, message_type, document_id, packet_document_id, counterpart, \
      action, sequence, packet_sha, remote_id, state, attempts, last_error, created_at, updated_at";
 
@@ -101,11 +245,13 @@ pub async fn attempt(
         with_now,
     )
     .await?;
-    ex.fetch_one(
-        &format!("SELECT {COLS} FROM exchange_messages WHERE {BY_KEY}"),
-        key.args(),
-    )
-    .await
+    let id: i64 = ex
+        .scalar(
+            &format!("SELECT id FROM exchange_messages WHERE {BY_KEY}"),
+            key.args(),
+        )
+        .await?;
+    trail(ex, id, now).await
 }
 
 /// Records what became of an attempt: `sent` with the transport's id, or `failed` / `refused`
@@ -125,6 +271,7 @@ pub async fn settle(
         args![id, state, packet_sha, remote_id, error, now],
     )
     .await?;
+    trail(ex, id, now).await?;
     Ok(())
 }
 
@@ -163,6 +310,7 @@ pub async fn set_document(
         args![id, document_id],
     )
     .await?;
+    trail(ex, id, crate::db::now()).await?;
     Ok(())
 }
 
@@ -199,6 +347,15 @@ pub async fn claim_received(
             ],
         )
         .await?;
+    if n == 1 {
+        let id: i64 = ex
+            .scalar(
+                &format!("SELECT id FROM exchange_messages WHERE {BY_KEY}"),
+                key.args(),
+            )
+            .await?;
+        trail(ex, id, now).await?;
+    }
     Ok(n == 1)
 }
 
@@ -301,12 +458,39 @@ pub async fn mark_handled(
     id: i64,
     now: OffsetDateTime,
 ) -> Result<bool, StoreError> {
-    Ok(ex
+    let n = ex
         .execute(
             "UPDATE exchange_messages SET state = 'handled', updated_at = $2 \
              WHERE id = $1 AND state IN ('failed', 'refused')",
             args![id, now],
         )
-        .await?
-        == 1)
+        .await?;
+    if n == 1 {
+        trail(ex, id, now).await?;
+    }
+    Ok(n == 1)
+}
+
+/// How many messages are in each state.
+pub async fn counts(ex: &mut impl Exec) -> Result<Vec<(String, i64)>, StoreError> {
+    ex.fetch_all(
+        "SELECT state, COUNT(*) FROM exchange_messages GROUP BY state ORDER BY state",
+        args![],
+    )
+    .await
+}
+
+/// The outgoing message the transport knows under `remote_id`, if any.
+pub async fn by_remote_id(
+    ex: &mut impl Exec,
+    remote_id: &str,
+) -> Result<Option<MessageRow>, StoreError> {
+    ex.fetch_optional(
+        &format!(
+            "SELECT {COLS} FROM exchange_messages WHERE direction = 'out' AND remote_id = $1 \
+             ORDER BY id LIMIT 1"
+        ),
+        args![remote_id],
+    )
+    .await
 }

@@ -1,7 +1,7 @@
 //! A local hub (`egov exchange hub`) that behaves like the national document exchange hub, so
 //! that two egov deployments — or egov and a test — exchange packets as they would through the
 //! real one: calls shaped like the public SDK's (`sendEdoc`, `getReceivedEdocList`, `getEdoc`,
-//! `updateStatus` with `done`/`fail`, `getAgenciesList`), parameters in headers, every call
+//! `updateStatus` with `done`/`fail`, `getAgenciesList`, `getSentEdocList`), parameters in headers, every call
 //! signed (HMAC-SHA256 over the configured canonical string, within five minutes of the hub's
 //! clock), a queue per agency, and the directory of connected agencies.
 //!
@@ -25,7 +25,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use egov_app::exchange::transport::{
-    CallParams, Connected, DEFAULT_CANONICAL, MessageType, Waiting, sign,
+    CallParams, Connected, DEFAULT_CANONICAL, MessageType, Taken, Waiting, sign,
 };
 use egov_edxml::{Limits, MemorySink, Packet};
 use serde::{Deserialize, Serialize};
@@ -60,6 +60,9 @@ struct Item {
 #[derive(Debug, Default, Serialize)]
 struct Held {
     agencies: BTreeMap<String, Connected>,
+    /// What each sending agency sent, in order (`getSentEdocList`).
+    #[serde(skip)]
+    taken: BTreeMap<String, Vec<Taken>>,
     /// Deliveries by receiving agency, in order.
     queues: BTreeMap<String, Vec<Item>>,
     next: u64,
@@ -159,6 +162,7 @@ impl LocalHub {
             .route("/sendEdoc", post(send))
             .route("/getReceivedEdocList", get(received))
             .route("/getEdoc", get(get_edoc))
+            .route("/getSentEdocList", get(taken))
             .route("/updateStatus", post(update_status))
             .route("/getAgenciesList", get(agencies))
             .route("/_state", get(state))
@@ -226,6 +230,7 @@ impl LocalHub {
         from: &str,
         message_type: MessageType,
         recipients: Vec<String>,
+        (document_id, action): (String, String),
         bytes: Bytes,
     ) -> Result<(String, bool), Refusal> {
         let mut held = self.lock();
@@ -250,6 +255,14 @@ impl LocalHub {
         }
         held.next += 1;
         let id = format!("hub-{:08}", held.next);
+        held.taken.entry(from.to_string()).or_default().push(Taken {
+            id: id.clone(),
+            to: recipients.clone(),
+            message_type,
+            document_id,
+            action,
+            created: now_text(),
+        });
         for r in recipients {
             held.queues.entry(r).or_default().push(Item {
                 id: id.clone(),
@@ -431,8 +444,18 @@ async fn send(
         )
         .into_response();
     }
+    let what = match &reading.packet {
+        Packet::Document(d) => (
+            d.header.document_id.clone(),
+            d.business.action.name().to_string(),
+        ),
+        Packet::Status(s) => (
+            s.response_for.document_id.clone(),
+            s.status.wire().to_string(),
+        ),
+    };
     let bytes = Bytes::from(reserialise(&reading.packet, &sink.files, &body));
-    let (id, lose) = match hub.enqueue(&from, message_type, recipients, bytes) {
+    let (id, lose) = match hub.enqueue(&from, message_type, recipients, what, bytes) {
         Ok(queued) => queued,
         Err(r) => return r.into_response(),
     };
@@ -472,6 +495,31 @@ async fn received(
                     message_type: i.message_type,
                     created: i.created.clone(),
                 })
+                .collect()
+        })
+        .unwrap_or_default();
+    ok(json!({"data": list}))
+}
+
+/// What the calling agency sent (`getSentEdocList`), of one message type or all.
+async fn taken(
+    State(hub): State<LocalHub>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let agency = match hub.admit(&method, &uri, &headers).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let wanted = MessageType::parse(&header(&headers, "messagetype"));
+    let held = hub.lock();
+    let list: Vec<&Taken> = held
+        .taken
+        .get(&agency)
+        .map(|l| {
+            l.iter()
+                .filter(|t| wanted.is_none_or(|w| w == t.message_type))
                 .collect()
         })
         .unwrap_or_default();

@@ -9,6 +9,8 @@ pub mod send;
 pub mod status;
 pub mod transport;
 
+pub use egov_store::exchange::{DirectoryRow, Discrepancy};
+
 use std::io::Write;
 
 use egov_edxml::AttachmentSink;
@@ -185,6 +187,27 @@ impl crate::App {
             .collect())
     }
 
+    /// The exchange's dead letters for the operations page (system administrators): how many
+    /// messages failed to go or were refused and wait for an operator.
+    pub async fn exchange_dead_letters(
+        &self,
+        actor: &crate::Actor,
+    ) -> Result<(i64, i64), crate::AppError> {
+        let mut ex = &self.db;
+        if !crate::authz::is_system_admin(&mut ex, actor, self.now()).await? {
+            return Err(crate::AppError::forbidden());
+        }
+        let counts = egov_store::exchange::counts(&mut ex).await?;
+        let of = |state: &str| {
+            counts
+                .iter()
+                .find(|(s, _)| s == state)
+                .map(|(_, n)| *n)
+                .unwrap_or(0)
+        };
+        Ok((of("failed"), of("refused")))
+    }
+
     /// The raw packet of a logged message (system administrators): the evidence, as it was
     /// sent or received.
     pub async fn exchange_packet(
@@ -277,5 +300,138 @@ impl crate::App {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+/// What checking the message log found (`egov exchange verify`).
+#[derive(Debug, Clone)]
+pub struct LogReport {
+    /// The audit chain's own verdict: its entries record the log.
+    pub audit: egov_store::audit::VerifyReport,
+    /// Messages compared with their audit trail.
+    pub messages: u64,
+    pub discrepancies: Vec<egov_store::exchange::Discrepancy>,
+    /// Packets read back from the file store and hashed.
+    pub packets: u64,
+    /// Messages whose packet is missing or whose bytes no longer hash to the name the log
+    /// keeps.
+    pub bad_packets: Vec<(i64, String)>,
+}
+
+impl LogReport {
+    pub fn holds(&self) -> bool {
+        self.audit.broken.is_none() && self.discrepancies.is_empty() && self.bad_packets.is_empty()
+    }
+}
+
+impl crate::App {
+    /// Checks the message log: the audit chain that records it (MACs, links, checkpoints),
+    /// every message against its last audit entry, and every packet's bytes against its hash.
+    pub async fn verify_exchange_log(&self) -> Result<LogReport, crate::AppError> {
+        let audit = self.verify_audit().await?;
+        let mut ex = &self.db;
+        let (messages, discrepancies) = egov_store::exchange::verify(&mut ex, 1000).await?;
+        let mut bad_packets = Vec::new();
+        let packets = egov_store::exchange::packets(&mut ex).await?;
+        for (id, sha) in &packets {
+            match self.blobs.get(sha) {
+                Ok(bytes) if BlobStore::digest(&bytes) == *sha => {}
+                Ok(_) => bad_packets.push((*id, format!("the packet {sha} was changed"))),
+                Err(e) => bad_packets.push((*id, format!("the packet {sha} cannot be read: {e}"))),
+            }
+        }
+        Ok(LogReport {
+            audit,
+            messages,
+            discrepancies,
+            packets: packets.len() as u64,
+            bad_packets,
+        })
+    }
+}
+
+impl crate::App {
+    /// The hub's directory as last fetched (system administrators).
+    pub async fn exchange_directory(
+        &self,
+        actor: &crate::Actor,
+    ) -> Result<Vec<egov_store::exchange::DirectoryRow>, crate::AppError> {
+        let mut ex = &self.db;
+        if !crate::authz::is_system_admin(&mut ex, actor, self.now()).await? {
+            return Err(crate::AppError::forbidden());
+        }
+        Ok(egov_store::exchange::directory(&mut ex).await?)
+    }
+
+    /// Fetches the hub's directory now (system administrators; audited): answers (listed,
+    /// matched with our agencies).
+    pub async fn refresh_directory(
+        &self,
+        actor: &crate::Actor,
+    ) -> Result<(usize, usize), crate::AppError> {
+        use crate::error_code::Code;
+        let mut ex = &self.db;
+        if !crate::authz::is_system_admin(&mut ex, actor, self.now()).await? {
+            return Err(crate::AppError::forbidden());
+        }
+        let hub = transport::HubClient::new(self.settings.exchange.hub.clone());
+        let (listed, matched) = self.import_directory(&hub).await.map_err(|reason| {
+            crate::AppError::new(
+                crate::ErrorKind::Conflict,
+                Code::HubUnreachable,
+                reason.clone(),
+            )
+            .arg("reason", reason)
+        })?;
+        crate::audit::event("exchange.directory", "exchange_directory", "hub")
+            .after(&serde_json::json!({"listed": listed, "matched": matched}))
+            .write(&mut ex, actor)
+            .await?;
+        Ok((listed, matched))
+    }
+
+    /// The agencies outside egov a document can be sent to (the hub's directory, less our
+    /// own), by name: the choices when drafting.
+    pub async fn outside_recipients(&self) -> Result<Vec<(String, String)>, crate::AppError> {
+        let rows = egov_store::exchange::directory(&mut &self.db).await?;
+        let mut list: Vec<(String, String)> = rows
+            .into_iter()
+            .filter(|r| r.agency_id.is_none())
+            .map(|r| (r.code, r.name))
+            .collect();
+        list.sort_by_cached_key(|a| egov_domain::text::vi_sort_key(&a.1));
+        Ok(list)
+    }
+}
+
+impl crate::App {
+    /// Adds to a draft the outside recipients chosen by identifier, each named as the hub's
+    /// directory names it; an identifier the directory does not list is refused
+    /// (`outside_recipient_unknown`).
+    pub async fn with_outside_recipients(
+        &self,
+        mut cmd: crate::documents::outgoing::DraftCmd,
+        codes: &[String],
+    ) -> Result<crate::documents::outgoing::DraftCmd, crate::AppError> {
+        if codes.is_empty() {
+            return Ok(cmd);
+        }
+        let known = self.outside_recipients().await?;
+        for code in codes {
+            let Some((_, name)) = known.iter().find(|(c, _)| c == code) else {
+                return Err(crate::AppError::invalid(
+                    crate::error_code::Code::OutsideRecipientUnknown,
+                    format!("{code} is not in the exchange hub's directory."),
+                )
+                .arg("code", code));
+            };
+            cmd.recipients.push(crate::documents::RecipientInput {
+                agency_id: None,
+                external_code: Some(code.clone()),
+                name: Some(name.clone()),
+                addressed: true,
+            });
+        }
+        Ok(cmd)
     }
 }

@@ -205,6 +205,32 @@ impl App {
         let mut ex = &self.db;
         let now = self.now();
         let sha = self.blobs.put(&bytes).map_err(internal)?;
+        // The last attempt's answer was lost: the transport may have the packet. Look before
+        // sending it again; found, it is sent (under the transport's id), not sent twice.
+        let row = log::get(&mut ex, row_id).await.map_err(internal)?;
+        if row
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("no answer"))
+            && let Some(remote) = self.find_taken(t, &row, from, message_type).await?
+        {
+            egov_store::blobs::record(&mut ex, &sha, bytes.len() as i64, "application/xml", now)
+                .await
+                .map_err(internal)?;
+            log::settle(
+                &mut ex,
+                row_id,
+                "sent",
+                Some(&sha),
+                Some(&remote),
+                None,
+                now,
+            )
+            .await
+            .map_err(internal)?;
+            tracing::info!(message = row_id, remote = %remote, "exchange: a lost answer found sent");
+            return Ok(Sent::Sent(remote));
+        }
         egov_store::blobs::record(&mut ex, &sha, bytes.len() as i64, "application/xml", now)
             .await
             .map_err(internal)?;
@@ -235,6 +261,35 @@ impl App {
 }
 
 impl App {
+    /// The transport's id for message `row`'s packet when the transport lists it as taken
+    /// from `from` (same `DocumentId`, recipient and action, not already another message's).
+    /// `Err` (retry later) when the transport cannot say.
+    async fn find_taken<T: Transport>(
+        &self,
+        t: &T,
+        row: &log::MessageRow,
+        from: &str,
+        message_type: MessageType,
+    ) -> Result<Option<String>, String> {
+        let taken = t
+            .taken(from, message_type)
+            .await
+            .map_err(|e| format!("the lost answer cannot be looked up: {e}"))?;
+        for item in taken {
+            if item.document_id == row.packet_document_id
+                && item.action == row.action
+                && item.to.contains(&row.counterpart)
+                && log::by_remote_id(&mut &self.db, &item.id)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .is_none_or(|other| other.id == row.id)
+            {
+                return Ok(Some(item.id));
+            }
+        }
+        Ok(None)
+    }
+
     /// Fetches the hub's directory of connected agencies and keeps it, each matched with our
     /// agency of the same identifier; answers (listed, matched).
     pub async fn import_directory<T: Transport>(&self, t: &T) -> Result<(usize, usize), String> {

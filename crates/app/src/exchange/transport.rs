@@ -54,6 +54,24 @@ pub struct Waiting {
     pub created: String,
 }
 
+/// A packet the transport took from one of our agencies, as it lists them: how a sender
+/// whose answer was lost finds out whether the packet went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Taken {
+    /// The transport's id for the delivery.
+    pub id: String,
+    /// The recipients' identifiers.
+    pub to: Vec<String>,
+    #[serde(rename = "messagetype")]
+    pub message_type: MessageType,
+    /// The packet's `DocumentId` (a status packet: the `DocumentId` it answers for).
+    #[serde(rename = "documentId")]
+    pub document_id: String,
+    /// The business action (`new`, `revocation`…) or the status code (`01`…).
+    pub action: String,
+    pub created: String,
+}
+
 /// An agency the transport can reach.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Connected {
@@ -122,6 +140,14 @@ pub trait Transport: Send + Sync {
 
     /// The agencies the transport reaches.
     fn agencies(&self) -> impl Future<Output = Result<Vec<Connected>, TransportError>> + Send;
+
+    /// The packets of `message_type` the transport took from `from` (recent ones, as the
+    /// transport keeps them): looked up before sending again after a lost answer.
+    fn taken(
+        &self,
+        from: &str,
+        message_type: MessageType,
+    ) -> impl Future<Output = Result<Vec<Taken>, TransportError>> + Send;
 }
 
 /// Where the hub is and how to sign calls to it.
@@ -403,6 +429,28 @@ impl Transport for HubClient {
             )
             .await?;
         Self::answer(status, &body).map(|_| ())
+    }
+
+    async fn taken(
+        &self,
+        from: &str,
+        message_type: MessageType,
+    ) -> Result<Vec<Taken>, TransportError> {
+        let (status, body) = self
+            .call(
+                "GET",
+                "/getSentEdocList",
+                On {
+                    from,
+                    message_type: message_type.as_str(),
+                    ..On::default()
+                },
+                Bytes::new(),
+            )
+            .await?;
+        let a = Self::answer(status, &body)?;
+        serde_json::from_value(a.data)
+            .map_err(|e| TransportError::NoAnswer(format!("the list cannot be read: {e}")))
     }
 
     async fn agencies(&self) -> Result<Vec<Connected>, TransportError> {

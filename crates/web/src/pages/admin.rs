@@ -84,6 +84,9 @@ struct Jobs {
     page: Page,
     counts: Vec<StateCount>,
     jobs: Vec<Job>,
+    /// The exchange's messages that failed to go, and those refused.
+    exchange_failed: i64,
+    exchange_refused: i64,
 }
 
 #[derive(Template)]
@@ -91,6 +94,13 @@ struct Jobs {
 struct ExchangeLog {
     page: Page,
     messages: Vec<egov_app::exchange::MessageView>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/exchange_directory.html")]
+struct ExchangeDirectory {
+    page: Page,
+    entries: Vec<egov_app::exchange::DirectoryRow>,
 }
 
 #[derive(Template)]
@@ -221,6 +231,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/delegations/{id}/revoke", post(revoke_delegation))
         .route("/admin/jobs", get(jobs))
         .route("/admin/exchange", get(exchange_log))
+        .route("/admin/exchange/directory", get(exchange_directory))
+        .route("/admin/exchange/directory/fetch", post(fetch_directory))
         .route("/admin/exchange/{id}/packet", get(exchange_packet))
         .route("/admin/exchange/{id}/retry", post(retry_exchange))
         .route("/admin/exchange/{id}/handled", post(exchange_handled))
@@ -611,10 +623,13 @@ async fn jobs(
         .app
         .list_jobs(&actor, filter.as_deref(), 100, 0)
         .await?;
+    let (exchange_failed, exchange_refused) = state.app.exchange_dead_letters(&actor).await?;
     Ok(html(&Jobs {
         page,
         counts: egov_app::views::all(counts),
         jobs: egov_app::views::all(jobs),
+        exchange_failed,
+        exchange_refused,
     }))
 }
 
@@ -642,6 +657,33 @@ async fn exchange_log(
         .exchange_log(&actor, filter.as_deref(), agency.as_deref())
         .await?;
     Ok(html(&ExchangeLog { page, messages }))
+}
+
+/// The hub's directory: connected agencies, matched with ours, and their route.
+async fn exchange_directory(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    let page = admin_page(&ctx, &state, "exchange-directory").await?;
+    let entries = state.app.exchange_directory(&ctx.actor()?).await?;
+    Ok(html(&ExchangeDirectory { page, entries }))
+}
+
+async fn fetch_directory(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    let actor = ctx.actor()?;
+    let back = "/admin/exchange/directory";
+    Ok(match state.app.refresh_directory(&actor).await {
+        Ok((listed, matched)) => redirect_with_flash(
+            &ctx,
+            back,
+            true,
+            &ctx.lang.t_args(
+                "exchange-directory-fetched",
+                &[
+                    ("listed", listed.to_string()),
+                    ("matched", matched.to_string()),
+                ],
+            ),
+        ),
+        Err(e) => redirect_with_flash(&ctx, back, false, &ctx.lang.error(&e)),
+    })
 }
 
 async fn exchange_packet(

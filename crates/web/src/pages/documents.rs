@@ -369,6 +369,9 @@ struct NewDraftPage {
     form: FormValues,
     chosen: Vec<i64>,
     recipients: Vec<(i64, String)>,
+    /// Agencies outside egov from the hub's directory (identifier, name), and those chosen.
+    outside: Vec<(String, String)>,
+    chosen_outside: Vec<String>,
     error: Option<String>,
     kinds: &'static [egov_domain::documents::kind::DocKind],
 }
@@ -388,7 +391,7 @@ async fn draft_page(
     ctx: &Ctx,
     agency: Option<i64>,
     form: FormValues,
-    chosen: Vec<i64>,
+    (chosen, chosen_outside): (Vec<i64>, Vec<String>),
     error: Option<String>,
 ) -> WebResult<Response> {
     let page = Page::official(ctx, state, "draft-new-title", "documents").await?;
@@ -396,6 +399,8 @@ async fn draft_page(
     Ok(html(&NewDraftPage {
         page,
         recipients: recipient_choices(state, agency.id).await?,
+        outside: state.app.outside_recipients().await?,
+        chosen_outside,
         agencies,
         agency_id: agency.id,
         form,
@@ -415,7 +420,7 @@ async fn new_draft(
         &ctx,
         q.agency,
         FormValues(Default::default()),
-        Vec::new(),
+        (Vec::new(), Vec::new()),
         None,
     )
     .await
@@ -440,6 +445,11 @@ async fn create_draft(
         .iter()
         .filter(|(k, _)| k == "recipient")
         .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    let chosen_outside: Vec<String> = fields
+        .iter()
+        .filter(|(k, v)| k == "outside" && !v.trim().is_empty())
+        .map(|(_, v)| v.trim().to_string())
         .collect();
     let form = FormValues(fields.into_iter().collect());
     let agency_id: i64 = form.v("agency").parse().unwrap_or(0);
@@ -467,11 +477,20 @@ async fn create_draft(
         replaces_id: None,
         secrecy: None,
     };
-    match state
+    let created = match state
         .app
-        .create_draft_with_files(&actor, cmd, main, attachments)
+        .with_outside_recipients(cmd, &chosen_outside)
         .await
     {
+        Ok(cmd) => {
+            state
+                .app
+                .create_draft_with_files(&actor, cmd, main, attachments)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match created {
         Ok(d) => Ok(redirect_with_flash(
             &ctx,
             &format!("/documents/{}", d.id),
@@ -486,7 +505,7 @@ async fn create_draft(
                 &ctx,
                 Some(agency_id),
                 form,
-                chosen,
+                (chosen, chosen_outside),
                 Some(ctx.lang.error(&e)),
             )
             .await?;

@@ -497,6 +497,51 @@ crate::both!(
         );
         assert_eq!(hub.state()["sent"], 1);
 
+        // The hub takes the next document and its answer is lost: the message fails with no
+        // answer; sent again, egov first asks the hub what it took, finds it there and does not
+        // send it twice.
+        hub.set_mode(HubMode {
+            lose_answers: 1,
+            ..HubMode::default()
+        });
+        let lost = issue_to(app, HOME_AFFAIRS, "V/v góp ý dự thảo quy chế").await;
+        drain(&r.app).await;
+        let log_lost = egov_store::exchange::of_document(&mut app.db(), lost.id)
+            .await
+            .unwrap();
+        assert_eq!(log_lost[0].state, "failed", "{log_lost:?}");
+        assert!(
+            log_lost[0]
+                .last_error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("no answer")),
+            "{log_lost:?}"
+        );
+        assert_eq!(hub.state()["sent"], 2, "the hub did take it");
+        let retry = egov_app::exchange::send::SendJob {
+            document_id: lost.id,
+            ..again.clone()
+        };
+        let found = app.send_outside(&hub_client, &retry).await.unwrap();
+        let egov_app::exchange::send::Sent::Sent(remote) = found else {
+            panic!("{found:?}")
+        };
+        assert_eq!(hub.state()["sent"], 2, "not sent twice");
+        let log_lost = egov_store::exchange::of_document(&mut app.db(), lost.id)
+            .await
+            .unwrap();
+        assert_eq!(log_lost[0].state, "sent");
+        assert_eq!(log_lost[0].remote_id.as_deref(), Some(remote.as_str()));
+        let waiting = ministry
+            .received(HOME_AFFAIRS, MessageType::Edoc)
+            .await
+            .unwrap();
+        assert_eq!(waiting.len(), 2, "the ministry has it once");
+        ministry
+            .update_status(HOME_AFFAIRS, &remote, true)
+            .await
+            .unwrap();
+
         // The operator's page lists the message and gives the packet as evidence; a clerk
         // may not see it.
         let mut c = r.client();
@@ -519,6 +564,91 @@ crate::both!(
             axum::http::StatusCode::FORBIDDEN
         );
 
+        // The directory on its page (the hub's agencies, ours matched), fetched again by hand;
+        // the clerk may not see it.
+        let dir = c.get("/admin/exchange/directory").await;
+        assert_eq!(dir.status, axum::http::StatusCode::OK);
+        assert!(dir.body.contains(HOME_AFFAIRS) && dir.body.contains("Bộ Nội vụ"));
+        let fetched = c
+            .post_form("/admin/exchange/directory/fetch", &[("csrf", &dir.csrf())])
+            .await;
+        assert_eq!(fetched.status, axum::http::StatusCode::SEE_OTHER);
+        assert_eq!(
+            clerk_client.get("/admin/exchange/directory").await.status,
+            axum::http::StatusCode::FORBIDDEN
+        );
+        // Drafting, the outside agencies of the directory can be chosen (ours are not listed
+        // there: they are inside recipients); an identifier it does not list is refused.
+        let mut drafter = r.client();
+        drafter
+            .sign_in("chuyenvien.snv", &r.password("chuyenvien.snv"), None)
+            .await;
+        let form = drafter
+            .get(&format!("/documents/drafts/new?agency={snv}"))
+            .await;
+        assert!(
+            form.body
+                .contains(&format!("<option value=\"{HOME_AFFAIRS}\"")),
+            "the ministry is offered"
+        );
+        assert!(
+            !form
+                .body
+                .contains(&format!("<option value=\"{THANH_HOA}\"")),
+            "our own province is an inside recipient"
+        );
+        let csrf = form.csrf();
+        let snv_text = snv.to_string();
+        let draft_with = |outside: &'static str| {
+            vec![
+                crate::client::Part::Text("csrf", &csrf),
+                crate::client::Part::Text("agency", &snv_text),
+                crate::client::Part::Text("kind", "official_letter"),
+                crate::client::Part::Text("subject", "V/v phối hợp kiểm tra"),
+                crate::client::Part::Text("urgency", "normal"),
+                crate::client::Part::Text("outside", outside),
+                crate::client::Part::Text("recipients_text", "Lưu: VT."),
+                crate::client::Part::File(
+                    "main",
+                    "du-thao.pdf",
+                    "application/pdf",
+                    include_bytes!("draft.pdf"),
+                ),
+            ]
+        };
+        let unknown_draft = drafter
+            .post_multipart("/documents/drafts/new", &draft_with("000.00.00.H41"))
+            .await;
+        assert_eq!(
+            unknown_draft.status,
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY
+        );
+        assert!(
+            unknown_draft.body.contains("không có trong danh bạ"),
+            "{}",
+            unknown_draft.body
+        );
+        let made = drafter
+            .post_multipart("/documents/drafts/new", &draft_with(HOME_AFFAIRS))
+            .await;
+        assert_eq!(
+            made.status,
+            axum::http::StatusCode::SEE_OTHER,
+            "{}",
+            made.body
+        );
+        let draft_id: i64 = made
+            .location()
+            .trim_start_matches("/documents/")
+            .parse()
+            .unwrap();
+        let to = egov_store::documents::recipients(&mut app.db(), draft_id)
+            .await
+            .unwrap();
+        assert_eq!(to.len(), 1);
+        assert_eq!(to[0].external_code.as_deref(), Some(HOME_AFFAIRS));
+        assert_eq!(to[0].name, "Bộ Nội vụ");
+
         // A recipient the directory does not know is refused, nothing sent.
         let unknown = egov_app::exchange::send::SendJob {
             to: "000.00.00.H41".into(),
@@ -529,7 +659,7 @@ crate::both!(
             matches!(&refused, egov_app::exchange::send::Sent::Refused(code, _) if code == "identifier_not_registered"),
             "{refused:?}"
         );
-        assert_eq!(hub.state()["sent"], 1);
+        assert_eq!(hub.state()["sent"], 2);
         // The operator sends it again (still refused: it is not in the directory), then marks
         // it handled; it leaves the list of refusals.
         let refused_id =
@@ -537,6 +667,24 @@ crate::both!(
                 .await
                 .unwrap()[0]
                 .id;
+        // The operations page counts it among the exchange's dead letters.
+        let ops = c.get("/admin/jobs").await;
+        assert_eq!(ops.status, axum::http::StatusCode::OK);
+        let dead_letters = ops
+            .body
+            .split("id=\"exchange-dead-letters\"")
+            .nth(1)
+            .unwrap();
+        let dead_letters = &dead_letters[..dead_letters.find("</p>").unwrap()];
+        let refusals =
+            egov_store::exchange::search(&mut app.db(), Some("refused"), None, None, 100)
+                .await
+                .unwrap()
+                .len();
+        assert!(
+            dead_letters.contains(&format!("<strong>{refusals}</strong>")),
+            "{dead_letters}"
+        );
         let page = c.get("/admin/exchange?state=refused").await;
         let csrf = page.csrf();
         let r1 = c
@@ -943,6 +1091,95 @@ crate::both!(
                 .await
                 .unwrap();
         }
+        // The same signature untouched, but by a CA egov does not trust: indeterminate. Filed,
+        // flagged in the clerk's queue for the clerk to judge.
+        let honest =
+            egov_pki::sign::sign_with(include_bytes!("draft.pdf"), &req, &signer.key).unwrap();
+        let mut unknown_ca = bad.clone();
+        unknown_ca.header.code.number = "4601".into();
+        unknown_ca.header.document_id =
+            document_id(HOME_AFFAIRS, date!(2026 - 12 - 07), &unknown_ca.header.code);
+        ministry
+            .send(
+                HOME_AFFAIRS,
+                MessageType::Edoc,
+                Bytes::from(document_to_vec(&unknown_ca, &[&honest]).unwrap()),
+            )
+            .await
+            .unwrap();
+        let round = app.receive_round(&hub_client).await.unwrap();
+        assert_eq!((round.documents, round.refused), (1, 0), "{round:?}");
+        let (back, st) = last_status(&ministry).await;
+        assert_eq!(st.status, StatusCode::Arrived);
+        for w in &back {
+            ministry
+                .update_status(HOME_AFFAIRS, &w.id, true)
+                .await
+                .unwrap();
+        }
+        let province = egov_store::agencies::find_by_code(&mut app.db(), THANH_HOA)
+            .await
+            .unwrap()
+            .unwrap();
+        let queue =
+            egov_store::documents::incoming_of(&mut app.db(), province.id, &["arrived"], 100)
+                .await
+                .unwrap();
+        let flagged = queue
+            .iter()
+            .find(|i| {
+                i.notation
+                    .as_deref()
+                    .is_some_and(|n| n.starts_with("4601/"))
+            })
+            .expect("the indeterminate letter is in the province's queue");
+        assert_eq!(flagged.signature.as_deref(), Some("indeterminate"));
+
+        // The message log's tamper evidence: it holds now; a message changed, one removed, or a
+        // packet rewritten in the file store is found.
+        let report = app.verify_exchange_log().await.unwrap();
+        assert!(report.holds(), "{report:?}");
+        assert!(report.messages >= 10 && report.packets >= 10, "{report:?}");
+        let log = egov_store::exchange::search(&mut app.db(), Some("received"), None, None, 3)
+            .await
+            .unwrap();
+        {
+            use egov_store::Exec;
+            (app.db())
+                .execute(
+                    "UPDATE exchange_messages SET counterpart = '000.00.00.G01' WHERE id = $1",
+                    egov_store::args![log[0].id],
+                )
+                .await
+                .unwrap();
+            (app.db())
+                .execute(
+                    "DELETE FROM exchange_messages WHERE id = $1",
+                    egov_store::args![log[1].id],
+                )
+                .await
+                .unwrap();
+        }
+        let evidence = app
+            .blobs
+            .path(log[2].packet_sha.as_deref().unwrap())
+            .unwrap();
+        std::fs::write(&evidence, b"<edXMLEnvelope/>").unwrap();
+        let report = app.verify_exchange_log().await.unwrap();
+        assert!(!report.holds());
+        let found: Vec<(i64, &str)> = report
+            .discrepancies
+            .iter()
+            .map(|d| (d.message_id, d.kind))
+            .collect();
+        assert!(found.contains(&(log[0].id, "altered")), "{found:?}");
+        assert!(found.contains(&(log[1].id, "removed")), "{found:?}");
+        assert!(
+            report.bad_packets.iter().any(|(id, _)| *id == log[2].id),
+            "{:?}",
+            report.bad_packets
+        );
+
         // A hub that does not answer, or refuses this system, ends the round with one error.
         let wrong = client(&base, "egov-thanhhoa", "not-the-secret");
         let err = app.receive_round(&wrong).await.unwrap_err();
