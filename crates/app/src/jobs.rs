@@ -2,6 +2,7 @@
 //! retries and back-off; it also seals the audit chain and purges expired sessions.
 
 use crate::Code;
+use crate::exchange::transport::Transport as _;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -101,16 +102,16 @@ impl Worker {
             crate::signatures::judge_handler(),
         );
         if app.settings.exchange.enabled {
-            let hub = Arc::new(crate::exchange::transport::HubClient::new(
-                app.settings.exchange.hub.clone(),
+            let routes = Arc::new(crate::exchange::routes::Routes::from_settings(
+                &app.settings.exchange,
             ));
             handlers.insert(
                 crate::documents::outgoing::EXCHANGE_SEND.into(),
-                crate::exchange::send::send_handler(hub.clone()),
+                crate::exchange::send::send_handler(routes.clone()),
             );
             handlers.insert(
                 crate::exchange::status::STATUS_JOB.into(),
-                crate::exchange::status::status_handler(hub),
+                crate::exchange::status::status_handler(routes),
             );
         }
         let national = app.settings.national_portal.enabled.then(|| {
@@ -201,9 +202,10 @@ impl Worker {
         let mut last_directory: Option<std::time::Instant> = None;
         let directory_every =
             StdDuration::from_secs(3600 * self.app.settings.exchange.directory_hours.max(1));
-        let exchange = self.app.settings.exchange.enabled.then(|| {
-            crate::exchange::transport::HubClient::new(self.app.settings.exchange.hub.clone())
-        });
+        let exchange =
+            self.app.settings.exchange.enabled.then(|| {
+                crate::exchange::routes::Routes::from_settings(&self.app.settings.exchange)
+            });
         let exchange_every = StdDuration::from_secs(self.app.settings.exchange.poll_seconds.max(1));
         let mut last_sweep = std::time::Instant::now();
         let mut last_checkpoint = std::time::Instant::now();
@@ -302,32 +304,48 @@ impl Worker {
             }
             // What waits at the document exchange hub for our agencies. Safe with several
             // workers: a packet is filed under its key in one transaction.
-            if let Some(hub) = &exchange
+            if let Some(routes) = &exchange
                 && last_exchange.elapsed() >= exchange_every
             {
-                match self.app.receive_round(hub).await {
-                    Ok(r) if r != Default::default() => tracing::info!(
-                        documents = r.documents,
-                        statuses = r.statuses,
-                        duplicates = r.duplicates,
-                        refused = r.refused,
-                        "exchange: packets received"
-                    ),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "exchange: receiving failed"),
-                }
-                last_exchange = std::time::Instant::now();
-                // The hub's directory of connected agencies, when the worker starts and then
-                // every `exchange.directory_hours` (replacing it is idempotent).
-                if last_directory.is_none_or(|t| t.elapsed() >= directory_every) {
-                    match self.app.import_directory(hub).await {
-                        Ok((listed, matched)) => {
-                            tracing::info!(listed, matched, "exchange: directory fetched")
+                // The directory of each route when the worker starts and then every
+                // `exchange.directory_hours` (the hub first: an agency an LGSP also lists is
+                // reached through the LGSP).
+                let fetch_directory = last_directory.is_none_or(|t| t.elapsed() >= directory_every);
+                for route in routes.all() {
+                    if fetch_directory {
+                        match self.app.import_directory(route).await {
+                            Ok((listed, matched)) => {
+                                tracing::info!(
+                                    route = route.route(),
+                                    listed,
+                                    matched,
+                                    "exchange: directory fetched"
+                                )
+                            }
+                            Err(e) => {
+                                tracing::warn!(route = route.route(), error = %e, "exchange: directory not fetched")
+                            }
                         }
-                        Err(e) => tracing::warn!(error = %e, "exchange: directory not fetched"),
                     }
+                    match self.app.receive_round(route).await {
+                        Ok(r) if r != Default::default() => tracing::info!(
+                            route = route.route(),
+                            documents = r.documents,
+                            statuses = r.statuses,
+                            duplicates = r.duplicates,
+                            refused = r.refused,
+                            "exchange: packets received"
+                        ),
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::warn!(route = route.route(), error = %e, "exchange: receiving failed")
+                        }
+                    }
+                }
+                if fetch_directory {
                     last_directory = Some(std::time::Instant::now());
                 }
+                last_exchange = std::time::Instant::now();
             }
             // Reminders of documents due soon or overdue, every five minutes.
             if last_reminders.elapsed() >= StdDuration::from_secs(300) {

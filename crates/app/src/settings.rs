@@ -34,6 +34,9 @@ pub struct Exchange {
     pub enabled: bool,
     /// The national document exchange hub (or `egov exchange hub`).
     pub hub: crate::exchange::transport::HubConfig,
+    /// Provincial LGSPs by route name (`[exchange.lgsp.<name>]`): the directory names which
+    /// route reaches an agency.
+    pub lgsp: std::collections::BTreeMap<String, crate::exchange::lgsp::LgspConfig>,
     /// How often the worker asks the hub what waits for our agencies (seconds).
     pub poll_seconds: u64,
     /// A received document whose PDF signature is invalid: `refuse` (returned with status 02,
@@ -49,6 +52,7 @@ impl Default for Exchange {
         Exchange {
             enabled: false,
             hub: Default::default(),
+            lgsp: Default::default(),
             poll_seconds: 30,
             invalid_signature: "refuse".into(),
             directory_hours: 24,

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
+use egov_app::exchange::transport::Transport as _;
 use egov_edxml::unzip::{EntrySink, ZipLimits, unzip};
 use egov_edxml::{AttachmentSink, Limits, Packet, Summary, TraceHeader};
 use egov_store::Exec as _;
@@ -69,6 +70,10 @@ pub enum ExchangeCmd {
         /// its word.
         #[arg(long = "system")]
         systems: Vec<String>,
+        /// The bearer token a system presents in the LGSP dialect, as `ID=TOKEN` (repeat it);
+        /// a system without one may present any token.
+        #[arg(long = "token")]
+        tokens: Vec<String>,
         /// The connected agencies: a JSON list of `{"code", "name", "parent"}`.
         #[arg(long)]
         agencies: Option<PathBuf>,
@@ -78,16 +83,21 @@ pub enum ExchangeCmd {
 pub async fn run(cmd: ExchangeCmd, settings: egov_app::Settings) -> Result<()> {
     match cmd {
         ExchangeCmd::Poll => {
-            let hub = hub_client(&settings)?;
+            let routes = routes(&settings)?;
             let app = crate::open(settings).await?;
-            let r = app
-                .receive_round(&hub)
-                .await
-                .map_err(|e| anyhow::anyhow!("receiving failed: {e}"))?;
-            println!(
-                "documents filed: {}, statuses applied: {}, duplicates: {}, refused: {}",
-                r.documents, r.statuses, r.duplicates, r.refused
-            );
+            for route in routes.all() {
+                let r = app.receive_round(route).await.map_err(|e| {
+                    anyhow::anyhow!("receiving through {} failed: {e}", route.route())
+                })?;
+                println!(
+                    "{}: documents filed: {}, statuses applied: {}, duplicates: {}, refused: {}",
+                    route.route(),
+                    r.documents,
+                    r.statuses,
+                    r.duplicates,
+                    r.refused
+                );
+            }
             Ok(())
         }
         ExchangeCmd::Verify => {
@@ -116,17 +126,24 @@ pub async fn run(cmd: ExchangeCmd, settings: egov_app::Settings) -> Result<()> {
             Ok(())
         }
         ExchangeCmd::Directory => {
-            let hub = hub_client(&settings)?;
+            let routes = routes(&settings)?;
             let app = crate::open(settings).await?;
-            let (listed, matched) = app
-                .import_directory(&hub)
-                .await
-                .map_err(|e| anyhow::anyhow!("the directory could not be fetched: {e}"))?;
-            println!("{listed} agencies connected to the hub, {matched} of them ours");
+            for route in routes.all() {
+                let (listed, matched) = app.import_directory(route).await.map_err(|e| {
+                    anyhow::anyhow!(
+                        "the directory of {} could not be fetched: {e}",
+                        route.route()
+                    )
+                })?;
+                println!(
+                    "{}: {listed} agencies connected, {matched} of them ours",
+                    route.route()
+                );
+            }
             Ok(())
         }
         ExchangeCmd::Send => {
-            let hub = hub_client(&settings)?;
+            let routes = routes(&settings)?;
             let app = crate::open(settings).await?;
             let jobs: Vec<(String,)> = (app.db())
                 .fetch_all(
@@ -136,7 +153,10 @@ pub async fn run(cmd: ExchangeCmd, settings: egov_app::Settings) -> Result<()> {
             .await?;
             for (payload,) in jobs {
                 let job: egov_app::exchange::send::SendJob = serde_json::from_str(&payload)?;
-                match app.send_outside(&hub, &job).await {
+                let Some(route) = routes.for_recipient(&app, &job.to).await else {
+                    bail!("no exchange route is configured");
+                };
+                match app.send_outside(route, &job).await {
                     Ok(sent) => println!("document {} → {}: {sent:?}", job.document_id, job.to),
                     Err(e) => println!("document {} → {}: not sent: {e}", job.document_id, job.to),
                 }
@@ -177,8 +197,9 @@ pub async fn run(cmd: ExchangeCmd, settings: egov_app::Settings) -> Result<()> {
         ExchangeCmd::Hub {
             listen,
             systems,
+            tokens,
             agencies,
-        } => hub(&listen, &systems, agencies.as_deref()).await,
+        } => hub(&listen, &systems, &tokens, agencies.as_deref()).await,
         ExchangeCmd::Inspect { packet, max_mib } => inspect(&packet, max_mib),
         ExchangeCmd::Build {
             description,
@@ -418,17 +439,28 @@ fn build(description: &Path, output: &Path, any_path: bool) -> Result<()> {
     Ok(())
 }
 
-async fn hub(listen: &str, systems: &[String], agencies: Option<&Path>) -> Result<()> {
-    let mut secrets = std::collections::BTreeMap::new();
-    for s in systems {
-        let Some((id, secret)) = s.split_once('=') else {
-            bail!("--system takes ID=SECRET, not {s:?}");
-        };
-        if id.is_empty() || secret.is_empty() {
-            bail!("--system takes ID=SECRET with both given");
+/// `ID=VALUE` pairs of a repeated option.
+fn pairs(option: &str, given: &[String]) -> Result<std::collections::BTreeMap<String, String>> {
+    let mut map = std::collections::BTreeMap::new();
+    for s in given {
+        match s.split_once('=') {
+            Some((id, value)) if !id.is_empty() && !value.is_empty() => {
+                map.insert(id.to_string(), value.to_string());
+            }
+            _ => bail!("{option} takes ID=VALUE with both given, not {s:?}"),
         }
-        secrets.insert(id.to_string(), secret.to_string());
     }
+    Ok(map)
+}
+
+async fn hub(
+    listen: &str,
+    systems: &[String],
+    tokens: &[String],
+    agencies: Option<&Path>,
+) -> Result<()> {
+    let secrets = pairs("--system", systems)?;
+    let tokens = pairs("--token", tokens)?;
     let directory: Vec<egov_app::exchange::transport::Connected> = match agencies {
         Some(p) => serde_json::from_slice(
             &std::fs::read(p).with_context(|| format!("reading {}", p.display()))?,
@@ -437,12 +469,12 @@ async fn hub(listen: &str, systems: &[String], agencies: Option<&Path>) -> Resul
         None => Vec::new(),
     };
     let count = directory.len();
-    let hub = egov_web::exchange_hub::LocalHub::new(secrets.clone(), directory);
+    let hub = egov_web::exchange_hub::LocalHub::new(secrets.clone(), directory).with_tokens(tokens);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
     println!(
-        "Local document exchange hub on http://{listen}/ — {count} agencies, {} — Ctrl-C stops it.",
+        "Local document exchange hub on http://{listen}/ (and an LGSP's calls under /v1/) — {count} agencies, {} — Ctrl-C stops it.",
         if secrets.is_empty() {
             "calls NOT checked (no --system given)".to_string()
         } else {
@@ -456,11 +488,15 @@ async fn hub(listen: &str, systems: &[String], agencies: Option<&Path>) -> Resul
     Ok(())
 }
 
-fn hub_client(settings: &egov_app::Settings) -> Result<egov_app::exchange::transport::HubClient> {
+fn routes(settings: &egov_app::Settings) -> Result<egov_app::exchange::routes::Routes> {
     if !settings.exchange.enabled {
         bail!("the exchange is not enabled: set [exchange] enabled = true and its [exchange.hub]");
     }
-    Ok(egov_app::exchange::transport::HubClient::new(
-        settings.exchange.hub.clone(),
-    ))
+    let routes = egov_app::exchange::routes::Routes::from_settings(&settings.exchange);
+    if routes.all().is_empty() {
+        bail!(
+            "no exchange route is configured: set [exchange.hub] url, or an [exchange.lgsp.NAME]"
+        );
+    }
+    Ok(routes)
 }

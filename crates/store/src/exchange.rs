@@ -494,3 +494,12 @@ pub async fn by_remote_id(
     )
     .await
 }
+
+/// The route the directory names for an agency, if it lists it.
+pub async fn route_of(ex: &mut impl Exec, code: &str) -> Result<Option<String>, StoreError> {
+    ex.scalar_optional(
+        "SELECT route FROM exchange_directory WHERE code = $1",
+        args![code],
+    )
+    .await
+}

@@ -14,6 +14,8 @@
 //! `GET /_state` shows the queues as JSON; `POST /_mode` makes it fail as a real hub may: down
 //! (503), hanging, or handling the next sends and then losing their answers.
 
+mod lgsp;
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -67,6 +69,16 @@ struct Held {
     queues: BTreeMap<String, Vec<Item>>,
     next: u64,
     sent: u64,
+    /// Calls answered in the LGSP dialect.
+    lgsp_calls: u64,
+    /// The agencies the LGSP dialect's directory lists (all the hub's when empty): the
+    /// province's platform connects its own agencies.
+    #[serde(skip)]
+    lgsp_lists: Vec<String>,
+    /// Bearer tokens of systems calling in the LGSP dialect (a system without one may present
+    /// any non-empty token).
+    #[serde(skip)]
+    tokens: BTreeMap<String, String>,
     refused: Vec<(String, String)>,
     #[serde(skip)]
     mode: HubMode,
@@ -129,6 +141,17 @@ impl LocalHub {
         self
     }
 
+    /// The bearer tokens the LGSP dialect expects (system id → token).
+    pub fn with_tokens(self, tokens: BTreeMap<String, String>) -> Self {
+        self.lock().tokens = tokens;
+        self
+    }
+
+    /// Lists only these agencies in the LGSP dialect's directory.
+    pub fn lgsp_lists(&self, codes: Vec<String>) {
+        self.lock().lgsp_lists = codes;
+    }
+
     pub fn set_mode(&self, mode: HubMode) {
         self.lock().mode = mode;
     }
@@ -167,6 +190,7 @@ impl LocalHub {
             .route("/getAgenciesList", get(agencies))
             .route("/_state", get(state))
             .route("/_mode", post(set_mode))
+            .merge(self.lgsp_routes(&egov_app::exchange::lgsp::LgspPaths::default()))
             .layer(axum::extract::DefaultBodyLimit::max(
                 self.limits.max_packet as usize,
             ))
@@ -221,6 +245,106 @@ impl LocalHub {
             }
         }
         Ok(get("from"))
+    }
+
+    /// Takes a packet `from` an agency (either dialect): read, checked, re-serialised and
+    /// queued for its recipients; answers its id and whether its answer is to be lost.
+    fn accept(
+        &self,
+        from: &str,
+        message_type: MessageType,
+        body: &[u8],
+    ) -> Result<(String, bool), Refusal> {
+        let mut sink = MemorySink::default();
+        let reading = match egov_edxml::read_slice(body, &self.limits, &mut sink) {
+            Ok(r) => r,
+            Err(e) => {
+                self.lock()
+                    .refused
+                    .push((e.code().to_string(), e.to_string()));
+                return Err(Refusal(
+                    StatusCode::BAD_REQUEST,
+                    "bad_packet",
+                    format!("The packet cannot be read: {e} ({})", e.code()),
+                ));
+            }
+        };
+        let sender = reading.packet.from().organ_id.clone();
+        let recipients: Vec<String> = match (&reading.packet, message_type) {
+            (Packet::Document(d), MessageType::Edoc) => {
+                d.header.to.iter().map(|o| o.organ_id.clone()).collect()
+            }
+            (Packet::Status(s), MessageType::Status) => vec![s.response_for.organ_id.clone()],
+            _ => {
+                return Err(Refusal(
+                    StatusCode::BAD_REQUEST,
+                    "messagetype_mismatch",
+                    "The packet is not of the declared messagetype.".into(),
+                ));
+            }
+        };
+        if sender != from {
+            return Err(Refusal(
+                StatusCode::FORBIDDEN,
+                "from_mismatch",
+                format!("The packet is from {sender}, the call from {from}."),
+            ));
+        }
+        let what = match &reading.packet {
+            Packet::Document(d) => (
+                d.header.document_id.clone(),
+                d.business.action.name().to_string(),
+            ),
+            Packet::Status(s) => (
+                s.response_for.document_id.clone(),
+                s.status.wire().to_string(),
+            ),
+        };
+        let bytes = Bytes::from(reserialise(&reading.packet, &sink.files, body));
+        self.enqueue(from, message_type, recipients, what, bytes)
+    }
+
+    /// A delivery's bytes, for the agency it waits for only.
+    fn packet_for(&self, agency: &str, id: &str) -> Result<Bytes, Refusal> {
+        let held = self.lock();
+        held.queues
+            .get(agency)
+            .and_then(|q| q.iter().find(|i| i.id == id))
+            .map(|i| i.bytes.clone())
+            .ok_or_else(|| {
+                Refusal(
+                    StatusCode::NOT_FOUND,
+                    "unknown_doc",
+                    format!("Nothing with the id {id:?} waits for {agency}."),
+                )
+            })
+    }
+
+    /// Marks a delivery `done` or `fail`, for the agency it waits for only.
+    fn mark(&self, agency: &str, id: &str, status: &str) -> Result<(), Refusal> {
+        if status != "done" && status != "fail" {
+            return Err(Refusal(
+                StatusCode::BAD_REQUEST,
+                "bad_status",
+                "status must be done or fail.".into(),
+            ));
+        }
+        let mut held = self.lock();
+        match held
+            .queues
+            .get_mut(agency)
+            .and_then(|q| q.iter_mut().find(|i| i.id == id))
+        {
+            Some(i) => {
+                i.status = status.to_string();
+                Ok(())
+            }
+            None => Err(Refusal(
+                StatusCode::NOT_FOUND,
+                "unknown_doc",
+                format!("Nothing with the id {id:?} waits for {agency}."),
+            )),
+        }
     }
 
     /// Queues a delivery for each recipient; answers its id and whether its answer is to be
@@ -406,56 +530,7 @@ async fn send(
         )
         .into_response();
     };
-    let mut sink = MemorySink::default();
-    let reading = match egov_edxml::read_slice(&body, &hub.limits, &mut sink) {
-        Ok(r) => r,
-        Err(e) => {
-            hub.lock()
-                .refused
-                .push((e.code().to_string(), e.to_string()));
-            return Refusal(
-                StatusCode::BAD_REQUEST,
-                "bad_packet",
-                format!("The packet cannot be read: {e} ({})", e.code()),
-            )
-            .into_response();
-        }
-    };
-    let sender = reading.packet.from().organ_id.clone();
-    let recipients: Vec<String> = match (&reading.packet, message_type) {
-        (Packet::Document(d), MessageType::Edoc) => {
-            d.header.to.iter().map(|o| o.organ_id.clone()).collect()
-        }
-        (Packet::Status(s), MessageType::Status) => vec![s.response_for.organ_id.clone()],
-        _ => {
-            return Refusal(
-                StatusCode::BAD_REQUEST,
-                "messagetype_mismatch",
-                "The packet is not of the declared messagetype.".into(),
-            )
-            .into_response();
-        }
-    };
-    if sender != from {
-        return Refusal(
-            StatusCode::FORBIDDEN,
-            "from_mismatch",
-            format!("The packet is from {sender}, the call from {from}."),
-        )
-        .into_response();
-    }
-    let what = match &reading.packet {
-        Packet::Document(d) => (
-            d.header.document_id.clone(),
-            d.business.action.name().to_string(),
-        ),
-        Packet::Status(s) => (
-            s.response_for.document_id.clone(),
-            s.status.wire().to_string(),
-        ),
-    };
-    let bytes = Bytes::from(reserialise(&reading.packet, &sink.files, &body));
-    let (id, lose) = match hub.enqueue(&from, message_type, recipients, what, bytes) {
+    let (id, lose) = match hub.accept(&from, message_type, &body) {
         Ok(queued) => queued,
         Err(r) => return r.into_response(),
     };
@@ -537,24 +612,13 @@ async fn get_edoc(
         Err(r) => return r,
     };
     let id = header(&headers, "docid");
-    let held = hub.lock();
-    // Only the agency a packet waits for gets it.
-    match held
-        .queues
-        .get(&agency)
-        .and_then(|q| q.iter().find(|i| i.id == id))
-    {
-        Some(i) => (
+    match hub.packet_for(&agency, &id) {
+        Ok(bytes) => (
             [(axum::http::header::CONTENT_TYPE, "application/xml")],
-            i.bytes.clone(),
+            bytes,
         )
             .into_response(),
-        None => Refusal(
-            StatusCode::NOT_FOUND,
-            "unknown_doc",
-            format!("Nothing with the id {id:?} waits for {agency}."),
-        )
-        .into_response(),
+        Err(r) => r.into_response(),
     }
 }
 
@@ -569,30 +633,9 @@ async fn update_status(
         Err(r) => return r,
     };
     let (id, status) = (header(&headers, "docid"), header(&headers, "status"));
-    if status != "done" && status != "fail" {
-        return Refusal(
-            StatusCode::BAD_REQUEST,
-            "bad_status",
-            "status must be done or fail.".into(),
-        )
-        .into_response();
-    }
-    let mut held = hub.lock();
-    match held
-        .queues
-        .get_mut(&agency)
-        .and_then(|q| q.iter_mut().find(|i| i.id == id))
-    {
-        Some(i) => {
-            i.status = status;
-            ok(json!({}))
-        }
-        None => Refusal(
-            StatusCode::NOT_FOUND,
-            "unknown_doc",
-            format!("Nothing with the id {id:?} waits for {agency}."),
-        )
-        .into_response(),
+    match hub.mark(&agency, &id, &status) {
+        Ok(()) => ok(json!({})),
+        Err(r) => r.into_response(),
     }
 }
 

@@ -3,8 +3,10 @@
 //! packet reader to the file store, so that an incoming packet's attachments go straight from
 //! the network into blobs, never whole in memory.
 
+pub mod lgsp;
 pub mod outgoing;
 pub mod receive;
+pub mod routes;
 pub mod send;
 pub mod status;
 pub mod transport;

@@ -39,8 +39,6 @@ pub struct Received {
     pub recalls: usize,
 }
 
-const ROUTE: &str = "hub";
-
 impl App {
     /// One round of receiving through `t` for every agency of ours with an identifier the
     /// directory can know. Calls that fail end the round for that agency (the next round
@@ -63,7 +61,7 @@ impl App {
                     Err(super::transport::TransportError::Refused { code: c, message })
                         if matches!(
                             c.as_str(),
-                            "unknown_system" | "bad_signature" | "stale_request"
+                            "unknown_system" | "bad_signature" | "stale_request" | "unauthorized"
                         ) =>
                     {
                         // The hub refuses us, not the agency: our configuration is wrong.
@@ -110,6 +108,7 @@ impl App {
         bytes: Bytes,
         out: &mut Received,
     ) -> Result<(), String> {
+        let route = t.route();
         let now = self.now();
         let internal = |e: egov_store::StoreError| e.to_string();
         let mut ex = &self.db;
@@ -128,13 +127,21 @@ impl App {
                     action: e.code(),
                     sequence: 0,
                 };
-                self.log_in(&key, "edoc", None, &sha, "refused", Some(&e.to_string()))
-                    .await?;
+                self.log_in(
+                    route,
+                    &key,
+                    "edoc",
+                    None,
+                    &sha,
+                    "refused",
+                    Some(&e.to_string()),
+                )
+                .await?;
                 return Err(format!("{e} ({})", e.code()));
             }
         };
         match reading.packet {
-            Packet::Status(s) => self.take_status(agency, &sha, *s, out).await,
+            Packet::Status(s) => self.take_status(route, agency, &sha, *s, out).await,
             Packet::Document(d) => {
                 let sender = d.header.from.organ_id.clone();
                 let stamp = d
@@ -161,6 +168,7 @@ impl App {
                 }
                 if !d.header.to.iter().any(|o| o.organ_id == agency) {
                     self.log_in(
+                        route,
                         &key,
                         "edoc",
                         None,
@@ -172,14 +180,14 @@ impl App {
                     return Err(format!("the packet is not addressed to {agency}"));
                 }
                 if d.business.action == BusinessAction::Revocation {
-                    return self.take_revocation(&d, &key, &sha, out).await;
+                    return self.take_revocation(route, &d, &key, &sha, out).await;
                 }
                 if d.business.action != BusinessAction::New {
                     let why = format!(
                         "a {} is not handled yet; the clerk registers it by hand",
                         d.business.action.name()
                     );
-                    self.log_in(&key, "edoc", None, &sha, "refused", Some(&why))
+                    self.log_in(route, &key, "edoc", None, &sha, "refused", Some(&why))
                         .await?;
                     return Err(why);
                 }
@@ -190,7 +198,7 @@ impl App {
                 if let Some(why) = self.invalid_signature(&d, sink.kept()).await?
                     && self.settings.exchange.invalid_signature != "register"
                 {
-                    self.log_in(&key, "edoc", None, &sha, "refused", Some(&why))
+                    self.log_in(route, &key, "edoc", None, &sha, "refused", Some(&why))
                         .await?;
                     self.report_to_sender(t, agency, &d, StatusCode::Refused, &why)
                         .await;
@@ -198,7 +206,7 @@ impl App {
                     return Ok(());
                 }
                 let Some((_doc_id, filed_at)) = self
-                    .file_incoming(agency, &d, sink.kept(), &key, &sha)
+                    .file_incoming(route, agency, &d, sink.kept(), &key, &sha)
                     .await?
                 else {
                     // Another worker filed it a moment ago.
@@ -230,8 +238,10 @@ impl App {
             .map_err(|e| e.to_string())
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn log_in(
         &self,
+        route: &str,
         key: &MessageKey<'_>,
         message_type: &str,
         document_id: Option<i64>,
@@ -241,7 +251,7 @@ impl App {
     ) -> Result<(), String> {
         let internal = |e: egov_store::StoreError| e.to_string();
         let mut ex = &self.db;
-        let row = log::attempt(&mut ex, key, ROUTE, message_type, document_id, self.now())
+        let row = log::attempt(&mut ex, key, route, message_type, document_id, self.now())
             .await
             .map_err(internal)?;
         if document_id.is_some() {
@@ -258,6 +268,7 @@ impl App {
     /// the same transaction; answers its id, or `None` when the key was taken meanwhile.
     async fn file_incoming(
         &self,
+        route: &str,
         agency: &str,
         d: &egov_edxml::DocumentPacket,
         kept: &[egov_store::blobs::Written],
@@ -368,7 +379,7 @@ impl App {
         store::insert_incoming(&mut tx, ours.id, doc_id, "exchange", false, now)
             .await
             .map_err(internal)?;
-        if !log::claim_received(&mut tx, key, ROUTE, "edoc", Some(doc_id), sha, now)
+        if !log::claim_received(&mut tx, key, route, "edoc", Some(doc_id), sha, now)
             .await
             .map_err(internal)?
         {
@@ -382,6 +393,7 @@ impl App {
     /// A status about a document we sent: that recipient's status on our side.
     async fn take_status(
         &self,
+        route: &str,
         agency: &str,
         sha: &str,
         s: StatusPacket,
@@ -423,7 +435,7 @@ impl App {
             .map_err(internal)?;
         let Some((doc_id,)) = sent else {
             let why = "a status about a document we did not send to that agency";
-            self.log_in(&key, "status", None, sha, "refused", Some(why))
+            self.log_in(route, &key, "status", None, sha, "refused", Some(why))
                 .await?;
             return Err(why.into());
         };
@@ -439,7 +451,7 @@ impl App {
             )
             .await
             .map_err(internal)?;
-        self.log_in(&key, "status", Some(doc_id), sha, "received", None)
+        self.log_in(route, &key, "status", Some(doc_id), sha, "received", None)
             .await?;
         out.statuses += 1;
         Ok(())
@@ -450,6 +462,7 @@ impl App {
     /// sender can revoke it.
     async fn take_revocation(
         &self,
+        route: &str,
         d: &egov_edxml::DocumentPacket,
         key: &MessageKey<'_>,
         sha: &str,
@@ -473,13 +486,13 @@ impl App {
             .map_err(internal)?;
         let Some((doc_id,)) = received else {
             let why = "a revocation of a document this sender did not send us";
-            self.log_in(key, "edoc", None, sha, "refused", Some(why))
+            self.log_in(route, key, "edoc", None, sha, "refused", Some(why))
                 .await?;
             return Err(why.into());
         };
         let now = self.now();
         let mut tx = self.db.begin().await.map_err(internal)?;
-        if !log::claim_received(&mut tx, key, ROUTE, "edoc", Some(doc_id), sha, now)
+        if !log::claim_received(&mut tx, key, route, "edoc", Some(doc_id), sha, now)
             .await
             .map_err(internal)?
         {

@@ -15,6 +15,7 @@ use egov_store::exchange::{self as log, MessageKey};
 use serde::Deserialize;
 
 use super::outgoing::{Outgoing, OutgoingFile, document_code, document_packet};
+use super::routes::Routes;
 use super::transport::{MessageType, Transport, TransportError};
 use crate::App;
 use crate::jobs::{Handler, HandlerFuture};
@@ -43,14 +44,19 @@ pub enum Sent {
     Refused(String, String),
 }
 
-/// The job handler, sending through `transport`.
-pub fn send_handler<T: Transport + 'static>(transport: Arc<T>) -> Handler {
+/// The job handler, sending through the route the directory names for the recipient.
+pub fn send_handler(routes: Arc<Routes>) -> Handler {
     Arc::new(move |app: Arc<App>, job| -> HandlerFuture {
-        let t = transport.clone();
+        let routes = routes.clone();
         Box::pin(async move {
             let p: SendJob = serde_json::from_str(&job.payload)
                 .map_err(|e| format!("the job's payload cannot be read: {e}"))?;
-            app.send_outside(t.as_ref(), &p).await.map(|_| ())
+            let Some(route) = routes.for_recipient(&app, &p.to).await else {
+                return Err(
+                    "no exchange route is configured (exchange.hub.url or exchange.lgsp)".into(),
+                );
+            };
+            app.send_outside(route, &p).await.map(|_| ())
         })
     })
 }
@@ -116,7 +122,7 @@ impl App {
             action: action.name(),
             sequence: p.sequence,
         };
-        let row = log::attempt(&mut ex, &key, "hub", "edoc", Some(d.id), now)
+        let row = log::attempt(&mut ex, &key, t.route(), "edoc", Some(d.id), now)
             .await
             .map_err(internal)?;
         if row.state == "sent" {
@@ -300,7 +306,7 @@ impl App {
             .map(|a| (a.code.trim().to_string(), a.name, a.parent))
             .collect();
         let mut tx = self.db.begin().await.map_err(|e| e.to_string())?;
-        log::replace_directory(&mut tx, "hub", &entries, self.now())
+        log::replace_directory(&mut tx, t.route(), &entries, self.now())
             .await
             .map_err(|e| e.to_string())?;
         tx.commit().await.map_err(|e| e.to_string())?;

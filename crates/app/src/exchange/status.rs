@@ -11,6 +11,7 @@ use egov_store::Exec;
 use egov_store::exchange::{self as log, MessageKey};
 use serde::Deserialize;
 
+use super::routes::Routes;
 use super::transport::{MessageType, Transport};
 use crate::App;
 use crate::jobs::{Handler, HandlerFuture};
@@ -26,14 +27,20 @@ struct StatusJob {
     note: String,
 }
 
-/// The job handler, sending through `transport`.
-pub fn status_handler<T: Transport + 'static>(transport: Arc<T>) -> Handler {
+/// The job handler, sending back through the route the document came by.
+pub fn status_handler(routes: Arc<Routes>) -> Handler {
     Arc::new(move |app: Arc<App>, job| -> HandlerFuture {
-        let t = transport.clone();
+        let routes = routes.clone();
         Box::pin(async move {
             let p: StatusJob = serde_json::from_str(&job.payload)
                 .map_err(|e| format!("the job's payload cannot be read: {e}"))?;
-            app.status_back(t.as_ref(), &p).await
+            let came_by = app.route_of_copy(p.incoming_id).await?;
+            let Some(route) = routes.named(&came_by).or_else(|| routes.default_route()) else {
+                return Err(
+                    "no exchange route is configured (exchange.hub.url or exchange.lgsp)".into(),
+                );
+            };
+            app.status_back(route, &p).await
         })
     })
 }
@@ -54,6 +61,24 @@ fn default_description(code: &StatusCode) -> &'static str {
 }
 
 impl App {
+    /// The route an incoming copy came by (`hub` when the log does not say).
+    async fn route_of_copy(&self, incoming_id: i64) -> Result<String, String> {
+        let internal = |e: egov_store::StoreError| e.to_string();
+        let copy = egov_store::documents::get_incoming(&mut &self.db, incoming_id)
+            .await
+            .map_err(internal)?;
+        let route: Option<(String,)> = (&self.db)
+            .fetch_optional(
+                "SELECT route FROM exchange_messages WHERE direction = 'in' \
+                 AND message_type = 'edoc' AND state = 'received' AND document_id = $1 \
+                 ORDER BY id LIMIT 1",
+                egov_store::args![copy.document_id],
+            )
+            .await
+            .map_err(internal)?;
+        Ok(route.map(|(r,)| r).unwrap_or_else(|| "hub".into()))
+    }
+
     async fn status_back<T: Transport>(&self, t: &T, p: &StatusJob) -> Result<(), String> {
         let internal = |e: egov_store::StoreError| e.to_string();
         let copy = egov_store::documents::get_incoming(&mut &self.db, p.incoming_id)
@@ -135,7 +160,7 @@ impl App {
             sequence: 0,
         };
         let mut ex = &self.db;
-        let row = log::attempt(&mut ex, &key, "hub", "status", None, now)
+        let row = log::attempt(&mut ex, &key, t.route(), "status", None, now)
             .await
             .map_err(internal)?;
         if row.state == "sent" {

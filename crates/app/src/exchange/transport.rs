@@ -108,6 +108,11 @@ impl TransportError {
 
 /// One way packets travel between agencies.
 pub trait Transport: Send + Sync {
+    /// The route's name in the message log and the directory: `hub`, or an LGSP's name.
+    fn route(&self) -> &str {
+        "hub"
+    }
+
     /// Sends a packet on behalf of `from`; answers the transport's id for it.
     fn send(
         &self,

@@ -1195,3 +1195,204 @@ crate::both!(
         assert_eq!(round, egov_app::exchange::receive::Received::default());
     }
 );
+
+// --- a route through a provincial LGSP ---------------------------------------------------------
+
+const NGHE_AN: &str = "000.00.00.H40";
+
+fn lgsp_client(base: &str, system: &str, secret: &str) -> egov_app::exchange::lgsp::LgspClient {
+    egov_app::exchange::lgsp::LgspClient::new(
+        "lgsp-tinh",
+        egov_app::exchange::lgsp::LgspConfig {
+            url: base.into(),
+            system_id: system.into(),
+            secret: secret.into(),
+            token: format!("token-{system}"),
+            timeout_seconds: 2,
+            ..Default::default()
+        },
+    )
+}
+
+crate::both!(
+    an_agency_the_directory_routes_through_an_lgsp_is_reached_through_it,
+    |db| {
+        let (hub, base, _stop) = hub().await;
+        let hub = hub.with_tokens(BTreeMap::from([
+            (
+                "egov-thanhhoa".to_string(),
+                "token-egov-thanhhoa".to_string(),
+            ),
+            ("bnv".to_string(), "token-bnv".to_string()),
+        ]));
+        let r = crate::start(db, |s| {
+            s.exchange.enabled = true;
+            s.exchange.hub = HubConfig {
+                url: base.clone(),
+                system_id: "egov-thanhhoa".into(),
+                secret: "s3cret-th".into(),
+                timeout_seconds: 2,
+                ..HubConfig::default()
+            };
+            s.exchange.lgsp.insert(
+                "lgsp-tinh".into(),
+                egov_app::exchange::lgsp::LgspConfig {
+                    url: base.clone(),
+                    system_id: "egov-thanhhoa".into(),
+                    secret: "s3cret-th".into(),
+                    token: "token-egov-thanhhoa".into(),
+                    timeout_seconds: 2,
+                    ..Default::default()
+                },
+            );
+        })
+        .await;
+        let app = &r.app;
+        let snv = agency_of(app, "chuyenvien.snv").await;
+        let sender = egov_store::agencies::get(&mut app.db(), snv).await.unwrap();
+        {
+            use egov_store::Exec;
+            (app.db())
+                .execute(
+                    "UPDATE agencies SET code_source = 'official' WHERE id = $1",
+                    egov_store::args![snv],
+                )
+                .await
+                .unwrap();
+        }
+        for (code, name) in [
+            (sender.code.as_str(), sender.name.as_str()),
+            (NGHE_AN, "UBND tỉnh Nghệ An"),
+        ] {
+            hub.register(Connected {
+                code: code.into(),
+                name: name.into(),
+                parent: None,
+            });
+        }
+        // The province's platform connects Nghệ An and our department; the hub everyone.
+        hub.lgsp_lists(vec![NGHE_AN.into(), sender.code.clone()]);
+        let routes = egov_app::exchange::routes::Routes::from_settings(&app.settings.exchange);
+        assert_eq!(routes.all().len(), 2);
+        for route in routes.all() {
+            app.import_directory(route).await.unwrap();
+        }
+        let directory = egov_store::exchange::directory(&mut app.db())
+            .await
+            .unwrap();
+        let route_of = |code: &str| {
+            directory
+                .iter()
+                .find(|e| e.code == code)
+                .map(|e| e.route.clone())
+        };
+        assert_eq!(route_of(NGHE_AN).as_deref(), Some("lgsp-tinh"));
+        assert_eq!(route_of(HOME_AFFAIRS).as_deref(), Some("hub"));
+
+        // Issued to Nghệ An: sent through the LGSP (a multipart upload with the platform's
+        // headers and token), logged under its route.
+        let calls_before = hub.state()["lgsp_calls"].as_u64().unwrap();
+        let d = issue_to(app, NGHE_AN, "V/v phối hợp quản lý địa giới hành chính").await;
+        drain(&r.app).await;
+        let log = egov_store::exchange::of_document(&mut app.db(), d.id)
+            .await
+            .unwrap();
+        assert_eq!(log.len(), 1, "{log:?}");
+        assert_eq!(
+            (log[0].route.as_str(), log[0].state.as_str()),
+            ("lgsp-tinh", "sent"),
+            "{log:?}"
+        );
+        assert!(hub.state()["lgsp_calls"].as_u64().unwrap() > calls_before);
+
+        // Nghệ An takes it from the platform: synchronised by date range, fetched, marked.
+        let nghe_an = lgsp_client(&base, "bnv", "s3cret-bnv");
+        let waiting = nghe_an.received(NGHE_AN, MessageType::Edoc).await.unwrap();
+        assert_eq!(waiting.len(), 1);
+        let got = nghe_an.get(NGHE_AN, &waiting[0].id).await.unwrap();
+        let reading = read_slice(&got, &Limits::default(), &mut DiscardSink).unwrap();
+        let Packet::Document(p) = reading.packet else {
+            panic!("a document")
+        };
+        assert_eq!(p.header.subject, "V/v phối hợp quản lý địa giới hành chính");
+        nghe_an
+            .update_status(NGHE_AN, &waiting[0].id, true)
+            .await
+            .unwrap();
+        assert!(
+            nghe_an
+                .received(NGHE_AN, MessageType::Edoc)
+                .await
+                .unwrap()
+                .is_empty(),
+            "a synchronisation lists no delivery already marked"
+        );
+        // It registers the letter and says so through the platform; our round on that route
+        // applies the status, logged under the route.
+        let status = StatusPacket {
+            from: Organ::new(NGHE_AN, "UBND tỉnh Nghệ An"),
+            response_for: ResponseFor {
+                organ_id: sender.code.clone(),
+                code: d.notation.clone().unwrap(),
+                promulgation_date: d.issued_on,
+                document_id: p.header.document_id.clone(),
+            },
+            staff: StaffInfo::default(),
+            status: StatusCode::Registered,
+            description: "Đã vào sổ".into(),
+            timestamp: Some(datetime!(2026-12-07 10:05:00)),
+        };
+        nghe_an
+            .send(
+                NGHE_AN,
+                MessageType::Status,
+                Bytes::from(status_to_vec(&status).unwrap()),
+            )
+            .await
+            .unwrap();
+        let ours = routes.named("lgsp-tinh").unwrap();
+        let round = app.receive_round(ours).await.unwrap();
+        assert_eq!(round.statuses, 1, "{round:?}");
+        let recipients = egov_store::documents::recipients(&mut app.db(), d.id)
+            .await
+            .unwrap();
+        assert_eq!(recipients[0].status.as_deref(), Some("03"));
+        let log = egov_store::exchange::of_document(&mut app.db(), d.id)
+            .await
+            .unwrap();
+        assert!(
+            log.iter()
+                .any(|m| m.direction == "in" && m.route == "lgsp-tinh" && m.action == "03"),
+            "{log:?}"
+        );
+
+        // A wrong secret or token: the platform refuses this system, and the round says so
+        // once.
+        let wrong = egov_app::exchange::lgsp::LgspClient::new(
+            "lgsp-tinh",
+            egov_app::exchange::lgsp::LgspConfig {
+                url: base.clone(),
+                system_id: "egov-thanhhoa".into(),
+                secret: "s3cret-th".into(),
+                token: "stolen".into(),
+                timeout_seconds: 2,
+                ..Default::default()
+            },
+        );
+        let err = app.receive_round(&wrong).await.unwrap_err();
+        assert!(err.contains("unauthorized"), "{err}");
+        // A packet the platform cannot read is refused with its numeric code, named.
+        let refused = nghe_an
+            .send(
+                NGHE_AN,
+                MessageType::Edoc,
+                Bytes::from_static(b"<not-a-packet/>"),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&refused, TransportError::Refused { code, .. } if code == "lgsp_1"),
+            "{refused:?}"
+        );
+    }
+);
