@@ -774,6 +774,20 @@ impl App {
                 }
                 None => false,
             };
+        let may_send_update = d.origin == "internal"
+            && d.state == OutState::Issued
+            && d.secrecy.is_none()
+            && match d.agency_id {
+                Some(a) => {
+                    self.holds_in(&mut tx, actor, &[Role::AgencyLeader, Role::RecordsClerk], a)
+                        .await?
+                        && store::recipients(&mut tx, id)
+                            .await?
+                            .iter()
+                            .any(|r| r.external_code.is_some())
+                }
+                None => false,
+            };
         let (lead, coordinators) = match &copy {
             Some(c) => direction_names(&mut tx, c).await?,
             None => (Vec::new(), Vec::new()),
@@ -808,6 +822,7 @@ impl App {
             copy: copy.map(Into::into),
             actions,
             may_add_files,
+            may_send_update,
             lead,
             coordinators,
             document: d.into(),

@@ -227,6 +227,9 @@ pub struct DocumentDetail {
     pub actions: Vec<String>,
     /// Whether the reader may add files now (a draft's drafters, until sign-off).
     pub may_add_files: bool,
+    /// Whether the reader may send the issued document's outside recipients an update (the
+    /// issuing agency's leader or records clerk).
+    pub may_send_update: bool,
     /// For the reader's copy: who leads it and who coordinates, by name (units, then people).
     pub lead: Vec<String>,
     pub coordinators: Vec<String>,
@@ -951,7 +954,8 @@ impl App {
         }
         let n = store::request_recall_of_copies(tx, id, self.now()).await?;
         let rs = store::recipients(tx, id).await?;
-        self.queue_exchange(tx, d, &rs, "revocation", note).await?;
+        self.queue_exchange(tx, d, &rs, "revocation", note, 0)
+            .await?;
         Ok(serde_json::json!({ "reason": note, "copies": n }))
     }
 
@@ -1129,7 +1133,13 @@ impl App {
         }
         let external = rs.iter().filter(|r| r.agency_id.is_none()).count();
         if external > 0 && d.secrecy.is_none() {
-            self.queue_exchange(tx, d, &rs, "new", "").await?;
+            // A document replacing an issued one goes out as a replacement of it.
+            let action = if d.replaces_id.is_some() {
+                "replacement"
+            } else {
+                "new"
+            };
+            self.queue_exchange(tx, d, &rs, action, "", 0).await?;
         }
         Ok((internal.len(), external))
     }
@@ -1142,6 +1152,7 @@ impl App {
         recipients: &[store::RecipientRow],
         action: &str,
         reason: &str,
+        sequence: i64,
     ) -> Result<(), AppError> {
         for r in recipients {
             let Some(code) = &r.external_code else {
@@ -1152,14 +1163,73 @@ impl App {
                 EXCHANGE_SEND,
                 &serde_json::json!({
                     "document_id": d.id, "action": action, "to": code, "reason": reason,
+                    "sequence": sequence,
                 }),
-                &format!("exchange:{}:{}:{}", d.id, action, code),
+                &format!("exchange:{}:{}:{}:{sequence}", d.id, action, code),
                 self.now(),
                 self.settings.worker.max_attempts,
             )
             .await?;
         }
         Ok(())
+    }
+
+    /// Sends the issued document's outside recipients an update of it (edXML business action
+    /// 2: the same `DocumentId`, the document as it is now, the reason): each update its own
+    /// message, never taken for a resend. The issuing agency's leader or records clerk; audited.
+    pub async fn send_update(&self, actor: &Actor, id: i64, reason: &str) -> Result<i64, AppError> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(AppError::invalid(
+                Code::ReasonRequired,
+                "Say what the update changes.",
+            ));
+        }
+        let mut tx = self.db.begin().await?;
+        let d = store::get_document(&mut tx, id)
+            .await
+            .or_not_found("document")?;
+        let Some(agency) = d.agency_id else {
+            return Err(AppError::not_found("document"));
+        };
+        if !self
+            .holds_in(
+                &mut tx,
+                actor,
+                &[Role::AgencyLeader, Role::RecordsClerk],
+                agency,
+            )
+            .await?
+        {
+            return Err(AppError::forbidden());
+        }
+        let rs = store::recipients(&mut tx, id).await?;
+        if d.state != OutState::Issued
+            || d.secrecy.is_some()
+            || !rs.iter().any(|r| r.external_code.is_some())
+        {
+            return Err(AppError::conflict(
+                Code::IllegalTransition,
+                "Only an issued document sent to agencies outside egov can be updated for them.",
+            ));
+        }
+        // The updates sent before, counted in the audit log: each update its own sequence.
+        let sequence: i64 = tx
+            .scalar(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'document.exchange_update' \
+                 AND object_type = 'document' AND object_id = $1",
+                egov_store::args![id.to_string()],
+            )
+            .await?;
+        self.queue_exchange(&mut tx, &d, &rs, "update", reason, sequence)
+            .await?;
+        audit::event("document.exchange_update", "document", id)
+            .agency(Some(agency))
+            .after(&serde_json::json!({ "reason": reason, "sequence": sequence }))
+            .write(&mut tx, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(sequence)
     }
 
     /// Registers a paper-signed document in the agency's series (or a secret one, metadata

@@ -182,15 +182,49 @@ impl App {
                 if d.business.action == BusinessAction::Revocation {
                     return self.take_revocation(route, &d, &key, &sha, out).await;
                 }
-                if d.business.action != BusinessAction::New {
-                    let why = format!(
-                        "a {} is not handled yet; the clerk registers it by hand",
-                        d.business.action.name()
-                    );
-                    self.log_in(route, &key, "edoc", None, &sha, "refused", Some(&why))
-                        .await?;
-                    return Err(why);
-                }
+                // An update or a replacement is filed as a document of its own, tied to the
+                // copy it concerns: an update of a document this sender never sent us is
+                // refused; a replacement stands on its own when the replaced one is not here.
+                let concerns = match &d.business.action {
+                    BusinessAction::New => None,
+                    BusinessAction::Update => {
+                        let target = if d.business.document_id.is_empty() {
+                            d.header.document_id.as_str()
+                        } else {
+                            d.business.document_id.as_str()
+                        };
+                        match self.received_copy(target, &counterpart).await? {
+                            Some(id) => Some(id),
+                            None => {
+                                let why = "an update of a document this sender did not send us";
+                                self.log_in(route, &key, "edoc", None, &sha, "refused", Some(why))
+                                    .await?;
+                                return Err(why.into());
+                            }
+                        }
+                    }
+                    BusinessAction::Replacement => {
+                        let mut found = None;
+                        for r in &d.business.replacements {
+                            if let Some(id) =
+                                self.received_copy(&r.document_id, &counterpart).await?
+                            {
+                                found = Some(id);
+                                break;
+                            }
+                        }
+                        found
+                    }
+                    other => {
+                        let why = format!(
+                            "business action {:?} is not one the standard defines; the clerk registers it by hand",
+                            other.wire()
+                        );
+                        self.log_in(route, &key, "edoc", None, &sha, "refused", Some(&why))
+                            .await?;
+                        return Err(why);
+                    }
+                };
                 // The integrity check: a PDF whose signature is invalid is returned to the
                 // sender with status 02 and the reason (Decree 30), unless an operator chose to
                 // register such documents; an indeterminate one (an unknown CA) is filed, its
@@ -206,7 +240,7 @@ impl App {
                     return Ok(());
                 }
                 let Some((_doc_id, filed_at)) = self
-                    .file_incoming(route, agency, &d, sink.kept(), &key, &sha)
+                    .file_incoming(route, agency, &d, sink.kept(), (&key, concerns), &sha)
                     .await?
                 else {
                     // Another worker filed it a moment ago.
@@ -272,7 +306,7 @@ impl App {
         agency: &str,
         d: &egov_edxml::DocumentPacket,
         kept: &[egov_store::blobs::Written],
-        key: &MessageKey<'_>,
+        (key, concerns): (&MessageKey<'_>, Option<i64>),
         sha: &str,
     ) -> Result<Option<(i64, egov_store::agencies::Agency)>, String> {
         let internal = |e: egov_store::StoreError| e.to_string();
@@ -322,7 +356,7 @@ impl App {
                 drafter_id: None,
                 drafting_unit_id: None,
                 recipients_text: "",
-                replaces_id: None,
+                replaces_id: concerns,
                 copies: 1,
                 search_fold: "",
                 access_fold: &egov_store::fts::agency_words(&[ours.id]),
@@ -457,6 +491,26 @@ impl App {
         Ok(())
     }
 
+    /// egov's document of the copy received from `counterpart` (`sender>addressee`) under this
+    /// `DocumentId`, if any.
+    async fn received_copy(
+        &self,
+        document_id: &str,
+        counterpart: &str,
+    ) -> Result<Option<i64>, String> {
+        let found: Option<(i64,)> = (&self.db)
+            .fetch_optional(
+                "SELECT document_id FROM exchange_messages WHERE direction = 'in' \
+                 AND message_type = 'edoc' AND action = 'new' AND state = 'received' \
+                 AND packet_document_id = $1 AND counterpart = $2 AND document_id IS NOT NULL \
+                 ORDER BY id LIMIT 1",
+                egov_store::args![document_id, counterpart],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(found.map(|(id,)| id))
+    }
+
     /// A revocation by the sender of a document it sent us: the copy waits for the clerk to
     /// accept (15) or refuse (16) it, as a recall inside egov does. Only the document's own
     /// sender can revoke it.
@@ -474,17 +528,7 @@ impl App {
         } else {
             d.business.document_id.as_str()
         };
-        let received: Option<(i64,)> = (&self.db)
-            .fetch_optional(
-                "SELECT document_id FROM exchange_messages WHERE direction = 'in' \
-                 AND message_type = 'edoc' AND action = 'new' AND state = 'received' \
-                 AND packet_document_id = $1 AND counterpart = $2 AND document_id IS NOT NULL \
-                 LIMIT 1",
-                egov_store::args![target, key.counterpart],
-            )
-            .await
-            .map_err(internal)?;
-        let Some((doc_id,)) = received else {
+        let Some(doc_id) = self.received_copy(target, key.counterpart).await? else {
             let why = "a revocation of a document this sender did not send us";
             self.log_in(route, key, "edoc", None, sha, "refused", Some(why))
                 .await?;

@@ -108,8 +108,14 @@ impl App {
             files.insert(0, f);
         }
         let action = BusinessAction::from(p.action.clone());
-        // A revocation sent again from the operator's page carries no reason of its own.
-        let action_needs_reason = action == BusinessAction::Revocation;
+        // A revocation or an update sent again from the operator's page carries no reason of
+        // its own.
+        let default_reason = match action {
+            BusinessAction::Revocation => "Thu hồi văn bản",
+            BusinessAction::Update => "Cập nhật văn bản",
+            BusinessAction::Replacement => "Thay thế văn bản",
+            _ => "",
+        };
         let to = [(p.to.clone(), name)];
         let now = self.now();
         let packet_id = document_code(&d, &sender.code)
@@ -148,18 +154,30 @@ impl App {
                 return Ok(Sent::Refused("identifier_not_registered".into(), message));
             }
         }
+        // A replacement names the document it replaces by that document's own DocumentId.
+        let mut replaces = Vec::new();
+        if action == BusinessAction::Replacement
+            && let Some(old) = d.replaces_id
+        {
+            let old = egov_store::documents::get_document(&mut ex, old)
+                .await
+                .map_err(internal)?;
+            if let Ok((old_id, _)) = document_code(&old, &sender.code) {
+                replaces.push(old_id);
+            }
+        }
         let built = document_packet(&Outgoing {
             document: &d,
             sender: &sender,
             recipients: &to,
             files: &files,
             action,
-            reason: if p.reason.trim().is_empty() && action_needs_reason {
-                "Thu hồi văn bản"
+            reason: if p.reason.trim().is_empty() {
+                default_reason
             } else {
                 &p.reason
             },
-            replaces: &[],
+            replaces: &replaces,
             staff: StaffInfo {
                 department: sender.short_name.clone(),
                 ..StaffInfo::default()

@@ -88,20 +88,28 @@ impl App {
             .await
             .map_err(internal)?;
         // The packet it came in: its DocumentId and sender, from the message log.
-        let came: Option<(String, String)> = (&self.db)
+        let came: Option<(String, String, String)> = (&self.db)
             .fetch_optional(
-                "SELECT packet_document_id, counterpart FROM exchange_messages \
+                "SELECT packet_document_id, counterpart, action FROM exchange_messages \
                  WHERE direction = 'in' AND message_type = 'edoc' AND state = 'received' \
                  AND document_id = $1 ORDER BY id LIMIT 1",
                 egov_store::args![copy.document_id],
             )
             .await
             .map_err(internal)?;
-        let Some((packet_id, counterpart)) = came else {
+        let Some((packet_id, counterpart, action)) = came else {
             return Err(format!(
                 "incoming copy {} did not come through the exchange",
                 copy.id
             ));
+        };
+        // An update is agreed to (15) or refused (16) by registering or refusing its copy;
+        // its later steps are those of the document it updates, already reported.
+        let status = match (action.as_str(), p.status.as_str()) {
+            ("update", "03") => "15",
+            ("update", "02") => "16",
+            ("update", _) => return Ok(()),
+            _ => p.status.as_str(),
         };
         let sender = counterpart
             .split_once('>')
@@ -110,7 +118,7 @@ impl App {
         let d = egov_store::documents::get_document(&mut &self.db, copy.document_id)
             .await
             .map_err(internal)?;
-        let code = StatusCode::from_wire(&p.status);
+        let code = StatusCode::from_wire(status);
         let description = if p.note.trim().is_empty() {
             default_description(&code).to_string()
         } else {

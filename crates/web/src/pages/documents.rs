@@ -33,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/documents/registers", get(registers))
         .route("/documents/{id}", get(document))
         .route("/documents/{id}/act", post(act))
+        .route("/documents/{id}/exchange-update", post(exchange_update))
         .route("/documents/{id}/files/{file}", get(file))
 }
 
@@ -659,6 +660,28 @@ async fn document(
         names,
         verdicts,
     }))
+}
+
+#[derive(Deserialize)]
+struct UpdateForm {
+    #[serde(default)]
+    note: String,
+}
+
+/// Sends the outside recipients an update of an issued document.
+async fn exchange_update(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<UpdateForm>,
+) -> WebResult<Response> {
+    let actor = ctx.actor()?;
+    let back = format!("/documents/{id}");
+    Ok(match state.app.send_update(&actor, id, &f.note).await {
+        Ok(_) => redirect_with_flash(&ctx, &back, true, &ctx.lang.t("exchange-update-queued")),
+        Err(e) if e.kind == ErrorKind::Internal => return Err(e.into()),
+        Err(e) => redirect_with_flash(&ctx, &back, false, &ctx.lang.error(&e)),
+    })
 }
 
 async fn act(

@@ -274,6 +274,16 @@ async fn issue_to(
     outside: &str,
     subject: &str,
 ) -> egov_store::documents::DocumentRow {
+    issue_with(app, outside, subject, None).await
+}
+
+/// As [`issue_to`], the document replacing `replaces` when given.
+async fn issue_with(
+    app: &egov_app::App,
+    outside: &str,
+    subject: &str,
+    replaces: Option<i64>,
+) -> egov_store::documents::DocumentRow {
     use egov_app::documents::RecipientInput;
     use egov_app::documents::outgoing::{DraftCmd, OutAction};
     let act =
@@ -294,6 +304,7 @@ async fn issue_to(
                     addressed: true,
                 }],
                 recipients_text: "- Bộ Nội vụ;\n- Lưu: VT, TCBC.".into(),
+                replaces_id: replaces,
                 ..Default::default()
             },
         )
@@ -1394,5 +1405,323 @@ crate::both!(
             matches!(&refused, TransportError::Refused { code, .. } if code == "lgsp_1"),
             "{refused:?}"
         );
+    }
+);
+
+// --- updates and replacements, both ways ------------------------------------------------------
+
+/// Every document packet waiting for the ministry, read, and marked done.
+async fn ministry_takes(ministry: &HubClient) -> Vec<DocumentPacket> {
+    let waiting = ministry
+        .received(HOME_AFFAIRS, MessageType::Edoc)
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for w in waiting {
+        let got = ministry.get(HOME_AFFAIRS, &w.id).await.unwrap();
+        let reading = read_slice(&got, &Limits::default(), &mut DiscardSink).unwrap();
+        let Packet::Document(p) = reading.packet else {
+            panic!("a document")
+        };
+        out.push(*p);
+        ministry
+            .update_status(HOME_AFFAIRS, &w.id, true)
+            .await
+            .unwrap();
+    }
+    out
+}
+
+/// The last status waiting for the ministry; every waiting one marked done.
+async fn ministry_hears(ministry: &HubClient) -> StatusPacket {
+    let (back, st) = last_status(ministry).await;
+    for w in &back {
+        ministry
+            .update_status(HOME_AFFAIRS, &w.id, true)
+            .await
+            .unwrap();
+    }
+    st
+}
+
+crate::both!(
+    updates_and_replacements_travel_as_their_own_packets_both_ways,
+    |db| {
+        let (hub, base, _stop) = hub().await;
+        let r = crate::start(db, |s| {
+            s.exchange.enabled = true;
+            s.exchange.hub = HubConfig {
+                url: base.clone(),
+                system_id: "egov-thanhhoa".into(),
+                secret: "s3cret-th".into(),
+                timeout_seconds: 2,
+                ..HubConfig::default()
+            };
+        })
+        .await;
+        let app = &r.app;
+        let snv = agency_of(app, "chuyenvien.snv").await;
+        let sender = egov_store::agencies::get(&mut app.db(), snv).await.unwrap();
+        {
+            use egov_store::Exec;
+            (app.db())
+                .execute(
+                    "UPDATE agencies SET code_source = 'official' WHERE id = $1",
+                    egov_store::args![snv],
+                )
+                .await
+                .unwrap();
+        }
+        hub.register(Connected {
+            code: sender.code.clone(),
+            name: sender.name.clone(),
+            parent: Some(THANH_HOA.into()),
+        });
+        let hub_client = client(&base, "egov-thanhhoa", "s3cret-th");
+        app.import_directory(&hub_client).await.unwrap();
+        let ministry = client(&base, "bnv", "s3cret-bnv");
+
+        // --- sending ---------------------------------------------------------------------
+        let d = issue_to(
+            app,
+            HOME_AFFAIRS,
+            "V/v kế hoạch tuyển dụng công chức năm 2027",
+        )
+        .await;
+        drain(&r.app).await;
+        let sent = ministry_takes(&ministry).await;
+        assert_eq!(sent.len(), 1);
+        let packet_id = sent[0].header.document_id.clone();
+        // Two updates: each its own message (sequence 0, then 1), the same DocumentId, sent
+        // once each; an empty reason is refused, and a drafter may not send one.
+        let clerk = app.actor_by_username("vanthu.snv").await.unwrap();
+        let drafter = app.actor_by_username("chuyenvien.snv").await.unwrap();
+        let err = app.send_update(&clerk, d.id, "  ").await.unwrap_err();
+        assert_eq!(err.code.as_str(), "reason_required");
+        let err = app.send_update(&drafter, d.id, "Sửa").await.unwrap_err();
+        assert_eq!(err.code.as_str(), "forbidden");
+        assert_eq!(
+            app.send_update(&clerk, d.id, "Bổ sung phụ lục")
+                .await
+                .unwrap(),
+            0
+        );
+        drain(&r.app).await;
+        assert_eq!(
+            app.send_update(&clerk, d.id, "Sửa số liệu biểu 2")
+                .await
+                .unwrap(),
+            1
+        );
+        drain(&r.app).await;
+        let log = egov_store::exchange::of_document(&mut app.db(), d.id)
+            .await
+            .unwrap();
+        let updates: Vec<(i64, &str, &str)> = log
+            .iter()
+            .filter(|m| m.action == "update")
+            .map(|m| (m.sequence, m.state.as_str(), m.packet_document_id.as_str()))
+            .collect();
+        assert_eq!(
+            updates,
+            vec![
+                (0, "sent", packet_id.as_str()),
+                (1, "sent", packet_id.as_str())
+            ]
+        );
+        let got = ministry_takes(&ministry).await;
+        assert_eq!(got.len(), 2);
+        for (p, reason) in got.iter().zip(["Bổ sung phụ lục", "Sửa số liệu biểu 2"]) {
+            assert_eq!(p.business.action, BusinessAction::Update);
+            assert_eq!(p.header.document_id, packet_id);
+            assert_eq!(p.business.document_id, packet_id);
+            assert_eq!(p.business.reason, reason);
+        }
+        // A document replacing it goes out as a replacement naming it.
+        let newer = issue_with(
+            app,
+            HOME_AFFAIRS,
+            "V/v kế hoạch tuyển dụng công chức năm 2027 (thay thế)",
+            Some(d.id),
+        )
+        .await;
+        drain(&r.app).await;
+        let got = ministry_takes(&ministry).await;
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].business.action, BusinessAction::Replacement);
+        assert_ne!(got[0].header.document_id, packet_id, "its own DocumentId");
+        assert_eq!(got[0].business.replacements.len(), 1);
+        assert_eq!(got[0].business.replacements[0].document_id, packet_id);
+        let log = egov_store::exchange::of_document(&mut app.db(), newer.id)
+            .await
+            .unwrap();
+        assert_eq!(
+            log.iter()
+                .map(|m| (m.action.as_str(), m.state.as_str()))
+                .collect::<Vec<_>>(),
+            vec![("replacement", "sent")]
+        );
+
+        // --- receiving -------------------------------------------------------------------
+        let (mut letter, pdf) = letter();
+        letter.header.from = Organ::new(HOME_AFFAIRS, "Bộ Nội vụ");
+        letter.header.to = vec![Organ::new(THANH_HOA, "UBND tỉnh Thanh Hóa")];
+        letter.header.document_id =
+            document_id(HOME_AFFAIRS, date!(2026 - 12 - 07), &letter.header.code);
+        letter.trace[0].organ_id = Some(HOME_AFFAIRS.into());
+        let send = |p: DocumentPacket| {
+            let ministry = &ministry;
+            let pdf = pdf.clone();
+            async move {
+                ministry
+                    .send(
+                        HOME_AFFAIRS,
+                        MessageType::Edoc,
+                        Bytes::from(document_to_vec(&p, &[&pdf]).unwrap()),
+                    )
+                    .await
+                    .unwrap();
+            }
+        };
+        send(letter.clone()).await;
+        let round = app.receive_round(&hub_client).await.unwrap();
+        assert_eq!(round.documents, 1, "{round:?}");
+        assert_eq!(ministry_hears(&ministry).await.status, StatusCode::Arrived);
+        let copy_of = |packet: &str, action: &str| {
+            let app = app.clone();
+            let packet = packet.to_string();
+            let action = action.to_string();
+            async move {
+                let log =
+                    egov_store::exchange::search(&mut app.db(), Some("received"), None, None, 100)
+                        .await
+                        .unwrap();
+                let m = log
+                    .iter()
+                    .find(|m| m.packet_document_id == packet && m.action == action)
+                    .expect("received");
+                let doc =
+                    egov_store::documents::get_document(&mut app.db(), m.document_id.unwrap())
+                        .await
+                        .unwrap();
+                use egov_store::Exec as _;
+                let copy: i64 = (app.db())
+                    .scalar(
+                        "SELECT id FROM incoming WHERE document_id = $1",
+                        egov_store::args![doc.id],
+                    )
+                    .await
+                    .unwrap();
+                (
+                    doc,
+                    egov_store::documents::get_incoming(&mut app.db(), copy)
+                        .await
+                        .unwrap(),
+                )
+            }
+        };
+        let (original, _) = copy_of(&letter.header.document_id, "new").await;
+        let province_clerk = app.actor_by_username("vanthu.tinh").await.unwrap();
+        let act = |copy: egov_store::documents::IncomingRow, event: &str| {
+            let app = app.clone();
+            let clerk = province_clerk.clone();
+            let event = event.to_string();
+            async move {
+                app.act_on_incoming(
+                    &clerk,
+                    copy.id,
+                    serde_json::from_value(serde_json::json!({
+                        "event": event, "version": copy.version, "note": "Không đúng thẩm quyền",
+                    }))
+                    .unwrap(),
+                )
+                .await
+                .unwrap();
+            }
+        };
+        // An update of it: filed tied to the copy it updates; the clerk registering it agrees
+        // (15 goes back), refusing the next one disagrees (16).
+        let mut update = letter.clone();
+        update.business.action = BusinessAction::Update;
+        update.business.reason = "Sửa lỗi chính tả ở trích yếu".into();
+        update.business.document_id = letter.header.document_id.clone();
+        update.trace[0].timestamp = Some(datetime!(2026-12-07 11:00:00));
+        send(update.clone()).await;
+        let round = app.receive_round(&hub_client).await.unwrap();
+        assert_eq!(round.documents, 1, "{round:?}");
+        let (doc, copy) = copy_of(&letter.header.document_id, "update").await;
+        assert_eq!(
+            doc.replaces_id,
+            Some(original.id),
+            "tied to the copy it updates"
+        );
+        act(copy, "register").await;
+        drain(&r.app).await;
+        let st = ministry_hears(&ministry).await;
+        assert_eq!(st.status, StatusCode::ChangeAccepted);
+        assert_eq!(st.response_for.document_id, letter.header.document_id);
+        let mut second = update.clone();
+        second.business.reason = "Thay phụ lục".into();
+        second.trace[0].timestamp = Some(datetime!(2026-12-07 12:00:00));
+        send(second).await;
+        let round = app.receive_round(&hub_client).await.unwrap();
+        assert_eq!(round.documents, 1, "{round:?}");
+        let log = egov_store::exchange::search(&mut app.db(), Some("received"), None, None, 100)
+            .await
+            .unwrap();
+        let latest = log
+            .iter()
+            .find(|m| m.action == "update")
+            .and_then(|m| m.document_id)
+            .unwrap();
+        let copy: i64 = {
+            use egov_store::Exec as _;
+            (app.db())
+                .scalar(
+                    "SELECT id FROM incoming WHERE document_id = $1",
+                    egov_store::args![latest],
+                )
+                .await
+                .unwrap()
+        };
+        let copy = egov_store::documents::get_incoming(&mut app.db(), copy)
+            .await
+            .unwrap();
+        act(copy, "reject").await;
+        drain(&r.app).await;
+        assert_eq!(
+            ministry_hears(&ministry).await.status,
+            StatusCode::ChangeRefused
+        );
+        // A replacement: a document of its own (its own number), tied to the one it replaces.
+        let mut replacement = letter.clone();
+        replacement.header.code.number = "4522".into();
+        replacement.header.document_id = document_id(
+            HOME_AFFAIRS,
+            date!(2026 - 12 - 07),
+            &replacement.header.code,
+        );
+        replacement.business.action = BusinessAction::Replacement;
+        replacement.business.document_id = replacement.header.document_id.clone();
+        replacement.business.reason = "Thay thế văn bản 4521".into();
+        replacement.business.replacements = vec![ReplacementInfo {
+            document_id: letter.header.document_id.clone(),
+            organ_ids: vec![THANH_HOA.into()],
+        }];
+        send(replacement.clone()).await;
+        let round = app.receive_round(&hub_client).await.unwrap();
+        assert_eq!(round.documents, 1, "{round:?}");
+        let (doc, _) = copy_of(&replacement.header.document_id, "replacement").await;
+        assert_eq!(doc.replaces_id, Some(original.id));
+        assert_eq!(doc.number, Some(4522));
+        // An update of a document the ministry never sent us: refused, logged.
+        let mut stray = update.clone();
+        stray.header.code.number = "9999".into();
+        stray.header.document_id =
+            document_id(HOME_AFFAIRS, date!(2026 - 12 - 07), &stray.header.code);
+        stray.business.document_id = stray.header.document_id.clone();
+        send(stray).await;
+        let round = app.receive_round(&hub_client).await.unwrap();
+        assert_eq!((round.documents, round.refused), (0, 1), "{round:?}");
     }
 );
