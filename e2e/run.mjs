@@ -433,6 +433,8 @@ try {
   await check(jp, "new draft");
   await jp.getByLabel("Trích yếu").fill("Về việc rà soát biên chế năm 2027");
   await jp.getByLabel("Nơi nhận", { exact: true }).selectOption([{ label: "Ủy ban nhân dân phường Hạc Thành" }, { label: "Sở Tư pháp" }]);
+  // And a ministry outside egov, from the exchange hub's directory (the demo starts a local hub).
+  await jp.getByLabel(/Nơi nhận ngoài hệ thống/).selectOption({ label: "Bộ Nội vụ (000.00.00.G09)" });
   await jp.setInputFiles("#main_file", draftPdf);
   await jp.setInputFiles("#attachments", draftPdf);
   await jp.getByRole("button", { name: "Lưu dự thảo" }).click();
@@ -475,6 +477,15 @@ try {
   await asPerson("vanthu.snv", false, async (p) => {
     await p.getByRole("button", { name: "Phát hành" }).click();
     await p.getByText(/Đã thực hiện: Phát hành/).waitFor();
+    // The ministry got it as an edXML packet through the hub and answers: its statuses come
+    // back and show beside it on the document's page (01 arrived, then 03 registered).
+    const deadline = Date.now() + 40000;
+    while (!(await p.getByText(/03 – Đã vào sổ/).count())) {
+      assert.ok(Date.now() < deadline, "the ministry's status 03 shows on the sender's page");
+      await p.waitForTimeout(1000);
+      await p.reload();
+    }
+    await check(p, "issued to a ministry outside egov");
   });
   await asPerson("chutich.hacthanh", false, async (p) => {
     assert.equal(await p.getByRole("button", { name: "Vào sổ" }).count(), 0, "the chairman does not register");

@@ -128,8 +128,85 @@ pub async fn run(
         println!("National Public Service Portal stand-in: {url}/ (what it holds).");
         println!("Submit a dossier there as a citizen would: {url}/submit (egov takes it in).");
     }
+    if !settings.exchange.enabled {
+        settings.exchange = demo_hub(&settings).await?;
+    }
     let app = super::open(settings).await?;
     super::serve(app, listen).await
+}
+
+/// Ministries the demo's hub connects, answering as their systems would (identifiers from
+/// `vn-standards.md` §2).
+const MINISTRIES: [(&str, &str); 4] = [
+    ("000.00.00.G09", "Bộ Nội vụ"),
+    ("000.00.00.G12", "Bộ Tài chính"),
+    ("000.00.00.G17", "Bộ Xây dựng"),
+    ("000.00.00.G22", "Văn phòng Chính phủ"),
+];
+
+/// A local document exchange hub beside the demo (unless the configuration names a real
+/// one): the demo's agencies and four ministries connected, the ministries answering what
+/// they are sent. The demo's agencies take the identifiers they were given as published ones
+/// (as importing the province's published list would make them), so that they may travel.
+async fn demo_hub(settings: &egov_app::Settings) -> Result<egov_app::settings::Exchange> {
+    let app = super::open(settings.clone()).await?;
+    use egov_store::Exec as _;
+    (app.db())
+        .execute(
+            "UPDATE agencies SET code_source = 'official' WHERE code_source = 'local'",
+            egov_store::args![],
+        )
+        .await?;
+    let ours: Vec<(String, String)> = (app.db())
+        .fetch_all(
+            "SELECT code, name FROM agencies WHERE valid_to IS NULL ORDER BY code",
+            egov_store::args![],
+        )
+        .await?;
+    drop(app);
+    let mut directory: Vec<egov_app::exchange::transport::Connected> = ours
+        .into_iter()
+        .map(|(code, name)| egov_app::exchange::transport::Connected {
+            code,
+            name,
+            parent: None,
+        })
+        .collect();
+    directory.extend(MINISTRIES.iter().map(|(code, name)| {
+        egov_app::exchange::transport::Connected {
+            code: (*code).into(),
+            name: (*name).into(),
+            parent: None,
+        }
+    }));
+    // Every call signed, as with the real hub; the secret lives as long as this process.
+    let secret = egov_app::auth::random_token(24);
+    let hub = egov_web::exchange_hub::LocalHub::new(
+        std::collections::BTreeMap::from([("egov-demo".to_string(), secret.clone())]),
+        directory,
+    );
+    hub.answer_for(MINISTRIES.iter().map(|(c, _)| (*c).to_string()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move {
+        if let Err(e) = hub.serve(listener, std::future::pending()).await {
+            tracing::warn!(error = %e, "the exchange hub stopped");
+        }
+    });
+    println!(
+        "Document exchange hub (local): {url}/_state — the ministries it connects answer what they are sent."
+    );
+    Ok(egov_app::settings::Exchange {
+        enabled: true,
+        poll_seconds: 5,
+        hub: egov_app::exchange::transport::HubConfig {
+            url,
+            system_id: "egov-demo".into(),
+            secret,
+            ..Default::default()
+        },
+        ..settings.exchange.clone()
+    })
 }
 
 pub(crate) fn write_private(path: &std::path::Path, text: &str) -> Result<()> {

@@ -79,6 +79,10 @@ struct Held {
     /// any non-empty token).
     #[serde(skip)]
     tokens: BTreeMap<String, String>,
+    /// Agencies the hub answers for, as their systems would (a demonstration's ministries):
+    /// a document to one is taken at once and answered with statuses.
+    #[serde(skip)]
+    answering: std::collections::BTreeSet<String>,
     refused: Vec<(String, String)>,
     #[serde(skip)]
     mode: HubMode,
@@ -145,6 +149,13 @@ impl LocalHub {
     pub fn with_tokens(self, tokens: BTreeMap<String, String>) -> Self {
         self.lock().tokens = tokens;
         self
+    }
+
+    /// Answers for these agencies as their systems would: a document to one is taken at once
+    /// (marked `done`) and answered — arrived (01) and registered (03) for a new document or
+    /// a replacement, agreed (15) for a revocation or an update.
+    pub fn answer_for(&self, codes: impl IntoIterator<Item = String>) {
+        self.lock().answering.extend(codes);
     }
 
     /// Lists only these agencies in the LGSP dialect's directory.
@@ -301,7 +312,70 @@ impl LocalHub {
             ),
         };
         let bytes = Bytes::from(reserialise(&reading.packet, &sink.files, body));
-        self.enqueue(from, message_type, recipients, what, bytes)
+        let queued = self.enqueue(from, message_type, recipients, what, bytes)?;
+        if let Packet::Document(d) = &reading.packet {
+            self.answer(&queued.0, d);
+        }
+        Ok(queued)
+    }
+
+    /// The statuses an answering agency sends back for document delivery `id`.
+    fn answer(&self, id: &str, d: &egov_edxml::DocumentPacket) {
+        use egov_edxml::{BusinessAction, Organ, ResponseFor, StatusCode, StatusPacket};
+        let answering: Vec<Organ> = {
+            let held = self.lock();
+            d.header
+                .to
+                .iter()
+                .filter(|o| held.answering.contains(&o.organ_id))
+                .map(|o| {
+                    let name = held
+                        .agencies
+                        .get(&o.organ_id)
+                        .map(|a| a.name.clone())
+                        .unwrap_or_default();
+                    Organ::new(o.organ_id.clone(), name)
+                })
+                .collect()
+        };
+        let codes: &[(StatusCode, &str)] = match d.business.action {
+            BusinessAction::Revocation | BusinessAction::Update => {
+                &[(StatusCode::ChangeAccepted, "Đồng ý")]
+            }
+            _ => &[
+                (StatusCode::Arrived, "Đã đến"),
+                (StatusCode::Registered, "Đã vào sổ văn bản đến"),
+            ],
+        };
+        let now = time::OffsetDateTime::now_utc().to_offset(egov_domain::VN_OFFSET);
+        for organ in answering {
+            let _ = self.mark(&organ.organ_id, id, "done");
+            for (status, description) in codes {
+                let packet = StatusPacket {
+                    from: organ.clone(),
+                    response_for: ResponseFor {
+                        organ_id: d.header.from.organ_id.clone(),
+                        code: d.header.code.joined(),
+                        promulgation_date: d.header.promulgation_date,
+                        document_id: d.header.document_id.clone(),
+                    },
+                    staff: egov_edxml::StaffInfo::default(),
+                    status: status.clone(),
+                    description: (*description).to_string(),
+                    timestamp: Some(time::PrimitiveDateTime::new(now.date(), now.time())),
+                };
+                if let Ok(bytes) = egov_edxml::status_to_vec(&packet) {
+                    let what = (d.header.document_id.clone(), status.wire().to_string());
+                    let _ = self.enqueue(
+                        &organ.organ_id,
+                        MessageType::Status,
+                        vec![d.header.from.organ_id.clone()],
+                        what,
+                        Bytes::from(bytes),
+                    );
+                }
+            }
+        }
     }
 
     /// A delivery's bytes, for the agency it waits for only.
