@@ -187,3 +187,34 @@ pub async fn counts(ex: &mut impl Exec) -> Result<Vec<StateCount>, StoreError> {
     )
     .await
 }
+
+/// Brings forward the queued jobs of `kinds` that wait on a back-off after failing with an
+/// error starting with one of `errors` (the service they failed on did not answer): it answers
+/// again, so they need not wait out their back-off. Answers how many.
+pub async fn hasten(
+    ex: &mut impl Exec,
+    kinds: &[&str],
+    errors: &[&str],
+    now: OffsetDateTime,
+) -> Result<u64, StoreError> {
+    let mut a: Vec<crate::Arg> = args![now];
+    let list = crate::push_list(&mut a, kinds);
+    let mut like = Vec::new();
+    for e in errors {
+        a.push(crate::Arg::from(format!("{e}%")));
+        like.push(format!("last_error LIKE ${}", a.len()));
+    }
+    let like = if like.is_empty() {
+        "1 = 1".to_string()
+    } else {
+        like.join(" OR ")
+    };
+    ex.execute(
+        &format!(
+            "UPDATE jobs SET run_at = $1 WHERE state = 'queued' AND attempts > 0 \
+             AND run_at > $1 AND kind IN ({list}) AND ({like})"
+        ),
+        a,
+    )
+    .await
+}

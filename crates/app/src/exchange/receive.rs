@@ -52,10 +52,17 @@ impl App {
             .await
             .map_err(|e| e.to_string())?;
         let mut out = Received::default();
+        let mut answered = false;
         for (code,) in codes {
             for kind in [MessageType::Status, MessageType::Edoc] {
                 let waiting = match t.received(&code, kind).await {
-                    Ok(w) => w,
+                    Ok(w) => {
+                        if !answered {
+                            answered = true;
+                            self.hasten_exchange().await;
+                        }
+                        w
+                    }
                     // The hub refusing one agency (not connected, say) does not stop the round;
                     // the hub not answering does: the next round tries again.
                     Err(super::transport::TransportError::Refused { code: c, message })
@@ -97,6 +104,30 @@ impl App {
             }
         }
         Ok(out)
+    }
+
+    /// The transport answers: sends and statuses waiting on a back-off because it did not
+    /// answer before go now, instead of up to an hour after it came back.
+    async fn hasten_exchange(&self) {
+        let kinds = [
+            crate::documents::outgoing::EXCHANGE_SEND,
+            super::status::STATUS_JOB,
+        ];
+        match egov_store::jobs::hasten(
+            &mut &self.db,
+            &kinds,
+            &["not sent:", "no answer:"],
+            self.now(),
+        )
+        .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                jobs = n,
+                "exchange: the hub answers again; waiting packets go now"
+            ),
+            Err(e) => tracing::warn!(error = %e, "exchange: waiting packets not brought forward"),
+        }
     }
 
     /// Takes one packet for our agency `agency`; `Err` is the reason it was refused (already

@@ -790,18 +790,32 @@ crate::both!(
             ..HubMode::default()
         });
         let third = issue_to(app, HOME_AFFAIRS, "V/v lịch họp giao ban").await;
-        let job = egov_app::exchange::send::SendJob {
-            document_id: third.id,
-            ..again.clone()
-        };
-        assert!(app.send_outside(&hub_client, &job).await.is_err());
+        drain(&r.app).await;
         let log = egov_store::exchange::of_document(&mut app.db(), third.id)
             .await
             .unwrap();
-        assert_eq!(log[0].state, "failed");
+        assert_eq!((log[0].state.as_str(), log[0].attempts), ("failed", 1));
+        let waiting = |app: std::sync::Arc<egov_app::App>| async move {
+            use egov_store::Exec as _;
+            let (state, attempts): (String, i64) = (app.db())
+                .fetch_one(
+                    "SELECT state, attempts FROM jobs WHERE kind = 'exchange.send' \
+                     ORDER BY id DESC LIMIT 1",
+                    egov_store::args![],
+                )
+                .await
+                .unwrap();
+            (state, attempts)
+        };
+        assert_eq!(waiting(r.app.clone()).await, ("queued".to_string(), 1));
+        // The hub back: the job waits out its back-off (ten seconds and more)…
         hub.set_mode(HubMode::default());
-        let sent = app.send_outside(&hub_client, &job).await.unwrap();
-        assert!(matches!(sent, egov_app::exchange::send::Sent::Sent(_)));
+        drain(&r.app).await;
+        assert_eq!(waiting(r.app.clone()).await, ("queued".to_string(), 1));
+        // …until the next receiving round finds the hub answering and brings it forward.
+        app.receive_round(&hub_client).await.unwrap();
+        drain(&r.app).await;
+        assert_eq!(waiting(r.app.clone()).await, ("done".to_string(), 2));
         let log = egov_store::exchange::of_document(&mut app.db(), third.id)
             .await
             .unwrap();
