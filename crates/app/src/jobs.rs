@@ -3,6 +3,7 @@
 
 use crate::Code;
 use crate::exchange::transport::Transport as _;
+use egov_store::Exec as _;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -111,7 +112,11 @@ impl Worker {
             );
             handlers.insert(
                 crate::exchange::status::STATUS_JOB.into(),
-                crate::exchange::status::status_handler(routes),
+                crate::exchange::status::status_handler(routes.clone()),
+            );
+            handlers.insert(
+                crate::exchange::receive::POLL_JOB.into(),
+                crate::exchange::receive::poll_handler(routes),
             );
         }
         let national = app.settings.national_portal.enabled.then(|| {
@@ -173,6 +178,43 @@ impl Worker {
         Ok(true)
     }
 
+    /// Queues this interval's receiving round of each exchange route (and, once per
+    /// `exchange.directory_hours`, the fetch of its directory) unless a worker already did: the
+    /// interval is in the job's key.
+    async fn schedule_polls(&self, routes: &[String]) -> Result<(), AppError> {
+        let x = &self.app.settings.exchange;
+        let now = self.app.now();
+        let slot = now.unix_timestamp() / x.poll_seconds.max(1) as i64;
+        let day = now.unix_timestamp() / (3600 * x.directory_hours.max(1) as i64);
+        for route in routes {
+            // The directory's interval, taken by the one worker whose mark goes in.
+            let directory = (&self.app.db)
+                .execute(
+                    "INSERT INTO jobs (kind, payload, idempotency_key, state, attempts, \
+                     max_attempts, run_at, created_at, updated_at) VALUES ('exchange.directory', \
+                     '{}', $1, 'done', 0, 0, $2, $2, $2) ON CONFLICT (idempotency_key) DO NOTHING",
+                    egov_store::args![format!("exchange-directory:{route}:{day}"), now],
+                )
+                .await?
+                == 1;
+            let key = if directory {
+                format!("exchange-poll:{route}:{slot}:directory")
+            } else {
+                format!("exchange-poll:{route}:{slot}")
+            };
+            egov_store::jobs::enqueue(
+                &mut &self.app.db,
+                crate::exchange::receive::POLL_JOB,
+                &serde_json::json!({ "route": route, "directory": directory }),
+                &key,
+                now,
+                1,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     /// Housekeeping done between jobs: seal the audit chain, purge expired sessions and
     /// status look-up attempts older than the rate-limit window.
     pub async fn housekeeping(&self) -> Result<(), AppError> {
@@ -187,6 +229,14 @@ impl Worker {
         egov_store::people::purge_expired_sessions(&mut &self.app.db, now).await?;
         let window = time::Duration::minutes(self.app.settings.onestop.lookup_window_minutes);
         egov_store::onestop::purge_lookups(&mut &self.app.db, now - window).await?;
+        // The exchange's receiving rounds, a day after they ran.
+        (&self.app.db)
+            .execute(
+                "DELETE FROM jobs WHERE kind IN ('exchange.poll', 'exchange.directory') \
+                 AND state IN ('done', 'dead') AND updated_at < $1",
+                egov_store::args![now - time::Duration::days(1)],
+            )
+            .await?;
         Ok(())
     }
 
@@ -198,15 +248,16 @@ impl Worker {
         let mut last_national = last_housekeeping;
         let mut last_catalogue: Option<std::time::Instant> = None;
         let mut national_sub: Option<crate::onestop::national_sync::NationalSync> = None;
-        let mut last_exchange = last_housekeeping;
-        let mut last_directory: Option<std::time::Instant> = None;
-        let directory_every =
-            StdDuration::from_secs(3600 * self.app.settings.exchange.directory_hours.max(1));
-        let exchange =
-            self.app.settings.exchange.enabled.then(|| {
-                crate::exchange::routes::Routes::from_settings(&self.app.settings.exchange)
-            });
-        let exchange_every = StdDuration::from_secs(self.app.settings.exchange.poll_seconds.max(1));
+        let mut last_poll_slot: Option<i64> = None;
+        let exchange_routes: Vec<String> = if self.app.settings.exchange.enabled {
+            crate::exchange::routes::Routes::from_settings(&self.app.settings.exchange)
+                .all()
+                .iter()
+                .map(|r| r.route().to_string())
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut last_sweep = std::time::Instant::now();
         let mut last_checkpoint = std::time::Instant::now();
         let checkpoint_every =
@@ -302,50 +353,15 @@ impl Worker {
                 }
                 last_national = std::time::Instant::now();
             }
-            // What waits at the document exchange hub for our agencies. Safe with several
-            // workers: a packet is filed under its key in one transaction.
-            if let Some(routes) = &exchange
-                && last_exchange.elapsed() >= exchange_every
-            {
-                // The directory of each route when the worker starts and then every
-                // `exchange.directory_hours` (the hub first: an agency an LGSP also lists is
-                // reached through the LGSP).
-                let fetch_directory = last_directory.is_none_or(|t| t.elapsed() >= directory_every);
-                for route in routes.all() {
-                    if fetch_directory {
-                        match self.app.import_directory(route).await {
-                            Ok((listed, matched)) => {
-                                tracing::info!(
-                                    route = route.route(),
-                                    listed,
-                                    matched,
-                                    "exchange: directory fetched"
-                                )
-                            }
-                            Err(e) => {
-                                tracing::warn!(route = route.route(), error = %e, "exchange: directory not fetched")
-                            }
-                        }
-                    }
-                    match self.app.receive_round(route).await {
-                        Ok(r) if r != Default::default() => tracing::info!(
-                            route = route.route(),
-                            documents = r.documents,
-                            statuses = r.statuses,
-                            duplicates = r.duplicates,
-                            refused = r.refused,
-                            "exchange: packets received"
-                        ),
-                        Ok(_) => {}
-                        Err(e) => {
-                            tracing::warn!(route = route.route(), error = %e, "exchange: receiving failed")
-                        }
-                    }
+            // What waits at the document exchange hub (and each LGSP) for our agencies: a
+            // claimed job per route and poll interval, so that of several workers one polls.
+            let slot = self.app.now().unix_timestamp()
+                / self.app.settings.exchange.poll_seconds.max(1) as i64;
+            if !exchange_routes.is_empty() && last_poll_slot != Some(slot) {
+                match self.schedule_polls(&exchange_routes).await {
+                    Ok(()) => last_poll_slot = Some(slot),
+                    Err(e) => tracing::warn!(error = %e, "exchange: polls not scheduled"),
                 }
-                if fetch_directory {
-                    last_directory = Some(std::time::Instant::now());
-                }
-                last_exchange = std::time::Instant::now();
             }
             // Reminders of documents due soon or overdue, every five minutes.
             if last_reminders.elapsed() >= StdDuration::from_secs(300) {

@@ -45,6 +45,10 @@ pub struct Exchange {
     /// How often the worker fetches the hub's directory of connected agencies (hours; also
     /// when it starts).
     pub directory_hours: u64,
+    /// Attempts of a packet's send before it is a dead letter for an operator: the back-off
+    /// doubles from 10 s to an hour, so 40 attempts ride out a hub down for about 31 hours
+    /// (the hub answering again sends what waits at once).
+    pub max_attempts: i64,
 }
 
 impl Default for Exchange {
@@ -56,6 +60,7 @@ impl Default for Exchange {
             poll_seconds: 30,
             invalid_signature: "refuse".into(),
             directory_hours: 24,
+            max_attempts: 40,
         }
     }
 }

@@ -577,6 +577,15 @@ async fn two_deployments_exchange_documents_through_the_local_hub() {
             .await
             .unwrap();
         assert_eq!(stuck, 0, "{}: every message went", d.name);
+        // Receiving ran as claimed jobs, one per poll interval.
+        let rounds: i64 = (&d.db.db)
+            .scalar(
+                "SELECT COUNT(*) FROM jobs WHERE kind = 'exchange.poll' AND state = 'done'",
+                args![],
+            )
+            .await
+            .unwrap();
+        assert!(rounds > 5, "{}: {rounds} receiving rounds", d.name);
         let out = egov(d.dir.path(), &d.db.url)
             .args(["exchange", "verify"])
             .output()

@@ -357,7 +357,7 @@ impl App {
             &serde_json::json!({ "incoming_id": copy.id, "status": status, "note": note.trim() }),
             &format!("exchange-status:{}:{status}:{}", copy.id, copy.version),
             self.now(),
-            self.settings.worker.max_attempts,
+            self.settings.exchange.max_attempts,
         )
         .await?;
         Ok(())

@@ -1167,7 +1167,7 @@ impl App {
                 }),
                 &format!("exchange:{}:{}:{}:{sequence}", d.id, action, code),
                 self.now(),
-                self.settings.worker.max_attempts,
+                self.settings.exchange.max_attempts,
             )
             .await?;
         }

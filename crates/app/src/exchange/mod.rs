@@ -269,7 +269,7 @@ impl crate::App {
             }),
             &format!("exchange-retry:{id}:{}", m.attempts),
             self.now(),
-            self.settings.worker.max_attempts,
+            self.settings.exchange.max_attempts,
         )
         .await?;
         crate::audit::event("exchange.retry", "exchange_message", id)

@@ -24,6 +24,59 @@ use super::BlobSink;
 use super::transport::{MessageType, Transport};
 use crate::App;
 
+/// The job kind of a receiving round: one per route and poll interval, claimed by one worker.
+pub const POLL_JOB: &str = "exchange.poll";
+
+#[derive(serde::Deserialize)]
+struct PollJob {
+    route: String,
+    /// Fetch the route's directory first (once per `exchange.directory_hours`).
+    #[serde(default)]
+    directory: bool,
+}
+
+/// The receiving round's job handler. A round that fails is logged, not retried: the next
+/// interval's round tries again.
+pub fn poll_handler(routes: std::sync::Arc<super::routes::Routes>) -> crate::jobs::Handler {
+    std::sync::Arc::new(
+        move |app: std::sync::Arc<App>, job| -> crate::jobs::HandlerFuture {
+            let routes = routes.clone();
+            Box::pin(async move {
+                let p: PollJob = serde_json::from_str(&job.payload)
+                    .map_err(|e| format!("the job's payload cannot be read: {e}"))?;
+                let Some(route) = routes.named(&p.route) else {
+                    return Ok(());
+                };
+                if p.directory {
+                    match app.import_directory(route).await {
+                        Ok((listed, matched)) => {
+                            tracing::info!(route = %p.route, listed, matched, "exchange: directory fetched")
+                        }
+                        Err(e) => {
+                            tracing::warn!(route = %p.route, error = %e, "exchange: directory not fetched")
+                        }
+                    }
+                }
+                match app.receive_round(route).await {
+                    Ok(r) if r != Received::default() => tracing::info!(
+                        route = %p.route,
+                        documents = r.documents,
+                        statuses = r.statuses,
+                        duplicates = r.duplicates,
+                        refused = r.refused,
+                        "exchange: packets received"
+                    ),
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(route = %p.route, error = %e, "exchange: receiving failed")
+                    }
+                }
+                Ok(())
+            })
+        },
+    )
+}
+
 /// What a round did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Received {
