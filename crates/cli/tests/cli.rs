@@ -2,11 +2,11 @@
 //! verification of a tampered log, and a worker killed between a job's effect and its record.
 
 mod common;
-use common::egov;
+use common::{Killed, egov, free_port, wait_port};
 
 use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,33 +27,6 @@ fn ok(mut c: Command) -> Output {
 /// A database URL for the CLI: the test database's URL (the TestDb keeps it alive).
 async fn fresh(backend: Backend) -> TestDb {
     TestDb::new(backend).await
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_http(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("the server did not start");
-}
-
-struct Killed(Child);
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 async fn backup_and_restore(backend: Backend) {
@@ -81,7 +54,7 @@ async fn backup_and_restore(backend: Backend) {
             .spawn()
             .unwrap(),
     );
-    wait_http(port);
+    wait_port(port);
     let archive = dir.path().join("backup.tar");
     let out = ok({
         let mut c = egov(&data, &src.url);

@@ -3,9 +3,9 @@
 //! key, and `egov pki sign|verify` on files.
 
 mod common;
-use common::egov;
+use common::{Killed, egov};
 
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use egov_app::documents::outgoing::{DraftCmd, OutAction};
@@ -21,14 +21,6 @@ fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
-}
-
-struct Killed(Child);
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 fn draft_pdf() -> Vec<u8> {

@@ -7,10 +7,10 @@
 //! replaces; and Nghệ An writes back.
 
 mod common;
-use common::egov;
+use common::{Killed, egov, free_port, wait_port};
 
 use std::io::{Read, Write};
-use std::process::{Child, Command};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use egov_store::testing::{Backend, TestDb};
@@ -18,33 +18,6 @@ use egov_store::{Exec, args};
 use serde_json::{Value, json};
 
 const PDF: &[u8] = include_bytes!("../../web/tests/it/draft.pdf");
-
-struct Killed(Child);
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_port(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("nothing listens on {port}");
-}
 
 /// One HTTP/1.1 exchange over a fresh connection: the status and the body.
 fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: Body) -> (u16, Vec<u8>) {

@@ -9,13 +9,13 @@
 //! answer's shape (`errorCode`, `message`, `data`, with their capitalised spellings accepted)
 //! and the multipart field names are assumptions, said so in `docs/exchange.md`.
 
-use std::time::Duration;
-
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use serde::{Deserialize, Serialize};
 
-use super::transport::{Connected, MessageType, Taken, Transport, TransportError, Waiting};
+use super::transport::{
+    Connected, Http, MessageType, Taken, Transport, TransportError, Waiting, http, round_trip,
+};
 
 /// The paths of an LGSP's calls.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -108,10 +108,7 @@ struct Listed {
 pub struct LgspClient {
     name: String,
     config: LgspConfig,
-    client: hyper_util::client::legacy::Client<
-        hyper_util::client::legacy::connect::HttpConnector,
-        Full<Bytes>,
-    >,
+    client: Http,
 }
 
 /// A query string's value, percent-encoded (everything but the unreserved characters).
@@ -159,13 +156,10 @@ fn multipart(fields: &[(&str, &str)], packet: &[u8]) -> Vec<u8> {
 
 impl LgspClient {
     pub fn new(name: &str, config: LgspConfig) -> Self {
-        let client =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build_http();
         LgspClient {
             name: name.to_string(),
             config,
-            client,
+            client: http(),
         }
     }
 
@@ -210,24 +204,7 @@ impl LgspClient {
         let req = req
             .body(Full::new(body))
             .map_err(|e| TransportError::NotSent(format!("bad address {url}: {e}")))?;
-        let timeout = Duration::from_secs(self.config.timeout_seconds.max(1));
-        let resp = match tokio::time::timeout(timeout, self.client.request(req)).await {
-            Err(_) => {
-                return Err(TransportError::NoAnswer(format!(
-                    "no answer within {timeout:?}"
-                )));
-            }
-            Ok(Err(e)) if e.is_connect() => return Err(TransportError::NotSent(e.to_string())),
-            Ok(Err(e)) => return Err(TransportError::NoAnswer(e.to_string())),
-            Ok(Ok(r)) => r,
-        };
-        let status = resp.status().as_u16();
-        let body = tokio::time::timeout(timeout, resp.into_body().collect())
-            .await
-            .map_err(|_| TransportError::NoAnswer("the answer was cut off".into()))?
-            .map_err(|e| TransportError::NoAnswer(e.to_string()))?
-            .to_bytes();
-        Ok((status, body))
+        round_trip(&self.client, req, self.config.timeout_seconds).await
     }
 
     /// A JSON answer: error code 0, or a refusal named `lgsp_<code>` (`unauthorized` when the

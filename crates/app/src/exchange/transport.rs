@@ -221,13 +221,48 @@ pub fn sign(secret: &str, template: &str, p: &CallParams<'_>) -> String {
     hex::encode(m.finalize().into_bytes())
 }
 
+/// An HTTP client of a transport.
+pub(crate) type Http = hyper_util::client::legacy::Client<
+    hyper_util::client::legacy::connect::HttpConnector,
+    Full<Bytes>,
+>;
+
+/// A new HTTP client of a transport.
+pub(crate) fn http() -> Http {
+    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http()
+}
+
+/// Sends `req` and reads the whole answer, each within `timeout_seconds`: the status and the
+/// body. Not reaching the transport is `NotSent`; no (whole) answer is `NoAnswer`.
+pub(crate) async fn round_trip(
+    client: &Http,
+    req: hyper::Request<Full<Bytes>>,
+    timeout_seconds: u64,
+) -> Result<(u16, Bytes), TransportError> {
+    let timeout = Duration::from_secs(timeout_seconds.max(1));
+    let resp = match tokio::time::timeout(timeout, client.request(req)).await {
+        Err(_) => {
+            return Err(TransportError::NoAnswer(format!(
+                "no answer within {timeout:?}"
+            )));
+        }
+        Ok(Err(e)) if e.is_connect() => return Err(TransportError::NotSent(e.to_string())),
+        Ok(Err(e)) => return Err(TransportError::NoAnswer(e.to_string())),
+        Ok(Ok(r)) => r,
+    };
+    let status = resp.status().as_u16();
+    let body = tokio::time::timeout(timeout, resp.into_body().collect())
+        .await
+        .map_err(|_| TransportError::NoAnswer("the answer was cut off".into()))?
+        .map_err(|e| TransportError::NoAnswer(e.to_string()))?
+        .to_bytes();
+    Ok((status, body))
+}
+
 /// The hub over HTTP.
 pub struct HubClient {
     config: HubConfig,
-    client: hyper_util::client::legacy::Client<
-        hyper_util::client::legacy::connect::HttpConnector,
-        Full<Bytes>,
-    >,
+    client: Http,
 }
 
 /// What a call is about: the parameters that travel as headers besides the signature's own.
@@ -255,10 +290,10 @@ struct HubAnswer {
 
 impl HubClient {
     pub fn new(config: HubConfig) -> Self {
-        let client =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build_http();
-        HubClient { config, client }
+        HubClient {
+            config,
+            client: http(),
+        }
     }
 
     async fn call(
@@ -300,24 +335,7 @@ impl HubClient {
             .header("status", status)
             .body(Full::new(body))
             .map_err(|e| TransportError::NotSent(format!("bad address {url}: {e}")))?;
-        let timeout = Duration::from_secs(self.config.timeout_seconds.max(1));
-        let resp = match tokio::time::timeout(timeout, self.client.request(req)).await {
-            Err(_) => {
-                return Err(TransportError::NoAnswer(format!(
-                    "no answer within {timeout:?}"
-                )));
-            }
-            Ok(Err(e)) if e.is_connect() => return Err(TransportError::NotSent(e.to_string())),
-            Ok(Err(e)) => return Err(TransportError::NoAnswer(e.to_string())),
-            Ok(Ok(r)) => r,
-        };
-        let status = resp.status().as_u16();
-        let body = tokio::time::timeout(timeout, resp.into_body().collect())
-            .await
-            .map_err(|_| TransportError::NoAnswer("the answer was cut off".into()))?
-            .map_err(|e| TransportError::NoAnswer(e.to_string()))?
-            .to_bytes();
-        Ok((status, body))
+        round_trip(&self.client, req, self.config.timeout_seconds).await
     }
 
     /// A JSON answer: OK, or the hub's refusal with its code.

@@ -374,6 +374,49 @@ async fn last_status(
     (back, *st)
 }
 
+/// A deployment exchanging through the hub at `base` as system `egov-thanhhoa` (settings
+/// tweaked by `tweak`), its Department of Home Affairs' identifier official and connected to
+/// the hub: the deployment and the department.
+async fn connected(
+    db: egov_store::Db,
+    hub: &LocalHub,
+    base: &str,
+    tweak: impl FnOnce(&mut egov_app::Settings),
+) -> (crate::Running, egov_store::agencies::Agency) {
+    let r = crate::start(db, |s| {
+        s.exchange.enabled = true;
+        s.exchange.hub = HubConfig {
+            url: base.into(),
+            system_id: "egov-thanhhoa".into(),
+            secret: "s3cret-th".into(),
+            timeout_seconds: 2,
+            ..HubConfig::default()
+        };
+        tweak(s);
+    })
+    .await;
+    let snv = agency_of(&r.app, "chuyenvien.snv").await;
+    {
+        use egov_store::Exec;
+        (r.app.db())
+            .execute(
+                "UPDATE agencies SET code_source = 'official' WHERE id = $1",
+                egov_store::args![snv],
+            )
+            .await
+            .unwrap();
+    }
+    let sender = egov_store::agencies::get(&mut r.app.db(), snv)
+        .await
+        .unwrap();
+    hub.register(Connected {
+        code: sender.code.clone(),
+        name: sender.name.clone(),
+        parent: Some(THANH_HOA.into()),
+    });
+    (r, sender)
+}
+
 /// Runs the worker until no job is due.
 async fn drain(app: &std::sync::Arc<egov_app::App>) {
     let worker = egov_app::jobs::Worker::new(app.clone());
@@ -1250,19 +1293,12 @@ crate::both!(
             ),
             ("bnv".to_string(), "token-bnv".to_string()),
         ]));
-        let r = crate::start(db, |s| {
-            s.exchange.enabled = true;
-            s.exchange.hub = HubConfig {
-                url: base.clone(),
-                system_id: "egov-thanhhoa".into(),
-                secret: "s3cret-th".into(),
-                timeout_seconds: 2,
-                ..HubConfig::default()
-            };
+        let lgsp_base = base.clone();
+        let (r, sender) = connected(db, &hub, &base, move |s| {
             s.exchange.lgsp.insert(
                 "lgsp-tinh".into(),
                 egov_app::exchange::lgsp::LgspConfig {
-                    url: base.clone(),
+                    url: lgsp_base,
                     system_id: "egov-thanhhoa".into(),
                     secret: "s3cret-th".into(),
                     token: "token-egov-thanhhoa".into(),
@@ -1273,28 +1309,11 @@ crate::both!(
         })
         .await;
         let app = &r.app;
-        let snv = agency_of(app, "chuyenvien.snv").await;
-        let sender = egov_store::agencies::get(&mut app.db(), snv).await.unwrap();
-        {
-            use egov_store::Exec;
-            (app.db())
-                .execute(
-                    "UPDATE agencies SET code_source = 'official' WHERE id = $1",
-                    egov_store::args![snv],
-                )
-                .await
-                .unwrap();
-        }
-        for (code, name) in [
-            (sender.code.as_str(), sender.name.as_str()),
-            (NGHE_AN, "UBND tỉnh Nghệ An"),
-        ] {
-            hub.register(Connected {
-                code: code.into(),
-                name: name.into(),
-                parent: None,
-            });
-        }
+        hub.register(Connected {
+            code: NGHE_AN.into(),
+            name: "UBND tỉnh Nghệ An".into(),
+            parent: None,
+        });
         // The province's platform connects Nghệ An and our department; the hub everyone.
         hub.lgsp_lists(vec![NGHE_AN.into(), sender.code.clone()]);
         let routes = egov_app::exchange::routes::Routes::from_settings(&app.settings.exchange);
@@ -1462,35 +1481,8 @@ crate::both!(
     updates_and_replacements_travel_as_their_own_packets_both_ways,
     |db| {
         let (hub, base, _stop) = hub().await;
-        let r = crate::start(db, |s| {
-            s.exchange.enabled = true;
-            s.exchange.hub = HubConfig {
-                url: base.clone(),
-                system_id: "egov-thanhhoa".into(),
-                secret: "s3cret-th".into(),
-                timeout_seconds: 2,
-                ..HubConfig::default()
-            };
-        })
-        .await;
+        let (r, _) = connected(db, &hub, &base, |_| {}).await;
         let app = &r.app;
-        let snv = agency_of(app, "chuyenvien.snv").await;
-        let sender = egov_store::agencies::get(&mut app.db(), snv).await.unwrap();
-        {
-            use egov_store::Exec;
-            (app.db())
-                .execute(
-                    "UPDATE agencies SET code_source = 'official' WHERE id = $1",
-                    egov_store::args![snv],
-                )
-                .await
-                .unwrap();
-        }
-        hub.register(Connected {
-            code: sender.code.clone(),
-            name: sender.name.clone(),
-            parent: Some(THANH_HOA.into()),
-        });
         let hub_client = client(&base, "egov-thanhhoa", "s3cret-th");
         app.import_directory(&hub_client).await.unwrap();
         let ministry = client(&base, "bnv", "s3cret-bnv");
