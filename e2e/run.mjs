@@ -485,6 +485,7 @@ try {
       await p.waitForTimeout(1000);
       await p.reload();
     }
+    await p.getByRole("heading", { name: "Trạng thái cơ quan ngoài hệ thống báo về" }).waitFor();
     await check(p, "issued to a ministry outside egov");
   });
   await asPerson("chutich.hacthanh", false, async (p) => {

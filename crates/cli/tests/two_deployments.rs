@@ -458,6 +458,14 @@ async fn two_deployments_exchange_documents_through_the_local_hub() {
     until("status 06 at Thanh Hóa", || {
         (th.status_of(first).as_deref() == Some("06")).then_some(())
     });
+    // The sender's page lists every status with its time, in order.
+    let seen: Vec<String> = th.document("vanthu.snv", first)["outside_statuses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["status"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(seen, ["01", "03", "04", "05", "06"]);
 
     // Revocations: the second letter taken back and Nghệ An agrees (15); a third taken back
     // and Nghệ An refuses (16).

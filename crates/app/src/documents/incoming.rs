@@ -813,7 +813,30 @@ impl App {
             d.drafter_id = None;
             d.drafting_unit_id = None;
         }
+        // The statuses outside recipients reported, for the sender's people only.
+        let outside_statuses = if self.reads_as_sender(&mut tx, actor, &d).await? {
+            let rows: Vec<(String, String, time::OffsetDateTime)> = tx
+                .fetch_all(
+                    "SELECT counterpart, action, created_at FROM exchange_messages \
+                     WHERE document_id = $1 AND direction = 'in' AND message_type = 'status' \
+                     AND state = 'received' ORDER BY id",
+                    egov_store::args![id],
+                )
+                .await?;
+            rows.into_iter()
+                .map(|(agency, status, at)| super::outgoing::OutsideStatus {
+                    agency: agency
+                        .split_once('>')
+                        .map_or(agency.clone(), |(s, _)| s.to_string()),
+                    status,
+                    at,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let detail = DocumentDetail {
+            outside_statuses,
             attachments: views::all(attachments),
             recipients: views::all(store::recipients(&mut tx, id).await?),
             events: views::all(events),

@@ -230,9 +230,23 @@ pub struct DocumentDetail {
     /// Whether the reader may send the issued document's outside recipients an update (the
     /// issuing agency's leader or records clerk).
     pub may_send_update: bool,
+    /// For the sender: every status the outside recipients reported through the exchange,
+    /// oldest first.
+    pub outside_statuses: Vec<OutsideStatus>,
     /// For the reader's copy: who leads it and who coordinates, by name (units, then people).
     pub lead: Vec<String>,
     pub coordinators: Vec<String>,
+}
+
+/// A status an agency outside egov reported on a document we sent it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OutsideStatus {
+    /// The agency's identifier.
+    pub agency: String,
+    /// `01`…`06`, `15`, `16`.
+    pub status: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: time::OffsetDateTime,
 }
 
 fn kind_of(key: &str) -> Result<&'static DocKind, AppError> {

@@ -5,9 +5,11 @@
 //! worker (sending, and receiving every second), and the local hub serves both over HTTP on
 //! loopback: Thanh Hóa's Department of Home Affairs writes to Nghệ An's.
 //!
-//! 1. Latency: `--documents` letters, each with a signed PDF of `--pdf-mb` MB, issued one
-//!    after another through the use cases (draft, file, submit, approve, sign off, issue); for
-//!    each, the time from its issue to its arrival in the recipient's incoming queue.
+//! 1. Latency: `--documents` letters, each a PDF of `--pdf-mb` MB, issued one after another
+//!    through the use cases (draft, file, submit, approve, sign off, issue — which seals it with
+//!    the department's seal, a PAdES signature, as the demo's PKI configures); for each, the
+//!    time from its issue to its arrival in the recipient's incoming queue (where its seal is
+//!    judged: indeterminate, the sender's demo CA being unknown to the recipient).
 //! 2. One poller: `--poller` packets waiting at the hub for one agency, taken by one receiving
 //!    round after another (read, files streamed to the file store, signatures judged, filed,
 //!    status 01 sent back, marked at the hub): packets per second.
@@ -42,6 +44,10 @@ struct Args {
     documents: usize,
     #[arg(long, default_value_t = 2)]
     pdf_mb: usize,
+    /// Letters issued per second in the latency run (0: one after another, as fast as the use
+    /// cases go).
+    #[arg(long, default_value_t = 4.0)]
+    rate: f64,
     #[arg(long, default_value_t = 500)]
     poller: usize,
     #[arg(long, default_value_t = 1500)]
@@ -80,7 +86,7 @@ impl Side {
         if let Some(u) = url {
             settings.database.url = u.into();
         }
-        let app = App::open(settings).await?;
+        let app = App::open(settings.clone()).await?;
         app.seed_demo()
             .await
             .map_err(|e| anyhow::anyhow!("{}", e.message))?;
@@ -104,6 +110,17 @@ impl Side {
                 egov_store::args![snv],
             )
             .await?;
+        // The demo's PKI: every records office seals what it issues.
+        let pki = app
+            .demo_pki(&dir.path().join("pki"), egov_pki::KeyAlgorithm::EcdsaP256)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+        drop(app);
+        settings.signatures = egov_app::settings::Signatures {
+            leader_signature: settings.signatures.leader_signature,
+            ..pki.settings
+        };
+        let app = App::open(settings).await?;
         let (stop, _) = tokio::sync::watch::channel(false);
         Ok(Side {
             app,
@@ -147,13 +164,9 @@ async fn actor(app: &App, user: &str) -> Result<Actor> {
     Ok(Actor::person(p.id, user))
 }
 
-/// A signed PDF of about `mb` MB (a letter with an incompressible embedded stream, as a
-/// scan's image is), distinct for each `n`.
-fn signed_pdf(
-    mb: usize,
-    n: u64,
-    signer: &(egov_pki::demo::Issued, egov_pki::demo::Issued),
-) -> Result<Vec<u8>> {
+/// A PDF of about `mb` MB (a letter with an incompressible embedded stream, as a scan's image
+/// is), distinct for each `n`.
+fn letter_pdf(mb: usize, n: u64) -> Result<Vec<u8>> {
     use lopdf::{Dictionary, Object, Stream};
     let mut doc = lopdf::Document::load_mem(include_bytes!("../../../web/tests/it/draft.pdf"))?;
     let mut x = n
@@ -173,14 +186,9 @@ fn signed_pdf(
     doc.add_object(Object::Stream(
         Stream::new(dict, data).with_compression(false),
     ));
-    let mut unsigned = Vec::new();
-    doc.save_to(&mut unsigned)?;
-    let (ca, person) = signer;
-    let req = egov_pki::SignRequest::new(
-        vec![person.cert.clone(), ca.cert.clone()],
-        egov_store::now(),
-    );
-    Ok(egov_pki::sign::sign_with(&unsigned, &req, &person.key)?)
+    let mut out = Vec::new();
+    doc.save_to(&mut out)?;
+    Ok(out)
 }
 
 /// Drafts, approves, signs off and issues a letter to the other department; answers its
@@ -304,27 +312,15 @@ async fn main() -> Result<()> {
     ] {
         people.insert(user, actor(&th.app, user).await?);
     }
-    let t = egov_store::now();
-    let (root, ca) = egov_pki::demo::root_and_ca(
-        egov_pki::KeyAlgorithm::EcdsaP256,
-        t - time::Duration::days(30),
-        t + time::Duration::days(365),
-    )?;
-    drop(root);
-    let person = egov_pki::demo::issue(
-        Some(&ca),
-        "CN=Lê Văn Giám,O=Sở Nội vụ tỉnh Thanh Hóa,C=VN",
-        egov_pki::KeyAlgorithm::EcdsaP256,
-        egov_pki::demo::Purpose::Signing,
-        t - time::Duration::days(30),
-        t + time::Duration::days(365),
-    )?;
-    let signer = (ca, person);
     let mut counter = 0u64;
     let mut next_pdf = || {
         counter += 1;
-        signed_pdf(args.pdf_mb, counter, &signer)
+        letter_pdf(args.pdf_mb, counter)
     };
+    if let Ok(path) = std::env::var("EGOV_BENCH_DUMP") {
+        std::fs::write(path, next_pdf()?)?;
+        return Ok(());
+    }
 
     // 1. Latency from issue to the recipient's queue, both workers running.
     th.start();
@@ -332,6 +328,10 @@ async fn main() -> Result<()> {
     let mut issued = HashMap::new();
     let started = Instant::now();
     for n in 0..args.documents {
+        if args.rate > 0.0 {
+            let due = started + Duration::from_secs_f64(n as f64 / args.rate);
+            tokio::time::sleep_until(due.into()).await;
+        }
         let pdf = next_pdf()?;
         let (notation, at) = issue(&th.app, th.snv, &na.code, n, pdf, &people).await?;
         issued.insert(notation, at);
@@ -365,7 +365,7 @@ async fn main() -> Result<()> {
     println!(
         "{}",
         json!({"backends": backends, "latency": {
-            "documents": latencies.len(), "pdf_mb": args.pdf_mb,
+            "documents": latencies.len(), "pdf_mb": args.pdf_mb, "rate_per_s": args.rate,
             "issuing_s": (issuing * 10.0).round() / 10.0, "all_arrived_s": (total * 10.0).round() / 10.0,
             "p50_ms": percentile(&latencies, 0.5).round(), "p95_ms": percentile(&latencies, 0.95).round(),
             "max_ms": latencies.last().copied().unwrap_or(0.0).round(),

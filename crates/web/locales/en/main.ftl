@@ -1044,3 +1044,5 @@ exchange-update-hint = The document as it is now goes again to the agencies outs
 exchange-update-reason = What the update changes
 exchange-update-queued = The update packet is queued to be sent.
 replaces-document = Replaces / updates document
+outside-statuses = Statuses reported by agencies outside egov
+outside-status-at = Received at

@@ -1044,3 +1044,5 @@ exchange-update-hint = Văn bản như hiện nay được gửi lại cho các 
 exchange-update-reason = Nội dung cập nhật
 exchange-update-queued = Đã xếp gói tin cập nhật để gửi.
 replaces-document = Thay thế / cập nhật văn bản
+outside-statuses = Trạng thái cơ quan ngoài hệ thống báo về
+outside-status-at = Thời điểm nhận
