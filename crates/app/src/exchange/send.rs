@@ -302,7 +302,10 @@ impl App {
         for item in taken {
             if item.document_id == row.packet_document_id
                 && item.action == row.action
-                && item.to.contains(&row.counterpart)
+                && item.to.iter().any(|to| {
+                    // A status's counterpart names both ends (`ours>sender`).
+                    Some(to.as_str()) == row.counterpart.rsplit('>').next()
+                })
                 && log::by_remote_id(&mut &self.db, &item.id)
                     .await
                     .map_err(|e| e.to_string())?

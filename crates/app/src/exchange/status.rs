@@ -135,7 +135,7 @@ impl App {
     }
 
     /// Sends a status packet from our agency `ours` about the document `response_for`
-    /// names, once per (DocumentId, sender, code); `Err` when the transport did not take it.
+    /// names, once per (DocumentId, our agency, sender, code); `Err` when the transport did not take it.
     pub(crate) async fn send_status<T: Transport>(
         &self,
         t: &T,
@@ -148,7 +148,9 @@ impl App {
         let now = self.now();
         let local = now.to_offset(egov_domain::VN_OFFSET);
         let key_doc = response_for.document_id.clone();
-        let key_to = response_for.organ_id.clone();
+        // Each of our agencies reports its own statuses on a document addressed to several:
+        // the key names both ends (`ours>sender`).
+        let key_to = format!("{}>{}", ours.code, response_for.organ_id);
         let packet = StatusPacket {
             from: Organ::new(ours.code.clone(), ours.name.clone()),
             response_for,

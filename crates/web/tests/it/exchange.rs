@@ -1481,7 +1481,7 @@ crate::both!(
     updates_and_replacements_travel_as_their_own_packets_both_ways,
     |db| {
         let (hub, base, _stop) = hub().await;
-        let (r, _) = connected(db, &hub, &base, |_| {}).await;
+        let (r, sender) = connected(db, &hub, &base, |_| {}).await;
         let app = &r.app;
         let hub_client = client(&base, "egov-thanhhoa", "s3cret-th");
         app.import_directory(&hub_client).await.unwrap();
@@ -1720,6 +1720,41 @@ crate::both!(
         let (doc, _) = copy_of(&replacement.header.document_id, "replacement").await;
         assert_eq!(doc.replaces_id, Some(original.id));
         assert_eq!(doc.number, Some(4522));
+        assert_eq!(ministry_hears(&ministry).await.status, StatusCode::Arrived);
+        // A letter addressed to two of our agencies: a document for each, each answered.
+        let mut both = letter.clone();
+        both.header.code.number = "4530".into();
+        both.header.document_id =
+            document_id(HOME_AFFAIRS, date!(2026 - 12 - 07), &both.header.code);
+        both.header.to = vec![
+            Organ::new(THANH_HOA, "UBND tỉnh Thanh Hóa"),
+            Organ::new(sender.code.clone(), sender.name.clone()),
+        ];
+        send(both.clone()).await;
+        let round = app.receive_round(&hub_client).await.unwrap();
+        assert_eq!(round.documents, 2, "{round:?}");
+        let copies: i64 = {
+            use egov_store::Exec as _;
+            (app.db())
+                .scalar(
+                    "SELECT COUNT(DISTINCT i.agency_id) FROM incoming i JOIN documents d \
+                     ON d.id = i.document_id WHERE d.number = 4530 AND i.channel = 'exchange'",
+                    egov_store::args![],
+                )
+                .await
+                .unwrap()
+        };
+        assert_eq!(copies, 2, "one copy in each agency's queue");
+        let (back, _) = last_status(&ministry).await;
+        let arrived = back.len();
+        for w in &back {
+            ministry
+                .update_status(HOME_AFFAIRS, &w.id, true)
+                .await
+                .unwrap();
+        }
+        assert_eq!(arrived, 2, "status 01 from each");
+
         // An update of a document the ministry never sent us: refused, logged.
         let mut stray = update.clone();
         stray.header.code.number = "9999".into();
