@@ -317,10 +317,6 @@ async fn main() -> Result<()> {
         counter += 1;
         letter_pdf(args.pdf_mb, counter)
     };
-    if let Ok(path) = std::env::var("EGOV_BENCH_DUMP") {
-        std::fs::write(path, next_pdf()?)?;
-        return Ok(());
-    }
 
     // 1. Latency from issue to the recipient's queue, both workers running.
     th.start();
