@@ -315,10 +315,10 @@ fn hub_mode(port: u16, mode: Value) {
 async fn two_deployments_exchange_documents_through_the_local_hub() {
     let mut th = Deployment::seeded("Thanh Hóa", Backend::Sqlite).await;
     let mut na = Deployment::seeded("Nghệ An", Backend::Postgres).await;
-    // Nghệ An's deployment is the same demo with the province's own identifiers (H40).
+    // Nghệ An's deployment is the same demo with the province's own identifiers (H41).
     (&na.db.db)
         .execute(
-            "UPDATE agencies SET code = REPLACE(code, '.H56', '.H40')",
+            "UPDATE agencies SET code = REPLACE(code, '.H56', '.H41')",
             args![],
         )
         .await

@@ -288,7 +288,7 @@ async fn main() -> Result<()> {
     let served = hub.clone();
     tokio::spawn(async move { served.serve(listener, std::future::pending()).await });
     let mut th = Side::open(args.sender_url.as_deref(), &url, "thanhhoa", "H56").await?;
-    let mut na = Side::open(args.receiver_url.as_deref(), &url, "nghean", "H40").await?;
+    let mut na = Side::open(args.receiver_url.as_deref(), &url, "nghean", "H41").await?;
     for (code, name) in [
         (&th.code, "Sở Nội vụ tỉnh Thanh Hóa"),
         (&na.code, "Sở Nội vụ tỉnh Nghệ An"),

@@ -1266,7 +1266,7 @@ crate::both!(
 
 // --- a route through a provincial LGSP ---------------------------------------------------------
 
-const NGHE_AN: &str = "000.00.00.H40";
+const NGHE_AN: &str = "000.00.00.H41";
 
 fn lgsp_client(base: &str, system: &str, secret: &str) -> egov_app::exchange::lgsp::LgspClient {
     egov_app::exchange::lgsp::LgspClient::new(
