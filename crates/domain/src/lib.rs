@@ -58,6 +58,7 @@ pub mod identity;
 pub mod national;
 pub mod onestop;
 pub mod org;
+pub mod scorecard;
 pub mod text;
 pub mod validity;
 
