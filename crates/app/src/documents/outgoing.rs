@@ -1227,7 +1227,13 @@ impl App {
                 "Only an issued document sent to agencies outside egov can be updated for them.",
             ));
         }
-        // The updates sent before, counted in the audit log: each update its own sequence.
+        // The updates sent before, counted in the audit log: each update its own sequence. The
+        // document's row is written first, so that two updates at once are counted in turn.
+        tx.execute(
+            "UPDATE documents SET updated_at = $2 WHERE id = $1",
+            egov_store::args![id, self.now()],
+        )
+        .await?;
         let sequence: i64 = tx
             .scalar(
                 "SELECT COUNT(*) FROM audit_log WHERE action = 'document.exchange_update' \

@@ -112,7 +112,7 @@ impl App {
                     Ok(w) => {
                         if !answered {
                             answered = true;
-                            self.hasten_exchange().await;
+                            self.hasten_exchange(t.route()).await;
                         }
                         w
                     }
@@ -159,21 +159,21 @@ impl App {
         Ok(out)
     }
 
-    /// The transport answers: sends and statuses waiting on a back-off because it did not
-    /// answer before go now, instead of up to an hour after it came back.
-    async fn hasten_exchange(&self) {
+    /// Route `route` answers: its sends and statuses waiting on a back-off because it was
+    /// unreachable or answered as a gateway does when a service is down (a 5xx) go now,
+    /// instead of up to an hour after it came back. Those that timed out are left to their
+    /// back-off: a route that lists but times out on a large packet is not down.
+    async fn hasten_exchange(&self, route: &str) {
         let kinds = [
             crate::documents::outgoing::EXCHANGE_SEND,
             super::status::STATUS_JOB,
         ];
-        match egov_store::jobs::hasten(
-            &mut &self.db,
-            &kinds,
-            &["not sent:", "no answer:"],
-            self.now(),
-        )
-        .await
-        {
+        let errors = [
+            format!("[{route}] not sent:"),
+            format!("[{route}] no answer: HTTP 5"),
+        ];
+        let errors: Vec<&str> = errors.iter().map(String::as_str).collect();
+        match egov_store::jobs::hasten(&mut &self.db, &kinds, &errors, self.now()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(
                 jobs = n,
@@ -585,9 +585,9 @@ impl App {
         let found: Option<(i64,)> = (&self.db)
             .fetch_optional(
                 "SELECT document_id FROM exchange_messages WHERE direction = 'in' \
-                 AND message_type = 'edoc' AND action = 'new' AND state = 'received' \
-                 AND packet_document_id = $1 AND counterpart = $2 AND document_id IS NOT NULL \
-                 ORDER BY id LIMIT 1",
+                 AND message_type = 'edoc' AND action IN ('new', 'replacement') \
+                 AND state = 'received' AND packet_document_id = $1 AND counterpart = $2 \
+                 AND document_id IS NOT NULL ORDER BY id LIMIT 1",
                 egov_store::args![document_id, counterpart],
             )
             .await
@@ -726,7 +726,7 @@ impl App {
             document_id: d.header.document_id.clone(),
         };
         if let Err(e) = self
-            .send_status(t, &ours, response_for, status, description)
+            .send_status(t, &ours, (response_for, 0), status, description)
             .await
         {
             tracing::warn!(agency, error = %e, "exchange: status not sent");

@@ -56,7 +56,12 @@ pub fn send_handler(routes: Arc<Routes>) -> Handler {
                     "no exchange route is configured (exchange.hub.url or exchange.lgsp)".into(),
                 );
             };
-            app.send_outside(route, &p).await.map(|_| ())
+            // The route leads the error, so that the route answering again brings the job
+            // forward (`receive::hasten_exchange`).
+            app.send_outside(route, &p)
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("[{}] {e}", route.route()))
         })
     })
 }
@@ -229,13 +234,11 @@ impl App {
         let mut ex = &self.db;
         let now = self.now();
         let sha = self.blobs.put(&bytes).map_err(internal)?;
-        // The last attempt's answer was lost: the transport may have the packet. Look before
-        // sending it again; found, it is sent (under the transport's id), not sent twice.
+        // An earlier attempt may have reached the transport with its answer lost (even if a
+        // later one failed otherwise): look before sending it again; found, it is sent (under
+        // the transport's id), not sent twice.
         let row = log::get(&mut ex, row_id).await.map_err(internal)?;
-        if row
-            .last_error
-            .as_deref()
-            .is_some_and(|e| e.starts_with("no answer"))
+        if row.attempts > 1
             && let Some(remote) = self.find_taken(t, &row, from, message_type).await?
         {
             egov_store::blobs::record(&mut ex, &sha, bytes.len() as i64, "application/xml", now)
@@ -295,10 +298,16 @@ impl App {
         from: &str,
         message_type: MessageType,
     ) -> Result<Option<String>, String> {
-        let taken = t
-            .taken(from, message_type)
-            .await
-            .map_err(|e| format!("the lost answer cannot be looked up: {e}"))?;
+        let taken = match t.taken(from, message_type).await {
+            Ok(list) => list,
+            // A transport without the call, or whose list cannot be read: it cannot say, and
+            // the packet goes again (the receiver recognises a redelivery by its DocumentId).
+            Err(TransportError::Refused { .. }) => return Ok(None),
+            Err(TransportError::NoAnswer(e)) if e.starts_with("the list cannot be read") => {
+                return Ok(None);
+            }
+            Err(e) => return Err(format!("the lost answer cannot be looked up: {e}")),
+        };
         for item in taken {
             if item.document_id == row.packet_document_id
                 && item.action == row.action

@@ -40,7 +40,9 @@ pub fn status_handler(routes: Arc<Routes>) -> Handler {
                     "no exchange route is configured (exchange.hub.url or exchange.lgsp)".into(),
                 );
             };
-            app.status_back(route, &p).await
+            app.status_back(route, &p)
+                .await
+                .map_err(|e| format!("[{}] {e}", route.route()))
         })
     })
 }
@@ -88,16 +90,16 @@ impl App {
             .await
             .map_err(internal)?;
         // The packet it came in: its DocumentId and sender, from the message log.
-        let came: Option<(String, String, String)> = (&self.db)
+        let came: Option<(i64, String, String, String)> = (&self.db)
             .fetch_optional(
-                "SELECT packet_document_id, counterpart, action FROM exchange_messages \
+                "SELECT id, packet_document_id, counterpart, action FROM exchange_messages \
                  WHERE direction = 'in' AND message_type = 'edoc' AND state = 'received' \
                  AND document_id = $1 ORDER BY id LIMIT 1",
                 egov_store::args![copy.document_id],
             )
             .await
             .map_err(internal)?;
-        let Some((packet_id, counterpart, action)) = came else {
+        let Some((message_id, packet_id, counterpart, action)) = came else {
             return Err(format!(
                 "incoming copy {} did not come through the exchange",
                 copy.id
@@ -130,7 +132,10 @@ impl App {
             promulgation_date: d.issued_on,
             document_id: packet_id,
         };
-        self.send_status(t, &ours, response_for, code, &description)
+        // An update shares its DocumentId with the document (and with a revocation of it):
+        // its answer is told apart by the update it answers.
+        let sequence = if action == "update" { message_id } else { 0 };
+        self.send_status(t, &ours, (response_for, sequence), code, &description)
             .await
     }
 
@@ -140,7 +145,7 @@ impl App {
         &self,
         t: &T,
         ours: &egov_store::agencies::Agency,
-        response_for: ResponseFor,
+        (response_for, sequence): (ResponseFor, i64),
         status: StatusCode,
         description: &str,
     ) -> Result<(), String> {
@@ -167,7 +172,7 @@ impl App {
             packet_document_id: &key_doc,
             counterpart: &key_to,
             action: status.wire(),
-            sequence: 0,
+            sequence,
         };
         let mut ex = &self.db;
         let row = log::attempt(&mut ex, &key, t.route(), "status", None, now)

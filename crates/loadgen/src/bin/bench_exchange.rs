@@ -428,7 +428,7 @@ async fn main() -> Result<()> {
     th.halt().await;
     (th.app.db())
         .execute(
-            "UPDATE jobs SET attempts = 9, run_at = $1, last_error = 'no answer: HTTP 503: 503 Service Unavailable' \
+            "UPDATE jobs SET attempts = 9, run_at = $1, last_error = '[hub] no answer: HTTP 503: 503 Service Unavailable' \
              WHERE kind = 'exchange.send' AND state = 'queued'",
             egov_store::args![egov_store::now() + time::Duration::minutes(40)],
         )

@@ -1699,6 +1699,32 @@ crate::both!(
             ministry_hears(&ministry).await.status,
             StatusCode::ChangeRefused
         );
+        // The ministry then takes its letter back; agreeing sends 15 again — a 15 of its own,
+        // never taken for the one that agreed to the update.
+        let mut revocation = letter.clone();
+        revocation.business.action = BusinessAction::Revocation;
+        revocation.business.reason = "Thu hồi để ban hành lại".into();
+        revocation.business.document_id = letter.header.document_id.clone();
+        revocation.attachments.clear();
+        revocation.trace[0].timestamp = Some(datetime!(2026-12-07 13:00:00));
+        ministry
+            .send(
+                HOME_AFFAIRS,
+                MessageType::Edoc,
+                Bytes::from(document_to_vec(&revocation, &[]).unwrap()),
+            )
+            .await
+            .unwrap();
+        let round = app.receive_round(&hub_client).await.unwrap();
+        assert_eq!(round.recalls, 1, "{round:?}");
+        let (_, copy) = copy_of(&letter.header.document_id, "new").await;
+        assert_eq!(copy.recall_status.as_deref(), Some("13"));
+        act(copy, "accept_recall").await;
+        drain(&r.app).await;
+        assert_eq!(
+            ministry_hears(&ministry).await.status,
+            StatusCode::ChangeAccepted
+        );
         // A replacement: a document of its own (its own number), tied to the one it replaces.
         let mut replacement = letter.clone();
         replacement.header.code.number = "4522".into();
