@@ -378,6 +378,27 @@ impl LocalHub {
         }
     }
 
+    /// What `agency` sent (`getSentEdocList`, either dialect): of one message type or all,
+    /// created within the range of days (`YYYY/MM/DD` ends, inclusive; an empty end is open).
+    fn sent_by(
+        &self,
+        agency: &str,
+        wanted: Option<MessageType>,
+        (from, to): (&str, &str),
+    ) -> Vec<Taken> {
+        self.lock()
+            .taken
+            .get(agency)
+            .map(|l| {
+                l.iter()
+                    .filter(|t| wanted.is_none_or(|w| w == t.message_type))
+                    .filter(|t| in_range(&t.created, from, to))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// A delivery's bytes, for the agency it waits for only.
     fn packet_for(&self, agency: &str, id: &str) -> Result<Bytes, Refusal> {
         let held = self.lock();
@@ -498,6 +519,13 @@ impl LocalHub {
         mode.down
             .then(|| (StatusCode::SERVICE_UNAVAILABLE, "503 Service Unavailable").into_response())
     }
+}
+
+/// Whether a delivery's creation time falls in the range of days (`YYYY/MM/DD` ends,
+/// inclusive); an empty end is open.
+fn in_range(created: &str, from: &str, to: &str) -> bool {
+    let day = created.get(..10).unwrap_or(created);
+    (from.is_empty() || day >= from) && (to.is_empty() || day <= to)
 }
 
 /// A header's value, or empty.
@@ -662,17 +690,7 @@ async fn taken(
         Err(r) => return r,
     };
     let wanted = MessageType::parse(&header(&headers, "messagetype"));
-    let held = hub.lock();
-    let list: Vec<&Taken> = held
-        .taken
-        .get(&agency)
-        .map(|l| {
-            l.iter()
-                .filter(|t| wanted.is_none_or(|w| w == t.message_type))
-                .collect()
-        })
-        .unwrap_or_default();
-    ok(json!({"data": list}))
+    ok(json!({"data": hub.sent_by(&agency, wanted, ("", ""))}))
 }
 
 async fn get_edoc(

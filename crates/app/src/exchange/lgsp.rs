@@ -247,6 +247,28 @@ impl LgspClient {
         }
     }
 
+    /// A list of agency `from`'s packets of one message type over the synchronised range of
+    /// days, read.
+    async fn synchronise<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        from: &str,
+        message_type: MessageType,
+    ) -> Result<Vec<T>, TransportError> {
+        let (from_date, to_date) = self.range()?;
+        let path = format!(
+            "{path}?{}",
+            query(&[
+                ("from", from),
+                ("messagetype", message_type.as_str()),
+                ("fromDate", &from_date),
+                ("toDate", &to_date),
+            ])
+        );
+        let (status, body) = self.call("GET", &path, None, Bytes::new()).await?;
+        Self::list(Self::answer(status, &body)?)
+    }
+
     fn list<T: serde::de::DeserializeOwned>(data: serde_json::Value) -> Result<T, TransportError> {
         serde_json::from_value(data)
             .map_err(|e| TransportError::NoAnswer(format!("the list cannot be read: {e}")))
@@ -294,19 +316,9 @@ impl Transport for LgspClient {
         agency: &str,
         message_type: MessageType,
     ) -> Result<Vec<Waiting>, TransportError> {
-        let (from_date, to_date) = self.range()?;
-        let path = format!(
-            "{}?{}",
-            self.config.paths.received,
-            query(&[
-                ("from", agency),
-                ("messagetype", message_type.as_str()),
-                ("fromDate", &from_date),
-                ("toDate", &to_date),
-            ])
-        );
-        let (status, body) = self.call("GET", &path, None, Bytes::new()).await?;
-        let listed: Vec<Listed> = Self::list(Self::answer(status, &body)?)?;
+        let listed: Vec<Listed> = self
+            .synchronise(&self.config.paths.received, agency, message_type)
+            .await?;
         // A synchronisation lists the range whatever became of each; only what was not yet
         // marked is taken.
         Ok(listed
@@ -363,19 +375,8 @@ impl Transport for LgspClient {
         from: &str,
         message_type: MessageType,
     ) -> Result<Vec<Taken>, TransportError> {
-        let (from_date, to_date) = self.range()?;
-        let path = format!(
-            "{}?{}",
-            self.config.paths.sent,
-            query(&[
-                ("from", from),
-                ("messagetype", message_type.as_str()),
-                ("fromDate", &from_date),
-                ("toDate", &to_date),
-            ])
-        );
-        let (status, body) = self.call("GET", &path, None, Bytes::new()).await?;
-        Self::list(Self::answer(status, &body)?)
+        self.synchronise(&self.config.paths.sent, from, message_type)
+            .await
     }
 }
 

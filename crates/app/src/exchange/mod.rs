@@ -166,9 +166,7 @@ impl crate::App {
         agency: Option<&str>,
     ) -> Result<Vec<MessageView>, crate::AppError> {
         let mut ex = &self.db;
-        if !crate::authz::is_system_admin(&mut ex, actor, self.now()).await? {
-            return Err(crate::AppError::forbidden());
-        }
+        self.require_system_admin(&mut ex, actor).await?;
         let rows = egov_store::exchange::search(&mut ex, state, None, agency, 200).await?;
         Ok(rows
             .into_iter()
@@ -196,9 +194,7 @@ impl crate::App {
         actor: &crate::Actor,
     ) -> Result<(i64, i64), crate::AppError> {
         let mut ex = &self.db;
-        if !crate::authz::is_system_admin(&mut ex, actor, self.now()).await? {
-            return Err(crate::AppError::forbidden());
-        }
+        self.require_system_admin(&mut ex, actor).await?;
         let counts = egov_store::exchange::counts(&mut ex).await?;
         let of = |state: &str| {
             counts
@@ -218,9 +214,7 @@ impl crate::App {
         id: i64,
     ) -> Result<Vec<u8>, crate::AppError> {
         let mut ex = &self.db;
-        if !crate::authz::is_system_admin(&mut ex, actor, self.now()).await? {
-            return Err(crate::AppError::forbidden());
-        }
+        self.require_system_admin(&mut ex, actor).await?;
         let sha: Option<Option<String>> = ex
             .scalar_optional(
                 "SELECT packet_sha FROM exchange_messages WHERE id = $1",
@@ -245,9 +239,7 @@ impl crate::App {
     ) -> Result<(), crate::AppError> {
         use crate::error_code::Code;
         let mut tx = self.db.begin().await?;
-        if !crate::authz::is_system_admin(&mut tx, actor, self.now()).await? {
-            return Err(crate::AppError::forbidden());
-        }
+        self.require_system_admin(&mut tx, actor).await?;
         let m = egov_store::exchange::get(&mut tx, id).await?;
         let (Some(document_id), "out", "edoc", "failed" | "refused") = (
             m.document_id,
@@ -288,9 +280,7 @@ impl crate::App {
     ) -> Result<(), crate::AppError> {
         use crate::error_code::Code;
         let mut tx = self.db.begin().await?;
-        if !crate::authz::is_system_admin(&mut tx, actor, self.now()).await? {
-            return Err(crate::AppError::forbidden());
-        }
+        self.require_system_admin(&mut tx, actor).await?;
         if !egov_store::exchange::mark_handled(&mut tx, id, self.now()).await? {
             return Err(crate::AppError::conflict(
                 Code::IllegalTransition,
@@ -359,9 +349,7 @@ impl crate::App {
         actor: &crate::Actor,
     ) -> Result<Vec<egov_store::exchange::DirectoryRow>, crate::AppError> {
         let mut ex = &self.db;
-        if !crate::authz::is_system_admin(&mut ex, actor, self.now()).await? {
-            return Err(crate::AppError::forbidden());
-        }
+        self.require_system_admin(&mut ex, actor).await?;
         Ok(egov_store::exchange::directory(&mut ex).await?)
     }
 
@@ -373,9 +361,7 @@ impl crate::App {
     ) -> Result<(usize, usize), crate::AppError> {
         use crate::error_code::Code;
         let mut ex = &self.db;
-        if !crate::authz::is_system_admin(&mut ex, actor, self.now()).await? {
-            return Err(crate::AppError::forbidden());
-        }
+        self.require_system_admin(&mut ex, actor).await?;
         let hub = transport::HubClient::new(self.settings.exchange.hub.clone());
         let (listed, matched) = self.import_directory(&hub).await.map_err(|reason| {
             crate::AppError::new(

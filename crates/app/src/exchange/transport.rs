@@ -338,6 +338,30 @@ impl HubClient {
         round_trip(&self.client, req, self.config.timeout_seconds).await
     }
 
+    /// A list call about agency `from`'s packets of one message type: its `data`, read.
+    async fn list<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        from: &str,
+        message_type: MessageType,
+    ) -> Result<Vec<T>, TransportError> {
+        let (status, body) = self
+            .call(
+                "GET",
+                path,
+                On {
+                    from,
+                    message_type: message_type.as_str(),
+                    ..On::default()
+                },
+                Bytes::new(),
+            )
+            .await?;
+        let a = Self::answer(status, &body)?;
+        serde_json::from_value(a.data)
+            .map_err(|e| TransportError::NoAnswer(format!("the list cannot be read: {e}")))
+    }
+
     /// A JSON answer: OK, or the hub's refusal with its code.
     fn answer(status: u16, body: &[u8]) -> Result<HubAnswer, TransportError> {
         let a: HubAnswer = serde_json::from_slice(body).map_err(|_| {
@@ -393,21 +417,8 @@ impl Transport for HubClient {
         agency: &str,
         message_type: MessageType,
     ) -> Result<Vec<Waiting>, TransportError> {
-        let (status, body) = self
-            .call(
-                "GET",
-                "/getReceivedEdocList",
-                On {
-                    from: agency,
-                    message_type: message_type.as_str(),
-                    ..On::default()
-                },
-                Bytes::new(),
-            )
-            .await?;
-        let a = Self::answer(status, &body)?;
-        serde_json::from_value(a.data)
-            .map_err(|e| TransportError::NoAnswer(format!("the list cannot be read: {e}")))
+        self.list("/getReceivedEdocList", agency, message_type)
+            .await
     }
 
     async fn get(&self, agency: &str, id: &str) -> Result<Bytes, TransportError> {
@@ -459,21 +470,7 @@ impl Transport for HubClient {
         from: &str,
         message_type: MessageType,
     ) -> Result<Vec<Taken>, TransportError> {
-        let (status, body) = self
-            .call(
-                "GET",
-                "/getSentEdocList",
-                On {
-                    from,
-                    message_type: message_type.as_str(),
-                    ..On::default()
-                },
-                Bytes::new(),
-            )
-            .await?;
-        let a = Self::answer(status, &body)?;
-        serde_json::from_value(a.data)
-            .map_err(|e| TransportError::NoAnswer(format!("the list cannot be read: {e}")))
+        self.list("/getSentEdocList", from, message_type).await
     }
 
     async fn agencies(&self) -> Result<Vec<Connected>, TransportError> {

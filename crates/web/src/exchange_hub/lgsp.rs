@@ -16,7 +16,7 @@ use egov_app::exchange::transport::MessageType;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{LocalHub, Refusal, constant_time_eq, header};
+use super::{LocalHub, Refusal, constant_time_eq, header, in_range};
 
 /// The LGSP's numeric code for one of the hub's refusals.
 fn numeric(code: &str) -> u32 {
@@ -154,13 +154,6 @@ async fn send(State(hub): State<LocalHub>, headers: HeaderMap, mut form: Multipa
     }
 }
 
-/// Whether a delivery's creation time falls in the range (`YYYY/MM/DD` ends, inclusive); an
-/// empty end is open.
-fn in_range(created: &str, from: &str, to: &str) -> bool {
-    let day = created.get(..10).unwrap_or(created);
-    (from.is_empty() || day >= from) && (to.is_empty() || day <= to)
-}
-
 async fn received(
     State(hub): State<LocalHub>,
     headers: HeaderMap,
@@ -248,19 +241,11 @@ async fn taken(
         return r;
     }
     let wanted = MessageType::parse(&q.messagetype);
-    let held = hub.lock();
-    let list: Vec<_> = held
-        .taken
-        .get(&q.from)
-        .map(|l| {
-            l.iter()
-                .filter(|t| wanted.is_none_or(|w| w == t.message_type))
-                .filter(|t| in_range(&t.created, &q.from_date, &q.to_date))
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default();
-    answer(json!(list))
+    answer(json!(hub.sent_by(
+        &q.from,
+        wanted,
+        (&q.from_date, &q.to_date)
+    )))
 }
 
 async fn agencies(State(hub): State<LocalHub>, headers: HeaderMap) -> Response {
