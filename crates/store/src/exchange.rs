@@ -207,6 +207,15 @@ impl MessageKey<'_> {
     }
 }
 
+/// The id of the message of this key.
+async fn id_of(ex: &mut impl Exec, key: &MessageKey<'_>) -> Result<i64, StoreError> {
+    ex.scalar(
+        &format!("SELECT id FROM exchange_messages WHERE {BY_KEY}"),
+        key.args(),
+    )
+    .await
+}
+
 /// The message of this key, created (`sending`) when there is none yet; either way one more
 /// attempt is counted on it unless it was already sent.
 pub async fn attempt(
@@ -237,20 +246,20 @@ pub async fn attempt(
     .await?;
     let mut with_now = key.args();
     with_now.extend(args![now]);
-    ex.execute(
-        &format!(
-            "UPDATE exchange_messages SET attempts = attempts + 1, updated_at = $6 \
-             WHERE {BY_KEY} AND state <> 'sent'"
-        ),
-        with_now,
-    )
-    .await?;
-    let id: i64 = ex
-        .scalar(
-            &format!("SELECT id FROM exchange_messages WHERE {BY_KEY}"),
-            key.args(),
+    let counted = ex
+        .execute(
+            &format!(
+                "UPDATE exchange_messages SET attempts = attempts + 1, updated_at = $6 \
+                 WHERE {BY_KEY} AND state <> 'sent'"
+            ),
+            with_now,
         )
         .await?;
+    if counted == 0 {
+        // Sent already: nothing changed, nothing to record.
+        return find(ex, key).await?.ok_or(StoreError::NotFound);
+    }
+    let id = id_of(ex, key).await?;
     trail(ex, id, now).await
 }
 
@@ -348,12 +357,7 @@ pub async fn claim_received(
         )
         .await?;
     if n == 1 {
-        let id: i64 = ex
-            .scalar(
-                &format!("SELECT id FROM exchange_messages WHERE {BY_KEY}"),
-                key.args(),
-            )
-            .await?;
+        let id = id_of(ex, key).await?;
         trail(ex, id, now).await?;
     }
     Ok(n == 1)

@@ -799,7 +799,8 @@ impl App {
         let mut events = store::events(&mut tx, id).await?;
         let mut files = store::files_of_document(&mut tx, id).await?;
         let mut d = d;
-        if !self.reads_as_sender(&mut tx, actor, &d).await? {
+        let as_sender = self.reads_as_sender(&mut tx, actor, &d).await?;
+        if !as_sender {
             // A recipient sees what was issued, and their own agency's handling of it: not the
             // sender's drafts, earlier PDFs, reviews, comments, nor who drafted it.
             attachments.retain(|a| super::issued_file(&d, a));
@@ -814,7 +815,7 @@ impl App {
             d.drafting_unit_id = None;
         }
         // The statuses outside recipients reported, for the sender's people only.
-        let outside_statuses = if self.reads_as_sender(&mut tx, actor, &d).await? {
+        let outside_statuses = if as_sender {
             let rows: Vec<(String, String, time::OffsetDateTime)> = tx
                 .fetch_all(
                     "SELECT counterpart, action, created_at FROM exchange_messages \
