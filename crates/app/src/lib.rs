@@ -18,14 +18,17 @@ pub mod exchange;
 pub mod import;
 pub mod jobs;
 pub mod onestop;
+pub mod open_data;
 pub mod org;
 pub mod people;
+pub mod scorecard;
 pub mod seed;
 pub mod settings;
 pub mod signature_images;
 pub mod signatures;
 pub mod signing;
 pub mod views;
+pub mod whatif;
 
 use std::sync::Arc;
 
@@ -62,6 +65,8 @@ pub struct App {
     national_down: std::sync::atomic::AtomicBool,
     /// Where the use cases read the time.
     clock: Arc<dyn clock::Clock>,
+    /// The public statistics of the years computed lately.
+    open_cache: open_data::OpenCache,
 }
 
 impl App {
@@ -125,6 +130,7 @@ impl App {
             blobs_in_flight: Default::default(),
             national_down: Default::default(),
             clock: Arc::new(clock::SystemClock),
+            open_cache: Default::default(),
         })
     }
 

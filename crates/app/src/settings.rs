@@ -24,6 +24,34 @@ pub struct Settings {
     pub audit: Audit,
     pub national_portal: NationalPortal,
     pub exchange: Exchange,
+    pub scorecard: Scorecard,
+}
+
+/// The Decision 766 scorecard (`docs/scorecard.md`): the rules of its counts that the national
+/// portal's description gives as numbers, kept here to be corrected without a release.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Scorecard {
+    /// The longest period a scorecard is computed for, in days.
+    pub max_days: u32,
+    /// A province announces a procedure on time when its decision is issued at least this many
+    /// working days before the legal text takes effect (1.1).
+    pub announce_days: u32,
+    /// … and publishes it on time within this many working days of the decision (1.2).
+    pub publish_days: u32,
+    /// Feedback is handled on time within this many working days of being sent (5.2).
+    pub feedback_days: u32,
+}
+
+impl Default for Scorecard {
+    fn default() -> Self {
+        Scorecard {
+            max_days: 366,
+            announce_days: 5,
+            publish_days: 5,
+            feedback_days: 15,
+        }
+    }
 }
 
 /// The document exchange with systems outside egov (`docs/exchange.md`).
@@ -240,6 +268,10 @@ pub struct SubmissionFields {
     pub feedback_content: String,
     pub feedback_sent_at: String,
     pub feedback_handled_at: String,
+    /// How the portal classified the feedback (indicator 5.1; empty: not yet).
+    pub feedback_category: String,
+    /// Whether the citizen was satisfied with its handling: 1 or 0 (indicator 5.3).
+    pub feedback_satisfied: String,
 }
 
 impl Default for SubmissionFields {
@@ -285,6 +317,8 @@ impl Default for SubmissionFields {
             feedback_content: s("NoiDung"),
             feedback_sent_at: s("NgayGui"),
             feedback_handled_at: s("NgayXuLy"),
+            feedback_category: s("PhanLoai"),
+            feedback_satisfied: s("HaiLong"),
         }
     }
 }
@@ -564,6 +598,7 @@ impl Default for Settings {
             audit: Audit::default(),
             national_portal: NationalPortal::default(),
             exchange: Exchange::default(),
+            scorecard: Scorecard::default(),
         }
     }
 }

@@ -4,6 +4,7 @@ mod config;
 mod demo;
 mod exchange;
 mod pki;
+mod scorecard;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -97,6 +98,9 @@ enum Command {
     /// Document exchange with other systems (edXML packets, QCVN 102:2016).
     #[command(subcommand)]
     Exchange(exchange::ExchangeCmd),
+    /// The Decision 766 scorecard of a period: every indicator with its numerator,
+    /// denominator, value and points (docs/scorecard.md).
+    Scorecard(scorecard::ScorecardArgs),
 }
 
 #[derive(Subcommand)]
@@ -288,6 +292,10 @@ async fn run(command: Command, settings: egov_app::Settings) -> Result<()> {
         } => demo::run(settings, &listen, seed_only, key_algorithm).await,
         Command::Pki(cmd) => pki::run(cmd, settings).await,
         Command::Exchange(cmd) => exchange::run(cmd, settings).await,
+        Command::Scorecard(args) => {
+            let app = open(settings).await?;
+            scorecard::run(&app, &system, args).await
+        }
         Command::NationalPortal(NationalCmd::Fake {
             listen,
             username,

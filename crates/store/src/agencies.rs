@@ -264,6 +264,20 @@ pub async fn ancestors(ex: &mut impl Exec, id: i64) -> Result<Vec<Agency>, Store
     Ok(out)
 }
 
+/// The agency and every agency under it, at any depth (whatever their validity: a merged
+/// commune's dossiers still count for its district's or province's history).
+pub async fn with_descendants(ex: &mut impl Exec, id: i64) -> Result<Vec<i64>, StoreError> {
+    let rows: Vec<(i64,)> = ex
+        .fetch_all(
+            "WITH RECURSIVE under(id, depth) AS (SELECT id, 0 FROM agencies WHERE id = $1 \
+             UNION SELECT a.id, u.depth + 1 FROM agencies a JOIN under u ON a.parent_id = u.id \
+             WHERE u.depth < 16) SELECT DISTINCT id FROM under ORDER BY id",
+            args![id],
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(i,)| i).collect())
+}
+
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct AgencyLink {
     #[sqlx(try_from = "String")]

@@ -22,6 +22,7 @@ pub mod onestop;
 pub mod org;
 pub mod people;
 pub mod reminders;
+pub mod scorecard;
 pub mod signature_images;
 pub mod signatures;
 pub mod units;

@@ -28,25 +28,45 @@ pub async fn keep_rating(
     Ok(())
 }
 
+/// A piece of feedback as pulled.
+#[derive(Debug, Clone, Default)]
+pub struct PulledFeedback {
+    pub national_id: String,
+    pub agency_code: String,
+    pub procedure_code: String,
+    pub content: String,
+    /// How the portal classified it (empty: not yet).
+    pub category: String,
+    /// Whether the citizen was satisfied with its handling (`None`: not said).
+    pub satisfied: Option<bool>,
+    pub handled_at: Option<OffsetDateTime>,
+}
+
 /// Keeps a piece of feedback (attached to the agency by its identifier); pulled again, its
-/// handling date is brought up to date.
-#[allow(clippy::too_many_arguments)]
+/// handling date, classification and the citizen's satisfaction are brought up to date.
 pub async fn keep_feedback(
     ex: &mut impl Exec,
-    national_id: &str,
-    agency_code: &str,
-    procedure_code: &str,
-    content: &str,
+    f: &PulledFeedback,
     sent_at: OffsetDateTime,
-    handled_at: Option<OffsetDateTime>,
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
     ex.execute(
         "INSERT INTO national_feedback (national_id, agency_id, agency_code, procedure_code, content, \
-         sent_at, handled_at, pulled_at) VALUES ($1, (SELECT id FROM agencies WHERE code = $2), \
-         $2, $3, $4, $5, $6, $7) ON CONFLICT (national_id) DO UPDATE SET \
-         handled_at = excluded.handled_at, pulled_at = excluded.pulled_at",
-        args![national_id, agency_code, procedure_code, content, sent_at, handled_at, now],
+         sent_at, handled_at, pulled_at, category, satisfied) VALUES ($1, \
+         (SELECT id FROM agencies WHERE code = $2), $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (national_id) DO UPDATE SET handled_at = excluded.handled_at, \
+         pulled_at = excluded.pulled_at, category = excluded.category, satisfied = excluded.satisfied",
+        args![
+            f.national_id.as_str(),
+            f.agency_code.as_str(),
+            f.procedure_code.as_str(),
+            f.content.as_str(),
+            sent_at,
+            f.handled_at,
+            now,
+            f.category.as_str(),
+            f.satisfied
+        ],
     )
     .await?;
     Ok(())

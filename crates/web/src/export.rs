@@ -290,3 +290,139 @@ pub fn audit_xlsx(lang: Lang, lines: &[egov_app::audit::AuditLine]) -> Result<Ve
     print_ready(ws, 0).map_err(err)?;
     wb.save_to_buffer().map_err(err)
 }
+
+/// The most rows a list behind a scorecard figure exports at once.
+pub const MAX_ROWS: i64 = 100_000;
+
+/// The items behind a scorecard figure as a workbook: one row each, a link to every dossier's
+/// page kept as its code (the workbook leaves the system; the page checks who opens it).
+pub fn scorecard_list_xlsx(
+    lang: Lang,
+    l: &egov_app::scorecard::ScoreList,
+) -> Result<Vec<u8>, AppError> {
+    use egov_app::scorecard::Items;
+    let err = |e: rust_xlsxwriter::XlsxError| AppError::internal(format!("xlsx: {e}"));
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(sheet_name(&format!(
+        "{} {}",
+        l.indicator.id,
+        l.side.as_str()
+    )))
+    .map_err(err)?;
+    let title = Format::new().set_bold().set_font_size(14);
+    let head = header_format();
+    let cell = cell_format();
+    let when = cell.clone().set_num_format("dd/mm/yyyy hh:mm");
+    ws.write_with_format(
+        0,
+        0,
+        format!("{} {}", l.indicator.id, l.indicator.name),
+        &title,
+    )
+    .map_err(err)?;
+    ws.write(
+        1,
+        0,
+        format!(
+            "{} – {} · {}",
+            l.period.from,
+            l.period.to,
+            lang.t(if l.side == egov_app::scorecard::Side::Missing {
+                "list-missing"
+            } else {
+                "list-counted"
+            })
+        ),
+    )
+    .map_err(err)?;
+    let columns: &[(&str, f64)] = match &l.items {
+        Items::Dossiers { .. } => &[
+            ("dossier-code", 26.0),
+            ("procedure-code", 12.0),
+            ("procedure", 40.0),
+            ("agency", 30.0),
+            ("applicant", 28.0),
+            ("received-at", 17.0),
+            ("appointment", 17.0),
+            ("finished-at", 17.0),
+            ("state", 16.0),
+        ],
+        Items::Procedures { .. } => &[
+            ("procedure-code", 12.0),
+            ("version", 8.0),
+            ("procedure", 60.0),
+        ],
+        Items::Feedback { .. } => &[
+            ("feedback-id", 20.0),
+            ("agency-id", 18.0),
+            ("procedure-code", 12.0),
+            ("feedback-sent", 17.0),
+            ("feedback-handled", 17.0),
+            ("feedback-category", 18.0),
+        ],
+        Items::NoData => &[],
+    };
+    for (i, (key, width)) in columns.iter().enumerate() {
+        ws.write_with_format(3, i as u16, lang.t(key), &head)
+            .map_err(err)?;
+        ws.set_column_width(i as u16, *width).map_err(err)?;
+    }
+    let time_at = |ws: &mut rust_xlsxwriter::Worksheet,
+                   r: u32,
+                   c: u16,
+                   t: Option<OffsetDateTime>|
+     -> Result<(), AppError> {
+        match t.and_then(excel_time) {
+            Some(t) => ws.write_datetime_with_format(r, c, t, &when).map(|_| ()),
+            None => ws.write_blank(r, c, &cell).map(|_| ()),
+        }
+        .map_err(err)
+    };
+    match &l.items {
+        Items::Dossiers { rows, .. } => {
+            for (i, d) in rows.iter().enumerate() {
+                let r = 4 + i as u32;
+                for (c, v) in [
+                    (0, d.code.as_str()),
+                    (1, d.procedure_code.as_str()),
+                    (2, d.procedure_name.as_str()),
+                    (3, d.agency_name.as_str()),
+                    (4, d.applicant_name.as_str()),
+                ] {
+                    ws.write(r, c, v).map_err(err)?;
+                }
+                time_at(ws, r, 5, Some(d.received_at.unwrap_or(d.submitted_at)))?;
+                time_at(ws, r, 6, d.appointment)?;
+                time_at(ws, r, 7, d.finished_at)?;
+                ws.write(
+                    r,
+                    8,
+                    lang.t(&format!("state-{}", d.state.replace('_', "-"))),
+                )
+                .map_err(err)?;
+            }
+        }
+        Items::Procedures { rows, .. } => {
+            for (i, p) in rows.iter().enumerate() {
+                let r = 4 + i as u32;
+                ws.write(r, 0, p.code.as_str()).map_err(err)?;
+                ws.write(r, 1, p.version as f64).map_err(err)?;
+                ws.write(r, 2, p.name.as_str()).map_err(err)?;
+            }
+        }
+        Items::Feedback { rows, .. } => {
+            for (i, f) in rows.iter().enumerate() {
+                let r = 4 + i as u32;
+                ws.write(r, 0, f.national_id.as_str()).map_err(err)?;
+                ws.write(r, 1, f.agency_code.as_str()).map_err(err)?;
+                ws.write(r, 2, f.procedure_code.as_str()).map_err(err)?;
+                time_at(ws, r, 3, Some(f.sent_at))?;
+                time_at(ws, r, 4, f.handled_at)?;
+                ws.write(r, 5, f.category.as_str()).map_err(err)?;
+            }
+        }
+        Items::NoData => {}
+    }
+    wb.save_to_buffer().map_err(err)
+}

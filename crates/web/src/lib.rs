@@ -1,6 +1,7 @@
 //! egov's web layer: server-rendered pages, the JSON API, health and metrics.
 
 pub mod api;
+pub mod charts;
 pub mod ctx;
 pub mod error;
 pub mod exchange_hub;

@@ -576,16 +576,27 @@ impl App {
                                 text(item, &f.feedback_content),
                                 at(&f.feedback_sent_at),
                             ) {
-                                (Some(id), Some(content), Some(sent)) => {
+                                (Some(national_id), Some(content), Some(sent)) => {
+                                    let pulled = egov_store::national_feedback::PulledFeedback {
+                                        national_id,
+                                        agency_code: text(item, &f.feedback_agency)
+                                            .unwrap_or_default(),
+                                        procedure_code: text(item, &f.procedure)
+                                            .unwrap_or_default(),
+                                        content,
+                                        category: text(item, &f.feedback_category)
+                                            .unwrap_or_default(),
+                                        satisfied: text(item, &f.feedback_satisfied).and_then(
+                                            |v| match v.as_str() {
+                                                "1" | "true" => Some(true),
+                                                "0" | "false" => Some(false),
+                                                _ => None,
+                                            },
+                                        ),
+                                        handled_at: at(&f.feedback_handled_at),
+                                    };
                                     egov_store::national_feedback::keep_feedback(
-                                        &mut tx,
-                                        &id,
-                                        &text(item, &f.feedback_agency).unwrap_or_default(),
-                                        &text(item, &f.procedure).unwrap_or_default(),
-                                        &content,
-                                        sent,
-                                        at(&f.feedback_handled_at),
-                                        now,
+                                        &mut tx, &pulled, sent, now,
                                     )
                                     .await?;
                                     round.opinions += 1;

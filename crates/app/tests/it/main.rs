@@ -19,6 +19,7 @@ mod forms;
 mod imports;
 mod onestop;
 mod org;
+mod scorecard;
 mod sign_in;
 mod signature_images;
 mod signatures;

@@ -485,7 +485,20 @@ async fn main() -> Result<()> {
          national_status, step, steps, current_agency_id, step_role, assignee_id, step_due, \
          supplements, counts_late, subject, submitted_at, received_at, appointment, \
          original_appointment, finished_at, returned_at, closed_at, timeliness, fee_total, paid, \
-         digitised, reused_data, lookup_token, search_fold, month, version, created_at, updated_at",
+         digitised, reused_data, lookup_token, search_fold, month, version, created_at, updated_at, \
+         eid_verified, paid_online, result_json",
+    );
+    // What the scorecard reads besides: the national portal's acceptance, citizens' ratings.
+    let mut n_batch = Batch::new(
+        &db,
+        "national_dossiers",
+        "dossier_id, agency_id, due_version, sent_version, created, state, next_at, first_due_at, \
+         synced_at, updated_at",
+    );
+    let mut r_batch = Batch::new(
+        &db,
+        "national_ratings",
+        "dossier_code, dossier_id, score, comment, rated_at, pulled_at",
     );
     let mut c_batch = Batch::new(
         &db,
@@ -628,6 +641,13 @@ async fn main() -> Result<()> {
             .unwrap_or(4);
         let fee: i64 = c.p.fees.iter().map(|f| f.amount(1, false)).sum();
         let digitised = rng.chance(0.7);
+        // Online dossiers: most signed in with the national e-ID, many paid on the portal;
+        // finished ones mostly with an electronic result.
+        let eid = channel == 2 && rng.chance(0.85);
+        let paid_online = channel == 2 && fee > 0 && rng.chance(0.6);
+        let result_json = finished
+            .filter(|_| rng.chance(0.55))
+            .map(|_| format!("{{\"file\":\"{:064x}\"}}", id));
         let month = format!("{:04}-{:02}", local.year(), u8::from(local.month()));
         let fold = format!(
             "{} {}",
@@ -689,8 +709,41 @@ async fn main() -> Result<()> {
                 a(3i64),
                 a(*submitted),
                 a(returned.or(finished).unwrap_or(*submitted)),
+                a(eid),
+                a(paid_online),
+                a(result_json),
             ])
             .await?;
+        if state != "rejected" && rng.chance(0.93) {
+            let at = returned.or(finished).unwrap_or(*submitted);
+            n_batch
+                .push(vec![
+                    a(id),
+                    a(competent),
+                    a(3i64),
+                    a(3i64),
+                    a(true),
+                    a("synced"),
+                    a(at),
+                    a(*submitted),
+                    a(Some(at)),
+                    a(at),
+                ])
+                .await?;
+        }
+        if let Some(done) = finished.filter(|_| rng.chance(0.08)) {
+            let score = *rng.weighted(&[(5i64, 60u32), (4, 25), (3, 8), (2, 4), (1, 3)]);
+            r_batch
+                .push(vec![
+                    a(code.clone()),
+                    a(id),
+                    a(score),
+                    a(String::new()),
+                    a(done),
+                    a(done),
+                ])
+                .await?;
+        }
         for comp in &c.p.components {
             c_batch
                 .push(vec![
@@ -774,6 +827,8 @@ async fn main() -> Result<()> {
             c_batch.flush().await?;
             s_batch.flush().await?;
             e_batch.flush().await?;
+            n_batch.flush().await?;
+            r_batch.flush().await?;
         }
         let s = samples.entry(competent).or_default();
         if s.len() < 200 && rng.chance(0.05) {
@@ -791,6 +846,8 @@ async fn main() -> Result<()> {
     c_batch.flush().await?;
     s_batch.flush().await?;
     e_batch.flush().await?;
+    n_batch.flush().await?;
+    r_batch.flush().await?;
     // Counters continue after the seeded sequences; identity columns after the seeded ids.
     for ((agency, day), n) in &seq {
         ex.execute(

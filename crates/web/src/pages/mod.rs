@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod documents;
 pub mod office;
 pub mod onestop;
+pub mod scorecard;
 pub mod signatures;
 
 use askama::Template;
@@ -241,6 +242,7 @@ pub fn routes() -> Router<AppState> {
         .merge(onestop::routes())
         .merge(documents::routes())
         .merge(signatures::routes())
+        .merge(scorecard::routes())
 }
 
 /// Today in Vietnam, for the helpers that have no application at hand.

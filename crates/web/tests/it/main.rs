@@ -8,6 +8,7 @@ mod exchange;
 mod national;
 mod onestop;
 mod pages;
+mod scorecard;
 
 use std::sync::Arc;
 
