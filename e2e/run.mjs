@@ -636,6 +636,43 @@ try {
   await ap.setViewportSize({ width: 360, height: 740 });
   await noSidewaysScroll(ap, "national portal at 360");
   await admin.close();
+
+  // The province's chair on a phone: the dashboard, the index, the list behind a figure,
+  // what-if; then anyone, not signed in, reads the public statistics.
+  const leader = await browser.newContext({ bypassCSP: true, locale: "vi-VN", viewport: { width: 360, height: 740 } });
+  const chairPage = await leader.newPage();
+  await signIn(chairPage, "chutich.tinh", Boolean(account("chutich.tinh").totp_secret));
+  await chairPage.goto(`${base}/dashboard`);
+  await chairPage.getByRole("heading", { name: "Bảng điều hành" }).waitFor();
+  assert.ok((await chairPage.locator("svg.chart").count()) >= 3, "the dashboard draws its charts");
+  await check(chairPage, "dashboard");
+  await noSidewaysScroll(chairPage, "dashboard at 360");
+  await chairPage.screenshot({ path: `${shots}/${label}-360-dashboard.png`, fullPage: true });
+  await chairPage.goto(`${base}/scorecard`);
+  await chairPage.locator("#i-2\\.1").waitFor();
+  await check(chairPage, "scorecard");
+  await noSidewaysScroll(chairPage, "scorecard at 360");
+  await chairPage.screenshot({ path: `${shots}/${label}-360-scorecard.png`, fullPage: true });
+  // The received dossiers behind 3.3's denominator not submitted online: the counter's.
+  const notMet = chairPage.locator("#i-3\\.3 td").last().locator("a");
+  if ((await notMet.count()) > 0) {
+    await notMet.click();
+    await chairPage.getByRole("link", { name: /Tải về tệp Excel/ }).waitFor();
+    await check(chairPage, "scorecard list");
+    await noSidewaysScroll(chairPage, "scorecard list at 360");
+  }
+  await chairPage.goto(`${base}/scorecard/what-if`);
+  await chairPage.getByRole("heading", { name: "Giả định và việc cần làm" }).waitFor();
+  await check(chairPage, "what-if");
+  await noSidewaysScroll(chairPage, "what-if at 360");
+  await leader.close();
+  const visitor = await browser.newContext({ bypassCSP: true, locale: "vi-VN", viewport: { width: 360, height: 740 } });
+  const vp = await visitor.newPage();
+  await vp.goto(`${base}/thong-ke`);
+  await vp.getByRole("link", { name: "Tải về CSV" }).waitFor();
+  await check(vp, "public statistics");
+  await noSidewaysScroll(vp, "public statistics at 360");
+  await visitor.close();
 } finally {
   await browser.close();
 }
