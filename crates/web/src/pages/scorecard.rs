@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/scorecard/list", get(list))
         .route("/dashboard", get(dashboard))
         .route("/scorecard/what-if", get(what_if))
+        .route("/admin/scorecard", get(definitions).post(save_definitions))
         .route("/thong-ke", get(open_stats))
         .route("/thong-ke.csv", get(open_csv))
         .route("/thong-ke.json", get(open_json))
@@ -558,4 +559,65 @@ async fn open_json(
     use axum::response::IntoResponse;
     let s = state.app.open_statistics(q.year(&state)?).await?;
     Ok(axum::Json(s.as_ref().clone()).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "scorecard/definitions.html")]
+struct DefinitionsPage {
+    page: Page,
+    json: String,
+    error: Option<String>,
+}
+
+/// The definitions in force, to correct (system administrators).
+async fn definitions(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    let actor = ctx.actor()?;
+    if !state.app.is_system_admin(&actor).await? {
+        return Err(AppError::forbidden().into());
+    }
+    let d = state.app.scorecard_definitions().await?;
+    let json = serde_json::to_string_pretty(&d).map_err(|e| AppError::internal(e.to_string()))?;
+    let page = Page::official(&ctx, &state, "definitions-title", "admin").await?;
+    Ok(html(&DefinitionsPage {
+        page,
+        json,
+        error: None,
+    }))
+}
+
+#[derive(Deserialize)]
+struct DefinitionsForm {
+    definitions: String,
+}
+
+/// Saves corrected definitions, or shows why they are refused with the text as sent.
+async fn save_definitions(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    axum::extract::Form(f): axum::extract::Form<DefinitionsForm>,
+) -> WebResult<Response> {
+    let actor = ctx.actor()?;
+    match state
+        .app
+        .save_scorecard_definitions(&actor, &f.definitions)
+        .await
+    {
+        Ok(_) => Ok(crate::ctx::redirect_with_flash(
+            &ctx,
+            "/admin/scorecard",
+            true,
+            &ctx.lang.t("definitions-saved"),
+        )),
+        Err(e) if e.code == "forbidden" => Err(e.into()),
+        Err(e) => {
+            let page = Page::official(&ctx, &state, "definitions-title", "admin").await?;
+            let mut r = html(&DefinitionsPage {
+                page,
+                json: f.definitions,
+                error: Some(format!("{} ({})", ctx.lang.error(&e), e.code.as_str())),
+            });
+            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
+    }
 }

@@ -135,3 +135,46 @@ both!(a_communes_chair_sees_their_commune_only, |db| {
         StatusCode::UNPROCESSABLE_ENTITY
     );
 });
+
+both!(an_administrator_corrects_the_definitions_on_a_page, |db| {
+    let r = start(db, |_| {}).await;
+    let mut c = signed_in(&r, "admin").await;
+    let page = c.get("/admin/scorecard").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let csrf = page.csrf();
+    let mut v: serde_json::Value = serde_json::from_str(egov_domain::scorecard::SHIPPED).unwrap();
+    v["indicators"][0]["numerator"] = "procedures.announced_late".into();
+    let refused = c
+        .post_form(
+            "/admin/scorecard",
+            &[("csrf", &csrf), ("definitions", &v.to_string())],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("scorecard_unknown_count"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("procedures.announced_late"),
+        "the text as sent"
+    );
+    v["indicators"][0]["numerator"] = "procedures.announced_on_time".into();
+    v["indicators"][3]["threshold"] = 70.0.into();
+    let saved = c
+        .post_form(
+            "/admin/scorecard",
+            &[("csrf", &csrf), ("definitions", &v.to_string())],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let d = r.app.scorecard_definitions().await.unwrap();
+    assert_eq!(d.indicators[3].threshold, Some(70.0));
+    // A chair is not an administrator.
+    let mut chair = signed_in(&r, "chutich.tinh").await;
+    assert_eq!(
+        chair.get("/admin/scorecard").await.status,
+        StatusCode::FORBIDDEN
+    );
+});
