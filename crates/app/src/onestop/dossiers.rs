@@ -1156,7 +1156,8 @@ impl App {
     }
 
     /// Whether the actor may see the dossier: a role in one of its agencies (receiving,
-    /// competent, or an agency of its steps), or the system administrator.
+    /// competent, or an agency of its steps), a leader's role above its competent agency, or
+    /// the system administrator.
     pub(crate) async fn can_see(
         &self,
         ex: &mut impl Exec,
@@ -1185,7 +1186,31 @@ impl App {
                 egov_store::args![person, self.now(), d.receiving_agency_id, d.competent_agency_id, d.id],
             )
             .await?;
-        Ok(n > 0)
+        if n > 0 {
+            return Ok(true);
+        }
+        // A leader of an agency above the competent one (the province's chair over a commune)
+        // reads it — the dossiers behind their scorecard — without acting on it.
+        let above: Vec<i64> = egov_store::agencies::ancestors(ex, d.competent_agency_id)
+            .await?
+            .into_iter()
+            .map(|a| a.id)
+            .filter(|id| *id != d.competent_agency_id)
+            .collect();
+        for agency in above {
+            if self
+                .holds_in(
+                    ex,
+                    actor,
+                    &[Role::AgencyLeader, Role::UnitLeader, Role::Administrator],
+                    agency,
+                )
+                .await?
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Whether the actor may apply `event` to the dossier now.

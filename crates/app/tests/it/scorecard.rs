@@ -711,6 +711,45 @@ both!(the_scorecard_refuses_what_its_reader_may_not_see, |db| {
             .await
             .is_ok()
     );
+    // The dossiers behind a figure: the province's chair reads a commune's (without acting
+    // on it); a commune's chair does not read another commune's.
+    let late = |agency: i64| {
+        let app = app.clone();
+        async move {
+            match app
+                .scorecard_list(
+                    &system(),
+                    november(),
+                    &[agency],
+                    "2.1",
+                    Side::Missing,
+                    &ListFilter::default(),
+                    0,
+                    1,
+                )
+                .await
+                .unwrap()
+                .items
+            {
+                egov_app::scorecard::Items::Dossiers { rows, .. } => rows[0].id,
+                other => panic!("{other:?}"),
+            }
+        }
+    };
+    let (at_hac_thanh, at_dong_son) = (late(hac_thanh).await, late(dong_son).await);
+    let seen = app
+        .dossier_detail(&province_chair, at_dong_son)
+        .await
+        .unwrap();
+    assert!(seen.actions.is_empty(), "{:?}", seen.actions);
+    assert!(app.dossier_detail(&chair, at_hac_thanh).await.is_ok());
+    assert_eq!(
+        app.dossier_detail(&chair, at_dong_son)
+            .await
+            .unwrap_err()
+            .code,
+        "not_found"
+    );
     // Periods and indicators that do not exist.
     let code = |r: Result<Period, egov_app::AppError>| r.unwrap_err().code;
     assert_eq!(
