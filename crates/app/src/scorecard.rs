@@ -513,16 +513,8 @@ impl App {
                 egov_domain::scorecard::round2(r.handling_seconds as f64 / 3600.0),
             );
         }
-        for item in self.procedure_items(period, scope, &sel).await? {
-            for c in item.counts {
-                *out.entry(c).or_default() += 1.0;
-            }
-        }
-        for item in self.feedback_items(&sel).await? {
-            for c in item.counts {
-                *out.entry(c).or_default() += 1.0;
-            }
-        }
+        tally(&self.procedure_items(period, scope, &sel).await?, &mut out);
+        tally(&self.feedback_items(&sel).await?, &mut out);
         Ok(out)
     }
 
@@ -698,37 +690,12 @@ impl App {
             match items_of(&def.denominator) {
                 "procedures" => {
                     let all = self.procedure_items(&period, &scope, &sel).await?;
-                    let rows: Vec<ProcedureItem> = all
-                        .into_iter()
-                        .filter(|i| {
-                            i.counts.contains(include)
-                                && exclude.is_none_or(|e| !i.counts.contains(e))
-                        })
-                        .collect();
-                    let total = rows.len() as i64;
-                    let rows = rows
-                        .into_iter()
-                        .skip(offset as usize)
-                        .take(limit as usize)
-                        .collect();
+                    let (rows, total) = side_page(all, include, exclude, offset, limit);
                     Items::Procedures { rows, total }
                 }
                 "feedback" => {
-                    let rows: Vec<FeedbackItem> = self
-                        .feedback_items(&sel)
-                        .await?
-                        .into_iter()
-                        .filter(|i| {
-                            i.counts.contains(include)
-                                && exclude.is_none_or(|e| !i.counts.contains(e))
-                        })
-                        .collect();
-                    let total = rows.len() as i64;
-                    let rows = rows
-                        .into_iter()
-                        .skip(offset as usize)
-                        .take(limit as usize)
-                        .collect();
+                    let all = self.feedback_items(&sel).await?;
+                    let (rows, total) = side_page(all, include, exclude, offset, limit);
                     Items::Feedback { rows, total }
                 }
                 _ => {
@@ -757,6 +724,53 @@ impl App {
             offset,
             limit,
         })
+    }
+}
+
+/// An item behind a figure, with the counts it is in.
+trait Counted {
+    fn counts(&self) -> &BTreeSet<&'static str>;
+}
+
+impl Counted for ProcedureItem {
+    fn counts(&self) -> &BTreeSet<&'static str> {
+        &self.counts
+    }
+}
+
+impl Counted for FeedbackItem {
+    fn counts(&self) -> &BTreeSet<&'static str> {
+        &self.counts
+    }
+}
+
+/// The items in `include` and not in `exclude`, a page of them and how many in all.
+fn side_page<T: Counted>(
+    all: Vec<T>,
+    include: &str,
+    exclude: Option<&str>,
+    offset: i64,
+    limit: i64,
+) -> (Vec<T>, i64) {
+    let chosen: Vec<T> = all
+        .into_iter()
+        .filter(|i| i.counts().contains(include) && exclude.is_none_or(|e| !i.counts().contains(e)))
+        .collect();
+    let total = chosen.len() as i64;
+    let page = chosen
+        .into_iter()
+        .skip(usize::try_from(offset).unwrap_or(0))
+        .take(usize::try_from(limit).unwrap_or(0))
+        .collect();
+    (page, total)
+}
+
+/// Adds each item's counts to `out`.
+fn tally<T: Counted>(items: &[T], out: &mut BTreeMap<&'static str, f64>) {
+    for item in items {
+        for c in item.counts() {
+            *out.entry(c).or_default() += 1.0;
+        }
     }
 }
 

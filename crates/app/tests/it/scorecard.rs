@@ -509,6 +509,28 @@ async fn month(db: egov_store::Db) -> (Arc<egov_app::App>, i64, i64) {
     (app, hac_thanh, dong_son)
 }
 
+/// One side of an indicator's list for November, from the first item.
+async fn list(
+    app: &Arc<egov_app::App>,
+    actor: &egov_app::Actor,
+    scope: &[i64],
+    indicator: &str,
+    side: Side,
+    limit: i64,
+) -> Result<egov_app::scorecard::ScoreList, egov_app::AppError> {
+    app.scorecard_list(
+        actor,
+        november(),
+        scope,
+        indicator,
+        side,
+        &ListFilter::default(),
+        0,
+        limit,
+    )
+    .await
+}
+
 fn november() -> Period {
     Period::parse("2026-11-01", "2026-11-30", 366).unwrap()
 }
@@ -612,17 +634,7 @@ both!(
             let card = app.scorecard(&system(), november(), &scope).await.unwrap();
             for i in &card.indicators {
                 for side in [Side::Counted, Side::Missing] {
-                    let l = app
-                        .scorecard_list(
-                            &system(),
-                            november(),
-                            &scope,
-                            &i.id,
-                            side,
-                            &ListFilter::default(),
-                            0,
-                            1000,
-                        )
+                    let l = list(&app, &system(), &scope, &i.id, side, 1000)
                         .await
                         .unwrap();
                     let expected = match (side, i.kind, i.no_data) {
@@ -643,17 +655,7 @@ both!(
             }
         }
         // The late ones are h3 and h5, oldest first; a page holds what was asked.
-        let l = app
-            .scorecard_list(
-                &system(),
-                november(),
-                &[hac_thanh],
-                "2.1",
-                Side::Missing,
-                &ListFilter::default(),
-                0,
-                1,
-            )
+        let l = list(&app, &system(), &[hac_thanh], "2.1", Side::Missing, 1)
             .await
             .unwrap();
         match l.items {
@@ -684,17 +686,7 @@ both!(the_scorecard_refuses_what_its_reader_may_not_see, |db| {
             "forbidden",
             "{scope:?}"
         );
-        let e = app
-            .scorecard_list(
-                &chair,
-                november(),
-                &scope,
-                "2.1",
-                Side::Missing,
-                &ListFilter::default(),
-                0,
-                50,
-            )
+        let e = list(&app, &chair, &scope, "2.1", Side::Missing, 50)
             .await
             .unwrap_err();
         assert_eq!(e.code, "forbidden");
@@ -716,17 +708,7 @@ both!(the_scorecard_refuses_what_its_reader_may_not_see, |db| {
     let late = |agency: i64| {
         let app = app.clone();
         async move {
-            match app
-                .scorecard_list(
-                    &system(),
-                    november(),
-                    &[agency],
-                    "2.1",
-                    Side::Missing,
-                    &ListFilter::default(),
-                    0,
-                    1,
-                )
+            match list(&app, &system(), &[agency], "2.1", Side::Missing, 1)
                 .await
                 .unwrap()
                 .items
@@ -764,17 +746,7 @@ both!(the_scorecard_refuses_what_its_reader_may_not_see, |db| {
         code(Period::parse("2026-11-31", "2026-12-01", 366)),
         "bad_date"
     );
-    let e = app
-        .scorecard_list(
-            &system(),
-            november(),
-            &[hac_thanh],
-            "9.9",
-            Side::Counted,
-            &ListFilter::default(),
-            0,
-            50,
-        )
+    let e = list(&app, &system(), &[hac_thanh], "9.9", Side::Counted, 50)
         .await
         .unwrap_err();
     assert_eq!(e.code, "unknown_indicator");
