@@ -428,11 +428,7 @@ impl App {
             };
         }
         let mut ex = &self.db;
-        let mut scope = Scope {
-            agencies: Vec::new(),
-            ids: Some(Vec::new()),
-            procedure_agencies: Some(Vec::new()),
-        };
+        let mut asked_agencies = Vec::new();
         let mut ids = BTreeSet::new();
         let mut whole_catalogue = false;
         for &id in asked.iter().collect::<BTreeSet<_>>() {
@@ -444,25 +440,29 @@ impl App {
                 return Err(AppError::forbidden());
             }
             whole_catalogue |= a.parent_id.is_none();
-            let under = agencies::with_descendants(&mut ex, id).await?;
-            for u in &under {
-                if ids.insert(*u)
-                    && let Some(list) = scope.procedure_agencies.as_mut()
-                {
-                    list.push(agencies::get(&mut ex, *u).await?);
-                }
-            }
-            scope.agencies.push(ScopeAgency {
+            ids.extend(agencies::with_descendants(&mut ex, id).await?);
+            asked_agencies.push(ScopeAgency {
                 id,
                 code: a.code,
                 name: a.name,
             });
         }
-        scope.ids = Some(ids.into_iter().collect());
-        if whole_catalogue {
-            scope.procedure_agencies = None;
-        }
-        Ok(scope)
+        // The agencies' rows decide which procedures count, unless a top-level agency brings
+        // the whole catalogue in.
+        let procedure_agencies = if whole_catalogue {
+            None
+        } else {
+            let mut rows = Vec::with_capacity(ids.len());
+            for u in &ids {
+                rows.push(agencies::get(&mut ex, *u).await?);
+            }
+            Some(rows)
+        };
+        Ok(Scope {
+            agencies: asked_agencies,
+            ids: Some(ids.into_iter().collect()),
+            procedure_agencies,
+        })
     }
 
     /// The scorecard of a period and a scope, as the actor may see it.

@@ -319,11 +319,6 @@ async fn list(
     }))
 }
 
-/// Which rows a list page shows.
-pub fn is_dossiers(items: &Items) -> bool {
-    matches!(items, Items::Dossiers { .. })
-}
-
 #[derive(Template)]
 #[template(path = "scorecard/dashboard.html")]
 struct DashboardPage {
@@ -401,11 +396,9 @@ async fn dashboard(
     }))
 }
 
-#[derive(Debug, Deserialize)]
 struct WhatIfQuery {
     agency: Option<String>,
     /// The dossiers selected (`d=1&d=2`), read from the raw query.
-    #[serde(default)]
     d: Vec<i64>,
 }
 
