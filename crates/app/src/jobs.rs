@@ -259,6 +259,7 @@ impl Worker {
             Vec::new()
         };
         let mut last_sweep = std::time::Instant::now();
+        let mut last_summaries = std::time::Instant::now();
         let mut last_checkpoint = std::time::Instant::now();
         let checkpoint_every =
             StdDuration::from_secs(60 * self.app.settings.audit.checkpoint_minutes.max(1));
@@ -362,6 +363,14 @@ impl Worker {
                     Ok(()) => last_poll_slot = Some(slot),
                     Err(e) => tracing::warn!(error = %e, "exchange: polls not scheduled"),
                 }
+            }
+            // The scorecard's daily summaries, every minute, so that a reader rarely waits for
+            // a recomputation (readers refresh too, for exact figures).
+            if last_summaries.elapsed() >= StdDuration::from_secs(60) {
+                if let Err(e) = egov_store::scorecard::refresh_summaries(&self.app.db).await {
+                    tracing::warn!(error = %e, "scorecard summaries not refreshed");
+                }
+                last_summaries = std::time::Instant::now();
             }
             // Reminders of documents due soon or overdue, every five minutes.
             if last_reminders.elapsed() >= StdDuration::from_secs(300) {

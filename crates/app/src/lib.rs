@@ -67,6 +67,25 @@ pub struct App {
     clock: Arc<dyn clock::Clock>,
     /// The public statistics of the years computed lately.
     open_cache: open_data::OpenCache,
+    /// Shutting down: readiness reports false while requests in flight finish.
+    draining: std::sync::atomic::AtomicBool,
+}
+
+/// What `/readyz` reports (see [`App::readiness`]).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Readiness {
+    pub backend: &'static str,
+    /// Why the database is not ready, if it is not.
+    pub database: Option<String>,
+    /// Why the file store is not ready, if it is not.
+    pub blobs: Option<String>,
+    pub draining: bool,
+}
+
+impl Readiness {
+    pub fn ready(&self) -> bool {
+        self.database.is_none() && self.blobs.is_none() && !self.draining
+    }
 }
 
 impl App {
@@ -131,6 +150,7 @@ impl App {
             national_down: Default::default(),
             clock: Arc::new(clock::SystemClock),
             open_cache: Default::default(),
+            draining: Default::default(),
         })
     }
 
@@ -138,6 +158,39 @@ impl App {
     /// tests. The pages and the API never reach it: they call the use cases.
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// Whether this node should be sent requests: the database answers and blobs can be
+    /// written, each within two seconds, and the node is not shutting down. A load balancer's
+    /// readiness probe (`/readyz`); liveness (`/healthz`) asks nothing of them.
+    pub async fn readiness(&self) -> Readiness {
+        let limit = std::time::Duration::from_secs(2);
+        let database = match tokio::time::timeout(limit, self.health()).await {
+            Ok(Ok(_)) => None,
+            Ok(Err(e)) => Some(e.message),
+            Err(_) => Some("the database did not answer within 2 seconds".to_owned()),
+        };
+        let blobs = self.blobs.clone();
+        let check = tokio::task::spawn_blocking(move || blobs.check());
+        let blobs = match tokio::time::timeout(limit, check).await {
+            Ok(Ok(Ok(()))) => None,
+            Ok(Ok(Err(e))) => Some(e.to_string()),
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(_) => Some("the file store did not answer within 2 seconds".to_owned()),
+        };
+        Readiness {
+            backend: self.db.dialect_name(),
+            database,
+            blobs,
+            draining: self.draining.load(std::sync::atomic::Ordering::Relaxed),
+        }
+    }
+
+    /// From now on this node reports itself not ready, so that a load balancer stops sending
+    /// it requests before it stops (graceful shutdown).
+    pub fn start_draining(&self) {
+        self.draining
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Whether the database answers: the name of its backend, or the error.

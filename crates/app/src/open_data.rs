@@ -81,6 +81,7 @@ impl App {
             agencies: None,
             now,
         };
+        store::refresh_summaries(&self.db).await?;
         let counts = store::dossier_counts(&mut &self.db, &sel, Grouping::AgencyMonth).await?;
         let mut ids: Vec<i64> = counts.iter().filter_map(|c| c.agency_id).collect();
         ids.dedup();

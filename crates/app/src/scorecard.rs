@@ -432,13 +432,15 @@ impl App {
         let mut ids = BTreeSet::new();
         let mut whole_catalogue = false;
         for &id in asked.iter().collect::<BTreeSet<_>>() {
+            // Permission first: an id outside the reader's agencies is refused alike whether
+            // or not it exists.
+            if !visible.province && !visible.ids.contains(&id) {
+                return Err(AppError::forbidden());
+            }
             let a = agencies::get(&mut ex, id).await.map_err(|e| match e {
                 egov_store::StoreError::NotFound => AppError::not_found("agency"),
                 e => e.into(),
             })?;
-            if !visible.province && !visible.ids.contains(&id) {
-                return Err(AppError::forbidden());
-            }
             whole_catalogue |= a.parent_id.is_none();
             ids.extend(agencies::with_descendants(&mut ex, id).await?);
             asked_agencies.push(ScopeAgency {
@@ -498,6 +500,7 @@ impl App {
             agencies: scope.ids.as_deref(),
             now,
         };
+        store::refresh_summaries(&self.db).await?;
         let mut ex = &self.db;
         let mut out: BTreeMap<&'static str, f64> = BTreeMap::new();
         for c in egov_domain::scorecard::COUNTS {
@@ -946,6 +949,7 @@ impl App {
             agencies: scope.ids.as_deref(),
             now,
         };
+        store::refresh_summaries(&self.db).await?;
         let rows = store::dossier_counts(&mut &self.db, &sel, Grouping::Month).await?;
         let mut trend = Vec::new();
         let mut m = first;

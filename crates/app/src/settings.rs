@@ -510,6 +510,10 @@ pub struct Server {
     /// empty: `/metrics` is not served there at all. Better from the environment
     /// (`EGOV__SERVER__METRICS_TOKEN`) than in the file.
     pub metrics_token: String,
+    /// On a shutdown signal, report not ready (`/readyz`) for this many seconds before no
+    /// longer accepting connections, so that a load balancer's next probe sends requests
+    /// elsewhere first; requests in flight then finish. 0: stop accepting at once.
+    pub drain_secs: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -614,6 +618,7 @@ impl Default for Server {
             request_timeout_secs: 30,
             metrics_listen: String::new(),
             metrics_token: String::new(),
+            drain_secs: 0,
         }
     }
 }

@@ -800,7 +800,20 @@ pub async fn serve(app: Arc<App>, listen: &str) -> Result<()> {
         .worker
         .enabled
         .then(|| tokio::spawn(egov_app::jobs::Worker::new(app.clone()).run(rx)));
-    egov_web::serve(app.clone(), listener, shutdown_signal()).await?;
+    // On a signal: report not ready first (the load balancer's probes see it), then stop
+    // accepting connections; requests in flight finish.
+    let draining = app.clone();
+    let shutdown = async move {
+        shutdown_signal().await;
+        draining.start_draining();
+        let secs = draining.settings.server.drain_secs;
+        if secs > 0 {
+            tracing::info!(seconds = secs, "draining: not ready, still serving");
+            tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
+        }
+        tracing::info!("shutting down: finishing requests in flight");
+    };
+    egov_web::serve(app.clone(), listener, shutdown).await?;
     let _ = tx.send(true);
     if let Some(w) = worker {
         let _ = w.await;

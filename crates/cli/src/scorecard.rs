@@ -9,11 +9,11 @@ use egov_app::{Actor, App};
 #[derive(Args)]
 pub struct ScorecardArgs {
     /// First day, e.g. 2026-11-01 (Vietnam's days; the period is counted by receipt).
-    #[arg(long)]
-    from: String,
+    #[arg(long, required_unless_present = "rebuild")]
+    from: Option<String>,
     /// Last day, included, e.g. 2026-11-30.
-    #[arg(long)]
-    to: String,
+    #[arg(long, required_unless_present = "rebuild")]
+    to: Option<String>,
     /// An agency (its id or identifier such as 000.00.01.H56), counted with those under it;
     /// repeat for a group. The whole province when not given.
     #[arg(long)]
@@ -21,6 +21,10 @@ pub struct ScorecardArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// Rebuild the daily summaries from every dossier (after a bulk load, or to check them),
+    /// then print the scorecard if a period is given.
+    #[arg(long)]
+    rebuild: bool,
 }
 
 fn app_error(e: egov_app::AppError) -> anyhow::Error {
@@ -28,8 +32,19 @@ fn app_error(e: egov_app::AppError) -> anyhow::Error {
 }
 
 pub async fn run(app: &App, system: &Actor, args: ScorecardArgs) -> Result<()> {
-    let period =
-        Period::parse(&args.from, &args.to, app.settings.scorecard.max_days).map_err(app_error)?;
+    if args.rebuild {
+        let started = std::time::Instant::now();
+        egov_store::scorecard::mark_all_summaries(app.db()).await?;
+        let marks = egov_store::scorecard::refresh_summaries(app.db()).await?;
+        eprintln!(
+            "daily summaries rebuilt: {marks} agency-days in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let (Some(from), Some(to)) = (&args.from, &args.to) else {
+        return Ok(());
+    };
+    let period = Period::parse(from, to, app.settings.scorecard.max_days).map_err(app_error)?;
     let mut ids = Vec::new();
     for a in &args.agency {
         let id = match a.trim().parse::<i64>() {

@@ -120,6 +120,18 @@ impl BlobStore {
         Ok((blobs, temps))
     }
 
+    /// Whether files can be written here now: a file is created and removed in the root's
+    /// temporary folder (what a readiness probe asks of the store).
+    pub fn check(&self) -> Result<(), StoreError> {
+        let dir = self.root.join(".incoming").join("tmp");
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| StoreError::file(format!("creating {}", dir.display()), e))?;
+        let (path, file) = tempfile_in(&dir)?;
+        drop(file);
+        std::fs::remove_file(&path)
+            .map_err(|e| StoreError::file(format!("removing {}", path.display()), e))
+    }
+
     pub fn get(&self, sha: &str) -> Result<Vec<u8>, StoreError> {
         let path = self.path(sha)?;
         std::fs::read(&path).map_err(|e| match e.kind() {

@@ -163,66 +163,291 @@ fn period_month(dialect: Dialect) -> String {
     }
 }
 
-/// Every count of [`DOSSIER_COUNTS`] in one pass over the selection, grouped as asked (a
-/// group without dossiers has no row; [`Grouping::Total`] always has one).
+/// A dossier that is settled — finished or closed — and so counted in the daily summaries:
+/// none of its conditions depends on "now" any more.
+const SETTLED: &str = "(d.finished_at IS NOT NULL OR d.closed_at IS NOT NULL)";
+/// A dossier still open, counted live (the partial indexes of migration 0024 find them).
+const OPEN: &str = "d.finished_at IS NULL AND d.closed_at IS NULL";
+
+/// The period day in Vietnam's time (`YYYY-MM-DD`), as the summaries key it.
+fn period_date(dialect: Dialect) -> String {
+    match dialect {
+        Dialect::Sqlite => format!("date({PERIOD_DAY}, '+7 hours')"),
+        Dialect::Postgres => format!("scorecard_day({PERIOD_DAY})"),
+    }
+}
+
+/// The summary column of a dossier count (`dossiers.late` → `late`).
+fn summary_column(count: &str) -> &str {
+    count.strip_prefix("dossiers.").unwrap_or(count)
+}
+
+/// The summed columns over `d`: every count of [`DOSSIER_COUNTS`], then the handling seconds.
+fn count_columns(dialect: Dialect, now: &str) -> Vec<String> {
+    let mut cols: Vec<String> = DOSSIER_COUNTS
+        .iter()
+        .map(|c| {
+            let cond = condition(c, now).unwrap_or_else(|| "1 = 0".into());
+            format!("CAST(COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0) AS BIGINT)")
+        })
+        .collect();
+    cols.push(format!(
+        "CAST(COALESCE(SUM(CASE WHEN d.finished_at IS NOT NULL THEN {} END), 0) AS BIGINT)",
+        handling_seconds(dialect)
+    ));
+    cols
+}
+
+impl Selection<'_> {
+    /// The period as Vietnam days `[from, to)` when both bounds are midnights in Vietnam (the
+    /// summaries hold whole days), else `None`.
+    fn whole_days(&self) -> Option<(String, String)> {
+        let day = |t: OffsetDateTime| {
+            let local = t.to_offset(egov_domain::VN_OFFSET);
+            (local.time() == time::Time::MIDNIGHT).then(|| local.date().to_string())
+        };
+        Some((day(self.from)?, day(self.to)?))
+    }
+}
+
+/// Every count of [`DOSSIER_COUNTS`] over the selection, grouped as asked (a group without
+/// dossiers has no row; [`Grouping::Total`] always has one). A period of whole days reads the
+/// daily summaries for the settled dossiers and counts the open ones live: call
+/// [`refresh_summaries`] first for figures that include the latest writes.
 pub async fn dossier_counts(
     ex: &mut impl Exec,
     sel: &Selection<'_>,
     grouping: Grouping,
 ) -> Result<Vec<Counts>, StoreError> {
-    let mut a = Vec::new();
-    let now = crate::bind(&mut a, sel.now);
-    let base = sel.base(&mut a);
-    let month = period_month(ex.dialect());
-    let (agency, by_month) = match grouping {
-        Grouping::Total => (None, false),
-        Grouping::Agency => (Some("d.competent_agency_id"), false),
-        Grouping::Month => (None, true),
-        Grouping::AgencyMonth => (Some("d.competent_agency_id"), true),
+    let Some((from_day, to_day)) = sel.whole_days() else {
+        return live_counts(ex, sel, grouping, None).await;
     };
-    let mut cols = vec![
-        agency.unwrap_or("CAST(NULL AS BIGINT)").to_owned(),
-        if by_month {
-            month.clone()
-        } else {
-            "CAST(NULL AS TEXT)".to_owned()
-        },
-    ];
-    cols.extend(DOSSIER_COUNTS.iter().map(|c| {
-        let cond = condition(c, &now).unwrap_or_else(|| "1 = 0".into());
-        format!("CAST(COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0) AS BIGINT)")
-    }));
-    cols.push(format!(
-        "CAST(COALESCE(SUM(CASE WHEN d.finished_at IS NOT NULL THEN {} END), 0) AS BIGINT)",
-        handling_seconds(ex.dialect())
-    ));
-    let mut group: Vec<String> = agency.iter().map(|s| s.to_string()).collect();
-    if by_month {
-        group.push(month);
+    let settled = summary_counts(ex, sel, &from_day, &to_day, grouping).await?;
+    let open = live_counts(ex, sel, grouping, Some(OPEN)).await?;
+    let mut merged: std::collections::BTreeMap<(Option<i64>, Option<String>), Counts> =
+        std::collections::BTreeMap::new();
+    for c in settled.into_iter().chain(open) {
+        match merged.entry((c.agency_id, c.month.clone())) {
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(c);
+            }
+            std::collections::btree_map::Entry::Occupied(mut o) => {
+                let sum = o.get_mut();
+                for (a, b) in sum.counts.iter_mut().zip(&c.counts) {
+                    *a += b;
+                }
+                sum.handling_seconds += c.handling_seconds;
+            }
+        }
     }
-    let group_by = if group.is_empty() {
+    Ok(merged.into_values().collect())
+}
+
+/// [`dossier_counts`] straight from the dossiers, in one pass, without the summaries (what
+/// the summaries must always equal).
+pub async fn dossier_counts_live(
+    ex: &mut impl Exec,
+    sel: &Selection<'_>,
+    grouping: Grouping,
+) -> Result<Vec<Counts>, StoreError> {
+    live_counts(ex, sel, grouping, None).await
+}
+
+/// The group columns of a grouping: the agency's and the month's expressions.
+fn group_columns(grouping: Grouping, agency: &str, month: &str) -> (String, String, Vec<String>) {
+    let by_agency = matches!(grouping, Grouping::Agency | Grouping::AgencyMonth);
+    let by_month = matches!(grouping, Grouping::Month | Grouping::AgencyMonth);
+    let mut group = Vec::new();
+    let a = if by_agency {
+        group.push(agency.to_owned());
+        agency.to_owned()
+    } else {
+        "CAST(NULL AS BIGINT)".to_owned()
+    };
+    let m = if by_month {
+        group.push(month.to_owned());
+        month.to_owned()
+    } else {
+        "CAST(NULL AS TEXT)".to_owned()
+    };
+    (a, m, group)
+}
+
+fn group_by(group: &[String]) -> String {
+    if group.is_empty() {
         String::new()
     } else {
         format!(" GROUP BY {0} ORDER BY {0}", group.join(", "))
-    };
+    }
+}
+
+/// The counts straight from the dossiers of the selection (and of `extra`, a condition on `d`).
+async fn live_counts(
+    ex: &mut impl Exec,
+    sel: &Selection<'_>,
+    grouping: Grouping,
+    extra: Option<&str>,
+) -> Result<Vec<Counts>, StoreError> {
+    let mut a = Vec::new();
+    let now = crate::bind(&mut a, sel.now);
+    let mut cond = sel.base(&mut a);
+    if let Some(extra) = extra {
+        cond.push_str(&format!(" AND {extra}"));
+    }
+    let month = period_month(ex.dialect());
+    let (agency, month, group) = group_columns(grouping, "d.competent_agency_id", &month);
+    let mut cols = vec![agency, month];
+    cols.extend(count_columns(ex.dialect(), &now));
     let sql = format!(
-        "SELECT {} FROM dossiers d WHERE {base}{group_by}",
-        cols.join(", ")
+        "SELECT {} FROM dossiers d WHERE {cond}{}",
+        cols.join(", "),
+        group_by(&group)
     );
     let rows: Vec<CountsRow> = ex.fetch_all(&sql, a).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let mut counts = r.counts;
-            let handling_seconds = counts.pop().unwrap_or(0);
-            Counts {
-                agency_id: r.agency_id,
-                month: r.month,
-                counts,
-                handling_seconds,
-            }
-        })
-        .collect())
+    Ok(rows.into_iter().map(CountsRow::into_counts).collect())
+}
+
+/// The settled dossiers' counts from the daily summaries of `[from_day, to_day)`.
+async fn summary_counts(
+    ex: &mut impl Exec,
+    sel: &Selection<'_>,
+    from_day: &str,
+    to_day: &str,
+    grouping: Grouping,
+) -> Result<Vec<Counts>, StoreError> {
+    let mut a = Vec::new();
+    let (from, to) = (
+        crate::bind(&mut a, from_day.to_owned()),
+        crate::bind(&mut a, to_day.to_owned()),
+    );
+    let mut cond = format!("s.day >= {from} AND s.day < {to}");
+    if let Some(ids) = sel.agencies {
+        if ids.is_empty() {
+            cond.push_str(" AND 1 = 0");
+        } else {
+            cond.push_str(&format!(
+                " AND s.agency_id IN ({})",
+                crate::push_list(&mut a, ids)
+            ));
+        }
+    }
+    let (agency, month, group) = group_columns(grouping, "s.agency_id", "substr(s.day, 1, 7)");
+    let mut cols = vec![agency, month];
+    cols.extend(
+        DOSSIER_COUNTS
+            .iter()
+            .map(|c| summary_column(c))
+            .chain(["handling_seconds"])
+            .map(|c| format!("CAST(COALESCE(SUM(s.{c}), 0) AS BIGINT)")),
+    );
+    let sql = format!(
+        "SELECT {} FROM scorecard_days s WHERE {cond}{}",
+        cols.join(", "),
+        group_by(&group)
+    );
+    let rows: Vec<CountsRow> = ex.fetch_all(&sql, a).await?;
+    Ok(rows.into_iter().map(CountsRow::into_counts).collect())
+}
+
+/// Brings the daily summaries up to date: takes every agency-day the writes marked since the
+/// last refresh and recomputes, for each agency, its summaries from its first to its last
+/// marked day, in one transaction. Refreshes take turns (an advisory lock on PostgreSQL, the
+/// one writer on SQLite), so an older computation never overwrites a newer one. Returns how
+/// many marks it took.
+pub async fn refresh_summaries(db: &crate::Db) -> Result<usize, StoreError> {
+    let pending: Option<i64> = (&mut &*db)
+        .scalar_optional("SELECT id FROM scorecard_dirty LIMIT 1", vec![])
+        .await?;
+    if pending.is_none() {
+        return Ok(0);
+    }
+    let mut tx = db.begin().await?;
+    if tx.dialect() == Dialect::Postgres {
+        tx.execute("SELECT pg_advisory_xact_lock(766002401)", vec![])
+            .await?;
+    }
+    // Exactly the marks this statement deletes are recomputed below, by statements that see
+    // at least what it saw; a mark committed meanwhile stays for the next refresh.
+    let marks: Vec<(i64, String)> = tx
+        .fetch_all(
+            "DELETE FROM scorecard_dirty RETURNING agency_id, day",
+            vec![],
+        )
+        .await?;
+    let mut ranges: std::collections::BTreeMap<i64, (String, String)> =
+        std::collections::BTreeMap::new();
+    for (agency, day) in &marks {
+        let r = ranges
+            .entry(*agency)
+            .or_insert_with(|| (day.clone(), day.clone()));
+        if *day < r.0 {
+            r.0 = day.clone();
+        }
+        if *day > r.1 {
+            r.1 = day.clone();
+        }
+    }
+    let dialect = tx.dialect();
+    for (agency, (first, last)) in ranges {
+        let (Some(from), Some(to)) = (vn_midnight(&first, 0), vn_midnight(&last, 1)) else {
+            continue;
+        };
+        tx.execute(
+            "DELETE FROM scorecard_days WHERE agency_id = $1 AND day >= $2 AND day <= $3",
+            args![agency, first.clone(), last.clone()],
+        )
+        .await?;
+        let ids = [agency];
+        let sel = Selection {
+            from,
+            to,
+            agencies: Some(&ids),
+            now: crate::now(),
+        };
+        let mut a = Vec::new();
+        let now = crate::bind(&mut a, sel.now);
+        let cond = sel.base(&mut a);
+        let day = period_date(dialect);
+        let columns: Vec<&str> = DOSSIER_COUNTS
+            .iter()
+            .map(|c| summary_column(c))
+            .chain(["handling_seconds"])
+            .collect();
+        let sql = format!(
+            "INSERT INTO scorecard_days (agency_id, day, {}) \
+             SELECT d.competent_agency_id, {day}, {} FROM dossiers d \
+             WHERE {cond} AND {SETTLED} GROUP BY d.competent_agency_id, {day}",
+            columns.join(", "),
+            count_columns(dialect, &now).join(", ")
+        );
+        tx.execute(&sql, a).await?;
+    }
+    tx.commit().await?;
+    Ok(marks.len())
+}
+
+/// Marks every settled agency-day for recomputation (after a bulk load, or to check the
+/// summaries against the dossiers); the next [`refresh_summaries`] rebuilds them all.
+pub async fn mark_all_summaries(db: &crate::Db) -> Result<(), StoreError> {
+    let mut tx = db.begin().await?;
+    let day = period_date(tx.dialect());
+    tx.execute("DELETE FROM scorecard_days", vec![]).await?;
+    tx.execute(
+        &format!(
+            "INSERT INTO scorecard_dirty (agency_id, day) \
+             SELECT DISTINCT d.competent_agency_id, {day} FROM dossiers d WHERE {SETTLED}"
+        ),
+        vec![],
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Midnight in Vietnam at the start of the day `days` after the date `day` (`YYYY-MM-DD`).
+fn vn_midnight(day: &str, days: i64) -> Option<OffsetDateTime> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(day, &format).ok()? + time::Duration::days(days);
+    Some(date.midnight().assume_offset(egov_domain::VN_OFFSET))
 }
 
 /// A row of a group (agency, month) followed by BIGINT columns.
@@ -230,6 +455,19 @@ struct CountsRow {
     agency_id: Option<i64>,
     month: Option<String>,
     counts: Vec<i64>,
+}
+
+impl CountsRow {
+    fn into_counts(self) -> Counts {
+        let mut counts = self.counts;
+        let handling_seconds = counts.pop().unwrap_or(0);
+        Counts {
+            agency_id: self.agency_id,
+            month: self.month,
+            counts,
+            handling_seconds,
+        }
+    }
 }
 
 macro_rules! counts_row {

@@ -477,9 +477,9 @@ fn finish_headers(
 
 /// The request's metrics (by a bounded area label) and its log line.
 fn record(ctx: &Ctx, method: &Method, status: StatusCode, elapsed: std::time::Duration) {
-    const AREAS: [&str; 11] = [
+    const AREAS: [&str; 12] = [
         "api", "admin", "agencies", "units", "office", "sign-in", "sign-out", "account", "healthz",
-        "metrics", "static",
+        "readyz", "metrics", "static",
     ];
     let first = ctx.path.split('/').nth(1).unwrap_or("");
     let area: &'static str = if first.is_empty() {

@@ -757,6 +757,16 @@ both!(the_scorecard_refuses_what_its_reader_may_not_see, |db| {
             .code,
         "not_found"
     );
+    // A commune's chair learns nothing of which ids exist beyond their commune.
+    for id in [dong_son, 999_999] {
+        assert_eq!(
+            app.scorecard(&chair, november(), &[id])
+                .await
+                .unwrap_err()
+                .code,
+            "forbidden"
+        );
+    }
 });
 
 both!(
@@ -801,3 +811,142 @@ both!(
         assert_eq!(card.indicator("1.4").unwrap().points, Some(4.5));
     }
 );
+
+/// Refreshes the daily summaries and checks that they give, for every grouping, exactly what
+/// counting the dossiers one by one gives — for the province and for `scope`.
+async fn summaries_match(app: &Arc<egov_app::App>, scope: &[i64]) {
+    use egov_store::scorecard::{self as store, Grouping, Selection};
+    // Every call follows a write to a settled dossier: the triggers must have marked it.
+    let marks = store::refresh_summaries(app.db()).await.unwrap();
+    assert!(marks > 0, "the write left no mark");
+    let pending: i64 = app
+        .db()
+        .scalar("SELECT COUNT(*) FROM scorecard_dirty", vec![])
+        .await
+        .unwrap();
+    assert_eq!(pending, 0, "a refresh takes every mark");
+    let (from, to) = november().bounds();
+    for agencies in [None, Some(scope)] {
+        let sel = Selection {
+            from,
+            to,
+            agencies,
+            now: vn("2026-11-20 12:00"),
+        };
+        for g in [
+            Grouping::Total,
+            Grouping::Agency,
+            Grouping::Month,
+            Grouping::AgencyMonth,
+        ] {
+            let summed = store::dossier_counts(&mut app.db(), &sel, g).await.unwrap();
+            let live = store::dossier_counts_live(&mut app.db(), &sel, g)
+                .await
+                .unwrap();
+            assert_eq!(summed, live, "{g:?} over {agencies:?}");
+        }
+    }
+}
+
+both!(the_daily_summaries_follow_every_write, |db| {
+    let (app, hac_thanh, dong_son) = month(db).await;
+    summaries_match(&app, &[hac_thanh]).await;
+    let card = app
+        .scorecard(&system(), november(), &[hac_thanh])
+        .await
+        .unwrap();
+    figure(&card, "2.1", 7.0, 9.0, Some(77.78));
+    let mut ex = app.db();
+    // The open dossiers of Hạc Thành in November, and a finished one.
+    let finished: i64 = ex
+        .scalar(
+            "SELECT MIN(id) FROM dossiers WHERE competent_agency_id = $1 \
+             AND finished_at IS NOT NULL AND state <> 'rejected' AND received_at >= $2",
+            args![hac_thanh, vn("2026-11-01 00:00")],
+        )
+        .await
+        .unwrap();
+    let open: i64 = ex
+        .scalar(
+            "SELECT MIN(id) FROM dossiers WHERE competent_agency_id = $1 \
+             AND finished_at IS NULL AND closed_at IS NULL AND received_at >= $2",
+            args![hac_thanh, vn("2026-11-01 00:00")],
+        )
+        .await
+        .unwrap();
+    // A dossier finished late: 2.1 loses one (if it was open and not yet overdue) or keeps it.
+    ex.execute(
+        "UPDATE dossiers SET state = 'returned', finished_at = $1, closed_at = $1, \
+         timeliness = 'late' WHERE id = $2",
+        args![vn("2026-11-20 11:00"), open],
+    )
+    .await
+    .unwrap();
+    summaries_match(&app, &[hac_thanh]).await;
+    // Its synchronisation, then none; a rating of 1; its applicant becoming a company.
+    ex.execute(
+        "DELETE FROM national_dossiers WHERE dossier_id = $1",
+        args![open],
+    )
+    .await
+    .unwrap();
+    summaries_match(&app, &[hac_thanh]).await;
+    ex.execute(
+        "INSERT INTO national_dossiers (dossier_id, agency_id, due_version, sent_version, \
+         created, state, next_at, first_due_at, synced_at, updated_at) \
+         VALUES ($1, $2, 1, 1, $3, 'synced', $4, $4, $4, $4)",
+        args![open, hac_thanh, true, vn("2026-11-20 11:30")],
+    )
+    .await
+    .unwrap();
+    summaries_match(&app, &[hac_thanh]).await;
+    ex.execute(
+        "UPDATE national_dossiers SET created = $1 WHERE dossier_id = $2",
+        args![false, open],
+    )
+    .await
+    .unwrap();
+    summaries_match(&app, &[hac_thanh]).await;
+    let code: String = ex
+        .scalar("SELECT code FROM dossiers WHERE id = $1", args![finished])
+        .await
+        .unwrap();
+    egov_store::national_feedback::keep_rating(
+        &mut ex,
+        &code,
+        1,
+        "",
+        vn("2026-11-20 09:00"),
+        vn("2026-11-20 10:00"),
+    )
+    .await
+    .unwrap();
+    summaries_match(&app, &[hac_thanh]).await;
+    ex.execute(
+        "UPDATE applicants SET kind = 'organisation' WHERE id = \
+         (SELECT applicant_id FROM dossiers WHERE id = $1)",
+        args![finished],
+    )
+    .await
+    .unwrap();
+    summaries_match(&app, &[hac_thanh]).await;
+    // A settled dossier moved to the other commune, and to another day.
+    ex.execute(
+        "UPDATE dossiers SET competent_agency_id = $1, received_at = $2 WHERE id = $3",
+        args![dong_son, vn("2026-11-02 23:30"), finished],
+    )
+    .await
+    .unwrap();
+    summaries_match(&app, &[dong_son]).await;
+    // What the scorecard shows follows: Hạc Thành has one dossier fewer.
+    let card = app
+        .scorecard(&system(), november(), &[hac_thanh])
+        .await
+        .unwrap();
+    assert_eq!(card.indicator("2.1").unwrap().denominator, 8.0);
+    // A rebuild from nothing gives the same summaries.
+    egov_store::scorecard::mark_all_summaries(app.db())
+        .await
+        .unwrap();
+    summaries_match(&app, &[hac_thanh]).await;
+});

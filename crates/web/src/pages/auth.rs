@@ -57,19 +57,34 @@ pub fn routes() -> Router<AppState> {
         .route("/account/totp-setup", get(totp_setup_form).post(totp_setup))
         .route("/sign-out", axum::routing::post(sign_out))
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
 }
 
-async fn healthz(State(state): State<AppState>) -> Response {
-    let ok = state.app.health().await;
-    match ok {
-        Ok(database) => {
-            axum::Json(serde_json::json!({"status": "ok", "database": database})).into_response()
-        }
-        Err(e) => (
+/// Liveness: the process serves requests. Asks nothing of the database or the file store, so
+/// that a database outage does not get every node restarted.
+async fn healthz() -> Response {
+    axum::Json(serde_json::json!({"status": "ok"})).into_response()
+}
+
+/// Readiness: the database answers, files can be written and the node is not shutting down;
+/// 503 with the reasons otherwise, so that a load balancer sends requests elsewhere.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let r = state.app.readiness().await;
+    let body = serde_json::json!({
+        "status": if r.ready() { "ready" } else { "unavailable" },
+        "database": r.backend,
+        "database_error": r.database,
+        "blobs_error": r.blobs,
+        "draining": r.draining,
+    });
+    if r.ready() {
+        axum::Json(body).into_response()
+    } else {
+        (
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(serde_json::json!({"status": "unavailable", "error": e.to_string()})),
+            axum::Json(body),
         )
-            .into_response(),
+            .into_response()
     }
 }
 

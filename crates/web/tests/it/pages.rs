@@ -322,6 +322,37 @@ both!(system_administrator_sees_audit_and_jobs, |db| {
     assert_eq!(c.get("/healthz").await.json()["status"], "ok");
 });
 
+both!(
+    readiness_fails_while_a_dependency_does_or_the_node_drains,
+    |db| {
+        let r = start(db, |_| {}).await;
+        let mut c = r.client();
+        let ready = c.get("/readyz").await;
+        assert_eq!(ready.status, StatusCode::OK, "{}", ready.body);
+        assert_eq!(ready.json()["status"], "ready");
+        // The blob store cannot take a file: its temporary folder's place is taken by a file.
+        let incoming = r.app.blobs.root().join(".incoming");
+        let _ = std::fs::remove_dir_all(&incoming);
+        std::fs::create_dir_all(r.app.blobs.root()).unwrap();
+        std::fs::write(&incoming, b"not a folder").unwrap();
+        let broken = c.get("/readyz").await;
+        assert_eq!(broken.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(broken.json()["status"], "unavailable");
+        assert!(broken.json()["blobs_error"].is_string(), "{}", broken.body);
+        assert!(broken.json()["database_error"].is_null());
+        // Liveness asks nothing of the dependencies.
+        assert_eq!(c.get("/healthz").await.status, StatusCode::OK);
+        std::fs::remove_file(&incoming).unwrap();
+        assert_eq!(c.get("/readyz").await.status, StatusCode::OK);
+        // Shutting down: not ready, still serving.
+        r.app.start_draining();
+        let draining = c.get("/readyz").await;
+        assert_eq!(draining.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(draining.json()["draining"], true);
+        assert_eq!(c.get("/healthz").await.status, StatusCode::OK);
+    }
+);
+
 both!(totp_is_required_and_locks_out, |db| {
     let r = start(db, |s| s.auth.sign_in_per_minute = 100).await;
     let mut c = r.client();
