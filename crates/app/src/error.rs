@@ -20,6 +20,8 @@ pub enum ErrorKind {
     TooMany,
     /// The upload is larger than allowed (413).
     TooLarge,
+    /// A service it depends on does not answer now; retrying later may succeed (503).
+    Unavailable,
     Internal,
 }
 
@@ -109,6 +111,14 @@ impl From<StoreError> for AppError {
                 Code::NulCharacter,
                 "A text field holds a NUL character (\\0), which no field may contain.",
             ),
+            StoreError::ObjectStore(detail) => {
+                tracing::error!(error = %detail, "object store error");
+                AppError::new(
+                    ErrorKind::Unavailable,
+                    Code::StorageUnavailable,
+                    "The file store does not answer now; nothing was saved. Try again shortly.",
+                )
+            }
             e if e.is_unique_violation() => AppError::conflict(
                 Code::Duplicate,
                 "A record with the same key already exists.",

@@ -235,6 +235,7 @@ codes! {
     SigningCertificateUnusable = "signing_certificate_unusable",
     SigningKeyUnusable = "signing_key_unusable",
     StepsLeft = "steps_left",
+    StorageUnavailable = "storage_unavailable",
     TaxCodeBranch = "tax_code_branch",
     TaxCodeCheckDigit = "tax_code_check_digit",
     TaxCodeFormat = "tax_code_format",

@@ -33,7 +33,7 @@ pub mod whatif;
 use std::sync::Arc;
 
 pub use actor::{Actor, ActorKind, Integration, Verification};
-use egov_store::blobs::BlobStore;
+use egov_store::blobs::Blobs;
 use egov_store::{Db, DbOptions};
 pub use error::{AppError, ErrorKind};
 pub use error_code::Code;
@@ -42,7 +42,7 @@ pub use settings::Settings;
 /// The application: its database, blob store and settings.
 pub struct App {
     db: Db,
-    pub blobs: BlobStore,
+    pub blobs: Blobs,
     pub settings: Settings,
     /// The working-day calendar, rebuilt when the stored calendar data changes.
     calendar_cache: std::sync::RwLock<Option<(String, Arc<egov_domain::calendar::WorkCalendar>)>>,
@@ -110,7 +110,11 @@ impl App {
         .await?;
         let key = audit::load_key(&settings.in_data_dir(&settings.audit.key_file), keyed == 0)?;
         egov_store::audit::set_key(key);
-        let app = Self::assemble(db, settings);
+        let blobs = settings
+            .blob_store()
+            .map_err(|e| AppError::invalid(Code::BadConfig, e))?;
+        tracing::info!(blobs = %blobs.describe(), "blob store");
+        let app = Self::assemble(db, settings, blobs);
         // Reporting to the national portal follows every dossier event from now on.
         if app.settings.national_portal.enabled {
             app.subscribe(onestop::national_sync::SUBSCRIBER).await?;
@@ -130,12 +134,17 @@ impl App {
                 Err(e) => tracing::warn!(error = %e.message, "no audit key: entries carry no MAC"),
             }
         }
-        Self::assemble(db, settings)
+        // Tests and tools: settings that name no usable store are a programming error here
+        // (`open` refuses them with `bad_config`).
+        let blobs = match settings.blob_store() {
+            Ok(b) => b,
+            Err(e) => panic!("the blob store settings do not hold: {e}"),
+        };
+        Self::assemble(db, settings, blobs)
     }
 
     /// The application's parts, the audit key already set.
-    fn assemble(db: Db, settings: Settings) -> Arc<App> {
-        let blobs = BlobStore::new(settings.blob_dir());
+    fn assemble(db: Db, settings: Settings, blobs: Blobs) -> Arc<App> {
         let settings_permits = settings.limits.pdf_permits();
         Arc::new(App {
             db,
@@ -170,11 +179,8 @@ impl App {
             Ok(Err(e)) => Some(e.message),
             Err(_) => Some("the database did not answer within 2 seconds".to_owned()),
         };
-        let blobs = self.blobs.clone();
-        let check = tokio::task::spawn_blocking(move || blobs.check());
-        let blobs = match tokio::time::timeout(limit, check).await {
-            Ok(Ok(Ok(()))) => None,
-            Ok(Ok(Err(e))) => Some(e.to_string()),
+        let blobs = match tokio::time::timeout(limit, self.blobs.check()).await {
+            Ok(Ok(())) => None,
             Ok(Err(e)) => Some(e.to_string()),
             Err(_) => Some("the file store did not answer within 2 seconds".to_owned()),
         };
@@ -266,7 +272,7 @@ impl App {
                 .await
                 .map(|r| !r.is_empty())
                 .unwrap_or(true);
-            if !recorded && let Err(e) = self.blobs.remove(&sha) {
+            if !recorded && let Err(e) = self.blobs.remove(&sha).await {
                 tracing::warn!(error = %e, sha, "could not remove the file of a failed upload");
             }
         }
@@ -291,24 +297,16 @@ impl App {
     /// what uploads cut off mid-way left behind (and temporary files of interrupted writes).
     pub async fn sweep_orphan_blobs(&self, grace: std::time::Duration) -> Result<usize, AppError> {
         let before = std::time::SystemTime::now() - grace;
-        let blobs = self.blobs.clone();
-        let (files, temps) = tokio::task::spawn_blocking(move || blobs.files_older_than(before))
-            .await
-            .map_err(|e| AppError::internal(e.to_string()))??;
+        let (files, temps) = self.blobs.older_than(before).await?;
         let recorded: std::collections::HashSet<String> =
             egov_store::blobs::recorded(&mut &self.db, &files)
                 .await?
                 .into_iter()
                 .collect();
-        let mut removed = 0;
+        let mut removed = temps;
         for sha in files.iter().filter(|s| !recorded.contains(*s)) {
             if self.in_flight(sha, 0) == 0 {
-                self.blobs.remove(sha)?;
-                removed += 1;
-            }
-        }
-        for t in temps {
-            if std::fs::remove_file(&t).is_ok() {
+                self.blobs.remove(sha).await?;
                 removed += 1;
             }
         }

@@ -25,6 +25,67 @@ pub struct Settings {
     pub national_portal: NationalPortal,
     pub exchange: Exchange,
     pub scorecard: Scorecard,
+    pub blobs: BlobSettings,
+}
+
+/// Where files (scans, drafts, signed documents, attachments, packets) are kept.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BlobSettings {
+    /// `local`: under `<data_dir>/blobs` (one node, or a shared file system); `s3`: in an
+    /// S3-compatible bucket (several nodes).
+    pub store: String,
+    pub s3: S3Settings,
+}
+
+impl Default for BlobSettings {
+    fn default() -> Self {
+        BlobSettings {
+            store: "local".into(),
+            s3: S3Settings::default(),
+        }
+    }
+}
+
+/// An S3-compatible bucket (`blobs.store = "s3"`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct S3Settings {
+    /// `https://s3.example.vn`, or `http://127.0.0.1:8333` for a server on the same network;
+    /// empty: Amazon's endpoint for the region.
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    /// Path-style addressing (`endpoint/bucket/key`), what most S3-compatible servers expect;
+    /// false: virtual-host style (`bucket.endpoint/key`).
+    pub path_style: bool,
+    /// Keys go under this prefix (`egov/`), so that one bucket can serve several uses.
+    pub prefix: String,
+    /// Credentials. Better from the environment (`EGOV__BLOBS__S3__SECRET_ACCESS_KEY`, or
+    /// the usual `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`) or from `credentials_file`.
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// A file in the shared-credentials form (`aws_access_key_id = …`,
+    /// `aws_secret_access_key = …`), read at start; relative to the data directory.
+    pub credentials_file: String,
+    /// Seconds a request to the bucket may take.
+    pub timeout_secs: u64,
+}
+
+impl Default for S3Settings {
+    fn default() -> Self {
+        S3Settings {
+            endpoint: String::new(),
+            bucket: String::new(),
+            region: "us-east-1".into(),
+            path_style: true,
+            prefix: String::new(),
+            access_key_id: String::new(),
+            secret_access_key: String::new(),
+            credentials_file: String::new(),
+            timeout_secs: 60,
+        }
+    }
 }
 
 /// The Decision 766 scorecard (`docs/scorecard.md`): the rules of its counts that the national
@@ -603,6 +664,7 @@ impl Default for Settings {
             national_portal: NationalPortal::default(),
             exchange: Exchange::default(),
             scorecard: Scorecard::default(),
+            blobs: BlobSettings::default(),
         }
     }
 }
@@ -831,6 +893,49 @@ impl Settings {
         self.data_dir.join("blobs")
     }
 
+    /// The blob store the settings name (see [`BlobSettings`]).
+    pub fn blob_store(&self) -> Result<egov_store::blobs::Blobs, String> {
+        use egov_store::blobs::{BlobStore, Blobs};
+        match self.blobs.store.as_str() {
+            "local" => Ok(Blobs::Local(BlobStore::new(self.blob_dir()))),
+            "s3" => {
+                let s = &self.blobs.s3;
+                let (mut key, mut secret) = (s.access_key_id.clone(), s.secret_access_key.clone());
+                if !s.credentials_file.trim().is_empty() {
+                    let path = self.in_data_dir(std::path::Path::new(s.credentials_file.trim()));
+                    let text = std::fs::read_to_string(&path).map_err(|e| {
+                        format!("blobs.s3.credentials_file {}: {e}", path.display())
+                    })?;
+                    for line in text.lines() {
+                        if let Some((k, v)) = line.split_once('=') {
+                            match k.trim() {
+                                "aws_access_key_id" => key = v.trim().to_owned(),
+                                "aws_secret_access_key" => secret = v.trim().to_owned(),
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+                let bucket = egov_store::objects::S3Blobs::new(&egov_store::objects::S3Config {
+                    endpoint: s.endpoint.clone(),
+                    bucket: s.bucket.clone(),
+                    region: s.region.clone(),
+                    path_style: s.path_style,
+                    prefix: s.prefix.clone(),
+                    access_key_id: key,
+                    secret_access_key: secret,
+                    timeout_secs: s.timeout_secs,
+                })
+                .map_err(|e| format!("blobs.s3: {e}"))?;
+                Ok(Blobs::S3 {
+                    bucket,
+                    staging: BlobStore::new(self.data_dir.join("blob-staging")),
+                })
+            }
+            other => Err(format!("blobs.store {other:?}: local or s3")),
+        }
+    }
+
     /// The identifier scheme, validated.
     pub fn scheme(&self) -> Result<IdentifierScheme, String> {
         let s = IdentifierScheme {
@@ -845,6 +950,7 @@ impl Settings {
     /// Checks what cannot be checked by the types: the identifier scheme and the one-stop keys.
     pub fn validate(&self) -> Result<(), String> {
         self.scheme().map_err(|e| format!("identifiers: {e}"))?;
+        self.blob_store()?;
         let x = &self.exchange;
         if !matches!(x.invalid_signature.as_str(), "refuse" | "register") {
             return Err(format!(

@@ -13,7 +13,7 @@ use std::process::Command;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::blobs::BlobStore;
+use crate::blobs::{BlobStore, Blobs};
 use crate::db::{Db, Dialect};
 use crate::{StoreError, args};
 
@@ -30,6 +30,10 @@ pub struct Manifest {
     pub created_at: String,
     pub egov_version: String,
     pub blobs: usize,
+    /// Where the blobs are when they are not in the archive: the bucket of an object store
+    /// (`s3://bucket/prefix`), whose own versioning and replication keep them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blob_store: Option<String>,
     /// SHA-256 of the database file in the archive.
     pub database_sha256: String,
 }
@@ -72,7 +76,7 @@ fn sha256_file(path: &Path) -> Result<String, StoreError> {
 pub async fn backup(
     db: &Db,
     db_url: &str,
-    blobs: &BlobStore,
+    blobs: &Blobs,
     out: &Path,
 ) -> Result<Manifest, StoreError> {
     let work = tempfile_dir(out)?;
@@ -102,16 +106,26 @@ pub async fn backup(
             (path, PG_FILE)
         }
     };
-    let shas = crate::blobs::all(&mut &*db).await?;
+    // An object store keeps its blobs itself (versioning, replication): the archive holds the
+    // database and says where the blobs are.
+    let (shas, blob_store, root) = match blobs {
+        Blobs::Local(s) => (
+            crate::blobs::all(&mut &*db).await?,
+            None,
+            s.root().to_owned(),
+        ),
+        Blobs::S3 { .. } => (Vec::new(), Some(blobs.describe()), PathBuf::new()),
+    };
     let manifest = Manifest {
         format: FORMAT,
         backend: db.dialect_name().to_owned(),
         created_at: crate::ts_text(crate::now()),
         egov_version: env!("CARGO_PKG_VERSION").to_owned(),
         blobs: shas.len(),
+        blob_store,
         database_sha256: sha256_file(&db_file)?,
     };
-    let (out, root, m) = (out.to_owned(), blobs.root().to_owned(), manifest.clone());
+    let (out, m) = (out.to_owned(), manifest.clone());
     tokio::task::spawn_blocking(move || -> Result<(), StoreError> {
         let tmp = out.with_extension("partial");
         let f = File::create(&tmp)?;

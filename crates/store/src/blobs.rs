@@ -436,3 +436,219 @@ pub async fn recorded(ex: &mut impl Exec, shas: &[String]) -> Result<Vec<String>
     }
     Ok(out)
 }
+
+/// A reader that hashes what it passes on and fails at the end when the bytes do not hash to
+/// the blob's name (a store that answered with another object than asked).
+pub struct Verified<R> {
+    inner: R,
+    hasher: Option<Sha256>,
+    sha: String,
+}
+
+impl<R> Verified<R> {
+    pub fn new(inner: R, sha: String) -> Self {
+        Verified {
+            inner,
+            hasher: Some(Sha256::new()),
+            sha,
+        }
+    }
+}
+
+impl<R: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Verified<R> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let this = &mut *self;
+        match std::pin::Pin::new(&mut this.inner).poll_read(cx, buf) {
+            std::task::Poll::Ready(Ok(())) => {
+                let new = &buf.filled()[before..];
+                if new.is_empty() {
+                    if let Some(h) = this.hasher.take() {
+                        let got = hex::encode(h.finalize());
+                        if got != this.sha {
+                            return std::task::Poll::Ready(Err(std::io::Error::new(
+                                std::io::ErrorKind::InvalidData,
+                                format!("the blob {} came back as {got}", this.sha),
+                            )));
+                        }
+                    }
+                } else if let Some(h) = this.hasher.as_mut() {
+                    h.update(new);
+                }
+                std::task::Poll::Ready(Ok(()))
+            }
+            other => other,
+        }
+    }
+}
+
+/// Where the blobs of a deployment live: the local directory (the embedded default, one node
+/// or a shared file system) or an S3-compatible bucket (several nodes). Every caller goes
+/// through this; the sync piece-by-piece writer ([`BlobWriter`]) writes to the local staging
+/// directory and [`Blobs::adopt`] moves what it wrote into the store.
+#[derive(Debug, Clone)]
+pub enum Blobs {
+    Local(BlobStore),
+    S3 {
+        bucket: crate::objects::S3Blobs,
+        /// Local files being written piece by piece before they go to the bucket.
+        staging: BlobStore,
+    },
+}
+
+impl Blobs {
+    /// The local directory files are written to before they are complete (the store itself
+    /// for a local store).
+    pub fn staging(&self) -> &BlobStore {
+        match self {
+            Blobs::Local(s) => s,
+            Blobs::S3 { staging, .. } => staging,
+        }
+    }
+
+    /// For logs: the directory or the bucket.
+    pub fn describe(&self) -> String {
+        match self {
+            Blobs::Local(s) => s.root().display().to_string(),
+            Blobs::S3 { bucket, .. } => bucket.describe(),
+        }
+    }
+
+    /// A blob whole, checked against its name.
+    pub async fn get(&self, sha: &str) -> Result<Vec<u8>, StoreError> {
+        use tokio::io::AsyncReadExt;
+        let mut r = self.read(sha).await?;
+        let mut out = Vec::new();
+        r.read_to_end(&mut out).await.map_err(|e| {
+            if e.kind() == std::io::ErrorKind::InvalidData {
+                StoreError::Invalid(e.to_string())
+            } else {
+                StoreError::file(format!("reading the blob {sha}"), e)
+            }
+        })?;
+        Ok(out)
+    }
+
+    /// Stores bytes and returns their SHA-256.
+    pub async fn put(&self, bytes: &[u8]) -> Result<String, StoreError> {
+        Ok(self.write(bytes, None, u64::MAX).await?.sha256)
+    }
+
+    /// Removes a blob (nothing when there is none).
+    pub async fn remove(&self, sha: &str) -> Result<(), StoreError> {
+        match self {
+            Blobs::Local(s) => s.remove(sha),
+            Blobs::S3 { bucket, .. } => bucket.remove(sha).await,
+        }
+    }
+
+    /// Whether a blob exists.
+    pub async fn exists(&self, sha: &str) -> Result<bool, StoreError> {
+        match self {
+            Blobs::Local(s) => Ok(s.path(sha)?.exists()),
+            Blobs::S3 { bucket, .. } => bucket.exists(sha).await,
+        }
+    }
+
+    /// Moves a blob the staging writer finished into the store (nothing to do locally).
+    pub async fn adopt(&self, written: &Written) -> Result<(), StoreError> {
+        match self {
+            Blobs::Local(_) => Ok(()),
+            Blobs::S3 { bucket, staging } => {
+                let path = staging.path(&written.sha256)?;
+                let file = tokio::fs::File::open(&path).await?;
+                bucket.write(file, Some(&written.sha256), u64::MAX).await?;
+                let _ = tokio::fs::remove_file(&path).await;
+                Ok(())
+            }
+        }
+    }
+
+    /// The blobs last written before `before`, and removes what interrupted writes left
+    /// behind (temporary files and uploads) older than that: how many of those.
+    pub async fn older_than(
+        &self,
+        before: std::time::SystemTime,
+    ) -> Result<(Vec<String>, usize), StoreError> {
+        let staging = self.staging().clone();
+        let (files, temps) = tokio::task::spawn_blocking(move || staging.files_older_than(before))
+            .await
+            .map_err(|e| StoreError::Invalid(e.to_string()))??;
+        let removed = temps
+            .iter()
+            .filter(|t| std::fs::remove_file(t).is_ok())
+            .count();
+        match self {
+            Blobs::Local(_) => Ok((files, removed)),
+            Blobs::S3 { bucket, .. } => {
+                // Staged files never adopted (a crash between the two) are as good as gone.
+                for sha in &files {
+                    let _ = self.staging().remove(sha);
+                }
+                let old = bucket
+                    .list()
+                    .await?
+                    .into_iter()
+                    .filter(|(_, t)| *t < before)
+                    .map(|(s, _)| s)
+                    .collect();
+                Ok((old, removed + bucket.sweep_incoming(before).await?))
+            }
+        }
+    }
+
+    /// Every blob in the store (for `egov blobs migrate` and checks).
+    pub async fn all(&self) -> Result<Vec<String>, StoreError> {
+        match self {
+            Blobs::Local(s) => {
+                let s = s.clone();
+                let far = std::time::SystemTime::now() + std::time::Duration::from_secs(86_400);
+                let (files, _) = tokio::task::spawn_blocking(move || s.files_older_than(far))
+                    .await
+                    .map_err(|e| StoreError::Invalid(e.to_string()))??;
+                Ok(files)
+            }
+            Blobs::S3 { bucket, .. } => {
+                Ok(bucket.list().await?.into_iter().map(|(s, _)| s).collect())
+            }
+        }
+    }
+
+    /// Whether blobs can be written (local) or the bucket answers (S3): readiness.
+    pub async fn check(&self) -> Result<(), StoreError> {
+        match self {
+            Blobs::Local(s) => {
+                let s = s.clone();
+                tokio::task::spawn_blocking(move || s.check())
+                    .await
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?
+            }
+            Blobs::S3 { bucket, .. } => bucket.check().await,
+        }
+    }
+}
+
+impl BlobStorage for Blobs {
+    async fn write<R: tokio::io::AsyncRead + Unpin + Send>(
+        &self,
+        src: R,
+        expected: Option<&str>,
+        max: u64,
+    ) -> Result<Written, StoreError> {
+        match self {
+            Blobs::Local(s) => s.write(src, expected, max).await,
+            Blobs::S3 { bucket, .. } => bucket.write(src, expected, max).await,
+        }
+    }
+
+    async fn read(&self, sha: &str) -> Result<BlobReader, StoreError> {
+        match self {
+            Blobs::Local(s) => s.read(sha).await,
+            Blobs::S3 { bucket, .. } => bucket.read(sha).await,
+        }
+    }
+}

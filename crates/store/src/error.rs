@@ -20,6 +20,9 @@ pub enum StoreError {
     },
     #[error("invalid data: {0}")]
     Invalid(String),
+    /// The object store refused, timed out or could not be reached.
+    #[error("object store: {0}")]
+    ObjectStore(String),
     /// A text argument held a NUL character, which no text column takes.
     #[error("a text holds a NUL character")]
     NulInText,

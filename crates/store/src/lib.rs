@@ -18,6 +18,7 @@ pub mod national;
 pub mod national_catalogue;
 pub mod national_feedback;
 pub mod national_inbox;
+pub mod objects;
 pub mod onestop;
 pub mod org;
 pub mod people;

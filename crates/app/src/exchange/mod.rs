@@ -224,7 +224,7 @@ impl crate::App {
         let Some(Some(sha)) = sha else {
             return Err(crate::AppError::not_found("packet"));
         };
-        Ok(self.blobs.get(&sha)?)
+        Ok(self.blobs.get(&sha).await?)
     }
 }
 
@@ -326,7 +326,7 @@ impl crate::App {
         let mut bad_packets = Vec::new();
         let packets = egov_store::exchange::packets(&mut ex).await?;
         for (id, sha) in &packets {
-            match self.blobs.get(sha) {
+            match self.blobs.get(sha).await {
                 Ok(bytes) if BlobStore::digest(&bytes) == *sha => {}
                 Ok(_) => bad_packets.push((*id, format!("the packet {sha} was changed"))),
                 Err(e) => bad_packets.push((*id, format!("the packet {sha} cannot be read: {e}"))),

@@ -196,11 +196,11 @@ impl App {
         let now = self.now();
         let internal = |e: egov_store::StoreError| e.to_string();
         let mut ex = &self.db;
-        let sha = self.blobs.put(&bytes).map_err(internal)?;
+        let sha = self.blobs.put(&bytes).await.map_err(internal)?;
         egov_store::blobs::record(&mut ex, &sha, bytes.len() as i64, "application/xml", now)
             .await
             .map_err(internal)?;
-        let mut sink = BlobSink::new(self.blobs.clone(), 512 * 1024 * 1024);
+        let mut sink = BlobSink::new(self.blobs.staging().clone(), 512 * 1024 * 1024);
         let reading = match egov_edxml::read_slice(&bytes, &Limits::default(), &mut sink) {
             Ok(r) => r,
             Err(e) => {
@@ -224,6 +224,11 @@ impl App {
                 return Err(format!("{e} ({})", e.code()));
             }
         };
+        // The attachments were written where a parser can write (the local staging folder);
+        // they go to the store before any row names them.
+        for w in sink.kept() {
+            self.blobs.adopt(w).await.map_err(internal)?;
+        }
         match reading.packet {
             Packet::Status(s) => self.take_status(route, agency, &sha, *s, out).await,
             Packet::Document(d) => {

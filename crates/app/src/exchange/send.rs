@@ -210,7 +210,7 @@ impl App {
         };
         let mut contents = Vec::with_capacity(files.len());
         for f in &files {
-            contents.push(self.blobs.get(&f.sha256).map_err(internal)?);
+            contents.push(self.blobs.get(&f.sha256).await.map_err(internal)?);
         }
         let slices: Vec<&[u8]> = contents.iter().map(Vec::as_slice).collect();
         let bytes = egov_edxml::document_to_vec(&packet, &slices)
@@ -233,7 +233,7 @@ impl App {
         let internal = |e: egov_store::StoreError| e.to_string();
         let mut ex = &self.db;
         let now = self.now();
-        let sha = self.blobs.put(&bytes).map_err(internal)?;
+        let sha = self.blobs.put(&bytes).await.map_err(internal)?;
         // An earlier attempt may have reached the transport with its answer lost (even if a
         // later one failed otherwise): look before sending it again; found, it is sent (under
         // the transport's id), not sent twice.

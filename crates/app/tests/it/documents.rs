@@ -1283,7 +1283,7 @@ fn blob_files(app: &egov_app::App) -> usize {
                 .sum()
         })
     }
-    count(app.blobs.root())
+    count(app.blobs.staging().root())
 }
 
 both!(
@@ -1342,6 +1342,7 @@ both!(
         let kept = blob_files(&app);
         app.blobs
             .put(b"%PDF-1.4 left behind by a cut-off upload")
+            .await
             .unwrap();
         assert_eq!(blob_files(&app), kept + 1);
         assert_eq!(

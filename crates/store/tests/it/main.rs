@@ -11,6 +11,7 @@ mod basics;
 mod blob_streams;
 mod events;
 mod jobs;
+mod objects;
 mod org;
 mod schema;
 mod units;

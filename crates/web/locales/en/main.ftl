@@ -1139,3 +1139,4 @@ definitions-lead = The definitions in force (JSON). On saving, egov checks that 
 definitions-json = Definitions (JSON)
 definitions-saved = The index definitions are saved.
 definitions-refused = The definitions were not saved
+err-storage-unavailable = The file store does not answer now; nothing was saved. Try again in a moment.

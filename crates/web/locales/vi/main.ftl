@@ -1139,3 +1139,4 @@ definitions-lead = Định nghĩa đang áp dụng (JSON). Khi lưu, egov kiểm
 definitions-json = Định nghĩa (JSON)
 definitions-saved = Đã lưu định nghĩa bộ chỉ số.
 definitions-refused = Định nghĩa không được lưu
+err-storage-unavailable = Kho lưu tệp hiện không phản hồi; chưa có gì được lưu. Vui lòng thử lại sau ít phút.

@@ -512,6 +512,7 @@ crate::both!(
         let kept = app
             .blobs
             .get(log[0].packet_sha.as_deref().unwrap())
+            .await
             .unwrap();
         assert!(String::from_utf8_lossy(&kept).contains(&packet_id));
 
@@ -1230,6 +1231,7 @@ crate::both!(
         }
         let evidence = app
             .blobs
+            .staging()
             .path(log[2].packet_sha.as_deref().unwrap())
             .unwrap();
         std::fs::write(&evidence, b"<edXMLEnvelope/>").unwrap();

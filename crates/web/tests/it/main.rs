@@ -6,6 +6,7 @@ mod client;
 mod documents;
 mod exchange;
 mod national;
+mod nodes;
 mod onestop;
 mod pages;
 mod scorecard;
@@ -51,16 +52,23 @@ impl Running {
     }
 }
 
-/// Seeds the demo into `db` and serves it on a free port.
-pub async fn start(db: egov_store::Db, tweak: impl FnOnce(&mut egov_app::Settings)) -> Running {
-    let dir = std::env::temp_dir().join(format!("egov-web-test-{}", std::process::id()));
+/// Another node beside `first`: its own process state and data directory, the same database
+/// (and whatever `tweak` shares, such as a bucket); the demo's accounts are `first`'s.
+pub async fn second_node(
+    first: &Running,
+    db: egov_store::Db,
+    tweak: impl FnOnce(&mut egov_app::Settings),
+) -> Running {
+    let dir = std::env::temp_dir().join(format!("egov-web-test-{}-b", std::process::id()));
     let mut settings = egov_app::Settings {
         data_dir: dir,
         ..Default::default()
     };
     tweak(&mut settings);
-    let app = App::with_db(db, settings);
-    let accounts = app.seed_demo().await.expect("seed demo");
+    serve(App::with_db(db, settings), first.accounts.clone()).await
+}
+
+async fn serve(app: std::sync::Arc<App>, accounts: Vec<DemoAccount>) -> Running {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -78,4 +86,17 @@ pub async fn start(db: egov_store::Db, tweak: impl FnOnce(&mut egov_app::Setting
         accounts,
         _stop: tx,
     }
+}
+
+/// Seeds the demo into `db` and serves it on a free port.
+pub async fn start(db: egov_store::Db, tweak: impl FnOnce(&mut egov_app::Settings)) -> Running {
+    let dir = std::env::temp_dir().join(format!("egov-web-test-{}", std::process::id()));
+    let mut settings = egov_app::Settings {
+        data_dir: dir,
+        ..Default::default()
+    };
+    tweak(&mut settings);
+    let app = App::with_db(db, settings);
+    let accounts = app.seed_demo().await.expect("seed demo");
+    serve(app, accounts).await
 }

@@ -331,9 +331,9 @@ both!(
         assert_eq!(ready.status, StatusCode::OK, "{}", ready.body);
         assert_eq!(ready.json()["status"], "ready");
         // The blob store cannot take a file: its temporary folder's place is taken by a file.
-        let incoming = r.app.blobs.root().join(".incoming");
+        let incoming = r.app.blobs.staging().root().join(".incoming");
         let _ = std::fs::remove_dir_all(&incoming);
-        std::fs::create_dir_all(r.app.blobs.root()).unwrap();
+        std::fs::create_dir_all(r.app.blobs.staging().root()).unwrap();
         std::fs::write(&incoming, b"not a folder").unwrap();
         let broken = c.get("/readyz").await;
         assert_eq!(broken.status, StatusCode::SERVICE_UNAVAILABLE);
