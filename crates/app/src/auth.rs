@@ -181,6 +181,28 @@ fn locked(until: OffsetDateTime) -> AppError {
 }
 
 impl App {
+    /// Counts a sign-in attempt from the client address `client` and refuses it past
+    /// `auth.sign_in_per_minute` attempts in the last minute (`too_many_sign_ins`). Counted in
+    /// the database, so that the limit holds across every node behind a load balancer.
+    pub async fn sign_in_attempt(&self, client: &str) -> Result<(), AppError> {
+        let now = self.now();
+        let n = egov_store::onestop::count_lookup(
+            &mut &self.db,
+            &format!("sign-in:{client}"),
+            now,
+            now - Duration::minutes(1),
+        )
+        .await?;
+        if n > i64::from(self.settings.auth.sign_in_per_minute.max(1)) {
+            return Err(AppError::new(
+                crate::ErrorKind::TooMany,
+                Code::TooManySignIns,
+                "Too many sign-in attempts from your address. Wait a minute and try again.",
+            ));
+        }
+        Ok(())
+    }
+
     /// Checks a user name and password and opens a session.
     pub async fn sign_in(
         &self,

@@ -575,6 +575,9 @@ pub struct Server {
     /// longer accepting connections, so that a load balancer's next probe sends requests
     /// elsewhere first; requests in flight then finish. 0: stop accepting at once.
     pub drain_secs: u64,
+    /// Addresses of the load balancers in front (`["10.0.0.5"]`): from them, the client's
+    /// address is read from `X-Forwarded-For` (rate limits, audit). Empty: the peer's address.
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -681,6 +684,7 @@ impl Default for Server {
             metrics_listen: String::new(),
             metrics_token: String::new(),
             drain_secs: 0,
+            trusted_proxies: Vec::new(),
         }
     }
 }

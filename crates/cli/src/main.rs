@@ -1,5 +1,6 @@
 //! `egov`: the one binary of the platform.
 
+mod blobs;
 mod config;
 mod demo;
 mod exchange;
@@ -69,6 +70,9 @@ enum Command {
     /// Jobs on the outbox.
     #[command(subcommand)]
     Jobs(JobsCmd),
+    /// Files: move them to an S3-compatible bucket, check them against the database.
+    #[command(subcommand)]
+    Blobs(blobs::BlobsCmd),
     /// Back up the database and blobs into one archive (safe while the server runs).
     Backup {
         /// The archive to write, e.g. egov-2026-11-24.tar
@@ -535,6 +539,10 @@ async fn run(command: Command, settings: egov_app::Settings) -> Result<()> {
                 .map_err(|e| anyhow::anyhow!("{}", e.message))?;
             println!("queued job {id} with idempotency key {key}");
             Ok(())
+        }
+        Command::Blobs(cmd) => {
+            let app = open(settings.clone()).await?;
+            blobs::run(settings, &app, cmd).await
         }
         Command::Jobs(JobsCmd::Stats) => {
             let app = open(settings).await?;

@@ -535,3 +535,72 @@ async fn the_demos_settings_are_read_by_every_command_in_its_directory() {
     assert!(config.contains("pki/root.pem"), "{config}");
     assert!(!config.contains("egov-data/egov-data"), "{config}");
 }
+
+/// `egov blobs migrate --to s3` copies every file into the bucket (again: nothing to do),
+/// `egov blobs verify` then finds every file the database names, and reports one taken away.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_move_to_a_bucket_and_are_verified_there() {
+    let src = fresh(Backend::Sqlite).await;
+    let s3 = egov_store::testing::s3_config().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("a");
+    ok({
+        let mut c = egov(&data, &src.url);
+        c.args(["demo", "--seed-only"]);
+        c
+    });
+    let blobs = egov_store::blobs::BlobStore::new(data.join("blobs"));
+    let sha = blobs.put("Quyết định số 16/QĐ-UBND".as_bytes()).unwrap();
+    egov_store::blobs::record(&mut &src.db, &sha, 26, "text/plain", egov_store::now())
+        .await
+        .unwrap();
+    let files = egov_store::blobs::all(&mut &src.db).await.unwrap().len();
+    assert!(files >= 1);
+    let with_bucket = |store: &str| {
+        let mut c = egov(&data, &src.url);
+        c.env("EGOV__BLOBS__STORE", store)
+            .env("EGOV__BLOBS__S3__ENDPOINT", &s3.endpoint)
+            .env("EGOV__BLOBS__S3__BUCKET", &s3.bucket)
+            .env("EGOV__BLOBS__S3__PREFIX", &s3.prefix)
+            .env("EGOV__BLOBS__S3__ACCESS_KEY_ID", &s3.access_key_id)
+            .env("EGOV__BLOBS__S3__SECRET_ACCESS_KEY", &s3.secret_access_key);
+        c
+    };
+    let first = ok({
+        let mut c = with_bucket("local");
+        c.args(["blobs", "migrate", "--to", "s3"]);
+        c
+    });
+    let said = String::from_utf8_lossy(&first.stdout).into_owned();
+    assert!(said.contains("0 already in the bucket"), "{said}");
+    let again = ok({
+        let mut c = with_bucket("local");
+        c.args(["blobs", "migrate", "--to", "s3"]);
+        c
+    });
+    let said = String::from_utf8_lossy(&again.stdout).into_owned();
+    assert!(said.starts_with("0 files copied"), "{said}");
+    let verified = ok({
+        let mut c = with_bucket("s3");
+        c.args(["blobs", "verify"]);
+        c
+    });
+    let said = String::from_utf8_lossy(&verified.stdout).into_owned();
+    assert!(said.contains(&format!("{files} in order, 0 not")), "{said}");
+    // One taken out of the bucket: named, and the command fails.
+    let bucket = egov_store::objects::S3Blobs::new(&s3).unwrap();
+    bucket.remove(&sha).await.unwrap();
+    let out = with_bucket("s3")
+        .args(["blobs", "verify"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(said.contains(&format!("{sha}: missing")), "{said}");
+    // Only s3 can be migrated to.
+    let out = with_bucket("local")
+        .args(["blobs", "migrate", "--to", "ftp"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}

@@ -243,6 +243,33 @@ struct Built {
     lang_from_query: Option<Lang>,
 }
 
+/// The client's address: the peer's, or — when the peer is a trusted proxy (a load balancer,
+/// `server.trusted_proxies`) — the last address in `X-Forwarded-For` that is not a trusted
+/// proxy itself. A client cannot forge its way past this: addresses it writes into the header
+/// sit before the ones the trusted proxies appended.
+pub fn client_address(
+    peer: std::net::IpAddr,
+    headers: &axum::http::HeaderMap,
+    trusted: &[String],
+) -> std::net::IpAddr {
+    let is_trusted = |a: &std::net::IpAddr| trusted.iter().any(|t| t.trim() == a.to_string());
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|a| !is_trusted(a))
+        .unwrap_or(peer)
+}
+
 /// The request's context: request id, client address, language, session and CSRF token,
 /// and the one-time message.
 async fn context(state: &AppState, parts: &axum::http::request::Parts) -> Built {
@@ -254,11 +281,17 @@ async fn context(state: &AppState, parts: &axum::http::request::Parts) -> Built 
         .filter(|v| v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
         .map(str::to_owned)
         .unwrap_or_else(|| random_token(12));
-    let ip = parts
+    let peer = parts
         .extensions
         .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "127.0.0.1".into());
+        .map(|c| c.0.ip())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+    let ip = client_address(
+        peer,
+        &parts.headers,
+        &state.app.settings.server.trusted_proxies,
+    )
+    .to_string();
     let lang_from_query = query_param(&query, "lang").and_then(|l| Lang::parse(&l));
     let lang = lang_from_query
         .or_else(|| cookie(&parts.headers, LANG_COOKIE).and_then(Lang::parse))
@@ -538,6 +571,49 @@ mod tests {
         assert_eq!(
             c.to_str().unwrap(),
             "egov_session=x; Path=/; SameSite=Lax; HttpOnly; Secure"
+        );
+    }
+}
+
+#[cfg(test)]
+mod client_address_tests {
+    use super::client_address;
+    use axum::http::HeaderMap;
+
+    fn headers(xff: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in xff {
+            h.append("x-forwarded-for", v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn the_forwarded_address_counts_only_from_a_trusted_proxy() {
+        let lb = "10.0.0.5".parse().unwrap();
+        let trusted = vec!["10.0.0.5".to_owned()];
+        // From the balancer: the client it saw, not what the client wrote before it.
+        assert_eq!(
+            client_address(lb, &headers(&["1.2.3.4, 203.0.113.9"]), &trusted).to_string(),
+            "203.0.113.9"
+        );
+        assert_eq!(
+            client_address(lb, &headers(&["1.2.3.4", "203.0.113.9"]), &trusted).to_string(),
+            "203.0.113.9"
+        );
+        // From anyone else, or with nothing usable: the peer.
+        let stranger = "198.51.100.7".parse().unwrap();
+        assert_eq!(
+            client_address(stranger, &headers(&["1.2.3.4"]), &trusted).to_string(),
+            "198.51.100.7"
+        );
+        assert_eq!(
+            client_address(lb, &headers(&["not an address"]), &trusted).to_string(),
+            "10.0.0.5"
+        );
+        assert_eq!(
+            client_address(lb, &headers(&["1.2.3.4"]), &[]).to_string(),
+            "10.0.0.5"
         );
     }
 }

@@ -134,15 +134,6 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let state = AppState::new(app);
-    // Forget the sign-in rate-limit entries of addresses gone quiet, so the map stays small.
-    let limiter = state.sign_in_limiter.clone();
-    let sweeper = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(60));
-        loop {
-            tick.tick().await;
-            limiter.retain_recent();
-        }
-    });
     let metrics = match state.app.settings.server.metrics_listen.trim() {
         "" => None,
         addr => {
@@ -161,7 +152,6 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await;
-    sweeper.abort();
     if let Some(m) = metrics {
         m.abort();
     }

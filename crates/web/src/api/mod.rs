@@ -233,18 +233,7 @@ async fn create_session(
     ctx: Ctx,
     Json(r): Json<SignInRequest>,
 ) -> WebResult<Response> {
-    let ip: std::net::IpAddr = ctx
-        .ip
-        .parse()
-        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
-    if state.sign_in_limiter.check_key(&ip).is_err() {
-        return Err(AppError::new(
-            ErrorKind::TooMany,
-            egov_app::Code::TooManySignIns,
-            "Too many sign-in attempts from your address.",
-        )
-        .into());
-    }
+    state.app.sign_in_attempt(&ctx.ip).await?;
     let out = state
         .app
         .sign_in(&r.username, &r.password, &ctx.ip, "api")

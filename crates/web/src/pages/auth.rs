@@ -129,16 +129,8 @@ async fn sign_in(
     headers: axum::http::HeaderMap,
     Form(f): Form<SignInForm>,
 ) -> Response {
-    let ip: std::net::IpAddr = ctx
-        .ip
-        .parse()
-        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
-    let result = if state.sign_in_limiter.check_key(&ip).is_err() {
-        Err(AppError::new(
-            ErrorKind::TooMany,
-            egov_app::Code::TooManySignIns,
-            "Too many sign-in attempts from your address. Wait a minute and try again.",
-        ))
+    let result = if let Err(e) = state.app.sign_in_attempt(&ctx.ip).await {
+        Err(e)
     } else {
         let ua = headers
             .get(header::USER_AGENT)

@@ -89,6 +89,37 @@ both!(
             .await;
         assert_eq!(f.status, StatusCode::OK);
         assert!(f.bytes == PDF, "B serves the bytes A stored");
+        // Sign-in attempts are counted for both nodes together: 6 a minute from one address (the
+        // clerk's above among them), whichever node is asked. Alternating between the nodes, the
+        // refusals start within the allowance — not at twice it — and both nodes refuse.
+        let mut statuses = Vec::new();
+        for i in 0..8 {
+            let node = if i % 2 == 0 { &b } else { &a };
+            let r = node
+                .client()
+                .json(
+                    Method::POST,
+                    "/api/v1/sessions",
+                    json!({"username": "nobody", "password": "x"}),
+                )
+                .await;
+            statuses.push(r.status);
+        }
+        let allowed = statuses
+            .iter()
+            .take_while(|s| **s == StatusCode::UNAUTHORIZED)
+            .count();
+        assert!((1..=5).contains(&allowed), "{statuses:?}");
+        assert!(
+            statuses[allowed..]
+                .iter()
+                .all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
+            "{statuses:?}"
+        );
+        assert!(
+            allowed <= 6 && statuses.len() - allowed >= 2,
+            "both nodes refuse"
+        );
         // In the bucket, on neither node's disk.
         assert!(b.app.blobs.exists(&sha).await.unwrap());
         for node in [&a, &b] {
