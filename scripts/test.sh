@@ -31,7 +31,7 @@ command -v cargo >/dev/null || die "cargo is missing: install Rust (the toolchai
 # poppler-utils and zbar-tools read our PDFs and their QR codes back, independently of our code;
 # SoftHSM2 stands in for signing tokens and HSMs; LibreOffice turns .docx/.odt drafts into PDF;
 # tesseract reads scans; xmllint judges the edXML packets egov writes against its schema.
-apt_install chromium postgresql-client ca-certificates poppler-utils zbar-tools softhsm2 libxml2-utils \
+apt_install chromium haproxy postgresql-client ca-certificates poppler-utils zbar-tools softhsm2 libxml2-utils \
     libreoffice-writer-nogui tesseract-ocr tesseract-ocr-vie
 command -v node >/dev/null || apt_install nodejs npm
 
