@@ -67,7 +67,11 @@ pg_answers() { pg_isready -q -d "$1" 2>/dev/null && psql "$1" -qtAc 'SELECT 1' >
 PG_STARTED=""
 cleanup() {
     if [ -n "${DEMO_PIDS:-}" ]; then kill $DEMO_PIDS 2>/dev/null || true; fi
-    if [ -n "${S3_PID:-}" ]; then kill "$S3_PID" 2>/dev/null || true; rm -rf "${S3_DIR:-/nonexistent}"; fi
+    if [ -n "${S3_PID:-}" ]; then
+        kill "$S3_PID" 2>/dev/null || true
+        for _ in $(seq 1 50); do kill -0 "$S3_PID" 2>/dev/null || break; sleep 0.1; done
+        rm -rf "${S3_DIR:-/nonexistent}" 2>/dev/null || true
+    fi
     if [ -n "$PG_STARTED" ]; then
         su postgres -s /bin/sh -c "$PGBIN/pg_ctl -D $PG_STARTED -m immediate stop" >/dev/null 2>&1 || true
         rm -rf "$PG_STARTED"
