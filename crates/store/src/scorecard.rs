@@ -177,9 +177,13 @@ fn period_date(dialect: Dialect) -> String {
     }
 }
 
-/// The summary column of a dossier count (`dossiers.late` → `late`).
-fn summary_column(count: &str) -> &str {
-    count.strip_prefix("dossiers.").unwrap_or(count)
+/// The columns of `scorecard_days` after its key, in the order of [`count_columns`]: each
+/// dossier count's name without its `dossiers.` prefix, then the handling seconds.
+fn summary_columns() -> impl Iterator<Item = &'static str> {
+    DOSSIER_COUNTS
+        .iter()
+        .map(|c| c.strip_prefix("dossiers.").unwrap_or(c))
+        .chain(["handling_seconds"])
 }
 
 /// The summed columns over `d`: every count of [`DOSSIER_COUNTS`], then the handling seconds.
@@ -333,13 +337,7 @@ async fn summary_counts(
     }
     let (agency, month, group) = group_columns(grouping, "s.agency_id", "substr(s.day, 1, 7)");
     let mut cols = vec![agency, month];
-    cols.extend(
-        DOSSIER_COUNTS
-            .iter()
-            .map(|c| summary_column(c))
-            .chain(["handling_seconds"])
-            .map(|c| format!("CAST(COALESCE(SUM(s.{c}), 0) AS BIGINT)")),
-    );
+    cols.extend(summary_columns().map(|c| format!("CAST(COALESCE(SUM(s.{c}), 0) AS BIGINT)")));
     let sql = format!(
         "SELECT {} FROM scorecard_days s WHERE {cond}{}",
         cols.join(", "),
@@ -388,6 +386,8 @@ pub async fn refresh_summaries(db: &crate::Db) -> Result<usize, StoreError> {
         }
     }
     let dialect = tx.dialect();
+    let day = period_date(dialect);
+    let columns = summary_columns().collect::<Vec<_>>().join(", ");
     for (agency, (first, last)) in ranges {
         let (Some(from), Some(to)) = (vn_midnight(&first, 0), vn_midnight(&last, 1)) else {
             continue;
@@ -407,17 +407,10 @@ pub async fn refresh_summaries(db: &crate::Db) -> Result<usize, StoreError> {
         let mut a = Vec::new();
         let now = crate::bind(&mut a, sel.now);
         let cond = sel.base(&mut a);
-        let day = period_date(dialect);
-        let columns: Vec<&str> = DOSSIER_COUNTS
-            .iter()
-            .map(|c| summary_column(c))
-            .chain(["handling_seconds"])
-            .collect();
         let sql = format!(
-            "INSERT INTO scorecard_days (agency_id, day, {}) \
+            "INSERT INTO scorecard_days (agency_id, day, {columns}) \
              SELECT d.competent_agency_id, {day}, {} FROM dossiers d \
              WHERE {cond} AND {SETTLED} GROUP BY d.competent_agency_id, {day}",
-            columns.join(", "),
             count_columns(dialect, &now).join(", ")
         );
         tx.execute(&sql, a).await?;
