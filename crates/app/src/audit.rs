@@ -90,6 +90,9 @@ pub fn add_all(b: &mut egov_store::Batch, actor: &Actor, events: Vec<Event>) {
     audit::add_entries(b, events.into_iter().map(|e| e.entry(actor)).collect());
 }
 
+/// Where the checkpoints are in a bucket, under the deployment's prefix.
+const CHECKPOINTS: &str = "audit/checkpoints";
+
 /// A checkpoint of the chain's head, kept outside the database: one JSON line of the checkpoint
 /// file. Its MAC is made with the audit key; a time-stamp from the configured authority, when
 /// there is one, proves the head existed at that time even to someone who holds the key.
@@ -221,6 +224,25 @@ impl crate::App {
             timestamp,
         };
         let line = serde_json::to_string(&cp).map_err(|e| AppError::internal(e.to_string()))?;
+        self.keep_checkpoint(&cp, line).await?;
+        tracing::info!(seq = cp.seq, "audit checkpoint written");
+        Ok(cp)
+    }
+
+    /// Keeps a checkpoint where every node's are: one object each in the bucket when files
+    /// are in one (objects are not appended to; the name sorts by time), else a line appended
+    /// to the checkpoint file.
+    async fn keep_checkpoint(&self, cp: &Checkpoint, line: String) -> Result<(), AppError> {
+        if let egov_store::blobs::Blobs::S3 { bucket, .. } = &self.blobs {
+            let mut rnd = [0u8; 4];
+            getrandom::fill(&mut rnd).map_err(|e| AppError::internal(e.to_string()))?;
+            let stamp: String = cp.at.chars().filter(char::is_ascii_digit).collect();
+            let name = format!("{stamp}-{}-{}.json", cp.seq, hex::encode(rnd));
+            return bucket
+                .put_record(CHECKPOINTS, &name, line.into_bytes())
+                .await
+                .map_err(AppError::from);
+        }
         let path = self.checkpoint_path();
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
             use std::io::Write;
@@ -236,9 +258,40 @@ impl crate::App {
         })
         .await
         .map_err(|e| AppError::internal(e.to_string()))?
-        .map_err(|e| AppError::internal(format!("writing the audit checkpoint: {e}")))?;
-        tracing::info!(seq = cp.seq, "audit checkpoint written");
-        Ok(cp)
+        .map_err(|e| AppError::internal(format!("writing the audit checkpoint: {e}")))
+    }
+
+    /// Every checkpoint kept, each with where it is (`line 3`, `audit/checkpoints/…`).
+    async fn kept_checkpoints(&self) -> Result<Vec<(String, String)>, AppError> {
+        if let egov_store::blobs::Blobs::S3 { bucket, .. } = &self.blobs {
+            let records = bucket.records(CHECKPOINTS).await?;
+            return Ok(records
+                .into_iter()
+                .map(|(name, bytes)| {
+                    (
+                        format!("{CHECKPOINTS}/{name}"),
+                        String::from_utf8_lossy(&bytes).into_owned(),
+                    )
+                })
+                .collect());
+        }
+        let path = self.checkpoint_path();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => {
+                return Err(AppError::internal(format!(
+                    "reading {}: {e}",
+                    path.display()
+                )));
+            }
+        };
+        Ok(text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(n, l)| (format!("line {}", n + 1), l.to_owned()))
+            .collect())
     }
 
     /// Audit entries matching a filter, newest first, for a system administrator: each with
@@ -328,19 +381,8 @@ impl crate::App {
         if report.broken.is_some() {
             return Ok(report);
         }
-        let path = self.checkpoint_path();
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => {
-                return Err(AppError::internal(format!(
-                    "reading {}: {e}",
-                    path.display()
-                )));
-            }
-        };
-        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-        if lines.is_empty() {
+        let kept = self.kept_checkpoints().await?;
+        if kept.is_empty() {
             return Ok(report);
         }
         let key = self.audit_key(false)?;
@@ -349,14 +391,12 @@ impl crate::App {
             entry_id: None,
             reason,
         };
-        for (n, line) in lines.into_iter().enumerate() {
-            let cp: Checkpoint = match serde_json::from_str(line) {
+        for (place, line) in kept {
+            let cp: Checkpoint = match serde_json::from_str(&line) {
                 Ok(cp) => cp,
                 Err(e) => {
-                    report.broken = Some(broken(
-                        0,
-                        format!("checkpoint line {} is unreadable: {e}", n + 1),
-                    ));
+                    report.broken =
+                        Some(broken(0, format!("checkpoint {place} is unreadable: {e}")));
                     break;
                 }
             };
@@ -364,10 +404,7 @@ impl crate::App {
             if audit::hmac_hex(&key, &[content.as_bytes()]) != cp.mac {
                 report.broken = Some(broken(
                     cp.seq,
-                    format!(
-                        "checkpoint line {} was not written with this audit key",
-                        n + 1
-                    ),
+                    format!("checkpoint {place} was not written with this audit key"),
                 ));
                 break;
             }
@@ -382,7 +419,7 @@ impl crate::App {
                 if !ok {
                     report.broken = Some(broken(
                         cp.seq,
-                        format!("the time-stamp of checkpoint line {} does not hold", n + 1),
+                        format!("the time-stamp of checkpoint {place} does not hold"),
                     ));
                     break;
                 }

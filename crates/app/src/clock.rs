@@ -11,6 +11,12 @@ use time::{Duration, OffsetDateTime};
 /// Where the application reads the time.
 pub trait Clock: Send + Sync + std::fmt::Debug {
     fn now(&self) -> OffsetDateTime;
+
+    /// Whether this is a machine's clock (which may drift from the database server's and is
+    /// checked against it), rather than a test's chosen instant.
+    fn is_machine_clock(&self) -> bool {
+        true
+    }
 }
 
 /// The system's clock.
@@ -20,6 +26,17 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> OffsetDateTime {
         egov_store::now()
+    }
+}
+
+/// The system's clock off by a fixed amount: a node whose clock was set wrong (tests of what
+/// such a node does).
+#[derive(Debug)]
+pub struct OffClock(pub Duration);
+
+impl Clock for OffClock {
+    fn now(&self) -> OffsetDateTime {
+        egov_store::now() + self.0
     }
 }
 
@@ -45,6 +62,10 @@ impl TestClock {
 impl Clock for TestClock {
     fn now(&self) -> OffsetDateTime {
         *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn is_machine_clock(&self) -> bool {
+        false
     }
 }
 

@@ -229,6 +229,8 @@ impl Worker {
         egov_store::people::purge_expired_sessions(&mut &self.app.db, now).await?;
         let window = time::Duration::minutes(self.app.settings.onestop.lookup_window_minutes);
         egov_store::onestop::purge_lookups(&mut &self.app.db, now - window).await?;
+        // Requests sent twice are recognised for a day.
+        egov_store::replays::purge(&mut &self.app.db, now - time::Duration::days(1)).await?;
         // The exchange's receiving rounds, a day after they ran.
         (&self.app.db)
             .execute(
@@ -263,8 +265,32 @@ impl Worker {
         let mut last_checkpoint = std::time::Instant::now();
         let checkpoint_every =
             StdDuration::from_secs(60 * self.app.settings.audit.checkpoint_minutes.max(1));
+        let mut last_clock_check: Option<std::time::Instant> = None;
+        let mut clock_off: Option<String> = None;
         tracing::info!(worker = %self.id, "worker started");
         while !*shutdown.borrow() {
+            // A node whose clock is off takes no job and runs no periodic work: it would take
+            // over leases that have not run out, or keep its own past theirs.
+            if last_clock_check.is_none_or(|t| t.elapsed() >= StdDuration::from_secs(5)) {
+                let problem = match self.app.clock_skew().await {
+                    Ok(skew) => self.app.skew_problem(skew),
+                    Err(_) => None,
+                };
+                match (&clock_off, &problem) {
+                    (None, Some(p)) => tracing::error!(problem = %p, "background work paused"),
+                    (Some(_), None) => tracing::info!("clock right again: background work resumed"),
+                    _ => {}
+                }
+                clock_off = problem;
+                last_clock_check = Some(std::time::Instant::now());
+            }
+            if clock_off.is_some() {
+                tokio::select! {
+                    _ = tokio::time::sleep(poll.max(StdDuration::from_secs(1))) => {}
+                    _ = shutdown.changed() => {}
+                }
+                continue;
+            }
             if last_housekeeping.elapsed() >= StdDuration::from_secs(5) {
                 if let Err(e) = self.housekeeping().await {
                     tracing::warn!(error = %e, "housekeeping failed");

@@ -21,6 +21,7 @@ pub mod onestop;
 pub mod open_data;
 pub mod org;
 pub mod people;
+pub mod requests;
 pub mod scorecard;
 pub mod seed;
 pub mod settings;
@@ -79,12 +80,15 @@ pub struct Readiness {
     pub database: Option<String>,
     /// Why the file store is not ready, if it is not.
     pub blobs: Option<String>,
+    /// Why this node's clock is not to be trusted (off from the database server's by more
+    /// than `server.max_clock_skew_secs`), if it is not.
+    pub clock: Option<String>,
     pub draining: bool,
 }
 
 impl Readiness {
     pub fn ready(&self) -> bool {
-        self.database.is_none() && self.blobs.is_none() && !self.draining
+        self.database.is_none() && self.blobs.is_none() && self.clock.is_none() && !self.draining
     }
 }
 
@@ -184,10 +188,16 @@ impl App {
             Ok(Err(e)) => Some(e.to_string()),
             Err(_) => Some("the file store did not answer within 2 seconds".to_owned()),
         };
+        let clock = match tokio::time::timeout(limit, self.clock_skew()).await {
+            Ok(Ok(skew)) => self.skew_problem(skew),
+            // The database's own trouble is reported above.
+            Ok(Err(_)) | Err(_) => None,
+        };
         Readiness {
             backend: self.db.dialect_name(),
             database,
             blobs,
+            clock,
             draining: self.draining.load(std::sync::atomic::Ordering::Relaxed),
         }
     }
@@ -197,6 +207,40 @@ impl App {
     pub fn start_draining(&self) {
         self.draining
             .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How far this node's clock is ahead of the database server's (behind: negative), on
+    /// PostgreSQL with a machine's clock; `None` on SQLite (one machine) and under a test's
+    /// clock. Halves the round trip: what is left is the skew.
+    pub async fn clock_skew(&self) -> Result<Option<time::Duration>, AppError> {
+        if self.db.dialect() != egov_store::Dialect::Postgres || !self.clock.is_machine_clock() {
+            return Ok(None);
+        }
+        let before = self.now();
+        let micros: i64 = egov_store::Exec::scalar(
+            &mut &self.db,
+            "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)",
+            egov_store::args![],
+        )
+        .await?;
+        let after = self.now();
+        let ours = before + (after - before) / 2;
+        let theirs = time::OffsetDateTime::UNIX_EPOCH + time::Duration::microseconds(micros);
+        Ok(Some(ours - theirs))
+    }
+
+    /// What is wrong with a measured skew, if it is beyond `server.max_clock_skew_secs`.
+    pub fn skew_problem(&self, skew: Option<time::Duration>) -> Option<String> {
+        let skew = skew?;
+        let limit = self.settings.server.max_clock_skew_secs.max(1) as f64;
+        let secs = skew.as_seconds_f64();
+        (secs.abs() > limit).then(|| {
+            format!(
+                "this node's clock is {:.0} s {} the database server's (at most {limit:.0} s allowed): set it right (NTP)",
+                secs.abs(),
+                if secs > 0.0 { "ahead of" } else { "behind" }
+            )
+        })
     }
 
     /// Whether the database answers: the name of its backend, or the error.

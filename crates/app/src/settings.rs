@@ -66,7 +66,8 @@ pub struct S3Settings {
     pub access_key_id: String,
     pub secret_access_key: String,
     /// A file in the shared-credentials form (`aws_access_key_id = …`,
-    /// `aws_secret_access_key = …`), read at start; relative to the data directory.
+    /// `aws_secret_access_key = …`, `aws_session_token = …`), relative to the data directory;
+    /// read again when it changes, so credentials that expire can be renewed in place.
     pub credentials_file: String,
     /// Seconds a request to the bucket may take.
     pub timeout_secs: u64,
@@ -578,6 +579,10 @@ pub struct Server {
     /// Addresses of the load balancers in front (`["10.0.0.5"]`): from them, the client's
     /// address is read from `X-Forwarded-For` (rate limits, audit). Empty: the peer's address.
     pub trusted_proxies: Vec<String>,
+    /// How far this node's clock may differ from the database's (PostgreSQL) before the node
+    /// reports itself not ready and pauses its background work: leases and deadlines are
+    /// written by each node's clock.
+    pub max_clock_skew_secs: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -685,6 +690,7 @@ impl Default for Server {
             metrics_token: String::new(),
             drain_secs: 0,
             trusted_proxies: Vec::new(),
+            max_clock_skew_secs: 30,
         }
     }
 }
@@ -904,30 +910,18 @@ impl Settings {
             "local" => Ok(Blobs::Local(BlobStore::new(self.blob_dir()))),
             "s3" => {
                 let s = &self.blobs.s3;
-                let (mut key, mut secret) = (s.access_key_id.clone(), s.secret_access_key.clone());
-                if !s.credentials_file.trim().is_empty() {
-                    let path = self.in_data_dir(std::path::Path::new(s.credentials_file.trim()));
-                    let text = std::fs::read_to_string(&path).map_err(|e| {
-                        format!("blobs.s3.credentials_file {}: {e}", path.display())
-                    })?;
-                    for line in text.lines() {
-                        if let Some((k, v)) = line.split_once('=') {
-                            match k.trim() {
-                                "aws_access_key_id" => key = v.trim().to_owned(),
-                                "aws_secret_access_key" => secret = v.trim().to_owned(),
-                                _ => {}
-                            }
-                        }
-                    }
-                }
+                let credentials_file = Some(s.credentials_file.trim())
+                    .filter(|f| !f.is_empty())
+                    .map(|f| self.in_data_dir(std::path::Path::new(f)));
                 let bucket = egov_store::objects::S3Blobs::new(&egov_store::objects::S3Config {
                     endpoint: s.endpoint.clone(),
                     bucket: s.bucket.clone(),
                     region: s.region.clone(),
                     path_style: s.path_style,
                     prefix: s.prefix.clone(),
-                    access_key_id: key,
-                    secret_access_key: secret,
+                    access_key_id: s.access_key_id.clone(),
+                    secret_access_key: s.secret_access_key.clone(),
+                    credentials_file,
                     timeout_secs: s.timeout_secs,
                 })
                 .map_err(|e| format!("blobs.s3: {e}"))?;

@@ -145,6 +145,66 @@ async fn two_nodes_behind_haproxy_lose_nothing_when_one_dies() {
                 .to_owned(),
         );
     }
+    // A counter officer receives a dossier on node A itself.
+    let officer = accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["username"] == "motcua.hacthanh")
+        .and_then(|a| a["password"].as_str())
+        .unwrap()
+        .to_owned();
+    let (status, body) = http(
+        pa,
+        "POST",
+        "/api/v1/sessions",
+        None,
+        Body::Json(json!({"username": "motcua.hacthanh", "password": officer})),
+    );
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let officer = serde_json::from_slice::<Value>(&body).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ward: i64 = egov_store::Exec::scalar(
+        &mut &db.db,
+        "SELECT p.agency_id FROM postings p JOIN people u ON u.id = p.person_id \
+         WHERE u.username = 'motcua.hacthanh'",
+        egov_store::args![],
+    )
+    .await
+    .unwrap();
+    let mut scan = PDF.to_vec();
+    scan.extend_from_slice(b"\n% the applicant's form\n");
+    let (status, body) = http(
+        pa,
+        "POST",
+        "/api/v1/scans",
+        Some(&officer),
+        Body::File("don.pdf", &scan),
+    );
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let scan_sha = serde_json::from_slice::<Value>(&body).unwrap()["sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, body) = http(
+        pa,
+        "POST",
+        "/api/v1/dossiers",
+        Some(&officer),
+        Body::Json(json!({
+            "procedure_code": "2.000815",
+            "receiving_agency_id": ward,
+            "applicant": {"new": {"kind": "citizen", "identifier": "038190004567",
+                                  "name": "Phạm Văn Nam", "phone": "0987654321"}},
+            "components": [{"code": "TP1", "provided": true, "scan": scan_sha},
+                           {"code": "TP2", "provided": true}],
+            "fee_units": 2
+        })),
+    );
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let dossier = serde_json::from_slice::<Value>(&body).unwrap()["dossier"].clone();
     // Node A dies (SIGKILL): the balancer's checks take it out, B serves every scan.
     drop(a.take());
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -165,4 +225,36 @@ async fn two_nodes_behind_haproxy_lose_nothing_when_one_dies() {
     }
     let (status, body) = http(lb, "GET", "/api/v1/me/handling", Some(&token), Body::None);
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    // The dossier A received is acted on through the balancer (B alone now): the officer's
+    // session, the dossier and its scan are all there.
+    let id = dossier["id"].as_i64().unwrap();
+    let (status, body) = http(
+        lb,
+        "POST",
+        &format!("/api/v1/dossiers/{id}/actions"),
+        Some(&officer),
+        Body::Json(json!({"event": "transfer", "version": dossier["version"]})),
+    );
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let (status, body) = http(
+        lb,
+        "GET",
+        &format!("/api/v1/dossiers/{id}"),
+        Some(&officer),
+        Body::None,
+    );
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let detail: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(dossier["state"], "received");
+    assert_eq!(detail["dossier"]["state"], "processing", "{detail}");
+    assert!(detail["dossier"]["version"].as_i64() > dossier["version"].as_i64());
+    let (status, body) = http(
+        lb,
+        "GET",
+        &format!("/api/v1/dossiers/{id}/components/TP1/scan"),
+        Some(&officer),
+        Body::None,
+    );
+    assert_eq!(status, 200);
+    assert!(body == scan, "the scan A took in, served by B");
 }

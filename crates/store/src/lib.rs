@@ -23,6 +23,7 @@ pub mod onestop;
 pub mod org;
 pub mod people;
 pub mod reminders;
+pub mod replays;
 pub mod scorecard;
 pub mod signature_images;
 pub mod signatures;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use futures_util::StreamExt;
-use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::aws::{AmazonS3, AmazonS3Builder, AwsCredential};
 use object_store::path::Path as ObjectPath;
 use object_store::{ClientOptions, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
 use sha2::{Digest, Sha256};
@@ -42,6 +42,11 @@ pub struct S3Config {
     /// Credentials; empty: `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` from the environment.
     pub access_key_id: String,
     pub secret_access_key: String,
+    /// A shared-credentials file (`aws_access_key_id = …`, `aws_secret_access_key = …`,
+    /// optionally `aws_session_token = …`), read again when it changes: short-lived
+    /// credentials that an agent rewrites are picked up without a restart. Before the keys
+    /// above.
+    pub credentials_file: Option<std::path::PathBuf>,
     /// Seconds a request may take before it fails (a part of a large upload included).
     pub timeout_secs: u64,
 }
@@ -96,7 +101,9 @@ impl S3Blobs {
         if !config.endpoint.trim().is_empty() {
             b = b.with_endpoint(config.endpoint.trim());
         }
-        if !config.access_key_id.is_empty() {
+        if let Some(path) = &config.credentials_file {
+            b = b.with_credentials(Arc::new(FileCredentials::open(path)?));
+        } else if !config.access_key_id.is_empty() {
             b = b
                 .with_access_key_id(&config.access_key_id)
                 .with_secret_access_key(&config.secret_access_key);
@@ -303,6 +310,55 @@ impl S3Blobs {
         Ok(old.len())
     }
 
+    /// Puts a small record that is not a blob under `<prefix><dir>/<name>` (the audit
+    /// checkpoints: run-time records every node writes and any node reads).
+    pub async fn put_record(
+        &self,
+        dir: &str,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        let key = ObjectPath::parse(format!("{}{dir}/{name}", self.prefix))
+            .map_err(|e| StoreError::Invalid(format!("a record's name: {e}")))?;
+        self.store
+            .put(&key, PutPayload::from(bytes))
+            .await
+            .map_err(|e| os_error("writing a record", e))?;
+        Ok(())
+    }
+
+    /// Every record under `<prefix><dir>/`, name and bytes, in the order of their names;
+    /// read eight at a time.
+    pub async fn records(&self, dir: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let prefix = ObjectPath::from(format!("{}{dir}", self.prefix));
+        let mut keys = Vec::new();
+        let mut s = self.store.list(Some(&prefix));
+        while let Some(meta) = s.next().await {
+            keys.push(meta.map_err(|e| os_error("listing records", e))?.location);
+        }
+        keys.sort();
+        let reads = keys.into_iter().map(|key| async move {
+            let bytes = self
+                .store
+                .get(&key)
+                .await
+                .map_err(|e| os_error("reading a record", e))?
+                .bytes()
+                .await
+                .map_err(|e| os_error("reading a record", e))?;
+            Ok::<_, StoreError>((
+                key.filename().unwrap_or_default().to_owned(),
+                bytes.to_vec(),
+            ))
+        });
+        futures_util::stream::iter(reads)
+            .buffered(8)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect()
+    }
+
     /// Whether the bucket answers with these credentials: a listing of the prefix (empty or
     /// not). A bucket that does not exist answers "not found" to a listing, which no existing
     /// bucket does.
@@ -316,6 +372,88 @@ impl S3Blobs {
             ))),
             Err(e) => Err(os_error("the object store", e)),
         }
+    }
+}
+
+/// Credentials from a shared-credentials file, read again (at most once a second) when a
+/// request needs them and the file has changed; a file that cannot be read then leaves the
+/// last good credentials in use (and says so in the log).
+#[derive(Debug)]
+pub struct FileCredentials {
+    path: std::path::PathBuf,
+    current: std::sync::Mutex<(std::time::Instant, Arc<AwsCredential>)>,
+}
+
+impl FileCredentials {
+    /// Reads the file now: a file that is missing or names no key is a configuration error.
+    pub fn open(path: &std::path::Path) -> Result<FileCredentials, StoreError> {
+        let first = read_credentials(path).map_err(StoreError::Invalid)?;
+        Ok(FileCredentials {
+            path: path.to_owned(),
+            current: std::sync::Mutex::new((std::time::Instant::now(), Arc::new(first))),
+        })
+    }
+
+    fn get(&self) -> Arc<AwsCredential> {
+        let mut cur = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        if cur.0.elapsed() >= Duration::from_secs(1) {
+            match read_credentials(&self.path) {
+                Ok(c) if c != *cur.1 => {
+                    tracing::info!(file = %self.path.display(), "object store credentials renewed");
+                    cur.1 = Arc::new(c);
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "object store credentials not re-read"),
+            }
+            cur.0 = std::time::Instant::now();
+        }
+        cur.1.clone()
+    }
+}
+
+impl object_store::CredentialProvider for FileCredentials {
+    type Credential = AwsCredential;
+
+    fn get_credential<'a, 'b>(
+        &'a self,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = object_store::Result<Arc<AwsCredential>>> + Send + 'b>,
+    >
+    where
+        'a: 'b,
+        Self: 'b,
+    {
+        let c = self.get();
+        Box::pin(async move { Ok(c) })
+    }
+}
+
+/// The keys of a shared-credentials file (the first of each; sections are not told apart).
+fn read_credentials(path: &std::path::Path) -> Result<AwsCredential, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("the credentials file {}: {e}", path.display()))?;
+    let (mut key, mut secret, mut token) = (None, None, None);
+    for line in text.lines() {
+        if let Some((k, v)) = line.split_once('=') {
+            let v = Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+            match k.trim() {
+                "aws_access_key_id" => key = key.or(v),
+                "aws_secret_access_key" => secret = secret.or(v),
+                "aws_session_token" => token = token.or(v),
+                _ => {}
+            }
+        }
+    }
+    match (key, secret) {
+        (Some(key_id), Some(secret_key)) => Ok(AwsCredential {
+            key_id,
+            secret_key,
+            token,
+        }),
+        _ => Err(format!(
+            "the credentials file {} names no aws_access_key_id and aws_secret_access_key",
+            path.display()
+        )),
     }
 }
 

@@ -225,6 +225,7 @@ pub async fn s3_config() -> crate::objects::S3Config {
         prefix: format!("test-{}-{n}-{}", std::process::id(), hex::encode(rnd)),
         access_key_id: key.to_owned(),
         secret_access_key: secret.to_owned(),
+        credentials_file: None,
         timeout_secs: 30,
     }
 }

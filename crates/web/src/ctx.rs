@@ -117,7 +117,7 @@ pub fn set_cookie(
 
 /// A text field of a multipart form that comes before its files (the CSRF token): only the
 /// beginning of the body is parsed.
-async fn multipart_field(
+pub(crate) async fn multipart_field(
     headers: &HeaderMap,
     body: &axum::body::Bytes,
     name: &str,
@@ -143,7 +143,7 @@ async fn multipart_field(
     None
 }
 
-fn query_param(query: &str, name: &str) -> Option<String> {
+pub(crate) fn query_param(query: &str, name: &str) -> Option<String> {
     query
         .split('&')
         .filter_map(|kv| kv.split_once('='))
@@ -215,15 +215,25 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
     parts.extensions.insert(ctx.clone());
 
     let (body, refused) = check_csrf(&state, &ctx, &parts, body).await;
+    let mut guard = None;
     let mut response = match refused {
         Some((status, e)) => {
             let mut r = status.into_response();
             r.extensions_mut().insert(ErrorPayload(e));
             r
         }
-        None => next.run(Request::from_parts(parts, body)).await,
+        None => match crate::idempotency::begin(&state, &ctx, &parts, body).await {
+            crate::idempotency::Begin::Answer(r) => r,
+            crate::idempotency::Begin::Handle(body, g) => {
+                guard = g;
+                next.run(Request::from_parts(parts, body)).await
+            }
+        },
     };
     render_errors(&ctx, &mut response).await;
+    if let Some(g) = guard {
+        response = crate::idempotency::finish(&state, g, response).await;
+    }
     finish_headers(
         &ctx,
         &mut response,
@@ -450,7 +460,11 @@ async fn render_errors(ctx: &Ctx, response: &mut Response) {
     if e.kind == ErrorKind::Internal {
         tracing::error!(request_id = %ctx.request_id, code = e.code.as_str(), message = %e.message, "request failed");
     }
+    let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
     *response = crate::pages::render_error(ctx, status, &e);
+    if let Some(v) = retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
+    }
 }
 
 /// The request id, the cookies the request asked for (a new CSRF token, the language, the

@@ -7,6 +7,7 @@ pub mod error;
 pub mod exchange_hub;
 pub mod export;
 pub mod i18n;
+pub mod idempotency;
 pub mod national_fake;
 pub mod pages;
 pub mod state;
@@ -29,7 +30,7 @@ pub use state::AppState;
 const CSS: &str = include_str!("../static/egov.css");
 
 /// The largest document file request: a 50 MiB PDF and the multipart framing.
-const DOCUMENT_UPLOAD: usize = (50 << 20) + (64 << 10);
+pub(crate) const DOCUMENT_UPLOAD: usize = (50 << 20) + (64 << 10);
 
 /// The whole HTTP application.
 pub fn router(app: Arc<App>) -> Router {

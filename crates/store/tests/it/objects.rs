@@ -210,3 +210,85 @@ async fn the_sweep_sees_old_blobs_and_removes_interrupted_uploads() {
             .exists()
     );
 }
+
+#[tokio::test]
+async fn credentials_that_expire_are_renewed_from_their_file_without_a_restart() {
+    let (_, config, staging) = bucket().await;
+    let file = staging.path().join("credentials");
+    let write = |secret: &str| {
+        std::fs::write(
+            &file,
+            format!(
+                "[default]\naws_access_key_id = {}\naws_secret_access_key = {secret}\n",
+                config.access_key_id
+            ),
+        )
+        .unwrap()
+    };
+    // The credentials in the file have expired (the server no longer takes them).
+    write("an-expired-secret");
+    let b = S3Blobs::new(&S3Config {
+        access_key_id: String::new(),
+        secret_access_key: String::new(),
+        credentials_file: Some(file.clone()),
+        ..config.clone()
+    })
+    .unwrap();
+    assert!(matches!(b.check().await, Err(StoreError::ObjectStore(_))));
+    // The agent that renews them rewrites the file: the same store uses the new ones.
+    write(&config.secret_access_key);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    b.check().await.unwrap();
+    let w = b.write(&b"renewed"[..], None, 100).await.unwrap();
+    assert!(b.exists(&w.sha256).await.unwrap());
+    // A file without keys, or none, is refused when configured.
+    std::fs::write(&file, "[default]\nregion = us-east-1\n").unwrap();
+    let refused = S3Blobs::new(&S3Config {
+        credentials_file: Some(file.clone()),
+        ..config.clone()
+    });
+    assert!(
+        matches!(refused, Err(StoreError::Invalid(_))),
+        "{refused:?}"
+    );
+    let refused = S3Blobs::new(&S3Config {
+        credentials_file: Some(staging.path().join("none")),
+        ..config.clone()
+    });
+    assert!(
+        matches!(refused, Err(StoreError::Invalid(_))),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn records_are_kept_and_read_back_in_name_order() {
+    let (blobs, config, _staging) = bucket().await;
+    let Blobs::S3 { bucket, .. } = &blobs else {
+        unreachable!()
+    };
+    assert!(
+        bucket
+            .records("audit/checkpoints")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    for (name, body) in [("20261207-2.json", "two"), ("20261206-1.json", "one")] {
+        bucket
+            .put_record("audit/checkpoints", name, body.as_bytes().to_vec())
+            .await
+            .unwrap();
+    }
+    let got = bucket.records("audit/checkpoints").await.unwrap();
+    assert_eq!(
+        got,
+        vec![
+            ("20261206-1.json".to_owned(), b"one".to_vec()),
+            ("20261207-2.json".to_owned(), b"two".to_vec())
+        ]
+    );
+    // Under the deployment's prefix, beside the blobs, not among them.
+    assert_eq!(keys(&config, "audit").await.len(), 2);
+    assert!(blobs.all().await.unwrap().is_empty());
+}

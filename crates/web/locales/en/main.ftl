@@ -1140,3 +1140,6 @@ definitions-json = Definitions (JSON)
 definitions-saved = The index definitions are saved.
 definitions-refused = The definitions were not saved
 err-storage-unavailable = The file store does not answer now; nothing was saved. Try again in a moment.
+err-bad-idempotency-key = The Idempotency-Key must be 8 to 128 letters, digits or the characters - _ . : (a random UUID will do).
+err-idempotency-key-reused = This Idempotency-Key was already used for a different request. Use a new key for each new request.
+err-request-in-progress = The same request is still being handled. Wait a moment, then look at the result or send it again.

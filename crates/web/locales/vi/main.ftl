@@ -1140,3 +1140,6 @@ definitions-json = Định nghĩa (JSON)
 definitions-saved = Đã lưu định nghĩa bộ chỉ số.
 definitions-refused = Định nghĩa không được lưu
 err-storage-unavailable = Kho lưu tệp hiện không phản hồi; chưa có gì được lưu. Vui lòng thử lại sau ít phút.
+err-bad-idempotency-key = Idempotency-Key phải gồm từ 8 đến 128 chữ cái, chữ số hoặc các ký tự - _ . : (có thể dùng một UUID ngẫu nhiên).
+err-idempotency-key-reused = Idempotency-Key này đã được dùng cho một yêu cầu khác. Mỗi yêu cầu mới cần một khóa mới.
+err-request-in-progress = Yêu cầu giống hệt đang được xử lý. Vui lòng chờ giây lát rồi xem kết quả hoặc gửi lại.

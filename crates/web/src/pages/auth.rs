@@ -75,6 +75,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
         "database": r.backend,
         "database_error": r.database,
         "blobs_error": r.blobs,
+        "clock_error": r.clock,
         "draining": r.draining,
     });
     if r.ready() {

@@ -34,6 +34,9 @@ pub struct Page {
     pub may_register_in: bool,
     pub may_draft: bool,
     pub flash: Option<Flash>,
+    /// A fresh key for a form that creates something (`idempotency_key`): sent twice — a
+    /// double click, a resend — it is handled once (`crate::idempotency`).
+    pub form_key: String,
     path: String,
     query: String,
 }
@@ -54,6 +57,7 @@ impl Page {
             may_register_in: false,
             may_draft: false,
             flash: ctx.flash.clone(),
+            form_key: egov_app::auth::random_token(16),
             path: ctx.path.clone(),
             query: ctx.query.clone(),
         }

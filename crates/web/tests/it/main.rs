@@ -9,6 +9,7 @@ mod national;
 mod nodes;
 mod onestop;
 mod pages;
+mod retries;
 mod scorecard;
 
 use std::sync::Arc;
@@ -59,13 +60,38 @@ pub async fn second_node(
     db: egov_store::Db,
     tweak: impl FnOnce(&mut egov_app::Settings),
 ) -> Running {
+    second_node_with_clock(
+        first,
+        db,
+        tweak,
+        std::sync::Arc::new(egov_app::clock::SystemClock),
+    )
+    .await
+}
+
+/// A second node reading the time from `clock` (a node whose clock is off).
+pub async fn second_node_with_clock(
+    first: &Running,
+    db: egov_store::Db,
+    tweak: impl FnOnce(&mut egov_app::Settings),
+    clock: std::sync::Arc<dyn egov_app::clock::Clock>,
+) -> Running {
     let dir = std::env::temp_dir().join(format!("egov-web-test-{}-b", std::process::id()));
     let mut settings = egov_app::Settings {
         data_dir: dir,
         ..Default::default()
     };
     tweak(&mut settings);
-    serve(App::with_db(db, settings), first.accounts.clone()).await
+    // Every node holds the same audit key (docs/operations.md, "Several nodes").
+    let theirs = first
+        .app
+        .settings
+        .in_data_dir(&first.app.settings.audit.key_file);
+    egov_app::audit::load_key(&theirs, true).unwrap();
+    let key = settings.in_data_dir(&settings.audit.key_file);
+    std::fs::create_dir_all(key.parent().unwrap()).unwrap();
+    std::fs::copy(&theirs, &key).unwrap();
+    serve(App::with_clock(db, settings, clock), first.accounts.clone()).await
 }
 
 async fn serve(app: std::sync::Arc<App>, accounts: Vec<DemoAccount>) -> Running {

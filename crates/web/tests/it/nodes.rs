@@ -6,7 +6,7 @@ use hyper::http::{Method, StatusCode};
 use serde_json::json;
 
 use super::client::Part;
-use super::{both, second_node, start};
+use super::{both, second_node, second_node_with_clock, start};
 
 const PDF: &[u8] = include_bytes!("draft.pdf");
 
@@ -132,5 +132,87 @@ both!(
                 .join(&sha);
             assert!(!local.exists(), "{}", local.display());
         }
+        // Audit checkpoints: both nodes keep theirs in the bucket, and either node holds the
+        // chain against all of them; none is in a node's folder.
+        a.app.write_audit_checkpoint().await.unwrap();
+        b.app.write_audit_checkpoint().await.unwrap();
+        let report = b.app.verify_audit().await.unwrap();
+        assert!(report.broken.is_none(), "{:?}", report.broken);
+        assert_eq!(report.checkpoints, 2);
+        for node in [&a, &b] {
+            let s = &node.app.settings;
+            assert!(!s.in_data_dir(&s.audit.checkpoint_file).exists());
+        }
+        // A checkpoint changed in the bucket (to hide a rewrite of the chain) is caught.
+        let egov_store::blobs::Blobs::S3 { bucket, .. } = &a.app.blobs else {
+            panic!("the nodes keep their files in the bucket");
+        };
+        let (name, bytes) = bucket.records("audit/checkpoints").await.unwrap().remove(0);
+        let mut cp: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        cp["hash"] = json!("0".repeat(64));
+        bucket
+            .put_record("audit/checkpoints", &name, cp.to_string().into_bytes())
+            .await
+            .unwrap();
+        let broken = a.app.verify_audit().await.unwrap().broken.expect("caught");
+        assert!(
+            broken.reason.contains(&name)
+                && broken.reason.contains("not written with this audit key"),
+            "{}",
+            broken.reason
+        );
+    }
+);
+
+both!(
+    a_node_whose_clock_is_off_is_not_ready_and_takes_no_job,
+    |db| {
+        let a = start(db.clone(), |_| {}).await;
+        // Node B's clock is five minutes ahead of the database server's.
+        let off = std::sync::Arc::new(egov_app::clock::OffClock(time::Duration::minutes(5)));
+        let b = second_node_with_clock(&a, db.clone(), |_| {}, off).await;
+        let on_a = a.client().get("/readyz").await;
+        assert_eq!(on_a.status, StatusCode::OK, "{}", on_a.body);
+        assert!(on_a.json()["clock_error"].is_null());
+        let on_b = b.client().get("/readyz").await;
+        let postgres = db.dialect() == egov_store::Dialect::Postgres;
+        if !postgres {
+            // SQLite: one machine, one clock; nothing to compare.
+            assert_eq!(on_b.status, StatusCode::OK, "{}", on_b.body);
+            return;
+        }
+        assert_eq!(
+            on_b.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{}",
+            on_b.body
+        );
+        let why = on_b.json()["clock_error"].as_str().unwrap().to_owned();
+        assert!(why.contains("ahead of the database"), "{why}");
+        assert!(why.starts_with("this node's clock is 300 s"), "{why}");
+        assert!(on_b.json()["database_error"].is_null());
+        // A job due now: B's worker, running, leaves it alone; A's takes it.
+        let id = egov_store::jobs::enqueue(
+            &mut b.app.db(),
+            "http.post",
+            &json!({"url": "http://127.0.0.1:9/", "body": {}}),
+            "clock-test-job",
+            egov_store::now() - time::Duration::seconds(1),
+            3,
+        )
+        .await
+        .unwrap();
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(egov_app::jobs::Worker::new(b.app.clone()).run(stopped));
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        let _ = stop.send(true);
+        worker.await.unwrap();
+        let job = egov_store::jobs::get(&mut a.app.db(), id).await.unwrap();
+        assert_eq!((job.state.as_str(), job.attempts), ("queued", 0));
+        assert!(job.locked_by.is_none());
+        let worker_a = egov_app::jobs::Worker::new(a.app.clone());
+        while worker_a.run_once().await.unwrap() {}
+        let job = egov_store::jobs::get(&mut a.app.db(), id).await.unwrap();
+        assert_eq!(job.attempts, 1);
     }
 );

@@ -1,0 +1,17 @@
+-- Keep in step with ../postgres/0025_request_replays.sql.
+-- Requests a client may send twice (issue 24): a POST carrying an Idempotency-Key header (or a
+-- form's idempotency_key field) is handled once per key and caller; a second arrival of it is
+-- answered with the first one's response. `status` is NULL while the first is being handled.
+-- Rows older than a day are removed by the housekeeping job.
+CREATE TABLE request_replays (
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    status BIGINT,
+    content_type TEXT,
+    location TEXT,
+    body BLOB,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (scope, key)
+);
+CREATE INDEX request_replays_created ON request_replays(created_at);
