@@ -208,6 +208,7 @@ codes! {
     ReasonsRequired = "reasons_required",
     RecipientEnded = "recipient_ended",
     RecipientTwice = "recipient_twice",
+    RequestAnswerLost = "request_answer_lost",
     RequestInProgress = "request_in_progress",
     ReservationMismatch = "reservation_mismatch",
     ReturnedToRequired = "returned_to_required",

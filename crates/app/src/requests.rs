@@ -2,7 +2,7 @@
 //! for them and the responses it keeps (`egov_store::replays`; the HTTP side is
 //! `egov_web::idempotency`).
 
-pub use egov_store::replays::{Claim, Replay};
+pub use egov_store::replays::{CURRENT, Claim, Replay};
 
 use crate::{App, AppError};
 

@@ -38,7 +38,14 @@ pub enum Db {
 }
 
 /// An open transaction. Dropping it without [`Tx::commit`] rolls it back.
-pub enum Tx {
+pub struct Tx {
+    inner: TxInner,
+    /// A write transaction (not a read snapshot): its commit marks the request it serves as
+    /// having had an effect ([`crate::replays::CURRENT`]).
+    writes: bool,
+}
+
+enum TxInner {
     /// A write transaction on a SQLite file, on its writer.
     SqliteWriter(WriterTx),
     /// A read snapshot, or any transaction on an in-memory database.
@@ -446,17 +453,17 @@ impl Exec for &Db {
 
 impl Exec for Tx {
     fn dialect(&self) -> Dialect {
-        match self {
-            Tx::SqliteWriter(_) | Tx::Sqlite(_) => Dialect::Sqlite,
-            Tx::Pg(_) => Dialect::Postgres,
+        match self.inner {
+            TxInner::SqliteWriter(_) | TxInner::Sqlite(_) => Dialect::Sqlite,
+            TxInner::Pg(_) => Dialect::Postgres,
         }
     }
 
     async fn hold(&mut self) -> Result<Held<'_>, StoreError> {
-        Ok(match self {
-            Tx::SqliteWriter(w) => Held::SqliteTx(w.conn()?),
-            Tx::Sqlite(t) => Held::SqliteTx(t),
-            Tx::Pg(t) => Held::PgTx(t),
+        Ok(match &mut self.inner {
+            TxInner::SqliteWriter(w) => Held::SqliteTx(w.conn()?),
+            TxInner::Sqlite(t) => Held::SqliteTx(t),
+            TxInner::Pg(t) => Held::PgTx(t),
         })
     }
 }
@@ -488,20 +495,25 @@ impl Exec for Conn {
 impl Tx {
     /// Commits; on a SQLite file, returns once the group this transaction joined has
     /// committed.
-    pub async fn commit(self) -> Result<(), StoreError> {
-        match self {
-            Tx::SqliteWriter(w) => w.commit().await?,
-            Tx::Sqlite(t) => t.commit().await?,
-            Tx::Pg(t) => t.commit().await?,
+    /// A write transaction serving a request that may be sent again (see
+    /// [`crate::replays`]) also records, in itself, that the request had an effect.
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        if self.writes {
+            crate::replays::mark_effect(&mut self).await?;
+        }
+        match self.inner {
+            TxInner::SqliteWriter(w) => w.commit().await?,
+            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Pg(t) => t.commit().await?,
         }
         Ok(())
     }
 
     pub async fn rollback(self) -> Result<(), StoreError> {
-        match self {
-            Tx::SqliteWriter(w) => w.rollback().await?,
-            Tx::Sqlite(t) => t.rollback().await?,
-            Tx::Pg(t) => t.rollback().await?,
+        match self.inner {
+            TxInner::SqliteWriter(w) => w.rollback().await?,
+            TxInner::Sqlite(t) => t.rollback().await?,
+            TxInner::Pg(t) => t.rollback().await?,
         }
         Ok(())
     }
@@ -615,10 +627,14 @@ impl Db {
     /// connection, holding the write lock (see [`crate::writer`] for how turns commit in
     /// groups).
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        Ok(match self {
-            Db::Sqlite(_, Some(w)) => Tx::SqliteWriter(w.begin().await?),
-            Db::Sqlite(p, None) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Pg(p) => Tx::Pg(p.begin().await?),
+        let inner = match self {
+            Db::Sqlite(_, Some(w)) => TxInner::SqliteWriter(w.begin().await?),
+            Db::Sqlite(p, None) => TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Pg(p) => TxInner::Pg(p.begin().await?),
+        };
+        Ok(Tx {
+            inner,
+            writes: true,
         })
     }
 
@@ -632,12 +648,16 @@ impl Db {
 
     /// Starts a read-only snapshot: every statement sees the same committed state.
     pub async fn begin_snapshot(&self) -> Result<Tx, StoreError> {
-        Ok(match self {
-            Db::Sqlite(p, _) => Tx::Sqlite(p.begin_with("BEGIN DEFERRED").await?),
-            Db::Pg(p) => Tx::Pg(
+        let inner = match self {
+            Db::Sqlite(p, _) => TxInner::Sqlite(p.begin_with("BEGIN DEFERRED").await?),
+            Db::Pg(p) => TxInner::Pg(
                 p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     .await?,
             ),
+        };
+        Ok(Tx {
+            inner,
+            writes: false,
         })
     }
 

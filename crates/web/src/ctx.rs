@@ -226,7 +226,11 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
             crate::idempotency::Begin::Answer(r) => r,
             crate::idempotency::Begin::Handle(body, g) => {
                 guard = g;
-                next.run(Request::from_parts(parts, body)).await
+                crate::idempotency::handle(
+                    guard.as_ref(),
+                    next.run(Request::from_parts(parts, body)),
+                )
+                .await
             }
         },
     };

@@ -9,8 +9,11 @@
 //! database, so this holds across nodes, for a day.
 //!
 //! Responses worth retrying — 5xx, a timeout, a rate limit — are not kept: the next arrival
-//! runs again. A node that dies while handling a request leaves its claim; the claim is taken
-//! over once it is older than the request timeout and half a minute.
+//! runs again, unless the request had committed something (its write transactions mark the
+//! key as they commit): then it is not run again, and later arrivals get `request_answer_lost`
+//! (409). A node that dies while handling a request leaves its claim; once the claim is older
+//! than the request timeout and half a minute, the next arrival runs again if nothing was
+//! committed, and gets `request_answer_lost` if something was.
 
 use axum::body::{Body, Bytes, to_bytes};
 use axum::http::request::Parts;
@@ -135,9 +138,33 @@ pub async fn begin(state: &AppState, ctx: &Ctx, parts: &Parts, body: Body) -> Be
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
                 Begin::Answer(resp)
             }
+            // Done before its node died, its answer lost: not done twice.
+            Some(0) => Begin::Answer(
+                WebError(AppError::conflict(
+                    Code::RequestAnswerLost,
+                    "This request was carried out, but its answer was lost.",
+                ))
+                .into_response(),
+            ),
             Some(status) => Begin::Answer(replay(status, r.content_type, r.location, r.body)),
         },
         Err(e) => Begin::Answer(WebError(e).into_response()),
+    }
+}
+
+/// Runs the handling of a request; with a claimed key, inside its scope, so that the write
+/// transactions it commits mark the key as having had an effect (`egov_app::requests::CURRENT`).
+pub async fn handle(
+    guard: Option<&Guard>,
+    handling: impl std::future::Future<Output = Response>,
+) -> Response {
+    match guard {
+        Some(g) => {
+            egov_app::requests::CURRENT
+                .scope((g.scope.clone(), g.key.clone()), handling)
+                .await
+        }
+        None => handling.await,
     }
 }
 

@@ -164,6 +164,63 @@ both!(a_retried_receipt_is_made_once_on_any_node, |db| {
     let taken = post(&mut on_a, "3f1c2a9e-0003-receipt", &body).await;
     assert_eq!(taken.status, StatusCode::CREATED, "{}", taken.body);
     assert_eq!(dossiers(&a).await, before + 3);
+    // But one whose node died after it committed is not run again: a write transaction of
+    // the request marked it as it committed, a read snapshot did not.
+    let body = receipt("038190006767");
+    let hash = {
+        let mut h = Sha256::new();
+        h.update(b"POST /api/v1/dossiers\n");
+        h.update(body.to_string().as_bytes());
+        hex::encode(h.finalize())
+    };
+    let key = "3f1c2a9e-0005-receipt";
+    egov_store::replays::claim(&mut a.app.db(), &scope, key, &hash, now, now)
+        .await
+        .unwrap();
+    let effect = |writes: bool| {
+        let db = a.app.db().clone();
+        egov_store::replays::CURRENT.scope((scope.clone(), key.to_owned()), async move {
+            let mut tx = if writes {
+                db.begin().await.unwrap()
+            } else {
+                db.begin_snapshot().await.unwrap()
+            };
+            let _: i64 = tx
+                .scalar("SELECT COUNT(*) FROM dossiers", egov_store::args![])
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        })
+    };
+    let marked = || async {
+        let mut db = a.app.db();
+        db.scalar::<i64>(
+            "SELECT COUNT(*) FROM request_replays WHERE key = $1 AND effect_at IS NOT NULL",
+            egov_store::args![key],
+        )
+        .await
+        .unwrap()
+    };
+    effect(false).await;
+    assert_eq!(marked().await, 0, "a read snapshot marks nothing");
+    effect(true).await;
+    assert_eq!(marked().await, 1);
+    db.execute(
+        "UPDATE request_replays SET created_at = $1 WHERE key = $2",
+        egov_store::args![now - time::Duration::minutes(5), key],
+    )
+    .await
+    .unwrap();
+    for node in [&mut on_a, &mut on_b] {
+        let lost = post(node, key, &body).await;
+        assert_eq!(
+            (lost.status, lost.error_code().as_str()),
+            (StatusCode::CONFLICT, "request_answer_lost"),
+            "{}",
+            lost.body
+        );
+    }
+    assert_eq!(dossiers(&a).await, before + 3);
 
     // Eight copies at once, on both nodes: one dossier; each answer is it or "in progress".
     let body = receipt("038190007777");
