@@ -119,6 +119,14 @@ impl From<StoreError> for AppError {
                     "The file store does not answer now; nothing was saved. Try again shortly.",
                 )
             }
+            e if e.is_unavailable() => {
+                tracing::error!(error = %e, "the database does not answer");
+                AppError::new(
+                    ErrorKind::Unavailable,
+                    Code::DatabaseUnavailable,
+                    "The database does not answer now; nothing was saved. Try again shortly.",
+                )
+            }
             e if e.is_unique_violation() => AppError::conflict(
                 Code::Duplicate,
                 "A record with the same key already exists.",

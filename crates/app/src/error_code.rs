@@ -114,6 +114,7 @@ codes! {
     DocumentNotEditable = "document_not_editable",
     DossierChanged = "dossier_changed",
     DraftConversionFailed = "draft_conversion_failed",
+    DatabaseUnavailable = "database_unavailable",
     Duplicate = "duplicate",
     DuplicateDay = "duplicate_day",
     EmptyFile = "empty_file",

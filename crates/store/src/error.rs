@@ -52,6 +52,22 @@ impl StoreError {
             _ => false,
         }
     }
+
+    /// True when the database could not be reached or is shutting down or starting (a
+    /// restart, a fail-over): nothing was done, and the same request may succeed shortly.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Db(
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_),
+            ) => true,
+            // PostgreSQL: connection exceptions (08…), shutting down or not yet accepting
+            // connections (57P01–57P03).
+            StoreError::Db(sqlx::Error::Database(e)) => e
+                .code()
+                .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
+            _ => false,
+        }
+    }
 }
 
 impl From<std::io::Error> for StoreError {

@@ -216,6 +216,10 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
 
     let (body, refused) = check_csrf(&state, &ctx, &parts, body).await;
     let mut guard = None;
+    let refused = match built.failed {
+        Some(e) => Some((crate::error::status_of(e.kind), e)),
+        None => refused,
+    };
     let mut response = match refused {
         Some((status, e)) => {
             let mut r = status.into_response();
@@ -255,6 +259,8 @@ struct Built {
     new_pre_csrf: Option<String>,
     /// The language asked for in the address (remembered in a cookie on the way out).
     lang_from_query: Option<Lang>,
+    /// Why the request cannot be served at all (its session could not be looked up).
+    failed: Option<AppError>,
 }
 
 /// The client's address: the peer's, or — when the peer is a trusted proxy (a load balancer,
@@ -320,9 +326,19 @@ async fn context(state: &AppState, parts: &axum::http::request::Parts) -> Built 
         .map(|t| t.trim().to_owned());
     let via_bearer = bearer.is_some();
     let token = bearer.or_else(|| cookie(&parts.headers, SESSION_COOKIE).map(str::to_owned));
+    // A session that cannot be looked up (the database restarting) is not "signed out": the
+    // request fails with the database's error rather than send the person to sign in again.
+    let mut failed = None;
+    // Probes and static files have nothing to do with sessions (and must answer while the
+    // database does not).
+    let path = parts.uri.path();
+    let sessionless =
+        matches!(path, "/healthz" | "/readyz" | "/metrics") || path.starts_with("/static/");
     let signed_in = match &token {
+        Some(_) if sessionless => None,
         Some(t) => state.app.session(t).await.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "session lookup failed");
+            failed = Some(e);
             None
         }),
         None => None,
@@ -362,6 +378,7 @@ async fn context(state: &AppState, parts: &axum::http::request::Parts) -> Built 
         },
         new_pre_csrf,
         lang_from_query,
+        failed,
     }
 }
 

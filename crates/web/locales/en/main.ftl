@@ -1144,3 +1144,4 @@ err-bad-idempotency-key = The Idempotency-Key must be 8 to 128 letters, digits o
 err-idempotency-key-reused = This Idempotency-Key was already used for a different request. Use a new key for each new request.
 err-request-in-progress = The same request is still being handled. Wait a moment, then look at the result or send it again.
 err-request-answer-lost = This request was carried out, but its answer was lost when the server handling it stopped. Do not send it again: look for what it made (the dossier or document list).
+err-database-unavailable = The database does not answer now; nothing was saved. Try again in a moment.

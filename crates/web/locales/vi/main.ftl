@@ -1144,3 +1144,4 @@ err-bad-idempotency-key = Idempotency-Key phải gồm từ 8 đến 128 chữ c
 err-idempotency-key-reused = Idempotency-Key này đã được dùng cho một yêu cầu khác. Mỗi yêu cầu mới cần một khóa mới.
 err-request-in-progress = Yêu cầu giống hệt đang được xử lý. Vui lòng chờ giây lát rồi xem kết quả hoặc gửi lại.
 err-request-answer-lost = Yêu cầu này đã được thực hiện nhưng kết quả trả về bị mất do máy chủ xử lý dừng đột ngột. Không gửi lại: hãy tìm bản ghi đã tạo trong danh sách hồ sơ hoặc văn bản.
+err-database-unavailable = Cơ sở dữ liệu hiện không phản hồi; chưa có gì được lưu. Vui lòng thử lại sau ít phút.

@@ -216,3 +216,32 @@ both!(
         assert_eq!(job.attempts, 1);
     }
 );
+
+both!(
+    a_database_out_of_reach_fails_requests_it_does_not_sign_people_out,
+    |db| {
+        let r = start(db.clone(), |_| {}).await;
+        let mut c = r.client();
+        let s = c
+            .json(
+                Method::POST,
+                "/api/v1/sessions",
+                json!({"username": "vanthu.snv", "password": r.password("vanthu.snv")}),
+            )
+            .await;
+        c.bearer = Some(s.json()["token"].as_str().unwrap().to_owned());
+        assert_eq!(c.get("/api/v1/me").await.status, StatusCode::OK);
+        // The database goes away (a restart, a fail-over): the session cannot be looked up.
+        db.close().await;
+        let me = c.get("/api/v1/me").await;
+        assert_eq!(
+            (me.status, me.error_code().as_str()),
+            (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable"),
+            "{}",
+            me.body
+        );
+        let ready = c.get("/readyz").await;
+        assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(ready.json()["database_error"].is_string());
+    }
+);
