@@ -126,6 +126,7 @@ async fn onestop_plans(
                         .as_str()
                         .unwrap_or_default()
                         .split_whitespace()
+                        .map(percent_encode)
                         .collect::<Vec<_>>()
                         .join("+");
                     let get = |kind: &'static str, path: String| Plan {
@@ -154,6 +155,20 @@ async fn onestop_plans(
         out.push(plans);
     }
     Ok(out)
+}
+
+/// A word for a query string: bytes other than letters, digits and `-._~` as `%XX` (a name
+/// in Vietnamese is mostly such bytes).
+fn percent_encode(word: &str) -> String {
+    word.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// (year, month) of a day count since 1970-01-01 (proleptic Gregorian).
