@@ -1,6 +1,8 @@
 //! Two `egov serve` nodes on one PostgreSQL and one bucket, behind haproxy (from Debian), as a
-//! province would run them: a scan uploaded through the balancer is downloaded through it while
-//! the node that stored it is killed; readiness takes a node out and the other serves on.
+//! province would run them: scans uploaded through the balancer land on both nodes; sign-in
+//! attempts spread over both get one allowance; a dossier received on node A is acted on, and
+//! its scan downloaded, through the balancer once A is killed; readiness takes a node out and
+//! the other serves on.
 
 mod common;
 use common::{Body, Killed, egov, free_port, http, wait_port};
@@ -205,6 +207,26 @@ async fn two_nodes_behind_haproxy_lose_nothing_when_one_dies() {
     );
     assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
     let dossier = serde_json::from_slice::<Value>(&body).unwrap()["dossier"].clone();
+    // Sign-in attempts are counted in the database: through the balancer, which sends them to
+    // A and B in turn, one address gets one allowance (10 a minute, two used above), not one
+    // per node.
+    let mut statuses = Vec::new();
+    for _ in 0..14 {
+        let (status, _) = http(
+            lb,
+            "POST",
+            "/api/v1/sessions",
+            None,
+            Body::Json(json!({"username": "nobody", "password": "x"})),
+        );
+        statuses.push(status);
+    }
+    let allowed = statuses.iter().take_while(|s| **s == 401).count();
+    assert!((1..=8).contains(&allowed), "{statuses:?}");
+    assert!(
+        statuses[allowed..].iter().all(|s| *s == 429),
+        "{statuses:?}"
+    );
     // Node A dies (SIGKILL): the balancer's checks take it out, B serves every scan.
     drop(a.take());
     let deadline = Instant::now() + Duration::from_secs(20);
