@@ -193,7 +193,7 @@ fn accept_language(headers: &HeaderMap) -> Option<Lang> {
         .next()
 }
 
-fn is_unsafe(m: &Method) -> bool {
+pub(crate) fn is_unsafe(m: &Method) -> bool {
     !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 

@@ -55,10 +55,7 @@ fn valid(key: &str) -> bool {
 
 /// Claims the request's key, if it has one.
 pub async fn begin(state: &AppState, ctx: &Ctx, parts: &Parts, body: Body) -> Begin {
-    if matches!(
-        parts.method,
-        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
-    ) {
+    if !crate::ctx::is_unsafe(&parts.method) {
         return Begin::Handle(body, None);
     }
     let header_key = parts

@@ -44,6 +44,14 @@ async fn post(c: &mut Client, key: &str, body: &serde_json::Value) -> super::cli
     .await
 }
 
+/// The hash the server keys a receipt's POST by: its method and address, then its body.
+fn receipt_hash(body: &serde_json::Value) -> String {
+    let mut h = Sha256::new();
+    h.update(b"POST /api/v1/dossiers\n");
+    h.update(body.to_string().as_bytes());
+    hex::encode(h.finalize())
+}
+
 both!(a_retried_receipt_is_made_once_on_any_node, |db| {
     let a = start(db.clone(), |_| {}).await;
     let b = second_node(&a, db, |_| {}).await;
@@ -123,12 +131,7 @@ both!(a_retried_receipt_is_made_once_on_any_node, |db| {
     // One arriving while the first is being handled is told so; a claim whose node died
     // (older than the request timeout and half a minute) is taken over.
     let body = receipt("038190006666");
-    let hash = {
-        let mut h = Sha256::new();
-        h.update(b"POST /api/v1/dossiers\n");
-        h.update(body.to_string().as_bytes());
-        hex::encode(h.finalize())
-    };
+    let hash = receipt_hash(&body);
     let person = egov_store::people::find_by_username(&mut a.app.db(), "motcua.hacthanh")
         .await
         .unwrap()
@@ -167,12 +170,7 @@ both!(a_retried_receipt_is_made_once_on_any_node, |db| {
     // But one whose node died after it committed is not run again: a write transaction of
     // the request marked it as it committed, a read snapshot did not.
     let body = receipt("038190006767");
-    let hash = {
-        let mut h = Sha256::new();
-        h.update(b"POST /api/v1/dossiers\n");
-        h.update(body.to_string().as_bytes());
-        hex::encode(h.finalize())
-    };
+    let hash = receipt_hash(&body);
     let key = "3f1c2a9e-0005-receipt";
     egov_store::replays::claim(&mut a.app.db(), &scope, key, &hash, now, now)
         .await
